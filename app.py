@@ -1,0 +1,67 @@
+"""Samverkan's application factory. Nothing imports this module; it assembles the packages.
+
+``flask run`` finds ``create_app`` here from the repository root; gunicorn serves
+``"app:create_app()"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from coordination import cli as coordination_cli
+from coordination import db, web
+from coordination.config import load_settings
+from coordination.views import admin, auth, councils
+
+ROOT = Path(__file__).resolve().parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    # The instance folder holds local config, the development database and generated keys;
+    # deployments may put it on a persistent volume.
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("SAMVERKAN_INSTANCE_PATH") or None,
+    )
+    register_config(app, test_config)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    app.config.update(load_settings(app.instance_path, test_config))
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "coordination" / "translations")
+    )
+    if app.config["ENV"] == "testing":
+        app.config["TESTING"] = True
+
+
+def register_logging(app: Flask) -> None:
+    # Request lines carry paths only; paths never carry personal data (DESIGN rule 7).
+    logging.getLogger("samverkan").setLevel(logging.INFO)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    web.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(councils.bp)
+    app.register_blueprint(admin.bp)
+
+
+def register_commands(app: Flask) -> None:
+    coordination_cli.init_app(app)

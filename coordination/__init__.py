@@ -1,0 +1,1 @@
+"""The ground floor: database, configuration, login, audit log, agencies, users and councils."""

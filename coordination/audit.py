@@ -1,0 +1,229 @@
+"""The tamper-evident audit log: an append-only SHA-256 hash chain of events.
+
+Every layer writes here, in the same transaction as the change it records. Events carry ids,
+tags and bases, never content or personal data. Appends are serialised through the single
+``audit_chain_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway),
+so the chain never forks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from coordination.db import Base, UTCDateTime, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditTag(enum.StrEnum):
+    """``domain:object:action``. Stable strings: they are stored and hashed."""
+
+    AUTH_LOGIN_SUCCESS = "auth:login:success"
+    AUTH_LOGIN_FAILURE = "auth:login:failure"
+    AUTH_LOGOUT = "auth:logout"
+    AUTH_LOCKOUT = "auth:account:lockout"
+    AUTH_SESSION_EXPIRED = "auth:session:expired"
+    AUTH_PASSWORD_CHANGE = "auth:password:change"
+    AUTH_TWO_FACTOR_ENROL = "auth:two_factor:enrol"
+    AUTH_TWO_FACTOR_FAILURE = "auth:two_factor:failure"
+    AUTH_RECOVERY_CODE_USE = "auth:recovery_code:use"
+    AUTH_RECOVERY_CODES_CREATE = "auth:recovery_codes:create"
+    ADMIN_AGENCY_CREATE = "admin:agency:create"
+    ADMIN_AGENCY_UPDATE = "admin:agency:update"
+    ADMIN_USER_CREATE = "admin:user:create"
+    ADMIN_USER_UPDATE = "admin:user:update"
+    ADMIN_USER_DEACTIVATE = "admin:user:deactivate"
+    ADMIN_USER_ACTIVATE = "admin:user:activate"
+    ADMIN_USER_RESET_TWO_FACTOR = "admin:user:reset_two_factor"
+    ADMIN_USER_UNLOCK = "admin:user:unlock"
+    ADMIN_COUNCIL_CREATE = "admin:council:create"
+    ADMIN_COUNCIL_UPDATE = "admin:council:update"
+    ADMIN_MEMBERSHIP_ADD = "admin:membership:add"
+    ADMIN_MEMBERSHIP_UPDATE = "admin:membership:update"
+    ADMIN_MEMBERSHIP_REMOVE = "admin:membership:remove"
+    ACCESS_DENIED = "access:denied"
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    tag: Mapped[str] = mapped_column(String(80), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainHead(Base):
+    """One row: the last sequence number and hash. Locking it serialises appends."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Actor:
+    """What the audit log needs to know about who acted (a User satisfies it)."""
+
+    id: int
+    agency_id: int
+
+
+_ALLOWED_DETAIL_TYPES = (str, int, bool, type(None))
+
+
+def _check_details(details: dict[str, Any]) -> None:
+    """Details are small and flat: tags, ids, bases, reasons. Never free text from users."""
+    for key, value in details.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, _ALLOWED_DETAIL_TYPES) for v in values):
+            raise TypeError(f"audit detail {key!r} must be a scalar or a list of scalars")
+        if any(isinstance(v, str) and len(v) > 200 for v in values):
+            raise ValueError(f"audit detail {key!r} is too long to be an id or a code")
+
+
+def canonical_form(
+    *,
+    seq: int,
+    occurred_at: dt.datetime,
+    actor_user_id: int | None,
+    actor_agency_id: int | None,
+    tag: str,
+    object_type: str | None,
+    object_ids: Sequence[int],
+    details: dict[str, Any],
+    prev_hash: str,
+) -> bytes:
+    payload = {
+        "seq": seq,
+        "occurred_at": occurred_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor_user_id": actor_user_id,
+        "actor_agency_id": actor_agency_id,
+        "tag": tag,
+        "object_type": object_type,
+        "object_ids": list(object_ids),
+        "details": details,
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(
+        canonical_form(
+            seq=event.seq,
+            occurred_at=event.occurred_at,
+            actor_user_id=event.actor_user_id,
+            actor_agency_id=event.actor_agency_id,
+            tag=event.tag,
+            object_type=event.object_type,
+            object_ids=event.object_ids,
+            details=event.details,
+            prev_hash=event.prev_hash,
+        )
+    ).hexdigest()
+
+
+def _lock_head(session: Session) -> AuditChainHead:
+    # The row is created by the first migration; FOR UPDATE makes concurrent appenders queue.
+    return session.scalars(
+        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+    ).one()
+
+
+def record_event(
+    session: Session,
+    actor: Actor | None,
+    tag: AuditTag,
+    *,
+    object_type: str | None = None,
+    object_ids: Iterable[int] = (),
+    details: dict[str, Any] | None = None,
+    agency_id: int | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction.
+
+    ``agency_id`` names the actor's agency when there is no actor (a failed login of a known
+    account is logged against that account's agency for its log review).
+    """
+    details = dict(details or {})
+    _check_details(details)
+    head = _lock_head(session)
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=utcnow(),
+        actor_user_id=actor.id if actor is not None else None,
+        actor_agency_id=actor.agency_id if actor is not None else agency_id,
+        tag=str(tag),
+        object_type=object_type,
+        object_ids=sorted(set(object_ids)),
+        details=details,
+        prev_hash=head.hash,
+    )
+    event.hash = compute_hash(event)
+    head.seq, head.hash = event.seq, event.hash
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    first_broken_seq: int | None
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_seq is None and self.problem is None
+
+
+def _events_in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def verify_chain(session: Session, batch: int = 5000) -> VerifyResult:
+    """Recompute every hash and link; name the first sequence number that does not hold."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    for event in _events_in_order(session, batch):
+        if event.seq != expected_seq:
+            return VerifyResult(checked, expected_seq, "missing event (gap in the sequence)")
+        if event.prev_hash != expected_prev:
+            return VerifyResult(checked, event.seq, "link to the previous event does not match")
+        if compute_hash(event) != event.hash:
+            return VerifyResult(checked, event.seq, "content does not match its hash")
+        expected_prev = event.hash
+        expected_seq += 1
+        checked += 1
+    head = session.get(AuditChainHead, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if head_seq != checked or head_hash != expected_prev:
+        return VerifyResult(checked, checked + 1, "events after this point were deleted")
+    return VerifyResult(checked, None, None)

@@ -1,0 +1,123 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``SAMVERKAN_*`` environment variables.
+
+The same resolution is used by the web app, the CLI and Alembic, so every entry point talks to
+the same database with the same keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Config
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "production",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,
+    "MASTER_KEY": None,
+    "REQUIRE_2FA": True,
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOCKOUT_THRESHOLD": 10,
+    "LOCKOUT_MINUTES": 15,
+    "PASSWORD_MIN_LENGTH": 12,
+    "BABEL_DEFAULT_LOCALE": "sv",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which has its own limits
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "samverkan_session",
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+}
+
+
+class ConfigurationError(RuntimeError):
+    """Start-up refused: the message tells the operator what to set."""
+
+
+def load_settings(
+    instance_path: str | os.PathLike[str], test_config: Mapping[str, Any] | None = None
+) -> Config:
+    """Resolve the configuration for one process.
+
+    With ``test_config`` the instance file and the environment are ignored, so tests never pick up
+    a developer's local settings.
+    """
+    instance = Path(instance_path)
+    config = Config(str(instance))
+    config.from_mapping(DEFAULTS)
+    if test_config is None:
+        config.from_pyfile(str(instance / "config.py"), silent=True)
+        config.from_prefixed_env("SAMVERKAN")
+    else:
+        config.from_mapping(test_config)
+    _complete(config, instance)
+    return config
+
+
+def _complete(config: Config, instance: Path) -> None:
+    env = config["ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"SAMVERKAN_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}."
+        )
+    production = env == "production"
+    missing = []
+    if not config.get("DATABASE_URL"):
+        if production:
+            missing.append("SAMVERKAN_DATABASE_URL")
+        else:
+            instance.mkdir(parents=True, exist_ok=True)
+            config["DATABASE_URL"] = f"sqlite:///{instance / 'samverkan.sqlite'}"
+    for key, filename, make in (
+        ("SECRET_KEY", "secret.key", lambda: secrets.token_urlsafe(48)),
+        ("MASTER_KEY", "master.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()),
+    ):
+        if config.get(key):
+            continue
+        path = instance / filename
+        if path.exists():
+            config[key] = path.read_text().strip()
+        elif production:
+            missing.append(f"SAMVERKAN_{key}")
+        else:
+            config[key] = _create_secret_file(path, make())
+    if missing:
+        raise ConfigurationError(
+            "Samverkan will not start in production without "
+            + ", ".join(missing)
+            + ". Set them in the environment (or instance/config.py); for local development set "
+            "SAMVERKAN_ENV=development."
+        )
+    config["MASTER_KEY_BYTES"] = decode_master_key(config["MASTER_KEY"])
+    config["SESSION_COOKIE_SECURE"] = config.get("SESSION_COOKIE_SECURE", production)
+    config["PREFERRED_URL_SCHEME"] = "https" if production else "http"
+
+
+def decode_master_key(value: str) -> bytes:
+    try:
+        key = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigurationError("SAMVERKAN_MASTER_KEY must be base64 of 32 random bytes.") from exc
+    if len(key) != 32:
+        raise ConfigurationError("SAMVERKAN_MASTER_KEY must be base64 of exactly 32 bytes.")
+    return key
+
+
+def _create_secret_file(path: Path, value: str) -> str:
+    """Write a generated development secret readable by the owner only, once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

@@ -1,0 +1,228 @@
+"""Agencies, users, councils and memberships: who is who, and who sits where."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Column, Enum, ForeignKey, Select, String, Table, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordination.db import Base, created_at, intpk, str200
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """Stored as the value in a VARCHAR with a CHECK constraint (portable, readable in SQL)."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=40,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class AgencyKind(enum.StrEnum):
+    SOCIAL_SERVICES = "social_services"
+    POLICE = "police"
+    SCHOOL = "school"
+    LEISURE = "leisure"
+    DISABILITY_SUPPORT = "disability_support"
+    HEALTHCARE = "healthcare"
+    OTHER = "other"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    MEMBER = "member"
+    AUDITOR = "auditor"
+
+
+class CouncilKind(enum.StrEnum):
+    BOB = "bob"
+    SSPF = "sspf"
+    SIG = "sig"
+
+
+class CouncilRole(enum.StrEnum):
+    COORDINATOR = "coordinator"
+    MEMBER = "member"
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[intpk]
+    kind: Mapped[AgencyKind] = mapped_column(_enum(AgencyKind, "agency_kind"))
+    name: Mapped[str200] = mapped_column(unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.id} {self.kind}>"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    display_name: Mapped[str200]
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Sealed with a key derived from the master key; see coordination.security.
+    totp_secret_sealed: Mapped[bytes | None]
+    totp_confirmed_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+    password_changed_at: Mapped[dt.datetime | None]
+    # Part of the login cookie's user id: raising it ends every session of the user.
+    session_epoch: Mapped[int] = mapped_column(default=1)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[created_at]
+    version: Mapped[int] = mapped_column(default=1)
+
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+    )
+    memberships: Mapped[list[CouncilMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("email"),)
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(row.role for row in self.role_rows)
+
+    def set_roles(self, roles: set[Role]) -> None:
+        keep = [row for row in self.role_rows if row.role in roles]
+        have = {row.role for row in keep}
+        self.role_rows = keep + [UserRole(role=role) for role in sorted(roles - have)]
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_confirmed_at is not None
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active and self.agency.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_epoch}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+
+
+class RecoveryCode(Base):
+    """One-time two-factor recovery codes, stored as SHA-256 of 80 random bits each."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[dt.datetime | None]
+
+
+council_agencies = Table(
+    "council_agencies",
+    Base.metadata,
+    Column("council_id", ForeignKey("councils.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agencies.id"), primary_key=True),
+)
+
+
+class Council(Base):
+    __tablename__ = "councils"
+
+    id: Mapped[intpk]
+    kind: Mapped[CouncilKind] = mapped_column(_enum(CouncilKind, "council_kind"))
+    name: Mapped[str200] = mapped_column(unique=True)
+    area: Mapped[str200]
+    # Short upper-case code used in children's pseudonyms, e.g. NORR in NORR-2026-014.
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+    version: Mapped[int] = mapped_column(default=1)
+
+    agencies: Mapped[list[Agency]] = relationship(
+        secondary=council_agencies, order_by=Agency.name, lazy="selectin"
+    )
+    memberships: Mapped[list[CouncilMembership]] = relationship(
+        back_populates="council", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Council {self.id} {self.code}>"
+
+
+class CouncilMembership(Base):
+    __tablename__ = "council_memberships"
+
+    id: Mapped[intpk]
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    council_role: Mapped[CouncilRole] = mapped_column(
+        _enum(CouncilRole, "council_role"), default=CouncilRole.MEMBER
+    )
+    created_at: Mapped[created_at]
+
+    council: Mapped[Council] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+    __table_args__ = (UniqueConstraint("council_id", "user_id"),)
+
+
+def council_ids_of(user_id: int) -> Select[tuple[int]]:
+    """A subquery of the councils a user is a member of (for filtering list queries)."""
+    return select(CouncilMembership.council_id).where(CouncilMembership.user_id == user_id)
+
+
+__all__ = [
+    "Agency",
+    "AgencyKind",
+    "Council",
+    "CouncilKind",
+    "CouncilMembership",
+    "CouncilRole",
+    "RecoveryCode",
+    "Role",
+    "User",
+    "UserRole",
+    "council_agencies",
+    "council_ids_of",
+]

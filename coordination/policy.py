@@ -1,0 +1,62 @@
+"""Who may do what: permissions as a StrEnum and small functions. Deny by default.
+
+Administrators manage people and structure; their role gives them no access to children's
+information. Access to a council's pages comes from membership of that council only.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from coordination.models import Council, CouncilMembership, CouncilRole, Role, User
+
+
+class Permission(enum.StrEnum):
+    MANAGE_AGENCIES = "admin:agencies"
+    MANAGE_USERS = "admin:users"
+    MANAGE_COUNCILS = "admin:councils"
+    REVIEW_AGENCY_LOG = "audit:review_agency_log"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {Permission.MANAGE_AGENCIES, Permission.MANAGE_USERS, Permission.MANAGE_COUNCILS}
+    ),
+    Role.COORDINATOR: frozenset(),
+    Role.MEMBER: frozenset(),
+    Role.AUDITOR: frozenset({Permission.REVIEW_AGENCY_LOG}),
+}
+
+
+def has_permission(user: User | None, permission: Permission) -> bool:
+    if user is None or not user.is_active:
+        return False
+    return any(permission in ROLE_PERMISSIONS[role] for role in user.roles)
+
+
+def membership_in(user: User, council: Council) -> CouncilMembership | None:
+    return next((m for m in user.memberships if m.council_id == council.id), None)
+
+
+def can_view_council(user: User | None, council: Council) -> bool:
+    return user is not None and user.is_active and membership_in(user, council) is not None
+
+
+def can_manage_members(user: User | None, council: Council) -> bool:
+    """Administrators, and the coordinators of this council."""
+    if user is None or not user.is_active:
+        return False
+    if has_permission(user, Permission.MANAGE_COUNCILS):
+        return True
+    membership = membership_in(user, council)
+    return membership is not None and membership.council_role is CouncilRole.COORDINATOR
+
+
+def can_join_council(user: User, council: Council) -> bool:
+    """Only users of an agency that takes part in the council can be its members."""
+    return user.agency_id in {agency.id for agency in council.agencies}
+
+
+def roles_grantable(actor: User) -> Iterable[Role]:
+    return list(Role) if has_permission(actor, Permission.MANAGE_USERS) else []

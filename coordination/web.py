@@ -1,0 +1,215 @@
+"""Web plumbing shared by every package: extensions, login, sessions, headers, errors, locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel, format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from coordination.db import db_session, utcnow
+from coordination.models import User
+from coordination.services import record_logout
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="moving-window")
+
+LOCALES = ("sv", "en")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Logga in för att se sidan.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Stockholm")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    app.before_request(_enforce_session_limits)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.jinja_env.filters["localtime"] = _format_local
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _render_error)
+    app.register_error_handler(CSRFError, _render_csrf_error)
+
+
+def _load_user(user_id: str) -> User | None:
+    """The cookie holds ``<id>.<epoch>``; a raised epoch (logout everywhere) ends the session."""
+    try:
+        raw_id, raw_epoch = user_id.split(".", 1)
+        uid, epoch = int(raw_id), int(raw_epoch)
+    except ValueError:
+        return None
+    user = db_session().get(User, uid)
+    if user is None or user.session_epoch != epoch or not user.is_active:
+        return None
+    return user
+
+
+def select_locale() -> str:
+    user = current_user
+    if user and user.is_authenticated and user.locale in LOCALES:
+        return str(user.locale)
+    chosen = session.get("locale")
+    return chosen if chosen in LOCALES else "sv"
+
+
+def start_session(session_db: Session, user: User) -> None:
+    """A fresh cookie session for a fully authenticated user: old session state is dropped."""
+    locale = session.get("locale")
+    session.clear()
+    login_user(user, remember=False, fresh=True)
+    now = int(utcnow().timestamp())
+    session["sid"] = secrets.token_urlsafe(16)
+    session["login_at"] = now
+    session["seen_at"] = now
+    if locale:
+        session["locale"] = locale
+
+
+def end_session() -> None:
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
+def _enforce_session_limits() -> ResponseReturnValue | None:
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = int(utcnow().timestamp())
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SESSION_MAX_HOURS"] * 3600
+    expired = None
+    if now - int(session.get("seen_at", 0)) > idle:
+        expired = "idle"
+    elif now - int(session.get("login_at", 0)) > absolute:
+        expired = "absolute"
+    if expired is None:
+        session["seen_at"] = now
+        return None
+    dbs = db_session()
+    record_logout(dbs, current_user, expired=expired)
+    dbs.commit()
+    end_session()
+    flash(
+        _l("Du har loggats ut efter en tids inaktivitet.")
+        if expired == "idle"
+        else _l("Din inloggning har gått ut. Logga in igen."),
+        "info",
+    )
+    return redirect(url_for("auth.login"))
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_user and current_user.is_authenticated:
+        # Pages about people must not linger in shared caches or the browser's back history.
+        headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["ENV"] == "production":
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    return {
+        "two_factor_required": current_app.config["REQUIRE_2FA"],
+        "current_locale": select_locale(),
+        "locales": LOCALES,
+    }
+
+
+def _format_local(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    return "" if value is None else format_datetime(value, fmt)
+
+
+ERROR_TITLES = {
+    400: _l("Felaktig begäran"),
+    403: _l("Åtkomst nekad"),
+    404: _l("Sidan finns inte"),
+    405: _l("Metoden är inte tillåten"),
+    413: _l("För stor begäran"),
+    429: _l("För många försök"),
+    500: _l("Något gick fel"),
+}
+ERROR_TEXTS = {
+    400: _l("Begäran kunde inte behandlas. Gå tillbaka och försök igen."),
+    403: _l("Du har inte behörighet till den här sidan."),
+    404: _l("Sidan du söker finns inte eller har flyttats."),
+    405: _l("Sidan kan inte användas på det sättet."),
+    413: _l("Det du skickade är för stort."),
+    429: _l("Du har gjort för många försök på kort tid. Vänta en stund och försök igen."),
+    500: _l("Ett oväntat fel inträffade. Felet är loggat; försök igen om en stund."),
+}
+
+
+def _render_error(error: Exception) -> tuple[str, int]:
+    code = error.code if isinstance(error, HTTPException) and error.code else 500
+    return (
+        render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, ERROR_TITLES[500]),
+                        text=ERROR_TEXTS.get(code, ERROR_TEXTS[500])),
+        code,
+    )
+
+
+def _render_csrf_error(error: CSRFError) -> tuple[str, int]:
+    text = _l("Formuläret hade gått ut eller saknade säkerhetstoken. Ladda om sidan och försök igen.")
+    return render_template("errors/error.html", code=400, title=ERROR_TITLES[400], text=text), 400
+
+
+class Anonymous(AnonymousUserMixin):
+    roles: frozenset[str] = frozenset()
+
+    def has_role(self, role: object) -> bool:
+        return False
+
+
+login_manager.anonymous_user = Anonymous

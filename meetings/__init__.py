@@ -1,0 +1,1 @@
+"""Meetings: schedules, meetings, attendance, agendas, notifications and calendar feeds."""

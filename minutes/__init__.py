@@ -1,0 +1,1 @@
+"""Minutes: per-child entries, agreed actions, approval (justering), follow-up and reports."""

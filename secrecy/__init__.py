@@ -1,0 +1,1 @@
+"""Secrecy (OSL): categories, legal bases, consent, sealed records, disclosure and reveal."""

@@ -1,0 +1,79 @@
+"""factory_boy factories. The session is set per test by the ``db`` fixture."""
+
+from __future__ import annotations
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from coordination import security
+from coordination.models import (
+    Agency,
+    AgencyKind,
+    Council,
+    CouncilKind,
+    CouncilMembership,
+    CouncilRole,
+    Role,
+    User,
+)
+
+PASSWORD = "rätt-häst-batteri-häftklammer"
+# argon2 is slow by design; hash the shared test password once per run.
+PASSWORD_HASH = security.hash_password(PASSWORD)
+
+
+class _Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = None
+        sqlalchemy_session_persistence = "flush"
+
+
+class AgencyFactory(_Base):
+    class Meta:
+        model = Agency
+
+    kind = AgencyKind.SOCIAL_SERVICES
+    name = factory.Sequence(lambda n: f"Myndighet {n}")
+    active = True
+
+
+class UserFactory(_Base):
+    class Meta:
+        model = User
+
+    agency = factory.SubFactory(AgencyFactory)
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    display_name = factory.Sequence(lambda n: f"Användare {n}")
+    password_hash = PASSWORD_HASH
+    active = True
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: set[Role] | None, **kwargs: object) -> None:
+        self.set_roles(set(extracted) if extracted else {Role.MEMBER})
+
+
+class CouncilFactory(_Base):
+    class Meta:
+        model = Council
+
+    kind = CouncilKind.SSPF
+    name = factory.Sequence(lambda n: f"Forum {n}")
+    area = "Testområde"
+    code = factory.Sequence(lambda n: f"T{n:03d}")
+
+    @factory.post_generation
+    def agencies(self, create: bool, extracted: list[Agency] | None, **kwargs: object) -> None:
+        self.agencies = list(extracted or [])
+
+
+class MembershipFactory(_Base):
+    class Meta:
+        model = CouncilMembership
+
+    council = factory.SubFactory(CouncilFactory)
+    user = factory.SubFactory(UserFactory)
+    council_role = CouncilRole.MEMBER
+
+
+ALL_FACTORIES = (AgencyFactory, UserFactory, CouncilFactory, MembershipFactory)
