@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -32,7 +32,7 @@ class AuditTag(enum.StrEnum):
     AUTH_LOGOUT = "auth:logout"
     AUTH_LOCKOUT = "auth:account:lockout"
     AUTH_SESSION_EXPIRED = "auth:session:expired"
-    AUTH_PASSWORD_CHANGE = "auth:password:change"
+    AUTH_PASSWORD_CHANGE = "auth:password:change"  # noqa: S105 - an event name, not a secret
     AUTH_TWO_FACTOR_ENROL = "auth:two_factor:enrol"
     AUTH_TWO_FACTOR_FAILURE = "auth:two_factor:failure"
     AUTH_RECOVERY_CODE_USE = "auth:recovery_code:use"
@@ -78,11 +78,14 @@ class AuditChainHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class Actor:
+class Actor(Protocol):
     """What the audit log needs to know about who acted (a User satisfies it)."""
 
-    id: int
-    agency_id: int
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def agency_id(self) -> int: ...
 
 
 _ALLOWED_DETAIL_TYPES = (str, int, bool, type(None))

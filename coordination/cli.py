@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from coordination.audit import verify_chain
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     show_default=True,
 )
 @click.password_option()
+@with_appcontext
 def create_admin(
     email: str, display_name: str, agency_name: str, agency_kind: str, password: str
 ) -> None:
@@ -44,8 +46,13 @@ def create_admin(
                     session, None, kind=AgencyKind(agency_kind), name=agency_name
                 )
             create_user(
-                session, None, agency=agency, email=email, display_name=display_name,
-                password=password, roles={Role.ADMIN},
+                session,
+                None,
+                agency=agency,
+                email=email,
+                display_name=display_name,
+                password=password,
+                roles={Role.ADMIN},
                 min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
             )
     except ServiceError as error:
@@ -54,6 +61,7 @@ def create_admin(
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Load the fictitious municipality Exempelstad (running it twice changes nothing)."""
     from coordination.demo import load_demo
@@ -62,14 +70,12 @@ def demo() -> None:
     with transaction(session):
         created, logins = load_demo(session)
     click.echo("Demodata inläst." if created else "Demodata fanns redan; inget ändrades.")
-    click.echo("Demoinloggningar (lösenord för alla: %s):" % logins.password)
+    click.echo(f"Demoinloggningar (lösenord för alla: {logins.password}):")
     for email, description in logins.accounts:
         click.echo(f"  {email:<40} {description}")
 
 
-@click.group("audit")
-def audit() -> None:
-    """The audit log."""
+audit = AppGroup("audit", help="The audit log.")
 
 
 @audit.command("verify")
@@ -85,4 +91,3 @@ def audit_verify() -> None:
         err=True,
     )
     sys.exit(1)
-

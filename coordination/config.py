@@ -68,9 +68,7 @@ def load_settings(
 def _complete(config: Config, instance: Path) -> None:
     env = config["ENV"]
     if env not in ENVIRONMENTS:
-        raise ConfigurationError(
-            f"SAMVERKAN_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}."
-        )
+        raise ConfigurationError(f"SAMVERKAN_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}.")
     production = env == "production"
     missing = []
     if not config.get("DATABASE_URL"):

@@ -11,7 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.models import Agency, AgencyKind, CouncilKind, CouncilRole, Role, User
-from coordination.services import CouncilFields, add_member, create_agency, create_council, create_user
+from coordination.services import (
+    CouncilFields,
+    add_member,
+    create_agency,
+    create_council,
+    create_user,
+)
 
 DEMO_PASSWORD = "exempelstad-demo-2026"
 MARKER_AGENCY = "Socialtjänsten Exempelstad"
@@ -29,28 +35,70 @@ AGENCIES = [
 # e-mail, name, agency kind, roles, description printed for the demo login list
 USERS = [
     ("admin@exempelstad.se", "Alva Admin", AgencyKind.OTHER, {Role.ADMIN}, "administratör"),
-    ("samordnare@exempelstad.se", "Sara Samordnare", AgencyKind.SOCIAL_SERVICES,
-     {Role.COORDINATOR, Role.MEMBER}, "samordnare (socialtjänst), leder alla tre forum"),
-    ("socialsekreterare@exempelstad.se", "Sixten Socialsekreterare", AgencyKind.SOCIAL_SERVICES,
-     {Role.MEMBER}, "socialsekreterare"),
+    (
+        "samordnare@exempelstad.se",
+        "Sara Samordnare",
+        AgencyKind.SOCIAL_SERVICES,
+        {Role.COORDINATOR, Role.MEMBER},
+        "samordnare (socialtjänst), leder alla tre forum",
+    ),
+    (
+        "socialsekreterare@exempelstad.se",
+        "Sixten Socialsekreterare",
+        AgencyKind.SOCIAL_SERVICES,
+        {Role.MEMBER},
+        "socialsekreterare",
+    ),
     ("polis@exempelstad.se", "Paula Polis", AgencyKind.POLICE, {Role.MEMBER}, "kommunpolis"),
     ("skola@exempelstad.se", "Sune Skola", AgencyKind.SCHOOL, {Role.MEMBER}, "skolkurator"),
     ("fritid@exempelstad.se", "Frida Fritid", AgencyKind.LEISURE, {Role.MEMBER}, "fritidsledare"),
-    ("lss@exempelstad.se", "Leo LSS", AgencyKind.DISABILITY_SUPPORT, {Role.MEMBER}, "LSS-handläggare"),
+    (
+        "lss@exempelstad.se",
+        "Leo LSS",
+        AgencyKind.DISABILITY_SUPPORT,
+        {Role.MEMBER},
+        "LSS-handläggare",
+    ),
     ("halsa@exempelstad.se", "Hedda Hälsa", AgencyKind.HEALTHCARE, {Role.MEMBER}, "skolsköterska"),
-    ("granskare@exempelstad.se", "Greta Granskare", AgencyKind.SOCIAL_SERVICES, {Role.AUDITOR},
-     "logggranskare (socialtjänst)"),
+    (
+        "granskare@exempelstad.se",
+        "Greta Granskare",
+        AgencyKind.SOCIAL_SERVICES,
+        {Role.AUDITOR},
+        "logggranskare (socialtjänst)",
+    ),
 ]
 
 # kind, name, area, code, agency kinds taking part
 COUNCILS = [
-    (CouncilKind.BOB, "Bob-råd Centrum", "Exempelstad centrum", "CENTRUM",
-     [AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE]),
-    (CouncilKind.SSPF, "SSPF Norr", "Exempelstad norra", "NORR",
-     [AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.SCHOOL, AgencyKind.LEISURE]),
-    (CouncilKind.SIG, "SIG Exempelstad", "Hela Exempelstad", "SIG",
-     [AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.SCHOOL, AgencyKind.LEISURE,
-      AgencyKind.DISABILITY_SUPPORT, AgencyKind.HEALTHCARE]),
+    (
+        CouncilKind.BOB,
+        "Bob-råd Centrum",
+        "Exempelstad centrum",
+        "CENTRUM",
+        [AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE],
+    ),
+    (
+        CouncilKind.SSPF,
+        "SSPF Norr",
+        "Exempelstad norra",
+        "NORR",
+        [AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.SCHOOL, AgencyKind.LEISURE],
+    ),
+    (
+        CouncilKind.SIG,
+        "SIG Exempelstad",
+        "Hela Exempelstad",
+        "SIG",
+        [
+            AgencyKind.SOCIAL_SERVICES,
+            AgencyKind.POLICE,
+            AgencyKind.SCHOOL,
+            AgencyKind.LEISURE,
+            AgencyKind.DISABILITY_SUPPORT,
+            AgencyKind.HEALTHCARE,
+        ],
+    ),
 ]
 
 
@@ -73,21 +121,35 @@ def load_demo(session: Session) -> tuple[bool, DemoLogins]:
     admin: User | None = None
     for email, name, kind, roles, _description in USERS:
         user = create_user(
-            session, admin, agency=agencies[kind], email=email, display_name=name,
-            password=DEMO_PASSWORD, roles=roles,
+            session,
+            admin,
+            agency=agencies[kind],
+            email=email,
+            display_name=name,
+            password=DEMO_PASSWORD,
+            roles=roles,
         )
         users[email] = user
         admin = admin or user
     assert admin is not None  # noqa: S101 - the first demo user is the administrator
-    for kind, name, area, code, kinds in COUNCILS:
+    for council_kind, name, area, code, kinds in COUNCILS:
         council = create_council(
-            session, admin,
-            CouncilFields(kind=kind, name=name, area=area, code=code,
-                          agency_ids=[agencies[k].id for k in kinds]),
+            session,
+            admin,
+            CouncilFields(
+                kind=council_kind,
+                name=name,
+                area=area,
+                code=code,
+                agency_ids=[agencies[k].id for k in kinds],
+            ),
         )
         for user in users.values():
             if user.agency.kind in kinds and Role.MEMBER in user.roles:
-                role = (CouncilRole.COORDINATOR if Role.COORDINATOR in user.roles
-                        else CouncilRole.MEMBER)
+                role = (
+                    CouncilRole.COORDINATOR
+                    if Role.COORDINATOR in user.roles
+                    else CouncilRole.MEMBER
+                )
                 add_member(session, admin, council, user, role)
     return True, demo_logins()

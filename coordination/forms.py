@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -9,6 +11,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -45,6 +48,10 @@ COUNCIL_ROLE_LABELS = {
 }
 
 REQUIRED = _l("Fältet måste fyllas i.")
+
+
+def choices(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -98,14 +105,14 @@ class ConfirmForm(FlaskForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(choices=[("sv", "Svenska"), ("en", "English")])
+    locale = SelectField(choices=choices([("sv", "Svenska"), ("en", "English")]))
     submit = SubmitField(_l("Byt språk"))
 
 
 class AgencyForm(FlaskForm):
     kind = SelectField(
         _l("Typ av verksamhet"),
-        choices=[(k.value, label) for k, label in AGENCY_KIND_LABELS.items()],
+        choices=choices((k.value, label) for k, label in AGENCY_KIND_LABELS.items()),
         validators=[InputRequired(REQUIRED)],
     )
     name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=200)])
@@ -118,7 +125,11 @@ class UserForm(FlaskForm):
     agency_id = SelectField(_l("Myndighet"), coerce=int, validators=[InputRequired(REQUIRED)])
     email = EmailField(
         _l("E-postadress"),
-        validators=[DataRequired(REQUIRED), Email(_l("Ange en giltig e-postadress.")), Length(max=254)],
+        validators=[
+            DataRequired(REQUIRED),
+            Email(_l("Ange en giltig e-postadress.")),
+            Length(max=254),
+        ],
     )
     display_name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=200)])
     password = PasswordField(
@@ -127,7 +138,7 @@ class UserForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     roles = MultiCheckboxField(
-        _l("Roller"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()]
+        _l("Roller"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items())
     )
     version = HiddenField()
     submit = SubmitField(_l("Spara"))
@@ -136,7 +147,7 @@ class UserForm(FlaskForm):
 class CouncilForm(FlaskForm):
     kind = SelectField(
         _l("Typ av forum"),
-        choices=[(k.value, label) for k, label in COUNCIL_KIND_LABELS.items()],
+        choices=choices((k.value, label) for k, label in COUNCIL_KIND_LABELS.items()),
         validators=[InputRequired(REQUIRED)],
     )
     name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=200)])
@@ -154,7 +165,7 @@ class AddMemberForm(FlaskForm):
     user_id = SelectField(_l("Användare"), coerce=int, validators=[InputRequired(REQUIRED)])
     council_role = SelectField(
         _l("Roll i forumet"),
-        choices=[(r.value, label) for r, label in COUNCIL_ROLE_LABELS.items()],
+        choices=choices((r.value, label) for r, label in COUNCIL_ROLE_LABELS.items()),
         default=CouncilRole.MEMBER.value,
     )
     submit = SubmitField(_l("Lägg till"))
@@ -163,7 +174,7 @@ class AddMemberForm(FlaskForm):
 class MemberRoleForm(FlaskForm):
     council_role = SelectField(
         _l("Roll i forumet"),
-        choices=[(r.value, label) for r, label in COUNCIL_ROLE_LABELS.items()],
+        choices=choices((r.value, label) for r, label in COUNCIL_ROLE_LABELS.items()),
     )
     submit = SubmitField(_l("Ändra roll"))
 
@@ -174,4 +185,3 @@ def parse_version(raw: str | None) -> int | None:
         return int(raw) if raw else None
     except ValueError:
         return -1
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Column, Enum, ForeignKey, Select, String, Table, UniqueConstraint, select
+from sqlalchemy import Column, Enum, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.db import Base, created_at, intpk, str200
@@ -141,7 +141,9 @@ class User(Base):
 class UserRole(Base):
     __tablename__ = "user_roles"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
 
 
@@ -207,11 +209,6 @@ class CouncilMembership(Base):
     __table_args__ = (UniqueConstraint("council_id", "user_id"),)
 
 
-def council_ids_of(user_id: int) -> Select[tuple[int]]:
-    """A subquery of the councils a user is a member of (for filtering list queries)."""
-    return select(CouncilMembership.council_id).where(CouncilMembership.user_id == user_id)
-
-
 __all__ = [
     "Agency",
     "AgencyKind",
@@ -224,5 +221,4 @@ __all__ = [
     "User",
     "UserRole",
     "council_agencies",
-    "council_ids_of",
 ]

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from coordination import security
@@ -172,7 +173,11 @@ def complete_login(session: Session, user: User, method: str) -> None:
     user.locked_until = None
     user.last_login_at = utcnow()
     record_event(
-        session, user, AuditTag.AUTH_LOGIN_SUCCESS, object_type="user", object_ids=[user.id],
+        session,
+        user,
+        AuditTag.AUTH_LOGIN_SUCCESS,
+        object_type="user",
+        object_ids=[user.id],
         details={"method": method},
     )
 
@@ -180,8 +185,12 @@ def complete_login(session: Session, user: User, method: str) -> None:
 def record_logout(session: Session, user: User, *, expired: str | None = None) -> None:
     if expired:
         record_event(
-            session, user, AuditTag.AUTH_SESSION_EXPIRED, object_type="user",
-            object_ids=[user.id], details={"limit": expired},
+            session,
+            user,
+            AuditTag.AUTH_SESSION_EXPIRED,
+            object_type="user",
+            object_ids=[user.id],
+            details={"limit": expired},
         )
     else:
         record_event(session, user, AuditTag.AUTH_LOGOUT, object_type="user", object_ids=[user.id])
@@ -211,7 +220,10 @@ def verify_second_factor(
     if recovery is not None:
         recovery.used_at = utcnow()
         record_event(
-            session, user, AuditTag.AUTH_RECOVERY_CODE_USE, object_type="user",
+            session,
+            user,
+            AuditTag.AUTH_RECOVERY_CODE_USE,
+            object_type="user",
             object_ids=[user.id],
         )
         return "recovery_code"
@@ -239,24 +251,31 @@ def enrol_two_factor(
 
 
 def replace_recovery_codes(session: Session, user: User) -> list[str]:
-    session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = security.new_recovery_codes()
     session.add_all(
         RecoveryCode(user_id=user.id, code_hash=security.hash_recovery_code(c)) for c in codes
     )
     record_event(
-        session, user, AuditTag.AUTH_RECOVERY_CODES_CREATE, object_type="user",
-        object_ids=[user.id], details={"count": len(codes)},
+        session,
+        user,
+        AuditTag.AUTH_RECOVERY_CODES_CREATE,
+        object_type="user",
+        object_ids=[user.id],
+        details={"count": len(codes)},
     )
     return codes
 
 
 def unused_recovery_code_count(session: Session, user: User) -> int:
-    return session.scalar(
-        select(func.count()).select_from(RecoveryCode).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
         )
-    ) or 0
+        or 0
+    )
 
 
 def validate_new_password(password: str, min_length: int) -> None:
@@ -270,9 +289,7 @@ def validate_new_password(password: str, min_length: int) -> None:
         )
 
 
-def change_password(
-    session: Session, user: User, current: str, new: str, min_length: int
-) -> None:
+def change_password(session: Session, user: User, current: str, new: str, min_length: int) -> None:
     if not security.verify_password(user.password_hash, current):
         raise ServiceError(_l("Nuvarande lösenord stämmer inte."), field="current_password")
     validate_new_password(new, min_length)
@@ -291,7 +308,9 @@ def change_password(
 # --- Agencies -----------------------------------------------------------------------------------
 
 
-def _unique_name(session: Session, model: type[Agency] | type[Council], name: str, own_id: int | None) -> None:
+def _unique_name(
+    session: Session, model: type[Agency] | type[Council], name: str, own_id: int | None
+) -> None:
     clash = session.scalar(
         select(model.id).where(func.lower(model.name) == name.lower(), model.id != (own_id or 0))
     )
@@ -309,14 +328,23 @@ def create_agency(session: Session, actor: User | None, *, kind: AgencyKind, nam
     session.add(agency)
     session.flush()
     record_event(
-        session, actor, AuditTag.ADMIN_AGENCY_CREATE, object_type="agency",
-        object_ids=[agency.id], details={"kind": str(kind)},
+        session,
+        actor,
+        AuditTag.ADMIN_AGENCY_CREATE,
+        object_type="agency",
+        object_ids=[agency.id],
+        details={"kind": str(kind)},
     )
     return agency
 
 
 def update_agency(
-    session: Session, actor: User, agency: Agency, *, name: str, active: bool,
+    session: Session,
+    actor: User,
+    agency: Agency,
+    *,
+    name: str,
+    active: bool,
     expected_version: int | None,
 ) -> Agency:
     _require(actor, Permission.MANAGE_AGENCIES)
@@ -329,8 +357,12 @@ def update_agency(
     agency.name, agency.active = name, active
     session.flush()
     record_event(
-        session, actor, AuditTag.ADMIN_AGENCY_UPDATE, object_type="agency",
-        object_ids=[agency.id], details={"fields": changed},
+        session,
+        actor,
+        AuditTag.ADMIN_AGENCY_UPDATE,
+        object_type="agency",
+        object_ids=[agency.id],
+        details={"fields": changed},
     )
     return agency
 
@@ -338,13 +370,13 @@ def update_agency(
 # --- Users --------------------------------------------------------------------------------------
 
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
 def _validate_email(session: Session, email: str, own_id: int | None) -> str:
-    email = normalise_email(email)
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        raise ServiceError(_l("Ange en giltig e-postadress."), field="email")
+    try:
+        email = normalise_email(
+            validate_email(email.strip(), check_deliverability=False).normalized
+        )
+    except EmailNotValidError as exc:
+        raise ServiceError(_l("Ange en giltig e-postadress."), field="email") from exc
     clash = session.scalar(select(User.id).where(User.email == email, User.id != (own_id or 0)))
     if clash is not None:
         raise ServiceError(_l("E-postadressen används redan av ett annat konto."), field="email")
@@ -352,8 +384,15 @@ def _validate_email(session: Session, email: str, own_id: int | None) -> str:
 
 
 def create_user(
-    session: Session, actor: User | None, *, agency: Agency, email: str, display_name: str,
-    password: str, roles: Iterable[Role], min_password_length: int = 12,
+    session: Session,
+    actor: User | None,
+    *,
+    agency: Agency,
+    email: str,
+    display_name: str,
+    password: str,
+    roles: Iterable[Role],
+    min_password_length: int = 12,
 ) -> User:
     """``actor`` None is the bootstrap path (``flask create-admin``, the demo loader)."""
     if actor is not None:
@@ -373,15 +412,25 @@ def create_user(
     session.add(user)
     session.flush()
     record_event(
-        session, actor, AuditTag.ADMIN_USER_CREATE, object_type="user", object_ids=[user.id],
+        session,
+        actor,
+        AuditTag.ADMIN_USER_CREATE,
+        object_type="user",
+        object_ids=[user.id],
         details={"roles": sorted(str(r) for r in user.roles), "agency_id": agency.id},
     )
     return user
 
 
 def update_user(
-    session: Session, actor: User, user: User, *, email: str, display_name: str,
-    roles: Iterable[Role], expected_version: int | None,
+    session: Session,
+    actor: User,
+    user: User,
+    *,
+    email: str,
+    display_name: str,
+    roles: Iterable[Role],
+    expected_version: int | None,
 ) -> User:
     _require(actor, Permission.MANAGE_USERS)
     _check_version(user, expected_version)
@@ -402,7 +451,11 @@ def update_user(
     user.set_roles(roles)
     session.flush()
     record_event(
-        session, actor, AuditTag.ADMIN_USER_UPDATE, object_type="user", object_ids=[user.id],
+        session,
+        actor,
+        AuditTag.ADMIN_USER_UPDATE,
+        object_type="user",
+        object_ids=[user.id],
         details={"fields": changed, "roles": sorted(str(r) for r in roles)},
     )
     return user
@@ -427,9 +480,12 @@ def reset_two_factor(session: Session, actor: User, user: User) -> None:
     user.totp_confirmed_at = None
     user.totp_last_step = None
     user.session_epoch += 1
-    session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record_event(
-        session, actor, AuditTag.ADMIN_USER_RESET_TWO_FACTOR, object_type="user",
+        session,
+        actor,
+        AuditTag.ADMIN_USER_RESET_TWO_FACTOR,
+        object_type="user",
         object_ids=[user.id],
     )
 
@@ -438,7 +494,9 @@ def unlock_user(session: Session, actor: User, user: User) -> None:
     _require(actor, Permission.MANAGE_USERS)
     user.locked_until = None
     user.failed_logins = 0
-    record_event(session, actor, AuditTag.ADMIN_USER_UNLOCK, object_type="user", object_ids=[user.id])
+    record_event(
+        session, actor, AuditTag.ADMIN_USER_UNLOCK, object_type="user", object_ids=[user.id]
+    )
 
 
 # --- Councils -----------------------------------------------------------------------------------
@@ -464,15 +522,15 @@ def _apply_council_fields(session: Session, council: Council, fields: CouncilFie
         raise ServiceError(
             _l("Koden ska vara 2–12 versaler eller siffror, till exempel NORR."), field="code"
         )
-    clash = session.scalar(select(Council.id).where(Council.code == code, Council.id != (council.id or 0)))
+    clash = session.scalar(
+        select(Council.id).where(Council.code == code, Council.id != (council.id or 0))
+    )
     if clash is not None:
         raise ServiceError(_l("Koden används redan av ett annat forum."), field="code")
     if council.id is not None and council.code != code:
         # The code is part of every pseudonym already handed out; it must stay stable.
         raise ServiceError(_l("Koden kan inte ändras när forumet har skapats."), field="code")
-    agencies = list(
-        session.scalars(select(Agency).where(Agency.id.in_(fields.agency_ids))).all()
-    )
+    agencies = list(session.scalars(select(Agency).where(Agency.id.in_(fields.agency_ids))).all())
     if len(agencies) != len(set(fields.agency_ids)) or len(agencies) < 2:
         raise ServiceError(_l("Välj minst två deltagande myndigheter."), field="agency_ids")
     inactive = [a for a in agencies if not a.active]
@@ -485,8 +543,14 @@ def _apply_council_fields(session: Session, council: Council, fields: CouncilFie
             field="agency_ids",
         )
     changed = [
-        f for f, new in (("kind", fields.kind), ("name", name), ("area", area), ("code", code),
-                         ("active", fields.active))
+        f
+        for f, new in (
+            ("kind", fields.kind),
+            ("name", name),
+            ("area", area),
+            ("code", code),
+            ("active", fields.active),
+        )
         if getattr(council, f, None) != new
     ]
     if {a.id for a in council.agencies} != {a.id for a in agencies}:
@@ -506,7 +570,10 @@ def create_council(session: Session, actor: User, fields: CouncilFields) -> Coun
     session.add(council)
     session.flush()
     record_event(
-        session, actor, AuditTag.ADMIN_COUNCIL_CREATE, object_type="council",
+        session,
+        actor,
+        AuditTag.ADMIN_COUNCIL_CREATE,
+        object_type="council",
         object_ids=[council.id],
         details={"kind": str(council.kind), "agency_ids": sorted(a.id for a in council.agencies)},
     )
@@ -514,7 +581,10 @@ def create_council(session: Session, actor: User, fields: CouncilFields) -> Coun
 
 
 def update_council(
-    session: Session, actor: User, council: Council, fields: CouncilFields,
+    session: Session,
+    actor: User,
+    council: Council,
+    fields: CouncilFields,
     expected_version: int | None,
 ) -> Council:
     _require(actor, Permission.MANAGE_COUNCILS)
@@ -522,7 +592,10 @@ def update_council(
     changed = _apply_council_fields(session, council, fields)
     session.flush()
     record_event(
-        session, actor, AuditTag.ADMIN_COUNCIL_UPDATE, object_type="council",
+        session,
+        actor,
+        AuditTag.ADMIN_COUNCIL_UPDATE,
+        object_type="council",
         object_ids=[council.id],
         details={"fields": changed, "agency_ids": sorted(a.id for a in council.agencies)},
     )
@@ -546,13 +619,19 @@ def add_member(
     session.add(membership)
     session.flush()
     record_event(
-        session, actor, AuditTag.ADMIN_MEMBERSHIP_ADD, object_type="council",
-        object_ids=[council.id], details={"user_id": user.id, "council_role": str(council_role)},
+        session,
+        actor,
+        AuditTag.ADMIN_MEMBERSHIP_ADD,
+        object_type="council",
+        object_ids=[council.id],
+        details={"user_id": user.id, "council_role": str(council_role)},
     )
     return membership
 
 
-def _keeps_a_coordinator(council: Council, changed: CouncilMembership, new_role: CouncilRole | None) -> bool:
+def _keeps_a_coordinator(
+    council: Council, changed: CouncilMembership, new_role: CouncilRole | None
+) -> bool:
     return any(
         (m.council_role if m is not changed else new_role) is CouncilRole.COORDINATOR
         for m in council.memberships
@@ -571,7 +650,10 @@ def update_member_role(
         raise ServiceError(_l("Forumet måste ha minst en samordnare."))
     membership.council_role = council_role
     record_event(
-        session, actor, AuditTag.ADMIN_MEMBERSHIP_UPDATE, object_type="council",
+        session,
+        actor,
+        AuditTag.ADMIN_MEMBERSHIP_UPDATE,
+        object_type="council",
         object_ids=[council.id],
         details={"user_id": membership.user_id, "council_role": str(council_role)},
     )
@@ -589,6 +671,10 @@ def remove_member(session: Session, actor: User, membership: CouncilMembership) 
     council.memberships.remove(membership)
     session.flush()
     record_event(
-        session, actor, AuditTag.ADMIN_MEMBERSHIP_REMOVE, object_type="council",
-        object_ids=[council.id], details={"user_id": user_id},
+        session,
+        actor,
+        AuditTag.ADMIN_MEMBERSHIP_REMOVE,
+        object_type="council",
+        object_ids=[council.id],
+        details={"user_id": user_id},
     )

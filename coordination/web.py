@@ -10,6 +10,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -88,6 +89,8 @@ def _load_user(user_id: str) -> User | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "sv"  # CLI and scheduler jobs speak Swedish
     user = current_user
     if user and user.is_authenticated and user.locale in LOCALES:
         return str(user.locale)
@@ -194,14 +197,20 @@ ERROR_TEXTS = {
 def _render_error(error: Exception) -> tuple[str, int]:
     code = error.code if isinstance(error, HTTPException) and error.code else 500
     return (
-        render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, ERROR_TITLES[500]),
-                        text=ERROR_TEXTS.get(code, ERROR_TEXTS[500])),
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=ERROR_TITLES.get(code, ERROR_TITLES[500]),
+            text=ERROR_TEXTS.get(code, ERROR_TEXTS[500]),
+        ),
         code,
     )
 
 
 def _render_csrf_error(error: CSRFError) -> tuple[str, int]:
-    text = _l("Formuläret hade gått ut eller saknade säkerhetstoken. Ladda om sidan och försök igen.")
+    text = _l(
+        "Formuläret hade gått ut eller saknade säkerhetstoken. Ladda om sidan och försök igen."
+    )
     return render_template("errors/error.html", code=400, title=ERROR_TITLES[400], text=text), 400
 
 

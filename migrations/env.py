@@ -14,7 +14,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import coordination.audit
-import coordination.models  # noqa: F401 - registers the tables on Base.metadata
+import coordination.models
 from coordination.config import load_settings
 from coordination.db import Base, make_engine
 
@@ -26,8 +26,7 @@ target_metadata = Base.metadata
 assert coordination.audit  # noqa: S101 - keep the import: the audit tables are part of the schema
 
 INSTANCE = Path(
-    os.environ.get("SAMVERKAN_INSTANCE_PATH")
-    or Path(__file__).resolve().parent.parent / "instance"
+    os.environ.get("SAMVERKAN_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance"
 )
 
 

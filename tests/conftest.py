@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
-from coordination.db import get_database, make_engine
+from coordination.db import get_database
 from coordination.models import Agency, AgencyKind, Council, CouncilRole, Role, User
 from coordination.web import limiter
 from tests import factories
@@ -149,17 +149,22 @@ def world(db: Session) -> Council3:
     agencies = {
         kind: factories.AgencyFactory(kind=kind, name=f"Test {kind.value}") for kind in AgencyKind
     }
-    council = factories.CouncilFactory(agencies=list(agencies.values()), name="Testrådet", code="TEST")
+    council = factories.CouncilFactory(
+        agencies=list(agencies.values()), name="Testrådet", code="TEST"
+    )
     members = {}
     for kind, agency in agencies.items():
-        user = factories.UserFactory(agency=agency, email=f"{kind.value}@example.test")
+        user = factories.UserFactory(agency=agency, email=f"{kind.value}@example.com")
         factories.MembershipFactory(council=council, user=user)
         members[kind] = user
     coordinator = factories.UserFactory(
-        agency=agencies[AgencyKind.SOCIAL_SERVICES], email="coordinator@example.test",
+        agency=agencies[AgencyKind.SOCIAL_SERVICES],
+        email="coordinator@example.com",
         roles={Role.COORDINATOR, Role.MEMBER},
     )
-    factories.MembershipFactory(council=council, user=coordinator, council_role=CouncilRole.COORDINATOR)
+    factories.MembershipFactory(
+        council=council, user=coordinator, council_role=CouncilRole.COORDINATOR
+    )
     db.flush()
     db.expire_all()
     return Council3(council=council, agencies=agencies, members=members, coordinator=coordinator)
@@ -178,7 +183,7 @@ def client_for(app: Flask, world: Council3) -> Callable[[AgencyKind], FlaskClien
 @pytest.fixture
 def admin(db: Session) -> User:
     agency = factories.AgencyFactory(kind=AgencyKind.OTHER, name="Kommunledningen")
-    return factories.UserFactory(agency=agency, email="admin@example.test", roles={Role.ADMIN})
+    return factories.UserFactory(agency=agency, email="admin@example.com", roles={Role.ADMIN})
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ class UserFactory(_Base):
         model = User
 
     agency = factory.SubFactory(AgencyFactory)
-    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
     display_name = factory.Sequence(lambda n: f"Användare {n}")
     password_hash = PASSWORD_HASH
     active = True
@@ -51,6 +51,8 @@ class UserFactory(_Base):
     @factory.post_generation
     def roles(self, create: bool, extracted: set[Role] | None, **kwargs: object) -> None:
         self.set_roles(set(extracted) if extracted else {Role.MEMBER})
+        if create:
+            UserFactory._meta.sqlalchemy_session.flush()
 
 
 class CouncilFactory(_Base):
@@ -65,6 +67,8 @@ class CouncilFactory(_Base):
     @factory.post_generation
     def agencies(self, create: bool, extracted: list[Agency] | None, **kwargs: object) -> None:
         self.agencies = list(extracted or [])
+        if create:
+            CouncilFactory._meta.sqlalchemy_session.flush()
 
 
 class MembershipFactory(_Base):

@@ -17,7 +17,7 @@ from coordination.services import ServiceError
 
 def actor() -> User:
     """The logged-in user as a model instance, for passing explicitly to services."""
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 

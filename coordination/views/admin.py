@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -19,6 +21,7 @@ from coordination.forms import (
     ConfirmForm,
     CouncilForm,
     UserForm,
+    choices,
     parse_version,
 )
 from coordination.models import (
@@ -46,6 +49,8 @@ from coordination.services import (
 )
 from coordination.views import actor, require_permission, show_service_error
 
+T = TypeVar("T", Agency, User, Council)
+
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates")
 
 PAGE_SIZE = 50
@@ -57,7 +62,7 @@ def _only_administrators() -> None:
     require_permission(Permission.MANAGE_USERS)
 
 
-def _get_or_404(session: Session, model: type[Agency] | type[User] | type[Council], object_id: int):  # type: ignore[no-untyped-def]
+def _get_or_404(session: Session, model: type[T], object_id: int) -> T:
     obj = session.get(model, object_id)
     if obj is None:
         abort(404)
@@ -93,12 +98,16 @@ def agencies() -> ResponseReturnValue:
                 return redirect(url_for("admin.agencies"))
         status = 422
     counts = dict(
-        session.execute(select(User.agency_id, func.count()).group_by(User.agency_id)).tuples().all()
+        session.execute(select(User.agency_id, func.count()).group_by(User.agency_id)).all()
     )
     rows = session.scalars(select(Agency).order_by(Agency.name)).all()
     return render_template(
-        "coordination/admin/agencies.html", agencies=rows, form=form, user_counts=counts,
-        kind_labels=AGENCY_KIND_LABELS, error=error,
+        "coordination/admin/agencies.html",
+        agencies=rows,
+        form=form,
+        user_counts=counts,
+        kind_labels=AGENCY_KIND_LABELS,
+        error=error,
     ), status
 
 
@@ -107,13 +116,16 @@ def agency(agency_id: int) -> ResponseReturnValue:
     session = db_session()
     agency = _get_or_404(session, Agency, agency_id)
     form = AgencyForm(obj=agency if request.method == "GET" else None)
-    form.kind.render_kw = {"disabled": True}
-    form.kind.data = agency.kind.value
+    del form.kind  # the kind decides which secrecy rules apply; it never changes
     error = None
     if request.method == "POST" and form.validate_on_submit():
         try:
             update_agency(
-                session, actor(), agency, name=form.name.data or "", active=form.active.data,
+                session,
+                actor(),
+                agency,
+                name=form.name.data or "",
+                active=form.active.data,
                 expected_version=parse_version(form.version.data),
             )
         except ServiceError as exc:
@@ -127,7 +139,11 @@ def agency(agency_id: int) -> ResponseReturnValue:
         form.version.data = str(agency.version)
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "coordination/admin/agency.html", agency=agency, form=form, error=error
+        "coordination/admin/agency.html",
+        agency=agency,
+        form=form,
+        error=error,
+        kind_labels=AGENCY_KIND_LABELS,
     ), status
 
 
@@ -136,10 +152,12 @@ def agency(agency_id: int) -> ResponseReturnValue:
 
 def _user_form(session: Session, user: User | None = None) -> UserForm:
     form = UserForm(obj=user if request.method == "GET" else None)
-    form.agency_id.choices = [
+    form.agency_id.choices = choices(
         (a.id, a.name)
-        for a in session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name))
-    ]
+        for a in session.scalars(
+            select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
+        )
+    )
     if request.method == "GET" and user is not None:
         form.roles.data = [r.value for r in user.roles]
         form.version.data = str(user.version)
@@ -180,8 +198,12 @@ def new_user() -> ResponseReturnValue:
             if agency is None:
                 raise ServiceError(_("Välj en myndighet."), field="agency_id")
             user = create_user(
-                session, actor(), agency=agency, email=form.email.data or "",
-                display_name=form.display_name.data or "", password=form.password.data or "",
+                session,
+                actor(),
+                agency=agency,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                password=form.password.data or "",
                 roles={Role(r) for r in form.roles.data or []},
                 min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
             )
@@ -190,10 +212,15 @@ def new_user() -> ResponseReturnValue:
             error = show_service_error(form, exc)
         else:
             session.commit()
-            flash(_("Kontot är skapat. Lämna startlösenordet till användaren på ett säkert sätt."), "success")
+            flash(
+                _("Kontot är skapat. Lämna startlösenordet till användaren på ett säkert sätt."),
+                "success",
+            )
             return redirect(url_for("admin.user", user_id=user.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("coordination/admin/user_form.html", form=form, user=None, error=error), status
+    return render_template(
+        "coordination/admin/user_form.html", form=form, user=None, error=error
+    ), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -201,14 +228,16 @@ def user(user_id: int) -> ResponseReturnValue:
     session = db_session()
     user = _get_or_404(session, User, user_id)
     form = _user_form(session, user)
-    form.agency_id.render_kw = {"disabled": True}
-    form.agency_id.data = user.agency_id
+    del form.agency_id  # an account belongs to one agency for good
     del form.password
     error = None
     if request.method == "POST" and form.validate_on_submit():
         try:
             update_user(
-                session, actor(), user, email=form.email.data or "",
+                session,
+                actor(),
+                user,
+                email=form.email.data or "",
                 display_name=form.display_name.data or "",
                 roles={Role(r) for r in form.roles.data or []},
                 expected_version=parse_version(form.version.data),
@@ -222,12 +251,17 @@ def user(user_id: int) -> ResponseReturnValue:
             return redirect(url_for("admin.user", user_id=user.id))
     status = 422 if request.method == "POST" else 200
     memberships = session.scalars(
-        select(CouncilMembership).where(CouncilMembership.user_id == user.id)
+        select(CouncilMembership)
+        .where(CouncilMembership.user_id == user.id)
         .options(selectinload(CouncilMembership.council))
     ).all()
     return render_template(
-        "coordination/admin/user_form.html", form=form, user=user, error=error,
-        confirm_form=ConfirmForm(), memberships=memberships,
+        "coordination/admin/user_form.html",
+        form=form,
+        user=user,
+        error=error,
+        confirm_form=ConfirmForm(),
+        memberships=memberships,
         now=utcnow(),
     ), status
 
@@ -270,10 +304,12 @@ def user_action(user_id: int, action: str) -> ResponseReturnValue:
 
 def _council_form(session: Session, council: Council | None = None) -> CouncilForm:
     form = CouncilForm(obj=council if request.method == "GET" else None)
-    form.agency_ids.choices = [
-        (a.id, f"{a.name}")
-        for a in session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.name))
-    ]
+    form.agency_ids.choices = choices(
+        (a.id, a.name)
+        for a in session.scalars(
+            select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
+        )
+    )
     if request.method == "GET" and council is not None:
         form.agency_ids.data = [a.id for a in council.agencies]
         form.version.data = str(council.version)
@@ -297,12 +333,16 @@ def councils() -> ResponseReturnValue:
     session = db_session()
     member_counts = dict(
         session.execute(
-            select(CouncilMembership.council_id, func.count()).group_by(CouncilMembership.council_id)
-        ).tuples().all()
+            select(CouncilMembership.council_id, func.count()).group_by(
+                CouncilMembership.council_id
+            )
+        ).all()
     )
     rows = session.scalars(select(Council).order_by(Council.name)).all()
     return render_template(
-        "coordination/admin/councils.html", councils=rows, member_counts=member_counts,
+        "coordination/admin/councils.html",
+        councils=rows,
+        member_counts=member_counts,
         kind_labels=COUNCIL_KIND_LABELS,
     )
 
@@ -323,7 +363,9 @@ def new_council() -> ResponseReturnValue:
             flash(_("Forumet är skapat. Lägg nu till medlemmar."), "success")
             return redirect(url_for("councils.council", council_id=council.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("coordination/admin/council_form.html", form=form, council=None, error=error), status
+    return render_template(
+        "coordination/admin/council_form.html", form=form, council=None, error=error
+    ), status
 
 
 @bp.route("/councils/<int:council_id>", methods=["GET", "POST"])
@@ -335,7 +377,10 @@ def council(council_id: int) -> ResponseReturnValue:
     if request.method == "POST" and form.validate_on_submit():
         try:
             update_council(
-                session, actor(), council, _council_fields(form),
+                session,
+                actor(),
+                council,
+                _council_fields(form),
                 expected_version=parse_version(form.version.data),
             )
         except ServiceError as exc:
@@ -346,4 +391,6 @@ def council(council_id: int) -> ResponseReturnValue:
             flash(_("Ändringarna är sparade."), "success")
             return redirect(url_for("councils.council", council_id=council.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("coordination/admin/council_form.html", form=form, council=council, error=error), status
+    return render_template(
+        "coordination/admin/council_form.html", form=form, council=council, error=error
+    ), status

@@ -168,7 +168,9 @@ def _enrolment_secret(user: User) -> bytes:
 def _render_enrolment(user: User, form: EnrolTwoFactorForm, logged_in: bool) -> str:
     secret = _enrolment_secret(user)
     uri = security.totp_uri(secret, user.email)
-    qr_svg = segno.make(uri, error="m").svg_inline(scale=5, title=_("QR-kod för autentiseringsappen"))
+    qr_svg = segno.make(uri, error="m").svg_inline(
+        scale=5, title=_("QR-kod för autentiseringsappen")
+    )
     return render_template(
         "coordination/enrol_two_factor.html",
         form=form,
@@ -191,7 +193,10 @@ def enrol() -> ResponseReturnValue:
         dbs = db_session()
         try:
             codes = enrol_two_factor(
-                dbs, user, _enrolment_secret(user), form.code.data or "",
+                dbs,
+                user,
+                _enrolment_secret(user),
+                form.code.data or "",
                 current_app.config["MASTER_KEY_BYTES"],
             )
         except ServiceError as error:
@@ -237,7 +242,10 @@ def password() -> ResponseReturnValue:
         user = actor()
         try:
             change_password(
-                dbs, user, form.current_password.data or "", form.password.data or "",
+                dbs,
+                user,
+                form.current_password.data or "",
+                form.password.data or "",
                 current_app.config["PASSWORD_MIN_LENGTH"],
             )
         except ServiceError as error:
@@ -245,7 +253,9 @@ def password() -> ResponseReturnValue:
         else:
             dbs.commit()
             start_session(dbs, user)  # the epoch changed: a new cookie for this browser only
-            flash(_("Lösenordet är bytt. Andra inloggningar med ditt konto har avslutats."), "success")
+            flash(
+                _("Lösenordet är bytt. Andra inloggningar med ditt konto har avslutats."), "success"
+            )
             return redirect(url_for("auth.account"))
     return render_template(
         "coordination/account.html",
@@ -265,7 +275,10 @@ def account_two_factor() -> ResponseReturnValue:
         dbs = db_session()
         try:
             codes = enrol_two_factor(
-                dbs, user, _enrolment_secret(user), form.code.data or "",
+                dbs,
+                user,
+                _enrolment_secret(user),
+                form.code.data or "",
                 current_app.config["MASTER_KEY_BYTES"],
             )
         except ServiceError as error:

@@ -16,6 +16,7 @@ from coordination.forms import (
     AddMemberForm,
     ConfirmForm,
     MemberRoleForm,
+    choices,
 )
 from coordination.models import Council, CouncilMembership, CouncilRole, User
 from coordination.policy import (
@@ -34,14 +35,18 @@ bp = Blueprint("councils", __name__, template_folder="../templates")
 @login_required
 def start() -> ResponseReturnValue:
     user = actor()
-    memberships = db_session().scalars(
-        select(CouncilMembership)
-        .where(CouncilMembership.user_id == user.id)
-        .join(Council)
-        .where(Council.active.is_(True))
-        .options(selectinload(CouncilMembership.council))
-        .order_by(Council.name)
-    ).all()
+    memberships = (
+        db_session()
+        .scalars(
+            select(CouncilMembership)
+            .where(CouncilMembership.user_id == user.id)
+            .join(Council)
+            .where(Council.active.is_(True))
+            .options(selectinload(CouncilMembership.council))
+            .order_by(Council.name)
+        )
+        .all()
+    )
     return render_template(
         "coordination/start.html",
         memberships=memberships,
@@ -60,8 +65,9 @@ def _load_council(session: Session, council_id: int, *, manage: bool = False) ->
     ).one_or_none()
     user = actor()
     allowed = council is not None and (
-        can_manage_members(user, council) if manage else can_view_council(user, council)
-        or can_manage_members(user, council)
+        can_manage_members(user, council)
+        if manage
+        else can_view_council(user, council) or can_manage_members(user, council)
     )
     if council is None or not allowed:
         deny(session, "council", council_id)
@@ -76,15 +82,23 @@ def _add_member_form(session: Session, council: Council) -> AddMemberForm:
         .where(User.agency_id.in_([a.id for a in council.agencies]), User.active.is_(True))
         .order_by(User.display_name)
     ).all()
-    form.user_id.choices = [
+    form.user_id.choices = choices(
         (u.id, f"{u.display_name} – {u.agency.name}") for u in candidates if u.id not in member_ids
-    ]
+    )
     return form
 
 
-def _render_council(session: Session, council: Council, add_form: AddMemberForm | None = None, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+def _render_council(
+    session: Session,
+    council: Council,
+    add_form: AddMemberForm | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     manage = can_manage_members(actor(), council)
-    memberships = sorted(council.memberships, key=lambda m: (m.user.agency.name, m.user.display_name))
+    memberships = sorted(
+        council.memberships, key=lambda m: (m.user.agency.name, m.user.display_name)
+    )
     return render_template(
         "coordination/council.html",
         council=council,
