@@ -1,0 +1,119 @@
+# Samverkan: developer tasks. GNU make. `make help` lists the targets.
+#
+#   make run     install, migrate, load the demo data, serve http://127.0.0.1:5000
+#   make test    install, ruff check + format check, lint-imports, mypy, pytest
+#                (TEST_DATABASE_URL selects the test database)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app app
+ALEMBIC := $(BIN)/alembic
+PYBABEL := $(BIN)/pybabel
+
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+# Local use: development mode (generated keys and SQLite in instance/) with two-factor off.
+# Override on the command line, e.g. `make run SAMVERKAN_REQUIRE_2FA=true`.
+SAMVERKAN_ENV = development
+SAMVERKAN_REQUIRE_2FA = false
+DEV_ENV = SAMVERKAN_ENV=$(SAMVERKAN_ENV) SAMVERKAN_REQUIRE_2FA=$(SAMVERKAN_REQUIRE_2FA)
+
+TRANSLATIONS := coordination/translations
+POT := $(TRANSLATIONS)/messages.pot
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: help venv install run migrate demo test test-postgres lint pytest typecheck \
+	translations compile-translations clean clean-all
+
+help: ## list the targets
+	@echo "Samverkan – make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*## "} {printf "  %-22s %s\n", $$1, $$2}'
+
+# --- environment -------------------------------------------------------------------------------
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml is newer than the stamp (or the stamp is missing).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/python ## create .venv if it is missing
+
+install: $(STAMP) compile-translations ## create .venv, pip install -e '.[dev]' when needed, compile translations
+
+# Compiled catalogs (.mo) are generated and git-ignored; each is rebuilt when its .po changes.
+compile-translations: $(MO_FILES) ## compile the translation catalogs (.po -> .mo)
+
+$(TRANSLATIONS)/%.mo: $(TRANSLATIONS)/%.po | $(STAMP)
+	$(PYBABEL) compile -i $< -o $@
+
+# babel.cfg's patterns are anchored at the repository root, so extraction starts at `.`;
+# they keep .venv/, migrations/ and tests/ out. A new catalog is created if none exists yet.
+translations: $(STAMP) ## extract messages, update the English catalog, compile
+	@test -f babel.cfg || { echo "babel.cfg is missing: it tells pybabel what to extract." >&2; exit 1; }
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -o $(POT) .
+	if [ -f $(TRANSLATIONS)/en/LC_MESSAGES/messages.po ]; then \
+		$(PYBABEL) update -i $(POT) -d $(TRANSLATIONS) -l en; \
+	else \
+		$(PYBABEL) init -i $(POT) -d $(TRANSLATIONS) -l en; \
+	fi
+	$(PYBABEL) compile -d $(TRANSLATIONS)
+
+# --- running locally ---------------------------------------------------------------------------
+
+migrate: install ## alembic upgrade head on the development database
+	$(DEV_ENV) $(ALEMBIC) upgrade head
+
+demo: migrate ## load the demo municipality Exempelstad (idempotent) and print the logins
+	$(DEV_ENV) $(FLASK) demo
+
+# The scheduler (`flask scheduler run`) will run next to the web server once the meetings work
+# brings it. Then start it here in the background and stop it when the server stops, e.g.
+#   $(DEV_ENV) $(FLASK) scheduler run & trap 'kill $$!' EXIT; $(DEV_ENV) $(FLASK) run ...
+run: demo ## install, migrate, load demo data, serve http://127.0.0.1:5000 (2FA off)
+	@echo "Samverkan: http://$(HOST):$(PORT)/  (demo password: exempelstad-demo-2026)"
+	$(DEV_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
+
+# --- checks ------------------------------------------------------------------------------------
+
+test: lint typecheck pytest ## ruff, lint-imports, mypy, pytest (TEST_DATABASE_URL selects the database)
+
+lint: install ## ruff check, ruff format --check and the import-linter layer contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# TEST_DATABASE_URL reaches pytest from the environment or the make command line;
+# without it the suite uses a temporary SQLite file.
+pytest: install ## the pytest suite only (PYTEST_ARGS="-x -k name" to narrow it)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: ## make test against PostgreSQL (database `test` on 127.0.0.1:5432, user postgres)
+	$(MAKE) test TEST_DATABASE_URL=$(PG_TEST_URL)
+
+typecheck: install ## mypy
+	$(BIN)/mypy
+
+# --- cleaning ----------------------------------------------------------------------------------
+
+clean: ## remove caches, build output and compiled catalogs (keeps .venv and instance/)
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage htmlcov build dist *.egg-info
+	rm -f $(TRANSLATIONS)/*/LC_MESSAGES/*.mo
+
+clean-all: clean ## clean, and remove .venv and instance/ (the development database and keys)
+	rm -rf $(VENV) instance
