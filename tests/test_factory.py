@@ -102,3 +102,39 @@ def test_security_headers_on_every_response(client) -> None:  # type: ignore[no-
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Strict-Transport-Security" not in response.headers  # not outside production
+
+
+def _standalone_app(tmp_path: Path, **overrides: object) -> Flask:
+    from tests.conftest import make_test_config
+
+    return create_app(make_test_config(f"sqlite:///{tmp_path / 'standalone.sqlite'}", **overrides))
+
+
+def test_error_pages_are_swedish_and_reveal_nothing(tmp_path: Path) -> None:
+    application = _standalone_app(tmp_path, TESTING=False)
+    application.config["TESTING"] = False
+    application.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @application.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret-marker SELECT * FROM users WHERE email='kalle@example.com'")
+
+    client = application.test_client()
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Något gick fel" in response.text
+    for leak in ("secret-marker", "Traceback", "SELECT", "kalle@example.com", "RuntimeError"):
+        assert leak not in response.text
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert "Sidan finns inte" in missing.text
+    wrong_method = client.delete("/login")
+    assert wrong_method.status_code == 405
+
+
+def test_production_sends_hsts_and_secure_cookies(tmp_path: Path) -> None:
+    application = _standalone_app(tmp_path, ENV="production")
+    response = application.test_client().get("/login", base_url="https://samverkan.example.com")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
