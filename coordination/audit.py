@@ -25,7 +25,8 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditTag(enum.StrEnum):
-    """``domain:object:action``. Stable strings: they are stored and hashed."""
+    """``domain:object:action``. Stable strings: they are stored and hashed. Upper layers
+    define their own StrEnums in the same form (``secrecy.audit_tags``)."""
 
     AUTH_LOGIN_SUCCESS = "auth:login:success"
     AUTH_LOGIN_FAILURE = "auth:login:failure"
@@ -153,7 +154,7 @@ def _lock_head(session: Session) -> AuditChainHead:
 def record_event(
     session: Session,
     actor: Actor | None,
-    tag: AuditTag,
+    tag: enum.StrEnum,
     *,
     object_type: str | None = None,
     object_ids: Iterable[int] = (),

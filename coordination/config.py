@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "DATABASE_URL": None,
     "MASTER_KEY": None,
+    # Rotation: the current key's version, and older versions still needed to read old wraps
+    # until `flask keys rotate-master` has re-wrapped everything ({"1": "<base64>"}).
+    "MASTER_KEY_VERSION": 1,
+    "MASTER_KEYS_RETIRED": {},
+    "RETENTION_DEFAULT_MONTHS": 12,
     "REQUIRE_2FA": True,
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,
@@ -98,8 +103,29 @@ def _complete(config: Config, instance: Path) -> None:
             "SAMVERKAN_ENV=development."
         )
     config["MASTER_KEY_BYTES"] = decode_master_key(config["MASTER_KEY"])
+    config["MASTER_KEYS"] = _master_keys(config)
     config["SESSION_COOKIE_SECURE"] = config.get("SESSION_COOKIE_SECURE", production)
     config["PREFERRED_URL_SCHEME"] = "https" if production else "http"
+
+
+def _master_keys(config: Config) -> dict[int, bytes]:
+    """Every configured master key by version; the current one under MASTER_KEY_VERSION."""
+    try:
+        current = int(config["MASTER_KEY_VERSION"])
+        retired = {
+            int(v): decode_master_key(k) for v, k in dict(config["MASTER_KEYS_RETIRED"]).items()
+        }
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            "SAMVERKAN_MASTER_KEY_VERSION must be a number and SAMVERKAN_MASTER_KEYS_RETIRED a "
+            'JSON object such as {"1": "<base64 key>"}.'
+        ) from exc
+    if current in retired:
+        raise ConfigurationError(
+            f"Master key version {current} is both current and retired; give the new key a new "
+            "version number."
+        )
+    return {**retired, current: config["MASTER_KEY_BYTES"]}
 
 
 def decode_master_key(value: str) -> bytes:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
@@ -27,9 +28,17 @@ NAMING_CONVENTION = {
 }
 
 
+LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
+
+
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware UTC; computed per call, never at import."""
     return dt.datetime.now(dt.UTC)
+
+
+def today_local() -> dt.date:
+    """Today's date in Sweden: the calendar day that deadlines, ages and retention count in."""
+    return dt.datetime.now(LOCAL_ZONE).date()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -97,10 +106,19 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+MASTER_KEYS_INFO = "samverkan.master_keys"
+
+
 def init_app(app: Flask) -> None:
+    from coordination.security import MasterKeyRing
+
     engine = make_engine(app.config["DATABASE_URL"])
+    # Every session carries the configured master keys (from the environment, never the
+    # database), so services and jobs can seal and open without reaching for the app.
+    info = {MASTER_KEYS_INFO: MasterKeyRing.from_config(app.config)}
     app.extensions["samverkan.db"] = Database(
-        engine=engine, session_factory=sessionmaker(bind=engine, expire_on_commit=False)
+        engine=engine,
+        session_factory=sessionmaker(bind=engine, expire_on_commit=False, info=info),
     )
     app.teardown_appcontext(_close_session)
 

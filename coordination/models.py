@@ -176,6 +176,8 @@ class Council(Base):
     # Short upper-case code used in children's pseudonyms, e.g. NORR in NORR-2026-014.
     code: Mapped[str] = mapped_column(String(12), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Gallring: records of a closed case are crypto-shredded this many months after closing.
+    retention_months: Mapped[int] = mapped_column(default=12, server_default="12")
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 
@@ -209,13 +211,82 @@ class CouncilMembership(Base):
     __table_args__ = (UniqueConstraint("council_id", "user_id"),)
 
 
+class ChildStatus(enum.StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+    SHREDDED = "shredded"
+
+
+class CloseReason(enum.StrEnum):
+    """Why a case was closed: codes, never free text (the log and the list stay free of content)."""
+
+    GOALS_REACHED = "goals_reached"
+    MOVED = "moved"
+    AGE_LIMIT = "age_limit"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    TRANSFERRED = "transferred"
+    OTHER = "other"
+
+
+class Child(Base):
+    """One young person on a council's caseload, known by a pseudonym only.
+
+    Identity (names, personnummer, guardians, address) is a sealed record owned by the enrolling
+    agency. The row holds the blind index (a keyed hash of the personnummer, to refuse duplicate
+    enrolments) and the birth date sealed under a system key, which the policy engine needs for
+    age limits. Both are removed when the child's records are shredded.
+    """
+
+    __tablename__ = "children"
+
+    id: Mapped[intpk]
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    pseudonym: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[ChildStatus] = mapped_column(
+        _enum(ChildStatus, "child_status"), default=ChildStatus.ACTIVE
+    )
+    enrolled_on: Mapped[dt.date]
+    closed_on: Mapped[dt.date | None]
+    close_reason: Mapped[CloseReason | None] = mapped_column(_enum(CloseReason, "close_reason"))
+    shredded_at: Mapped[dt.datetime | None]
+    enrolling_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    identity_index: Mapped[str | None] = mapped_column(String(64))
+    birth_date_sealed: Mapped[bytes | None]
+    created_at: Mapped[created_at]
+    version: Mapped[int] = mapped_column(default=1)
+
+    council: Mapped[Council] = relationship(lazy="joined", innerjoin=True)
+    enrolling_agency: Mapped[Agency] = relationship()
+
+    __table_args__ = (UniqueConstraint("council_id", "identity_index"),)
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Child {self.id}>"
+
+
+class PseudonymCounter(Base):
+    """The last number handed out per council and year; locked while a new one is taken, so a
+    pseudonym is never reused, not even after the child's records are shredded."""
+
+    __tablename__ = "pseudonym_counters"
+
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
 __all__ = [
     "Agency",
     "AgencyKind",
+    "Child",
+    "ChildStatus",
+    "CloseReason",
     "Council",
     "CouncilKind",
     "CouncilMembership",
     "CouncilRole",
+    "PseudonymCounter",
     "RecoveryCode",
     "Role",
     "User",

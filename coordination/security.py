@@ -8,6 +8,9 @@ import hmac
 import os
 import secrets
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -86,22 +89,56 @@ def verify_totp(secret: bytes, code: str, at: float | None = None) -> int | None
     return None
 
 
+@dataclass(frozen=True)
+class MasterKeyRing:
+    """The configured master keys by version. The current version seals; any version opens.
+
+    The keys come from the environment or the instance folder, never from the database.
+    """
+
+    current_version: int
+    keys: Mapping[int, bytes]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MasterKeyRing:
+        return cls(int(config["MASTER_KEY_VERSION"]), dict(config["MASTER_KEYS"]))
+
+    @property
+    def current(self) -> bytes:
+        return self.keys[self.current_version]
+
+    def key(self, version: int) -> bytes:
+        try:
+            return self.keys[version]
+        except KeyError:
+            raise LookupError(
+                f"master key version {version} is not configured (SAMVERKAN_MASTER_KEYS_RETIRED)"
+            ) from None
+
+
 def _totp_sealing_key(master_key: bytes) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"samverkan:totp-secret:v1"
     ).derive(master_key)
 
 
-def seal_totp_secret(master_key: bytes, user_id: int, secret: bytes) -> bytes:
-    """TOTP secrets are encrypted at rest, bound to the user they belong to."""
+def seal_totp_secret(ring: MasterKeyRing, user_id: int, secret: bytes) -> bytes:
+    """TOTP secrets are encrypted at rest, bound to their user, tagged with the key version."""
     nonce = os.urandom(12)
     aad = f"user:{user_id}".encode()
-    return nonce + AESGCM(_totp_sealing_key(master_key)).encrypt(nonce, secret, aad)
+    sealed = AESGCM(_totp_sealing_key(ring.current)).encrypt(nonce, secret, aad)
+    return ring.current_version.to_bytes(2, "big") + nonce + sealed
 
 
-def open_totp_secret(master_key: bytes, user_id: int, sealed: bytes) -> bytes:
+def open_totp_secret(ring: MasterKeyRing, user_id: int, sealed: bytes) -> bytes:
+    version = int.from_bytes(sealed[:2], "big")
     aad = f"user:{user_id}".encode()
-    return AESGCM(_totp_sealing_key(master_key)).decrypt(sealed[:12], sealed[12:], aad)
+    key = _totp_sealing_key(ring.key(version))
+    return AESGCM(key).decrypt(sealed[2:14], sealed[14:], aad)
+
+
+def totp_sealed_version(sealed: bytes) -> int:
+    return int.from_bytes(sealed[:2], "big")
 
 
 # --- Recovery codes ---------------------------------------------------------------------------

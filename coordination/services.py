@@ -197,14 +197,14 @@ def record_logout(session: Session, user: User, *, expired: str | None = None) -
 
 
 def verify_second_factor(
-    session: Session, user: User, code: str, master_key: bytes, settings: LoginSettings
+    session: Session, user: User, code: str, ring: security.MasterKeyRing, settings: LoginSettings
 ) -> str | None:
     """A TOTP code or an unused recovery code; returns the method used, or None.
 
     A wrong code counts towards the lockout like a wrong password.
     """
     if user.totp_secret_sealed is not None:
-        secret = security.open_totp_secret(master_key, user.id, user.totp_secret_sealed)
+        secret = security.open_totp_secret(ring, user.id, user.totp_secret_sealed)
         step = security.verify_totp(secret, code)
         if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
             user.totp_last_step = step
@@ -232,7 +232,7 @@ def verify_second_factor(
 
 
 def enrol_two_factor(
-    session: Session, user: User, secret: bytes, code: str, master_key: bytes
+    session: Session, user: User, secret: bytes, code: str, ring: security.MasterKeyRing
 ) -> list[str]:
     """Confirm a new authenticator with a code from it; returns fresh recovery codes."""
     step = security.verify_totp(secret, code)
@@ -241,13 +241,28 @@ def enrol_two_factor(
             _l("Koden stämmer inte. Kontrollera att klockan i telefonen går rätt och försök igen."),
             field="code",
         )
-    user.totp_secret_sealed = security.seal_totp_secret(master_key, user.id, secret)
+    user.totp_secret_sealed = security.seal_totp_secret(ring, user.id, secret)
     user.totp_confirmed_at = utcnow()
     user.totp_last_step = step
     record_event(
         session, user, AuditTag.AUTH_TWO_FACTOR_ENROL, object_type="user", object_ids=[user.id]
     )
     return replace_recovery_codes(session, user)
+
+
+def reseal_totp_secrets(session: Session, ring: security.MasterKeyRing) -> int:
+    """After a master key rotation: seal every TOTP secret under the current version."""
+    count = 0
+    users = session.scalars(select(User).where(User.totp_secret_sealed.is_not(None)))
+    for user in users:
+        sealed = user.totp_secret_sealed
+        if sealed is None or security.totp_sealed_version(sealed) == ring.current_version:
+            continue
+        secret = security.open_totp_secret(ring, user.id, sealed)
+        user.totp_secret_sealed = security.seal_totp_secret(ring, user.id, secret)
+        count += 1
+    session.flush()
+    return count
 
 
 def replace_recovery_codes(session: Session, user: User) -> list[str]:

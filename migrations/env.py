@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 import coordination.audit
 import coordination.models
+import secrecy.models
 from coordination.config import load_settings
 from coordination.db import Base, make_engine
 
@@ -22,8 +23,9 @@ config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
+# Importing the model modules registers their tables on Base.metadata.
+MODEL_MODULES = (coordination.audit, coordination.models, secrecy.models)
 target_metadata = Base.metadata
-assert coordination.audit  # noqa: S101 - keep the import: the audit tables are part of the schema
 
 INSTANCE = Path(
     os.environ.get("SAMVERKAN_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance"

@@ -92,7 +92,10 @@ def db(app: Flask) -> Iterator[Session]:
     transaction = connection.begin()
     original = database.session_factory
     database.session_factory = sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info=dict(original.kw["info"]),
     )
     session = database.session_factory()
     for factory in factories.ALL_FACTORIES:

@@ -62,6 +62,10 @@ def _settings() -> LoginSettings:
     )
 
 
+def _ring() -> security.MasterKeyRing:
+    return security.MasterKeyRing.from_config(current_app.config)
+
+
 def _login_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
@@ -137,9 +141,7 @@ def two_factor() -> ResponseReturnValue:
     form = TwoFactorForm()
     if form.validate_on_submit():
         dbs = db_session()
-        method = verify_second_factor(
-            dbs, user, form.code.data or "", current_app.config["MASTER_KEY_BYTES"], _settings()
-        )
+        method = verify_second_factor(dbs, user, form.code.data or "", _ring(), _settings())
         dbs.commit()
         if method is not None:
             if method == "recovery_code":
@@ -151,16 +153,16 @@ def two_factor() -> ResponseReturnValue:
 
 def _enrolment_secret(user: User) -> bytes:
     """The not yet confirmed secret, kept sealed in the signed session until it is confirmed."""
-    master_key = current_app.config["MASTER_KEY_BYTES"]
+    ring = _ring()
     sealed = session.get("enrol_secret")
     if sealed:
         try:
-            return security.open_totp_secret(master_key, user.id, base64.b64decode(sealed))
+            return security.open_totp_secret(ring, user.id, base64.b64decode(sealed))
         except (InvalidTag, binascii.Error, ValueError):
             session.pop("enrol_secret", None)  # a stale or foreign value: start over
     secret = security.new_totp_secret()
     session["enrol_secret"] = base64.b64encode(
-        security.seal_totp_secret(master_key, user.id, secret)
+        security.seal_totp_secret(ring, user.id, secret)
     ).decode()
     return secret
 
@@ -197,7 +199,7 @@ def enrol() -> ResponseReturnValue:
                 user,
                 _enrolment_secret(user),
                 form.code.data or "",
-                current_app.config["MASTER_KEY_BYTES"],
+                _ring(),
             )
         except ServiceError as error:
             show_service_error(form, error)
@@ -279,7 +281,7 @@ def account_two_factor() -> ResponseReturnValue:
                 user,
                 _enrolment_secret(user),
                 form.code.data or "",
-                current_app.config["MASTER_KEY_BYTES"],
+                _ring(),
             )
         except ServiceError as error:
             show_service_error(form, error)

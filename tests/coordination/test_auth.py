@@ -42,7 +42,7 @@ def user(db: Session) -> User:
 def enrol(db: Session, app: Flask, user: User) -> bytes:
     secret = security.new_totp_secret()
     user.totp_secret_sealed = security.seal_totp_secret(
-        app.config["MASTER_KEY_BYTES"], user.id, secret
+        security.MasterKeyRing.from_config(app.config), user.id, secret
     )
     user.totp_confirmed_at = user.created_at
     db.flush()
@@ -132,7 +132,7 @@ def test_first_login_requires_two_factor_enrolment(
     import base64
 
     secret = security.open_totp_secret(
-        app.config["MASTER_KEY_BYTES"], user.id, base64.b64decode(sealed)
+        security.MasterKeyRing.from_config(app.config), user.id, base64.b64decode(sealed)
     )
     wrong = client.post("/login/enrol", data={"code": "000000"})
     assert "Koden stämmer inte" in wrong.text

@@ -1,0 +1,285 @@
+"""Sealing primitives and key handling: the only module that touches keys.
+
+- Content: AES-256-GCM under a fresh 256-bit data key per record, with the record's id, owner
+  agency and category as associated data, so a ciphertext moved to another row fails to open.
+- Data keys: wrapped (AES-256-GCM) per agency under that agency's key, bound to record, agency
+  and key version.
+- Agency and system keys: random 256-bit, wrapped under the master key, which comes from the
+  configuration and never enters the database.
+
+Unwrapped keys are cached per database session (one request or command) in a ``KeyRing`` and
+forgotten when the session rolls back or closes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from coordination.db import MASTER_KEYS_INFO
+from coordination.security import MasterKeyRing
+from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
+
+NONCE_BYTES = 12
+KEY_BYTES = 32
+BLIND_INDEX_PURPOSE = "blind-index"
+CHILD_FACTS_PURPOSE = "child-facts"
+_SESSION_KEY = "samverkan.keyring"
+
+
+class SealingError(Exception):
+    """A ciphertext or wrapped key did not open: tampered, moved, or under the wrong key."""
+
+
+def _encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def _decrypt(key: bytes, blob: bytes, aad: bytes, what: str) -> bytes:
+    try:
+        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+    except (InvalidTag, ValueError) as exc:
+        raise SealingError(f"{what} failed to open (tampered, moved or wrong key)") from exc
+
+
+def record_aad(record: Record) -> bytes:
+    owner, category = record.owner_agency_id, record.category
+    return f"samverkan:record:{record.id}:owner:{owner}:cat:{category}".encode()
+
+
+def record_key_aad(record_id: int, agency_id: int, version: int) -> bytes:
+    return f"samverkan:record-key:{record_id}:agency:{agency_id}:v:{version}".encode()
+
+
+def agency_key_aad(agency_id: int, version: int) -> bytes:
+    return f"samverkan:agency-key:{agency_id}:v:{version}".encode()
+
+
+def system_key_aad(purpose: str) -> bytes:
+    return f"samverkan:system-key:{purpose}".encode()
+
+
+class KeyRing:
+    """Unwrapped keys for one database session. Creates an agency's first key on demand."""
+
+    def __init__(self, session: Session, master: MasterKeyRing) -> None:
+        self.session = session
+        self.master = master
+        self._agency_keys: dict[tuple[int, int], bytes] = {}
+        self._active: dict[int, int] = {}
+        self._system: dict[str, bytes] = {}
+
+    # -- agency keys --------------------------------------------------------------------------
+
+    def _unwrap_agency_key(self, row: AgencyKey) -> bytes:
+        key = _decrypt(
+            self.master.key(row.master_version),
+            row.wrapped_key,
+            agency_key_aad(row.agency_id, row.version),
+            f"agency key {row.agency_id}/{row.version}",
+        )
+        self._agency_keys[(row.agency_id, row.version)] = key
+        return key
+
+    def create_agency_key(self, agency_id: int, version: int) -> AgencyKey:
+        key = os.urandom(KEY_BYTES)
+        row = AgencyKey(
+            agency_id=agency_id,
+            version=version,
+            master_version=self.master.current_version,
+            wrapped_key=_encrypt(self.master.current, key, agency_key_aad(agency_id, version)),
+            active=True,
+        )
+        self.session.add(row)
+        self.session.flush()
+        self._agency_keys[(agency_id, version)] = key
+        return row
+
+    def active_agency_key(self, agency_id: int) -> tuple[int, bytes]:
+        version = self._active.get(agency_id)
+        if version is not None:
+            return version, self._agency_keys[(agency_id, version)]
+        row = self.session.scalars(
+            select(AgencyKey).where(AgencyKey.agency_id == agency_id, AgencyKey.active.is_(True))
+        ).one_or_none()
+        if row is None:
+            row = self.create_agency_key(agency_id, 1)
+            key = self._agency_keys[(agency_id, 1)]
+        else:
+            key = self._agency_keys.get((agency_id, row.version)) or self._unwrap_agency_key(row)
+        self._active[agency_id] = row.version
+        return row.version, key
+
+    def agency_key(self, agency_id: int, version: int) -> bytes:
+        cached = self._agency_keys.get((agency_id, version))
+        if cached is not None:
+            return cached
+        row = self.session.scalars(
+            select(AgencyKey).where(AgencyKey.agency_id == agency_id, AgencyKey.version == version)
+        ).one_or_none()
+        if row is None:
+            raise SealingError(f"agency key {agency_id}/{version} does not exist")
+        return self._unwrap_agency_key(row)
+
+    def forget_active(self, agency_id: int) -> None:
+        self._active.pop(agency_id, None)
+
+    # -- system keys --------------------------------------------------------------------------
+
+    def system_key(self, purpose: str) -> bytes:
+        cached = self._system.get(purpose)
+        if cached is not None:
+            return cached
+        row = self.session.get(SystemKey, purpose)
+        if row is None:
+            key = os.urandom(KEY_BYTES)
+            row = SystemKey(
+                purpose=purpose,
+                master_version=self.master.current_version,
+                wrapped_key=_encrypt(self.master.current, key, system_key_aad(purpose)),
+            )
+            self.session.add(row)
+            self.session.flush()
+        else:
+            key = _decrypt(
+                self.master.key(row.master_version),
+                row.wrapped_key,
+                system_key_aad(purpose),
+                f"system key {purpose}",
+            )
+        self._system[purpose] = key
+        return key
+
+    # -- master rotation ----------------------------------------------------------------------
+
+    def rewrap_under_current_master(self, row: AgencyKey | SystemKey) -> bool:
+        """Re-wrap one agency or system key under the current master version."""
+        if row.master_version == self.master.current_version:
+            return False
+        if isinstance(row, AgencyKey):
+            aad = agency_key_aad(row.agency_id, row.version)
+            what = f"agency key {row.agency_id}/{row.version}"
+        else:
+            aad = system_key_aad(row.purpose)
+            what = f"system key {row.purpose}"
+        key = _decrypt(self.master.key(row.master_version), row.wrapped_key, aad, what)
+        row.wrapped_key = _encrypt(self.master.current, key, aad)
+        row.master_version = self.master.current_version
+        return True
+
+
+def keyring(session: Session) -> KeyRing:
+    """The key ring of this session, created on first use from the app's master keys."""
+    ring = session.info.get(_SESSION_KEY)
+    if ring is None:
+        master = session.info.get(MASTER_KEYS_INFO)
+        if not isinstance(master, MasterKeyRing):
+            raise RuntimeError("this database session was not created by the app's session factory")
+        ring = KeyRing(session, master)
+        session.info[_SESSION_KEY] = ring
+    return ring
+
+
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_keys_on_rollback(session: Session, *args: Any) -> None:
+    # A key created in a rolled-back transaction does not exist; never seal with it.
+    session.info.pop(_SESSION_KEY, None)
+
+
+# -- record content -------------------------------------------------------------------------------
+
+
+def _encode(content: Mapping[str, Any]) -> bytes:
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def seal_new_record(ring: KeyRing, record: Record, content: Mapping[str, Any]) -> bytes:
+    """Encrypt a flushed record's content and wrap its data key for the owner. Returns the data
+    key so the caller can wrap it for recipients in the same transaction."""
+    if record.id is None:
+        raise ValueError("flush the record first: its id is part of the associated data")
+    data_key = os.urandom(KEY_BYTES)
+    record.ciphertext = _encrypt(data_key, _encode(content), record_aad(record))
+    wrap_data_key(ring, record, data_key, record.owner_agency_id)
+    return data_key
+
+
+def wrap_data_key(ring: KeyRing, record: Record, data_key: bytes, agency_id: int) -> RecordKey:
+    version, agency_key = ring.active_agency_key(agency_id)
+    existing = ring.session.get(RecordKey, (record.id, agency_id))
+    wrapped = _encrypt(agency_key, data_key, record_key_aad(record.id, agency_id, version))
+    if existing is not None:
+        existing.agency_key_version, existing.wrapped_key = version, wrapped
+        return existing
+    row = RecordKey(
+        record_id=record.id, agency_id=agency_id, agency_key_version=version, wrapped_key=wrapped
+    )
+    ring.session.add(row)
+    return row
+
+
+def unwrap_data_key(ring: KeyRing, record_key: RecordKey) -> bytes:
+    agency_key = ring.agency_key(record_key.agency_id, record_key.agency_key_version)
+    return _decrypt(
+        agency_key,
+        record_key.wrapped_key,
+        record_key_aad(record_key.record_id, record_key.agency_id, record_key.agency_key_version),
+        f"data key of record {record_key.record_id} for agency {record_key.agency_id}",
+    )
+
+
+def open_record(ring: KeyRing, record: Record, record_key: RecordKey) -> dict[str, Any]:
+    if record.ciphertext is None:
+        raise SealingError(f"record {record.id} has no content (shredded)")
+    if record_key.record_id != record.id:
+        raise SealingError("the key belongs to another record")
+    plaintext = _decrypt(
+        unwrap_data_key(ring, record_key),
+        record.ciphertext,
+        record_aad(record),
+        f"record {record.id}",
+    )
+    content: dict[str, Any] = json.loads(plaintext)
+    return content
+
+
+def rewrap_record_key(ring: KeyRing, record_key: RecordKey, new_version: int) -> None:
+    """Re-wrap one data key under another version of the same agency's key."""
+    data_key = unwrap_data_key(ring, record_key)
+    new_key = ring.agency_key(record_key.agency_id, new_version)
+    record_key.wrapped_key = _encrypt(
+        new_key, data_key, record_key_aad(record_key.record_id, record_key.agency_id, new_version)
+    )
+    record_key.agency_key_version = new_version
+
+
+# -- blind index and child facts --------------------------------------------------------------
+
+
+def blind_index(ring: KeyRing, normalised_personnummer: str) -> str:
+    """Keyed HMAC-SHA-256 of the 12-digit number: equal numbers match, nothing else is learnt."""
+    key = ring.system_key(BLIND_INDEX_PURPOSE)
+    return hmac.new(key, normalised_personnummer.encode(), hashlib.sha256).hexdigest()
+
+
+def seal_child_fact(ring: KeyRing, child_id: int, name: str, value: str) -> bytes:
+    aad = f"samverkan:child:{child_id}:{name}".encode()
+    return _encrypt(ring.system_key(CHILD_FACTS_PURPOSE), value.encode(), aad)
+
+
+def open_child_fact(ring: KeyRing, child_id: int, name: str, blob: bytes) -> str:
+    aad = f"samverkan:child:{child_id}:{name}".encode()
+    return _decrypt(
+        ring.system_key(CHILD_FACTS_PURPOSE), blob, aad, f"{name} of child {child_id}"
+    ).decode()

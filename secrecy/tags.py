@@ -1,0 +1,20 @@
+"""Audit event tags of the secrecy package (``domain:object:action``)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class SecrecyTag(enum.StrEnum):
+    CHILD_ENROL = "secrecy:child:enrol"
+    CHILD_DUPLICATE_REFUSED = "secrecy:child:duplicate_refused"
+    CHILD_CLOSE = "secrecy:child:close"
+    CHILD_REOPEN = "secrecy:child:reopen"
+    RECORD_CREATE = "secrecy:record:create"
+    RECORD_CORRECT = "secrecy:record:correct"
+    RECORD_REVEAL = "secrecy:record:reveal"
+    EXTRACT_EXPORT = "secrecy:extract:export"
+    KEYS_ROTATE_MASTER = "secrecy:keys:rotate_master"
+    KEYS_ROTATE_AGENCY = "secrecy:keys:rotate_agency"
+    KEYS_CHECK = "secrecy:keys:check"
+    RETENTION_SHRED = "secrecy:retention:shred"
