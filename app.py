@@ -18,6 +18,8 @@ from coordination import cli as coordination_cli
 from coordination import db, web
 from coordination.config import load_settings
 from coordination.views import admin, auth, councils
+from secrecy import cli as secrecy_cli
+from secrecy import views as secrecy_views
 
 ROOT = Path(__file__).resolve().parent
 
@@ -61,7 +63,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(councils.bp)
     app.register_blueprint(admin.bp)
+    secrecy_views.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
     coordination_cli.init_app(app)
+    secrecy_cli.init_app(app)

@@ -162,8 +162,15 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def register_council_section(app: Flask, endpoint: str, label: Any) -> None:
+    """Upper layers add their pages to the council page's menu without coordination importing
+    them: (endpoint taking ``council_id``, label)."""
+    app.extensions.setdefault("samverkan.council_sections", []).append((endpoint, label))
+
+
 def _template_globals() -> dict[str, Any]:
     return {
+        "council_sections": current_app.extensions.get("samverkan.council_sections", []),
         "two_factor_required": current_app.config["REQUIRE_2FA"],
         "current_locale": select_locale(),
         "locales": LOCALES,

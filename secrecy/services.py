@@ -399,7 +399,7 @@ def log_extract(session: Session, actor: User, child: Child, record_ids: Sequenc
         session,
         actor,
         SecrecyTag.EXTRACT_EXPORT,
-        object_type="child",
-        object_ids=[child.id],
-        details={"record_ids": list(record_ids)},
+        object_type="record",
+        object_ids=record_ids,
+        details={"child_id": child.id},
     )

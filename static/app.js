@@ -14,3 +14,9 @@ document.addEventListener("change", (event) => {
     event.target.form.requestSubmit();
   }
 });
+
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
+});

@@ -95,7 +95,8 @@ def _render_council(
     error: str | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    manage = can_manage_members(actor(), council)
+    user = actor()
+    manage = can_manage_members(user, council)
     memberships = sorted(
         council.memberships, key=lambda m: (m.user.agency.name, m.user.display_name)
     )
@@ -104,6 +105,7 @@ def _render_council(
         council=council,
         memberships=memberships,
         manage=manage,
+        member=can_view_council(user, council),
         add_form=add_form or (_add_member_form(session, council) if manage else None),
         role_form=MemberRoleForm(),
         confirm_form=ConfirmForm(),
