@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from coordination.audit import verify_chain
 from coordination.db import db_session, transaction
+from coordination.demo import load_demo
 from coordination.models import Agency, AgencyKind, Role
 from coordination.services import ServiceError, create_agency, create_user
+
+
+DEMO_LOADERS = "samverkan.demo_loaders"
+
+
+def register_demo_loader(app: Flask, loader: Callable[[Session], None]) -> None:
+    """Upper layers add to the demo without coordination importing them."""
+    app.extensions.setdefault(DEMO_LOADERS, []).append(loader)
 
 
 def init_app(app: Flask) -> None:
@@ -64,11 +75,13 @@ def create_admin(
 @with_appcontext
 def demo() -> None:
     """Load the fictitious municipality Exempelstad (running it twice changes nothing)."""
-    from coordination.demo import load_demo
-
     session = db_session()
     with transaction(session):
         created, logins = load_demo(session)
+        if created:
+            # Upper layers add their part (children, meetings, minutes) in layer order.
+            for loader in current_app.extensions.get(DEMO_LOADERS, []):
+                loader(session)
     click.echo("Demodata inläst." if created else "Demodata fanns redan; inget ändrades.")
     click.echo(f"Demoinloggningar (lösenord för alla: {logins.password}):")
     for email, description in logins.accounts:

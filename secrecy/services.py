@@ -25,10 +25,11 @@ from coordination.models import (
     CloseReason,
     Council,
     CouncilMembership,
+    CouncilRole,
     PseudonymCounter,
     User,
 )
-from coordination.policy import can_view_council
+from coordination.policy import can_view_council, membership_in
 from coordination.services import PermissionDenied, ServiceError
 from secrecy import sealing
 from secrecy.categories import IDENTITY, categories
@@ -47,6 +48,17 @@ def require_council_member(actor: User, council: Council) -> None:
 
 def require_child_access(actor: User, child: Child) -> None:
     require_council_member(actor, child.council)
+
+
+def can_manage_case(actor: User, child: Child) -> bool:
+    """Closing and reopening a case is for the enrolling agency and the council's coordinators."""
+    membership = membership_in(actor, child.council)
+    if membership is None or not actor.is_active:
+        return False
+    return (
+        actor.agency_id == child.enrolling_agency_id
+        or membership.council_role is CouncilRole.COORDINATOR
+    )
 
 
 # --- Enrolment ----------------------------------------------------------------------------------
@@ -325,7 +337,8 @@ def current_identity_record(session: Session, child: Child) -> Record | None:
 
 
 def close_case(session: Session, actor: User, child: Child, reason: CloseReason) -> None:
-    require_child_access(actor, child)
+    if not can_manage_case(actor, child):
+        raise PermissionDenied()
     if child.status is not ChildStatus.ACTIVE:
         raise ServiceError(_l("Ärendet är redan avslutat."))
     child.status = ChildStatus.CLOSED
@@ -343,7 +356,8 @@ def close_case(session: Session, actor: User, child: Child, reason: CloseReason)
 
 
 def reopen_case(session: Session, actor: User, child: Child) -> None:
-    require_child_access(actor, child)
+    if not can_manage_case(actor, child):
+        raise PermissionDenied()
     if child.status is ChildStatus.SHREDDED:
         raise ServiceError(_l("Ärendet är gallrat och kan inte öppnas igen."))
     if child.status is ChildStatus.ACTIVE:

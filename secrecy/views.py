@@ -187,6 +187,7 @@ def _render_child(
         superseding=superseding,
         same_child_elsewhere=services.other_councils_with_same_child(session, user, child),
         can_write=child.status is ChildStatus.ACTIVE,
+        can_manage_case=services.can_manage_case(user, child),
         user=user,
     ), status
 

@@ -241,3 +241,34 @@ def test_council_page_links_to_the_caseload_for_members_only(
         log_in(app.test_client(), admin).get(f"/councils/{world.council.id}/children").status_code
         == 403
     )
+
+
+def test_only_the_enrolling_agency_or_a_coordinator_closes_a_case(
+    app: Flask,
+    world: Council3,
+    client_for,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    police = client_for(AgencyKind.POLICE)
+    enrol_via_page(police, world.council.id)  # the police enrol; social services did not
+    child = db.scalars(select(Child)).one()
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    assert "Avsluta ärendet" not in social.get(f"/children/{child.id}").text
+    refused = social.post(
+        f"/children/{child.id}/close", data={"reason": "moved"}, follow_redirects=True
+    )
+    assert "Du har inte behörighet" in refused.text
+    db.expire_all()
+    assert db.get(Child, child.id).status is ChildStatus.ACTIVE  # type: ignore[union-attr]
+    # The coordinator (social services, council role coordinator) may.
+    coordinator = log_in(app.test_client(), world.coordinator)
+    assert "Avsluta ärendet" in coordinator.get(f"/children/{child.id}").text
+    assert (
+        coordinator.post(f"/children/{child.id}/close", data={"reason": "moved"}).status_code == 302
+    )
+    db.expire_all()
+    assert db.get(Child, child.id).status is ChildStatus.CLOSED  # type: ignore[union-attr]
+    # And the enrolling agency may reopen.
+    assert police.post(f"/children/{child.id}/reopen").status_code == 302
+    db.expire_all()
+    assert db.get(Child, child.id).status is ChildStatus.ACTIVE  # type: ignore[union-attr]
