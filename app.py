@@ -19,6 +19,7 @@ from coordination import db, web
 from coordination.config import load_settings
 from coordination.views import admin, auth, councils
 from secrecy import cli as secrecy_cli
+from secrecy import demo as secrecy_demo
 from secrecy import views as secrecy_views
 
 ROOT = Path(__file__).resolve().parent
@@ -69,3 +70,4 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     coordination_cli.init_app(app)
     secrecy_cli.init_app(app)
+    coordination_cli.register_demo_loader(app, secrecy_demo.load_secrecy_demo)

@@ -17,7 +17,6 @@ from coordination.demo import load_demo
 from coordination.models import Agency, AgencyKind, Role
 from coordination.services import ServiceError, create_agency, create_user
 
-
 DEMO_LOADERS = "samverkan.demo_loaders"
 
 

@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -17,7 +18,15 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
@@ -156,6 +165,13 @@ class CouncilForm(FlaskForm):
         _l("Kod i pseudonymer (t.ex. NORR)"), validators=[DataRequired(REQUIRED), Length(max=12)]
     )
     agency_ids = MultiCheckboxField(_l("Deltagande myndigheter"), coerce=int)
+    retention_months = IntegerField(
+        _l("Gallring, månader efter att ett ärende avslutats"),
+        validators=[
+            InputRequired(REQUIRED),
+            NumberRange(0, 600, _l("Ange ett antal månader mellan 0 och 600.")),
+        ],
+    )
     active = BooleanField(_l("Aktivt"), default=True)
     version = HiddenField()
     submit = SubmitField(_l("Spara"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Column, Enum, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.db import Base, created_at, intpk, str200
@@ -188,6 +188,11 @@ class Council(Base):
         back_populates="council", cascade="all, delete-orphan"
     )
 
+    __table_args__ = (
+        CheckConstraint(
+            "retention_months >= 0 AND retention_months <= 600", name="retention_months_range"
+        ),
+    )
     __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:

@@ -528,6 +528,7 @@ class CouncilFields:
     code: str
     agency_ids: list[int] = field(default_factory=list)
     active: bool = True
+    retention_months: int = 12
 
 
 def _apply_council_fields(session: Session, council: Council, fields: CouncilFields) -> list[str]:
@@ -571,7 +572,14 @@ def _apply_council_fields(session: Session, council: Council, fields: CouncilFie
     if {a.id for a in council.agencies} != {a.id for a in agencies}:
         changed.append("agencies")
     council.kind, council.name, council.area, council.code = fields.kind, name, area, code
+    if not 0 <= fields.retention_months <= 600:
+        raise ServiceError(
+            _l("Ange ett antal månader mellan 0 och 600."), field="retention_months"
+        )
+    if council.id is not None and council.retention_months != fields.retention_months:
+        changed.append("retention_months")
     council.active = fields.active
+    council.retention_months = fields.retention_months
     council.agencies = agencies
     return changed
 

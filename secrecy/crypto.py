@@ -23,6 +23,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coordination.db import MASTER_KEYS_INFO
@@ -109,16 +110,44 @@ class KeyRing:
         version = self._active.get(agency_id)
         if version is not None:
             return version, self._agency_keys[(agency_id, version)]
-        row = self.session.scalars(
-            select(AgencyKey).where(AgencyKey.agency_id == agency_id, AgencyKey.active.is_(True))
-        ).one_or_none()
+        row = self._locked_active_row(agency_id)
         if row is None:
-            row = self.create_agency_key(agency_id, 1)
-            key = self._agency_keys[(agency_id, 1)]
+            row = self._create_first_key(agency_id)
+            key = self._agency_keys[(agency_id, row.version)]
         else:
             key = self._agency_keys.get((agency_id, row.version)) or self._unwrap_agency_key(row)
         self._active[agency_id] = row.version
         return row.version, key
+
+    def _locked_active_row(self, agency_id: int) -> AgencyKey | None:
+        """The active key row, share-locked until commit: a rotation (which locks it for update)
+        waits for sealers to finish, and sealers wait for a rotation, so no data key is ever
+        wrapped under a version that a rotation has already retired."""
+        query = (
+            select(AgencyKey)
+            .where(AgencyKey.agency_id == agency_id, AgencyKey.active.is_(True))
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+        row = self.session.scalars(query).one_or_none()
+        if row is None:
+            # A rotation that committed while we waited retired the row we queued for; its new
+            # key is visible to a new statement.
+            row = self.session.scalars(query).one_or_none()
+        return row
+
+    def _create_first_key(self, agency_id: int) -> AgencyKey:
+        try:
+            with self.session.begin_nested():
+                return self.create_agency_key(agency_id, 1)
+        except IntegrityError:
+            # Another session created the agency's first key at the same moment: use theirs.
+            self._agency_keys.pop((agency_id, 1), None)
+            row = self._locked_active_row(agency_id)
+            if row is None:
+                raise
+            self._unwrap_agency_key(row)
+            return row
 
     def agency_key(self, agency_id: int, version: int) -> bytes:
         cached = self._agency_keys.get((agency_id, version))
@@ -188,6 +217,14 @@ def keyring(session: Session) -> KeyRing:
         ring = KeyRing(session, master)
         session.info[_SESSION_KEY] = ring
     return ring
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_keys_when_the_transaction_ends(session: Session, transaction: Any) -> None:
+    # Committed, rolled back or closed: the share locks on active keys are gone and a key
+    # created in a transaction that did not commit does not exist. Start afresh next time.
+    if transaction.parent is None:
+        session.info.pop(_SESSION_KEY, None)
 
 
 @event.listens_for(Session, "after_rollback")

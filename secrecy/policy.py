@@ -15,6 +15,7 @@ class WithheldReason(enum.StrEnum):
     NO_DISCLOSURE = "no_disclosure"
     SHREDDED = "shredded"
     NO_KEY = "no_key"
+    KEY_ERROR = "key_error"
 
 
 @dataclass(frozen=True)

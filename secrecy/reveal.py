@@ -8,6 +8,7 @@ one audit event naming the revealed record ids (never content).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,12 @@ REASON_TEXTS = {
     WithheldReason.NO_DISCLOSURE: _l("Ingen uppgiftslämning till din myndighet."),
     WithheldReason.SHREDDED: _l("Uppgiften är gallrad."),
     WithheldReason.NO_KEY: _l("Din myndighet har ingen nyckel till uppgiften."),
+    WithheldReason.KEY_ERROR: _l(
+        "Uppgiften kunde inte öppnas (nyckelfel). Kontakta administratören."
+    ),
 }
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,14 @@ def reveal_records(
         if reason is not None or key is None:
             results.append(Withheld(record, reason or WithheldReason.NO_KEY))
             continue
-        results.append(Revealed(record, crypto.open_record(ring, record, key)))
+        try:
+            results.append(Revealed(record, crypto.open_record(ring, record, key)))
+        except (crypto.SealingError, LookupError):
+            # One damaged key must not take the whole page down; `flask keys check` finds it.
+            logger.exception(
+                "record %s could not be opened for agency %s", record.id, key.agency_id
+            )
+            results.append(Withheld(record, WithheldReason.KEY_ERROR))
     revealed = [r.record.id for r in results if isinstance(r, Revealed)]
     record_event(
         session,
@@ -168,5 +181,4 @@ def check_owner_keys(
         last_id = records[-1].id
         if progress is not None:
             progress(len(records))
-        session.expunge_all()
     return checked, problems

@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from coordination.db import utcnow
-from coordination.models import Child
+from coordination.models import Child, ChildStatus
 from secrecy import crypto
 from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
 
@@ -42,23 +42,34 @@ def seal_birth_date(session: Session, child: Child, birth_date: dt.date) -> None
 
 
 def shred_child(session: Session, child: Child) -> int:
-    """Crypto-shredding: delete every wrapped key and ciphertext of the child's records, and
-    the blind index and sealed birth date. Returns the number of records shredded."""
+    """Crypto-shredding of a closed case: delete every wrapped key and ciphertext of the
+    child's records, the blind index and the sealed birth date, and mark the child shredded.
+    Returns the number of records shredded. The pseudonym row and the record metadata stay."""
+    if child.status is not ChildStatus.CLOSED:
+        raise ValueError(f"child {child.id} is {child.status}; only closed cases are shredded")
     now = utcnow()
-    record_ids = select(Record.id).where(Record.child_id == child.id)
-    session.execute(
-        RecordKey.__table__.delete().where(RecordKey.record_id.in_(record_ids))  # type: ignore[attr-defined]
-    )
+    record_ids = list(session.scalars(select(Record.id).where(Record.child_id == child.id)))
+    session.execute(delete(RecordKey).where(RecordKey.record_id.in_(record_ids)))
     result = session.execute(
         update(Record)
         .where(Record.child_id == child.id, Record.shredded_at.is_(None))
         .values(ciphertext=None, shredded_at=now)
+        .execution_options(synchronize_session=False)
     )
+    # Bulk statements bypass the session: drop what it holds of the deleted keys and reload
+    # the records on next access.
+    wanted = set(record_ids)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, RecordKey) and obj.record_id in wanted:
+            session.expunge(obj)
+        elif isinstance(obj, Record) and obj.id in wanted:
+            session.expire(obj)
     child.identity_index = None
     child.birth_date_sealed = None
     child.shredded_at = now
+    child.status = ChildStatus.SHREDDED
     session.flush()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
@@ -104,8 +115,12 @@ def rotate_agency_key(
     """A new key version for the agency; every data key it holds is re-wrapped under it and
     the old version retired. Returns (new version, keys re-wrapped)."""
     ring = crypto.keyring(session)
+    # Locked for update: sealers share-lock the active key, so none can wrap under the old
+    # version while (or after) its data keys are re-wrapped here.
     current = session.scalars(
-        select(AgencyKey).where(AgencyKey.agency_id == agency_id, AgencyKey.active.is_(True))
+        select(AgencyKey)
+        .where(AgencyKey.agency_id == agency_id, AgencyKey.active.is_(True))
+        .with_for_update()
     ).one_or_none()
     new_version = (current.version + 1) if current else 1
     if current is not None:
@@ -133,4 +148,20 @@ def rotate_agency_key(
         rewrapped += len(rows)
         last_id = rows[-1].record_id
         progress(len(rows))
+    retire_unused_agency_keys(session, agency_id)
     return new_version, rewrapped
+
+
+def retire_unused_agency_keys(session: Session, agency_id: int) -> int:
+    """Delete the agency's inactive key versions that no data key is wrapped under any more, so
+    a leaked old key opens nothing that is still stored here."""
+    in_use = select(RecordKey.agency_key_version).where(RecordKey.agency_id == agency_id)
+    result = session.execute(
+        delete(AgencyKey).where(
+            AgencyKey.agency_id == agency_id,
+            AgencyKey.active.is_(False),
+            AgencyKey.version.not_in(in_use),
+        )
+    )
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)

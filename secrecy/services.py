@@ -278,8 +278,12 @@ def correct_identity(session: Session, actor: User, record: Record, data: Enrolm
     it matches another child in the council)."""
     if record.category != IDENTITY:
         raise ServiceError(_l("Det här är inte en identitetspost."))
-    number = parse_identity_number(data.personnummer)
     child = record.child
+    # Access before anything else: the clash message below names another child's pseudonym.
+    require_child_access(actor, child)
+    if record.owner_agency_id != actor.agency_id:
+        raise ServiceError(_l("Bara den myndighet som lämnade uppgiften kan rätta den."))
+    number = parse_identity_number(data.personnummer)
     index = sealing.personnummer_index(session, number.normalised)
     clash = session.scalars(
         select(Child).where(

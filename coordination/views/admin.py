@@ -310,6 +310,8 @@ def _council_form(session: Session, council: Council | None = None) -> CouncilFo
             select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
         )
     )
+    if request.method == "GET" and council is None:
+        form.retention_months.data = current_app.config["RETENTION_DEFAULT_MONTHS"]
     if request.method == "GET" and council is not None:
         form.agency_ids.data = [a.id for a in council.agencies]
         form.version.data = str(council.version)
@@ -325,6 +327,7 @@ def _council_fields(form: CouncilForm) -> CouncilFields:
         code=form.code.data or "",
         agency_ids=list(form.agency_ids.data or []),
         active=bool(form.active.data),
+        retention_months=int(form.retention_months.data or 0),
     )
 
 

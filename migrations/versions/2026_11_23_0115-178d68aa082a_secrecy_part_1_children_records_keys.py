@@ -105,11 +105,16 @@ def upgrade() -> None:
 
     with op.batch_alter_table('councils', schema=None) as batch_op:
         batch_op.add_column(sa.Column('retention_months', sa.Integer(), server_default='12', nullable=False))
+        batch_op.create_check_constraint(
+            op.f('ck_councils_retention_months_range'),
+            'retention_months >= 0 AND retention_months <= 600',
+        )
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('councils', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_councils_retention_months_range'), type_='check')
         batch_op.drop_column('retention_months')
 
     with op.batch_alter_table('record_keys', schema=None) as batch_op:

@@ -204,11 +204,13 @@ def test_admin_creates_a_council(admin_client: FlaskClient, db: Session) -> None
             "area": "Västra",
             "code": "vast",
             "agency_ids": [social.id, police.id],
+            "retention_months": "18",
         },
     )
     assert response.status_code == 302
     council = db.scalars(select(Council).where(Council.name == "Bob-råd Väst")).one()
     assert council.code == "VAST"
+    assert council.retention_months == 18
     assert {a.id for a in council.agencies} == {social.id, police.id}
     [event] = events(db, AuditTag.ADMIN_COUNCIL_CREATE)
     assert event.details["agency_ids"] == sorted([social.id, police.id])
@@ -223,11 +225,13 @@ def test_council_validation(admin_client: FlaskClient, db: Session, world: Counc
         "area": "Syd",
         "code": "SYD",
         "agency_ids": [social.id, police.id],
+        "retention_months": "12",
     }
     cases = {
         "Koden ska vara 2–12 versaler eller siffror": {"code": "S Y D!"},
         "Koden används redan av ett annat forum.": {"code": "TEST"},
         "Välj minst två deltagande myndigheter.": {"agency_ids": [social.id]},
+        "Ange ett antal månader mellan 0 och 600.": {"retention_months": "-1"},
     }
     before = count(db, Council)
     for message, change in cases.items():
@@ -262,6 +266,7 @@ def test_agency_with_members_cannot_leave_a_council(
             "code": "TEST",
             "active": "y",
             "agency_ids": keep,
+            "retention_months": "12",
             "version": world.council.version,
         },
     )

@@ -83,6 +83,7 @@ def test_unknown_council_is_refused_like_a_forbidden_one(
     forbidden = client.get(f"/councils/{world.council.id}")
     unknown = client.get("/councils/999999")
     assert forbidden.status_code == unknown.status_code == 403
+
     # Apart from the path echoed in the language form and the CSRF tokens' timestamps, the
     # answers are identical.
     def normalised(text: str, council_id: object) -> str:
