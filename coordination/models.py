@@ -59,6 +59,9 @@ class Agency(Base):
     kind: Mapped[AgencyKind] = mapped_column(_enum(AgencyKind, "agency_kind"))
     name: Mapped[str200] = mapped_column(unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # False for organisations outside OSL (independent schools, civil society): information
+    # handed to them loses its secrecy, so the default rules disclose to them on consent only.
+    osl_applies: Mapped[bool] = mapped_column(default=True, server_default="1")
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 

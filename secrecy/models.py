@@ -9,8 +9,9 @@ agency cannot read the record, whatever any other table says.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.db import Base, created_at, intpk
@@ -95,3 +96,112 @@ class RecordKey(Base):
     created_at: Mapped[created_at]
 
     record: Mapped[Record] = relationship(back_populates="keys")
+
+
+class ConsentRevokeReason(enum.StrEnum):
+    WITHDRAWN_BY_GUARDIAN = "withdrawn_by_guardian"
+    WITHDRAWN_BY_YOUNG_PERSON = "withdrawn_by_young_person"
+    REGISTERED_IN_ERROR = "registered_in_error"
+    OTHER = "other"
+
+
+class Consent(Base):
+    """A written consent on file (samtycke). Who signed and what it covers are plain metadata
+    for the policy engine; the signers' names, the purpose and where the signed form is kept
+    are a sealed record (category ``consent``) of the registering agency."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[intpk]
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    registered_by_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    registered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[created_at]
+    signers: Mapped[list[str]] = mapped_column(JSON)
+    two_guardians: Mapped[bool]
+    agency_ids: Mapped[list[int]] = mapped_column(JSON)
+    agency_kinds: Mapped[list[str]] = mapped_column(JSON)
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    valid_from: Mapped[dt.date]
+    valid_to: Mapped[dt.date | None]
+    details_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    revoked_on: Mapped[dt.date | None]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoke_reason: Mapped[ConsentRevokeReason | None] = mapped_column(
+        Enum(
+            ConsentRevokeReason,
+            native_enum=False,
+            create_constraint=True,
+            length=40,
+            name="consent_revoke_reason",
+            values_callable=lambda m: [x.value for x in m],
+        )
+    )
+    version: Mapped[int] = mapped_column(default=1)
+
+    child: Mapped[Child] = relationship()
+    registered_by_agency: Mapped[Agency] = relationship(foreign_keys=[registered_by_agency_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DisclosureEndReason(enum.StrEnum):
+    NO_LONGER_NEEDED = "no_longer_needed"
+    DECIDED_IN_ERROR = "decided_in_error"
+    OTHER = "other"
+
+
+class Disclosure(Base):
+    """The owner agency's decision that one record may be read by one recipient agency under
+    one legal basis. Revoking or lapsing ends it; the row stays as history."""
+
+    __tablename__ = "disclosures"
+
+    id: Mapped[intpk]
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    recipient_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    basis_id: Mapped[str] = mapped_column(String(60))
+    # The statements as they read when the discloser confirmed them.
+    confirmations: Mapped[list[str]] = mapped_column(JSON)
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), index=True)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[created_at]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoke_reason: Mapped[DisclosureEndReason | None] = mapped_column(
+        Enum(
+            DisclosureEndReason,
+            native_enum=False,
+            create_constraint=True,
+            length=40,
+            name="disclosure_end_reason",
+            values_callable=lambda m: [x.value for x in m],
+        )
+    )
+    # Set by the sweep when the basis lapsed (consent revoked or expired, age, rule ended).
+    lapsed_at: Mapped[dt.datetime | None]
+    lapse_reason: Mapped[str | None] = mapped_column(String(40))
+
+    record: Mapped[Record] = relationship()
+    recipient_agency: Mapped[Agency] = relationship(foreign_keys=[recipient_agency_id])
+    decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
+    consent: Mapped[Consent | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_disclosures_record_id_recipient", "record_id", "recipient_agency_id"),
+        Index("ix_disclosures_recipient_agency_id", "recipient_agency_id"),
+        # At most one live decision per record and recipient.
+        Index(
+            "uq_disclosures_live",
+            "record_id",
+            "recipient_agency_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL AND lapsed_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL AND lapsed_at IS NULL"),
+        ),
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.lapsed_at is None
