@@ -17,9 +17,12 @@ from flask import Flask
 from coordination import cli as coordination_cli
 from coordination import db, web
 from coordination.config import load_settings
-from coordination.views import admin, auth, councils
+from coordination.views import admin, auth, councils, logreview
+from secrecy import audit_cli as secrecy_audit_cli
+from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
 from secrecy import demo as secrecy_demo
+from secrecy import disclosure_views
 from secrecy import views as secrecy_views
 
 ROOT = Path(__file__).resolve().parent
@@ -64,10 +67,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(councils.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(logreview.bp)
     secrecy_views.init_app(app)
+    disclosure_views.init_app(app)
+    secrecy_audit_scope.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
     coordination_cli.init_app(app)
     secrecy_cli.init_app(app)
+    secrecy_audit_cli.init_app(app)
     coordination_cli.register_demo_loader(app, secrecy_demo.load_secrecy_demo)

@@ -4,6 +4,11 @@ Every layer writes here, in the same transaction as the change it records. Event
 tags and bases, never content or personal data. Appends are serialised through the single
 ``audit_chain_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway),
 so the chain never forks.
+
+Beside the chain: ``audit_event_objects`` indexes which objects each event is about (so "events
+about these records" is a join on any database), ``audit_checkpoints`` holds Ed25519-signed
+chain heads (signed in ``secrecy.sealing``, which holds the key; verified here with the public
+key stored in clear), and ``log_reviews`` the monthly sign-offs of each agency's log review.
 """
 
 from __future__ import annotations
@@ -14,12 +19,23 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import (
+    JSON,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from coordination.db import Base, UTCDateTime, utcnow
+from coordination.db import Base, UTCDateTime, intpk, utcnow
 
 GENESIS_HASH = "0" * 64
 
@@ -52,6 +68,10 @@ class AuditTag(enum.StrEnum):
     ADMIN_MEMBERSHIP_UPDATE = "admin:membership:update"
     ADMIN_MEMBERSHIP_REMOVE = "admin:membership:remove"
     ACCESS_DENIED = "access:denied"
+    AUDIT_EXPORT = "audit:log:export"
+    AUDIT_REVIEW_SIGN = "audit:review:sign_off"
+    AUDIT_CHECKPOINT = "audit:chain:checkpoint"
+    AUDIT_CHECKPOINTS_EXPORT = "audit:checkpoints:export"
 
 
 class AuditEvent(Base):
@@ -77,6 +97,83 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# Detail keys that name children: indexed as object type "child" beside the event's own objects.
+CHILD_DETAIL_KEYS = ("child_id", "child_ids")
+
+
+class AuditEventObject(Base):
+    """One (object type, object id) an event is about: its ``object_ids`` under its
+    ``object_type``, and the children named in ``details`` under ``"child"``.
+
+    Derived from the event and written with it. Not part of the hash; ``verify_object_index``
+    recomputes it from the (hash-checked) events, so a removed row cannot hide an event.
+    """
+
+    __tablename__ = "audit_event_objects"
+
+    seq: Mapped[int] = mapped_column(
+        ForeignKey("audit_events.seq", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    object_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    object_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+    __table_args__ = (
+        Index("ix_audit_event_objects_object_type_object_id", "object_type", "object_id"),
+    )
+
+
+class AuditCheckpoint(Base):
+    """A signed statement that the chain's head was (``seq``, ``chain_hash``) at ``signed_at``.
+
+    Ed25519 over ``checkpoint_message``. The public key is stored in clear (hex) so anyone can
+    verify without the master key; an outside party pins the key it was given (``flask audit
+    export``) instead of trusting the one stored next to the signature.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[intpk]
+    seq: Mapped[int] = mapped_column(index=True)
+    chain_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    public_key: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
+class ReviewOutcome(enum.StrEnum):
+    """The auditor's conclusion on a month: a code, never free text (the log holds none)."""
+
+    NO_DEVIATIONS = "inga_avvikelser"
+    DEVIATIONS_INVESTIGATED = "avvikelser_utredda"
+    DEVIATIONS_REPORTED = "avvikelser_rapporterade"
+
+
+class LogReview(Base):
+    """An agency's signed-off monthly log review; one per agency and month."""
+
+    __tablename__ = "log_reviews"
+
+    id: Mapped[intpk]
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    # The first day of the month reviewed.
+    month: Mapped[dt.date]
+    signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[ReviewOutcome | None] = mapped_column(
+        Enum(
+            ReviewOutcome,
+            name="review_outcome",
+            native_enum=False,
+            create_constraint=True,
+            length=40,
+            values_callable=lambda members: [m.value for m in members],
+            validate_strings=True,
+        )
+    )
+
+    __table_args__ = (UniqueConstraint("agency_id", "month"),)
 
 
 class Actor(Protocol):
@@ -145,11 +242,29 @@ def compute_hash(event: AuditEvent | Any) -> str:
     ).hexdigest()
 
 
-def _lock_head(session: Session) -> AuditChainHead:
+def lock_chain_head(session: Session) -> AuditChainHead:
+    """The head row, locked until the transaction ends: nothing is appended meanwhile."""
     # The row is created by the first migration; FOR UPDATE makes concurrent appenders queue.
     return session.scalars(
         select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
     ).one()
+
+
+def _is_id(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def indexed_objects(
+    object_type: str | None, object_ids: Iterable[int], details: dict[str, Any]
+) -> set[tuple[str, int]]:
+    """The (type, id) pairs an event is indexed under in ``audit_event_objects``."""
+    pairs = {(object_type, i) for i in object_ids if _is_id(i)} if object_type else set()
+    for key in CHILD_DETAIL_KEYS:
+        value = details.get(key)
+        for child_id in value if isinstance(value, list) else [value]:
+            if _is_id(child_id):
+                pairs.add(("child", child_id))
+    return pairs
 
 
 def record_event(
@@ -169,7 +284,7 @@ def record_event(
     """
     details = dict(details or {})
     _check_details(details)
-    head = _lock_head(session)
+    head = lock_chain_head(session)
     event = AuditEvent(
         seq=head.seq + 1,
         occurred_at=utcnow(),
@@ -185,6 +300,12 @@ def record_event(
     head.seq, head.hash = event.seq, event.hash
     session.add(event)
     session.flush()
+    pairs = indexed_objects(event.object_type, event.object_ids, details)
+    if pairs:
+        session.execute(
+            insert(AuditEventObject),
+            [{"seq": event.seq, "object_type": t, "object_id": i} for t, i in sorted(pairs)],
+        )
     return event
 
 
@@ -233,3 +354,156 @@ def verify_chain(session: Session, batch: int = 5000) -> VerifyResult:
     if head_seq != checked or head_hash != expected_prev:
         return VerifyResult(checked, checked + 1, "events after this point were deleted")
     return VerifyResult(checked, None, None)
+
+
+def verify_object_index(session: Session, batch: int = 5000) -> VerifyResult:
+    """Recompute ``audit_event_objects`` from the events; name the first event whose index rows
+    differ (a missing row would hide the event from a reviewer's "about my records" view)."""
+    events = AuditEvent.__table__
+    objects = AuditEventObject.__table__
+    last = 0
+    checked = 0
+    while True:
+        rows = session.execute(
+            select(events.c.seq, events.c.object_type, events.c.object_ids, events.c.details)
+            .where(events.c.seq > last)
+            .order_by(events.c.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        indexed: dict[int, set[tuple[str, int]]] = {}
+        for seq, object_type, object_id in session.execute(
+            select(objects.c.seq, objects.c.object_type, objects.c.object_id).where(
+                objects.c.seq > last, objects.c.seq <= rows[-1].seq
+            )
+        ):
+            indexed.setdefault(seq, set()).add((object_type, object_id))
+        for row in rows:
+            expected = indexed_objects(row.object_type, row.object_ids, row.details)
+            if indexed.get(row.seq, set()) != expected:
+                return VerifyResult(checked, row.seq, "object index does not match the event")
+            checked += 1
+        last = rows[-1].seq
+    return VerifyResult(checked, None, None)
+
+
+# --- Checkpoints --------------------------------------------------------------------------------
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def checkpoint_message(seq: int, chain_hash: str, signed_at: dt.datetime) -> bytes:
+    """What a checkpoint signs: versioned, so the format can change without ambiguity."""
+    return f"samverkan-audit-checkpoint:v1:{seq}:{chain_hash}:{_timestamp(signed_at)}".encode()
+
+
+def add_checkpoint(
+    session: Session,
+    *,
+    seq: int,
+    chain_hash: str,
+    signed_at: dt.datetime,
+    public_key: bytes,
+    signature: bytes,
+) -> AuditCheckpoint:
+    """Store a signed chain head (signed by ``secrecy.sealing.sign_chain_head``) and log it.
+
+    The checkpoint's own event comes after the head it signs; the next checkpoint covers it.
+    """
+    checkpoint = AuditCheckpoint(
+        seq=seq,
+        chain_hash=chain_hash,
+        signed_at=signed_at,
+        public_key=public_key.hex(),
+        signature=signature.hex(),
+    )
+    session.add(checkpoint)
+    session.flush()
+    record_event(
+        session,
+        None,
+        AuditTag.AUDIT_CHECKPOINT,
+        object_type="audit_checkpoint",
+        object_ids=[checkpoint.id],
+        details={"seq": seq, "public_key": checkpoint.public_key},
+    )
+    return checkpoint
+
+
+@dataclass(frozen=True)
+class CheckpointResult:
+    checked: int
+    first_bad_id: int | None
+    problem: str | None
+    public_keys: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_id is None
+
+
+def checkpoint_signature_valid(checkpoint: AuditCheckpoint | Any, public_key: str) -> bool:
+    """Whether the checkpoint's signature verifies under ``public_key`` (hex)."""
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key)).verify(
+            bytes.fromhex(checkpoint.signature),
+            checkpoint_message(checkpoint.seq, checkpoint.chain_hash, checkpoint.signed_at),
+        )
+    except (ValueError, InvalidSignature):
+        return False
+    return True
+
+
+def verify_checkpoints(session: Session) -> CheckpointResult:
+    """Check every checkpoint: its signature holds under its public key, and the chain's event
+    at its ``seq`` still has the hash it signed. Names the first checkpoint that fails.
+
+    Each checkpoint is verified with the key stored beside it; which keys were used is
+    reported, so a swapped-in key shows (outside parties pin the exported key instead)."""
+    checkpoints = AuditCheckpoint.__table__
+    events = AuditEvent.__table__
+    rows = session.execute(
+        select(checkpoints, events.c.hash.label("event_hash"))
+        .outerjoin(events, events.c.seq == checkpoints.c.seq)
+        .order_by(checkpoints.c.id)
+    ).all()
+    keys: list[str] = []
+    for checked, row in enumerate(rows):
+        if row.public_key not in keys:
+            keys.append(row.public_key)
+        problem = None
+        if not checkpoint_signature_valid(row, row.public_key):
+            problem = "signature does not verify"
+        elif row.event_hash is None:
+            problem = f"event {row.seq} it signed is missing"
+        elif row.event_hash != row.chain_hash:
+            problem = f"event {row.seq} no longer has the hash it signed"
+        if problem is not None:
+            return CheckpointResult(checked, row.id, problem, tuple(keys))
+    return CheckpointResult(len(rows), None, None, tuple(keys))
+
+
+def export_checkpoints(session: Session) -> dict[str, Any]:
+    """Everything an outside party needs to check the chain heads: the keys and checkpoints."""
+    rows = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).all()
+    keys = list(dict.fromkeys(row.public_key for row in rows))
+    return {
+        "format": "samverkan-audit-checkpoints/1",
+        "algorithm": "Ed25519",
+        "message": "samverkan-audit-checkpoint:v1:{seq}:{chain_hash}:{signed_at}",
+        "public_keys": keys,
+        "checkpoints": [
+            {
+                "id": row.id,
+                "seq": row.seq,
+                "chain_hash": row.chain_hash,
+                "signed_at": _timestamp(row.signed_at),
+                "public_key": row.public_key,
+                "signature": row.signature,
+            }
+            for row in rows
+        ],
+    }

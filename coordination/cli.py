@@ -1,9 +1,15 @@
-"""``flask create-admin``, ``flask demo`` and ``flask audit verify``."""
+"""``flask create-admin``, ``flask demo``, ``flask audit verify`` and ``flask audit export``.
+
+``flask audit checkpoint`` needs the signing key, so it lives in ``secrecy.audit_cli`` and is
+added to the ``audit`` group from there.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -11,7 +17,14 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit import verify_chain
+from coordination.audit import (
+    AuditTag,
+    export_checkpoints,
+    record_event,
+    verify_chain,
+    verify_checkpoints,
+    verify_object_index,
+)
 from coordination.db import db_session, transaction
 from coordination.demo import load_demo
 from coordination.models import Agency, AgencyKind, Role
@@ -92,14 +105,64 @@ audit = AppGroup("audit", help="The audit log.")
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 naming the first broken event."""
-    result = verify_chain(db_session())
+    """Recompute the hash chain, its object index and every signed checkpoint; exit 1 naming
+    the first broken event or checkpoint."""
+    session = db_session()
+    result = verify_chain(session)
+    failed = False
     if result.ok:
         click.echo(f"Loggkedjan är hel: {result.checked} händelser kontrollerade.")
+    else:
+        click.echo(
+            f"Loggkedjan är bruten vid händelse {result.first_broken_seq}: {result.problem} "
+            f"({result.checked} händelser före den är hela).",
+            err=True,
+        )
+        failed = True
+    index = verify_object_index(session)
+    if not index.ok:
+        click.echo(
+            f"Objektindexet stämmer inte vid händelse {index.first_broken_seq}: {index.problem}.",
+            err=True,
+        )
+        failed = True
+    checkpoints = verify_checkpoints(session)
+    if checkpoints.ok:
+        click.echo(f"Kontrollpunkter: {checkpoints.checked} kontrollerade, alla giltiga.")
+    else:
+        click.echo(
+            f"Kontrollpunkt {checkpoints.first_bad_id} är ogiltig: {checkpoints.problem} "
+            f"({checkpoints.checked} kontrollpunkter före den är giltiga).",
+            err=True,
+        )
+        failed = True
+    for key in checkpoints.public_keys:
+        click.echo(f"  signerad med publik nyckel {key}")
+    if failed:
+        sys.exit(1)
+
+
+@audit.command("export")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def audit_export(path: Path | None) -> None:
+    """Write the signed checkpoints and their public keys as JSON to PATH (or standard output).
+
+    An outside party (the archive, the data protection officer) keeps the first export and
+    pins its public key: later exports are checked against that key, not the one stored in
+    the database beside the signatures, so a swapped-in key cannot pass unnoticed.
+    """
+    session = db_session()
+    with transaction(session):
+        exported = export_checkpoints(session)
+        record_event(
+            session,
+            None,
+            AuditTag.AUDIT_CHECKPOINTS_EXPORT,
+            details={"checkpoints": len(exported["checkpoints"])},
+        )
+    text = json.dumps(exported, indent=2, sort_keys=True) + "\n"
+    if path is None:
+        click.echo(text, nl=False)
         return
-    click.echo(
-        f"Loggkedjan är bruten vid händelse {result.first_broken_seq}: {result.problem} "
-        f"({result.checked} händelser före den är hela).",
-        err=True,
-    )
-    sys.exit(1)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"{len(exported['checkpoints'])} kontrollpunkter skrivna till {path}.", err=True)

@@ -125,6 +125,9 @@ class AgencyForm(FlaskForm):
         validators=[InputRequired(REQUIRED)],
     )
     name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    osl_applies = BooleanField(
+        _l("Omfattas av offentlighets- och sekretesslagen (offentlig verksamhet)"), default=True
+    )
     active = BooleanField(_l("Aktiv"), default=True)
     version = HiddenField()
     submit = SubmitField(_l("Spara"))

@@ -333,13 +333,20 @@ def _unique_name(
         raise ServiceError(_l("Det finns redan en post med det namnet."), field="name")
 
 
-def create_agency(session: Session, actor: User | None, *, kind: AgencyKind, name: str) -> Agency:
+def create_agency(
+    session: Session,
+    actor: User | None,
+    *,
+    kind: AgencyKind,
+    name: str,
+    osl_applies: bool = True,
+) -> Agency:
     """``actor`` None is the bootstrap path (``flask create-admin``, the demo loader)."""
     if actor is not None:
         _require(actor, Permission.MANAGE_AGENCIES)
     name = name.strip()
     _unique_name(session, Agency, name, None)
-    agency = Agency(kind=kind, name=name, active=True)
+    agency = Agency(kind=kind, name=name, active=True, osl_applies=osl_applies)
     session.add(agency)
     session.flush()
     record_event(
@@ -361,6 +368,7 @@ def update_agency(
     name: str,
     active: bool,
     expected_version: int | None,
+    osl_applies: bool | None = None,
 ) -> Agency:
     _require(actor, Permission.MANAGE_AGENCIES)
     _check_version(agency, expected_version)
@@ -368,8 +376,13 @@ def update_agency(
     _unique_name(session, Agency, name, agency.id)
     if agency.id == actor.agency_id and not active:
         raise ServiceError(_l("Du kan inte inaktivera din egen myndighet."), field="active")
-    changed = [f for f, new in (("name", name), ("active", active)) if getattr(agency, f) != new]
-    agency.name, agency.active = name, active
+    osl = agency.osl_applies if osl_applies is None else osl_applies
+    changed = [
+        f
+        for f, new in (("name", name), ("active", active), ("osl_applies", osl))
+        if getattr(agency, f) != new
+    ]
+    agency.name, agency.active, agency.osl_applies = name, active, osl
     session.flush()
     record_event(
         session,
@@ -573,9 +586,7 @@ def _apply_council_fields(session: Session, council: Council, fields: CouncilFie
         changed.append("agencies")
     council.kind, council.name, council.area, council.code = fields.kind, name, area, code
     if not 0 <= fields.retention_months <= 600:
-        raise ServiceError(
-            _l("Ange ett antal månader mellan 0 och 600."), field="retention_months"
-        )
+        raise ServiceError(_l("Ange ett antal månader mellan 0 och 600."), field="retention_months")
     if council.id is not None and council.retention_months != fields.retention_months:
         changed.append("retention_months")
     council.active = fields.active

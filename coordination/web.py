@@ -168,8 +168,14 @@ def register_council_section(app: Flask, endpoint: str, label: Any) -> None:
     app.extensions.setdefault("samverkan.council_sections", []).append((endpoint, label))
 
 
+def register_admin_section(app: Flask, endpoint: str, label: Any) -> None:
+    """Upper layers add pages to the administration menu (endpoint without arguments)."""
+    app.extensions.setdefault("samverkan.admin_sections", []).append((endpoint, label))
+
+
 def _template_globals() -> dict[str, Any]:
     return {
+        "admin_sections": current_app.extensions.get("samverkan.admin_sections", []),
         "council_sections": current_app.extensions.get("samverkan.council_sections", []),
         "two_factor_required": current_app.config["REQUIRE_2FA"],
         "current_locale": select_locale(),

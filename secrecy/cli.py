@@ -21,6 +21,7 @@ from coordination.models import Agency
 from coordination.security import MasterKeyRing
 from coordination.services import reseal_totp_secrets
 from secrecy import reveal, sealing
+from secrecy.disclosure import sweep_lapsed
 from secrecy.models import Record
 from secrecy.retention import apply_retention
 from secrecy.tags import SecrecyTag
@@ -29,6 +30,7 @@ from secrecy.tags import SecrecyTag
 def init_app(app: Flask) -> None:
     app.cli.add_command(keys)
     app.cli.add_command(retention)
+    app.cli.add_command(secrecy_group)
 
 
 keys = AppGroup("keys", help="Agency keys, the master key and checks of the sealed records.")
@@ -167,4 +169,19 @@ def retention_run(dry_run: bool) -> None:
     click.echo(
         f"{summary}: {report.children_count} ärenden, {report.records_count} uppgifter "
         f"(per {today.isoformat()})."
+    )
+
+
+secrecy_group = AppGroup("secrecy", help="Disclosures and their legal bases.")
+
+
+@secrecy_group.command("sweep")
+def sweep() -> None:
+    """End disclosures whose basis has lapsed (consent revoked or expired, age limit passed,
+    rule ended) and delete their wrapped keys. Safe to run at any time, and twice."""
+    session = db_session()
+    with transaction(session):
+        report = sweep_lapsed(session, today_local())
+    click.echo(
+        f"{report.checked} gällande uppgiftslämningar kontrollerade, {report.lapsed} avslutade."
     )

@@ -21,7 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,6 +36,7 @@ NONCE_BYTES = 12
 KEY_BYTES = 32
 BLIND_INDEX_PURPOSE = "blind-index"
 CHILD_FACTS_PURPOSE = "child-facts"
+AUDIT_SIGNING_PURPOSE = "audit-signing"
 _SESSION_KEY = "samverkan.keyring"
 
 
@@ -320,3 +323,23 @@ def open_child_fact(ring: KeyRing, child_id: int, name: str, blob: bytes) -> str
     return _decrypt(
         ring.system_key(CHILD_FACTS_PURPOSE), blob, aad, f"{name} of child {child_id}"
     ).decode()
+
+
+# -- audit checkpoint signing -----------------------------------------------------------------
+
+
+def _audit_signing_key(ring: KeyRing) -> Ed25519PrivateKey:
+    # The system key's 32 random bytes are the Ed25519 seed: created on first use, wrapped by
+    # the master key like every system key and re-wrapped by a master rotation.
+    return Ed25519PrivateKey.from_private_bytes(ring.system_key(AUDIT_SIGNING_PURPOSE))
+
+
+def audit_public_key(ring: KeyRing) -> bytes:
+    """The raw 32-byte public key of the installation's audit signing key."""
+    return _audit_signing_key(ring).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def sign_audit_message(ring: KeyRing, message: bytes) -> tuple[bytes, bytes]:
+    """(raw public key, Ed25519 signature) over ``message``; the private key stays here."""
+    key = _audit_signing_key(ring)
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw), key.sign(message)

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from coordination.forms import REQUIRED, choices
 from coordination.models import CloseReason
 from secrecy.categories import IDENTITY, categories
+from secrecy.models import ConsentRevokeReason, DisclosureEndReason
 
 CLOSE_REASON_LABELS = {
     CloseReason.GOALS_REACHED: _l("Målen är uppnådda"),
@@ -98,3 +108,71 @@ class CloseCaseForm(FlaskForm):
         validators=[DataRequired(REQUIRED)],
     )
     submit = SubmitField(_l("Avsluta ärendet"))
+
+
+CONSENT_REVOKE_LABELS = {
+    ConsentRevokeReason.WITHDRAWN_BY_GUARDIAN: _l("Vårdnadshavare har återkallat"),
+    ConsentRevokeReason.WITHDRAWN_BY_YOUNG_PERSON: _l("Den unge har återkallat"),
+    ConsentRevokeReason.REGISTERED_IN_ERROR: _l("Registrerades av misstag"),
+    ConsentRevokeReason.OTHER: _l("Annat skäl"),
+}
+DISCLOSURE_END_LABELS = {
+    DisclosureEndReason.NO_LONGER_NEEDED: _l("Behövs inte längre"),
+    DisclosureEndReason.DECIDED_IN_ERROR: _l("Beslutades av misstag"),
+    DisclosureEndReason.OTHER: _l("Annat skäl"),
+}
+
+
+class ConsentForm(FlaskForm):
+    guardian_1 = StringField(
+        _l("Vårdnadshavare 1 har skrivit under (namn)"),
+        validators=[Optional(), Length(max=200)],
+        render_kw=PRIVATE,
+    )
+    guardian_2 = StringField(
+        _l("Vårdnadshavare 2 har skrivit under (namn)"),
+        validators=[Optional(), Length(max=200)],
+        render_kw=PRIVATE,
+    )
+    young_person = StringField(
+        _l("Den unge har skrivit under (namn)"),
+        validators=[Optional(), Length(max=200)],
+        render_kw=PRIVATE,
+    )
+    custody = SelectField(
+        _l("Vårdnad"),
+        choices=choices(
+            [("two", _l("Gemensam vårdnad (två vårdnadshavare)")), ("one", _l("En vårdnadshavare"))]
+        ),
+    )
+    agency_ids = SelectMultipleField(_l("Mottagare som samtycket omfattar"), coerce=int)
+    categories = SelectMultipleField(_l("Slags uppgifter som samtycket omfattar"))
+    valid_from = DateField(_l("Gäller från"), validators=[DataRequired(REQUIRED)])
+    valid_to = DateField(_l("Gäller till och med"), validators=[Optional()])
+    purpose = TextAreaField(
+        _l("Syfte"),
+        validators=[DataRequired(REQUIRED), Length(max=500)],
+        render_kw={**PRIVATE, "rows": 2},
+    )
+    form_location = StringField(
+        _l("Var den underskrivna blanketten förvaras"),
+        validators=[Optional(), Length(max=300)],
+        render_kw=PRIVATE,
+    )
+    submit = SubmitField(_l("Registrera samtycket"))
+
+
+class ConsentRevokeForm(FlaskForm):
+    reason = SelectField(
+        _l("Skäl"),
+        choices=choices((r.value, label) for r, label in CONSENT_REVOKE_LABELS.items()),
+    )
+    submit = SubmitField(_l("Återkalla samtycket"))
+
+
+class DisclosureRevokeForm(FlaskForm):
+    reason = SelectField(
+        _l("Skäl"),
+        choices=choices((r.value, label) for r, label in DISCLOSURE_END_LABELS.items()),
+    )
+    submit = SubmitField(_l("Återkalla"))

@@ -38,6 +38,7 @@ class Refusal(enum.StrEnum):
     RULE_NOT_YET_IN_FORCE = "rule_not_yet_in_force"
     RULE_ENDED = "rule_ended"
     WRONG_OWNER_KIND = "wrong_owner_kind"
+    OWNER_NOT_PUBLIC = "owner_not_public"
     WRONG_RECIPIENT_KIND = "wrong_recipient_kind"
     SAME_KIND = "same_kind"
     EXCLUDED_OWNER = "excluded_owner"
@@ -54,6 +55,7 @@ class Refusal(enum.StrEnum):
     CONSENT_AGENCY = "consent_agency"
     CONSENT_CATEGORY = "consent_category"
     BASIS_UNKNOWN = "basis_unknown"
+    ENDED = "ended"  # swept earlier; the basis no longer explains it (e.g. rules changed since)
 
 
 class Signer(enum.StrEnum):
@@ -76,6 +78,9 @@ class RecordFacts:
     category: str
     council_id: int
     shredded: bool = False
+    # False for owners outside OSL (civil-society leisure, independent schools): the duties
+    # that bind municipal bodies (concern reports, the duty to inform the police) do not apply.
+    owner_public: bool = True
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,8 @@ def _rule_problems(
         reasons.append(Reason(Refusal.EXCLUDED_OWNER, {"kind": record.owner_kind}))
     elif not basis.allows_from(record.owner_kind):
         reasons.append(Reason(Refusal.WRONG_OWNER_KIND, {"kind": record.owner_kind}))
+    if basis.public_owners_only and not record.owner_public:
+        reasons.append(Reason(Refusal.OWNER_NOT_PUBLIC))
     if not basis.allows_to(recipient.kind):
         reasons.append(Reason(Refusal.WRONG_RECIPIENT_KIND, {"kind": recipient.kind}))
     if basis.different_kinds and recipient.kind == record.owner_kind:
@@ -241,7 +248,6 @@ class DisclosureFacts:
     basis_id: str
     recipient: RecipientFacts
     consent: ConsentFacts | None
-    revoked: bool = False
 
 
 def disclosure_in_force(

@@ -18,10 +18,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.audit import record_event
-from coordination.models import CouncilMembership, User
+from coordination.db import today_local
+from coordination.models import Child, CouncilMembership, User
 from secrecy import crypto
-from secrecy.models import Record, RecordKey
-from secrecy.policy import RecordFacts, ViewerFacts, WithheldReason, visibility
+from secrecy.facts import consent_facts, recipient_facts, record_facts
+from secrecy.models import Consent, Disclosure, Record, RecordKey
+from secrecy.policy import (
+    DisclosureFacts,
+    Reason,
+    Refusal,
+    ViewerFacts,
+    WithheldReason,
+    disclosure_in_force,
+    visibility,
+)
+from secrecy.reasons import explain
+from secrecy.rules import LegalBasis, legal_bases
 from secrecy.tags import SecrecyTag
 
 REASON_TEXTS = {
@@ -38,9 +50,18 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Via:
+    """Why a recipient sees a record: shown next to the content."""
+
+    disclosure: Disclosure
+    basis: LegalBasis | None
+
+
+@dataclass(frozen=True)
 class Revealed:
     record: Record
     content: dict[str, Any]
+    via: Via | None = None  # None for the owner agency's own records
 
     withheld = False
 
@@ -49,11 +70,14 @@ class Revealed:
 class Withheld:
     record: Record
     reason_code: WithheldReason
+    lapse: Reason | None = None
 
     withheld = True
 
     @property
     def reason(self) -> str:
+        if self.lapse is not None:
+            return explain(self.lapse)
         return str(REASON_TEXTS[self.reason_code])
 
 
@@ -65,6 +89,47 @@ def viewer_facts(session: Session, viewer: User) -> ViewerFacts:
         select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
     ).all()
     return ViewerFacts(agency_id=viewer.agency_id, council_ids=frozenset(council_ids))
+
+
+def child_birth_dates(session: Session, children: Sequence[Child]) -> dict[int, dt.date | None]:
+    """Birth dates for the policy engine's age limits, opened from their sealed form."""
+    return {c.id: child_birth_date(session, c.id, c.birth_date_sealed) for c in children}
+
+
+def live_disclosures(
+    session: Session, record_ids: Sequence[int], agency_id: int
+) -> dict[int, list[Disclosure]]:
+    """Disclosures to one agency that have been neither revoked nor swept as lapsed."""
+    rows = session.scalars(
+        select(Disclosure).where(
+            Disclosure.record_id.in_(record_ids),
+            Disclosure.recipient_agency_id == agency_id,
+            Disclosure.revoked_at.is_(None),
+        )
+    ).all()
+    consent_ids = {d.consent_id for d in rows if d.consent_id is not None}
+    if consent_ids:  # load them in one query; the relationship then finds them in the session
+        session.scalars(select(Consent).where(Consent.id.in_(consent_ids))).all()
+    by_record: dict[int, list[Disclosure]] = {}
+    for disclosure in rows:
+        by_record.setdefault(disclosure.record_id, []).append(disclosure)
+    return by_record
+
+
+def verdict(
+    disclosure: Disclosure, record: Record, birth_date: dt.date | None, on: dt.date
+) -> Reason | None:
+    """None while the disclosure is in force on ``on``; otherwise why it lapsed. A disclosure
+    the sweep has ended stays ended, with today's explanation when there is one."""
+    facts = DisclosureFacts(
+        basis_id=disclosure.basis_id,
+        recipient=recipient_facts(disclosure.recipient_agency),
+        consent=consent_facts(disclosure.consent) if disclosure.consent else None,
+    )
+    reason = disclosure_in_force(facts, legal_bases(), record_facts(record), birth_date, on)
+    if disclosure.lapsed_at is not None and reason is None:
+        return Reason(Refusal.ENDED)
+    return reason
 
 
 def reveal_records(
@@ -83,25 +148,29 @@ def reveal_records(
             )
         )
     }
+    disclosures = live_disclosures(session, ids, viewer.agency_id)
+    children = {r.child_id: r.child for r in records if r.id in disclosures}
+    birth_dates = child_birth_dates(session, list(children.values()))
+    today = today_local()
     ring = crypto.keyring(session)
     results: list[RevealResult] = []
     for record in records:
-        reason = visibility(
-            RecordFacts(
-                owner_agency_id=record.owner_agency_id,
-                council_id=record.child.council_id,
-                shredded=record.is_shredded,
-            ),
-            facts,
-        )
+        verdicts = [
+            (d, verdict(d, record, birth_dates.get(record.child_id), today))
+            for d in disclosures.get(record.id, [])
+        ]
+        reason = visibility(record_facts(record), facts, [v for _, v in verdicts])
         key = keys.get(record.id)
         if reason is None and key is None:
             reason = WithheldReason.NO_KEY
         if reason is not None or key is None:
-            results.append(Withheld(record, reason or WithheldReason.NO_KEY))
+            lapse = next((v for _, v in verdicts if v is not None), None)
+            results.append(Withheld(record, reason or WithheldReason.NO_KEY, lapse))
             continue
+        in_force = next((d for d, v in verdicts if v is None), None)
+        via = Via(in_force, legal_bases().get(in_force.basis_id)) if in_force else None
         try:
-            results.append(Revealed(record, crypto.open_record(ring, record, key)))
+            results.append(Revealed(record, crypto.open_record(ring, record, key), via))
         except (crypto.SealingError, LookupError):
             # One damaged key must not take the whole page down; `flask keys check` finds it.
             logger.exception(
@@ -119,6 +188,9 @@ def reveal_records(
             "purpose": purpose,
             "child_ids": sorted({r.child_id for r in records}),
             "withheld": len(results) - len(revealed),
+            "via_disclosure": sorted(
+                r.via.disclosure.id for r in results if isinstance(r, Revealed) and r.via
+            ),
         },
     )
     return results

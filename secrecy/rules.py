@@ -60,6 +60,7 @@ class LegalBasis:
     excluded_owner_kinds: frozenset[str] = frozenset()
     weak_recipients: bool = False
     requires_consent: bool = False
+    public_owners_only: bool = False
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
     note: str = ""
@@ -83,7 +84,7 @@ _BASIS_FIELDS = {
     "id", "title", "reference", "from_kinds", "to_kinds", "confirmations", "duty", "review",
     "enabled", "different_kinds", "age_limit", "allowed_categories", "denied_categories",
     "excluded_owner_kinds", "weak_recipients", "requires_consent", "effective_from",
-    "effective_to", "note",
+    "effective_to", "note", "public_owners_only",
 }  # fmt: skip
 
 
@@ -136,7 +137,7 @@ class _Reader:
     def choice(self, field: str, enum_type: type[enum.StrEnum]) -> Any:
         value = self.entry.get(field)
         try:
-            return enum_type(value)
+            return enum_type(str(value))
         except ValueError:
             options = ", ".join(m.value for m in enum_type)
             raise self.fail(field, f"must be one of {options}") from None
@@ -187,6 +188,7 @@ def parse_legal_bases(text: str, categories: frozenset[str]) -> dict[str, LegalB
             excluded_owner_kinds=read.kinds("excluded_owner_kinds", required=False),
             weak_recipients=read.flag("weak_recipients", False),
             requires_consent=read.flag("requires_consent", False),
+            public_owners_only=read.flag("public_owners_only", False),
             effective_from=read.date("effective_from"),
             effective_to=read.date("effective_to"),
             note=read.text("note", required=False),

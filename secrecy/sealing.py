@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from coordination.audit import AuditCheckpoint, add_checkpoint, checkpoint_message, lock_chain_head
 from coordination.db import utcnow
 from coordination.models import Child, ChildStatus
 from secrecy import crypto
@@ -165,3 +166,46 @@ def retire_unused_agency_keys(session: Session, agency_id: int) -> int:
     )
     session.flush()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def sign_chain_head(session: Session) -> AuditCheckpoint:
+    """Sign the audit chain's current head with the installation's Ed25519 key and store the
+    checkpoint (and its audit event). The head stays locked until the caller commits, so no
+    event slips in between reading and signing it."""
+    head = lock_chain_head(session)
+    if head.seq == 0:
+        raise ValueError("the audit log is empty: there is no head to sign")
+    seq, chain_hash, signed_at = head.seq, head.hash, utcnow()
+    public_key, signature = crypto.sign_audit_message(
+        crypto.keyring(session), checkpoint_message(seq, chain_hash, signed_at)
+    )
+    return add_checkpoint(
+        session,
+        seq=seq,
+        chain_hash=chain_hash,
+        signed_at=signed_at,
+        public_key=public_key,
+        signature=signature,
+    )
+
+
+def grant_record_key(session: Session, record: Record, agency_id: int) -> None:
+    """Wrap the record's data key for a recipient agency (the owner's wrap opens it)."""
+    ring = crypto.keyring(session)
+    owner_key = session.get(RecordKey, (record.id, record.owner_agency_id))
+    if owner_key is None:
+        raise LookupError(f"record {record.id} has no key for its owner")
+    crypto.wrap_data_key(ring, record, crypto.unwrap_data_key(ring, owner_key), agency_id)
+    session.flush()
+
+
+def withdraw_record_key(session: Session, record: Record, agency_id: int) -> bool:
+    """Delete one recipient's wrapped key: without it that agency cannot open the record."""
+    if agency_id == record.owner_agency_id:
+        raise ValueError("the owner's key is never withdrawn (only shredding deletes it)")
+    key = session.get(RecordKey, (record.id, agency_id))
+    if key is None:
+        return False
+    session.delete(key)
+    session.flush()
+    return True

@@ -154,7 +154,7 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
         ],
         "address": data.address.strip(),
     }
-    record = _new_record(session, actor, child, IDENTITY, content)
+    record = add_sealed_record(session, actor, child, IDENTITY, content)
     record_event(
         session,
         actor,
@@ -194,7 +194,7 @@ def _validate_content(category_key: str, content: dict[str, Any]) -> None:
             raise ServiceError(_l("Texten är för lång (högst 20 000 tecken)."), field="text")
 
 
-def _new_record(
+def add_sealed_record(
     session: Session,
     actor: User,
     child: Child,
@@ -233,7 +233,7 @@ def create_record(
         )
     content = {"text": text.strip()}
     _validate_content(category_key, content)
-    record = _new_record(session, actor, child, category_key, content)
+    record = add_sealed_record(session, actor, child, category_key, content)
     record_event(
         session,
         actor,
@@ -261,7 +261,9 @@ def correct_record(
     _require_open_case(child)
     _validate_content(record.category, content)
     record.superseded_at = utcnow()
-    correction = _new_record(session, actor, child, record.category, content, supersedes=record)
+    correction = add_sealed_record(
+        session, actor, child, record.category, content, supersedes=record
+    )
     record_event(
         session,
         actor,

@@ -18,3 +18,8 @@ class SecrecyTag(enum.StrEnum):
     KEYS_ROTATE_AGENCY = "secrecy:keys:rotate_agency"
     KEYS_CHECK = "secrecy:keys:check"
     RETENTION_SHRED = "secrecy:retention:shred"
+    DISCLOSURE_DECIDE = "secrecy:disclosure:decide"
+    DISCLOSURE_REVOKE = "secrecy:disclosure:revoke"
+    DISCLOSURE_LAPSE = "secrecy:disclosure:lapse"
+    CONSENT_REGISTER = "secrecy:consent:register"
+    CONSENT_REVOKE = "secrecy:consent:revoke"

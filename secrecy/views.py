@@ -27,16 +27,19 @@ from coordination.views import actor, deny, show_service_error
 from coordination.web import register_council_section
 from secrecy import services
 from secrecy.categories import IDENTITY, categories
+from secrecy.disclosure import disclosures_by_record, expiring_consents
 from secrecy.forms import (
     CLOSE_REASON_LABELS,
     CloseCaseForm,
     CorrectionForm,
+    DisclosureRevokeForm,
     IdentityForm,
     RecordForm,
     category_choices,
 )
 from secrecy.models import Record
 from secrecy.reveal import Revealed, RevealResult, reveal_one, reveal_records
+from secrecy.rules import legal_bases
 
 bp = Blueprint("secrecy", __name__, template_folder="templates")
 
@@ -106,6 +109,7 @@ def caseload(council_id: int) -> ResponseReturnValue:
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         total=total,
+        expiring=expiring_consents(session, council),
     )
 
 
@@ -173,6 +177,7 @@ def _render_child(
     form = record_form or RecordForm()
     form.category.choices = category_choices(_locale())
     superseding = {r.supersedes_id: r for r in records if r.supersedes_id}
+    own = [r for r in records if r.owner_agency_id == user.agency_id]
     return render_template(
         "secrecy/child.html",
         child=child,
@@ -188,6 +193,9 @@ def _render_child(
         same_child_elsewhere=services.other_councils_with_same_child(session, user, child),
         can_write=child.status is ChildStatus.ACTIVE,
         can_manage_case=services.can_manage_case(user, child),
+        disclosures=disclosures_by_record(session, own),
+        bases=legal_bases(),
+        revoke_form=DisclosureRevokeForm(),
         user=user,
     ), status
 

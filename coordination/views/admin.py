@@ -87,7 +87,11 @@ def agencies() -> ResponseReturnValue:
         if form.validate_on_submit():
             try:
                 agency = create_agency(
-                    session, actor(), kind=AgencyKind(form.kind.data), name=form.name.data or ""
+                    session,
+                    actor(),
+                    kind=AgencyKind(form.kind.data),
+                    name=form.name.data or "",
+                    osl_applies=bool(form.osl_applies.data),
                 )
             except ServiceError as exc:
                 session.rollback()
@@ -126,6 +130,7 @@ def agency(agency_id: int) -> ResponseReturnValue:
                 agency,
                 name=form.name.data or "",
                 active=form.active.data,
+                osl_applies=bool(form.osl_applies.data),
                 expected_version=parse_version(form.version.data),
             )
         except ServiceError as exc:

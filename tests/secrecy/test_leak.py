@@ -12,6 +12,7 @@ from collections import deque
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind, Role, User
@@ -81,16 +82,75 @@ def visible_markers(pages: dict[str, str], markers: dict[str, AgencyKind]) -> se
     return {m for m in markers if m in text}
 
 
-def test_each_marker_is_seen_only_by_its_owner(
+def disclose_some(
+    db: Session, world: Council3, markers: dict[str, AgencyKind]
+) -> dict[str, set[AgencyKind]]:
+    """Disclosures under several bases, one of them on a consent that is then revoked.
+    Returns, per marker, the recipient kinds that hold a disclosure in force."""
+    from secrecy.disclosure import ConsentData, decide_disclosure, register_consent, revoke_consent
+    from secrecy.models import ConsentRevokeReason, Record
+    from secrecy.policy import Signer
+
+    social = world.members[AgencyKind.SOCIAL_SERVICES]
+    police = world.members[AgencyKind.POLICE]
+    school = world.members[AgencyKind.SCHOOL]
+    agencies = world.agencies
+    records = db.scalars(select(Record).where(Record.category != IDENTITY)).all()
+
+    def marker_of(record: Record) -> str:
+        return f"MARK-{record.owner_agency.kind.value}-{record.category}-{record.child_id}"
+
+    shared: dict[str, set[AgencyKind]] = {}
+    plan = [
+        (social, "risk_protective", AgencyKind.POLICE, "sol-police-u21", 3),
+        (police, "crime_police", AgencyKind.SOCIAL_SERVICES, "concern-report", 1),
+        (school, "school", AgencyKind.SOCIAL_SERVICES, "concern-report", 1),
+        (school, "school", AgencyKind.POLICE, "duty-to-police", 2),
+    ]
+    for author, category, to_kind, basis, n in plan:
+        for record in records:
+            if record.owner_agency_id == author.agency_id and record.category == category:
+                decide_disclosure(db, author, record, agencies[to_kind], basis, list(range(n)))
+                shared.setdefault(marker_of(record), set()).add(to_kind)
+    # A consent-based disclosure of social services' family notes to leisure, then revoked.
+    for record in records:
+        if record.owner_agency_id == social.agency_id and record.category == "family":
+            consent = register_consent(
+                db,
+                social,
+                record.child,
+                ConsentData(
+                    signers={
+                        Signer.GUARDIAN_1: "G",
+                        Signer.GUARDIAN_2: "H",
+                        Signer.YOUNG_PERSON: "Y",
+                    },
+                    two_guardians=True,
+                    agency_ids=[agencies[AgencyKind.LEISURE].id],
+                    categories=["family"],
+                    purpose="SSPF",
+                ),
+            )
+            decide_disclosure(db, social, record, agencies[AgencyKind.LEISURE], "consent", [0])
+            revoke_consent(db, social, consent, ConsentRevokeReason.WITHDRAWN_BY_GUARDIAN)
+    db.flush()
+    return shared
+
+
+def test_each_marker_is_seen_only_by_its_owner_and_its_recipients(
     app: Flask, world: Council3, db: Session, admin: User
 ) -> None:
     markers = seed(db, world)
+    shared = disclose_some(db, world, markers)
+    assert len(shared) >= 6
     for kind, user in world.members.items():
         pages = crawl(log_in(app.test_client(), user))
         assert any("/children/" in url for url in pages), "the crawl must reach the child pages"
         seen = visible_markers(pages, markers)
-        own = {m for m, owner in markers.items() if owner is kind}
-        assert seen == own, (kind, sorted(seen ^ own)[:5])
+        allowed = {
+            m for m, owner in markers.items() if owner is kind or kind in shared.get(m, set())
+        }
+        assert seen == allowed, (kind, sorted(seen ^ allowed)[:5])
 
     auditor = UserFactory(agency=world.agencies[AgencyKind.SOCIAL_SERVICES], roles={Role.AUDITOR})
     outsider = UserFactory(agency=world.agencies[AgencyKind.POLICE])

@@ -260,7 +260,12 @@ def test_one_audit_event_per_call_naming_revealed_ids_only(
     assert event.object_ids == sorted([record.id, identity.id])
     assert police_record.id not in event.object_ids
     assert event.actor_user_id == viewer.id and event.actor_agency_id == viewer.agency_id
-    assert event.details == {"purpose": "meeting", "child_ids": [child.id], "withheld": 1}
+    assert event.details == {
+        "purpose": "meeting",
+        "child_ids": [child.id],
+        "withheld": 1,
+        "via_disclosure": [],
+    }
     stored = json.dumps([event.object_type, event.object_ids, event.details], ensure_ascii=False)
     for secret in (MARKER, "HEMLIG", GIVEN, FAMILY, "Hemliga gatan", BORN.isoformat()):
         assert secret not in stored

@@ -1,0 +1,300 @@
+"""Disclosure decisions and consents, end to end through the pages and the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.audit import AuditEvent
+from coordination.models import AgencyKind, Child
+from secrecy.disclosure import sweep_lapsed
+from secrecy.models import Consent, Disclosure, Record, RecordKey
+from tests.conftest import Council3, log_in
+
+# Born 2008-05-10: 18 on 2026-05-10, 21 on 2029-05-10.
+CHILD_FORM = {
+    "given_names": "Vilgot",
+    "family_name": "Provsson",
+    "personnummer": "20080510-1235",
+    "guardian1_name": "Gun Provsson",
+    "guardian1_phone": "",
+    "guardian1_email": "",
+    "guardian2_name": "",
+    "guardian2_phone": "",
+    "guardian2_email": "",
+    "address": "",
+}
+SOL_POLICE = {"basis": "sol-police-u21", **{f"confirm-sol-police-u21-{i}": "y" for i in range(3)}}
+
+
+def luhn_ok(number: str) -> bool:
+    digits = [int(c) for c in number]
+    total = 0
+    for i, d in enumerate(digits):
+        v = d * 2 if i % 2 == 0 else d
+        total += v - 9 if v > 9 else v
+    return total % 10 == 0
+
+
+def enrol_with_record(client: FlaskClient, council_id: int, db: Session, text: str) -> Record:
+    assert luhn_ok(CHILD_FORM["personnummer"].replace("-", "")[2:])
+    assert client.post(f"/councils/{council_id}/children/new", data=CHILD_FORM).status_code == 302
+    child = db.scalars(select(Child)).one()
+    assert (
+        client.post(
+            f"/children/{child.id}/records", data={"category": "risk_protective", "text": text}
+        ).status_code
+        == 302
+    )
+    return db.scalars(select(Record).where(Record.category == "risk_protective")).one()
+
+
+def tags(db: Session) -> list[str]:
+    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
+
+
+@time_machine.travel(dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_sol_to_police_under_21_until_the_21st_birthday(
+    app: Flask,
+    world: Council3,
+    client_for,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    police = client_for(AgencyKind.POLICE)
+    record = enrol_with_record(social, world.council.id, db, "Oromarkör-18a")
+    assert "Oromarkör-18a" not in police.get(f"/children/{record.child_id}").text
+
+    options = social.get(f"/records/{record.id}/disclose")
+    assert options.status_code == 200
+    assert "10 kap. 18 a § OSL" in options.text
+    assert "Generalklausulen får aldrig användas för uppgifter från socialtjänst." in options.text
+
+    police_agency = world.agencies[AgencyKind.POLICE]
+    missing_confirmation = social.post(
+        f"/records/{record.id}/disclose",
+        data={"recipient": police_agency.id, "basis": "sol-police-u21"},
+    )
+    assert missing_confirmation.status_code == 422
+    assert "Bekräfta varje förutsättning" in missing_confirmation.text
+    assert db.scalars(select(Disclosure)).all() == []
+
+    done = social.post(
+        f"/records/{record.id}/disclose", data={"recipient": police_agency.id, **SOL_POLICE}
+    )
+    assert done.status_code == 302
+    disclosure = db.scalars(select(Disclosure)).one()
+    assert disclosure.basis_id == "sol-police-u21" and len(disclosure.confirmations) == 3
+    assert db.get(RecordKey, (record.id, police_agency.id)) is not None
+    assert "secrecy:disclosure:decide" in tags(db)
+
+    page = police.get(f"/children/{record.child_id}").text
+    assert "Oromarkör-18a" in page
+    assert "Utlämnad av Test social_services med stöd av 10 kap. 18 a § OSL, 2026-03-04." in page
+    assert "Vilgot" not in page  # identity was not disclosed
+    # The school holds nothing and sees nothing.
+    assert (
+        "Oromarkör-18a"
+        not in client_for(AgencyKind.SCHOOL).get(f"/children/{record.child_id}").text
+    )
+
+    # The day before the 21st birthday the police still see it; on the day they do not.
+    officer = world.members[AgencyKind.POLICE]
+    with time_machine.travel(dt.datetime(2029, 5, 9, 12, 0, tzinfo=dt.UTC), tick=False):
+        police = log_in(app.test_client(), officer)  # a new day, a new login
+        assert "Oromarkör-18a" in police.get(f"/children/{record.child_id}").text
+    with time_machine.travel(dt.datetime(2029, 5, 10, 12, 0, tzinfo=dt.UTC), tick=False):
+        police = log_in(app.test_client(), officer)
+        withheld = police.get(f"/children/{record.child_id}").text
+        assert "Oromarkör-18a" not in withheld
+        assert "Den unge har fyllt 21 år." in withheld
+        report = sweep_lapsed(db)
+        assert report.lapsed == 1
+        db.expire_all()
+        assert db.get(RecordKey, (record.id, police_agency.id)) is None
+        assert db.get(Disclosure, disclosure.id).lapse_reason == "age_limit"  # type: ignore[union-attr]
+        assert sweep_lapsed(db).lapsed == 0  # idempotent
+
+
+@time_machine.travel(dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_consent_based_disclosure_to_school_ends_when_the_consent_is_revoked(
+    world: Council3,
+    client_for,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    school = client_for(AgencyKind.SCHOOL)
+    record = enrol_with_record(social, world.council.id, db, "Skolmarkör-samtycke")
+    school_agency = world.agencies[AgencyKind.SCHOOL]
+    # 17 years old: guardian(s) and the young person must sign.
+    consent_form = {
+        "custody": "one",
+        "guardian_1": "Gun Provsson",
+        "young_person": "",
+        "agency_ids": [school_agency.id],
+        "categories": ["risk_protective"],
+        "valid_from": "2026-03-01",
+        "valid_to": "2026-12-31",
+        "purpose": "SSPF-samverkan",
+        "form_location": "Pärm 3",
+    }
+    incomplete = social.post(
+        f"/children/{record.child_id}/consents", data=consent_form, follow_redirects=True
+    )
+    assert "ofullständigt" in incomplete.text
+    options = social.get(f"/records/{record.id}/disclose").text
+    assert "Samtycket saknar underskrift av den unge själv." in options
+    social.post(
+        f"/children/{record.child_id}/consents",
+        data={**consent_form, "young_person": "Vilgot Provsson"},
+    )
+    consents = db.scalars(select(Consent).order_by(Consent.id)).all()
+    assert len(consents) == 2
+    done = social.post(
+        f"/records/{record.id}/disclose",
+        data={"recipient": school_agency.id, "basis": "consent", "confirm-consent-0": "y"},
+    )
+    assert done.status_code == 302
+    disclosure = db.scalars(select(Disclosure)).one()
+    assert disclosure.consent_id == consents[1].id
+    assert "Skolmarkör-samtycke" in school.get(f"/children/{record.child_id}").text
+    # The consent's names are sealed: the school sees the metadata, not who signed.
+    school_consents = school.get(f"/children/{record.child_id}/consents").text
+    assert "Gun Provsson" not in school_consents and "Pärm 3" not in school_consents
+
+    revoked = school.post(
+        f"/consents/{consents[1].id}/revoke", data={"reason": "withdrawn_by_young_person"}
+    )
+    assert revoked.status_code == 302
+    page = school.get(f"/children/{record.child_id}").text
+    assert "Skolmarkör-samtycke" not in page
+    assert db.get(RecordKey, (record.id, school_agency.id)) is None
+    assert "secrecy:consent:revoke" in tags(db) and "secrecy:disclosure:lapse" in tags(db)
+
+
+def test_only_the_owner_agency_can_decide_and_weak_recipients_need_consent(
+    app: Flask,
+    world: Council3,
+    client_for,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    record = enrol_with_record(social, world.council.id, db, "Ägarmarkör")
+    police = client_for(AgencyKind.POLICE)
+    assert police.get(f"/records/{record.id}/disclose").status_code == 403
+    assert (
+        police.post(
+            f"/records/{record.id}/disclose",
+            data={"recipient": world.agencies[AgencyKind.POLICE].id, **SOL_POLICE},
+        ).status_code
+        == 403
+    )
+    leisure = world.agencies[AgencyKind.LEISURE]
+    refused = social.post(
+        f"/records/{record.id}/disclose",
+        data={"recipient": leisure.id, "basis": "own-task", "confirm-own-task-0": "y"},
+    )
+    assert refused.status_code == 422
+    assert "sekretesskydd är svagt" in refused.text
+    assert db.scalars(select(Disclosure)).all() == []
+
+
+def test_revoking_a_disclosure_deletes_the_key_and_keeps_the_history(
+    world: Council3,
+    client_for,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    police = client_for(AgencyKind.POLICE)
+    record = enrol_with_record(social, world.council.id, db, "Återkallamarkör")
+    police_agency = world.agencies[AgencyKind.POLICE]
+    social.post(
+        f"/records/{record.id}/disclose", data={"recipient": police_agency.id, **SOL_POLICE}
+    )
+    assert "Återkallamarkör" in police.get(f"/children/{record.child_id}").text
+    disclosure = db.scalars(select(Disclosure)).one()
+    assert police.post(f"/disclosures/{disclosure.id}/revoke").status_code == 403
+    assert (
+        social.post(
+            f"/disclosures/{disclosure.id}/revoke", data={"reason": "no_longer_needed"}
+        ).status_code
+        == 302
+    )
+    assert "Återkallamarkör" not in police.get(f"/children/{record.child_id}").text
+    db.expire_all()
+    assert db.get(RecordKey, (record.id, police_agency.id)) is None
+    kept = db.get(Disclosure, disclosure.id)
+    assert kept is not None and kept.revoked_at is not None
+    # Disclosed again later: a new decision, the old one stays in the history.
+    social.post(
+        f"/records/{record.id}/disclose", data={"recipient": police_agency.id, **SOL_POLICE}
+    )
+    assert len(db.scalars(select(Disclosure)).all()) == 2
+    assert "Återkallamarkör" in police.get(f"/children/{record.child_id}").text
+
+
+def test_bulk_disclosure_is_all_or_nothing(
+    world: Council3,
+    client_for,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    record = enrol_with_record(social, world.council.id, db, "Bulkmarkör-1")
+    social.post(
+        f"/children/{record.child_id}/records", data={"category": "health", "text": "Bulkmarkör-2"}
+    )
+    records = db.scalars(select(Record).where(Record.category != "identity")).all()
+    police_agency = world.agencies[AgencyKind.POLICE]
+    page = social.get(f"/children/{record.child_id}/disclose?recipient={police_agency.id}")
+    assert "Bulkmarkör-1" in page.text and "10 kap. 18 a § OSL" in page.text
+    done = social.post(
+        f"/children/{record.child_id}/disclose",
+        data={"recipient": police_agency.id, "records": [r.id for r in records], **SOL_POLICE},
+    )
+    assert done.status_code == 302
+    assert len(db.scalars(select(Disclosure)).all()) == 2
+    # Under the general clause nothing may go (owner is social services): nothing changes.
+    school_agency = world.agencies[AgencyKind.SCHOOL]
+    refused = social.post(
+        f"/children/{record.child_id}/disclose",
+        data={
+            "recipient": school_agency.id,
+            "records": [r.id for r in records],
+            "basis": "general-clause",
+            "confirm-general-clause-0": "y",
+        },
+    )
+    assert refused.status_code == 422
+    assert len(db.scalars(select(Disclosure)).all()) == 2
+
+
+def test_admin_sees_the_legal_bases_page(admin_client: FlaskClient) -> None:
+    page = admin_client.get("/admin/legal-bases")
+    assert page.status_code == 200
+    for text in ("10 kap. 18 a § OSL", "Att bekräfta", "Avstängd", "10 kap. 15 a § OSL"):
+        assert text in page.text
+
+
+def test_an_independent_school_outside_osl_receives_on_consent_only(
+    world: Council3,
+    client_for,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    record = enrol_with_record(social, world.council.id, db, "Friskolemarkör")
+    school = world.agencies[AgencyKind.SCHOOL]
+    own_task = {"recipient": school.id, "basis": "own-task", "confirm-own-task-0": "y"}
+    page = social.get(f"/records/{record.id}/disclose").text
+    assert "sekretesskydd är svagt" not in page.split(school.name, 1)[1].split("</section>")[0]
+    school.osl_applies = False  # an independent school (friskola)
+    db.flush()
+    page = social.get(f"/records/{record.id}/disclose").text
+    assert "sekretesskydd är svagt" in page.split(school.name, 1)[1].split("</section>")[0]
+    refused = social.post(f"/records/{record.id}/disclose", data=own_task)
+    assert refused.status_code == 422
+    assert db.scalars(select(Disclosure)).all() == []
