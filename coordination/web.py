@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -29,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from coordination.db import db_session, utcnow
-from coordination.models import User
+from coordination.models import Council, User
 from coordination.services import record_logout
 
 csrf = CSRFProtect()
@@ -166,6 +167,20 @@ def register_council_section(app: Flask, endpoint: str, label: Any) -> None:
     """Upper layers add their pages to the council page's menu without coordination importing
     them: (endpoint taking ``council_id``, label)."""
     app.extensions.setdefault("samverkan.council_sections", []).append((endpoint, label))
+
+
+CouncilPanel = Callable[[Session, User, Council], str | None]
+
+
+def register_council_panel(app: Flask, panel: CouncilPanel) -> None:
+    """Upper layers add a part to the council page (members only): a function returning HTML
+    rendered by the upper layer, or None. The upper layer serves what it owns."""
+    app.extensions.setdefault("samverkan.council_panels", []).append(panel)
+
+
+def council_panels(session: Session, user: User, council: Council) -> list[str]:
+    panels: list[CouncilPanel] = current_app.extensions.get("samverkan.council_panels", [])
+    return [html for panel in panels if (html := panel(session, user, council))]
 
 
 def register_admin_section(app: Flask, endpoint: str, label: Any) -> None:

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from coordination.db import db_session, today_local
 from coordination.forms import AGENCY_KIND_LABELS, ConfirmForm, choices
-from coordination.models import Agency, AgencyKind, Child
+from coordination.models import Agency, AgencyKind, Child, Council, User
 from coordination.policy import Permission, can_view_council
 from coordination.services import ServiceError
 from coordination.views import actor, deny, require_permission, show_service_error
-from coordination.web import register_admin_section
+from coordination.web import register_admin_section, register_council_panel
 from secrecy import disclosure as service
 from secrecy.categories import IDENTITY, categories
 from secrecy.facts import is_weakly_protected
@@ -40,6 +40,15 @@ bp = Blueprint("disclosures", __name__, template_folder="templates")
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_admin_section(app, "disclosures.legal_bases_page", _l("Rättsliga grunder"))
+    register_council_panel(app, expiring_consents_panel)
+
+
+def expiring_consents_panel(session: Session, user: User, council: Council) -> str | None:
+    """On the council page: consents that end within 30 days (pseudonyms and dates only)."""
+    expiring = service.expiring_consents(session, council)
+    if not expiring:
+        return None
+    return render_template("secrecy/_expiring_consents.html", expiring=expiring)
 
 
 def _locale() -> str:
@@ -262,6 +271,7 @@ def consents(child_id: int) -> ResponseReturnValue:
             },
             two_guardians=form.custody.data == "two",
             agency_ids=list(form.agency_ids.data or []),
+            agency_kinds=list(form.agency_kinds.data or []),
             categories=list(form.categories.data or []),
             valid_from=form.valid_from.data,
             valid_to=form.valid_to.data,

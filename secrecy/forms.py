@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from coordination.forms import REQUIRED, choices
+from coordination.forms import AGENCY_KIND_LABELS, REQUIRED, choices
 from coordination.models import CloseReason
 from secrecy.categories import IDENTITY, categories
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason
@@ -146,6 +146,10 @@ class ConsentForm(FlaskForm):
         ),
     )
     agency_ids = SelectMultipleField(_l("Mottagare som samtycket omfattar"), coerce=int)
+    agency_kinds = SelectMultipleField(
+        _l("… eller alla mottagare av typen"),
+        choices=choices((k.value, label) for k, label in AGENCY_KIND_LABELS.items()),
+    )
     categories = SelectMultipleField(_l("Slags uppgifter som samtycket omfattar"))
     valid_from = DateField(_l("Gäller från"), validators=[DataRequired(REQUIRED)])
     valid_to = DateField(_l("Gäller till och med"), validators=[Optional()])

@@ -27,6 +27,7 @@ from coordination.policy import (
 )
 from coordination.services import ServiceError, add_member, remove_member, update_member_role
 from coordination.views import actor, deny, show_service_error
+from coordination.web import council_panels
 
 bp = Blueprint("councils", __name__, template_folder="../templates")
 
@@ -97,6 +98,7 @@ def _render_council(
 ) -> ResponseReturnValue:
     user = actor()
     manage = can_manage_members(user, council)
+    member = can_view_council(user, council)
     memberships = sorted(
         council.memberships, key=lambda m: (m.user.agency.name, m.user.display_name)
     )
@@ -105,7 +107,8 @@ def _render_council(
         council=council,
         memberships=memberships,
         manage=manage,
-        member=can_view_council(user, council),
+        member=member,
+        panels=council_panels(session, user, council) if member else [],
         add_form=add_form or (_add_member_form(session, council) if manage else None),
         role_form=MemberRoleForm(),
         confirm_form=ConfirmForm(),

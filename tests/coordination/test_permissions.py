@@ -32,6 +32,11 @@ PAGES = {
     "/admin/councils": {"admin"},
     "/admin/councils/new": {"admin"},
     "/admin/councils/{council}": {"admin"},
+    "/admin/legal-bases": {"admin"},
+    "/logreview/": {"auditor"},
+    "/logreview/months": {"auditor"},
+    "/logreview/months/2026-01": {"auditor"},
+    "/logreview/export.csv": {"auditor"},
 }
 
 

@@ -298,3 +298,44 @@ def test_an_independent_school_outside_osl_receives_on_consent_only(
     refused = social.post(f"/records/{record.id}/disclose", data=own_task)
     assert refused.status_code == 422
     assert db.scalars(select(Disclosure)).all() == []
+
+
+@time_machine.travel(dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_a_consent_by_agency_kind_and_expiring_consents_on_the_council_page(
+    world: Council3,
+    client_for,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    record = enrol_with_record(social, world.council.id, db, "Typmarkör")
+    response = social.post(
+        f"/children/{record.child_id}/consents",
+        data={
+            "custody": "one",
+            "guardian_1": "Gun Provsson",
+            "young_person": "Vilgot Provsson",
+            "agency_kinds": ["school"],
+            "categories": ["risk_protective"],
+            "valid_from": "2026-03-01",
+            "valid_to": "2026-03-20",
+            "purpose": "SSPF-samverkan",
+        },
+    )
+    assert response.status_code == 302
+    consent = db.scalars(select(Consent)).one()
+    assert consent.agency_kinds == ["school"] and consent.agency_ids == []
+    school = world.agencies[AgencyKind.SCHOOL]
+    done = social.post(
+        f"/records/{record.id}/disclose",
+        data={"recipient": school.id, "basis": "consent", "confirm-consent-0": "y"},
+    )
+    assert done.status_code == 302
+    council_page = client_for(AgencyKind.POLICE).get(f"/councils/{world.council.id}").text
+    assert "Samtycken som går ut inom 30 dagar" in council_page
+    assert "gäller till 2026-03-20" in council_page
+    assert "Vilgot" not in council_page and "Gun" not in council_page
+    # The day after it ends, the school no longer sees what rested on it.
+    with time_machine.travel(dt.datetime(2026, 3, 21, 10, 0, tzinfo=dt.UTC), tick=False):
+        page = client_for(AgencyKind.SCHOOL).get(f"/children/{record.child_id}").text
+        assert "Typmarkör" not in page
+        assert "Samtycket gällde till 2026-03-20." in page
