@@ -223,6 +223,9 @@ class ChildStatus(enum.StrEnum):
     ACTIVE = "active"
     CLOSED = "closed"
     SHREDDED = "shredded"
+    # Bob case sync: the police proposed the young person; social services accept or decline.
+    PROPOSED = "proposed"
+    DECLINED = "declined"
 
 
 class CloseReason(enum.StrEnum):

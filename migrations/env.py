@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 import coordination.audit
 import coordination.models
+import meetings.models
 import secrecy.models
 from coordination.config import load_settings
 from coordination.db import Base, make_engine
@@ -24,7 +25,7 @@ if config.config_file_name is not None and not config.attributes.get("connection
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 # Importing the model modules registers their tables on Base.metadata.
-MODEL_MODULES = (coordination.audit, coordination.models, secrecy.models)
+MODEL_MODULES = (coordination.audit, coordination.models, secrecy.models, meetings.models)
 target_metadata = Base.metadata
 
 INSTANCE = Path(
