@@ -5,10 +5,9 @@ tags and bases, never content or personal data. Appends are serialised through t
 ``audit_chain_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway),
 so the chain never forks.
 
-Beside the chain: ``audit_event_objects`` indexes which objects each event is about (so "events
-about these records" is a join on any database), ``audit_checkpoints`` holds Ed25519-signed
-chain heads (signed in ``secrecy.sealing``, which holds the key; verified here with the public
-key stored in clear), and ``log_reviews`` the monthly sign-offs of each agency's log review.
+Beside the chain, ``audit_event_objects`` indexes which objects each event is about (so "events
+about these records" is a join on any database). Signed checkpoints of the chain head live in
+``coordination.audit_checkpoints``; the monthly log reviews in ``coordination.logreview``.
 """
 
 from __future__ import annotations
@@ -21,21 +20,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import (
     JSON,
-    Enum,
     ForeignKey,
     Index,
     String,
-    UniqueConstraint,
     insert,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from coordination.db import Base, UTCDateTime, intpk, utcnow
+from coordination.db import Base, UTCDateTime, utcnow
 
 GENESIS_HASH = "0" * 64
 
@@ -122,58 +117,6 @@ class AuditEventObject(Base):
     __table_args__ = (
         Index("ix_audit_event_objects_object_type_object_id", "object_type", "object_id"),
     )
-
-
-class AuditCheckpoint(Base):
-    """A signed statement that the chain's head was (``seq``, ``chain_hash``) at ``signed_at``.
-
-    Ed25519 over ``checkpoint_message``. The public key is stored in clear (hex) so anyone can
-    verify without the master key; an outside party pins the key it was given (``flask audit
-    export``) instead of trusting the one stored next to the signature.
-    """
-
-    __tablename__ = "audit_checkpoints"
-
-    id: Mapped[intpk]
-    seq: Mapped[int] = mapped_column(index=True)
-    chain_hash: Mapped[str] = mapped_column(String(64))
-    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    public_key: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str] = mapped_column(String(128))
-
-
-class ReviewOutcome(enum.StrEnum):
-    """The auditor's conclusion on a month: a code, never free text (the log holds none)."""
-
-    NO_DEVIATIONS = "inga_avvikelser"
-    DEVIATIONS_INVESTIGATED = "avvikelser_utredda"
-    DEVIATIONS_REPORTED = "avvikelser_rapporterade"
-
-
-class LogReview(Base):
-    """An agency's signed-off monthly log review; one per agency and month."""
-
-    __tablename__ = "log_reviews"
-
-    id: Mapped[intpk]
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
-    # The first day of the month reviewed.
-    month: Mapped[dt.date]
-    signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    outcome: Mapped[ReviewOutcome | None] = mapped_column(
-        Enum(
-            ReviewOutcome,
-            name="review_outcome",
-            native_enum=False,
-            create_constraint=True,
-            length=40,
-            values_callable=lambda members: [m.value for m in members],
-            validate_strings=True,
-        )
-    )
-
-    __table_args__ = (UniqueConstraint("agency_id", "month"),)
 
 
 class Actor(Protocol):
@@ -386,124 +329,3 @@ def verify_object_index(session: Session, batch: int = 5000) -> VerifyResult:
             checked += 1
         last = rows[-1].seq
     return VerifyResult(checked, None, None)
-
-
-# --- Checkpoints --------------------------------------------------------------------------------
-
-
-def _timestamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def checkpoint_message(seq: int, chain_hash: str, signed_at: dt.datetime) -> bytes:
-    """What a checkpoint signs: versioned, so the format can change without ambiguity."""
-    return f"samverkan-audit-checkpoint:v1:{seq}:{chain_hash}:{_timestamp(signed_at)}".encode()
-
-
-def add_checkpoint(
-    session: Session,
-    *,
-    seq: int,
-    chain_hash: str,
-    signed_at: dt.datetime,
-    public_key: bytes,
-    signature: bytes,
-) -> AuditCheckpoint:
-    """Store a signed chain head (signed by ``secrecy.sealing.sign_chain_head``) and log it.
-
-    The checkpoint's own event comes after the head it signs; the next checkpoint covers it.
-    """
-    checkpoint = AuditCheckpoint(
-        seq=seq,
-        chain_hash=chain_hash,
-        signed_at=signed_at,
-        public_key=public_key.hex(),
-        signature=signature.hex(),
-    )
-    session.add(checkpoint)
-    session.flush()
-    record_event(
-        session,
-        None,
-        AuditTag.AUDIT_CHECKPOINT,
-        object_type="audit_checkpoint",
-        object_ids=[checkpoint.id],
-        details={"seq": seq, "public_key": checkpoint.public_key},
-    )
-    return checkpoint
-
-
-@dataclass(frozen=True)
-class CheckpointResult:
-    checked: int
-    first_bad_id: int | None
-    problem: str | None
-    public_keys: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.first_bad_id is None
-
-
-def checkpoint_signature_valid(checkpoint: AuditCheckpoint | Any, public_key: str) -> bool:
-    """Whether the checkpoint's signature verifies under ``public_key`` (hex)."""
-    try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key)).verify(
-            bytes.fromhex(checkpoint.signature),
-            checkpoint_message(checkpoint.seq, checkpoint.chain_hash, checkpoint.signed_at),
-        )
-    except (ValueError, InvalidSignature):
-        return False
-    return True
-
-
-def verify_checkpoints(session: Session) -> CheckpointResult:
-    """Check every checkpoint: its signature holds under its public key, and the chain's event
-    at its ``seq`` still has the hash it signed. Names the first checkpoint that fails.
-
-    Each checkpoint is verified with the key stored beside it; which keys were used is
-    reported, so a swapped-in key shows (outside parties pin the exported key instead)."""
-    checkpoints = AuditCheckpoint.__table__
-    events = AuditEvent.__table__
-    rows = session.execute(
-        select(checkpoints, events.c.hash.label("event_hash"))
-        .outerjoin(events, events.c.seq == checkpoints.c.seq)
-        .order_by(checkpoints.c.id)
-    ).all()
-    keys: list[str] = []
-    for checked, row in enumerate(rows):
-        if row.public_key not in keys:
-            keys.append(row.public_key)
-        problem = None
-        if not checkpoint_signature_valid(row, row.public_key):
-            problem = "signature does not verify"
-        elif row.event_hash is None:
-            problem = f"event {row.seq} it signed is missing"
-        elif row.event_hash != row.chain_hash:
-            problem = f"event {row.seq} no longer has the hash it signed"
-        if problem is not None:
-            return CheckpointResult(checked, row.id, problem, tuple(keys))
-    return CheckpointResult(len(rows), None, None, tuple(keys))
-
-
-def export_checkpoints(session: Session) -> dict[str, Any]:
-    """Everything an outside party needs to check the chain heads: the keys and checkpoints."""
-    rows = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).all()
-    keys = list(dict.fromkeys(row.public_key for row in rows))
-    return {
-        "format": "samverkan-audit-checkpoints/1",
-        "algorithm": "Ed25519",
-        "message": "samverkan-audit-checkpoint:v1:{seq}:{chain_hash}:{signed_at}",
-        "public_keys": keys,
-        "checkpoints": [
-            {
-                "id": row.id,
-                "seq": row.seq,
-                "chain_hash": row.chain_hash,
-                "signed_at": _timestamp(row.signed_at),
-                "public_key": row.public_key,
-                "signature": row.signature,
-            }
-            for row in rows
-        ],
-    }

@@ -14,6 +14,8 @@ from alembic import context
 from sqlalchemy import Connection
 
 import coordination.audit
+import coordination.audit_checkpoints
+import coordination.logreview.models
 import coordination.models
 import meetings.models
 import secrecy.models
@@ -25,7 +27,14 @@ if config.config_file_name is not None and not config.attributes.get("connection
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 # Importing the model modules registers their tables on Base.metadata.
-MODEL_MODULES = (coordination.audit, coordination.models, secrecy.models, meetings.models)
+MODEL_MODULES = (
+    coordination.audit,
+    coordination.audit_checkpoints,
+    coordination.logreview.models,
+    coordination.models,
+    secrecy.models,
+    meetings.models,
+)
 target_metadata = Base.metadata
 
 INSTANCE = Path(

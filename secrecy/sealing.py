@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditCheckpoint, add_checkpoint, checkpoint_message, lock_chain_head
+from coordination.audit import lock_chain_head
+from coordination.audit_checkpoints import AuditCheckpoint, add_checkpoint, checkpoint_message
 from coordination.db import utcnow
 from coordination.models import Child, ChildStatus
 from secrecy import crypto

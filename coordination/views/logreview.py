@@ -34,10 +34,10 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from coordination import logreview
-from coordination.audit import ReviewOutcome
 from coordination.db import LOCAL_ZONE, db_session, today_local
 from coordination.forms import choices
 from coordination.logreview import LogFilter
+from coordination.logreview.models import ReviewOutcome
 from coordination.models import Child
 from coordination.policy import Permission
 from coordination.services import ServiceError

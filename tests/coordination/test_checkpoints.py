@@ -18,15 +18,13 @@ from sqlalchemy.orm import Session
 from coordination.audit import (
     GENESIS_HASH,
     AuditChainHead,
-    AuditCheckpoint,
     AuditEvent,
     AuditTag,
-    checkpoint_message,
     compute_hash,
     record_event,
     verify_chain,
-    verify_checkpoints,
 )
+from coordination.audit_checkpoints import AuditCheckpoint, checkpoint_message, verify_checkpoints
 from secrecy import crypto, sealing
 from secrecy.models import SystemKey
 from tests.factories import UserFactory

@@ -26,13 +26,12 @@ from coordination.audit import (
     AuditEvent,
     AuditEventObject,
     AuditTag,
-    LogReview,
-    ReviewOutcome,
     record_event,
     verify_object_index,
 )
 from coordination.db import LOCAL_ZONE
 from coordination.logreview import LogFilter
+from coordination.logreview.models import LogReview, ReviewOutcome
 from coordination.models import AgencyKind, Child, ChildStatus, Role, User
 from secrecy.audit_scope import events_about_agency_records
 from secrecy.models import Record
