@@ -81,11 +81,14 @@ migrate: install ## alembic upgrade head on the development database
 demo: migrate ## load the demo municipality Exempelstad (idempotent) and print the logins
 	$(DEV_ENV) $(FLASK) demo
 
-# The scheduler (`flask scheduler run`) will run next to the web server once the meetings work
-# brings it. Then start it here in the background and stop it when the server stops, e.g.
-#   $(DEV_ENV) $(FLASK) scheduler run & trap 'kill $$!' EXIT; $(DEV_ENV) $(FLASK) run ...
-run: demo ## install, migrate, load demo data, serve http://127.0.0.1:5000 (2FA off)
+# The scheduler (`flask scheduler run`: reminders, e-mail, nightly sweeps) runs in the
+# background next to the web server. However the server stops (Ctrl-C, an error, a kill), the
+# trap sends the scheduler SIGTERM and waits for its running jobs to finish; `trap -` keeps the
+# trap from firing twice.
+run: demo ## install, migrate, load demo data, serve http://127.0.0.1:5000 with the scheduler (2FA off)
 	@echo "Samverkan: http://$(HOST):$(PORT)/  (demo password: exempelstad-demo-2026)"
+	trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	$(DEV_ENV) $(FLASK) scheduler run & \
 	$(DEV_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 # --- checks ------------------------------------------------------------------------------------

@@ -18,6 +18,10 @@ from coordination import cli as coordination_cli
 from coordination import db, web
 from coordination.config import load_settings
 from coordination.views import admin, auth, councils, logreview
+from meetings import cli as meetings_cli
+from meetings import views as meetings_views
+from meetings import views_notifications, views_schedules
+from meetings import views_sync as meetings_sync_views
 from secrecy import audit_cli as secrecy_audit_cli
 from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
@@ -71,10 +75,15 @@ def register_blueprints(app: Flask) -> None:
     secrecy_views.init_app(app)
     disclosure_views.init_app(app)
     secrecy_audit_scope.init_app(app)
+    meetings_views.init_app(app)
+    views_schedules.init_app(app)
+    views_notifications.init_app(app)
+    meetings_sync_views.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
     coordination_cli.init_app(app)
     secrecy_cli.init_app(app)
     secrecy_audit_cli.init_app(app)
+    meetings_cli.init_app(app)
     coordination_cli.register_demo_loader(app, secrecy_demo.load_secrecy_demo)

@@ -43,6 +43,29 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "samverkan_session",
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # Outgoing e-mail of notifications (meetings.mail). Without SMTP_HOST nothing is e-mailed:
+    # notifications stay in the app only (their e-mail status becomes "skipped").
+    "SMTP_HOST": None,
+    # None picks the usual port for SMTP_SECURITY: 587 (starttls), 465 (ssl), 25 (none).
+    "SMTP_PORT": None,
+    # Log-in at the mail server; leave SMTP_USER unset for a relay without authentication.
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    # "starttls": plain connection upgraded to TLS (submission, port 587); "ssl": TLS from the
+    # start (port 465); "none": no encryption, only for a relay on the same host (and tests).
+    "SMTP_SECURITY": "starttls",
+    # The sender, e.g. "Samverkan <noreply@kommun.example>"; required with SMTP_HOST. Its domain
+    # also names the Message-IDs.
+    "SMTP_FROM": None,
+    # Seconds to wait for the mail server per connect or command.
+    "SMTP_TIMEOUT": 10,
+    # The address users reach the app at, e.g. "https://samverkan.kommun.example": e-mails link
+    # to BASE_URL + the notification's path. Required with SMTP_HOST.
+    "BASE_URL": None,
+    # How often a standby scheduler tries to take over, and the leader re-checks its lock.
+    "SCHEDULER_STANDBY_POLL_SECONDS": 15,
+    # How often the scheduler e-mails due notifications.
+    "SCHEDULER_OUTBOX_SECONDS": 60,
 }
 
 

@@ -60,6 +60,10 @@ class Record(Base):
     # nonce || AES-256-GCM ciphertext; None once shredded.
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     shredded_at: Mapped[dt.datetime | None]
+    # True where even the record's existence is secret (social services' answer to "is this
+    # young person known?"): to an agency it has not been disclosed to, it is not listed at
+    # all, rather than listed as withheld.
+    existence_secret: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     child: Mapped[Child] = relationship()
     owner_agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)

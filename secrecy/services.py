@@ -201,6 +201,8 @@ def add_sealed_record(
     category_key: str,
     content: dict[str, Any],
     supersedes: Record | None = None,
+    *,
+    existence_secret: bool = False,
 ) -> Record:
     record = Record(
         child_id=child.id,
@@ -208,6 +210,7 @@ def add_sealed_record(
         category=category_key,
         author_id=actor.id,
         supersedes_id=supersedes.id if supersedes else None,
+        existence_secret=existence_secret or bool(supersedes and supersedes.existence_secret),
     )
     session.add(record)
     session.flush()
@@ -366,8 +369,9 @@ def reopen_case(session: Session, actor: User, child: Child) -> None:
         raise PermissionDenied()
     if child.status is ChildStatus.SHREDDED:
         raise ServiceError(_l("Ärendet är gallrat och kan inte öppnas igen."))
-    if child.status is ChildStatus.ACTIVE:
-        raise ServiceError(_l("Ärendet är redan öppet."))
+    if child.status is not ChildStatus.CLOSED:
+        # Active cases are open already; proposals are decided in the case sync, not here.
+        raise ServiceError(_l("Bara ett avslutat ärende kan öppnas igen."))
     previous = child.close_reason
     child.status = ChildStatus.ACTIVE
     child.closed_on = None

@@ -48,6 +48,8 @@ STATUS_LABELS = {
     ChildStatus.ACTIVE: _l("Aktivt"),
     ChildStatus.CLOSED: _l("Avslutat"),
     ChildStatus.SHREDDED: _l("Gallrat"),
+    ChildStatus.PROPOSED: _l("Föreslaget"),
+    ChildStatus.DECLINED: _l("Avböjt"),
 }
 
 
@@ -170,7 +172,11 @@ def _render_child(
 ) -> ResponseReturnValue:
     user = actor()
     records = services.child_records(session, child)
-    results = reveal_records(session, user, records)
+    results = [
+        r
+        for r in reveal_records(session, user, records)
+        if not (r.withheld and r.record.existence_secret)
+    ]
     session.commit()  # the reveal event is part of this request's one transaction
     identity = [r for r in results if r.record.category == IDENTITY and not r.record.is_superseded]
     others = [r for r in results if r.record.category != IDENTITY]

@@ -182,6 +182,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_case_sync_entries_meeting_id'), ['meeting_id'], unique=False)
 
 
+    with op.batch_alter_table('records', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('existence_secret', sa.Boolean(), server_default='0', nullable=False))
+
     # Bob case sync: two new case states (the CHECK constraint lists the allowed values).
     with op.batch_alter_table('children', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_children_child_status'), type_='check')
@@ -192,6 +195,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('records', schema=None) as batch_op:
+        batch_op.drop_column('existence_secret')
     with op.batch_alter_table('children', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_children_child_status'), type_='check')
         batch_op.create_check_constraint(

@@ -701,7 +701,7 @@ def test_close_and_reopen(db: Session, world: Council3) -> None:
     (reopened,) = events(db, SecrecyTag.CHILD_REOPEN)
     assert reopened.object_ids == [child.id] and reopened.actor_user_id == enroller.id
     assert reopened.details == {"previous_reason": "moved"}
-    with pytest.raises(ServiceError, match="redan öppet"):
+    with pytest.raises(ServiceError, match="Bara ett avslutat ärende"):
         services.reopen_case(db, coordinator, child)
     assert count_events(db, SecrecyTag.CHILD_REOPEN) == 1
 

@@ -1,0 +1,147 @@
+"""The meetings package's scheduled sweeps. ``meetings.scheduler`` registers and runs them.
+
+Every job is ``(session, now) -> items``: an idempotent sweep over due rows, safe to run twice
+and after a crash in the middle. The reminders find every planned meeting inside their window
+and insert one notification per recipient under a fixed dedup key, so a second run, or a run
+after a crash that committed half of the work (or none), inserts exactly what is missing. The
+runner commits at the end (the outbox commits per message) and rolls back on error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, delete, select
+from sqlalchemy.orm import Session
+
+from coordination.db import LOCAL_ZONE
+from coordination.models import Agency, AgencyKind, Council, CouncilMembership, User
+from meetings.mail import deliver_outbox
+from meetings.models import Attendance, AttendanceStatus, JobRun, Meeting, MeetingStatus
+from meetings.notifications import (
+    Message,
+    NotificationKind,
+    agenda_preparation_message,
+    existing_dedup_keys,
+    meeting_reminder_message,
+    notify,
+)
+
+AGENDA_PREPARATION_LEAD = dt.timedelta(days=7)
+MEETING_REMINDER_LEAD = dt.timedelta(days=1)
+REMINDED_ATTENDANCE = (AttendanceStatus.INVITED, AttendanceStatus.PRESENT)
+# The outbox alone records a run a minute; a month of history is plenty for a status page.
+JOB_RUN_RETENTION = dt.timedelta(days=30)
+
+MessageBuilder = Callable[[User, str, dt.datetime, int], Message]
+
+
+def _due_meetings(now: dt.datetime, lead: dt.timedelta) -> Select[int, dt.datetime, str, User]:
+    """Planned meetings of active councils starting within ``lead`` from now (not yet begun)."""
+    return (
+        select(Meeting.id, Meeting.starts_at, Council.name, User)
+        .join(Council, Meeting.council_id == Council.id)
+        .where(
+            Meeting.status == MeetingStatus.PLANNED,
+            Meeting.starts_at > now,
+            Meeting.starts_at <= now + lead,
+            Council.active.is_(True),
+            User.active.is_(True),
+        )
+        .order_by(Meeting.id, User.id)
+    )
+
+
+def _notify_all(
+    session: Session,
+    rows: Sequence[Any],
+    kind: NotificationKind,
+    key_prefix: str,
+    build: MessageBuilder,
+) -> int:
+    """One notification per (meeting, user) row; the existing ones are skipped in one query."""
+    keyed = [
+        (f"{key_prefix}:{meeting_id}:{user.id}", meeting_id, starts_at, council_name, user)
+        for meeting_id, starts_at, council_name, user in rows
+    ]
+    done = existing_dedup_keys(session, [key for key, *_ in keyed])
+    created = 0
+    for key, meeting_id, starts_at, council_name, user in keyed:
+        if key in done or not user.is_active:
+            continue
+        message = build(user, council_name, starts_at, meeting_id)
+        notification = notify(
+            session,
+            user,
+            kind=kind,
+            subject=message.subject,
+            body=message.body,
+            link=message.link,
+            dedup_key=key,
+        )
+        created += notification is not None
+    return created
+
+
+def agenda_preparation_reminders(session: Session, now: dt.datetime) -> int:
+    """A week before each planned meeting: the council's social services members prepare the
+    agenda. Returns the number of notifications created."""
+    rows = session.execute(
+        _due_meetings(now, AGENDA_PREPARATION_LEAD)
+        .join(CouncilMembership, CouncilMembership.council_id == Council.id)
+        .join(User, User.id == CouncilMembership.user_id)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(Agency.kind == AgencyKind.SOCIAL_SERVICES, Agency.active.is_(True))
+    ).all()
+    return _notify_all(
+        session,
+        rows,
+        NotificationKind.AGENDA_PREPARATION,
+        "agenda-prep",
+        agenda_preparation_message,
+    )
+
+
+def meeting_reminders(session: Session, now: dt.datetime) -> int:
+    """A day before each planned meeting: everyone invited (or already marked present)."""
+    rows = session.execute(
+        _due_meetings(now, MEETING_REMINDER_LEAD)
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .join(User, User.id == Attendance.user_id)
+        .where(Attendance.status.in_(REMINDED_ATTENDANCE))
+    ).all()
+    return _notify_all(
+        session,
+        rows,
+        NotificationKind.MEETING_REMINDER,
+        "meeting-reminder",
+        meeting_reminder_message,
+    )
+
+
+def deliver_outbox_job(session: Session, now: dt.datetime) -> int:
+    """E-mail the due notifications (commits after each message)."""
+    return deliver_outbox(session, current_app.config, now).handled
+
+
+def prune_job_runs(session: Session, now: dt.datetime) -> int:
+    """Nightly: forget job runs older than ``JOB_RUN_RETENTION``."""
+    result = session.execute(
+        delete(JobRun)
+        .where(JobRun.started_at < now - JOB_RUN_RETENTION)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def materialise_job(session: Session, now: dt.datetime) -> int:
+    """Nightly: create the coming meetings of every active schedule (``meetings.schedules``)."""
+    # Imported here: the schedules module is its own piece of work, and the scheduler must
+    # import (and run its other jobs) whatever state that module is in.
+    from meetings.schedules import materialise_meetings
+
+    report = materialise_meetings(session, today=now.astimezone(LOCAL_ZONE).date())
+    return report.created + report.updated + report.deleted
