@@ -19,6 +19,7 @@ from coordination import db, web
 from coordination.config import load_settings
 from coordination.views import admin, auth, councils, logreview
 from meetings import cli as meetings_cli
+from meetings import demo as meetings_demo
 from meetings import views as meetings_views
 from meetings import views_notifications, views_schedules
 from meetings import views_sync as meetings_sync_views
@@ -87,3 +88,4 @@ def register_commands(app: Flask) -> None:
     secrecy_audit_cli.init_app(app)
     meetings_cli.init_app(app)
     coordination_cli.register_demo_loader(app, secrecy_demo.load_secrecy_demo)
+    coordination_cli.register_demo_loader(app, meetings_demo.load_meetings_demo)

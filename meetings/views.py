@@ -18,6 +18,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -101,8 +102,15 @@ def _load_meeting(session: Session, meeting_id: int) -> Meeting:
     return meeting
 
 
+def _absolute(path: str) -> str:
+    """Links that leave the app (calendar entries, feed URLs) use the configured BASE_URL, so
+    they are right behind any proxy; without it, the request's own host."""
+    base = current_app.config.get("BASE_URL")
+    return f"{str(base).rstrip('/')}{path}" if base else f"{request.host_url.rstrip('/')}{path}"
+
+
 def _meeting_link(meeting: Meeting) -> str:
-    return url_for("meetings.meeting", meeting_id=meeting.id, _external=True)
+    return _absolute(url_for("meetings.meeting", meeting_id=meeting.id))
 
 
 def _page_url(meeting: Meeting, anchor: str = "") -> str:
@@ -480,7 +488,7 @@ def meeting_ics(meeting_id: int) -> ResponseReturnValue:
 
 
 def _feed_url(token: str) -> str:
-    return url_for("meetings.feed", token=token, _external=True)
+    return _absolute(url_for("meetings.feed", token=token))
 
 
 @bp.route("/calendar")

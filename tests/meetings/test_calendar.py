@@ -274,3 +274,18 @@ def test_feed_token_forms_need_their_csrf_token(
     assert len(db.scalars(select(CalendarFeedToken)).all()) == 1
     assert police.post("/calendar/token/revoke").status_code == 400
     assert db.scalars(select(CalendarFeedToken)).one().revoked_at is None
+
+
+def test_calendar_links_use_the_configured_base_url(
+    app: Flask, world: Council3, client_for, db: Session
+) -> None:
+    meeting = make_meeting(db, world.council, SUMMER_START)
+    client = client_for(AgencyKind.POLICE)
+    app.config["BASE_URL"] = "https://samverkan.exempelstad.se/"
+    try:
+        body = client.get(f"/meetings/{meeting.id}/meeting.ics").data.decode()
+    finally:
+        app.config["BASE_URL"] = None
+    unfolded = body.replace("\r\n ", "")
+    assert f"https://samverkan.exempelstad.se/meetings/{meeting.id}" in unfolded
+    assert "localhost" not in unfolded

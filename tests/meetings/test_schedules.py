@@ -40,10 +40,12 @@ from meetings.schedules import (
     check_rule,
     create_schedule,
     holiday_name,
+    materialise,
     materialise_meetings,
     move_meeting,
     occurrence_dates,
     preset_rule,
+    swedish_holidays,
     update_schedule,
 )
 from meetings.tags import MeetingTag
@@ -235,10 +237,10 @@ def test_swedish_holidays_and_eves_are_named() -> None:
     assert holiday_name(dt.date(2026, 12, 23)) is None
     # The computed eves agree with the package (and stand in for an older one).
     for year in (2026, 2027, 2030):
-        for day, name in schedules._eves(year).items():
+        for day, name in swedish_holidays._eves(year).items():
             assert holiday_name(day) == name
             assert 19 <= day.day <= 25 or day.month == 12
-    assert min(schedules._eves(2027)) == dt.date(2027, 6, 25)
+    assert min(swedish_holidays._eves(2027)) == dt.date(2027, 6, 25)
 
 
 def test_second_wednesday_never_lands_on_a_holiday_so_first_tuesday_shows_it(
@@ -403,13 +405,13 @@ def test_interrupted_run_is_completed_by_the_next(
     )
     db.add(schedule)
     db.flush()
-    original_insert = schedules._insert_meetings
+    original_insert = materialise._insert_meetings
 
     def insert_some_then_crash(session: Session, s: Schedule, days: list[dt.date]) -> list[int]:
         original_insert(session, s, days[:5])
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(schedules, "_insert_meetings", insert_some_then_crash)
+    monkeypatch.setattr(materialise, "_insert_meetings", insert_some_then_crash)
     with pytest.raises(RuntimeError):
         materialise_meetings(db, today=NEW_YEAR)
     assert len(meetings_of(db, schedule)) == 5  # partly materialised, nobody invited yet
@@ -417,8 +419,8 @@ def test_interrupted_run_is_completed_by_the_next(
     def invite_then_crash(*args: Any) -> int:
         raise RuntimeError("power cut again")
 
-    monkeypatch.setattr(schedules, "_insert_meetings", original_insert)
-    monkeypatch.setattr(schedules, "_invite", invite_then_crash)
+    monkeypatch.setattr(materialise, "_insert_meetings", original_insert)
+    monkeypatch.setattr(materialise, "invite_members", invite_then_crash)
     with pytest.raises(RuntimeError):
         materialise_meetings(db, today=NEW_YEAR)
     monkeypatch.undo()

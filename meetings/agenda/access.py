@@ -1,0 +1,60 @@
+"""Who may open a meeting and who may change it: council members, the council's coordinators,
+and guests invited to one meeting; plus the meeting-status guards the services share.
+
+The ``require_*`` guards raise ``PermissionDenied`` or a ``ServiceError`` for the services in
+``attendance`` and ``items``; views ask ``can_view_meeting`` and ``is_meeting_coordinator``.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from coordination.models import CouncilRole, User
+from coordination.policy import can_view_council, membership_in
+from coordination.services import PermissionDenied, ServiceError
+from meetings.models import Attendance, Meeting, MeetingStatus
+
+
+def is_meeting_coordinator(user: User, meeting: Meeting) -> bool:
+    """The coordinators of the meeting's council (their council role, not a global role)."""
+    membership = membership_in(user, meeting.council)
+    return (
+        user.is_active
+        and membership is not None
+        and membership.council_role is CouncilRole.COORDINATOR
+    )
+
+
+def guest_attendance(session: Session, user: User, meeting: Meeting) -> Attendance | None:
+    row = session.get(Attendance, (meeting.id, user.id))
+    return row if row is not None and row.guest else None
+
+
+def can_view_meeting(session: Session, user: User, meeting: Meeting) -> bool:
+    """Members of the council, and guests invited to this one meeting."""
+    if not user.is_active:
+        return False
+    return can_view_council(user, meeting.council) or (
+        guest_attendance(session, user, meeting) is not None
+    )
+
+
+def require_member(actor: User, meeting: Meeting) -> None:
+    if not can_view_council(actor, meeting.council):
+        raise PermissionDenied()
+
+
+def require_coordinator(actor: User, meeting: Meeting) -> None:
+    if not is_meeting_coordinator(actor, meeting):
+        raise PermissionDenied()
+
+
+def require_not_cancelled(meeting: Meeting) -> None:
+    if meeting.status is MeetingStatus.CANCELLED:
+        raise ServiceError(_l("Mötet är inställt."))
+
+
+def require_planned(meeting: Meeting) -> None:
+    if meeting.status is not MeetingStatus.PLANNED:
+        raise ServiceError(_l("Dagordningen kan bara ändras för möten som inte har hållits."))

@@ -1,0 +1,213 @@
+"""Attendance on the meeting page: invitations of the council's members, attendance statuses,
+guests invited to one meeting, and the chair and minute taker.
+
+Services take ``(session, actor, ...)``, validate, change, flush and append their audit event in
+the caller's transaction; they never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coordination.audit import record_event
+from coordination.models import CouncilMembership, User
+from coordination.policy import membership_in
+from coordination.services import ConflictError, PermissionDenied, ServiceError
+from meetings.agenda.access import (
+    can_view_meeting,
+    is_meeting_coordinator,
+    require_coordinator,
+    require_not_cancelled,
+)
+from meetings.models import Attendance, AttendanceStatus, Meeting, MeetingStatus
+from meetings.tags import MeetingTag
+
+SETTABLE_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
+
+
+def ensure_invitations(session: Session, actor: User | None, meeting: Meeting) -> int:
+    """Invite the council's active members who have no attendance row yet; returns how many.
+
+    Materialising a schedule normally creates the invitations; this fills the gap for meetings
+    created without them, and for members who joined later while the meeting is still planned.
+    A held or cancelled meeting that already has invitations is history and stays as it is.
+    """
+    rows = session.execute(
+        select(Attendance.user_id, Attendance.guest).where(Attendance.meeting_id == meeting.id)
+    ).all()
+    existing = {row.user_id for row in rows}
+    if meeting.status is not MeetingStatus.PLANNED and any(not row.guest for row in rows):
+        return 0
+    member_ids = session.scalars(
+        select(CouncilMembership.user_id)
+        .join(User, User.id == CouncilMembership.user_id)
+        .where(CouncilMembership.council_id == meeting.council_id, User.active.is_(True))
+        .order_by(CouncilMembership.user_id)
+    ).all()
+    missing = [user_id for user_id in member_ids if user_id not in existing]
+    if not missing:
+        return 0
+    try:
+        with session.begin_nested():
+            session.add_all(
+                Attendance(
+                    meeting_id=meeting.id,
+                    user_id=user_id,
+                    status=AttendanceStatus.INVITED,
+                    guest=False,
+                )
+                for user_id in missing
+            )
+            session.flush()
+    except IntegrityError:
+        # Another request invited them first; what it wrote is what we wanted.
+        session.expire(meeting, ["attendances"])
+        return 0
+    session.expire(meeting, ["attendances"])
+    record_event(
+        session,
+        actor,
+        MeetingTag.ATTENDANCE_INVITE,
+        object_type="meeting",
+        object_ids=[meeting.id],
+        details={"user_ids": missing},
+    )
+    return len(missing)
+
+
+def set_attendance(
+    session: Session, actor: User, meeting: Meeting, user_id: int, status: AttendanceStatus
+) -> Attendance:
+    """The coordinator records anyone's attendance; everyone else only their own."""
+    own = actor.id == user_id and can_view_meeting(session, actor, meeting)
+    if not own and not is_meeting_coordinator(actor, meeting):
+        raise PermissionDenied()
+    require_not_cancelled(meeting)
+    if status not in SETTABLE_STATUSES:
+        raise ServiceError(_l("Välj närvarande, frånvarande eller anmält förhinder."), "status")
+    row = session.get(Attendance, (meeting.id, user_id))
+    if row is None:
+        raise ServiceError(_l("Personen är inte kallad till mötet."), field="status")
+    if row.status is status:
+        return row
+    previous = row.status
+    row.status = status
+    session.flush()
+    record_event(
+        session,
+        actor,
+        MeetingTag.ATTENDANCE_SET,
+        object_type="meeting",
+        object_ids=[meeting.id],
+        details={"user_id": user_id, "status": str(status), "previous": str(previous)},
+    )
+    return row
+
+
+def guest_candidates(session: Session, meeting: Meeting) -> Sequence[User]:
+    """Active users of the council's agencies who are neither members nor already invited."""
+    agency_ids = [a.id for a in meeting.council.agencies]
+    if not agency_ids:
+        return []
+    members = select(CouncilMembership.user_id).where(
+        CouncilMembership.council_id == meeting.council_id
+    )
+    invited = select(Attendance.user_id).where(Attendance.meeting_id == meeting.id)
+    return session.scalars(
+        select(User)
+        .where(
+            User.agency_id.in_(agency_ids),
+            User.active.is_(True),
+            User.id.not_in(members),
+            User.id.not_in(invited),
+        )
+        .order_by(User.display_name)
+    ).all()
+
+
+def add_guest(session: Session, actor: User, meeting: Meeting, guest: User | None) -> Attendance:
+    """A user of one of the council's agencies joins this one meeting (not the council)."""
+    require_coordinator(actor, meeting)
+    require_not_cancelled(meeting)
+    if guest is None or not guest.is_active:
+        raise ServiceError(_l("Välj en användare."), field="user_id")
+    if guest.agency_id not in {a.id for a in meeting.council.agencies}:
+        raise ServiceError(
+            _l("Gäster måste höra till en av forumets deltagande myndigheter."), field="user_id"
+        )
+    if membership_in(guest, meeting.council) is not None:
+        raise ServiceError(_l("Personen är redan medlem i forumet."), field="user_id")
+    if session.get(Attendance, (meeting.id, guest.id)) is not None:
+        raise ServiceError(_l("Personen är redan kallad till mötet."), field="user_id")
+    row = Attendance(
+        meeting_id=meeting.id, user_id=guest.id, status=AttendanceStatus.INVITED, guest=True
+    )
+    session.add(row)
+    session.flush()
+    session.expire(meeting, ["attendances"])
+    record_event(
+        session,
+        actor,
+        MeetingTag.GUEST_ADD,
+        object_type="meeting",
+        object_ids=[meeting.id],
+        details={"user_id": guest.id, "agency_id": guest.agency_id},
+    )
+    return row
+
+
+def remove_guest(session: Session, actor: User, meeting: Meeting, user_id: int) -> None:
+    require_coordinator(actor, meeting)
+    row = session.get(Attendance, (meeting.id, user_id))
+    if row is None or not row.guest:
+        raise ServiceError(_l("Personen är inte gäst på mötet."))
+    session.delete(row)
+    session.flush()
+    session.expire(meeting, ["attendances"])
+    record_event(
+        session,
+        actor,
+        MeetingTag.GUEST_REMOVE,
+        object_type="meeting",
+        object_ids=[meeting.id],
+        details={"user_id": user_id},
+    )
+
+
+def set_meeting_roles(
+    session: Session,
+    actor: User,
+    meeting: Meeting,
+    chair_id: int | None,
+    minute_taker_id: int | None,
+    expected_version: int | None = None,
+) -> None:
+    """The coordinator names the chair and the minute taker among the council's members."""
+    require_coordinator(actor, meeting)
+    require_not_cancelled(meeting)
+    if expected_version is not None and meeting.version != expected_version:
+        raise ConflictError()
+    member_ids = {m.user_id for m in meeting.council.memberships}
+    if chair_id is not None and chair_id not in member_ids:
+        raise ServiceError(_l("Ordföranden måste vara medlem i forumet."), field="chair_id")
+    if minute_taker_id is not None and minute_taker_id not in member_ids:
+        raise ServiceError(_l("Sekreteraren måste vara medlem i forumet."), field="minute_taker_id")
+    if (meeting.chair_id, meeting.minute_taker_id) == (chair_id, minute_taker_id):
+        return
+    meeting.chair_id = chair_id
+    meeting.minute_taker_id = minute_taker_id
+    session.flush()
+    session.expire(meeting, ["chair", "minute_taker"])
+    record_event(
+        session,
+        actor,
+        MeetingTag.MEETING_ROLES,
+        object_type="meeting",
+        object_ids=[meeting.id],
+        details={"chair_id": chair_id, "minute_taker_id": minute_taker_id},
+    )

@@ -1,0 +1,140 @@
+"""Single meetings: moving or cancelling one (it then leaves its schedule's rule), and adding an
+extra meeting outside any schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from coordination.audit import record_event
+from coordination.db import LOCAL_ZONE
+from coordination.models import Council, User
+from coordination.services import ConflictError, ServiceError
+from meetings.models import Meeting, MeetingStatus
+from meetings.schedules.checks import check_duration, check_place, require_coordinator
+from meetings.schedules.invitations import active_members, invite_members
+from meetings.schedules.rules import local_span
+from meetings.schedules.swedish_holidays import holiday_name
+from meetings.tags import MeetingTag
+
+
+@dataclass(frozen=True)
+class MeetingTimeData:
+    day: dt.date
+    start_time: dt.time
+    duration_minutes: int
+    location: str | None = None
+    video_link: str | None = None
+
+
+def _check_meeting_time(
+    data: MeetingTimeData, today: dt.date
+) -> tuple[dt.datetime, dt.datetime, str | None, str | None]:
+    if data.day < today:
+        raise ServiceError(_l("Datumet har redan varit."), field="day")
+    duration = check_duration(data.duration_minutes)
+    location, video_link = check_place(data.location, data.video_link)
+    start_time = data.start_time.replace(second=0, microsecond=0, tzinfo=None)
+    starts_at, ends_at = local_span(data.day, start_time, duration)
+    return starts_at, ends_at, location, video_link
+
+
+def _require_changeable(meeting: Meeting, expected_version: int | None, today: dt.date) -> None:
+    if expected_version != meeting.version:
+        raise ConflictError()
+    if meeting.status is not MeetingStatus.PLANNED:
+        raise ServiceError(_l("Bara planerade möten kan flyttas eller ställas in."))
+    if meeting.starts_at.astimezone(LOCAL_ZONE).date() < today:
+        raise ServiceError(_l("Mötet har redan varit."))
+
+
+def move_meeting(
+    session: Session,
+    actor: User,
+    meeting: Meeting,
+    data: MeetingTimeData,
+    *,
+    expected_version: int | None,
+    today: dt.date,
+) -> Meeting:
+    """Move one meeting. It leaves its schedule's rule (detached), so the others and later
+    runs of the schedule never touch it; its occurrence date stays its identity."""
+    require_coordinator(actor, meeting.council)
+    _require_changeable(meeting, expected_version, today)
+    starts_at, ends_at, location, video_link = _check_meeting_time(data, today)
+    meeting.starts_at, meeting.ends_at = starts_at, ends_at
+    meeting.location, meeting.video_link = location, video_link
+    meeting.holiday = holiday_name(data.day)
+    meeting.detached = True
+    meeting.sequence += 1
+    session.flush()
+    record_event(
+        session,
+        actor,
+        MeetingTag.MEETING_MOVE,
+        object_type="meeting",
+        object_ids=[meeting.id],
+        details={"council_id": meeting.council_id, "schedule_id": meeting.schedule_id},
+    )
+    return meeting
+
+
+def cancel_meeting(
+    session: Session, actor: User, meeting: Meeting, *, expected_version: int | None, today: dt.date
+) -> Meeting:
+    """Cancel one meeting; it stays (cancelled) so calendars and members see that it is off."""
+    require_coordinator(actor, meeting.council)
+    _require_changeable(meeting, expected_version, today)
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.detached = True
+    meeting.sequence += 1
+    session.flush()
+    record_event(
+        session,
+        actor,
+        MeetingTag.MEETING_CANCEL,
+        object_type="meeting",
+        object_ids=[meeting.id],
+        details={"council_id": meeting.council_id, "schedule_id": meeting.schedule_id},
+    )
+    return meeting
+
+
+def add_meeting(
+    session: Session, actor: User, council: Council, data: MeetingTimeData, *, today: dt.date
+) -> Meeting:
+    """An extra meeting outside any schedule; the council's members are invited."""
+    require_coordinator(actor, council)
+    if not council.active:
+        raise ServiceError(_l("Forumet är inaktiverat."))
+    starts_at, ends_at, location, video_link = _check_meeting_time(data, today)
+    meeting = Meeting(
+        council=council,
+        schedule_id=None,
+        occurrence_on=None,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=MeetingStatus.PLANNED,
+        location=location,
+        video_link=video_link,
+        holiday=holiday_name(data.day),
+        detached=False,
+        sequence=0,
+    )
+    session.add(meeting)
+    session.flush()
+    invited = invite_members(
+        session, [meeting.id], active_members(session, [council.id])[council.id]
+    )
+    record_event(
+        session,
+        actor,
+        MeetingTag.MEETING_CREATE,
+        object_type="meeting",
+        object_ids=[meeting.id],
+        details={"council_id": council.id, "invited": invited},
+    )
+    return meeting
