@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coordination.audit import AuditChainHead
+from coordination.audit_checkpoints import AuditCheckpoint
 from coordination.db import LOCAL_ZONE
 from secrecy.disclosure import sweep_lapsed
 from secrecy.retention import apply_retention
+from secrecy.sealing import sign_chain_head
 
 
 def _local_day(now: dt.datetime) -> dt.date:
@@ -30,3 +34,14 @@ def retention_job(session: Session, now: dt.datetime) -> int:
 def sweep_lapsed_job(session: Session, now: dt.datetime) -> int:
     """End disclosures whose basis has lapsed. Returns the number ended."""
     return sweep_lapsed(session, _local_day(now)).lapsed
+
+
+def audit_checkpoint_job(session: Session, now: dt.datetime) -> int:
+    """Sign the audit chain's head (Ed25519) unless nothing has been logged since the last
+    checkpoint (whose own event is then the head). Returns the number of checkpoints made."""
+    head = session.get(AuditChainHead, 1)
+    last = session.scalar(select(func.max(AuditCheckpoint.seq)))
+    if head is None or head.seq == 0 or (last is not None and head.seq <= last + 1):
+        return 0
+    sign_chain_head(session)
+    return 1

@@ -342,6 +342,7 @@ def test_the_scheduler_registers_every_job_with_fixed_ids_and_safe_defaults(app:
         "meetings.materialise",
         "secrecy.sweep_lapsed",
         "secrecy.retention",
+        "secrecy.audit_checkpoint",
         "meetings.prune_job_runs",
         "meetings.agenda_preparation_reminders",
         "meetings.meeting_reminders",
@@ -354,7 +355,12 @@ def test_the_scheduler_registers_every_job_with_fixed_ids_and_safe_defaults(app:
     assert registered["meetings.meeting_reminders"].misfire_grace_time == 30 * 60
     assert registered["secrecy.retention"].misfire_grace_time == 6 * 3600
     # Nightly in Swedish local time; reminders hourly; the outbox every minute.
-    nightly = ("meetings.materialise", "secrecy.sweep_lapsed", "secrecy.retention")
+    nightly = (
+        "meetings.materialise",
+        "secrecy.sweep_lapsed",
+        "secrecy.retention",
+        "secrecy.audit_checkpoint",
+    )
     for job_id in (*nightly, "meetings.prune_job_runs"):
         trigger = registered[job_id].trigger
         assert isinstance(trigger, CronTrigger)
