@@ -18,6 +18,7 @@ import coordination.audit_checkpoints
 import coordination.logreview.models
 import coordination.models
 import meetings.models
+import minutes.models
 import secrecy.models
 from coordination.config import load_settings
 from coordination.db import Base, make_engine
@@ -34,6 +35,7 @@ MODEL_MODULES = (
     coordination.models,
     secrecy.models,
     meetings.models,
+    minutes.models,
 )
 target_metadata = Base.metadata
 
