@@ -18,9 +18,25 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE
-from coordination.models import Agency, AgencyKind, Council, CouncilMembership, User
+from coordination.models import (
+    Agency,
+    AgencyKind,
+    Child,
+    ChildStatus,
+    Council,
+    CouncilMembership,
+    User,
+)
+from meetings.casesync.proposals import FORGOTTEN_INDEX
 from meetings.mail import deliver_outbox
-from meetings.models import Attendance, AttendanceStatus, JobRun, Meeting, MeetingStatus
+from meetings.models import (
+    Attendance,
+    AttendanceStatus,
+    CaseSyncEntry,
+    JobRun,
+    Meeting,
+    MeetingStatus,
+)
 from meetings.notifications import (
     Message,
     NotificationKind,
@@ -145,3 +161,21 @@ def materialise_job(session: Session, now: dt.datetime) -> int:
 
     report = materialise_meetings(session, today=now.astimezone(LOCAL_ZONE).date())
     return report.created + report.updated + report.deleted
+
+
+def forget_shredded_sync_indexes(session: Session, now: dt.datetime) -> int:
+    """After gallring has shredded a child, its case-sync entries still hold the blind index of
+    the personnummer; replace it so the number no longer links to the meeting or the child.
+    Idempotent: forgotten entries no longer match."""
+    rows = session.scalars(
+        select(CaseSyncEntry)
+        .join(Child, CaseSyncEntry.child_id == Child.id)
+        .where(
+            Child.status == ChildStatus.SHREDDED,
+            CaseSyncEntry.identity_index.not_like(f"{FORGOTTEN_INDEX}%"),
+        )
+    ).all()
+    for entry in rows:
+        entry.identity_index = f"{FORGOTTEN_INDEX}{entry.id}"
+    session.flush()
+    return len(rows)

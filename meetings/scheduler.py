@@ -105,6 +105,13 @@ def job_specs(app: Flask) -> list[JobSpec]:
             catch_up=True,
         ),
         JobSpec(
+            "meetings.forget_shredded_sync_indexes",
+            meetings_jobs.forget_shredded_sync_indexes,
+            _nightly(2, 45),
+            NIGHT_GRACE,
+            catch_up=True,
+        ),
+        JobSpec(
             "secrecy.audit_checkpoint",
             secrecy_jobs.audit_checkpoint_job,
             _nightly(3, 45),

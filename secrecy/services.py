@@ -123,11 +123,17 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
             object_ids=[duplicate.id],
             details={"council_id": council.id},
         )
+        if duplicate.enrolling_agency_id == actor.agency_id:
+            raise ServiceError(
+                _l(
+                    "Barnet finns redan i forumet som %(pseudonym)s. Öppna det ärendet i stället.",
+                    pseudonym=duplicate.pseudonym,
+                ),
+                field="personnummer",
+            )
+        # Others learn no pseudonym: a number typed in must not lead to a child's page.
         raise ServiceError(
-            _l(
-                "Barnet finns redan i forumet som %(pseudonym)s. Öppna det ärendet i stället.",
-                pseudonym=duplicate.pseudonym,
-            ),
+            _l("Barnet är redan inskrivet i forumet. Kontakta samordnaren."),
             field="personnummer",
         )
     today = today_local()
@@ -288,6 +294,10 @@ def correct_identity(session: Session, actor: User, record: Record, data: Enrolm
     require_child_access(actor, child)
     if record.owner_agency_id != actor.agency_id:
         raise ServiceError(_l("Bara den myndighet som lämnade uppgiften kan rätta den."))
+    if child.enrolling_agency_id != actor.agency_id:
+        # The birth date and blind index drive every age limit and match: only the agency
+        # responsible for the case changes them (a police copy from the case sync does not).
+        raise ServiceError(_l("Identiteten rättas av den myndighet som ansvarar för ärendet."))
     number = parse_identity_number(data.personnummer)
     index = sealing.personnummer_index(session, number.normalised)
     clash = session.scalars(

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.audit import AuditEvent
-from coordination.db import Base
+from coordination.db import Base, utcnow
 from coordination.models import AgencyKind, Child, ChildStatus, Council, CouncilKind, User
 from coordination.services import ServiceError
 from meetings import casesync
@@ -824,3 +824,21 @@ def test_the_page_makes_no_query_per_row(app: Flask, bob: Bob, db: Session) -> N
     many = (statements(bob.social_client), statements(bob.police_client))
     assert len(db.scalars(select(CaseSyncEntry)).all()) == 6
     assert many == few
+
+
+def test_gallring_also_forgets_the_case_sync_index(bob: Bob, db: Session) -> None:
+    from meetings.jobs import forget_shredded_sync_indexes
+    from secrecy import sealing
+
+    child = enrol(db, bob, KNOWN)
+    assert submit(bob.police_client, bob.meeting.id, KNOWN).status_code == 302
+    entry = entry_for(db, child)
+    assert not entry.identity_index.startswith(casesync.FORGOTTEN_INDEX)
+    assert forget_shredded_sync_indexes(db, utcnow()) == 0  # the case is not shredded
+    db.refresh(child)
+    child.status = ChildStatus.CLOSED
+    sealing.shred_child(db, child)
+    assert forget_shredded_sync_indexes(db, utcnow()) == 1
+    assert forget_shredded_sync_indexes(db, utcnow()) == 0  # idempotent
+    db.expire_all()
+    assert entry_for(db, child).identity_index == f"{casesync.FORGOTTEN_INDEX}{entry.id}"

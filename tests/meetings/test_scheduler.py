@@ -343,6 +343,7 @@ def test_the_scheduler_registers_every_job_with_fixed_ids_and_safe_defaults(app:
         "secrecy.sweep_lapsed",
         "secrecy.retention",
         "secrecy.audit_checkpoint",
+        "meetings.forget_shredded_sync_indexes",
         "meetings.prune_job_runs",
         "meetings.agenda_preparation_reminders",
         "meetings.meeting_reminders",

@@ -414,10 +414,20 @@ def test_a_duplicate_in_the_same_council_is_refused(
             services.EnrolmentData(given_names="Annat", family_name="Namn", personnummer=short),
         )
     assert caught.value.field == "personnummer"
-    assert str(caught.value) == (
+    # Another agency than the enrolling one learns no pseudonym from a typed-in number.
+    assert str(caught.value) == "Barnet är redan inskrivet i forumet. Kontakta samordnaren."
+    assert child.pseudonym not in str(caught.value)
+    with pytest.raises(ServiceError) as own:
+        services.enrol_child(
+            db,
+            world.members[SOCIAL],
+            world.council,
+            services.EnrolmentData(given_names="Annat", family_name="Namn", personnummer=short),
+        )
+    assert str(own.value) == (
         f"Barnet finns redan i forumet som {child.pseudonym}. Öppna det ärendet i stället."
     )
-    (event,) = events(db, SecrecyTag.CHILD_DUPLICATE_REFUSED)
+    event = events(db, SecrecyTag.CHILD_DUPLICATE_REFUSED)[0]
     assert event.object_ids == [child.id]
     assert event.actor_user_id == police.id
     assert event.details == {"council_id": world.council.id}
