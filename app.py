@@ -12,17 +12,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
 from coordination import cli as coordination_cli
 from coordination import db, web
 from coordination.config import load_settings
+from coordination.db import LOCAL_ZONE
 from coordination.views import admin, auth, councils, logreview
 from meetings import cli as meetings_cli
 from meetings import demo as meetings_demo
+from meetings import scheduler, views_notifications, views_schedules
 from meetings import views as meetings_views
-from meetings import views_notifications, views_schedules
 from meetings import views_sync as meetings_sync_views
+from minutes import jobs as minutes_jobs
+from minutes import views as minutes_views
+from minutes import views_actions
+from minutes import views_reports as minutes_report_views
 from secrecy import audit_cli as secrecy_audit_cli
 from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
@@ -46,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
+    register_jobs(app)
     return app
 
 
@@ -80,6 +87,35 @@ def register_blueprints(app: Flask) -> None:
     views_schedules.init_app(app)
     views_notifications.init_app(app)
     meetings_sync_views.init_app(app)
+    minutes_views.init_app(app)
+    views_actions.init_app(app)
+    minutes_report_views.init_app(app)
+
+
+def register_jobs(app: Flask) -> None:
+    """Upper layers' sweeps, run by the one scheduler process (``flask scheduler run``)."""
+    hourly = CronTrigger(minute=20, timezone=LOCAL_ZONE)
+    scheduler.register_jobs(
+        app,
+        scheduler.JobSpec(
+            "minutes.action_due_reminders",
+            minutes_jobs.action_due_reminders,
+            hourly,
+            scheduler.HOURLY_GRACE,
+        ),
+        scheduler.JobSpec(
+            "minutes.action_overdue_reminders",
+            minutes_jobs.action_overdue_reminders,
+            hourly,
+            scheduler.HOURLY_GRACE,
+        ),
+        scheduler.JobSpec(
+            "minutes.approval_reminders",
+            minutes_jobs.approval_reminders,
+            hourly,
+            scheduler.HOURLY_GRACE,
+        ),
+    )
 
 
 def register_commands(app: Flask) -> None:

@@ -1,0 +1,364 @@
+"""Follow-up of agreed actions: status changes with sealed comments, and the action lists.
+
+An action's metadata (child, responsible agency, due date, status) is visible to every member of
+the child's council; its description and the comments on it are sealed records read only through
+``secrecy.reveal``. Users of the responsible agency update the actions their agency owns; the
+council's coordinators may cancel. Ended actions (done, not done, cancelled) stay ended.
+
+Services take ``(session, actor, ...)``, validate, change, flush and append their audit event in
+the caller's transaction; they never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
+
+from coordination.audit import record_event
+from coordination.db import utcnow
+from coordination.models import Agency, Child, Council, CouncilMembership, CouncilRole, User
+from coordination.policy import can_view_council, membership_in
+from coordination.services import ConflictError, PermissionDenied, ServiceError
+from meetings.models import Meeting
+from minutes.models import OPEN_STATUSES, ActionStatus, ActionUpdate, AgreedAction, NotDoneReason
+from minutes.tags import MinutesTag
+from secrecy.disclosure import decide_disclosure
+from secrecy.models import Record
+from secrecy.services import create_record
+
+ACTION_CATEGORY = "agreed_action"
+PAGE_SIZE = 25
+MAX_COMMENT = 5000
+
+# Ended is ended: a wrongly closed action is followed up as a new action at the next meeting.
+TRANSITIONS: dict[ActionStatus, frozenset[ActionStatus]] = {
+    ActionStatus.OPEN: frozenset(
+        {
+            ActionStatus.IN_PROGRESS,
+            ActionStatus.DONE,
+            ActionStatus.NOT_DONE,
+            ActionStatus.CANCELLED,
+        }
+    ),
+    ActionStatus.IN_PROGRESS: frozenset(
+        {ActionStatus.DONE, ActionStatus.NOT_DONE, ActionStatus.CANCELLED}
+    ),
+    ActionStatus.DONE: frozenset(),
+    ActionStatus.NOT_DONE: frozenset(),
+    ActionStatus.CANCELLED: frozenset(),
+}
+
+
+# --- Who may do what ----------------------------------------------------------------------------
+
+
+def can_view_action(user: User, action: AgreedAction) -> bool:
+    """Metadata: every member of the child's council."""
+    return can_view_council(user, action.child.council)
+
+
+def is_council_coordinator(user: User, council: Council) -> bool:
+    membership = membership_in(user, council)
+    return (
+        user.is_active
+        and membership is not None
+        and membership.council_role is CouncilRole.COORDINATOR
+    )
+
+
+def can_update_action(user: User, action: AgreedAction) -> bool:
+    """Members of the council who belong to the responsible agency."""
+    return can_view_action(user, action) and user.agency_id == action.responsible_agency_id
+
+
+def can_cancel_action(user: User, action: AgreedAction) -> bool:
+    return is_council_coordinator(user, action.child.council)
+
+
+def allowed_statuses(user: User, action: AgreedAction) -> list[ActionStatus]:
+    """The statuses this user may move the action to now, in workflow order."""
+    allowed = TRANSITIONS[action.status]
+    result: list[ActionStatus] = []
+    for status in ActionStatus:
+        if status not in allowed:
+            continue
+        if status is ActionStatus.CANCELLED:
+            if can_cancel_action(user, action):
+                result.append(status)
+        elif can_update_action(user, action):
+            result.append(status)
+    return result
+
+
+def comment_recipient(actor: User, action: AgreedAction, description: Record) -> Agency | None:
+    """The agency a comment may be disclosed to: the agency that owns the description (the
+    action's owner), or else the responsible agency; None when the actor's agency is both."""
+    if description.owner_agency_id != actor.agency_id:
+        return description.owner_agency
+    if action.responsible_agency_id != actor.agency_id:
+        return action.responsible_agency
+    return None
+
+
+# --- Follow-up ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    to_status: ActionStatus
+    comment: str
+    version: int
+    reason: NotDoneReason | None = None
+    # The actor's own decision to disclose the comment, under a basis the engine must accept.
+    share_basis: str | None = None
+    confirmed: Sequence[int] = ()
+
+
+def update_action(
+    session: Session, actor: User, action: AgreedAction, change: StatusChange
+) -> ActionUpdate:
+    """Move the action to a new status with a sealed comment of the actor's agency."""
+    if not can_view_action(actor, action):
+        raise PermissionDenied()
+    if change.version != action.version:
+        raise ConflictError()
+    if change.to_status is ActionStatus.CANCELLED:
+        if not can_cancel_action(actor, action):
+            raise PermissionDenied()
+    elif not can_update_action(actor, action):
+        raise PermissionDenied()
+    if change.to_status not in TRANSITIONS[action.status]:
+        raise ServiceError(_l("Åtgärden kan inte få den statusen nu."), field="status")
+    if change.to_status is ActionStatus.NOT_DONE and change.reason is None:
+        raise ServiceError(_l("Ange varför åtgärden inte blev utförd."), field="reason")
+    text = change.comment.strip()
+    if not text:
+        raise ServiceError(_l("Skriv en kommentar."), field="comment")
+    if len(text) > MAX_COMMENT:
+        raise ServiceError(_l("Kommentaren är för lång (högst 5 000 tecken)."), field="comment")
+    description = session.get_one(Record, action.description_record_id)
+    comment = create_record(session, actor, action.child, ACTION_CATEGORY, text)
+    shared_with: int | None = None
+    if change.share_basis:
+        recipient = comment_recipient(actor, action, description)
+        if recipient is None:
+            raise ServiceError(
+                _l("Kommentaren behöver inte lämnas ut: din myndighet äger åtgärden."),
+                field="share_basis",
+            )
+        disclosure = decide_disclosure(
+            session, actor, comment, recipient, change.share_basis, change.confirmed
+        )
+        shared_with = disclosure.recipient_agency_id
+    update = ActionUpdate(
+        action_id=action.id,
+        from_status=action.status,
+        to_status=change.to_status,
+        comment_record_id=comment.id,
+        author_id=actor.id,
+    )
+    session.add(update)
+    action.status = change.to_status
+    action.not_done_reason = change.reason if change.to_status is ActionStatus.NOT_DONE else None
+    action.closed_at = None if change.to_status in OPEN_STATUSES else utcnow()
+    session.flush()
+    record_event(
+        session,
+        actor,
+        MinutesTag.ACTION_UPDATE,
+        object_type="agreed_action",
+        object_ids=[action.id],
+        details={
+            "child_id": action.child_id,
+            "from": str(update.from_status),
+            "to": str(update.to_status),
+            "comment_record_id": comment.id,
+            "shared_with_agency_id": shared_with,
+        },
+    )
+    return update
+
+
+# --- Lists --------------------------------------------------------------------------------------
+
+
+class ListScope(enum.StrEnum):
+    MINE = "mine"  # responsible user is the viewer
+    AGENCY = "agency"  # responsible agency is the viewer's
+    COUNCIL = "council"  # every action of one council
+
+
+class StatusFilter(enum.StrEnum):
+    ACTIVE = "active"  # open or in progress
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_DONE = "not_done"
+    CANCELLED = "cancelled"
+    ALL = "all"
+
+
+class DueFilter(enum.StrEnum):
+    ALL = "all"
+    OVERDUE = "overdue"
+    NEXT_7 = "7"
+    NEXT_30 = "30"
+
+
+class SortKey(enum.StrEnum):
+    DUE = "due"
+    STATUS = "status"
+    COUNCIL = "council"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    status: StatusFilter = StatusFilter.ACTIVE
+    due: DueFilter = DueFilter.ALL
+    council_id: int | None = None
+    sort: SortKey = SortKey.DUE
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class ActionPage:
+    actions: list[AgreedAction]
+    total: int
+    page: int
+    pages: int
+
+
+def is_overdue(action: AgreedAction, today: dt.date) -> bool:
+    return action.due_on < today and action.status in OPEN_STATUSES
+
+
+def _filtered(
+    stmt: Select[Any],
+    viewer: User,
+    scope: ListScope,
+    query: ListQuery,
+    today: dt.date,
+    council: Council | None,
+) -> Select[Any]:
+    # Only councils the viewer is a member of, whatever the scope: leaving a council ends sight
+    # of its actions.
+    member_of = select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
+    stmt = stmt.where(Child.council_id.in_(member_of))
+    if scope is ListScope.MINE:
+        stmt = stmt.where(AgreedAction.responsible_user_id == viewer.id)
+    elif scope is ListScope.AGENCY:
+        stmt = stmt.where(AgreedAction.responsible_agency_id == viewer.agency_id)
+    else:
+        if council is None:
+            raise ValueError("the council scope needs a council")
+        stmt = stmt.where(Child.council_id == council.id)
+    if query.council_id is not None:
+        stmt = stmt.where(Child.council_id == query.council_id)
+    if query.status is StatusFilter.ACTIVE:
+        stmt = stmt.where(AgreedAction.status.in_(OPEN_STATUSES))
+    elif query.status is not StatusFilter.ALL:
+        stmt = stmt.where(AgreedAction.status == ActionStatus(query.status.value))
+    if query.due is DueFilter.OVERDUE:
+        stmt = stmt.where(AgreedAction.due_on < today, AgreedAction.status.in_(OPEN_STATUSES))
+    elif query.due in (DueFilter.NEXT_7, DueFilter.NEXT_30):
+        days = int(query.due.value)
+        stmt = stmt.where(
+            AgreedAction.due_on >= today,
+            AgreedAction.due_on <= today + dt.timedelta(days=days),
+        )
+    return stmt
+
+
+def list_actions(
+    session: Session,
+    viewer: User,
+    scope: ListScope,
+    query: ListQuery,
+    today: dt.date,
+    council: Council | None = None,
+) -> ActionPage:
+    """One page of actions with child, council, agency, user and meeting loaded up front (a
+    constant number of queries, whatever the page holds)."""
+    base = select(AgreedAction).join(AgreedAction.child).join(Child.council)
+    counted = _filtered(
+        select(func.count(AgreedAction.id)).join(AgreedAction.child),
+        viewer,
+        scope,
+        query,
+        today,
+        council,
+    )
+    total = session.scalar(counted) or 0
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, query.page), pages)
+    order = {
+        SortKey.DUE: (AgreedAction.due_on, AgreedAction.id),
+        SortKey.STATUS: (AgreedAction.status, AgreedAction.due_on, AgreedAction.id),
+        SortKey.COUNCIL: (Council.name, AgreedAction.due_on, AgreedAction.id),
+    }[query.sort]
+    responsible = aliased(User)
+    stmt = (
+        _filtered(base, viewer, scope, query, today, council)
+        .outerjoin(responsible, AgreedAction.responsible_user)
+        .options(
+            contains_eager(AgreedAction.child).contains_eager(Child.council),
+            contains_eager(AgreedAction.responsible_user.of_type(responsible)),
+            selectinload(AgreedAction.responsible_agency),
+            selectinload(AgreedAction.meeting),
+        )
+        .order_by(*order)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    actions = list(session.scalars(stmt).unique())
+    return ActionPage(actions=actions, total=total, page=page, pages=pages)
+
+
+def description_records(session: Session, actions: Sequence[AgreedAction]) -> dict[int, Record]:
+    """The description records of these actions, in one query (for one ``reveal_records``)."""
+    ids = [a.description_record_id for a in actions]
+    if not ids:
+        return {}
+    return {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(ids)))}
+
+
+def action_history(session: Session, action: AgreedAction) -> list[ActionUpdate]:
+    return list(
+        session.scalars(
+            select(ActionUpdate)
+            .where(ActionUpdate.action_id == action.id)
+            .order_by(ActionUpdate.id)
+        )
+    )
+
+
+# --- The agenda seam ----------------------------------------------------------------------------
+
+
+def children_with_open_actions(session: Session, meeting: Meeting) -> list[int]:
+    """Children of the meeting's council with open or in-progress actions agreed at an earlier
+    meeting: they come back on this meeting's agenda by themselves."""
+    agreed_at = aliased(Meeting)
+    return list(
+        session.scalars(
+            select(AgreedAction.child_id)
+            .join(agreed_at, AgreedAction.meeting_id == agreed_at.id)
+            .join(Child, AgreedAction.child_id == Child.id)
+            .where(
+                Child.council_id == meeting.council_id,
+                agreed_at.council_id == meeting.council_id,
+                agreed_at.starts_at < meeting.starts_at,
+                AgreedAction.status.in_(OPEN_STATUSES),
+            )
+            .group_by(AgreedAction.child_id)
+            .order_by(func.min(AgreedAction.due_on), AgreedAction.child_id)
+        )
+    )

@@ -1,0 +1,303 @@
+"""The minutes package's scheduled sweeps: reminders about agreed actions and about minutes
+waiting for approval. ``app.py`` registers them with ``meetings.scheduler.register_jobs``.
+
+Every job is ``(session, now) -> items``: an idempotent sweep over due rows. Each notification
+has a dedup key that fixes how often it may be sent (per action and due date, per action and ISO
+week, per minutes and day), so a second run, or a run after a crash, inserts only what is
+missing. Texts name the council and dates only; links are paths of ids (DESIGN rule 7): an
+action's description, the child and the pseudonym never reach a notification.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Iterable
+
+from babel.dates import format_date
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, selectinload
+
+from coordination.db import LOCAL_ZONE
+from coordination.models import Council, CouncilMembership, User
+from meetings.models import Meeting
+from meetings.notifications import Message, existing_dedup_keys, notify
+from minutes.models import (
+    OPEN_STATUSES,
+    AgreedAction,
+    ApprovalRole,
+    Minutes,
+    MinutesApproval,
+    MinutesStatus,
+)
+
+DUE_SOON = dt.timedelta(days=3)
+APPROVAL_WAIT = dt.timedelta(days=5)
+LOCALES = ("sv", "en")
+
+
+class MinutesNotificationKind(enum.StrEnum):
+    ACTION_DUE = "action_due"
+    ACTION_OVERDUE = "action_overdue"
+    MINUTES_APPROVAL = "minutes_approval"
+
+
+def action_path(action: AgreedAction) -> str:
+    """The action's follow-up page, by id only."""
+    return f"/actions/{int(action.id)}"
+
+
+def minutes_path(meeting_id: int) -> str:
+    return f"/meetings/{int(meeting_id)}/minutes"
+
+
+def _locale_of(user: User) -> str:
+    return user.locale if user.locale in LOCALES else "sv"
+
+
+def _day(date: dt.date, locale: str) -> str:
+    return format_date(date, "d MMMM yyyy", locale=locale)
+
+
+def action_due_message(recipient: User, council_name: str, due_on: dt.date, link: str) -> Message:
+    locale = _locale_of(recipient)
+    day = _day(due_on, locale)
+    with force_locale(locale):
+        return Message(
+            subject=_(
+                "En åtgärd från %(council)s ska vara klar %(day)s", council=council_name, day=day
+            ),
+            body=_(
+                "En överenskommen åtgärd från ett möte i %(council)s ska vara klar %(day)s. "
+                "Se åtgärden och uppdatera dess status i Samverkan.",
+                council=council_name,
+                day=day,
+            ),
+            link=link,
+        )
+
+
+def action_overdue_message(
+    recipient: User, council_name: str, due_on: dt.date, link: str
+) -> Message:
+    locale = _locale_of(recipient)
+    day = _day(due_on, locale)
+    with force_locale(locale):
+        return Message(
+            subject=_(
+                "En åtgärd från %(council)s är försenad (skulle vara klar %(day)s)",
+                council=council_name,
+                day=day,
+            ),
+            body=_(
+                "En överenskommen åtgärd från ett möte i %(council)s skulle ha varit klar "
+                "%(day)s. Uppdatera dess status i Samverkan.",
+                council=council_name,
+                day=day,
+            ),
+            link=link,
+        )
+
+
+def approval_message(
+    recipient: User, council_name: str, meeting_day: dt.date, submitted_on: dt.date, link: str
+) -> Message:
+    locale = _locale_of(recipient)
+    meeting, submitted = _day(meeting_day, locale), _day(submitted_on, locale)
+    with force_locale(locale):
+        return Message(
+            subject=_(
+                "Protokollet från %(council)s %(day)s väntar på justering",
+                council=council_name,
+                day=meeting,
+            ),
+            body=_(
+                "Protokollet från mötet i %(council)s %(day)s lämnades för justering "
+                "%(submitted)s och väntar fortfarande på ditt godkännande.",
+                council=council_name,
+                day=meeting,
+                submitted=submitted,
+            ),
+            link=link,
+        )
+
+
+def _agency_members(
+    session: Session, pairs: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], list[User]]:
+    """Active council members per (council, agency), in one query."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    council_ids = {council_id for council_id, _agency in wanted}
+    rows = session.execute(
+        select(CouncilMembership.council_id, User)
+        .join(User, User.id == CouncilMembership.user_id)
+        .where(CouncilMembership.council_id.in_(council_ids), User.active.is_(True))
+        .order_by(User.id)
+    ).all()
+    found: dict[tuple[int, int], list[User]] = {}
+    for council_id, user in rows:
+        if (council_id, user.agency_id) in wanted:
+            found.setdefault((council_id, user.agency_id), []).append(user)
+    return found
+
+
+def _open_actions(
+    session: Session, *conditions: ColumnElement[bool]
+) -> list[tuple[AgreedAction, Council]]:
+    rows = session.execute(
+        select(AgreedAction, Council)
+        .join(Meeting, Meeting.id == AgreedAction.meeting_id)
+        .join(Council, Council.id == Meeting.council_id)
+        .where(AgreedAction.status.in_(OPEN_STATUSES), Council.active.is_(True), *conditions)
+        .options(selectinload(AgreedAction.responsible_user))
+        .order_by(AgreedAction.id)
+    ).all()
+    return [(action, council) for action, council in rows]
+
+
+def _remind_actions(
+    session: Session,
+    rows: list[tuple[AgreedAction, Council]],
+    kind: MinutesNotificationKind,
+    key_of: Callable[[AgreedAction], str],
+) -> int:
+    members = _agency_members(
+        session,
+        [
+            (council.id, action.responsible_agency_id)
+            for action, council in rows
+            if action.responsible_user is None or not action.responsible_user.is_active
+        ],
+    )
+    planned: list[tuple[str, User, AgreedAction, Council]] = []
+    for action, council in rows:
+        user = action.responsible_user
+        recipients = (
+            [user]
+            if user is not None and user.is_active
+            else members.get((council.id, action.responsible_agency_id), [])
+        )
+        for recipient in recipients:
+            key = f"{key_of(action)}:{recipient.id}"
+            planned.append((key, recipient, action, council))
+    done = existing_dedup_keys(session, [key for key, *_rest in planned])
+    build = (
+        action_due_message if kind is MinutesNotificationKind.ACTION_DUE else action_overdue_message
+    )
+    created = 0
+    for key, recipient, action, council in planned:
+        if key in done:
+            continue
+        message = build(recipient, council.name, action.due_on, action_path(action))
+        notification = notify(
+            session,
+            recipient,
+            kind=kind,
+            subject=message.subject,
+            body=message.body,
+            link=message.link,
+            dedup_key=key,
+        )
+        created += notification is not None
+    return created
+
+
+def action_due_reminders(session: Session, now: dt.datetime) -> int:
+    """Open actions due within three days (today included): the responsible user, or when
+    there is none, the council's members from the responsible agency. Once per action and due
+    date: moving the due date reminds again."""
+    today = now.astimezone(LOCAL_ZONE).date()
+    rows = _open_actions(
+        session, AgreedAction.due_on >= today, AgreedAction.due_on <= today + DUE_SOON
+    )
+    return _remind_actions(
+        session,
+        rows,
+        MinutesNotificationKind.ACTION_DUE,
+        lambda action: f"action-due:{action.id}:{action.due_on.isoformat()}",
+    )
+
+
+def action_overdue_reminders(session: Session, now: dt.datetime) -> int:
+    """Open actions past their due date: at most once per action per ISO week."""
+    today = now.astimezone(LOCAL_ZONE).date()
+    iso_year, iso_week, _weekday = today.isocalendar()
+    rows = _open_actions(session, AgreedAction.due_on < today)
+    return _remind_actions(
+        session,
+        rows,
+        MinutesNotificationKind.ACTION_OVERDUE,
+        lambda action: f"action-overdue:{action.id}:{iso_year}-{iso_week:02d}",
+    )
+
+
+def approval_reminders(session: Session, now: dt.datetime) -> int:
+    """Minutes submitted for approval more than five days ago: the chair and the adjuster who
+    have not approved yet, once per day per minutes."""
+    today = now.astimezone(LOCAL_ZONE).date()
+    rows = session.execute(
+        select(Minutes, Meeting, Council)
+        .join(Meeting, Meeting.id == Minutes.meeting_id)
+        .join(Council, Council.id == Meeting.council_id)
+        .where(
+            Minutes.status == MinutesStatus.SUBMITTED,
+            Minutes.submitted_at.is_not(None),
+            Minutes.submitted_at < now - APPROVAL_WAIT,
+            Council.active.is_(True),
+        )
+        .options(
+            selectinload(Minutes.adjuster),
+            selectinload(Minutes.meeting).selectinload(Meeting.chair),
+        )
+        .order_by(Minutes.id)
+    ).all()
+    # Read from the table, not a collection the session may hold from before an approval.
+    approved_roles: dict[int, set[ApprovalRole]] = {}
+    for minutes_id, role in session.execute(
+        select(MinutesApproval.minutes_id, MinutesApproval.role).where(
+            MinutesApproval.minutes_id.in_([minutes.id for minutes, *_rest in rows])
+        )
+    ):
+        approved_roles.setdefault(minutes_id, set()).add(role)
+    planned: list[tuple[str, User, Minutes, Meeting, Council]] = []
+    for minutes, meeting, council in rows:
+        approved = approved_roles.get(minutes.id, set())
+        waiting = [
+            (ApprovalRole.CHAIR, meeting.chair),
+            (ApprovalRole.ADJUSTER, minutes.adjuster),
+        ]
+        seen: set[int] = set()
+        for role, user in waiting:
+            if user is None or not user.is_active or role in approved or user.id in seen:
+                continue
+            seen.add(user.id)
+            key = f"minutes-approval:{minutes.id}:{today.isoformat()}:{user.id}"
+            planned.append((key, user, minutes, meeting, council))
+    done = existing_dedup_keys(session, [key for key, *_rest in planned])
+    created = 0
+    for key, user, minutes, meeting, council in planned:
+        if key in done:
+            continue
+        submitted_at = minutes.submitted_at or now  # never None: filtered above
+        message = approval_message(
+            user,
+            council.name,
+            meeting.starts_at.astimezone(LOCAL_ZONE).date(),
+            submitted_at.astimezone(LOCAL_ZONE).date(),
+            minutes_path(meeting.id),
+        )
+        notification = notify(
+            session,
+            user,
+            kind=MinutesNotificationKind.MINUTES_APPROVAL,
+            subject=message.subject,
+            body=message.body,
+            link=message.link,
+            dedup_key=key,
+        )
+        created += notification is not None
+    return created

@@ -1,0 +1,21 @@
+"""Audit event tags of the minutes package (``domain:object:action``)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class MinutesTag(enum.StrEnum):
+    PRINT_EXPORT = "minutes:print:export"
+    REPORT_EXPORT = "minutes:report:export"
+    MINUTES_CREATE = "minutes:minutes:create"
+    ENTRY_ADD = "minutes:entry:add"
+    ENTRY_EDIT = "minutes:entry:edit"
+    ENTRY_CONFLICT = "minutes:entry:conflict"
+    ENTRY_AMEND = "minutes:entry:amend"
+    ACTION_CREATE = "minutes:action:create"
+    MINUTES_SUBMIT = "minutes:minutes:submit"
+    MINUTES_WITHDRAW = "minutes:minutes:withdraw"
+    MINUTES_APPROVE = "minutes:minutes:approve"
+    MINUTES_LOCK = "minutes:minutes:lock"
+    ACTION_UPDATE = "minutes:action:update"

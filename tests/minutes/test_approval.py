@@ -1,0 +1,354 @@
+"""Approval (justering): submission naming the adjuster, two different approvers, the lock with
+its digest in the audit log, refusals of every later change, and amendments ("Rättelse")."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.audit import AuditEvent
+from coordination.models import AgencyKind
+from coordination.services import PermissionDenied, ServiceError
+from meetings.models import AttendanceStatus
+from minutes import workspace
+from minutes.actions_create import create_action
+from minutes.models import (
+    AgreedAction,
+    AmendmentReason,
+    EntryKind,
+    Minutes,
+    MinutesApproval,
+    MinutesEntry,
+    MinutesStatus,
+)
+from secrecy.models import Record
+from tests.conftest import Council3, log_in
+from tests.minutes.test_workspace import (
+    NOW,
+    SOL_POLICE,
+    TO_POLICE,
+    TODAY,
+    Setting,
+    count,
+    make_setting,
+    mark,
+    shown,
+)
+
+
+@pytest.fixture
+def setting(db: Session, world: Council3) -> Setting:
+    with time_machine.travel(NOW, tick=False):
+        return make_setting(db, world)
+
+
+def minutes_row(db: Session) -> Minutes:
+    db.expire_all()
+    return db.scalars(select(Minutes)).one()
+
+
+def with_entry(db: Session, setting: Setting) -> MinutesEntry:
+    return workspace.add_entry(
+        db,
+        setting.social,
+        setting.meeting,
+        setting.child,
+        EntryKind.ENTRY,
+        "meeting_note",
+        "Original-Hemlig",
+        [workspace.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
+    )
+
+
+def lock(db: Session, world: Council3, setting: Setting) -> Minutes:
+    """The coordinator chairs; the police member adjusts; both approve."""
+    version = minutes_row(db).version
+    workspace.submit_for_approval(db, world.coordinator, setting.meeting, setting.police, version)
+    workspace.approve(db, world.coordinator, setting.meeting)
+    return workspace.approve(db, setting.police, setting.meeting)
+
+
+def refused(db: Session, call, *args: object) -> ServiceError:  # type: ignore[no-untyped-def]
+    with pytest.raises(ServiceError) as caught, db.begin_nested():
+        call(db, *args)
+    return caught.value
+
+
+@time_machine.travel(NOW, tick=False)
+def test_submission_needs_a_present_chair_and_a_different_present_adjuster(
+    db: Session, world: Council3, setting: Setting
+) -> None:
+    with_entry(db, setting)
+    version = minutes_row(db).version
+    meeting = setting.meeting
+    coordinator = world.coordinator
+
+    assert refused(db, workspace.submit_for_approval, coordinator, meeting, coordinator, version)
+    absent = refused(
+        db, workspace.submit_for_approval, coordinator, meeting, setting.school, version
+    )
+    assert "närvarande" in str(absent.message)
+    assert refused(db, workspace.submit_for_approval, coordinator, meeting, None, version)
+    stale = refused(
+        db, workspace.submit_for_approval, coordinator, meeting, setting.police, version - 1
+    )
+    assert "Någon annan har ändrat protokollet" in str(stale.message)
+    with pytest.raises(PermissionDenied):
+        workspace.submit_for_approval(db, setting.police, meeting, setting.leisure, version)
+
+    mark(db, meeting, coordinator, AttendanceStatus.ABSENT)
+    chair_absent = refused(
+        db, workspace.submit_for_approval, coordinator, meeting, setting.police, version
+    )
+    assert "Ordföranden" in str(chair_absent.message)
+    mark(db, meeting, coordinator, AttendanceStatus.PRESENT)
+    meeting.chair_id = None
+    db.flush()
+    assert refused(db, workspace.submit_for_approval, coordinator, meeting, setting.police, version)
+    assert minutes_row(db).status is MinutesStatus.DRAFT
+
+    meeting.chair_id = coordinator.id
+    db.flush()
+    minutes = workspace.submit_for_approval(db, coordinator, meeting, setting.police, version)
+    assert minutes.status is MinutesStatus.SUBMITTED
+    assert minutes.adjuster_id == setting.police.id
+    # Submitted minutes do not change until they are approved or taken back.
+    assert refused(
+        db, workspace.add_entry, setting.social, meeting, setting.child, EntryKind.ENTRY,
+        "meeting_note", "Sent",
+    )  # fmt: skip
+    workspace.withdraw_submission(db, coordinator, meeting)
+    assert minutes_row(db).status is MinutesStatus.DRAFT
+
+
+@time_machine.travel(NOW, tick=False)
+def test_two_different_approvers_lock_the_minutes_with_a_stable_digest(
+    db: Session, world: Council3, setting: Setting
+) -> None:
+    entry = with_entry(db, setting)
+    meeting = setting.meeting
+    workspace.submit_for_approval(
+        db, world.coordinator, meeting, setting.police, minutes_row(db).version
+    )
+    with pytest.raises(PermissionDenied):
+        workspace.approve(db, setting.social, meeting)  # neither chair nor adjuster
+
+    workspace.approve(db, world.coordinator, meeting)
+    assert minutes_row(db).status is MinutesStatus.SUBMITTED
+    twice = refused(db, workspace.approve, world.coordinator, meeting)
+    assert "redan justerat" in str(twice.message)
+    assert count(db, MinutesApproval) == 1
+    assert minutes_row(db).status is MinutesStatus.SUBMITTED
+
+    minutes = workspace.approve(db, setting.police, meeting)
+    assert minutes.status is MinutesStatus.APPROVED
+    assert minutes.approved_at is not None
+    assert {a.user_id for a in minutes.approvals} == {world.coordinator.id, setting.police.id}
+
+    # The digest: canonical JSON of ids and ciphertext digests, never plaintext.
+    record = db.get(Record, entry.record_id)
+    assert record is not None and record.ciphertext is not None
+    canonical = workspace.canonical_content(db, minutes)
+    assert b"Original-Hemlig" not in canonical
+    payload = json.loads(canonical)
+    assert payload["entries"] == [
+        {
+            "id": entry.id,
+            "kind": "entry",
+            "child_id": setting.child.id,
+            "record_id": record.id,
+            "conflict_with_id": None,
+            "ciphertext_sha256": hashlib.sha256(record.ciphertext).hexdigest(),
+        }
+    ]
+    assert minutes.digest == hashlib.sha256(canonical).hexdigest()
+    assert workspace.content_digest(db, minutes) == minutes.digest  # stable
+    assert workspace.digest_matches(db, minutes_row(db))
+    lock_event = db.scalars(
+        select(AuditEvent).where(AuditEvent.tag == "minutes:minutes:lock")
+    ).one()
+    assert lock_event.details["digest"] == minutes.digest
+    assert lock_event.object_ids == [minutes.id]
+    assert "Original-Hemlig" not in json.dumps(lock_event.details)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_same_user_cannot_be_chair_and_adjuster(
+    db: Session, world: Council3, setting: Setting
+) -> None:
+    with_entry(db, setting)
+    workspace.submit_for_approval(
+        db, world.coordinator, setting.meeting, setting.police, minutes_row(db).version
+    )
+    workspace.approve(db, world.coordinator, setting.meeting)
+    # The police member is made chair after submission: one person cannot approve twice.
+    setting.meeting.chair_id = setting.police.id
+    db.flush()
+    assert refused(db, workspace.approve, setting.police, setting.meeting)
+    assert minutes_row(db).status is MinutesStatus.SUBMITTED
+
+
+@time_machine.travel(NOW, tick=False)
+def test_locked_minutes_refuse_every_change_in_the_services(
+    db: Session, world: Council3, setting: Setting
+) -> None:
+    entry = with_entry(db, setting)
+    minutes = lock(db, world, setting)
+    digest, version = minutes.digest, minutes.version
+    before = (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record))
+
+    for call, args in [
+        (
+            workspace.add_entry,
+            (setting.social, setting.meeting, setting.child, EntryKind.ENTRY, "meeting_note", "x"),
+        ),
+        (workspace.edit_entry, (setting.social, entry, "x", version)),
+        (
+            create_action,
+            (setting.social, setting.meeting, setting.child, "x", setting.social.agency, None,
+             TODAY, "", ()),
+        ),
+        (workspace.submit_for_approval, (world.coordinator, setting.meeting, setting.police,
+                                         version)),
+        (workspace.approve, (setting.police, setting.meeting)),
+        (workspace.withdraw_submission, (world.coordinator, setting.meeting)),
+    ]:  # fmt: skip
+        error = refused(db, call, *args)
+        assert "låst" in str(error.message)
+    after = minutes_row(db)
+    assert (after.status, after.digest, after.version) == (MinutesStatus.APPROVED, digest, version)
+    assert (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record)) == before
+
+
+@time_machine.travel(NOW, tick=False)
+def test_locked_minutes_refuse_every_change_in_the_ui(
+    app: Flask, db: Session, world: Council3, setting: Setting, client_for
+) -> None:
+    entry = with_entry(db, setting)
+    minutes = lock(db, world, setting)
+    digest, version = minutes.digest, minutes.version
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    coordinator = log_in(app.test_client(), world.coordinator)
+    url = f"/meetings/{setting.meeting.id}/minutes"
+
+    page = social.get(url)
+    assert "Justerat och låst" in page.text
+    assert digest is not None and digest in page.text
+    assert f"{url}/children/{setting.child.id}/entries" not in page.text
+    assert f"{url}/children/{setting.child.id}/actions" not in page.text
+    assert f"{url}/entries/{entry.id}/edit" not in page.text
+    assert f"{url}/submit" not in coordinator.get(url).text
+    assert f"{url}/approve" not in client_for(AgencyKind.POLICE).get(url).text
+
+    before = (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record))
+    c = setting.child.id
+    posts = [
+        (social, f"{url}/children/{c}/entries",
+         {f"e{c}-kind": "entry", f"e{c}-category": "meeting_note", f"e{c}-text": "Efteråt"}),
+        (social, f"{url}/entries/{entry.id}/edit",
+         {f"x{entry.id}-text": "Efteråt", f"x{entry.id}-version": version}),
+        (social, f"{url}/children/{c}/actions",
+         {f"a{c}-text": "Efteråt", f"a{c}-responsible_agency_id": setting.social.agency_id,
+          f"a{c}-responsible_user_id": "0", f"a{c}-due_on": "2026-04-01"}),
+        (coordinator, f"{url}/submit",
+         {"adjuster_id": setting.police.id, "version": version}),
+        (coordinator, f"{url}/withdraw", {}),
+        (coordinator, f"{url}/approve", {}),
+    ]  # fmt: skip
+    for client, path, data in posts:
+        response = client.post(path, data=data)
+        assert response.status_code in (403, 422), path
+        if response.status_code == 422:
+            assert "låst" in response.text
+    after = minutes_row(db)
+    assert (after.status, after.digest, after.version) == (MinutesStatus.APPROVED, digest, version)
+    assert (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record)) == before
+
+
+@time_machine.travel(NOW, tick=False)
+def test_approval_through_the_pages(
+    app: Flask, db: Session, world: Council3, setting: Setting, client_for
+) -> None:
+    with_entry(db, setting)
+    url = f"/meetings/{setting.meeting.id}/minutes"
+    coordinator = log_in(app.test_client(), world.coordinator)
+    version = minutes_row(db).version
+    page = coordinator.get(url)
+    assert f"{url}/submit" in page.text
+    same = coordinator.post(
+        f"{url}/submit", data={"adjuster_id": world.coordinator.id, "version": version}
+    )
+    assert same.status_code == 422
+    assert "annan person än ordföranden" in same.text
+    assert (
+        coordinator.post(
+            f"{url}/submit", data={"adjuster_id": setting.police.id, "version": version}
+        ).status_code
+        == 302
+    )
+    police = client_for(AgencyKind.POLICE)
+    assert f"{url}/approve" in police.get(url).text
+    assert coordinator.post(f"{url}/approve").status_code == 302
+    again = coordinator.post(f"{url}/approve")
+    assert again.status_code == 422
+    assert minutes_row(db).status is MinutesStatus.SUBMITTED
+    assert police.post(f"{url}/approve").status_code == 302
+    assert minutes_row(db).status is MinutesStatus.APPROVED
+
+
+@time_machine.travel(NOW, tick=False)
+def test_amendments_are_new_entries_shown_as_rattelse(
+    db: Session, world: Council3, setting: Setting, client_for
+) -> None:
+    entry = with_entry(db, setting)
+    draft_amend = refused(
+        db, workspace.amend_entry, setting.social, entry, "x", AmendmentReason.OMISSION
+    )
+    assert "rättelser" in str(draft_amend.message)
+    minutes = lock(db, world, setting)
+    digest = minutes.digest
+    assert refused(
+        db, workspace.amend_entry, setting.police, entry, "Polisens", AmendmentReason.OTHER
+    )
+
+    amendment = workspace.amend_entry(
+        db,
+        setting.social,
+        entry,
+        "Rättad-Hemlig",
+        AmendmentReason.FACTUAL_ERROR,
+        [workspace.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
+    )
+    assert amendment.amends_id == entry.id
+    assert amendment.amendment_reason is AmendmentReason.FACTUAL_ERROR
+    assert amendment.record_id != entry.record_id
+    assert shown(db, setting.police, amendment.record_id)
+    assert not shown(db, setting.school, amendment.record_id)
+    after = minutes_row(db)
+    assert after.digest == digest and workspace.digest_matches(db, after)  # approved part intact
+
+    url = f"/meetings/{setting.meeting.id}/minutes"
+    police_page = client_for(AgencyKind.POLICE).get(url).text
+    assert "Rättelse" in police_page and "Sakfel" in police_page
+    assert police_page.index("Original-Hemlig") < police_page.index("Rättad-Hemlig")
+    school_page = client_for(AgencyKind.SCHOOL).get(url).text
+    assert "Rättelse" in school_page
+    assert "Rättad-Hemlig" not in school_page and "Original-Hemlig" not in school_page
+
+    # Through the page, with a 422 for a missing text.
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    amend_url = f"{url}/entries/{entry.id}/amend"
+    assert amend_url in social.get(url).text
+    bad = social.post(amend_url, data={f"r{entry.id}-reason": "omission", f"r{entry.id}-text": ""})
+    assert bad.status_code == 422
+    ok = social.post(
+        amend_url, data={f"r{entry.id}-reason": "omission", f"r{entry.id}-text": "Tillägg-2"}
+    )
+    assert ok.status_code == 302
+    assert count(db, MinutesEntry) == 3
