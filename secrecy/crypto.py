@@ -57,8 +57,8 @@ def _decrypt(key: bytes, blob: bytes, aad: bytes, what: str) -> bytes:
 
 
 def record_aad(record: Record) -> bytes:
-    owner, category = record.owner_agency_id, record.category
-    return f"samverkan:record:{record.id}:owner:{owner}:cat:{category}".encode()
+    owner, category, child = record.owner_agency_id, record.category, record.child_id
+    return f"samverkan:record:{record.id}:child:{child}:owner:{owner}:cat:{category}".encode()
 
 
 def record_key_aad(record_id: int, agency_id: int, version: int) -> bytes:

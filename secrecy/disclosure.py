@@ -138,6 +138,12 @@ def revoke_consent(
     """Revoked with immediate effect: every disclosure resting on it ends now. Any member of
     the council may record a revocation (the young person may tell any of them)."""
     require_child_access(actor, consent.child)
+    session.scalars(  # serialise with decisions resting on it (see decide_disclosure)
+        select(Consent)
+        .where(Consent.id == consent.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if consent.revoked_on is not None:
         raise ServiceError(_l("Samtycket är redan återkallat."))
     consent.revoked_on = today_local()
@@ -277,6 +283,16 @@ def decide_disclosure(
             consent_id = assessment.consent_ids[0]
         elif consent_id not in assessment.consent_ids:
             raise ServiceError(_l("Det valda samtycket gäller inte för detta."), field="consent")
+        # Lock the consent: a revocation at the same moment waits for this decision (and then
+        # ends it with the others), or this decision sees the revocation and is refused.
+        locked = session.scalars(
+            select(Consent)
+            .where(Consent.id == consent_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        if locked.revoked_on is not None:
+            raise ServiceError(_l("Samtycket är återkallat."), field="consent")
     else:
         consent_id = None
     existing = session.scalars(

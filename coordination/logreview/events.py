@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from coordination.audit import AuditEvent, AuditEventObject, AuditTag, record_event
 from coordination.db import LOCAL_ZONE
 from coordination.logreview.scopes import AuditScope, require_reviewer, visible_to_agency
-from coordination.models import Agency, Child, User
+from coordination.models import Agency, Child, User, council_agencies
 
 PAGE_SIZE = 50
 
@@ -158,7 +158,22 @@ def agency_users(session: Session, actor: User) -> list[User]:
     )
 
 
-def child_by_pseudonym(session: Session, pseudonym: str) -> Child | None:
+def _in_agency_councils(agency_id: int) -> Any:
+    """Children of councils the agency takes part in: the only ones its auditor may name."""
+    return Child.council_id.in_(
+        select(council_agencies.c.council_id).where(council_agencies.c.agency_id == agency_id)
+    )
+
+
+def child_by_pseudonym(session: Session, pseudonym: str, agency_id: int) -> Child | None:
     return session.scalars(
-        select(Child).where(Child.pseudonym == pseudonym.strip().upper())
+        select(Child).where(
+            Child.pseudonym == pseudonym.strip().upper(), _in_agency_councils(agency_id)
+        )
+    ).one_or_none()
+
+
+def child_for_filter(session: Session, child_id: int, agency_id: int) -> Child | None:
+    return session.scalars(
+        select(Child).where(Child.id == child_id, _in_agency_councils(agency_id))
     ).one_or_none()

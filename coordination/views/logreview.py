@@ -154,7 +154,9 @@ def events() -> ResponseReturnValue:
         if form.validate_on_submit():
             child = None
             if form.pseudonym.data:
-                child = logreview.child_by_pseudonym(session, form.pseudonym.data)
+                child = logreview.child_by_pseudonym(
+                    session, form.pseudonym.data, actor().agency_id
+                )
                 if child is None:
                     form.pseudonym.errors = [_("Det finns inget barn med den pseudonymen.")]
             if not form.pseudonym.errors:
@@ -169,7 +171,11 @@ def events() -> ResponseReturnValue:
         # No list under a refused filter: it would look like the answer to it.
         return _render_events(form, LogFilter(), None, 422)
     filters = _filters_from_args()
-    child = session.get(Child, filters.child_id) if filters.child_id else None
+    child = (
+        logreview.child_for_filter(session, filters.child_id, actor().agency_id)
+        if filters.child_id
+        else None
+    )
     form = _filter_form(session, filters, child)
     page = logreview.event_page(
         session,

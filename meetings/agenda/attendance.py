@@ -185,13 +185,13 @@ def set_meeting_roles(
     meeting: Meeting,
     chair_id: int | None,
     minute_taker_id: int | None,
-    expected_version: int | None = None,
+    expected_version: int | None,
 ) -> None:
     """The coordinator names the chair and the minute taker among the council's members."""
     require_coordinator(actor, meeting)
     require_not_cancelled(meeting)
-    if expected_version is not None and meeting.version != expected_version:
-        raise ConflictError()
+    if expected_version is None or meeting.version != expected_version:
+        raise ConflictError()  # a form without its version cannot prove it saw the latest
     member_ids = {m.user_id for m in meeting.council.memberships}
     if chair_id is not None and chair_id not in member_ids:
         raise ServiceError(_l("Ordföranden måste vara medlem i forumet."), field="chair_id")

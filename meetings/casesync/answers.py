@@ -44,11 +44,11 @@ def answer_entry(
     disclosure stores nothing."""
     meeting = entry.meeting
     require_role(actor, meeting, AgencyKind.SOCIAL_SERVICES)
-    check_version(entry, expected_version)
     if entry.state not in ANSWERABLE:
         raise ServiceError(_l("Ta först ställning till förslaget om inskrivning."))
     if entry.answer_record_id is not None:
         raise ServiceError(_l("Anmälan är redan besvarad."))
+    check_version(entry, expected_version)
     child = entry.child
     if child.status not in CASELOAD_STATUSES:
         raise ServiceError(_l("Den unges ärende kan inte ta emot uppgifter."))

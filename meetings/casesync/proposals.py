@@ -83,8 +83,8 @@ def accept_proposal(
     """
     meeting = entry.meeting
     require_role(actor, meeting, AgencyKind.SOCIAL_SERVICES)
-    check_version(entry, expected_version)
     _require_open_proposal(entry)
+    check_version(entry, expected_version)
     child = entry.child
     own_identity: Record | None = None
     police_identity = _police_identity(session, entry)
@@ -151,8 +151,8 @@ def decline_proposal(
         code = DeclineReason(reason)
     except ValueError:
         raise ServiceError(_l("Välj ett skäl."), field="reason") from None
-    check_version(entry, expected_version)
     _require_open_proposal(entry)
+    check_version(entry, expected_version)
     child = entry.child
     entries = _proposal_entries(session, child)
     for declined in entries:
