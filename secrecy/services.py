@@ -145,8 +145,15 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
         enrolling_agency_id=actor.agency_id,
         identity_index=index,
     )
-    session.add(child)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(child)
+            session.flush()
+    except IntegrityError:
+        # The same number enrolled at the same moment by someone else (unique per council).
+        raise ServiceError(
+            _l("Barnet är redan inskrivet i forumet. Kontakta samordnaren."), field="personnummer"
+        ) from None
     sealing.seal_birth_date(session, child, number.birth_date)
     content: dict[str, Any] = {
         "given_names": given,
@@ -263,6 +270,14 @@ def correct_record(
     require_child_access(actor, child)
     if record.owner_agency_id != actor.agency_id:
         raise ServiceError(_l("Bara den myndighet som lämnade uppgiften kan rätta den."))
+    # Two people correcting the same version at once: the second waits here and then sees the
+    # first one's correction, instead of failing on the unique supersedes key.
+    session.scalars(
+        select(Record)
+        .where(Record.id == record.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if record.is_superseded:
         raise ServiceError(_l("Uppgiften har redan rättats. Rätta den senaste versionen."))
     if record.is_shredded:

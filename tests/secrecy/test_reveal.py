@@ -772,3 +772,26 @@ def test_only_the_enrolling_agency_and_coordinators_close_and_reopen(
             services.reopen_case(db, actor, child)
     assert child.status is ChildStatus.CLOSED
     assert count_events(db, SecrecyTag.CHILD_REOPEN) == 0
+
+
+def test_an_enrolment_race_on_the_same_number_is_a_clear_refusal(
+    db: Session, world: Council3, child: Child, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both enrolments passed the duplicate check: the database's unique key decides, and the
+    loser gets the Swedish message instead of an error page."""
+    real_scalars = db.scalars
+    calls = {"n": 0}
+
+    def blind_first_duplicate_check(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_scalars(statement, *args, **kwargs)
+        if "identity_index" in str(statement) and calls["n"] == 0:
+            calls["n"] += 1
+            return real_scalars(select(Child).where(Child.id == -1))
+        return result
+
+    monkeypatch.setattr(db, "scalars", blind_first_duplicate_check)
+    before = db.scalar(select(func.count()).select_from(Child))
+    with pytest.raises(ServiceError, match="redan inskrivet"):
+        services.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+    monkeypatch.undo()
+    assert db.scalar(select(func.count()).select_from(Child)) == before
