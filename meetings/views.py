@@ -8,6 +8,7 @@ through ``secrecy.reveal``; the projector view and calendars never show them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -290,6 +291,25 @@ def add_agenda_item(meeting_id: int) -> ResponseReturnValue:
     return _render_meeting(session, meeting, agenda_form=form, error=error, status=422)
 
 
+def _act_and_flash(
+    session: Session, meeting: Meeting, action: Callable[[], object], success: str | None
+) -> None:
+    """One service call for a small POST: commit and flash success, or roll back and flash the
+    refusal; a refused permission is logged as a denial (403)."""
+    try:
+        action()
+    except PermissionDenied:
+        session.rollback()
+        deny(session, "meeting", meeting.id)
+    except ServiceError as exc:
+        session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        session.commit()
+        if success:
+            flash(success, "success")
+
+
 def _position_from(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
@@ -306,18 +326,13 @@ def move_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
         target = _position_from(to)
         if to in ("up", "down") and expected is not None:
             target = expected - 1 if to == "up" else expected + 1
-        try:
+
+        def move() -> None:
             if target is None:
                 raise ServiceError(_("Ange en plats på dagordningen."))
             agenda.move_agenda_item(session, actor(), meeting, item_id, target, expected)
-        except PermissionDenied:
-            session.rollback()
-            deny(session, "meeting", meeting_id)
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            session.commit()
+
+        _act_and_flash(session, meeting, move, None)
     return redirect(_page_url(meeting, "agenda"))
 
 
@@ -327,19 +342,14 @@ def remove_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = _load_meeting(session, meeting_id)
     if MoveItemForm().validate_on_submit():
-        try:
-            agenda.remove_agenda_item(
+        _act_and_flash(
+            session,
+            meeting,
+            lambda: agenda.remove_agenda_item(
                 session, actor(), meeting, item_id, deadline_working_days=_deadline_days()
-            )
-        except PermissionDenied:
-            session.rollback()
-            deny(session, "meeting", meeting_id)
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            session.commit()
-            flash(_("Punkten är borttagen från dagordningen."), "success")
+            ),
+            _("Punkten är borttagen från dagordningen."),
+        )
     return redirect(_page_url(meeting, "agenda"))
 
 
@@ -350,20 +360,14 @@ def set_attendance(meeting_id: int, user_id: int) -> ResponseReturnValue:
     meeting = _load_meeting(session, meeting_id)
     form = AttendanceForm()
     if form.validate_on_submit():
-        try:
+
+        def save() -> None:
             value = form.status.data or ""
             if value not in {s.value for s in agenda.SETTABLE_STATUSES}:
                 raise ServiceError(_("Välj närvarande, frånvarande eller anmält förhinder."))
             agenda.set_attendance(session, actor(), meeting, user_id, AttendanceStatus(value))
-        except PermissionDenied:
-            session.rollback()
-            deny(session, "meeting", meeting_id)
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            session.commit()
-            flash(_("Närvaron är sparad."), "success")
+
+        _act_and_flash(session, meeting, save, _("Närvaron är sparad."))
     return redirect(_page_url(meeting, "attendance"))
 
 
@@ -397,17 +401,12 @@ def remove_guest(meeting_id: int, user_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = _load_meeting(session, meeting_id)
     if MoveItemForm().validate_on_submit():
-        try:
-            agenda.remove_guest(session, actor(), meeting, user_id)
-        except PermissionDenied:
-            session.rollback()
-            deny(session, "meeting", meeting_id)
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            session.commit()
-            flash(_("Gästen är borttagen från mötet."), "success")
+        _act_and_flash(
+            session,
+            meeting,
+            lambda: agenda.remove_guest(session, actor(), meeting, user_id),
+            _("Gästen är borttagen från mötet."),
+        )
     return redirect(_page_url(meeting, "attendance"))
 
 
