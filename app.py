@@ -17,9 +17,11 @@ from flask import Flask
 
 from coordination import cli as coordination_cli
 from coordination import db, web
+from coordination.api import openapi as api_openapi
+from coordination.api import views as coordination_api
 from coordination.config import load_settings
 from coordination.db import LOCAL_ZONE
-from coordination.views import admin, auth, councils, logreview
+from coordination.views import admin, auth, councils, logreview, tokens
 from meetings import cli as meetings_cli
 from meetings import demo as meetings_demo
 from meetings import scheduler, views_notifications, views_schedules
@@ -80,6 +82,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(councils.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(logreview.bp)
+    tokens.init_app(app)
+    api_openapi.init_app(app)
+    coordination_api.init_app(app)
     secrecy_views.init_app(app)
     disclosure_views.init_app(app)
     secrecy_audit_scope.init_app(app)

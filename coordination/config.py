@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_MAX_HOURS": 12,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Per API token (Flask-Limiter syntax); calls without a token count per address.
+    "API_RATE_LIMIT": "600 per minute",
     "LOCKOUT_THRESHOLD": 10,
     "LOCKOUT_MINUTES": 15,
     "PASSWORD_MIN_LENGTH": 12,

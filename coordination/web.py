@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from coordination.api.problems import ApiError, is_api_request, problem_response, render_api_error
 from coordination.db import db_session, utcnow
 from coordination.models import Council, User
 from coordination.services import record_logout
@@ -74,6 +75,7 @@ def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _render_error)
     app.register_error_handler(CSRFError, _render_csrf_error)
+    app.register_error_handler(ApiError, render_api_error)
 
 
 def _load_user(user_id: str) -> User | None:
@@ -121,8 +123,8 @@ def end_session() -> None:
 
 
 def _enforce_session_limits() -> ResponseReturnValue | None:
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return None
+    if request.endpoint == "static" or is_api_request() or not current_user.is_authenticated:
+        return None  # the API reads no session cookie: it authenticates every call by token
     now = int(utcnow().timestamp())
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
     absolute = current_app.config["SESSION_MAX_HOURS"] * 3600
@@ -222,8 +224,13 @@ ERROR_TEXTS = {
 }
 
 
-def _render_error(error: Exception) -> tuple[str, int]:
+def _render_error(error: Exception) -> ResponseReturnValue:
     code = error.code if isinstance(error, HTTPException) and error.code else 500
+    if is_api_request():
+        headers = {}
+        if isinstance(error, HTTPException) and code in (405, 429):
+            headers = {k: v for k, v in error.get_headers() if k in ("Allow", "Retry-After")}
+        return problem_response(code, headers=headers)
     return (
         render_template(
             "errors/error.html",

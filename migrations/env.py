@@ -13,6 +13,7 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import Connection
 
+import coordination.api.tokens
 import coordination.audit
 import coordination.audit_checkpoints
 import coordination.logreview.models
@@ -29,6 +30,7 @@ if config.config_file_name is not None and not config.attributes.get("connection
 
 # Importing the model modules registers their tables on Base.metadata.
 MODEL_MODULES = (
+    coordination.api.tokens,
     coordination.audit,
     coordination.audit_checkpoints,
     coordination.logreview.models,

@@ -1,0 +1,408 @@
+"""The JSON API's plumbing: token authentication, input parsing, errors, paging.
+
+Every package declares its endpoints on an :class:`ApiBlueprint` with
+``@bp.operation(rule, summary=..., query=Model, body=Model, response=Model)``. The decorator
+
+* authenticates the ``Authorization: Bearer`` token (401) and checks its scope (403),
+* makes the token's user the request's ``current_user`` for exactly this request (services,
+  policy and reveal see the same user as on the pages; no session cookie is read or set),
+* counts the call against the token's rate limit (429),
+* parses the query string and the JSON body with pydantic (422 with one message per field),
+* calls the view, commits once, and turns service refusals into problem details
+  (403 permission, 409 conflict, 422 anything else),
+* and records the operation, so the OpenAPI document is generated from the same declarations
+  that run (``coordination.api.openapi``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import types
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from flask import Blueprint, Response, current_app, g, request
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+from sqlalchemy.orm.exc import StaleDataError
+
+from coordination.api.problems import ApiError, FieldProblem
+from coordination.api.tokens import PREFIX_LENGTH, ApiToken, Scope, authenticate_token
+from coordination.audit import AuditTag, record_event
+from coordination.db import db_session
+from coordination.models import User
+from coordination.services import ConflictError, PermissionDenied, ServiceError
+from coordination.web import csrf, limiter
+
+API_PREFIX = "/api/v1"
+JSON_MEDIA_TYPE = "application/json"
+AUTH_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="samverkan"'}
+
+ViewFunc = Callable[..., Any]
+
+
+class ApiModel(BaseModel):
+    """Base of request bodies and query strings: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OutModel(BaseModel):
+    """Base of responses."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    endpoint: str
+    summary: str
+    description: str
+    tag: str
+    scope: Scope | None  # None: public (no token)
+    query: type[BaseModel] | None
+    body: type[BaseModel] | None
+    response: Any
+    status: int
+    errors: tuple[int, ...] = field(default=())
+
+
+class ApiBlueprint(Blueprint):
+    """A blueprint under /api/v1 whose routes are declared with :meth:`operation`."""
+
+    def __init__(self, name: str, import_name: str, *, tag: str, description: str) -> None:
+        super().__init__(name, import_name, url_prefix=API_PREFIX)
+        self.tag = tag
+        self.tag_description = description
+        self.operations: list[Operation] = []
+        csrf.exempt(self)  # no cookies are accepted here, so there is nothing to forge
+
+    def operation(
+        self,
+        rule: str,
+        *,
+        summary: str,
+        method: str = "GET",
+        description: str = "",
+        scope: Scope | None = Scope.READ,
+        query: type[BaseModel] | None = None,
+        body: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        errors: Sequence[int] = (),
+    ) -> Callable[[ViewFunc], ViewFunc]:
+        def decorator(fn: ViewFunc) -> ViewFunc:
+            codes = set(errors)
+            if scope is not None:
+                codes |= {401, 403, 429}
+            if "<" in rule:
+                codes.add(404)
+            if query is not None or body is not None:
+                codes.add(422)
+            if body is not None:
+                codes |= {400, 415}
+            operation = Operation(
+                rule=API_PREFIX + rule,
+                method=method,
+                endpoint=f"{self.name}.{fn.__name__}",
+                summary=summary,
+                description=description or (fn.__doc__ or "").strip(),
+                tag=self.tag,
+                scope=scope,
+                query=query,
+                body=body,
+                response=response,
+                status=status,
+                errors=tuple(sorted(codes)),
+            )
+            self.operations.append(operation)
+            view = _wrap(fn, operation)
+            if scope is not None:
+                view = limiter.limit(_rate_limit, key_func=_rate_key)(view)
+            self.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
+            return fn
+
+        return decorator
+
+
+def _rate_limit() -> str:
+    return str(current_app.config["API_RATE_LIMIT"])
+
+
+def _rate_key() -> str:
+    """Per token (its public prefix); requests without one share their address's bucket."""
+    presented = _presented_token()
+    if presented:
+        return "api-token:" + presented[:PREFIX_LENGTH]
+    return "api-addr:" + (request.remote_addr or "unknown")
+
+
+def _presented_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def api_user() -> User:
+    """The user whose token authenticated this request."""
+    user: User = g.api_token.user
+    return user
+
+
+def api_token() -> ApiToken:
+    token: ApiToken = g.api_token
+    return token
+
+
+def _authenticate(scope: Scope) -> None:
+    presented = _presented_token()
+    token = authenticate_token(db_session(), presented) if presented else None
+    if token is None:
+        raise ApiError(
+            401,
+            _l("Token saknas, är ogiltig, har gått ut eller har återkallats."),
+            headers=AUTH_CHALLENGE,
+        )
+    if not token.allows(scope):
+        raise ApiError(
+            403,
+            _l("Din token saknar behörigheten ”%(scope)s”.", scope=str(scope)),
+            headers={
+                "WWW-Authenticate": f'Bearer realm="samverkan", error="insufficient_scope", '
+                f'scope="{scope}"'
+            },
+        )
+    g.api_token = token
+    g._login_user = token.user  # Flask-Login's current_user for this request only
+
+
+def _wrap(fn: ViewFunc, operation: Operation) -> ViewFunc:
+    @functools.wraps(fn)
+    def view(**path_args: Any) -> Response:
+        session = db_session()
+        try:
+            if operation.scope is not None:
+                _authenticate(operation.scope)
+            kwargs = dict(path_args)
+            if operation.query is not None:
+                kwargs["query"] = parse_model(operation.query, _query_data(operation.query))
+            if operation.body is not None:
+                kwargs["body"] = parse_model(operation.body, _json_body())
+            result = fn(**kwargs)
+            session.commit()
+        except ApiError:
+            session.rollback()
+            raise
+        except StaleDataError as exc:
+            session.rollback()
+            raise ApiError(409) from exc
+        except ConflictError as exc:
+            session.rollback()
+            raise ApiError(409, exc.message) from exc
+        except PermissionDenied as exc:
+            session.rollback()
+            raise ApiError(403, exc.message) from exc
+        except ServiceError as exc:
+            session.rollback()
+            if exc.field:
+                raise ApiError(422, errors=[FieldProblem(exc.field, str(exc.message))]) from exc
+            raise ApiError(422, exc.message) from exc
+        if isinstance(result, Response):
+            return result
+        return json_response(result, operation.status)
+
+    return view
+
+
+def json_response(result: Any, status: int = 200) -> Response:
+    payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    response = Response(
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        mimetype=JSON_MEDIA_TYPE,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def forbidden(object_type: str, object_id: int) -> ApiError:
+    """403, logged like a refused page (``access:denied``), committed before the refusal."""
+    session = db_session()
+    record_event(
+        session, api_user(), AuditTag.ACCESS_DENIED, object_type=object_type, object_ids=[object_id]
+    )
+    session.commit()
+    return ApiError(403)
+
+
+def not_found() -> ApiError:
+    return ApiError(404)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, errors=field_problems(exc)) from exc
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list(arg) for arg in typing.get_args(annotation))
+    return origin in (list, tuple, set, frozenset)
+
+
+def _query_data(model: type[BaseModel]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in request.args:
+        info = model.model_fields.get(name)
+        if info is not None and _is_list(info.annotation):
+            data[name] = request.args.getlist(name)
+        else:
+            data[name] = request.args.get(name)
+    return data
+
+
+def _json_body() -> Any:
+    if not request.is_json:
+        raise ApiError(415)
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, _l("Innehållet är inte giltig JSON."))
+    return data
+
+
+def field_problems(exc: ValidationError) -> list[FieldProblem]:
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in error["loc"]) or "body"
+        problems.append(FieldProblem(location, str(_message(error))))
+    return problems
+
+
+_MESSAGES: dict[str, Any] = {
+    "missing": _l("Uppgiften saknas."),
+    "extra_forbidden": _l("Okänd uppgift."),
+    "int_parsing": _l("Ange ett heltal."),
+    "int_type": _l("Ange ett heltal."),
+    "int_from_float": _l("Ange ett heltal."),
+    "bool_parsing": _l("Ange true eller false."),
+    "bool_type": _l("Ange true eller false."),
+    "string_type": _l("Ange text."),
+    "list_type": _l("Ange en lista."),
+    "dict_type": _l("Ange ett JSON-objekt."),
+    "model_type": _l("Ange ett JSON-objekt."),
+    "model_attributes_type": _l("Ange ett JSON-objekt."),
+    "date_parsing": _l("Ange ett datum som ÅÅÅÅ-MM-DD."),
+    "date_type": _l("Ange ett datum som ÅÅÅÅ-MM-DD."),
+    "date_from_datetime_parsing": _l("Ange ett datum som ÅÅÅÅ-MM-DD."),
+    "date_from_datetime_inexact": _l("Ange ett datum som ÅÅÅÅ-MM-DD."),
+    "datetime_parsing": _l("Ange en tidpunkt enligt ISO 8601."),
+    "datetime_type": _l("Ange en tidpunkt enligt ISO 8601."),
+    "datetime_from_date_parsing": _l("Ange en tidpunkt enligt ISO 8601."),
+    "string_pattern_mismatch": _l("Värdet har fel form."),
+}
+
+
+def _message(error: ErrorDetails) -> Any:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == "string_too_short":
+        if ctx.get("min_length") == 1:
+            return _l("Får inte vara tom.")
+        return _l("Minst %(n)s tecken.", n=ctx.get("min_length"))
+    if kind == "string_too_long":
+        return _l("Högst %(n)s tecken.", n=ctx.get("max_length"))
+    if kind == "too_short":
+        return _l("Minst %(n)s värden.", n=ctx.get("min_length"))
+    if kind == "too_long":
+        return _l("Högst %(n)s värden.", n=ctx.get("max_length"))
+    if kind in ("greater_than_equal", "greater_than"):
+        return _l("Värdet är för litet.")
+    if kind in ("less_than_equal", "less_than"):
+        return _l("Värdet är för stort.")
+    if kind in ("enum", "literal_error"):
+        return _l("Ogiltigt värde. Tillåtna värden: %(values)s.", values=ctx.get("expected", ""))
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])  # our own validators raise ValueError with a Swedish message
+    return _l("Ogiltigt värde.")
+
+
+# --- paging ------------------------------------------------------------------------------------
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+class PageQuery(ApiModel):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Högst så många poster.")
+    cursor: str | None = Field(
+        None, max_length=200, description="Fortsättning: next_cursor från förra sidan."
+    )
+
+
+T = TypeVar("T")
+
+
+class Page(OutModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Skicka som cursor för nästa sida; null på sista sidan."
+    )
+
+
+def decode_offset(cursor: str | None) -> int:
+    """The position a cursor stands for. Cursors are opaque to clients and carry no data."""
+    if cursor is None:
+        return 0
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        offset = int(value["o"])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise ApiError(422, errors=[FieldProblem("cursor", str(_l("Ogiltig cursor.")))]) from exc
+    if offset < 0:
+        raise ApiError(422, errors=[FieldProblem("cursor", str(_l("Ogiltig cursor.")))])
+    return offset
+
+
+def encode_offset(offset: int) -> str:
+    raw = json.dumps({"o": offset}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def page_window(query: PageQuery) -> tuple[int, int]:
+    """(offset, rows to fetch): one more than the limit tells whether a next page exists."""
+    return decode_offset(query.cursor), query.limit + 1
+
+
+def make_page(items: Sequence[T], query: PageQuery, offset: int) -> Page[T]:
+    """``items`` fetched with :func:`page_window`; the extra row, if any, is cut off."""
+    more = len(items) > query.limit
+    return Page(
+        items=list(items[: query.limit]),
+        next_cursor=encode_offset(offset + query.limit) if more else None,
+    )
+
+
+def paginate(items: Sequence[T], query: PageQuery) -> Page[T]:
+    """Page over a list already in memory (small lists: a council's meetings, a child's
+    consents)."""
+    offset = decode_offset(query.cursor)
+    return make_page(items[offset : offset + query.limit + 1], query, offset)

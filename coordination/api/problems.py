@@ -1,0 +1,90 @@
+"""RFC 9457 problem details: every error the API returns, in one shape.
+
+``{"type", "title", "status", "detail", "errors": [{"field", "detail"}]}`` as
+``application/problem+json``. ``detail`` is Swedish (the UI language); ``title`` is the HTTP
+phrase. Nothing here names a person or echoes the input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.http import HTTP_STATUS_CODES
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+API_PREFIX = "/api/"
+
+DEFAULT_DETAILS: dict[int, Any] = {
+    400: _l("Begäran kunde inte tolkas."),
+    401: _l("Ange en giltig token i Authorization: Bearer."),
+    403: _l("Du har inte behörighet till detta."),
+    404: _l("Det finns inget sådant."),
+    405: _l("Metoden kan inte användas här."),
+    409: _l("Någon annan har ändrat uppgifterna sedan du läste dem. Läs igen och försök på nytt."),
+    413: _l("Det du skickade är för stort."),
+    415: _l("Skicka JSON (Content-Type: application/json)."),
+    422: _l("Uppgifterna är inte giltiga."),
+    429: _l("För många anrop på kort tid. Vänta en stund och försök igen."),
+    500: _l("Ett oväntat fel inträffade. Felet är loggat; försök igen om en stund."),
+}
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    detail: str
+
+
+class ApiError(Exception):
+    """Raised anywhere below an API view; rendered as a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: Any = None,
+        *,
+        errors: Sequence[FieldProblem] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status)
+        self.status = status
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def problem_response(
+    status: int,
+    detail: Any = None,
+    *,
+    errors: Sequence[FieldProblem] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": str(detail if detail is not None else DEFAULT_DETAILS.get(status, "")),
+    }
+    if errors:
+        body["errors"] = [{"field": e.field, "detail": str(e.detail)} for e in errors]
+    response = Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MEDIA_TYPE
+    )
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def render_api_error(error: ApiError) -> Response:
+    return problem_response(error.status, error.detail, errors=error.errors, headers=error.headers)
