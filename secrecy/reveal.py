@@ -202,6 +202,23 @@ def reveal_one(
     return reveal_records(session, viewer, [record], purpose=purpose)[0]
 
 
+def reveal_listed(
+    session: Session, viewer: User, records: Sequence[Record], *, purpose: str = "view"
+) -> list[RevealResult]:
+    """``reveal_records`` for a list shown to the viewer: records whose very existence is
+    secret (``existence_secret``) are left out, not shown as withheld, for an agency that
+    neither owns them nor holds a live disclosure; they are not even passed to the reveal, so
+    its audit event does not count them either."""
+    secret = [r.id for r in records if r.existence_secret and r.owner_agency_id != viewer.agency_id]
+    disclosed = live_disclosures(session, secret, viewer.agency_id) if secret else {}
+    shown = [r for r in records if r.id not in secret or r.id in disclosed]
+    return [
+        result
+        for result in reveal_records(session, viewer, shown, purpose=purpose)
+        if not (result.withheld and result.record.existence_secret)
+    ]
+
+
 def child_birth_date(session: Session, child_id: int, sealed: bytes | None) -> dt.date | None:
     """The birth date the policy engine needs for age limits. Never shown to anyone."""
     if sealed is None:

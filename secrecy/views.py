@@ -38,7 +38,7 @@ from secrecy.forms import (
     category_choices,
 )
 from secrecy.models import Record
-from secrecy.reveal import Revealed, RevealResult, live_disclosures, reveal_one, reveal_records
+from secrecy.reveal import Revealed, RevealResult, reveal_listed, reveal_one, reveal_records
 from secrecy.rules import legal_bases
 
 bp = Blueprint("secrecy", __name__, template_folder="templates")
@@ -172,16 +172,8 @@ def _render_child(
 ) -> ResponseReturnValue:
     user = actor()
     records = services.child_records(session, child)
-    # Records whose very existence is secret are not even passed to reveal for an agency that
-    # neither owns them nor holds a disclosure: its audit event must not count them either.
-    secret = [r.id for r in records if r.existence_secret and r.owner_agency_id != user.agency_id]
-    disclosed = live_disclosures(session, secret, user.agency_id) if secret else {}
-    records = [r for r in records if r.id not in secret or r.id in disclosed]
-    results = [
-        r
-        for r in reveal_records(session, user, records)
-        if not (r.withheld and r.record.existence_secret)
-    ]
+    results = reveal_listed(session, user, records)
+    records = [r.record for r in results]
     session.commit()  # the reveal event is part of this request's one transaction
     identity = [r for r in results if r.record.category == IDENTITY and not r.record.is_superseded]
     others = [r for r in results if r.record.category != IDENTITY]
