@@ -17,20 +17,24 @@ from flask import Flask
 
 from coordination import cli as coordination_cli
 from coordination import db, web
+from coordination.api import audit as audit_api
 from coordination.api import openapi as api_openapi
 from coordination.api import views as coordination_api
 from coordination.config import load_settings
 from coordination.db import LOCAL_ZONE
 from coordination.views import admin, auth, councils, logreview, tokens
+from meetings import api as meetings_api
 from meetings import cli as meetings_cli
 from meetings import demo as meetings_demo
 from meetings import scheduler, views_notifications, views_schedules
 from meetings import views as meetings_views
 from meetings import views_sync as meetings_sync_views
+from minutes import api as minutes_api
 from minutes import jobs as minutes_jobs
 from minutes import views as minutes_views
 from minutes import views_actions
 from minutes import views_reports as minutes_report_views
+from secrecy import api as secrecy_api
 from secrecy import audit_cli as secrecy_audit_cli
 from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
@@ -83,8 +87,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(logreview.bp)
     tokens.init_app(app)
-    api_openapi.init_app(app)
-    coordination_api.init_app(app)
     secrecy_views.init_app(app)
     disclosure_views.init_app(app)
     secrecy_audit_scope.init_app(app)
@@ -95,6 +97,18 @@ def register_blueprints(app: Flask) -> None:
     minutes_views.init_app(app)
     views_actions.init_app(app)
     minutes_report_views.init_app(app)
+    register_api(app)
+
+
+def register_api(app: Flask) -> None:
+    """/api/v1: each package declares its own operations; the OpenAPI document is built from
+    all of them."""
+    api_openapi.init_app(app)
+    coordination_api.init_app(app)
+    audit_api.init_app(app)
+    secrecy_api.init_app(app)
+    meetings_api.init_app(app)
+    minutes_api.init_app(app)
 
 
 def register_jobs(app: Flask) -> None:
