@@ -10,7 +10,10 @@ bp = ApiBlueprint(
     "api_minutes",
     __name__,
     tag="Protokoll och åtgärder",
-    description="Protokollets anteckningar per barn och överenskomna åtgärder: lista, visa och uppdatera status.",
+    description=(
+        "Protokollets anteckningar per barn och överenskomna åtgärder: "
+        "lista, visa och uppdatera status."
+    ),
 )
 
 

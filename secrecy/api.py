@@ -10,7 +10,10 @@ bp = ApiBlueprint(
     "api_secrecy",
     __name__,
     tag="Barn, uppgifter och utlämnanden",
-    description="Barnen i ett forum, deras uppgifter (visade eller undanhållna), samtycken och beslut om uppgiftslämnande.",
+    description=(
+        "Barnen i ett forum, deras uppgifter (visade eller undanhållna), samtycken och "
+        "beslut om uppgiftslämnande."
+    ),
 )
 
 
