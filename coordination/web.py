@@ -27,6 +27,7 @@ from flask_login import AnonymousUserMixin, LoginManager, current_user, login_us
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from coordination.api.problems import ApiError, is_api_request, problem_response, render_api_error
@@ -57,7 +58,21 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# The largest id a 32-bit INTEGER column holds: a larger number in a URL is simply not found,
+# instead of an out-of-range error from PostgreSQL.
+MAX_DB_ID = 2**31 - 1
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: non-negative and within the database's integer range."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_DB_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIdConverter
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -24,7 +24,7 @@ import types
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_babel import lazy_gettext as _l
@@ -38,13 +38,17 @@ from coordination.audit import AuditTag, record_event
 from coordination.db import db_session
 from coordination.models import User
 from coordination.services import ConflictError, PermissionDenied, ServiceError
-from coordination.web import csrf, limiter
+from coordination.web import MAX_DB_ID, csrf, limiter
 
 API_PREFIX = "/api/v1"
 JSON_MEDIA_TYPE = "application/json"
 AUTH_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="samverkan"'}
 
 ViewFunc = Callable[..., Any]
+
+
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+"""An id in a query string or body: within the database's integer range (else 422)."""
 
 
 class ApiModel(BaseModel):

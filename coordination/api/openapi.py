@@ -18,6 +18,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from coordination.api.core import API_PREFIX, ApiBlueprint, ApiModel, Operation, json_response
 from coordination.api.problems import DEFAULT_DETAILS, PROBLEM_MEDIA_TYPE
+from coordination.web import MAX_DB_ID
 
 bp = Blueprint("api_docs", __name__, url_prefix=API_PREFIX)
 
@@ -58,7 +59,7 @@ def _path_parameters(rule: str) -> list[dict[str, Any]]:
     params = []
     for match in _RULE_PARAM.finditer(rule):
         schema: dict[str, Any] = (
-            {"type": "integer", "minimum": 0}
+            {"type": "integer", "minimum": 0, "maximum": MAX_DB_ID}
             if match.group("converter") == "int"
             else {"type": "string"}
         )

@@ -228,3 +228,12 @@ def test_someone_elses_token_cannot_be_revoked(
     assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 404
     db.refresh(token)
     assert token.revoked_at is None
+
+
+def test_ids_beyond_the_integer_range_are_not_found(
+    api_for: Callable[..., Api], client_for: Callable[[AgencyKind], object]
+) -> None:
+    api = api_for(AgencyKind.POLICE)
+    problem(api.get(f"/api/v1/councils/{2**31}"), 404)
+    page_client = client_for(AgencyKind.POLICE)
+    assert page_client.get(f"/councils/{2**40}").status_code == 404  # type: ignore[attr-defined]
