@@ -66,7 +66,7 @@ MAX_DB_ID = 2**31 - 1
 class DatabaseIdConverter(IntegerConverter):
     """``<int:...>`` in every route: non-negative and within the database's integer range."""
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_DB_ID)
         super().__init__(map, *args, **kwargs)
 
