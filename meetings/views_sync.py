@@ -221,6 +221,13 @@ def submit(meeting_id: int) -> ResponseReturnValue:
     return _render(session, meeting, role, submission_form=form, error=error, status=422)
 
 
+def _form_version(raw: str | None) -> int:
+    """A form without its version cannot prove it saw the latest state: that is a conflict,
+    never a silent overwrite."""
+    version = parse_version(raw)
+    return -1 if version is None else version
+
+
 @bp.route("/meetings/<int:meeting_id>/sync/entries/<int:entry_id>/accept", methods=["POST"])
 @login_required
 def accept(meeting_id: int, entry_id: int) -> ResponseReturnValue:
@@ -233,7 +240,7 @@ def accept(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             child = casesync.accept_proposal(
-                session, actor(), entry, expected_version=parse_version(form.version.data)
+                session, actor(), entry, expected_version=_form_version(form.version.data)
             )
         except ServiceError as exc:
             session.rollback()
@@ -262,7 +269,7 @@ def decline(meeting_id: int, entry_id: int) -> ResponseReturnValue:
                 actor(),
                 entry,
                 form.reason.data or "",
-                expected_version=parse_version(form.version.data),
+                expected_version=_form_version(form.version.data),
             )
         except ServiceError as exc:
             session.rollback()
@@ -295,7 +302,7 @@ def answer(meeting_id: int, entry_id: int) -> ResponseReturnValue:
         )
         try:
             casesync.answer_entry(
-                session, actor(), entry, reply, expected_version=parse_version(form.version.data)
+                session, actor(), entry, reply, expected_version=_form_version(form.version.data)
             )
         except ServiceError as exc:
             session.rollback()

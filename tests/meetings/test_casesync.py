@@ -143,6 +143,19 @@ def entry_url(meeting: Meeting, entry: CaseSyncEntry, action: str) -> str:
     return f"/meetings/{meeting.id}/sync/entries/{entry.id}/{action}"
 
 
+def post_entry(
+    client: FlaskClient,
+    meeting: Meeting,
+    entry: CaseSyncEntry,
+    action: str,
+    data: dict[str, str] | None = None,
+):  # type: ignore[no-untyped-def]
+    """Post an entry form as the page would: with the version it was loaded with."""
+    fields = {f"{action}-{entry.id}-{k}": v for k, v in (data or {}).items()}
+    fields.setdefault(f"{action}-{entry.id}-version", str(entry.version))
+    return client.post(entry_url(meeting, entry, action), data=fields)
+
+
 def answer(
     client: FlaskClient,
     meeting: Meeting,
@@ -392,7 +405,7 @@ def test_no_match_becomes_a_proposal_that_social_services_accept(bob: Bob, db: S
     # Social services now answer for the case: they may correct the identity to add names.
     assert bob.social_client.get(f"/records/{own.id}/correct").status_code == 200
     # A second accept of the same proposal is refused.
-    again = bob.social_client.post(entry_url(bob.meeting, entry, "accept"))
+    again = post_entry(bob.social_client, bob.meeting, entry_for(db, entry.child), "accept")
     assert again.status_code == 422
     assert "Förslaget är redan besvarat." in again.text
 
@@ -406,9 +419,7 @@ def test_declining_shreds_the_proposal_at_once(bob: Bob, db: Session) -> None:
     record_ids = set(db.scalars(select(Record.id).where(Record.child_id == child.id)))
     assert len(record_ids) == 2
 
-    bad = bob.social_client.post(
-        entry_url(bob.meeting, entry, "decline"), data={f"decline-{entry.id}-reason": "bored"}
-    )
+    bad = post_entry(bob.social_client, bob.meeting, entry, "decline", {"reason": "bored"})
     assert bad.status_code == 422
     assert entry_for(db, child).state is CaseSyncState.PROPOSED
 
@@ -454,7 +465,7 @@ def test_a_second_submission_joins_an_open_proposal(bob: Bob, db: Session) -> No
     second = only_entry(db, meeting_id=later.id)
     assert first.child_id == second.child_id
     assert db.scalar(select(func.count()).select_from(Child)) == 1
-    response = bob.social_client.post(entry_url(later, second, "accept"))
+    response = post_entry(bob.social_client, later, second, "accept")
     assert response.status_code == 302
     db.expire_all()
     assert {e.state for e in db.scalars(select(CaseSyncEntry))} == {CaseSyncState.ACCEPTED}
@@ -463,6 +474,10 @@ def test_a_second_submission_joins_an_open_proposal(bob: Bob, db: Session) -> No
 def test_a_stale_form_is_a_conflict(bob: Bob, db: Session) -> None:
     assert submit(bob.police_client, bob.meeting.id, NEW).status_code == 302
     entry = only_entry(db)
+    # A form without its version cannot prove it saw the latest state either.
+    bare = bob.social_client.post(entry_url(bob.meeting, entry, "accept"))
+    assert bare.status_code == 422
+    assert "Någon annan har ändrat uppgifterna" in bare.text
     stale = bob.social_client.post(
         entry_url(bob.meeting, entry, "accept"),
         data={f"accept-{entry.id}-version": str(entry.version + 1)},
@@ -560,7 +575,7 @@ def test_a_proposal_is_answered_after_it_is_accepted(bob: Bob, db: Session) -> N
     early = answer(bob.social_client, bob.meeting, entry, "För tidigt")
     assert early.status_code == 422
     assert "Ta först ställning till förslaget" in early.text
-    assert bob.social_client.post(entry_url(bob.meeting, entry, "accept")).status_code == 302
+    assert post_entry(bob.social_client, bob.meeting, entry, "accept").status_code == 302
     entry = only_entry(db)
     assert answer(bob.social_client, bob.meeting, entry, "Nu", "consent", ()).status_code == 422
     assert answer(bob.social_client, bob.meeting, entry, "Nu").status_code == 302
@@ -717,11 +732,14 @@ def test_every_step_is_logged_with_ids_only(bob: Bob, db: Session) -> None:
         select(CaseSyncEntry).where(CaseSyncEntry.state == CaseSyncState.PROPOSED)
     ).all()
     accept_me, decline_me = sorted(proposals, key=lambda e: e.id)
-    assert bob.social_client.post(entry_url(bob.meeting, accept_me, "accept")).status_code == 302
+    assert post_entry(bob.social_client, bob.meeting, accept_me, "accept").status_code == 302
     assert (
-        bob.social_client.post(
-            entry_url(bob.meeting, decline_me, "decline"),
-            data={f"decline-{decline_me.id}-reason": "insufficient_grounds"},
+        post_entry(
+            bob.social_client,
+            bob.meeting,
+            decline_me,
+            "decline",
+            {"reason": "insufficient_grounds"},
         ).status_code
         == 302
     )
