@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "MASTER_KEY_VERSION": 1,
     "MASTER_KEYS_RETIRED": {},
     "RETENTION_DEFAULT_MONTHS": 12,
+    # Bob case sync: an enrolment proposal nobody answered this many days after its meeting is
+    # declined and crypto-shredded by the nightly job.
+    "CASE_SYNC_PROPOSAL_DAYS": 90,
     "REQUIRE_2FA": True,
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,

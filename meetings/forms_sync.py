@@ -15,7 +15,7 @@ from wtforms.fields import StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from coordination.forms import REQUIRED, MultiCheckboxField, choices
-from meetings.casesync import DeclineReason
+from meetings.casesync import CHOOSABLE_REASONS, DeclineReason
 from secrecy.rules import LegalBasis
 
 DECLINE_REASON_LABELS = {
@@ -23,6 +23,7 @@ DECLINE_REASON_LABELS = {
     DeclineReason.ALREADY_KNOWN_ELSEWHERE: _l("Hanteras redan i annat sammanhang"),
     DeclineReason.INSUFFICIENT_GROUNDS: _l("Inte tillräckliga skäl för Bob-rådet"),
     DeclineReason.OTHER: _l("Annat skäl"),
+    DeclineReason.EXPIRED: _l("Obesvarat i tid, gallrat automatiskt"),
 }
 WITHHOLD = "none"
 
@@ -71,7 +72,7 @@ class AcceptForm(FlaskForm):
 class DeclineForm(FlaskForm):
     reason = SelectField(
         _l("Skäl"),
-        choices=choices((r.value, label) for r, label in DECLINE_REASON_LABELS.items()),
+        choices=choices((r.value, DECLINE_REASON_LABELS[r]) for r in CHOOSABLE_REASONS),
         validators=[InputRequired(REQUIRED)],
     )
     version = HiddenField()

@@ -27,7 +27,7 @@ from coordination.models import (
     CouncilMembership,
     User,
 )
-from meetings.casesync.proposals import FORGOTTEN_INDEX
+from meetings.casesync.proposals import FORGOTTEN_INDEX, expire_unanswered_proposals
 from meetings.mail import deliver_outbox
 from meetings.models import (
     Attendance,
@@ -179,3 +179,11 @@ def forget_shredded_sync_indexes(session: Session, now: dt.datetime) -> int:
         entry.identity_index = f"{FORGOTTEN_INDEX}{entry.id}"
     session.flush()
     return len(rows)
+
+
+def expire_sync_proposals(session: Session, now: dt.datetime) -> int:
+    """Nightly: decline and crypto-shred enrolment proposals social services left unanswered
+    for ``CASE_SYNC_PROPOSAL_DAYS`` after their meeting (``meetings.casesync``)."""
+    days = int(current_app.config["CASE_SYNC_PROPOSAL_DAYS"])
+    today = now.astimezone(LOCAL_ZONE).date()
+    return expire_unanswered_proposals(session, before=today - dt.timedelta(days=days))

@@ -112,6 +112,13 @@ def job_specs(app: Flask) -> list[JobSpec]:
             catch_up=True,
         ),
         JobSpec(
+            "meetings.expire_sync_proposals",
+            meetings_jobs.expire_sync_proposals,
+            _nightly(2, 40),
+            NIGHT_GRACE,
+            catch_up=True,
+        ),
+        JobSpec(
             "secrecy.audit_checkpoint",
             secrecy_jobs.audit_checkpoint_job,
             _nightly(3, 45),

@@ -46,10 +46,12 @@ from meetings.casesync.answers import ANSWERABLE, Answer, answer_entry
 from meetings.casesync.caseload import CASELOAD_STATUSES, put_on_agenda
 from meetings.casesync.overview import EntryView, SyncOverview, sync_overview
 from meetings.casesync.proposals import (
+    CHOOSABLE_REASONS,
     FORGOTTEN_INDEX,
     DeclineReason,
     accept_proposal,
     decline_proposal,
+    expire_unanswered_proposals,
 )
 from meetings.casesync.records import (
     ANSWER_BASES,
@@ -77,6 +79,7 @@ __all__ = [
     "ANSWER_BASES",
     "ANSWER_CATEGORY",
     "CASELOAD_STATUSES",
+    "CHOOSABLE_REASONS",
     "FORGOTTEN_INDEX",
     "POLICE_CATEGORY",
     "SUBMISSION_BASES",
@@ -90,6 +93,7 @@ __all__ = [
     "answer_entry",
     "choose_basis",
     "decline_proposal",
+    "expire_unanswered_proposals",
     "is_bob_meeting",
     "put_on_agenda",
     "submission_bases",

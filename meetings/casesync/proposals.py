@@ -4,6 +4,7 @@ crypto-shredded at once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 from flask_babel import lazy_gettext as _l
@@ -11,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.audit import record_event
-from coordination.db import today_local
+from coordination.db import LOCAL_ZONE, today_local
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, User
 from coordination.services import ServiceError
 from meetings.casesync.access import check_version, flush_entries, require_role
 from meetings.casesync.caseload import put_on_agenda
-from meetings.models import CaseSyncEntry, CaseSyncState
+from meetings.models import CaseSyncEntry, CaseSyncState, Meeting
 from meetings.tags import MeetingTag
 from secrecy import sealing
 from secrecy.categories import IDENTITY
@@ -36,6 +37,12 @@ class DeclineReason(enum.StrEnum):
     ALREADY_KNOWN_ELSEWHERE = "already_known_elsewhere"
     INSUFFICIENT_GROUNDS = "insufficient_grounds"
     OTHER = "other"
+    # Set by the scheduler, never chosen on the page: nobody answered within the period.
+    EXPIRED = "expired"
+
+
+# Reasons a person may choose (the scheduler alone sets EXPIRED).
+CHOOSABLE_REASONS = tuple(r for r in DeclineReason if r is not DeclineReason.EXPIRED)
 
 
 def _proposal_entries(session: Session, child: Child) -> list[CaseSyncEntry]:
@@ -151,8 +158,17 @@ def decline_proposal(
         code = DeclineReason(reason)
     except ValueError:
         raise ServiceError(_l("Välj ett skäl."), field="reason") from None
+    if code not in CHOOSABLE_REASONS:
+        raise ServiceError(_l("Välj ett skäl."), field="reason")
     _require_open_proposal(entry)
     check_version(entry, expected_version)
+    return _decline_and_shred(session, actor, entry, code)
+
+
+def _decline_and_shred(
+    session: Session, actor: User | None, entry: CaseSyncEntry, code: DeclineReason
+) -> int:
+    meeting = entry.meeting
     child = entry.child
     entries = _proposal_entries(session, child)
     for declined in entries:
@@ -178,3 +194,28 @@ def decline_proposal(
         },
     )
     return shredded
+
+
+def expire_unanswered_proposals(session: Session, before: dt.date) -> int:
+    """Proposals nobody answered by ``before`` (a number of days after their meeting) are
+    declined as "expired" and crypto-shredded: a police-submitted identity of a young person
+    social services never took on must not stay in the system indefinitely. Idempotent: an
+    expired proposal is no longer open."""
+    entries = session.scalars(
+        select(CaseSyncEntry)
+        .join(Meeting, CaseSyncEntry.meeting_id == Meeting.id)
+        .join(Child, CaseSyncEntry.child_id == Child.id)
+        .where(
+            CaseSyncEntry.state == CaseSyncState.PROPOSED,
+            Child.status == ChildStatus.PROPOSED,
+            Meeting.starts_at < dt.datetime.combine(before, dt.time(), tzinfo=LOCAL_ZONE),
+        )
+        .order_by(CaseSyncEntry.child_id, CaseSyncEntry.id)
+    ).all()
+    done: set[int] = set()
+    for entry in entries:
+        if entry.child_id in done:
+            continue  # one decline closes every open proposal of the child
+        _decline_and_shred(session, None, entry, DeclineReason.EXPIRED)
+        done.add(entry.child_id)
+    return len(done)

@@ -860,3 +860,47 @@ def test_gallring_also_forgets_the_case_sync_index(bob: Bob, db: Session) -> Non
     assert forget_shredded_sync_indexes(db, utcnow()) == 0  # idempotent
     db.expire_all()
     assert entry_for(db, child).identity_index == f"{casesync.FORGOTTEN_INDEX}{entry.id}"
+
+
+def test_an_unanswered_proposal_is_shredded_after_the_period(
+    app: Flask, bob: Bob, db: Session
+) -> None:
+    from meetings.jobs import expire_sync_proposals
+
+    assert submit(bob.police_client, bob.meeting.id, NEW, text="Polisens oro: N3").status_code == (
+        302
+    )
+    entry = only_entry(db)
+    child = entry.child
+    record_ids = set(db.scalars(select(Record.id).where(Record.child_id == child.id)))
+    days = app.config["CASE_SYNC_PROPOSAL_DAYS"]
+    within = bob.meeting.starts_at + dt.timedelta(days=days - 1)
+    after = bob.meeting.starts_at + dt.timedelta(days=days + 1)
+    with app.app_context():  # the scheduler runs jobs inside the app's context
+        assert expire_sync_proposals(db, within) == 0  # still inside the period
+        assert entry_for(db, child).state is CaseSyncState.PROPOSED
+        assert expire_sync_proposals(db, after) == 1
+        assert expire_sync_proposals(db, after) == 0  # idempotent
+    entry = entry_for(db, child)
+    assert entry.state is CaseSyncState.DECLINED
+    assert entry.decline_reason == casesync.DeclineReason.EXPIRED
+    assert entry.identity_index.startswith(casesync.FORGOTTEN_INDEX)
+    assert child.status is ChildStatus.SHREDDED
+    records = db.scalars(select(Record).where(Record.id.in_(record_ids))).all()
+    assert all(r.ciphertext is None for r in records)
+    assert db.scalars(select(RecordKey).where(RecordKey.record_id.in_(record_ids))).all() == []
+    event = db.scalars(
+        select(AuditEvent).where(AuditEvent.tag == str(MeetingTag.CASE_SYNC_DECLINE))
+    ).one()
+    assert event.actor_user_id is None and event.details["reason"] == "expired"
+    assert_nowhere_in_clear(db, NEW)
+    # The reason shows on social services' page; nobody can choose it by hand.
+    assert "Obesvarat i tid" in bob.social_client.get(sync_url(bob.meeting)).text
+
+
+def test_expired_cannot_be_chosen_by_hand(bob: Bob, db: Session) -> None:
+    assert submit(bob.police_client, bob.meeting.id, NEW).status_code == 302
+    entry = only_entry(db)
+    response = post_entry(bob.social_client, bob.meeting, entry, "decline", {"reason": "expired"})
+    assert response.status_code == 422
+    assert entry_for(db, entry.child).state is CaseSyncState.PROPOSED

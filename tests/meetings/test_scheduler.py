@@ -342,6 +342,7 @@ def test_the_scheduler_registers_every_job_with_fixed_ids_and_safe_defaults(app:
         "meetings.materialise",
         "secrecy.sweep_lapsed",
         "secrecy.retention",
+        "meetings.expire_sync_proposals",
         "secrecy.audit_checkpoint",
         "meetings.forget_shredded_sync_indexes",
         "meetings.prune_job_runs",
