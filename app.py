@@ -35,6 +35,7 @@ from minutes import views as minutes_views
 from minutes import views_actions
 from minutes import views_reports as minutes_report_views
 from secrecy import api as secrecy_api
+from secrecy import api_disclosures as disclosures_api
 from secrecy import audit_cli as secrecy_audit_cli
 from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
@@ -107,6 +108,7 @@ def register_api(app: Flask) -> None:
     coordination_api.init_app(app)
     audit_api.init_app(app)
     secrecy_api.init_app(app)
+    disclosures_api.init_app(app)
     meetings_api.init_app(app)
     minutes_api.init_app(app)
 
