@@ -21,6 +21,7 @@ from meetings.agenda.attendance import (
     remove_guest,
     set_attendance,
     set_meeting_roles,
+    uninvited_member_ids,
 )
 from meetings.agenda.contributors import (
     CONTRIBUTORS,
@@ -28,6 +29,7 @@ from meetings.agenda.contributors import (
     AgendaContributor,
     add_contributed_items,
     agenda_contributors,
+    contributed_child_ids,
     register_agenda_contributor,
 )
 from meetings.agenda.deadline import (
@@ -69,6 +71,7 @@ __all__ = [
     "agenda_items",
     "build_agenda",
     "can_view_meeting",
+    "contributed_child_ids",
     "deadline_passed",
     "ensure_invitations",
     "guest_attendance",
@@ -82,5 +85,6 @@ __all__ = [
     "remove_guest",
     "set_attendance",
     "set_meeting_roles",
+    "uninvited_member_ids",
     "working_days_before",
 ]

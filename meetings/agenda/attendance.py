@@ -30,6 +30,24 @@ from meetings.tags import MeetingTag
 SETTABLE_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
 
 
+def uninvited_member_ids(session: Session, meeting: Meeting) -> list[int]:
+    """The council's active members that ``ensure_invitations`` would invite now (read only:
+    the API shows them as invited without writing)."""
+    rows = session.execute(
+        select(Attendance.user_id, Attendance.guest).where(Attendance.meeting_id == meeting.id)
+    ).all()
+    existing = {row.user_id for row in rows}
+    if meeting.status is not MeetingStatus.PLANNED and any(not row.guest for row in rows):
+        return []
+    member_ids = session.scalars(
+        select(CouncilMembership.user_id)
+        .join(User, User.id == CouncilMembership.user_id)
+        .where(CouncilMembership.council_id == meeting.council_id, User.active.is_(True))
+        .order_by(CouncilMembership.user_id)
+    ).all()
+    return [user_id for user_id in member_ids if user_id not in existing]
+
+
 def ensure_invitations(session: Session, actor: User | None, meeting: Meeting) -> int:
     """Invite the council's active members who have no attendance row yet; returns how many.
 
@@ -37,19 +55,7 @@ def ensure_invitations(session: Session, actor: User | None, meeting: Meeting) -
     created without them, and for members who joined later while the meeting is still planned.
     A held or cancelled meeting that already has invitations is history and stays as it is.
     """
-    rows = session.execute(
-        select(Attendance.user_id, Attendance.guest).where(Attendance.meeting_id == meeting.id)
-    ).all()
-    existing = {row.user_id for row in rows}
-    if meeting.status is not MeetingStatus.PLANNED and any(not row.guest for row in rows):
-        return 0
-    member_ids = session.scalars(
-        select(CouncilMembership.user_id)
-        .join(User, User.id == CouncilMembership.user_id)
-        .where(CouncilMembership.council_id == meeting.council_id, User.active.is_(True))
-        .order_by(CouncilMembership.user_id)
-    ).all()
-    missing = [user_id for user_id in member_ids if user_id not in existing]
+    missing = uninvited_member_ids(session, meeting)
     if not missing:
         return 0
     try:

@@ -39,12 +39,11 @@ def agenda_contributors(app: Flask) -> list[AgendaContributor]:
     return list(app.extensions.get(CONTRIBUTORS, []))
 
 
-def add_contributed_items(
+def contributed_child_ids(
     session: Session, meeting: Meeting, contributors: Sequence[AgendaContributor]
-) -> list[AgendaItem]:
-    """Put the children the contributors name on a planned meeting's agenda (source
-    ``OPEN_ACTIONS``, reason "agreed action", no brief), after the items already there.
-    Unknown ids, children of other councils and inactive cases are ignored. Idempotent."""
+) -> list[int]:
+    """The children ``add_contributed_items`` would put on the agenda now, in order (read
+    only: the API shows them on the agenda without writing)."""
     if meeting.status is not MeetingStatus.PLANNED or not contributors:
         return []
     wanted: list[int] = []
@@ -69,7 +68,16 @@ def add_contributed_items(
             )
         )
     )
-    new_ids = [child_id for child_id in new_ids if child_id in eligible]
+    return [child_id for child_id in new_ids if child_id in eligible]
+
+
+def add_contributed_items(
+    session: Session, meeting: Meeting, contributors: Sequence[AgendaContributor]
+) -> list[AgendaItem]:
+    """Put the children the contributors name on a planned meeting's agenda (source
+    ``OPEN_ACTIONS``, reason "agreed action", no brief), after the items already there.
+    Unknown ids, children of other councils and inactive cases are ignored. Idempotent."""
+    new_ids = contributed_child_ids(session, meeting, contributors)
     if not new_ids:
         return []
     added: list[AgendaItem] = []
