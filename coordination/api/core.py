@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from coordination.api.problems import ApiError, FieldProblem
 from coordination.api.tokens import PREFIX_LENGTH, ApiToken, Scope, authenticate_token
@@ -251,6 +252,28 @@ def forbidden(object_type: str, object_id: int) -> ApiError:
 
 def not_found() -> ApiError:
     return ApiError(404)
+
+
+def unreachable_address_is_not_found() -> None:
+    """Before each request (registered by ``openapi.init_app``): a 405 for an address that no
+    method reaches becomes 404.
+
+    Werkzeug answers 405 when a path has one rule per method (GET and PATCH /actions/{id}) and
+    the id is beyond the database's range: the path matched the other method's rule before the
+    converter refused the number. Any id that does not exist is 404, whatever the method."""
+    error = request.routing_exception
+    if not isinstance(error, MethodNotAllowed) or not request.path.startswith(API_PREFIX + "/"):
+        return
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in error.valid_methods or ():
+        try:
+            adapter.match(method=method)
+        except (NotFound, MethodNotAllowed):
+            continue
+        except HTTPException:  # a redirect: the address exists
+            return
+        return  # another method does reach it: a real 405
+    request.routing_exception = NotFound()
 
 
 M = TypeVar("M", bound=BaseModel)

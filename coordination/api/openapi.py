@@ -16,7 +16,14 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from coordination.api.core import API_PREFIX, ApiBlueprint, ApiModel, Operation, json_response
+from coordination.api.core import (
+    API_PREFIX,
+    ApiBlueprint,
+    ApiModel,
+    Operation,
+    json_response,
+    unreachable_address_is_not_found,
+)
 from coordination.api.problems import DEFAULT_DETAILS, PROBLEM_MEDIA_TYPE
 from coordination.web import MAX_DB_ID
 
@@ -235,5 +242,6 @@ def type_label(schema: dict[str, Any]) -> str:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.before_request(unreachable_address_is_not_found)
     app.jinja_env.globals["api_type_label"] = type_label
     app.jinja_env.globals["api_schema_name"] = schema_name
