@@ -30,6 +30,7 @@ from meetings import scheduler, views_notifications, views_schedules
 from meetings import views as meetings_views
 from meetings import views_sync as meetings_sync_views
 from minutes import api as minutes_api
+from minutes import demo as minutes_demo
 from minutes import jobs as minutes_jobs
 from minutes import views as minutes_views
 from minutes import views_actions
@@ -146,3 +147,4 @@ def register_commands(app: Flask) -> None:
     meetings_cli.init_app(app)
     coordination_cli.register_demo_loader(app, secrecy_demo.load_secrecy_demo)
     coordination_cli.register_demo_loader(app, meetings_demo.load_meetings_demo)
+    coordination_cli.register_demo_loader(app, minutes_demo.load_minutes_demo)

@@ -32,40 +32,82 @@ AGENCIES = [
     (AgencyKind.HEALTHCARE, "Elevhälsan Exempelstad"),
 ]
 
-# e-mail, name, agency kind, roles, description printed for the demo login list
+# The demo users' e-mail addresses, named for the other demo loaders.
+ADMIN = "admin@exempelstad.se"
+COORDINATOR = "samordnare@exempelstad.se"
+SECRETARY = "socialsekreterare@exempelstad.se"
+POLICE = "polis@exempelstad.se"
+SCHOOL = "skola@exempelstad.se"
+LEISURE = "fritid@exempelstad.se"
+LSS = "lss@exempelstad.se"
+HEALTH = "halsa@exempelstad.se"
+AUDITOR = "granskare@exempelstad.se"
+
+# e-mail, name, agency kind, roles, what to try (printed with the demo logins)
 USERS = [
-    ("admin@exempelstad.se", "Alva Admin", AgencyKind.OTHER, {Role.ADMIN}, "administratör"),
     (
-        "samordnare@exempelstad.se",
+        ADMIN,
+        "Alva Admin",
+        AgencyKind.OTHER,
+        {Role.ADMIN},
+        "administratör: myndigheter, användare, forum, nycklar, gallring",
+    ),
+    (
+        COORDINATOR,
         "Sara Samordnare",
         AgencyKind.SOCIAL_SERVICES,
         {Role.COORDINATOR, Role.MEMBER},
-        "samordnare (socialtjänst), leder alla tre forum",
+        "samordnare (socialtjänst): leder alla tre forum, ordförande, skickar protokoll "
+        "för justering",
     ),
     (
-        "socialsekreterare@exempelstad.se",
+        SECRETARY,
         "Sixten Socialsekreterare",
         AgencyKind.SOCIAL_SERVICES,
         {Role.MEMBER},
-        "socialsekreterare",
+        "socialsekreterare: alla tolv barn, lägesbeskrivningar, uppgiftslämnande, samtycken",
     ),
-    ("polis@exempelstad.se", "Paula Polis", AgencyKind.POLICE, {Role.MEMBER}, "kommunpolis"),
-    ("skola@exempelstad.se", "Sune Skola", AgencyKind.SCHOOL, {Role.MEMBER}, "skolkurator"),
-    ("fritid@exempelstad.se", "Frida Fritid", AgencyKind.LEISURE, {Role.MEMBER}, "fritidsledare"),
     (
-        "lss@exempelstad.se",
+        POLICE,
+        "Paula Polis",
+        AgencyKind.POLICE,
+        {Role.MEMBER},
+        "kommunpolis: polisens åtgärder i alla forum, justerar Bob-rådets protokoll",
+    ),
+    (
+        SCHOOL,
+        "Sune Skola",
+        AgencyKind.SCHOOL,
+        {Role.MEMBER},
+        "skolkurator: SSPF och SIG, justerar SSPF-protokollen, ser polisens uppgifter undanhållna",
+    ),
+    (
+        LEISURE,
+        "Frida Fritid",
+        AgencyKind.LEISURE,
+        {Role.MEMBER},
+        "fritidsledare: ser bara det som lämnats ut med samtycke",
+    ),
+    (
+        LSS,
         "Leo LSS",
         AgencyKind.DISABILITY_SUPPORT,
         {Role.MEMBER},
-        "LSS-handläggare",
+        "LSS-handläggare: SIG, justerar SIG-protokollen",
     ),
-    ("halsa@exempelstad.se", "Hedda Hälsa", AgencyKind.HEALTHCARE, {Role.MEMBER}, "skolsköterska"),
     (
-        "granskare@exempelstad.se",
+        HEALTH,
+        "Hedda Hälsa",
+        AgencyKind.HEALTHCARE,
+        {Role.MEMBER},
+        "skolsköterska (elevhälsan): SIG, uppgifter i vård- och stödkedjan",
+    ),
+    (
+        AUDITOR,
         "Greta Granskare",
         AgencyKind.SOCIAL_SERVICES,
         {Role.AUDITOR},
-        "logggranskare (socialtjänst)",
+        "logggranskare (socialtjänst): loggen och månadens logggranskning",
     ),
 ]
 
@@ -110,6 +152,12 @@ class DemoLogins:
 
 def demo_logins() -> DemoLogins:
     return DemoLogins(accounts=[(email, description) for email, _, _, _, description in USERS])
+
+
+def demo_users(session: Session) -> dict[str, User]:
+    """The demo users by e-mail, for the upper layers' loaders."""
+    emails = [email for email, *_ in USERS]
+    return {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
 
 
 def load_demo(session: Session) -> tuple[bool, DemoLogins]:

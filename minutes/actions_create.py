@@ -59,7 +59,11 @@ def create_action(
     due_on: dt.date | None,
     basis_id: str,
     confirmed: Sequence[int],
+    *,
+    today: dt.date | None = None,
 ) -> AgreedAction:
+    """``today``: the day the action is agreed, for the due-date check (the meeting's own day
+    when minutes are written up afterwards; the demo's past meetings)."""
     require_writer(actor, meeting)
     require_on_agenda(session, meeting, child)
     minutes = minutes_for_change(session, actor, meeting)
@@ -81,7 +85,7 @@ def create_action(
         )
     if due_on is None:
         raise ServiceError(_l("Ange ett datum."), field="due_on")
-    if due_on < today_local():
+    if due_on < (today or today_local()):
         raise ServiceError(_l("Datumet har redan passerat."), field="due_on")
     record = create_record(session, actor, child, ACTION_CATEGORY, text)
     disclosure_id = None
