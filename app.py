@@ -30,6 +30,7 @@ from meetings import scheduler, views_notifications, views_schedules
 from meetings import views as meetings_views
 from meetings import views_sync as meetings_sync_views
 from minutes import api as minutes_api
+from minutes import api_actions as actions_api
 from minutes import demo as minutes_demo
 from minutes import jobs as minutes_jobs
 from minutes import views as minutes_views
@@ -112,6 +113,7 @@ def register_api(app: Flask) -> None:
     disclosures_api.init_app(app)
     meetings_api.init_app(app)
     minutes_api.init_app(app)
+    actions_api.init_app(app)
 
 
 def register_jobs(app: Flask) -> None:
