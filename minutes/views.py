@@ -28,10 +28,11 @@ from coordination.models import Agency, Child, Council, CouncilMembership, User
 from coordination.policy import can_view_council
 from coordination.services import PermissionDenied, ServiceError
 from coordination.views import actor, deny, show_service_error
-from meetings.agenda import agenda_items, can_view_meeting, is_meeting_coordinator
+from meetings.agenda import can_view_meeting, is_meeting_coordinator
 from meetings.models import AgendaItem, Meeting
 from minutes import workspace
 from minutes.actions_create import ACTION_CATEGORY, create_action
+from minutes.contents import minutes_contents
 from minutes.forms import (
     AMENDMENT_REASON_LABELS,
     ENTRY_KIND_LABELS,
@@ -42,7 +43,6 @@ from minutes.forms import (
     SubmitForApprovalForm,
 )
 from minutes.models import (
-    OPEN_STATUSES,
     ActionStatus,
     AgreedAction,
     AmendmentReason,
@@ -53,9 +53,9 @@ from minutes.models import (
     MinutesStatus,
 )
 from secrecy.categories import categories
-from secrecy.models import Record
+from secrecy.disclosure import consents_by_child
 from secrecy.reasons import explain
-from secrecy.reveal import RevealResult, reveal_records
+from secrecy.reveal import RevealResult
 
 bp = Blueprint("minutes", __name__, template_folder="templates")
 
@@ -240,82 +240,39 @@ def _render(
 
     user = actor()
     writer = can_view_council(user, meeting.council) and user.is_active
-    minutes = workspace.minutes_of(session, meeting)
+    contents = minutes_contents(session, user, meeting)
+    # The reveal's audit event holds the audit chain's lock until commit: commit it now rather
+    # than after building and rendering the page, so no other request's event queues behind it.
+    session.commit()
+    minutes, items, entries = contents.minutes, contents.items, contents.entries
+    earlier, current = contents.earlier, contents.current
+    by_id, revealed, authors = contents.records, contents.revealed, contents.authors
     draft = minutes is None or minutes.status is MinutesStatus.DRAFT
     approved = minutes is not None and minutes.status is MinutesStatus.APPROVED
     category = request.args.get("category", workspace.DEFAULT_ENTRY_CATEGORY)
     if category not in workspace.entry_categories():
         category = workspace.DEFAULT_ENTRY_CATEGORY
-
-    items = agenda_items(session, meeting)
-    child_ids = [i.child_id for i in items]
-    entries = (
-        list(
-            session.scalars(
-                select(MinutesEntry)
-                .where(MinutesEntry.minutes_id == minutes.id)
-                .order_by(MinutesEntry.id)
-            )
-        )
-        if minutes
-        else []
-    )
-    actions = list(
-        session.scalars(
-            select(AgreedAction)
-            .where(
-                AgreedAction.child_id.in_(child_ids),
-                (AgreedAction.meeting_id == meeting.id)
-                | AgreedAction.status.in_(list(OPEN_STATUSES)),
-            )
-            .options(
-                selectinload(AgreedAction.responsible_agency),
-                selectinload(AgreedAction.responsible_user),
-                selectinload(AgreedAction.meeting),
-            )
-            .order_by(AgreedAction.due_on, AgreedAction.id)
-        )
-    )
-    earlier = [
-        a
-        for a in actions
-        if a.meeting_id != meeting.id and a.meeting.starts_at <= meeting.starts_at
-    ]
-    current = [a for a in actions if a.meeting_id == meeting.id]
-    record_ids = (
-        [i.brief_record_id for i in items if i.brief_record_id]
-        + [e.record_id for e in entries]
-        + [a.description_record_id for a in earlier + current]
-    )
-    records = (
-        session.scalars(
-            select(Record).where(Record.id.in_(record_ids)).options(selectinload(Record.child))
-        ).all()
-        if record_ids
-        else []
-    )
-    by_id = {r.id: r for r in records}
-    revealed = {
-        r.record.id: r
-        for r in reveal_records(
-            session, user, [by_id[i] for i in record_ids if i in by_id], purpose="minutes"
-        )
-    }
-    authors = {
-        u.id: u
-        for u in session.scalars(select(User).where(User.id.in_({e.author_id for e in entries})))
-    }
     agencies = [a for a in meeting.council.agencies if a.active]
     members = sorted(
         (m.user for m in meeting.council.memberships if m.user.active),
         key=lambda u: (u.agency.name, u.display_name),
     )
     option_cache: dict[tuple[int, str], list[workspace.ShareOption]] = {}
+    # Loaded once for the page, not per child: the attending agencies and every agenda child's
+    # consents (the engine asks about each child and agency below).
+    attending = workspace.attending_agencies(session, meeting) if writer else []
+    consents = consents_by_child(session, [i.child for i in items]) if writer else {}
 
     def options_for(child: Child, key: str) -> list[workspace.ShareOption]:
         if (child.id, key) not in option_cache:
             option_cache[(child.id, key)] = workspace.share_options(
-                session, user, meeting, child, key
+                session,
+                user,
+                meeting,
+                child,
+                key,
+                attending=attending,
+                consents=consents.get(child.id),
             )
         return option_cache[(child.id, key)]
 
@@ -365,7 +322,13 @@ def _render(
             )
             section.shares = options_for(item.child, category)
             section.action_bases = workspace.agency_options(
-                session, user, meeting, item.child, ACTION_CATEGORY, agencies
+                session,
+                user,
+                meeting,
+                item.child,
+                ACTION_CATEGORY,
+                agencies,
+                consents=consents.get(item.child_id),
             )
             section.action_form = again("action", item.child_id) or _action_form(
                 item.child_id, agencies, members

@@ -38,7 +38,7 @@ from minutes.models import (
 from minutes.tags import MinutesTag
 from secrecy.categories import IDENTITY, categories
 from secrecy.disclosure import decide_disclosure, disclosure_options
-from secrecy.models import Record
+from secrecy.models import Consent, Record
 from secrecy.policy import Assessment
 from secrecy.services import correct_record, create_record
 
@@ -190,9 +190,12 @@ def agency_options(
     child: Child,
     category: str,
     agencies: Sequence[Agency],
+    *,
+    consents: Sequence[Consent] | None = None,
 ) -> list[ShareOption]:
     """For each agency other than the writer's, the bases the engine accepts for a record of
-    this category about this child, and the refused ones with their reasons."""
+    this category about this child, and the refused ones with their reasons. ``consents``:
+    the child's consents, when the caller loaded them for many children at once."""
     probe = Record(
         child=child,
         child_id=child.id,
@@ -208,7 +211,7 @@ def agency_options(
         if agency.id not in council_agencies:
             options.append(ShareOption(agency, not_in_council=True))
             continue
-        assessments = disclosure_options(session, actor, probe, agency)
+        assessments = disclosure_options(session, actor, probe, agency, consents=consents)
         options.append(
             ShareOption(
                 agency,
@@ -220,12 +223,20 @@ def agency_options(
 
 
 def share_options(
-    session: Session, actor: User, meeting: Meeting, child: Child, category: str
+    session: Session,
+    actor: User,
+    meeting: Meeting,
+    child: Child,
+    category: str,
+    *,
+    attending: Sequence[Agency] | None = None,
+    consents: Sequence[Consent] | None = None,
 ) -> list[ShareOption]:
-    """The choices for sharing a new entry with the attending agencies."""
-    return agency_options(
-        session, actor, meeting, child, category, attending_agencies(session, meeting)
-    )
+    """The choices for sharing a new entry with the attending agencies (``attending`` and
+    ``consents`` when the caller loaded them once for the whole page)."""
+    if attending is None:
+        attending = attending_agencies(session, meeting)
+    return agency_options(session, actor, meeting, child, category, attending, consents=consents)
 
 
 def _share(
@@ -458,6 +469,10 @@ def submit_for_approval(
         )
     minutes.status = MinutesStatus.SUBMITTED
     minutes.adjuster_id = adjuster.id
+    # Minutes sent for approval record a meeting that took place: it counts as held (reports,
+    # calendar feeds) and takes no more agenda changes or case-sync submissions.
+    if meeting.status is MeetingStatus.PLANNED:
+        meeting.status = MeetingStatus.HELD
     minutes.submitted_at = utcnow()
     minutes.submitted_by_id = actor.id
     bump(minutes)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from coordination.audit import record_event
 from coordination.db import today_local, utcnow
@@ -57,6 +57,20 @@ def consents_of(session: Session, child: Child) -> Sequence[Consent]:
     return session.scalars(
         select(Consent).where(Consent.child_id == child.id).order_by(Consent.valid_from)
     ).all()
+
+
+def consents_by_child(session: Session, children: Sequence[Child]) -> dict[int, list[Consent]]:
+    """``consents_of`` for several children in one query (a page that asks the engine about
+    many children passes each child's list to ``disclosure_options``)."""
+    result: dict[int, list[Consent]] = {c.id: [] for c in children}
+    if result:
+        for consent in session.scalars(
+            select(Consent)
+            .where(Consent.child_id.in_(list(result)))
+            .order_by(Consent.valid_from, Consent.id)
+        ):
+            result[consent.child_id].append(consent)
+    return result
 
 
 def register_consent(session: Session, actor: User, child: Child, data: ConsentData) -> Consent:
@@ -205,18 +219,27 @@ def recipients_for(record: Record) -> list[Agency]:
 
 
 def disclosure_options(
-    session: Session, actor: User, record: Record, recipient: Agency, on: dt.date | None = None
+    session: Session,
+    actor: User,
+    record: Record,
+    recipient: Agency,
+    on: dt.date | None = None,
+    *,
+    consents: Sequence[Consent] | None = None,
 ) -> list[Assessment]:
-    """What the engine says about each basis for this record and recipient, today."""
+    """What the engine says about each basis for this record and recipient, today.
+
+    ``consents`` are the child's consents when the caller has loaded them already (a page
+    asking about many children, see ``consents_by_child``); otherwise they are loaded here."""
     _require_owner(actor, record)
     child = record.child
-    consents = [consent_facts(c) for c in consents_of(session, child)]
+    on_file = consents_of(session, child) if consents is None else consents
     return assess_bases(
         legal_bases().values(),
         record_facts(record),
         recipient_facts(recipient),
         child_birth_date(session, child.id, child.birth_date_sealed),
-        consents,
+        [consent_facts(c) for c in on_file],
         on or today_local(),
     )
 
@@ -388,8 +411,11 @@ def _lapse(session: Session, actor: User | None, ended: list[tuple[Disclosure, s
     for disclosure, code in ended:
         disclosure.lapsed_at = now
         disclosure.lapse_reason = code
-        session.flush()
-        sealing.withdraw_record_key(session, disclosure.record, disclosure.recipient_agency_id)
+    session.flush()
+    # Every ended disclosure's key in bulk (one statement per recipient and batch).
+    sealing.withdraw_record_keys(
+        session, [(disclosure.record, disclosure.recipient_agency_id) for disclosure, _ in ended]
+    )
     if ended:
         record_event(
             session,
@@ -425,6 +451,12 @@ def sweep_lapsed(session: Session, on: dt.date | None = None, batch: int = 500) 
             )
             .order_by(Disclosure.id)
             .limit(batch)
+            # What the verdict reads, loaded per batch rather than one query per disclosure.
+            .options(
+                selectinload(Disclosure.record).selectinload(Record.child),
+                selectinload(Disclosure.recipient_agency),
+                selectinload(Disclosure.consent),
+            )
         ).all()
         if not rows:
             break

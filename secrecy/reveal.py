@@ -26,6 +26,7 @@ from secrecy.models import Consent, Disclosure, Record, RecordKey
 from secrecy.policy import (
     DisclosureFacts,
     Reason,
+    RecordFacts,
     Refusal,
     ViewerFacts,
     WithheldReason,
@@ -121,12 +122,19 @@ def verdict(
 ) -> Reason | None:
     """None while the disclosure is in force on ``on``; otherwise why it lapsed. A disclosure
     the sweep has ended stays ended, with today's explanation when there is one."""
-    facts = DisclosureFacts(
+    return _verdict(disclosure, record_facts(record), birth_date, on)
+
+
+def _verdict(
+    disclosure: Disclosure, facts: RecordFacts, birth_date: dt.date | None, on: dt.date
+) -> Reason | None:
+    """``verdict`` with the record's facts worked out once by the caller."""
+    disclosed = DisclosureFacts(
         basis_id=disclosure.basis_id,
         recipient=recipient_facts(disclosure.recipient_agency),
         consent=consent_facts(disclosure.consent) if disclosure.consent else None,
     )
-    reason = disclosure_in_force(facts, legal_bases(), record_facts(record), birth_date, on)
+    reason = disclosure_in_force(disclosed, legal_bases(), facts, birth_date, on)
     if disclosure.lapsed_at is not None and reason is None:
         return Reason(Refusal.ENDED)
     return reason
@@ -155,11 +163,12 @@ def reveal_records(
     ring = crypto.keyring(session)
     results: list[RevealResult] = []
     for record in records:
+        facts_of_record = record_facts(record)
         verdicts = [
-            (d, verdict(d, record, birth_dates.get(record.child_id), today))
+            (d, _verdict(d, facts_of_record, birth_dates.get(record.child_id), today))
             for d in disclosures.get(record.id, [])
         ]
-        reason = visibility(record_facts(record), facts, [v for _, v in verdicts])
+        reason = visibility(facts_of_record, facts, [v for _, v in verdicts])
         key = keys.get(record.id)
         if reason is None and key is None:
             reason = WithheldReason.NO_KEY

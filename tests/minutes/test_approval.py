@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from coordination.audit import AuditEvent
 from coordination.models import AgencyKind
 from coordination.services import PermissionDenied, ServiceError
-from meetings.models import AttendanceStatus
+from meetings.models import AttendanceStatus, MeetingStatus
 from minutes import workspace
 from minutes.actions_create import create_action
 from minutes.models import (
@@ -115,9 +115,11 @@ def test_submission_needs_a_present_chair_and_a_different_present_adjuster(
 
     meeting.chair_id = coordinator.id
     db.flush()
+    assert meeting.status is MeetingStatus.PLANNED
     minutes = workspace.submit_for_approval(db, coordinator, meeting, setting.police, version)
     assert minutes.status is MinutesStatus.SUBMITTED
     assert minutes.adjuster_id == setting.police.id
+    assert meeting.status is MeetingStatus.HELD  # the minutes record a meeting that took place
     # Submitted minutes do not change until they are approved or taken back.
     assert refused(
         db, workspace.add_entry, setting.social, meeting, setting.child, EntryKind.ENTRY,

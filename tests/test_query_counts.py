@@ -1,0 +1,295 @@
+"""Every list page issues the same number of SQL statements whatever the number of rows on it
+(issue 9): counted with a ``before_cursor_execute`` listener on the app's engine, once with a
+few rows and once with many.
+
+The first request of each page is not counted (it loads the legal bases, the agency keys and
+the like once); each counted request is the second or later, as in a running installation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from coordination.api.tokens import Scope, create_token
+from coordination.db import get_database, today_local
+from coordination.models import AgencyKind, Child, User
+from meetings import agenda
+from meetings.models import Attendance, AttendanceStatus, Meeting
+from minutes import workspace
+from minutes.actions_create import create_action
+from minutes.models import EntryKind
+from secrecy.disclosure import decide_disclosure
+from secrecy.services import EnrolmentData, create_record, enrol_child
+from tests.conftest import Council3, log_in
+
+SOCIAL = AgencyKind.SOCIAL_SERVICES
+POLICE = AgencyKind.POLICE
+SCHOOL = AgencyKind.SCHOOL
+FEW = 2
+MANY = 20
+
+
+@pytest.fixture
+def statements(app: Flask) -> Iterator[list[str]]:
+    seen: list[str] = []
+    engine = get_database(app).engine
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(engine, "before_cursor_execute", count)
+
+
+def personnummer(serial: int) -> str:
+    """A valid number of a child born 1 March 2012 (14 at the time of writing)."""
+    body = f"120301{serial:03d}"
+    total = 0
+    for index, char in enumerate(body):
+        value = int(char) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return f"20120301-{serial:03d}{(10 - total % 10) % 10}"
+
+
+class Children:
+    """Enrols children in the world's council, each with a new number."""
+
+    def __init__(self, db: Session, world: Council3) -> None:
+        self.db, self.world, self.serial = db, world, 0
+
+    def enrol(self) -> Child:
+        self.serial += 1
+        return enrol_child(
+            self.db,
+            self.world.members[SOCIAL],
+            self.world.council,
+            EnrolmentData("Kalle", "Räknesson", personnummer(self.serial)),
+        )
+
+
+@pytest.fixture
+def children(db: Session, world: Council3) -> Children:
+    return Children(db, world)
+
+
+def upcoming_meeting(db: Session, world: Council3, days: int = 10) -> Meeting:
+    starts_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=days)
+    meeting = Meeting(
+        council_id=world.council.id,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=2),
+        chair_id=world.coordinator.id,
+    )
+    db.add(meeting)
+    db.flush()
+    for user in [world.coordinator, *world.members.values()]:
+        db.add(Attendance(meeting_id=meeting.id, user_id=user.id, status=AttendanceStatus.PRESENT))
+    db.flush()
+    return meeting
+
+
+def counted(
+    db: Session,
+    client: FlaskClient,
+    path: str,
+    statements: list[str],
+    headers: dict[str, str] | None = None,
+) -> list[str]:
+    """Statements of one GET (after a first, uncounted one)."""
+    db.expire_all()
+    first = client.get(path, headers=headers)
+    assert first.status_code == 200, (path, first.status_code)
+    db.expire_all()
+    statements.clear()
+    assert client.get(path, headers=headers).status_code == 200
+    return list(statements)
+
+
+def assert_constant(grow: Callable[[int], None], measure: Callable[[], list[str]]) -> None:
+    grow(FEW)
+    few = measure()
+    grow(MANY)
+    many = measure()
+    # On failure, name the statements that grew with the rows (the per-row queries to fix).
+    grew = Counter(many) - Counter(few)
+    assert len(few) == len(many), (
+        f"{len(few)} statements with {FEW} rows, {len(many)} with {MANY}; repeated: "
+        + "; ".join(f"{n}x {sql[:160]}" for sql, n in grew.most_common(5))
+    )
+
+
+# --- Secrecy: the caseload and the child page ---------------------------------------------------
+
+
+def test_caseload_page(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    client = log_in(app.test_client(), world.members[POLICE])
+    made: list[Child] = []
+
+    def grow(n: int) -> None:
+        while len(made) < n:
+            made.append(children.enrol())
+
+    path = f"/councils/{world.council.id}/children"
+    assert_constant(grow, lambda: counted(db, client, path, statements))
+
+
+def test_child_page(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    """Records of three agencies, some disclosed to the viewer (the police), some withheld."""
+    child = children.enrol()
+    members = world.members
+    written = 0
+
+    def grow(n: int) -> None:
+        nonlocal written
+        while written < n:
+            kind = (SOCIAL, POLICE, SCHOOL)[written % 3]
+            record = create_record(
+                db, members[kind], child, "risk_protective", f"Uppgift {written}"
+            )
+            if kind is SOCIAL and written % 2 == 0:
+                decide_disclosure(
+                    db, members[SOCIAL], record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2]
+                )
+            written += 1
+
+    client = log_in(app.test_client(), members[POLICE])
+    assert_constant(grow, lambda: counted(db, client, f"/children/{child.id}", statements))
+
+
+# --- Meetings: the meeting page with its agenda -------------------------------------------------
+
+
+def test_meeting_page_with_its_agenda(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    meeting = upcoming_meeting(db, world)
+    on_agenda = 0
+
+    def grow(n: int) -> None:
+        nonlocal on_agenda
+        while on_agenda < n:
+            agenda.add_agenda_item(
+                db,
+                world.coordinator,
+                meeting,
+                children.enrol(),
+                "risk_protective",
+                f"Lägesbeskrivning {on_agenda}",
+            )
+            on_agenda += 1
+
+    client = log_in(app.test_client(), world.members[POLICE])
+    assert_constant(grow, lambda: counted(db, client, f"/meetings/{meeting.id}", statements))
+
+
+# --- Minutes: the workspace and the action lists ------------------------------------------------
+
+
+def fill_workspace(db: Session, world: Council3, meeting: Meeting, child: Child, n: int) -> None:
+    """One agenda item with a brief, an entry and an agreed action for the police."""
+    social = world.members[SOCIAL]
+    agenda.add_agenda_item(db, world.coordinator, meeting, child, "risk_protective", f"Läge {n}")
+    workspace.add_entry(
+        db, social, meeting, child, EntryKind.ENTRY, "meeting_note", f"Anteckning {n}"
+    )
+    create_action(
+        db,
+        social,
+        meeting,
+        child,
+        f"Åtgärd {n}",
+        world.agencies[POLICE],
+        world.members[POLICE],
+        today_local() + dt.timedelta(days=30),
+        "sol-police-u21",
+        [0, 1, 2],
+    )
+
+
+@pytest.mark.parametrize("viewer", ["coordinator", "police"])
+def test_meeting_workspace(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    children: Children,
+    statements: list[str],
+    viewer: str,
+) -> None:
+    """The coordinator writes (entry, action and share forms per child); the police reads what
+    was disclosed to them."""
+    meeting = upcoming_meeting(db, world, days=0)
+    filled = 0
+
+    def grow(n: int) -> None:
+        nonlocal filled
+        while filled < n:
+            fill_workspace(db, world, meeting, children.enrol(), filled)
+            filled += 1
+
+    user: User = world.coordinator if viewer == "coordinator" else world.members[POLICE]
+    client = log_in(app.test_client(), user)
+    path = f"/meetings/{meeting.id}/minutes"
+    assert_constant(grow, lambda: counted(db, client, path, statements))
+
+
+@pytest.mark.parametrize(
+    "path", ["/actions/mine?status=all", "/actions/agency?status=all", "council"]
+)
+def test_action_lists(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    children: Children,
+    statements: list[str],
+    path: str,
+) -> None:
+    meeting = upcoming_meeting(db, world, days=0)
+    filled = 0
+
+    def grow(n: int) -> None:
+        nonlocal filled
+        while filled < n:
+            fill_workspace(db, world, meeting, children.enrol(), filled)
+            filled += 1
+
+    if path == "council":
+        path = f"/councils/{world.council.id}/actions?status=all"
+    client = log_in(app.test_client(), world.members[POLICE])
+    assert_constant(grow, lambda: counted(db, client, path, statements))
+
+
+@pytest.mark.parametrize("scope", ["mine", "agency"])
+def test_api_action_list(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    children: Children,
+    statements: list[str],
+    scope: str,
+) -> None:
+    meeting = upcoming_meeting(db, world, days=0)
+    filled = 0
+
+    def grow(n: int) -> None:
+        nonlocal filled
+        while filled < n:
+            fill_workspace(db, world, meeting, children.enrol(), filled)
+            filled += 1
+
+    token = create_token(db, world.members[POLICE], "räkning", {Scope.READ}).secret
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/actions?scope={scope}&status=all"
+    assert_constant(grow, lambda: counted(db, app.test_client(), path, statements, headers))
