@@ -324,14 +324,16 @@ def _council_form(session: Session, council: Council | None = None) -> CouncilFo
     return form
 
 
-def _council_fields(form: CouncilForm) -> CouncilFields:
+def _council_fields(form: CouncilForm, *, new: bool = False) -> CouncilFields:
+    """``new``: the create form has no "Aktivt" box (a new council is active); an unticked box
+    on the edit form deactivates."""
     return CouncilFields(
         kind=CouncilKind(form.kind.data),
         name=form.name.data or "",
         area=form.area.data or "",
         code=form.code.data or "",
         agency_ids=list(form.agency_ids.data or []),
-        active=bool(form.active.data),
+        active=True if new else bool(form.active.data),
         retention_months=int(form.retention_months.data or 0),
     )
 
@@ -362,7 +364,7 @@ def new_council() -> ResponseReturnValue:
     error = None
     if request.method == "POST" and form.validate_on_submit():
         try:
-            council = create_council(session, actor(), _council_fields(form))
+            council = create_council(session, actor(), _council_fields(form, new=True))
         except ServiceError as exc:
             session.rollback()
             error = show_service_error(form, exc)

@@ -210,6 +210,7 @@ def test_admin_creates_a_council(admin_client: FlaskClient, db: Session) -> None
     assert response.status_code == 302
     council = db.scalars(select(Council).where(Council.name == "Bob-råd Väst")).one()
     assert council.code == "VAST"
+    assert council.active  # the create form has no "Aktivt" box: a new council is active
     assert council.retention_months == 18
     assert {a.id for a in council.agencies} == {social.id, police.id}
     [event] = events(db, AuditTag.ADMIN_COUNCIL_CREATE)
