@@ -9,14 +9,36 @@ document.addEventListener("submit", (event) => {
   }
 });
 
-document.addEventListener("change", (event) => {
-  if (event.target.id === "locale-select") {
-    event.target.form.requestSubmit();
-  }
-});
+// The language select does not submit itself on change: with the keyboard, the arrow keys
+// change a closed select's value, and the page would reload in another language before the
+// user reached the "Byt språk" button (WCAG 3.2.2 On Input).
 
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) {
     window.print();
   }
 });
+
+// A table wider than the screen scrolls inside its .table-scroll box. Keyboard users scroll it
+// with the arrow keys once it has the focus, so a box that overflows becomes focusable, named
+// by its table's caption (WCAG 2.1.1 Keyboard). One that fits takes no place in the tab order.
+function markScrollableTables() {
+  for (const box of document.querySelectorAll(".table-scroll")) {
+    const overflows = box.scrollWidth > box.clientWidth;
+    const caption = box.querySelector("caption");
+    if (overflows && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      if (caption) {
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", caption.textContent.trim());
+      }
+    } else if (!overflows && box.getAttribute("tabindex") === "0") {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  }
+}
+
+markScrollableTables();
+window.addEventListener("resize", markScrollableTables);
