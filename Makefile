@@ -3,6 +3,7 @@
 #   make run     install, migrate, load the demo data, serve http://127.0.0.1:5000
 #   make test    install, ruff check + format check, lint-imports, mypy, pytest
 #                (TEST_DATABASE_URL selects the test database)
+#   make e2e     browser tests in Debian's chromium against gunicorn and PostgreSQL
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -33,12 +34,12 @@ POT := $(TRANSLATIONS)/messages.pot
 PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help venv install run migrate demo test test-postgres lint pytest typecheck \
+.PHONY: help venv install run migrate demo test test-postgres lint pytest typecheck bench \
 	translations compile-translations clean clean-all
 
 help: ## list the targets
 	@echo "Samverkan – make targets:"
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "} {printf "  %-22s %s\n", $$1, $$2}'
 
 # --- environment -------------------------------------------------------------------------------
@@ -111,6 +112,42 @@ test-postgres: ## make test against PostgreSQL (database `test` on 127.0.0.1:543
 
 typecheck: install ## mypy
 	$(BIN)/mypy
+
+# Schemathesis against the app served by gunicorn, on a scratch database it creates and drops
+# (docs/api.md, "Kontraktstester").
+.PHONY: api-fuzz
+api-fuzz: install ## fuzz /api/v1 against its OpenAPI document (PostgreSQL on 127.0.0.1:5432, user postgres)
+	.ci/api-fuzz postgresql+psycopg://postgres@127.0.0.1:5432
+
+# --- benchmark (issue 9; bench/README.md) --------------------------------------------------------
+
+BENCH_SCALE ?= 0.01
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install -e '.[dev,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP) ## generate the data set in PostgreSQL (BENCH_SCALE=0.01) and measure; needs wrk
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+	$(BIN)/python bench/generate.py --scale $(BENCH_SCALE)
+	$(BIN)/python bench/run.py
+
+# --- browser tests (tests/e2e) -----------------------------------------------------------------
+
+# Playwright and axe-core come with the e2e extra; the browser is Debian's chromium (Playwright's
+# own browser download is never used). The tests start gunicorn and the scheduler on scratch
+# PostgreSQL databases (127.0.0.1:5432, user postgres) and drop them again.
+E2E_STAMP := $(VENV)/.e2e-installed
+
+$(E2E_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install -e '.[dev,e2e]'
+	touch $@
+
+.PHONY: e2e
+e2e: install $(E2E_STAMP) ## browser tests: a month in chromium, axe on every page, screenshots (tests/e2e/artifacts)
+	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 # --- cleaning ----------------------------------------------------------------------------------
 
