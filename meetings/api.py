@@ -29,7 +29,7 @@ from coordination.api.core import (
 )
 from coordination.api.problems import ApiError, FieldProblem
 from coordination.db import LOCAL_ZONE, db_session, today_local
-from coordination.models import Child, Council, CouncilMembership, User
+from coordination.models import Child, Council, User
 from coordination.policy import can_view_council
 from meetings import agenda
 from meetings.models import (
@@ -137,17 +137,9 @@ def _deadline_days() -> int:
     return int(current_app.config["AGENDA_DEADLINE_WORKING_DAYS"])
 
 
-def _load_meeting(session: Session, meeting_id: int) -> Meeting:
+def load_meeting(session: Session, meeting_id: int) -> Meeting:
     """Unknown: 404. Neither a member of the council nor a guest of this meeting: 403, logged."""
-    meeting = session.scalars(
-        select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            selectinload(Meeting.council)
-            .selectinload(Council.memberships)
-            .selectinload(CouncilMembership.user)
-        )
-    ).one_or_none()
+    meeting = agenda.find_meeting(session, meeting_id)
     if meeting is None:
         raise not_found()
     if not agenda.can_view_meeting(session, api_user(), meeting):
@@ -257,7 +249,7 @@ def meeting(meeting_id: int) -> MeetingDetailOut:
     """Tid, plats, status, ordförande, sekreterare, sista anmälningsdag och närvaro, som på
     mötessidan. För forumets medlemmar och mötets inbjudna gäster."""
     session = db_session()
-    found = _load_meeting(session, meeting_id)
+    found = load_meeting(session, meeting_id)
     return MeetingDetailOut.model_validate(
         {
             **_meeting_fields(found, _deadline_days(), _roles(session, [found])),
@@ -278,7 +270,7 @@ def meeting_agenda(meeting_id: int) -> AgendaOut:
     (källa open_actions); de överenskomna åtgärderna visas i protokollet."""
     session = db_session()
     user = api_user()
-    found = _load_meeting(session, meeting_id)
+    found = load_meeting(session, meeting_id)
     entries = agenda.build_agenda(session, user, found)
     items = [
         AgendaItemOut(

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 from coordination.db import db_session
 from coordination.forms import choices, parse_version
 from coordination.logreview import register_tag_labels
-from coordination.models import AgencyKind, Child, Council, CouncilKind, CouncilMembership, User
+from coordination.models import AgencyKind, Child, CouncilKind, User
 from coordination.policy import can_view_council
 from coordination.services import PermissionDenied, ServiceError
 from coordination.views import actor, deny, show_service_error
@@ -89,15 +89,7 @@ def _deadline_days() -> int:
 
 def _load_meeting(session: Session, meeting_id: int) -> Meeting:
     """Load, then check access. An unknown id is refused like a forbidden one (no 404 oracle)."""
-    meeting = session.scalars(
-        select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            selectinload(Meeting.council)
-            .selectinload(Council.memberships)
-            .selectinload(CouncilMembership.user)
-        )
-    ).one_or_none()
+    meeting = agenda.find_meeting(session, meeting_id)
     if meeting is None or not agenda.can_view_meeting(session, actor(), meeting):
         deny(session, "meeting", meeting_id)
     return meeting

@@ -10,21 +10,16 @@ import datetime as dt
 
 from flask import Flask
 from pydantic import Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from coordination.api.core import (
     ApiBlueprint,
     OutModel,
     api_user,
-    forbidden,
-    not_found,
 )
 from coordination.db import db_session
-from coordination.models import Council, CouncilMembership, User
-from meetings.agenda import can_view_meeting
-from meetings.api import PersonRef
-from meetings.models import Meeting
+from coordination.models import User
+from meetings.api import PersonRef, load_meeting
 from minutes.api_actions import ActionOut, actions_out, agency_of, person
 from minutes.contents import MinutesContents, minutes_contents
 from minutes.models import (
@@ -106,24 +101,6 @@ class MinutesOut(OutModel):
 # --- Minutes ------------------------------------------------------------------------------------
 
 
-def _load_meeting(session: Session, meeting_id: int) -> Meeting:
-    """Like the workspace page: the council's members and the meeting's guests."""
-    meeting = session.scalars(
-        select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            selectinload(Meeting.council)
-            .selectinload(Council.memberships)
-            .selectinload(CouncilMembership.user)
-        )
-    ).one_or_none()
-    if meeting is None:
-        raise not_found()
-    if not can_view_meeting(session, api_user(), meeting):
-        raise forbidden("meeting", meeting_id)
-    return meeting
-
-
 def _entry_fields(contents: MinutesContents, entry: MinutesEntry) -> dict[str, object]:
     author = contents.authors.get(entry.author_id)
     return {
@@ -193,7 +170,7 @@ def meeting_minutes(meeting_id: int) -> MinutesOut:
     medlemmar och mötets inbjudna gäster, som arbetsytan."""
     session = db_session()
     user = api_user()
-    meeting = _load_meeting(session, meeting_id)
+    meeting = load_meeting(session, meeting_id)
     contents = minutes_contents(session, user, meeting)
     minutes = contents.minutes
     approvals = sorted(minutes.approvals, key=lambda a: (a.approved_at, a.id)) if minutes else []

@@ -12,7 +12,12 @@ the caller's transaction; they never commit. The modules, each importing only th
 - ``overview``: the agenda as one viewer may see it, briefs revealed through ``secrecy.reveal``.
 """
 
-from meetings.agenda.access import can_view_meeting, guest_attendance, is_meeting_coordinator
+from meetings.agenda.access import (
+    can_view_meeting,
+    find_meeting,
+    guest_attendance,
+    is_meeting_coordinator,
+)
 from meetings.agenda.attendance import (
     SETTABLE_STATUSES,
     add_guest,
@@ -74,6 +79,7 @@ __all__ = [
     "contributed_child_ids",
     "deadline_passed",
     "ensure_invitations",
+    "find_meeting",
     "guest_attendance",
     "guest_candidates",
     "is_meeting_coordinator",

@@ -8,12 +8,26 @@ The ``require_*`` guards raise ``PermissionDenied`` or a ``ServiceError`` for th
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
-from coordination.models import CouncilRole, User
+from coordination.models import Council, CouncilMembership, CouncilRole, User
 from coordination.policy import can_view_council, membership_in
 from coordination.services import PermissionDenied, ServiceError
 from meetings.models import Attendance, Meeting, MeetingStatus
+
+
+def find_meeting(session: Session, meeting_id: int) -> Meeting | None:
+    """The meeting with its council's members loaded (every access check reads them)."""
+    return session.scalars(
+        select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .options(
+            selectinload(Meeting.council)
+            .selectinload(Council.memberships)
+            .selectinload(CouncilMembership.user)
+        )
+    ).one_or_none()
 
 
 def is_meeting_coordinator(user: User, meeting: Meeting) -> bool:
