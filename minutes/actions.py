@@ -287,7 +287,6 @@ def list_actions(
 ) -> ActionPage:
     """One page of actions with child, council, agency, user and meeting loaded up front (a
     constant number of queries, whatever the page holds)."""
-    base = select(AgreedAction).join(AgreedAction.child).join(Child.council)
     counted = _filtered(
         select(func.count(AgreedAction.id)).join(AgreedAction.child),
         viewer,
@@ -299,6 +298,34 @@ def list_actions(
     total = session.scalar(counted) or 0
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, query.page), pages)
+    actions = actions_window(
+        session,
+        viewer,
+        scope,
+        query,
+        today,
+        council,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    return ActionPage(actions=actions, total=total, page=page, pages=pages)
+
+
+def actions_window(
+    session: Session,
+    viewer: User,
+    scope: ListScope,
+    query: ListQuery,
+    today: dt.date,
+    council: Council | None,
+    *,
+    offset: int,
+    limit: int,
+) -> list[AgreedAction]:
+    """``limit`` actions from ``offset`` in the list's order, with child, council, agency, user
+    and meeting loaded up front (``list_actions`` pages with it; the API asks for its own
+    window). ``query.page`` is not used here."""
+    base = select(AgreedAction).join(AgreedAction.child).join(Child.council)
     order = {
         SortKey.DUE: (AgreedAction.due_on, AgreedAction.id),
         SortKey.STATUS: (AgreedAction.status, AgreedAction.due_on, AgreedAction.id),
@@ -315,11 +342,10 @@ def list_actions(
             selectinload(AgreedAction.meeting),
         )
         .order_by(*order)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .limit(limit)
+        .offset(offset)
     )
-    actions = list(session.scalars(stmt).unique())
-    return ActionPage(actions=actions, total=total, page=page, pages=pages)
+    return list(session.scalars(stmt).unique())
 
 
 def description_records(session: Session, actions: Sequence[AgreedAction]) -> dict[int, Record]:

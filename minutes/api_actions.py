@@ -47,12 +47,12 @@ from minutes.actions import (
     StatusChange,
     StatusFilter,
     action_history,
+    actions_window,
     allowed_statuses,
     can_view_action,
     comment_recipient,
     description_records,
     is_overdue,
-    list_actions,
     update_action,
 )
 from minutes.models import (
@@ -290,34 +290,21 @@ def actions(query: ActionsQuery) -> Page[ActionOut]:
     council = _council_of(session, query)
     scoped = council if query.scope is ListScope.COUNCIL else None
     offset, wanted = page_window(query)
-    today = today_local()
-    window: list[AgreedAction] = []
-    # The service pages by PAGE_SIZE; the window (at most PAGE_SIZE + 1 rows) spans two pages.
-    number = offset // PAGE_SIZE + 1
-    skip = offset % PAGE_SIZE
-    while len(window) < wanted:
-        found = list_actions(
-            session,
-            user,
-            query.scope,
-            ListQuery(
-                status=query.status,
-                due=query.due,
-                council_id=None if scoped else query.council_id,
-                sort=query.sort,
-                page=number,
-            ),
-            today,
-            scoped,
-        )
-        if found.page != number:  # past the last page: the service shows the last one instead
-            break
-        window += found.actions[skip:]
-        skip = 0
-        if number >= found.pages:
-            break
-        number += 1
-    window = window[:wanted]
+    window = actions_window(
+        session,
+        user,
+        query.scope,
+        ListQuery(
+            status=query.status,
+            due=query.due,
+            council_id=None if scoped else query.council_id,
+            sort=query.sort,
+        ),
+        today_local(),
+        scoped,
+        offset=offset,
+        limit=wanted,
+    )
     records = description_records(session, window)
     revealed = {
         r.record.id: r
