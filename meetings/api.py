@@ -147,7 +147,7 @@ def load_meeting(session: Session, meeting_id: int) -> Meeting:
     return meeting
 
 
-def _person(user: User | None) -> PersonRef | None:
+def person(user: User | None) -> PersonRef | None:
     return PersonRef(id=user.id, name=user.display_name) if user is not None else None
 
 
@@ -162,8 +162,8 @@ def _meeting_fields(meeting: Meeting, days: int, people: dict[int, User]) -> dic
         "video_link": meeting.video_link,
         "holiday": meeting.holiday,
         "schedule_name": meeting.schedule.name if meeting.schedule else None,
-        "chair": _person(people.get(meeting.chair_id or 0)),
-        "minute_taker": _person(people.get(meeting.minute_taker_id or 0)),
+        "chair": person(people.get(meeting.chair_id or 0)),
+        "minute_taker": person(people.get(meeting.minute_taker_id or 0)),
         "agenda_deadline": agenda.agenda_deadline(meeting, days),
         "agenda_deadline_passed": agenda.deadline_passed(meeting, days),
     }

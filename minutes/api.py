@@ -19,8 +19,8 @@ from coordination.api.core import (
 )
 from coordination.db import db_session
 from coordination.models import User
-from meetings.api import PersonRef, load_meeting
-from minutes.api_actions import ActionOut, actions_out, agency_of, person
+from meetings.api import PersonRef, load_meeting, person
+from minutes.api_actions import ActionOut, actions_out, agency_of
 from minutes.contents import MinutesContents, minutes_contents
 from minutes.models import (
     AmendmentReason,

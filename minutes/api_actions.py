@@ -36,7 +36,7 @@ from coordination.models import Council, User
 from coordination.policy import can_view_council
 from coordination.services import ConflictError, ServiceError
 from coordination.web import MAX_DB_ID
-from meetings.api import PersonRef
+from meetings.api import PersonRef, person
 from minutes.actions import (
     MAX_COMMENT,
     PAGE_SIZE,
@@ -166,10 +166,6 @@ class ActionPatch(ApiModel):
 
 
 # --- Shared pieces ------------------------------------------------------------------------------
-
-
-def person(user: User | None) -> PersonRef | None:
-    return PersonRef(id=user.id, name=user.display_name) if user is not None else None
 
 
 def agency_of(user: User | None) -> AgencyRef | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Annotated, Literal
+from typing import Literal
 
 from flask import Flask
 from pydantic import Field, RootModel
@@ -33,7 +33,6 @@ from coordination.db import db_session
 from coordination.models import Child, ChildStatus, CloseReason, Council
 from coordination.policy import can_view_council
 from coordination.services import ServiceError
-from coordination.web import MAX_DB_ID
 from secrecy import disclosure as service
 from secrecy import services
 from secrecy.api_models import AgencyRef, RecordOut, record_out
@@ -50,9 +49,6 @@ bp = ApiBlueprint(
         "undanhållna med skälet."
     ),
 )
-
-# Ids in bodies and query strings: positive and within the database's integer range.
-Id = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 
 def init_app(app: Flask) -> None:

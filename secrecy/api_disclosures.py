@@ -18,6 +18,7 @@ from sqlalchemy import select
 from coordination.api.core import (
     ApiBlueprint,
     ApiModel,
+    DbId,
     OutModel,
     Page,
     PageQuery,
@@ -36,7 +37,6 @@ from coordination.services import ServiceError
 from secrecy import disclosure as service
 from secrecy.api import (
     DisclosureOut,
-    Id,
     child_for_member,
     disclosure_out,
     fields_named,
@@ -104,7 +104,7 @@ class DisclosureOptionsOut(OutModel):
 
 
 class OptionsQuery(ApiModel):
-    recipient_agency_id: Id | None = Field(
+    recipient_agency_id: DbId | None = Field(
         None, description="Bara den här mottagaren; utan: alla forumets andra myndigheter."
     )
 
@@ -159,13 +159,13 @@ def disclosure_options(record_id: int, query: OptionsQuery) -> DisclosureOptions
 
 
 class DisclosureIn(ApiModel):
-    recipient_agency_id: Id
+    recipient_agency_id: DbId
     basis_id: str = Field(min_length=1, max_length=60, description="Grundens id, t.ex. consent.")
     confirmations: list[Annotated[int, Field(ge=0, le=99)]] = Field(
         max_length=100,
         description="Index (från 0) för varje förutsättning du bekräftar; alla måste bekräftas.",
     )
-    consent_id: Id | None = Field(
+    consent_id: DbId | None = Field(
         None, description="Samtycket beslutet vilar på (grunden consent); utan: det första."
     )
 
@@ -327,7 +327,7 @@ class ConsentIn(ApiModel):
         description="Vem som har skrivit under: guardian_1, guardian_2, young_person -> namn."
     )
     two_guardians: bool = Field(description="Gemensam vårdnad (två vårdnadshavare).")
-    agency_ids: list[Id] = Field(
+    agency_ids: list[DbId] = Field(
         default_factory=list, max_length=100, description="Mottagare som samtycket omfattar."
     )
     agency_kinds: list[AgencyKind] = Field(
