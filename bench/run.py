@@ -478,7 +478,8 @@ def flask(settings: BenchSettings, *arguments: str) -> tuple[float, str]:
 def measure_audit_verify(settings: BenchSettings) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from coordination.audit import AuditEvent, verify_chain
+    from coordination.audit import AuditEvent
+    from coordination.audit_verify import verify_chain
     from coordination.db import get_database
 
     app = make_app(settings)

@@ -17,8 +17,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditTag, record_event, verify_chain, verify_object_index
+from coordination.audit import AuditTag, record_event
 from coordination.audit_checkpoints import export_checkpoints, verify_checkpoints
+from coordination.audit_verify import verify_chain, verify_object_index
 from coordination.db import db_session, transaction
 from coordination.demo import load_demo
 from coordination.models import Agency, AgencyKind, Role

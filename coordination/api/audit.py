@@ -35,10 +35,9 @@ from coordination.audit import (
     AuditTag,
     lock_chain_head,
     record_event,
-    verify_chain,
-    verify_object_index,
 )
 from coordination.audit_checkpoints import verify_checkpoints
+from coordination.audit_verify import verify_chain, verify_object_index
 from coordination.db import db_session
 from coordination.logreview import LogFilter
 from coordination.models import User

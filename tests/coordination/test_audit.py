@@ -17,8 +17,8 @@ from coordination.audit import (
     canonical_form,
     compute_hash,
     record_event,
-    verify_chain,
 )
+from coordination.audit_verify import verify_chain
 from tests.factories import UserFactory
 
 

@@ -22,9 +22,9 @@ from coordination.audit import (
     AuditTag,
     compute_hash,
     record_event,
-    verify_chain,
 )
 from coordination.audit_checkpoints import AuditCheckpoint, checkpoint_message, verify_checkpoints
+from coordination.audit_verify import verify_chain
 from secrecy import crypto, sealing
 from secrecy.models import SystemKey
 from tests.factories import UserFactory

@@ -6,7 +6,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, AuditTag, verify_chain
+from coordination.audit import AuditEvent, AuditTag
+from coordination.audit_verify import verify_chain
 from coordination.demo import DEMO_PASSWORD
 from coordination.models import Agency, AgencyKind, Council, CouncilMembership, Role, User
 

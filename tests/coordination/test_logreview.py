@@ -27,8 +27,8 @@ from coordination.audit import (
     AuditEventObject,
     AuditTag,
     record_event,
-    verify_object_index,
 )
+from coordination.audit_verify import verify_object_index
 from coordination.db import LOCAL_ZONE
 from coordination.logreview import LogFilter
 from coordination.logreview.models import LogReview, ReviewOutcome

@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from coordination import security
-from coordination.audit import AuditEvent, verify_chain
+from coordination.audit import AuditEvent
+from coordination.audit_verify import verify_chain
 from coordination.db import MASTER_KEYS_INFO, get_database, today_local, utcnow
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council, User
 from coordination.security import MasterKeyRing

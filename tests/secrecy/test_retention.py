@@ -13,7 +13,8 @@ import time_machine
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, verify_chain
+from coordination.audit import AuditEvent
+from coordination.audit_verify import verify_chain
 from coordination.db import LOCAL_ZONE, Base
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council, User
 from secrecy.models import Record, RecordKey
