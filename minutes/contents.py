@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from coordination.models import User
 from meetings.agenda import agenda_items
@@ -31,56 +31,61 @@ class MinutesContents:
     authors: dict[int, User]  # of the entries, by user id
 
 
-def minutes_contents(session: Session, viewer: User, meeting: Meeting) -> MinutesContents:
-    """Everything the viewer may see of the meeting's minutes; one reveal (one audit event)."""
+def minutes_contents(
+    session: Session,
+    viewer: User,
+    meeting: Meeting,
+    *,
+    child_id: int | None = None,
+    record_authors: bool = True,
+) -> MinutesContents:
+    """Everything the viewer may see of the meeting's minutes; one reveal (one audit event).
+    With ``child_id``, only what concerns that child on the agenda (the writing page). Without
+    ``record_authors`` the records' authors are not loaded (the pages name an entry's author
+    from ``authors``; the API names every record's)."""
     minutes = minutes_of(session, meeting)
-    items = agenda_items(session, meeting)
+    items = agenda_items(session, meeting, child_id=child_id)
     child_ids = [i.child_id for i in items]
-    entries = (
-        list(
-            session.scalars(
-                select(MinutesEntry)
-                .where(MinutesEntry.minutes_id == minutes.id)
-                .order_by(MinutesEntry.id)
-            )
-        )
-        if minutes
-        else []
-    )
+    entries: list[MinutesEntry] = []
+    if minutes is not None:
+        query = select(MinutesEntry).where(MinutesEntry.minutes_id == minutes.id)
+        if child_id is not None:
+            query = query.where(MinutesEntry.child_id == child_id)
+        entries = list(session.scalars(query.order_by(MinutesEntry.id)))
+    # Open actions of earlier meetings (not of later ones) and every action of this meeting;
+    # the meeting's time is compared in SQL, so no meeting rows are loaded.
     actions = list(
         session.scalars(
             select(AgreedAction)
+            .join(Meeting, Meeting.id == AgreedAction.meeting_id)
             .where(
                 AgreedAction.child_id.in_(child_ids),
                 (AgreedAction.meeting_id == meeting.id)
-                | AgreedAction.status.in_(list(OPEN_STATUSES)),
+                | (
+                    AgreedAction.status.in_(list(OPEN_STATUSES))
+                    & (Meeting.starts_at <= meeting.starts_at)
+                ),
             )
             .options(
                 selectinload(AgreedAction.responsible_agency),
                 selectinload(AgreedAction.responsible_user),
-                selectinload(AgreedAction.meeting),
             )
             .order_by(AgreedAction.due_on, AgreedAction.id)
         )
     )
-    earlier = [
-        a
-        for a in actions
-        if a.meeting_id != meeting.id and a.meeting.starts_at <= meeting.starts_at
-    ]
+    earlier = [a for a in actions if a.meeting_id != meeting.id]
     current = [a for a in actions if a.meeting_id == meeting.id]
     record_ids = (
         [i.brief_record_id for i in items if i.brief_record_id]
         + [e.record_id for e in entries]
         + [a.description_record_id for a in earlier + current]
     )
-    records = (
-        session.scalars(
-            select(Record).where(Record.id.in_(record_ids)).options(selectinload(Record.child))
-        ).all()
-        if record_ids
-        else []
-    )
+    # Every record is about a child on the agenda, loaded above with the items: the reveal
+    # finds each record's child in the session (no query per record, none for the children).
+    record_query = select(Record).where(Record.id.in_(record_ids))
+    if not record_authors:
+        record_query = record_query.options(lazyload(Record.author))
+    records = session.scalars(record_query).all() if record_ids else []
     by_id = {r.id: r for r in records}
     revealed = {
         r.record.id: r

@@ -1,20 +1,20 @@
-"""The meeting workspace page: per-child briefs, earlier open actions, entries and decisions,
-agreed actions, approval (justering) and amendments.
+"""The meeting workspace pages: the workspace (every child on the agenda with its brief, earlier
+open actions, entries and decisions, agreed actions; approval, justering) and one child's
+writing page (new entries and actions, edits, amendments, each shared with the attending
+agencies).
 
 Every request loads the meeting, checks access (members of the council write; guests invited to
-the meeting may read), calls one service, commits once and redirects. All content on the page
-is opened through one ``reveal_records`` call.
+the meeting may read), calls one service, commits once and redirects. All content on a page is
+opened through one ``reveal_records`` call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -22,8 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from coordination.db import db_session, today_local
-from coordination.forms import choices
+from coordination.db import db_session
 from coordination.models import Agency, Child, Council, CouncilMembership, User
 from coordination.policy import can_view_council
 from coordination.services import PermissionDenied, ServiceError
@@ -31,20 +30,18 @@ from coordination.views import actor, deny, show_service_error
 from meetings.agenda import can_view_meeting, is_meeting_coordinator
 from meetings.models import AgendaItem, Meeting
 from minutes import workspace
-from minutes.actions_create import ACTION_CATEGORY, create_action
+from minutes import workspace_page as page
+from minutes.actions_create import create_action
 from minutes.contents import minutes_contents
 from minutes.forms import (
     AMENDMENT_REASON_LABELS,
     ENTRY_KIND_LABELS,
-    ActionForm,
     AmendForm,
     EditEntryForm,
-    EntryForm,
     SubmitForApprovalForm,
 )
 from minutes.models import (
     ActionStatus,
-    AgreedAction,
     AmendmentReason,
     ApprovalRole,
     EntryKind,
@@ -52,12 +49,12 @@ from minutes.models import (
     MinutesEntry,
     MinutesStatus,
 )
+from minutes.workspace_page import Posted
 from secrecy.categories import categories
-from secrecy.disclosure import consents_by_child
 from secrecy.reasons import explain
-from secrecy.reveal import RevealResult
 
 bp = Blueprint("minutes", __name__, template_folder="templates")
+K = TypeVar("K")
 
 ACTION_STATUS_LABELS = {
     ActionStatus.OPEN: _l("Öppen"),
@@ -77,21 +74,18 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _locale() -> str:
-    return str(get_locale() or "sv")
-
-
-def _load_meeting(session: Session, meeting_id: int) -> Meeting:
+def _load_meeting(session: Session, meeting_id: int, *, members: bool = False) -> Meeting:
     """Load, then check access: members and the meeting's guests. Unknown ids are refused like
-    forbidden ones (no 404 oracle)."""
+    forbidden ones (no 404 oracle). The council's members (with their users) only when the
+    page lists them (``members``): the access checks read the viewer's own memberships."""
+    council = selectinload(Meeting.council)
     meeting = session.scalars(
         select(Meeting)
         .where(Meeting.id == meeting_id)
         .options(
-            selectinload(Meeting.council).selectinload(Council.agencies),
-            selectinload(Meeting.council)
-            .selectinload(Council.memberships)
-            .selectinload(CouncilMembership.user),
+            council.selectinload(Council.memberships).selectinload(CouncilMembership.user)
+            if members
+            else council
         )
     ).one_or_none()
     if meeting is None or not can_view_meeting(session, actor(), meeting):
@@ -101,7 +95,7 @@ def _load_meeting(session: Session, meeting_id: int) -> Meeting:
 
 def _load_for_writing(session: Session, meeting_id: int) -> Meeting:
     """Writing is for the council's members; a guest's POST is refused and logged."""
-    meeting = _load_meeting(session, meeting_id)
+    meeting = _load_meeting(session, meeting_id, members=True)
     if not can_view_council(actor(), meeting.council):
         deny(session, "meeting", meeting_id)
     return meeting
@@ -155,73 +149,28 @@ def _share_choices() -> list[workspace.ShareChoice]:
     return shares
 
 
-# --- The page -----------------------------------------------------------------------------------
+# --- The pages ----------------------------------------------------------------------------------
 
 
-@dataclass
-class EntryView:
-    entry: MinutesEntry
-    content: RevealResult
-    author: User | None
-    amendments: list[EntryView] = field(default_factory=list)
-    edit_form: EditEntryForm | None = None
-    amend_form: AmendForm | None = None
-    shares: list[workspace.ShareOption] = field(default_factory=list)
+def _translated(labels: Mapping[K, Any]) -> dict[K, str]:
+    return {key: str(label) for key, label in labels.items()}
 
 
-@dataclass
-class ActionView:
-    action: AgreedAction
-    description: RevealResult
-
-
-@dataclass
-class ChildSection:
-    item: AgendaItem
-    brief: RevealResult | None
-    earlier_actions: list[ActionView]
-    actions: list[ActionView]
-    entries: list[EntryView]
-    entry_form: EntryForm | None = None
-    action_form: ActionForm | None = None
-    shares: list[workspace.ShareOption] = field(default_factory=list)
-    action_bases: list[workspace.ShareOption] = field(default_factory=list)
-
-
-def _entry_form(child_id: int, category: str, formdata: bool = False) -> EntryForm:
-    form = EntryForm(prefix=f"e{child_id}", formdata=None if not formdata else request.form)
-    form.category.choices = choices(
-        (key, categories()[key].label(_locale())) for key in workspace.entry_categories()
-    )
-    if not formdata:
-        form.category.data = category
-    return form
-
-
-def _action_form(
-    child_id: int, agencies: Sequence[Agency], members: Sequence[User], formdata: bool = False
-) -> ActionForm:
-    form = ActionForm(prefix=f"a{child_id}", formdata=None if not formdata else request.form)
-    form.responsible_agency_id.choices = choices((a.id, a.name) for a in agencies)
-    form.responsible_user_id.choices = choices(
-        [(0, _("Ingen särskild person"))]
-        + [(u.id, f"{u.display_name} ({u.agency.name})") for u in members]
-    )
-    return form
-
-
-def _submit_form(
-    session: Session, meeting: Meeting, minutes: Minutes | None, formdata: bool = False
-) -> SubmitForApprovalForm:
-    form = SubmitForApprovalForm(formdata=None if not formdata else request.form)
-    present = workspace.present_user_ids(session, meeting)
-    users = session.scalars(select(User).where(User.id.in_(present)).order_by(User.display_name))
-    form.adjuster_id.choices = choices(
-        (u.id, u.display_name) for u in users if u.id != meeting.chair_id
-    )
-    if not formdata:
-        form.version.data = minutes.version if minutes else 1
-    return form
+def _common(meeting: Meeting, minutes: Minutes | None) -> dict[str, Any]:
+    """What both pages' templates use besides their sections."""
+    return {
+        "meeting": meeting,
+        "minutes": minutes,
+        "draft": minutes is None or minutes.status is MinutesStatus.DRAFT,
+        "approved": minutes is not None and minutes.status is MinutesStatus.APPROVED,
+        # Translated once per page, not once per entry or action.
+        "kind_labels": _translated(ENTRY_KIND_LABELS),
+        "reason_labels": _translated(AMENDMENT_REASON_LABELS),
+        "action_status_labels": _translated(ACTION_STATUS_LABELS),
+        "status_labels": MINUTES_STATUS_LABELS,
+        "due_pattern": _("senast %(date)s"),
+        "workspace_url": url_for("minutes.workspace_page", meeting_id=meeting.id),
+    }
 
 
 def _render(
@@ -230,111 +179,18 @@ def _render(
     *,
     status: int = 200,
     error: str | None = None,
-    posted: tuple[str, int, Any] | None = None,
+    posted: Posted | None = None,
 ) -> ResponseReturnValue:
-    """The workspace. ``posted`` is (kind, id, form) of a refused POST: that form is shown
-    again with its data and the messages next to its fields."""
-
-    def again(kind: str, ident: int) -> Any:
-        return posted[2] if posted is not None and posted[:2] == (kind, ident) else None
-
+    """The workspace: every child on the agenda, read-only, with links to each child's writing
+    page. ``posted``: a refused approval form, shown again with its messages."""
     user = actor()
     writer = can_view_council(user, meeting.council) and user.is_active
-    contents = minutes_contents(session, user, meeting)
+    contents = minutes_contents(session, user, meeting, record_authors=False)
     # The reveal's audit event holds the audit chain's lock until commit: commit it now rather
     # than after building and rendering the page, so no other request's event queues behind it.
     session.commit()
-    minutes, items, entries = contents.minutes, contents.items, contents.entries
-    earlier, current = contents.earlier, contents.current
-    by_id, revealed, authors = contents.records, contents.revealed, contents.authors
-    draft = minutes is None or minutes.status is MinutesStatus.DRAFT
-    approved = minutes is not None and minutes.status is MinutesStatus.APPROVED
-    category = request.args.get("category", workspace.DEFAULT_ENTRY_CATEGORY)
-    if category not in workspace.entry_categories():
-        category = workspace.DEFAULT_ENTRY_CATEGORY
-    agencies = [a for a in meeting.council.agencies if a.active]
-    members = sorted(
-        (m.user for m in meeting.council.memberships if m.user.active),
-        key=lambda u: (u.agency.name, u.display_name),
-    )
-    option_cache: dict[tuple[int, str], list[workspace.ShareOption]] = {}
-    # Loaded once for the page, not per child: the attending agencies and every agenda child's
-    # consents (the engine asks about each child and agency below).
-    attending = workspace.attending_agencies(session, meeting) if writer else []
-    consents = consents_by_child(session, [i.child for i in items]) if writer else {}
-
-    def options_for(child: Child, key: str) -> list[workspace.ShareOption]:
-        if (child.id, key) not in option_cache:
-            option_cache[(child.id, key)] = workspace.share_options(
-                session,
-                user,
-                meeting,
-                child,
-                key,
-                attending=attending,
-                consents=consents.get(child.id),
-            )
-        return option_cache[(child.id, key)]
-
-    views: dict[int, EntryView] = {}
-    for entry in entries:
-        view = EntryView(entry, revealed[entry.record_id], authors.get(entry.author_id))
-        views[entry.id] = view
-        own = by_id[entry.record_id].owner_agency_id == user.agency_id
-        if writer and own and entry.amends_id is None:
-            if draft:
-                view.edit_form = again("edit", entry.id)
-                if view.edit_form is None:
-                    view.edit_form = EditEntryForm(prefix=f"x{entry.id}", formdata=None)
-                    view.edit_form.version.data = minutes.version if minutes else 1
-            elif approved:
-                view.amend_form = again("amend", entry.id) or AmendForm(
-                    prefix=f"r{entry.id}", formdata=None
-                )
-            if view.edit_form or view.amend_form:
-                view.shares = options_for(entry.child, by_id[entry.record_id].category)
-        if entry.amends_id is not None and entry.amends_id in views:
-            views[entry.amends_id].amendments.append(view)
-
-    sections = []
-    for item in items:
-        child_entries = [
-            views[e.id] for e in entries if e.child_id == item.child_id and e.amends_id is None
-        ]
-        section = ChildSection(
-            item=item,
-            brief=revealed.get(item.brief_record_id) if item.brief_record_id else None,
-            earlier_actions=[
-                ActionView(a, revealed[a.description_record_id])
-                for a in earlier
-                if a.child_id == item.child_id
-            ],
-            actions=[
-                ActionView(a, revealed[a.description_record_id])
-                for a in current
-                if a.child_id == item.child_id
-            ],
-            entries=child_entries,
-        )
-        if writer and draft:
-            section.entry_form = again("entry", item.child_id) or _entry_form(
-                item.child_id, category
-            )
-            section.shares = options_for(item.child, category)
-            section.action_bases = workspace.agency_options(
-                session,
-                user,
-                meeting,
-                item.child,
-                ACTION_CATEGORY,
-                agencies,
-                consents=consents.get(item.child_id),
-            )
-            section.action_form = again("action", item.child_id) or _action_form(
-                item.child_id, agencies, members
-            )
-        sections.append(section)
-
+    minutes = contents.minutes
+    common = _common(meeting, minutes)
     coordinator = is_meeting_coordinator(user, meeting)
     approvals = {a.role: a for a in minutes.approvals} if minutes else {}
     can_approve = (
@@ -344,35 +200,64 @@ def _render(
         and user.id in {meeting.chair_id, minutes.adjuster_id}
         and user.id not in {a.user_id for a in approvals.values()}
     )
+    submit = None
+    if writer and coordinator and common["draft"]:
+        refused = posted.form if posted is not None and posted.kind == "submit" else None
+        submit = (
+            refused
+            if isinstance(refused, SubmitForApprovalForm)
+            else page.submit_form(session, meeting, minutes)
+        )
     return render_template(
         "minutes/workspace.html",
-        meeting=meeting,
-        minutes=minutes,
-        sections=sections,
+        **common,
+        sections=page.child_sections(contents, user),
         writer=writer,
-        draft=draft,
-        approved=approved,
         coordinator=coordinator,
         approvals=approvals,
         ApprovalRole=ApprovalRole,
         can_approve=can_approve,
-        submit_form=(
-            (again("submit", 0) or _submit_form(session, meeting, minutes))
-            if writer and coordinator and draft
-            else None
-        ),
+        submit_form=submit,
+        error=error,
+    ), status
+
+
+def _render_child(
+    session: Session,
+    meeting: Meeting,
+    child: Child,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    posted: Posted | None = None,
+) -> ResponseReturnValue:
+    """One child's writing page: the child's section of the workspace with its forms (new
+    entry, new action, edits or amendments of the viewer's agency's entries). ``posted``: a
+    refused form of this page, shown again with its data and the messages next to its fields."""
+    user = actor()
+    contents = minutes_contents(session, user, meeting, child_id=child.id, record_authors=False)
+    session.commit()  # the reveal's audit event, as on the workspace
+    (section,) = page.child_sections(contents, user)
+    category = page.chosen_category()
+    page.add_writing_forms(
+        session, user, meeting, child, section, contents.minutes, category, posted
+    )
+    opened = request.args.get("edit", type=int)
+    if posted is not None and posted.kind in ("edit", "amend"):
+        opened = posted.ident
+    language = page.locale()
+    return render_template(
+        "minutes/child.html",
+        **_common(meeting, contents.minutes),
+        section=section,
+        child=child,
+        opened=opened,
         category=category,
-        categories=categories(),
-        entry_categories=workspace.entry_categories(),
-        locale=_locale(),
-        kind_labels=ENTRY_KIND_LABELS,
-        reason_labels=AMENDMENT_REASON_LABELS,
-        action_status_labels=ACTION_STATUS_LABELS,
-        status_labels=MINUTES_STATUS_LABELS,
+        category_choices=[
+            (key, categories()[key].label(language)) for key in workspace.entry_categories()
+        ],
         explain=explain,
         error=error,
-        today=today_local(),
-        EntryKind=EntryKind,
     ), status
 
 
@@ -382,12 +267,47 @@ def workspace_page(meeting_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = _load_meeting(session, meeting_id)
     response = _render(session, meeting)
-    session.commit()  # the reveal's audit event
+    session.commit()
+    return response
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/children/<int:child_id>")
+@login_required
+def child_page(meeting_id: int, child_id: int) -> ResponseReturnValue:
+    """Writing is for the council's members: a guest's or outsider's request is refused and
+    logged, like a child who is not on this meeting's agenda."""
+    session = db_session()
+    meeting = _load_for_writing(session, meeting_id)
+    child = _child_on_agenda(session, meeting, child_id)
+    response = _render_child(session, meeting, child)
+    session.commit()
+    return response
+
+
+def _show_again(
+    session: Session,
+    meeting: Meeting,
+    child: Child | None,
+    message: str | None,
+    posted: Posted,
+) -> ResponseReturnValue:
+    """The page the refused form came from (the child's writing page, or the workspace for
+    the approval forms), with the form and its messages."""
+    if child is None:
+        response = _render(session, meeting, status=422, error=message, posted=posted)
+    else:
+        response = _render_child(session, meeting, child, status=422, error=message, posted=posted)
+    session.commit()
     return response
 
 
 def _refused(
-    session: Session, meeting: Meeting, exc: ServiceError, form: Any, posted: tuple[str, int]
+    session: Session,
+    meeting: Meeting,
+    exc: ServiceError,
+    form: Any,
+    posted: tuple[str, int],
+    child: Child | None = None,
 ) -> ResponseReturnValue:
     """Nothing the refused POST did is kept; the page shows the message next to its field."""
     session.rollback()
@@ -397,24 +317,19 @@ def _refused(
     if form is not None and message is None and exc.field not in form:
         message = str(exc.message)
     session.expire_all()
-    response = _render(session, meeting, status=422, error=message, posted=(*posted, form))
-    session.commit()
-    return response
+    return _show_again(session, meeting, child, message, Posted(*posted, form))
 
 
 def _invalid(
-    session: Session, meeting: Meeting, posted: tuple[str, int], form: Any
+    session: Session,
+    meeting: Meeting,
+    posted: tuple[str, int],
+    form: Any,
+    child: Child | None = None,
 ) -> ResponseReturnValue:
     session.rollback()
-    response = _render(
-        session,
-        meeting,
-        status=422,
-        error=_("Formuläret innehåller fel. Se meddelandena vid fälten."),
-        posted=(*posted, form),
-    )
-    session.commit()
-    return response
+    message = _("Formuläret innehåller fel. Se meddelandena vid fälten.")
+    return _show_again(session, meeting, child, message, Posted(*posted, form))
 
 
 def _back(meeting: Meeting, anchor: str = "") -> ResponseReturnValue:
@@ -428,9 +343,9 @@ def add_entry(meeting_id: int, child_id: int) -> ResponseReturnValue:
     meeting = _load_for_writing(session, meeting_id)
     child = _child_on_agenda(session, meeting, child_id)
     posted = ("entry", child_id)
-    form = _entry_form(child_id, workspace.DEFAULT_ENTRY_CATEGORY, formdata=True)
+    form = page.entry_form(child_id, workspace.DEFAULT_ENTRY_CATEGORY, formdata=True)
     if not form.validate_on_submit():
-        return _invalid(session, meeting, posted, form)
+        return _invalid(session, meeting, posted, form, child)
     try:
         workspace.add_entry(
             session,
@@ -443,7 +358,7 @@ def add_entry(meeting_id: int, child_id: int) -> ResponseReturnValue:
             _share_choices(),
         )
     except ServiceError as exc:
-        return _refused(session, meeting, exc, form, posted)
+        return _refused(session, meeting, exc, form, posted, child)
     session.commit()
     flash(_("Anteckningen är sparad i protokollet."), "success")
     return _back(meeting, f"#child-{child_id}")
@@ -455,18 +370,20 @@ def edit_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = _load_for_writing(session, meeting_id)
     entry = _entry_of_meeting(session, meeting, entry_id)
+    child = entry.child
     posted = ("edit", entry_id)
     form = EditEntryForm(prefix=f"x{entry_id}")
     if not form.validate_on_submit():
-        return _invalid(session, meeting, posted, form)
+        return _invalid(session, meeting, posted, form, child)
     try:
         outcome = workspace.edit_entry(
             session, actor(), entry, form.text.data or "", form.version.data or 0, _share_choices()
         )
     except StaleDataError:
-        return _refused(session, meeting, ServiceError(workspace.CONFLICT_MESSAGE), form, posted)
+        conflict = ServiceError(workspace.CONFLICT_MESSAGE)
+        return _refused(session, meeting, conflict, form, posted, child)
     except ServiceError as exc:
-        return _refused(session, meeting, exc, form, posted)
+        return _refused(session, meeting, exc, form, posted, child)
     session.commit()
     if outcome.conflict:
         flash(str(workspace.CONFLICT_MESSAGE), "warning")
@@ -481,10 +398,11 @@ def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = _load_for_writing(session, meeting_id)
     entry = _entry_of_meeting(session, meeting, entry_id)
+    child = entry.child
     posted = ("amend", entry_id)
     form = AmendForm(prefix=f"r{entry_id}")
     if not form.validate_on_submit():
-        return _invalid(session, meeting, posted, form)
+        return _invalid(session, meeting, posted, form, child)
     try:
         amendment = workspace.amend_entry(
             session,
@@ -495,7 +413,7 @@ def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
             _share_choices(),
         )
     except ServiceError as exc:
-        return _refused(session, meeting, exc, form, posted)
+        return _refused(session, meeting, exc, form, posted, child)
     session.commit()
     flash(_("Rättelsen är sparad."), "success")
     return _back(meeting, f"#entry-{amendment.id}")
@@ -508,11 +426,10 @@ def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
     meeting = _load_for_writing(session, meeting_id)
     child = _child_on_agenda(session, meeting, child_id)
     posted = ("action", child_id)
-    agencies = [a for a in meeting.council.agencies if a.active]
     members = [m.user for m in meeting.council.memberships]
-    form = _action_form(child_id, agencies, members, formdata=True)
+    form = page.action_form(child_id, page.council_agencies(meeting), members, formdata=True)
     if not form.validate_on_submit():
-        return _invalid(session, meeting, posted, form)
+        return _invalid(session, meeting, posted, form, child)
     basis_id = request.form.get(f"a{child_id}-basis", "")
     try:
         create_action(
@@ -530,7 +447,7 @@ def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
             _confirmed(f"a{child_id}-confirm-{basis_id}-"),
         )
     except ServiceError as exc:
-        return _refused(session, meeting, exc, form, posted)
+        return _refused(session, meeting, exc, form, posted, child)
     session.commit()
     flash(_("Åtgärden är sparad."), "success")
     return _back(meeting, f"#child-{child_id}")
@@ -542,7 +459,7 @@ def submit(meeting_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = _load_for_writing(session, meeting_id)
     posted = ("submit", 0)
-    form = _submit_form(session, meeting, None, formdata=True)
+    form = page.submit_form(session, meeting, None, formdata=True)
     form.adjuster_id.validate_choice = False  # the service says why a person cannot adjust
     if not form.validate_on_submit():
         return _invalid(session, meeting, posted, form)

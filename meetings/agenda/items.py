@@ -45,13 +45,17 @@ def reason_categories() -> list[Category]:
     return [c for c in categories().values() if c.key not in EXCLUDED_REASON_CATEGORIES]
 
 
-def agenda_items(session: Session, meeting: Meeting) -> list[AgendaItem]:
-    """The items in order, children loaded in the same round trip (no query per row)."""
+def agenda_items(
+    session: Session, meeting: Meeting, *, child_id: int | None = None
+) -> list[AgendaItem]:
+    """The items in order, children loaded in the same round trip (no query per row); with
+    ``child_id``, that child's item only (a page about one child on the agenda)."""
+    query = select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
+    if child_id is not None:
+        query = query.where(AgendaItem.child_id == child_id)
     return list(
         session.scalars(
-            select(AgendaItem)
-            .where(AgendaItem.meeting_id == meeting.id)
-            .options(selectinload(AgendaItem.child))
+            query.options(selectinload(AgendaItem.child))
             .order_by(AgendaItem.position, AgendaItem.id)
             .execution_options(populate_existing=True)
         ).all()

@@ -346,7 +346,14 @@ def test_amendments_are_new_entries_shown_as_rattelse(
     # Through the page, with a 422 for a missing text.
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     amend_url = f"{url}/entries/{entry.id}/amend"
-    assert amend_url in social.get(url).text
+    child_url = f"{url}/children/{setting.child.id}"
+    overview = social.get(url).text
+    assert amend_url not in overview  # the workspace links to the child's page ("Rätta")
+    assert f'href="{child_url}?edit={entry.id}#entry-{entry.id}">Rätta<' in overview
+    writing = social.get(f"{child_url}?edit={entry.id}")
+    assert writing.status_code == 200
+    assert amend_url in writing.text and "Original-Hemlig" in writing.text
+    assert f"{url}/children/{setting.child.id}/entries" not in writing.text  # locked: no new
     bad = social.post(amend_url, data={f"r{entry.id}-reason": "omission", f"r{entry.id}-text": ""})
     assert bad.status_code == 422
     ok = social.post(

@@ -202,11 +202,21 @@ def test_the_workspace_page_for_writers_readers_guests_and_outsiders(
     assert page.status_code == 200
     assert setting.child.pseudonym in page.text
     assert "Brief-Hemlig-1" in page.text  # the coordinator (social services) wrote the brief
-    assert f'name="share-{setting.police.agency_id}"' in page.text
-    assert f'name="share-{setting.leisure.agency_id}"' not in page.text
-    assert f'name="share-{setting.school.agency_id}"' not in page.text
-    assert "Test leisure" in page.text and "kan inte få uppgiften" in page.text
-    assert f'value="{SOL_POLICE}"' in page.text
+    # The workspace links to each child's writing page, which holds the forms and the choices.
+    child_url = f"{url}/children/{setting.child.id}"
+    assert f'href="{child_url}#new-entry"' in page.text
+    assert f'href="{child_url}#new-action"' in page.text
+    assert "<textarea" not in page.text and 'name="share-' not in page.text
+    writing = social.get(child_url)
+    assert writing.status_code == 200
+    assert "Brief-Hemlig-1" in writing.text
+    assert f'action="{child_url}/entries"' in writing.text
+    assert f'action="{child_url}/actions"' in writing.text
+    assert f'name="share-{setting.police.agency_id}"' in writing.text
+    assert f'name="share-{setting.leisure.agency_id}"' not in writing.text
+    assert f'name="share-{setting.school.agency_id}"' not in writing.text
+    assert "Test leisure" in writing.text and "kan inte få uppgiften" in writing.text
+    assert f'value="{SOL_POLICE}"' in writing.text
 
     posted = social.post(
         f"{url}/children/{setting.child.id}/entries",
@@ -243,6 +253,8 @@ def test_the_workspace_page_for_writers_readers_guests_and_outsiders(
     )
     assert refused.status_code == 422
     assert "Bekräfta varje förutsättning" in refused.text
+    assert "Utan-bekräftelse" in refused.text  # the child's page again, with what was written
+    assert f'action="{child_url}/entries"' in refused.text
     assert count(db, MinutesEntry) == entries
 
     # A guest invited to this meeting reads but cannot write.
@@ -254,6 +266,8 @@ def test_the_workspace_page_for_writers_readers_guests_and_outsiders(
     assert guest_page.status_code == 200
     assert "Sidtext-Hemlig-3" not in guest_page.text
     assert "<textarea" not in guest_page.text
+    assert child_url not in guest_page.text
+    assert guest.get(child_url).status_code == 403  # guests read; the writing page is refused
     assert (
         guest.post(
             f"{url}/children/{setting.child.id}/entries",
@@ -265,6 +279,9 @@ def test_the_workspace_page_for_writers_readers_guests_and_outsiders(
 
     outsider = log_in(app.test_client(), UserFactory(agency=world.agencies[AgencyKind.SCHOOL]))
     assert outsider.get(url).status_code == 403
+    assert outsider.get(child_url).status_code == 403
+    # A child who is not on this meeting's agenda: refused like a forbidden one.
+    assert social.get(f"{url}/children/{setting.child.id + 1000}").status_code == 403
 
     meeting_page = social.get(f"/meetings/{setting.meeting.id}")
     assert f'href="{url}"' in meeting_page.text
