@@ -140,9 +140,9 @@ def _close_session(exc: BaseException | None) -> None:
     session: Session | None = g.pop("db_session", None)
     if session is None:
         return
-    if exc is not None or session.in_transaction():
-        # Anything not committed by the view is abandoned, never half-written.
-        session.rollback()
+    # Anything not committed by the view is abandoned, never half-written: closing rolls the
+    # open transaction back and hands the connection to the pool without a second ROLLBACK
+    # (a rollback first, then a close, costs two round trips on every read-only request).
     session.close()
 
 

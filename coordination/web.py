@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Callable
 from typing import Any
 
+from babel.support import NullTranslations, Translations
 from flask import (
     Flask,
     current_app,
@@ -19,16 +21,17 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, format_datetime
+from flask_babel import Babel, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
+from wtforms.i18n import messages_path
 
 from coordination.api.problems import ApiError, is_api_request, problem_response, render_api_error
 from coordination.db import db_session, utcnow
@@ -58,6 +61,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Seconds between refreshes of the session's last-seen time (see _enforce_session_limits).
+SEEN_AT_RESOLUTION = 60
+
 # The largest id a 32-bit INTEGER column holds: a larger number in a URL is simply not found,
 # instead of an out-of-range error from PostgreSQL.
 MAX_DB_ID = 2**31 - 1
@@ -83,6 +89,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Stockholm")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+    app.before_request(_use_worker_form_catalog)
     app.before_request(_enforce_session_limits)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
@@ -100,10 +107,34 @@ def _load_user(user_id: str) -> User | None:
         uid, epoch = int(raw_id), int(raw_epoch)
     except ValueError:
         return None
-    user = db_session().get(User, uid)
+    # The roles in the same statement as the user and agency (every page asks for them).
+    user = db_session().get(User, uid, options=[joinedload(User.role_rows)])
     if user is None or user.session_epoch != epoch or not user.is_active:
         return None
     return user
+
+
+@functools.cache
+def _form_catalog(locale: str) -> NullTranslations:
+    """WTForms' own messages (not a number, not one of the choices) in one locale: read from
+    disk once per worker, not once per request."""
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WorkerFormCatalog:
+    """What Flask-WTF looks for as ``request.wtforms_translations`` (without it, it loads the
+    catalog from disk on every request that builds a form, about 0.7 ms): the worker's catalog
+    of the request's locale, chosen when the first message is translated."""
+
+    def ugettext(self, string: str) -> str:
+        return str(_form_catalog(str(get_locale() or "sv")).ugettext(string))
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return str(_form_catalog(str(get_locale() or "sv")).ungettext(singular, plural, n))
+
+
+def _use_worker_form_catalog() -> None:
+    request.wtforms_translations = _WorkerFormCatalog()  # type: ignore[attr-defined]
 
 
 def select_locale() -> str:
@@ -149,7 +180,10 @@ def _enforce_session_limits() -> ResponseReturnValue | None:
     elif now - int(session.get("login_at", 0)) > absolute:
         expired = "absolute"
     if expired is None:
-        session["seen_at"] = now
+        if now - int(session.get("seen_at", 0)) >= SEEN_AT_RESOLUTION:
+            # Re-signing the cookie on every request costs more than the check; refreshing it
+            # at most once a minute ends an idle session up to a minute early, never late.
+            session["seen_at"] = now
         return None
     dbs = db_session()
     record_logout(dbs, current_user, expired=expired)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from coordination.audit import record_event
 from coordination.db import Base, UTCDateTime, created_at, intpk, utcnow
@@ -151,7 +151,17 @@ def authenticate_token(session: Session, presented: str) -> ApiToken | None:
     if not presented.startswith(TOKEN_PREFIX) or len(presented) > 100:
         return None
     digest = hash_secret(presented)
-    token = session.scalars(select(ApiToken).where(ApiToken.secret_hash == digest)).first()
+    # The user's roles in the same statement (every call asks for them); the hash is unique,
+    # so one_or_none sees every role row of the one token.
+    token = (
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.secret_hash == digest)
+            .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+        )
+        .unique()
+        .one_or_none()
+    )
     if token is None:
         return None
     now = utcnow()
