@@ -40,6 +40,7 @@ from meetings.api import PersonRef, person
 from minutes.actions import (
     MAX_COMMENT,
     PAGE_SIZE,
+    ActionRow,
     DueFilter,
     ListQuery,
     ListScope,
@@ -51,7 +52,6 @@ from minutes.actions import (
     allowed_statuses,
     can_view_action,
     comment_recipient,
-    description_records,
     is_overdue,
     update_action,
 )
@@ -172,22 +172,6 @@ def agency_of(user: User | None) -> AgencyRef | None:
     return AgencyRef(id=user.agency.id, name=user.agency.name) if user is not None else None
 
 
-def _last_updates(session: Session, actions: Sequence[AgreedAction]) -> dict[int, dt.datetime]:
-    """When each action was last followed up, in one query."""
-    last: dict[int, dt.datetime] = {}
-    if not actions:
-        return last
-    rows = session.execute(
-        select(ActionUpdate.action_id, ActionUpdate.created_at).where(
-            ActionUpdate.action_id.in_([a.id for a in actions])
-        )
-    )
-    for action_id, created_at in rows:
-        if action_id not in last or created_at > last[action_id]:
-            last[action_id] = created_at
-    return last
-
-
 def action_fields(
     action: AgreedAction,
     description: RevealResult,
@@ -216,6 +200,51 @@ def action_fields(
     }
 
 
+def row_fields(
+    row: ActionRow, description: RevealResult, viewer: User, today: dt.date
+) -> dict[str, object]:
+    """``action_fields`` of one list row (plain values, no ORM graph)."""
+    return {
+        "id": row.id,
+        "council_id": row.council_id,
+        "child_id": row.child_id,
+        "pseudonym": row.pseudonym,
+        "meeting_id": row.meeting_id,
+        "responsible_agency": AgencyRef(
+            id=row.responsible_agency_id, name=row.responsible_agency_name
+        ),
+        "responsible_user": (
+            PersonRef(id=row.responsible_user_id, name=row.responsible_user_name or "")
+            if row.responsible_user_id is not None
+            else None
+        ),
+        "due_date": row.due_on,
+        "status": row.status,
+        "not_done_reason": row.not_done_reason,
+        "overdue": is_overdue(row, today),
+        "version": row.version,
+        "description": record_out(description),
+        "allowed_statuses": allowed_statuses(viewer, row),
+        "updated_at": row.last_update or row.created_at,
+    }
+
+
+def _last_updates(session: Session, actions: Sequence[AgreedAction]) -> dict[int, dt.datetime]:
+    """When each action was last followed up, in one query."""
+    last: dict[int, dt.datetime] = {}
+    if not actions:
+        return last
+    rows = session.execute(
+        select(ActionUpdate.action_id, ActionUpdate.created_at).where(
+            ActionUpdate.action_id.in_([a.id for a in actions])
+        )
+    )
+    for action_id, created_at in rows:
+        if action_id not in last or created_at > last[action_id]:
+            last[action_id] = created_at
+    return last
+
+
 def actions_out(
     session: Session,
     viewer: User,
@@ -229,6 +258,17 @@ def actions_out(
             action_fields(a, revealed[a.description_record_id], viewer, today, last.get(a.id))
         )
         for a in actions
+    ]
+
+
+def rows_out(
+    viewer: User, rows: Sequence[ActionRow], revealed: dict[int, RevealResult]
+) -> list[ActionOut]:
+    """``actions_out`` of list rows (loaded with their last follow-up)."""
+    today = today_local()
+    return [
+        ActionOut.model_validate(row_fields(row, revealed[row.description.id], viewer, today))
+        for row in rows
     ]
 
 
@@ -300,18 +340,16 @@ def actions(query: ActionsQuery) -> Page[ActionOut]:
         scoped,
         offset=offset,
         limit=wanted,
+        authors=True,
+        last_updates=True,
     )
-    records = description_records(session, window)
     revealed = {
         r.record.id: r
         for r in reveal_records(
-            session,
-            user,
-            [records[a.description_record_id] for a in window],
-            purpose="action_list",
+            session, user, [row.description for row in window], purpose="action_list"
         )
     }
-    return make_page(actions_out(session, user, window, revealed), query, offset)
+    return make_page(rows_out(user, window, revealed), query, offset)
 
 
 # --- One action ---------------------------------------------------------------------------------

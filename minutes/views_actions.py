@@ -41,7 +41,6 @@ from minutes.actions import (
     allowed_statuses,
     can_view_action,
     comment_recipient,
-    description_records,
     is_overdue,
     list_actions,
     update_action,
@@ -145,6 +144,11 @@ def _filter_form(user: User) -> ActionFilterForm:
     form.council.choices = choices(
         [("", _("Alla forum")), *((str(c.id), c.name) for c in councils)]
     )
+    # Labels translated once here; lazy ones would be translated again at every use in the
+    # options' rendering.
+    form.status.choices = choices((k, str(v)) for k, v in STATUS_FILTER_LABELS.items())
+    form.due.choices = choices((k, str(v)) for k, v in DUE_FILTER_LABELS.items())
+    form.sort.choices = choices((k, str(v)) for k, v in SORT_LABELS.items())
     return form
 
 
@@ -174,10 +178,11 @@ def _render_list(
     query = _list_query(form)
     today = today_local()
     page = list_actions(session, user, scope, query, today, council)
-    records = description_records(session, page.actions)
     revealed = {
         r.record.id: r
-        for r in reveal_records(session, user, list(records.values()), purpose="action_list")
+        for r in reveal_records(
+            session, user, [a.description for a in page.actions], purpose="action_list"
+        )
     }
     session.commit()  # the reveal event
     args: dict[str, Any] = {
@@ -198,11 +203,18 @@ def _render_list(
         form=form,
         page=page,
         descriptions=revealed,
-        today=today,
-        is_overdue=is_overdue,
-        status_labels=STATUS_LABELS,
-        reason_labels=REASON_LABELS,
+        overdue={a.id for a in page.actions if is_overdue(a, today)},
+        # Each label translated once per page, not once per row.
+        status_labels={key: str(label) for key, label in STATUS_LABELS.items()},
+        reason_labels={key: str(label) for key, label in REASON_LABELS.items()},
+        detail_path=_detail_path(),
     )
+
+
+def _detail_path() -> str:
+    """The action page's path without its id: built once per list, not once per row."""
+    path = url_for("actions.detail", action_id=0)
+    return path.removesuffix("0")
 
 
 @bp.get("/actions/mine")

@@ -29,6 +29,7 @@ from minutes.models import EntryKind
 from secrecy.disclosure import decide_disclosure
 from secrecy.services import EnrolmentData, create_record, enrol_child
 from tests.conftest import Council3, log_in
+from tests.factories import MembershipFactory, UserFactory
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -198,8 +199,16 @@ def test_meeting_page_with_its_agenda(
 # --- Minutes: the workspace and the action lists ------------------------------------------------
 
 
-def fill_workspace(db: Session, world: Council3, meeting: Meeting, child: Child, n: int) -> None:
-    """One agenda item with a brief, an entry and an agreed action for the police."""
+def fill_workspace(
+    db: Session,
+    world: Council3,
+    meeting: Meeting,
+    child: Child,
+    n: int,
+    responsible: User | None = None,
+) -> None:
+    """One agenda item with a brief, an entry and an agreed action for the police (the police
+    member, or ``responsible``)."""
     social = world.members[SOCIAL]
     agenda.add_agenda_item(db, world.coordinator, meeting, child, "risk_protective", f"Läge {n}")
     workspace.add_entry(
@@ -212,7 +221,7 @@ def fill_workspace(db: Session, world: Council3, meeting: Meeting, child: Child,
         child,
         f"Åtgärd {n}",
         world.agencies[POLICE],
-        world.members[POLICE],
+        responsible or world.members[POLICE],
         today_local() + dt.timedelta(days=30),
         "sol-police-u21",
         [0, 1, 2],
@@ -245,6 +254,15 @@ def test_meeting_workspace(
     assert_constant(grow, lambda: counted(db, client, path, statements))
 
 
+def another_officer(db: Session, world: Council3, n: int) -> User:
+    """A police officer of the council of their own, responsible for one action: a list that
+    loaded each row's responsible user would grow with the rows."""
+    officer = UserFactory(agency=world.agencies[POLICE], email=f"polis{n}@example.com")
+    MembershipFactory(council=world.council, user=officer)
+    db.flush()
+    return officer
+
+
 @pytest.mark.parametrize(
     "path", ["/actions/mine?status=all", "/actions/agency?status=all", "council"]
 )
@@ -258,11 +276,14 @@ def test_action_lists(
 ) -> None:
     meeting = upcoming_meeting(db, world, days=0)
     filled = 0
+    mine = path.startswith("/actions/mine")
 
     def grow(n: int) -> None:
         nonlocal filled
         while filled < n:
-            fill_workspace(db, world, meeting, children.enrol(), filled)
+            # Half of the agency's actions belong to other officers ("mine" lists the viewer's).
+            responsible = None if mine or filled % 2 else another_officer(db, world, filled)
+            fill_workspace(db, world, meeting, children.enrol(), filled, responsible)
             filled += 1
 
     if path == "council":
@@ -286,7 +307,10 @@ def test_api_action_list(
     def grow(n: int) -> None:
         nonlocal filled
         while filled < n:
-            fill_workspace(db, world, meeting, children.enrol(), filled)
+            responsible = (
+                None if scope == "mine" or filled % 2 else another_officer(db, world, filled)
+            )
+            fill_workspace(db, world, meeting, children.enrol(), filled, responsible)
             filled += 1
 
     token = create_token(db, world.members[POLICE], "räkning", {Scope.READ}).secret
