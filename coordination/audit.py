@@ -3,7 +3,8 @@
 Every layer writes here, in the same transaction as the change it records. Events carry ids,
 tags and bases, never content or personal data. Appends are serialised through the single
 ``audit_chain_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway),
-so the chain never forks.
+so the chain never forks; a transaction's events are chained when it commits, so that lock is
+held only for the append and the commit (``record_event``).
 
 Beside the chain, ``audit_event_objects`` indexes which objects each event is about (so "events
 about these records" is a join on any database). Signed checkpoints of the chain head live in
@@ -17,6 +18,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard
 
 from sqlalchemy import (
@@ -27,7 +29,10 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from coordination.db import Base, UTCDateTime, utcnow
 
@@ -185,7 +190,13 @@ def compute_hash(event: AuditEvent | Any) -> str:
 
 
 def lock_chain_head(session: Session) -> AuditChainHead:
-    """The head row, locked until the transaction ends: nothing is appended meanwhile."""
+    """The head row, locked until the transaction ends: nothing is appended meanwhile. Events
+    this session has recorded but not yet chained are chained first, so the head includes them."""
+    chain_pending_events(session)
+    return _lock_head(session)
+
+
+def _lock_head(session: Session) -> AuditChainHead:
     # The row is created by the first migration; FOR UPDATE makes concurrent appenders queue.
     return session.scalars(
         select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
@@ -219,16 +230,22 @@ def record_event(
     details: dict[str, Any] | None = None,
     agency_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction.
+    """Record one event in the caller's transaction; it joins the chain when that commits.
+
+    The event is validated and timed now, but its sequence number and hashes are assigned by
+    ``chain_pending_events`` at commit: the chain head's lock, which serialises every audited
+    transaction of the installation, is then held for the few milliseconds of the append and
+    the commit, not for the rest of the request. The event is part of the transaction all the
+    same: a rollback (of the transaction, or of the savepoint it was recorded in) discards it,
+    and a commit never happens without it. Reading the audit tables in the same session chains
+    the pending events first, so a transaction always sees its own events.
 
     ``agency_id`` names the actor's agency when there is no actor (a failed login of a known
     account is logged against that account's agency for its log review).
     """
     details = dict(details or {})
     _check_details(details)
-    head = lock_chain_head(session)
     event = AuditEvent(
-        seq=head.seq + 1,
         occurred_at=utcnow(),
         actor_user_id=actor.id if actor is not None else None,
         actor_agency_id=actor.agency_id if actor is not None else agency_id,
@@ -236,16 +253,117 @@ def record_event(
         object_type=object_type,
         object_ids=sorted(set(object_ids)),
         details=details,
-        prev_hash=head.hash,
     )
-    event.hash = compute_hash(event)
-    head.seq, head.hash = event.seq, event.hash
-    session.add(event)
+    # Services count on the flush an append has always made (later Core statements read it).
     session.flush()
-    pairs = indexed_objects(event.object_type, event.object_ids, details)
-    if pairs:
-        session.execute(
-            insert(AuditEventObject),
-            [{"seq": event.seq, "object_type": t, "object_id": i} for t, i in sorted(pairs)],
-        )
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append(_Pending(event, transaction))
     return event
+
+
+@dataclass(frozen=True)
+class _Pending:
+    event: AuditEvent
+    # The innermost transaction the event was recorded in (None before the session began one):
+    # rolling it back, or any transaction around it, discards the event.
+    transaction: SessionTransaction | None
+
+
+_PENDING = "samverkan.audit.pending"
+
+
+def pending_event_count(session: Session) -> int:
+    """Events recorded in this session that are not chained yet (they will be at commit)."""
+    return len(session.info.get(_PENDING, ()))
+
+
+def chain_pending_events(session: Session) -> int:
+    """Append this session's recorded events to the chain now: lock the head, number and hash
+    the events in the order they were recorded, insert them and their object index rows in
+    one statement each, move the head. Returns the number appended. Runs by itself before
+    every commit; call it directly only where an event's sequence number is needed at once."""
+    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    if not pending:
+        return 0
+    head = _lock_head(session)
+    seq, prev_hash = head.seq, head.hash
+    event_rows: list[dict[str, Any]] = []
+    object_rows: list[dict[str, Any]] = []
+    for item in pending:
+        event = item.event
+        seq += 1
+        event.seq, event.prev_hash = seq, prev_hash
+        event.hash = prev_hash = compute_hash(event)
+        event_rows.append(
+            {
+                "seq": event.seq,
+                "occurred_at": event.occurred_at,
+                "actor_user_id": event.actor_user_id,
+                "actor_agency_id": event.actor_agency_id,
+                "tag": event.tag,
+                "object_type": event.object_type,
+                "object_ids": event.object_ids,
+                "details": event.details,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            }
+        )
+        object_rows.extend(
+            {"seq": event.seq, "object_type": t, "object_id": i}
+            for t, i in sorted(indexed_objects(event.object_type, event.object_ids, event.details))
+        )
+    session.execute(insert(AuditEvent), event_rows)
+    if object_rows:
+        session.execute(insert(AuditEventObject), object_rows)
+    head.seq, head.hash = seq, prev_hash
+    session.flush()
+    return len(pending)
+
+
+def _recorded_within(item: _Pending, transaction: SessionTransaction) -> bool:
+    current = item.transaction
+    while current is not None:
+        if current is transaction:
+            return True
+        current = current.parent
+    return False
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _chain_before_commit(session: Session) -> None:
+    # A savepoint's commit only hands its events to the enclosing transaction; the outermost
+    # commit chains them.
+    if session.get_nested_transaction() is None:
+        chain_pending_events(session)
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _discard_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: list[_Pending] | None = session.info.get(_PENDING)
+    if pending:
+        pending[:] = [p for p in pending if not _recorded_within(p, previous_transaction)]
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _discard_at_end(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended without a commit (closed): its events never happened.
+    # Events recorded before the session began a transaction wait for the next one.
+    if transaction.parent is None:
+        pending: list[_Pending] | None = session.info.get(_PENDING)
+        if pending:
+            pending[:] = [p for p in pending if p.transaction is None]
+
+
+_AUDIT_TABLES = frozenset({"audit_events", "audit_event_objects", "audit_chain_head"})
+
+
+@orm_event.listens_for(Session, "do_orm_execute")
+def _chain_before_reading_the_log(state: ORMExecuteState) -> None:
+    # Like autoflush: a query of the audit tables sees the events this transaction recorded.
+    if not state.session.info.get(_PENDING):
+        return
+    statement = state.statement
+    if isinstance(statement, ClauseElement) and any(
+        t.name in _AUDIT_TABLES for t in find_tables(statement, include_crud=True)
+    ):
+        chain_pending_events(state.session)

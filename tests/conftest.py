@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -22,6 +23,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
+from coordination.audit import chain_pending_events
 from coordination.db import get_database
 from coordination.models import Agency, AgencyKind, Council, CouncilRole, Role, User
 from coordination.web import limiter
@@ -80,6 +82,20 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     engine.dispose()
 
 
+class _HandingOverSessionmaker(sessionmaker[Session]):
+    """The app's sessions in a test. Audit events join the chain when their transaction
+    commits; a test that records events through ``db`` and then hands over to the app (a
+    request, a CLI command) has them chained first, as if its own work had been committed,
+    just as its flushed rows are visible to the app on the shared connection."""
+
+    test_session: Session | None = None
+
+    def __call__(self, **local_kw: Any) -> Session:
+        if self.test_session is not None:
+            chain_pending_events(self.test_session)
+        return super().__call__(**local_kw)
+
+
 @pytest.fixture
 def db(app: Flask) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test.
@@ -91,13 +107,14 @@ def db(app: Flask) -> Iterator[Session]:
     connection = database.engine.connect()
     transaction = connection.begin()
     original = database.session_factory
-    database.session_factory = sessionmaker(
+    database.session_factory = _HandingOverSessionmaker(
         bind=connection,
         join_transaction_mode="create_savepoint",
         expire_on_commit=False,
         info=dict(original.kw["info"]),
     )
     session = database.session_factory()
+    database.session_factory.test_session = session
     for factory in factories.ALL_FACTORIES:
         factory._meta.sqlalchemy_session = session
     limiter.reset()

@@ -15,7 +15,9 @@ from coordination.audit import (
     AuditEvent,
     AuditTag,
     canonical_form,
+    chain_pending_events,
     compute_hash,
+    pending_event_count,
     record_event,
 )
 from coordination.audit_verify import verify_chain
@@ -23,8 +25,9 @@ from tests.factories import UserFactory
 
 
 def append_three(db: Session) -> list[AuditEvent]:
+    """Three events, chained (as a commit would chain them)."""
     user = UserFactory()
-    return [
+    events = [
         record_event(
             db, user, AuditTag.AUTH_LOGIN_SUCCESS, object_type="user", object_ids=[user.id]
         ),
@@ -37,6 +40,8 @@ def append_three(db: Session) -> list[AuditEvent]:
         ),
         record_event(db, None, AuditTag.AUTH_LOGIN_FAILURE, details={"reason": "unknown"}),
     ]
+    assert chain_pending_events(db) == 3
+    return events
 
 
 def test_events_form_a_chain(db: Session) -> None:
@@ -64,8 +69,11 @@ def test_a_rehashed_edit_breaks_the_next_link(db: Session) -> None:
     events = append_three(db)
     forged = events[1]
     forged.details = {"fields": ["forged"]}
-    forged.hash = compute_hash(forged)
-    db.flush()
+    db.execute(
+        update(AuditEvent)
+        .where(AuditEvent.seq == forged.seq)
+        .values(details=forged.details, hash=compute_hash(forged))
+    )
     db.expire_all()
     assert verify_chain(db).first_broken_seq == 3
 
@@ -192,3 +200,111 @@ def test_concurrent_appends_never_fork_the_chain(app: Flask) -> None:
         with factory() as session, session.begin():
             session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
             session.execute(update(AuditChainHead).values(seq=start_seq, hash=start_hash))
+
+
+def test_events_join_the_chain_when_the_transaction_commits(db: Session) -> None:
+    start = db.execute(select(AuditChainHead.seq)).scalar_one()
+    event = record_event(db, None, AuditTag.ACCESS_DENIED, object_type="user", object_ids=[7])
+    assert event.seq is None and pending_event_count(db) == 1
+    db.commit()
+    assert pending_event_count(db) == 0
+    assert event.seq == start + 1
+    stored = db.get(AuditEvent, event.seq)
+    assert stored is not None and stored.hash == event.hash == compute_hash(stored)
+    assert verify_chain(db).ok
+
+
+def test_a_rolled_back_savepoint_discards_its_events_and_keeps_the_others(db: Session) -> None:
+    start = db.execute(select(AuditChainHead.seq)).scalar_one()
+    record_event(db, None, AuditTag.ACCESS_DENIED, object_ids=[1])
+    with db.begin_nested():
+        record_event(db, None, AuditTag.ACCESS_DENIED, object_ids=[2])
+    nested = db.begin_nested()
+    record_event(db, None, AuditTag.ACCESS_DENIED, object_ids=[3])
+    with db.begin_nested():
+        record_event(db, None, AuditTag.ACCESS_DENIED, object_ids=[4])
+    nested.rollback()  # discards 3 and the savepoint inside it that held 4
+    assert pending_event_count(db) == 2
+    db.commit()
+    kept = db.scalars(select(AuditEvent.object_ids).where(AuditEvent.seq > start)).all()
+    assert kept == [[1], [2]]
+
+
+def test_a_rolled_back_transaction_leaves_nothing_in_the_chain(app: Flask) -> None:
+    from sqlalchemy.orm import sessionmaker
+
+    from coordination.db import get_database
+
+    factory = sessionmaker(bind=get_database(app).engine, info={})
+    with factory() as session:
+        before = session.execute(select(AuditChainHead.seq)).scalar_one()
+        record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[1])
+        session.rollback()
+        assert pending_event_count(session) == 0
+        record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[2])
+    with factory() as session:  # closed without commit: gone too
+        assert session.execute(select(AuditChainHead.seq)).scalar_one() == before
+
+
+def test_reading_the_log_in_the_same_transaction_sees_its_own_events(db: Session) -> None:
+    record_event(db, None, AuditTag.ACCESS_DENIED, object_type="user", object_ids=[41])
+    tags = db.scalars(
+        select(AuditEvent.tag).where(AuditEvent.object_ids.is_not(None)).order_by(AuditEvent.seq)
+    ).all()
+    assert tags[-1] == "access:denied"
+    assert pending_event_count(db) == 0
+
+
+def test_recording_an_event_touches_no_table(db: Session) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        record_event(db, None, AuditTag.ACCESS_DENIED, object_ids=[1])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
+
+
+def test_an_open_transaction_with_events_does_not_block_another_appender(app: Flask) -> None:
+    """The chain head is locked only while a transaction commits its events, not from the
+    moment it records one: a long request no longer queues every other audited request."""
+    from sqlalchemy.orm import sessionmaker
+
+    from coordination.db import get_database
+
+    engine = get_database(app).engine
+    factory = sessionmaker(bind=engine)
+    with factory() as session:
+        start_seq, start_hash = session.execute(
+            select(AuditChainHead.seq, AuditChainHead.hash)
+        ).one()
+    slow, fast = factory(), factory()
+    try:
+        record_event(slow, None, AuditTag.ACCESS_DENIED, object_ids=[1])
+        if engine.dialect.name == "postgresql":  # fail fast instead of waiting for `slow`
+            fast.connection().exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+        record_event(fast, None, AuditTag.ACCESS_DENIED, object_ids=[2])
+        fast.commit()  # would wait for `slow` (and time out) if recording had taken the lock
+        slow.commit()
+        with factory() as session:
+            order = session.scalars(
+                select(AuditEvent.object_ids)
+                .where(AuditEvent.seq > start_seq)
+                .order_by(AuditEvent.seq)
+            ).all()
+            assert order == [[2], [1]]
+            assert verify_chain(session).ok
+    finally:
+        slow.close()
+        fast.close()
+        with factory() as session, session.begin():
+            session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
+            session.execute(update(AuditChainHead).values(seq=start_seq, hash=start_hash))
+    engine.dispose()

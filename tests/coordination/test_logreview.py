@@ -26,6 +26,7 @@ from coordination.audit import (
     AuditEvent,
     AuditEventObject,
     AuditTag,
+    chain_pending_events,
     record_event,
 )
 from coordination.audit_verify import verify_object_index
@@ -63,7 +64,8 @@ def at(when: dt.datetime) -> time_machine.travel:
 def view(
     db: Session, user: User, child_ids: list[int], record_ids: Sequence[int] = ()
 ) -> AuditEvent:
-    return record_event(
+    """A view event, chained at once (as if its request had committed): it has its seq."""
+    event = record_event(
         db,
         user,
         Tag.REVEAL,
@@ -71,12 +73,17 @@ def view(
         object_ids=record_ids,
         details={"purpose": "view", "child_ids": child_ids, "withheld": 0},
     )
+    chain_pending_events(db)
+    return event
 
 
 def login_event(db: Session, user: User) -> AuditEvent:
-    return record_event(
+    """A login event, chained at once."""
+    event = record_event(
         db, user, AuditTag.AUTH_LOGIN_SUCCESS, object_type="user", object_ids=[user.id]
     )
+    chain_pending_events(db)
+    return event
 
 
 def seqs(html: str) -> list[int]:
@@ -666,6 +673,7 @@ def test_record_event_indexes_objects_and_children(db: Session, world: Council3)
         details={"child_ids": [3, 4], "child_id": 4, "withheld": 1},
     )
     untyped = record_event(db, social, AuditTag.ADMIN_AGENCY_UPDATE, object_ids=[9])
+    chain_pending_events(db)
     rows = db.execute(
         select(AuditEventObject.object_type, AuditEventObject.object_id).where(
             AuditEventObject.seq == event.seq
