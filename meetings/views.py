@@ -8,7 +8,7 @@ through ``secrecy.reveal``; the projector view and calendars never show them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import (
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 from coordination.db import db_session
 from coordination.forms import choices, parse_version
 from coordination.logreview import register_tag_labels
-from coordination.models import AgencyKind, Child, CouncilKind, User
+from coordination.models import AgencyKind, Child, CouncilKind, CouncilMembership, User
 from coordination.policy import can_view_council
 from coordination.services import PermissionDenied, ServiceError
 from coordination.views import actor, deny, show_service_error
@@ -89,7 +89,7 @@ def _deadline_days() -> int:
 
 def _load_meeting(session: Session, meeting_id: int) -> Meeting:
     """Load, then check access. An unknown id is refused like a forbidden one (no 404 oracle)."""
-    meeting = agenda.find_meeting(session, meeting_id)
+    meeting = agenda.find_meeting(session, meeting_id, members=False)
     if meeting is None or not agenda.can_view_meeting(session, actor(), meeting):
         deny(session, "meeting", meeting_id)
     return meeting
@@ -114,19 +114,27 @@ def _page_url(meeting: Meeting, anchor: str = "") -> str:
 
 
 def _prepare_agenda_form(session: Session, meeting: Meeting, form: AgendaItemForm) -> None:
+    """The choices of the agenda form. The template writes the children's options itself:
+    hundreds of them, and WTForms' widget costs several times more per option."""
     locale = _locale()
     form.child_id.choices = choices(
-        [(0, _("Välj barn"))]
-        + [(c.id, c.pseudonym) for c in agenda.addable_children(session, meeting)]
+        [(0, _("Välj barn")), *agenda.addable_children(session, meeting)]
     )
     form.reason_category.choices = choices(
         [("", _("Välj skäl"))] + [(c.key, c.label(locale)) for c in agenda.reason_categories()]
     )
 
 
-def _prepare_roles_form(meeting: Meeting, form: MeetingRolesForm, fill: bool) -> None:
+def _prepare_roles_form(
+    session: Session, meeting: Meeting, form: MeetingRolesForm, fill: bool
+) -> None:
     members = sorted(
-        (m.user for m in meeting.council.memberships), key=lambda u: (u.display_name, u.id)
+        session.scalars(
+            select(User)
+            .join(CouncilMembership, CouncilMembership.user_id == User.id)
+            .where(CouncilMembership.council_id == meeting.council_id)
+        ),
+        key=lambda u: (u.display_name, u.id),
     )
     options = [(0, _("Ingen utsedd"))] + [
         (u.id, f"{u.display_name} – {u.agency.name}") for u in members
@@ -137,6 +145,15 @@ def _prepare_roles_form(meeting: Meeting, form: MeetingRolesForm, fill: bool) ->
         form.chair_id.data = meeting.chair_id or 0
         form.minute_taker_id.data = meeting.minute_taker_id or 0
         form.version.data = str(meeting.version)
+
+
+def _attendances(session: Session, meeting: Meeting) -> Sequence[Attendance]:
+    """The meeting's attendance rows with their users (not the users' roles: not shown)."""
+    return session.scalars(
+        select(Attendance)
+        .where(Attendance.meeting_id == meeting.id)
+        .options(selectinload(Attendance.user).lazyload(User.role_rows))
+    ).all()
 
 
 def _render_meeting(
@@ -150,15 +167,18 @@ def _render_meeting(
     status: int = 200,
 ) -> ResponseReturnValue:
     user = actor()
-    agenda.ensure_invitations(session, user, meeting)
-    agenda.add_contributed_items(session, meeting, agenda.agenda_contributors(current_app))
-    entries = agenda.build_agenda(session, user, meeting)
+    # Each list is loaded once and handed on; it is loaded again only after a change to it.
+    attendances = _attendances(session, meeting)
+    if agenda.ensure_invitations(session, user, meeting, attendances=attendances):
+        attendances = _attendances(session, meeting)
+    items = agenda.agenda_items(session, meeting)
+    contributors = agenda.agenda_contributors(current_app)
+    if agenda.add_contributed_items(
+        session, meeting, contributors, on_agenda=[i.child_id for i in items]
+    ):
+        items = agenda.agenda_items(session, meeting)
+    entries = agenda.build_agenda(session, user, meeting, items=items, record_authors=False)
     session.commit()  # invitations, contributed items and the reveal event: one transaction
-    attendances = session.scalars(
-        select(Attendance)
-        .where(Attendance.meeting_id == meeting.id)
-        .options(selectinload(Attendance.user))
-    ).all()
     attendances = sorted(
         attendances, key=lambda a: (a.guest, a.user.agency.name, a.user.display_name, a.user_id)
     )
@@ -173,7 +193,8 @@ def _render_meeting(
     if can_add:
         _prepare_agenda_form(session, meeting, form)
     roles = roles_form or MeetingRolesForm(formdata=None)
-    _prepare_roles_form(meeting, roles, fill=roles_form is None)
+    if coordinator and meeting.status is not MeetingStatus.CANCELLED:  # the form is shown
+        _prepare_roles_form(session, meeting, roles, fill=roles_form is None)
     guests = guest_form or GuestForm(formdata=None)
     candidates = agenda.guest_candidates(session, meeting) if coordinator else []
     guests.user_id.choices = choices(
@@ -207,11 +228,14 @@ def _render_meeting(
         agenda_form=form,
         roles_form=roles,
         guest_form=guests,
-        attendance_form=AttendanceForm(formdata=None),
+        # Labels translated once per page, not once per row.
+        attendance_choices=[
+            (c.value, str(c.label)) for c in AttendanceForm(formdata=None).status.choices
+        ],
         move_form=MoveItemForm(formdata=None),
         status_labels=MEETING_STATUS_LABELS,
-        attendance_labels=ATTENDANCE_LABELS,
-        source_labels=SOURCE_LABELS,
+        attendance_labels={k: str(v) for k, v in ATTENDANCE_LABELS.items()},
+        source_labels={k: str(v) for k, v in SOURCE_LABELS.items()},
         categories=categories(),
         locale=_locale(),
         error=error,

@@ -68,7 +68,7 @@ def minutes_contents(
             )
             .options(
                 selectinload(AgreedAction.responsible_agency),
-                selectinload(AgreedAction.responsible_user),
+                selectinload(AgreedAction.responsible_user).lazyload(User.role_rows),
             )
             .order_by(AgreedAction.due_on, AgreedAction.id)
         )
@@ -95,6 +95,10 @@ def minutes_contents(
     }
     authors = {
         u.id: u
-        for u in session.scalars(select(User).where(User.id.in_({e.author_id for e in entries})))
+        for u in session.scalars(
+            select(User)
+            .where(User.id.in_({e.author_id for e in entries}))
+            .options(lazyload(User.role_rows))  # named on the page, their roles not needed
+        )
     }
     return MinutesContents(minutes, items, entries, earlier, current, by_id, revealed, authors)

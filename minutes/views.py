@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordination.db import db_session
@@ -78,7 +78,7 @@ def _load_meeting(session: Session, meeting_id: int, *, members: bool = False) -
     """Load, then check access: members and the meeting's guests. Unknown ids are refused like
     forbidden ones (no 404 oracle). The council's members (with their users) only when the
     page lists them (``members``): the access checks read the viewer's own memberships."""
-    council = selectinload(Meeting.council)
+    council = joinedload(Meeting.council, innerjoin=True)
     meeting = session.scalars(
         select(Meeting)
         .where(Meeting.id == meeting_id)

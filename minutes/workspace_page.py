@@ -17,7 +17,7 @@ from flask import request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from coordination.forms import choices
 from coordination.models import Agency, Child, User
@@ -146,7 +146,12 @@ def submit_form(
 ) -> SubmitForApprovalForm:
     form = SubmitForApprovalForm(formdata=None if not formdata else request.form)
     present = workspace.present_user_ids(session, meeting)
-    users = session.scalars(select(User).where(User.id.in_(present)).order_by(User.display_name))
+    users = session.scalars(
+        select(User)
+        .where(User.id.in_(present))
+        .options(lazyload(User.role_rows))
+        .order_by(User.display_name)
+    )
     form.adjuster_id.choices = choices(
         (u.id, u.display_name) for u in users if u.id != meeting.chair_id
     )

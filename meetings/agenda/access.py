@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from coordination.models import Council, CouncilMembership, CouncilRole, User
 from coordination.policy import can_view_council, membership_in
@@ -17,15 +17,18 @@ from coordination.services import PermissionDenied, ServiceError
 from meetings.models import Attendance, Meeting, MeetingStatus
 
 
-def find_meeting(session: Session, meeting_id: int) -> Meeting | None:
-    """The meeting with its council's members loaded (every access check reads them)."""
+def find_meeting(session: Session, meeting_id: int, *, members: bool = True) -> Meeting | None:
+    """The meeting with its council (and its agencies); with ``members`` also the council's
+    memberships and their users (the API lists them). The access checks read the viewer's own
+    memberships, so a page that lists no members passes ``members=False``."""
+    council = joinedload(Meeting.council, innerjoin=True)
     return session.scalars(
         select(Meeting)
         .where(Meeting.id == meeting_id)
         .options(
-            selectinload(Meeting.council)
-            .selectinload(Council.memberships)
-            .selectinload(CouncilMembership.user)
+            council.selectinload(Council.memberships).selectinload(CouncilMembership.user)
+            if members
+            else council
         )
     ).one_or_none()
 

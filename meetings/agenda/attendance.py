@@ -30,14 +30,26 @@ from meetings.tags import MeetingTag
 SETTABLE_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
 
 
-def uninvited_member_ids(session: Session, meeting: Meeting) -> list[int]:
+def uninvited_member_ids(
+    session: Session, meeting: Meeting, *, attendances: Sequence[Attendance] | None = None
+) -> list[int]:
     """The council's active members that ``ensure_invitations`` would invite now (read only:
-    the API shows them as invited without writing)."""
-    rows = session.execute(
-        select(Attendance.user_id, Attendance.guest).where(Attendance.meeting_id == meeting.id)
-    ).all()
-    existing = {row.user_id for row in rows}
-    if meeting.status is not MeetingStatus.PLANNED and any(not row.guest for row in rows):
+    the API shows them as invited without writing). ``attendances``: the meeting's rows, when
+    the caller has just loaded them."""
+    rows: list[tuple[int, bool]] = (
+        [(a.user_id, a.guest) for a in attendances]
+        if attendances is not None
+        else [
+            (row.user_id, row.guest)
+            for row in session.execute(
+                select(Attendance.user_id, Attendance.guest).where(
+                    Attendance.meeting_id == meeting.id
+                )
+            )
+        ]
+    )
+    existing = {user_id for user_id, _guest in rows}
+    if meeting.status is not MeetingStatus.PLANNED and any(not guest for _id, guest in rows):
         return []
     member_ids = session.scalars(
         select(CouncilMembership.user_id)
@@ -48,14 +60,21 @@ def uninvited_member_ids(session: Session, meeting: Meeting) -> list[int]:
     return [user_id for user_id in member_ids if user_id not in existing]
 
 
-def ensure_invitations(session: Session, actor: User | None, meeting: Meeting) -> int:
+def ensure_invitations(
+    session: Session,
+    actor: User | None,
+    meeting: Meeting,
+    *,
+    attendances: Sequence[Attendance] | None = None,
+) -> int:
     """Invite the council's active members who have no attendance row yet; returns how many.
 
     Materialising a schedule normally creates the invitations; this fills the gap for meetings
     created without them, and for members who joined later while the meeting is still planned.
     A held or cancelled meeting that already has invitations is history and stays as it is.
+    ``attendances`` as for ``uninvited_member_ids``.
     """
-    missing = uninvited_member_ids(session, meeting)
+    missing = uninvited_member_ids(session, meeting, attendances=attendances)
     if not missing:
         return 0
     try:

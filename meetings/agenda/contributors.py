@@ -40,10 +40,15 @@ def agenda_contributors(app: Flask) -> list[AgendaContributor]:
 
 
 def contributed_child_ids(
-    session: Session, meeting: Meeting, contributors: Sequence[AgendaContributor]
+    session: Session,
+    meeting: Meeting,
+    contributors: Sequence[AgendaContributor],
+    *,
+    on_agenda: Iterable[int] | None = None,
 ) -> list[int]:
     """The children ``add_contributed_items`` would put on the agenda now, in order (read
-    only: the API shows them on the agenda without writing)."""
+    only: the API shows them on the agenda without writing). ``on_agenda``: the ids of the
+    children on the agenda, when the caller has just loaded its items."""
     if meeting.status is not MeetingStatus.PLANNED or not contributors:
         return []
     wanted: list[int] = []
@@ -53,10 +58,14 @@ def contributed_child_ids(
                 wanted.append(child_id)
     if not wanted:
         return []
-    on_agenda = set(
-        session.scalars(select(AgendaItem.child_id).where(AgendaItem.meeting_id == meeting.id))
+    present = (
+        set(on_agenda)
+        if on_agenda is not None
+        else set(
+            session.scalars(select(AgendaItem.child_id).where(AgendaItem.meeting_id == meeting.id))
+        )
     )
-    new_ids = [child_id for child_id in wanted if child_id not in on_agenda]
+    new_ids = [child_id for child_id in wanted if child_id not in present]
     if not new_ids:
         return []
     eligible = set(
@@ -72,12 +81,17 @@ def contributed_child_ids(
 
 
 def add_contributed_items(
-    session: Session, meeting: Meeting, contributors: Sequence[AgendaContributor]
+    session: Session,
+    meeting: Meeting,
+    contributors: Sequence[AgendaContributor],
+    *,
+    on_agenda: Iterable[int] | None = None,
 ) -> list[AgendaItem]:
     """Put the children the contributors name on a planned meeting's agenda (source
     ``OPEN_ACTIONS``, reason "agreed action", no brief), after the items already there.
-    Unknown ids, children of other councils and inactive cases are ignored. Idempotent."""
-    new_ids = contributed_child_ids(session, meeting, contributors)
+    Unknown ids, children of other councils and inactive cases are ignored. Idempotent.
+    ``on_agenda`` as for ``contributed_child_ids``."""
+    new_ids = contributed_child_ids(session, meeting, contributors, on_agenda=on_agenda)
     if not new_ids:
         return []
     added: list[AgendaItem] = []

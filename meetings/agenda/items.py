@@ -10,11 +10,10 @@ transaction; they never commit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from coordination.audit import record_event
 from coordination.models import Child, ChildStatus, User
@@ -48,32 +47,35 @@ def reason_categories() -> list[Category]:
 def agenda_items(
     session: Session, meeting: Meeting, *, child_id: int | None = None
 ) -> list[AgendaItem]:
-    """The items in order, children loaded in the same round trip (no query per row); with
-    ``child_id``, that child's item only (a page about one child on the agenda)."""
+    """The items in order, children joined in the same statement (no query per row); with
+    ``child_id``, that child's item only (a page about one child on the agenda). A child's
+    council is the meeting's, already in the session: it is not joined again."""
     query = select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
     if child_id is not None:
         query = query.where(AgendaItem.child_id == child_id)
     return list(
         session.scalars(
-            query.options(selectinload(AgendaItem.child))
+            query.options(joinedload(AgendaItem.child, innerjoin=True).lazyload(Child.council))
             .order_by(AgendaItem.position, AgendaItem.id)
             .execution_options(populate_existing=True)
         ).all()
     )
 
 
-def addable_children(session: Session, meeting: Meeting) -> Sequence[Child]:
-    """The council's active children who are not on this agenda yet."""
+def addable_children(session: Session, meeting: Meeting) -> list[tuple[int, str]]:
+    """The council's active children who are not on this agenda yet: (id, pseudonym) rows, in
+    pseudonym order (the agenda form lists hundreds; no child objects are needed for that)."""
     on_agenda = select(AgendaItem.child_id).where(AgendaItem.meeting_id == meeting.id)
-    return session.scalars(
-        select(Child)
+    rows = session.execute(
+        select(Child.id, Child.pseudonym)
         .where(
             Child.council_id == meeting.council_id,
             Child.status == ChildStatus.ACTIVE,
             Child.id.not_in(on_agenda),
         )
         .order_by(Child.pseudonym)
-    ).all()
+    )
+    return [(row.id, row.pseudonym) for row in rows]
 
 
 def lock_meeting(session: Session, meeting: Meeting) -> None:
