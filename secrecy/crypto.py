@@ -18,7 +18,7 @@ import hmac
 import json
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -49,16 +49,28 @@ def _encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
-def _decrypt(key: bytes, blob: bytes, aad: bytes, what: str) -> bytes:
+def _decrypt(key: bytes, blob: bytes, aad: bytes, what: str, *what_args: object) -> bytes:
+    return _open(AESGCM(key), blob, aad, what, *what_args)
+
+
+def _open(cipher: AESGCM, blob: bytes, aad: bytes, what: str, *what_args: object) -> bytes:
+    """Decrypt ``nonce || ciphertext``. ``what % what_args`` names it in the error (formatted
+    only then: a reveal opens two blobs per record)."""
     try:
-        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
     except (InvalidTag, ValueError) as exc:
-        raise SealingError(f"{what} failed to open (tampered, moved or wrong key)") from exc
+        name = what % what_args if what_args else what
+        raise SealingError(f"{name} failed to open (tampered, moved or wrong key)") from exc
 
 
 def record_aad(record: Record) -> bytes:
-    owner, category, child = record.owner_agency_id, record.category, record.child_id
-    return f"samverkan:record:{record.id}:child:{child}:owner:{owner}:cat:{category}".encode()
+    return content_aad(record.id, record.child_id, record.owner_agency_id, record.category)
+
+
+def content_aad(record_id: int, child_id: int, owner_agency_id: int, category: str) -> bytes:
+    return (
+        f"samverkan:record:{record_id}:child:{child_id}:owner:{owner_agency_id}:cat:{category}"
+    ).encode()
 
 
 def record_key_aad(record_id: int, agency_id: int, version: int) -> bytes:
@@ -80,6 +92,10 @@ class KeyRing:
         self.session = session
         self.master = master
         self._agency_keys: dict[tuple[int, int], bytes] = {}
+        # AESGCM objects of the unwrapped agency and system keys: a reveal opens hundreds of
+        # data keys under one agency key, and setting a cipher up costs as much as a decryption.
+        self._agency_ciphers: dict[tuple[int, int], AESGCM] = {}
+        self._system_ciphers: dict[str, AESGCM] = {}
         self._active: dict[int, int] = {}
         self._system: dict[str, bytes] = {}
 
@@ -92,8 +108,12 @@ class KeyRing:
             agency_key_aad(row.agency_id, row.version),
             f"agency key {row.agency_id}/{row.version}",
         )
-        self._agency_keys[(row.agency_id, row.version)] = key
+        self._remember_agency_key(row.agency_id, row.version, key)
         return key
+
+    def _remember_agency_key(self, agency_id: int, version: int, key: bytes) -> None:
+        self._agency_keys[(agency_id, version)] = key
+        self._agency_ciphers.pop((agency_id, version), None)
 
     def create_agency_key(self, agency_id: int, version: int) -> AgencyKey:
         key = os.urandom(KEY_BYTES)
@@ -106,7 +126,7 @@ class KeyRing:
         )
         self.session.add(row)
         self.session.flush()
-        self._agency_keys[(agency_id, version)] = key
+        self._remember_agency_key(agency_id, version, key)
         return row
 
     def active_agency_key(self, agency_id: int) -> tuple[int, bytes]:
@@ -146,6 +166,7 @@ class KeyRing:
         except IntegrityError:
             # Another session created the agency's first key at the same moment: use theirs.
             self._agency_keys.pop((agency_id, 1), None)
+            self._agency_ciphers.pop((agency_id, 1), None)
             row = self._locked_active_row(agency_id)
             if row is None:
                 raise
@@ -162,6 +183,13 @@ class KeyRing:
         if row is None:
             raise SealingError(f"agency key {agency_id}/{version} does not exist")
         return self._unwrap_agency_key(row)
+
+    def agency_cipher(self, agency_id: int, version: int) -> AESGCM:
+        cipher = self._agency_ciphers.get((agency_id, version))
+        if cipher is None:
+            cipher = AESGCM(self.agency_key(agency_id, version))
+            self._agency_ciphers[(agency_id, version)] = cipher
+        return cipher
 
     def forget_active(self, agency_id: int) -> None:
         self._active.pop(agency_id, None)
@@ -191,6 +219,13 @@ class KeyRing:
             )
         self._system[purpose] = key
         return key
+
+    def system_cipher(self, purpose: str) -> AESGCM:
+        cipher = self._system_ciphers.get(purpose)
+        if cipher is None:
+            cipher = AESGCM(self.system_key(purpose))
+            self._system_ciphers[purpose] = cipher
+        return cipher
 
     # -- master rotation ----------------------------------------------------------------------
 
@@ -269,28 +304,54 @@ def wrap_data_key(ring: KeyRing, record: Record, data_key: bytes, agency_id: int
     return row
 
 
-def unwrap_data_key(ring: KeyRing, record_key: RecordKey) -> bytes:
-    agency_key = ring.agency_key(record_key.agency_id, record_key.agency_key_version)
-    return _decrypt(
-        agency_key,
+class WrappedKey(NamedTuple):
+    """A ``RecordKey`` row's columns without the ORM object, for reads of many keys at once."""
+
+    record_id: int
+    agency_id: int
+    agency_key_version: int
+    wrapped_key: bytes
+
+
+class DataKeyRow(Protocol):
+    """A record's wrapped data key: a ``RecordKey`` or a ``WrappedKey``."""
+
+    @property
+    def record_id(self) -> int: ...
+    @property
+    def agency_id(self) -> int: ...
+    @property
+    def agency_key_version(self) -> int: ...
+    @property
+    def wrapped_key(self) -> bytes: ...
+
+
+def unwrap_data_key(ring: KeyRing, record_key: DataKeyRow) -> bytes:
+    record_id, agency_id, version = (
+        record_key.record_id,
+        record_key.agency_id,
+        record_key.agency_key_version,
+    )
+    return _open(
+        ring.agency_cipher(agency_id, version),
         record_key.wrapped_key,
-        record_key_aad(record_key.record_id, record_key.agency_id, record_key.agency_key_version),
-        f"data key of record {record_key.record_id} for agency {record_key.agency_id}",
+        record_key_aad(record_id, agency_id, version),
+        "data key of record %s for agency %s",
+        record_id,
+        agency_id,
     )
 
 
-def open_record(ring: KeyRing, record: Record, record_key: RecordKey) -> dict[str, Any]:
-    if record.ciphertext is None:
-        raise SealingError(f"record {record.id} has no content (shredded)")
-    if record_key.record_id != record.id:
+def open_record(ring: KeyRing, record: Record, record_key: DataKeyRow) -> dict[str, Any]:
+    record_id, ciphertext = record.id, record.ciphertext
+    if ciphertext is None:
+        raise SealingError(f"record {record_id} has no content (shredded)")
+    if record_key.record_id != record_id:
         raise SealingError("the key belongs to another record")
-    plaintext = _decrypt(
-        unwrap_data_key(ring, record_key),
-        record.ciphertext,
-        record_aad(record),
-        f"record {record.id}",
-    )
-    content: dict[str, Any] = json.loads(plaintext)
+    aad = content_aad(record_id, record.child_id, record.owner_agency_id, record.category)
+    plaintext = _decrypt(unwrap_data_key(ring, record_key), ciphertext, aad, "record %s", record_id)
+    # Sealed as UTF-8 (``_encode``); decoding first spares json the guess at the encoding.
+    content: dict[str, Any] = json.loads(plaintext.decode())
     return content
 
 
@@ -320,8 +381,8 @@ def seal_child_fact(ring: KeyRing, child_id: int, name: str, value: str) -> byte
 
 def open_child_fact(ring: KeyRing, child_id: int, name: str, blob: bytes) -> str:
     aad = f"samverkan:child:{child_id}:{name}".encode()
-    return _decrypt(
-        ring.system_key(CHILD_FACTS_PURPOSE), blob, aad, f"{name} of child {child_id}"
+    return _open(
+        ring.system_cipher(CHILD_FACTS_PURPOSE), blob, aad, f"{name} of child {child_id}"
     ).decode()
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from coordination.models import AgencyKind
@@ -31,6 +31,7 @@ from secrecy.policy import (
     Signer,
     ViewerFacts,
     WithheldReason,
+    age_class,
     age_on,
     assess_bases,
     assess_basis,
@@ -970,3 +971,44 @@ def test_duties_of_public_bodies_do_not_bind_a_private_owner(basis_id: str) -> N
     assert assess_basis(basis, public, recipient, birth, [], on).applicable
     refused = assess_basis(basis, private, recipient, birth, [], on)
     assert [r.code for r in refused.reasons] == [Refusal.OWNER_NOT_PUBLIC]
+
+
+@st.composite
+def same_age_birth_dates(draw: st.DrawFn) -> tuple[dt.date, dt.date, dt.date]:
+    """(first, second, on): two birth dates of children of the same completed age on ``on``,
+    often a day or so from a birthday (29 February ones too)."""
+    on = draw(days)
+    first = draw(st.dates(min_value=on - dt.timedelta(days=30 * 366), max_value=on))
+    near_a_birthday = st.sampled_from([-2, -1, 0, 1, 2]).map(
+        lambda d: (birthday(on, -age_on(first, on)) - first).days + d
+    )
+    offset = draw(st.integers(min_value=-366, max_value=366) | near_a_birthday)
+    second = first + dt.timedelta(days=offset)
+    assume(second <= on and age_on(second, on) == age_on(first, on))
+    return first, second, on
+
+
+@PROPERTY
+@given(rec=records(), to=recipients, births_on=same_age_birth_dates(),
+       consents_on_file=any_consents)  # fmt: skip
+def test_the_engine_reads_of_a_birth_date_only_the_age_on_the_day(
+    rec: RecordFacts,
+    to: RecipientFacts,
+    births_on: tuple[dt.date, dt.date, dt.date],
+    consents_on_file: list[ConsentFacts],
+) -> None:
+    """``age_class``: the reveal keeps a verdict for every child of an age, so two birth dates
+    of the same age on the day must get the same answers from every basis, with and without
+    the consent a decision rested on."""
+    first, second, on = births_on
+    assert age_class(first, on) == age_class(second, on) == age_on(first, on)
+    assert age_class(None, on) is None
+    for basis in BASES.values():
+        assert assess_basis(basis, rec, to, first, consents_on_file, on) == assess_basis(
+            basis, rec, to, second, consents_on_file, on
+        )
+        for decided_on in (None, *consents_on_file):
+            disclosure = DisclosureFacts(basis.id, to, decided_on)
+            assert disclosure_in_force(disclosure, BASES, rec, first, on) == (
+                disclosure_in_force(disclosure, BASES, rec, second, on)
+            )

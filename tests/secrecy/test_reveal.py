@@ -10,11 +10,12 @@ from collections.abc import Sequence
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from flask import Flask
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from coordination.audit import AuditEvent
-from coordination.db import LOCAL_ZONE, today_local
+from coordination.db import LOCAL_ZONE, get_database, today_local
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Role, User
 from coordination.services import PermissionDenied, ServiceError
 from secrecy import crypto, reveal, sealing, services
@@ -290,6 +291,126 @@ def test_each_call_is_its_own_event(db: Session, world: Council3, record: Record
     for _ in range(3):
         reveal.reveal_one(db, world.members[SOCIAL], record)
     assert [e.object_ids for e in events(db, SecrecyTag.RECORD_REVEAL)] == [[record.id]] * 3
+
+
+# --- One call, many records: what is worked out once ---------------------------------------------
+
+
+def disclosed_to_police(db: Session, world: Council3, born: dt.date, serial: int) -> Record:
+    """A child born on ``born`` with a social services record disclosed to the police under
+    the under-21 rule (10 kap. 18 a § OSL), as decided on the day the test runs."""
+    from secrecy.disclosure import decide_disclosure
+
+    social = world.members[SOCIAL]
+    enrolled = services.enrol_child(db, social, world.council, enrolment(serial, born))
+    record = services.create_record(db, social, enrolled, "risk_protective", f"risk {serial}")
+    decide_disclosure(db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2])
+    return record
+
+
+def test_a_verdict_shared_within_a_call_still_lapses_for_a_child_who_turns_21_today(
+    db: Session, world: Council3
+) -> None:
+    """The reveal keeps each verdict for the records of the call with the same facts; a child
+    who turns 21 today must not inherit the answer worked out for a younger child's record
+    (same owner, category, basis and recipient), whichever comes first in the call."""
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_ZONE), tick=False):
+        turning_21 = disclosed_to_police(db, world, dt.date(2005, 6, 10), 601)
+        younger = disclosed_to_police(db, world, dt.date(2006, 1, 15), 602)
+        same_age = disclosed_to_police(db, world, dt.date(2005, 11, 30), 603)
+    police = world.members[POLICE]
+    with time_machine.travel(dt.datetime(2026, 6, 9, 12, 0, tzinfo=LOCAL_ZONE), tick=False):
+        assert [r.withheld for r in reveal.reveal_records(db, police, [turning_21])] == [False]
+    with time_machine.travel(dt.datetime(2026, 6, 10, 12, 0, tzinfo=LOCAL_ZONE), tick=False):
+        for order in ([younger, turning_21, same_age], [turning_21, younger, same_age]):
+            by_id = {r.record.id: r for r in reveal.reveal_records(db, police, order)}
+            lapsed = by_id[turning_21.id]
+            assert isinstance(lapsed, Withheld)
+            assert lapsed.reason_code is WithheldReason.LAPSED
+            assert lapsed.reason == "Den unge har fyllt 21 år."
+            for record, serial in ((younger, 602), (same_age, 603)):
+                shown = by_id[record.id]
+                assert isinstance(shown, Revealed)
+                assert shown.content == {"text": f"risk {serial}"}
+                assert shown.via is not None and shown.via.basis is not None
+                assert shown.via.basis.id == "sol-police-u21"
+        event = events(db, SecrecyTag.RECORD_REVEAL)[-1]
+        assert event.object_ids == sorted([younger.id, same_age.id])
+        assert event.details["withheld"] == 1
+        assert len(event.details["via_disclosure"]) == 2
+
+
+def test_via_names_the_disclosure_in_force(db: Session, world: Council3) -> None:
+    from secrecy.models import Disclosure
+
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_ZONE), tick=False):
+        record = disclosed_to_police(db, world, dt.date(2012, 4, 1), 611)
+        result = reveal.reveal_one(db, world.members[POLICE], record)
+    (disclosure,) = db.scalars(select(Disclosure).where(Disclosure.record_id == record.id))
+    assert isinstance(result, Revealed) and result.via is not None
+    assert result.via.disclosure.id == disclosure.id
+    assert result.via.disclosure.basis_id == "sol-police-u21"
+    assert result.via.disclosure.decided_at == disclosure.decided_at
+    assert events(db, SecrecyTag.RECORD_REVEAL)[-1].details["via_disclosure"] == [disclosure.id]
+
+
+def test_children_not_in_the_session_are_loaded_in_one_query(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    """The policy needs each record's council (and, for disclosed records, the birth date):
+    records whose children the caller did not load must not cost a query per child."""
+    viewer = world.members[SOCIAL]
+    children = [services.enrol_child(db, viewer, world.council, enrolment(s)) for s in (621, 622)]
+    ids = [services.create_record(db, viewer, c, "school", f"skola {c.id}").id for c in children]
+    db.flush()
+    db.expire_all()
+    records = db.scalars(select(Record).where(Record.id.in_(ids)).order_by(Record.id)).all()
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    engine = get_database(app).engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        results = reveal.reveal_records(db, viewer, records)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [r.withheld for r in results] == [False, False]
+    assert len([s for s in seen if re.search(r"\bFROM children\b", s)]) == 1
+
+
+def test_listed_leaves_out_secret_records_of_others_and_the_event_does_not_count_them(
+    db: Session, world: Council3, child: Child, record: Record
+) -> None:
+    social, police = world.members[SOCIAL], world.members[POLICE]
+    secret = services.add_sealed_record(
+        db, social, child, "social_measures", {"text": "Känd: insats"}, existence_secret=True
+    )
+    listed = [record, secret]
+    shown = reveal.reveal_listed(db, police, listed)
+    assert [r.record.id for r in shown] == [record.id]
+    assert events(db, SecrecyTag.RECORD_REVEAL)[-1].details["withheld"] == 1
+    # The owner sees it; so does the police once it is disclosed to them.
+    own = reveal.reveal_listed(db, social, listed)
+    assert [r.withheld for r in own] == [False, False]
+    from secrecy.disclosure import decide_disclosure
+
+    decide_disclosure(db, social, secret, world.agencies[POLICE], "sol-police-u21", [0, 1, 2])
+    after = reveal.reveal_listed(db, police, listed)
+    assert [(r.record.id, r.withheld) for r in after] == [(record.id, True), (secret.id, False)]
+    assert events(db, SecrecyTag.RECORD_REVEAL)[-1].details["withheld"] == 1
+
+
+def test_a_listed_call_with_nothing_to_show_writes_nothing(
+    db: Session, world: Council3, child: Child
+) -> None:
+    secret = services.add_sealed_record(
+        db, world.members[SOCIAL], child, "social_measures", {"text": "Känd"}, existence_secret=True
+    )
+    before = count_events(db, SecrecyTag.RECORD_REVEAL)
+    assert reveal.reveal_listed(db, world.members[POLICE], [secret]) == []
+    assert count_events(db, SecrecyTag.RECORD_REVEAL) == before
 
 
 # --- Corrections ---------------------------------------------------------------------------------
