@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from coordination.models import User
 from meetings.agenda import agenda_items
@@ -67,8 +67,8 @@ def minutes_contents(
                 ),
             )
             .options(
-                selectinload(AgreedAction.responsible_agency),
-                selectinload(AgreedAction.responsible_user).lazyload(User.role_rows),
+                joinedload(AgreedAction.responsible_agency, innerjoin=True),
+                joinedload(AgreedAction.responsible_user).lazyload(User.role_rows),
             )
             .order_by(AgreedAction.due_on, AgreedAction.id)
         )

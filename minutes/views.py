@@ -19,11 +19,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordination.db import db_session
-from coordination.models import Agency, Child, Council, CouncilMembership, User
+from coordination.models import Agency, Child, User
 from coordination.policy import can_view_council
 from coordination.services import PermissionDenied, ServiceError
 from coordination.views import actor, deny, show_service_error
@@ -74,19 +74,15 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _load_meeting(session: Session, meeting_id: int, *, members: bool = False) -> Meeting:
+def _load_meeting(session: Session, meeting_id: int) -> Meeting:
     """Load, then check access: members and the meeting's guests. Unknown ids are refused like
-    forbidden ones (no 404 oracle). The council's members (with their users) only when the
-    page lists them (``members``): the access checks read the viewer's own memberships."""
-    council = joinedload(Meeting.council, innerjoin=True)
+    forbidden ones (no 404 oracle). The council comes with the meeting (its agencies with it);
+    not its members: the access checks read the viewer's own memberships, and the pages that
+    list members query them."""
     meeting = session.scalars(
         select(Meeting)
         .where(Meeting.id == meeting_id)
-        .options(
-            council.selectinload(Council.memberships).selectinload(CouncilMembership.user)
-            if members
-            else council
-        )
+        .options(joinedload(Meeting.council, innerjoin=True))
     ).one_or_none()
     if meeting is None or not can_view_meeting(session, actor(), meeting):
         deny(session, "meeting", meeting_id)
@@ -95,21 +91,22 @@ def _load_meeting(session: Session, meeting_id: int, *, members: bool = False) -
 
 def _load_for_writing(session: Session, meeting_id: int) -> Meeting:
     """Writing is for the council's members; a guest's POST is refused and logged."""
-    meeting = _load_meeting(session, meeting_id, members=True)
+    meeting = _load_meeting(session, meeting_id)
     if not can_view_council(actor(), meeting.council):
         deny(session, "meeting", meeting_id)
     return meeting
 
 
 def _child_on_agenda(session: Session, meeting: Meeting, child_id: int) -> Child:
-    item = session.scalars(
-        select(AgendaItem).where(
-            AgendaItem.meeting_id == meeting.id, AgendaItem.child_id == child_id
-        )
+    child = session.scalars(
+        select(Child)
+        .join(AgendaItem, AgendaItem.child_id == Child.id)
+        .where(AgendaItem.meeting_id == meeting.id, AgendaItem.child_id == child_id)
+        .options(lazyload(Child.council))  # the meeting's, loaded with it
     ).one_or_none()
-    if item is None:
+    if child is None:
         deny(session, "child", child_id)
-    return item.child
+    return child
 
 
 def _entry_of_meeting(session: Session, meeting: Meeting, entry_id: int) -> MinutesEntry:
@@ -426,7 +423,8 @@ def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
     meeting = _load_for_writing(session, meeting_id)
     child = _child_on_agenda(session, meeting, child_id)
     posted = ("action", child_id)
-    members = [m.user for m in meeting.council.memberships]
+    # Every member is a valid choice here; the service says why an inactive one is refused.
+    members = page.council_members(session, meeting, active_only=False)
     form = page.action_form(child_id, page.council_agencies(meeting), members, formdata=True)
     if not form.validate_on_submit():
         return _invalid(session, meeting, posted, form, child)

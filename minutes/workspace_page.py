@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from coordination.forms import choices
-from coordination.models import Agency, Child, User
+from coordination.models import Agency, Child, CouncilMembership, User
 from meetings.models import AgendaItem, Meeting
 from minutes import workspace
 from minutes.actions_create import ACTION_CATEGORY
@@ -164,12 +164,18 @@ def council_agencies(meeting: Meeting) -> list[Agency]:
     return [a for a in meeting.council.agencies if a.active]
 
 
-def council_members(meeting: Meeting) -> list[User]:
-    """The active members, by agency and name (the responsible person of an action)."""
-    return sorted(
-        (m.user for m in meeting.council.memberships if m.user.active),
-        key=lambda u: (u.agency.name, u.display_name),
+def council_members(session: Session, meeting: Meeting, *, active_only: bool = True) -> list[User]:
+    """The council's (active) members, by agency and name (the responsible person of an
+    action), in one query (not their roles: not needed here)."""
+    query = (
+        select(User)
+        .join(CouncilMembership, CouncilMembership.user_id == User.id)
+        .where(CouncilMembership.council_id == meeting.council_id)
+        .options(lazyload(User.role_rows))
     )
+    if active_only:
+        query = query.where(User.active.is_(True))
+    return sorted(session.scalars(query), key=lambda u: (u.agency.name, u.display_name))
 
 
 @dataclass(frozen=True)
@@ -252,5 +258,5 @@ def add_writing_forms(
     section.action_form = (
         posted_action
         if isinstance(posted_action, ActionForm)
-        else action_form(child.id, agencies, council_members(meeting))
+        else action_form(child.id, agencies, council_members(session, meeting))
     )

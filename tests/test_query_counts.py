@@ -263,6 +263,43 @@ def another_officer(db: Session, world: Council3, n: int) -> User:
     return officer
 
 
+def test_a_childs_writing_page(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    """One child's writing page: the viewer's agency's entries (each with an edit form and its
+    share options, in two categories), the child's actions, the new-entry and action forms."""
+    meeting = upcoming_meeting(db, world, days=0)
+    child = children.enrol()
+    social = world.members[SOCIAL]
+    agenda.add_agenda_item(db, world.coordinator, meeting, child, "risk_protective", "Läge")
+    written = 0
+
+    def grow(n: int) -> None:
+        nonlocal written
+        while written < n:
+            category = ("meeting_note", "risk_protective")[written % 2]
+            workspace.add_entry(
+                db, social, meeting, child, EntryKind.ENTRY, category, f"Anteckning {written}"
+            )
+            create_action(
+                db,
+                social,
+                meeting,
+                child,
+                f"Åtgärd {written}",
+                world.agencies[POLICE],
+                world.members[POLICE],
+                today_local() + dt.timedelta(days=30),
+                "sol-police-u21",
+                [0, 1, 2],
+            )
+            written += 1
+
+    client = log_in(app.test_client(), social)
+    path = f"/meetings/{meeting.id}/minutes/children/{child.id}"
+    assert_constant(grow, lambda: counted(db, client, path, statements))
+
+
 @pytest.mark.parametrize(
     "path", ["/actions/mine?status=all", "/actions/agency?status=all", "council"]
 )
