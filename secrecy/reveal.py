@@ -123,8 +123,8 @@ class DisclosedVia(NamedTuple):
 def live_disclosures(
     session: Session, record_ids: Sequence[int], agency_id: int
 ) -> dict[int, list[DisclosedVia]]:
-    """The disclosures of these records to one agency that have not been revoked, by record:
-    in force, or swept as lapsed (they explain why the record is withheld)."""
+    """The disclosures of these records to one agency that have not been revoked, by record,
+    whether their basis still holds or not (a lapsed one explains why a record is withheld)."""
     rows = session.execute(
         select(
             Disclosure.id,
@@ -173,9 +173,9 @@ def _among(
     session: Session, column: InstrumentedAttribute[int], ids: Sequence[int]
 ) -> ColumnElement[bool]:
     """``column IN ids``. On PostgreSQL as ``column = ANY(CAST(:ids AS INTEGER[]))`` with the
-    ids as one array literal: an IN list of a reveal's 500 ids costs four times the CPU of the
-    rest of the query (each id a parameter of its own, rendered, named and parsed at every
-    execution), and even a list parameter is dumped element by element."""
+    ids as one array literal: an IN list of a reveal's 500 ids costs about four times the CPU
+    of the query written this way (each id is a parameter of its own, rendered, named and
+    parsed at every execution), and a list parameter is still dumped id by id."""
     if session.get_bind().dialect.name == "postgresql":
         literal = "{" + ",".join(map(str, map(int, ids))) + "}"
         return column == any_(cast(bindparam(None, literal, type_=String), ARRAY(Integer)))
