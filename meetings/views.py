@@ -240,7 +240,19 @@ def _render_meeting(
         locale=_locale(),
         error=error,
         links=_neighbour_links(user, meeting, member=member, coordinator=coordinator),
+        texts=_row_texts(),
     ), status
+
+
+def _row_texts() -> dict[str, str]:
+    """The formatted texts of the attendance and agenda rows, translated once per page (the
+    template fills them in per row with ``|format``)."""
+    return {
+        "attendance_of": _("Närvaro för %(name)s"),
+        "brief_from": _("Lägesbeskrivning från %(agency)s."),
+        "disclosed_under": _("Utlämnad med stöd av %(reference)s."),
+        "remove_confirm": _("Ta bort %(pseudonym)s från dagordningen?"),
+    }
 
 
 def _neighbour_links(
