@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from coordination.audit import AuditTag, record_event
 from coordination.audit_checkpoints import export_checkpoints, verify_checkpoints
-from coordination.audit_verify import verify_chain, verify_object_index
+from coordination.audit_verify import verify_log
 from coordination.db import db_session, transaction
 from coordination.demo import load_demo
 from coordination.models import Agency, AgencyKind, Role
@@ -103,7 +103,8 @@ def audit_verify() -> None:
     """Recompute the hash chain, its object index and every signed checkpoint; exit 1 naming
     the first broken event or checkpoint."""
     session = db_session()
-    result = verify_chain(session)
+    log = verify_log(session)
+    result, index = log.chain, log.index
     failed = False
     if result.ok:
         click.echo(f"Loggkedjan är hel: {result.checked} händelser kontrollerade.")
@@ -114,7 +115,6 @@ def audit_verify() -> None:
             err=True,
         )
         failed = True
-    index = verify_object_index(session)
     if not index.ok:
         click.echo(
             f"Objektindexet stämmer inte vid händelse {index.first_broken_seq}: {index.problem}.",

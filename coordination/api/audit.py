@@ -37,7 +37,7 @@ from coordination.audit import (
     record_event,
 )
 from coordination.audit_checkpoints import verify_checkpoints
-from coordination.audit_verify import verify_chain, verify_object_index
+from coordination.audit_verify import verify_log
 from coordination.db import db_session
 from coordination.logreview import LogFilter
 from coordination.models import User
@@ -208,8 +208,8 @@ def audit_verify() -> VerifyOut:
     # Appends wait on the head row while the chain is read: one committed in the middle would
     # otherwise look like deleted events at the end.
     lock_chain_head(session)
-    chain = verify_chain(session)
-    index = verify_object_index(session)
+    log = verify_log(session)
+    chain, index = log.chain, log.index
     checkpoints = verify_checkpoints(session)
     if not chain.ok:
         first_broken, problem = chain.first_broken_seq, chain.problem
