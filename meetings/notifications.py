@@ -181,6 +181,67 @@ def notify(
     return notification
 
 
+@dataclass(frozen=True)
+class PlannedNotification:
+    """One notification for ``notify_many``: ``notify``'s arguments."""
+
+    recipient: User
+    kind: str
+    subject: str
+    body: str
+    link: str
+    dedup_key: str
+
+
+def notify_many(session: Session, planned: Sequence[PlannedNotification], batch: int = 500) -> int:
+    """``notify`` for many at once (a reminder sweep): one INSERT per batch of 500 instead of
+    two statements per notification, with the same guarantees (checked, de-duplicated by the
+    unique index, race-safe, flushed, never committed). Returns how many were new."""
+    for item in planned:
+        _check(item.kind, item.subject, item.body, item.link, item.dedup_key)
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        return sum(
+            notify(
+                session,
+                item.recipient,
+                kind=item.kind,
+                subject=item.subject,
+                body=item.body,
+                link=item.link,
+                dedup_key=item.dedup_key,
+            )
+            is not None
+            for item in planned
+        )
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    created = 0
+    for start in range(0, len(planned), batch):
+        rows = [
+            {
+                "recipient_id": item.recipient.id,
+                "kind": item.kind,
+                "subject": item.subject,
+                "body": item.body,
+                "link": item.link,
+                "dedup_key": item.dedup_key,
+                "created_at": now,
+                "email_status": EmailStatus.PENDING,
+                "attempts": 0,
+            }
+            for item in planned[start : start + batch]
+        ]
+        statement = (
+            insert(Notification)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[Notification.dedup_key])
+            .returning(Notification.id)
+        )
+        created += len(session.execute(statement).all())
+    return created
+
+
 def existing_dedup_keys(session: Session, keys: Sequence[str], batch: int = 500) -> set[str]:
     """Which of ``keys`` are already in the outbox (lets a re-run skip them in a few queries)."""
     found: set[str] = set()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable, Iterable
 
 from babel.dates import format_date
@@ -23,7 +24,13 @@ from sqlalchemy.orm import Session, selectinload
 from coordination.db import LOCAL_ZONE
 from coordination.models import Council, CouncilMembership, User
 from meetings.models import Meeting
-from meetings.notifications import Message, existing_dedup_keys, notify
+from meetings.notifications import (
+    Message,
+    PlannedNotification,
+    existing_dedup_keys,
+    notify,
+    notify_many,
+)
 from minutes.models import (
     OPEN_STATUSES,
     AgreedAction,
@@ -57,7 +64,9 @@ def _locale_of(user: User) -> str:
     return user.locale if user.locale in LOCALES else "sv"
 
 
+@functools.lru_cache(maxsize=4096)
 def _day(date: dt.date, locale: str) -> str:
+    # A reminder sweep formats the same few due dates thousands of times.
     return format_date(date, "d MMMM yyyy", locale=locale)
 
 
@@ -188,22 +197,22 @@ def _remind_actions(
     build = (
         action_due_message if kind is MinutesNotificationKind.ACTION_DUE else action_overdue_message
     )
-    created = 0
+    notifications = []
     for key, recipient, action, council in planned:
         if key in done:
             continue
         message = build(recipient, council.name, action.due_on, action_path(action))
-        notification = notify(
-            session,
-            recipient,
-            kind=kind,
-            subject=message.subject,
-            body=message.body,
-            link=message.link,
-            dedup_key=key,
+        notifications.append(
+            PlannedNotification(
+                recipient=recipient,
+                kind=kind,
+                subject=message.subject,
+                body=message.body,
+                link=message.link,
+                dedup_key=key,
+            )
         )
-        created += notification is not None
-    return created
+    return notify_many(session, notifications)
 
 
 def action_due_reminders(session: Session, now: dt.datetime) -> int:

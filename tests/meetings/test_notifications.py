@@ -43,9 +43,11 @@ from meetings.models import (
     NotificationPreference,
 )
 from meetings.notifications import (
+    PlannedNotification,
     agenda_preparation_message,
     meeting_reminder_message,
     notify,
+    notify_many,
 )
 from secrecy.services import EnrolmentData, create_record, enrol_child
 from tests.conftest import Council3, log_in
@@ -180,6 +182,25 @@ def test_the_same_dedup_key_twice_gives_one_notification(db: Session, world: Cou
         db, user, kind="k", subject="Ämne", body="Text", link="/meetings/7", dedup_key="other:1"
     )
     assert len(outbox(db)) == 2
+
+
+def test_many_at_once_skip_the_keys_already_there_and_count_the_new(
+    db: Session, world: Council3
+) -> None:
+    user = world.members[SOCIAL]
+    notify(db, user, kind="k", subject="Ämne", body="Text", link="/meetings/1", dedup_key="k:1")
+
+    def planned(key: str) -> PlannedNotification:
+        return PlannedNotification(user, "k", f"Ämne {key}", "Text", "/meetings/2", key)
+
+    assert notify_many(db, [planned(f"k:{n}") for n in range(1, 6)], batch=2) == 4
+    assert notify_many(db, [planned("k:3"), planned("k:6")]) == 1
+    rows = outbox(db)
+    assert sorted(n.dedup_key for n in rows) == [f"k:{n}" for n in range(1, 7)]
+    assert next(n for n in rows if n.dedup_key == "k:1").subject == "Ämne"  # the first one stays
+    with pytest.raises(ValueError, match="internal path"):
+        notify_many(db, [PlannedNotification(user, "k", "Ämne", "Text", "/x?name=Kalle", "k:9")])
+    assert len(outbox(db)) == 6
 
 
 @pytest.mark.parametrize(
