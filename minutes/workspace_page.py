@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from coordination.forms import choices
 from coordination.models import Agency, Child, CouncilMembership, User
-from meetings.models import AgendaItem, Meeting
+from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting
 from minutes import workspace
 from minutes.actions_create import ACTION_CATEGORY
 from minutes.contents import MinutesContents
@@ -145,10 +145,14 @@ def submit_form(
     session: Session, meeting: Meeting, minutes: Minutes | None, formdata: bool = False
 ) -> SubmitForApprovalForm:
     form = SubmitForApprovalForm(formdata=None if not formdata else request.form)
-    present = workspace.present_user_ids(session, meeting)
+    # The people marked present, in one query (not their roles: not needed here).
     users = session.scalars(
         select(User)
-        .where(User.id.in_(present))
+        .join(Attendance, Attendance.user_id == User.id)
+        .where(
+            Attendance.meeting_id == meeting.id,
+            Attendance.status == AttendanceStatus.PRESENT,
+        )
         .options(lazyload(User.role_rows))
         .order_by(User.display_name)
     )
