@@ -307,14 +307,14 @@ def _index_holds(event: Sequence[Any], ids: Any, details: Any) -> bool:
     """Whether the event's index rows are exactly ``indexed_objects`` of it.
 
     The row read with the index ends in the ids of its rows under the event's own object type,
-    those under "child" (each ``None`` for no rows, in the order read), and the number of its
-    rows of any other type. ``ids`` and ``details`` are the JSON columns as ``load_object_ids``
-    and ``load_details`` read them."""
+    those under "child" (each a list in the order read, or ``None`` for none), and whether it
+    has rows of any other type (true or a count). ``ids`` and ``details`` are the JSON columns
+    as ``load_object_ids`` and ``load_details`` read them."""
     object_type, own, children, others = event[5], event[10], event[11], event[12]
     # The common case, without sets: the index rows come in key order, and record_event wrote
     # the ids ascending and distinct. Equal lists of (exactly) ints are equal sets.
     if (
-        others == 0
+        not others
         and object_type
         and object_type != "child"
         and ids is not UNSURE
@@ -364,20 +364,24 @@ SELECT seq, occurred_at AT TIME ZONE 'UTC', actor_user_id, actor_agency_id, tag,
        CAST(object_ids AS TEXT), CAST(details AS TEXT), prev_hash, hash
 FROM audit_events WHERE seq > %(after)s ORDER BY seq LIMIT %(limit)s
 """
-# One index scan per event (its key prefix), whatever the table's statistics say.
+# Each event's index rows by their key: the ids under its own type and under "child", and whether
+# any row has another type (a look for a key between or beside those two, which reads no row
+# of theirs); whatever the table's statistics say.
 _POSTGRESQL_EVENTS_AND_INDEX = """
 SELECT e.seq, e.occurred_at AT TIME ZONE 'UTC', e.actor_user_id, e.actor_agency_id, e.tag,
        e.object_type, CAST(e.object_ids AS TEXT), CAST(e.details AS TEXT), e.prev_hash, e.hash,
-       i.own, i.children, i.others
-FROM audit_events e CROSS JOIN LATERAL (
-    SELECT array_agg(o.object_id) FILTER (WHERE o.object_type = e.object_type) AS own,
-           array_agg(o.object_id) FILTER (WHERE o.object_type = 'child') AS children,
-           count(*) FILTER (
-               WHERE o.object_type IS DISTINCT FROM e.object_type AND o.object_type <> 'child'
-           ) AS others
-    FROM audit_event_objects o WHERE o.seq = e.seq
-) i
-WHERE e.seq > %(after)s ORDER BY e.seq LIMIT %(limit)s
+       ARRAY(SELECT o.object_id FROM audit_event_objects o
+             WHERE o.seq = e.seq AND o.object_type = e.object_type ORDER BY o.object_id),
+       ARRAY(SELECT o.object_id FROM audit_event_objects o
+             WHERE o.seq = e.seq AND o.object_type = 'child' ORDER BY o.object_id),
+       EXISTS(SELECT FROM audit_event_objects o
+              WHERE o.seq = e.seq AND o.object_type < LEAST(e.object_type, 'child'))
+       OR EXISTS(SELECT FROM audit_event_objects o
+                 WHERE o.seq = e.seq AND o.object_type > LEAST(e.object_type, 'child')
+                   AND o.object_type < GREATEST(e.object_type, 'child'))
+       OR EXISTS(SELECT FROM audit_event_objects o
+                 WHERE o.seq = e.seq AND o.object_type > GREATEST(e.object_type, 'child'))
+FROM audit_events e WHERE e.seq > %(after)s ORDER BY e.seq LIMIT %(limit)s
 """
 _PORTABLE_EVENTS = """
 SELECT seq, occurred_at, actor_user_id, actor_agency_id, tag, object_type, object_ids, details,
