@@ -270,6 +270,8 @@ class _Pending:
 
 
 _PENDING = "samverkan.audit.pending"
+# Rows per INSERT statement: 10 columns x 500 stays under every database's parameter limit.
+_ROWS_PER_INSERT = 500
 
 
 def pending_event_count(session: Session) -> int:
@@ -312,9 +314,14 @@ def chain_pending_events(session: Session) -> int:
             {"seq": event.seq, "object_type": t, "object_id": i}
             for t, i in sorted(indexed_objects(event.object_type, event.object_ids, event.details))
         )
-    session.execute(insert(AuditEvent), event_rows)
-    if object_rows:
-        session.execute(insert(AuditEventObject), object_rows)
+    # Multi-row VALUES, not executemany: the driver would send one statement per row (a
+    # reveal of 500 records indexes 500 rows), all of it while holding the head's lock.
+    for start in range(0, len(event_rows), _ROWS_PER_INSERT):
+        session.execute(insert(AuditEvent).values(event_rows[start : start + _ROWS_PER_INSERT]))
+    for start in range(0, len(object_rows), _ROWS_PER_INSERT):
+        session.execute(
+            insert(AuditEventObject).values(object_rows[start : start + _ROWS_PER_INSERT])
+        )
     head.seq, head.hash = seq, prev_hash
     session.flush()
     return len(pending)

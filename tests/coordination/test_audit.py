@@ -308,3 +308,20 @@ def test_an_open_transaction_with_events_does_not_block_another_appender(app: Fl
             session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
             session.execute(update(AuditChainHead).values(seq=start_seq, hash=start_hash))
     engine.dispose()
+
+
+def test_a_large_commit_is_chained_in_several_statements_and_stays_whole(db: Session) -> None:
+    from coordination.audit import AuditEventObject
+    from coordination.audit_verify import verify_object_index
+
+    start = db.execute(select(AuditChainHead.seq)).scalar_one()
+    record_event(db, None, AuditTag.ACCESS_DENIED, object_type="record", object_ids=range(1200))
+    for n in range(620):
+        record_event(db, None, AuditTag.ACCESS_DENIED, object_type="user", object_ids=[n])
+    db.commit()
+    assert db.execute(select(AuditChainHead.seq)).scalar_one() == start + 621
+    indexed = db.scalars(
+        select(AuditEventObject.object_id).where(AuditEventObject.seq == start + 1)
+    ).all()
+    assert sorted(indexed) == list(range(1200))
+    assert verify_chain(db).ok and verify_object_index(db).ok
