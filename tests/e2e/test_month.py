@@ -407,12 +407,21 @@ def child_section(visitor: Visitor, month: Month) -> Locator:
     return section(visitor, re.compile(rf"^\d+\. {month.pseudonym}$"))
 
 
-def open_details(region: Locator, summary: str) -> Locator:
-    """Open a <details> by its summary (as a person clicks it) and return it."""
-    details = region.locator("details").filter(has=region.page.get_by_text(summary, exact=True))
-    if details.get_attribute("open") is None:
-        details.get_by_text(summary, exact=True).click()
-    return details
+NEW_ENTRY = "Ny anteckning eller nytt beslut"
+NEW_ACTION = "Ny åtgärd"
+
+
+def write_link(visitor: Visitor, month: Month, name: str) -> Locator:
+    """A child's link on the workspace to its writing page (named with the pseudonym too)."""
+    return child_section(visitor, month).get_by_role("link", name=re.compile(f"^{re.escape(name)}"))
+
+
+def open_writing(visitor: Visitor, month: Month, name: str) -> Locator:
+    """Follow the child's link from the workspace to the child's writing page, as a person
+    clicks it, and return the form of that part of the page (new entry or new action)."""
+    write_link(visitor, month, name).click()
+    expect(visitor.heading("Skriv i protokollet")).to_be_visible()
+    return section(visitor, name).locator("form[method=post]")
 
 
 def share_with(form: Locator, agency: str, basis: str) -> None:
@@ -461,7 +470,8 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
     expect(page.locator(".minutes-status")).to_have_text("Utkast")
     child = child_section(coordinator, month)
     expect(child).to_contain_text(BRIEF)
-    form = open_details(child, "Ny anteckning eller nytt beslut").locator("form[method=post]")
+    form = open_writing(coordinator, month, NEW_ENTRY)
+    expect(child_section(coordinator, month)).to_contain_text(BRIEF)
     form.get_by_label("Typ").select_option(label="Beslut")
     form.get_by_label("Text", exact=True).fill(SOCIAL_ENTRY)
     share_with(form, POLICE, "Socialtjänsten till Polisen om unga under 21 år")
@@ -485,17 +495,19 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
     expect(p_child).to_contain_text(SOCIAL_ENTRY)
     expect(p_child).not_to_contain_text(BRIEF)
     hidden_everywhere(police, BRIEF)
-    open_details(p_child, "Ny anteckning eller nytt beslut")
-    p_child.get_by_label("Visa grunder för kategori").select_option(
+    open_writing(police, month, NEW_ENTRY)
+    hidden_everywhere(police, BRIEF)  # the writing page withholds it too
+    new_entry = section(police, NEW_ENTRY)
+    new_entry.get_by_label("Visa grunder för kategori").select_option(
         label="Brott och polisiär information"
     )
-    p_child.get_by_role("button", name="Visa").click()
-    p_child = child_section(police, month)
-    p_form = open_details(p_child, "Ny anteckning eller nytt beslut").locator("form[method=post]")
+    new_entry.get_by_role("button", name="Visa").click()
+    p_form = section(police, NEW_ENTRY).locator("form[method=post]")
     expect(p_form.get_by_label("Kategori")).to_have_value("crime_police")
     p_form.get_by_label("Text", exact=True).fill(POLICE_ENTRY)
     share_with(p_form, SOCIAL, "Orosanmälan till socialtjänsten")
     expect(p_form.get_by_role("checkbox", name=SCHOOL, exact=True)).not_to_be_checked()
+    check(police.page, "writing page as police")
     p_form.get_by_role("button", name="Lägg till i protokollet").click()
     expect(police.flash()).to_contain_text("Anteckningen är sparad i protokollet.")
     expect(child_section(police, month)).to_contain_text(POLICE_ENTRY)
@@ -516,8 +528,7 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
         ),
         (SCHOOL_ACTION, SCHOOL, people["school"].name, 14, "Samtycke"),
     ):
-        child = child_section(coordinator, month)
-        action_form = open_details(child, "Ny åtgärd").locator("form")
+        action_form = open_writing(coordinator, month, NEW_ACTION)
         action_form.get_by_label("Vad ska göras").fill(text)
         action_form.get_by_label("Ansvarig myndighet").select_option(label=agency)
         action_form.get_by_label("Ansvarig person (valfritt)").select_option(
@@ -566,17 +577,15 @@ def test_3b_social_secretary_writes_an_entry_with_the_keyboard_only(month: Month
     assert page.evaluate("document.activeElement.id") == "main"
     assert page.url.endswith("#main")
 
-    # From the content, Tab to the child's "new entry", open it with Enter, fill it in.
-    child = child_section(social, month)
-    summary = child.get_by_text("Ny anteckning eller nytt beslut", exact=True)
-    press_until_focused(page, summary)
+    # From the content, Tab to the child's "new entry" link, follow it with Enter to the child's
+    # writing page (it opens at the form), fill the form in.
+    link = write_link(social, month, NEW_ENTRY)
+    press_until_focused(page, link)
     assert_focus_visible(page)
     page.keyboard.press("Enter")
-    form = (
-        child.locator("details")
-        .filter(has=page.get_by_text("Ny anteckning eller nytt beslut", exact=True))
-        .locator("form[method=post]")
-    )
+    expect(social.heading("Skriv i protokollet")).to_be_visible()
+    assert page.url.endswith("#new-entry")
+    form = section(social, NEW_ENTRY).locator("form[method=post]")
     kind = form.get_by_label("Typ")
     press_until_focused(page, kind)
     assert_focus_visible(page)
@@ -600,16 +609,22 @@ def test_3b_social_secretary_writes_an_entry_with_the_keyboard_only(month: Month
     )
     expect(entry).to_contain_text(month.people["social"].name)
 
-    # Space ticks a box and opens a disclosure widget as well: the same form, opened with Space.
-    summary = child_section(social, month).get_by_text(
-        "Ny anteckning eller nytt beslut", exact=True
-    )
+    # The same link again, then Space ticks an agency to share with.
+    link = write_link(social, month, NEW_ENTRY)
     page.keyboard.press("Tab")
-    press_until_focused(page, summary)
+    press_until_focused(page, link)
+    page.keyboard.press("Enter")
+    expect(social.heading("Skriv i protokollet")).to_be_visible()
+    share = section(social, NEW_ENTRY).get_by_role("checkbox", name=POLICE, exact=True)
+    press_until_focused(page, share)
+    assert_focus_visible(page)
     page.keyboard.press("Space")
-    expect(child_section(social, month).get_by_label("Text", exact=True)).to_be_visible()
+    expect(share).to_be_checked()
     screenshot(page, SHOTS, "05b-workspace-new-entry")
-    check(page, "workspace as social secretary, form open")
+    check(page, "writing page as social secretary")
+    # Back to the workspace (the next test approves the minutes there, in this tab).
+    page.get_by_role("link", name="Till protokollet").click()
+    expect(social.heading("Protokoll / arbetsyta")).to_be_visible()
 
 
 # --- 4. The chair and the adjuster approve; the minutes are locked ------------------------------

@@ -114,6 +114,12 @@ def council_pages(tour: Tour) -> None:
         page.get_by_role("link", name="Kommande").click()
     tour.follow(tour.first_link_in_table(), "meeting")
     tour.follow(page.get_by_role("link", name="Protokoll / arbetsyta"), "minutes")
+    # A child's writing page, where the person's agency may write (draft) or correct (approved).
+    writing = page.get_by_role("main").get_by_role(
+        "link", name=re.compile(r"^(Ny anteckning eller nytt beslut|Rätta)\b")
+    )
+    if writing.count():
+        tour.follow(writing.first, "minutes-child")
     page.goto(council)
     tour.follow(sections.get_by_role("link", name="Åtgärder"), "council-actions")
     action = tour.first_link_in_table()
