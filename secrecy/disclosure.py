@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from coordination.audit import record_event
 from coordination.db import today_local, utcnow
@@ -451,9 +451,23 @@ def sweep_lapsed(session: Session, on: dt.date | None = None, batch: int = 500) 
             )
             .order_by(Disclosure.id)
             .limit(batch)
-            # What the verdict reads, loaded per batch rather than one query per disclosure.
+            # What the verdict reads, loaded per batch rather than one query per disclosure,
+            # and only that: not the records' ciphertexts, authors or the children's councils.
             .options(
-                selectinload(Disclosure.record).selectinload(Record.child),
+                selectinload(Disclosure.record)
+                .load_only(
+                    Record.id,
+                    Record.child_id,
+                    Record.owner_agency_id,
+                    Record.category,
+                    Record.shredded_at,
+                )
+                .options(
+                    lazyload(Record.author),
+                    selectinload(Record.child)
+                    .load_only(Child.id, Child.council_id, Child.birth_date_sealed)
+                    .lazyload(Child.council),
+                ),
                 selectinload(Disclosure.recipient_agency),
                 selectinload(Disclosure.consent),
             )

@@ -7,7 +7,7 @@ import datetime as dt
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from coordination.audit import AuditEvent
@@ -113,8 +113,20 @@ def test_sol_to_police_under_21_until_the_21st_birthday(
         withheld = police.get(f"/children/{record.child_id}").text
         assert "Oromarkör-18a" not in withheld
         assert "Den unge har fyllt 21 år." in withheld
-        report = sweep_lapsed(db)
+        statements: list[str] = []
+
+        def seen(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        db.expire_all()
+        event.listen(db.get_bind(), "before_cursor_execute", seen)
+        try:
+            report = sweep_lapsed(db)
+        finally:
+            event.remove(db.get_bind(), "before_cursor_execute", seen)
         assert report.lapsed == 1
+        # The verdict needs the records' facts, never their sealed content.
+        assert statements and not any("ciphertext" in s for s in statements)
         db.expire_all()
         assert db.get(RecordKey, (record.id, police_agency.id)) is None
         assert db.get(Disclosure, disclosure.id).lapse_reason == "age_limit"  # type: ignore[union-attr]
