@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordination.db import db_session
-from coordination.models import Agency, Child, User
+from coordination.models import Agency, Child, Council, User
 from coordination.policy import can_view_council
 from coordination.services import PermissionDenied, ServiceError
 from coordination.views import actor, deny, show_service_error
@@ -76,13 +76,13 @@ def init_app(app: Flask) -> None:
 
 def _load_meeting(session: Session, meeting_id: int) -> Meeting:
     """Load, then check access: members and the meeting's guests. Unknown ids are refused like
-    forbidden ones (no 404 oracle). The council comes with the meeting (its agencies with it);
-    not its members: the access checks read the viewer's own memberships, and the pages that
-    list members query them."""
+    forbidden ones (no 404 oracle). The council comes with the meeting; its agencies when a
+    writing form asks for them; not its members: the access checks read the viewer's own
+    memberships, and the pages that list members query them."""
     meeting = session.scalars(
         select(Meeting)
         .where(Meeting.id == meeting_id)
-        .options(joinedload(Meeting.council, innerjoin=True))
+        .options(joinedload(Meeting.council, innerjoin=True).lazyload(Council.agencies))
     ).one_or_none()
     if meeting is None or not can_view_meeting(session, actor(), meeting):
         deny(session, "meeting", meeting_id)

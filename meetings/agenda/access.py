@@ -28,7 +28,7 @@ def find_meeting(session: Session, meeting_id: int, *, members: bool = True) -> 
         .options(
             council.selectinload(Council.memberships).selectinload(CouncilMembership.user)
             if members
-            else council
+            else council.lazyload(Council.agencies)  # when a page needs them (a coordinator's)
         )
     ).one_or_none()
 
