@@ -990,12 +990,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 say(f"a worker failed (exit code {process.exitcode}); re-run to continue")
                 return 1
     bar.close()
-    # Fresh planner statistics after the bulk load (autovacuum would get there in its own time).
+    # Fresh planner statistics and visibility maps after the bulk load, as autovacuum would
+    # leave them in production (it may be off on a development server).
     from sqlalchemy import create_engine, text
 
     engine = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text("ANALYZE"))
+        connection.execute(text("VACUUM (ANALYZE)"))
     engine.dispose()
     elapsed = time.perf_counter() - started
     state.update(
