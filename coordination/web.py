@@ -13,6 +13,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    g,
     has_request_context,
     redirect,
     render_template,
@@ -27,6 +28,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -34,7 +36,7 @@ from werkzeug.wrappers import Response
 from wtforms.i18n import messages_path
 
 from coordination.api.problems import ApiError, is_api_request, problem_response, render_api_error
-from coordination.db import db_session, utcnow
+from coordination.db import LOCAL_ZONE, db_session, utcnow
 from coordination.models import Council, User
 from coordination.services import record_logout
 
@@ -94,23 +96,63 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.jinja_env.filters["localtime"] = _format_local
+    app.jinja_env.globals["url_for_ids"] = url_for_ids
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _render_error)
     app.register_error_handler(CSRFError, _render_csrf_error)
     app.register_error_handler(ApiError, render_api_error)
 
 
+UserColumn = Callable[[], ColumnElement[Any]]
+
+
+def register_user_column(app: Flask, name: str, column: UserColumn) -> None:
+    """Upper layers add a value about the logged-in user that every page shows (the header's
+    unread count) to the statement that loads the user, instead of a query of their own on
+    every page: ``column`` makes an expression correlated with ``User`` (a scalar subquery).
+    The page reads it with :func:`user_column`."""
+    app.extensions.setdefault("samverkan.user_columns", {})[name] = column
+
+
+def user_column(name: str) -> Any:
+    """A registered value loaded with this request's logged-in user; None when no user was
+    loaded from the session (anonymous, or an API call authenticated by token)."""
+    values: dict[str, Any] = g.get("samverkan_user_columns", {})
+    return values.get(name)
+
+
+def _user_statement() -> Select[Any]:
+    """The user with agency (joined by default), roles and the registered columns, by id. Built
+    once per app: its structure holds no data (the id is a parameter)."""
+    extensions = current_app.extensions
+    if "samverkan.user_statement" not in extensions:
+        columns: dict[str, UserColumn] = extensions.get("samverkan.user_columns", {})
+        extensions["samverkan.user_statement"] = (
+            select(User, *(make().label(name) for name, make in columns.items()))
+            .where(User.id == bindparam("user_id"))
+            .options(joinedload(User.role_rows))
+        )
+    statement: Select[Any] = extensions["samverkan.user_statement"]
+    return statement
+
+
 def _load_user(user_id: str) -> User | None:
-    """The cookie holds ``<id>.<epoch>``; a raised epoch (logout everywhere) ends the session."""
+    """The cookie holds ``<id>.<epoch>``; a raised epoch (logout everywhere) ends the session.
+    One statement: the roles and what every page shows of the user come with it."""
     try:
         raw_id, raw_epoch = user_id.split(".", 1)
         uid, epoch = int(raw_id), int(raw_epoch)
     except ValueError:
         return None
-    # The roles in the same statement as the user and agency (every page asks for them).
-    user = db_session().get(User, uid, options=[joinedload(User.role_rows)])
-    if user is None or user.session_epoch != epoch or not user.is_active:
+    if not 0 < uid <= MAX_DB_ID:
         return None
+    row = db_session().execute(_user_statement(), {"user_id": uid}).unique().one_or_none()
+    if row is None:
+        return None
+    user: User = row[0]
+    if user.session_epoch != epoch or not user.is_active:
+        return None
+    g.samverkan_user_columns = row._asdict()
     return user
 
 
@@ -249,8 +291,37 @@ def _template_globals() -> dict[str, Any]:
     }
 
 
+# Patterns made of numbers only need no locale data: strftime gives Babel's result in a tenth
+# of the time (a child page formats a time per record).
+NUMERIC_PATTERNS = {
+    "yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M",
+    "yyyy-MM-dd HH:mm:ss": "%Y-%m-%d %H:%M:%S",
+    "yyyy-MM-dd": "%Y-%m-%d",
+    "HH:mm": "%H:%M",
+}
+
+
 def _format_local(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    return "" if value is None else format_datetime(value, fmt)
+    """A time in Swedish local time (the zone Babel is given too), in a CLDR pattern."""
+    if value is None:
+        return ""
+    numeric = NUMERIC_PATTERNS.get(fmt)
+    if numeric is not None and isinstance(value, dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        return aware.astimezone(LOCAL_ZONE).strftime(numeric)
+    return format_datetime(value, fmt)
+
+
+# An id no row has (the largest the database holds), standing in for the id in url_for_ids.
+_ID_MARKER = str(MAX_DB_ID)
+
+
+def url_for_ids(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
+    """``url_for(endpoint, key=id, **values)`` for many ids (one link per row of a list):
+    the URL is built once and the id put in its place, about a tenth of url_for's time."""
+    arguments: dict[str, Any] = {**values, key: MAX_DB_ID}
+    prefix, suffix = url_for(endpoint, **arguments).rsplit(_ID_MARKER, 1)
+    return lambda object_id: f"{prefix}{int(object_id)}{suffix}"
 
 
 ERROR_TITLES = {

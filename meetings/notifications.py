@@ -24,7 +24,7 @@ from babel.dates import format_date, format_time
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -254,6 +254,18 @@ def existing_dedup_keys(session: Session, keys: Sequence[str], batch: int = 500)
 
 
 # --- The in-app list ------------------------------------------------------------------------------
+
+
+def unread_count_column() -> ScalarSelect[int]:
+    """``unread_count`` as a column of the statement that loads the logged-in user (correlated
+    with ``User``): the header's count comes with the user, not in a query of its own."""
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.recipient_id == User.id, Notification.read_at.is_(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
 
 
 def unread_count(session: Session, user: User) -> int:

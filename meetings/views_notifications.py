@@ -21,6 +21,7 @@ from wtforms import BooleanField
 
 from coordination.db import db_session
 from coordination.views import actor, deny
+from coordination.web import register_user_column, user_column
 from meetings import notifications
 from meetings.models import EmailStatus, Notification
 
@@ -46,18 +47,21 @@ class ConfirmForm(FlaskForm):
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.context_processor(_header_context)
+    register_user_column(app, "unread_notifications", notifications.unread_count_column)
 
 
 def _unread_for_header() -> int | None:
-    """Counted on first use per request (the header calls it once), never for anonymous
-    visitors or pages without the header."""
+    """Counted in the statement that loads the logged-in user (no query of its own), never for
+    anonymous visitors; otherwise (a user not loaded from the session) on first use."""
     if "unread_notifications" not in g:
         count: int | None = None
         if current_user.is_authenticated:
-            try:
-                count = notifications.unread_count(db_session(), current_user)
-            except SQLAlchemyError:
-                count = None  # an error page after a failed transaction still renders
+            count = user_column("unread_notifications")
+            if count is None:
+                try:
+                    count = notifications.unread_count(db_session(), current_user)
+                except SQLAlchemyError:
+                    count = None  # an error page after a failed transaction still renders
         g.unread_notifications = count
     value: int | None = g.unread_notifications
     return value
