@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
 from coordination.audit import record_event
 from coordination.db import today_local, utcnow
@@ -351,9 +351,19 @@ def correct_identity(session: Session, actor: User, record: Record, data: Enrolm
 
 
 def child_records(session: Session, child: Child) -> Sequence[Record]:
-    """Every record of the child, oldest first (metadata only; content needs reveal)."""
+    """Every record of the child, oldest first (metadata only; content needs reveal). Of the
+    authors only the names the pages show are loaded (not their roles, agencies, logins)."""
     return session.scalars(
-        select(Record).where(Record.child_id == child.id).order_by(Record.created_at, Record.id)
+        select(Record)
+        .where(Record.child_id == child.id)
+        .order_by(Record.created_at, Record.id)
+        .options(
+            joinedload(Record.author).options(
+                load_only(User.id, User.display_name),
+                lazyload(User.agency),
+                lazyload(User.role_rows),
+            )
+        )
     ).all()
 
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from coordination.db import db_session
 from coordination.models import Agency, Child, ChildStatus, CloseReason, Council
@@ -70,7 +70,10 @@ def _council_for_member(session: Session, council_id: int) -> Council:
 
 
 def _child_for_member(session: Session, child_id: int) -> Child:
-    child = session.get(Child, child_id)
+    # The council comes with the child (joined); its agencies only if a page asks for them.
+    child = session.get(
+        Child, child_id, options=[defaultload(Child.council).lazyload(Council.agencies)]
+    )
     if child is None or not can_view_council(actor(), child.council):
         deny(session, "child", child_id)
     return child
