@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVarTuple
+from typing import Any, TypeVarTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, null, select
+from sqlalchemy import Integer, Select, bindparam, func, null, select
 from sqlalchemy.orm import Session, aliased, joinedload, lazyload, load_only
 
 from coordination.audit import record_event
@@ -281,40 +282,54 @@ RESPONSIBLE_USER = aliased(User, name="responsible")
 
 
 def _filtered(
-    stmt: Select[*Columns],
-    viewer: User,
-    scope: ListScope,
-    query: ListQuery,
-    today: dt.date,
-    council: Council | None,
+    stmt: Select[*Columns], scope: ListScope, status: StatusFilter, due: DueFilter, by_council: bool
 ) -> Select[*Columns]:
+    """The list's conditions, with the viewer, the councils and the dates as bound parameters
+    (see ``_parameters``): a statement of one shape serves every viewer and day."""
     # Only councils the viewer is a member of, whatever the scope: leaving a council ends sight
     # of its actions.
-    member_of = select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
+    member_of = select(CouncilMembership.council_id).where(
+        CouncilMembership.user_id == bindparam("viewer_id")
+    )
     stmt = stmt.where(Child.council_id.in_(member_of))
     if scope is ListScope.MINE:
-        stmt = stmt.where(AgreedAction.responsible_user_id == viewer.id)
+        stmt = stmt.where(AgreedAction.responsible_user_id == bindparam("viewer_id"))
     elif scope is ListScope.AGENCY:
-        stmt = stmt.where(AgreedAction.responsible_agency_id == viewer.agency_id)
+        stmt = stmt.where(AgreedAction.responsible_agency_id == bindparam("agency_id"))
     else:
-        if council is None:
-            raise ValueError("the council scope needs a council")
-        stmt = stmt.where(Child.council_id == council.id)
-    if query.council_id is not None:
-        stmt = stmt.where(Child.council_id == query.council_id)
-    if query.status is StatusFilter.ACTIVE:
+        stmt = stmt.where(Child.council_id == bindparam("scope_council_id"))
+    if by_council:
+        stmt = stmt.where(Child.council_id == bindparam("council_id"))
+    if status is StatusFilter.ACTIVE:
         stmt = stmt.where(AgreedAction.status.in_(OPEN_STATUSES))
-    elif query.status is not StatusFilter.ALL:
-        stmt = stmt.where(AgreedAction.status == ActionStatus(query.status.value))
-    if query.due is DueFilter.OVERDUE:
-        stmt = stmt.where(AgreedAction.due_on < today, AgreedAction.status.in_(OPEN_STATUSES))
-    elif query.due in (DueFilter.NEXT_7, DueFilter.NEXT_30):
-        days = int(query.due.value)
+    elif status is not StatusFilter.ALL:
+        stmt = stmt.where(AgreedAction.status == ActionStatus(status.value))
+    if due is DueFilter.OVERDUE:
         stmt = stmt.where(
-            AgreedAction.due_on >= today,
-            AgreedAction.due_on <= today + dt.timedelta(days=days),
+            AgreedAction.due_on < bindparam("today"), AgreedAction.status.in_(OPEN_STATUSES)
+        )
+    elif due in (DueFilter.NEXT_7, DueFilter.NEXT_30):
+        stmt = stmt.where(
+            AgreedAction.due_on >= bindparam("today"),
+            AgreedAction.due_on <= bindparam("due_until"),
         )
     return stmt
+
+
+def _parameters(
+    viewer: User, scope: ListScope, query: ListQuery, today: dt.date, council: Council | None
+) -> dict[str, Any]:
+    if scope is ListScope.COUNCIL and council is None:
+        raise ValueError("the council scope needs a council")
+    days = int(query.due.value) if query.due in (DueFilter.NEXT_7, DueFilter.NEXT_30) else 0
+    return {
+        "viewer_id": viewer.id,
+        "agency_id": viewer.agency_id,
+        "scope_council_id": council.id if council is not None else None,
+        "council_id": query.council_id,
+        "today": today,
+        "due_until": today + dt.timedelta(days=days),
+    }
 
 
 def list_actions(
@@ -341,13 +356,12 @@ def list_actions(
     if not rows and page > 1:
         counted = _filtered(
             select(func.count(AgreedAction.id)).join(AgreedAction.child),
-            viewer,
             scope,
-            query,
-            today,
-            council,
+            query.status,
+            query.due,
+            query.council_id is not None,
         )
-        total = session.scalar(counted) or 0
+        total = session.scalar(counted, _parameters(viewer, scope, query, today, council)) or 0
         page = max(1, math.ceil(total / PAGE_SIZE))
         if total:
             rows, total = _window(
@@ -396,36 +410,36 @@ def actions_window(
     return rows
 
 
-def _window(
-    session: Session,
-    viewer: User,
+@functools.lru_cache(maxsize=64)
+def _window_statement(
     scope: ListScope,
-    query: ListQuery,
-    today: dt.date,
-    council: Council | None,
-    *,
-    offset: int,
-    limit: int,
-    authors: bool = False,
-    last_updates: bool = False,
-) -> tuple[list[ActionRow], int]:
-    """The rows of one window and the number of all matching actions (0 when the window is
-    empty). The inner query filters, counts (a window function, before the LIMIT), orders and
-    cuts the window as ids; only those rows are joined to their child, council, agency,
-    responsible user and description record, as columns and one ORM entity per row."""
+    status: StatusFilter,
+    due: DueFilter,
+    by_council: bool,
+    sort: SortKey,
+    authors: bool,
+    last_updates: bool,
+) -> Select[Record, *tuple[Any, ...]]:
+    """The list statement of one shape, built once per worker (building it costs more than
+    running it; it holds no data: viewer, councils, dates and window are parameters).
+
+    The inner query filters, counts (a window function, before the LIMIT), orders and cuts
+    the window as ids; only those rows are joined to their child, council, agency,
+    responsible user, the viewer's membership and the description record, as columns and one
+    ORM entity per row."""
     order = {
         SortKey.DUE: (AgreedAction.due_on, AgreedAction.id),
         SortKey.STATUS: (AgreedAction.status, AgreedAction.due_on, AgreedAction.id),
         SortKey.COUNCIL: (Council.name, AgreedAction.due_on, AgreedAction.id),
-    }[query.sort]
+    }[sort]
     ids = select(AgreedAction.id, func.count().over().label("total")).join(AgreedAction.child)
-    if query.sort is SortKey.COUNCIL:
+    if sort is SortKey.COUNCIL:
         ids = ids.join(Child.council)
     window = (
-        _filtered(ids, viewer, scope, query, today, council)
+        _filtered(ids, scope, status, due, by_council)
         .order_by(*order)
-        .limit(limit)
-        .offset(offset)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
         .subquery("window")
     )
     responsible = RESPONSIBLE_USER
@@ -446,7 +460,7 @@ def _window(
         if authors
         else lazyload(Record.author)
     )
-    stmt = (
+    return (
         select(
             Record,
             AgreedAction.id,
@@ -475,7 +489,7 @@ def _window(
         .join(
             CouncilMembership,
             (CouncilMembership.council_id == Child.council_id)
-            & (CouncilMembership.user_id == viewer.id),
+            & (CouncilMembership.user_id == bindparam("viewer_id")),
         )
         .join(Agency, Agency.id == AgreedAction.responsible_agency_id)
         .outerjoin(responsible, responsible.id == AgreedAction.responsible_user_id)
@@ -485,9 +499,40 @@ def _window(
         .options(joinedload(Record.child).lazyload(Child.council), author)
         .order_by(*order)
     )
+
+
+def _window(
+    session: Session,
+    viewer: User,
+    scope: ListScope,
+    query: ListQuery,
+    today: dt.date,
+    council: Council | None,
+    *,
+    offset: int,
+    limit: int,
+    authors: bool = False,
+    last_updates: bool = False,
+) -> tuple[list[ActionRow], int]:
+    """The rows of one window and the number of all matching actions (0 when the window is
+    empty)."""
+    stmt = _window_statement(
+        scope,
+        query.status,
+        query.due,
+        query.council_id is not None,
+        query.sort,
+        authors,
+        last_updates,
+    )
+    parameters = {
+        **_parameters(viewer, scope, query, today, council),
+        "offset": offset,
+        "limit": limit,
+    }
     rows: list[ActionRow] = []
     total = 0
-    for row in session.execute(stmt):
+    for row in session.execute(stmt, parameters):
         rows.append(
             ActionRow(
                 id=row.id,

@@ -207,14 +207,7 @@ def _render_list(
         # Each label translated once per page, not once per row.
         status_labels={key: str(label) for key, label in STATUS_LABELS.items()},
         reason_labels={key: str(label) for key, label in REASON_LABELS.items()},
-        detail_path=_detail_path(),
     )
-
-
-def _detail_path() -> str:
-    """The action page's path without its id: built once per list, not once per row."""
-    path = url_for("actions.detail", action_id=0)
-    return path.removesuffix("0")
 
 
 @bp.get("/actions/mine")

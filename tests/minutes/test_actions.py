@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from coordination.api.tokens import Scope, create_token
 from coordination.audit import AuditEvent
 from coordination.db import get_database, today_local
 from coordination.models import AgencyKind, Child, Council, User
@@ -309,6 +310,33 @@ def test_lists_filter_sort_page_and_mark_overdue(
     ]
     council = client_for(SOCIAL).get(f"/councils/{world.council.id}/actions?status=all")
     assert rows(council.text) == [done.id, late.id, social_own.id, soon.id, later.id]
+
+
+def test_an_action_without_a_responsible_person_is_listed(
+    app: Flask, world: Council3, client_for, db: Session, child: Child, earlier: Meeting
+) -> None:
+    """The responsible person is optional: such an action is on every list of its agency and
+    counted once (the lists used to count it but leave it out)."""
+    nobody = make_action(db, world, child, earlier, due_in=3, text="Ingen utsedd")
+    nobody.responsible_user_id = None
+    someone = make_action(db, world, child, earlier, due_in=5)
+    db.flush()
+    police = client_for(POLICE)
+
+    agency = police.get("/actions/agency")
+    assert rows(agency.text) == [nobody.id, someone.id]
+    assert "2 åtgärder" in agency.text and "Ingen utsedd" in agency.text
+    council = police.get(f"/councils/{world.council.id}/actions")
+    assert rows(council.text) == [nobody.id, someone.id]
+    assert rows(police.get("/actions/mine").text) == [someone.id]
+    token = create_token(db, world.members[POLICE], "lista", {Scope.READ}).secret
+    api = app.test_client().get(
+        "/api/v1/actions?scope=agency", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert [(a["id"], a["responsible_user"]) for a in api.get_json()["items"]] == [
+        (nobody.id, None),
+        (someone.id, {"id": world.members[POLICE].id, "name": world.members[POLICE].display_name}),
+    ]
 
 
 def test_another_agency_sees_metadata_but_descriptions_withheld(
