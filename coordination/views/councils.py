@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from coordination.db import db_session
 from coordination.forms import (
@@ -43,7 +43,8 @@ def start() -> ResponseReturnValue:
             .where(CouncilMembership.user_id == user.id)
             .join(Council)
             .where(Council.active.is_(True))
-            .options(selectinload(CouncilMembership.council))
+            # The council from the join (not a second query), without its agencies.
+            .options(contains_eager(CouncilMembership.council).lazyload(Council.agencies))
             .order_by(Council.name)
         )
         .all()
