@@ -82,7 +82,7 @@ def pick_pages(settings: BenchSettings) -> list[Page]:
     """The pages to load, chosen on the data set (ids and sizes differ with the scale)."""
     from sqlalchemy import func, select
 
-    from coordination.api.tokens import Scope, create_token
+    from coordination.api.tokens import Scope, create_token, revoke_token, tokens_of
     from coordination.db import get_database, utcnow
     from coordination.models import Child, ChildStatus, Council, User
     from meetings.models import AgendaItem, Meeting
@@ -132,6 +132,10 @@ def pick_pages(settings: BenchSettings) -> list[Page]:
                 AgreedAction.responsible_agency_id == police.agency_id
             )
         )
+        # Earlier runs' tokens are revoked first: a user holds at most 20 live tokens.
+        for earlier in tokens_of(session, police):
+            if earlier.name == "bench" and earlier.revoked_at is None:
+                revoke_token(session, police, earlier)
         token = create_token(session, police, "bench", {Scope.READ}, lifetime_days=2)
         session.commit()
         has_api = any(rule.rule == "/api/v1/actions" for rule in app.url_map.iter_rules())
