@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
+import time_machine
 from flask import Flask, url_for
 from flask_babel import force_locale, format_datetime
 
+from coordination.models import AgencyKind
 from coordination.web import NUMERIC_PATTERNS, _format_local, url_for_ids
+from tests.conftest import Council3, log_in
 
 # Both sides of the spring and autumn clock changes in Sweden, midnight UTC and a naive value
 # (read as UTC, as Babel reads it).
@@ -45,3 +49,22 @@ def test_url_for_ids_builds_what_url_for_builds(app: Flask) -> None:
         for object_id in (1, 7, 2147483646):
             assert detail(object_id) == url_for("actions.detail", action_id=object_id)
             assert correct(object_id) == url_for("secrecy.correct", record_id=object_id)
+
+
+def test_the_session_cookie_is_re_signed_at_most_once_a_minute(app: Flask, world: Council3) -> None:
+    """Signing the cookie again on every request was wasted work: the last-seen time moves on
+    once a minute, which still keeps an active user logged in."""
+    client = log_in(app.test_client(), world.members[AgencyKind.POLICE])
+    start = time.time()
+    with time_machine.travel(start + 5, tick=False):
+        assert client.get("/").status_code == 200  # the first page adds its CSRF token
+    with time_machine.travel(start + 10, tick=False):
+        page = client.get("/")
+        assert page.status_code == 200
+        assert "Set-Cookie" not in page.headers
+    with time_machine.travel(start + 70, tick=False):
+        assert "Set-Cookie" in client.get("/").headers
+    # Active every 25 minutes (under the 30-minute idle limit) keeps the session.
+    for step in range(1, 5):
+        with time_machine.travel(start + 70 + step * 25 * 60, tick=False):
+            assert client.get("/").status_code == 200
