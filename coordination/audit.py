@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     insert,
     select,
+    text,
 )
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
@@ -270,8 +271,6 @@ class _Pending:
 
 
 _PENDING = "samverkan.audit.pending"
-# Rows per INSERT statement: 10 columns x 500 stays under every database's parameter limit.
-_ROWS_PER_INSERT = 500
 
 
 def pending_event_count(session: Session) -> int:
@@ -314,17 +313,37 @@ def chain_pending_events(session: Session) -> int:
             {"seq": event.seq, "object_type": t, "object_id": i}
             for t, i in sorted(indexed_objects(event.object_type, event.object_ids, event.details))
         )
-    # Multi-row VALUES, not executemany: the driver would send one statement per row (a
-    # reveal of 500 records indexes 500 rows), all of it while holding the head's lock.
-    for start in range(0, len(event_rows), _ROWS_PER_INSERT):
-        session.execute(insert(AuditEvent).values(event_rows[start : start + _ROWS_PER_INSERT]))
-    for start in range(0, len(object_rows), _ROWS_PER_INSERT):
-        session.execute(
-            insert(AuditEventObject).values(object_rows[start : start + _ROWS_PER_INSERT])
-        )
+    session.execute(insert(AuditEvent), event_rows)
+    _insert_object_rows(session, object_rows)
     head.seq, head.hash = seq, prev_hash
     session.flush()
     return len(pending)
+
+
+# PostgreSQL: the index rows of a commit as three arrays in one fixed statement (a reveal of 500
+# records indexes 500 rows; a multi-row VALUES clause would be compiled anew for every count,
+# and executemany sends a statement per row, all of it while the head is locked).
+_OBJECT_ROWS_FROM_ARRAYS = text(
+    "INSERT INTO audit_event_objects (seq, object_type, object_id) "
+    "SELECT * FROM unnest(CAST(:seqs AS integer[]), CAST(:types AS varchar[]), "
+    "CAST(:ids AS integer[]))"
+)
+
+
+def _insert_object_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _OBJECT_ROWS_FROM_ARRAYS,
+            {
+                "seqs": [r["seq"] for r in rows],
+                "types": [r["object_type"] for r in rows],
+                "ids": [r["object_id"] for r in rows],
+            },
+        )
+    else:  # SQLite runs in the process: executemany costs no round trips
+        session.execute(insert(AuditEventObject), rows)
 
 
 def _recorded_within(item: _Pending, transaction: SessionTransaction) -> bool:
