@@ -122,15 +122,16 @@ api-fuzz: install ## fuzz /api/v1 against its OpenAPI document (PostgreSQL on 12
 # --- benchmark (issue 9; bench/README.md) --------------------------------------------------------
 
 BENCH_SCALE ?= 0.01
+BENCH_WORKERS ?= 2
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): pyproject.toml | $(STAMP)
 	$(BIN)/python -m pip install -e '.[dev,bench]'
 	touch $@
 
-bench: $(BENCH_STAMP) ## generate the data set in PostgreSQL (BENCH_SCALE=0.01) and measure; needs wrk
+bench: $(BENCH_STAMP) ## generate the data set in PostgreSQL (BENCH_SCALE=0.01, 1 = full) and measure; needs wrk
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-	$(BIN)/python bench/generate.py --scale $(BENCH_SCALE)
+	$(BIN)/python bench/generate.py --scale $(BENCH_SCALE) --workers $(BENCH_WORKERS)
 	$(BIN)/python bench/run.py
 
 # --- browser tests (tests/e2e) -----------------------------------------------------------------
