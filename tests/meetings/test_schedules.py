@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrule
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
@@ -48,6 +48,7 @@ from meetings.schedules import (
     swedish_holidays,
     update_schedule,
 )
+from meetings.schedules import rules as rules_module
 from meetings.tags import MeetingTag
 from secrecy.services import EnrolmentData, enrol_child
 from tests.conftest import Council3, log_in
@@ -200,12 +201,27 @@ def test_bad_rules_get_a_swedish_message(rule: str, message: str) -> None:
     assert caught.value.field == "rrule"
 
 
-def test_impossible_rule_is_refused_quickly() -> None:
-    # dateutil alone would search to year 9999 (seconds for a daily rule).
-    started = time.monotonic()
+def test_impossible_rule_is_refused_after_a_bounded_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # dateutil alone would search from 2026 to year 9999 (seconds for a daily rule). The search
+    # is bounded by where the probe starts, not by a clock: at most 800 years before the end.
+    built: list[rrule] = []
+
+    def recording(rule: str, starts_on: dt.date, start_time: dt.time) -> rrule:
+        made = build_rule(rule, starts_on, start_time)
+        built.append(made)
+        return made
+
+    build_rule = rules_module._build_rule
+    monkeypatch.setattr(rules_module, "_build_rule", recording)
     with pytest.raises(ServiceError, match="inga mötesdatum"):
         check_rule("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31", NEW_YEAR, dt.time(9))
-    assert time.monotonic() - started < 2.5
+    probe_start = built[-1]._dtstart  # dateutil has no public accessor for the start
+    assert dt.MAXYEAR - probe_start.year <= 800
+    # The probe keeps weekdays and leap years: a whole number of 400-year cycles from the start.
+    assert (probe_start.year - NEW_YEAR.year) % 400 == 0
+    assert (probe_start.month, probe_start.day) == (NEW_YEAR.month, NEW_YEAR.day)
 
 
 def test_rules_are_normalised() -> None:
@@ -1056,7 +1072,9 @@ def test_lists_paginate_without_a_query_per_row(
     app: Flask, db: Session, world: Council3, client_for: Any
 ) -> None:
     today = today_local()
-    make_schedule(db, world, "FREQ=DAILY", today=today, starts_on=today)
+    # From tomorrow: a meeting at 09:00 today would be past (and off the list) after 09:00.
+    tomorrow = today + dt.timedelta(days=1)
+    make_schedule(db, world, "FREQ=DAILY", today=today, starts_on=tomorrow)
     police = client_for(AgencyKind.POLICE)
     chain_pending_events(db)  # the set-up's audit events, as if committed before the requests
     url = f"/councils/{world.council.id}/meetings"
