@@ -17,8 +17,9 @@ import codecs
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,8 @@ GAP = "missing event (gap in the sequence)"
 BROKEN_LINK = "link to the previous event does not match"
 BROKEN_CONTENT = "content does not match its hash"
 DELETED_AT_END = "events after this point were deleted"
+BEYOND_HEAD = "events after the chain head were added outside the chain"
+HEAD_MISMATCH = "the chain head does not name the last event"
 INDEX_MISMATCH = "object index does not match the event"
 
 
@@ -81,64 +84,111 @@ def verify_log(
 
     The chain's check stops at its first broken event, the index's at its first mismatch; each
     result counts the events it found sound before that. Reads through the session's
-    connection, in its transaction (lock the chain head first for a result no append can
-    disturb)."""
+    connection, in its transaction, and needs no lock: events appended while the log is read
+    (visible under READ COMMITTED) are checked too, up to the head as read after the pass."""
     # Through the session first: it chains any events this transaction has recorded.
     session.execute(select(func.max(AuditEvent.seq))).scalar()
     rows = _RowSource(session, batch, with_index=index)
-    expected_prev, expected_seq, chain_checked, chain_result = GENESIS_HASH, 1, 0, None
-    index_checked, index_result = 0, None
-    if not chain:
-        chain_result = VerifyResult(0, None, None)
-    if not index:
-        index_result = VerifyResult(0, None, None)
+    check = _Check(rows.timestamp, chain=chain, index=index)
     try:
-        for events in rows:
-            for event in events:
-                # Rows as _RowSource reads them: the canonical form's fields, the hash, and with
-                # the index the event's index rows (see _index_holds).
-                seq, occurred_at, ids_text, details_text, prev, own = (
-                    event[0],
-                    event[1],
-                    event[6],
-                    event[7],
-                    event[8],
-                    event[9],
-                )
-                ids = load_object_ids(ids_text)
-                details = load_details(details_text)
-                if chain_result is None:
-                    if seq != expected_seq:
-                        chain_result = VerifyResult(chain_checked, expected_seq, GAP)
-                    elif prev != expected_prev:
-                        chain_result = VerifyResult(chain_checked, seq, BROKEN_LINK)
-                    elif not _hash_holds(event, rows.timestamp(occurred_at), ids, details):
-                        chain_result = VerifyResult(chain_checked, seq, BROKEN_CONTENT)
-                    else:
-                        expected_prev = own
-                        expected_seq += 1
-                        chain_checked += 1
-                if index_result is None:
-                    if _index_holds(event, ids, details):
-                        index_checked += 1
-                    else:
-                        index_result = VerifyResult(index_checked, seq, INDEX_MISMATCH)
-                if chain_result is not None and index_result is not None:
+        with closing(rows.ranges(after=0)) as ranges:
+            for events in ranges:
+                if check.feed(events):
                     break
-            if chain_result is not None and index_result is not None:
-                break
+        if check.chain_result is None:
+            # The head is read after the pass. Each append commits its events and the head in
+            # one transaction, so the events up to this head are all committed: those appended
+            # after the pass's last range are read now, and a head that still does not match
+            # the chain's end means deleted events (or events added outside the chain).
+            head_seq, head_hash = _chain_head(session)
+            if head_seq > check.chain_checked:
+                with closing(rows.ranges(after=check.chain_checked)) as ranges:
+                    for events in ranges:
+                        within = [event for event in events if event[0] <= head_seq]
+                        if check.feed(within) or len(within) < len(events):
+                            break
+            check.close_chain(head_seq, head_hash)
     finally:
         rows.close()
-    if chain_result is None:
-        head = session.get(AuditChainHead, 1)
-        head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-        if head_seq != chain_checked or head_hash != expected_prev:
-            chain_result = VerifyResult(chain_checked, chain_checked + 1, DELETED_AT_END)
+    return check.result()
+
+
+def _chain_head(session: Session) -> tuple[int, str]:
+    """The head as committed now (a query, never the session's identity map)."""
+    head = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
+    ).one_or_none()
+    return (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+
+
+class _Check:
+    """The state of one verification: where the chain's check and the index's stand."""
+
+    def __init__(
+        self, timestamp: Callable[[Any], dt.datetime], *, chain: bool, index: bool
+    ) -> None:
+        self._timestamp = timestamp
+        self.expected_prev, self.expected_seq, self.chain_checked = GENESIS_HASH, 1, 0
+        self.index_checked = 0
+        self.chain_result: VerifyResult | None = None if chain else VerifyResult(0, None, None)
+        self.index_result: VerifyResult | None = None if index else VerifyResult(0, None, None)
+
+    def feed(self, events: Sequence[Sequence[Any]]) -> bool:
+        """Check a range of event rows (as ``_RowSource`` reads them); true once both checks
+        have found what they stop at."""
+        for event in events:
+            # The canonical form's fields, the hash, and with the index the event's index
+            # rows (see _index_holds).
+            seq, occurred_at, ids_text, details_text, prev, own = (
+                event[0],
+                event[1],
+                event[6],
+                event[7],
+                event[8],
+                event[9],
+            )
+            ids = load_object_ids(ids_text)
+            details = load_details(details_text)
+            if self.chain_result is None:
+                if seq != self.expected_seq:
+                    self.chain_result = VerifyResult(self.chain_checked, self.expected_seq, GAP)
+                elif prev != self.expected_prev:
+                    self.chain_result = VerifyResult(self.chain_checked, seq, BROKEN_LINK)
+                elif not _hash_holds(event, self._timestamp(occurred_at), ids, details):
+                    self.chain_result = VerifyResult(self.chain_checked, seq, BROKEN_CONTENT)
+                else:
+                    self.expected_prev = own
+                    self.expected_seq += 1
+                    self.chain_checked += 1
+            if self.index_result is None:
+                if _index_holds(event, ids, details):
+                    self.index_checked += 1
+                else:
+                    self.index_result = VerifyResult(self.index_checked, seq, INDEX_MISMATCH)
+            if self.chain_result is not None and self.index_result is not None:
+                return True
+        return False
+
+    def close_chain(self, head_seq: int, head_hash: str) -> None:
+        """After the last event: the head must name it."""
+        if self.chain_result is not None:
+            return
+        checked = self.chain_checked
+        if head_seq > checked:
+            self.chain_result = VerifyResult(checked, checked + 1, DELETED_AT_END)
+        elif head_seq < checked:
+            self.chain_result = VerifyResult(head_seq, head_seq + 1, BEYOND_HEAD)
+        elif head_hash != self.expected_prev:
+            # The last event was replaced (and its successor's link with it) after the head.
+            last = max(checked, 1)
+            self.chain_result = VerifyResult(last - 1, last, HEAD_MISMATCH)
         else:
-            chain_result = VerifyResult(chain_checked, None, None)
-    if index_result is None:
-        index_result = VerifyResult(index_checked, None, None)
-    return LogVerification(chain_result, index_result)
+            self.chain_result = VerifyResult(checked, None, None)
+
+    def result(self) -> LogVerification:
+        chain = self.chain_result or VerifyResult(self.chain_checked, None, None)
+        index = self.index_result or VerifyResult(self.index_checked, None, None)
+        return LogVerification(chain, index)
 
 
 # --- The canonical form, fast --------------------------------------------------------------------
@@ -445,17 +495,21 @@ class _RowSource:
             (*row[:10], _id_list(row[10]), _id_list(row[11]), row[12]) for row in cursor.fetchall()
         ]
 
-    def __iter__(self) -> Iterator[list[Any]]:
+    def ranges(self, *, after: int) -> Generator[list[Any]]:
+        """The events after sequence number ``after``, a range at a time, to the last one."""
         if self._executor is None:
-            after = 0
             while events := self._fetch(after):
                 yield events
                 after = events[-1][0]
             return
-        pending: Future[list[Any]] = self._executor.submit(self._fetch, 0)
-        while events := pending.result():
-            pending = self._executor.submit(self._fetch, events[-1][0])
-            yield events
+        pending: Future[list[Any]] = self._executor.submit(self._fetch, after)
+        try:
+            while events := pending.result():
+                pending = self._executor.submit(self._fetch, events[-1][0])
+                yield events
+        finally:
+            pending.cancel()
+            wait([pending])  # the cursor is free again before the next ranges() or close()
 
     def close(self) -> None:
         if self._executor is not None:

@@ -325,3 +325,88 @@ def test_a_large_commit_is_chained_in_several_statements_and_stays_whole(db: Ses
     ).all()
     assert sorted(indexed) == list(range(1200))
     assert verify_chain(db).ok and verify_object_index(db).ok
+
+
+def test_an_append_committed_as_the_pass_ends_is_checked_not_reported_deleted(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No lock: an event that joins the chain after the pass read its last range (the head
+    then names an event the pass did not see) is read and checked, and the chain holds.
+    Reading the head from the session's identity map, or not reading on, reported it as
+    deleted events. On PostgreSQL (READ COMMITTED) another connection commits it; SQLite's
+    transactions hold the write lock, so there only the verifying transaction can add it."""
+    from sqlalchemy.orm import sessionmaker
+
+    from coordination import audit_verify
+    from coordination.audit_verify import verify_log
+    from coordination.db import get_database
+
+    engine = get_database(app).engine
+    factory = sessionmaker(bind=engine)
+    with factory() as session:
+        start_seq, start_hash = session.execute(
+            select(AuditChainHead.seq, AuditChainHead.hash)
+        ).one()
+    with factory() as session, session.begin():
+        for n in range(5):
+            record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[n])
+    fetch = audit_verify._RowSource._fetch
+    appended: list[int] = []
+    verifying = factory()
+
+    def append_at_the_end(rows: object, after: int) -> list[object]:
+        found = fetch(rows, after)  # type: ignore[arg-type]
+        if not found and not appended:
+            if engine.dialect.name == "postgresql":
+                with factory() as other, other.begin():
+                    record_event(other, None, AuditTag.ACCESS_DENIED, object_ids=[99])
+            else:
+                record_event(verifying, None, AuditTag.ACCESS_DENIED, object_ids=[99])
+                chain_pending_events(verifying)
+            appended.append(after)
+        return found
+
+    monkeypatch.setattr(audit_verify._RowSource, "_fetch", append_at_the_end)
+    try:
+        verifying.get(AuditChainHead, 1)  # in the identity map before the append
+        log = verify_log(verifying, batch=2)
+        assert appended == [start_seq + 5]
+        assert log.chain.ok, log.chain
+        assert log.chain.checked == start_seq + 6
+        assert log.index.ok and log.index.checked == start_seq + 6
+    finally:
+        verifying.close()
+        with factory() as session, session.begin():
+            session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
+            session.execute(update(AuditChainHead).values(seq=start_seq, hash=start_hash))
+    engine.dispose()
+
+
+def test_an_event_beyond_the_head_is_found(db: Session) -> None:
+    """An event inserted after the head, correctly linked, but not through the chain's
+    append (the head was not moved): found, not taken as part of the chain."""
+    third = append_three(db)[-1]
+    forged = AuditEvent(
+        seq=4,
+        occurred_at=third.occurred_at,
+        tag="auth:logout",
+        object_ids=[],
+        details={},
+        prev_hash=third.hash,
+    )
+    forged.hash = compute_hash(forged)
+    db.add(forged)
+    db.flush()
+    db.expire_all()
+    result = verify_chain(db)
+    assert (result.checked, result.first_broken_seq) == (3, 4)
+    assert "outside the chain" in (result.problem or "")
+
+
+def test_a_head_naming_another_last_event_is_found(db: Session) -> None:
+    append_three(db)
+    db.execute(update(AuditChainHead).values(hash="0" * 64))
+    db.expire_all()
+    result = verify_chain(db)
+    assert (result.checked, result.first_broken_seq) == (2, 3)
+    assert "does not name the last event" in (result.problem or "")
