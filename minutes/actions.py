@@ -572,10 +572,15 @@ def action_history(session: Session, action: AgreedAction) -> list[ActionUpdate]
 # --- The agenda seam ----------------------------------------------------------------------------
 
 
+# Built once: an alias made per call spent ~3 ms of every agenda and meeting page building
+# its adapted attributes anew.
+_AGREED_AT = aliased(Meeting, name="agreed_at")
+
+
 def children_with_open_actions(session: Session, meeting: Meeting) -> list[int]:
     """Children of the meeting's council with open or in-progress actions agreed at an earlier
     meeting: they come back on this meeting's agenda by themselves."""
-    agreed_at = aliased(Meeting)
+    agreed_at = _AGREED_AT
     return list(
         session.scalars(
             select(AgreedAction.child_id)
