@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from coordination.audit import (
     GENESIS_HASH,
@@ -21,6 +24,7 @@ from coordination.audit import (
     record_event,
 )
 from coordination.audit_verify import verify_chain
+from coordination.db import get_database
 from tests.factories import UserFactory
 
 
@@ -42,6 +46,24 @@ def append_three(db: Session) -> list[AuditEvent]:
     ]
     assert chain_pending_events(db) == 3
     return events
+
+
+@contextmanager
+def chain_restored(app: Flask) -> Iterator[tuple[sessionmaker[Session], int]]:
+    """Sessions of their own, which commit (the test's ``db`` never does), and the chain put
+    back as it was afterwards: yields their factory and the head's sequence number at the
+    start. Close the sessions made from it before the block ends."""
+    factory = sessionmaker(bind=get_database(app).engine)
+    with factory() as session:
+        start_seq, start_hash = session.execute(
+            select(AuditChainHead.seq, AuditChainHead.hash)
+        ).one()
+    try:
+        yield factory, start_seq
+    finally:
+        with factory() as session, session.begin():
+            session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
+            session.execute(update(AuditChainHead).values(seq=start_seq, hash=start_hash))
 
 
 def test_events_form_a_chain(db: Session) -> None:
@@ -173,33 +195,19 @@ def test_concurrent_appends_never_fork_the_chain(app: Flask) -> None:
     PostgreSQL, the write lock on SQLite): the chain stays one line."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from sqlalchemy.orm import sessionmaker
+    with chain_restored(app) as (factory, start_seq):
 
-    from coordination.db import get_database
+        def append(worker: int) -> None:
+            for n in range(10):
+                with factory() as session, session.begin():
+                    record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[worker, n])
 
-    engine = get_database(app).engine
-    factory = sessionmaker(bind=engine)
-    with factory() as session:
-        head = session.get(AuditChainHead, 1)
-        assert head is not None
-        start_seq, start_hash = head.seq, head.hash
-
-    def append(worker: int) -> None:
-        for n in range(10):
-            with factory() as session, session.begin():
-                record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[worker, n])
-
-    try:
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(append, range(8)))
         with factory() as session:
             result = verify_chain(session)
             assert result.ok, result
             assert result.checked == start_seq + 80
-    finally:
-        with factory() as session, session.begin():
-            session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
-            session.execute(update(AuditChainHead).values(seq=start_seq, hash=start_hash))
 
 
 def test_events_join_the_chain_when_the_transaction_commits(db: Session) -> None:
@@ -231,10 +239,6 @@ def test_a_rolled_back_savepoint_discards_its_events_and_keeps_the_others(db: Se
 
 
 def test_a_rolled_back_transaction_leaves_nothing_in_the_chain(app: Flask) -> None:
-    from sqlalchemy.orm import sessionmaker
-
-    from coordination.db import get_database
-
     factory = sessionmaker(bind=get_database(app).engine, info={})
     with factory() as session:
         before = session.execute(select(AuditChainHead.seq)).scalar_one()
@@ -275,38 +279,27 @@ def test_recording_an_event_touches_no_table(db: Session) -> None:
 def test_an_open_transaction_with_events_does_not_block_another_appender(app: Flask) -> None:
     """The chain head is locked only while a transaction commits its events, not from the
     moment it records one: a long request no longer queues every other audited request."""
-    from sqlalchemy.orm import sessionmaker
-
-    from coordination.db import get_database
-
     engine = get_database(app).engine
-    factory = sessionmaker(bind=engine)
-    with factory() as session:
-        start_seq, start_hash = session.execute(
-            select(AuditChainHead.seq, AuditChainHead.hash)
-        ).one()
-    slow, fast = factory(), factory()
-    try:
-        record_event(slow, None, AuditTag.ACCESS_DENIED, object_ids=[1])
-        if engine.dialect.name == "postgresql":  # fail fast instead of waiting for `slow`
-            fast.connection().exec_driver_sql("SET LOCAL lock_timeout = '2s'")
-        record_event(fast, None, AuditTag.ACCESS_DENIED, object_ids=[2])
-        fast.commit()  # would wait for `slow` (and time out) if recording had taken the lock
-        slow.commit()
-        with factory() as session:
-            order = session.scalars(
-                select(AuditEvent.object_ids)
-                .where(AuditEvent.seq > start_seq)
-                .order_by(AuditEvent.seq)
-            ).all()
-            assert order == [[2], [1]]
-            assert verify_chain(session).ok
-    finally:
-        slow.close()
-        fast.close()
-        with factory() as session, session.begin():
-            session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
-            session.execute(update(AuditChainHead).values(seq=start_seq, hash=start_hash))
+    with chain_restored(app) as (factory, start_seq):
+        slow, fast = factory(), factory()
+        try:
+            record_event(slow, None, AuditTag.ACCESS_DENIED, object_ids=[1])
+            if engine.dialect.name == "postgresql":  # fail fast instead of waiting for `slow`
+                fast.connection().exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+            record_event(fast, None, AuditTag.ACCESS_DENIED, object_ids=[2])
+            fast.commit()  # would wait for `slow` (and time out) if recording had taken the lock
+            slow.commit()
+            with factory() as session:
+                order = session.scalars(
+                    select(AuditEvent.object_ids)
+                    .where(AuditEvent.seq > start_seq)
+                    .order_by(AuditEvent.seq)
+                ).all()
+                assert order == [[2], [1]]
+                assert verify_chain(session).ok
+        finally:
+            slow.close()
+            fast.close()
     engine.dispose()
 
 
@@ -335,50 +328,40 @@ def test_an_append_committed_as_the_pass_ends_is_checked_not_reported_deleted(
     Reading the head from the session's identity map, or not reading on, reported it as
     deleted events. On PostgreSQL (READ COMMITTED) another connection commits it; SQLite's
     transactions hold the write lock, so there only the verifying transaction can add it."""
-    from sqlalchemy.orm import sessionmaker
-
     from coordination import audit_verify
     from coordination.audit_verify import verify_log
-    from coordination.db import get_database
 
     engine = get_database(app).engine
-    factory = sessionmaker(bind=engine)
-    with factory() as session:
-        start_seq, start_hash = session.execute(
-            select(AuditChainHead.seq, AuditChainHead.hash)
-        ).one()
-    with factory() as session, session.begin():
-        for n in range(5):
-            record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[n])
     fetch = audit_verify._RowSource._fetch
     appended: list[int] = []
-    verifying = factory()
-
-    def append_at_the_end(rows: object, after: int) -> list[object]:
-        found = fetch(rows, after)  # type: ignore[arg-type]
-        if not found and not appended:
-            if engine.dialect.name == "postgresql":
-                with factory() as other, other.begin():
-                    record_event(other, None, AuditTag.ACCESS_DENIED, object_ids=[99])
-            else:
-                record_event(verifying, None, AuditTag.ACCESS_DENIED, object_ids=[99])
-                chain_pending_events(verifying)
-            appended.append(after)
-        return found
-
-    monkeypatch.setattr(audit_verify._RowSource, "_fetch", append_at_the_end)
-    try:
-        verifying.get(AuditChainHead, 1)  # in the identity map before the append
-        log = verify_log(verifying, batch=2)
-        assert appended == [start_seq + 5]
-        assert log.chain.ok, log.chain
-        assert log.chain.checked == start_seq + 6
-        assert log.index.ok and log.index.checked == start_seq + 6
-    finally:
-        verifying.close()
+    with chain_restored(app) as (factory, start_seq):
         with factory() as session, session.begin():
-            session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
-            session.execute(update(AuditChainHead).values(seq=start_seq, hash=start_hash))
+            for n in range(5):
+                record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[n])
+        verifying = factory()
+
+        def append_at_the_end(rows: object, after: int) -> list[object]:
+            found = fetch(rows, after)  # type: ignore[arg-type]
+            if not found and not appended:
+                if engine.dialect.name == "postgresql":
+                    with factory() as other, other.begin():
+                        record_event(other, None, AuditTag.ACCESS_DENIED, object_ids=[99])
+                else:
+                    record_event(verifying, None, AuditTag.ACCESS_DENIED, object_ids=[99])
+                    chain_pending_events(verifying)
+                appended.append(after)
+            return found
+
+        monkeypatch.setattr(audit_verify._RowSource, "_fetch", append_at_the_end)
+        try:
+            verifying.get(AuditChainHead, 1)  # in the identity map before the append
+            log = verify_log(verifying, batch=2)
+            assert appended == [start_seq + 5]
+            assert log.chain.ok, log.chain
+            assert log.chain.checked == start_seq + 6
+            assert log.index.ok and log.index.checked == start_seq + 6
+        finally:
+            verifying.close()
     engine.dispose()
 
 
