@@ -105,7 +105,7 @@ lint: install ## ruff check, ruff format --check and the import-linter layer con
 # without it the suite uses a temporary SQLite file.
 pytest: install ## the pytest suite only (PYTEST_ARGS="-x -k name" to narrow it)
 	$(BIN)/pytest $(PYTEST_ARGS)
-	$(BIN)/pytest -q tests/secrecy/test_policy.py --cov=secrecy.policy --cov-branch --cov-report=term-missing --cov-fail-under=100 -p no:cacheprovider
+	$(BIN)/pytest -q tests/secrecy/test_policy.py --cov=secrecy.policy.engine --cov-branch --cov-report=term-missing --cov-fail-under=100 -p no:cacheprovider
 
 test-postgres: ## make test against PostgreSQL (database `test` on 127.0.0.1:5432, user postgres)
 	$(MAKE) test TEST_DATABASE_URL=$(PG_TEST_URL)

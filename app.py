@@ -12,38 +12,41 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
+import demo
 from coordination import cli as coordination_cli
 from coordination import db, web
-from coordination.api import audit as audit_api
+from coordination.accounts import views as auth
+from coordination.admin import views as admin
 from coordination.api import openapi as api_openapi
-from coordination.api import views as coordination_api
+from coordination.audit import api as audit_api
 from coordination.config import load_settings
-from coordination.db import LOCAL_ZONE
-from coordination.views import admin, auth, councils, logreview, tokens
-from meetings import api as meetings_api
+from coordination.councils import api as coordination_api
+from coordination.councils import views as councils
+from coordination.logreview import views as logreview
+from coordination.tokens import views as tokens
 from meetings import cli as meetings_cli
-from meetings import demo as meetings_demo
-from meetings import scheduler, views_notifications, views_schedules
-from meetings import views as meetings_views
-from meetings import views_sync as meetings_sync_views
-from minutes import api as minutes_api
-from minutes import api_actions as actions_api
-from minutes import demo as minutes_demo
+from meetings import jobs as meetings_jobs
+from meetings.agenda import api as meetings_api
+from meetings.agenda import views as meetings_views
+from meetings.casesync import views as meetings_sync_views
+from meetings.notifications import views as views_notifications
+from meetings.schedules import views as views_schedules
 from minutes import jobs as minutes_jobs
-from minutes import views as minutes_views
-from minutes import views_actions
-from minutes import views_reports as minutes_report_views
-from secrecy import api as secrecy_api
-from secrecy import api_disclosures as disclosures_api
+from minutes.actions import api as actions_api
+from minutes.actions import views as views_actions
+from minutes.reports import views as minutes_report_views
+from minutes.workspace import api as minutes_api
+from minutes.workspace import views as minutes_views
 from secrecy import audit_cli as secrecy_audit_cli
 from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
-from secrecy import demo as secrecy_demo
-from secrecy import disclosure_views
-from secrecy import views as secrecy_views
+from secrecy import jobs as secrecy_jobs
+from secrecy.disclosure import api as disclosures_api
+from secrecy.disclosure import views as disclosure_views
+from secrecy.records import api as secrecy_api
+from secrecy.records import views as secrecy_views
 
 ROOT = Path(__file__).resolve().parent
 
@@ -117,29 +120,10 @@ def register_api(app: Flask) -> None:
 
 
 def register_jobs(app: Flask) -> None:
-    """Upper layers' sweeps, run by the one scheduler process (``flask scheduler run``)."""
-    hourly = CronTrigger(minute=20, timezone=LOCAL_ZONE)
-    scheduler.register_jobs(
-        app,
-        scheduler.JobSpec(
-            "minutes.action_due_reminders",
-            minutes_jobs.action_due_reminders,
-            hourly,
-            scheduler.HOURLY_GRACE,
-        ),
-        scheduler.JobSpec(
-            "minutes.action_overdue_reminders",
-            minutes_jobs.action_overdue_reminders,
-            hourly,
-            scheduler.HOURLY_GRACE,
-        ),
-        scheduler.JobSpec(
-            "minutes.approval_reminders",
-            minutes_jobs.approval_reminders,
-            hourly,
-            scheduler.HOURLY_GRACE,
-        ),
-    )
+    """Every package's sweeps, run by the one scheduler process (``flask scheduler run``)."""
+    secrecy_jobs.init_app(app)
+    meetings_jobs.init_app(app)
+    minutes_jobs.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
@@ -147,6 +131,4 @@ def register_commands(app: Flask) -> None:
     secrecy_cli.init_app(app)
     secrecy_audit_cli.init_app(app)
     meetings_cli.init_app(app)
-    coordination_cli.register_demo_loader(app, secrecy_demo.load_secrecy_demo)
-    coordination_cli.register_demo_loader(app, meetings_demo.load_meetings_demo)
-    coordination_cli.register_demo_loader(app, minutes_demo.load_minutes_demo)
+    demo.init_app(app)

@@ -220,7 +220,7 @@ class Region:
 
 def saved(session: Any, action: Callable[[], T]) -> T | None:
     """Run one service call in a savepoint: refused (ServiceError) leaves nothing behind."""
-    from coordination.services import ServiceError
+    from coordination.errors import ServiceError
 
     try:
         with session.begin_nested():
@@ -230,7 +230,7 @@ def saved(session: Any, action: Callable[[], T]) -> T | None:
 
 
 def confirmations_of(basis_id: str) -> list[int]:
-    from secrecy.rules import legal_bases
+    from secrecy.policy.rules import legal_bases
 
     return list(range(len(legal_bases()[basis_id].confirmations)))
 
@@ -245,7 +245,7 @@ def bases_for(owner_kind: str, recipient_kind: str, consent: bool) -> list[str]:
 
 def disclose(session: Any, actor: Any, record: Any, recipient: Any, consent: bool) -> Any | None:
     """The owner's decision under the first basis the engine accepts."""
-    from secrecy.disclosure import decide_disclosure
+    from secrecy.disclosure.services import decide_disclosure
 
     for basis in bases_for(str(actor.agency.kind), str(recipient.kind), consent):
         done = saved(
@@ -264,14 +264,9 @@ def disclose(session: Any, actor: Any, record: Any, recipient: Any, consent: boo
 
 def setup_region(session: Any, plan: Plan, first: dt.date) -> None:
     """Agencies, users, councils, memberships and schedules, as of the first month."""
+    from coordination.admin.services import create_agency, create_user
+    from coordination.councils.services import CouncilFields, add_member, create_council
     from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
-    from coordination.services import (
-        CouncilFields,
-        add_member,
-        create_agency,
-        create_council,
-        create_user,
-    )
     from meetings.schedules import ScheduleData, create_schedule
 
     admin_agency = create_agency(session, None, kind=AgencyKind.OTHER, name="Regionkansliet Bench")
@@ -469,9 +464,9 @@ class Month:
 
     def enrol(self, day: dt.date) -> None:
         from coordination.models import Child
-        from secrecy.disclosure import ConsentData, register_consent
-        from secrecy.policy import Signer
-        from secrecy.services import EnrolmentData, Guardian, enrol_child
+        from secrecy.disclosure.services import ConsentData, register_consent
+        from secrecy.policy.engine import Signer
+        from secrecy.records.services import EnrolmentData, Guardian, enrol_child
 
         total = self.plan.children_per_council
         first = max(AGENDA_SIZE + 10, total // 4)
@@ -540,7 +535,7 @@ class Month:
                 self.counts["disclosures"] += 1
 
     def free_records(self, children: Sequence[Any], count: int) -> None:
-        from secrecy.services import create_record
+        from secrecy.records.services import create_record
 
         for child in self.pick_children(children, count) if count else []:
             kind = self.rng.choice(self.kinds)
@@ -557,7 +552,7 @@ class Month:
         from sqlalchemy import select
 
         from coordination.models import Child
-        from minutes.actions import StatusChange, update_action
+        from minutes.actions.services import StatusChange, update_action
         from minutes.models import OPEN_STATUSES, ActionStatus, AgreedAction, NotDoneReason
 
         due = self.session.scalars(
@@ -637,9 +632,9 @@ class Month:
     def hold_meeting(self, meeting: Any, items: Sequence[Any], actions: int) -> None:
         from meetings.agenda import set_attendance, set_meeting_roles
         from meetings.models import AttendanceStatus
-        from minutes.actions_create import create_action
+        from minutes.actions.create import create_action
         from minutes.models import EntryKind
-        from minutes.workspace import (
+        from minutes.workspace.services import (
             ShareChoice,
             add_entry,
             approve,
@@ -745,7 +740,7 @@ class Month:
 
     def close_some(self, children: Sequence[Any]) -> None:
         from coordination.models import CloseReason
-        from secrecy.services import close_case
+        from secrecy.records.services import close_case
 
         coordinator = self.region.coordinator[self.council.id]
         old = [c for c in children if (self.day - c.enrolled_on).days > 400]

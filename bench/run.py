@@ -82,9 +82,9 @@ def pick_pages(settings: BenchSettings) -> list[Page]:
     """The pages to load, chosen on the data set (ids and sizes differ with the scale)."""
     from sqlalchemy import func, select
 
-    from coordination.api.tokens import Scope, create_token, revoke_token, tokens_of
     from coordination.db import get_database, utcnow
     from coordination.models import Child, ChildStatus, Council, User
+    from coordination.tokens.services import Scope, create_token, revoke_token, tokens_of
     from meetings.models import AgendaItem, Meeting
     from minutes.models import AgreedAction, Minutes, MinutesStatus
     from secrecy.models import Record
@@ -370,7 +370,7 @@ def measure_reveal(settings: BenchSettings) -> dict[str, Any]:
     from coordination.db import get_database
     from coordination.models import Child, Council, User
     from secrecy.models import Record
-    from secrecy.reveal import Revealed, reveal_records
+    from secrecy.records.reveal import Revealed, reveal_records
 
     app = make_app(settings)
     with app.test_request_context():
@@ -416,7 +416,7 @@ def _append_events(args: tuple[BenchSettings, float, Any, Any, Any]) -> None:
     settings, seconds, ready, go, queue = args
     import enum
 
-    from coordination.audit import record_event
+    from coordination.audit.log import record_event
     from coordination.db import get_database
 
     class BenchTag(enum.StrEnum):
@@ -482,9 +482,9 @@ def flask(settings: BenchSettings, *arguments: str) -> tuple[float, str]:
 def measure_audit_verify(settings: BenchSettings) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from coordination.audit import AuditEvent
-    from coordination.audit_checkpoints import verify_checkpoints
-    from coordination.audit_verify import verify_chain, verify_log
+    from coordination.audit.checkpoints import verify_checkpoints
+    from coordination.audit.log import AuditEvent
+    from coordination.audit.verify import verify_chain, verify_log
     from coordination.db import get_database
 
     app = make_app(settings)
@@ -520,8 +520,8 @@ def measure_jobs(settings: BenchSettings) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
     from coordination.db import get_database
-    from meetings.models import JobRun
-    from meetings.scheduler import job_specs
+    from coordination.models import JobRun
+    from coordination.scheduler import job_specs
 
     app = make_app(settings)
     ids = [spec.id for spec in job_specs(app)]

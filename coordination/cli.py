@@ -1,4 +1,4 @@
-"""``flask create-admin``, ``flask demo``, ``flask audit verify`` and ``flask audit export``.
+"""``flask create-admin``, ``flask audit verify`` and ``flask audit export``.
 
 ``flask audit checkpoint`` needs the signing key, so it lives in ``secrecy.audit_cli`` and is
 added to the ``audit`` group from there.
@@ -8,34 +8,24 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from coordination.audit import AuditTag, record_event
-from coordination.audit_checkpoints import export_checkpoints, verify_checkpoints
-from coordination.audit_verify import verify_log
+from coordination.admin.services import create_agency, create_user
+from coordination.audit.checkpoints import export_checkpoints, verify_checkpoints
+from coordination.audit.log import AuditTag, record_event
+from coordination.audit.verify import verify_log
 from coordination.db import db_session, transaction
-from coordination.demo import load_demo
+from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, Role
-from coordination.services import ServiceError, create_agency, create_user
-
-DEMO_LOADERS = "samverkan.demo_loaders"
-
-
-def register_demo_loader(app: Flask, loader: Callable[[Session], None]) -> None:
-    """Upper layers add to the demo without coordination importing them."""
-    app.extensions.setdefault(DEMO_LOADERS, []).append(loader)
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
-    app.cli.add_command(demo)
     app.cli.add_command(audit)
 
 
@@ -76,23 +66,6 @@ def create_admin(
     except ServiceError as error:
         raise click.ClickException(str(error.message)) from error
     click.echo(f"Administratören {email} är skapad.")
-
-
-@click.command("demo")
-@with_appcontext
-def demo() -> None:
-    """Load the fictitious municipality Exempelstad (running it twice changes nothing)."""
-    session = db_session()
-    with transaction(session):
-        created, logins = load_demo(session)
-        if created:
-            # Upper layers add their part (children, meetings, minutes) in layer order.
-            for loader in current_app.extensions.get(DEMO_LOADERS, []):
-                loader(session)
-    click.echo("Demodata inläst." if created else "Demodata fanns redan; inget ändrades.")
-    click.echo(f"Demoinloggningar (lösenord för alla: {logins.password}):")
-    for email, description in logins.accounts:
-        click.echo(f"  {email:<40} {description}")
 
 
 audit = AppGroup("audit", help="The audit log.")

@@ -48,8 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "samverkan_session",
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    # Outgoing e-mail of notifications (meetings.mail). Without SMTP_HOST nothing is e-mailed:
-    # notifications stay in the app only (their e-mail status becomes "skipped").
+    # Outgoing e-mail of notifications (meetings.notifications.mail). Without SMTP_HOST nothing is
+    # e-mailed: notifications stay in the app only (their e-mail status becomes "skipped").
     "SMTP_HOST": None,
     # None picks the usual port for SMTP_SECURITY: 587 (starttls), 465 (ssl), 25 (none).
     "SMTP_PORT": None,

@@ -304,3 +304,17 @@ __all__ = [
     "UserRole",
     "council_agencies",
 ]
+
+
+class JobRun(Base):
+    """Bookkeeping of the scheduler's sweeps (last start/finish, outcome), for the status page
+    and the benchmarks; the jobs themselves are idempotent sweeps over due rows."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[intpk]
+    job_id: Mapped[str] = mapped_column(String(60), index=True)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    items: Mapped[int] = mapped_column(default=0)

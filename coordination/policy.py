@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+from coordination.errors import PermissionDenied
 from coordination.models import Council, CouncilMembership, CouncilRole, Role, User
 
 
@@ -60,3 +61,9 @@ def can_join_council(user: User, council: Council) -> bool:
 
 def roles_grantable(actor: User) -> Iterable[Role]:
     return list(Role) if has_permission(actor, Permission.MANAGE_USERS) else []
+
+
+def require_permission(actor: User, permission: Permission) -> None:
+    """Refuse (``PermissionDenied``) unless the actor's roles grant ``permission``."""
+    if not has_permission(actor, permission):
+        raise PermissionDenied()

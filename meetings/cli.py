@@ -11,8 +11,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from meetings.mail import MailConfigurationError, MailSettings
-from meetings.scheduler import SchedulerRunner, job_specs, leader_lock_for, run_job
+from coordination.scheduler import SchedulerRunner, job_specs, leader_lock_for, run_job
+from meetings.notifications.mail import MailConfigurationError, MailSettings
 
 scheduler_group = AppGroup(
     "scheduler", help="The job scheduler: reminders, e-mail, nightly sweeps."

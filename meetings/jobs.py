@@ -1,4 +1,4 @@
-"""The meetings package's scheduled sweeps. ``meetings.scheduler`` registers and runs them.
+"""The meetings package's scheduled sweeps. ``coordination.scheduler`` registers and runs them.
 
 Every job is ``(session, now) -> items``: an idempotent sweep over due rows, safe to run twice
 and after a crash in the middle. The reminders find every planned meeting inside their window
@@ -13,8 +13,10 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import Select, delete, select
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask, current_app
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE
@@ -27,17 +29,24 @@ from coordination.models import (
     CouncilMembership,
     User,
 )
+from coordination.scheduler import (
+    HOURLY_GRACE,
+    MINUTE_GRACE,
+    NIGHT_GRACE,
+    JobSpec,
+    nightly,
+    register_jobs,
+)
 from meetings.casesync.proposals import FORGOTTEN_INDEX, expire_unanswered_proposals
-from meetings.mail import deliver_outbox
 from meetings.models import (
     Attendance,
     AttendanceStatus,
     CaseSyncEntry,
-    JobRun,
     Meeting,
     MeetingStatus,
 )
-from meetings.notifications import (
+from meetings.notifications.mail import deliver_outbox
+from meetings.notifications.services import (
     Message,
     NotificationKind,
     agenda_preparation_message,
@@ -50,7 +59,6 @@ AGENDA_PREPARATION_LEAD = dt.timedelta(days=7)
 MEETING_REMINDER_LEAD = dt.timedelta(days=1)
 REMINDED_ATTENDANCE = (AttendanceStatus.INVITED, AttendanceStatus.PRESENT)
 # The outbox alone records a run a minute; a month of history is plenty for a status page.
-JOB_RUN_RETENTION = dt.timedelta(days=30)
 
 MessageBuilder = Callable[[User, str, dt.datetime, int], Message]
 
@@ -143,16 +151,6 @@ def deliver_outbox_job(session: Session, now: dt.datetime) -> int:
     return deliver_outbox(session, current_app.config, now).handled
 
 
-def prune_job_runs(session: Session, now: dt.datetime) -> int:
-    """Nightly: forget job runs older than ``JOB_RUN_RETENTION``."""
-    result = session.execute(
-        delete(JobRun)
-        .where(JobRun.started_at < now - JOB_RUN_RETENTION)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def materialise_job(session: Session, now: dt.datetime) -> int:
     """Nightly: create the coming meetings of every active schedule (``meetings.schedules``)."""
     # Imported here: the schedules module is its own piece of work, and the scheduler must
@@ -187,3 +185,47 @@ def expire_sync_proposals(session: Session, now: dt.datetime) -> int:
     days = int(current_app.config["CASE_SYNC_PROPOSAL_DAYS"])
     today = now.astimezone(LOCAL_ZONE).date()
     return expire_unanswered_proposals(session, before=today - dt.timedelta(days=days))
+
+
+def init_app(app: Flask) -> None:
+    """Register this package's sweeps with the one scheduler process."""
+    outbox_seconds = int(app.config.get("SCHEDULER_OUTBOX_SECONDS") or 60)
+    register_jobs(
+        app,
+        JobSpec(
+            "meetings.materialise", materialise_job, nightly(1, 30), NIGHT_GRACE, catch_up=True
+        ),
+        JobSpec(
+            "meetings.forget_shredded_sync_indexes",
+            forget_shredded_sync_indexes,
+            nightly(2, 45),
+            NIGHT_GRACE,
+            catch_up=True,
+        ),
+        JobSpec(
+            "meetings.expire_sync_proposals",
+            expire_sync_proposals,
+            nightly(2, 40),
+            NIGHT_GRACE,
+            catch_up=True,
+        ),
+        JobSpec(
+            "meetings.agenda_preparation_reminders",
+            agenda_preparation_reminders,
+            CronTrigger(minute=5, timezone=LOCAL_ZONE),
+            HOURLY_GRACE,
+        ),
+        JobSpec(
+            "meetings.meeting_reminders",
+            meeting_reminders,
+            CronTrigger(minute=10, timezone=LOCAL_ZONE),
+            HOURLY_GRACE,
+        ),
+        JobSpec(
+            "meetings.deliver_outbox",
+            deliver_outbox_job,
+            IntervalTrigger(seconds=outbox_seconds, timezone=LOCAL_ZONE),
+            MINUTE_GRACE,
+            catch_up=True,
+        ),
+    )

@@ -255,17 +255,3 @@ class CalendarFeedToken(Base):
     created_at: Mapped[created_at]
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
-
-
-class JobRun(Base):
-    """Bookkeeping of the scheduler's sweeps (last start/finish, outcome), for the status page
-    and the benchmarks; the jobs themselves are idempotent sweeps over due rows."""
-
-    __tablename__ = "job_runs"
-
-    id: Mapped[intpk]
-    job_id: Mapped[str] = mapped_column(String(60), index=True)
-    started_at: Mapped[dt.datetime]
-    finished_at: Mapped[dt.datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(40))
-    items: Mapped[int] = mapped_column(default=0)

@@ -16,7 +16,7 @@ class MeetingTag(enum.StrEnum):
     AGENDA_MOVE = "meetings:agenda:move"
     AGENDA_REMOVE = "meetings:agenda:remove"
     AGENDA_CONTRIBUTED = "meetings:agenda:contributed"
-    # Calendar files and feeds (meetings.calendar)
+    # Calendar files and feeds (meetings.calendar.services)
     CALENDAR_EXPORT = "meetings:calendar:export"
     FEED_TOKEN_CREATE = "meetings:feed_token:create"  # noqa: S105 - an event name
     FEED_TOKEN_REVOKE = "meetings:feed_token:revoke"  # noqa: S105 - an event name

@@ -13,11 +13,11 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import Connection
 
-import coordination.api.tokens
-import coordination.audit
-import coordination.audit_checkpoints
+import coordination.audit.checkpoints
+import coordination.audit.log
 import coordination.logreview.models
 import coordination.models
+import coordination.tokens.services
 import meetings.models
 import minutes.models
 import secrecy.models
@@ -30,9 +30,9 @@ if config.config_file_name is not None and not config.attributes.get("connection
 
 # Importing the model modules registers their tables on Base.metadata.
 MODEL_MODULES = (
-    coordination.api.tokens,
-    coordination.audit,
-    coordination.audit_checkpoints,
+    coordination.tokens.services,
+    coordination.audit.log,
+    coordination.audit.checkpoints,
     coordination.logreview.models,
     coordination.models,
     secrecy.models,

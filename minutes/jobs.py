@@ -1,5 +1,5 @@
 """The minutes package's scheduled sweeps: reminders about agreed actions and about minutes
-waiting for approval. ``app.py`` registers them with ``meetings.scheduler.register_jobs``.
+waiting for approval. ``app.py`` registers them with ``coordination.scheduler.register_jobs``.
 
 Every job is ``(session, now) -> items``: an idempotent sweep over due rows. Each notification
 has a dedup key that fixes how often it may be sent (per action and due date, per action and ISO
@@ -15,7 +15,9 @@ import enum
 import functools
 from collections.abc import Callable, Iterable
 
+from apscheduler.triggers.cron import CronTrigger
 from babel.dates import format_date
+from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, select
@@ -23,8 +25,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from coordination.db import LOCAL_ZONE
 from coordination.models import Council, CouncilMembership, User
+from coordination.scheduler import HOURLY_GRACE, JobSpec, register_jobs
 from meetings.models import Meeting
-from meetings.notifications import (
+from meetings.notifications.services import (
     Message,
     PlannedNotification,
     existing_dedup_keys,
@@ -310,3 +313,14 @@ def approval_reminders(session: Session, now: dt.datetime) -> int:
         )
         created += notification is not None
     return created
+
+
+def init_app(app: Flask) -> None:
+    """Register this package's hourly reminders with the one scheduler process."""
+    hourly = CronTrigger(minute=20, timezone=LOCAL_ZONE)
+    register_jobs(
+        app,
+        JobSpec("minutes.action_due_reminders", action_due_reminders, hourly, HOURLY_GRACE),
+        JobSpec("minutes.action_overdue_reminders", action_overdue_reminders, hourly, HOURLY_GRACE),
+        JobSpec("minutes.approval_reminders", approval_reminders, hourly, HOURLY_GRACE),
+    )

@@ -1,7 +1,7 @@
 """``flask audit checkpoint``: sign the audit chain's head.
 
 The command joins coordination's ``audit`` group (``verify``, ``export``) but lives here: signing
-needs the installation's key, and only ``secrecy`` holds keys (through ``secrecy.sealing``).
+needs the installation's key, and only ``secrecy`` holds keys (through ``secrecy.records.sealing``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from coordination.cli import audit
 from coordination.db import db_session, transaction
-from secrecy import sealing
+from secrecy.records import sealing
 
 
 def init_app(app: Flask) -> None:

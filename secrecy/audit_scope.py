@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, AuditEventObject
+from coordination.audit.log import AuditEvent, AuditEventObject
 from coordination.logreview import register_audit_scope, register_tag_labels
 from secrecy.models import Record
 from secrecy.tags import SecrecyTag

@@ -2,7 +2,8 @@
 
 Each command is one transaction and appends its audit event in it (actor: the system). Output
 names records, agencies and children by id and pseudonym only, never by content or name. Keys
-are handled through ``secrecy.sealing`` and ``secrecy.reveal``; this module never sees one.
+are handled through ``secrecy.records.sealing`` and ``secrecy.records.reveal``; this module never
+sees one.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import record_event
+from coordination.accounts.services import reseal_totp_secrets
+from coordination.audit.log import record_event
 from coordination.db import db_session, today_local, transaction
 from coordination.models import Agency
 from coordination.security import MasterKeyRing
-from coordination.services import reseal_totp_secrets
-from secrecy import reveal, sealing
-from secrecy.disclosure import sweep_lapsed
+from secrecy.disclosure.services import sweep_lapsed
 from secrecy.models import Record
+from secrecy.records import reveal, sealing
 from secrecy.retention import apply_retention
 from secrecy.tags import SecrecyTag
 

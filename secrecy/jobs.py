@@ -1,4 +1,5 @@
-"""The secrecy package's scheduled sweeps, run nightly by the scheduler (``meetings.scheduler``).
+"""The secrecy package's scheduled sweeps, run nightly by the scheduler
+(``coordination.scheduler``).
 
 Thin wrappers: ``(session, now) -> items`` around the functions the CLI also runs. Both are
 idempotent sweeps (a second run finds nothing) and only flush; the scheduler's runner commits,
@@ -9,15 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditChainHead
-from coordination.audit_checkpoints import AuditCheckpoint
+from coordination.audit.checkpoints import AuditCheckpoint
+from coordination.audit.log import AuditChainHead
 from coordination.db import LOCAL_ZONE
-from secrecy.disclosure import sweep_lapsed
+from coordination.scheduler import NIGHT_GRACE, JobSpec, nightly, register_jobs
+from secrecy.disclosure.services import sweep_lapsed
+from secrecy.records.sealing import sign_chain_head
 from secrecy.retention import apply_retention
-from secrecy.sealing import sign_chain_head
 
 
 def _local_day(now: dt.datetime) -> dt.date:
@@ -45,3 +48,21 @@ def audit_checkpoint_job(session: Session, now: dt.datetime) -> int:
         return 0
     sign_chain_head(session)
     return 1
+
+
+def init_app(app: Flask) -> None:
+    """Register this package's nightly sweeps with the one scheduler process."""
+    register_jobs(
+        app,
+        JobSpec(
+            "secrecy.sweep_lapsed", sweep_lapsed_job, nightly(2, 0), NIGHT_GRACE, catch_up=True
+        ),
+        JobSpec("secrecy.retention", retention_job, nightly(2, 30), NIGHT_GRACE, catch_up=True),
+        JobSpec(
+            "secrecy.audit_checkpoint",
+            audit_checkpoint_job,
+            nightly(3, 45),
+            NIGHT_GRACE,
+            catch_up=True,
+        ),
+    )

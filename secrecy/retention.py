@@ -2,8 +2,9 @@
 
 A child whose case was closed on ``closed_on`` is due on ``closed_on`` plus the council's
 ``retention_months`` calendar months. Shredding deletes every wrapped key and ciphertext of the
-child's records, the blind index and the sealed birth date (``secrecy.sealing.shred_child``);
-the pseudonym row and the audit trail stay, so minutes and logs still resolve.
+child's records, the blind index and the sealed birth date
+(``secrecy.records.sealing.shred_child``); the pseudonym row and the audit trail stay, so minutes
+and logs still resolve.
 
 ``apply_retention`` is a plain function for the scheduler and the CLI: it takes the date (callers
 pass ``coordination.db.today_local()``), flushes but never commits, and is idempotent: a shredded
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
 from coordination.models import Child, ChildStatus, Council
-from secrecy import sealing
 from secrecy.models import Record
+from secrecy.records import sealing
 from secrecy.tags import SecrecyTag
 
 # Children locked and shredded per query (keeps IN lists well under every backend's limit).

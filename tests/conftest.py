@@ -23,10 +23,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
-from coordination.audit import chain_pending_events
+from coordination.audit.log import chain_pending_events
 from coordination.db import get_database
 from coordination.models import Agency, AgencyKind, Council, CouncilRole, Role, User
-from coordination.web import limiter
+from coordination.web.extensions import limiter
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent

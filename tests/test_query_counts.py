@@ -18,16 +18,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from coordination.api.tokens import Scope, create_token
 from coordination.db import get_database, today_local
 from coordination.models import AgencyKind, Child, User
+from coordination.tokens.services import Scope, create_token
 from meetings import agenda
 from meetings.models import Attendance, AttendanceStatus, Meeting
-from minutes import workspace
-from minutes.actions_create import create_action
+from minutes.actions.create import create_action
 from minutes.models import EntryKind
-from secrecy.disclosure import decide_disclosure
-from secrecy.services import EnrolmentData, create_record, enrol_child
+from minutes.workspace import services as workspace
+from secrecy.disclosure.services import decide_disclosure
+from secrecy.records.services import EnrolmentData, create_record, enrol_child
 from tests.conftest import Council3, log_in
 from tests.factories import MembershipFactory, UserFactory
 

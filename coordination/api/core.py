@@ -34,12 +34,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from coordination.api.problems import ApiError, FieldProblem
-from coordination.api.tokens import PREFIX_LENGTH, ApiToken, Scope, authenticate_token
-from coordination.audit import AuditTag, record_event
+from coordination.audit.log import AuditTag, record_event
 from coordination.db import db_session
+from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import User
-from coordination.services import ConflictError, PermissionDenied, ServiceError
-from coordination.web import MAX_DB_ID, csrf, limiter
+from coordination.tokens.services import PREFIX_LENGTH, ApiToken, Scope, authenticate_token
+from coordination.web.converters import MAX_DB_ID
+from coordination.web.extensions import csrf, limiter
 
 API_PREFIX = "/api/v1"
 JSON_MEDIA_TYPE = "application/json"

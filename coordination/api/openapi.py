@@ -25,9 +25,9 @@ from coordination.api.core import (
     unreachable_address_is_not_found,
 )
 from coordination.api.problems import DEFAULT_DETAILS, PROBLEM_MEDIA_TYPE
-from coordination.web import MAX_DB_ID
+from coordination.web.converters import MAX_DB_ID
 
-bp = Blueprint("api_docs", __name__, url_prefix=API_PREFIX)
+bp = Blueprint("api_docs", __name__, url_prefix=API_PREFIX, template_folder="templates")
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 _RULE_PARAM = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")

@@ -7,6 +7,7 @@ anyone); coordination never imports them. Every service here takes the scopes ex
 refuses anyone without ``Permission.REVIEW_AGENCY_LOG``.
 """
 
+from coordination.errors import PermissionDenied, ServiceError
 from coordination.logreview.events import (
     PAGE_SIZE,
     EventPage,
@@ -62,7 +63,6 @@ from coordination.logreview.scopes import (
     tag_labels,
     visible_to_agency,
 )
-from coordination.services import PermissionDenied, ServiceError
 
 __all__ = [
     "AUDIT_SCOPES",

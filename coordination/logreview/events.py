@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, AuditEventObject, AuditTag, record_event
+from coordination.audit.log import AuditEvent, AuditEventObject, AuditTag, record_event
 from coordination.db import LOCAL_ZONE
 from coordination.logreview.scopes import AuditScope, require_reviewer, visible_to_agency
 from coordination.models import Agency, Child, User, council_agencies

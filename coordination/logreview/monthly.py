@@ -14,13 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, AuditTag, record_event
+from coordination.audit.log import AuditEvent, AuditTag, record_event
 from coordination.db import LOCAL_ZONE, utcnow
+from coordination.errors import ServiceError
 from coordination.logreview.events import UserName, local_midnight, user_names
 from coordination.logreview.models import LogReview, ReviewOutcome
 from coordination.logreview.scopes import require_reviewer
 from coordination.models import Child, ChildStatus, User
-from coordination.services import ServiceError
 
 # The month index lists the current month and this many finished months before it.
 REVIEW_MONTHS = 12

@@ -11,10 +11,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, AuditTag
+from coordination.audit.log import AuditEvent, AuditTag
+from coordination.errors import PermissionDenied
 from coordination.models import User
 from coordination.policy import Permission, has_permission
-from coordination.services import PermissionDenied
 
 AuditScope = Callable[[Session, int], ColumnElement[bool]]
 

@@ -9,7 +9,8 @@ the caller's transaction; they never commit. The modules, each importing only th
 - ``deadline``: the agenda deadline in Swedish working days;
 - ``items``: adding, ordering and removing agenda items with their sealed briefs;
 - ``contributors``: the seam through which the minutes package adds children by itself;
-- ``overview``: the agenda as one viewer may see it, briefs revealed through ``secrecy.reveal``.
+- ``overview``: the agenda as one viewer may see it, briefs revealed through
+``secrecy.records.reveal``.
 """
 
 from meetings.agenda.access import (

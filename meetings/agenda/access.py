@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Council, CouncilMembership, CouncilRole, User
 from coordination.policy import can_view_council, membership_in
-from coordination.services import PermissionDenied, ServiceError
 from meetings.models import Attendance, Meeting, MeetingStatus
 
 

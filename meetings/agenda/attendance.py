@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
+from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import CouncilMembership, User
 from coordination.policy import membership_in
-from coordination.services import ConflictError, PermissionDenied, ServiceError
 from meetings.agenda.access import (
     can_view_meeting,
     is_meeting_coordinator,

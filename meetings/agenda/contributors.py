@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
 from coordination.models import Child, ChildStatus
 from meetings.agenda.items import lock_meeting, next_position
 from meetings.models import AgendaItem, AgendaSource, Meeting, MeetingStatus

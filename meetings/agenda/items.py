@@ -2,8 +2,9 @@
 ordering (positions stay 1..n without gaps) and removal.
 
 Briefs are records of the writer's agency (category ``meeting_note``) created through
-``secrecy.services`` and read only through ``secrecy.reveal`` (see ``overview``). Services take
-``(session, actor, ...)``, validate, change, flush and append their audit event in the caller's
+``secrecy.records.services`` and read only through ``secrecy.records.reveal`` (see ``overview``).
+Services take ``(session, actor, ...)``, validate, change, flush and append their audit event in
+the caller's
 transaction; they never commit.
 """
 
@@ -15,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
+from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Child, ChildStatus, User
-from coordination.services import PermissionDenied, ServiceError
 from meetings.agenda.access import (
     is_meeting_coordinator,
     require_coordinator,
@@ -31,8 +32,8 @@ from meetings.agenda.deadline import (
 )
 from meetings.models import AgendaItem, AgendaSource, Meeting
 from meetings.tags import MeetingTag
-from secrecy.categories import IDENTITY, Category, categories
-from secrecy.services import create_record
+from secrecy.policy.categories import IDENTITY, Category, categories
+from secrecy.records.services import create_record
 
 BRIEF_CATEGORY = "meeting_note"
 # Why a child is on the agenda: any category of information except these two.

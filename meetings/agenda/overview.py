@@ -14,7 +14,7 @@ from coordination.models import User
 from meetings.agenda.items import agenda_items
 from meetings.models import AgendaItem, Meeting
 from secrecy.models import Record
-from secrecy.reveal import RevealResult, reveal_records
+from secrecy.records.reveal import RevealResult, reveal_records
 
 
 @dataclass(frozen=True)

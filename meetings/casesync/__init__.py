@@ -37,10 +37,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
 from coordination.db import today_local
+from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, Child, ChildStatus, User
-from coordination.services import ServiceError
 from meetings.casesync.access import is_bob_meeting, lock_meeting, require_role, sync_role
 from meetings.casesync.answers import ANSWERABLE, Answer, answer_entry
 from meetings.casesync.caseload import CASELOAD_STATUSES, put_on_agenda
@@ -67,12 +67,12 @@ from meetings.casesync.records import (
 )
 from meetings.models import CaseSyncEntry, CaseSyncState, Meeting, MeetingStatus
 from meetings.tags import MeetingTag
-from secrecy import sealing
-from secrecy.categories import IDENTITY
-from secrecy.disclosure import decide_disclosure
-from secrecy.identity import IdentityNumber, parse_identity_number
+from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
-from secrecy.services import add_sealed_record, next_pseudonym
+from secrecy.policy.categories import IDENTITY
+from secrecy.records import sealing
+from secrecy.records.identity import IdentityNumber, parse_identity_number
+from secrecy.records.services import add_sealed_record, next_pseudonym
 
 __all__ = [
     "ANSWERABLE",

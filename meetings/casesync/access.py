@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import AgencyKind, CouncilKind, User
 from coordination.policy import can_view_council
-from coordination.services import ConflictError, PermissionDenied, ServiceError
 from meetings.models import CaseSyncEntry, Meeting
 
 

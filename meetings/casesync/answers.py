@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
 from coordination.db import utcnow
+from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, User
-from coordination.services import ServiceError
 from meetings.casesync.access import check_version, flush_entries, require_role
 from meetings.casesync.caseload import CASELOAD_STATUSES
 from meetings.casesync.records import ANSWER_BASES, ANSWER_CATEGORY, add_text_record, validate_text
 from meetings.models import CaseSyncEntry, CaseSyncState
 from meetings.tags import MeetingTag
-from secrecy.disclosure import decide_disclosure
+from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Disclosure, Record
 
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from coordination.errors import PermissionDenied
 from coordination.models import AgencyKind, User
-from coordination.services import PermissionDenied
 from meetings.casesync.access import is_bob_meeting, sync_role
 from meetings.casesync.answers import ANSWERABLE
 from meetings.models import CaseSyncEntry, CaseSyncState, Meeting
-from secrecy.categories import IDENTITY
 from secrecy.models import Disclosure, Record
-from secrecy.reveal import RevealResult, reveal_records
+from secrecy.policy.categories import IDENTITY
+from secrecy.records.reveal import RevealResult, reveal_records
 
 
 @dataclass(frozen=True)

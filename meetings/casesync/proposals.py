@@ -11,19 +11,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
 from coordination.db import LOCAL_ZONE, today_local
+from coordination.errors import ServiceError
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, User
-from coordination.services import ServiceError
 from meetings.casesync.access import check_version, flush_entries, require_role
 from meetings.casesync.caseload import put_on_agenda
 from meetings.models import CaseSyncEntry, CaseSyncState, Meeting
 from meetings.tags import MeetingTag
-from secrecy import sealing
-from secrecy.categories import IDENTITY
 from secrecy.models import Record
-from secrecy.reveal import Revealed, reveal_one
-from secrecy.services import add_sealed_record
+from secrecy.policy.categories import IDENTITY
+from secrecy.records import sealing
+from secrecy.records.reveal import Revealed, reveal_one
+from secrecy.records.services import add_sealed_record
 
 # The entry's blind index is replaced by this (and the entry id) once a proposal is declined
 # and shredded: the column cannot be empty, and a kept index would still link the number.

@@ -9,15 +9,20 @@ from collections.abc import Sequence
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
+from coordination.errors import ServiceError
 from coordination.models import Agency, Child, ChildStatus, User
-from coordination.services import ServiceError
-from secrecy.disclosure import disclosure_options
+from secrecy.disclosure.services import disclosure_options
 from secrecy.models import Record
-from secrecy.policy import Assessment
-from secrecy.reasons import explain
-from secrecy.rules import LegalBasis, legal_bases
-from secrecy.services import MAX_TEXT, add_sealed_record, create_record, require_child_access
+from secrecy.policy.engine import Assessment
+from secrecy.policy.reasons import explain
+from secrecy.policy.rules import LegalBasis, legal_bases
+from secrecy.records.services import (
+    MAX_TEXT,
+    add_sealed_record,
+    create_record,
+    require_child_access,
+)
 from secrecy.tags import SecrecyTag
 
 POLICE_CATEGORY = "crime_police"

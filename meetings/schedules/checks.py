@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 
+from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Council, CouncilRole, User
 from coordination.policy import membership_in
-from coordination.services import PermissionDenied, ServiceError
 
 MIN_DURATION_MINUTES = 5
 MAX_DURATION_MINUTES = 12 * 60

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
 from coordination.db import utcnow
 from coordination.models import Council, User
 from meetings.models import (

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from coordination.audit import record_event
+from coordination.audit.log import record_event
 from coordination.db import LOCAL_ZONE
+from coordination.errors import ConflictError, ServiceError
 from coordination.models import Council, User
-from coordination.services import ConflictError, ServiceError
 from meetings.models import Meeting, MeetingStatus
 from meetings.schedules.checks import check_duration, check_place, require_coordinator
 from meetings.schedules.invitations import active_members, invite_members

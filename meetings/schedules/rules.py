@@ -19,7 +19,7 @@ from dateutil.rrule import rrule, rrulestr
 from flask_babel import lazy_gettext as _l
 
 from coordination.db import LOCAL_ZONE
-from coordination.services import ServiceError
+from coordination.errors import ServiceError
 from meetings.models import Schedule
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

@@ -68,7 +68,7 @@ def _is_id(value: Any) -> bool:
 
 
 def _indexed_objects(object_type: str | None, object_ids: Any, details: Any) -> set[tuple[str, int]]:
-    # A frozen copy of coordination.audit.indexed_objects as of this revision.
+    # A frozen copy of coordination.audit.log.indexed_objects as of this revision.
     pairs = {(object_type, i) for i in object_ids or [] if _is_id(i)} if object_type else set()
     for key in ('child_id', 'child_ids'):
         value = (details or {}).get(key)

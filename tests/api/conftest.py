@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from coordination.api.openapi import document
-from coordination.api.tokens import Scope, create_token
 from coordination.models import AgencyKind, User
+from coordination.tokens.services import Scope, create_token
 from tests.conftest import Council3
 
 PROBLEM = "application/problem+json"

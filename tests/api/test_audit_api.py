@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, AuditEventObject, AuditTag, record_event
+from coordination.audit.log import AuditEvent, AuditEventObject, AuditTag, record_event
 from coordination.models import AgencyKind, Child, Role, User
 from tests.api.conftest import Api, field_errors, problem
 from tests.conftest import Council3

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from coordination.models import AgencyKind
-from coordination.web import MAX_DB_ID
+from coordination.web.converters import MAX_DB_ID
 from tests.api.conftest import PROBLEM, Api, problem
 
 TOO_BIG = MAX_DB_ID + 1

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from coordination.api.core import decode_offset, encode_offset
 from coordination.api.openapi import document, openapi_path, operations
-from coordination.api.tokens import ApiToken, ApiTokenTag, Scope, hash_secret
-from coordination.audit import AuditEvent, AuditTag
+from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import AgencyKind
+from coordination.tokens.services import ApiToken, ApiTokenTag, Scope, hash_secret
 from tests import factories
 from tests.api.conftest import Api, field_errors, problem
 from tests.conftest import Council3, log_in

@@ -11,12 +11,12 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.db import get_database
 from coordination.models import AgencyKind, User
 from meetings import agenda
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting, MeetingStatus
-from secrecy.disclosure import decide_disclosure
+from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from tests.api.conftest import Api, field_errors, problem
 from tests.conftest import Council3, log_in

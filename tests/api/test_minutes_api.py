@@ -15,12 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.api.core import decode_offset, encode_offset
-from coordination.api.tokens import Scope
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind
+from coordination.tokens.services import Scope
 from meetings import agenda
-from minutes import workspace
-from minutes.actions_create import create_action
+from minutes.actions.create import create_action
 from minutes.models import (
     ActionStatus,
     ActionUpdate,
@@ -29,6 +28,7 @@ from minutes.models import (
     EntryKind,
     MinutesEntry,
 )
+from minutes.workspace import services as workspace
 from secrecy.models import Disclosure, Record
 from tests.api.conftest import Api, field_errors, problem
 from tests.api.test_meetings_api import WITHHELD, count, reveal_events, statements, stranger

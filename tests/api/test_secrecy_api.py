@@ -15,15 +15,15 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from coordination.api.tokens import Scope
-from coordination.audit import AuditEvent, AuditTag, chain_pending_events
+from coordination.audit.log import AuditEvent, AuditTag, chain_pending_events
 from coordination.db import get_database
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, User
-from secrecy.disclosure import ConsentData, decide_disclosure, register_consent
+from coordination.tokens.services import Scope
+from secrecy.disclosure.services import ConsentData, decide_disclosure, register_consent
 from secrecy.models import Consent, Disclosure, Record, RecordKey
-from secrecy.policy import Signer
-from secrecy.rules import legal_bases
-from secrecy.services import (
+from secrecy.policy.engine import Signer
+from secrecy.policy.rules import legal_bases
+from secrecy.records.services import (
     EnrolmentData,
     Guardian,
     add_sealed_record,
@@ -435,7 +435,7 @@ def test_a_record_whose_existence_is_secret_is_left_out_like_on_the_page(
 def test_the_child_opens_for_members_whatever_its_status_like_the_page(
     app: Flask, api_for: Callable[..., Api], world: Council3, case: Case, db: Session
 ) -> None:
-    from secrecy import sealing
+    from secrecy.records import sealing
 
     close_case(db, world.members[SOCIAL], case.child, CloseReason.OTHER)
     sealing.shred_child(db, case.child)

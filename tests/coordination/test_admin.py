@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination import security
-from coordination.audit import AuditEvent, AuditTag
+from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import Agency, AgencyKind, Council, CouncilMembership, CouncilRole, User
 from tests.conftest import Council3, log_in
 from tests.factories import AgencyFactory, UserFactory

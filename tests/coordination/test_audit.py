@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from coordination.audit import (
+from coordination.audit.log import (
     GENESIS_HASH,
     AuditChainHead,
     AuditEvent,
@@ -23,7 +23,7 @@ from coordination.audit import (
     pending_event_count,
     record_event,
 )
-from coordination.audit_verify import verify_chain
+from coordination.audit.verify import verify_chain
 from coordination.db import get_database
 from tests.factories import UserFactory
 
@@ -171,8 +171,8 @@ def test_canonical_form_is_deterministic_and_sensitive(
 
 
 def test_events_hold_no_personal_data_from_admin_changes(db: Session) -> None:
+    from coordination.admin.services import create_agency, create_user
     from coordination.models import AgencyKind, Role
-    from coordination.services import create_agency, create_user
 
     admin = UserFactory(roles={Role.ADMIN})
     agency = create_agency(db, admin, kind=AgencyKind.POLICE, name="Polisen Hemlig")
@@ -304,8 +304,8 @@ def test_an_open_transaction_with_events_does_not_block_another_appender(app: Fl
 
 
 def test_a_large_commit_is_chained_in_several_statements_and_stays_whole(db: Session) -> None:
-    from coordination.audit import AuditEventObject
-    from coordination.audit_verify import verify_object_index
+    from coordination.audit.log import AuditEventObject
+    from coordination.audit.verify import verify_object_index
 
     start = db.execute(select(AuditChainHead.seq)).scalar_one()
     record_event(db, None, AuditTag.ACCESS_DENIED, object_type="record", object_ids=range(1200))
@@ -328,8 +328,8 @@ def test_an_append_committed_as_the_pass_ends_is_checked_not_reported_deleted(
     Reading the head from the session's identity map, or not reading on, reported it as
     deleted events. On PostgreSQL (READ COMMITTED) another connection commits it; SQLite's
     transactions hold the write lock, so there only the verifying transaction can add it."""
-    from coordination import audit_verify
-    from coordination.audit_verify import verify_log
+    from coordination.audit import verify as audit_verify
+    from coordination.audit.verify import verify_log
 
     engine = get_database(app).engine
     fetch = audit_verify._RowSource._fetch

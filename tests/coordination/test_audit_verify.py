@@ -1,4 +1,4 @@
-"""The audit log's verification (coordination.audit_verify): its fast canonical form is
+"""The audit log's verification (coordination.audit.verify): its fast canonical form is
 ``canonical_form``'s, byte for byte, and its one pass finds what each check finds alone, on the
 database the tests run on (the PostgreSQL reader or the portable one)."""
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Delete, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from coordination.audit import (
+from coordination.audit.log import (
     AuditEvent,
     AuditEventObject,
     AuditTag,
@@ -21,7 +21,7 @@ from coordination.audit import (
     compute_hash,
     record_event,
 )
-from coordination.audit_verify import (
+from coordination.audit.verify import (
     BROKEN_CONTENT,
     INDEX_MISMATCH,
     UNSURE,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination import security
-from coordination.audit import AuditEvent, AuditTag
+from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import RecoveryCode, User
 from tests.conftest import csrf_token_from, log_in
 from tests.factories import PASSWORD, UserFactory
@@ -171,7 +171,7 @@ def test_login_with_totp_and_replay_is_refused(
 def test_recovery_code_works_exactly_once(
     app: Flask, client: FlaskClient, user: User, db: Session
 ) -> None:
-    from coordination.services import replace_recovery_codes
+    from coordination.accounts.services import replace_recovery_codes
 
     enrol(db, app, user)
     codes = replace_recovery_codes(db, user)

@@ -15,7 +15,8 @@ from flask import Flask
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from coordination.audit import (
+from coordination.audit.checkpoints import AuditCheckpoint, checkpoint_message, verify_checkpoints
+from coordination.audit.log import (
     GENESIS_HASH,
     AuditChainHead,
     AuditEvent,
@@ -23,10 +24,9 @@ from coordination.audit import (
     compute_hash,
     record_event,
 )
-from coordination.audit_checkpoints import AuditCheckpoint, checkpoint_message, verify_checkpoints
-from coordination.audit_verify import verify_chain
-from secrecy import crypto, sealing
+from coordination.audit.verify import verify_chain
 from secrecy.models import SystemKey
+from secrecy.records import crypto, sealing
 from tests.factories import UserFactory
 
 

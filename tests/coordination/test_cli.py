@@ -6,10 +6,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, AuditTag
-from coordination.audit_verify import verify_chain
-from coordination.demo import DEMO_PASSWORD
+from coordination.audit.log import AuditEvent, AuditTag
+from coordination.audit.verify import verify_chain
 from coordination.models import Agency, AgencyKind, Council, CouncilMembership, Role, User
+from demo.coordination import DEMO_PASSWORD
 
 
 def test_create_admin(app: Flask, db: Session) -> None:

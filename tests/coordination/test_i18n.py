@@ -59,8 +59,8 @@ def test_extraction_reads_only_project_sources() -> None:
     places = [place for found in extracted_messages().values() for place in found]
     files = {place.rsplit(":", 1)[0] for place in places}
     assert "templates/base.html" in files
-    assert "coordination/templates/coordination/login.html" in files
-    assert "coordination/forms.py" in files
+    assert "coordination/accounts/templates/coordination/login.html" in files
+    assert "coordination/accounts/forms.py" in files
     assert not [f for f in files if f.startswith((".venv/", "tests/", "migrations/"))]
 
 

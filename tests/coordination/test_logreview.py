@@ -22,14 +22,14 @@ from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from coordination import logreview
-from coordination.audit import (
+from coordination.audit.log import (
     AuditEvent,
     AuditEventObject,
     AuditTag,
     chain_pending_events,
     record_event,
 )
-from coordination.audit_verify import verify_object_index
+from coordination.audit.verify import verify_object_index
 from coordination.db import LOCAL_ZONE
 from coordination.logreview import LogFilter
 from coordination.logreview.models import LogReview, ReviewOutcome
@@ -134,7 +134,7 @@ def auditor_client(app: Flask, auditor: User) -> FlaskClient:
 @pytest.fixture
 def clean_log(db: Session) -> None:
     """Tests that count every event start from an empty chain (inside the rolled-back test)."""
-    from coordination.audit import GENESIS_HASH, AuditChainHead
+    from coordination.audit.log import GENESIS_HASH, AuditChainHead
 
     db.execute(delete(AuditEvent))
     head = db.get(AuditChainHead, 1)
@@ -423,7 +423,7 @@ def test_non_auditors_cannot_sign_or_export_quietly(
 
 
 def test_services_refuse_a_non_auditor_too(db: Session, world: Council3) -> None:
-    from coordination.services import PermissionDenied
+    from coordination.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         logreview.event_page(db, world.members[SOCIAL], LogFilter(), [])

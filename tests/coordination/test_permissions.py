@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, AuditTag
+from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import AgencyKind, Role, User
 from coordination.policy import Permission, has_permission
 from tests.conftest import Council3, log_in

@@ -11,7 +11,7 @@ from flask import Flask, url_for
 from flask_babel import force_locale, format_datetime
 
 from coordination.models import AgencyKind
-from coordination.web import NUMERIC_PATTERNS, _format_local, url_for_ids
+from coordination.web.converters import NUMERIC_PATTERNS, _format_local, url_for_ids
 from tests.conftest import Council3, log_in
 
 # Both sides of the spring and autumn clock changes in Sweden, midnight UTC and a naive value

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.db import LOCAL_ZONE
 from coordination.models import AgencyKind, Child, CloseReason, Council, User
 from meetings import agenda
@@ -24,9 +24,9 @@ from meetings.models import (
     Meeting,
     MeetingStatus,
 )
-from secrecy.disclosure import decide_disclosure
+from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
-from secrecy.services import EnrolmentData, close_case, enrol_child
+from secrecy.records.services import EnrolmentData, close_case, enrol_child
 from tests.conftest import Council3, log_in
 from tests.factories import AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
 

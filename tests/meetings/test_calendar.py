@@ -14,13 +14,13 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.db import LOCAL_ZONE
 from coordination.models import AgencyKind, Council
 from meetings import agenda
-from meetings.calendar import stockholm_timezone
+from meetings.calendar.services import stockholm_timezone
 from meetings.models import Attendance, CalendarFeedToken, Meeting, MeetingStatus
-from secrecy.services import EnrolmentData, enrol_child
+from secrecy.records.services import EnrolmentData, enrol_child
 from tests.conftest import Council3, csrf_token_from, log_in
 from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 

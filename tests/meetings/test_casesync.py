@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.db import Base, utcnow
+from coordination.errors import ServiceError
 from coordination.models import AgencyKind, Child, ChildStatus, Council, CouncilKind, User
-from coordination.services import ServiceError
 from meetings import casesync
 from meetings.models import (
     AgendaItem,
@@ -31,8 +31,8 @@ from meetings.models import (
 )
 from meetings.tags import MeetingTag
 from secrecy.models import Disclosure, Record, RecordKey
-from secrecy.reveal import Revealed, Withheld, reveal_records
-from secrecy.services import EnrolmentData, close_case, enrol_child
+from secrecy.records.reveal import Revealed, Withheld, reveal_records
+from secrecy.records.services import EnrolmentData, close_case, enrol_child
 from tests.conftest import Council3, csrf_token_from, log_in
 from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 
@@ -604,7 +604,7 @@ def test_a_young_adult_goes_under_the_general_clause(bob: Bob, db: Session) -> N
 def test_no_basis_is_refused_with_the_engines_reason(bob: Bob, db: Session) -> None:
     """With the submission bases switched off (a municipality's rules may do that), the
     submission is refused with the engine's own reasons and nothing is stored."""
-    from secrecy import rules
+    from secrecy.policy import rules
 
     original = rules.legal_bases()
     disabled = {
@@ -617,7 +617,7 @@ def test_no_basis_is_refused_with_the_engines_reason(bob: Bob, db: Session) -> N
     }
     before = counts(db)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("secrecy.disclosure.legal_bases", lambda: disabled)
+        patch.setattr("secrecy.disclosure.services.legal_bases", lambda: disabled)
         response = submit(bob.police_client, bob.meeting.id, NEW)
     assert response.status_code == 422
     assert "Ingen rättslig grund medger att uppgiften lämnas till Test social_services." in (
@@ -846,7 +846,7 @@ def test_the_page_makes_no_query_per_row(app: Flask, bob: Bob, db: Session) -> N
 
 def test_gallring_also_forgets_the_case_sync_index(bob: Bob, db: Session) -> None:
     from meetings.jobs import forget_shredded_sync_indexes
-    from secrecy import sealing
+    from secrecy.records import sealing
 
     child = enrol(db, bob, KNOWN)
     assert submit(bob.police_client, bob.meeting.id, KNOWN).status_code == 302

@@ -20,11 +20,19 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, AuditTag
+from coordination.audit.log import AuditEvent, AuditTag
 from coordination.db import get_database, utcnow
 from coordination.models import AgencyKind, Council, User
 from meetings import jobs
-from meetings.mail import (
+from meetings.models import (
+    AgendaItem,
+    Attendance,
+    EmailStatus,
+    Meeting,
+    Notification,
+    NotificationPreference,
+)
+from meetings.notifications.mail import (
     BACKOFF,
     MAX_ATTEMPTS,
     MailConfigurationError,
@@ -34,22 +42,14 @@ from meetings.mail import (
     deliver_outbox,
     message_id,
 )
-from meetings.models import (
-    AgendaItem,
-    Attendance,
-    EmailStatus,
-    Meeting,
-    Notification,
-    NotificationPreference,
-)
-from meetings.notifications import (
+from meetings.notifications.services import (
     PlannedNotification,
     agenda_preparation_message,
     meeting_reminder_message,
     notify,
     notify_many,
 )
-from secrecy.services import EnrolmentData, create_record, enrol_child
+from secrecy.records.services import EnrolmentData, create_record, enrol_child
 from tests.conftest import Council3, log_in
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES

@@ -18,10 +18,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent, chain_pending_events
+from coordination.audit.log import AuditEvent, chain_pending_events
 from coordination.db import LOCAL_ZONE, get_database, today_local
+from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import AgencyKind, CouncilRole
-from coordination.services import ConflictError, PermissionDenied, ServiceError
 from meetings import schedules
 from meetings.models import (
     AgendaItem,
@@ -50,7 +50,7 @@ from meetings.schedules import (
 )
 from meetings.schedules import rules as rules_module
 from meetings.tags import MeetingTag
-from secrecy.services import EnrolmentData, enrol_child
+from secrecy.records.services import EnrolmentData, enrol_child
 from tests.conftest import Council3, log_in
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 

@@ -13,16 +13,16 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from coordination.api.tokens import Scope, create_token
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.db import get_database, today_local
+from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child, Council, User
-from coordination.services import ConflictError, PermissionDenied, ServiceError
+from coordination.tokens.services import Scope, create_token
 from meetings.models import AgendaItem, AgendaSource, Meeting, MeetingStatus
-from minutes.actions import StatusChange, update_action
+from minutes.actions.services import StatusChange, update_action
 from minutes.models import ActionStatus, ActionUpdate, AgreedAction, NotDoneReason
-from secrecy.disclosure import decide_disclosure
-from secrecy.services import EnrolmentData, create_record, enrol_child
+from secrecy.disclosure.services import decide_disclosure
+from secrecy.records.services import EnrolmentData, create_record, enrol_child
 from tests.conftest import Council3, log_in
 from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 

@@ -12,12 +12,11 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
+from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind
-from coordination.services import PermissionDenied, ServiceError
 from meetings.models import AttendanceStatus, MeetingStatus
-from minutes import workspace
-from minutes.actions_create import create_action
+from minutes.actions.create import create_action
 from minutes.models import (
     AgreedAction,
     AmendmentReason,
@@ -27,6 +26,7 @@ from minutes.models import (
     MinutesEntry,
     MinutesStatus,
 )
+from minutes.workspace import services as workspace
 from secrecy.models import Record
 from tests.conftest import Council3, log_in
 from tests.minutes.test_workspace import (

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from coordination.db import Base, today_local
 from coordination.models import AgencyKind, Council, User
-from meetings.demo import past_meetings
-from minutes.actions import is_overdue
+from demo.meetings import past_meetings
+from demo.secrecy import demo_children
+from minutes.actions.services import is_overdue
 from minutes.models import (
     ActionStatus,
     AgreedAction,
@@ -23,8 +24,7 @@ from minutes.models import (
     MinutesEntry,
     MinutesStatus,
 )
-from minutes.workspace import digest_matches
-from secrecy.demo import demo_children
+from minutes.workspace.services import digest_matches
 from secrecy.models import Disclosure, Record
 from tests.conftest import log_in
 

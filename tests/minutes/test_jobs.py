@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind, Child, User
+from coordination.scheduler import job_specs
 from meetings.models import Meeting, MeetingStatus, Notification
-from meetings.scheduler import job_specs
 from minutes import jobs
 from minutes.models import (
     ActionStatus,
@@ -22,7 +22,7 @@ from minutes.models import (
     MinutesApproval,
     MinutesStatus,
 )
-from secrecy.services import EnrolmentData, create_record, enrol_child
+from secrecy.records.services import EnrolmentData, create_record, enrol_child
 from tests.conftest import Council3
 from tests.factories import MembershipFactory, UserFactory
 

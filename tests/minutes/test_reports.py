@@ -13,12 +13,12 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child, User
 from meetings.models import AgendaItem, Meeting, MeetingStatus
-from minutes import reports
 from minutes.models import ActionStatus, EntryKind, Minutes, MinutesEntry, MinutesStatus
-from secrecy.services import EnrolmentData, create_record, enrol_child
+from minutes.reports import services as reports
+from secrecy.records.services import EnrolmentData, create_record, enrol_child
 from tests.conftest import Council3, log_in
 from tests.factories import UserFactory
 from tests.minutes.test_jobs import MARKER, make_action, make_meeting

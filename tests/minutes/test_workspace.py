@@ -12,18 +12,18 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
+from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child, User
-from coordination.services import PermissionDenied, ServiceError
 from meetings import agenda
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting
-from minutes import workspace
-from minutes.actions_create import create_action
+from minutes.actions.create import create_action
 from minutes.models import ActionStatus, AgreedAction, EntryKind, Minutes, MinutesEntry
-from minutes.workspace import ShareChoice
+from minutes.workspace import services as workspace
+from minutes.workspace.services import ShareChoice
 from secrecy.models import Disclosure, Record
-from secrecy.reveal import reveal_one
-from secrecy.services import EnrolmentData, enrol_child
+from secrecy.records.reveal import reveal_one
+from secrecy.records.services import EnrolmentData, enrol_child
 from tests.conftest import Council3, log_in
 from tests.factories import AgencyFactory, UserFactory
 

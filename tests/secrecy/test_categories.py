@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from secrecy.categories import (
+from secrecy.policy.categories import (
     CATEGORIES_FILE,
     IDENTITY,
     Category,

@@ -1,7 +1,7 @@
 """Sealing: content opens only with its own key, on its own row, under the keys in force.
 
-Records are made through ``secrecy.services``; keys are handled through ``secrecy.crypto`` and
-``secrecy.sealing``, the modules that own them.
+Records are made through ``secrecy.records.services``; keys are handled through
+``secrecy.records.crypto`` and ``secrecy.records.sealing``, the modules that own them.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from coordination.db import MASTER_KEYS_INFO, get_database
 from coordination.models import Agency, AgencyKind, Child, CloseReason, User
 from coordination.security import MasterKeyRing
-from secrecy import crypto, reveal, sealing, services
-from secrecy.categories import categories
 from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
-from secrecy.reveal import Revealed
+from secrecy.policy.categories import categories
+from secrecy.records import crypto, reveal, sealing, services
+from secrecy.records.reveal import Revealed
 from tests.conftest import MASTER_KEY, Council3
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 

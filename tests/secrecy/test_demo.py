@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from coordination.db import today_local
 from coordination.models import Council, User
-from secrecy.demo import CHILDREN, demo_children, demo_personnummer
-from secrecy.disclosure import expiring_consents
-from secrecy.identity import parse_identity_number
+from demo.secrecy import CHILDREN, demo_children, demo_personnummer
+from secrecy.disclosure.services import expiring_consents
 from secrecy.models import Consent, Disclosure
-from secrecy.policy import age_on
-from secrecy.reveal import child_birth_date
+from secrecy.policy.engine import age_on
+from secrecy.records.identity import parse_identity_number
+from secrecy.records.reveal import child_birth_date
 from tests.conftest import log_in
 
 

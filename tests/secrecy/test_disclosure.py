@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child
-from secrecy.disclosure import sweep_lapsed
+from secrecy.disclosure.services import sweep_lapsed
 from secrecy.models import Consent, Disclosure, Record, RecordKey
 from tests.conftest import Council3, log_in
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coordination.db import LOCAL_ZONE, today_local
-from coordination.services import ServiceError
-from secrecy.identity import IdentityNumber, parse_identity_number
+from coordination.errors import ServiceError
+from secrecy.records.identity import IdentityNumber, parse_identity_number
 
 FORMAT_ERROR = "Ange personnumret som ÅÅÅÅMMDD-NNNN (eller ÅÅMMDD-NNNN)."
 INVALID_ERROR = "Personnumret är inte giltigt: kontrollsiffran eller datumet stämmer inte."

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditTag, record_event
-from coordination.audit_checkpoints import AuditCheckpoint, verify_checkpoints
+from coordination.audit.checkpoints import AuditCheckpoint, verify_checkpoints
+from coordination.audit.log import AuditTag, record_event
 from coordination.db import utcnow
 from secrecy.jobs import audit_checkpoint_job
 

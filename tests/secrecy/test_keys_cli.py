@@ -14,27 +14,27 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from coordination import security
-from coordination.audit import AuditEvent
-from coordination.audit_verify import verify_chain
+from coordination.accounts.services import reseal_totp_secrets
+from coordination.audit.log import AuditEvent
+from coordination.audit.verify import verify_chain
 from coordination.db import MASTER_KEYS_INFO, get_database, today_local, utcnow
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council, User
 from coordination.security import MasterKeyRing
-from coordination.services import reseal_totp_secrets
-from secrecy import sealing
 from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
-from secrecy.policy import WithheldReason
-from secrecy.reveal import (
+from secrecy.policy.engine import WithheldReason
+from secrecy.records import sealing
+from secrecy.records.reveal import (
     Revealed,
     Withheld,
     check_owner_keys,
     child_birth_date,
     reveal_records,
 )
-from secrecy.services import EnrolmentData, close_case, create_record, enrol_child
+from secrecy.records.services import EnrolmentData, close_case, create_record, enrol_child
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3
 
-KEYRING_INFO = "samverkan.keyring"  # where secrecy.crypto caches a session's unwrapped keys
+KEYRING_INFO = "samverkan.keyring"  # where secrecy.records.crypto caches a session's unwrapped keys
 
 
 def enrol(db: Session, actor: User, council: Council, given: str, personnummer: str) -> Child:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind, Role, User
-from secrecy.categories import IDENTITY, categories
-from secrecy.services import EnrolmentData, Guardian, create_record, enrol_child
+from secrecy.policy.categories import IDENTITY, categories
+from secrecy.records.services import EnrolmentData, Guardian, create_record, enrol_child
 from tests.conftest import Council3, log_in
 from tests.factories import UserFactory
 
@@ -87,9 +87,14 @@ def disclose_some(
 ) -> dict[str, set[AgencyKind]]:
     """Disclosures under several bases, one of them on a consent that is then revoked.
     Returns, per marker, the recipient kinds that hold a disclosure in force."""
-    from secrecy.disclosure import ConsentData, decide_disclosure, register_consent, revoke_consent
+    from secrecy.disclosure.services import (
+        ConsentData,
+        decide_disclosure,
+        register_consent,
+        revoke_consent,
+    )
     from secrecy.models import ConsentRevokeReason, Record
-    from secrecy.policy import Signer
+    from secrecy.policy.engine import Signer
 
     social = world.members[AgencyKind.SOCIAL_SERVICES]
     police = world.members[AgencyKind.POLICE]

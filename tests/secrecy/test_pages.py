@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child, ChildStatus
 from secrecy.models import Record
 from tests.conftest import Council3, log_in

@@ -1,8 +1,8 @@
 """The policy engine (secrecy/policy.py) against the shipped rules and SECRECY.md sections 2–3.
 
 The table checks concrete cases taken from SECRECY.md with the rules as shipped
-(``secrecy.rules.legal_bases()``); the properties check what must hold whatever the facts; the
-rest reaches the branches the shipped rules do not (constructed bases).
+(``secrecy.policy.rules.legal_bases()``); the properties check what must hold whatever the facts;
+the rest reaches the branches the shipped rules do not (constructed bases).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from coordination.models import AgencyKind
-from secrecy.categories import categories
-from secrecy.policy import (
+from secrecy.policy.categories import categories
+from secrecy.policy.engine import (
     Assessment,
     ConsentFacts,
     DisclosureFacts,
@@ -40,7 +40,7 @@ from secrecy.policy import (
     required_signers,
     visibility,
 )
-from secrecy.rules import RULES_DIR, Duty, LegalBasis, Review, legal_bases
+from secrecy.policy.rules import RULES_DIR, Duty, LegalBasis, Review, legal_bases
 
 BASES = legal_bases()
 

@@ -13,15 +13,21 @@ import time_machine
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
-from coordination.audit_verify import verify_chain
+from coordination.audit.log import AuditEvent
+from coordination.audit.verify import verify_chain
 from coordination.db import LOCAL_ZONE, Base
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council, User
 from secrecy.models import Record, RecordKey
-from secrecy.policy import WithheldReason
+from secrecy.policy.engine import WithheldReason
+from secrecy.records.reveal import Revealed, Withheld, check_owner_keys, reveal_records
+from secrecy.records.services import (
+    EnrolmentData,
+    close_case,
+    create_record,
+    enrol_child,
+    reopen_case,
+)
 from secrecy.retention import ShreddedChild, add_months, apply_retention
-from secrecy.reveal import Revealed, Withheld, check_owner_keys, reveal_records
-from secrecy.services import EnrolmentData, close_case, create_record, enrol_child, reopen_case
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3
 from tests.factories import CouncilFactory, MembershipFactory

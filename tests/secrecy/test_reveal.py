@@ -14,14 +14,14 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit import AuditEvent
+from coordination.audit.log import AuditEvent
 from coordination.db import LOCAL_ZONE, get_database, today_local
+from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Role, User
-from coordination.services import PermissionDenied, ServiceError
-from secrecy import crypto, reveal, sealing, services
 from secrecy.models import Record, RecordKey
-from secrecy.policy import WithheldReason
-from secrecy.reveal import Revealed, RevealResult, Withheld
+from secrecy.policy.engine import WithheldReason
+from secrecy.records import crypto, reveal, sealing, services
+from secrecy.records.reveal import Revealed, RevealResult, Withheld
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3
 from tests.factories import AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
@@ -299,7 +299,7 @@ def test_each_call_is_its_own_event(db: Session, world: Council3, record: Record
 def disclosed_to_police(db: Session, world: Council3, born: dt.date, serial: int) -> Record:
     """A child born on ``born`` with a social services record disclosed to the police under
     the under-21 rule (10 kap. 18 a § OSL), as decided on the day the test runs."""
-    from secrecy.disclosure import decide_disclosure
+    from secrecy.disclosure.services import decide_disclosure
 
     social = world.members[SOCIAL]
     enrolled = services.enrol_child(db, social, world.council, enrolment(serial, born))
@@ -394,7 +394,7 @@ def test_listed_leaves_out_secret_records_of_others_and_the_event_does_not_count
     # The owner sees it; so does the police once it is disclosed to them.
     own = reveal.reveal_listed(db, social, listed)
     assert [r.withheld for r in own] == [False, False]
-    from secrecy.disclosure import decide_disclosure
+    from secrecy.disclosure.services import decide_disclosure
 
     decide_disclosure(db, social, secret, world.agencies[POLICE], "sol-police-u21", [0, 1, 2])
     after = reveal.reveal_listed(db, police, listed)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from coordination.models import AgencyKind
-from secrecy.categories import categories
-from secrecy.rules import (
+from secrecy.policy.categories import categories
+from secrecy.policy.rules import (
     RULES_DIR,
     Duty,
     Review,

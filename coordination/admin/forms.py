@@ -1,0 +1,95 @@
+"""The administrator's forms: agencies, users, councils."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+from coordination.web.forms import (
+    AGENCY_KIND_LABELS,
+    COUNCIL_KIND_LABELS,
+    REQUIRED,
+    ROLE_LABELS,
+    MultiCheckboxField,
+    choices,
+)
+
+
+class AgencyForm(FlaskForm):
+    kind = SelectField(
+        _l("Typ av verksamhet"),
+        choices=choices((k.value, label) for k, label in AGENCY_KIND_LABELS.items()),
+        validators=[InputRequired(REQUIRED)],
+    )
+    name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    osl_applies = BooleanField(
+        _l("Omfattas av offentlighets- och sekretesslagen (offentlig verksamhet)"), default=True
+    )
+    active = BooleanField(_l("Aktiv"), default=True)
+    version = HiddenField()
+    submit = SubmitField(_l("Spara"))
+
+
+class UserForm(FlaskForm):
+    agency_id = SelectField(_l("Myndighet"), coerce=int, validators=[InputRequired(REQUIRED)])
+    email = EmailField(
+        _l("E-postadress"),
+        validators=[
+            DataRequired(REQUIRED),
+            Email(_l("Ange en giltig e-postadress.")),
+            Length(max=254),
+        ],
+    )
+    display_name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    password = PasswordField(
+        _l("Startlösenord (minst 12 tecken)"),
+        validators=[Optional(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    roles = MultiCheckboxField(
+        _l("Roller"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items())
+    )
+    version = HiddenField()
+    submit = SubmitField(_l("Spara"))
+
+
+class CouncilForm(FlaskForm):
+    kind = SelectField(
+        _l("Typ av forum"),
+        choices=choices((k.value, label) for k, label in COUNCIL_KIND_LABELS.items()),
+        validators=[InputRequired(REQUIRED)],
+    )
+    name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    area = StringField(_l("Område"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    code = StringField(
+        _l("Kod i pseudonymer (t.ex. NORR)"), validators=[DataRequired(REQUIRED), Length(max=12)]
+    )
+    agency_ids = MultiCheckboxField(_l("Deltagande myndigheter"), coerce=int)
+    retention_months = IntegerField(
+        _l("Gallring, månader efter att ett ärende avslutats"),
+        validators=[
+            InputRequired(REQUIRED),
+            NumberRange(0, 600, _l("Ange ett antal månader mellan 0 och 600.")),
+        ],
+    )
+    active = BooleanField(_l("Aktivt"), default=True)
+    version = HiddenField()
+    submit = SubmitField(_l("Spara"))

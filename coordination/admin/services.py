@@ -1,0 +1,229 @@
+"""The administrator's work: agencies and user accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from coordination import security
+from coordination.accounts.services import normalise_email, validate_new_password
+from coordination.audit.log import AuditTag, record_event
+from coordination.db import utcnow
+from coordination.errors import ServiceError, check_version
+from coordination.models import (
+    Agency,
+    AgencyKind,
+    Council,
+    RecoveryCode,
+    Role,
+    User,
+)
+from coordination.policy import (
+    Permission,
+    require_permission,
+)
+
+
+def _unique_name(
+    session: Session, model: type[Agency] | type[Council], name: str, own_id: int | None
+) -> None:
+    clash = session.scalar(
+        select(model.id).where(func.lower(model.name) == name.lower(), model.id != (own_id or 0))
+    )
+    if clash is not None:
+        raise ServiceError(_l("Det finns redan en post med det namnet."), field="name")
+
+
+def create_agency(
+    session: Session,
+    actor: User | None,
+    *,
+    kind: AgencyKind,
+    name: str,
+    osl_applies: bool = True,
+) -> Agency:
+    """``actor`` None is the bootstrap path (``flask create-admin``, the demo loader)."""
+    if actor is not None:
+        require_permission(actor, Permission.MANAGE_AGENCIES)
+    name = name.strip()
+    _unique_name(session, Agency, name, None)
+    agency = Agency(kind=kind, name=name, active=True, osl_applies=osl_applies)
+    session.add(agency)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        AuditTag.ADMIN_AGENCY_CREATE,
+        object_type="agency",
+        object_ids=[agency.id],
+        details={"kind": str(kind)},
+    )
+    return agency
+
+
+def update_agency(
+    session: Session,
+    actor: User,
+    agency: Agency,
+    *,
+    name: str,
+    active: bool,
+    expected_version: int | None,
+    osl_applies: bool | None = None,
+) -> Agency:
+    require_permission(actor, Permission.MANAGE_AGENCIES)
+    check_version(agency, expected_version)
+    name = name.strip()
+    _unique_name(session, Agency, name, agency.id)
+    if agency.id == actor.agency_id and not active:
+        raise ServiceError(_l("Du kan inte inaktivera din egen myndighet."), field="active")
+    osl = agency.osl_applies if osl_applies is None else osl_applies
+    changed = [
+        f
+        for f, new in (("name", name), ("active", active), ("osl_applies", osl))
+        if getattr(agency, f) != new
+    ]
+    agency.name, agency.active, agency.osl_applies = name, active, osl
+    session.flush()
+    record_event(
+        session,
+        actor,
+        AuditTag.ADMIN_AGENCY_UPDATE,
+        object_type="agency",
+        object_ids=[agency.id],
+        details={"fields": changed},
+    )
+    return agency
+
+
+def _validate_email(session: Session, email: str, own_id: int | None) -> str:
+    try:
+        email = normalise_email(
+            validate_email(email.strip(), check_deliverability=False).normalized
+        )
+    except EmailNotValidError as exc:
+        raise ServiceError(_l("Ange en giltig e-postadress."), field="email") from exc
+    clash = session.scalar(select(User.id).where(User.email == email, User.id != (own_id or 0)))
+    if clash is not None:
+        raise ServiceError(_l("E-postadressen används redan av ett annat konto."), field="email")
+    return email
+
+
+def create_user(
+    session: Session,
+    actor: User | None,
+    *,
+    agency: Agency,
+    email: str,
+    display_name: str,
+    password: str,
+    roles: Iterable[Role],
+    min_password_length: int = 12,
+) -> User:
+    """``actor`` None is the bootstrap path (``flask create-admin``, the demo loader)."""
+    if actor is not None:
+        require_permission(actor, Permission.MANAGE_USERS)
+    email = _validate_email(session, email, None)
+    validate_new_password(password, min_password_length)
+    if not display_name.strip():
+        raise ServiceError(_l("Ange ett namn."), field="display_name")
+    user = User(
+        agency=agency,
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=security.hash_password(password),
+        password_changed_at=utcnow(),
+    )
+    user.set_roles(set(roles) or {Role.MEMBER})
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        AuditTag.ADMIN_USER_CREATE,
+        object_type="user",
+        object_ids=[user.id],
+        details={"roles": sorted(str(r) for r in user.roles), "agency_id": agency.id},
+    )
+    return user
+
+
+def update_user(
+    session: Session,
+    actor: User,
+    user: User,
+    *,
+    email: str,
+    display_name: str,
+    roles: Iterable[Role],
+    expected_version: int | None,
+) -> User:
+    require_permission(actor, Permission.MANAGE_USERS)
+    check_version(user, expected_version)
+    email = _validate_email(session, email, user.id)
+    roles = set(roles)
+    if not roles:
+        raise ServiceError(_l("Välj minst en roll."), field="roles")
+    if user.id == actor.id and Role.ADMIN not in roles:
+        raise ServiceError(_l("Du kan inte ta bort din egen administratörsroll."), field="roles")
+    changed = []
+    if user.email != email:
+        changed.append("email")
+    if user.display_name != display_name.strip():
+        changed.append("display_name")
+    if user.roles != roles:
+        changed.append("roles")
+    user.email, user.display_name = email, display_name.strip()
+    user.set_roles(roles)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        AuditTag.ADMIN_USER_UPDATE,
+        object_type="user",
+        object_ids=[user.id],
+        details={"fields": changed, "roles": sorted(str(r) for r in roles)},
+    )
+    return user
+
+
+def set_user_active(session: Session, actor: User, user: User, active: bool) -> None:
+    require_permission(actor, Permission.MANAGE_USERS)
+    if user.id == actor.id:
+        raise ServiceError(_l("Du kan inte inaktivera ditt eget konto."))
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        user.session_epoch += 1
+    tag = AuditTag.ADMIN_USER_ACTIVATE if active else AuditTag.ADMIN_USER_DEACTIVATE
+    record_event(session, actor, tag, object_type="user", object_ids=[user.id])
+
+
+def reset_two_factor(session: Session, actor: User, user: User) -> None:
+    require_permission(actor, Permission.MANAGE_USERS)
+    user.totp_secret_sealed = None
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    user.session_epoch += 1
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    record_event(
+        session,
+        actor,
+        AuditTag.ADMIN_USER_RESET_TWO_FACTOR,
+        object_type="user",
+        object_ids=[user.id],
+    )
+
+
+def unlock_user(session: Session, actor: User, user: User) -> None:
+    require_permission(actor, Permission.MANAGE_USERS)
+    user.locked_until = None
+    user.failed_logins = 0
+    record_event(
+        session, actor, AuditTag.ADMIN_USER_UNLOCK, object_type="user", object_ids=[user.id]
+    )

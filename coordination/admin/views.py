@@ -1,0 +1,402 @@
+"""Administration: agencies, users and councils. Structure only, never children's information."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from coordination.admin.forms import AgencyForm, CouncilForm, UserForm
+from coordination.admin.services import (
+    create_agency,
+    create_user,
+    reset_two_factor,
+    set_user_active,
+    unlock_user,
+    update_agency,
+    update_user,
+)
+from coordination.councils.services import CouncilFields, create_council, update_council
+from coordination.db import db_session, utcnow
+from coordination.errors import ServiceError
+from coordination.models import (
+    Agency,
+    AgencyKind,
+    Council,
+    CouncilKind,
+    CouncilMembership,
+    Role,
+    User,
+)
+from coordination.policy import Permission
+from coordination.web.forms import (
+    AGENCY_KIND_LABELS,
+    COUNCIL_KIND_LABELS,
+    ROLE_LABELS,
+    ConfirmForm,
+    choices,
+    parse_version,
+)
+from coordination.web.page import actor, require_permission, show_service_error
+
+T = TypeVar("T", Agency, User, Council)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+PAGE_SIZE = 50
+
+
+@bp.before_request
+@login_required
+def _only_administrators() -> None:
+    require_permission(Permission.MANAGE_USERS)
+
+
+def _get_or_404(session: Session, model: type[T], object_id: int) -> T:
+    obj = session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    return redirect(url_for("admin.agencies"))
+
+
+# --- Agencies -----------------------------------------------------------------------------------
+
+
+@bp.route("/agencies", methods=["GET", "POST"])
+def agencies() -> ResponseReturnValue:
+    session = db_session()
+    form = AgencyForm()
+    error = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                agency = create_agency(
+                    session,
+                    actor(),
+                    kind=AgencyKind(form.kind.data),
+                    name=form.name.data or "",
+                    osl_applies=bool(form.osl_applies.data),
+                )
+            except ServiceError as exc:
+                session.rollback()
+                error = show_service_error(form, exc)
+            else:
+                session.commit()
+                flash(_("Myndigheten %(name)s är skapad.", name=agency.name), "success")
+                return redirect(url_for("admin.agencies"))
+        status = 422
+    counts = dict(
+        session.execute(select(User.agency_id, func.count()).group_by(User.agency_id)).all()
+    )
+    rows = session.scalars(select(Agency).order_by(Agency.name)).all()
+    return render_template(
+        "coordination/admin/agencies.html",
+        agencies=rows,
+        form=form,
+        user_counts=counts,
+        kind_labels=AGENCY_KIND_LABELS,
+        error=error,
+    ), status
+
+
+@bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+def agency(agency_id: int) -> ResponseReturnValue:
+    session = db_session()
+    agency = _get_or_404(session, Agency, agency_id)
+    form = AgencyForm(obj=agency if request.method == "GET" else None)
+    del form.kind  # the kind decides which secrecy rules apply; it never changes
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            update_agency(
+                session,
+                actor(),
+                agency,
+                name=form.name.data or "",
+                active=form.active.data,
+                osl_applies=bool(form.osl_applies.data),
+                expected_version=parse_version(form.version.data),
+            )
+        except ServiceError as exc:
+            session.rollback()
+            error = show_service_error(form, exc)
+        else:
+            session.commit()
+            flash(_("Ändringarna är sparade."), "success")
+            return redirect(url_for("admin.agencies"))
+    elif request.method == "GET":
+        form.version.data = str(agency.version)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "coordination/admin/agency.html",
+        agency=agency,
+        form=form,
+        error=error,
+        kind_labels=AGENCY_KIND_LABELS,
+    ), status
+
+
+# --- Users --------------------------------------------------------------------------------------
+
+
+def _user_form(session: Session, user: User | None = None) -> UserForm:
+    form = UserForm(obj=user if request.method == "GET" else None)
+    form.agency_id.choices = choices(
+        (a.id, a.name)
+        for a in session.scalars(
+            select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
+        )
+    )
+    if request.method == "GET" and user is not None:
+        form.roles.data = [r.value for r in user.roles]
+        form.version.data = str(user.version)
+    return form
+
+
+@bp.route("/users")
+def users() -> ResponseReturnValue:
+    session = db_session()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    agency_id = request.args.get("agency", type=int)
+    query = select(User).order_by(User.display_name, User.id)
+    if agency_id:
+        query = query.where(User.agency_id == agency_id)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template(
+        "coordination/admin/users.html",
+        users=rows,
+        agencies=session.scalars(select(Agency).order_by(Agency.name)).all(),
+        agency_id=agency_id,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        total=total,
+        role_labels=ROLE_LABELS,
+        now=utcnow(),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> ResponseReturnValue:
+    session = db_session()
+    form = _user_form(session)
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        agency = session.get(Agency, form.agency_id.data)
+        try:
+            if agency is None:
+                raise ServiceError(_("Välj en myndighet."), field="agency_id")
+            user = create_user(
+                session,
+                actor(),
+                agency=agency,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                password=form.password.data or "",
+                roles={Role(r) for r in form.roles.data or []},
+                min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+            )
+        except ServiceError as exc:
+            session.rollback()
+            error = show_service_error(form, exc)
+        else:
+            session.commit()
+            flash(
+                _("Kontot är skapat. Lämna startlösenordet till användaren på ett säkert sätt."),
+                "success",
+            )
+            return redirect(url_for("admin.user", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "coordination/admin/user_form.html", form=form, user=None, error=error
+    ), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int) -> ResponseReturnValue:
+    session = db_session()
+    user = _get_or_404(session, User, user_id)
+    form = _user_form(session, user)
+    del form.agency_id  # an account belongs to one agency for good
+    del form.password
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            update_user(
+                session,
+                actor(),
+                user,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                roles={Role(r) for r in form.roles.data or []},
+                expected_version=parse_version(form.version.data),
+            )
+        except ServiceError as exc:
+            session.rollback()
+            error = show_service_error(form, exc)
+        else:
+            session.commit()
+            flash(_("Ändringarna är sparade."), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    memberships = session.scalars(
+        select(CouncilMembership)
+        .where(CouncilMembership.user_id == user.id)
+        .options(selectinload(CouncilMembership.council))
+    ).all()
+    return render_template(
+        "coordination/admin/user_form.html",
+        form=form,
+        user=user,
+        error=error,
+        confirm_form=ConfirmForm(),
+        memberships=memberships,
+        now=utcnow(),
+    ), status
+
+
+USER_ACTIONS = {
+    "deactivate": (
+        lambda s, a, u: set_user_active(s, a, u, False),
+        _l("Kontot är inaktiverat."),
+    ),
+    "activate": (lambda s, a, u: set_user_active(s, a, u, True), _l("Kontot är aktiverat.")),
+    "reset-two-factor": (
+        reset_two_factor,
+        _l("Tvåfaktorsinloggningen är återställd. Användaren ställer in den vid nästa inloggning."),
+    ),
+    "unlock": (unlock_user, _l("Kontot är upplåst.")),
+}
+
+
+@bp.route("/users/<int:user_id>/<action>", methods=["POST"])
+def user_action(user_id: int, action: str) -> ResponseReturnValue:
+    if action not in USER_ACTIONS:
+        abort(404)
+    session = db_session()
+    user = _get_or_404(session, User, user_id)
+    if ConfirmForm().validate_on_submit():
+        run, message = USER_ACTIONS[action]
+        try:
+            run(session, actor(), user)
+        except ServiceError as exc:
+            session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            session.commit()
+            flash(str(message), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+# --- Councils -----------------------------------------------------------------------------------
+
+
+def _council_form(session: Session, council: Council | None = None) -> CouncilForm:
+    form = CouncilForm(obj=council if request.method == "GET" else None)
+    form.agency_ids.choices = choices(
+        (a.id, a.name)
+        for a in session.scalars(
+            select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
+        )
+    )
+    if request.method == "GET" and council is None:
+        form.retention_months.data = current_app.config["RETENTION_DEFAULT_MONTHS"]
+    if request.method == "GET" and council is not None:
+        form.agency_ids.data = [a.id for a in council.agencies]
+        form.version.data = str(council.version)
+        form.kind.data = council.kind.value
+    return form
+
+
+def _council_fields(form: CouncilForm, *, new: bool = False) -> CouncilFields:
+    """``new``: the create form has no "Aktivt" box (a new council is active); an unticked box
+    on the edit form deactivates."""
+    return CouncilFields(
+        kind=CouncilKind(form.kind.data),
+        name=form.name.data or "",
+        area=form.area.data or "",
+        code=form.code.data or "",
+        agency_ids=list(form.agency_ids.data or []),
+        active=True if new else bool(form.active.data),
+        retention_months=int(form.retention_months.data or 0),
+    )
+
+
+@bp.route("/councils")
+def councils() -> ResponseReturnValue:
+    session = db_session()
+    member_counts = dict(
+        session.execute(
+            select(CouncilMembership.council_id, func.count()).group_by(
+                CouncilMembership.council_id
+            )
+        ).all()
+    )
+    rows = session.scalars(select(Council).order_by(Council.name)).all()
+    return render_template(
+        "coordination/admin/councils.html",
+        councils=rows,
+        member_counts=member_counts,
+        kind_labels=COUNCIL_KIND_LABELS,
+    )
+
+
+@bp.route("/councils/new", methods=["GET", "POST"])
+def new_council() -> ResponseReturnValue:
+    session = db_session()
+    form = _council_form(session)
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            council = create_council(session, actor(), _council_fields(form, new=True))
+        except ServiceError as exc:
+            session.rollback()
+            error = show_service_error(form, exc)
+        else:
+            session.commit()
+            flash(_("Forumet är skapat. Lägg nu till medlemmar."), "success")
+            return redirect(url_for("councils.council", council_id=council.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "coordination/admin/council_form.html", form=form, council=None, error=error
+    ), status
+
+
+@bp.route("/councils/<int:council_id>", methods=["GET", "POST"])
+def council(council_id: int) -> ResponseReturnValue:
+    session = db_session()
+    council = _get_or_404(session, Council, council_id)
+    form = _council_form(session, council)
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            update_council(
+                session,
+                actor(),
+                council,
+                _council_fields(form),
+                expected_version=parse_version(form.version.data),
+            )
+        except ServiceError as exc:
+            session.rollback()
+            error = show_service_error(form, exc)
+        else:
+            session.commit()
+            flash(_("Ändringarna är sparade."), "success")
+            return redirect(url_for("councils.council", council_id=council.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "coordination/admin/council_form.html", form=form, council=council, error=error
+    ), status

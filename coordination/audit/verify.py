@@ -1,0 +1,517 @@
+"""Verification of the audit log: the hash chain and the object index recomputed from the events.
+
+``coordination.audit.log`` defines the chain (``canonical_form``, ``compute_hash``) and appends to
+it; this module only reads it, in one pass over the events in sequence order: each range of
+events is fetched as plain driver rows (JSON as text, no ORM or type processing) together with
+its object index rows, and both checks are made from the same rows.
+
+The hashes are recomputed by ``fast_canonical_form``, which gives ``canonical_form``'s bytes for
+the common case (orjson on ASCII-only data) and ``None`` where it cannot be sure; the exact
+``canonical_form`` decides then, and again before any event is reported as broken, so the result
+is always the one ``canonical_form`` gives.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import closing
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.engine.interfaces import DBAPICursor
+from sqlalchemy.orm import Session
+
+from coordination.audit.log import (
+    CHILD_DETAIL_KEYS,
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditEvent,
+    canonical_form,
+    indexed_objects,
+)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    first_broken_seq: int | None
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_seq is None and self.problem is None
+
+
+@dataclass(frozen=True)
+class LogVerification:
+    """The chain's result and the object index's, from one pass over the events."""
+
+    chain: VerifyResult
+    index: VerifyResult
+
+
+GAP = "missing event (gap in the sequence)"
+BROKEN_LINK = "link to the previous event does not match"
+BROKEN_CONTENT = "content does not match its hash"
+DELETED_AT_END = "events after this point were deleted"
+BEYOND_HEAD = "events after the chain head were added outside the chain"
+HEAD_MISMATCH = "the chain head does not name the last event"
+INDEX_MISMATCH = "object index does not match the event"
+
+
+def verify_chain(session: Session, batch: int = 5000) -> VerifyResult:
+    """Recompute every hash and link; name the first sequence number that does not hold."""
+    return verify_log(session, batch, index=False).chain
+
+
+def verify_object_index(session: Session, batch: int = 5000) -> VerifyResult:
+    """Recompute ``audit_event_objects`` from the events; name the first event whose index rows
+    differ (a missing row would hide the event from a reviewer's "about my records" view)."""
+    return verify_log(session, batch, chain=False).index
+
+
+def verify_log(
+    session: Session, batch: int = 5000, *, chain: bool = True, index: bool = True
+) -> LogVerification:
+    """Check the chain (every hash, link and the head) and the object index in one pass.
+
+    The chain's check stops at its first broken event, the index's at its first mismatch; each
+    result counts the events it found sound before that. Reads through the session's
+    connection, in its transaction, and needs no lock: events appended while the log is read
+    (visible under READ COMMITTED) are checked too, up to the head as read after the pass."""
+    # Through the session first: it chains any events this transaction has recorded.
+    session.execute(select(func.max(AuditEvent.seq))).scalar()
+    rows = _RowSource(session, batch, with_index=index)
+    check = _Check(rows.timestamp, chain=chain, index=index)
+    try:
+        with closing(rows.ranges(after=0)) as ranges:
+            for events in ranges:
+                if check.feed(events):
+                    break
+        if check.chain_result is None:
+            # The head is read after the pass. Each append commits its events and the head in
+            # one transaction, so the events up to this head are all committed: those appended
+            # after the pass's last range are read now, and a head that still does not match
+            # the chain's end means deleted events (or events added outside the chain).
+            head_seq, head_hash = _chain_head(session)
+            if head_seq > check.chain_checked:
+                with closing(rows.ranges(after=check.chain_checked)) as ranges:
+                    for events in ranges:
+                        within = [event for event in events if event[0] <= head_seq]
+                        if check.feed(within) or len(within) < len(events):
+                            break
+            check.close_chain(head_seq, head_hash)
+    finally:
+        rows.close()
+    return check.result()
+
+
+def _chain_head(session: Session) -> tuple[int, str]:
+    """The head as committed now (a query, never the session's identity map)."""
+    head = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
+    ).one_or_none()
+    return (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+
+
+class _Check:
+    """The state of one verification: where the chain's check and the index's stand."""
+
+    def __init__(
+        self, timestamp: Callable[[Any], dt.datetime], *, chain: bool, index: bool
+    ) -> None:
+        self._timestamp = timestamp
+        self.expected_prev, self.expected_seq, self.chain_checked = GENESIS_HASH, 1, 0
+        self.index_checked = 0
+        self.chain_result: VerifyResult | None = None if chain else VerifyResult(0, None, None)
+        self.index_result: VerifyResult | None = None if index else VerifyResult(0, None, None)
+
+    def feed(self, events: Sequence[Sequence[Any]]) -> bool:
+        """Check a range of event rows (as ``_RowSource`` reads them); true once both checks
+        have found what they stop at."""
+        for event in events:
+            # The canonical form's fields, the hash, and with the index the event's index
+            # rows (see _index_holds).
+            seq, occurred_at, ids_text, details_text, prev, own = (
+                event[0],
+                event[1],
+                event[6],
+                event[7],
+                event[8],
+                event[9],
+            )
+            ids = load_object_ids(ids_text)
+            details = load_details(details_text)
+            if self.chain_result is None:
+                if seq != self.expected_seq:
+                    self.chain_result = VerifyResult(self.chain_checked, self.expected_seq, GAP)
+                elif prev != self.expected_prev:
+                    self.chain_result = VerifyResult(self.chain_checked, seq, BROKEN_LINK)
+                elif not _hash_holds(event, self._timestamp(occurred_at), ids, details):
+                    self.chain_result = VerifyResult(self.chain_checked, seq, BROKEN_CONTENT)
+                else:
+                    self.expected_prev = own
+                    self.expected_seq += 1
+                    self.chain_checked += 1
+            if self.index_result is None:
+                if _index_holds(event, ids, details):
+                    self.index_checked += 1
+                else:
+                    self.index_result = VerifyResult(self.index_checked, seq, INDEX_MISMATCH)
+            if self.chain_result is not None and self.index_result is not None:
+                return True
+        return False
+
+    def close_chain(self, head_seq: int, head_hash: str) -> None:
+        """After the last event: the head must name it."""
+        if self.chain_result is not None:
+            return
+        checked = self.chain_checked
+        if head_seq > checked:
+            self.chain_result = VerifyResult(checked, checked + 1, DELETED_AT_END)
+        elif head_seq < checked:
+            self.chain_result = VerifyResult(head_seq, head_seq + 1, BEYOND_HEAD)
+        elif head_hash != self.expected_prev:
+            # The last event was replaced (and its successor's link with it) after the head.
+            last = max(checked, 1)
+            self.chain_result = VerifyResult(last - 1, last, HEAD_MISMATCH)
+        else:
+            self.chain_result = VerifyResult(checked, None, None)
+
+    def result(self) -> LogVerification:
+        chain = self.chain_result or VerifyResult(self.chain_checked, None, None)
+        index = self.index_result or VerifyResult(self.index_checked, None, None)
+        return LogVerification(chain, index)
+
+
+# --- The canonical form, fast --------------------------------------------------------------------
+
+
+class _Unsure:
+    """What the readers below give where orjson's reading could differ from json's."""
+
+
+UNSURE = _Unsure()
+
+# What _check_details lets into details (orjson reads an integer beyond 64 bits, or a number
+# with a fraction or an exponent, as a float, where json keeps the integer or writes the float
+# differently: a float anywhere leaves the event to json).
+_SCALAR_TYPES = frozenset({str, int, bool, type(None)})
+_INT_TYPE = frozenset({int})
+
+
+def load_object_ids(text: Any) -> Any:
+    """``json.loads(text)`` if it is a list of integers orjson reads as json does, else
+    ``UNSURE``."""
+    try:
+        ids = orjson.loads(text)
+    except (orjson.JSONDecodeError, TypeError):
+        return UNSURE
+    if type(ids) is not list or not _INT_TYPE.issuperset(map(type, ids)):
+        return UNSURE
+    return ids
+
+
+def load_details(text: Any) -> Any:
+    """``json.loads(text)`` if it is an object of the values ``record_event`` accepts (scalars
+    and lists of scalars, no floats) and orjson reads it as json does, else ``UNSURE``."""
+    try:
+        details = orjson.loads(text)
+    except (orjson.JSONDecodeError, TypeError):  # NaN, lone surrogates: json reads them
+        return UNSURE
+    if type(details) is not dict:
+        return UNSURE
+    for value in details.values():
+        if type(value) is list:
+            if not _SCALAR_TYPES.issuperset(map(type, value)):
+                return UNSURE
+        elif type(value) not in _SCALAR_TYPES:
+            return UNSURE
+    return details
+
+
+def canonical_timestamp(occurred_at: dt.datetime) -> str | None:
+    """``canonical_form``'s text of a naive UTC time, or ``None`` for years before 1000 (where
+    ``strftime("%Y")`` does not pad to four digits as ``isoformat`` does)."""
+    if occurred_at.year < 1000:
+        return None
+    return occurred_at.isoformat(timespec="microseconds") + "Z"
+
+
+def fast_canonical_form(
+    *,
+    seq: int,
+    occurred_at: str,
+    actor_user_id: int | None,
+    actor_agency_id: int | None,
+    tag: str,
+    object_type: str | None,
+    object_ids: Any,
+    details: Any,
+    prev_hash: str,
+) -> bytes | None:
+    """``canonical_form``'s bytes, or ``None`` where this cannot be sure they are the same.
+
+    Takes ``occurred_at`` from ``canonical_timestamp``, ``object_ids`` from ``load_object_ids``
+    and ``details`` from ``load_details``. orjson sorts keys (by code point, as UTF-8 bytes
+    sort) and escapes quotes, backslashes and control characters as ``json.dumps`` does, but
+    writes DEL and non-ASCII characters unescaped, where ``json.dumps(ensure_ascii=True)``
+    writes ``\\uXXXX`` (a surrogate pair beyond the BMP): those are escaped afterwards."""
+    if object_ids is UNSURE or details is UNSURE:
+        return None
+    try:
+        form = orjson.dumps(
+            {
+                "seq": seq,
+                "occurred_at": occurred_at,
+                "actor_user_id": actor_user_id,
+                "actor_agency_id": actor_agency_id,
+                "tag": tag,
+                "object_type": object_type,
+                "object_ids": object_ids,
+                "details": details,
+                "prev_hash": prev_hash,
+            },
+            option=orjson.OPT_SORT_KEYS,
+        )
+    except orjson.JSONEncodeError:
+        return None
+    if not form.isascii():
+        form = form.decode().encode("ascii", _JSON_ASCII_ESCAPE)
+    if b"\x7f" in form:  # only ever DEL itself in UTF-8: no other byte of a character is 0x7f
+        form = form.replace(b"\x7f", b"\\u007f")
+    return form
+
+
+_JSON_ASCII_ESCAPE = "samverkan-json-ascii"
+
+
+def _escape_as_json(error: UnicodeError) -> tuple[str, int]:
+    """The ``\\uXXXX`` escapes ``json.dumps(ensure_ascii=True)`` writes for the characters an
+    ASCII encoding could not take (they stand only inside JSON strings)."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    escaped = []
+    for character in error.object[error.start : error.end]:
+        code = ord(character)
+        if code > 0xFFFF:
+            code -= 0x10000
+            escaped.append(f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}")
+        else:
+            escaped.append(f"\\u{code:04x}")
+    return "".join(escaped), error.end
+
+
+codecs.register_error(_JSON_ASCII_ESCAPE, _escape_as_json)
+
+
+def _hash_holds(event: Sequence[Any], when: dt.datetime, ids: Any, details: Any) -> bool:
+    """Whether the event row's ``hash`` is its hash; ``when`` is its time (naive UTC), ``ids``
+    and ``details`` its JSON columns as ``load_object_ids`` and ``load_details`` read them."""
+    text = canonical_timestamp(when)
+    if text is not None:
+        form = fast_canonical_form(
+            seq=event[0],
+            occurred_at=text,
+            actor_user_id=event[2],
+            actor_agency_id=event[3],
+            tag=event[4],
+            object_type=event[5],
+            object_ids=ids,
+            details=details,
+            prev_hash=event[8],
+        )
+        if form is not None and hashlib.sha256(form).hexdigest() == event[9]:
+            return True
+    # Not sure, or about to report a broken event: canonical_form decides.
+    return _exact_hash(event, when) == event[9]
+
+
+def _exact_hash(event: Sequence[Any], when: dt.datetime) -> str:
+    return hashlib.sha256(
+        canonical_form(
+            seq=event[0],
+            occurred_at=when.replace(tzinfo=dt.UTC),
+            actor_user_id=event[2],
+            actor_agency_id=event[3],
+            tag=event[4],
+            object_type=event[5],
+            object_ids=json.loads(event[6]),
+            details=json.loads(event[7]),
+            prev_hash=event[8],
+        )
+    ).hexdigest()
+
+
+# --- The object index ----------------------------------------------------------------------------
+
+
+def _index_holds(event: Sequence[Any], ids: Any, details: Any) -> bool:
+    """Whether the event's index rows are exactly ``indexed_objects`` of it.
+
+    The row read with the index ends in the ids of its rows under the event's own object type,
+    those under "child" (each a list in the order read, or ``None`` for none), and whether it
+    has rows of any other type (true or a count). ``ids`` and ``details`` are the JSON columns
+    as ``load_object_ids`` and ``load_details`` read them."""
+    object_type, own, children, others = event[5], event[10], event[11], event[12]
+    # The common case, without sets: the index rows come in key order, and record_event wrote
+    # the ids ascending and distinct. Equal lists of (exactly) ints are equal sets.
+    if (
+        not others
+        and object_type
+        and object_type != "child"
+        and ids is not UNSURE
+        and details is not UNSURE
+        and (own or []) == ids
+        and (children or []) == _listed_children(details)
+    ):
+        return True
+    return _index_holds_exactly(event)
+
+
+def _listed_children(details: dict[str, Any]) -> list[Any] | None:
+    """The children an event names, as one list of ints in the order given, where that is
+    simple (one of CHILD_DETAIL_KEYS with an id or a list of ids, or none); ``None`` (never
+    equal to the index's list) otherwise."""
+    named = [value for key in CHILD_DETAIL_KEYS if (value := details.get(key)) is not None]
+    if not named:
+        return []
+    if len(named) == 1:
+        value = named[0]
+        if type(value) is int:
+            return [value]
+        if type(value) is list and _INT_TYPE.issuperset(map(type, value)):
+            return value
+    return None
+
+
+def _index_holds_exactly(event: Sequence[Any]) -> bool:
+    object_type, ids_text, details_text, own, children, others = (
+        event[5],
+        event[6],
+        event[7],
+        event[10],
+        event[11],
+        event[12],
+    )
+    if others:
+        return False  # indexed_objects gives only the event's own type and "child"
+    found = {(object_type, i) for i in own or []} | {("child", i) for i in children or []}
+    return found == indexed_objects(object_type, json.loads(ids_text), json.loads(details_text))
+
+
+# --- Reading the rows ----------------------------------------------------------------------------
+
+_POSTGRESQL_EVENTS = """
+SELECT seq, occurred_at AT TIME ZONE 'UTC', actor_user_id, actor_agency_id, tag, object_type,
+       CAST(object_ids AS TEXT), CAST(details AS TEXT), prev_hash, hash
+FROM audit_events WHERE seq > %(after)s ORDER BY seq LIMIT %(limit)s
+"""
+# Each event's index rows by their key: the ids under its own type and under "child", and whether
+# any row has another type (a look for a key between or beside those two, which reads no row
+# of theirs); whatever the table's statistics say.
+_POSTGRESQL_EVENTS_AND_INDEX = """
+SELECT e.seq, e.occurred_at AT TIME ZONE 'UTC', e.actor_user_id, e.actor_agency_id, e.tag,
+       e.object_type, CAST(e.object_ids AS TEXT), CAST(e.details AS TEXT), e.prev_hash, e.hash,
+       ARRAY(SELECT o.object_id FROM audit_event_objects o
+             WHERE o.seq = e.seq AND o.object_type = e.object_type ORDER BY o.object_id),
+       ARRAY(SELECT o.object_id FROM audit_event_objects o
+             WHERE o.seq = e.seq AND o.object_type = 'child' ORDER BY o.object_id),
+       EXISTS(SELECT FROM audit_event_objects o
+              WHERE o.seq = e.seq AND o.object_type < LEAST(e.object_type, 'child'))
+       OR EXISTS(SELECT FROM audit_event_objects o
+                 WHERE o.seq = e.seq AND o.object_type > LEAST(e.object_type, 'child')
+                   AND o.object_type < GREATEST(e.object_type, 'child'))
+       OR EXISTS(SELECT FROM audit_event_objects o
+                 WHERE o.seq = e.seq AND o.object_type > GREATEST(e.object_type, 'child'))
+FROM audit_events e WHERE e.seq > %(after)s ORDER BY e.seq LIMIT %(limit)s
+"""
+_PORTABLE_EVENTS = """
+SELECT seq, occurred_at, actor_user_id, actor_agency_id, tag, object_type, object_ids, details,
+       prev_hash, hash
+FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?
+"""
+_PORTABLE_EVENTS_AND_INDEX = """
+SELECT e.seq, e.occurred_at, e.actor_user_id, e.actor_agency_id, e.tag, e.object_type,
+       e.object_ids, e.details, e.prev_hash, e.hash,
+       (SELECT group_concat(o.object_id) FROM audit_event_objects o
+        WHERE o.seq = e.seq AND o.object_type = e.object_type),
+       (SELECT group_concat(o.object_id) FROM audit_event_objects o
+        WHERE o.seq = e.seq AND o.object_type = 'child'),
+       (SELECT count(*) FROM audit_event_objects o
+        WHERE o.seq = e.seq AND o.object_type IS NOT e.object_type AND o.object_type <> 'child')
+FROM audit_events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?
+"""
+
+
+def _id_list(joined: str | None) -> list[int] | None:
+    return None if joined is None else [int(i) for i in joined.split(",")]
+
+
+class _RowSource:
+    """Ranges of event rows in sequence order, read with the driver's own cursor.
+
+    On PostgreSQL the next range is fetched in a thread while the caller checks this one (the
+    server reads and formats rows on the other core); SQLite's connection stays in its own
+    thread."""
+
+    def __init__(self, session: Session, batch: int, *, with_index: bool) -> None:
+        connection = session.connection()
+        dialect = connection.dialect
+        self._postgresql = dialect.name == "postgresql"
+        self._cursor: DBAPICursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self._batch = batch
+        self._with_index = with_index
+        self._executor = ThreadPoolExecutor(1) if self._postgresql else None
+        column_type = AuditEvent.__table__.c.occurred_at.type.dialect_impl(dialect)
+        self._read_time: Callable[[Any], Any] | None = column_type.result_processor(dialect, None)
+
+    def timestamp(self, value: Any) -> dt.datetime:
+        """The naive UTC time of an ``occurred_at`` as read: PostgreSQL converts it in the
+        query; elsewhere the column type reads it as the ORM would."""
+        if self._postgresql:
+            return value
+        when: dt.datetime = self._read_time(value) if self._read_time is not None else value
+        return when.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def _fetch(self, after: int) -> list[Any]:
+        cursor = self._cursor
+        if self._postgresql:
+            query = _POSTGRESQL_EVENTS_AND_INDEX if self._with_index else _POSTGRESQL_EVENTS
+            cursor.execute(query, {"after": after, "limit": self._batch})
+            return list(cursor.fetchall())
+        if not self._with_index:
+            cursor.execute(_PORTABLE_EVENTS, (after, self._batch))
+            return list(cursor.fetchall())
+        cursor.execute(_PORTABLE_EVENTS_AND_INDEX, (after, self._batch))
+        return [
+            (*row[:10], _id_list(row[10]), _id_list(row[11]), row[12]) for row in cursor.fetchall()
+        ]
+
+    def ranges(self, *, after: int) -> Generator[list[Any]]:
+        """The events after sequence number ``after``, a range at a time, to the last one."""
+        if self._executor is None:
+            while events := self._fetch(after):
+                yield events
+                after = events[-1][0]
+            return
+        pending: Future[list[Any]] = self._executor.submit(self._fetch, after)
+        try:
+            while events := pending.result():
+                pending = self._executor.submit(self._fetch, events[-1][0])
+                yield events
+        finally:
+            pending.cancel()
+            wait([pending])  # the cursor is free again before the next ranges() or close()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        self._cursor.close()

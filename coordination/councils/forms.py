@@ -1,0 +1,34 @@
+"""A council's member forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    SelectField,
+    SubmitField,
+)
+from wtforms.validators import (
+    InputRequired,
+)
+
+from coordination.models import CouncilRole
+from coordination.web.forms import COUNCIL_ROLE_LABELS, REQUIRED, choices
+
+
+class AddMemberForm(FlaskForm):
+    user_id = SelectField(_l("Användare"), coerce=int, validators=[InputRequired(REQUIRED)])
+    council_role = SelectField(
+        _l("Roll i forumet"),
+        choices=choices((r.value, label) for r, label in COUNCIL_ROLE_LABELS.items()),
+        default=CouncilRole.MEMBER.value,
+    )
+    submit = SubmitField(_l("Lägg till"))
+
+
+class MemberRoleForm(FlaskForm):
+    council_role = SelectField(
+        _l("Roll i forumet"),
+        choices=choices((r.value, label) for r, label in COUNCIL_ROLE_LABELS.items()),
+    )
+    submit = SubmitField(_l("Ändra roll"))

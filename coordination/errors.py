@@ -1,0 +1,60 @@
+"""The refusals every service raises, and the checks they share.
+
+A service validates, changes, flushes and records its audit event; when it refuses it raises one
+of these, and the page wrapper or the API turns it into a message on the form (Swedish) or a
+problem response. Nothing is kept of a refused request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from coordination.models import (
+    Agency,
+    Council,
+    User,
+)
+
+
+class ServiceError(Exception):
+    """A refused change. ``field`` names the form field the message belongs next to."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class PermissionDenied(ServiceError):
+    """A refusal of access. ``object_type`` and ``object_ids`` name what was refused, for the
+    ``access:denied`` event the page and API wrappers record."""
+
+    def __init__(self, *, object_type: str | None = None, object_ids: Iterable[int] = ()) -> None:
+        super().__init__(_l("Du har inte behörighet att göra detta."))
+        self.object_type = object_type
+        self.object_ids = list(object_ids)
+
+
+class NotFound(PermissionDenied):
+    """The object does not exist. Pages and API answer it exactly as a forbidden object (403,
+    ``access:denied`` logged), so a refusal never tells whether an id exists."""
+
+
+class ConflictError(ServiceError):
+    """Someone else saved the same object since this form was loaded."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _l(
+                "Någon annan har ändrat uppgifterna sedan du öppnade formuläret. "
+                "Ladda om sidan och gör ändringen igen."
+            )
+        )
+
+
+def check_version(obj: Agency | User | Council, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise ConflictError()

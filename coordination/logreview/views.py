@@ -1,0 +1,320 @@
+"""Log review pages (loggkontroll): the agency's audit log, filtered and exported, and the
+monthly review with its sign-off. Only users with ``Permission.REVIEW_AGENCY_LOG``.
+
+Filters travel in the query string as ids, tags and dates only: a child's pseudonym is posted
+and turned into the child's id before the redirect, so it never appears in a URL.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from coordination import logreview
+from coordination.db import LOCAL_ZONE, db_session, today_local
+from coordination.errors import ServiceError
+from coordination.logreview import LogFilter
+from coordination.logreview.models import ReviewOutcome
+from coordination.models import Child
+from coordination.policy import Permission
+from coordination.web.forms import choices
+from coordination.web.page import actor, require_permission
+
+bp = Blueprint("logreview", __name__, url_prefix="/logreview", template_folder="templates")
+
+
+@bp.before_request
+@login_required
+def _only_auditors() -> None:
+    require_permission(Permission.REVIEW_AGENCY_LOG)
+
+
+class LogFilterForm(FlaskForm):
+    user = SelectField(_l("Användare"), validators=[Optional()])
+    pseudonym = StringField(_l("Barnets pseudonym"), validators=[Optional(), Length(max=40)])
+    tag = SelectField(_l("Händelse"), validators=[Optional()])
+    date_from = DateField(_l("Från och med"), validators=[Optional()])
+    date_to = DateField(_l("Till och med"), validators=[Optional()])
+
+
+class SignOffForm(FlaskForm):
+    outcome = SelectField(
+        _l("Kommentar"),
+        choices=choices(
+            [("", _l("Ingen kommentar"))]
+            + [(o.value, label) for o, label in logreview.OUTCOME_LABELS.items()]
+        ),
+        validators=[Optional()],
+    )
+
+
+def _tag_choices() -> list[tuple[str, str]]:
+    labels = logreview.tag_labels(current_app)
+    return sorted(((tag, str(label)) for tag, label in labels.items()), key=lambda c: c[1])
+
+
+def _filter_form(session: Session, filters: LogFilter, child: Child | None) -> LogFilterForm:
+    form = LogFilterForm()
+    form.user.choices = choices(
+        [("", _("Alla"))]
+        + [(str(u.id), u.display_name) for u in logreview.agency_users(session, actor())]
+    )
+    form.tag.choices = choices([("", _("Alla")), *_tag_choices()])
+    if request.method == "GET":
+        form.user.data = str(filters.user_id) if filters.user_id else ""
+        form.pseudonym.data = child.pseudonym if child else ""
+        form.tag.data = filters.tag or ""
+        form.date_from.data = filters.date_from
+        form.date_to.data = filters.date_to
+    return form
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(400)
+    return int(raw)
+
+
+def _date_arg(name: str) -> dt.date | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        abort(400)
+
+
+def _filters_from_args() -> LogFilter:
+    return LogFilter(
+        user_id=_int_arg("user"),
+        child_id=_int_arg("child"),
+        tag=request.args.get("tag") or None,
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+    )
+
+
+def _filter_args(filters: LogFilter) -> dict[str, Any]:
+    args = {
+        "user": filters.user_id,
+        "child": filters.child_id,
+        "tag": filters.tag,
+        "from": filters.date_from.isoformat() if filters.date_from else None,
+        "to": filters.date_to.isoformat() if filters.date_to else None,
+    }
+    return {key: value for key, value in args.items() if value is not None}
+
+
+def _render_events(
+    form: LogFilterForm, filters: LogFilter, page: logreview.EventPage | None, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "coordination/logreview/events.html",
+        form=form,
+        page=page,
+        filter_args=_filter_args(filters),
+        tag_labels=logreview.tag_labels(current_app),
+        object_labels=logreview.OBJECT_TYPE_LABELS,
+        describe=_describe_details,
+    ), status
+
+
+@bp.route("/", methods=["GET", "POST"])
+def events() -> ResponseReturnValue:
+    session = db_session()
+    if request.method == "POST":
+        form = _filter_form(session, LogFilter(), None)
+        if form.validate_on_submit():
+            child = None
+            if form.pseudonym.data:
+                child = logreview.child_by_pseudonym(
+                    session, form.pseudonym.data, actor().agency_id
+                )
+                if child is None:
+                    form.pseudonym.errors = [_("Det finns inget barn med den pseudonymen.")]
+            if not form.pseudonym.errors:
+                filters = LogFilter(
+                    user_id=int(form.user.data) if form.user.data else None,
+                    child_id=child.id if child else None,
+                    tag=form.tag.data or None,
+                    date_from=form.date_from.data,
+                    date_to=form.date_to.data,
+                )
+                return redirect(url_for("logreview.events", **_filter_args(filters)))
+        # No list under a refused filter: it would look like the answer to it.
+        return _render_events(form, LogFilter(), None, 422)
+    filters = _filters_from_args()
+    child = (
+        logreview.child_for_filter(session, filters.child_id, actor().agency_id)
+        if filters.child_id
+        else None
+    )
+    form = _filter_form(session, filters, child)
+    page = logreview.event_page(
+        session,
+        actor(),
+        filters,
+        logreview.audit_scopes(current_app),
+        before=_int_arg("before"),
+        after=_int_arg("after"),
+    )
+    return _render_events(form, filters, page)
+
+
+def _describe_details(details: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{key}={' '.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in sorted(details.items())
+    )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv(page: logreview.EventPage, labels: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Löpnummer"),
+            _("Tid"),
+            _("Användar-id"),
+            _("Användare"),
+            _("Myndighet"),
+            _("Händelse"),
+            _("Beskrivning"),
+            _("Objekttyp"),
+            _("Objekt"),
+            _("Detaljer"),
+        ]
+    )
+    for event in page.events:
+        user = page.users.get(event.actor_user_id) if event.actor_user_id else None
+        writer.writerow(
+            [
+                _cell(event.seq),
+                _cell(event.occurred_at.astimezone(LOCAL_ZONE).isoformat(timespec="seconds")),
+                _cell(event.actor_user_id),
+                _cell(user.name if user else ""),
+                _cell(user.agency if user else ""),
+                _cell(event.tag),
+                _cell(labels.get(event.tag, event.tag)),
+                _cell(event.object_type),
+                _cell(" ".join(map(str, event.object_ids))),
+                _cell(json.dumps(event.details, sort_keys=True, ensure_ascii=False)),
+            ]
+        )
+    return out.getvalue()
+
+
+@bp.route("/export.csv")
+def export() -> ResponseReturnValue:
+    session = db_session()
+    filters = _filters_from_args()
+    page = logreview.export_events(session, actor(), filters, logreview.audit_scopes(current_app))
+    body = _csv(page, logreview.tag_labels(current_app))
+    session.commit()
+    filename = f"logg-{today_local().isoformat()}.csv"
+    return Response(
+        "\ufeff" + body,  # the BOM makes spreadsheet programs read UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- Monthly review -----------------------------------------------------------------------------
+
+
+@bp.route("/months")
+def months() -> ResponseReturnValue:
+    session = db_session()
+    statuses = logreview.review_months(session, actor(), today_local())
+    return render_template(
+        "coordination/logreview/months.html",
+        statuses=statuses,
+        reviewers=logreview.reviewers(session, (s.review for s in statuses)),
+        outcome_labels=logreview.OUTCOME_LABELS,
+    )
+
+
+def _month_or_404(text: str) -> dt.date:
+    month = logreview.parse_month(text)
+    if month is None or month > today_local():
+        abort(404)
+    return month
+
+
+def _render_month(
+    session: Session, month: dt.date, form: SignOffForm, status: int = 200
+) -> ResponseReturnValue:
+    today = today_local()
+    report = logreview.month_report(session, actor(), month, today)
+    previous = logreview.add_months(month, -1)
+    oldest_listed = logreview.add_months(today.replace(day=1), -logreview.REVIEW_MONTHS)
+    return render_template(
+        "coordination/logreview/month.html",
+        report=report,
+        form=form,
+        reviewers=logreview.reviewers(session, [report.review]),
+        outcome_labels=logreview.OUTCOME_LABELS,
+        constants=logreview,
+        # Within the index's window only: older months are reached by their address.
+        previous=logreview.month_key(previous) if previous >= oldest_listed else None,
+    ), status
+
+
+@bp.route("/months/<month_text>")
+def month_page(month_text: str) -> ResponseReturnValue:
+    return _render_month(db_session(), _month_or_404(month_text), SignOffForm())
+
+
+@bp.route("/months/<month_text>/sign", methods=["POST"])
+def sign_month(month_text: str) -> ResponseReturnValue:
+    session = db_session()
+    month = _month_or_404(month_text)
+    form = SignOffForm()
+    if form.validate_on_submit():
+        outcome = ReviewOutcome(form.outcome.data) if form.outcome.data else None
+        try:
+            logreview.sign_off_month(session, actor(), month, outcome, today_local())
+        except ServiceError as exc:
+            session.rollback()
+            flash(str(exc.message), "error")
+            return _render_month(session, month, form, 422)
+        session.commit()
+        flash(_("Loggkontrollen för %(month)s är signerad.", month=month_text), "success")
+        return redirect(url_for("logreview.month_page", month_text=month_text))
+    return _render_month(session, month, form, 422)

@@ -1,0 +1,75 @@
+"""Form helpers every package's forms share: choices, the confirmation form, version fields,
+and the Swedish labels of the ground floor's kinds and roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    SelectChoice,
+    SelectMultipleField,
+    SubmitField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
+
+AGENCY_KIND_LABELS = {
+    AgencyKind.SOCIAL_SERVICES: _l("Socialtjänst"),
+    AgencyKind.POLICE: _l("Polis"),
+    AgencyKind.SCHOOL: _l("Skola"),
+    AgencyKind.LEISURE: _l("Fritid"),
+    AgencyKind.DISABILITY_SUPPORT: _l("Funktionsstöd (LSS)"),
+    AgencyKind.HEALTHCARE: _l("Hälso- och sjukvård"),
+    AgencyKind.OTHER: _l("Annan verksamhet"),
+}
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administratör"),
+    Role.COORDINATOR: _l("Samordnare"),
+    Role.MEMBER: _l("Medlem"),
+    Role.AUDITOR: _l("Logggranskare"),
+}
+
+
+COUNCIL_KIND_LABELS = {
+    CouncilKind.BOB: _l("Bob-råd"),
+    CouncilKind.SSPF: _l("SSPF"),
+    CouncilKind.SIG: _l("SIG"),
+}
+
+
+COUNCIL_ROLE_LABELS = {
+    CouncilRole.COORDINATOR: _l("Samordnare"),
+    CouncilRole.MEMBER: _l("Medlem"),
+}
+
+
+REQUIRED = _l("Fältet måste fyllas i.")
+
+
+def choices(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST button: the form exists for its CSRF token."""
+
+    submit = SubmitField(_l("Bekräfta"))
+
+
+def parse_version(raw: str | None) -> int | None:
+    """The version the form was loaded with; a tampered value counts as a conflict."""
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return -1

@@ -1,0 +1,314 @@
+"""API: Möten.
+
+The same reads as the pages, without their side effects: the meeting page invites members who
+have no attendance row yet and puts children with open actions on the agenda when it is first
+opened; here both are shown as they would be, and nothing is written except the reveal's audit
+event. Briefs are opened with one ``reveal_records`` call per request, like the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+from pydantic import Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from coordination.api.core import (
+    ApiBlueprint,
+    OutModel,
+    Page,
+    PageQuery,
+    api_user,
+    forbidden,
+    not_found,
+    paginate,
+)
+from coordination.api.problems import ApiError, FieldProblem
+from coordination.db import LOCAL_ZONE, db_session, today_local
+from coordination.models import Child, Council, User
+from coordination.policy import can_view_council
+from meetings import agenda
+from meetings.models import (
+    AgendaSource,
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingStatus,
+)
+from meetings.schedules import meetings_between
+from secrecy.records.api_models import AgencyRef, RecordOut, record_out
+
+bp = ApiBlueprint(
+    "api_meetings",
+    __name__,
+    tag="Möten",
+    description="Möten per forum och datum, ett möte och dess dagordning.",
+)
+
+DEFAULT_PAST = dt.timedelta(days=30)
+DEFAULT_FUTURE = dt.timedelta(days=180)
+# Far enough for any real meeting, near enough that day arithmetic never overflows.
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2200, 12, 31)
+
+
+class PersonRef(OutModel):
+    id: int
+    name: str = Field(description="Namn som det visas i Samverkan.")
+
+
+class MeetingOut(OutModel):
+    id: int
+    council_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: MeetingStatus
+    place: str | None = Field(description="Plats; null om ingen är angiven.")
+    video_link: str | None
+    holiday: str | None = Field(description="Helgdag eller afton som mötet infaller på.")
+    schedule_name: str | None = Field(
+        description="Mötesplanen mötet hör till; null för extramöten."
+    )
+    chair: PersonRef | None = Field(description="Ordförande; null om ingen är utsedd.")
+    minute_taker: PersonRef | None = Field(description="Sekreterare; null om ingen är utsedd.")
+    agenda_deadline: dt.date = Field(description="Sista dag att anmäla barn till dagordningen.")
+    agenda_deadline_passed: bool = Field(
+        description="Tiden har gått ut; nu lägger bara samordnaren till barn."
+    )
+
+
+class AttendanceOut(OutModel):
+    user: PersonRef
+    agency: AgencyRef
+    status: AttendanceStatus
+    guest: bool = Field(description="Inbjuden gäst till just det här mötet, inte medlem.")
+
+
+class MeetingDetailOut(MeetingOut):
+    council_name: str
+    attendance: list[AttendanceOut] = Field(
+        description="Kallade i samma ordning som på mötessidan: medlemmar först, sedan gäster."
+    )
+
+
+class MeetingsQuery(PageQuery):
+    from_: dt.date | None = Field(
+        None,
+        alias="from",
+        ge=EARLIEST,
+        le=LATEST,
+        description="Första dag (ÅÅÅÅ-MM-DD, svensk tid); standard: 30 dagar före i dag.",
+    )
+    to: dt.date | None = Field(
+        None,
+        ge=EARLIEST,
+        le=LATEST,
+        description="Sista dag (ÅÅÅÅ-MM-DD, svensk tid); standard: 180 dagar efter i dag.",
+    )
+
+
+class AgendaItemOut(OutModel):
+    child_id: int
+    pseudonym: str
+    position: int = Field(description="Plats på dagordningen, 1 först.")
+    reason_category: str = Field(description="Kategorin skälet gäller (nyckel).")
+    source: AgendaSource = Field(
+        description="manual: anmält av en medlem; open_actions: tas upp igen för att barnet "
+        "har öppna åtgärder från tidigare möten; case_sync: från ärendeavstämningen."
+    )
+    brief: RecordOut | None = Field(description="Lägesbeskrivningen; null om det inte finns någon.")
+
+
+class AgendaOut(OutModel):
+    meeting_id: int
+    status: MeetingStatus
+    agenda_deadline: dt.date
+    items: list[AgendaItemOut]
+
+
+# --- Loading and access -------------------------------------------------------------------------
+
+
+def _deadline_days() -> int:
+    return int(current_app.config["AGENDA_DEADLINE_WORKING_DAYS"])
+
+
+def load_meeting(session: Session, meeting_id: int) -> Meeting:
+    """Unknown: 404. Neither a member of the council nor a guest of this meeting: 403, logged."""
+    meeting = agenda.find_meeting(session, meeting_id)
+    if meeting is None:
+        raise not_found()
+    if not agenda.can_view_meeting(session, api_user(), meeting):
+        raise forbidden("meeting", meeting_id)
+    return meeting
+
+
+def person(user: User | None) -> PersonRef | None:
+    return PersonRef(id=user.id, name=user.display_name) if user is not None else None
+
+
+def _meeting_fields(meeting: Meeting, days: int, people: dict[int, User]) -> dict[str, object]:
+    return {
+        "id": meeting.id,
+        "council_id": meeting.council_id,
+        "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
+        "status": meeting.status,
+        "place": meeting.location,
+        "video_link": meeting.video_link,
+        "holiday": meeting.holiday,
+        "schedule_name": meeting.schedule.name if meeting.schedule else None,
+        "chair": person(people.get(meeting.chair_id or 0)),
+        "minute_taker": person(people.get(meeting.minute_taker_id or 0)),
+        "agenda_deadline": agenda.agenda_deadline(meeting, days),
+        "agenda_deadline_passed": agenda.deadline_passed(meeting, days),
+    }
+
+
+def _roles(session: Session, meetings: Sequence[Meeting]) -> dict[int, User]:
+    """The chairs and minute takers of these meetings, in one query."""
+    ids = {i for m in meetings for i in (m.chair_id, m.minute_taker_id) if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+# --- Operations ---------------------------------------------------------------------------------
+
+
+@bp.operation(
+    "/councils/<int:council_id>/meetings",
+    summary="Forumets möten i ett datumintervall",
+    query=MeetingsQuery,
+    response=Page[MeetingOut],
+)
+def council_meetings(council_id: int, query: MeetingsQuery) -> Page[MeetingOut]:
+    """Möten som börjar från och med `from` till och med `to` (svensk tid), tidigast först,
+    inställda möten också. För forumets medlemmar."""
+    session = db_session()
+    council = session.get(Council, council_id)
+    if council is None:
+        raise not_found()
+    if not can_view_council(api_user(), council):
+        raise forbidden("council", council_id)
+    today = today_local()
+    first = query.from_ or today - DEFAULT_PAST
+    last = query.to or today + DEFAULT_FUTURE
+    if first > last:
+        raise ApiError(
+            422, errors=[FieldProblem("from", str(_l("Första dagen måste komma före den sista.")))]
+        )
+    found = meetings_between(
+        session,
+        council,
+        dt.datetime.combine(first, dt.time.min, tzinfo=LOCAL_ZONE),
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=LOCAL_ZONE),
+    )
+    page = paginate(found, query)
+    people = _roles(session, page.items)
+    days = _deadline_days()
+    return Page(
+        items=[MeetingOut.model_validate(_meeting_fields(m, days, people)) for m in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+def _attendance(session: Session, meeting: Meeting) -> list[AttendanceOut]:
+    """The attendance rows, plus the members the page would invite on its first view (shown
+    as invited; the API does not write them)."""
+    rows = session.scalars(
+        select(Attendance)
+        .where(Attendance.meeting_id == meeting.id)
+        .options(selectinload(Attendance.user))
+    ).all()
+    shown = [(row.user, row.status, row.guest) for row in rows]
+    uninvited = agenda.uninvited_member_ids(session, meeting)
+    if uninvited:
+        users = session.scalars(select(User).where(User.id.in_(uninvited))).all()
+        shown += [(user, AttendanceStatus.INVITED, False) for user in users]
+    shown.sort(key=lambda s: (s[2], s[0].agency.name, s[0].display_name, s[0].id))
+    return [
+        AttendanceOut(
+            user=PersonRef(id=user.id, name=user.display_name),
+            agency=AgencyRef(id=user.agency.id, name=user.agency.name),
+            status=status,
+            guest=guest,
+        )
+        for user, status, guest in shown
+    ]
+
+
+@bp.operation(
+    "/meetings/<int:meeting_id>", summary="Ett möte med närvaro", response=MeetingDetailOut
+)
+def meeting(meeting_id: int) -> MeetingDetailOut:
+    """Tid, plats, status, ordförande, sekreterare, sista anmälningsdag och närvaro, som på
+    mötessidan. För forumets medlemmar och mötets inbjudna gäster."""
+    session = db_session()
+    found = load_meeting(session, meeting_id)
+    return MeetingDetailOut.model_validate(
+        {
+            **_meeting_fields(found, _deadline_days(), _roles(session, [found])),
+            "council_name": found.council.name,
+            "attendance": _attendance(session, found),
+        }
+    )
+
+
+@bp.operation(
+    "/meetings/<int:meeting_id>/agenda",
+    summary="Mötets dagordning med lägesbeskrivningar",
+    response=AgendaOut,
+)
+def meeting_agenda(meeting_id: int) -> AgendaOut:
+    """Barnen i ordning, med pseudonym, skälets kategori och lägesbeskrivningen: visad eller
+    undanhållen med skäl. Barn med öppna åtgärder från tidigare möten står med av sig själva
+    (källa open_actions); de överenskomna åtgärderna visas i protokollet."""
+    session = db_session()
+    user = api_user()
+    found = load_meeting(session, meeting_id)
+    entries = agenda.build_agenda(session, user, found)
+    items = [
+        AgendaItemOut(
+            child_id=entry.item.child_id,
+            pseudonym=entry.item.child.pseudonym,
+            position=entry.item.position,
+            reason_category=entry.item.reason_category,
+            source=entry.item.source,
+            brief=record_out(entry.brief) if entry.brief is not None else None,
+        )
+        for entry in entries
+    ]
+    contributed = agenda.contributed_child_ids(
+        session, found, agenda.agenda_contributors(current_app)
+    )
+    if contributed:
+        children = {
+            c.id: c for c in session.scalars(select(Child).where(Child.id.in_(contributed)))
+        }
+        after = max((i.position for i in items), default=0)
+        items += [
+            AgendaItemOut(
+                child_id=child_id,
+                pseudonym=children[child_id].pseudonym,
+                position=after + offset,
+                reason_category=agenda.OPEN_ACTIONS_CATEGORY,
+                source=AgendaSource.OPEN_ACTIONS,
+                brief=None,
+            )
+            for offset, child_id in enumerate(contributed, start=1)
+        ]
+    return AgendaOut(
+        meeting_id=found.id,
+        status=found.status,
+        agenda_deadline=agenda.agenda_deadline(found, _deadline_days()),
+        items=items,
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,92 @@
+"""Forms of the meeting page and the calendar page (Flask-WTF, CSRF on every one).
+
+Choices are validated by the services, not by WTForms, so a refused choice (a child of another
+council, a user outside the council) gets the service's Swedish message next to the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from coordination.web.forms import REQUIRED, choices
+from meetings.models import AttendanceStatus, MeetingStatus
+
+MEETING_STATUS_LABELS = {
+    MeetingStatus.PLANNED: _l("Planerat"),
+    MeetingStatus.HELD: _l("Genomfört"),
+    MeetingStatus.CANCELLED: _l("Inställt"),
+}
+ATTENDANCE_LABELS = {
+    AttendanceStatus.INVITED: _l("Kallad"),
+    AttendanceStatus.PRESENT: _l("Närvarande"),
+    AttendanceStatus.ABSENT: _l("Frånvarande"),
+    AttendanceStatus.EXCUSED: _l("Anmält förhinder"),
+}
+SOURCE_LABELS = {
+    "manual": _l("Anmäld"),
+    "open_actions": _l("Öppna åtgärder"),
+    "case_sync": _l("Ärendeavstämning"),
+}
+
+# No browser autofill or history for fields about a child.
+PRIVATE = {"autocomplete": "off"}
+
+
+def lenient_int(value: Any) -> int:
+    """Coerce a posted id; anything else becomes 0, which no row has (the service says why)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+class AgendaItemForm(FlaskForm):
+    child_id = SelectField(_l("Barn"), coerce=lenient_int, validate_choice=False)
+    reason_category = SelectField(_l("Skäl"), validate_choice=False)
+    brief = TextAreaField(
+        _l("Kort lägesbeskrivning"),
+        validators=[DataRequired(REQUIRED), Length(max=4000)],
+        render_kw={**PRIVATE, "rows": 4},
+    )
+    submit = SubmitField(_l("Lägg till på dagordningen"))
+
+
+class MoveItemForm(FlaskForm):
+    # "up", "down" or a position number; the position the page showed guards against stale pages.
+    to = HiddenField()
+    expected_position = HiddenField()
+
+
+class AttendanceForm(FlaskForm):
+    status = SelectField(
+        _l("Närvaro"),
+        choices=choices(
+            (s.value, ATTENDANCE_LABELS[s])
+            for s in (AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
+        ),
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Spara närvaro"))
+
+
+class GuestForm(FlaskForm):
+    user_id = SelectField(_l("Gäst"), coerce=lenient_int, validate_choice=False)
+    submit = SubmitField(_l("Bjud in som gäst"))
+
+
+class MeetingRolesForm(FlaskForm):
+    chair_id = SelectField(_l("Ordförande"), coerce=lenient_int, validate_choice=False)
+    minute_taker_id = SelectField(_l("Sekreterare"), coerce=lenient_int, validate_choice=False)
+    version = HiddenField()
+    submit = SubmitField(_l("Spara"))
+
+
+class FeedTokenForm(FlaskForm):
+    """A bare POST button: the form exists for its CSRF token."""
+
+    submit = SubmitField(_l("Skapa kalenderlänk"))

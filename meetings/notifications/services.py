@@ -1,0 +1,345 @@
+"""Notifications: the outbox that the app shows and the scheduler e-mails.
+
+A notification only says that something needs attention, with a link: DESIGN rule 7. Its texts
+are therefore never free text. They are built here from fixed templates that take a council's
+name, a meeting's time and ids (``agenda_preparation_message``, ``meeting_reminder_message``),
+and the link is a path made of fixed words and ids (``SAFE_LINK``). Names, pseudonyms and record
+content have no way in: none of the builders accepts them.
+
+``notify`` is idempotent per ``dedup_key``: the jobs are sweeps that may run twice, or again
+after a crash, and a second insert of the same key changes nothing (``INSERT ... ON CONFLICT DO
+NOTHING`` on PostgreSQL and SQLite, so two concurrent sweeps cannot both insert it either).
+E-mail delivery lives in ``meetings.notifications.mail``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from babel.dates import format_date, format_time
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ScalarSelect, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coordination.db import LOCAL_ZONE, utcnow
+from coordination.errors import ServiceError
+from coordination.models import User
+from meetings.models import EmailStatus, Notification, NotificationPreference
+
+# A link is a path of fixed lower-case words and numeric ids, e.g. "/meetings/12". Nothing else
+# fits, so no name, pseudonym, query string or outside address can ride along.
+SAFE_LINK = re.compile(r"/(?:[a-z0-9_-]+/)*[a-z0-9_-]*")
+LOCALES = ("sv", "en")
+
+
+class NotificationKind(enum.StrEnum):
+    AGENDA_PREPARATION = "agenda_preparation"
+    MEETING_REMINDER = "meeting_reminder"
+
+
+@dataclass(frozen=True)
+class Message:
+    """The three texts of one notification, in the recipient's language."""
+
+    subject: str
+    body: str
+    link: str
+
+
+def meeting_path(meeting_id: int) -> str:
+    """The meeting page (served by the meetings pages), by id only."""
+    return f"/meetings/{int(meeting_id)}"
+
+
+def _locale_of(user: User) -> str:
+    return user.locale if user.locale in LOCALES else "sv"
+
+
+def _when(starts_at: dt.datetime, locale: str) -> tuple[str, str]:
+    """("12 mars", "13:00") in Swedish local time, in the recipient's language."""
+    local = starts_at.astimezone(LOCAL_ZONE)
+    return (
+        format_date(local.date(), "d MMMM", locale=locale),
+        format_time(local.time(), "HH:mm", locale=locale),
+    )
+
+
+def agenda_preparation_message(
+    recipient: User, council_name: str, starts_at: dt.datetime, meeting_id: int
+) -> Message:
+    """To social services a week ahead: the agenda (children, briefs) needs preparing."""
+    locale = _locale_of(recipient)
+    day, time = _when(starts_at, locale)
+    with force_locale(locale):
+        return Message(
+            subject=_(
+                "Dagordningen för %(council)s %(day)s behöver förberedas",
+                council=council_name,
+                day=day,
+            ),
+            body=_(
+                "Mötet i %(council)s hålls %(day)s kl. %(time)s. Förbered dagordningen i "
+                "Samverkan: vilka barn som ska tas upp och en kort lägesbeskrivning för varje.",
+                council=council_name,
+                day=day,
+                time=time,
+            ),
+            link=meeting_path(meeting_id),
+        )
+
+
+def meeting_reminder_message(
+    recipient: User, council_name: str, starts_at: dt.datetime, meeting_id: int
+) -> Message:
+    """To the invited a day ahead: the meeting is coming up."""
+    locale = _locale_of(recipient)
+    day, time = _when(starts_at, locale)
+    with force_locale(locale):
+        return Message(
+            subject=_(
+                "Påminnelse: möte i %(council)s %(day)s kl. %(time)s",
+                council=council_name,
+                day=day,
+                time=time,
+            ),
+            body=_(
+                "Du är kallad till mötet i %(council)s %(day)s kl. %(time)s. Dagordningen finns "
+                "i Samverkan.",
+                council=council_name,
+                day=day,
+                time=time,
+            ),
+            link=meeting_path(meeting_id),
+        )
+
+
+def _check(kind: str, subject: str, body: str, link: str, dedup_key: str) -> None:
+    """Programming errors, not user input: the builders above never trip these."""
+    if not SAFE_LINK.fullmatch(link) or len(link) > 500:
+        raise ValueError("a notification link is an internal path of words and ids")
+    if not subject or len(subject) > 300 or any(c in subject for c in "\r\n"):
+        raise ValueError("a notification subject is one line of at most 300 characters")
+    if not body or not kind or len(kind) > 60:
+        raise ValueError("a notification needs a kind and a body")
+    if not dedup_key or len(dedup_key) > 200:
+        raise ValueError("a notification needs a dedup key of at most 200 characters")
+
+
+def notify(
+    session: Session,
+    recipient: User,
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    link: str,
+    dedup_key: str,
+) -> Notification | None:
+    """Put one notification in the outbox; None when ``dedup_key`` is already there.
+
+    Race-safe: a concurrent transaction inserting the same key makes this one a no-op once it
+    commits (the unique index decides, never a read-then-write). Flushes, never commits.
+    """
+    _check(kind, subject, body, link, dedup_key)
+    values = {
+        "recipient_id": recipient.id,
+        "kind": kind,
+        "subject": subject,
+        "body": body,
+        "link": link,
+        "dedup_key": dedup_key,
+        "created_at": utcnow(),
+        "email_status": EmailStatus.PENDING,
+        "attempts": 0,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(Notification)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[Notification.dedup_key])
+            .returning(Notification.id)
+        )
+        new_id = session.execute(statement).scalar_one_or_none()
+        return None if new_id is None else session.get(Notification, new_id)
+    # Any other database: a savepoint keeps the caller's transaction usable after the clash.
+    notification = Notification(**values)
+    try:
+        with session.begin_nested():
+            session.add(notification)
+    except IntegrityError:
+        return None
+    return notification
+
+
+@dataclass(frozen=True)
+class PlannedNotification:
+    """One notification for ``notify_many``: ``notify``'s arguments."""
+
+    recipient: User
+    kind: str
+    subject: str
+    body: str
+    link: str
+    dedup_key: str
+
+
+def notify_many(session: Session, planned: Sequence[PlannedNotification], batch: int = 500) -> int:
+    """``notify`` for many at once (a reminder sweep): one INSERT per batch of 500 instead of
+    two statements per notification, with the same guarantees (checked, de-duplicated by the
+    unique index, race-safe, flushed, never committed). Returns how many were new."""
+    for item in planned:
+        _check(item.kind, item.subject, item.body, item.link, item.dedup_key)
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        return sum(
+            notify(
+                session,
+                item.recipient,
+                kind=item.kind,
+                subject=item.subject,
+                body=item.body,
+                link=item.link,
+                dedup_key=item.dedup_key,
+            )
+            is not None
+            for item in planned
+        )
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    created = 0
+    for start in range(0, len(planned), batch):
+        rows = [
+            {
+                "recipient_id": item.recipient.id,
+                "kind": item.kind,
+                "subject": item.subject,
+                "body": item.body,
+                "link": item.link,
+                "dedup_key": item.dedup_key,
+                "created_at": now,
+                "email_status": EmailStatus.PENDING,
+                "attempts": 0,
+            }
+            for item in planned[start : start + batch]
+        ]
+        statement = (
+            insert(Notification)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[Notification.dedup_key])
+            .returning(Notification.id)
+        )
+        created += len(session.execute(statement).all())
+    return created
+
+
+def existing_dedup_keys(session: Session, keys: Sequence[str], batch: int = 500) -> set[str]:
+    """Which of ``keys`` are already in the outbox (lets a re-run skip them in a few queries)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), batch):
+        chunk = list(keys[start : start + batch])
+        found.update(
+            session.scalars(select(Notification.dedup_key).where(Notification.dedup_key.in_(chunk)))
+        )
+    return found
+
+
+# --- The in-app list ------------------------------------------------------------------------------
+
+
+def unread_count_column() -> ScalarSelect[int]:
+    """``unread_count`` as a column of the statement that loads the logged-in user (correlated
+    with ``User``): the header's count comes with the user, not in a query of its own."""
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.recipient_id == User.id, Notification.read_at.is_(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+
+
+def unread_count(session: Session, user: User) -> int:
+    """One COUNT over the (recipient_id, read_at) index, for the header."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def notifications_of(
+    session: Session, user: User, *, page: int, page_size: int
+) -> tuple[Sequence[Notification], int]:
+    """One page of the user's notifications, newest first, and the total."""
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.recipient_id == user.id)
+        )
+        or 0
+    )
+    rows = session.scalars(
+        select(Notification)
+        .where(Notification.recipient_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    return rows, total
+
+
+def _require_own(actor: User, notification: Notification) -> None:
+    if notification.recipient_id != actor.id:
+        raise ServiceError(_l("Notisen tillhör någon annan."))
+
+
+def mark_read(session: Session, actor: User, notification: Notification) -> None:
+    _require_own(actor, notification)
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        session.flush()
+
+
+def mark_all_read(session: Session, actor: User) -> int:
+    """One UPDATE; returns how many were unread."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.recipient_id == actor.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def email_enabled(session: Session, user: User) -> bool:
+    """E-mail is on unless the user switched it off."""
+    enabled = session.scalar(
+        select(NotificationPreference.email_enabled).where(
+            NotificationPreference.user_id == user.id
+        )
+    )
+    return True if enabled is None else bool(enabled)
+
+
+def set_email_enabled(session: Session, actor: User, enabled: bool) -> None:
+    """The user's own choice; notifications stay in the app either way."""
+    preference = session.get(NotificationPreference, actor.id)
+    if preference is None:
+        session.add(NotificationPreference(user_id=actor.id, email_enabled=enabled))
+    else:
+        preference.email_enabled = enabled
+    session.flush()

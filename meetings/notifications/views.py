@@ -1,0 +1,138 @@
+"""Pages: the user's own notifications, marking them read, and e-mail on or off.
+
+A user sees only notifications addressed to them; anyone else's is refused (logged 403), the
+same as a notification that does not exist, so ids reveal nothing. The header's unread count
+comes from a context processor: one COUNT, only when the page shows the header to a logged-in
+user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import SQLAlchemyError
+from wtforms import BooleanField
+
+from coordination.db import db_session
+from coordination.web.page import actor, deny
+from coordination.web.registries import register_user_column, user_column
+from meetings.models import EmailStatus, Notification
+from meetings.notifications import services as notifications
+
+bp = Blueprint("notifications", __name__, template_folder="templates")
+
+PAGE_SIZE = 50
+EMAIL_STATUS_LABELS = {
+    EmailStatus.PENDING: _l("E-post väntar"),
+    EmailStatus.SENT: _l("E-post skickad"),
+    EmailStatus.FAILED: _l("E-post kunde inte skickas"),
+    EmailStatus.SKIPPED: _l("Ingen e-post"),
+}
+
+
+class EmailPreferenceForm(FlaskForm):
+    email_enabled = BooleanField(_l("Skicka mina notiser även med e-post"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button: nothing but the CSRF token."""
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.context_processor(_header_context)
+    register_user_column(app, "unread_notifications", notifications.unread_count_column)
+
+
+def _unread_for_header() -> int | None:
+    """Counted in the statement that loads the logged-in user (no query of its own), never for
+    anonymous visitors; otherwise (a user not loaded from the session) on first use."""
+    if "unread_notifications" not in g:
+        count: int | None = None
+        if current_user.is_authenticated:
+            count = user_column("unread_notifications")
+            if count is None:
+                try:
+                    count = notifications.unread_count(db_session(), current_user)
+                except SQLAlchemyError:
+                    count = None  # an error page after a failed transaction still renders
+        g.unread_notifications = count
+    value: int | None = g.unread_notifications
+    return value
+
+
+def _header_context() -> dict[str, Any]:
+    return {"unread_notification_count": _unread_for_header}
+
+
+def _own_notification(notification_id: int) -> Notification:
+    session = db_session()
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.recipient_id != actor().id:
+        deny(session, "notification", notification_id)
+    return notification
+
+
+@bp.route("/notifications")
+@login_required
+def index() -> ResponseReturnValue:
+    session = db_session()
+    user = actor()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, total = notifications.notifications_of(session, user, page=page, page_size=PAGE_SIZE)
+    form = EmailPreferenceForm(email_enabled=notifications.email_enabled(session, user))
+    return render_template(
+        "meetings/notifications/index.html",
+        notifications=rows,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        form=form,
+        email_labels=EMAIL_STATUS_LABELS,
+    )
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def mark_read(notification_id: int) -> ResponseReturnValue:
+    notification = _own_notification(notification_id)
+    session = db_session()
+    if ConfirmForm().validate_on_submit():
+        notifications.mark_read(session, actor(), notification)
+        session.commit()
+    return redirect(url_for("notifications.index", page=request.args.get("page", 1, type=int)))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def mark_all_read() -> ResponseReturnValue:
+    session = db_session()
+    if ConfirmForm().validate_on_submit():
+        count = notifications.mark_all_read(session, actor())
+        session.commit()
+        if count:
+            flash(_("Alla notiser är markerade som lästa."), "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/notifications/email", methods=["POST"])
+@login_required
+def email_preference() -> ResponseReturnValue:
+    session = db_session()
+    form = EmailPreferenceForm()
+    if form.validate_on_submit():
+        notifications.set_email_enabled(session, actor(), bool(form.email_enabled.data))
+        session.commit()
+        flash(
+            _("Dina notiser skickas även med e-post.")
+            if form.email_enabled.data
+            else _("Dina notiser visas bara här, inte med e-post."),
+            "success",
+        )
+    return redirect(url_for("notifications.index"))

@@ -1,0 +1,170 @@
+"""Pages: the minutes' print view and the council's reports (page and CSV).
+
+Members of the council only; refusals are logged (``deny``). The print view is an export and is
+logged by ``minutes.reports.printing``; the reports hold figures only, no pseudonyms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Flask, Response, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from coordination.db import db_session, today_local, utcnow
+from coordination.logreview import register_tag_labels
+from coordination.models import Council
+from coordination.policy import can_view_council
+from coordination.web.page import actor, deny
+from coordination.web.registries import register_council_section
+from meetings.models import Meeting
+from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
+from minutes.reports import printing
+from minutes.reports import services as reports
+from minutes.tags import MinutesTag
+
+bp = Blueprint(
+    "minute_reports",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/minutes",
+)
+
+TAG_LABELS = {
+    MinutesTag.PRINT_EXPORT.value: _l("Protokoll utskrivet"),
+    MinutesTag.REPORT_EXPORT.value: _l("Rapport exporterad"),
+}
+STATUS_LABELS = {
+    MinutesStatus.DRAFT: _l("Utkast"),
+    MinutesStatus.SUBMITTED: _l("Lämnat för justering"),
+    MinutesStatus.APPROVED: _l("Justerat"),
+}
+ACTION_STATUS_LABELS = {
+    ActionStatus.OPEN: _l("Öppen"),
+    ActionStatus.IN_PROGRESS: _l("Pågår"),
+    ActionStatus.DONE: _l("Klar"),
+    ActionStatus.NOT_DONE: _l("Inte genomförd"),
+    ActionStatus.CANCELLED: _l("Avbruten"),
+}
+ENTRY_KIND_LABELS = {EntryKind.ENTRY: _l("Anteckning"), EntryKind.DECISION: _l("Beslut")}
+AMENDMENT_LABELS = {
+    AmendmentReason.FACTUAL_ERROR: _l("sakfel"),
+    AmendmentReason.OMISSION: _l("utelämnande"),
+    AmendmentReason.WRONG_CHILD: _l("fel barn"),
+    AmendmentReason.OTHER: _l("annat"),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    register_council_section(app, "minute_reports.council_report", _l("Rapporter"))
+    register_tag_labels(app, TAG_LABELS)
+
+
+# --- Print view -----------------------------------------------------------------------------------
+
+
+def _meeting_for_member(session: Session, meeting_id: int) -> Meeting:
+    """Members of the council only (guests of one meeting do not print its minutes). An
+    unknown id is refused like a forbidden one."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or not can_view_council(actor(), meeting.council):
+        deny(session, "meeting", meeting_id)
+    return meeting
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/print")
+@login_required
+def print_minutes(meeting_id: int) -> ResponseReturnValue:
+    session = db_session()
+    meeting = _meeting_for_member(session, meeting_id)
+    view = printing.print_view(session, actor(), meeting, utcnow())
+    session.commit()
+    return render_template(
+        "minutes/print.html",
+        view=view,
+        status_labels=STATUS_LABELS,
+        action_status_labels=ACTION_STATUS_LABELS,
+        entry_kind_labels=ENTRY_KIND_LABELS,
+        amendment_labels=AMENDMENT_LABELS,
+    )
+
+
+# --- Reports --------------------------------------------------------------------------------------
+
+
+def _council_for_member(session: Session, council_id: int) -> Council:
+    council = session.get(Council, council_id)
+    if council is None or not can_view_council(actor(), council):
+        deny(session, "council", council_id)
+    return council
+
+
+def _parse_day(name: str) -> tuple[dt.date | None, str | None]:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None, None
+    try:
+        return dt.date.fromisoformat(raw), None
+    except ValueError:
+        return None, _("Ange ett datum som ÅÅÅÅ-MM-DD.")
+
+
+def _period() -> tuple[reports.Period, dict[str, str]]:
+    """The requested period, or the last twelve months; errors per field."""
+    default = reports.default_period(today_local())
+    start, start_error = _parse_day("from")
+    end, end_error = _parse_day("to")
+    errors = {k: v for k, v in (("from", start_error), ("to", end_error)) if v}
+    period = reports.Period(start or default.start, end or default.end)
+    if not errors and period.start > period.end:
+        errors["to"] = _("Slutdatumet måste vara samma dag som startdatumet eller senare.")
+    if errors:
+        return default, errors
+    return period, errors
+
+
+@bp.route("/councils/<int:council_id>/reports")
+@login_required
+def council_report(council_id: int) -> ResponseReturnValue:
+    session = db_session()
+    council = _council_for_member(session, council_id)
+    period, errors = _period()
+    report = reports.council_report(session, council, period, today_local())
+    session.commit()
+    html = render_template(
+        "minutes/reports/council.html",
+        council=council,
+        report=report,
+        errors=errors,
+        raw_from=request.args.get("from", ""),
+        raw_to=request.args.get("to", ""),
+        actions_svg=Markup(reports.actions_chart(report)),  # noqa: S704 - pygal's own escaped SVG
+        meetings_svg=Markup(reports.meetings_chart(report)),  # noqa: S704 - as above
+    )
+    return (html, 422) if errors else html
+
+
+@bp.route("/councils/<int:council_id>/reports.csv")
+@login_required
+def council_report_csv(council_id: int) -> ResponseReturnValue:
+    session = db_session()
+    council = _council_for_member(session, council_id)
+    period, errors = _period()
+    if errors:
+        return Response(" ".join(errors.values()), status=422, mimetype="text/plain")
+    report = reports.council_report(session, council, period, today_local())
+    reports.log_report_export(session, actor(), report)
+    session.commit()
+    filename = f"rapport-{council.id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return Response(
+        reports.report_csv(report),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,81 @@
+"""Forms of the meeting workspace. Each child's forms carry a prefix so that one page can hold
+a form per agenda item without clashing field ids. Disclosure choices (which attending agency,
+under which basis, which statements confirmed) are read from the posted form by the view."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from coordination.web.forms import REQUIRED, choices
+from minutes.models import AmendmentReason, EntryKind
+
+MAX_TEXT = 20_000
+
+ENTRY_KIND_LABELS = {EntryKind.ENTRY: _l("Anteckning"), EntryKind.DECISION: _l("Beslut")}
+AMENDMENT_REASON_LABELS = {
+    AmendmentReason.FACTUAL_ERROR: _l("Sakfel"),
+    AmendmentReason.OMISSION: _l("Något saknades"),
+    AmendmentReason.WRONG_CHILD: _l("Fel barn"),
+    AmendmentReason.OTHER: _l("Annat skäl"),
+}
+TEXT_TOO_LONG = _l("Texten är för lång (högst 20 000 tecken).")
+
+
+class EntryForm(FlaskForm):
+    kind = SelectField(
+        _l("Typ"),
+        choices=choices((k.value, label) for k, label in ENTRY_KIND_LABELS.items()),
+        default=EntryKind.ENTRY.value,
+        validators=[DataRequired(REQUIRED)],
+    )
+    category = SelectField(_l("Kategori"), validators=[DataRequired(REQUIRED)])
+    text = TextAreaField(
+        _l("Text"), validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)]
+    )
+    submit = SubmitField(_l("Lägg till i protokollet"))
+
+
+class EditEntryForm(FlaskForm):
+    text = TextAreaField(
+        _l("Ny text"),
+        validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
+    )
+    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired(REQUIRED)])
+    submit = SubmitField(_l("Spara ändringen"))
+
+
+class AmendForm(FlaskForm):
+    reason = SelectField(
+        _l("Skäl"),
+        choices=choices((r.value, label) for r, label in AMENDMENT_REASON_LABELS.items()),
+        validators=[DataRequired(REQUIRED)],
+    )
+    text = TextAreaField(
+        _l("Rättad text"),
+        validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
+    )
+    submit = SubmitField(_l("Spara rättelsen"))
+
+
+class ActionForm(FlaskForm):
+    text = TextAreaField(
+        _l("Vad ska göras"),
+        validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
+    )
+    responsible_agency_id = SelectField(
+        _l("Ansvarig myndighet"), coerce=int, validators=[InputRequired(REQUIRED)]
+    )
+    responsible_user_id = SelectField(
+        _l("Ansvarig person (valfritt)"), coerce=int, default=0, validators=[Optional()]
+    )
+    due_on = DateField(_l("Klart senast"), validators=[InputRequired(REQUIRED)], format="%Y-%m-%d")
+    submit = SubmitField(_l("Lägg till åtgärd"))
+
+
+class SubmitForApprovalForm(FlaskForm):
+    adjuster_id = SelectField(_l("Justerare"), coerce=int, validators=[InputRequired(REQUIRED)])
+    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired(REQUIRED)])
+    submit = SubmitField(_l("Skicka för justering"))

@@ -1,0 +1,164 @@
+"""From rows to the policy engine's plain facts (the engine itself never sees the database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+
+from coordination.models import Agency, Child
+from secrecy.models import Consent, Record
+from secrecy.policy.engine import (
+    ConsentFacts,
+    DisclosureFacts,
+    Reason,
+    RecipientFacts,
+    RecordFacts,
+    Refusal,
+    Signer,
+    age_class,
+    disclosure_in_force,
+)
+from secrecy.policy.rules import Strength, legal_bases, recipient_protection
+
+
+def record_facts(record: Record) -> RecordFacts:
+    return RecordFacts(
+        owner_agency_id=record.owner_agency_id,
+        owner_kind=record.owner_agency.kind.value,
+        category=record.category,
+        council_id=record.child.council_id,
+        shredded=record.is_shredded,
+        owner_public=record.owner_agency.osl_applies,
+    )
+
+
+def is_weakly_protected(agency: Agency) -> bool:
+    """The recipient's own secrecy is weak: leisure, other, or any body outside OSL."""
+    return (
+        not agency.osl_applies
+        or recipient_protection()[agency.kind.value].strength is Strength.WEAK
+    )
+
+
+def recipient_facts(agency: Agency) -> RecipientFacts:
+    return RecipientFacts(
+        agency_id=agency.id, kind=agency.kind.value, weak_protection=is_weakly_protected(agency)
+    )
+
+
+def consent_facts(consent: Consent) -> ConsentFacts:
+    return ConsentFacts(
+        id=consent.id,
+        signers=frozenset(Signer(s) for s in consent.signers),
+        two_guardians=consent.two_guardians,
+        agency_ids=frozenset(consent.agency_ids),
+        agency_kinds=frozenset(consent.agency_kinds),
+        categories=frozenset(consent.categories),
+        valid_from=consent.valid_from,
+        valid_to=consent.valid_to,
+        revoked_on=consent.revoked_on,
+    )
+
+
+class PolicyFacts:
+    """The policy's facts and verdicts for one reveal call, each worked out once.
+
+    The call's records share a few owner agencies, councils, categories and consents, and the
+    recipient is always the viewer's agency; a verdict depends only on the basis, the
+    recipient, the consent, the record's facts, the child's age (``age_class``: the engine
+    reads nothing else of the birth date) and the day, so it is kept under exactly those.
+    Records of two children share a verdict only when the children are of an age today: a
+    child who turns 21 today never inherits the answer given for a 20-year-old.
+    """
+
+    def __init__(
+        self,
+        recipient: Agency,
+        children: Mapping[int, Child],
+        consents: Mapping[int, Consent],
+        birth_date: Callable[[Child], dt.date | None],
+        on: dt.date,
+    ) -> None:
+        self.on = on
+        self.bases = legal_bases()
+        self._recipient_agency = recipient
+        self._recipient: RecipientFacts | None = None
+        self._children = children
+        self._councils = {child_id: child.council_id for child_id, child in children.items()}
+        self._consents = consents
+        self._open_birth_date = birth_date
+        self._owners: dict[int, tuple[str, bool]] = {}
+        self._records: dict[tuple[int, str, int, bool], RecordFacts] = {}
+        self._consent_facts: dict[int, ConsentFacts] = {}
+        self._birth_dates: dict[int, dt.date | None] = {}
+        self._verdicts: dict[tuple[str, int | None, RecordFacts, int | None], Reason | None] = {}
+
+    def record_facts(self, record: Record) -> RecordFacts:
+        """``record_facts(record)``, from the call's children and agencies."""
+        owner_id = record.owner_agency_id
+        key = (
+            owner_id,
+            record.category,
+            self._councils[record.child_id],
+            record.shredded_at is not None,
+        )
+        facts = self._records.get(key)
+        if facts is None:
+            owner = self._owners.get(owner_id)
+            if owner is None:
+                agency = record.owner_agency
+                owner = self._owners[owner_id] = (agency.kind.value, agency.osl_applies)
+            facts = self._records[key] = RecordFacts(
+                owner_agency_id=owner_id,
+                owner_kind=owner[0],
+                category=key[1],
+                council_id=key[2],
+                shredded=key[3],
+                owner_public=owner[1],
+            )
+        return facts
+
+    def verdict(
+        self,
+        basis_id: str,
+        consent_id: int | None,
+        lapsed: bool,
+        facts: RecordFacts,
+        child_id: int,
+    ) -> Reason | None:
+        """None while a disclosure to the recipient under this basis (and consent) holds for
+        a record with these facts; otherwise why not. A disclosure the sweep has ended
+        (``lapsed``) stays ended, with today's explanation when there is one."""
+        birth_date = self._birth_date(child_id)
+        key = (basis_id, consent_id, facts, age_class(birth_date, self.on))
+        if key in self._verdicts:
+            reason = self._verdicts[key]
+        else:
+            disclosed = DisclosureFacts(
+                basis_id=basis_id,
+                recipient=self._recipient_facts(),
+                consent=self._consent(consent_id),
+            )
+            reason = disclosure_in_force(disclosed, self.bases, facts, birth_date, self.on)
+            self._verdicts[key] = reason
+        if lapsed and reason is None:
+            return Reason(Refusal.ENDED)
+        return reason
+
+    def _birth_date(self, child_id: int) -> dt.date | None:
+        if child_id not in self._birth_dates:
+            self._birth_dates[child_id] = self._open_birth_date(self._children[child_id])
+        return self._birth_dates[child_id]
+
+    def _recipient_facts(self) -> RecipientFacts:
+        if self._recipient is None:
+            self._recipient = recipient_facts(self._recipient_agency)
+        return self._recipient
+
+    def _consent(self, consent_id: int | None) -> ConsentFacts | None:
+        if consent_id is None:
+            return None
+        facts = self._consent_facts.get(consent_id)
+        if facts is None:
+            facts = self._consent_facts[consent_id] = consent_facts(self._consents[consent_id])
+        return facts

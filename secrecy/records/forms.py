@@ -1,0 +1,182 @@
+"""Forms of the secrecy pages. Personal data travels in POST bodies only, never in URLs."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from coordination.models import CloseReason
+from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, choices
+from secrecy.models import ConsentRevokeReason, DisclosureEndReason
+from secrecy.policy.categories import IDENTITY, categories
+
+CLOSE_REASON_LABELS = {
+    CloseReason.GOALS_REACHED: _l("Målen är uppnådda"),
+    CloseReason.MOVED: _l("Har flyttat"),
+    CloseReason.AGE_LIMIT: _l("Har passerat forumets åldersgräns"),
+    CloseReason.CONSENT_WITHDRAWN: _l("Samtycket har återkallats"),
+    CloseReason.TRANSFERRED: _l("Har förts över till annan verksamhet"),
+    CloseReason.OTHER: _l("Annat skäl"),
+}
+
+# No browser autofill or history for fields about a child.
+PRIVATE = {"autocomplete": "off"}
+
+
+class IdentityForm(FlaskForm):
+    given_names = StringField(
+        _l("Förnamn"), validators=[DataRequired(REQUIRED), Length(max=200)], render_kw=PRIVATE
+    )
+    family_name = StringField(
+        _l("Efternamn"), validators=[DataRequired(REQUIRED), Length(max=200)], render_kw=PRIVATE
+    )
+    personnummer = StringField(
+        _l("Personnummer eller samordningsnummer"),
+        validators=[DataRequired(REQUIRED), Length(max=20)],
+        render_kw={**PRIVATE, "inputmode": "numeric"},
+    )
+    guardian1_name = StringField(
+        _l("Vårdnadshavare 1, namn"), validators=[Optional(), Length(max=200)], render_kw=PRIVATE
+    )
+    guardian1_phone = StringField(
+        _l("Vårdnadshavare 1, telefon"), validators=[Optional(), Length(max=40)], render_kw=PRIVATE
+    )
+    guardian1_email = EmailField(
+        _l("Vårdnadshavare 1, e-post"),
+        validators=[Optional(), Email(_l("Ange en giltig e-postadress.")), Length(max=254)],
+        render_kw=PRIVATE,
+    )
+    guardian2_name = StringField(
+        _l("Vårdnadshavare 2, namn"), validators=[Optional(), Length(max=200)], render_kw=PRIVATE
+    )
+    guardian2_phone = StringField(
+        _l("Vårdnadshavare 2, telefon"), validators=[Optional(), Length(max=40)], render_kw=PRIVATE
+    )
+    guardian2_email = EmailField(
+        _l("Vårdnadshavare 2, e-post"),
+        validators=[Optional(), Email(_l("Ange en giltig e-postadress.")), Length(max=254)],
+        render_kw=PRIVATE,
+    )
+    address = TextAreaField(
+        _l("Adress"), validators=[Optional(), Length(max=500)], render_kw={**PRIVATE, "rows": 3}
+    )
+    submit = SubmitField(_l("Spara"))
+
+
+def category_choices(locale: str, *, include_identity: bool = False) -> list[SelectChoice]:
+    return choices(
+        (c.key, c.label(locale))
+        for c in categories().values()
+        if include_identity or c.key != IDENTITY
+    )
+
+
+class RecordForm(FlaskForm):
+    category = SelectField(_l("Kategori"), validators=[DataRequired(REQUIRED)])
+    text = TextAreaField(
+        _l("Uppgift"),
+        validators=[DataRequired(REQUIRED), Length(max=20000)],
+        render_kw={**PRIVATE, "rows": 5},
+    )
+    submit = SubmitField(_l("Spara uppgiften"))
+
+
+class CorrectionForm(FlaskForm):
+    text = TextAreaField(
+        _l("Rättad uppgift"),
+        validators=[DataRequired(REQUIRED), Length(max=20000)],
+        render_kw={**PRIVATE, "rows": 5},
+    )
+    submit = SubmitField(_l("Spara rättelsen"))
+
+
+class CloseCaseForm(FlaskForm):
+    reason = SelectField(
+        _l("Skäl"),
+        choices=choices((r.value, label) for r, label in CLOSE_REASON_LABELS.items()),
+        validators=[DataRequired(REQUIRED)],
+    )
+    submit = SubmitField(_l("Avsluta ärendet"))
+
+
+CONSENT_REVOKE_LABELS = {
+    ConsentRevokeReason.WITHDRAWN_BY_GUARDIAN: _l("Vårdnadshavare har återkallat"),
+    ConsentRevokeReason.WITHDRAWN_BY_YOUNG_PERSON: _l("Den unge har återkallat"),
+    ConsentRevokeReason.REGISTERED_IN_ERROR: _l("Registrerades av misstag"),
+    ConsentRevokeReason.OTHER: _l("Annat skäl"),
+}
+DISCLOSURE_END_LABELS = {
+    DisclosureEndReason.NO_LONGER_NEEDED: _l("Behövs inte längre"),
+    DisclosureEndReason.DECIDED_IN_ERROR: _l("Beslutades av misstag"),
+    DisclosureEndReason.OTHER: _l("Annat skäl"),
+}
+
+
+class ConsentForm(FlaskForm):
+    guardian_1 = StringField(
+        _l("Vårdnadshavare 1 har skrivit under (namn)"),
+        validators=[Optional(), Length(max=200)],
+        render_kw=PRIVATE,
+    )
+    guardian_2 = StringField(
+        _l("Vårdnadshavare 2 har skrivit under (namn)"),
+        validators=[Optional(), Length(max=200)],
+        render_kw=PRIVATE,
+    )
+    young_person = StringField(
+        _l("Den unge har skrivit under (namn)"),
+        validators=[Optional(), Length(max=200)],
+        render_kw=PRIVATE,
+    )
+    custody = SelectField(
+        _l("Vårdnad"),
+        choices=choices(
+            [("two", _l("Gemensam vårdnad (två vårdnadshavare)")), ("one", _l("En vårdnadshavare"))]
+        ),
+    )
+    agency_ids = SelectMultipleField(_l("Mottagare som samtycket omfattar"), coerce=int)
+    agency_kinds = SelectMultipleField(
+        _l("… eller alla mottagare av typen"),
+        choices=choices((k.value, label) for k, label in AGENCY_KIND_LABELS.items()),
+    )
+    categories = SelectMultipleField(_l("Slags uppgifter som samtycket omfattar"))
+    valid_from = DateField(_l("Gäller från"), validators=[DataRequired(REQUIRED)])
+    valid_to = DateField(_l("Gäller till och med"), validators=[Optional()])
+    purpose = TextAreaField(
+        _l("Syfte"),
+        validators=[DataRequired(REQUIRED), Length(max=500)],
+        render_kw={**PRIVATE, "rows": 2},
+    )
+    form_location = StringField(
+        _l("Var den underskrivna blanketten förvaras"),
+        validators=[Optional(), Length(max=300)],
+        render_kw=PRIVATE,
+    )
+    submit = SubmitField(_l("Registrera samtycket"))
+
+
+class ConsentRevokeForm(FlaskForm):
+    reason = SelectField(
+        _l("Skäl"),
+        choices=choices((r.value, label) for r, label in CONSENT_REVOKE_LABELS.items()),
+    )
+    submit = SubmitField(_l("Återkalla samtycket"))
+
+
+class DisclosureRevokeForm(FlaskForm):
+    reason = SelectField(
+        _l("Skäl"),
+        choices=choices((r.value, label) for r, label in DISCLOSURE_END_LABELS.items()),
+    )
+    submit = SubmitField(_l("Återkalla"))

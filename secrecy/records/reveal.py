@@ -1,0 +1,356 @@
+"""The one door: record content is decrypted here and nowhere else.
+
+``reveal_records`` decides per record with the policy, and opens only what the policy allows
+*and* the viewer's agency holds a wrapped key for: policy and keys must agree. Each call appends
+one audit event naming the revealed record ids (never content).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, cast, inspect, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.util import identity_key
+
+from coordination.audit.log import record_event
+from coordination.db import today_local
+from coordination.models import Child, CouncilMembership, User
+from secrecy.models import Consent, Disclosure, Record, RecordKey
+from secrecy.policy.engine import (
+    DisclosureFacts,
+    Reason,
+    Refusal,
+    ViewerFacts,
+    WithheldReason,
+    disclosure_in_force,
+    visibility,
+)
+from secrecy.policy.facts import PolicyFacts, consent_facts, recipient_facts, record_facts
+from secrecy.policy.reasons import explain
+from secrecy.policy.rules import LegalBasis, legal_bases
+from secrecy.records import crypto
+from secrecy.tags import SecrecyTag
+
+REASON_TEXTS = {
+    WithheldReason.NOT_MEMBER: _l("Du är inte medlem i barnets forum."),
+    WithheldReason.NO_DISCLOSURE: _l("Ingen uppgiftslämning till din myndighet."),
+    WithheldReason.SHREDDED: _l("Uppgiften är gallrad."),
+    WithheldReason.NO_KEY: _l("Din myndighet har ingen nyckel till uppgiften."),
+    WithheldReason.KEY_ERROR: _l(
+        "Uppgiften kunde inte öppnas (nyckelfel). Kontakta administratören."
+    ),
+}
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Via:
+    """Why a recipient sees a record: shown next to the content."""
+
+    disclosure: DisclosedVia
+    basis: LegalBasis | None
+
+
+@dataclass(frozen=True)
+class Revealed:
+    record: Record
+    content: dict[str, Any]
+    via: Via | None = None  # None for the owner agency's own records
+
+    withheld = False
+
+
+@dataclass(frozen=True)
+class Withheld:
+    record: Record
+    reason_code: WithheldReason
+    lapse: Reason | None = None
+
+    withheld = True
+
+    @property
+    def reason(self) -> str:
+        if self.lapse is not None:
+            return explain(self.lapse)
+        return str(REASON_TEXTS[self.reason_code])
+
+
+RevealResult = Revealed | Withheld
+
+
+def viewer_facts(session: Session, viewer: User) -> ViewerFacts:
+    council_ids = session.scalars(
+        select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
+    ).all()
+    return ViewerFacts(agency_id=viewer.agency_id, council_ids=frozenset(council_ids))
+
+
+def verdict(
+    disclosure: Disclosure, record: Record, birth_date: dt.date | None, on: dt.date
+) -> Reason | None:
+    """None while the disclosure is in force on ``on``; otherwise why it lapsed. A disclosure
+    the sweep has ended stays ended, with today's explanation when there is one."""
+    disclosed = DisclosureFacts(
+        basis_id=disclosure.basis_id,
+        recipient=recipient_facts(disclosure.recipient_agency),
+        consent=consent_facts(disclosure.consent) if disclosure.consent else None,
+    )
+    reason = disclosure_in_force(disclosed, legal_bases(), record_facts(record), birth_date, on)
+    if disclosure.lapsed_at is not None and reason is None:
+        return Reason(Refusal.ENDED)
+    return reason
+
+
+class DisclosedVia(NamedTuple):
+    """The disclosure a recipient sees a record under: what ``Via`` shows of it."""
+
+    id: int
+    record_id: int
+    basis_id: str
+    consent_id: int | None
+    decided_at: dt.datetime
+    lapsed_at: dt.datetime | None
+
+
+def live_disclosures(
+    session: Session, record_ids: Sequence[int], agency_id: int
+) -> dict[int, list[DisclosedVia]]:
+    """The disclosures of these records to one agency that have not been revoked, by record,
+    whether their basis still holds or not (a lapsed one explains why a record is withheld)."""
+    rows = session.execute(
+        select(
+            Disclosure.id,
+            Disclosure.record_id,
+            Disclosure.basis_id,
+            Disclosure.consent_id,
+            Disclosure.decided_at,
+            Disclosure.lapsed_at,
+        ).where(
+            _among(session, Disclosure.record_id, record_ids),
+            Disclosure.recipient_agency_id == agency_id,
+            Disclosure.revoked_at.is_(None),
+        )
+    )
+    by_record: dict[int, list[DisclosedVia]] = {}
+    for row in rows:
+        by_record.setdefault(row[1], []).append(DisclosedVia(*row))
+    return by_record
+
+
+def _consents_of(
+    session: Session, disclosures: dict[int, list[DisclosedVia]]
+) -> dict[int, Consent]:
+    ids = {d.consent_id for ds in disclosures.values() for d in ds if d.consent_id is not None}
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Consent).where(Consent.id.in_(ids)))}
+
+
+def _record_keys(
+    session: Session, record_ids: Sequence[int], agency_id: int
+) -> dict[int, crypto.WrappedKey]:
+    """The agency's wrapped data keys of these records, as plain rows."""
+    rows = session.execute(
+        select(RecordKey.record_id, RecordKey.agency_key_version, RecordKey.wrapped_key).where(
+            _among(session, RecordKey.record_id, record_ids), RecordKey.agency_id == agency_id
+        )
+    )
+    return {
+        record_id: crypto.WrappedKey(record_id, agency_id, version, wrapped)
+        for record_id, version, wrapped in rows
+    }
+
+
+def _among(
+    session: Session, column: InstrumentedAttribute[int], ids: Sequence[int]
+) -> ColumnElement[bool]:
+    """``column IN ids``. On PostgreSQL as ``column = ANY(CAST(:ids AS INTEGER[]))`` with the
+    ids as one array literal: an IN list of a reveal's 500 ids costs about four times the CPU
+    of the query written this way (each id is a parameter of its own, rendered, named and
+    parsed at every execution), and a list parameter is still dumped id by id."""
+    if session.get_bind().dialect.name == "postgresql":
+        literal = "{" + ",".join(map(str, map(int, ids))) + "}"
+        return column == any_(cast(bindparam(None, literal, type_=String), ARRAY(Integer)))
+    return column.in_(ids)
+
+
+_NEEDED_CHILD_COLUMNS = frozenset({"council_id", "birth_date_sealed"})
+
+
+def _children_of(session: Session, records: Sequence[Record]) -> dict[int, Child]:
+    """The records' children: from the session where they are loaded already (the pages load
+    them with their rows), the others in one query, never one lazy load per child."""
+    children: dict[int, Child] = {}
+    missing: list[int] = []
+    for child_id in {r.child_id for r in records}:
+        child = session.identity_map.get(identity_key(Child, child_id))
+        if child is not None and inspect(child).dict.keys() >= _NEEDED_CHILD_COLUMNS:
+            children[child_id] = child
+        else:
+            missing.append(child_id)
+    if missing:
+        query = select(Child).where(Child.id.in_(missing))
+        children.update((c.id, c) for c in session.scalars(query))
+    return children
+
+
+def reveal_records(
+    session: Session, viewer: User, records: Sequence[Record], *, purpose: str = "view"
+) -> list[RevealResult]:
+    """For each record, its content or a ``Withheld`` with the reason; one audit event."""
+    return _reveal(session, viewer, records, purpose, listed=False)
+
+
+def reveal_one(
+    session: Session, viewer: User, record: Record, *, purpose: str = "view"
+) -> RevealResult:
+    return reveal_records(session, viewer, [record], purpose=purpose)[0]
+
+
+def reveal_listed(
+    session: Session, viewer: User, records: Sequence[Record], *, purpose: str = "view"
+) -> list[RevealResult]:
+    """``reveal_records`` for a list shown to the viewer: records whose very existence is
+    secret (``existence_secret``) are left out, not shown as withheld, for an agency that
+    neither owns them nor holds a live disclosure; they are not even passed to the reveal, so
+    its audit event does not count them either."""
+    return _reveal(session, viewer, records, purpose, listed=True)
+
+
+def _reveal(
+    session: Session, viewer: User, records: Sequence[Record], purpose: str, *, listed: bool
+) -> list[RevealResult]:
+    if not records:
+        return []
+    agency_id = viewer.agency_id
+    disclosures = live_disclosures(session, [r.id for r in records], agency_id)
+    if listed:
+        records = [
+            r
+            for r in records
+            if not r.existence_secret or r.owner_agency_id == agency_id or r.id in disclosures
+        ]
+        if not records:
+            return []
+    facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
+    keys = _record_keys(session, [r.id for r in records], agency_id)
+    policy = PolicyFacts(
+        viewer.agency,
+        _children_of(session, records),
+        _consents_of(session, disclosures),
+        lambda child: child_birth_date(session, child.id, child.birth_date_sealed),
+        today_local(),
+    )
+    ring = crypto.keyring(session)
+    results: list[RevealResult] = []
+    for record in records:
+        record_id = record.id
+        facts_of_record = policy.record_facts(record)
+        live = disclosures.get(record_id, ())
+        verdicts = [
+            policy.verdict(
+                d.basis_id, d.consent_id, d.lapsed_at is not None, facts_of_record, record.child_id
+            )
+            for d in live
+        ]
+        reason = visibility(facts_of_record, facts, verdicts)
+        key = keys.get(record_id)
+        if reason is None and key is None:
+            reason = WithheldReason.NO_KEY
+        if reason is not None or key is None:
+            lapse = next((v for v in verdicts if v is not None), None) if live else None
+            results.append(Withheld(record, reason or WithheldReason.NO_KEY, lapse))
+            continue
+        in_force = (
+            next((d for d, v in zip(live, verdicts, strict=True) if v is None), None)
+            if live
+            else None
+        )
+        via = Via(in_force, policy.bases.get(in_force.basis_id)) if in_force else None
+        try:
+            results.append(Revealed(record, crypto.open_record(ring, record, key), via))
+        except (crypto.SealingError, LookupError):
+            # One damaged key must not take the whole page down; `flask keys check` finds it.
+            logger.exception("record %s could not be opened for agency %s", record_id, agency_id)
+            results.append(Withheld(record, WithheldReason.KEY_ERROR))
+    revealed = [r.record.id for r in results if isinstance(r, Revealed)]
+    record_event(
+        session,
+        viewer,
+        SecrecyTag.RECORD_REVEAL,
+        object_type="record",
+        object_ids=revealed,
+        details={
+            "purpose": purpose,
+            "child_ids": sorted({r.child_id for r in records}),
+            "withheld": len(results) - len(revealed),
+            "via_disclosure": sorted(
+                r.via.disclosure.id for r in results if isinstance(r, Revealed) and r.via
+            ),
+        },
+    )
+    if listed:
+        return [r for r in results if not (r.withheld and r.record.existence_secret)]
+    return results
+
+
+def child_birth_date(session: Session, child_id: int, sealed: bytes | None) -> dt.date | None:
+    """The birth date the policy engine needs for age limits. Never shown to anyone."""
+    if sealed is None:
+        return None
+    value = crypto.open_child_fact(crypto.keyring(session), child_id, "birth_date", sealed)
+    return dt.date.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class KeyProblem:
+    record_id: int
+    problem: str
+
+
+def check_owner_keys(
+    session: Session, progress: Callable[[int], None] | None = None, batch: int = 500
+) -> tuple[int, list[KeyProblem]]:
+    """Open every unshredded record with its owner's key (content is discarded at once).
+    Returns (records checked, problems)."""
+    ring = crypto.keyring(session)
+    checked = 0
+    problems: list[KeyProblem] = []
+    last_id = 0
+    while True:
+        records = session.scalars(
+            select(Record)
+            .where(Record.shredded_at.is_(None), Record.id > last_id)
+            .order_by(Record.id)
+            .limit(batch)
+        ).all()
+        if not records:
+            break
+        keys = {
+            (k.record_id, k.agency_id): k
+            for k in session.scalars(
+                select(RecordKey).where(RecordKey.record_id.in_([r.id for r in records]))
+            )
+        }
+        for record in records:
+            key = keys.get((record.id, record.owner_agency_id))
+            if key is None:
+                problems.append(KeyProblem(record.id, "the owner agency has no wrapped key"))
+                continue
+            try:
+                crypto.open_record(ring, record, key)
+            except (crypto.SealingError, LookupError) as exc:
+                problems.append(KeyProblem(record.id, str(exc)))
+        checked += len(records)
+        last_id = records[-1].id
+        if progress is not None:
+            progress(len(records))
+    return checked, problems
