@@ -13,6 +13,16 @@ from coordination.errors import PermissionDenied
 from coordination.models import Council, CouncilMembership, CouncilRole, Role, User
 
 
+class Need(enum.Enum):
+    """What a request needs of a resource; each feature's ``access.py`` loads a resource for
+    one need (``meeting_for(session, actor, meeting_id, Need.WRITE)``) and refuses otherwise."""
+
+    VIEW = "view"  # read it: members, and guests where the resource has them
+    WRITE = "write"  # add to it: members of the council
+    MANAGE = "manage"  # change its plan and structure: the council's coordinators
+    SYNC = "sync"  # the Bob council's case synchronisation: its police and social services
+
+
 class Permission(enum.StrEnum):
     MANAGE_AGENCIES = "admin:agencies"
     MANAGE_USERS = "admin:users"

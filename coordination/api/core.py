@@ -34,13 +34,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from coordination.api.problems import ApiError, FieldProblem
-from coordination.audit.log import AuditTag, record_event
 from coordination.db import db_session
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import User
 from coordination.tokens.services import PREFIX_LENGTH, ApiToken, Scope, authenticate_token
 from coordination.web.converters import MAX_DB_ID
 from coordination.web.extensions import csrf, limiter
+from coordination.web.page import record_refusal
 
 API_PREFIX = "/api/v1"
 JSON_MEDIA_TYPE = "application/json"
@@ -216,7 +216,9 @@ def _wrap(fn: ViewFunc, operation: Operation) -> ViewFunc:
             session.rollback()
             raise ApiError(409, exc.message) from exc
         except PermissionDenied as exc:
-            session.rollback()
+            # NotFound too: an unknown and a forbidden object are answered alike, and logged.
+            user = g.api_token.user if g.get("api_token") is not None else None
+            record_refusal(session, user, exc)
             raise ApiError(403, exc.message) from exc
         except ServiceError as exc:
             session.rollback()
@@ -241,14 +243,9 @@ def json_response(result: Any, status: int = 200) -> Response:
     return response
 
 
-def forbidden(object_type: str, object_id: int) -> ApiError:
-    """403, logged like a refused page (``access:denied``), committed before the refusal."""
-    session = db_session()
-    record_event(
-        session, api_user(), AuditTag.ACCESS_DENIED, object_type=object_type, object_ids=[object_id]
-    )
-    session.commit()
-    return ApiError(403)
+def forbidden(object_type: str, object_id: int) -> PermissionDenied:
+    """403, logged like a refused page (``access:denied``) by the operation's wrapper."""
+    return PermissionDenied(object_type=object_type, object_ids=[object_id])
 
 
 def not_found() -> ApiError:

@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from coordination.errors import PermissionDenied, ServiceError
+from coordination.errors import NotFound, PermissionDenied, ServiceError
 from coordination.models import Council, CouncilMembership, CouncilRole, User
-from coordination.policy import can_view_council, membership_in
+from coordination.policy import Need, can_view_council, membership_in
 from meetings.models import Attendance, Meeting, MeetingStatus
 
 
@@ -31,6 +31,32 @@ def find_meeting(session: Session, meeting_id: int, *, members: bool = True) -> 
             else council.lazyload(Council.agencies)  # when a page needs them (a coordinator's)
         )
     ).one_or_none()
+
+
+def meeting_for(
+    session: Session, actor: User, meeting_id: int, need: Need = Need.VIEW, *, members: bool = False
+) -> Meeting:
+    """The meeting, loaded for ``need``, or a refusal: ``NotFound`` for an unknown id and
+    ``PermissionDenied`` for one the actor may not use, which pages and API answer alike.
+
+    VIEW: members of the council and guests of this meeting; WRITE: active members of the
+    council; MANAGE: the council's coordinators. SYNC is the case synchronisation's own check
+    (``meetings.casesync.access``), made after loading for VIEW.
+    """
+    meeting = find_meeting(session, meeting_id, members=members)
+    if meeting is None:
+        raise NotFound(object_type="meeting", object_ids=[meeting_id])
+    if need is Need.VIEW:
+        allowed = can_view_meeting(session, actor, meeting)
+    elif need is Need.WRITE:
+        allowed = actor.is_active and can_view_council(actor, meeting.council)
+    elif need is Need.MANAGE:
+        allowed = is_meeting_coordinator(actor, meeting)
+    else:
+        raise ValueError(f"meeting_for cannot decide {need}: load for VIEW, then check it")
+    if not allowed:
+        raise PermissionDenied(object_type="meeting", object_ids=[meeting_id])
+    return meeting
 
 
 def is_meeting_coordinator(user: User, meeting: Meeting) -> bool:

@@ -1,0 +1,80 @@
+"""Numbers and dates from query strings and forms, parsed and bounded in one place.
+
+Every page reads ``?page=``, ids and dates through these functions, as the API reads them
+through its pydantic models: a value that is not a number, or out of the range the database
+and the calendar hold, is refused with the ordinary Swedish 400 page (``BadParameter``) before
+anything is read or changed — never a 500 from a driver's overflow or a date out of range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+
+from coordination.web.converters import MAX_DB_ID
+
+# Pages of a list: far beyond any real list, well inside every integer type.
+MAX_PAGE = 100_000
+# The calendar a page may ask about: wide enough for any real period, narrow enough that a
+# month or a day added to it stays a valid date.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
+
+
+class BadParameter(BadRequest):
+    """A query or form value out of its range or of the wrong form: the 400 page."""
+
+
+def bounded_int(raw: str | None, *, low: int, high: int) -> int | None:
+    """``raw`` as an int in ``[low, high]``; None when it is missing or empty."""
+    if raw is None or raw.strip() == "":
+        return None
+    text = raw.strip()
+    # int() accepts far more (underscores, non-ASCII digits, thousands of digits); an id or a
+    # page number is a few ASCII digits with an optional minus.
+    digits = text[1:] if text.startswith("-") else text
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        raise BadParameter()
+    value = int(text)
+    if not low <= value <= high:
+        raise BadParameter()
+    return value
+
+
+def arg_int(name: str, *, low: int = 1, high: int = MAX_DB_ID) -> int | None:
+    """An integer query argument (an id by default); None when absent."""
+    return bounded_int(request.args.get(name), low=low, high=high)
+
+
+def form_int(name: str, *, low: int = 1, high: int = MAX_DB_ID) -> int | None:
+    """An integer form field read outside a WTForms form (an id by default)."""
+    return bounded_int(request.form.get(name), low=low, high=high)
+
+
+def page_number(name: str = "page") -> int:
+    """``?page=``: 1 when absent; a number out of range is refused."""
+    return arg_int(name, low=1, high=MAX_PAGE) or 1
+
+
+def bounded_date(raw: str | None) -> dt.date | None:
+    """An ISO date (YYYY-MM-DD) inside ``[MIN_DATE, MAX_DATE]``; None when missing or empty."""
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = dt.date.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise BadParameter() from exc
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise BadParameter()
+    return value
+
+
+def arg_date(name: str) -> dt.date | None:
+    return bounded_date(request.args.get(name))
+
+
+def is_sane_date(value: dt.date | None) -> bool:
+    """For dates a WTForms field parsed: inside the calendar pages may ask about."""
+    return value is None or MIN_DATE <= value <= MAX_DATE
