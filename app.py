@@ -30,6 +30,7 @@ from meetings import cli as meetings_cli
 from meetings import jobs as meetings_jobs
 from meetings.agenda import api as meetings_api
 from meetings.agenda import views as meetings_views
+from meetings.calendar import views as meetings_calendar_views
 from meetings.casesync import views as meetings_sync_views
 from meetings.notifications import views as views_notifications
 from meetings.schedules import views as views_schedules
@@ -39,7 +40,6 @@ from minutes.actions import views as views_actions
 from minutes.reports import views as minutes_report_views
 from minutes.workspace import api as minutes_api
 from minutes.workspace import views as minutes_views
-from secrecy import audit_cli as secrecy_audit_cli
 from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
 from secrecy import jobs as secrecy_jobs
@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     disclosure_views.init_app(app)
     secrecy_audit_scope.init_app(app)
     meetings_views.init_app(app)
+    meetings_calendar_views.init_app(app)
     views_schedules.init_app(app)
     views_notifications.init_app(app)
     meetings_sync_views.init_app(app)
@@ -129,6 +130,5 @@ def register_jobs(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     coordination_cli.init_app(app)
     secrecy_cli.init_app(app)
-    secrecy_audit_cli.init_app(app)
     meetings_cli.init_app(app)
     demo.init_app(app)

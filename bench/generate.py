@@ -267,7 +267,7 @@ def setup_region(session: Any, plan: Plan, first: dt.date) -> None:
     from coordination.admin.services import create_agency, create_user
     from coordination.councils.services import CouncilFields, add_member, create_council
     from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
-    from meetings.schedules import ScheduleData, create_schedule
+    from meetings.schedules.schedule_changes import ScheduleData, create_schedule
 
     admin_agency = create_agency(session, None, kind=AgencyKind.OTHER, name="Regionkansliet Bench")
     admin = create_user(
@@ -464,9 +464,9 @@ class Month:
 
     def enrol(self, day: dt.date) -> None:
         from coordination.models import Child
-        from secrecy.disclosure.services import ConsentData, register_consent
+        from secrecy.disclosure.consents import ConsentData, register_consent
         from secrecy.policy.engine import Signer
-        from secrecy.records.services import EnrolmentData, Guardian, enrol_child
+        from secrecy.records.children import EnrolmentData, Guardian, enrol_child
 
         total = self.plan.children_per_council
         first = max(AGENDA_SIZE + 10, total // 4)
@@ -603,12 +603,8 @@ class Month:
     def prepare_agenda(self, meeting: Any, children: Sequence[Any], day: dt.date) -> list[Any]:
         from flask import current_app
 
-        from meetings.agenda import (
-            add_agenda_item,
-            add_contributed_items,
-            agenda_contributors,
-            agenda_items,
-        )
+        from meetings.agenda.contributors import add_contributed_items, agenda_contributors
+        from meetings.agenda.items import add_agenda_item, agenda_items
 
         add_contributed_items(self.session, meeting, agenda_contributors(current_app))
         on_agenda = {item.child_id for item in agenda_items(self.session, meeting)}
@@ -630,17 +626,13 @@ class Month:
         return agenda_items(self.session, meeting)
 
     def hold_meeting(self, meeting: Any, items: Sequence[Any], actions: int) -> None:
-        from meetings.agenda import set_attendance, set_meeting_roles
+        from meetings.agenda.attendance import set_attendance, set_meeting_roles
         from meetings.models import AttendanceStatus
-        from minutes.actions.create import create_action
+        from minutes.actions.services import create_action
         from minutes.models import EntryKind
-        from minutes.workspace.services import (
-            ShareChoice,
-            add_entry,
-            approve,
-            minutes_for_change,
-            submit_for_approval,
-        )
+        from minutes.workspace.approval import approve, submit_for_approval
+        from minutes.workspace.services import add_entry, minutes_for_change
+        from minutes.workspace.sharing import ShareChoice
 
         coordinator = self.region.coordinator[self.council.id]
         present = {}
@@ -740,7 +732,7 @@ class Month:
 
     def close_some(self, children: Sequence[Any]) -> None:
         from coordination.models import CloseReason
-        from secrecy.records.services import close_case
+        from secrecy.records.children import close_case
 
         coordinator = self.region.coordinator[self.council.id]
         old = [c for c in children if (self.day - c.enrolled_on).days > 400]
@@ -748,7 +740,7 @@ class Month:
             close_case(self.session, coordinator, child, CloseReason.GOALS_REACHED)
 
     def run(self, first: dt.date) -> dict[str, int]:
-        from meetings.schedules import materialise_meetings
+        from meetings.schedules.materialise import materialise_meetings
 
         meeting = meeting_in_month(self.session, self.council, first)
         if meeting is None:
@@ -805,7 +797,7 @@ def upcoming_done(session: Any, council: Any) -> bool:
 def prepare_upcoming(session: Any, region: Region, plan: Plan, council: Any) -> dict[str, int]:
     """Next month's meeting, agenda prepared today (the agenda page in use)."""
     from coordination.db import today_local
-    from meetings.schedules import materialise_meetings
+    from meetings.schedules.materialise import materialise_meetings
 
     today = today_local()
     materialise_meetings(session, today=today, council=council)

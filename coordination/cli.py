@@ -1,14 +1,19 @@
-"""``flask create-admin``, ``flask audit verify`` and ``flask audit export``.
+"""``flask create-admin``, ``flask audit verify``, ``flask audit export`` and ``flask scheduler``
+(run the job scheduler, list its jobs, or run one job now).
 
-``flask audit checkpoint`` needs the signing key, so it lives in ``secrecy.audit_cli`` and is
+``flask audit checkpoint`` needs the signing key, so it lives in ``secrecy.cli`` and is
 added to the ``audit`` group from there.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import click
 from flask import Flask, current_app
@@ -22,11 +27,13 @@ from coordination.audit.verify import verify_log
 from coordination.db import db_session, transaction
 from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, Role
+from coordination.scheduler import SchedulerRunner, job_specs, leader_lock_for, run_job
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(audit)
+    app.cli.add_command(scheduler_group)
 
 
 @click.command("create-admin")
@@ -134,3 +141,69 @@ def audit_export(path: Path | None) -> None:
         return
     path.write_text(text, encoding="utf-8")
     click.echo(f"{len(exported['checkpoints'])} kontrollpunkter skrivna till {path}.", err=True)
+
+
+# --- The job scheduler --------------------------------------------------------------------------
+
+scheduler_group = AppGroup(
+    "scheduler", help="The job scheduler: reminders, e-mail, nightly sweeps."
+)
+STARTUP_CHECKS = "samverkan.scheduler_startup_checks"
+StartupCheck = Callable[[Flask], None]
+
+
+def register_scheduler_check(app: Flask, check: StartupCheck) -> None:
+    """Upper layers refuse to start the scheduler with settings their jobs cannot use (the
+    mail settings): ``check(app)`` raises ``click.ClickException`` with the reason."""
+    app.extensions.setdefault(STARTUP_CHECKS, []).append(check)
+
+
+@scheduler_group.command("run")
+def scheduler_run() -> None:
+    """Run the scheduler until stopped (SIGTERM or Ctrl-C). With PostgreSQL, a second one
+    waits as a standby and takes over if the first one stops."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # APScheduler logs every start and end of every run; ours logs one line per run with work.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for check in app.extensions.get(STARTUP_CHECKS, []):
+        check(app)
+    runner = SchedulerRunner(
+        app,
+        leader_lock_for(app.config["DATABASE_URL"]),
+        poll_seconds=float(app.config.get("SCHEDULER_STANDBY_POLL_SECONDS") or 15),
+    )
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        click.echo(f"Schemaläggaren stoppas ({signal.Signals(signum).name}) …", err=True)
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.run()
+
+
+@scheduler_group.command("jobs")
+def scheduler_jobs() -> None:
+    """List the scheduled jobs and when they run."""
+    for spec in job_specs(current_app._get_current_object()):  # type: ignore[attr-defined]
+        click.echo(f"{spec.id:45} {spec.trigger}")
+
+
+@scheduler_group.command("run-job")
+@click.argument("job_id")
+def scheduler_run_job(job_id: str) -> None:
+    """Run one job now, once (it is an idempotent sweep, safe next to a running scheduler)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    specs = {spec.id: spec for spec in job_specs(app)}
+    if job_id not in specs:
+        raise click.BadParameter(
+            f"okänt jobb; välj bland: {', '.join(sorted(specs))}", param_hint="JOB_ID"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    outcome = run_job(app, specs[job_id])
+    click.echo(f"{job_id}: {outcome}")
+    if outcome != "ok":
+        sys.exit(1)

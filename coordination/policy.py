@@ -7,7 +7,6 @@ information. Access to a council's pages comes from membership of that council o
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 
 from coordination.errors import PermissionDenied
 from coordination.models import Council, CouncilMembership, CouncilRole, Role, User
@@ -67,10 +66,6 @@ def can_manage_members(user: User | None, council: Council) -> bool:
 def can_join_council(user: User, council: Council) -> bool:
     """Only users of an agency that takes part in the council can be its members."""
     return user.agency_id in {agency.id for agency in council.agencies}
-
-
-def roles_grantable(actor: User) -> Iterable[Role]:
-    return list(Role) if has_permission(actor, Permission.MANAGE_USERS) else []
 
 
 def require_permission(actor: User, permission: Permission) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
 import secrets
 import time
@@ -160,7 +159,3 @@ def normalise_recovery_code(code: str) -> str:
 def hash_recovery_code(code: str) -> str:
     # High-entropy random codes need no slow hash; SHA-256 keeps the check constant-time cheap.
     return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
-
-
-def recovery_code_matches(code_hash: str, code: str) -> bool:
-    return hmac.compare_digest(code_hash, hash_recovery_code(code))

@@ -34,14 +34,12 @@ from demo.coordination import (
     demo_users,
 )
 from demo.secrecy import demo_children, disclose_as_engine_allows
-from meetings.agenda import add_agenda_item, deadline_passed, set_attendance, set_meeting_roles
+from meetings.agenda.attendance import set_attendance, set_meeting_roles
+from meetings.agenda.deadline import deadline_passed
+from meetings.agenda.items import add_agenda_item
 from meetings.models import Attendance, AttendanceStatus, Meeting, MeetingStatus, Schedule
-from meetings.schedules import (
-    HORIZON_MONTHS,
-    ScheduleData,
-    create_schedule,
-    materialise_meetings,
-)
+from meetings.schedules.materialise import HORIZON_MONTHS, materialise_meetings
+from meetings.schedules.schedule_changes import ScheduleData, create_schedule
 from secrecy.models import Record
 
 HISTORY_MEETINGS = 6

@@ -3,7 +3,7 @@ minutes written, shared and approved, the agreed actions followed up; then the n
 their children with open actions, one approved entry is corrected, a consent is withdrawn and a
 case is closed.
 
-Every step goes through the services (``minutes.workspace.services``, ``minutes.actions.create``,
+Every step goes through the services (``minutes.workspace.services``,
 ``minutes.actions.services``, ``secrecy.disclosure.services``, ``secrecy.records.services``), so
 every record is sealed, every disclosure is a decision the policy engine accepted today, and every
 step is in the audit
@@ -41,29 +41,19 @@ from demo.story import (
     Step,
     decision,
 )
-from meetings.agenda import add_contributed_items, agenda_items
+from meetings.agenda.contributors import add_contributed_items
+from meetings.agenda.items import agenda_items
 from meetings.models import Meeting
-from minutes.actions.create import ACTION_CATEGORY, create_action
-from minutes.actions.services import (
-    StatusChange,
-    children_with_open_actions,
-    comment_recipient,
-    update_action,
-)
+from minutes.actions.access import comment_recipient
+from minutes.actions.agenda_seam import children_with_open_actions
+from minutes.actions.services import ACTION_CATEGORY, StatusChange, create_action, update_action
 from minutes.models import AgreedAction, AmendmentReason, Minutes, MinutesEntry
-from minutes.workspace.services import (
-    ShareChoice,
-    add_entry,
-    agency_options,
-    amend_entry,
-    approve,
-    minutes_of,
-    share_options,
-    submit_for_approval,
-)
-from secrecy.disclosure.services import consents_of, revoke_consent
+from minutes.workspace.approval import approve, submit_for_approval
+from minutes.workspace.services import add_entry, amend_entry, minutes_of
+from minutes.workspace.sharing import ShareChoice, agency_options, share_options
+from secrecy.disclosure.consents import consents_of, revoke_consent
 from secrecy.models import ConsentRevokeReason, Record
-from secrecy.records.services import close_case
+from secrecy.records.children import close_case
 
 
 class DemoStoryError(RuntimeError):

@@ -24,15 +24,12 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from coordination.models import Agency, AgencyKind, Child, Council, User
 from demo.coordination import HEALTH, LEISURE, LSS, POLICE, SCHOOL, SECRETARY, demo_users
-from secrecy.disclosure.services import (
-    ConsentData,
-    decide_disclosure,
-    disclosure_options,
-    register_consent,
-)
+from secrecy.disclosure.consents import ConsentData, register_consent
+from secrecy.disclosure.services import decide_disclosure, disclosure_options
 from secrecy.models import Disclosure, Record
 from secrecy.policy.engine import Assessment, Signer
-from secrecy.records.services import EnrolmentData, Guardian, create_record, enrol_child
+from secrecy.records.children import EnrolmentData, Guardian, enrol_child
+from secrecy.records.services import create_record
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE_KIND = AgencyKind.POLICE

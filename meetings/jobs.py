@@ -155,7 +155,7 @@ def materialise_job(session: Session, now: dt.datetime) -> int:
     """Nightly: create the coming meetings of every active schedule (``meetings.schedules``)."""
     # Imported here: the schedules module is its own piece of work, and the scheduler must
     # import (and run its other jobs) whatever state that module is in.
-    from meetings.schedules import materialise_meetings
+    from meetings.schedules.materialise import materialise_meetings
 
     report = materialise_meetings(session, today=now.astimezone(LOCAL_ZONE).date())
     return report.created + report.updated + report.deleted

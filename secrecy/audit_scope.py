@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent, AuditEventObject
-from coordination.logreview import register_audit_scope, register_tag_labels
+from coordination.logreview.scopes import register_audit_scope, register_tag_labels
 from secrecy.models import Record
 from secrecy.tags import SecrecyTag
 

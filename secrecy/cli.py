@@ -1,4 +1,9 @@
-"""``flask keys rotate-master|rotate-agency|check`` and ``flask retention run``.
+"""``flask keys rotate-master|rotate-agency|check``, ``flask retention run`` and
+``flask audit checkpoint``.
+
+The checkpoint joins coordination's ``audit`` group (``verify``, ``export``) but lives here:
+signing needs the installation's key, and only ``secrecy`` holds keys (through
+``secrecy.records.sealing``).
 
 Each command is one transaction and appends its audit event in it (actor: the system). Output
 names records, agencies and children by id and pseudonym only, never by content or name. Keys
@@ -12,16 +17,17 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.services import reseal_totp_secrets
 from coordination.audit.log import record_event
+from coordination.cli import audit
 from coordination.db import db_session, today_local, transaction
 from coordination.models import Agency
 from coordination.security import MasterKeyRing
-from secrecy.disclosure.services import sweep_lapsed
+from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.models import Record
 from secrecy.records import reveal, sealing
 from secrecy.retention import apply_retention
@@ -32,6 +38,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(keys)
     app.cli.add_command(retention)
     app.cli.add_command(secrecy_group)
+    # The group is shared by every app in the process; adding the command again replaces it.
+    audit.add_command(audit_checkpoint)
 
 
 keys = AppGroup("keys", help="Agency keys, the master key and checks of the sealed records.")
@@ -185,4 +193,27 @@ def sweep() -> None:
         report = sweep_lapsed(session, today_local())
     click.echo(
         f"{report.checked} gällande uppgiftslämningar kontrollerade, {report.lapsed} avslutade."
+    )
+
+
+# --- The audit chain's signed checkpoints ------------------------------------------------------
+
+
+@click.command("checkpoint")
+@with_appcontext
+def audit_checkpoint() -> None:
+    """Sign the chain's current head (sequence number and hash) with the Ed25519 audit key.
+
+    Run it on a schedule (e.g. nightly) and hand `flask audit export` to an outside party:
+    an edit that rewrites the whole chain after a checkpoint no longer matches the signature.
+    """
+    session = db_session()
+    try:
+        with transaction(session):
+            checkpoint = sealing.sign_chain_head(session)
+    except ValueError as error:
+        raise click.ClickException("Loggen är tom; det finns inget att signera.") from error
+    click.echo(
+        f"Kontrollpunkt {checkpoint.id}: händelse {checkpoint.seq} ({checkpoint.chain_hash}) "
+        f"signerad med publik nyckel {checkpoint.public_key}."
     )

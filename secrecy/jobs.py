@@ -18,7 +18,7 @@ from coordination.audit.checkpoints import AuditCheckpoint
 from coordination.audit.log import AuditChainHead
 from coordination.db import LOCAL_ZONE
 from coordination.scheduler import NIGHT_GRACE, JobSpec, nightly, register_jobs
-from secrecy.disclosure.services import sweep_lapsed
+from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.records.sealing import sign_chain_head
 from secrecy.retention import apply_retention
 

@@ -21,13 +21,16 @@ from sqlalchemy.orm import Session
 from coordination.db import get_database, today_local
 from coordination.models import AgencyKind, Child, User
 from coordination.tokens.services import Scope, create_token
-from meetings import agenda
+from meetings.agenda.items import add_agenda_item
 from meetings.models import Attendance, AttendanceStatus, Meeting
-from minutes.actions.create import create_action
+from minutes.actions.services import create_action
 from minutes.models import EntryKind
 from minutes.workspace import services as workspace
+from secrecy.disclosure.consents import ConsentData, register_consent
 from secrecy.disclosure.services import decide_disclosure
-from secrecy.records.services import EnrolmentData, create_record, enrol_child
+from secrecy.policy.engine import Signer
+from secrecy.records.children import EnrolmentData, enrol_child
+from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
 from tests.factories import MembershipFactory, UserFactory
 
@@ -170,6 +173,38 @@ def test_child_page(
     assert_constant(grow, lambda: counted(db, client, f"/children/{child.id}", statements))
 
 
+def test_batch_disclosure_page(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    """Social services' records about one child offered to the police: the child's consents
+    are read once for all the records (issue 14: one select per record before)."""
+    child = children.enrol()
+    social = world.members[SOCIAL]
+    register_consent(
+        db,
+        social,
+        child,
+        ConsentData(
+            signers={Signer.GUARDIAN_1: "Vårdnadshavare", Signer.YOUNG_PERSON: "Kalle"},
+            two_guardians=False,
+            agency_ids=[world.agencies[POLICE].id],
+            categories=["risk_protective", "school"],
+            purpose="Räkning",
+        ),
+    )
+    written = 0
+
+    def grow(n: int) -> None:
+        nonlocal written
+        while written < n:
+            create_record(db, social, child, "risk_protective", f"Uppgift {written}")
+            written += 1
+
+    client = log_in(app.test_client(), social)
+    path = f"/children/{child.id}/disclose?recipient={world.agencies[POLICE].id}"
+    assert_constant(grow, lambda: counted(db, client, path, statements))
+
+
 # --- Meetings: the meeting page with its agenda -------------------------------------------------
 
 
@@ -182,7 +217,7 @@ def test_meeting_page_with_its_agenda(
     def grow(n: int) -> None:
         nonlocal on_agenda
         while on_agenda < n:
-            agenda.add_agenda_item(
+            add_agenda_item(
                 db,
                 world.coordinator,
                 meeting,
@@ -210,7 +245,7 @@ def fill_workspace(
     """One agenda item with a brief, an entry and an agreed action for the police (the police
     member, or ``responsible``)."""
     social = world.members[SOCIAL]
-    agenda.add_agenda_item(db, world.coordinator, meeting, child, "risk_protective", f"Läge {n}")
+    add_agenda_item(db, world.coordinator, meeting, child, "risk_protective", f"Läge {n}")
     workspace.add_entry(
         db, social, meeting, child, EntryKind.ENTRY, "meeting_note", f"Anteckning {n}"
     )
@@ -271,7 +306,7 @@ def test_a_childs_writing_page(
     meeting = upcoming_meeting(db, world, days=0)
     child = children.enrol()
     social = world.members[SOCIAL]
-    agenda.add_agenda_item(db, world.coordinator, meeting, child, "risk_protective", "Läge")
+    add_agenda_item(db, world.coordinator, meeting, child, "risk_protective", "Läge")
     written = 0
 
     def grow(n: int) -> None:

@@ -36,10 +36,6 @@ class LoginOutcome:
     needs_two_factor: bool = False
     needs_enrolment: bool = False
 
-    @property
-    def succeeded(self) -> bool:
-        return self.user is not None
-
 
 def authenticate(
     session: Session, email: str, password: str, settings: LoginSettings

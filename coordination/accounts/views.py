@@ -9,7 +9,6 @@ import time
 import segno
 from cryptography.exceptions import InvalidTag
 from flask import (
-    Blueprint,
     current_app,
     flash,
     redirect,
@@ -20,7 +19,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from coordination import security
 from coordination.accounts.forms import (
@@ -42,14 +41,13 @@ from coordination.accounts.services import (
     verify_second_factor,
 )
 from coordination.db import db_session
-from coordination.errors import ServiceError
 from coordination.models import User
 from coordination.web.extensions import limiter
 from coordination.web.forms import ConfirmForm
 from coordination.web.hooks import end_session, start_session
-from coordination.web.page import actor, show_service_error
+from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 
-bp = Blueprint("auth", __name__, template_folder="templates")
+bp = PageBlueprint("auth", __name__, template_folder="templates")
 
 PENDING_SECONDS = 300
 
@@ -91,14 +89,13 @@ def _pending_user() -> User | None:
 
 def _finish_login(user: User, method: str) -> ResponseReturnValue:
     dbs = db_session()
-    complete_login(dbs, user, method)
-    dbs.commit()
+    complete_login(dbs, user, method)  # committed by the page wrapper with the response
     next_url = _safe_next(session.get("pending", {}).get("next"))
     start_session(dbs, user)
     return redirect(next_url)
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.page("/login", methods=["GET", "POST"], public=True)
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -107,8 +104,8 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         dbs = db_session()
         outcome = authenticate(dbs, form.email.data or "", form.password.data or "", _settings())
-        dbs.commit()
         if outcome.user is None:
+            # A refusal that raises nothing: the wrapper commits the recorded failure.
             flash(
                 _(
                     "Inloggningen misslyckades. Kontrollera e-postadress och lösenord. "
@@ -132,7 +129,7 @@ def login() -> ResponseReturnValue:
     return render_template("coordination/login.html", form=form)
 
 
-@bp.route("/login/two-factor", methods=["GET", "POST"])
+@bp.page("/login/two-factor", methods=["GET", "POST"], public=True)
 @limiter.limit(_login_limit, methods=["POST"])
 def two_factor() -> ResponseReturnValue:
     user = _pending_user()
@@ -142,8 +139,8 @@ def two_factor() -> ResponseReturnValue:
     form = TwoFactorForm()
     if form.validate_on_submit():
         dbs = db_session()
+        # A wrong code is counted and logged; the page is shown again and the wrapper commits.
         method = verify_second_factor(dbs, user, form.code.data or "", _ring(), _settings())
-        dbs.commit()
         if method is not None:
             if method == "recovery_code":
                 flash(_("Du loggade in med en reservkod. Den kan inte användas igen."), "warning")
@@ -183,7 +180,7 @@ def _render_enrolment(user: User, form: EnrolTwoFactorForm, logged_in: bool) -> 
     )
 
 
-@bp.route("/login/enrol", methods=["GET", "POST"])
+@bp.page("/login/enrol", methods=["GET", "POST"], public=True)
 @limiter.limit(_login_limit, methods=["POST"])
 def enrol() -> ResponseReturnValue:
     """First login when two-factor is required and the account has none yet."""
@@ -192,41 +189,28 @@ def enrol() -> ResponseReturnValue:
         flash(_("Logga in på nytt."), "info")
         return redirect(url_for("auth.login"))
     form = EnrolTwoFactorForm()
-    if form.validate_on_submit():
-        dbs = db_session()
-        try:
-            codes = enrol_two_factor(
-                dbs,
-                user,
-                _enrolment_secret(user),
-                form.code.data or "",
-                _ring(),
-            )
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            complete_login(dbs, user, "password+totp_enrolment")
-            dbs.commit()
-            start_session(dbs, user)
-            return render_template("coordination/recovery_codes.html", codes=codes)
-    return _render_enrolment(user, form, logged_in=False)
+    if request.method == "GET":
+        return _render_enrolment(user, form, logged_in=False)
+    on_refusal(form, lambda message: _render_enrolment(user, form, logged_in=False))
+    require_valid(form)
+    dbs = db_session()
+    codes = enrol_two_factor(dbs, user, _enrolment_secret(user), form.code.data or "", _ring())
+    complete_login(dbs, user, "password+totp_enrolment")
+    start_session(dbs, user)
+    return render_template("coordination/recovery_codes.html", codes=codes)
 
 
-@bp.route("/logout", methods=["POST"])
-@login_required
+@bp.page("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
-        dbs = db_session()
-        record_logout(dbs, actor())
-        dbs.commit()
+        record_logout(db_session(), actor())
         end_session()
         flash(_("Du är utloggad."), "info")
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/account")
-@login_required
+@bp.page("/account")
 def account() -> ResponseReturnValue:
     return render_template(
         "coordination/account.html",
@@ -236,83 +220,64 @@ def account() -> ResponseReturnValue:
     )
 
 
-@bp.route("/account/password", methods=["POST"])
-@login_required
+@bp.page("/account/password", methods=["POST"])
 def password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     dbs = db_session()
-    if form.validate_on_submit():
-        user = actor()
-        try:
-            change_password(
-                dbs,
-                user,
-                form.current_password.data or "",
-                form.password.data or "",
-                current_app.config["PASSWORD_MIN_LENGTH"],
-            )
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            dbs.commit()
-            start_session(dbs, user)  # the epoch changed: a new cookie for this browser only
-            flash(
-                _("Lösenordet är bytt. Andra inloggningar med ditt konto har avslutats."), "success"
-            )
-            return redirect(url_for("auth.account"))
-    return render_template(
-        "coordination/account.html",
-        password_form=form,
-        confirm_form=ConfirmForm(),
-        recovery_left=unused_recovery_code_count(dbs, actor()),
-    ), 422
+    on_refusal(
+        form,
+        lambda message: render_template(
+            "coordination/account.html",
+            password_form=form,
+            confirm_form=ConfirmForm(),
+            recovery_left=unused_recovery_code_count(dbs, actor()),
+        ),
+    )
+    require_valid(form)
+    user = actor()
+    change_password(
+        dbs,
+        user,
+        form.current_password.data or "",
+        form.password.data or "",
+        current_app.config["PASSWORD_MIN_LENGTH"],
+    )
+    start_session(dbs, user)  # the epoch changed: a new cookie for this browser only
+    flash(_("Lösenordet är bytt. Andra inloggningar med ditt konto har avslutats."), "success")
+    return redirect(url_for("auth.account"))
 
 
-@bp.route("/account/two-factor", methods=["GET", "POST"])
-@login_required
+@bp.page("/account/two-factor", methods=["GET", "POST"])
 def account_two_factor() -> ResponseReturnValue:
     """Set up (or replace) the authenticator while logged in."""
     user = actor()
     form = EnrolTwoFactorForm()
-    if form.validate_on_submit():
-        dbs = db_session()
-        try:
-            codes = enrol_two_factor(
-                dbs,
-                user,
-                _enrolment_secret(user),
-                form.code.data or "",
-                _ring(),
-            )
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            dbs.commit()
-            session.pop("enrol_secret", None)
-            return render_template("coordination/recovery_codes.html", codes=codes)
-    return _render_enrolment(user, form, logged_in=True)
+    if request.method == "GET":
+        return _render_enrolment(user, form, logged_in=True)
+    on_refusal(form, lambda message: _render_enrolment(user, form, logged_in=True))
+    require_valid(form)
+    codes = enrol_two_factor(
+        db_session(), user, _enrolment_secret(user), form.code.data or "", _ring()
+    )
+    session.pop("enrol_secret", None)
+    return render_template("coordination/recovery_codes.html", codes=codes)
 
 
-@bp.route("/account/recovery-codes", methods=["POST"])
-@login_required
+@bp.page("/account/recovery-codes", methods=["POST"])
 def recovery_codes() -> ResponseReturnValue:
     form = ConfirmForm()
     user = actor()
     if not form.validate_on_submit() or not user.has_two_factor:
         return redirect(url_for("auth.account"))
-    dbs = db_session()
-    codes = replace_recovery_codes(dbs, user)
-    dbs.commit()
+    codes = replace_recovery_codes(db_session(), user)
     return render_template("coordination/recovery_codes.html", codes=codes)
 
 
-@bp.route("/locale", methods=["POST"])
+@bp.page("/locale", methods=["POST"], public=True)
 def locale() -> ResponseReturnValue:
     form = LocaleForm()
     if form.validate_on_submit():
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
-            dbs = db_session()
             actor().locale = form.locale.data
-            dbs.commit()
     return redirect(_safe_next(request.form.get("next")))

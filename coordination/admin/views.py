@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from coordination.admin.access import (
+    agency_for,
+    council_for_admin,
+    require_administrator,
+    user_for,
+)
 from coordination.admin.forms import AgencyForm, CouncilForm, UserForm
 from coordination.admin.services import (
     create_agency,
@@ -34,7 +37,6 @@ from coordination.models import (
     Role,
     User,
 )
-from coordination.policy import Permission
 from coordination.web.forms import (
     AGENCY_KIND_LABELS,
     COUNCIL_KIND_LABELS,
@@ -43,60 +45,26 @@ from coordination.web.forms import (
     choices,
     parse_version,
 )
-from coordination.web.page import actor, require_permission, show_service_error
+from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
+from coordination.web.params import arg_int, page_number
 
-T = TypeVar("T", Agency, User, Council)
-
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+bp = PageBlueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 PAGE_SIZE = 50
 
 
-@bp.before_request
-@login_required
-def _only_administrators() -> None:
-    require_permission(Permission.MANAGE_USERS)
-
-
-def _get_or_404(session: Session, model: type[T], object_id: int) -> T:
-    obj = session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
-@bp.route("/")
+@bp.page("/")
 def index() -> ResponseReturnValue:
+    require_administrator(actor())
     return redirect(url_for("admin.agencies"))
 
 
 # --- Agencies -----------------------------------------------------------------------------------
 
 
-@bp.route("/agencies", methods=["GET", "POST"])
-def agencies() -> ResponseReturnValue:
-    session = db_session()
-    form = AgencyForm()
-    error = None
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                agency = create_agency(
-                    session,
-                    actor(),
-                    kind=AgencyKind(form.kind.data),
-                    name=form.name.data or "",
-                    osl_applies=bool(form.osl_applies.data),
-                )
-            except ServiceError as exc:
-                session.rollback()
-                error = show_service_error(form, exc)
-            else:
-                session.commit()
-                flash(_("Myndigheten %(name)s är skapad.", name=agency.name), "success")
-                return redirect(url_for("admin.agencies"))
-        status = 422
+def _render_agencies(
+    session: Session, form: AgencyForm, error: str | None = None
+) -> ResponseReturnValue:
     counts = dict(
         session.execute(select(User.agency_id, func.count()).group_by(User.agency_id)).all()
     )
@@ -108,44 +76,61 @@ def agencies() -> ResponseReturnValue:
         user_counts=counts,
         kind_labels=AGENCY_KIND_LABELS,
         error=error,
-    ), status
+    )
 
 
-@bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
-def agency(agency_id: int) -> ResponseReturnValue:
+@bp.page("/agencies", methods=["GET", "POST"])
+def agencies() -> ResponseReturnValue:
     session = db_session()
-    agency = _get_or_404(session, Agency, agency_id)
-    form = AgencyForm(obj=agency if request.method == "GET" else None)
-    del form.kind  # the kind decides which secrecy rules apply; it never changes
-    error = None
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            update_agency(
-                session,
-                actor(),
-                agency,
-                name=form.name.data or "",
-                active=form.active.data,
-                osl_applies=bool(form.osl_applies.data),
-                expected_version=parse_version(form.version.data),
-            )
-        except ServiceError as exc:
-            session.rollback()
-            error = show_service_error(form, exc)
-        else:
-            session.commit()
-            flash(_("Ändringarna är sparade."), "success")
-            return redirect(url_for("admin.agencies"))
-    elif request.method == "GET":
-        form.version.data = str(agency.version)
-    status = 422 if request.method == "POST" else 200
+    require_administrator(actor())
+    form = AgencyForm()
+    if request.method == "GET":
+        return _render_agencies(session, form)
+    on_refusal(form, lambda message: _render_agencies(session, form, message))
+    require_valid(form)
+    agency = create_agency(
+        session,
+        actor(),
+        kind=AgencyKind(form.kind.data),
+        name=form.name.data or "",
+        osl_applies=bool(form.osl_applies.data),
+    )
+    flash(_("Myndigheten %(name)s är skapad.", name=agency.name), "success")
+    return redirect(url_for("admin.agencies"))
+
+
+def _render_agency(agency: Agency, form: AgencyForm, error: str | None = None) -> str:
     return render_template(
         "coordination/admin/agency.html",
         agency=agency,
         form=form,
         error=error,
         kind_labels=AGENCY_KIND_LABELS,
-    ), status
+    )
+
+
+@bp.page("/agencies/<int:agency_id>", methods=["GET", "POST"])
+def agency(agency_id: int) -> ResponseReturnValue:
+    session = db_session()
+    agency = agency_for(session, actor(), agency_id)
+    form = AgencyForm(obj=agency if request.method == "GET" else None)
+    del form.kind  # the kind decides which secrecy rules apply; it never changes
+    if request.method == "GET":
+        form.version.data = str(agency.version)
+        return _render_agency(agency, form)
+    on_refusal(form, lambda message: _render_agency(agency, form, message))
+    require_valid(form)
+    update_agency(
+        session,
+        actor(),
+        agency,
+        name=form.name.data or "",
+        active=form.active.data,
+        osl_applies=bool(form.osl_applies.data),
+        expected_version=parse_version(form.version.data),
+    )
+    flash(_("Ändringarna är sparade."), "success")
+    return redirect(url_for("admin.agencies"))
 
 
 # --- Users --------------------------------------------------------------------------------------
@@ -165,11 +150,12 @@ def _user_form(session: Session, user: User | None = None) -> UserForm:
     return form
 
 
-@bp.route("/users")
+@bp.page("/users")
 def users() -> ResponseReturnValue:
     session = db_session()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    agency_id = request.args.get("agency", type=int)
+    require_administrator(actor())
+    page = page_number()
+    agency_id = arg_int("agency")
     query = select(User).order_by(User.display_name, User.id)
     if agency_id:
         query = query.where(User.agency_id == agency_id)
@@ -188,69 +174,40 @@ def users() -> ResponseReturnValue:
     )
 
 
-@bp.route("/users/new", methods=["GET", "POST"])
+def _render_new_user(form: UserForm, error: str | None = None) -> str:
+    return render_template("coordination/admin/user_form.html", form=form, user=None, error=error)
+
+
+@bp.page("/users/new", methods=["GET", "POST"])
 def new_user() -> ResponseReturnValue:
     session = db_session()
+    require_administrator(actor())
     form = _user_form(session)
-    error = None
-    if request.method == "POST" and form.validate_on_submit():
-        agency = session.get(Agency, form.agency_id.data)
-        try:
-            if agency is None:
-                raise ServiceError(_("Välj en myndighet."), field="agency_id")
-            user = create_user(
-                session,
-                actor(),
-                agency=agency,
-                email=form.email.data or "",
-                display_name=form.display_name.data or "",
-                password=form.password.data or "",
-                roles={Role(r) for r in form.roles.data or []},
-                min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
-            )
-        except ServiceError as exc:
-            session.rollback()
-            error = show_service_error(form, exc)
-        else:
-            session.commit()
-            flash(
-                _("Kontot är skapat. Lämna startlösenordet till användaren på ett säkert sätt."),
-                "success",
-            )
-            return redirect(url_for("admin.user", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "coordination/admin/user_form.html", form=form, user=None, error=error
-    ), status
+    if request.method == "GET":
+        return _render_new_user(form)
+    on_refusal(form, lambda message: _render_new_user(form, message))
+    require_valid(form)
+    agency = session.get(Agency, form.agency_id.data)
+    if agency is None:
+        raise ServiceError(_("Välj en myndighet."), field="agency_id")
+    user = create_user(
+        session,
+        actor(),
+        agency=agency,
+        email=form.email.data or "",
+        display_name=form.display_name.data or "",
+        password=form.password.data or "",
+        roles={Role(r) for r in form.roles.data or []},
+        min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+    )
+    flash(
+        _("Kontot är skapat. Lämna startlösenordet till användaren på ett säkert sätt."),
+        "success",
+    )
+    return redirect(url_for("admin.user", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-def user(user_id: int) -> ResponseReturnValue:
-    session = db_session()
-    user = _get_or_404(session, User, user_id)
-    form = _user_form(session, user)
-    del form.agency_id  # an account belongs to one agency for good
-    del form.password
-    error = None
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            update_user(
-                session,
-                actor(),
-                user,
-                email=form.email.data or "",
-                display_name=form.display_name.data or "",
-                roles={Role(r) for r in form.roles.data or []},
-                expected_version=parse_version(form.version.data),
-            )
-        except ServiceError as exc:
-            session.rollback()
-            error = show_service_error(form, exc)
-        else:
-            session.commit()
-            flash(_("Ändringarna är sparade."), "success")
-            return redirect(url_for("admin.user", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
+def _render_user(session: Session, user: User, form: UserForm, error: str | None = None) -> str:
     memberships = session.scalars(
         select(CouncilMembership)
         .where(CouncilMembership.user_id == user.id)
@@ -264,7 +221,31 @@ def user(user_id: int) -> ResponseReturnValue:
         confirm_form=ConfirmForm(),
         memberships=memberships,
         now=utcnow(),
-    ), status
+    )
+
+
+@bp.page("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int) -> ResponseReturnValue:
+    session = db_session()
+    user = user_for(session, actor(), user_id)
+    form = _user_form(session, user)
+    del form.agency_id  # an account belongs to one agency for good
+    del form.password
+    if request.method == "GET":
+        return _render_user(session, user, form)
+    on_refusal(form, lambda message: _render_user(session, user, form, message))
+    require_valid(form)
+    update_user(
+        session,
+        actor(),
+        user,
+        email=form.email.data or "",
+        display_name=form.display_name.data or "",
+        roles={Role(r) for r in form.roles.data or []},
+        expected_version=parse_version(form.version.data),
+    )
+    flash(_("Ändringarna är sparade."), "success")
+    return redirect(url_for("admin.user", user_id=user.id))
 
 
 USER_ACTIONS = {
@@ -281,23 +262,20 @@ USER_ACTIONS = {
 }
 
 
-@bp.route("/users/<int:user_id>/<action>", methods=["POST"])
+@bp.page("/users/<int:user_id>/<action>", methods=["POST"])
 def user_action(user_id: int, action: str) -> ResponseReturnValue:
+    session = db_session()
+    user = user_for(session, actor(), user_id)
     if action not in USER_ACTIONS:
         abort(404)
-    session = db_session()
-    user = _get_or_404(session, User, user_id)
-    if ConfirmForm().validate_on_submit():
-        run, message = USER_ACTIONS[action]
-        try:
-            run(session, actor(), user)
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            session.commit()
-            flash(str(message), "success")
-    return redirect(url_for("admin.user", user_id=user_id))
+    back = url_for("admin.user", user_id=user_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(back)
+    run, message = USER_ACTIONS[action]
+    on_refusal(redirect_to=back)
+    run(session, actor(), user)
+    flash(str(message), "success")
+    return redirect(back)
 
 
 # --- Councils -----------------------------------------------------------------------------------
@@ -334,9 +312,10 @@ def _council_fields(form: CouncilForm, *, new: bool = False) -> CouncilFields:
     )
 
 
-@bp.route("/councils")
+@bp.page("/councils")
 def councils() -> ResponseReturnValue:
     session = db_session()
+    require_administrator(actor())
     member_counts = dict(
         session.execute(
             select(CouncilMembership.council_id, func.count()).group_by(
@@ -353,50 +332,43 @@ def councils() -> ResponseReturnValue:
     )
 
 
-@bp.route("/councils/new", methods=["GET", "POST"])
-def new_council() -> ResponseReturnValue:
-    session = db_session()
-    form = _council_form(session)
-    error = None
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            council = create_council(session, actor(), _council_fields(form, new=True))
-        except ServiceError as exc:
-            session.rollback()
-            error = show_service_error(form, exc)
-        else:
-            session.commit()
-            flash(_("Forumet är skapat. Lägg nu till medlemmar."), "success")
-            return redirect(url_for("councils.council", council_id=council.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "coordination/admin/council_form.html", form=form, council=None, error=error
-    ), status
-
-
-@bp.route("/councils/<int:council_id>", methods=["GET", "POST"])
-def council(council_id: int) -> ResponseReturnValue:
-    session = db_session()
-    council = _get_or_404(session, Council, council_id)
-    form = _council_form(session, council)
-    error = None
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            update_council(
-                session,
-                actor(),
-                council,
-                _council_fields(form),
-                expected_version=parse_version(form.version.data),
-            )
-        except ServiceError as exc:
-            session.rollback()
-            error = show_service_error(form, exc)
-        else:
-            session.commit()
-            flash(_("Ändringarna är sparade."), "success")
-            return redirect(url_for("councils.council", council_id=council.id))
-    status = 422 if request.method == "POST" else 200
+def _render_council_form(
+    form: CouncilForm, council: Council | None, error: str | None = None
+) -> str:
     return render_template(
         "coordination/admin/council_form.html", form=form, council=council, error=error
-    ), status
+    )
+
+
+@bp.page("/councils/new", methods=["GET", "POST"])
+def new_council() -> ResponseReturnValue:
+    session = db_session()
+    require_administrator(actor())
+    form = _council_form(session)
+    if request.method == "GET":
+        return _render_council_form(form, None)
+    on_refusal(form, lambda message: _render_council_form(form, None, message))
+    require_valid(form)
+    council = create_council(session, actor(), _council_fields(form, new=True))
+    flash(_("Forumet är skapat. Lägg nu till medlemmar."), "success")
+    return redirect(url_for("councils.council", council_id=council.id))
+
+
+@bp.page("/councils/<int:council_id>", methods=["GET", "POST"])
+def council(council_id: int) -> ResponseReturnValue:
+    session = db_session()
+    council = council_for_admin(session, actor(), council_id)
+    form = _council_form(session, council)
+    if request.method == "GET":
+        return _render_council_form(form, council)
+    on_refusal(form, lambda message: _render_council_form(form, council, message))
+    require_valid(form)
+    update_council(
+        session,
+        actor(),
+        council,
+        _council_fields(form),
+        expected_version=parse_version(form.version.data),
+    )
+    flash(_("Ändringarna är sparade."), "success")
+    return redirect(url_for("councils.council", council_id=council.id))

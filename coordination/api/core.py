@@ -305,7 +305,10 @@ def _query_data(model: type[BaseModel]) -> dict[str, Any]:
 def _json_body() -> Any:
     if not request.is_json:
         raise ApiError(415)
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the decoder goes: not a body any operation takes
+        data = None
     if data is None:
         raise ApiError(400, _l("Innehållet är inte giltig JSON."))
     return data

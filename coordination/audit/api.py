@@ -18,7 +18,6 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from pydantic import Field, ValidationInfo, field_validator
 
-from coordination import logreview
 from coordination.api.core import (
     ApiBlueprint,
     DbId,
@@ -38,9 +37,11 @@ from coordination.audit.log import (
 )
 from coordination.audit.verify import verify_log
 from coordination.db import db_session
-from coordination.logreview import LogFilter
+from coordination.logreview.events import LogFilter, child_for_filter, event_page
+from coordination.logreview.scopes import audit_scopes, tag_labels
 from coordination.models import User
 from coordination.policy import Permission, has_permission
+from coordination.web.params import MAX_DATE, MIN_DATE
 
 bp = ApiBlueprint(
     "api_audit",
@@ -66,10 +67,16 @@ class AuditEventQuery(PageQuery):
         description="Bara händelser av den här typen, t.ex. auth:login:success.",
     )
     date_from: dt.date | None = Field(
-        None, description="Från och med den här dagen (svensk tid), ÅÅÅÅ-MM-DD."
+        None,
+        ge=MIN_DATE,
+        le=MAX_DATE,
+        description="Från och med den här dagen (svensk tid), ÅÅÅÅ-MM-DD.",
     )
     date_to: dt.date | None = Field(
-        None, description="Till och med den här dagen (svensk tid), ÅÅÅÅ-MM-DD."
+        None,
+        ge=MIN_DATE,
+        le=MAX_DATE,
+        description="Till och med den här dagen (svensk tid), ÅÅÅÅ-MM-DD.",
     )
 
     @field_validator("date_to")
@@ -131,7 +138,7 @@ def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
     session = db_session()
     user = _require_auditor()
     if query.child_id is not None and (
-        logreview.child_for_filter(session, query.child_id, user.agency_id) is None
+        child_for_filter(session, query.child_id, user.agency_id) is None
     ):
         # Unknown and out-of-reach children are refused alike: no list under a refused filter.
         raise ApiError(
@@ -153,11 +160,11 @@ def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
     # Keyset paging: the cursor carries the sequence number to continue below, so events
     # appended meanwhile (this read's own export event among them) do not shift the pages.
     before = decode_offset(query.cursor) if query.cursor is not None else None
-    page = logreview.event_page(
+    page = event_page(
         session,
         user,
         filters,
-        logreview.audit_scopes(current_app),
+        audit_scopes(current_app),
         before=before,
         size=query.limit,
     )
@@ -169,7 +176,7 @@ def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
         object_ids=[user.agency_id],
         details={**filters.as_details(), "rows": len(page.events), "before_seq": before},
     )
-    labels = logreview.tag_labels(current_app)
+    labels = tag_labels(current_app)
     items = []
     for event in page.events:
         actor = page.users.get(event.actor_user_id) if event.actor_user_id else None

@@ -42,7 +42,7 @@ GENESIS_HASH = "0" * 64
 
 class AuditTag(enum.StrEnum):
     """``domain:object:action``. Stable strings: they are stored and hashed. Upper layers
-    define their own StrEnums in the same form (``secrecy.audit_tags``)."""
+    define their own StrEnums in the same form (``secrecy.tags.SecrecyTag``)."""
 
     AUTH_LOGIN_SUCCESS = "auth:login:success"
     AUTH_LOGIN_FAILURE = "auth:login:failure"

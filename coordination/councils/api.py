@@ -16,10 +16,9 @@ from coordination.api.core import (
     PageQuery,
     api_token,
     api_user,
-    forbidden,
-    not_found,
     paginate,
 )
+from coordination.councils.access import council_for
 from coordination.db import db_session
 from coordination.models import (
     AgencyKind,
@@ -29,7 +28,7 @@ from coordination.models import (
     CouncilRole,
     Role,
 )
-from coordination.policy import can_view_council, membership_in
+from coordination.policy import Need, membership_in
 
 bp = ApiBlueprint(
     "api_coordination",
@@ -114,13 +113,8 @@ def councils(query: PageQuery) -> Page[CouncilOut]:
 
 @bp.operation("/councils/<int:council_id>", summary="Ett forum", response=CouncilOut)
 def council(council_id: int) -> CouncilOut:
-    session = db_session()
-    found = session.get(Council, council_id)
-    if found is None:
-        raise not_found()
     user = api_user()
-    if not can_view_council(user, found):
-        raise forbidden("council", council_id)
+    found = council_for(db_session(), user, council_id, Need.VIEW)
     membership = membership_in(user, found)
     return council_out(found, membership.council_role if membership else None)
 

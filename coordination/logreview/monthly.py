@@ -58,9 +58,9 @@ _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 def parse_month(text: str) -> dt.date | None:
-    """``"2026-03"`` -> 2026-03-01; anything else -> None."""
+    """``"2026-03"`` -> 2026-03-01; anything else (the year 0000 too) -> None."""
     match = _MONTH.fullmatch(text)
-    return dt.date(int(match[1]), int(match[2]), 1) if match else None
+    return dt.date(int(match[1]), int(match[2]), 1) if match and int(match[1]) > 0 else None
 
 
 def month_key(month: dt.date) -> str:

@@ -14,7 +14,6 @@ import json
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -27,37 +26,59 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import DateField, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
-from coordination import logreview
 from coordination.db import LOCAL_ZONE, db_session, today_local
-from coordination.errors import ServiceError
-from coordination.logreview import LogFilter
+from coordination.logreview import monthly
+from coordination.logreview.events import (
+    EventPage,
+    LogFilter,
+    agency_users,
+    child_by_pseudonym,
+    child_for_filter,
+    event_page,
+    export_events,
+)
 from coordination.logreview.models import ReviewOutcome
+from coordination.logreview.monthly import (
+    OUTCOME_LABELS,
+    REVIEW_MONTHS,
+    add_months,
+    month_key,
+    month_report,
+    parse_month,
+    review_months,
+    reviewers,
+    sign_off_month,
+)
+from coordination.logreview.scopes import (
+    OBJECT_TYPE_LABELS,
+    audit_scopes,
+    require_reviewer,
+    tag_labels,
+)
 from coordination.models import Child
-from coordination.policy import Permission
 from coordination.web.forms import choices
-from coordination.web.page import actor, require_permission
+from coordination.web.page import PageBlueprint, actor, on_refusal
+from coordination.web.params import BadParameter, arg_date, arg_int, is_sane_date
 
-bp = Blueprint("logreview", __name__, url_prefix="/logreview", template_folder="templates")
+bp = PageBlueprint("logreview", __name__, url_prefix="/logreview", template_folder="templates")
 
 
-@bp.before_request
-@login_required
-def _only_auditors() -> None:
-    require_permission(Permission.REVIEW_AGENCY_LOG)
+def _sane_date(form: FlaskForm, field: DateField) -> None:
+    if not is_sane_date(field.data):
+        raise ValidationError(_("Ange ett datum mellan 1900 och 2199."))
 
 
 class LogFilterForm(FlaskForm):
     user = SelectField(_l("Användare"), validators=[Optional()])
     pseudonym = StringField(_l("Barnets pseudonym"), validators=[Optional(), Length(max=40)])
     tag = SelectField(_l("Händelse"), validators=[Optional()])
-    date_from = DateField(_l("Från och med"), validators=[Optional()])
-    date_to = DateField(_l("Till och med"), validators=[Optional()])
+    date_from = DateField(_l("Från och med"), validators=[Optional(), _sane_date])
+    date_to = DateField(_l("Till och med"), validators=[Optional(), _sane_date])
 
 
 class SignOffForm(FlaskForm):
@@ -65,22 +86,21 @@ class SignOffForm(FlaskForm):
         _l("Kommentar"),
         choices=choices(
             [("", _l("Ingen kommentar"))]
-            + [(o.value, label) for o, label in logreview.OUTCOME_LABELS.items()]
+            + [(o.value, label) for o, label in OUTCOME_LABELS.items()]
         ),
         validators=[Optional()],
     )
 
 
 def _tag_choices() -> list[tuple[str, str]]:
-    labels = logreview.tag_labels(current_app)
+    labels = tag_labels(current_app)
     return sorted(((tag, str(label)) for tag, label in labels.items()), key=lambda c: c[1])
 
 
 def _filter_form(session: Session, filters: LogFilter, child: Child | None) -> LogFilterForm:
     form = LogFilterForm()
     form.user.choices = choices(
-        [("", _("Alla"))]
-        + [(str(u.id), u.display_name) for u in logreview.agency_users(session, actor())]
+        [("", _("Alla"))] + [(str(u.id), u.display_name) for u in agency_users(session, actor())]
     )
     form.tag.choices = choices([("", _("Alla")), *_tag_choices()])
     if request.method == "GET":
@@ -92,32 +112,17 @@ def _filter_form(session: Session, filters: LogFilter, child: Child | None) -> L
     return form
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    if not raw:
-        return None
-    if not raw.isdigit():
-        abort(400)
-    return int(raw)
-
-
-def _date_arg(name: str) -> dt.date | None:
-    raw = request.args.get(name, "")
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        abort(400)
+# Sequence numbers of the audit log: 64-bit in the database.
+MAX_SEQ = 2**63 - 1
 
 
 def _filters_from_args() -> LogFilter:
     return LogFilter(
-        user_id=_int_arg("user"),
-        child_id=_int_arg("child"),
+        user_id=arg_int("user"),
+        child_id=arg_int("child"),
         tag=request.args.get("tag") or None,
-        date_from=_date_arg("from"),
-        date_to=_date_arg("to"),
+        date_from=arg_date("from"),
+        date_to=arg_date("to"),
     )
 
 
@@ -133,30 +138,29 @@ def _filter_args(filters: LogFilter) -> dict[str, Any]:
 
 
 def _render_events(
-    form: LogFilterForm, filters: LogFilter, page: logreview.EventPage | None, status: int = 200
+    form: LogFilterForm, filters: LogFilter, page: EventPage | None, status: int = 200
 ) -> ResponseReturnValue:
     return render_template(
         "coordination/logreview/events.html",
         form=form,
         page=page,
         filter_args=_filter_args(filters),
-        tag_labels=logreview.tag_labels(current_app),
-        object_labels=logreview.OBJECT_TYPE_LABELS,
+        tag_labels=tag_labels(current_app),
+        object_labels=OBJECT_TYPE_LABELS,
         describe=_describe_details,
     ), status
 
 
-@bp.route("/", methods=["GET", "POST"])
+@bp.page("/", methods=["GET", "POST"])
 def events() -> ResponseReturnValue:
     session = db_session()
+    require_reviewer(actor())
     if request.method == "POST":
         form = _filter_form(session, LogFilter(), None)
         if form.validate_on_submit():
             child = None
             if form.pseudonym.data:
-                child = logreview.child_by_pseudonym(
-                    session, form.pseudonym.data, actor().agency_id
-                )
+                child = child_by_pseudonym(session, form.pseudonym.data, actor().agency_id)
                 if child is None:
                     form.pseudonym.errors = [_("Det finns inget barn med den pseudonymen.")]
             if not form.pseudonym.errors:
@@ -172,18 +176,16 @@ def events() -> ResponseReturnValue:
         return _render_events(form, LogFilter(), None, 422)
     filters = _filters_from_args()
     child = (
-        logreview.child_for_filter(session, filters.child_id, actor().agency_id)
-        if filters.child_id
-        else None
+        child_for_filter(session, filters.child_id, actor().agency_id) if filters.child_id else None
     )
     form = _filter_form(session, filters, child)
-    page = logreview.event_page(
+    page = event_page(
         session,
         actor(),
         filters,
-        logreview.audit_scopes(current_app),
-        before=_int_arg("before"),
-        after=_int_arg("after"),
+        audit_scopes(current_app),
+        before=arg_int("before", low=0, high=MAX_SEQ),
+        after=arg_int("after", low=0, high=MAX_SEQ),
     )
     return _render_events(form, filters, page)
 
@@ -204,7 +206,7 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _csv(page: logreview.EventPage, labels: dict[str, Any]) -> str:
+def _csv(page: EventPage, labels: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
@@ -240,13 +242,13 @@ def _csv(page: logreview.EventPage, labels: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-@bp.route("/export.csv")
+@bp.page("/export.csv")
 def export() -> ResponseReturnValue:
     session = db_session()
+    require_reviewer(actor())
     filters = _filters_from_args()
-    page = logreview.export_events(session, actor(), filters, logreview.audit_scopes(current_app))
-    body = _csv(page, logreview.tag_labels(current_app))
-    session.commit()
+    page = export_events(session, actor(), filters, audit_scopes(current_app))
+    body = _csv(page, tag_labels(current_app))
     filename = f"logg-{today_local().isoformat()}.csv"
     return Response(
         "\ufeff" + body,  # the BOM makes spreadsheet programs read UTF-8
@@ -258,22 +260,27 @@ def export() -> ResponseReturnValue:
 # --- Monthly review -----------------------------------------------------------------------------
 
 
-@bp.route("/months")
+@bp.page("/months")
 def months() -> ResponseReturnValue:
     session = db_session()
-    statuses = logreview.review_months(session, actor(), today_local())
+    require_reviewer(actor())
+    statuses = review_months(session, actor(), today_local())
     return render_template(
         "coordination/logreview/months.html",
         statuses=statuses,
-        reviewers=logreview.reviewers(session, (s.review for s in statuses)),
-        outcome_labels=logreview.OUTCOME_LABELS,
+        reviewers=reviewers(session, (s.review for s in statuses)),
+        outcome_labels=OUTCOME_LABELS,
     )
 
 
 def _month_or_404(text: str) -> dt.date:
-    month = logreview.parse_month(text)
+    """A past or current month: 404 for what is not a month or lies ahead, 400 for a month
+    before the calendar pages may ask about (its previous month need not be a date)."""
+    month = parse_month(text)
     if month is None or month > today_local():
         abort(404)
+    if not is_sane_date(month):
+        raise BadParameter()
     return month
 
 
@@ -281,40 +288,42 @@ def _render_month(
     session: Session, month: dt.date, form: SignOffForm, status: int = 200
 ) -> ResponseReturnValue:
     today = today_local()
-    report = logreview.month_report(session, actor(), month, today)
-    previous = logreview.add_months(month, -1)
-    oldest_listed = logreview.add_months(today.replace(day=1), -logreview.REVIEW_MONTHS)
+    report = month_report(session, actor(), month, today)
+    previous = add_months(month, -1)
+    oldest_listed = add_months(today.replace(day=1), -REVIEW_MONTHS)
     return render_template(
         "coordination/logreview/month.html",
         report=report,
         form=form,
-        reviewers=logreview.reviewers(session, [report.review]),
-        outcome_labels=logreview.OUTCOME_LABELS,
-        constants=logreview,
+        reviewers=reviewers(session, [report.review]),
+        outcome_labels=OUTCOME_LABELS,
+        constants=monthly,
         # Within the index's window only: older months are reached by their address.
-        previous=logreview.month_key(previous) if previous >= oldest_listed else None,
+        previous=month_key(previous) if previous >= oldest_listed else None,
     ), status
 
 
-@bp.route("/months/<month_text>")
+@bp.page("/months/<month_text>")
 def month_page(month_text: str) -> ResponseReturnValue:
+    require_reviewer(actor())
     return _render_month(db_session(), _month_or_404(month_text), SignOffForm())
 
 
-@bp.route("/months/<month_text>/sign", methods=["POST"])
+@bp.page("/months/<month_text>/sign", methods=["POST"])
 def sign_month(month_text: str) -> ResponseReturnValue:
     session = db_session()
+    require_reviewer(actor())
     month = _month_or_404(month_text)
     form = SignOffForm()
     if form.validate_on_submit():
         outcome = ReviewOutcome(form.outcome.data) if form.outcome.data else None
-        try:
-            logreview.sign_off_month(session, actor(), month, outcome, today_local())
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc.message), "error")
-            return _render_month(session, month, form, 422)
-        session.commit()
+
+        def refused(message: str | None) -> ResponseReturnValue:
+            flash(message or "", "error")
+            return _render_month(session, month, form)
+
+        on_refusal(None, refused)
+        sign_off_month(session, actor(), month, outcome, today_local())
         flash(_("Loggkontrollen för %(month)s är signerad.", month=month_text), "success")
         return redirect(url_for("logreview.month_page", month_text=month_text))
     return _render_month(session, month, form, 422)

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
+from flask import Flask, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required
 
 from coordination.db import db_session, utcnow
-from coordination.errors import ServiceError
+from coordination.tokens.access import token_for
 from coordination.tokens.forms import ApiTokenForm
 from coordination.tokens.services import (
     DEFAULT_LIFETIME_DAYS,
-    ApiToken,
     Scope,
     create_token,
     revoke_token,
     tokens_of,
 )
 from coordination.web.forms import ConfirmForm
-from coordination.web.page import actor, show_service_error
+from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 
-bp = Blueprint("tokens", __name__, url_prefix="/account/tokens", template_folder="templates")
+bp = PageBlueprint("tokens", __name__, url_prefix="/account/tokens", template_folder="templates")
 
 
 def _render(form: ApiTokenForm, status: int = 200, error: str | None = None) -> ResponseReturnValue:
@@ -35,45 +33,31 @@ def _render(form: ApiTokenForm, status: int = 200, error: str | None = None) -> 
     ), status
 
 
-@bp.get("/")
-@login_required
+@bp.page("/")
 def index() -> ResponseReturnValue:
     form = ApiTokenForm(lifetime_days=DEFAULT_LIFETIME_DAYS)
     return _render(form)
 
 
-@bp.post("/")
-@login_required
+@bp.page("/", methods=["POST"])
 def create() -> ResponseReturnValue:
     form = ApiTokenForm()
-    if not form.validate_on_submit():
-        return _render(form, 422)
-    session = db_session()
+    on_refusal(form, lambda message: _render(form, 422, message))
+    require_valid(form)
     scopes = {Scope.READ, Scope.WRITE} if form.write.data else {Scope.READ}
-    try:
-        issued = create_token(
-            session, actor(), form.name.data or "", scopes, form.lifetime_days.data or 0
-        )
-    except ServiceError as error:
-        session.rollback()
-        return _render(form, 422, show_service_error(form, error))
-    session.commit()
+    issued = create_token(
+        db_session(), actor(), form.name.data or "", scopes, form.lifetime_days.data or 0
+    )
     # Rendered, not redirected: the secret exists only in this response (no-store).
     return render_template("coordination/api_token_created.html", issued=issued)
 
 
-@bp.post("/<int:token_id>/revoke")
-@login_required
+@bp.page("/<int:token_id>/revoke", methods=["POST"])
 def revoke(token_id: int) -> ResponseReturnValue:
-    form = ConfirmForm()
     session = db_session()
-    token = session.get(ApiToken, token_id)
-    user = actor()
-    if token is None or token.user_id != user.id:
-        abort(404)
-    if form.validate_on_submit():
-        revoke_token(session, user, token)
-        session.commit()
+    token = token_for(session, actor(), token_id)
+    if ConfirmForm().validate_on_submit():
+        revoke_token(session, actor(), token)
         flash(_("Token ”%(name)s” är återkallad.", name=token.name), "success")
     return redirect(url_for("tokens.index"))
 

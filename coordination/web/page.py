@@ -151,7 +151,7 @@ def _show_refusal(session: Session, error: ServiceError) -> ResponseReturnValue:
     message = show_service_error(form, error) if form is not None else str(error.message)
     if refusal.render is not None:
         response = make_response(refusal.render(message))
-        response.status_code = 422
+        response.status_code = 409 if isinstance(error, ConflictError) else 422
         session.commit()  # the view events of the page shown again
         return response
     flash(message or str(error.message), "error")

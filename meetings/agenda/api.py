@@ -1,9 +1,9 @@
 """API: Möten.
 
-The same reads as the pages, without their side effects: the meeting page invites members who
-have no attendance row yet and puts children with open actions on the agenda when it is first
-opened; here both are shown as they would be, and nothing is written except the reveal's audit
-event. Briefs are opened with one ``reveal_records`` call per request, like the page.
+The same reads as the pages, loaded through the same ``meeting_for``: members without an
+invitation row yet are shown as invited, and children that contributors will put on the agenda
+are shown after its items; nothing is written except the reveal's audit event. Briefs are
+opened with one ``reveal_records`` call per request, like the page.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from pydantic import Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from coordination.api.core import (
     ApiBlueprint,
@@ -23,24 +23,27 @@ from coordination.api.core import (
     Page,
     PageQuery,
     api_user,
-    forbidden,
-    not_found,
     paginate,
 )
 from coordination.api.problems import ApiError, FieldProblem
+from coordination.councils.access import council_for
 from coordination.db import LOCAL_ZONE, db_session, today_local
-from coordination.models import Child, Council, User
-from coordination.policy import can_view_council
-from meetings import agenda
+from coordination.models import User
+from coordination.policy import Need
+from meetings.agenda.access import meeting_for
+from meetings.agenda.attendance import meeting_attendance
+from meetings.agenda.contributors import pending_contributed_items
+from meetings.agenda.deadline import agenda_deadline, deadline_passed
+from meetings.agenda.items import agenda_items
+from meetings.agenda.overview import AgendaEntry, build_agenda
 from meetings.models import (
     AgendaSource,
-    Attendance,
     AttendanceStatus,
     Meeting,
     MeetingStatus,
 )
-from meetings.schedules import meetings_between
-from secrecy.records.api_models import AgencyRef, RecordOut, record_out
+from meetings.schedules.queries import meetings_between
+from secrecy.records.api import AgencyRef, RecordOut, record_out
 
 bp = ApiBlueprint(
     "api_meetings",
@@ -137,16 +140,6 @@ def _deadline_days() -> int:
     return int(current_app.config["AGENDA_DEADLINE_WORKING_DAYS"])
 
 
-def load_meeting(session: Session, meeting_id: int) -> Meeting:
-    """Unknown: 404. Neither a member of the council nor a guest of this meeting: 403, logged."""
-    meeting = agenda.find_meeting(session, meeting_id)
-    if meeting is None:
-        raise not_found()
-    if not agenda.can_view_meeting(session, api_user(), meeting):
-        raise forbidden("meeting", meeting_id)
-    return meeting
-
-
 def person(user: User | None) -> PersonRef | None:
     return PersonRef(id=user.id, name=user.display_name) if user is not None else None
 
@@ -164,8 +157,8 @@ def _meeting_fields(meeting: Meeting, days: int, people: dict[int, User]) -> dic
         "schedule_name": meeting.schedule.name if meeting.schedule else None,
         "chair": person(people.get(meeting.chair_id or 0)),
         "minute_taker": person(people.get(meeting.minute_taker_id or 0)),
-        "agenda_deadline": agenda.agenda_deadline(meeting, days),
-        "agenda_deadline_passed": agenda.deadline_passed(meeting, days),
+        "agenda_deadline": agenda_deadline(meeting, days),
+        "agenda_deadline_passed": deadline_passed(meeting, days),
     }
 
 
@@ -190,11 +183,7 @@ def council_meetings(council_id: int, query: MeetingsQuery) -> Page[MeetingOut]:
     """Möten som börjar från och med `from` till och med `to` (svensk tid), tidigast först,
     inställda möten också. För forumets medlemmar."""
     session = db_session()
-    council = session.get(Council, council_id)
-    if council is None:
-        raise not_found()
-    if not can_view_council(api_user(), council):
-        raise forbidden("council", council_id)
+    council = council_for(session, api_user(), council_id, Need.VIEW)
     today = today_local()
     first = query.from_ or today - DEFAULT_PAST
     last = query.to or today + DEFAULT_FUTURE
@@ -218,27 +207,15 @@ def council_meetings(council_id: int, query: MeetingsQuery) -> Page[MeetingOut]:
 
 
 def _attendance(session: Session, meeting: Meeting) -> list[AttendanceOut]:
-    """The attendance rows, plus the members the page would invite on its first view (shown
-    as invited; the API does not write them)."""
-    rows = session.scalars(
-        select(Attendance)
-        .where(Attendance.meeting_id == meeting.id)
-        .options(selectinload(Attendance.user))
-    ).all()
-    shown = [(row.user, row.status, row.guest) for row in rows]
-    uninvited = agenda.uninvited_member_ids(session, meeting)
-    if uninvited:
-        users = session.scalars(select(User).where(User.id.in_(uninvited))).all()
-        shown += [(user, AttendanceStatus.INVITED, False) for user in users]
-    shown.sort(key=lambda s: (s[2], s[0].agency.name, s[0].display_name, s[0].id))
+    """The attendance as the page shows it: members without a row yet as invited."""
     return [
         AttendanceOut(
-            user=PersonRef(id=user.id, name=user.display_name),
-            agency=AgencyRef(id=user.agency.id, name=user.agency.name),
-            status=status,
-            guest=guest,
+            user=PersonRef(id=row.user.id, name=row.user.display_name),
+            agency=AgencyRef(id=row.user.agency.id, name=row.user.agency.name),
+            status=row.status,
+            guest=row.guest,
         )
-        for user, status, guest in shown
+        for row in meeting_attendance(session, meeting)
     ]
 
 
@@ -249,7 +226,7 @@ def meeting(meeting_id: int) -> MeetingDetailOut:
     """Tid, plats, status, ordförande, sekreterare, sista anmälningsdag och närvaro, som på
     mötessidan. För forumets medlemmar och mötets inbjudna gäster."""
     session = db_session()
-    found = load_meeting(session, meeting_id)
+    found = meeting_for(session, api_user(), meeting_id, Need.VIEW, members=True)
     return MeetingDetailOut.model_validate(
         {
             **_meeting_fields(found, _deadline_days(), _roles(session, [found])),
@@ -270,8 +247,13 @@ def meeting_agenda(meeting_id: int) -> AgendaOut:
     (källa open_actions); de överenskomna åtgärderna visas i protokollet."""
     session = db_session()
     user = api_user()
-    found = load_meeting(session, meeting_id)
-    entries = agenda.build_agenda(session, user, found)
+    found = meeting_for(session, user, meeting_id, Need.VIEW, members=True)
+    on_agenda = agenda_items(session, found)
+    entries = build_agenda(session, user, found, items=on_agenda)
+    entries += [
+        AgendaEntry(item, None)
+        for item in pending_contributed_items(session, found, on_agenda=on_agenda)
+    ]
     items = [
         AgendaItemOut(
             child_id=entry.item.child_id,
@@ -283,29 +265,10 @@ def meeting_agenda(meeting_id: int) -> AgendaOut:
         )
         for entry in entries
     ]
-    contributed = agenda.contributed_child_ids(
-        session, found, agenda.agenda_contributors(current_app)
-    )
-    if contributed:
-        children = {
-            c.id: c for c in session.scalars(select(Child).where(Child.id.in_(contributed)))
-        }
-        after = max((i.position for i in items), default=0)
-        items += [
-            AgendaItemOut(
-                child_id=child_id,
-                pseudonym=children[child_id].pseudonym,
-                position=after + offset,
-                reason_category=agenda.OPEN_ACTIONS_CATEGORY,
-                source=AgendaSource.OPEN_ACTIONS,
-                brief=None,
-            )
-            for offset, child_id in enumerate(contributed, start=1)
-        ]
     return AgendaOut(
         meeting_id=found.id,
         status=found.status,
-        agenda_deadline=agenda.agenda_deadline(found, _deadline_days()),
+        agenda_deadline=agenda_deadline(found, _deadline_days()),
         items=items,
     )
 

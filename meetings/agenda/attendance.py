@@ -1,6 +1,10 @@
 """Attendance on the meeting page: invitations of the council's members, attendance statuses,
 guests invited to one meeting, and the chair and minute taker.
 
+Materialising a schedule and adding a meeting invite the council's active members. A member
+who joined the council later has no row yet: pages and API show them as invited without writing
+(``meeting_attendance``), and the row is written when attendance is first set.
+
 Services take ``(session, actor, ...)``, validate, change, flush and append their audit event in
 the caller's transaction; they never commit.
 """
@@ -8,11 +12,12 @@ the caller's transaction; they never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from coordination.audit.log import record_event
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
@@ -60,6 +65,40 @@ def uninvited_member_ids(
     return [user_id for user_id in member_ids if user_id not in existing]
 
 
+@dataclass(frozen=True)
+class AttendanceRow:
+    """One line of a meeting's attendance as pages and API show it (an invitation not yet
+    written is shown as invited)."""
+
+    user: User
+    status: AttendanceStatus
+    guest: bool
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+
+def meeting_attendance(session: Session, meeting: Meeting) -> list[AttendanceRow]:
+    """The attendance rows, plus the council's members without a row yet (shown as invited,
+    not written), in the page's order: members first, then guests, by agency and name."""
+    rows = session.scalars(
+        select(Attendance)
+        .where(Attendance.meeting_id == meeting.id)
+        .options(selectinload(Attendance.user).lazyload(User.role_rows))
+    ).all()
+    shown = [AttendanceRow(row.user, row.status, row.guest) for row in rows]
+    uninvited = uninvited_member_ids(session, meeting, attendances=rows)
+    if uninvited:
+        users = session.scalars(
+            select(User).where(User.id.in_(uninvited)).options(lazyload(User.role_rows))
+        ).all()
+        shown += [AttendanceRow(user, AttendanceStatus.INVITED, False) for user in users]
+    return sorted(
+        shown, key=lambda a: (a.guest, a.user.agency.name, a.user.display_name, a.user.id)
+    )
+
+
 def ensure_invitations(
     session: Session,
     actor: User | None,
@@ -69,8 +108,8 @@ def ensure_invitations(
 ) -> int:
     """Invite the council's active members who have no attendance row yet; returns how many.
 
-    Materialising a schedule normally creates the invitations; this fills the gap for meetings
-    created without them, and for members who joined later while the meeting is still planned.
+    Materialising a schedule normally creates the invitations; this fills the gap for members
+    who joined later while the meeting is still planned, when attendance is first set.
     A held or cancelled meeting that already has invitations is history and stays as it is.
     ``attendances`` as for ``uninvited_member_ids``.
     """
@@ -116,6 +155,9 @@ def set_attendance(
     if status not in SETTABLE_STATUSES:
         raise ServiceError(_l("Välj närvarande, frånvarande eller anmält förhinder."), "status")
     row = session.get(Attendance, (meeting.id, user_id))
+    if row is None and user_id in uninvited_member_ids(session, meeting):
+        ensure_invitations(session, actor, meeting)  # shown as invited: written now
+        row = session.get(Attendance, (meeting.id, user_id))
     if row is None:
         raise ServiceError(_l("Personen är inte kallad till mötet."), field="status")
     if row.status is status:

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from coordination.web.converters import MAX_DB_ID
 from coordination.web.forms import REQUIRED, choices
 from meetings.models import AttendanceStatus, MeetingStatus
 
@@ -38,11 +39,13 @@ PRIVATE = {"autocomplete": "off"}
 
 
 def lenient_int(value: Any) -> int:
-    """Coerce a posted id; anything else becomes 0, which no row has (the service says why)."""
+    """Coerce a posted id; anything else, or a number beyond the ids the database holds, becomes
+    0, which no row has (the service says why, next to the field)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return 0
+    return number if 0 <= number <= MAX_DB_ID else 0
 
 
 class AgendaItemForm(FlaskForm):

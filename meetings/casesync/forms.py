@@ -15,7 +15,7 @@ from wtforms.fields import StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from coordination.web.forms import REQUIRED, MultiCheckboxField, choices
-from meetings.casesync import CHOOSABLE_REASONS, DeclineReason
+from meetings.casesync.proposals import CHOOSABLE_REASONS, DeclineReason
 from secrecy.policy.rules import LegalBasis
 
 DECLINE_REASON_LABELS = {

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask import Flask, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import BooleanField
 
 from coordination.db import db_session
-from coordination.web.page import actor, deny
+from coordination.errors import NotFound
+from coordination.web import params
+from coordination.web.page import PageBlueprint, actor
 from coordination.web.registries import register_user_column, user_column
 from meetings.models import EmailStatus, Notification
 from meetings.notifications import services as notifications
 
-bp = Blueprint("notifications", __name__, template_folder="templates")
+bp = PageBlueprint("notifications", __name__, template_folder="templates")
 
 PAGE_SIZE = 50
 EMAIL_STATUS_LABELS = {
@@ -72,19 +74,18 @@ def _header_context() -> dict[str, Any]:
 
 
 def _own_notification(notification_id: int) -> Notification:
-    session = db_session()
-    notification = session.get(Notification, notification_id)
+    """The actor's own notification; anyone else's is refused like an unknown id."""
+    notification = db_session().get(Notification, notification_id)
     if notification is None or notification.recipient_id != actor().id:
-        deny(session, "notification", notification_id)
+        raise NotFound(object_type="notification", object_ids=[notification_id])
     return notification
 
 
-@bp.route("/notifications")
-@login_required
+@bp.page("/notifications")
 def index() -> ResponseReturnValue:
     session = db_session()
     user = actor()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = params.page_number()
     rows, total = notifications.notifications_of(session, user, page=page, page_size=PAGE_SIZE)
     form = EmailPreferenceForm(email_enabled=notifications.email_enabled(session, user))
     return render_template(
@@ -98,37 +99,28 @@ def index() -> ResponseReturnValue:
     )
 
 
-@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
-@login_required
+@bp.page("/notifications/<int:notification_id>/read", methods=["POST"])
 def mark_read(notification_id: int) -> ResponseReturnValue:
     notification = _own_notification(notification_id)
-    session = db_session()
     if ConfirmForm().validate_on_submit():
-        notifications.mark_read(session, actor(), notification)
-        session.commit()
-    return redirect(url_for("notifications.index", page=request.args.get("page", 1, type=int)))
+        notifications.mark_read(db_session(), actor(), notification)
+    return redirect(url_for("notifications.index", page=params.page_number()))
 
 
-@bp.route("/notifications/read-all", methods=["POST"])
-@login_required
+@bp.page("/notifications/read-all", methods=["POST"])
 def mark_all_read() -> ResponseReturnValue:
-    session = db_session()
     if ConfirmForm().validate_on_submit():
-        count = notifications.mark_all_read(session, actor())
-        session.commit()
+        count = notifications.mark_all_read(db_session(), actor())
         if count:
             flash(_("Alla notiser är markerade som lästa."), "success")
     return redirect(url_for("notifications.index"))
 
 
-@bp.route("/notifications/email", methods=["POST"])
-@login_required
+@bp.page("/notifications/email", methods=["POST"])
 def email_preference() -> ResponseReturnValue:
-    session = db_session()
     form = EmailPreferenceForm()
     if form.validate_on_submit():
-        notifications.set_email_enabled(session, actor(), bool(form.email_enabled.data))
-        session.commit()
+        notifications.set_email_enabled(db_session(), actor(), bool(form.email_enabled.data))
         flash(
             _("Dina notiser skickas även med e-post.")
             if form.email_enabled.data

@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from coordination.web.forms import REQUIRED, choices
-from meetings.schedules import Preset, preset_rule
+from meetings.schedules.rules import Preset, preset_rule
 
 PRESET_LABELS = {
     Preset.SECOND_WEDNESDAY: _l("Andra onsdagen varje månad"),

@@ -1,5 +1,6 @@
 """Materialising: each schedule's meetings created ahead of time (``HORIZON_MONTHS``), kept in
-line with its rule and invited to; run nightly and after every schedule change."""
+line with its rule and invited to, with the children the agenda contributors name (open agreed
+actions) on the new meetings' agendas; run nightly and after every schedule change."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from coordination.audit.log import record_event
 from coordination.db import utcnow
 from coordination.models import Council, User
+from meetings.agenda.contributors import add_contributed_items, registered_contributors
 from meetings.models import (
     AgendaItem,
     Attendance,
@@ -133,9 +135,10 @@ def materialise_meetings(
 
     existing = _existing_meetings(session, [s.id for s in schedules], today)
     members = active_members(session, list(report.councils))
+    created: list[int] = []
     for schedule in schedules:
         counts = report.councils[schedule.council_id]
-        _materialise_schedule(
+        created += _materialise_schedule(
             session,
             schedule,
             existing.get(schedule.id, {}),
@@ -144,6 +147,7 @@ def materialise_meetings(
             last_day,
             counts,
         )
+    _add_contributed_items(session, created)
     for council_id, counts in report.councils.items():
         record_event(
             session,
@@ -163,6 +167,17 @@ def materialise_meetings(
             },
         )
     return report
+
+
+def _add_contributed_items(session: Session, meeting_ids: list[int]) -> None:
+    """New meetings get the contributed children on their agendas now, not on a first view."""
+    contributors = registered_contributors()
+    if not contributors:
+        return
+    for meeting_id in meeting_ids:
+        meeting = session.get(Meeting, meeting_id)
+        if meeting is not None:
+            add_contributed_items(session, meeting, contributors)
 
 
 def _existing_meetings(
@@ -198,7 +213,8 @@ def _materialise_schedule(
     today: dt.date,
     last_day: dt.date,
     counts: CouncilCounts,
-) -> None:
+) -> list[int]:
+    """Bring one schedule's meetings in line; returns the ids of the meetings it created."""
     wanted: list[dt.date] = []
     if schedule.active and schedule.council.active:
         try:
@@ -209,7 +225,7 @@ def _materialise_schedule(
             # A stored rule that no longer parses must not stop the other councils' run;
             # its meetings are left as they are and the event names the schedule.
             counts.failed_schedules.append(schedule.id)
-            return
+            return []
     wanted_set = set(wanted)
     to_delete: list[int] = []
     to_invite: list[int] = []
@@ -234,6 +250,7 @@ def _materialise_schedule(
     created = _insert_meetings(session, schedule, new_days)
     counts.created += len(created)
     counts.invited += invite_members(session, [*to_invite, *created], members)
+    return created
 
 
 def _follow_schedule(meeting: Meeting, schedule: Schedule, day: dt.date) -> bool:

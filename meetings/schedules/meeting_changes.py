@@ -13,6 +13,7 @@ from coordination.audit.log import record_event
 from coordination.db import LOCAL_ZONE
 from coordination.errors import ConflictError, ServiceError
 from coordination.models import Council, User
+from meetings.agenda.contributors import add_contributed_items
 from meetings.models import Meeting, MeetingStatus
 from meetings.schedules.checks import check_duration, check_place, require_coordinator
 from meetings.schedules.invitations import active_members, invite_members
@@ -106,7 +107,8 @@ def cancel_meeting(
 def add_meeting(
     session: Session, actor: User, council: Council, data: MeetingTimeData, *, today: dt.date
 ) -> Meeting:
-    """An extra meeting outside any schedule; the council's members are invited."""
+    """An extra meeting outside any schedule; the council's members are invited, and the
+    children the agenda contributors name (open agreed actions) put on its agenda."""
     require_coordinator(actor, council)
     if not council.active:
         raise ServiceError(_l("Forumet är inaktiverat."))
@@ -137,4 +139,5 @@ def add_meeting(
         object_ids=[meeting.id],
         details={"council_id": council.id, "invited": invited},
     )
+    add_contributed_items(session, meeting)
     return meeting

@@ -1,8 +1,9 @@
 """Pages: the council's meetings (list, month calendar, panel) for members; schedules, moving,
 cancelling and extra meetings for the council's coordinators.
 
-Every page loads, checks access (members; coordinators for changes; refusals logged), calls
-one service, commits once and redirects. Paths carry ids only.
+Every page runs through the page wrapper: it loads through an access function (members;
+coordinators for changes; refusals logged by the wrapper), calls one service and redirects; the
+wrapper commits once. Paths carry ids only.
 """
 
 from __future__ import annotations
@@ -12,25 +13,25 @@ import datetime as dt
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
+from coordination.councils.access import council_for
 from coordination.db import LOCAL_ZONE, db_session, today_local, utcnow
-from coordination.errors import ConflictError, ServiceError
+from coordination.errors import NotFound, PermissionDenied
 from coordination.models import Council, User
-from coordination.policy import can_view_council
+from coordination.policy import Need
+from coordination.web import params
 from coordination.web.forms import parse_version
-from coordination.web.page import actor, deny, show_service_error
+from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.registries import register_council_panel, register_council_section
-from meetings import schedules as service
+from meetings.agenda.access import meeting_for
 from meetings.models import Meeting, MeetingStatus, Schedule
-from meetings.schedules import HORIZON_MONTHS, Preset, meeting_path, preset_of
+from meetings.schedules import checks, meeting_changes, queries, schedule_changes
 from meetings.schedules.forms import (
     PRESET_LABELS,
     CancelMeetingForm,
@@ -38,8 +39,12 @@ from meetings.schedules.forms import (
     ScheduleForm,
     minutes_between,
 )
+from meetings.schedules.materialise import HORIZON_MONTHS, MaterialiseReport
+from meetings.schedules.queries import meeting_path
+from meetings.schedules.rules import Preset, preset_of
+from meetings.schedules.swedish_holidays import holidays_between
 
-bp = Blueprint("schedules", __name__, template_folder="templates")
+bp = PageBlueprint("schedules", __name__, template_folder="templates")
 
 PAGE_SIZE = 25
 STATUS_LABELS = {
@@ -66,7 +71,7 @@ def init_app(app: Flask) -> None:
 
 def next_meetings_panel(session: Session, user: User, council: Council) -> str | None:
     """On the council page: the next three meetings (date, time, place; nothing about children)."""
-    upcoming = service.next_meetings(session, council, now=utcnow(), limit=3)
+    upcoming = queries.next_meetings(session, council, now=utcnow(), limit=3)
     return render_template(
         "meetings/schedules/_panel.html",
         council=council,
@@ -78,49 +83,34 @@ def next_meetings_panel(session: Session, user: User, council: Council) -> str |
 # --- Loading and access -------------------------------------------------------------------------
 
 
-def _council_for_member(session: Session, council_id: int) -> Council:
-    council = session.get(Council, council_id)
-    if council is None or not can_view_council(actor(), council):
-        deny(session, "council", council_id)
-    return council
-
-
 def _council_for_coordinator(session: Session, council_id: int) -> Council:
-    council = session.get(Council, council_id)
-    if council is None or not service.can_manage_schedules(actor(), council):
-        deny(session, "council", council_id)
+    """The council's coordinators plan its meetings (administrators do not, unless they are
+    one): loaded for its members, then the council role checked."""
+    council = council_for(session, actor(), council_id, Need.VIEW)
+    if not checks.can_manage_schedules(actor(), council):
+        raise PermissionDenied(object_type="council", object_ids=[council_id])
     return council
 
 
 def _schedule_for_coordinator(session: Session, schedule_id: int) -> Schedule:
     schedule = session.get(Schedule, schedule_id)
-    if schedule is None or not service.can_manage_schedules(actor(), schedule.council):
-        deny(session, "schedule", schedule_id)
+    if schedule is None:
+        raise NotFound(object_type="schedule", object_ids=[schedule_id])
+    if not checks.can_manage_schedules(actor(), schedule.council):
+        raise PermissionDenied(object_type="schedule", object_ids=[schedule_id])
     return schedule
-
-
-def _meeting_for_coordinator(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or not service.can_manage_schedules(actor(), meeting.council):
-        deny(session, "meeting", meeting_id)
-    return meeting
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 # --- Members: list, calendar --------------------------------------------------------------------
 
 
-@bp.route("/councils/<int:council_id>/meetings")
-@login_required
+@bp.page("/councils/<int:council_id>/meetings")
 def meetings(council_id: int) -> ResponseReturnValue:
     session = db_session()
-    council = _council_for_member(session, council_id)
+    council = council_for(session, actor(), council_id, Need.VIEW)
     past = request.args.get("when") == "past"
-    page = _page()
-    rows, total = service.meetings_page(
+    page = params.page_number()
+    rows, total = queries.meetings_page(
         session, council, now=utcnow(), past=past, page=page, size=PAGE_SIZE
     )
     return render_template(
@@ -132,13 +122,14 @@ def meetings(council_id: int) -> ResponseReturnValue:
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         total=total,
         status_labels=STATUS_LABELS,
-        can_manage=service.can_manage_schedules(actor(), council),
+        can_manage=checks.can_manage_schedules(actor(), council),
         meeting_path=meeting_path,
         today=today_local(),
     )
 
 
 def _month_from(raw: str | None, today: dt.date) -> dt.date:
+    """``?month=YYYY-MM``; anything else, or a year far from any meeting, is this month."""
     try:
         year, month = (int(part) for part in (raw or "").split("-"))
         if 2000 <= year <= 2200:  # and never near date.min/max, where month arithmetic fails
@@ -148,17 +139,16 @@ def _month_from(raw: str | None, today: dt.date) -> dt.date:
     return today.replace(day=1)
 
 
-@bp.route("/councils/<int:council_id>/meetings/calendar")
-@login_required
+@bp.page("/councils/<int:council_id>/meetings/calendar")
 def month(council_id: int) -> ResponseReturnValue:
     session = db_session()
-    council = _council_for_member(session, council_id)
+    council = council_for(session, actor(), council_id, Need.VIEW)
     today = today_local()
-    first = _month_from(request.args.get("month"), today)
+    first = _month_from(request.args.get("month", "")[:16], today)
     days_in_month = calendar.monthrange(first.year, first.month)[1]
     last = first.replace(day=days_in_month)
     after = last + dt.timedelta(days=1)
-    rows = service.meetings_between(
+    rows = queries.meetings_between(
         session,
         council,
         dt.datetime.combine(first, dt.time.min, tzinfo=LOCAL_ZONE),
@@ -171,7 +161,7 @@ def month(council_id: int) -> ResponseReturnValue:
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     # Browsing is bounded by the meetings there are (and the planning horizon), so the month
     # links end somewhere: crawlers and the leak test follow every link.
-    first_month, last_month = service.meeting_months(session, council)
+    first_month, last_month = queries.meeting_months(session, council)
     this_month = today.replace(day=1)
     lowest = min(filter(None, (first_month, this_month)))
     highest = max(filter(None, (last_month, this_month + relativedelta(months=HORIZON_MONTHS))))
@@ -182,14 +172,14 @@ def month(council_id: int) -> ResponseReturnValue:
         title=format_date(first, "LLLL yyyy"),
         weeks=weeks,
         by_day=by_day,
-        holidays=service.holidays_between(weeks[0][0], weeks[-1][-1]),
+        holidays=holidays_between(weeks[0][0], weeks[-1][-1]),
         previous=f"{previous:%Y-%m}" if first > lowest else None,
         next=f"{after:%Y-%m}" if first < highest else None,
         this_month=f"{today:%Y-%m}",
         today=today,
         weekday_names=WEEKDAY_NAMES,
         status_labels=STATUS_LABELS,
-        can_manage=service.can_manage_schedules(actor(), council),
+        can_manage=checks.can_manage_schedules(actor(), council),
         meeting_path=meeting_path,
     )
 
@@ -197,18 +187,16 @@ def month(council_id: int) -> ResponseReturnValue:
 # --- Coordinators: schedules --------------------------------------------------------------------
 
 
-@bp.route("/councils/<int:council_id>/schedules")
-@login_required
+@bp.page("/councils/<int:council_id>/schedules")
 def schedules(council_id: int) -> ResponseReturnValue:
     session = db_session()
     council = _council_for_coordinator(session, council_id)
-    rows = service.council_schedules(session, council)
     return render_template(
         "meetings/schedules/schedules.html",
         council=council,
-        schedules=rows,
+        schedules=queries.council_schedules(session, council),
         describe=_describe_rule,
-        holiday_meetings=service.upcoming_holiday_meetings(session, council, now=utcnow()),
+        holiday_meetings=queries.upcoming_holiday_meetings(session, council, now=utcnow()),
         meeting_path=meeting_path,
     )
 
@@ -218,8 +206,8 @@ def _describe_rule(schedule: Schedule) -> Any:
     return schedule.rrule if preset is Preset.CUSTOM else PRESET_LABELS[preset]
 
 
-def _schedule_data(form: ScheduleForm) -> service.ScheduleData:
-    return service.ScheduleData(
+def _schedule_data(form: ScheduleForm) -> schedule_changes.ScheduleData:
+    return schedule_changes.ScheduleData(
         name=form.name.data or "",
         rrule=form.rule_text(),
         start_time=form.start_time.data,
@@ -232,7 +220,7 @@ def _schedule_data(form: ScheduleForm) -> service.ScheduleData:
     )
 
 
-def _materialised_message(report: service.MaterialiseReport) -> str:
+def _materialised_message(report: MaterialiseReport) -> str:
     return _(
         "Schemat är sparat. Mötena fram till %(date)s är uppdaterade: %(created)s nya, "
         "%(updated)s ändrade, %(deleted)s borttagna.",
@@ -243,44 +231,47 @@ def _materialised_message(report: service.MaterialiseReport) -> str:
     )
 
 
-@bp.route("/councils/<int:council_id>/schedules/new", methods=["GET", "POST"])
-@login_required
+@bp.page("/councils/<int:council_id>/schedules/new", methods=["GET", "POST"])
 def new_schedule(council_id: int) -> ResponseReturnValue:
     session = db_session()
     council = _council_for_coordinator(session, council_id)
     form = ScheduleForm()
-    error = None
+
+    def render(error: str | None = None) -> str:
+        return render_template(
+            "meetings/schedules/schedule_form.html", council=council, form=form, error=error
+        )
+
     if request.method == "GET":
         form.starts_on.data = today_local()
         form.start_time.data = dt.time(9, 0)
         form.end_time.data = dt.time(11, 0)
-    if form.validate_on_submit():
-        try:
-            _, report = service.create_schedule(
-                session, actor(), council, _schedule_data(form), today=today_local()
-            )
-        except ServiceError as exc:
-            session.rollback()
-            error = show_service_error(form, exc)
-        else:
-            session.commit()
-            flash(_materialised_message(report), "success")
-            return redirect(url_for("schedules.schedules", council_id=council.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "meetings/schedules/schedule_form.html", council=council, form=form, error=error
-    ), status
+        return render()
+    on_refusal(form, render)
+    require_valid(form)
+    _, report = schedule_changes.create_schedule(
+        session, actor(), council, _schedule_data(form), today=today_local()
+    )
+    flash(_materialised_message(report), "success")
+    return redirect(url_for("schedules.schedules", council_id=council.id))
 
 
-@bp.route("/schedules/<int:schedule_id>", methods=["GET", "POST"])
-@login_required
+@bp.page("/schedules/<int:schedule_id>", methods=["GET", "POST"])
 def edit_schedule(schedule_id: int) -> ResponseReturnValue:
     session = db_session()
     schedule = _schedule_for_coordinator(session, schedule_id)
     council = schedule.council
     form = ScheduleForm(obj=schedule if request.method == "GET" else None)
-    error = None
-    status = 200
+
+    def render(error: str | None = None) -> str:
+        return render_template(
+            "meetings/schedules/schedule_form.html",
+            council=council,
+            schedule=schedule,
+            form=form,
+            error=error,
+        )
+
     if request.method == "GET":
         form.preset.data = preset_of(schedule.rrule, schedule.starts_on).value
         form.end_time.data = (
@@ -288,45 +279,26 @@ def edit_schedule(schedule_id: int) -> ResponseReturnValue:
             + dt.timedelta(minutes=schedule.duration_minutes)
         ).time()
         form.version.data = str(schedule.version)
-    elif form.validate_on_submit():
-        try:
-            report = service.update_schedule(
-                session,
-                actor(),
-                schedule,
-                _schedule_data(form),
-                expected_version=parse_version(form.version.data),
-                today=today_local(),
-            )
-        except StaleDataError:
-            session.rollback()
-            error, status = str(ConflictError().message), 409
-        except ConflictError as exc:
-            session.rollback()
-            error, status = str(exc.message), 409
-        except ServiceError as exc:
-            session.rollback()
-            error, status = show_service_error(form, exc), 422
-        else:
-            session.commit()
-            flash(_materialised_message(report), "success")
-            return redirect(url_for("schedules.schedules", council_id=council.id))
-    else:
-        status = 422
-    return render_template(
-        "meetings/schedules/schedule_form.html",
-        council=council,
-        schedule=schedule,
-        form=form,
-        error=error,
-    ), status
+        return render()
+    on_refusal(form, render)
+    require_valid(form)
+    report = schedule_changes.update_schedule(
+        session,
+        actor(),
+        schedule,
+        _schedule_data(form),
+        expected_version=parse_version(form.version.data),
+        today=today_local(),
+    )
+    flash(_materialised_message(report), "success")
+    return redirect(url_for("schedules.schedules", council_id=council.id))
 
 
 # --- Coordinators: one meeting ------------------------------------------------------------------
 
 
-def _time_data(form: MeetingTimeForm) -> service.MeetingTimeData:
-    return service.MeetingTimeData(
+def _time_data(form: MeetingTimeForm) -> meeting_changes.MeetingTimeData:
+    return meeting_changes.MeetingTimeData(
         day=form.day.data,
         start_time=form.start_time.data,
         duration_minutes=minutes_between(form.start_time.data, form.end_time.data),
@@ -335,51 +307,62 @@ def _time_data(form: MeetingTimeForm) -> service.MeetingTimeData:
     )
 
 
-@bp.route("/councils/<int:council_id>/meetings/new", methods=["GET", "POST"])
-@login_required
+@bp.page("/councils/<int:council_id>/meetings/new", methods=["GET", "POST"])
 def new_meeting(council_id: int) -> ResponseReturnValue:
     session = db_session()
     council = _council_for_coordinator(session, council_id)
     form = MeetingTimeForm()
-    error = None
+
+    def render(error: str | None = None) -> str:
+        return render_template(
+            "meetings/schedules/meeting_form.html",
+            council=council,
+            form=form,
+            error=error,
+            meeting=None,
+        )
+
     if request.method == "GET":
         form.day.data = today_local()
         form.start_time.data = dt.time(9, 0)
         form.end_time.data = dt.time(11, 0)
-    if form.validate_on_submit():
-        try:
-            meeting = service.add_meeting(
-                session, actor(), council, _time_data(form), today=today_local()
-            )
-        except ServiceError as exc:
-            session.rollback()
-            error = show_service_error(form, exc)
-        else:
-            session.commit()
-            message = _("Mötet är tillagt och forumets medlemmar är kallade.")
-            if meeting.holiday:
-                message += " " + _("Obs! Dagen är %(holiday)s.", holiday=meeting.holiday)
-            flash(message, "success")
-            return redirect(url_for("schedules.meetings", council_id=council.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "meetings/schedules/meeting_form.html",
-        council=council,
-        form=form,
-        error=error,
-        meeting=None,
-    ), status
+        return render()
+    on_refusal(form, render)
+    require_valid(form)
+    meeting = meeting_changes.add_meeting(
+        session, actor(), council, _time_data(form), today=today_local()
+    )
+    message = _("Mötet är tillagt och forumets medlemmar är kallade.")
+    if meeting.holiday:
+        message += " " + _("Obs! Dagen är %(holiday)s.", holiday=meeting.holiday)
+    flash(message, "success")
+    return redirect(url_for("schedules.meetings", council_id=council.id))
 
 
-@bp.route("/occurrences/<int:meeting_id>/move", methods=["GET", "POST"])
-@login_required
+@bp.page("/occurrences/<int:meeting_id>/move", methods=["GET", "POST"])
 def move_meeting(meeting_id: int) -> ResponseReturnValue:
     session = db_session()
-    meeting = _meeting_for_coordinator(session, meeting_id)
+    meeting = meeting_for(session, actor(), meeting_id, Need.MANAGE)
     form = MeetingTimeForm()
     cancel_form = CancelMeetingForm()
-    error = None
-    status = 200
+
+    validated: list[bool] = []
+
+    def render(error: str | None = None) -> str:
+        # Shown again after a refusal: the cancel button carries the meeting's version when
+        # the service refused, the posted one when the form did.
+        cancel_form.version.data = str(meeting.version) if validated else form.version.data
+        return render_template(
+            "meetings/schedules/meeting_form.html",
+            council=meeting.council,
+            form=form,
+            cancel_form=cancel_form,
+            error=error,
+            meeting=meeting,
+            status_labels=STATUS_LABELS,
+            meeting_path=meeting_path,
+        )
+
     if request.method == "GET":
         starts, ends = (
             meeting.starts_at.astimezone(LOCAL_ZONE),
@@ -390,68 +373,39 @@ def move_meeting(meeting_id: int) -> ResponseReturnValue:
         form.end_time.data = ends.time().replace(tzinfo=None)
         form.location.data = meeting.location
         form.video_link.data = meeting.video_link
-        form.version.data = cancel_form.version.data = str(meeting.version)
-    elif form.validate_on_submit():
-        try:
-            service.move_meeting(
-                session,
-                actor(),
-                meeting,
-                _time_data(form),
-                expected_version=parse_version(form.version.data),
-                today=today_local(),
-            )
-        except StaleDataError:
-            session.rollback()
-            error, status = str(ConflictError().message), 409
-        except ConflictError as exc:
-            session.rollback()
-            error, status = str(exc.message), 409
-        except ServiceError as exc:
-            session.rollback()
-            error, status = show_service_error(form, exc), 422
-        else:
-            session.commit()
-            flash(_("Mötet är flyttat. De andra mötena i schemat är oförändrade."), "success")
-            return redirect(url_for("schedules.meetings", council_id=meeting.council_id))
-        cancel_form.version.data = str(meeting.version)
-    else:
-        status = 422
-        cancel_form.version.data = form.version.data
-    return render_template(
-        "meetings/schedules/meeting_form.html",
-        council=meeting.council,
-        form=form,
-        cancel_form=cancel_form,
-        error=error,
-        meeting=meeting,
-        status_labels=STATUS_LABELS,
-        meeting_path=meeting_path,
-    ), status
+        form.version.data = str(meeting.version)
+        validated.append(True)
+        return render()
+    on_refusal(form, render)
+    require_valid(form)
+    validated.append(True)
+    meeting_changes.move_meeting(
+        session,
+        actor(),
+        meeting,
+        _time_data(form),
+        expected_version=parse_version(form.version.data),
+        today=today_local(),
+    )
+    flash(_("Mötet är flyttat. De andra mötena i schemat är oförändrade."), "success")
+    return redirect(url_for("schedules.meetings", council_id=meeting.council_id))
 
 
-@bp.route("/occurrences/<int:meeting_id>/cancel", methods=["POST"])
-@login_required
+@bp.page("/occurrences/<int:meeting_id>/cancel", methods=["POST"])
 def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
     session = db_session()
-    meeting = _meeting_for_coordinator(session, meeting_id)
+    meeting = meeting_for(session, actor(), meeting_id, Need.MANAGE)
+    back = url_for("schedules.meetings", council_id=meeting.council_id)
     form = CancelMeetingForm()
-    if form.validate_on_submit():
-        try:
-            service.cancel_meeting(
-                session,
-                actor(),
-                meeting,
-                expected_version=parse_version(form.version.data),
-                today=today_local(),
-            )
-        except StaleDataError:
-            session.rollback()
-            flash(str(ConflictError().message), "error")
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            session.commit()
-            flash(_("Mötet är inställt. De andra mötena i schemat är oförändrade."), "success")
-    return redirect(url_for("schedules.meetings", council_id=meeting.council_id))
+    if not form.validate_on_submit():
+        return redirect(back)
+    on_refusal(redirect_to=back)
+    meeting_changes.cancel_meeting(
+        session,
+        actor(),
+        meeting,
+        expected_version=parse_version(form.version.data),
+        today=today_local(),
+    )
+    flash(_("Mötet är inställt. De andra mötena i schemat är oförändrade."), "success")
+    return redirect(back)

@@ -1,0 +1,1 @@
+"""Reports per council and period (page and CSV), and the print view of the minutes."""

@@ -1,6 +1,7 @@
 """Pages: the minutes' print view and the council's reports (page and CSV).
 
-Members of the council only; refusals are logged (``deny``). The print view is an export and is
+Members of the council only (``meeting_for`` WRITE, ``council_for`` VIEW); the page wrapper
+logs refusals and commits once. The print view is an export and is
 logged by ``minutes.reports.printing``; the reports hold figures only, no pseudonyms.
 """
 
@@ -8,27 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Flask, Response, render_template, request
+from flask import Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 
+from coordination.councils.access import council_for
 from coordination.db import db_session, today_local, utcnow
-from coordination.logreview import register_tag_labels
-from coordination.models import Council
-from coordination.policy import can_view_council
-from coordination.web.page import actor, deny
+from coordination.logreview.scopes import register_tag_labels
+from coordination.policy import Need
+from coordination.web.page import PageBlueprint, actor
+from coordination.web.params import BadParameter, is_sane_date
 from coordination.web.registries import register_council_section
-from meetings.models import Meeting
+from meetings.agenda.access import meeting_for
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
 from minutes.reports import printing
 from minutes.reports import services as reports
 from minutes.tags import MinutesTag
 
-bp = Blueprint(
+bp = PageBlueprint(
     "minute_reports",
     __name__,
     template_folder="templates",
@@ -70,22 +70,12 @@ def init_app(app: Flask) -> None:
 # --- Print view -----------------------------------------------------------------------------------
 
 
-def _meeting_for_member(session: Session, meeting_id: int) -> Meeting:
-    """Members of the council only (guests of one meeting do not print its minutes). An
-    unknown id is refused like a forbidden one."""
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or not can_view_council(actor(), meeting.council):
-        deny(session, "meeting", meeting_id)
-    return meeting
-
-
-@bp.route("/meetings/<int:meeting_id>/minutes/print")
-@login_required
+@bp.page("/meetings/<int:meeting_id>/minutes/print")
 def print_minutes(meeting_id: int) -> ResponseReturnValue:
+    """Members of the council only: guests of one meeting do not print its minutes."""
     session = db_session()
-    meeting = _meeting_for_member(session, meeting_id)
+    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
     view = printing.print_view(session, actor(), meeting, utcnow())
-    session.commit()
     return render_template(
         "minutes/print.html",
         view=view,
@@ -99,21 +89,17 @@ def print_minutes(meeting_id: int) -> ResponseReturnValue:
 # --- Reports --------------------------------------------------------------------------------------
 
 
-def _council_for_member(session: Session, council_id: int) -> Council:
-    council = session.get(Council, council_id)
-    if council is None or not can_view_council(actor(), council):
-        deny(session, "council", council_id)
-    return council
-
-
 def _parse_day(name: str) -> tuple[dt.date | None, str | None]:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None, None
     try:
-        return dt.date.fromisoformat(raw), None
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         return None, _("Ange ett datum som ÅÅÅÅ-MM-DD.")
+    if not is_sane_date(day):
+        raise BadParameter()  # beyond any real period: the ordinary 400 page
+    return day, None
 
 
 def _period() -> tuple[reports.Period, dict[str, str]]:
@@ -130,14 +116,12 @@ def _period() -> tuple[reports.Period, dict[str, str]]:
     return period, errors
 
 
-@bp.route("/councils/<int:council_id>/reports")
-@login_required
+@bp.page("/councils/<int:council_id>/reports")
 def council_report(council_id: int) -> ResponseReturnValue:
     session = db_session()
-    council = _council_for_member(session, council_id)
+    council = council_for(session, actor(), council_id, Need.VIEW)
     period, errors = _period()
     report = reports.council_report(session, council, period, today_local())
-    session.commit()
     html = render_template(
         "minutes/reports/council.html",
         council=council,
@@ -151,17 +135,15 @@ def council_report(council_id: int) -> ResponseReturnValue:
     return (html, 422) if errors else html
 
 
-@bp.route("/councils/<int:council_id>/reports.csv")
-@login_required
+@bp.page("/councils/<int:council_id>/reports.csv")
 def council_report_csv(council_id: int) -> ResponseReturnValue:
     session = db_session()
-    council = _council_for_member(session, council_id)
+    council = council_for(session, actor(), council_id, Need.VIEW)
     period, errors = _period()
     if errors:
         return Response(" ".join(errors.values()), status=422, mimetype="text/plain")
     report = reports.council_report(session, council, period, today_local())
     reports.log_report_export(session, actor(), report)
-    session.commit()
     filename = f"rapport-{council.id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return Response(
         reports.report_csv(report),

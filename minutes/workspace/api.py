@@ -19,8 +19,10 @@ from coordination.api.core import (
 )
 from coordination.db import db_session
 from coordination.models import User
-from meetings.agenda.api import PersonRef, load_meeting, person
-from minutes.actions.api import ActionOut, actions_out, agency_of
+from coordination.policy import Need
+from meetings.agenda.access import meeting_for
+from meetings.agenda.api import PersonRef, person
+from minutes.actions.api_models import ActionOut, actions_out, agency_of
 from minutes.models import (
     AmendmentReason,
     ApprovalRole,
@@ -29,7 +31,7 @@ from minutes.models import (
     MinutesStatus,
 )
 from minutes.workspace.contents import MinutesContents, minutes_contents
-from secrecy.records.api_models import AgencyRef, RecordOut, record_out
+from secrecy.records.api import AgencyRef, RecordOut, record_out
 
 bp = ApiBlueprint(
     "api_minutes",
@@ -170,7 +172,7 @@ def meeting_minutes(meeting_id: int) -> MinutesOut:
     medlemmar och mötets inbjudna gäster, som arbetsytan."""
     session = db_session()
     user = api_user()
-    meeting = load_meeting(session, meeting_id)
+    meeting = meeting_for(session, user, meeting_id, Need.VIEW)
     contents = minutes_contents(session, user, meeting)
     minutes = contents.minutes
     approvals = sorted(minutes.approvals, key=lambda a: (a.approved_at, a.id)) if minutes else []

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from coordination.models import User
-from meetings.agenda import agenda_items
+from meetings.agenda.items import agenda_items
 from meetings.models import AgendaItem, Meeting
 from minutes.models import OPEN_STATUSES, AgreedAction, Minutes, MinutesEntry
 from minutes.workspace.services import minutes_of

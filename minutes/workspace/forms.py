@@ -1,16 +1,19 @@
 """Forms of the meeting workspace. Each child's forms carry a prefix so that one page can hold
 a form per agenda item without clashing field ids. Disclosure choices (which attending agency,
-under which basis, which statements confirmed) are read from the posted form by the view."""
+under which basis, which statements confirmed) are read from the posted form by ``share_choices``
+and ``confirmed``."""
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coordination.web.forms import REQUIRED, choices
-from minutes.models import AmendmentReason, EntryKind
+from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
+from minutes.workspace.sharing import ShareChoice
 
 MAX_TEXT = 20_000
 
@@ -79,3 +82,46 @@ class SubmitForApprovalForm(FlaskForm):
     adjuster_id = SelectField(_l("Justerare"), coerce=int, validators=[InputRequired(REQUIRED)])
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired(REQUIRED)])
     submit = SubmitField(_l("Skicka för justering"))
+
+
+ACTION_STATUS_LABELS = {
+    ActionStatus.OPEN: _l("Öppen"),
+    ActionStatus.IN_PROGRESS: _l("Pågår"),
+    ActionStatus.DONE: _l("Genomförd"),
+    ActionStatus.NOT_DONE: _l("Inte genomförd"),
+    ActionStatus.CANCELLED: _l("Avbruten"),
+}
+MINUTES_STATUS_LABELS = {
+    MinutesStatus.DRAFT: _l("Utkast"),
+    MinutesStatus.SUBMITTED: _l("Väntar på justering"),
+    MinutesStatus.APPROVED: _l("Justerat och låst"),
+}
+
+
+def confirmed(prefix: str) -> tuple[int, ...]:
+    """The indexes of the statements ticked as ``<prefix><n>``."""
+    indexes = []
+    for key in request.form:
+        if key.startswith(prefix):
+            try:
+                indexes.append(int(key[len(prefix) :]))
+            except ValueError:
+                continue
+    return tuple(sorted(indexes))
+
+
+def share_choices() -> list[ShareChoice]:
+    """``share-<agency>`` ticked, ``basis-<agency>`` chosen, ``confirm-<agency>-<basis>-<n>``."""
+    shares = []
+    for key in request.form:
+        if not key.startswith("share-"):
+            continue
+        try:
+            agency_id = int(key[len("share-") :])
+        except ValueError:
+            continue
+        basis_id = request.form.get(f"basis-{agency_id}", "")
+        shares.append(
+            ShareChoice(agency_id, basis_id, confirmed(f"confirm-{agency_id}-{basis_id}-"))
+        )
+    return shares

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session, lazyload
 from coordination.models import Agency, Child, CouncilMembership, User
 from coordination.web.forms import choices
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting
-from minutes.actions.create import ACTION_CATEGORY
+from minutes.actions.services import ACTION_CATEGORY
 from minutes.models import AgreedAction, Minutes, MinutesEntry, MinutesStatus
 from minutes.workspace import services as workspace
+from minutes.workspace import sharing
 from minutes.workspace.contents import MinutesContents
 from minutes.workspace.forms import (
     ActionForm,
@@ -34,7 +35,7 @@ from minutes.workspace.forms import (
     EntryForm,
     SubmitForApprovalForm,
 )
-from secrecy.disclosure.services import consents_by_child
+from secrecy.disclosure.consents import consents_by_child
 from secrecy.policy.categories import categories
 from secrecy.records.reveal import RevealResult
 
@@ -53,7 +54,7 @@ class EntryView:
     amendments: list[EntryView] = field(default_factory=list)
     edit_form: EditEntryForm | None = None
     amend_form: AmendForm | None = None
-    shares: list[workspace.ShareOption] = field(default_factory=list)
+    shares: list[sharing.ShareOption] = field(default_factory=list)
 
 
 @dataclass
@@ -71,8 +72,8 @@ class ChildSection:
     entries: list[EntryView]  # the originals; amendments hang under the entry they amend
     entry_form: EntryForm | None = None
     action_form: ActionForm | None = None
-    shares: list[workspace.ShareOption] = field(default_factory=list)
-    action_bases: list[workspace.ShareOption] = field(default_factory=list)
+    shares: list[sharing.ShareOption] = field(default_factory=list)
+    action_bases: list[sharing.ShareOption] = field(default_factory=list)
 
 
 def child_sections(contents: MinutesContents, viewer: User) -> list[ChildSection]:
@@ -219,13 +220,13 @@ def add_writing_forms(
 
     draft = minutes is None or minutes.status is MinutesStatus.DRAFT
     approved = minutes is not None and minutes.status is MinutesStatus.APPROVED
-    attending = workspace.attending_agencies(session, meeting)
+    attending = sharing.attending_agencies(session, meeting)
     consents = consents_by_child(session, [child])[child.id]
-    options: dict[str, list[workspace.ShareOption]] = {}
+    options: dict[str, list[sharing.ShareOption]] = {}
 
-    def options_for(key: str) -> list[workspace.ShareOption]:
+    def options_for(key: str) -> list[sharing.ShareOption]:
         if key not in options:
-            options[key] = workspace.share_options(
+            options[key] = sharing.share_options(
                 session, viewer, meeting, child, key, attending=attending, consents=consents
             )
         return options[key]
@@ -256,7 +257,7 @@ def add_writing_forms(
     )
     section.shares = options_for(category)
     agencies = council_agencies(meeting)
-    section.action_bases = workspace.agency_options(
+    section.action_bases = sharing.agency_options(
         session,
         viewer,
         meeting,

@@ -18,7 +18,7 @@ from secrecy.policy.engine import (
     age_class,
     disclosure_in_force,
 )
-from secrecy.policy.rules import Strength, legal_bases, recipient_protection
+from secrecy.policy.rules import LegalBasis, Strength, legal_bases, recipient_protection
 
 
 def record_facts(record: Record) -> RecordFacts:
@@ -60,6 +60,26 @@ def consent_facts(consent: Consent) -> ConsentFacts:
     )
 
 
+def verdict(
+    disclosed: DisclosureFacts,
+    facts: RecordFacts,
+    birth_date: dt.date | None,
+    on: dt.date,
+    *,
+    ended: bool,
+    bases: Mapping[str, LegalBasis] | None = None,
+) -> Reason | None:
+    """The one lapse verdict, for the reveal and the sweep alike: None while a disclosure
+    holds on ``on`` for a record with these facts; otherwise why not. A disclosure the sweep
+    has ended (``ended``) stays ended, with today's explanation when there is one."""
+    reason = disclosure_in_force(
+        disclosed, legal_bases() if bases is None else bases, facts, birth_date, on
+    )
+    if ended and reason is None:
+        return Reason(Refusal.ENDED)
+    return reason
+
+
 class PolicyFacts:
     """The policy's facts and verdicts for one reveal call, each worked out once.
 
@@ -91,7 +111,9 @@ class PolicyFacts:
         self._records: dict[tuple[int, str, int, bool], RecordFacts] = {}
         self._consent_facts: dict[int, ConsentFacts] = {}
         self._birth_dates: dict[int, dt.date | None] = {}
-        self._verdicts: dict[tuple[str, int | None, RecordFacts, int | None], Reason | None] = {}
+        self._verdicts: dict[
+            tuple[str, int | None, RecordFacts, int | None, bool], Reason | None
+        ] = {}
 
     def record_facts(self, record: Record) -> RecordFacts:
         """``record_facts(record)``, from the call's children and agencies."""
@@ -126,24 +148,20 @@ class PolicyFacts:
         facts: RecordFacts,
         child_id: int,
     ) -> Reason | None:
-        """None while a disclosure to the recipient under this basis (and consent) holds for
-        a record with these facts; otherwise why not. A disclosure the sweep has ended
-        (``lapsed``) stays ended, with today's explanation when there is one."""
+        """``verdict`` for a disclosure to the recipient under this basis (and consent), kept
+        for every record with the same facts and every child of the same age today."""
         birth_date = self._birth_date(child_id)
-        key = (basis_id, consent_id, facts, age_class(birth_date, self.on))
-        if key in self._verdicts:
-            reason = self._verdicts[key]
-        else:
+        key = (basis_id, consent_id, facts, age_class(birth_date, self.on), lapsed)
+        if key not in self._verdicts:
             disclosed = DisclosureFacts(
                 basis_id=basis_id,
                 recipient=self._recipient_facts(),
                 consent=self._consent(consent_id),
             )
-            reason = disclosure_in_force(disclosed, self.bases, facts, birth_date, self.on)
-            self._verdicts[key] = reason
-        if lapsed and reason is None:
-            return Reason(Refusal.ENDED)
-        return reason
+            self._verdicts[key] = verdict(
+                disclosed, facts, birth_date, self.on, ended=lapsed, bases=self.bases
+            )
+        return self._verdicts[key]
 
     def _birth_date(self, child_id: int) -> dt.date | None:
         if child_id not in self._birth_dates:

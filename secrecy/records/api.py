@@ -1,8 +1,11 @@
-"""API: children and their records.
+"""API: children and their records, and how every package's API shows a record.
 
-The same doors as the pages in ``secrecy.records.views`` and ``secrecy.disclosure.views``: the same
-access checks (council members only; disclosure decisions for the owner agency only), the same
-services, and content only through ``secrecy.records.reveal``, once per request.
+The same doors as the pages in ``secrecy.records.views``: the same access functions
+(``secrecy.records.access``: council members only; an unknown and a forbidden id answered alike,
+403), the same services, and content only through ``secrecy.records.reveal``, once per request.
+A record is shown as its content when the viewer may see it, otherwise as
+``{"withheld": true, "reason": ...}`` and never a byte of content (``record_out``: agenda briefs,
+minutes entries and action descriptions are records too).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from flask import Flask
 from pydantic import Field, RootModel
@@ -23,22 +26,20 @@ from coordination.api.core import (
     Page,
     PageQuery,
     api_user,
-    forbidden,
     make_page,
-    not_found,
     page_window,
 )
+from coordination.councils.access import council_for
 from coordination.db import db_session
 from coordination.errors import ServiceError
-from coordination.models import Child, ChildStatus, CloseReason, Council
-from coordination.policy import can_view_council
+from coordination.models import Child, ChildStatus, CloseReason
 from coordination.tokens.services import Scope
 from secrecy.disclosure import services as service
-from secrecy.models import Disclosure, DisclosureEndReason, Record
+from secrecy.models import Disclosure, DisclosureEndReason
 from secrecy.policy.rules import legal_bases
 from secrecy.records import services
-from secrecy.records.api_models import AgencyRef, RecordOut, record_out
-from secrecy.records.reveal import reveal_listed, reveal_one
+from secrecy.records.access import child_for
+from secrecy.records.reveal import Revealed, RevealResult, reveal_listed, reveal_one
 
 bp = ApiBlueprint(
     "api_secrecy",
@@ -66,28 +67,82 @@ def fields_named(names: Mapping[str, str]) -> Iterator[None]:
         raise ServiceError(exc.message, field=names[exc.field]) from exc
 
 
-# --- Loading, with the pages' access checks -----------------------------------------------------
+# --- How a record is shown -----------------------------------------------------------------
 
 
-def child_for_member(child_id: int) -> Child:
-    """Like the child page: any member of the child's council, whatever the case's status."""
-    child = db_session().get(Child, child_id)
-    if child is None:
-        raise not_found()
-    if not can_view_council(api_user(), child.council):
-        raise forbidden("child", child_id)
-    return child
+class AgencyRef(OutModel):
+    id: int
+    name: str
 
 
-def record_of_owner(record_id: int) -> Record:
-    """Like the disclosure page: the owner agency's users in the child's council."""
-    record = db_session().get(Record, record_id)
-    if record is None:
-        raise not_found()
-    user = api_user()
-    if not can_view_council(user, record.child.council) or record.owner_agency_id != user.agency_id:
-        raise forbidden("record", record_id)
-    return record
+class DisclosedVia(OutModel):
+    disclosure_id: int
+    basis_id: str
+    basis_title: str | None
+    basis_reference: str | None = Field(description="Lagrum, t.ex. 10 kap. 18 a § OSL.")
+    decided_at: dt.datetime
+
+
+class RecordMeta(OutModel):
+    id: int
+    child_id: int
+    category: str = Field(description="Kategori (nyckel), se categories i dokumentationen.")
+    owner_agency: AgencyRef = Field(description="Myndigheten som lämnade uppgiften.")
+    created_at: dt.datetime
+    supersedes_id: int | None = Field(description="Uppgiften som den här rättar.")
+    superseded: bool
+
+
+class RevealedRecordOut(RecordMeta):
+    withheld: Literal[False] = False
+    author: str = Field(description="Vem som skrev uppgiften.")
+    content: dict[str, Any]
+    disclosed_via: DisclosedVia | None = Field(
+        description="Utlämnandet som ger din myndighet rätt att se uppgiften; null för egna."
+    )
+
+
+class WithheldRecordOut(RecordMeta):
+    withheld: Literal[True] = True
+    reason: str = Field(description="Varför uppgiften inte visas (svenska).")
+
+
+RecordOut = Annotated[RevealedRecordOut | WithheldRecordOut, Field(discriminator="withheld")]
+
+
+def _meta(result: RevealResult) -> dict[str, Any]:
+    record = result.record
+    return {
+        "id": record.id,
+        "child_id": record.child_id,
+        "category": record.category,
+        "owner_agency": AgencyRef(id=record.owner_agency.id, name=record.owner_agency.name),
+        "created_at": record.created_at,
+        "supersedes_id": record.supersedes_id,
+        "superseded": record.is_superseded,
+    }
+
+
+def record_out(result: RevealResult) -> RevealedRecordOut | WithheldRecordOut:
+    """The API form of one ``reveal_records`` result."""
+    if isinstance(result, Revealed):
+        via = None
+        if result.via is not None:
+            basis = result.via.basis
+            via = DisclosedVia(
+                disclosure_id=result.via.disclosure.id,
+                basis_id=result.via.disclosure.basis_id,
+                basis_title=basis.title if basis else None,
+                basis_reference=basis.reference if basis else None,
+                decided_at=result.via.disclosure.decided_at,
+            )
+        return RevealedRecordOut(
+            **_meta(result),
+            author=result.record.author.display_name,
+            content=result.content,
+            disclosed_via=via,
+        )
+    return WithheldRecordOut(**_meta(result), reason=result.reason)
 
 
 # --- Children and records -----------------------------------------------------------------------
@@ -132,11 +187,7 @@ def _summary(child: Child) -> ChildSummaryOut:
 def caseload(council_id: int, query: CaseloadQuery) -> Page[ChildSummaryOut]:
     """Barnen i forumet med pseudonym och status, i pseudonymordning."""
     session = db_session()
-    council = session.get(Council, council_id)
-    if council is None:
-        raise not_found()
-    if not can_view_council(api_user(), council):
-        raise forbidden("council", council_id)
+    council = council_for(session, api_user(), council_id)
     stmt = select(Child).where(Child.council_id == council.id)
     if query.status != "all":
         stmt = stmt.where(Child.status == ChildStatus(query.status))
@@ -196,8 +247,8 @@ def child(child_id: int) -> ChildOut:
     """Som barnets sida: en uppgift visas om din myndighet äger den eller har fått den
     utlämnad, annars som undanhållen med skälet. Visningen loggas."""
     session = db_session()
-    found = child_for_member(child_id)
     user = api_user()
+    found = child_for(session, user, child_id)
     results = reveal_listed(session, user, services.child_records(session, found))
     own = [r.record for r in results if r.record.owner_agency_id == user.agency_id]
     live = service.disclosures_by_record(session, own)
@@ -233,7 +284,7 @@ def add_record(child_id: int, body: RecordIn) -> RecordResult:
     """Uppgiften blir din myndighets och visas för andra myndigheter först efter beslut om
     uppgiftslämning."""
     session = db_session()
-    found = child_for_member(child_id)
     user = api_user()
+    found = child_for(session, user, child_id)
     record = services.create_record(session, user, found, body.category, body.text)
     return RecordResult(record_out(reveal_one(session, user, record)))

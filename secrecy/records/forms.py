@@ -14,10 +14,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from coordination.models import CloseReason
 from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, choices
+from coordination.web.params import is_sane_date
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason
 from secrecy.policy.categories import IDENTITY, categories
 
@@ -29,6 +30,13 @@ CLOSE_REASON_LABELS = {
     CloseReason.TRANSFERRED: _l("Har förts över till annan verksamhet"),
     CloseReason.OTHER: _l("Annat skäl"),
 }
+
+
+def sane_date(form: FlaskForm, field: DateField) -> None:
+    """A date inside the calendar the application works with (``params.is_sane_date``)."""
+    if not is_sane_date(field.data):
+        raise ValidationError(_l("Ange ett datum mellan 1900 och 2199."))
+
 
 # No browser autofill or history for fields about a child.
 PRIVATE = {"autocomplete": "off"}
@@ -151,8 +159,8 @@ class ConsentForm(FlaskForm):
         choices=choices((k.value, label) for k, label in AGENCY_KIND_LABELS.items()),
     )
     categories = SelectMultipleField(_l("Slags uppgifter som samtycket omfattar"))
-    valid_from = DateField(_l("Gäller från"), validators=[DataRequired(REQUIRED)])
-    valid_to = DateField(_l("Gäller till och med"), validators=[Optional()])
+    valid_from = DateField(_l("Gäller från"), validators=[DataRequired(REQUIRED), sane_date])
+    valid_to = DateField(_l("Gäller till och med"), validators=[Optional(), sane_date])
     purpose = TextAreaField(
         _l("Syfte"),
         validators=[DataRequired(REQUIRED), Length(max=500)],

@@ -24,17 +24,14 @@ from coordination.db import today_local
 from coordination.models import Child, CouncilMembership, User
 from secrecy.models import Consent, Disclosure, Record, RecordKey
 from secrecy.policy.engine import (
-    DisclosureFacts,
     Reason,
-    Refusal,
     ViewerFacts,
     WithheldReason,
-    disclosure_in_force,
     visibility,
 )
-from secrecy.policy.facts import PolicyFacts, consent_facts, recipient_facts, record_facts
+from secrecy.policy.facts import PolicyFacts
 from secrecy.policy.reasons import explain
-from secrecy.policy.rules import LegalBasis, legal_bases
+from secrecy.policy.rules import LegalBasis
 from secrecy.records import crypto
 from secrecy.tags import SecrecyTag
 
@@ -91,22 +88,6 @@ def viewer_facts(session: Session, viewer: User) -> ViewerFacts:
         select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
     ).all()
     return ViewerFacts(agency_id=viewer.agency_id, council_ids=frozenset(council_ids))
-
-
-def verdict(
-    disclosure: Disclosure, record: Record, birth_date: dt.date | None, on: dt.date
-) -> Reason | None:
-    """None while the disclosure is in force on ``on``; otherwise why it lapsed. A disclosure
-    the sweep has ended stays ended, with today's explanation when there is one."""
-    disclosed = DisclosureFacts(
-        basis_id=disclosure.basis_id,
-        recipient=recipient_facts(disclosure.recipient_agency),
-        consent=consent_facts(disclosure.consent) if disclosure.consent else None,
-    )
-    reason = disclosure_in_force(disclosed, legal_bases(), record_facts(record), birth_date, on)
-    if disclosure.lapsed_at is not None and reason is None:
-        return Reason(Refusal.ENDED)
-    return reason
 
 
 class DisclosedVia(NamedTuple):

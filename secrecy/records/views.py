@@ -1,7 +1,8 @@
 """Pages: the council's caseload, enrolment, the child page, corrections and registerutdrag.
 
-Every page loads, checks access (members of the child's council only, refusals logged), calls
-one service, commits once. Content is shown only through ``secrecy.records.reveal``.
+Every page runs through the page wrapper (``coordination.web.page``): it loads through
+``secrecy.records.access`` (members of the child's council only, refusals logged), calls one
+service, and the wrapper commits once. Content is shown only through ``secrecy.records.reveal``.
 """
 
 from __future__ import annotations
@@ -10,26 +11,28 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defaultload
+from sqlalchemy.orm import Session
 
+from coordination.councils.access import council_for
 from coordination.db import db_session
-from coordination.errors import ServiceError
+from coordination.errors import PermissionDenied
 from coordination.models import Agency, Child, ChildStatus, CloseReason, Council
-from coordination.policy import can_view_council
-from coordination.web.page import actor, deny, show_service_error
+from coordination.policy import Need
+from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
+from coordination.web.params import page_number
 from coordination.web.registries import register_council_section
-from secrecy.disclosure.services import disclosures_by_record, expiring_consents
-from secrecy.models import Record
+from secrecy.disclosure.consents import expiring_consents
+from secrecy.disclosure.services import disclosures_by_record
 from secrecy.policy.categories import IDENTITY, categories
 from secrecy.policy.rules import legal_bases
-from secrecy.records import services
+from secrecy.records import children, services
+from secrecy.records.access import child_for, record_for
 from secrecy.records.forms import (
     CLOSE_REASON_LABELS,
     CloseCaseForm,
@@ -41,7 +44,7 @@ from secrecy.records.forms import (
 )
 from secrecy.records.reveal import Revealed, RevealResult, reveal_listed, reveal_one, reveal_records
 
-bp = Blueprint("secrecy", __name__, template_folder="templates")
+bp = PageBlueprint("secrecy", __name__, template_folder="templates")
 
 PAGE_SIZE = 100
 STATUS_LABELS = {
@@ -62,53 +65,28 @@ def _locale() -> str:
     return str(get_locale() or "sv")
 
 
-def _council_for_member(session: Session, council_id: int) -> Council:
-    council = session.get(Council, council_id)
-    if council is None or not can_view_council(actor(), council):
-        deny(session, "council", council_id)
-    return council
-
-
-def _child_for_member(session: Session, child_id: int) -> Child:
-    # The council comes with the child (joined); its agencies only if a page asks for them.
-    child = session.get(
-        Child, child_id, options=[defaultload(Child.council).lazyload(Council.agencies)]
-    )
-    if child is None or not can_view_council(actor(), child.council):
-        deny(session, "child", child_id)
-    return child
-
-
-def _record_for_member(session: Session, record_id: int) -> Record:
-    record = session.get(Record, record_id)
-    if record is None or not can_view_council(actor(), record.child.council):
-        deny(session, "record", record_id)
-    return record
-
-
 # --- Caseload -----------------------------------------------------------------------------------
 
 
-@bp.route("/councils/<int:council_id>/children")
-@login_required
+@bp.page("/councils/<int:council_id>/children")
 def caseload(council_id: int) -> ResponseReturnValue:
     session = db_session()
-    council = _council_for_member(session, council_id)
+    council = council_for(session, actor(), council_id)
+    page = page_number()
     status = request.args.get("status", "active")
     query = select(Child).where(Child.council_id == council.id)
     if status in {s.value for s in ChildStatus}:
         query = query.where(Child.status == ChildStatus(status))
     else:
         status = "all"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    children = session.scalars(
+    listed = session.scalars(
         query.order_by(Child.pseudonym).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     return render_template(
         "secrecy/caseload.html",
         council=council,
-        children=children,
+        children=listed,
         status=status,
         status_labels=STATUS_LABELS,
         page=page,
@@ -118,39 +96,48 @@ def caseload(council_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/councils/<int:council_id>/children/new", methods=["GET", "POST"])
-@login_required
+@bp.page("/councils/<int:council_id>/children/new", methods=["GET", "POST"])
 def enrol(council_id: int) -> ResponseReturnValue:
     session = db_session()
-    council = _council_for_member(session, council_id)
+    council = council_for(session, actor(), council_id)
     form = IdentityForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            child = services.enrol_child(session, actor(), council, _enrolment_data(form))
-        except ServiceError as exc:
-            # Enrolment validates before it changes anything; what remains to keep is the
-            # audit event of a refused duplicate.
-            session.commit()
-            error = show_service_error(form, exc)
-        else:
-            session.commit()
-            flash(_("Barnet är inskrivet som %(pseudonym)s.", pseudonym=child.pseudonym), "success")
-            return redirect(url_for("secrecy.child", child_id=child.id))
-    status = 422 if request.method == "POST" else 200
+    if request.method == "GET":
+        return _render_enrol(council, form, None, 200)
+    refused: list[children.DuplicateChild] = []
+
+    def render_refused(message: str | None) -> ResponseReturnValue:
+        # The refusal of a duplicate is logged although nothing else of the request is kept.
+        for duplicate in refused:
+            children.log_duplicate_refused(session, actor(), duplicate)
+        return _render_enrol(council, form, message, 422)
+
+    on_refusal(form, render_refused)
+    require_valid(form)
+    try:
+        child = children.enrol_child(session, actor(), council, _enrolment_data(form))
+    except children.DuplicateChild as exc:
+        refused.append(exc)
+        raise
+    flash(_("Barnet är inskrivet som %(pseudonym)s.", pseudonym=child.pseudonym), "success")
+    return redirect(url_for("secrecy.child", child_id=child.id))
+
+
+def _render_enrol(
+    council: Council, form: IdentityForm, error: str | None, status: int
+) -> ResponseReturnValue:
     return render_template("secrecy/enrol.html", council=council, form=form, error=error), status
 
 
-def _enrolment_data(form: IdentityForm) -> services.EnrolmentData:
+def _enrolment_data(form: IdentityForm) -> children.EnrolmentData:
     guardians = [
-        services.Guardian(
+        children.Guardian(
             name=form[f"guardian{n}_name"].data or "",
             phone=form[f"guardian{n}_phone"].data or "",
             email=form[f"guardian{n}_email"].data or "",
         )
         for n in (1, 2)
     ]
-    return services.EnrolmentData(
+    return children.EnrolmentData(
         given_names=form.given_names.data or "",
         family_name=form.family_name.data or "",
         personnummer=form.personnummer.data or "",
@@ -177,7 +164,6 @@ def _render_child(
     records = services.child_records(session, child)
     results = reveal_listed(session, user, records)
     records = [r.record for r in results]
-    session.commit()  # the reveal event is part of this request's one transaction
     identity = [r for r in results if r.record.category == IDENTITY and not r.record.is_superseded]
     others = [r for r in results if r.record.category != IDENTITY]
     form = record_form or RecordForm()
@@ -196,9 +182,9 @@ def _render_child(
         close_reason_labels=CLOSE_REASON_LABELS,
         status_labels=STATUS_LABELS,
         superseding=superseding,
-        same_child_elsewhere=services.other_councils_with_same_child(session, user, child),
+        same_child_elsewhere=children.other_councils_with_same_child(session, user, child),
         can_write=child.status is ChildStatus.ACTIVE,
-        can_manage_case=services.can_manage_case(user, child),
+        can_manage_case=children.can_manage_case(user, child),
         disclosures=disclosures_by_record(session, own),
         bases=legal_bases(),
         revoke_form=DisclosureRevokeForm(),
@@ -206,78 +192,70 @@ def _render_child(
     ), status
 
 
-@bp.route("/children/<int:child_id>")
-@login_required
+@bp.page("/children/<int:child_id>")
 def child(child_id: int) -> ResponseReturnValue:
     session = db_session()
-    return _render_child(session, _child_for_member(session, child_id))
+    return _render_child(session, child_for(session, actor(), child_id))
 
 
-@bp.route("/children/<int:child_id>/records", methods=["POST"])
-@login_required
+@bp.page("/children/<int:child_id>/records", methods=["POST"])
 def add_record(child_id: int) -> ResponseReturnValue:
     session = db_session()
-    child = _child_for_member(session, child_id)
+    found = child_for(session, actor(), child_id)
     form = RecordForm()
     form.category.choices = category_choices(_locale())
-    if form.validate_on_submit():
-        try:
-            services.create_record(
-                session, actor(), child, form.category.data or "", form.text.data or ""
-            )
-        except ServiceError as exc:
-            session.rollback()
-            message = show_service_error(form, exc)
-            if message:
-                flash(message, "error")
-        else:
-            session.commit()
-            flash(_("Uppgiften är sparad."), "success")
-            return redirect(url_for("secrecy.child", child_id=child.id) + "#records")
-    return _render_child(session, child, form, 422)
+
+    def render_refused(message: str | None) -> ResponseReturnValue:
+        if message:
+            flash(message, "error")
+        return _render_child(session, found, form, 422)
+
+    on_refusal(form, render_refused)
+    require_valid(form)
+    services.create_record(session, actor(), found, form.category.data or "", form.text.data or "")
+    flash(_("Uppgiften är sparad."), "success")
+    return redirect(url_for("secrecy.child", child_id=found.id) + "#records")
 
 
-@bp.route("/records/<int:record_id>/correct", methods=["GET", "POST"])
-@login_required
+@bp.page("/records/<int:record_id>/correct", methods=["GET", "POST"])
 def correct(record_id: int) -> ResponseReturnValue:
     session = db_session()
-    record = _record_for_member(session, record_id)
     user = actor()
-    if record.owner_agency_id != user.agency_id:
-        deny(session, "record", record_id)
+    record = record_for(session, user, record_id, Need.MANAGE)
     revealed = reveal_one(session, user, record, purpose="correct")
     if not isinstance(revealed, Revealed):
-        deny(session, "record", record_id)
+        # Owned but not to be opened (shredded, a damaged key): nothing to correct.
+        raise PermissionDenied(object_type="record", object_ids=[record_id])
     is_identity = record.category == IDENTITY
     form: IdentityForm | CorrectionForm = IdentityForm() if is_identity else CorrectionForm()
-    error = None
+
+    def render(message: str | None, status: int = 422) -> ResponseReturnValue:
+        return render_template(
+            "secrecy/correct.html",
+            record=record,
+            form=form,
+            error=message,
+            is_identity=is_identity,
+            category=categories().get(record.category),
+            locale=_locale(),
+        ), status
+
     if request.method == "GET":
         _fill_correction_form(form, revealed.content)
-    elif form.validate_on_submit():
-        try:
-            if isinstance(form, IdentityForm):
-                services.correct_identity(session, user, record, _enrolment_data(form))
-            else:
-                services.correct_record(session, user, record, {"text": form.text.data or ""})
-        except ServiceError as exc:
-            session.rollback()
-            error = show_service_error(form, exc)
-        else:
-            session.commit()
-            flash(
-                _("Rättelsen är sparad. Den tidigare versionen finns kvar i historiken."), "success"
-            )
-            return redirect(url_for("secrecy.child", child_id=record.child_id) + "#records")
-    session.commit()
-    return render_template(
-        "secrecy/correct.html",
-        record=record,
-        form=form,
-        error=error,
-        is_identity=is_identity,
-        category=categories().get(record.category),
-        locale=_locale(),
-    ), (422 if request.method == "POST" else 200)
+        return render(None, 200)
+
+    def render_refused(message: str | None) -> ResponseReturnValue:
+        reveal_one(session, user, record, purpose="correct")  # the page shown again
+        return render(message)
+
+    on_refusal(form, render_refused)
+    require_valid(form)
+    if isinstance(form, IdentityForm):
+        children.correct_identity(session, user, record, _enrolment_data(form))
+    else:
+        services.correct_record(session, user, record, {"text": form.text.data or ""})
+    flash(_("Rättelsen är sparad. Den tidigare versionen finns kvar i historiken."), "success")
+    return redirect(url_for("secrecy.child", child_id=record.child_id) + "#records")
 
 
 def _fill_correction_form(form: IdentityForm | CorrectionForm, content: dict[str, Any]) -> None:
@@ -295,55 +273,42 @@ def _fill_correction_form(form: IdentityForm | CorrectionForm, content: dict[str
     form.address.data = content.get("address", "")
 
 
-@bp.route("/children/<int:child_id>/close", methods=["POST"])
-@login_required
+@bp.page("/children/<int:child_id>/close", methods=["POST"])
 def close(child_id: int) -> ResponseReturnValue:
     session = db_session()
-    child = _child_for_member(session, child_id)
+    found = child_for(session, actor(), child_id, Need.MANAGE)
     form = CloseCaseForm()
+    on_refusal(redirect_to=url_for("secrecy.child", child_id=child_id))
     if form.validate_on_submit():
-        try:
-            services.close_case(session, actor(), child, CloseReason(form.reason.data))
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            session.commit()
-            flash(_("Ärendet är avslutat."), "success")
+        children.close_case(session, actor(), found, CloseReason(form.reason.data))
+        flash(_("Ärendet är avslutat."), "success")
     return redirect(url_for("secrecy.child", child_id=child_id))
 
 
-@bp.route("/children/<int:child_id>/reopen", methods=["POST"])
-@login_required
+@bp.page("/children/<int:child_id>/reopen", methods=["POST"])
 def reopen(child_id: int) -> ResponseReturnValue:
     session = db_session()
-    child = _child_for_member(session, child_id)
+    found = child_for(session, actor(), child_id, Need.MANAGE)
+    on_refusal(redirect_to=url_for("secrecy.child", child_id=child_id))
     if CloseCaseForm().is_submitted():
-        try:
-            services.reopen_case(session, actor(), child)
-        except ServiceError as exc:
-            session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            session.commit()
-            flash(_("Ärendet är öppnat igen."), "success")
+        children.reopen_case(session, actor(), found)
+        flash(_("Ärendet är öppnat igen."), "success")
     return redirect(url_for("secrecy.child", child_id=child_id))
 
 
 # --- Registerutdrag -----------------------------------------------------------------------------
 
 
-@bp.route("/children/<int:child_id>/extract")
-@login_required
+@bp.page("/children/<int:child_id>/extract")
 def extract(child_id: int) -> ResponseReturnValue:
     """Everything the requesting agency owns about the child, and who else holds a key to it.
     Printing is an export: it is logged."""
     session = db_session()
-    child = _child_for_member(session, child_id)
     user = actor()
-    owned = services.records_owned_by(session, child, user.agency_id)
+    found = child_for(session, user, child_id)
+    owned = services.records_owned_by(session, found, user.agency_id)
     results = reveal_records(session, user, owned, purpose="extract")
-    services.log_extract(session, user, child, [r.id for r in owned])
+    services.log_extract(session, user, found, [r.id for r in owned])
     holders = services.recipients_of(session, owned)
     agencies = {
         a.id: a
@@ -351,10 +316,9 @@ def extract(child_id: int) -> ResponseReturnValue:
             select(Agency).where(Agency.id.in_({h.agency_id for h in holders}))
         )
     }
-    session.commit()
     return render_template(
         "secrecy/extract.html",
-        child=child,
+        child=found,
         results=results,
         holders=holders,
         agencies=agencies,

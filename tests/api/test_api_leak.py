@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind, Role, User
 from secrecy.models import Record
-from secrecy.records.services import EnrolmentData, enrol_child
+from secrecy.records.children import EnrolmentData, enrol_child
 from tests import factories
 from tests.api.conftest import Api, problem
 from tests.conftest import Council3

@@ -305,3 +305,14 @@ def test_verify_finds_a_removed_index_row(auditor_api: Api, db: Session, world: 
     assert body["ok"] is False and body["object_index_ok"] is False
     assert body["first_broken_seq"] == hidden.seq
     assert body["problem"] == "object index does not match the event"
+
+
+@pytest.mark.parametrize(
+    "query", ["date_from=0001-01-01", "date_to=9999-12-31", "date_from=1899-12-31"]
+)
+def test_dates_beyond_the_calendar_are_refused_and_nothing_is_logged(
+    auditor_api: Api, db: Session, query: str
+) -> None:
+    errors = field_errors(auditor_api.get(f"/api/v1/audit/events?{query}"))
+    assert set(errors) == {query.split("=")[0]}
+    assert exports(db) == []

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import time_machine
 from flask import Flask
 from openapi_spec_validator import validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.api.core import decode_offset, encode_offset
@@ -119,18 +119,21 @@ def test_councils_list_pages_and_one_council(
     assert one["code"] == "TEST" and one["my_role"] == "member"
 
 
-def test_other_council_is_403_and_logged_unknown_is_404(
+def test_other_and_unknown_council_are_both_403_and_logged(
     api_for: Callable[..., Api], db: Session, world: Council3
 ) -> None:
+    """Issue 14: an unknown council is answered like a forbidden one (it was 404, which told
+    which ids exist); both refusals are logged."""
     other = factories.CouncilFactory(name="Annat råd", code="ANNAT")
     db.flush()
     api = api_for(AgencyKind.POLICE)
-    problem(api.get(f"/api/v1/councils/{other.id}"), 403)
+    forbidden = problem(api.get(f"/api/v1/councils/{other.id}"), 403)
+    unknown = problem(api.get("/api/v1/councils/999999"), 403)
+    assert forbidden == unknown
     denied = db.scalars(
         select(AuditEvent).where(AuditEvent.tag == str(AuditTag.ACCESS_DENIED))
     ).all()
-    assert [e.object_ids for e in denied if e.object_type == "council"] == [[other.id]]
-    problem(api.get("/api/v1/councils/999999"), 404)
+    assert [e.object_ids for e in denied if e.object_type == "council"] == [[other.id], [999999]]
 
 
 def test_bad_query_is_422_with_field_errors(api_for: Callable[..., Api], world: Council3) -> None:
@@ -225,9 +228,19 @@ def test_someone_elses_token_cannot_be_revoked(
     issue_token(world.members[AgencyKind.POLICE])
     token = db.scalars(select(ApiToken)).one()
     client = log_in(app.test_client(), world.members[AgencyKind.SCHOOL])
-    assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 404
+    # Issue 14: refused like an unknown token (403, it was 404), and the refusal is logged.
+    forbidden = client.post(f"/account/tokens/{token.id}/revoke")
+    unknown = client.post("/account/tokens/999999/revoke")
+    assert forbidden.status_code == unknown.status_code == 403
     db.refresh(token)
     assert token.revoked_at is None
+    denied = db.scalars(
+        select(AuditEvent).where(AuditEvent.tag == str(AuditTag.ACCESS_DENIED))
+    ).all()
+    assert [(e.object_type, e.object_ids) for e in denied] == [
+        ("api_token", [token.id]),
+        ("api_token", [999999]),
+    ]
 
 
 def test_ids_beyond_the_integer_range_are_not_found(
@@ -237,3 +250,17 @@ def test_ids_beyond_the_integer_range_are_not_found(
     problem(api.get(f"/api/v1/councils/{2**31}"), 404)
     page_client = client_for(AgencyKind.POLICE)
     assert page_client.get(f"/councils/{2**40}").status_code == 404  # type: ignore[attr-defined]
+
+
+def test_a_body_nested_beyond_the_decoder_is_a_bad_request(
+    api_for: Callable[..., Api], db: Session
+) -> None:
+    api = api_for(AgencyKind.POLICE)
+    before = db.scalar(select(func.count()).select_from(AuditEvent))
+    deep = "[" * 5000 + "]" * 5000
+    response = api.patch(
+        "/api/v1/actions/1", data=deep, headers={"Content-Type": "application/json"}
+    )
+    body = problem(response, 400)
+    assert body["detail"] == "Innehållet är inte giltig JSON."
+    assert db.scalar(select(func.count()).select_from(AuditEvent)) == before

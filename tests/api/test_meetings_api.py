@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.db import get_database
 from coordination.models import AgencyKind, User
-from meetings import agenda
+from meetings.agenda.attendance import add_guest, ensure_invitations
+from meetings.agenda.deadline import agenda_deadline
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting, MeetingStatus
 from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
@@ -90,7 +91,7 @@ def test_council_meetings_in_the_default_window_and_in_pages(
     assert shown["video_link"] == "https://video.example/abc"
     assert shown["chair"] == {"id": world.coordinator.id, "name": world.coordinator.display_name}
     assert shown["minute_taker"] is None
-    assert shown["agenda_deadline"] == agenda.agenda_deadline(first).isoformat()
+    assert shown["agenda_deadline"] == agenda_deadline(first).isoformat()
     assert shown["agenda_deadline_passed"] is True
     assert body["items"][1]["status"] == "cancelled"  # the page lists cancelled meetings too
 
@@ -139,7 +140,7 @@ def test_council_meetings_refusals(
     denied = db.scalars(select(AuditEvent).where(AuditEvent.tag == "access:denied")).all()
     assert [(e.object_type, e.object_ids) for e in denied] == [("council", [world.council.id])]
     api = api_for(POLICE)
-    problem(api.get("/api/v1/councils/999999/meetings"), 404)
+    problem(api.get("/api/v1/councils/999999/meetings"), 403)  # unknown == forbidden
     errors = field_errors(api.get(f"{url}?from=2026-05-01&to=2026-04-30"))
     assert errors == {"from": "Första dagen måste komma före den sista."}
     errors = field_errors(api.get(f"{url}?from=2026-02-30&to=igår"))
@@ -163,7 +164,7 @@ def test_a_meeting_shows_attendance_as_the_page_does_without_writing(
     meeting.minute_taker_id = world.members[POLICE].id
     guest = UserFactory(agency=world.agencies[SCHOOL], email="guest@example.com")
     db.flush()
-    agenda.add_guest(db, world.coordinator, meeting, guest)
+    add_guest(db, world.coordinator, meeting, guest)
     police = world.members[POLICE]
     db.add(Attendance(meeting_id=meeting.id, user_id=police.id, status=AttendanceStatus.EXCUSED))
     db.flush()
@@ -183,17 +184,21 @@ def test_a_meeting_shows_attendance_as_the_page_does_without_writing(
     police_row = next(a for a in body["attendance"] if a["user"]["id"] == police.id)
     assert police_row["agency"] == {"id": police.agency_id, "name": police.agency.name}
 
-    # The page writes the invitations on its first view; the API then shows the same rows.
+    # The page shows them without writing either; once the invitations are written (when
+    # attendance is first set), the API shows the same rows.
     page = log_in(app.test_client(), world.members[SCHOOL]).get(f"/meetings/{meeting.id}")
     assert page.status_code == 200
+    assert count(db, Attendance) == before[0]
+    ensure_invitations(db, None, meeting)
     assert count(db, Attendance) == len(members) + 1
     again = school.get(f"/api/v1/meetings/{meeting.id}").get_json()
     assert [(a["user"]["id"], a["status"], a["guest"]) for a in again["attendance"]] == rows
 
-    # The guest sees this meeting; a member of another council does not; unknown is 404.
+    # The guest sees this meeting; a member of another council does not, and an unknown
+    # meeting is answered the same (403).
     assert api_as(guest).get(f"/api/v1/meetings/{meeting.id}").status_code == 200
     problem(api_as(stranger(db, world)).get(f"/api/v1/meetings/{meeting.id}"), 403)
-    problem(api_for(POLICE).get("/api/v1/meetings/999999"), 404)
+    problem(api_for(POLICE).get("/api/v1/meetings/999999"), 403)
 
 
 def test_meeting_needs_a_token(anonymous_api: Api, db: Session, world: Council3) -> None:
@@ -253,5 +258,5 @@ def test_agenda_refusals(
 ) -> None:
     meeting = meeting_in(db, world.council, 20)
     problem(api_as(stranger(db, world)).get(f"/api/v1/meetings/{meeting.id}/agenda"), 403)
-    problem(api_for(POLICE).get("/api/v1/meetings/999999/agenda"), 404)
+    problem(api_for(POLICE).get("/api/v1/meetings/999999/agenda"), 403)
     assert api_for(POLICE).get(f"/api/v1/meetings/{meeting.id}/agenda").get_json()["items"] == []

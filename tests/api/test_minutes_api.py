@@ -13,13 +13,15 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from coordination.api.core import decode_offset, encode_offset
 from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind
 from coordination.tokens.services import Scope
-from meetings import agenda
-from minutes.actions.create import create_action
+from meetings.agenda.attendance import add_guest
+from meetings.agenda.items import add_agenda_item
+from minutes.actions.services import create_action
 from minutes.models import (
     ActionStatus,
     ActionUpdate,
@@ -29,10 +31,11 @@ from minutes.models import (
     MinutesEntry,
 )
 from minutes.workspace import services as workspace
+from minutes.workspace import sharing
 from secrecy.models import Disclosure, Record
 from tests.api.conftest import Api, field_errors, problem
 from tests.api.test_meetings_api import WITHHELD, count, reveal_events, statements, stranger
-from tests.conftest import Council3
+from tests.conftest import Council3, log_in
 from tests.factories import UserFactory
 from tests.minutes.test_actions import enrol, make_action, make_meeting
 from tests.minutes.test_approval import lock
@@ -64,7 +67,7 @@ class Held:
 def held(db: Session, world: Council3) -> Held:
     with time_machine.travel(NOW, tick=False):
         s = make_setting(db, world)
-        to_police = [workspace.ShareChoice(s.police.agency_id, SOL_POLICE, TO_POLICE)]
+        to_police = [sharing.ShareChoice(s.police.agency_id, SOL_POLICE, TO_POLICE)]
         social_entry = workspace.add_entry(
             db, s.social, s.meeting, s.child, EntryKind.ENTRY, "meeting_note",
             "ENTRY-SOCIAL-MARK", to_police,
@@ -170,11 +173,12 @@ def test_minutes_access_like_the_workspace(
     assert [(e.object_type, e.object_ids) for e in denied] == [
         ("meeting", [held.setting.meeting.id])
     ]
-    problem(api_for(POLICE).get("/api/v1/meetings/999999/minutes"), 404)
+    # An unknown meeting is refused like a forbidden one (issue 14: no 404 oracle).
+    problem(api_for(POLICE).get("/api/v1/meetings/999999/minutes"), 403)
     # A guest of the meeting reads, but sees nothing of the children's council's records.
     guest = UserFactory(agency=world.agencies[SCHOOL], email="guest@example.com")
     db.flush()
-    agenda.add_guest(db, world.coordinator, held.setting.meeting, guest)
+    add_guest(db, world.coordinator, held.setting.meeting, guest)
     response = api_as(guest).get(url)
     assert response.status_code == 200 and seen(response.get_data(as_text=True)) == set()
     brief = response.get_json()["children"][0]["brief"]
@@ -195,7 +199,7 @@ def test_open_actions_come_back_in_the_next_meetings_minutes(
     api_for: Callable[..., Api], db: Session, world: Council3, held: Held
 ) -> None:
     later = make_meeting(db, world.council, 28)
-    agenda.add_agenda_item(
+    add_agenda_item(
         db, world.coordinator, later, held.setting.child, "agreed_action", "Nästa", today=None
     )
     response = api_for(SCHOOL).get(f"/api/v1/meetings/{later.id}/minutes")
@@ -383,8 +387,9 @@ def test_action_refusals(
     problem(outsider.get(url), 403)
     problem(outsider.patch(url, json=change), 403)
     police = api_for(POLICE)
-    problem(police.get("/api/v1/actions/999999"), 404)
-    problem(police.patch("/api/v1/actions/999999", json=change), 404)
+    # An unknown action is refused like a forbidden one (issue 14: no 404 oracle).
+    problem(police.get("/api/v1/actions/999999"), 403)
+    problem(police.patch("/api/v1/actions/999999", json=change), 403)
     before = (count(db, ActionUpdate), count(db, Record))
 
     problem(api_for(POLICE, Scope.READ).patch(url, json=change), 403)  # read-only token
@@ -432,3 +437,45 @@ def test_the_action_list_uses_a_constant_number_of_queries(
     start, third = encode_offset(0), encode_offset(2)
     assert queries_with(3, start) == queries_with(25, start)
     assert queries_with(28, third) == queries_with(40, third)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_unknown_and_forbidden_actions_are_answered_alike_and_logged(
+    api_as: Callable[..., Api], app: Flask, db: Session, world: Council3, held: Held
+) -> None:
+    """API and pages: an action that does not exist and one the user may not see get the same
+    answer (403), so ids cannot be probed; each refusal is logged once, naming the action."""
+    outsider = stranger(db, world)
+    api = api_as(outsider)
+    known, unknown = held.police_action.id, 999999
+    change = {"status": "in_progress", "comment": "Kontakt tagen", "version": 1}
+
+    def answer(response: TestResponse) -> tuple[object, ...]:
+        body = problem(response, 403)
+        return body["status"], body["title"], body["detail"]
+
+    assert answer(api.get(f"/api/v1/actions/{known}")) == answer(
+        api.get(f"/api/v1/actions/{unknown}")
+    )
+    assert answer(api.patch(f"/api/v1/actions/{known}", json=change)) == answer(
+        api.patch(f"/api/v1/actions/{unknown}", json=change)
+    )
+    # The pages of a member of another council: the same 403 page for both.
+    pages = log_in(app.test_client(), outsider)
+    page_known, page_unknown = pages.get(f"/actions/{known}"), pages.get(f"/actions/{unknown}")
+    assert page_known.status_code == page_unknown.status_code == 403
+    # The same page but for the address it names (the language switch links back to it).
+    assert page_known.text.replace(f"/actions/{known}", "") == page_unknown.text.replace(
+        f"/actions/{unknown}", ""
+    )
+    denied = db.scalars(
+        select(AuditEvent).where(AuditEvent.tag == "access:denied").order_by(AuditEvent.seq)
+    ).all()
+    assert [(e.object_type, e.object_ids) for e in denied] == [
+        ("agreed_action", [known]),
+        ("agreed_action", [unknown]),
+        ("agreed_action", [known]),
+        ("agreed_action", [unknown]),
+        ("agreed_action", [known]),
+        ("agreed_action", [unknown]),
+    ]

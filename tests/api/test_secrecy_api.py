@@ -19,19 +19,13 @@ from coordination.audit.log import AuditEvent, AuditTag, chain_pending_events
 from coordination.db import get_database
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, User
 from coordination.tokens.services import Scope
-from secrecy.disclosure.services import ConsentData, decide_disclosure, register_consent
+from secrecy.disclosure.consents import ConsentData, register_consent
+from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Consent, Disclosure, Record, RecordKey
 from secrecy.policy.engine import Signer
 from secrecy.policy.rules import legal_bases
-from secrecy.records.services import (
-    EnrolmentData,
-    Guardian,
-    add_sealed_record,
-    close_case,
-    create_record,
-    current_identity_record,
-    enrol_child,
-)
+from secrecy.records.children import EnrolmentData, Guardian, close_case, enrol_child
+from secrecy.records.services import add_sealed_record, create_record, current_identity_record
 from secrecy.tags import SecrecyTag
 from tests import factories
 from tests.api.conftest import Api, field_errors, problem
@@ -263,10 +257,56 @@ def test_a_member_of_another_council_gets_403_everywhere_and_it_is_logged(
     ]
 
 
-def test_unknown_ids_are_404(api_for: Callable[..., Api], world: Council3, case: Case) -> None:
+def test_unknown_ids_are_403_and_logged(
+    api_for: Callable[..., Api], world: Council3, case: Case, db: Session
+) -> None:
+    """An unknown id is refused like a forbidden one (issue 14: answering 404 told which ids
+    exist), and the refusal is logged."""
     api = api_for(SOCIAL)
     for method, path, body in endpoints(world, *[UNKNOWN] * 5):
-        problem(call(api, method, path, body), 404)
+        problem(call(api, method, path, body), 403)
+    denied = db.scalars(
+        select(AuditEvent).where(AuditEvent.tag == str(AuditTag.ACCESS_DENIED))
+    ).all()
+    assert len(denied) == len(endpoints(world, *[UNKNOWN] * 5))
+    assert all(e.object_ids == [UNKNOWN] for e in denied)
+
+
+def test_an_unknown_and_a_forbidden_child_or_record_answer_alike_on_page_and_api(
+    app: Flask,
+    api_as: Callable[..., Api],
+    outsider: User,
+    world: Council3,
+    case: Case,
+    decided: Decided,
+    db: Session,
+) -> None:
+    """For someone outside the child's council, a child or record that exists and one that
+    does not get the same status and the same body, on the pages and in the API."""
+    api = api_as(outsider)
+    forbidden = endpoints_of(world, case, decided)
+    unknown = endpoints(world, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN)
+    for (method, path, body), (_, unknown_path, _) in zip(forbidden, unknown, strict=True):
+        seen = call(api, method, path, body)
+        not_there = call(api, method, unknown_path, body)
+        assert seen.status_code == not_there.status_code == 403, path
+        assert seen.get_json() == not_there.get_json(), path
+    pages = log_in(app.test_client(), outsider)
+    child, record = case.child.id, case.record.id
+    for template in (
+        "/children/{child}",
+        "/children/{child}/extract",
+        "/children/{child}/consents",
+        "/children/{child}/disclose",
+        "/records/{record}/disclose",
+        "/records/{record}/correct",
+    ):
+        path = template.format(child=child, record=record)
+        unknown_path = template.format(child=UNKNOWN, record=UNKNOWN)
+        seen, not_there = pages.get(path), pages.get(unknown_path)
+        assert seen.status_code == not_there.status_code == 403, template
+        # The same page, but for the address it names (the language switch returns there).
+        assert seen.text.replace(path, unknown_path) == not_there.text, template
 
 
 # --- The caseload -------------------------------------------------------------------------------
@@ -754,3 +794,15 @@ def test_legal_bases_for_any_user(api_as: Callable[..., Api], db: Session, world
     assert len(rule["confirmations"]) == 3 and rule["duty"] == "may"
     disabled = next(b for b in body["items"] if b["id"] == "crime-prevention-2025")
     assert disabled["enabled"] is False and disabled["review"] == "to_confirm"
+
+
+def test_consent_dates_outside_the_calendar_are_refused(
+    api_for: Callable[..., Api], world: Council3, case: Case, db: Session
+) -> None:
+    api = api_for(SOCIAL)
+    before = counts(db)
+    path = f"/api/v1/children/{case.child.id}/consents"
+    for dates in ({"valid_from": "0001-01-01"}, {"valid_to": "9999-12-31"}):
+        errors = field_errors(api.post(path, json=consent_body(world, **dates)))
+        assert list(errors) == list(dates), errors
+    assert counts(db) == before

@@ -13,6 +13,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Delete, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from coordination.audit.fast_hash import (
+    UNSURE,
+    canonical_timestamp,
+    fast_canonical_form,
+    load_details,
+    load_object_ids,
+)
 from coordination.audit.log import (
     AuditEvent,
     AuditEventObject,
@@ -24,11 +31,6 @@ from coordination.audit.log import (
 from coordination.audit.verify import (
     BROKEN_CONTENT,
     INDEX_MISMATCH,
-    UNSURE,
-    canonical_timestamp,
-    fast_canonical_form,
-    load_details,
-    load_object_ids,
     verify_chain,
     verify_log,
     verify_object_index,

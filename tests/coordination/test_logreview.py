@@ -21,7 +21,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from coordination import logreview
 from coordination.audit.log import (
     AuditEvent,
     AuditEventObject,
@@ -31,8 +30,11 @@ from coordination.audit.log import (
 )
 from coordination.audit.verify import verify_object_index
 from coordination.db import LOCAL_ZONE
-from coordination.logreview import LogFilter
+from coordination.errors import ServiceError
+from coordination.logreview.events import LogFilter, event_page
 from coordination.logreview.models import LogReview, ReviewOutcome
+from coordination.logreview.monthly import is_unusual_volume, month_report, sign_off_month
+from coordination.logreview.scopes import audit_scopes, tag_labels
 from coordination.models import AgencyKind, Child, ChildStatus, Role, User
 from secrecy.audit_scope import events_about_agency_records
 from secrecy.models import Record
@@ -182,7 +184,7 @@ def test_auditor_sees_views_and_disclosures_of_own_records_by_other_agencies(
     )
     scopes = [events_about_agency_records]
 
-    page = logreview.event_page(db, auditor, LogFilter(), scopes)
+    page = event_page(db, auditor, LogFilter(), scopes)
     shown = {e.seq for e in page.events}
     assert viewed_ours.seq in shown and disclosed_ours.seq in shown
     assert viewed_theirs.seq not in shown  # only police's own record
@@ -190,20 +192,20 @@ def test_auditor_sees_views_and_disclosures_of_own_records_by_other_agencies(
     assert page.users[police.id].agency == world.agencies[POLICE].name
 
     # Without the secrecy scope the same auditor sees none of them.
-    assert not {e.seq for e in logreview.event_page(db, auditor, LogFilter(), []).events} & {
+    assert not {e.seq for e in event_page(db, auditor, LogFilter(), []).events} & {
         viewed_ours.seq,
         disclosed_ours.seq,
     }
     # The police auditor sees all four: they are its own users' events.
-    police_page = logreview.event_page(db, police_auditor, LogFilter(), scopes)
+    police_page = event_page(db, police_auditor, LogFilter(), scopes)
     assert {viewed_ours.seq, viewed_theirs.seq, disclosed_ours.seq, corrected_ours.seq} <= {
         e.seq for e in police_page.events
     }
 
 
 def test_the_app_registers_secrecys_scope_and_tag_labels(app: Flask) -> None:
-    assert events_about_agency_records in logreview.audit_scopes(app)
-    labels = logreview.tag_labels(app)
+    assert events_about_agency_records in audit_scopes(app)
+    labels = tag_labels(app)
     assert str(labels["secrecy:record:reveal"]) == "Uppgifter visade"
     assert str(labels["auth:login:success"]) == "Inloggning"
 
@@ -344,7 +346,7 @@ def test_the_list_loads_users_in_one_query(db: Session, world: Council3, auditor
     engine = db.get_bind()
     sa_event.listen(engine, "before_cursor_execute", count)
     try:
-        page = logreview.event_page(db, auditor, LogFilter(), [events_about_agency_records])
+        page = event_page(db, auditor, LogFilter(), [events_about_agency_records])
     finally:
         sa_event.remove(engine, "before_cursor_execute", count)
     assert len(page.users) == 2  # the social services member and the coordinator
@@ -426,11 +428,9 @@ def test_services_refuse_a_non_auditor_too(db: Session, world: Council3) -> None
     from coordination.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        logreview.event_page(db, world.members[SOCIAL], LogFilter(), [])
+        event_page(db, world.members[SOCIAL], LogFilter(), [])
     with pytest.raises(PermissionDenied):
-        logreview.sign_off_month(
-            db, world.coordinator, dt.date(2026, 1, 1), None, dt.date(2026, 5, 1)
-        )
+        sign_off_month(db, world.coordinator, dt.date(2026, 1, 1), None, dt.date(2026, 5, 1))
 
 
 def test_the_menu_shows_loggkontroll_to_auditors_only(
@@ -460,7 +460,7 @@ def test_monthly_report_counts_views_children_and_disclosures(
     with at(local(2026, 2, 27, 10)):
         view(db, social, [106])  # previous month
 
-    report = logreview.month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 15))
+    report = month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 15))
 
     rows = {u.user_id: u for u in report.users}
     assert set(rows) == {social.id, coordinator.id}
@@ -491,7 +491,7 @@ def test_flag_unusual_number_of_children_against_history(
         view(db, newcomer, list(range(100, 125)))  # 25 without history: not more than 25
         view(db, busy_newcomer, list(range(100, 126)))  # 26 without history
 
-    report = logreview.month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 2))
+    report = month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 2))
 
     flags = {u.user_id: u.unusual_volume for u in report.users}
     assert flags == {steady.id: False, surging.id: True, newcomer.id: False, busy_newcomer.id: True}
@@ -503,7 +503,7 @@ def test_flag_unusual_number_of_children_against_history(
     [(9, 1.0, False), (10, 1.0, True), (10, 10 / 3, False), (11, 10 / 3, True), (26, None, True)],
 )
 def test_unusual_volume_thresholds(children: int, average: float | None, flagged: bool) -> None:
-    assert logreview.is_unusual_volume(children, average) is flagged
+    assert is_unusual_volume(children, average) is flagged
 
 
 def test_flag_views_outside_office_hours(db: Session, world: Council3, auditor: User) -> None:
@@ -521,7 +521,7 @@ def test_flag_views_outside_office_hours(db: Session, world: Council3, auditor: 
         with at(when):
             view(db, social, [1])
 
-    report = logreview.month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 2))
+    report = month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 2))
 
     (row,) = report.users
     assert row.off_hours == [
@@ -549,7 +549,7 @@ def test_flag_views_of_closed_cases(db: Session, world: Council3, auditor: User)
     with at(local(2026, 3, 5, 9)):
         view(db, social, [shredded.id])
 
-    report = logreview.month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 2))
+    report = month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 2))
 
     (row,) = report.users
     assert [(v.pseudonym, v.at.date()) for v in row.closed_case_views] == [
@@ -622,8 +622,8 @@ def test_the_current_and_future_months_cannot_be_signed(
     assert future.status_code == 404
     assert "/sign" not in page.text
     assert db.scalar(select(func.count()).select_from(LogReview)) == 0
-    with pytest.raises(logreview.ServiceError):
-        logreview.sign_off_month(db, auditor, dt.date(2026, 4, 1), None, dt.date(2026, 4, 30))
+    with pytest.raises(ServiceError):
+        sign_off_month(db, auditor, dt.date(2026, 4, 1), None, dt.date(2026, 4, 30))
 
 
 def test_sign_off_takes_only_the_listed_codes(app: Flask, db: Session, auditor: User) -> None:
@@ -637,10 +637,10 @@ def test_sign_off_takes_only_the_listed_codes(app: Flask, db: Session, auditor: 
 def test_another_agencys_sign_off_is_its_own(
     db: Session, auditor: User, police_auditor: User
 ) -> None:
-    logreview.sign_off_month(db, police_auditor, dt.date(2026, 3, 1), None, dt.date(2026, 4, 1))
-    report = logreview.month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 1))
+    sign_off_month(db, police_auditor, dt.date(2026, 3, 1), None, dt.date(2026, 4, 1))
+    report = month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 1))
     assert report.review is None
-    logreview.sign_off_month(db, auditor, dt.date(2026, 3, 1), None, dt.date(2026, 4, 1))
+    sign_off_month(db, auditor, dt.date(2026, 3, 1), None, dt.date(2026, 4, 1))
     assert db.scalar(select(func.count()).select_from(LogReview)) == 2
 
 
@@ -754,3 +754,71 @@ def test_month_pages_link_back_only_within_the_index(app: Flask, auditor: User) 
     assert 'href="/logreview/months/2026-02"' in recent
     assert "Föregående månad" not in oldest
     assert older.status_code == 200  # still reachable by its address
+
+
+# --- Refusals and bounded input (issue 14) -------------------------------------------------------
+
+
+def denied_events(db: Session) -> list[AuditEvent]:
+    return list(db.scalars(select(AuditEvent).where(AuditEvent.tag == AuditTag.ACCESS_DENIED)))
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint"),
+    list(zip(URLS, ["events", "export", "months", "month_page"], strict=True)),
+)
+def test_each_refusal_of_a_non_auditor_is_logged_once(
+    app: Flask, db: Session, world: Council3, url: str, endpoint: str
+) -> None:
+    """Issue 14: the refusal used to leave no ``access:denied`` event."""
+    member = world.members[SOCIAL]
+    assert log_in(app.test_client(), member).get(url).status_code == 403
+    [event] = denied_events(db)
+    assert event.actor_user_id == member.id
+    assert event.details == {"endpoint": f"logreview.{endpoint}"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "user=99999999999999999999",
+        "child=99999999999999999999",
+        "user=0",
+        "from=0001-01-01",
+        "to=9999-12-31",
+    ],
+)
+def test_filters_beyond_range_are_a_bad_request_for_page_and_export(
+    db: Session, auditor_client: FlaskClient, query: str
+) -> None:
+    before = db.scalar(select(func.count()).select_from(AuditEvent))
+    for path in ("/logreview/", "/logreview/export.csv"):
+        response = auditor_client.get(f"{path}?{query}")
+        assert response.status_code == 400, (path, query)
+        assert "<html" in response.text and 'lang="sv"' in response.text
+    assert db.scalar(select(func.count()).select_from(AuditEvent)) == before, "no export logged"
+
+
+@pytest.mark.parametrize(
+    "query", ["before=99999999999999999999", "after=99999999999999999999", "before=-1"]
+)
+def test_page_keys_beyond_range_are_a_bad_request(auditor_client: FlaskClient, query: str) -> None:
+    response = auditor_client.get(f"/logreview/?{query}")
+    assert response.status_code == 400
+    assert 'lang="sv"' in response.text
+
+
+def test_posted_dates_beyond_range_are_refused_on_the_field(auditor_client: FlaskClient) -> None:
+    response = auditor_client.post("/logreview/", data={"date_from": "0001-01-01"})
+    assert response.status_code == 422
+    assert "Ange ett datum mellan 1900 och 2199." in response.text
+
+
+@pytest.mark.parametrize("month", ["0001-01", "1899-12"])
+def test_months_beyond_the_calendar_are_a_bad_request(
+    db: Session, auditor_client: FlaskClient, month: str
+) -> None:
+    assert auditor_client.get(f"/logreview/months/{month}").status_code == 400
+    assert auditor_client.post(f"/logreview/months/{month}/sign", data={}).status_code == 400
+    assert auditor_client.get("/logreview/months/0000-01").status_code == 404  # not a month
+    assert db.scalar(select(func.count()).select_from(LogReview)) == 0

@@ -33,6 +33,7 @@ from coordination.scheduler import (
     AlwaysLeader,
     FileLeaderLock,
     JobSpec,
+    LeaderLock,
     PostgresLeaderLock,
     SchedulerRunner,
     build_scheduler,
@@ -54,7 +55,8 @@ from meetings.models import (
 from secrecy import jobs as secrecy_jobs
 from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Disclosure
-from secrecy.records.services import EnrolmentData, close_case, create_record, enrol_child
+from secrecy.records.children import EnrolmentData, close_case, enrol_child
+from secrecy.records.services import create_record
 from tests.conftest import MASTER_KEY, ROOT, Council3, migrate
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 
@@ -547,10 +549,13 @@ def test_a_standby_runs_nothing_until_the_leader_goes_then_takes_over_and_stops_
     assert leader.try_acquire()
     jobs_ran = Pinger()
     standby_lock = leader_lock_for(database_url, key=TEST_LOCK_KEY)
-    runner = SchedulerRunner(app, standby_lock, poll_seconds=0.1, build=jobs_ran)
+    refused = RefusalCounter(standby_lock)
+    runner = SchedulerRunner(app, refused, poll_seconds=0.1, build=jobs_ran)
     try:
         thread = runner_thread(runner)
-        time.sleep(0.5)
+        # Not a pause and a hope: the standby has asked for the lock three times, been refused
+        # each time, and run nothing.
+        assert wait_until(lambda: refused.refusals >= 3)
         assert not jobs_ran.ran.is_set() and not runner.leading.is_set()
 
         leader.release()
@@ -570,6 +575,26 @@ def test_a_standby_runs_nothing_until_the_leader_goes_then_takes_over_and_stops_
                 lock.dispose()
 
 
+class RefusalCounter:
+    """A leader lock that counts the times it refused its runner."""
+
+    def __init__(self, lock: LeaderLock) -> None:
+        self.lock = lock
+        self.refusals = 0
+
+    def try_acquire(self) -> bool:
+        acquired = self.lock.try_acquire()
+        if not acquired:
+            self.refusals += 1
+        return acquired
+
+    def still_held(self) -> bool:
+        return self.lock.still_held()
+
+    def release(self) -> None:
+        self.lock.release()
+
+
 class FlakyLock:
     """A lock the test can take away, as a dead database connection would."""
 
@@ -577,11 +602,14 @@ class FlakyLock:
         self.held = False
         self.available = True
         self.acquisitions = 0
+        self.refusals = 0
 
     def try_acquire(self) -> bool:
         if self.available:
             self.held = True
             self.acquisitions += 1
+        else:
+            self.refusals += 1
         return self.held
 
     def still_held(self) -> bool:
@@ -612,7 +640,9 @@ def test_a_leader_that_loses_its_lock_stops_its_jobs_and_stands_by(
     lock.available = False
     lock.held = False  # the connection died
     assert wait_until(lambda: not runner.leading.is_set())
-    time.sleep(0.3)
+    refused_before = lock.refusals
+    # Standing by: it asks again and again, is refused, and starts no second term meanwhile.
+    assert wait_until(lambda: lock.refusals >= refused_before + 3)
     assert second_term == [] and thread.is_alive()
 
     lock.available = True

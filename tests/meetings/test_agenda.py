@@ -15,7 +15,19 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.db import LOCAL_ZONE
 from coordination.models import AgencyKind, Child, CloseReason, Council, User
-from meetings import agenda
+from meetings.agenda import contributors as contributors_module
+from meetings.agenda.contributors import (
+    CONTRIBUTORS,
+    AgendaContributor,
+    register_agenda_contributor,
+)
+from meetings.agenda.deadline import (
+    agenda_deadline,
+    deadline_passed,
+    is_working_day,
+    working_days_before,
+)
+from meetings.agenda.items import add_agenda_item
 from meetings.models import (
     AgendaItem,
     AgendaSource,
@@ -26,8 +38,9 @@ from meetings.models import (
 )
 from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
-from secrecy.records.services import EnrolmentData, close_case, enrol_child
+from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from tests.conftest import Council3, log_in
+from tests.crawling import diff_dumps, dump_tables
 from tests.factories import AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
 
 # Monday 2 March 2026; the meeting is on Wednesday 11 March at 09:00 Swedish time, so the
@@ -68,7 +81,7 @@ def count(db: Session, model: type) -> int:
 
 
 def add_item(db: Session, user: User, meeting: Meeting, child: Child, brief: str) -> AgendaItem:
-    return agenda.add_agenda_item(db, user, meeting, child, "risk_protective", brief, today=None)
+    return add_agenda_item(db, user, meeting, child, "risk_protective", brief, today=None)
 
 
 @pytest.fixture
@@ -170,18 +183,30 @@ def test_a_guest_sees_that_meeting_only(
 
 
 @time_machine.travel(MONDAY, tick=False)
-def test_invitations_are_created_once_on_first_view(
+def test_members_without_invitation_are_shown_invited_and_written_when_attendance_is_set(
     world: Council3, client_for, db: Session
 ) -> None:
+    """A meeting without invitation rows (a member who joined later): the page shows every
+    member as invited without writing (GET never writes); the first attendance set writes the
+    invitations, once."""
     meeting = make_meeting(db, world.council)
     assert count(db, Attendance) == 0
-    page = client_for(AgencyKind.SCHOOL).get(f"/meetings/{meeting.id}")
+    school = client_for(AgencyKind.SCHOOL)
+    page = school.get(f"/meetings/{meeting.id}")
     assert page.status_code == 200
+    assert "Kallad" in page.text
+    for member in [*world.members.values(), world.coordinator]:
+        assert member.display_name in page.text
+    assert count(db, Attendance) == 0
+    assert tags(db).count("meetings:attendance:invite") == 0
+    school_user = world.members[AgencyKind.SCHOOL]
+    url = f"/meetings/{meeting.id}/attendance/{school_user.id}"
+    assert school.post(url, data={"status": "present"}).status_code == 302
     rows = db.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id)).all()
     expected = {u.id for u in world.members.values()} | {world.coordinator.id}
     assert {r.user_id for r in rows} == expected
-    assert all(r.status is AttendanceStatus.INVITED and not r.guest for r in rows)
-    assert "Kallad" in page.text
+    assert all(not r.guest for r in rows)
+    assert {r.user_id for r in rows if r.status is AttendanceStatus.PRESENT} == {school_user.id}
     client_for(AgencyKind.POLICE).get(f"/meetings/{meeting.id}")
     assert count(db, Attendance) == len(expected)
     assert tags(db).count("meetings:attendance:invite") == 1
@@ -195,7 +220,7 @@ def test_attendance_own_status_or_the_coordinators(
     police_user = world.members[AgencyKind.POLICE]
     school_user = world.members[AgencyKind.SCHOOL]
     police = client_for(AgencyKind.POLICE)
-    police.get(f"/meetings/{meeting.id}")  # first view invites
+    police.get(f"/meetings/{meeting.id}")  # shows them invited; the first set writes them
 
     def status_of(user: User) -> AttendanceStatus:
         db.expire_all()
@@ -259,7 +284,7 @@ def test_coordinator_names_chair_and_minute_taker(
     stale = coordinator.post(
         url, data={"chair_id": taker.id, "minute_taker_id": 0, "version": version}
     )
-    assert stale.status_code == 422
+    assert stale.status_code == 409  # a conflict, as the page wrapper answers every one
     assert "Någon annan har ändrat uppgifterna" in stale.text
     db.expire_all()
     assert db.get(Meeting, meeting.id).chair_id == chair.id  # type: ignore[union-attr]
@@ -513,8 +538,8 @@ def test_the_projector_view_shows_only_order_pseudonyms_and_categories(
     meeting = make_meeting(db, world.council)
     first = enrol(db, social_user, world.council, "20121212-1212")
     second = enrol(db, social_user, world.council, "20100101-0014", "Stina")
-    agenda.add_agenda_item(db, social_user, meeting, first, "school", "PROJMARK-1")
-    agenda.add_agenda_item(db, social_user, meeting, second, "crime_police", "PROJMARK-2")
+    add_agenda_item(db, social_user, meeting, first, "school", "PROJMARK-1")
+    add_agenda_item(db, social_user, meeting, second, "crime_police", "PROJMARK-2")
 
     page = client_for(AgencyKind.SOCIAL_SERVICES).get(f"/meetings/{meeting.id}/projector")
     assert page.status_code == 200
@@ -535,9 +560,9 @@ def test_the_projector_view_shows_only_order_pseudonyms_and_categories(
 
 
 @pytest.fixture
-def contributors(app: Flask) -> Iterator[list[agenda.AgendaContributor]]:
+def contributors(app: Flask) -> Iterator[list[AgendaContributor]]:
     """The app's contributor registry, restored after the test (the app is session-wide)."""
-    registry = app.extensions[agenda.CONTRIBUTORS]
+    registry = app.extensions[CONTRIBUTORS]
     saved = list(registry)
     yield registry
     registry[:] = saved
@@ -565,10 +590,18 @@ def test_registered_contributors_put_children_on_the_agenda(
         calls.append(for_meeting.id)
         return [with_actions.id, manual.id, closed.id, foreign.id, 999999]
 
-    agenda.register_agenda_contributor(app, open_actions)
+    register_agenda_contributor(app, open_actions)
     page = client_for(AgencyKind.POLICE).get(f"/meetings/{meeting.id}")
     assert page.status_code == 200
     assert calls == [meeting.id]
+    # The page shows the child that is to come without writing it (GET never writes) ...
+    assert with_actions.pseudonym in page.text and "Öppna åtgärder" in page.text
+    assert count(db, AgendaItem) == 1
+    # ... which happens where it arises: materialising, adding a meeting, approving minutes.
+    earlier = make_meeting(db, world.council, MEETING_START - dt.timedelta(days=7))
+    with app.app_context():  # the contributors registered with the app
+        added = contributors_module.add_contributed_items_after(db, earlier)
+    assert [i.child_id for i in added] == [with_actions.id]
     rows = db.scalars(
         select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
     ).all()
@@ -577,9 +610,11 @@ def test_registered_contributors_put_children_on_the_agenda(
         (with_actions.id, 2, AgendaSource.OPEN_ACTIONS),
     ]
     assert rows[1].reason_category == "agreed_action" and rows[1].brief_record_id is None
+    page = client_for(AgencyKind.POLICE).get(f"/meetings/{meeting.id}")
     assert with_actions.pseudonym in page.text and "Öppna åtgärder" in page.text
     # Idempotent, and an open-actions child stays on the agenda.
-    client_for(AgencyKind.SCHOOL).get(f"/meetings/{meeting.id}")
+    with app.app_context():
+        assert contributors_module.add_contributed_items(db, meeting) == []
     assert count(db, AgendaItem) == 2
     assert tags(db).count("meetings:agenda:contributed") == 1
     coordinator = log_in(app.test_client(), world.coordinator)
@@ -596,13 +631,65 @@ def test_registered_contributors_put_children_on_the_agenda(
     assert len(calls) == asked
 
 
+@time_machine.travel(MONDAY, tick=False)
+def test_reading_a_meeting_writes_nothing_but_view_events(
+    app: Flask, world: Council3, client_for, db: Session, contributors: list
+) -> None:
+    """Uninvited members and a child that a contributor names: the meeting page, the projector
+    and the API show them without writing a row (audit events of the views aside)."""
+    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
+    meeting = make_meeting(db, world.council)
+    manual = enrol(db, social_user, world.council, "20121212-1212")
+    with_actions = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    add_item(db, social_user, meeting, manual, "Manuell")
+    register_agenda_contributor(app, lambda session, for_meeting: [with_actions.id])
+    police = client_for(AgencyKind.POLICE)
+    coordinator = log_in(app.test_client(), world.coordinator)
+    db.flush()
+    before = dump_tables(db)
+    page = police.get(f"/meetings/{meeting.id}")
+    assert page.status_code == 200
+    assert with_actions.pseudonym in page.text and "Kallad" in page.text
+    assert with_actions.pseudonym in police.get(f"/meetings/{meeting.id}/projector").text
+    assert coordinator.get(f"/meetings/{meeting.id}").status_code == 200
+    assert police.get(f"/api/v1/meetings/{meeting.id}/agenda").status_code in (200, 401)
+    db.expire_all()
+    assert diff_dumps(before, dump_tables(db)) == []
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_numbers_beyond_range_are_refused_without_a_500(
+    app: Flask, world: Council3, client_for, db: Session
+) -> None:
+    meeting = make_meeting(db, world.council)
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    huge = str(2**70)
+    refused = social.post(
+        f"/meetings/{meeting.id}/agenda",
+        data={"child_id": huge, "reason_category": "school", "brief": "Text"},
+    )
+    assert refused.status_code == 422  # the form's message: no such child
+    assert count(db, AgendaItem) == 0
+    coordinator = log_in(app.test_client(), world.coordinator)
+    guest = coordinator.post(f"/meetings/{meeting.id}/guests", data={"user_id": huge})
+    assert guest.status_code == 422
+    for url in (
+        f"/councils/{world.council.id}/meetings?page={huge}",
+        f"/councils/{world.council.id}/meetings?page=-1",
+        f"/notifications?page={huge}",
+    ):
+        assert social.get(url).status_code == 400, url
+    month = social.get(f"/councils/{world.council.id}/meetings/calendar?month=99999-99")
+    assert month.status_code == 200  # an impossible month shows this one
+
+
 # --- Deadline -----------------------------------------------------------------------------------
 
 
 def test_deadline_counts_working_days_over_weekends_and_holidays() -> None:
     def deadline_for(local_day: dt.date) -> dt.date:
         starts = dt.datetime.combine(local_day, dt.time(9, 0), tzinfo=LOCAL_ZONE)
-        return agenda.agenda_deadline(Meeting(starts_at=starts.astimezone(dt.UTC)))
+        return agenda_deadline(Meeting(starts_at=starts.astimezone(dt.UTC)))
 
     # Wednesday: Tue, Mon, (weekend), Fri.
     assert deadline_for(dt.date(2026, 3, 11)) == dt.date(2026, 3, 6)
@@ -613,11 +700,11 @@ def test_deadline_counts_working_days_over_weekends_and_holidays() -> None:
     # Tuesday 5 January 2027: Mon, (weekend, New Year's Day, New Year's Eve), Wed, Tue.
     assert deadline_for(dt.date(2027, 1, 5)) == dt.date(2026, 12, 29)
     # Midsummer Eve is a day off in practice.
-    assert not agenda.is_working_day(dt.date(2026, 6, 19))
-    assert agenda.is_working_day(dt.date(2026, 6, 18))
+    assert not is_working_day(dt.date(2026, 6, 19))
+    assert is_working_day(dt.date(2026, 6, 18))
     # A late-evening UTC start counts on its Swedish date.
     late = Meeting(starts_at=dt.datetime(2026, 3, 10, 23, 30, tzinfo=dt.UTC))  # 00:30 on Mar 11
-    assert agenda.agenda_deadline(late) == dt.date(2026, 3, 6)
-    assert agenda.deadline_passed(late, today=dt.date(2026, 3, 7))
-    assert not agenda.deadline_passed(late, today=dt.date(2026, 3, 6))
-    assert agenda.working_days_before(dt.date(2026, 3, 11), 0) == dt.date(2026, 3, 11)
+    assert agenda_deadline(late) == dt.date(2026, 3, 6)
+    assert deadline_passed(late, today=dt.date(2026, 3, 7))
+    assert not deadline_passed(late, today=dt.date(2026, 3, 6))
+    assert working_days_before(dt.date(2026, 3, 11), 0) == dt.date(2026, 3, 11)

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.db import LOCAL_ZONE
 from coordination.models import AgencyKind, Council
-from meetings import agenda
+from meetings.agenda.items import add_agenda_item
 from meetings.calendar.services import stockholm_timezone
 from meetings.models import Attendance, CalendarFeedToken, Meeting, MeetingStatus
-from secrecy.records.services import EnrolmentData, enrol_child
+from secrecy.records.children import EnrolmentData, enrol_child
 from tests.conftest import Council3, csrf_token_from, log_in
 from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 
@@ -132,7 +132,7 @@ def test_nothing_about_children_ever_reaches_a_calendar(
     child = enrol_child(
         db, social_user, world.council, EnrolmentData("Kalle", "Hemligsson", "20121212-1212")
     )
-    agenda.add_agenda_item(db, social_user, meeting, child, "family", "ICSMARK brief")
+    add_agenda_item(db, social_user, meeting, child, "family", "ICSMARK brief")
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     assert "ICSMARK" in social.get(f"/meetings/{meeting.id}").text  # the owner sees it here
 

@@ -20,7 +20,10 @@ from coordination.audit.log import AuditEvent
 from coordination.db import Base, utcnow
 from coordination.errors import ServiceError
 from coordination.models import AgencyKind, Child, ChildStatus, Council, CouncilKind, User
-from meetings import casesync
+from meetings.casesync import submission as submission_module
+from meetings.casesync.proposals import FORGOTTEN_INDEX, DeclineReason
+from meetings.casesync.records import SUBMISSION_BASES
+from meetings.casesync.submission import Submission, submit_case
 from meetings.models import (
     AgendaItem,
     AgendaSource,
@@ -31,8 +34,8 @@ from meetings.models import (
 )
 from meetings.tags import MeetingTag
 from secrecy.models import Disclosure, Record, RecordKey
+from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from secrecy.records.reveal import Revealed, Withheld, reveal_records
-from secrecy.records.services import EnrolmentData, close_case, enrol_child
 from tests.conftest import Council3, csrf_token_from, log_in
 from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 
@@ -434,7 +437,7 @@ def test_declining_shreds_the_proposal_at_once(bob: Bob, db: Session) -> None:
     entry = entry_for(db, child)
     assert entry.state is CaseSyncState.DECLINED
     assert entry.decline_reason == "not_in_area"
-    assert entry.identity_index.startswith(casesync.FORGOTTEN_INDEX)
+    assert entry.identity_index.startswith(FORGOTTEN_INDEX)
     assert child.status is ChildStatus.SHREDDED
     assert child.identity_index is None and child.birth_date_sealed is None
     assert child.shredded_at is not None
@@ -476,13 +479,13 @@ def test_a_stale_form_is_a_conflict(bob: Bob, db: Session) -> None:
     entry = only_entry(db)
     # A form without its version cannot prove it saw the latest state either.
     bare = bob.social_client.post(entry_url(bob.meeting, entry, "accept"))
-    assert bare.status_code == 422
+    assert bare.status_code == 409  # a conflict, as the page wrapper answers every one
     assert "Någon annan har ändrat uppgifterna" in bare.text
     stale = bob.social_client.post(
         entry_url(bob.meeting, entry, "accept"),
         data={f"accept-{entry.id}-version": str(entry.version + 1)},
     )
-    assert stale.status_code == 422
+    assert stale.status_code == 409
     assert "Någon annan har ändrat uppgifterna" in stale.text
     assert entry_for(db, entry.child).state is CaseSyncState.PROPOSED
 
@@ -610,7 +613,7 @@ def test_no_basis_is_refused_with_the_engines_reason(bob: Bob, db: Session) -> N
     disabled = {
         key: (
             rules.LegalBasis(**{**basis.__dict__, "enabled": False})
-            if key in casesync.SUBMISSION_BASES
+            if key in SUBMISSION_BASES
             else basis
         )
         for key, basis in original.items()
@@ -699,11 +702,11 @@ def test_a_council_that_is_not_bob_has_no_case_sync(
     assert police.get(sync_url(sspf_meeting)).status_code == 404
     assert submit(police, sspf_meeting.id, KNOWN).status_code == 404
     with app.test_request_context(), pytest.raises(ServiceError):
-        casesync.submit_case(
+        submit_case(
             db,
             world.members[AgencyKind.POLICE],
             sspf_meeting,
-            casesync.Submission(KNOWN, "x", {"concern-report": [0]}),
+            Submission(KNOWN, "x", {"concern-report": [0]}),
         )
     assert db.scalars(select(CaseSyncEntry)).all() == []
 
@@ -794,7 +797,7 @@ def test_a_race_on_the_same_number_is_refused_and_undone(
     enrol(db, bob, KNOWN)
     assert submit(bob.police_client, bob.meeting.id, KNOWN).status_code == 302
     before = counts(db)
-    monkeypatch.setattr(casesync, "_entry_with_index", lambda *args: None)
+    monkeypatch.setattr(submission_module, "_entry_with_index", lambda *args: None)
     raced = submit(bob.police_client, bob.meeting.id, KNOWN)
     assert raced.status_code == 422
     assert "anmäldes samtidigt av någon annan" in raced.text
@@ -851,7 +854,7 @@ def test_gallring_also_forgets_the_case_sync_index(bob: Bob, db: Session) -> Non
     child = enrol(db, bob, KNOWN)
     assert submit(bob.police_client, bob.meeting.id, KNOWN).status_code == 302
     entry = entry_for(db, child)
-    assert not entry.identity_index.startswith(casesync.FORGOTTEN_INDEX)
+    assert not entry.identity_index.startswith(FORGOTTEN_INDEX)
     assert forget_shredded_sync_indexes(db, utcnow()) == 0  # the case is not shredded
     db.refresh(child)
     child.status = ChildStatus.CLOSED
@@ -859,7 +862,7 @@ def test_gallring_also_forgets_the_case_sync_index(bob: Bob, db: Session) -> Non
     assert forget_shredded_sync_indexes(db, utcnow()) == 1
     assert forget_shredded_sync_indexes(db, utcnow()) == 0  # idempotent
     db.expire_all()
-    assert entry_for(db, child).identity_index == f"{casesync.FORGOTTEN_INDEX}{entry.id}"
+    assert entry_for(db, child).identity_index == f"{FORGOTTEN_INDEX}{entry.id}"
 
 
 def test_an_unanswered_proposal_is_shredded_after_the_period(
@@ -883,8 +886,8 @@ def test_an_unanswered_proposal_is_shredded_after_the_period(
         assert expire_sync_proposals(db, after) == 0  # idempotent
     entry = entry_for(db, child)
     assert entry.state is CaseSyncState.DECLINED
-    assert entry.decline_reason == casesync.DeclineReason.EXPIRED
-    assert entry.identity_index.startswith(casesync.FORGOTTEN_INDEX)
+    assert entry.decline_reason == DeclineReason.EXPIRED
+    assert entry.identity_index.startswith(FORGOTTEN_INDEX)
     assert child.status is ChildStatus.SHREDDED
     records = db.scalars(select(Record).where(Record.id.in_(record_ids))).all()
     assert all(r.ciphertext is None for r in records)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from coordination.models import Council, User
 from demo.meetings import past_meetings, prepared_meeting, upcoming_meetings
-from meetings.agenda import deadline_passed
+from meetings.agenda.deadline import deadline_passed
 from meetings.models import AgendaItem, AgendaSource, AttendanceStatus, Schedule
 from tests.conftest import log_in
 

@@ -49,7 +49,8 @@ from meetings.notifications.services import (
     notify,
     notify_many,
 )
-from secrecy.records.services import EnrolmentData, create_record, enrol_child
+from secrecy.records.children import EnrolmentData, enrol_child
+from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES

@@ -22,7 +22,6 @@ from coordination.audit.log import AuditEvent, chain_pending_events
 from coordination.db import LOCAL_ZONE, get_database, today_local
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import AgencyKind, CouncilRole
-from meetings import schedules
 from meetings.models import (
     AgendaItem,
     Attendance,
@@ -31,26 +30,28 @@ from meetings.models import (
     MeetingStatus,
     Schedule,
 )
-from meetings.schedules import (
+from meetings.schedules import materialise, swedish_holidays
+from meetings.schedules import rules as rules_module
+from meetings.schedules.checks import check_video_link
+from meetings.schedules.materialise import materialise_meetings
+from meetings.schedules.meeting_changes import (
     MeetingTimeData,
-    Preset,
-    ScheduleData,
     add_meeting,
     cancel_meeting,
-    check_rule,
-    create_schedule,
-    holiday_name,
-    materialise,
-    materialise_meetings,
     move_meeting,
-    occurrence_dates,
-    preset_rule,
-    swedish_holidays,
-    update_schedule,
 )
-from meetings.schedules import rules as rules_module
+from meetings.schedules.rules import (
+    Preset,
+    check_rule,
+    local_span,
+    occurrence_dates,
+    preset_of,
+    preset_rule,
+)
+from meetings.schedules.schedule_changes import ScheduleData, create_schedule, update_schedule
+from meetings.schedules.swedish_holidays import holiday_name
 from meetings.tags import MeetingTag
-from secrecy.records.services import EnrolmentData, enrol_child
+from secrecy.records.children import EnrolmentData, enrol_child
 from tests.conftest import Council3, log_in
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 
@@ -154,8 +155,8 @@ def test_presets_are_the_documented_rules() -> None:
     assert preset_rule(Preset.EVERY_OTHER_WEEK, wednesday) == "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"
     assert preset_rule(Preset.EVERY_OTHER_WEEK, dt.date(2026, 1, 9)).endswith("BYDAY=FR")
     assert preset_rule(Preset.CUSTOM, wednesday) is None
-    assert schedules.preset_of("FREQ=MONTHLY;BYDAY=+1TU", wednesday) is Preset.FIRST_TUESDAY
-    assert schedules.preset_of("FREQ=MONTHLY;BYDAY=-1TH", wednesday) is Preset.CUSTOM
+    assert preset_of("FREQ=MONTHLY;BYDAY=+1TU", wednesday) is Preset.FIRST_TUESDAY
+    assert preset_of("FREQ=MONTHLY;BYDAY=-1TH", wednesday) is Preset.CUSTOM
 
 
 def test_every_other_week_preset_skips_a_week(db: Session, world: Council3) -> None:
@@ -749,9 +750,9 @@ def test_ad_hoc_meeting_invites_members_and_flags_holidays(db: Session, world: C
 )
 def test_video_links_must_be_https(link: str) -> None:
     with pytest.raises(ServiceError) as caught:
-        schedules.check_video_link(link)
+        check_video_link(link)
     assert caught.value.field == "video_link"
-    assert schedules.check_video_link(" https://meet.example.se/abc?pwd=1 ") == (
+    assert check_video_link(" https://meet.example.se/abc?pwd=1 ") == (
         "https://meet.example.se/abc?pwd=1"
     )
 
@@ -818,7 +819,7 @@ def test_coordinator_creates_a_schedule_and_members_see_the_meetings(
 
 
 def add_raw_meeting(db: Session, world: Council3, day: dt.date, **changes: Any) -> Meeting:
-    starts_at, ends_at = schedules.local_span(day, dt.time(9), 60)
+    starts_at, ends_at = local_span(day, dt.time(9), 60)
     meeting = Meeting(
         council=world.council, starts_at=starts_at, ends_at=ends_at, location="Rum", **changes
     )

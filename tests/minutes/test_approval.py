@@ -3,6 +3,7 @@ its digest in the audit log, refusals of every later change, and amendments ("R�
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind
-from meetings.models import AttendanceStatus, MeetingStatus
-from minutes.actions.create import create_action
+from meetings.models import AgendaItem, AgendaSource, AttendanceStatus, Meeting, MeetingStatus
+from minutes.actions.services import create_action
 from minutes.models import (
     AgreedAction,
     AmendmentReason,
@@ -26,6 +27,7 @@ from minutes.models import (
     MinutesEntry,
     MinutesStatus,
 )
+from minutes.workspace import approval, sharing
 from minutes.workspace import services as workspace
 from secrecy.models import Record
 from tests.conftest import Council3, log_in
@@ -62,16 +64,16 @@ def with_entry(db: Session, setting: Setting) -> MinutesEntry:
         EntryKind.ENTRY,
         "meeting_note",
         "Original-Hemlig",
-        [workspace.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
+        [sharing.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
     )
 
 
 def lock(db: Session, world: Council3, setting: Setting) -> Minutes:
     """The coordinator chairs; the police member adjusts; both approve."""
     version = minutes_row(db).version
-    workspace.submit_for_approval(db, world.coordinator, setting.meeting, setting.police, version)
-    workspace.approve(db, world.coordinator, setting.meeting)
-    return workspace.approve(db, setting.police, setting.meeting)
+    approval.submit_for_approval(db, world.coordinator, setting.meeting, setting.police, version)
+    approval.approve(db, world.coordinator, setting.meeting)
+    return approval.approve(db, setting.police, setting.meeting)
 
 
 def refused(db: Session, call, *args: object) -> ServiceError:  # type: ignore[no-untyped-def]
@@ -89,34 +91,34 @@ def test_submission_needs_a_present_chair_and_a_different_present_adjuster(
     meeting = setting.meeting
     coordinator = world.coordinator
 
-    assert refused(db, workspace.submit_for_approval, coordinator, meeting, coordinator, version)
+    assert refused(db, approval.submit_for_approval, coordinator, meeting, coordinator, version)
     absent = refused(
-        db, workspace.submit_for_approval, coordinator, meeting, setting.school, version
+        db, approval.submit_for_approval, coordinator, meeting, setting.school, version
     )
     assert "närvarande" in str(absent.message)
-    assert refused(db, workspace.submit_for_approval, coordinator, meeting, None, version)
+    assert refused(db, approval.submit_for_approval, coordinator, meeting, None, version)
     stale = refused(
-        db, workspace.submit_for_approval, coordinator, meeting, setting.police, version - 1
+        db, approval.submit_for_approval, coordinator, meeting, setting.police, version - 1
     )
     assert "Någon annan har ändrat protokollet" in str(stale.message)
     with pytest.raises(PermissionDenied):
-        workspace.submit_for_approval(db, setting.police, meeting, setting.leisure, version)
+        approval.submit_for_approval(db, setting.police, meeting, setting.leisure, version)
 
     mark(db, meeting, coordinator, AttendanceStatus.ABSENT)
     chair_absent = refused(
-        db, workspace.submit_for_approval, coordinator, meeting, setting.police, version
+        db, approval.submit_for_approval, coordinator, meeting, setting.police, version
     )
     assert "Ordföranden" in str(chair_absent.message)
     mark(db, meeting, coordinator, AttendanceStatus.PRESENT)
     meeting.chair_id = None
     db.flush()
-    assert refused(db, workspace.submit_for_approval, coordinator, meeting, setting.police, version)
+    assert refused(db, approval.submit_for_approval, coordinator, meeting, setting.police, version)
     assert minutes_row(db).status is MinutesStatus.DRAFT
 
     meeting.chair_id = coordinator.id
     db.flush()
     assert meeting.status is MeetingStatus.PLANNED
-    minutes = workspace.submit_for_approval(db, coordinator, meeting, setting.police, version)
+    minutes = approval.submit_for_approval(db, coordinator, meeting, setting.police, version)
     assert minutes.status is MinutesStatus.SUBMITTED
     assert minutes.adjuster_id == setting.police.id
     assert meeting.status is MeetingStatus.HELD  # the minutes record a meeting that took place
@@ -125,7 +127,7 @@ def test_submission_needs_a_present_chair_and_a_different_present_adjuster(
         db, workspace.add_entry, setting.social, meeting, setting.child, EntryKind.ENTRY,
         "meeting_note", "Sent",
     )  # fmt: skip
-    workspace.withdraw_submission(db, coordinator, meeting)
+    approval.withdraw_submission(db, coordinator, meeting)
     assert minutes_row(db).status is MinutesStatus.DRAFT
 
 
@@ -135,20 +137,20 @@ def test_two_different_approvers_lock_the_minutes_with_a_stable_digest(
 ) -> None:
     entry = with_entry(db, setting)
     meeting = setting.meeting
-    workspace.submit_for_approval(
+    approval.submit_for_approval(
         db, world.coordinator, meeting, setting.police, minutes_row(db).version
     )
     with pytest.raises(PermissionDenied):
-        workspace.approve(db, setting.social, meeting)  # neither chair nor adjuster
+        approval.approve(db, setting.social, meeting)  # neither chair nor adjuster
 
-    workspace.approve(db, world.coordinator, meeting)
+    approval.approve(db, world.coordinator, meeting)
     assert minutes_row(db).status is MinutesStatus.SUBMITTED
-    twice = refused(db, workspace.approve, world.coordinator, meeting)
+    twice = refused(db, approval.approve, world.coordinator, meeting)
     assert "redan justerat" in str(twice.message)
     assert count(db, MinutesApproval) == 1
     assert minutes_row(db).status is MinutesStatus.SUBMITTED
 
-    minutes = workspace.approve(db, setting.police, meeting)
+    minutes = approval.approve(db, setting.police, meeting)
     assert minutes.status is MinutesStatus.APPROVED
     assert minutes.approved_at is not None
     assert {a.user_id for a in minutes.approvals} == {world.coordinator.id, setting.police.id}
@@ -156,7 +158,7 @@ def test_two_different_approvers_lock_the_minutes_with_a_stable_digest(
     # The digest: canonical JSON of ids and ciphertext digests, never plaintext.
     record = db.get(Record, entry.record_id)
     assert record is not None and record.ciphertext is not None
-    canonical = workspace.canonical_content(db, minutes)
+    canonical = approval.canonical_content(db, minutes)
     assert b"Original-Hemlig" not in canonical
     payload = json.loads(canonical)
     assert payload["entries"] == [
@@ -170,8 +172,8 @@ def test_two_different_approvers_lock_the_minutes_with_a_stable_digest(
         }
     ]
     assert minutes.digest == hashlib.sha256(canonical).hexdigest()
-    assert workspace.content_digest(db, minutes) == minutes.digest  # stable
-    assert workspace.digest_matches(db, minutes_row(db))
+    assert approval.content_digest(db, minutes) == minutes.digest  # stable
+    assert approval.digest_matches(db, minutes_row(db))
     lock_event = db.scalars(
         select(AuditEvent).where(AuditEvent.tag == "minutes:minutes:lock")
     ).one()
@@ -185,14 +187,14 @@ def test_the_same_user_cannot_be_chair_and_adjuster(
     db: Session, world: Council3, setting: Setting
 ) -> None:
     with_entry(db, setting)
-    workspace.submit_for_approval(
+    approval.submit_for_approval(
         db, world.coordinator, setting.meeting, setting.police, minutes_row(db).version
     )
-    workspace.approve(db, world.coordinator, setting.meeting)
+    approval.approve(db, world.coordinator, setting.meeting)
     # The police member is made chair after submission: one person cannot approve twice.
     setting.meeting.chair_id = setting.police.id
     db.flush()
-    assert refused(db, workspace.approve, setting.police, setting.meeting)
+    assert refused(db, approval.approve, setting.police, setting.meeting)
     assert minutes_row(db).status is MinutesStatus.SUBMITTED
 
 
@@ -216,10 +218,10 @@ def test_locked_minutes_refuse_every_change_in_the_services(
             (setting.social, setting.meeting, setting.child, "x", setting.social.agency, None,
              TODAY, "", ()),
         ),
-        (workspace.submit_for_approval, (world.coordinator, setting.meeting, setting.police,
+        (approval.submit_for_approval, (world.coordinator, setting.meeting, setting.police,
                                          version)),
-        (workspace.approve, (setting.police, setting.meeting)),
-        (workspace.withdraw_submission, (world.coordinator, setting.meeting)),
+        (approval.approve, (setting.police, setting.meeting)),
+        (approval.withdraw_submission, (world.coordinator, setting.meeting)),
     ]:  # fmt: skip
         error = refused(db, call, *args)
         assert "låst" in str(error.message)
@@ -325,7 +327,7 @@ def test_amendments_are_new_entries_shown_as_rattelse(
         entry,
         "Rättad-Hemlig",
         AmendmentReason.FACTUAL_ERROR,
-        [workspace.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
+        [sharing.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
     )
     assert amendment.amends_id == entry.id
     assert amendment.amendment_reason is AmendmentReason.FACTUAL_ERROR
@@ -333,7 +335,7 @@ def test_amendments_are_new_entries_shown_as_rattelse(
     assert shown(db, setting.police, amendment.record_id)
     assert not shown(db, setting.school, amendment.record_id)
     after = minutes_row(db)
-    assert after.digest == digest and workspace.digest_matches(db, after)  # approved part intact
+    assert after.digest == digest and approval.digest_matches(db, after)  # approved part intact
 
     url = f"/meetings/{setting.meeting.id}/minutes"
     police_page = client_for(AgencyKind.POLICE).get(url).text
@@ -361,3 +363,44 @@ def test_amendments_are_new_entries_shown_as_rattelse(
     )
     assert ok.status_code == 302
     assert count(db, MinutesEntry) == 3
+
+
+@time_machine.travel(NOW, tick=False)
+def test_approval_carries_the_open_actions_over_to_the_next_agendas(
+    app: Flask, db: Session, world: Council3, setting: Setting
+) -> None:
+    """The children with actions still open come back on the council's planned later
+    meetings when the minutes are locked (not when someone opens those meetings' pages)."""
+    create_action(
+        db,
+        setting.social,
+        setting.meeting,
+        setting.child,
+        "Uppföljning",
+        setting.social.agency,
+        None,
+        TODAY + dt.timedelta(days=14),
+        "",
+        (),
+    )
+    later = Meeting(
+        council_id=world.council.id,
+        starts_at=NOW + dt.timedelta(days=28),
+        ends_at=NOW + dt.timedelta(days=28, hours=2),
+    )
+    db.add(later)
+    db.flush()
+
+    def carried() -> list[tuple[int, AgendaSource]]:
+        return [
+            (i.child_id, i.source)
+            for i in db.scalars(select(AgendaItem).where(AgendaItem.meeting_id == later.id))
+        ]
+
+    version = minutes_row(db).version
+    approval.submit_for_approval(db, world.coordinator, setting.meeting, setting.police, version)
+    approval.approve(db, world.coordinator, setting.meeting)
+    assert carried() == []  # one approval locks nothing
+    with app.app_context():  # the app's registered agenda contributors
+        approval.approve(db, setting.police, setting.meeting)
+    assert carried() == [(setting.child.id, AgendaSource.OPEN_ACTIONS)]

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from coordination.db import today_local
 from coordination.models import AgencyKind, User
-from meetings.agenda import add_agenda_item
+from meetings.agenda.items import add_agenda_item
 from meetings.models import Meeting, Notification
-from minutes.actions.create import create_action
+from minutes.actions.services import create_action
 from minutes.jobs import action_due_reminders, action_overdue_reminders
 from minutes.models import EntryKind
 from minutes.workspace.services import add_entry
-from secrecy.records.services import EnrolmentData, create_record, enrol_child
+from secrecy.records.children import EnrolmentData, enrol_child
+from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
 from tests.factories import CouncilFactory, MembershipFactory
 from tests.minutes.test_actions import make_action

@@ -14,7 +14,7 @@ from coordination.db import Base, today_local
 from coordination.models import AgencyKind, Council, User
 from demo.meetings import past_meetings
 from demo.secrecy import demo_children
-from minutes.actions.services import is_overdue
+from minutes.actions.lists import is_overdue
 from minutes.models import (
     ActionStatus,
     AgreedAction,
@@ -24,7 +24,7 @@ from minutes.models import (
     MinutesEntry,
     MinutesStatus,
 )
-from minutes.workspace.services import digest_matches
+from minutes.workspace.approval import digest_matches
 from secrecy.models import Disclosure, Record
 from tests.conftest import log_in
 

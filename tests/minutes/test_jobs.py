@@ -22,7 +22,8 @@ from minutes.models import (
     MinutesApproval,
     MinutesStatus,
 )
-from secrecy.records.services import EnrolmentData, create_record, enrol_child
+from secrecy.records.children import EnrolmentData, enrol_child
+from secrecy.records.services import create_record
 from tests.conftest import Council3
 from tests.factories import MembershipFactory, UserFactory
 

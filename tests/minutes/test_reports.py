@@ -18,7 +18,8 @@ from coordination.models import AgencyKind, Child, User
 from meetings.models import AgendaItem, Meeting, MeetingStatus
 from minutes.models import ActionStatus, EntryKind, Minutes, MinutesEntry, MinutesStatus
 from minutes.reports import services as reports
-from secrecy.records.services import EnrolmentData, create_record, enrol_child
+from secrecy.records.children import EnrolmentData, enrol_child
+from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
 from tests.factories import UserFactory
 from tests.minutes.test_jobs import MARKER, make_action, make_meeting
@@ -313,3 +314,16 @@ def test_chart_stylesheet_is_served(app: Flask, db: Session, world: Council3) ->
     assert response.status_code == 200
     assert ".report-chart" in response.get_data(as_text=True)
     response.close()
+
+
+def test_a_period_beyond_the_calendar_is_refused_not_a_server_error(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    """Dates at the ends of the calendar (``from=0001-01-01``, ``to=9999-12-31``) get the
+    ordinary 400 page, on the page and the CSV alike, and no export is logged."""
+    client = log_in(app.test_client(), world.members[POLICE])
+    base = f"/councils/{world.council.id}"
+    for query in ("from=0001-01-01", "to=9999-12-31", "from=0001-01-01&to=9999-12-31"):
+        assert client.get(f"{base}/reports?{query}").status_code == 400
+        assert client.get(f"{base}/reports.csv?{query}").status_code == 400
+    assert audit(db, "minutes:report:export") == []

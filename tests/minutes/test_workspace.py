@@ -15,15 +15,16 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child, User
-from meetings import agenda
+from meetings.agenda.items import add_agenda_item
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting
-from minutes.actions.create import create_action
+from minutes.actions.services import create_action
 from minutes.models import ActionStatus, AgreedAction, EntryKind, Minutes, MinutesEntry
 from minutes.workspace import services as workspace
-from minutes.workspace.services import ShareChoice
+from minutes.workspace import sharing
+from minutes.workspace.sharing import ShareChoice
 from secrecy.models import Disclosure, Record
+from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import reveal_one
-from secrecy.records.services import EnrolmentData, enrol_child
 from tests.conftest import Council3, log_in
 from tests.factories import AgencyFactory, UserFactory
 
@@ -80,7 +81,7 @@ def make_setting(db: Session, world: Council3) -> Setting:
         world.council,
         EnrolmentData("Vilgot", "Provsson", "20080510-1235"),
     )
-    item = agenda.add_agenda_item(
+    item = add_agenda_item(
         db, world.coordinator, meeting, child, "risk_protective", "Brief-Hemlig-1", today=None
     )
     for kind in (AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.LEISURE):
@@ -117,7 +118,7 @@ def shown(db: Session, viewer: User, record_id: int) -> bool:
 def test_share_options_list_attending_agencies_and_the_reason_for_those_without_a_basis(
     db: Session, setting: Setting
 ) -> None:
-    options = workspace.share_options(
+    options = sharing.share_options(
         db, setting.social, setting.meeting, setting.child, "meeting_note"
     )
     by_name = {o.agency.name: o for o in options}
@@ -415,7 +416,7 @@ def test_actions_through_the_page_and_earlier_open_actions_on_the_next_meeting(
     )
     db.add(later)
     db.flush()
-    agenda.add_agenda_item(
+    add_agenda_item(
         db, world.coordinator, later, setting.child, "agreed_action", "Nästa", today=None
     )
     next_url = f"/meetings/{later.id}/minutes"
@@ -493,3 +494,26 @@ def test_only_the_writing_agency_edits_its_entry(db: Session, setting: Setting, 
     )
     assert response.status_code == 422
     assert db.scalars(select(Minutes)).one().version == version
+
+
+@time_machine.travel(NOW, tick=False)
+def test_numbers_and_dates_out_of_range_are_refused_and_change_nothing(
+    db: Session, setting: Setting, client_for
+) -> None:
+    """``?edit=`` beyond 64 bits and a due date at the end of the calendar: the 400 page."""
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    url = f"/meetings/{setting.meeting.id}/minutes/children/{setting.child.id}"
+    assert social.get(url).status_code == 200
+    assert social.get(f"{url}?edit=99999999999999999999999").status_code == 400
+    prefix = f"a{setting.child.id}"
+    far = social.post(
+        f"{url}/actions",
+        data={
+            f"{prefix}-text": "Långt fram",
+            f"{prefix}-responsible_agency_id": setting.social.agency_id,
+            f"{prefix}-responsible_user_id": "0",
+            f"{prefix}-due_on": "9999-12-31",
+        },
+    )
+    assert far.status_code == 400
+    assert count(db, AgreedAction) == 0

@@ -25,6 +25,7 @@ from coordination.models import Agency, AgencyKind, Child, CloseReason, User
 from coordination.security import MasterKeyRing
 from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
 from secrecy.policy.categories import categories
+from secrecy.records import children as child_cases
 from secrecy.records import crypto, reveal, sealing, services
 from secrecy.records.reveal import Revealed
 from tests.conftest import MASTER_KEY, Council3
@@ -56,12 +57,12 @@ def personnummer(born: dt.date, serial: int) -> str:
 
 
 def enrol(db: Session, actor: User, council_of: Council3, serial: int = 101) -> Child:
-    data = services.EnrolmentData(
+    data = child_cases.EnrolmentData(
         given_names="Kim",
         family_name="Testsson",
         personnummer=personnummer(dt.date(2012, 3, 15), serial),
     )
-    return services.enrol_child(db, actor, council_of.council, data)
+    return child_cases.enrol_child(db, actor, council_of.council, data)
 
 
 def owner_key(db: Session, record: Record) -> RecordKey:
@@ -336,7 +337,7 @@ def test_a_wrong_master_key_under_the_same_version_fails(db: Session, record: Re
 def test_a_shredded_record_does_not_open(db: Session, world: Council3, record: Record) -> None:
     key = owner_key(db, record)
     db.expunge(key)  # keep the key in hand: shredding deletes its row
-    services.close_case(db, world.members[SOCIAL], record.child, CloseReason.AGE_LIMIT)
+    child_cases.close_case(db, world.members[SOCIAL], record.child, CloseReason.AGE_LIMIT)
     sealing.shred_child(db, record.child)
     db.refresh(record)
     assert record.ciphertext is None and record.is_shredded

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from coordination.models import Council, User
 from demo.secrecy import CHILDREN, demo_children, demo_personnummer
-from secrecy.disclosure.services import expiring_consents
+from secrecy.disclosure.consents import expiring_consents
 from secrecy.models import Consent, Disclosure
 from secrecy.policy.engine import age_on
 from secrecy.records.identity import parse_identity_number

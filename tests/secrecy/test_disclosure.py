@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child
-from secrecy.disclosure.services import sweep_lapsed
+from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.models import Consent, Disclosure, Record, RecordKey
 from tests.conftest import Council3, log_in
 
@@ -351,3 +351,41 @@ def test_a_consent_by_agency_kind_and_expiring_consents_on_the_council_page(
         page = client_for(AgencyKind.SCHOOL).get(f"/children/{record.child_id}").text
         assert "Typmarkör" not in page
         assert "Samtycket gällde till 2026-03-20." in page
+
+
+def test_out_of_range_numbers_and_dates_are_refused_and_change_nothing(
+    world: Council3,
+    client_for,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 14: a page number, a recipient or a consent date beyond what the database and the
+    calendar hold is refused with a Swedish message, never a 500, and nothing is stored."""
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    record = enrol_with_record(social, world.council.id, db, "Gränsmarkör")
+    assert (
+        social.get(f"/councils/{world.council.id}/children?page=99999999999999999999").status_code
+        == 400
+    )
+    huge = "9" * 30
+    assert social.get(f"/children/{record.child_id}/disclose?recipient={huge}").status_code == 400
+    refused = social.post(
+        f"/records/{record.id}/disclose", data={"recipient": huge, "basis": "consent"}
+    )
+    assert refused.status_code == 400
+    for valid_from, valid_to in (("0001-01-01", ""), ("2026-03-01", "9999-12-31")):
+        page = social.post(
+            f"/children/{record.child_id}/consents",
+            data={
+                "custody": "one",
+                "guardian_1": "Gun Provsson",
+                "agency_ids": [world.agencies[AgencyKind.SCHOOL].id],
+                "categories": ["risk_protective"],
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+                "purpose": "SSPF-samverkan",
+            },
+        )
+        assert page.status_code == 422
+        assert "Ange ett datum mellan 1900 och 2199." in page.text
+    assert db.scalars(select(Consent)).all() == []
+    assert db.scalars(select(Disclosure)).all() == []

@@ -23,6 +23,7 @@ from coordination.security import MasterKeyRing
 from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
 from secrecy.policy.engine import WithheldReason
 from secrecy.records import sealing
+from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from secrecy.records.reveal import (
     Revealed,
     Withheld,
@@ -30,7 +31,7 @@ from secrecy.records.reveal import (
     child_birth_date,
     reveal_records,
 )
-from secrecy.records.services import EnrolmentData, close_case, create_record, enrol_child
+from secrecy.records.services import create_record
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3
 

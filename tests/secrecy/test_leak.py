@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind, Role, User
 from secrecy.policy.categories import IDENTITY, categories
-from secrecy.records.services import EnrolmentData, Guardian, create_record, enrol_child
+from secrecy.records.children import EnrolmentData, Guardian, enrol_child
+from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
 from tests.factories import UserFactory
 
@@ -87,12 +88,8 @@ def disclose_some(
 ) -> dict[str, set[AgencyKind]]:
     """Disclosures under several bases, one of them on a consent that is then revoked.
     Returns, per marker, the recipient kinds that hold a disclosure in force."""
-    from secrecy.disclosure.services import (
-        ConsentData,
-        decide_disclosure,
-        register_consent,
-        revoke_consent,
-    )
+    from secrecy.disclosure.consents import ConsentData, register_consent, revoke_consent
+    from secrecy.disclosure.services import decide_disclosure
     from secrecy.models import ConsentRevokeReason, Record
     from secrecy.policy.engine import Signer
 

@@ -19,14 +19,9 @@ from coordination.db import LOCAL_ZONE, Base
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council, User
 from secrecy.models import Record, RecordKey
 from secrecy.policy.engine import WithheldReason
+from secrecy.records.children import EnrolmentData, close_case, enrol_child, reopen_case
 from secrecy.records.reveal import Revealed, Withheld, check_owner_keys, reveal_records
-from secrecy.records.services import (
-    EnrolmentData,
-    close_case,
-    create_record,
-    enrol_child,
-    reopen_case,
-)
+from secrecy.records.services import create_record
 from secrecy.retention import ShreddedChild, add_months, apply_retention
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3

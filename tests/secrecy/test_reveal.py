@@ -20,6 +20,7 @@ from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Role, User
 from secrecy.models import Record, RecordKey
 from secrecy.policy.engine import WithheldReason
+from secrecy.records import children as child_cases
 from secrecy.records import crypto, reveal, sealing, services
 from secrecy.records.reveal import Revealed, RevealResult, Withheld
 from secrecy.tags import SecrecyTag
@@ -47,12 +48,12 @@ def personnummer(born: dt.date, serial: int) -> str:
     return f"{born:%Y%m%d}-{serial:03d}{luhn_digit(short)}"
 
 
-def enrolment(serial: int = 123, born: dt.date = BORN) -> services.EnrolmentData:
-    return services.EnrolmentData(
+def enrolment(serial: int = 123, born: dt.date = BORN) -> child_cases.EnrolmentData:
+    return child_cases.EnrolmentData(
         given_names=GIVEN,
         family_name=FAMILY,
         personnummer=personnummer(born, serial),
-        guardians=[services.Guardian(name="Vårdnadshavare Ett", phone="070-1234567")],
+        guardians=[child_cases.Guardian(name="Vårdnadshavare Ett", phone="070-1234567")],
         address="Hemliga gatan 1",
     )
 
@@ -75,7 +76,7 @@ def only(results: Sequence[RevealResult]) -> RevealResult:
 def shred(db: Session, actor: User, child: Child) -> int:
     """Close the case and crypto-shred it, as retention does."""
     if child.status is ChildStatus.ACTIVE:
-        services.close_case(db, actor, child, CloseReason.AGE_LIMIT)
+        child_cases.close_case(db, actor, child, CloseReason.AGE_LIMIT)
     shredded = sealing.shred_child(db, child)
     child.status = ChildStatus.SHREDDED
     db.flush()
@@ -84,7 +85,7 @@ def shred(db: Session, actor: User, child: Child) -> int:
 
 @pytest.fixture
 def child(db: Session, world: Council3) -> Child:
-    return services.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+    return child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
 
 
 @pytest.fixture
@@ -302,7 +303,7 @@ def disclosed_to_police(db: Session, world: Council3, born: dt.date, serial: int
     from secrecy.disclosure.services import decide_disclosure
 
     social = world.members[SOCIAL]
-    enrolled = services.enrol_child(db, social, world.council, enrolment(serial, born))
+    enrolled = child_cases.enrol_child(db, social, world.council, enrolment(serial, born))
     record = services.create_record(db, social, enrolled, "risk_protective", f"risk {serial}")
     decide_disclosure(db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2])
     return record
@@ -360,7 +361,9 @@ def test_children_not_in_the_session_are_loaded_in_one_query(
     """The policy needs each record's council (and, for disclosed records, the birth date):
     records whose children the caller did not load must not cost a query per child."""
     viewer = world.members[SOCIAL]
-    children = [services.enrol_child(db, viewer, world.council, enrolment(s)) for s in (621, 622)]
+    children = [
+        child_cases.enrol_child(db, viewer, world.council, enrolment(s)) for s in (621, 622)
+    ]
     ids = [services.create_record(db, viewer, c, "school", f"skola {c.id}").id for c in children]
     db.flush()
     db.expire_all()
@@ -489,7 +492,7 @@ def test_pseudonyms_count_up_per_council_and_year(db: Session, world: Council3) 
     enroller = world.members[SOCIAL]
     year = today_local().year
     children = [
-        services.enrol_child(db, enroller, world.council, enrolment(serial=serial))
+        child_cases.enrol_child(db, enroller, world.council, enrolment(serial=serial))
         for serial in (201, 202, 203)
     ]
     assert [c.pseudonym for c in children] == [f"TEST-{year}-{n:03d}" for n in (1, 2, 3)]
@@ -500,19 +503,19 @@ def test_pseudonyms_count_up_per_council_and_year(db: Session, world: Council3) 
     other = CouncilFactory(agencies=[world.agencies[SOCIAL]], code="NORR")
     MembershipFactory(council=other, user=enroller)
     db.expire_all()
-    first_there = services.enrol_child(db, enroller, other, enrolment(serial=204))
+    first_there = child_cases.enrol_child(db, enroller, other, enrolment(serial=204))
     assert first_there.pseudonym == f"NORR-{year}-001"
 
 
 def test_a_pseudonym_is_never_reused_after_shredding(db: Session, world: Council3) -> None:
     enroller = world.members[SOCIAL]
     year = today_local().year
-    first = services.enrol_child(db, enroller, world.council, enrolment(serial=301))
-    second = services.enrol_child(db, enroller, world.council, enrolment(serial=302))
+    first = child_cases.enrol_child(db, enroller, world.council, enrolment(serial=301))
+    second = child_cases.enrol_child(db, enroller, world.council, enrolment(serial=302))
     shred(db, enroller, second)
-    third = services.enrol_child(db, enroller, world.council, enrolment(serial=303))
+    third = child_cases.enrol_child(db, enroller, world.council, enrolment(serial=303))
     # The shredded child's number can be enrolled anew: it gets a new pseudonym.
-    again = services.enrol_child(db, enroller, world.council, enrolment(serial=302))
+    again = child_cases.enrol_child(db, enroller, world.council, enrolment(serial=302))
     assert [c.pseudonym for c in (first, second, third, again)] == [
         f"TEST-{year}-{n:03d}" for n in (1, 2, 3, 4)
     ]
@@ -528,22 +531,22 @@ def test_a_duplicate_in_the_same_council_is_refused(
     # The same number written the short way is the same person.
     short = enrolment().personnummer[2:]
     with pytest.raises(ServiceError) as caught:
-        services.enrol_child(
+        child_cases.enrol_child(
             db,
             police,
             world.council,
-            services.EnrolmentData(given_names="Annat", family_name="Namn", personnummer=short),
+            child_cases.EnrolmentData(given_names="Annat", family_name="Namn", personnummer=short),
         )
     assert caught.value.field == "personnummer"
     # Another agency than the enrolling one learns no pseudonym from a typed-in number.
     assert str(caught.value) == "Barnet är redan inskrivet i forumet. Kontakta samordnaren."
     assert child.pseudonym not in str(caught.value)
     with pytest.raises(ServiceError) as own:
-        services.enrol_child(
+        child_cases.enrol_child(
             db,
             world.members[SOCIAL],
             world.council,
-            services.EnrolmentData(given_names="Annat", family_name="Namn", personnummer=short),
+            child_cases.EnrolmentData(given_names="Annat", family_name="Namn", personnummer=short),
         )
     assert str(own.value) == (
         f"Barnet finns redan i forumet som {child.pseudonym}. Öppna det ärendet i stället."
@@ -564,9 +567,9 @@ def test_a_duplicate_written_with_other_digit_characters_is_refused(
     fullwidth = enrolment().personnummer.translate(
         str.maketrans("0123456789", "０１２３４５６７８９")
     )
-    data = services.EnrolmentData(given_names=GIVEN, family_name=FAMILY, personnummer=fullwidth)
+    data = child_cases.EnrolmentData(given_names=GIVEN, family_name=FAMILY, personnummer=fullwidth)
     with pytest.raises(ServiceError) as caught:
-        services.enrol_child(db, world.members[POLICE], world.council, data)
+        child_cases.enrol_child(db, world.members[POLICE], world.council, data)
     assert caught.value.field == "personnummer"
     assert db.scalar(select(func.count()).select_from(Child)) == 1
 
@@ -574,10 +577,10 @@ def test_a_duplicate_written_with_other_digit_characters_is_refused(
 def test_pseudonym_numbers_restart_each_year(db: Session, world: Council3) -> None:
     enroller = world.members[SOCIAL]
     with time_machine.travel(dt.datetime(2030, 12, 31, 23, 30, tzinfo=LOCAL_ZONE), tick=False):
-        last = services.enrol_child(db, enroller, world.council, enrolment(serial=401))
+        last = child_cases.enrol_child(db, enroller, world.council, enrolment(serial=401))
     with time_machine.travel(dt.datetime(2031, 1, 1, 0, 30, tzinfo=LOCAL_ZONE), tick=False):
-        first = services.enrol_child(db, enroller, world.council, enrolment(serial=402))
-        second = services.enrol_child(db, enroller, world.council, enrolment(serial=403))
+        first = child_cases.enrol_child(db, enroller, world.council, enrolment(serial=402))
+        second = child_cases.enrol_child(db, enroller, world.council, enrolment(serial=403))
     # Stockholm's calendar decides the year, not UTC (00:30 in Stockholm is 23:30 UTC).
     assert (last.pseudonym, first.pseudonym, second.pseudonym) == (
         "TEST-2030-001",
@@ -594,21 +597,21 @@ def test_the_same_child_may_be_enrolled_in_another_council(
     other = CouncilFactory(agencies=[world.agencies[SOCIAL]], code="SYD")
     MembershipFactory(council=other, user=enroller)
     db.expire_all()
-    there = services.enrol_child(db, enroller, other, enrolment())
+    there = child_cases.enrol_child(db, enroller, other, enrolment())
     assert there.id != child.id and there.pseudonym.startswith("SYD-")
     assert there.identity_index == child.identity_index
-    assert [c.id for c in services.other_councils_with_same_child(db, enroller, child)] == [
+    assert [c.id for c in child_cases.other_councils_with_same_child(db, enroller, child)] == [
         there.id
     ]
     # Someone who sits only in the world council does not learn of the other council.
-    assert services.other_councils_with_same_child(db, world.members[POLICE], child) == []
+    assert child_cases.other_councils_with_same_child(db, world.members[POLICE], child) == []
 
 
 def test_the_identity_is_a_sealed_record_of_the_enrolling_agency(
     db: Session, world: Council3
 ) -> None:
     enroller = world.members[POLICE]
-    child = services.enrol_child(db, enroller, world.council, enrolment())
+    child = child_cases.enrol_child(db, enroller, world.council, enrolment())
     assert child.enrolling_agency_id == enroller.agency_id
     identity = services.current_identity_record(db, child)
     assert identity is not None
@@ -636,7 +639,7 @@ def test_the_identity_is_a_sealed_record_of_the_enrolling_agency(
 
 
 def test_the_child_row_holds_nothing_in_clear(db: Session, world: Council3) -> None:
-    child = services.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+    child = child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
     number = enrolment().personnummer
     secrets = [
         GIVEN,
@@ -679,19 +682,19 @@ def test_the_child_row_holds_nothing_in_clear(db: Session, world: Council3) -> N
 
 
 def test_the_birth_date_opens_for_the_policy(db: Session, world: Council3) -> None:
-    child = services.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+    child = child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
     assert reveal.child_birth_date(db, child.id, child.birth_date_sealed) == BORN
-    coordination = services.EnrolmentData(
+    coordination = child_cases.EnrolmentData(
         given_names="Sam", family_name="Ordning", personnummer="701063-2391"
     )
-    other = services.enrol_child(db, world.members[SOCIAL], world.council, coordination)
+    other = child_cases.enrol_child(db, world.members[SOCIAL], world.council, coordination)
     assert reveal.child_birth_date(db, other.id, other.birth_date_sealed) == dt.date(1970, 10, 3)
 
 
 def test_only_council_members_enrol(db: Session, world: Council3, admin: User) -> None:
     for outsider in (outsider_of(db, SOCIAL, world), admin):
         with pytest.raises(PermissionDenied):
-            services.enrol_child(db, outsider, world.council, enrolment())
+            child_cases.enrol_child(db, outsider, world.council, enrolment())
     assert db.scalar(select(func.count()).select_from(Child)) == 0
     assert count_events(db, SecrecyTag.CHILD_ENROL) == 0
 
@@ -699,18 +702,18 @@ def test_only_council_members_enrol(db: Session, world: Council3, admin: User) -
 def test_enrolment_input_is_checked(db: Session, world: Council3) -> None:
     enroller = world.members[SOCIAL]
     cases = [
-        (services.EnrolmentData(" ", FAMILY, enrolment().personnummer), "given_names"),
-        (services.EnrolmentData(GIVEN, "", enrolment().personnummer), "family_name"),
-        (services.EnrolmentData(GIVEN, FAMILY, "19990101-0000"), "personnummer"),
+        (child_cases.EnrolmentData(" ", FAMILY, enrolment().personnummer), "given_names"),
+        (child_cases.EnrolmentData(GIVEN, "", enrolment().personnummer), "family_name"),
+        (child_cases.EnrolmentData(GIVEN, FAMILY, "19990101-0000"), "personnummer"),
     ]
     for data, field in cases:
         with pytest.raises(ServiceError) as caught:
-            services.enrol_child(db, enroller, world.council, data)
+            child_cases.enrol_child(db, enroller, world.council, data)
         assert caught.value.field == field
     world.council.active = False
     db.flush()
     with pytest.raises(ServiceError, match="inaktiverat"):
-        services.enrol_child(db, enroller, world.council, enrolment())
+        child_cases.enrol_child(db, enroller, world.council, enrolment())
     assert db.scalar(select(func.count()).select_from(Child)) == 0
 
 
@@ -720,7 +723,7 @@ def test_a_new_agency_can_enrol_with_its_first_key(db: Session, world: Council3)
     user = UserFactory(agency=agency)
     MembershipFactory(council=world.council, user=user)
     db.expire_all()
-    child = services.enrol_child(db, user, world.council, enrolment())
+    child = child_cases.enrol_child(db, user, world.council, enrolment())
     identity = services.current_identity_record(db, child)
     assert identity is not None
     result = reveal.reveal_one(db, user, identity)
@@ -740,10 +743,10 @@ def test_correcting_the_identity_moves_the_blind_index(
     old_identity = identity_of(db, child)
     old_index = child.identity_index
     new_born = dt.date(2011, 8, 5)
-    data = services.EnrolmentData(
+    data = child_cases.EnrolmentData(
         given_names="Zlatana Maria", family_name=FAMILY, personnummer=personnummer(new_born, 77)
     )
-    correction = services.correct_identity(db, owner, old_identity, data)
+    correction = child_cases.correct_identity(db, owner, old_identity, data)
     assert correction.supersedes_id == old_identity.id and old_identity.is_superseded
     assert identity_of(db, child).id == correction.id
     assert child.identity_index != old_index
@@ -756,13 +759,13 @@ def test_correcting_the_identity_moves_the_blind_index(
     assert result.content["given_names"] == "Zlatana Maria"
     assert result.content["birth_date"] == new_born.isoformat()
     # The old number no longer blocks an enrolment; the new one does.
-    services.enrol_child(db, owner, world.council, enrolment())
+    child_cases.enrol_child(db, owner, world.council, enrolment())
     with pytest.raises(ServiceError, match=child.pseudonym):
-        services.enrol_child(
+        child_cases.enrol_child(
             db,
             owner,
             world.council,
-            services.EnrolmentData(GIVEN, FAMILY, personnummer(new_born, 77)),
+            child_cases.EnrolmentData(GIVEN, FAMILY, personnummer(new_born, 77)),
         )
 
 
@@ -770,12 +773,12 @@ def test_an_identity_correction_cannot_take_another_childs_number(
     db: Session, world: Council3, child: Child
 ) -> None:
     owner = world.members[SOCIAL]
-    other = services.enrol_child(db, owner, world.council, enrolment(serial=555))
+    other = child_cases.enrol_child(db, owner, world.council, enrolment(serial=555))
     identity = identity_of(db, child)
     index = child.identity_index
-    data = services.EnrolmentData(GIVEN, FAMILY, personnummer(BORN, 555))
+    data = child_cases.EnrolmentData(GIVEN, FAMILY, personnummer(BORN, 555))
     with pytest.raises(ServiceError) as caught:
-        services.correct_identity(db, owner, identity, data)
+        child_cases.correct_identity(db, owner, identity, data)
     assert caught.value.field == "personnummer"
     assert str(caught.value) == f"Personnumret hör till {other.pseudonym} i forumet."
     assert not identity.is_superseded and child.identity_index == index
@@ -785,7 +788,7 @@ def test_only_identity_records_are_corrected_as_identities(
     db: Session, world: Council3, record: Record
 ) -> None:
     with pytest.raises(ServiceError, match="inte en identitetspost"):
-        services.correct_identity(db, world.members[SOCIAL], record, enrolment())
+        child_cases.correct_identity(db, world.members[SOCIAL], record, enrolment())
     assert not record.is_superseded
 
 
@@ -795,13 +798,13 @@ def test_correct_identity_checks_access_before_naming_a_clash(
     """Load, check access, act: someone who may not correct the identity must be refused
     before the service looks the number up, or the refusal tells them which pseudonym a
     personnummer belongs to in a council they do not sit in."""
-    other = services.enrol_child(db, world.members[SOCIAL], world.council, enrolment(serial=556))
-    probe = services.EnrolmentData(GIVEN, FAMILY, personnummer(BORN, 556))
+    other = child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment(serial=556))
+    probe = child_cases.EnrolmentData(GIVEN, FAMILY, personnummer(BORN, 556))
     outsider = outsider_of(db, SOCIAL, world)
     with pytest.raises(PermissionDenied):
-        services.correct_identity(db, outsider, identity_of(db, child), probe)
+        child_cases.correct_identity(db, outsider, identity_of(db, child), probe)
     with pytest.raises(ServiceError) as caught:
-        services.correct_identity(db, world.members[POLICE], identity_of(db, child), probe)
+        child_cases.correct_identity(db, world.members[POLICE], identity_of(db, child), probe)
     assert other.pseudonym not in str(caught.value)
 
 
@@ -810,10 +813,10 @@ def test_correct_identity_checks_access_before_naming_a_clash(
 
 def test_close_and_reopen(db: Session, world: Council3) -> None:
     enroller = world.members[POLICE]
-    child = services.enrol_child(db, enroller, world.council, enrolment())
+    child = child_cases.enrol_child(db, enroller, world.council, enrolment())
     coordinator = world.coordinator  # of the council, from another agency than the enroller
     assert coordinator.agency_id != child.enrolling_agency_id
-    services.close_case(db, coordinator, child, CloseReason.MOVED)
+    child_cases.close_case(db, coordinator, child, CloseReason.MOVED)
     assert child.status is ChildStatus.CLOSED
     assert child.closed_on == today_local()
     assert child.close_reason is CloseReason.MOVED
@@ -822,18 +825,18 @@ def test_close_and_reopen(db: Session, world: Council3) -> None:
     assert closed.actor_user_id == coordinator.id
 
     with pytest.raises(ServiceError, match="redan avslutat"):
-        services.close_case(db, enroller, child, CloseReason.OTHER)
+        child_cases.close_case(db, enroller, child, CloseReason.OTHER)
     assert child.close_reason is CloseReason.MOVED
     assert count_events(db, SecrecyTag.CHILD_CLOSE) == 1
 
-    services.reopen_case(db, enroller, child)
+    child_cases.reopen_case(db, enroller, child)
     assert child.status is ChildStatus.ACTIVE
     assert child.closed_on is None and child.close_reason is None
     (reopened,) = events(db, SecrecyTag.CHILD_REOPEN)
     assert reopened.object_ids == [child.id] and reopened.actor_user_id == enroller.id
     assert reopened.details == {"previous_reason": "moved"}
     with pytest.raises(ServiceError, match="Bara ett avslutat ärende"):
-        services.reopen_case(db, coordinator, child)
+        child_cases.reopen_case(db, coordinator, child)
     assert count_events(db, SecrecyTag.CHILD_REOPEN) == 1
 
 
@@ -841,7 +844,7 @@ def test_a_closed_case_takes_no_new_records(
     db: Session, world: Council3, child: Child, record: Record
 ) -> None:
     author = world.members[SOCIAL]
-    services.close_case(db, author, child, CloseReason.GOALS_REACHED)
+    child_cases.close_case(db, author, child, CloseReason.GOALS_REACHED)
     count = len(services.child_records(db, child))
     with pytest.raises(ServiceError, match="Ärendet är avslutat"):
         services.create_record(db, author, child, "school", "för sent")
@@ -857,7 +860,7 @@ def test_a_shredded_case_cannot_be_reopened(db: Session, world: Council3, child:
     actor = world.members[SOCIAL]
     shred(db, actor, child)
     with pytest.raises(ServiceError, match="gallrat"):
-        services.reopen_case(db, actor, child)
+        child_cases.reopen_case(db, actor, child)
     assert child.status is ChildStatus.SHREDDED
     assert count_events(db, SecrecyTag.CHILD_REOPEN) == 0
     with pytest.raises(ServiceError, match="Ärendet är avslutat"):
@@ -868,7 +871,7 @@ def test_only_the_enrolling_agency_and_coordinators_close_and_reopen(
     db: Session, world: Council3, admin: User
 ) -> None:
     enroller = world.members[POLICE]
-    child = services.enrol_child(db, enroller, world.council, enrolment())
+    child = child_cases.enrol_child(db, enroller, world.council, enrolment())
     colleague_outside = outsider_of(db, POLICE, world)
     refused = [
         world.members[SCHOOL],  # a member of the council, of another agency
@@ -878,19 +881,19 @@ def test_only_the_enrolling_agency_and_coordinators_close_and_reopen(
     ]
     for actor in refused:
         with pytest.raises(PermissionDenied):
-            services.close_case(db, actor, child, CloseReason.OTHER)
+            child_cases.close_case(db, actor, child, CloseReason.OTHER)
     assert child.status is ChildStatus.ACTIVE
     enroller.active = False
     db.flush()
     with pytest.raises(PermissionDenied):
-        services.close_case(db, enroller, child, CloseReason.OTHER)
+        child_cases.close_case(db, enroller, child, CloseReason.OTHER)
     enroller.active = True
     db.flush()
 
-    services.close_case(db, enroller, child, CloseReason.OTHER)
+    child_cases.close_case(db, enroller, child, CloseReason.OTHER)
     for actor in refused:
         with pytest.raises(PermissionDenied):
-            services.reopen_case(db, actor, child)
+            child_cases.reopen_case(db, actor, child)
     assert child.status is ChildStatus.CLOSED
     assert count_events(db, SecrecyTag.CHILD_REOPEN) == 0
 
@@ -913,6 +916,6 @@ def test_an_enrolment_race_on_the_same_number_is_a_clear_refusal(
     monkeypatch.setattr(db, "scalars", blind_first_duplicate_check)
     before = db.scalar(select(func.count()).select_from(Child))
     with pytest.raises(ServiceError, match="redan inskrivet"):
-        services.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+        child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
     monkeypatch.undo()
     assert db.scalar(select(func.count()).select_from(Child)) == before

@@ -1,0 +1,227 @@
+"""Approval (justering) of the minutes: the coordinator submits the draft to the chair and the
+adjuster, who both approve; the second approval locks the minutes, stores the digest of their
+content, and carries the open actions over to the council's next planned meeting.
+
+Services take ``(session, actor, ...)``, validate, change, flush and append their audit event in
+the caller's transaction; they never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.audit.log import record_event
+from coordination.db import utcnow
+from coordination.errors import PermissionDenied, ServiceError
+from coordination.models import User
+from meetings.agenda.access import is_meeting_coordinator
+from meetings.agenda.contributors import add_contributed_items_after
+from meetings.models import Meeting, MeetingStatus
+from minutes.models import (
+    ApprovalRole,
+    Minutes,
+    MinutesApproval,
+    MinutesEntry,
+    MinutesStatus,
+)
+from minutes.tags import MinutesTag
+from minutes.workspace.services import (
+    CONFLICT_MESSAGE,
+    LOCKED_MESSAGE,
+    bump,
+    minutes_for_change,
+    require_draft,
+    require_writer,
+)
+from minutes.workspace.sharing import present_user_ids
+from secrecy.models import Record
+
+
+def submit_for_approval(
+    session: Session, actor: User, meeting: Meeting, adjuster: User | None, version: int
+) -> Minutes:
+    """The coordinator sends the draft to the chair and the adjuster, who must both have been
+    present, and must be two different people."""
+    require_writer(actor, meeting)
+    if not is_meeting_coordinator(actor, meeting):
+        raise PermissionDenied()
+    minutes = minutes_for_change(session, actor, meeting)
+    require_draft(minutes)
+    if version != minutes.version:
+        raise ServiceError(CONFLICT_MESSAGE)
+    present = present_user_ids(session, meeting)
+    if meeting.chair_id is None:
+        raise ServiceError(_l("Utse mötets ordförande först."), field="adjuster_id")
+    if meeting.chair_id not in present:
+        raise ServiceError(
+            _l("Ordföranden måste vara markerad som närvarande."), field="adjuster_id"
+        )
+    if adjuster is None:
+        raise ServiceError(_l("Välj en justerare."), field="adjuster_id")
+    if adjuster.id == meeting.chair_id:
+        raise ServiceError(
+            _l("Justeraren måste vara en annan person än ordföranden."), field="adjuster_id"
+        )
+    if adjuster.id not in present or not adjuster.is_active:
+        raise ServiceError(
+            _l("Justeraren måste ha varit närvarande på mötet."), field="adjuster_id"
+        )
+    minutes.status = MinutesStatus.SUBMITTED
+    minutes.adjuster_id = adjuster.id
+    # Minutes sent for approval record a meeting that took place: it counts as held (reports,
+    # calendar feeds) and takes no more agenda changes or case-sync submissions.
+    if meeting.status is MeetingStatus.PLANNED:
+        meeting.status = MeetingStatus.HELD
+    minutes.submitted_at = utcnow()
+    minutes.submitted_by_id = actor.id
+    bump(minutes)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        MinutesTag.MINUTES_SUBMIT,
+        object_type="minutes",
+        object_ids=[minutes.id],
+        details={
+            "meeting_id": meeting.id,
+            "chair_id": meeting.chair_id,
+            "adjuster_id": adjuster.id,
+            "version": minutes.version,
+        },
+    )
+    return minutes
+
+
+def withdraw_submission(session: Session, actor: User, meeting: Meeting) -> Minutes:
+    """The coordinator takes submitted minutes back to draft; approvals given so far lapse."""
+    require_writer(actor, meeting)
+    if not is_meeting_coordinator(actor, meeting):
+        raise PermissionDenied()
+    minutes = minutes_for_change(session, actor, meeting)
+    if minutes.status is not MinutesStatus.SUBMITTED:
+        raise ServiceError(
+            LOCKED_MESSAGE
+            if minutes.status is MinutesStatus.APPROVED
+            else _l("Protokollet väntar inte på justering.")
+        )
+    for approval in list(minutes.approvals):
+        session.delete(approval)
+    minutes.status = MinutesStatus.DRAFT
+    bump(minutes)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        MinutesTag.MINUTES_WITHDRAW,
+        object_type="minutes",
+        object_ids=[minutes.id],
+        details={"meeting_id": meeting.id},
+    )
+    return minutes
+
+
+def approve(session: Session, actor: User, meeting: Meeting) -> Minutes:
+    """The chair or the adjuster approves; the second of the two different people locks the
+    minutes, stores the digest of their content, also in the audit log, and puts the children
+    with open actions on the agendas of the council's planned later meetings."""
+    require_writer(actor, meeting)
+    minutes = minutes_for_change(session, actor, meeting)
+    if minutes.status is MinutesStatus.APPROVED:
+        raise ServiceError(LOCKED_MESSAGE)
+    if minutes.status is not MinutesStatus.SUBMITTED:
+        raise ServiceError(_l("Protokollet har inte skickats för justering."))
+    if actor.id == meeting.chair_id:
+        role = ApprovalRole.CHAIR
+    elif actor.id == minutes.adjuster_id:
+        role = ApprovalRole.ADJUSTER
+    else:
+        raise PermissionDenied()
+    if meeting.chair_id == minutes.adjuster_id:
+        raise ServiceError(_l("Ordföranden och justeraren måste vara två olika personer."))
+    given = {a.role: a for a in minutes.approvals}
+    if role in given or any(a.user_id == actor.id for a in given.values()):
+        raise ServiceError(_l("Du har redan justerat protokollet. Den andra justeringen saknas."))
+    approval = MinutesApproval(minutes_id=minutes.id, user_id=actor.id, role=role)
+    session.add(approval)
+    session.flush()
+    session.expire(minutes, ["approvals"])
+    record_event(
+        session,
+        actor,
+        MinutesTag.MINUTES_APPROVE,
+        object_type="minutes",
+        object_ids=[minutes.id],
+        details={"meeting_id": meeting.id, "role": str(role)},
+    )
+    approvers = {a.user_id for a in minutes.approvals}
+    if {a.role for a in minutes.approvals} == set(ApprovalRole) and len(approvers) == 2:
+        minutes.status = MinutesStatus.APPROVED
+        minutes.approved_at = utcnow()
+        minutes.digest = content_digest(session, minutes)
+        bump(minutes)
+        session.flush()
+        record_event(
+            session,
+            actor,
+            MinutesTag.MINUTES_LOCK,
+            object_type="minutes",
+            object_ids=[minutes.id],
+            details={
+                "meeting_id": meeting.id,
+                "digest": minutes.digest,
+                "approver_ids": sorted(approvers),
+            },
+        )
+        # The actions agreed here that are still open come back on the council's next
+        # agendas now, not when someone first opens one of those meetings.
+        add_contributed_items_after(session, meeting)
+    return minutes
+
+
+def canonical_content(session: Session, minutes: Minutes) -> bytes:
+    """The approved content as canonical JSON: ids, kinds and ciphertext digests, never
+    plaintext. Amendments are added after the lock and are not part of it."""
+    rows = session.execute(
+        select(
+            MinutesEntry.id,
+            MinutesEntry.kind,
+            MinutesEntry.child_id,
+            MinutesEntry.record_id,
+            MinutesEntry.conflict_with_id,
+            Record.ciphertext,
+        )
+        .join(Record, Record.id == MinutesEntry.record_id)
+        .where(MinutesEntry.minutes_id == minutes.id, MinutesEntry.amends_id.is_(None))
+        .order_by(MinutesEntry.id)
+    ).all()
+    payload = {
+        "minutes_id": minutes.id,
+        "meeting_id": minutes.meeting_id,
+        "entries": [
+            {
+                "id": row.id,
+                "kind": str(row.kind),
+                "child_id": row.child_id,
+                "record_id": row.record_id,
+                "conflict_with_id": row.conflict_with_id,
+                "ciphertext_sha256": (
+                    hashlib.sha256(row.ciphertext).hexdigest() if row.ciphertext else None
+                ),
+            }
+            for row in rows
+        ],
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def content_digest(session: Session, minutes: Minutes) -> str:
+    return hashlib.sha256(canonical_content(session, minutes)).hexdigest()
+
+
+def digest_matches(session: Session, minutes: Minutes) -> bool:
+    return minutes.digest is not None and minutes.digest == content_digest(session, minutes)

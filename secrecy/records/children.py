@@ -1,0 +1,288 @@
+"""Children on a council's caseload: enrolment with a pseudonym, the sealed identity and its
+correction, the same child in the actor's other councils, closing and reopening the case.
+
+Services take ``(session, actor, ...)``, check access, change, flush and append their audit
+event in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coordination.audit.log import record_event
+from coordination.db import today_local
+from coordination.errors import PermissionDenied, ServiceError
+from coordination.models import (
+    Child,
+    ChildStatus,
+    CloseReason,
+    Council,
+    CouncilMembership,
+    CouncilRole,
+    PseudonymCounter,
+    User,
+)
+from coordination.policy import membership_in
+from secrecy.models import Record
+from secrecy.policy.categories import IDENTITY
+from secrecy.records import sealing
+from secrecy.records.identity import parse_identity_number
+from secrecy.records.services import (
+    add_sealed_record,
+    correct_record,
+    require_child_access,
+    require_council_member,
+)
+from secrecy.tags import SecrecyTag
+
+
+def can_manage_case(actor: User, child: Child) -> bool:
+    """Closing and reopening a case is for the enrolling agency and the council's coordinators."""
+    membership = membership_in(actor, child.council)
+    if membership is None or not actor.is_active:
+        return False
+    return (
+        actor.agency_id == child.enrolling_agency_id
+        or membership.council_role is CouncilRole.COORDINATOR
+    )
+
+
+@dataclass
+class Guardian:
+    name: str
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass
+class EnrolmentData:
+    given_names: str
+    family_name: str
+    personnummer: str
+    guardians: list[Guardian] = field(default_factory=list)
+    address: str = ""
+
+
+def next_pseudonym(session: Session, council: Council, year: int) -> str:
+    """``<CODE>-<YEAR>-<NNN>`` from a locked per-council, per-year counter: never reused."""
+    stmt = (
+        select(PseudonymCounter)
+        .where(PseudonymCounter.council_id == council.id, PseudonymCounter.year == year)
+        .with_for_update()
+    )
+    counter = session.scalars(stmt).one_or_none()
+    if counter is None:
+        try:
+            with session.begin_nested():
+                session.add(PseudonymCounter(council_id=council.id, year=year, last_number=0))
+        except IntegrityError:
+            pass  # another enrolment created the row first; lock and use it below
+        counter = session.scalars(stmt).one()
+    counter.last_number += 1
+    return f"{council.code}-{year}-{counter.last_number:03d}"
+
+
+class DuplicateChild(ServiceError):
+    """The child is enrolled in the council already (the same personnummer)."""
+
+    def __init__(self, actor: User, duplicate: Child, council: Council) -> None:
+        if duplicate.enrolling_agency_id == actor.agency_id:
+            message = _l(
+                "Barnet finns redan i forumet som %(pseudonym)s. Öppna det ärendet i stället.",
+                pseudonym=duplicate.pseudonym,
+            )
+        else:
+            # Others learn no pseudonym: a number typed in must not lead to a child's page.
+            message = _l("Barnet är redan inskrivet i forumet. Kontakta samordnaren.")
+        super().__init__(message, field="personnummer")
+        self.child_id = duplicate.id
+        self.council_id = council.id
+
+
+def log_duplicate_refused(session: Session, actor: User, refusal: DuplicateChild) -> None:
+    """The refused duplicate's audit event; a page that shows the refusal logs it again after
+    the request's changes were rolled back."""
+    record_event(
+        session,
+        actor,
+        SecrecyTag.CHILD_DUPLICATE_REFUSED,
+        object_type="child",
+        object_ids=[refusal.child_id],
+        details={"council_id": refusal.council_id},
+    )
+
+
+def enrol_child(session: Session, actor: User, council: Council, data: EnrolmentData) -> Child:
+    require_council_member(actor, council)
+    if not council.active:
+        raise ServiceError(_l("Forumet är inaktiverat."))
+    number = parse_identity_number(data.personnummer)
+    given, family = data.given_names.strip(), data.family_name.strip()
+    if not given:
+        raise ServiceError(_l("Ange förnamn."), field="given_names")
+    if not family:
+        raise ServiceError(_l("Ange efternamn."), field="family_name")
+    guardians = [g for g in data.guardians if g.name.strip()]
+    index = sealing.personnummer_index(session, number.normalised)
+    duplicate = session.scalars(
+        select(Child).where(Child.council_id == council.id, Child.identity_index == index)
+    ).first()
+    if duplicate is not None:
+        refusal = DuplicateChild(actor, duplicate, council)
+        log_duplicate_refused(session, actor, refusal)
+        raise refusal
+    today = today_local()
+    child = Child(
+        council=council,
+        pseudonym=next_pseudonym(session, council, today.year),
+        status=ChildStatus.ACTIVE,
+        enrolled_on=today,
+        enrolling_agency_id=actor.agency_id,
+        identity_index=index,
+    )
+    try:
+        with session.begin_nested():
+            session.add(child)
+            session.flush()
+    except IntegrityError:
+        # The same number enrolled at the same moment by someone else (unique per council).
+        raise ServiceError(
+            _l("Barnet är redan inskrivet i forumet. Kontakta samordnaren."), field="personnummer"
+        ) from None
+    sealing.seal_birth_date(session, child, number.birth_date)
+    content: dict[str, Any] = {
+        "given_names": given,
+        "family_name": family,
+        "personnummer": number.normalised,
+        "coordination_number": number.coordination_number,
+        "birth_date": number.birth_date.isoformat(),
+        "guardians": [
+            {"name": g.name.strip(), "phone": g.phone.strip(), "email": g.email.strip()}
+            for g in guardians
+        ],
+        "address": data.address.strip(),
+    }
+    record = add_sealed_record(session, actor, child, IDENTITY, content)
+    record_event(
+        session,
+        actor,
+        SecrecyTag.CHILD_ENROL,
+        object_type="child",
+        object_ids=[child.id],
+        details={"council_id": council.id, "identity_record_id": record.id},
+    )
+    return child
+
+
+def other_councils_with_same_child(session: Session, actor: User, child: Child) -> Sequence[Child]:
+    """Children with the same number in the actor's other councils (pseudonyms only)."""
+    if child.identity_index is None:
+        return []
+    member_of = select(CouncilMembership.council_id).where(CouncilMembership.user_id == actor.id)
+    return session.scalars(
+        select(Child).where(
+            Child.identity_index == child.identity_index,
+            Child.id != child.id,
+            Child.council_id.in_(member_of),
+        )
+    ).all()
+
+
+def correct_identity(session: Session, actor: User, record: Record, data: EnrolmentData) -> Record:
+    """Correct the sealed identity; a changed personnummer gets a new blind index (refused if
+    it matches another child in the council)."""
+    if record.category != IDENTITY:
+        raise ServiceError(_l("Det här är inte en identitetspost."))
+    child = record.child
+    # Access before anything else: the clash message below names another child's pseudonym.
+    require_child_access(actor, child)
+    if record.owner_agency_id != actor.agency_id:
+        raise ServiceError(_l("Bara den myndighet som lämnade uppgiften kan rätta den."))
+    if child.enrolling_agency_id != actor.agency_id:
+        # The birth date and blind index drive every age limit and match: only the agency
+        # responsible for the case changes them (a police copy from the case sync does not).
+        raise ServiceError(_l("Identiteten rättas av den myndighet som ansvarar för ärendet."))
+    number = parse_identity_number(data.personnummer)
+    index = sealing.personnummer_index(session, number.normalised)
+    clash = session.scalars(
+        select(Child).where(
+            Child.council_id == child.council_id,
+            Child.identity_index == index,
+            Child.id != child.id,
+        )
+    ).first()
+    if clash is not None:
+        raise ServiceError(
+            _l("Personnumret hör till %(pseudonym)s i forumet.", pseudonym=clash.pseudonym),
+            field="personnummer",
+        )
+    if not data.given_names.strip():
+        raise ServiceError(_l("Ange förnamn."), field="given_names")
+    if not data.family_name.strip():
+        raise ServiceError(_l("Ange efternamn."), field="family_name")
+    content = {
+        "given_names": data.given_names.strip(),
+        "family_name": data.family_name.strip(),
+        "personnummer": number.normalised,
+        "coordination_number": number.coordination_number,
+        "birth_date": number.birth_date.isoformat(),
+        "guardians": [
+            {"name": g.name.strip(), "phone": g.phone.strip(), "email": g.email.strip()}
+            for g in data.guardians
+            if g.name.strip()
+        ],
+        "address": data.address.strip(),
+    }
+    correction = correct_record(session, actor, record, content)
+    child.identity_index = index
+    sealing.seal_birth_date(session, child, number.birth_date)
+    return correction
+
+
+def close_case(session: Session, actor: User, child: Child, reason: CloseReason) -> None:
+    if not can_manage_case(actor, child):
+        raise PermissionDenied()
+    if child.status is not ChildStatus.ACTIVE:
+        raise ServiceError(_l("Ärendet är redan avslutat."))
+    child.status = ChildStatus.CLOSED
+    child.closed_on = today_local()
+    child.close_reason = reason
+    session.flush()
+    record_event(
+        session,
+        actor,
+        SecrecyTag.CHILD_CLOSE,
+        object_type="child",
+        object_ids=[child.id],
+        details={"reason": str(reason)},
+    )
+
+
+def reopen_case(session: Session, actor: User, child: Child) -> None:
+    if not can_manage_case(actor, child):
+        raise PermissionDenied()
+    if child.status is ChildStatus.SHREDDED:
+        raise ServiceError(_l("Ärendet är gallrat och kan inte öppnas igen."))
+    if child.status is not ChildStatus.CLOSED:
+        # Active cases are open already; proposals are decided in the case sync, not here.
+        raise ServiceError(_l("Bara ett avslutat ärende kan öppnas igen."))
+    previous = child.close_reason
+    child.status = ChildStatus.ACTIVE
+    child.closed_on = None
+    child.close_reason = None
+    session.flush()
+    record_event(
+        session,
+        actor,
+        SecrecyTag.CHILD_REOPEN,
+        object_type="child",
+        object_ids=[child.id],
+        details={"previous_reason": str(previous) if previous else None},
+    )
