@@ -37,6 +37,7 @@ from coordination.web.converters import MAX_DB_ID, DatabaseIdConverter, _format_
 from coordination.web.errors import _render_csrf_error, render_error
 from coordination.web.extensions import LOCALES, babel, csrf, limiter, login_manager
 from coordination.web.page import refused_access_page
+from coordination.web.params import refuse_nul_bytes
 from coordination.web.registries import UserColumn
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -71,6 +72,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Stockholm")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+    app.before_request(refuse_nul_bytes)
     app.before_request(_use_worker_form_catalog)
     app.before_request(_enforce_session_limits)
     app.after_request(_security_headers)

@@ -297,3 +297,11 @@ def test_every_html_endpoint_runs_through_the_wrapper(app: Flask) -> None:
         and not getattr(app.view_functions[rule.endpoint], "samverkan_page", False)
     )
     assert unwrapped == []
+
+
+def test_a_nul_character_in_a_query_or_form_value_is_a_400(app: Flask) -> None:
+    """PostgreSQL's text cannot hold NUL: it is refused before any view reads it."""
+    client = app.test_client()
+    assert client.get("/login?next=%00").status_code == 400
+    assert client.post("/login", data={"email": "a\x00b", "password": "x"}).status_code == 400
+    assert client.get("/login?next=/").status_code == 200
