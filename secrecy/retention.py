@@ -131,8 +131,7 @@ def apply_retention(session: Session, today: dt.date, *, dry_run: bool) -> Reten
                     session,
                     None,
                     SecrecyTag.RETENTION_SHRED,
-                    object_type="child",
-                    object_ids=[child.id],
+                    on=child,
                     details={
                         "records": records,
                         "council_id": council.id,

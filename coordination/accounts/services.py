@@ -73,8 +73,7 @@ def _log_failure(
         session,
         None,
         tag,
-        object_type="user",
-        object_ids=[user.id],
+        on=user,
         details={"reason": reason},
         agency_id=user.agency_id,
     )
@@ -96,8 +95,7 @@ def _count_failure(
             session,
             None,
             AuditTag.AUTH_LOCKOUT,
-            object_type="user",
-            object_ids=[user.id],
+            on=user,
             details={"minutes": settings.lockout_minutes},
             agency_id=user.agency_id,
         )
@@ -113,8 +111,7 @@ def complete_login(session: Session, user: User, method: str) -> None:
         session,
         user,
         AuditTag.AUTH_LOGIN_SUCCESS,
-        object_type="user",
-        object_ids=[user.id],
+        on=user,
         details={"method": method},
     )
 
@@ -125,12 +122,11 @@ def record_logout(session: Session, user: User, *, expired: str | None = None) -
             session,
             user,
             AuditTag.AUTH_SESSION_EXPIRED,
-            object_type="user",
-            object_ids=[user.id],
+            on=user,
             details={"limit": expired},
         )
     else:
-        record_event(session, user, AuditTag.AUTH_LOGOUT, object_type="user", object_ids=[user.id])
+        record_event(session, user, AuditTag.AUTH_LOGOUT, on=user)
 
 
 def verify_second_factor(
@@ -156,13 +152,7 @@ def verify_second_factor(
     ).one_or_none()
     if recovery is not None:
         recovery.used_at = utcnow()
-        record_event(
-            session,
-            user,
-            AuditTag.AUTH_RECOVERY_CODE_USE,
-            object_type="user",
-            object_ids=[user.id],
-        )
+        record_event(session, user, AuditTag.AUTH_RECOVERY_CODE_USE, on=user)
         return "recovery_code"
     _count_failure(session, user, settings, utcnow(), AuditTag.AUTH_TWO_FACTOR_FAILURE)
     return None
@@ -181,9 +171,7 @@ def enrol_two_factor(
     user.totp_secret_sealed = security.seal_totp_secret(ring, user.id, secret)
     user.totp_confirmed_at = utcnow()
     user.totp_last_step = step
-    record_event(
-        session, user, AuditTag.AUTH_TWO_FACTOR_ENROL, object_type="user", object_ids=[user.id]
-    )
+    record_event(session, user, AuditTag.AUTH_TWO_FACTOR_ENROL, on=user)
     return replace_recovery_codes(session, user)
 
 
@@ -212,8 +200,7 @@ def replace_recovery_codes(session: Session, user: User) -> list[str]:
         session,
         user,
         AuditTag.AUTH_RECOVERY_CODES_CREATE,
-        object_type="user",
-        object_ids=[user.id],
+        on=user,
         details={"count": len(codes)},
     )
     return codes
@@ -252,6 +239,4 @@ def change_password(session: Session, user: User, current: str, new: str, min_le
     user.password_hash = security.hash_password(new)
     user.password_changed_at = utcnow()
     user.session_epoch += 1  # every other session of this user ends
-    record_event(
-        session, user, AuditTag.AUTH_PASSWORD_CHANGE, object_type="user", object_ids=[user.id]
-    )
+    record_event(session, user, AuditTag.AUTH_PASSWORD_CHANGE, on=user)

@@ -58,8 +58,7 @@ def create_agency(
         session,
         actor,
         AuditTag.ADMIN_AGENCY_CREATE,
-        object_type="agency",
-        object_ids=[agency.id],
+        on=agency,
         details={"kind": str(kind)},
     )
     return agency
@@ -93,8 +92,7 @@ def update_agency(
         session,
         actor,
         AuditTag.ADMIN_AGENCY_UPDATE,
-        object_type="agency",
-        object_ids=[agency.id],
+        on=agency,
         details={"fields": changed},
     )
     return agency
@@ -145,8 +143,7 @@ def create_user(
         session,
         actor,
         AuditTag.ADMIN_USER_CREATE,
-        object_type="user",
-        object_ids=[user.id],
+        on=user,
         details={"roles": sorted(str(r) for r in user.roles), "agency_id": agency.id},
     )
     return user
@@ -184,8 +181,7 @@ def update_user(
         session,
         actor,
         AuditTag.ADMIN_USER_UPDATE,
-        object_type="user",
-        object_ids=[user.id],
+        on=user,
         details={"fields": changed, "roles": sorted(str(r) for r in roles)},
     )
     return user
@@ -201,7 +197,7 @@ def set_user_active(session: Session, actor: User, user: User, active: bool) -> 
     if not active:
         user.session_epoch += 1
     tag = AuditTag.ADMIN_USER_ACTIVATE if active else AuditTag.ADMIN_USER_DEACTIVATE
-    record_event(session, actor, tag, object_type="user", object_ids=[user.id])
+    record_event(session, actor, tag, on=user)
 
 
 def reset_two_factor(session: Session, actor: User, user: User) -> None:
@@ -211,19 +207,11 @@ def reset_two_factor(session: Session, actor: User, user: User) -> None:
     user.totp_last_step = None
     user.session_epoch += 1
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    record_event(
-        session,
-        actor,
-        AuditTag.ADMIN_USER_RESET_TWO_FACTOR,
-        object_type="user",
-        object_ids=[user.id],
-    )
+    record_event(session, actor, AuditTag.ADMIN_USER_RESET_TWO_FACTOR, on=user)
 
 
 def unlock_user(session: Session, actor: User, user: User) -> None:
     require_permission(actor, Permission.MANAGE_USERS)
     user.locked_until = None
     user.failed_logins = 0
-    record_event(
-        session, actor, AuditTag.ADMIN_USER_UNLOCK, object_type="user", object_ids=[user.id]
-    )
+    record_event(session, actor, AuditTag.ADMIN_USER_UNLOCK, on=user)

@@ -75,8 +75,7 @@ def add_checkpoint(
         session,
         None,
         AuditTag.AUDIT_CHECKPOINT,
-        object_type="audit_checkpoint",
-        object_ids=[checkpoint.id],
+        on=checkpoint,
         details={"seq": seq, "public_key": checkpoint.public_key},
     )
     return checkpoint

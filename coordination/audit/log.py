@@ -17,6 +17,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard
@@ -208,6 +209,18 @@ def _is_id(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class Identified(Protocol):
+    """A row an event can be about: a model instance with an integer id."""
+
+    @property
+    def id(self) -> int: ...
+
+
+def audit_type(model: type[object]) -> str:
+    """The object type a model's rows are logged under: ``CaseSyncEntry`` → ``case_sync_entry``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
+
+
 def indexed_objects(
     object_type: str | None, object_ids: Iterable[int], details: dict[str, Any]
 ) -> set[tuple[str, int]]:
@@ -226,6 +239,7 @@ def record_event(
     actor: Actor | None,
     tag: enum.StrEnum,
     *,
+    on: Identified | None = None,
     object_type: str | None = None,
     object_ids: Iterable[int] = (),
     details: dict[str, Any] | None = None,
@@ -241,9 +255,15 @@ def record_event(
     and a commit never happens without it. Reading the audit tables in the same session chains
     the pending events first, so a transaction always sees its own events.
 
+    The event is about one object, ``on`` (its type is the model's name in snake case: a
+    ``MinutesEntry`` is a ``minutes_entry``), or about ``object_ids`` of ``object_type``.
     ``agency_id`` names the actor's agency when there is no actor (a failed login of a known
     account is logged against that account's agency for its log review).
     """
+    if on is not None:
+        if object_type is not None or object_ids:
+            raise ValueError("an event is about `on` or about object_type/object_ids, not both")
+        object_type, object_ids = audit_type(on.__class__), [on.id]
     details = dict(details or {})
     _check_details(details)
     event = AuditEvent(

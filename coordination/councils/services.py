@@ -105,8 +105,7 @@ def create_council(session: Session, actor: User, fields: CouncilFields) -> Coun
         session,
         actor,
         AuditTag.ADMIN_COUNCIL_CREATE,
-        object_type="council",
-        object_ids=[council.id],
+        on=council,
         details={"kind": str(council.kind), "agency_ids": sorted(a.id for a in council.agencies)},
     )
     return council
@@ -127,8 +126,7 @@ def update_council(
         session,
         actor,
         AuditTag.ADMIN_COUNCIL_UPDATE,
-        object_type="council",
-        object_ids=[council.id],
+        on=council,
         details={"fields": changed, "agency_ids": sorted(a.id for a in council.agencies)},
     )
     return council
@@ -154,8 +152,7 @@ def add_member(
         session,
         actor,
         AuditTag.ADMIN_MEMBERSHIP_ADD,
-        object_type="council",
-        object_ids=[council.id],
+        on=council,
         details={"user_id": user.id, "council_role": str(council_role)},
     )
     return membership
@@ -185,8 +182,7 @@ def update_member_role(
         session,
         actor,
         AuditTag.ADMIN_MEMBERSHIP_UPDATE,
-        object_type="council",
-        object_ids=[council.id],
+        on=council,
         details={"user_id": membership.user_id, "council_role": str(council_role)},
     )
 
@@ -206,7 +202,6 @@ def remove_member(session: Session, actor: User, membership: CouncilMembership) 
         session,
         actor,
         AuditTag.ADMIN_MEMBERSHIP_REMOVE,
-        object_type="council",
-        object_ids=[council.id],
+        on=council,
         details={"user_id": user_id},
     )

@@ -282,8 +282,7 @@ def sign_off_month(
         session,
         actor,
         AuditTag.AUDIT_REVIEW_SIGN,
-        object_type="log_review",
-        object_ids=[review.id],
+        on=review,
         details={"month": month_key(month), "outcome": outcome.value if outcome else None},
     )
     return review

@@ -128,8 +128,7 @@ def create_token(
         session,
         actor,
         ApiTokenTag.CREATE,
-        object_type="api_token",
-        object_ids=[token.id],
+        on=token,
         details={"scopes": token.scopes, "days": lifetime_days},
     )
     return IssuedToken(token, secret)
@@ -141,7 +140,7 @@ def revoke_token(session: Session, actor: User, token: ApiToken) -> None:
     if token.revoked_at is not None:
         return
     token.revoked_at = utcnow()
-    record_event(session, actor, ApiTokenTag.REVOKE, object_type="api_token", object_ids=[token.id])
+    record_event(session, actor, ApiTokenTag.REVOKE, on=token)
 
 
 def authenticate_token(session: Session, presented: str) -> ApiToken | None:

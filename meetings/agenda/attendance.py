@@ -137,8 +137,7 @@ def ensure_invitations(
         session,
         actor,
         MeetingTag.ATTENDANCE_INVITE,
-        object_type="meeting",
-        object_ids=[meeting.id],
+        on=meeting,
         details={"user_ids": missing},
     )
     return len(missing)
@@ -169,8 +168,7 @@ def set_attendance(
         session,
         actor,
         MeetingTag.ATTENDANCE_SET,
-        object_type="meeting",
-        object_ids=[meeting.id],
+        on=meeting,
         details={"user_id": user_id, "status": str(status), "previous": str(previous)},
     )
     return row
@@ -221,8 +219,7 @@ def add_guest(session: Session, actor: User, meeting: Meeting, guest: User | Non
         session,
         actor,
         MeetingTag.GUEST_ADD,
-        object_type="meeting",
-        object_ids=[meeting.id],
+        on=meeting,
         details={"user_id": guest.id, "agency_id": guest.agency_id},
     )
     return row
@@ -240,8 +237,7 @@ def remove_guest(session: Session, actor: User, meeting: Meeting, user_id: int) 
         session,
         actor,
         MeetingTag.GUEST_REMOVE,
-        object_type="meeting",
-        object_ids=[meeting.id],
+        on=meeting,
         details={"user_id": user_id},
     )
 
@@ -274,7 +270,6 @@ def set_meeting_roles(
         session,
         actor,
         MeetingTag.MEETING_ROLES,
-        object_type="meeting",
-        object_ids=[meeting.id],
+        on=meeting,
         details={"chair_id": chair_id, "minute_taker_id": minute_taker_id},
     )

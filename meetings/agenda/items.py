@@ -158,8 +158,7 @@ def add_agenda_item(
         session,
         actor,
         MeetingTag.AGENDA_ADD,
-        object_type="agenda_item",
-        object_ids=[item.id],
+        on=item,
         details={
             "meeting_id": meeting.id,
             "child_id": child.id,
@@ -209,8 +208,7 @@ def move_agenda_item(
             session,
             actor,
             MeetingTag.AGENDA_MOVE,
-            object_type="agenda_item",
-            object_ids=[item.id],
+            on=item,
             details={"meeting_id": meeting.id, "from": old_position, "to": target},
         )
     return item

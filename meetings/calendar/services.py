@@ -111,9 +111,7 @@ def render_calendar(
 
 
 def log_meeting_export(session: Session, actor: User, meeting: Meeting) -> None:
-    record_event(
-        session, actor, MeetingTag.CALENDAR_EXPORT, object_type="meeting", object_ids=[meeting.id]
-    )
+    record_event(session, actor, MeetingTag.CALENDAR_EXPORT, on=meeting)
 
 
 # --- The per-user feed --------------------------------------------------------------------------
@@ -156,8 +154,7 @@ def create_feed_token(session: Session, actor: User) -> tuple[CalendarFeedToken,
         session,
         actor,
         MeetingTag.FEED_TOKEN_CREATE,
-        object_type="calendar_feed_token",
-        object_ids=[row.id],
+        on=row,
         details={"replaced": replaced},
     )
     return row, token

@@ -74,8 +74,7 @@ def answer_entry(
         session,
         actor,
         MeetingTag.CASE_SYNC_ANSWER,
-        object_type="case_sync_entry",
-        object_ids=[entry.id],
+        on=entry,
         details={
             "meeting_id": meeting.id,
             "child_id": child.id,

@@ -76,8 +76,7 @@ def add_text_record(
         session,
         actor,
         SecrecyTag.RECORD_CREATE,
-        object_type="record",
-        object_ids=[record.id],
+        on=record,
         details={"child_id": child.id, "category": category},
     )
     return record

@@ -159,8 +159,7 @@ def _submit(
         session,
         actor,
         MeetingTag.CASE_SYNC_SUBMIT,
-        object_type="case_sync_entry",
-        object_ids=[entry.id],
+        on=entry,
         details={
             "meeting_id": meeting.id,
             "child_id": child.id,
@@ -175,8 +174,7 @@ def _submit(
             session,
             actor,
             MeetingTag.CASE_SYNC_MATCH,
-            object_type="case_sync_entry",
-            object_ids=[entry.id],
+            on=entry,
             details={
                 "meeting_id": meeting.id,
                 "child_id": child.id,
@@ -189,8 +187,7 @@ def _submit(
             session,
             actor,
             MeetingTag.CASE_SYNC_PROPOSE,
-            object_type="case_sync_entry",
-            object_ids=[entry.id],
+            on=entry,
             details={
                 "meeting_id": meeting.id,
                 "child_id": child.id,

@@ -76,8 +76,7 @@ def move_meeting(
         session,
         actor,
         MeetingTag.MEETING_MOVE,
-        object_type="meeting",
-        object_ids=[meeting.id],
+        on=meeting,
         details={"council_id": meeting.council_id, "schedule_id": meeting.schedule_id},
     )
     return meeting
@@ -97,8 +96,7 @@ def cancel_meeting(
         session,
         actor,
         MeetingTag.MEETING_CANCEL,
-        object_type="meeting",
-        object_ids=[meeting.id],
+        on=meeting,
         details={"council_id": meeting.council_id, "schedule_id": meeting.schedule_id},
     )
     return meeting
@@ -135,8 +133,7 @@ def add_meeting(
         session,
         actor,
         MeetingTag.MEETING_CREATE,
-        object_type="meeting",
-        object_ids=[meeting.id],
+        on=meeting,
         details={"council_id": council.id, "invited": invited},
     )
     add_contributed_items(session, meeting)

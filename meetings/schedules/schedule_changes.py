@@ -69,8 +69,7 @@ def create_schedule(
         session,
         actor,
         MeetingTag.SCHEDULE_CREATE,
-        object_type="schedule",
-        object_ids=[schedule.id],
+        on=schedule,
         details={"council_id": council.id, "rrule": schedule.rrule},
     )
     report = materialise_meetings(session, today=today, council=council, actor=actor)
@@ -97,8 +96,7 @@ def update_schedule(
         session,
         actor,
         MeetingTag.SCHEDULE_UPDATE,
-        object_type="schedule",
-        object_ids=[schedule.id],
+        on=schedule,
         details={"council_id": schedule.council_id, "rrule": schedule.rrule},
     )
     return materialise_meetings(session, today=today, council=schedule.council, actor=actor)

@@ -137,8 +137,7 @@ def create_action(
         session,
         actor,
         MinutesTag.ACTION_CREATE,
-        object_type="agreed_action",
-        object_ids=[action.id],
+        on=action,
         details={
             "meeting_id": meeting.id,
             "child_id": child.id,
@@ -218,8 +217,7 @@ def update_action(
         session,
         actor,
         MinutesTag.ACTION_UPDATE,
-        object_type="agreed_action",
-        object_ids=[action.id],
+        on=action,
         details={
             "child_id": action.child_id,
             "from": str(update.from_status),

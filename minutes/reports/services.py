@@ -249,7 +249,6 @@ def log_report_export(session: Session, actor: User, report: CouncilReport) -> N
         session,
         actor,
         MinutesTag.REPORT_EXPORT,
-        object_type="council",
-        object_ids=[report.council.id],
+        on=report.council,
         details={"from": report.period.start.isoformat(), "to": report.period.end.isoformat()},
     )

@@ -85,8 +85,7 @@ def submit_for_approval(
         session,
         actor,
         MinutesTag.MINUTES_SUBMIT,
-        object_type="minutes",
-        object_ids=[minutes.id],
+        on=minutes,
         details={
             "meeting_id": meeting.id,
             "chair_id": meeting.chair_id,
@@ -118,8 +117,7 @@ def withdraw_submission(session: Session, actor: User, meeting: Meeting) -> Minu
         session,
         actor,
         MinutesTag.MINUTES_WITHDRAW,
-        object_type="minutes",
-        object_ids=[minutes.id],
+        on=minutes,
         details={"meeting_id": meeting.id},
     )
     return minutes
@@ -154,8 +152,7 @@ def approve(session: Session, actor: User, meeting: Meeting) -> Minutes:
         session,
         actor,
         MinutesTag.MINUTES_APPROVE,
-        object_type="minutes",
-        object_ids=[minutes.id],
+        on=minutes,
         details={"meeting_id": meeting.id, "role": str(role)},
     )
     approvers = {a.user_id for a in minutes.approvals}
@@ -169,8 +166,7 @@ def approve(session: Session, actor: User, meeting: Meeting) -> Minutes:
             session,
             actor,
             MinutesTag.MINUTES_LOCK,
-            object_type="minutes",
-            object_ids=[minutes.id],
+            on=minutes,
             details={
                 "meeting_id": meeting.id,
                 "digest": minutes.digest,

@@ -90,8 +90,7 @@ def minutes_for_change(session: Session, actor: User, meeting: Meeting) -> Minut
         session,
         actor,
         MinutesTag.MINUTES_CREATE,
-        object_type="minutes",
-        object_ids=[minutes.id],
+        on=minutes,
         details={"meeting_id": meeting.id},
     )
     return minutes
@@ -161,8 +160,7 @@ def add_entry(
         session,
         actor,
         MinutesTag.ENTRY_ADD,
-        object_type="minutes_entry",
-        object_ids=[entry.id],
+        on=entry,
         details={
             "minutes_id": minutes.id,
             "child_id": child.id,
@@ -238,8 +236,7 @@ def edit_entry(
         session,
         actor,
         MinutesTag.ENTRY_EDIT,
-        object_type="minutes_entry",
-        object_ids=[entry.id],
+        on=entry,
         details={
             "minutes_id": minutes.id,
             "record_id": correction.id,

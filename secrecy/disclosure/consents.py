@@ -112,8 +112,7 @@ def register_consent(session: Session, actor: User, child: Child, data: ConsentD
         session,
         actor,
         SecrecyTag.CONSENT_REGISTER,
-        object_type="consent",
-        object_ids=[consent.id],
+        on=consent,
         details={
             "child_id": child.id,
             "signers": consent.signers,
@@ -157,8 +156,7 @@ def revoke_consent(
         session,
         actor,
         SecrecyTag.CONSENT_REVOKE,
-        object_type="consent",
-        object_ids=[consent.id],
+        on=consent,
         details={"child_id": consent.child_id, "reason": str(reason)},
     )
     resting = session.scalars(

@@ -175,8 +175,7 @@ def decide_disclosure(
         session,
         actor,
         SecrecyTag.DISCLOSURE_DECIDE,
-        object_type="record",
-        object_ids=[record.id],
+        on=record,
         details={
             "disclosure_id": disclosure.id,
             "recipient_agency_id": recipient.id,

@@ -174,8 +174,7 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
         session,
         actor,
         SecrecyTag.CHILD_ENROL,
-        object_type="child",
-        object_ids=[child.id],
+        on=child,
         details={"council_id": council.id, "identity_record_id": record.id},
     )
     return child
@@ -259,8 +258,7 @@ def close_case(session: Session, actor: User, child: Child, reason: CloseReason)
         session,
         actor,
         SecrecyTag.CHILD_CLOSE,
-        object_type="child",
-        object_ids=[child.id],
+        on=child,
         details={"reason": str(reason)},
     )
 
@@ -282,7 +280,6 @@ def reopen_case(session: Session, actor: User, child: Child) -> None:
         session,
         actor,
         SecrecyTag.CHILD_REOPEN,
-        object_type="child",
-        object_ids=[child.id],
+        on=child,
         details={"previous_reason": str(previous) if previous else None},
     )

@@ -102,8 +102,7 @@ def create_record(
         session,
         actor,
         SecrecyTag.RECORD_CREATE,
-        object_type="record",
-        object_ids=[record.id],
+        on=record,
         details={"child_id": child.id, "category": category_key},
     )
     return record

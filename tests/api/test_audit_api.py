@@ -187,9 +187,7 @@ def test_filter_by_child_id(auditor_api: Api, db: Session, world: Council3) -> N
     child = make_child(db, world, "TEST-2026-102")
     other = make_child(db, world, "TEST-2026-103")
     by_details = view(db, social, [child.id])
-    by_object = record_event(
-        db, social, AuditTag.ACCESS_DENIED, object_type="child", object_ids=[child.id]
-    )
+    by_object = record_event(db, social, AuditTag.ACCESS_DENIED, on=child)
     view(db, social, [other.id])
 
     body = auditor_api.get(f"{EVENTS}?child_id={child.id}").get_json()

@@ -32,9 +32,7 @@ def append_three(db: Session) -> list[AuditEvent]:
     """Three events, chained (as a commit would chain them)."""
     user = UserFactory()
     events = [
-        record_event(
-            db, user, AuditTag.AUTH_LOGIN_SUCCESS, object_type="user", object_ids=[user.id]
-        ),
+        record_event(db, user, AuditTag.AUTH_LOGIN_SUCCESS, on=user),
         record_event(
             db,
             user,

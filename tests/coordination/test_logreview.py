@@ -81,9 +81,7 @@ def view(
 
 def login_event(db: Session, user: User) -> AuditEvent:
     """A login event, chained at once."""
-    event = record_event(
-        db, user, AuditTag.AUTH_LOGIN_SUCCESS, object_type="user", object_ids=[user.id]
-    )
+    event = record_event(db, user, AuditTag.AUTH_LOGIN_SUCCESS, on=user)
     chain_pending_events(db)
     return event
 
@@ -176,12 +174,8 @@ def test_auditor_sees_views_and_disclosures_of_own_records_by_other_agencies(
     theirs = make_record(db, child, police)
     viewed_ours = view(db, police, [child.id], [ours.id, theirs.id])
     viewed_theirs = view(db, police, [child.id], [theirs.id])
-    disclosed_ours = record_event(
-        db, police, Tag.DISCLOSE, object_type="record", object_ids=[ours.id]
-    )
-    corrected_ours = record_event(
-        db, police, Tag.CORRECT, object_type="record", object_ids=[ours.id]
-    )
+    disclosed_ours = record_event(db, police, Tag.DISCLOSE, on=ours)
+    corrected_ours = record_event(db, police, Tag.CORRECT, on=ours)
     scopes = [events_about_agency_records]
 
     page = event_page(db, auditor, LogFilter(), scopes)
@@ -248,9 +242,7 @@ def test_filter_by_pseudonym_keeps_it_out_of_the_url(
     child = make_child(db, world, "TEST-2026-003")
     other = make_child(db, world, "TEST-2026-004")
     by_details = view(db, social, [child.id])
-    by_object = record_event(
-        db, social, AuditTag.ACCESS_DENIED, object_type="child", object_ids=[child.id]
-    )
+    by_object = record_event(db, social, AuditTag.ACCESS_DENIED, on=child)
     by_child_id = record_event(db, social, AuditTag.ACCESS_DENIED, details={"child_id": child.id})
     unrelated = view(db, social, [other.id])
 
