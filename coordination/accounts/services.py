@@ -69,14 +69,7 @@ def authenticate(
 def _log_failure(
     session: Session, user: User, reason: str, tag: AuditTag = AuditTag.AUTH_LOGIN_FAILURE
 ) -> None:
-    record_event(
-        session,
-        None,
-        tag,
-        on=user,
-        details={"reason": reason},
-        agency_id=user.agency_id,
-    )
+    record_event(session, None, tag, on=user, details={"reason": reason}, agency_id=user.agency_id)
 
 
 def _count_failure(
@@ -107,23 +100,13 @@ def complete_login(session: Session, user: User, method: str) -> None:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = utcnow()
-    record_event(
-        session,
-        user,
-        AuditTag.AUTH_LOGIN_SUCCESS,
-        on=user,
-        details={"method": method},
-    )
+    record_event(session, user, AuditTag.AUTH_LOGIN_SUCCESS, on=user, details={"method": method})
 
 
 def record_logout(session: Session, user: User, *, expired: str | None = None) -> None:
     if expired:
         record_event(
-            session,
-            user,
-            AuditTag.AUTH_SESSION_EXPIRED,
-            on=user,
-            details={"limit": expired},
+            session, user, AuditTag.AUTH_SESSION_EXPIRED, on=user, details={"limit": expired}
         )
     else:
         record_event(session, user, AuditTag.AUTH_LOGOUT, on=user)
@@ -197,11 +180,7 @@ def replace_recovery_codes(session: Session, user: User) -> list[str]:
         RecoveryCode(user_id=user.id, code_hash=security.hash_recovery_code(c)) for c in codes
     )
     record_event(
-        session,
-        user,
-        AuditTag.AUTH_RECOVERY_CODES_CREATE,
-        on=user,
-        details={"count": len(codes)},
+        session, user, AuditTag.AUTH_RECOVERY_CODES_CREATE, on=user, details={"count": len(codes)}
     )
     return codes
 

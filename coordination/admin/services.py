@@ -55,11 +55,7 @@ def create_agency(
     session.add(agency)
     session.flush()
     record_event(
-        session,
-        actor,
-        AuditTag.ADMIN_AGENCY_CREATE,
-        on=agency,
-        details={"kind": str(kind)},
+        session, actor, AuditTag.ADMIN_AGENCY_CREATE, on=agency, details={"kind": str(kind)}
     )
     return agency
 
@@ -89,11 +85,7 @@ def update_agency(
     agency.name, agency.active, agency.osl_applies = name, active, osl
     session.flush()
     record_event(
-        session,
-        actor,
-        AuditTag.ADMIN_AGENCY_UPDATE,
-        on=agency,
-        details={"fields": changed},
+        session, actor, AuditTag.ADMIN_AGENCY_UPDATE, on=agency, details={"fields": changed}
     )
     return agency
 

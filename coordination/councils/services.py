@@ -199,9 +199,5 @@ def remove_member(session: Session, actor: User, membership: CouncilMembership) 
     council.memberships.remove(membership)
     session.flush()
     record_event(
-        session,
-        actor,
-        AuditTag.ADMIN_MEMBERSHIP_REMOVE,
-        on=council,
-        details={"user_id": user_id},
+        session, actor, AuditTag.ADMIN_MEMBERSHIP_REMOVE, on=council, details={"user_id": user_id}
     )

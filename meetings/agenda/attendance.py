@@ -134,11 +134,7 @@ def ensure_invitations(
         return 0
     session.expire(meeting, ["attendances"])
     record_event(
-        session,
-        actor,
-        MeetingTag.ATTENDANCE_INVITE,
-        on=meeting,
-        details={"user_ids": missing},
+        session, actor, MeetingTag.ATTENDANCE_INVITE, on=meeting, details={"user_ids": missing}
     )
     return len(missing)
 
@@ -233,13 +229,7 @@ def remove_guest(session: Session, actor: User, meeting: Meeting, user_id: int) 
     session.delete(row)
     session.flush()
     session.expire(meeting, ["attendances"])
-    record_event(
-        session,
-        actor,
-        MeetingTag.GUEST_REMOVE,
-        on=meeting,
-        details={"user_id": user_id},
-    )
+    record_event(session, actor, MeetingTag.GUEST_REMOVE, on=meeting, details={"user_id": user_id})
 
 
 def set_meeting_roles(

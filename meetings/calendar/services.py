@@ -151,11 +151,7 @@ def create_feed_token(session: Session, actor: User) -> tuple[CalendarFeedToken,
     session.add(row)
     session.flush()
     record_event(
-        session,
-        actor,
-        MeetingTag.FEED_TOKEN_CREATE,
-        on=row,
-        details={"replaced": replaced},
+        session, actor, MeetingTag.FEED_TOKEN_CREATE, on=row, details={"replaced": replaced}
     )
     return row, token
 

@@ -114,11 +114,7 @@ def withdraw_submission(session: Session, actor: User, meeting: Meeting) -> Minu
     bump(minutes)
     session.flush()
     record_event(
-        session,
-        actor,
-        MinutesTag.MINUTES_WITHDRAW,
-        on=minutes,
-        details={"meeting_id": meeting.id},
+        session, actor, MinutesTag.MINUTES_WITHDRAW, on=minutes, details={"meeting_id": meeting.id}
     )
     return minutes
 

@@ -87,11 +87,7 @@ def minutes_for_change(session: Session, actor: User, meeting: Meeting) -> Minut
             .execution_options(populate_existing=True)
         ).one()
     record_event(
-        session,
-        actor,
-        MinutesTag.MINUTES_CREATE,
-        on=minutes,
-        details={"meeting_id": meeting.id},
+        session, actor, MinutesTag.MINUTES_CREATE, on=minutes, details={"meeting_id": meeting.id}
     )
     return minutes
 

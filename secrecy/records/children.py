@@ -254,13 +254,7 @@ def close_case(session: Session, actor: User, child: Child, reason: CloseReason)
     child.closed_on = today_local()
     child.close_reason = reason
     session.flush()
-    record_event(
-        session,
-        actor,
-        SecrecyTag.CHILD_CLOSE,
-        on=child,
-        details={"reason": str(reason)},
-    )
+    record_event(session, actor, SecrecyTag.CHILD_CLOSE, on=child, details={"reason": str(reason)})
 
 
 def reopen_case(session: Session, actor: User, child: Child) -> None:
