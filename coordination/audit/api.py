@@ -27,7 +27,6 @@ from coordination.api.core import (
     api_user,
     decode_offset,
     encode_offset,
-    forbidden,
 )
 from coordination.api.problems import ApiError, FieldProblem
 from coordination.audit.checkpoints import verify_checkpoints
@@ -38,9 +37,7 @@ from coordination.audit.log import (
 from coordination.audit.verify import verify_log
 from coordination.db import db_session
 from coordination.logreview.events import LogFilter, child_for_filter, event_page
-from coordination.logreview.scopes import audit_scopes, tag_labels
-from coordination.models import User
-from coordination.policy import Permission, has_permission
+from coordination.logreview.scopes import audit_scopes, require_reviewer, tag_labels
 from coordination.web.params import MAX_DATE, MIN_DATE
 
 bp = ApiBlueprint(
@@ -118,13 +115,6 @@ class VerifyOut(OutModel):
     )
 
 
-def _require_auditor() -> User:
-    user = api_user()
-    if not has_permission(user, Permission.REVIEW_AGENCY_LOG):
-        raise forbidden("agency", user.agency_id)
-    return user
-
-
 @bp.operation(
     "/audit/events",
     summary="Logghändelser, nyast först",
@@ -136,7 +126,8 @@ def _require_auditor() -> User:
 )
 def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
     session = db_session()
-    user = _require_auditor()
+    user = api_user()
+    require_reviewer(user)
     if query.child_id is not None and (
         child_for_filter(session, query.child_id, user.agency_id) is None
     ):
@@ -210,7 +201,7 @@ def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
 )
 def audit_verify() -> VerifyOut:
     session = db_session()
-    _require_auditor()
+    require_reviewer(api_user())
     # No lock: appends go on while the chain is read, and verify_log checks those too (up to
     # the head it reads after its pass), so none looks like a deleted event.
     log = verify_log(session)

@@ -89,6 +89,8 @@ def tag_labels(app: Flask) -> dict[str, Any]:
 
 
 def require_reviewer(actor: User) -> None:
+    """Only the agency's log reviewers read its log (pages and API alike); a refusal is logged
+    with the endpoint that was asked for."""
     if not has_permission(actor, Permission.REVIEW_AGENCY_LOG):
         raise PermissionDenied()
 

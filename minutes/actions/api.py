@@ -20,15 +20,15 @@ from coordination.api.core import (
     ApiBlueprint,
     Page,
     api_user,
-    forbidden,
     make_page,
     page_window,
 )
 from coordination.api.problems import ApiError, FieldProblem
+from coordination.councils.access import council_for
 from coordination.db import db_session, today_local
 from coordination.errors import ConflictError, ServiceError
 from coordination.models import Council, User
-from coordination.policy import Need, can_view_council
+from coordination.policy import Need
 from coordination.tokens.services import Scope
 from meetings.agenda.api import PersonRef
 from minutes.actions.access import action_for, allowed_statuses, comment_recipient
@@ -92,8 +92,8 @@ def _patch_fields() -> Iterator[None]:
 
 
 def _council_of(session: Session, query: ActionsQuery) -> Council | None:
-    """The council the query names: 422 when the scope needs one or it does not exist, 403
-    (logged) when the user is not a member."""
+    """The council the query names: 422 when the scope needs one, the logged 403 when it does
+    not exist or the user is not a member (one answer, so council ids cannot be probed)."""
     if query.council_id is None:
         if query.scope is ListScope.COUNCIL:
             raise ApiError(
@@ -101,12 +101,7 @@ def _council_of(session: Session, query: ActionsQuery) -> Council | None:
                 errors=[FieldProblem("council_id", str(_l("Ange forum när scope är council.")))],
             )
         return None
-    council = session.get(Council, query.council_id)
-    if council is None:
-        raise ApiError(422, errors=[FieldProblem("council_id", str(_l("Forumet finns inte.")))])
-    if not can_view_council(api_user(), council):
-        raise forbidden("council", council.id)
-    return council
+    return council_for(session, api_user(), query.council_id, Need.VIEW)
 
 
 @bp.operation(
