@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import DateField, SelectField, StringField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Length, Optional
 
 from coordination.db import LOCAL_ZONE, db_session, today_local
 from coordination.logreview import monthly
@@ -61,24 +61,19 @@ from coordination.logreview.scopes import (
     tag_labels,
 )
 from coordination.models import Child
-from coordination.web.forms import choices
+from coordination.web.forms import choices, sane_date
 from coordination.web.page import PageBlueprint, actor, on_refusal
 from coordination.web.params import BadParameter, arg_date, arg_int, is_sane_date
 
 bp = PageBlueprint("logreview", __name__, url_prefix="/logreview", template_folder="templates")
 
 
-def _sane_date(form: FlaskForm, field: DateField) -> None:
-    if not is_sane_date(field.data):
-        raise ValidationError(_("Ange ett datum mellan 1900 och 2199."))
-
-
 class LogFilterForm(FlaskForm):
     user = SelectField(_l("Användare"), validators=[Optional()])
     pseudonym = StringField(_l("Barnets pseudonym"), validators=[Optional(), Length(max=40)])
     tag = SelectField(_l("Händelse"), validators=[Optional()])
-    date_from = DateField(_l("Från och med"), validators=[Optional(), _sane_date])
-    date_to = DateField(_l("Till och med"), validators=[Optional(), _sane_date])
+    date_from = DateField(_l("Från och med"), validators=[Optional(), sane_date])
+    date_to = DateField(_l("Till och med"), validators=[Optional(), sane_date])
 
 
 class SignOffForm(FlaskForm):

@@ -9,13 +9,26 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     SelectChoice,
     SelectMultipleField,
     SubmitField,
+    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
+from coordination.web.params import is_sane_date
+
+DATE_OUT_OF_RANGE = _l("Ange ett datum mellan 1900 och 2199.")
+
+
+def sane_date(form: FlaskForm, field: DateField) -> None:
+    """A date inside the calendar the application works with (``params.is_sane_date``): a
+    mistyped year is a message on its field, never a query with it."""
+    if not is_sane_date(field.data):
+        raise ValidationError(DATE_OUT_OF_RANGE)
+
 
 AGENCY_KIND_LABELS = {
     AgencyKind.SOCIAL_SERVICES: _l("Socialtjänst"),

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from coordination.web.forms import REQUIRED, choices
+from coordination.web.forms import REQUIRED, choices, sane_date
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
 from minutes.workspace.sharing import ShareChoice
 
@@ -74,7 +74,9 @@ class ActionForm(FlaskForm):
     responsible_user_id = SelectField(
         _l("Ansvarig person (valfritt)"), coerce=int, default=0, validators=[Optional()]
     )
-    due_on = DateField(_l("Klart senast"), validators=[InputRequired(REQUIRED)], format="%Y-%m-%d")
+    due_on = DateField(
+        _l("Klart senast"), validators=[InputRequired(REQUIRED), sane_date], format="%Y-%m-%d"
+    )
     submit = SubmitField(_l("Lägg till åtgärd"))
 
 

@@ -26,7 +26,7 @@ from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Child, User
 from coordination.policy import Need, can_view_council
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
-from coordination.web.params import BadParameter, arg_int, is_sane_date
+from coordination.web.params import arg_int
 from meetings.agenda.access import is_meeting_coordinator, meeting_for
 from meetings.models import Meeting
 from minutes.actions.services import create_action
@@ -285,8 +285,6 @@ def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
     form = page.action_form(child_id, page.council_agencies(meeting), members, formdata=True)
     _show_again_on(session, meeting, child, "action", child_id, form)
     require_valid(form)
-    if not is_sane_date(form.due_on.data):
-        raise BadParameter()  # a date beyond any real plan: the ordinary 400 page
     basis_id = request.form.get(f"a{child_id}-basis", "")
     user_id = form.responsible_user_id.data
     with _changing(meeting):

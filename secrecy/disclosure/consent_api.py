@@ -26,6 +26,7 @@ from coordination.api.core import (
 from coordination.db import db_session, today_local
 from coordination.models import AgencyKind
 from coordination.tokens.services import Scope
+from coordination.web.forms import DATE_OUT_OF_RANGE
 from coordination.web.params import is_sane_date
 from secrecy.disclosure import consents as service
 from secrecy.disclosure.api import bp
@@ -159,7 +160,7 @@ class ConsentIn(ApiModel):
     @classmethod
     def _sane_dates(cls, value: dt.date | None) -> dt.date | None:
         if not is_sane_date(value):
-            raise ValueError(str(_l("Ange ett datum mellan 1900 och 2199.")))
+            raise ValueError(str(DATE_OUT_OF_RANGE))
         return value
 
     @field_validator("categories")

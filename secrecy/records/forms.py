@@ -14,11 +14,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from coordination.models import CloseReason
-from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, choices
-from coordination.web.params import is_sane_date
+from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, choices, sane_date
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason
 from secrecy.policy.categories import IDENTITY, categories
 
@@ -30,12 +29,6 @@ CLOSE_REASON_LABELS = {
     CloseReason.TRANSFERRED: _l("Har förts över till annan verksamhet"),
     CloseReason.OTHER: _l("Annat skäl"),
 }
-
-
-def sane_date(form: FlaskForm, field: DateField) -> None:
-    """A date inside the calendar the application works with (``params.is_sane_date``)."""
-    if not is_sane_date(field.data):
-        raise ValidationError(_l("Ange ett datum mellan 1900 och 2199."))
 
 
 # No browser autofill or history for fields about a child.

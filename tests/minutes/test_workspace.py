@@ -500,7 +500,8 @@ def test_only_the_writing_agency_edits_its_entry(db: Session, setting: Setting, 
 def test_numbers_and_dates_out_of_range_are_refused_and_change_nothing(
     db: Session, setting: Setting, client_for
 ) -> None:
-    """``?edit=`` beyond 64 bits and a due date at the end of the calendar: the 400 page."""
+    """``?edit=`` beyond 64 bits: the 400 page; a due date at the end of the calendar: the form
+    again with the message on the date."""
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     url = f"/meetings/{setting.meeting.id}/minutes/children/{setting.child.id}"
     assert social.get(url).status_code == 200
@@ -515,5 +516,6 @@ def test_numbers_and_dates_out_of_range_are_refused_and_change_nothing(
             f"{prefix}-due_on": "9999-12-31",
         },
     )
-    assert far.status_code == 400
+    assert far.status_code == 422
+    assert "Ange ett datum mellan 1900 och 2199." in far.text
     assert count(db, AgreedAction) == 0
