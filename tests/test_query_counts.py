@@ -148,6 +148,38 @@ def test_caseload_page(
     assert_constant(grow, lambda: counted(db, client, path, statements))
 
 
+def test_caseload_page_with_consents_ending_soon(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    """The panel of consents that end soon shows each child's pseudonym, loaded with them."""
+    client = log_in(app.test_client(), world.members[SOCIAL])
+    ending: list[Child] = []
+
+    def grow(n: int) -> None:
+        while len(ending) < n:
+            child = children.enrol()
+            register_consent(
+                db,
+                world.members[SOCIAL],
+                child,
+                ConsentData(
+                    signers={Signer.GUARDIAN_1: "Vårdnadshavare", Signer.YOUNG_PERSON: "Kalle"},
+                    two_guardians=False,
+                    agency_ids=[world.agencies[POLICE].id],
+                    categories=["school"],
+                    valid_from=today_local(),
+                    valid_to=today_local() + dt.timedelta(days=10),
+                    purpose="Räkning",
+                ),
+            )
+            ending.append(child)
+
+    path = f"/councils/{world.council.id}/children"
+    assert_constant(grow, lambda: counted(db, client, path, statements))
+    page = client.get(path).text
+    assert all(child.pseudonym in page for child in ending)
+
+
 def test_child_page(
     app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
 ) -> None:

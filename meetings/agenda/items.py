@@ -118,10 +118,9 @@ def add_agenda_item(
             ),
             field="child_id",
         )
-    if child is None:
+    if child is None or child.council_id != meeting.council_id:
+        # Another council's child is answered like an unknown id: ids cannot be probed here.
         raise ServiceError(_l("Välj ett barn."), field="child_id")
-    if child.council_id != meeting.council_id:
-        raise ServiceError(_l("Barnet hör inte till det här forumet."), field="child_id")
     if child.status is not ChildStatus.ACTIVE:
         raise ServiceError(_l("Barnets ärende är inte aktivt."), field="child_id")
     if reason_category not in {c.key for c in reason_categories()}:

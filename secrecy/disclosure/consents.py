@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from coordination.audit.log import record_event
 from coordination.db import today_local, utcnow
@@ -172,11 +172,13 @@ def revoke_consent(
 def expiring_consents(
     session: Session, council: Council, within_days: int = 30, on: dt.date | None = None
 ) -> Sequence[Consent]:
-    """Consents in force that end within the next ``within_days`` days (for the council page)."""
+    """Consents in force that end within the next ``within_days`` days (for the council page),
+    each with its child (the panel shows the pseudonym: no query per row)."""
     today = on or today_local()
     return session.scalars(
         select(Consent)
         .join(Child, Consent.child_id == Child.id)
+        .options(contains_eager(Consent.child))
         .where(
             Child.council_id == council.id,
             Consent.revoked_on.is_(None),

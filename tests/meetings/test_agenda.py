@@ -329,8 +329,9 @@ def test_adding_to_the_agenda_and_every_refusal_changes_nothing(
     items, records = count(db, AgendaItem), count(db, Record)
     cases = [
         (
+            # Another council's child is answered like an unknown id (no id oracle).
             {"child_id": elsewhere.id, "reason_category": "school", "brief": "X"},
-            "Barnet hör inte till det här forumet.",
+            "Välj ett barn.",
         ),
         (
             {"child_id": child.id, "reason_category": "school", "brief": "Igen"},
