@@ -719,6 +719,9 @@ class Crawl:
         self.first_write: str | None = None
         self.requests = 0
         self.statuses: dict[str, set[int]] = defaultdict(set)
+        # The routes a visitor could open: the view answered (a signed-in visitor's redirect
+        # is the view's answer; the anonymous visitor's is the way to the log-in page).
+        self.opened: set[str] = set()
 
     def __enter__(self) -> Crawl:
         self.queries = table_queries(self.session.connection())
@@ -738,6 +741,8 @@ class Crawl:
         request = f"as {who}: {method} {url!r}"
         answer = send(call)
         self.statuses[key].add(answer.status)
+        if answer.status < (300 if who == "anonymous" else 400):
+            self.opened.add(key)
         if answer.status >= 500:
             self.errors[key].append((answer.what, request))
         changes = self._changes_since_last_request()

@@ -45,7 +45,7 @@ def test_get_never_writes(app: Flask, db: Session, subtests: pytest.Subtests) ->
             if failures:
                 pytest.fail(f"GET {rule.rule}\n{failures}", pytrace=False)
             # A route nobody could open was not crawled: its arguments need better values.
-            assert min(crawl.statuses[rule.rule]) < 400, (
+            assert rule.rule in crawl.opened, (
                 f"GET {rule.rule} answered only {sorted(crawl.statuses[rule.rule])}"
             )
     changed = crawl.changes()
