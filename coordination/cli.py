@@ -11,7 +11,6 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -27,6 +26,7 @@ from coordination.audit.verify import verify_log
 from coordination.db import db_session, transaction
 from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, Role
+from coordination.registry import SCHEDULER_CHECKS, StartupCheck
 from coordination.scheduler import SchedulerRunner, job_specs, leader_lock_for, run_job
 
 
@@ -148,14 +148,12 @@ def audit_export(path: Path | None) -> None:
 scheduler_group = AppGroup(
     "scheduler", help="The job scheduler: reminders, e-mail, nightly sweeps."
 )
-STARTUP_CHECKS = "samverkan.scheduler_startup_checks"
-StartupCheck = Callable[[Flask], None]
 
 
 def register_scheduler_check(app: Flask, check: StartupCheck) -> None:
     """Upper layers refuse to start the scheduler with settings their jobs cannot use (the
     mail settings): ``check(app)`` raises ``click.ClickException`` with the reason."""
-    app.extensions.setdefault(STARTUP_CHECKS, []).append(check)
+    SCHEDULER_CHECKS.add(app, check)
 
 
 @scheduler_group.command("run")
@@ -168,7 +166,7 @@ def scheduler_run() -> None:
     )
     # APScheduler logs every start and end of every run; ours logs one line per run with work.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    for check in app.extensions.get(STARTUP_CHECKS, []):
+    for check in SCHEDULER_CHECKS.of(app):
         check(app)
     runner = SchedulerRunner(
         app,

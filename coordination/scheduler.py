@@ -44,13 +44,13 @@ from sqlalchemy.pool import NullPool
 
 from coordination.db import LOCAL_ZONE, get_database, make_engine, utcnow
 from coordination.models import JobRun
+from coordination.registry import JOBS
 
 logger = logging.getLogger("samverkan.scheduler")
 
 # pg_try_advisory_lock key of the scheduler: "SAMV" in ASCII. Below 2**31, so it shows in
 # pg_locks as classid 0, objid ADVISORY_LOCK_KEY.
 ADVISORY_LOCK_KEY = 0x53414D56
-JOBS_EXTENSION = "samverkan.scheduler_jobs"
 WORKERS = 4
 
 JobFunction = Callable[[Session, dt.datetime], int]
@@ -90,8 +90,7 @@ def job_specs(app: Flask) -> list[JobSpec]:
             catch_up=True,
         ),
     ]
-    registered: list[JobSpec] = app.extensions.get(JOBS_EXTENSION, [])
-    return own + list(registered)
+    return own + JOBS.of(app)
 
 
 def prune_job_runs(session: Session, now: dt.datetime) -> int:
@@ -106,7 +105,7 @@ def prune_job_runs(session: Session, now: dt.datetime) -> int:
 
 def register_jobs(app: Flask, *specs: JobSpec) -> None:
     """Each package adds its jobs from its ``jobs.init_app``; this module imports none of them."""
-    app.extensions.setdefault(JOBS_EXTENSION, []).extend(specs)
+    JOBS.add(app, *specs)
 
 
 # --- Running one job ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ upper layers register (coordination never imports them), and the names of tags a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -15,11 +15,7 @@ from coordination.audit.log import AuditEvent, AuditTag
 from coordination.errors import PermissionDenied
 from coordination.models import User
 from coordination.policy import Permission, has_permission
-
-AuditScope = Callable[[Session, int], ColumnElement[bool]]
-
-AUDIT_SCOPES = "samverkan.audit_scopes"
-AUDIT_TAG_LABELS = "samverkan.audit_tag_labels"
+from coordination.registry import AUDIT_SCOPES, AUDIT_TAG_LABELS, AuditScope
 
 TAG_LABELS: dict[str, Any] = {
     AuditTag.AUTH_LOGIN_SUCCESS: _l("Inloggning"),
@@ -69,22 +65,22 @@ OBJECT_TYPE_LABELS: dict[str, Any] = {
 def register_audit_scope(app: Flask, scope: AuditScope) -> None:
     """An upper layer widens what an agency's auditor sees: ``scope(session, agency_id)``
     returns a condition over ``AuditEvent`` (e.g. events about the agency's records)."""
-    app.extensions.setdefault(AUDIT_SCOPES, []).append(scope)
+    AUDIT_SCOPES.add(app, scope)
 
 
 def register_tag_labels(app: Flask, labels: Mapping[str, Any]) -> None:
     """An upper layer names its event tags for the log review."""
-    app.extensions.setdefault(AUDIT_TAG_LABELS, {}).update(labels)
+    AUDIT_TAG_LABELS.add(app, labels)
 
 
 def audit_scopes(app: Flask) -> list[AuditScope]:
-    return list(app.extensions.get(AUDIT_SCOPES, []))
+    return AUDIT_SCOPES.of(app)
 
 
 def tag_labels(app: Flask) -> dict[str, Any]:
     return {
         **{str(tag): label for tag, label in TAG_LABELS.items()},
-        **app.extensions.get(AUDIT_TAG_LABELS, {}),
+        **{tag: label for labels in AUDIT_TAG_LABELS.of(app) for tag, label in labels.items()},
     }
 
 

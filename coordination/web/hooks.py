@@ -33,12 +33,12 @@ from coordination.api.problems import ApiError, is_api_request, render_api_error
 from coordination.db import db_session, utcnow
 from coordination.errors import PermissionDenied
 from coordination.models import User
+from coordination.registry import ADMIN_SECTIONS, COUNCIL_SECTIONS, USER_COLUMNS
 from coordination.web.converters import MAX_DB_ID, DatabaseIdConverter, _format_local, url_for_ids
 from coordination.web.errors import _render_csrf_error, render_error
 from coordination.web.extensions import LOCALES, babel, csrf, limiter, login_manager
 from coordination.web.page import refused_access_page
 from coordination.web.params import refuse_nul_bytes
-from coordination.web.registries import UserColumn
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -91,7 +91,7 @@ def _user_statement() -> Select[Any]:
     once per app: its structure holds no data (the id is a parameter)."""
     extensions = current_app.extensions
     if "samverkan.user_statement" not in extensions:
-        columns: dict[str, UserColumn] = extensions.get("samverkan.user_columns", {})
+        columns = dict(USER_COLUMNS.of(current_app))
         extensions["samverkan.user_statement"] = (
             select(User, *(make().label(name) for name, make in columns.items()))
             .where(User.id == bindparam("user_id"))
@@ -223,8 +223,8 @@ def _security_headers(response: Response) -> Response:
 
 def _template_globals() -> dict[str, Any]:
     return {
-        "admin_sections": current_app.extensions.get("samverkan.admin_sections", []),
-        "council_sections": current_app.extensions.get("samverkan.council_sections", []),
+        "admin_sections": ADMIN_SECTIONS.of(current_app),
+        "council_sections": COUNCIL_SECTIONS.of(current_app),
         "two_factor_required": current_app.config["REQUIRE_2FA"],
         "current_locale": select_locale(),
         "locales": LOCALES,

@@ -4,7 +4,6 @@ loaded with the user, council page sections and panels, administration menu entr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -12,12 +11,17 @@ from flask import (
     current_app,
     g,
 )
-from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from coordination.models import Council, User
-
-UserColumn = Callable[[], ColumnElement[Any]]
+from coordination.registry import (
+    ADMIN_SECTIONS,
+    COUNCIL_PANELS,
+    COUNCIL_SECTIONS,
+    USER_COLUMNS,
+    CouncilPanel,
+    UserColumn,
+)
 
 
 def register_user_column(app: Flask, name: str, column: UserColumn) -> None:
@@ -25,7 +29,7 @@ def register_user_column(app: Flask, name: str, column: UserColumn) -> None:
     unread count) to the statement that loads the user, instead of a query of their own on
     every page: ``column`` makes an expression correlated with ``User`` (a scalar subquery).
     The page reads it with :func:`user_column`."""
-    app.extensions.setdefault("samverkan.user_columns", {})[name] = column
+    USER_COLUMNS.add(app, (name, column))
 
 
 def user_column(name: str) -> Any:
@@ -38,23 +42,20 @@ def user_column(name: str) -> Any:
 def register_council_section(app: Flask, endpoint: str, label: Any) -> None:
     """Upper layers add their pages to the council page's menu without coordination importing
     them: (endpoint taking ``council_id``, label)."""
-    app.extensions.setdefault("samverkan.council_sections", []).append((endpoint, label))
-
-
-CouncilPanel = Callable[[Session, User, Council], str | None]
+    COUNCIL_SECTIONS.add(app, (endpoint, label))
 
 
 def register_council_panel(app: Flask, panel: CouncilPanel) -> None:
     """Upper layers add a part to the council page (members only): a function returning HTML
     rendered by the upper layer, or None. The upper layer serves what it owns."""
-    app.extensions.setdefault("samverkan.council_panels", []).append(panel)
+    COUNCIL_PANELS.add(app, panel)
 
 
 def council_panels(session: Session, user: User, council: Council) -> list[str]:
-    panels: list[CouncilPanel] = current_app.extensions.get("samverkan.council_panels", [])
+    panels = COUNCIL_PANELS.of(current_app)
     return [html for panel in panels if (html := panel(session, user, council))]
 
 
 def register_admin_section(app: Flask, endpoint: str, label: Any) -> None:
     """Upper layers add pages to the administration menu (endpoint without arguments)."""
-    app.extensions.setdefault("samverkan.admin_sections", []).append((endpoint, label))
+    ADMIN_SECTIONS.add(app, (endpoint, label))

@@ -14,7 +14,7 @@ children of the meeting's council with an active case are added, never twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
@@ -23,25 +23,23 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.log import record_event
 from coordination.models import Child, ChildStatus
+from coordination.registry import AGENDA_CONTRIBUTORS, AgendaContributor
 from meetings.agenda.access import find_meeting
 from meetings.agenda.items import lock_meeting, next_position
 from meetings.models import AgendaItem, AgendaSource, Meeting, MeetingStatus
 from meetings.tags import MeetingTag
 
 OPEN_ACTIONS_CATEGORY = "agreed_action"
-CONTRIBUTORS = "samverkan.agenda_contributors"
-
-AgendaContributor = Callable[[Session, Meeting], Iterable[int]]
 
 
 def register_agenda_contributor(app: Flask, contributor: AgendaContributor) -> None:
     """An upper layer adds children to agendas: ``contributor(session, meeting)`` returns the
     ids of children that must be on this meeting's agenda (e.g. open agreed actions)."""
-    app.extensions.setdefault(CONTRIBUTORS, []).append(contributor)
+    AGENDA_CONTRIBUTORS.add(app, contributor)
 
 
 def agenda_contributors(app: Flask) -> list[AgendaContributor]:
-    return list(app.extensions.get(CONTRIBUTORS, []))
+    return AGENDA_CONTRIBUTORS.of(app)
 
 
 def registered_contributors() -> list[AgendaContributor]:

@@ -24,7 +24,6 @@ from coordination.web.forms import parse_version
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from meetings.agenda import attendance, items
 from meetings.agenda.access import meeting_for
-from meetings.agenda.contributors import CONTRIBUTORS
 from meetings.agenda.deadline import DEFAULT_DEADLINE_WORKING_DAYS
 from meetings.agenda.forms import (
     AgendaItemForm,
@@ -67,7 +66,6 @@ MAX_POSITION_DIGITS = 6
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.extensions.setdefault(CONTRIBUTORS, [])
     app.config.setdefault("AGENDA_DEADLINE_WORKING_DAYS", DEFAULT_DEADLINE_WORKING_DAYS)
     register_tag_labels(app, TAG_LABELS)
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.db import LOCAL_ZONE
 from coordination.models import AgencyKind, Child, CloseReason, Council, User
+from coordination.registry import AGENDA_CONTRIBUTORS
 from meetings.agenda import contributors as contributors_module
 from meetings.agenda.contributors import (
-    CONTRIBUTORS,
     AgendaContributor,
     register_agenda_contributor,
 )
@@ -563,7 +563,7 @@ def test_the_projector_view_shows_only_order_pseudonyms_and_categories(
 @pytest.fixture
 def contributors(app: Flask) -> Iterator[list[AgendaContributor]]:
     """The app's contributor registry, restored after the test (the app is session-wide)."""
-    registry = app.extensions[CONTRIBUTORS]
+    registry = app.extensions.setdefault(AGENDA_CONTRIBUTORS.key, [])
     saved = list(registry)
     yield registry
     registry[:] = saved

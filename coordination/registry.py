@@ -1,0 +1,64 @@
+"""Every extension point of the application, declared here and nowhere else.
+
+The layers import downward only, so a lower layer that needs something from an upper one (a
+scheduled job, a column on the user statement, a section on the council page, the events an
+auditor may see, the children an agenda must carry) offers a registry: the upper layer adds to
+it from its ``init_app``, the lower one reads it. Each registry lives on the Flask app (in
+``app.extensions`` under its key), so two apps in one process never share one.
+
+Each feature keeps its own ``register_*`` function with the documentation of what to add; this
+module is the list of them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from flask import Flask
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from coordination.models import Council, User
+    from coordination.scheduler import JobSpec
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Registry(Generic[T]):
+    """One extension point: what the upper layers added, in the order they added it."""
+
+    key: str
+
+    def add(self, app: Flask, *items: T) -> None:
+        app.extensions.setdefault(self.key, []).extend(items)
+
+    def of(self, app: Flask) -> list[T]:
+        return list(app.extensions.get(self.key, []))
+
+
+UserColumn = Callable[[], ColumnElement[Any]]
+CouncilPanel = Callable[[Session, "User", "Council"], str | None]
+AuditScope = Callable[[Session, int], ColumnElement[bool]]
+StartupCheck = Callable[[Flask], None]
+# (session, meeting) -> child ids; the meeting type lives in the meetings package upstairs.
+AgendaContributor = Callable[[Session, Any], Iterable[int]]
+
+# Scheduled jobs of every package (coordination.scheduler.register_jobs).
+JOBS: Registry[JobSpec] = Registry("samverkan.scheduler_jobs")
+# Settings checks before the scheduler starts (coordination.cli.register_scheduler_check).
+SCHEDULER_CHECKS: Registry[StartupCheck] = Registry("samverkan.scheduler_startup_checks")
+# Values loaded with the signed-in user (coordination.web.registries.register_user_column).
+USER_COLUMNS: Registry[tuple[str, UserColumn]] = Registry("samverkan.user_columns")
+# The council page's menu and parts, the administration menu (coordination.web.registries).
+COUNCIL_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.council_sections")
+COUNCIL_PANELS: Registry[CouncilPanel] = Registry("samverkan.council_panels")
+ADMIN_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.admin_sections")
+# What an agency's auditor sees and how event tags are named (coordination.logreview.scopes).
+AUDIT_SCOPES: Registry[AuditScope] = Registry("samverkan.audit_scopes")
+AUDIT_TAG_LABELS: Registry[Mapping[str, Any]] = Registry("samverkan.audit_tag_labels")
+# Children every agenda must carry (meetings.agenda.contributors.register_agenda_contributor).
+AGENDA_CONTRIBUTORS: Registry[AgendaContributor] = Registry("samverkan.agenda_contributors")
