@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy.orm import Session
 
 from coordination import security
 from coordination.models import (
@@ -16,6 +20,7 @@ from coordination.models import (
     Role,
     User,
 )
+from meetings.models import Meeting
 
 PASSWORD = "rätt-häst-batteri-häftklammer"
 # argon2 is slow by design; hash the shared test password once per run.
@@ -81,3 +86,16 @@ class MembershipFactory(_Base):
 
 
 ALL_FACTORIES = (AgencyFactory, UserFactory, CouncilFactory, MembershipFactory)
+
+
+def make_meeting(db: Session, council: Council, starts_at: dt.datetime, **fields: Any) -> Meeting:
+    """A two-hour meeting of ``council`` (planned unless ``fields`` say otherwise)."""
+    meeting = Meeting(
+        council_id=council.id,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=2),
+        **fields,
+    )
+    db.add(meeting)
+    db.flush()
+    return meeting

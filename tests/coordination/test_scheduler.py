@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE, make_engine, today_local, utcnow
-from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council, JobRun
+from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, JobRun
 from coordination.scheduler import (
     ADVISORY_LOCK_KEY,
     AlwaysLeader,
@@ -58,25 +58,13 @@ from secrecy.models import Disclosure
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import MASTER_KEY, ROOT, Council3, migrate
-from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+from tests.factories import AgencyFactory, MembershipFactory, UserFactory, make_meeting
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
 # Not the production key: a developer's scheduler on the same database must not interfere.
 TEST_LOCK_KEY = 0x7E57
 DEADLINE = 15.0
-
-
-def make_meeting(db: Session, council: Council, starts_at: dt.datetime, **fields: Any) -> Meeting:
-    meeting = Meeting(
-        council_id=council.id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
-        **fields,
-    )
-    db.add(meeting)
-    db.flush()
-    return meeting
 
 
 def keys(db: Session) -> list[str]:

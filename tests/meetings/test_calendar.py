@@ -16,32 +16,18 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent
 from coordination.db import LOCAL_ZONE
-from coordination.models import AgencyKind, Council
+from coordination.models import AgencyKind
 from meetings.agenda.items import add_agenda_item
 from meetings.calendar.services import stockholm_timezone
-from meetings.models import Attendance, CalendarFeedToken, Meeting, MeetingStatus
+from meetings.models import Attendance, CalendarFeedToken, MeetingStatus
 from secrecy.records.children import EnrolmentData, enrol_child
 from tests.conftest import Council3, csrf_token_from, log_in
-from tests.factories import CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import CouncilFactory, MembershipFactory, UserFactory, make_meeting
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 WINTER_START = dt.datetime(2026, 3, 11, 8, 0, tzinfo=dt.UTC)  # 09:00 CET
 SUMMER_START = dt.datetime(2026, 6, 10, 7, 30, tzinfo=dt.UTC)  # 09:30 CEST
 FEED_URL = re.compile(r"/calendar/([A-Za-z0-9_-]{20,})\.ics")
-
-
-def make_meeting(
-    db: Session, council: Council, starts_at: dt.datetime, **fields: object
-) -> Meeting:
-    meeting = Meeting(
-        council_id=council.id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
-        **fields,
-    )
-    db.add(meeting)
-    db.flush()
-    return meeting
 
 
 def parse(body: bytes) -> icalendar.Calendar:

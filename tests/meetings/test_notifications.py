@@ -22,13 +22,12 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.db import get_database, utcnow
-from coordination.models import AgencyKind, Council, User
+from coordination.models import AgencyKind, User
 from meetings import jobs
 from meetings.models import (
     AgendaItem,
     Attendance,
     EmailStatus,
-    Meeting,
     Notification,
     NotificationPreference,
 )
@@ -52,6 +51,7 @@ from meetings.notifications.services import (
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
+from tests.factories import make_meeting
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -63,18 +63,6 @@ PERSONNUMMER = "20121212-1212"
 
 
 # --- Helpers --------------------------------------------------------------------------------------
-
-
-def make_meeting(db: Session, council: Council, starts_at: dt.datetime, **fields: Any) -> Meeting:
-    meeting = Meeting(
-        council_id=council.id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
-        **fields,
-    )
-    db.add(meeting)
-    db.flush()
-    return meeting
 
 
 def add_notification(
