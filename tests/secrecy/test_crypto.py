@@ -30,6 +30,7 @@ from secrecy.records import crypto, reveal, sealing, services
 from secrecy.records.reveal import Revealed
 from tests.conftest import MASTER_KEY, Council3
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+from tests.numbers import personnummer
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -41,19 +42,6 @@ MARKER = "HEMLIG-MARKÖR-7f3a åäö"
 HYPOTHESIS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-def luhn_digit(nine: str) -> int:
-    total = 0
-    for position, char in enumerate(nine):
-        value = int(char) * (2 - position % 2)
-        total += value - 9 if value > 9 else value
-    return (10 - total % 10) % 10
-
-
-def personnummer(born: dt.date, serial: int) -> str:
-    short = f"{born:%y%m%d}{serial:03d}"
-    return f"{born:%Y%m%d}-{serial:03d}{luhn_digit(short)}"
 
 
 def enrol(db: Session, actor: User, council_of: Council3, serial: int = 101) -> Child:

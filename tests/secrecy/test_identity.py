@@ -12,26 +12,11 @@ from hypothesis import strategies as st
 from coordination.db import LOCAL_ZONE, today_local
 from coordination.errors import ServiceError
 from secrecy.records.identity import IdentityNumber, parse_identity_number
+from tests.numbers import luhn_digit, number_for
 
 FORMAT_ERROR = "Ange personnumret som ÅÅÅÅMMDD-NNNN (eller ÅÅMMDD-NNNN)."
 INVALID_ERROR = "Personnumret är inte giltigt: kontrollsiffran eller datumet stämmer inte."
 FUTURE_ERROR = "Födelsedatumet ligger i framtiden."
-
-
-def luhn_digit(nine: str) -> int:
-    """The check digit over YYMMDDNNN (the century is not part of it)."""
-    total = 0
-    for position, char in enumerate(nine):
-        value = int(char) * (2 - position % 2)
-        total += value - 9 if value > 9 else value
-    return (10 - total % 10) % 10
-
-
-def number_for(born: dt.date, serial: int, *, coordination: bool = False) -> str:
-    """12 digits YYYYMMDDNNNC, valid by construction."""
-    day = born.day + 60 if coordination else born.day
-    date_part = f"{born.year:04d}{born.month:02d}{day:02d}"
-    return f"{date_part}{serial:03d}{luhn_digit(date_part[2:] + f'{serial:03d}')}"
 
 
 def written(number: str, style: str) -> str:

@@ -26,6 +26,7 @@ from secrecy.records.reveal import Revealed, RevealResult, Withheld
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3
 from tests.factories import AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
+from tests.numbers import personnummer
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -33,19 +34,6 @@ SCHOOL = AgencyKind.SCHOOL
 MARKER = "HEMLIG-MARKÖR-91b2 åäö"
 GIVEN, FAMILY = "Zlatana", "Qvarnström"
 BORN = dt.date(2011, 7, 4)
-
-
-def luhn_digit(nine: str) -> int:
-    total = 0
-    for position, char in enumerate(nine):
-        value = int(char) * (2 - position % 2)
-        total += value - 9 if value > 9 else value
-    return (10 - total % 10) % 10
-
-
-def personnummer(born: dt.date, serial: int) -> str:
-    short = f"{born:%y%m%d}{serial:03d}"
-    return f"{born:%Y%m%d}-{serial:03d}{luhn_digit(short)}"
 
 
 def enrolment(serial: int = 123, born: dt.date = BORN) -> child_cases.EnrolmentData:
