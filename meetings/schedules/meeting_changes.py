@@ -69,17 +69,7 @@ def move_meeting(
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
     meeting.location, meeting.video_link = location, video_link
     meeting.holiday = holiday_name(data.day)
-    meeting.detached = True
-    meeting.sequence += 1
-    session.flush()
-    record_event(
-        session,
-        actor,
-        MeetingTag.MEETING_MOVE,
-        on=meeting,
-        details={"council_id": meeting.council_id, "schedule_id": meeting.schedule_id},
-    )
-    return meeting
+    return _detached_change(session, actor, meeting, MeetingTag.MEETING_MOVE)
 
 
 def cancel_meeting(
@@ -89,16 +79,17 @@ def cancel_meeting(
     require_coordinator(actor, meeting.council)
     _require_changeable(meeting, expected_version, today)
     meeting.status = MeetingStatus.CANCELLED
+    return _detached_change(session, actor, meeting, MeetingTag.MEETING_CANCEL)
+
+
+def _detached_change(session: Session, actor: User, meeting: Meeting, tag: MeetingTag) -> Meeting:
+    """A changed meeting leaves its schedule's rule (later runs never touch it) and calendars
+    see a new version of it (SEQUENCE)."""
     meeting.detached = True
     meeting.sequence += 1
     session.flush()
-    record_event(
-        session,
-        actor,
-        MeetingTag.MEETING_CANCEL,
-        on=meeting,
-        details={"council_id": meeting.council_id, "schedule_id": meeting.schedule_id},
-    )
+    details = {"council_id": meeting.council_id, "schedule_id": meeting.schedule_id}
+    record_event(session, actor, tag, on=meeting, details=details)
     return meeting
 
 
