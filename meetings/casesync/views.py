@@ -208,12 +208,19 @@ def _form_version(raw: str | None) -> int:
     return -1 if version is None else version
 
 
+def _social_services_entry(
+    session: Session, meeting_id: int, entry_id: int
+) -> tuple[Meeting, AgencyKind, CaseSyncEntry]:
+    """The meeting and one of its entries, for the social services' answer to a proposal."""
+    meeting, role = sync_meeting_for(session, actor(), meeting_id)
+    require_sync_role(meeting, role, AgencyKind.SOCIAL_SERVICES)
+    return meeting, role, entry_for(session, meeting, entry_id)
+
+
 @bp.page("/meetings/<int:meeting_id>/sync/entries/<int:entry_id>/accept", methods=["POST"])
 def accept(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     session = db_session()
-    meeting, role = sync_meeting_for(session, actor(), meeting_id)
-    require_sync_role(meeting, role, AgencyKind.SOCIAL_SERVICES)
-    entry = entry_for(session, meeting, entry_id)
+    meeting, role, entry = _social_services_entry(session, meeting_id, entry_id)
     form = _accept_form(entry)
     # The message at the top of the page: the accept button has no field to carry it.
     on_refusal(None, _refused(session, meeting, role))
@@ -228,9 +235,7 @@ def accept(meeting_id: int, entry_id: int) -> ResponseReturnValue:
 @bp.page("/meetings/<int:meeting_id>/sync/entries/<int:entry_id>/decline", methods=["POST"])
 def decline(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     session = db_session()
-    meeting, role = sync_meeting_for(session, actor(), meeting_id)
-    require_sync_role(meeting, role, AgencyKind.SOCIAL_SERVICES)
-    entry = entry_for(session, meeting, entry_id)
+    meeting, role, entry = _social_services_entry(session, meeting_id, entry_id)
     form = _decline_form(entry)
     on_refusal(form, _refused(session, meeting, role, entry_forms={("decline", entry_id): form}))
     require_valid(form)
@@ -248,9 +253,7 @@ def decline(meeting_id: int, entry_id: int) -> ResponseReturnValue:
 @bp.page("/meetings/<int:meeting_id>/sync/entries/<int:entry_id>/answer", methods=["POST"])
 def answer(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     session = db_session()
-    meeting, role = sync_meeting_for(session, actor(), meeting_id)
-    require_sync_role(meeting, role, AgencyKind.SOCIAL_SERVICES)
-    entry = entry_for(session, meeting, entry_id)
+    meeting, role, entry = _social_services_entry(session, meeting_id, entry_id)
     form = _answer_form(entry)
     on_refusal(form, _refused(session, meeting, role, entry_forms={("answer", entry_id): form}))
     require_valid(form)
