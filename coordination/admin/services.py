@@ -130,8 +130,13 @@ def create_user(
     password: str,
     roles: Iterable[Role],
     min_password_length: int = 12,
+    start_password: bool | None = None,
 ) -> User:
-    """``actor`` None is the bootstrap path (``flask create-admin``, the demo loader)."""
+    """``actor`` None is the bootstrap path (``flask create-admin``, the demo loader).
+
+    ``start_password``: the user must replace the password at the first log-in. By default
+    when an administrator made the account (they typed the password, so it is not the user's
+    own); the bootstrap path and the demo's shared password say otherwise."""
     if actor is not None:
         require_permission(actor, Permission.MANAGE_USERS)
     email = _validate_email(session, email, None)
@@ -144,9 +149,7 @@ def create_user(
         display_name=display_name.strip(),
         password_hash=security.hash_password(password),
         password_changed_at=utcnow(),
-        # An administrator's start password is replaced at the first log-in; the bootstrap
-        # path (the operator's own account, the demo) sets a password its user chose.
-        must_change_password=actor is not None,
+        must_change_password=actor is not None if start_password is None else start_password,
     )
     user.set_roles(set(roles) or {Role.MEMBER})
     session.add(user)
