@@ -22,6 +22,11 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Rate-limit counters in Redis (tests/coordination/test_rate_limit_redis.py): the tests run when
+# REDIS_URL is set and fail if that Redis is down; without it they are skipped. `.ci/run` sets it.
+REDIS_URL ?=
+export REDIS_URL
+REDIS_TEST_URL := redis://127.0.0.1:6379/1
 
 # Local use: development mode (generated keys and SQLite in instance/) with two-factor off.
 # Override on the command line, e.g. `make run SAMVERKAN_REQUIRE_2FA=true`.
@@ -34,7 +39,7 @@ POT := $(TRANSLATIONS)/messages.pot
 PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help venv install run migrate demo test test-postgres lint pytest typecheck bench \
+.PHONY: help venv install run migrate demo test test-postgres test-redis lint pytest typecheck bench \
 	translations compile-translations clean clean-all
 
 help: ## list the targets
@@ -109,6 +114,9 @@ pytest: install ## the pytest suite only (PYTEST_ARGS="-x -k name" to narrow it)
 
 test-postgres: ## make test against PostgreSQL (database `test` on 127.0.0.1:5432, user postgres)
 	$(MAKE) test TEST_DATABASE_URL=$(PG_TEST_URL)
+
+test-redis: install ## the Redis rate-limit tests (REDIS_URL, default redis://127.0.0.1:6379/1)
+	REDIS_URL="$${REDIS_URL:-$(REDIS_TEST_URL)}" $(BIN)/pytest -q tests/coordination/test_rate_limit_redis.py -p no:cacheprovider
 
 typecheck: install ## mypy
 	$(BIN)/mypy

@@ -17,7 +17,9 @@ from flask import Flask
 import demo
 from coordination import cli as coordination_cli
 from coordination import db, web
+from coordination.accounts import jobs as accounts_jobs
 from coordination.accounts import views as auth
+from coordination.admin import lifecycle as admin_lifecycle
 from coordination.admin import views as admin
 from coordination.api import openapi as api_openapi
 from coordination.audit import api as audit_api
@@ -91,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(councils.bp)
     app.register_blueprint(admin.bp)
+    admin_lifecycle.init_app(app)
     app.register_blueprint(logreview.bp)
     tokens.init_app(app)
     secrecy_views.init_app(app)
@@ -122,6 +125,7 @@ def register_api(app: Flask) -> None:
 
 def register_jobs(app: Flask) -> None:
     """Every package's sweeps, run by the one scheduler process (``flask scheduler run``)."""
+    accounts_jobs.init_app(app)
     secrecy_jobs.init_app(app)
     meetings_jobs.init_app(app)
     minutes_jobs.init_app(app)

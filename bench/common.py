@@ -59,6 +59,7 @@ class BenchSettings:
             "SAMVERKAN_REQUIRE_2FA": "false",
             "SAMVERKAN_SESSION_COOKIE_SECURE": "false",
             "SAMVERKAN_LOGIN_RATE_LIMIT": '"1000 per minute"',
+            "SAMVERKAN_LOGIN_ACCOUNT_RATE_LIMIT": '"1000 per minute"',
             "SAMVERKAN_API_RATE_LIMIT": '"1000000 per minute"',
             "SAMVERKAN_INSTANCE_PATH": str(self.folder / "instance"),
         }

@@ -277,6 +277,7 @@ def setup_region(session: Any, plan: Plan, first: dt.date) -> None:
         email="admin@bench.example",
         display_name="Bench Admin",
         password=PASSWORD,
+        start_password=False,  # the benchmark logs in with it
         roles={Role.ADMIN},
     )
     create_user(
@@ -286,6 +287,7 @@ def setup_region(session: Any, plan: Plan, first: dt.date) -> None:
         email="granskare@bench.example",
         display_name="Bench Granskare",
         password=PASSWORD,
+        start_password=False,  # the benchmark logs in with it
         roles={Role.AUDITOR},
     )
     police_areas: dict[int, Any] = {}
@@ -328,6 +330,7 @@ def setup_region(session: Any, plan: Plan, first: dt.date) -> None:
                         email=f"{kind.replace('_', '')}{n + 1}.k{m + 1:02d}@bench.example",
                         display_name=f"{kind} {n + 1} k{m + 1:02d}",
                         password=PASSWORD,
+                        start_password=False,  # the benchmark logs in with it
                         roles=roles,
                     )
                 )

@@ -34,7 +34,16 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_2FA": True,
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,
-    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Log-in attempts per client address (spraying many accounts from one place) and per
+    # account (guessing one password); an office behind one NAT shares the first only.
+    "LOGIN_RATE_LIMIT": "60 per minute;600 per hour",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port/-Prefix
+    # headers are trusted (Werkzeug's ProxyFix). 0: none, the socket's address is the client's.
+    # Set it to exactly the number of proxies, or clients can forge their address.
+    "PROXY_FIX_HOPS": 0,
+    # The nightly report lists active accounts not logged in for this many days.
+    "UNUSED_ACCOUNT_DAYS": 90,
     "RATELIMIT_STORAGE_URI": "memory://",
     # Per API token (Flask-Limiter syntax); calls without a token count per address.
     "API_RATE_LIMIT": "600 per minute",
@@ -130,6 +139,12 @@ def _complete(config: Config, instance: Path) -> None:
             + ". Set them in the environment (or instance/config.py); for local development set "
             "SAMVERKAN_ENV=development."
         )
+    for key in ("PROXY_FIX_HOPS", "UNUSED_ACCOUNT_DAYS"):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigurationError(f"SAMVERKAN_{key} must be a whole number, 0 or more.")
+    if config["UNUSED_ACCOUNT_DAYS"] == 0:
+        raise ConfigurationError("SAMVERKAN_UNUSED_ACCOUNT_DAYS must be at least 1.")
     config["MASTER_KEY_BYTES"] = decode_master_key(config["MASTER_KEY"])
     config["MASTER_KEYS"] = _master_keys(config)
     config["SESSION_COOKIE_SECURE"] = config.get("SESSION_COOKIE_SECURE", production)

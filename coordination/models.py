@@ -88,6 +88,9 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
     password_changed_at: Mapped[dt.datetime | None]
+    # A start password from an administrator (a new account, a reset): the user sets their own
+    # at the next log-in before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Part of the login cookie's user id: raising it ends every session of the user.
     session_epoch: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str | None] = mapped_column(String(5))

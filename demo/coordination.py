@@ -171,6 +171,7 @@ def load_demo(session: Session) -> tuple[bool, DemoLogins]:
             display_name=name,
             password=DEMO_PASSWORD,
             roles=roles,
+            start_password=False,  # the demo's one known password, kept for every log-in
         )
         users[email] = user
         admin = admin or user

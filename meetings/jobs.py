@@ -45,6 +45,7 @@ from meetings.models import (
     Meeting,
     MeetingStatus,
 )
+from meetings.notifications import admin_notices
 from meetings.notifications.mail import deliver_outbox
 from meetings.notifications.services import (
     Message,
@@ -188,7 +189,9 @@ def expire_sync_proposals(session: Session, now: dt.datetime) -> int:
 
 
 def init_app(app: Flask) -> None:
-    """Register this package's sweeps with the one scheduler process."""
+    """Register this package's sweeps with the one scheduler process, and the outbox as the
+    way the ground floor's nightly reports reach the administrators."""
+    admin_notices.init_app(app)
     outbox_seconds = int(app.config.get("SCHEDULER_OUTBOX_SECONDS") or 60)
     register_jobs(
         app,

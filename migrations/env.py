@@ -13,6 +13,7 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import Connection
 
+import coordination.accounts.sessions
 import coordination.audit.checkpoints
 import coordination.audit.log
 import coordination.logreview.models

@@ -7,6 +7,7 @@ schema is built by running the Alembic migrations, never by ``create_all``.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -20,9 +21,10 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from app import create_app
+from coordination.accounts.sessions import open_session
 from coordination.audit.log import chain_pending_events
 from coordination.db import get_database
 from coordination.models import Agency, AgencyKind, Council, CouncilRole, Role, User
@@ -145,10 +147,13 @@ def log_in(client: FlaskClient, user: User) -> FlaskClient:
     """Put a fully authenticated session in the client's cookie (password and 2FA are tested
     separately through the real forms)."""
     now = int(time.time())
+    dbs = object_session(user)
+    assert dbs is not None, "log_in needs a user that belongs to the test's session"
+    sid = open_session(dbs, user, method="test", lifetime=dt.timedelta(hours=12))
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
-        session["sid"] = f"test-{user.id}"
+        session["sid"] = sid
         session["login_at"] = now
         session["seen_at"] = now
     return client

@@ -27,6 +27,8 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
+from coordination.admin.lifecycle import USER_ACTIONS
+
 # View audit events are allowed: a GET may append to the hash chain and its object index.
 AUDIT_TABLES = frozenset({"audit_events", "audit_event_objects", "audit_chain_head"})
 
@@ -89,10 +91,13 @@ def crawl_settings(app: Flask) -> Iterator[None]:
     """Password log-in without two-factor (the crawl signs in through the real form), and rate
     limits out of the way: thousands of requests a minute from one address and one token are
     the crawl, not an attack."""
-    names = ("REQUIRE_2FA", "LOGIN_RATE_LIMIT", "API_RATE_LIMIT")
+    names = ("REQUIRE_2FA", "LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT", "API_RATE_LIMIT")
     saved = {name: app.config[name] for name in names}
     app.config.update(
-        REQUIRE_2FA=False, LOGIN_RATE_LIMIT="1000 per minute", API_RATE_LIMIT="100000 per minute"
+        REQUIRE_2FA=False,
+        LOGIN_RATE_LIMIT="1000 per minute",
+        LOGIN_ACCOUNT_RATE_LIMIT="1000 per minute",
+        API_RATE_LIMIT="100000 per minute",
     )
     try:
         yield
@@ -670,11 +675,15 @@ def crawl_arguments(app: Flask, session: Session) -> Arguments:
 
 def string_arguments() -> dict[str, list[str]]:
     """Values for the arguments that are not ids: months of the log review (this one and the
-    one before, which the demo's history reaches back to)."""
+    one before, which the demo's history reaches back to), and the steps of an account's
+    lifecycle (their confirmation pages)."""
     today = dt.datetime.now(LOCAL_ZONE).date()
     this_month = today.replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
-    return {"month_text": [f"{m:%Y-%m}" for m in (this_month, last_month)]}
+    return {
+        "month_text": [f"{m:%Y-%m}" for m in (this_month, last_month)],
+        "action": sorted(USER_ACTIONS),
+    }
 
 
 def build_url(app: Flask, rule: Rule, values: Mapping[str, Any], method: str = "GET") -> str:

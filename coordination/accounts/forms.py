@@ -44,6 +44,33 @@ class EnrolTwoFactorForm(FlaskForm):
     submit = SubmitField(_l("Aktivera tvåfaktorsinloggning"))
 
 
+class ReplaceTwoFactorForm(EnrolTwoFactorForm):
+    """Replacing an authenticator: the password or a code from the current one first."""
+
+    current = PasswordField(
+        _l("Ditt lösenord eller en kod från den nuvarande appen"),
+        validators=[DataRequired(REQUIRED), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Byt autentiseringsapp"))
+
+
+class StartPasswordForm(FlaskForm):
+    """The user's own password in place of the start password an administrator gave."""
+
+    password = PasswordField(
+        _l("Nytt lösenord (minst 12 tecken)"),
+        validators=[DataRequired(REQUIRED), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Upprepa det nya lösenordet"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("Lösenorden är inte lika."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Spara lösenordet"))
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Nuvarande lösenord"), validators=[DataRequired(REQUIRED)])
     password = PasswordField(

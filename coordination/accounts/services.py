@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -10,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from coordination import security
+from coordination.accounts.sessions import EndReason, end_sessions_of
 from coordination.audit.log import AuditTag, record_event
 from coordination.db import utcnow
 from coordination.errors import ServiceError
@@ -21,6 +23,11 @@ from coordination.models import (
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def account_key(email: str) -> str:
+    """A rate-limit key for the account a log-in names, without the address in clear."""
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -218,4 +225,51 @@ def change_password(session: Session, user: User, current: str, new: str, min_le
     user.password_hash = security.hash_password(new)
     user.password_changed_at = utcnow()
     user.session_epoch += 1  # every other session of this user ends
+    end_sessions_of(session, user, EndReason.PASSWORD_CHANGE)
     record_event(session, user, AuditTag.AUTH_PASSWORD_CHANGE, on=user)
+
+
+def replace_start_password(session: Session, user: User, new: str, min_length: int) -> None:
+    """The user's own password in place of an administrator's start password (a new account,
+    a reset). The log-in just checked the start password, so it is not asked again."""
+    if not user.must_change_password:
+        raise ServiceError(_l("Ditt lösenord är redan ditt eget. Byt det under Mitt konto."))
+    validate_new_password(new, min_length)
+    if security.verify_password(user.password_hash, new):
+        raise ServiceError(_l("Välj ett annat lösenord än startlösenordet."), field="password")
+    user.password_hash = security.hash_password(new)
+    user.password_changed_at = utcnow()
+    user.must_change_password = False
+    user.session_epoch += 1
+    end_sessions_of(session, user, EndReason.PASSWORD_CHANGE)
+    record_event(
+        session, user, AuditTag.AUTH_PASSWORD_CHANGE, on=user, details={"start_password": True}
+    )
+
+
+def log_out_everywhere(session: Session, user: User) -> int:
+    """End every session of ``user``; returns how many were open."""
+    user.session_epoch += 1
+    ended = end_sessions_of(session, user, EndReason.LOGOUT_EVERYWHERE)
+    record_event(
+        session, user, AuditTag.AUTH_LOGOUT_EVERYWHERE, on=user, details={"sessions": ended}
+    )
+    return ended
+
+
+def confirm_identity(
+    session: Session, user: User, answer: str, ring: security.MasterKeyRing
+) -> str:
+    """The password, or a fresh code from the current authenticator, before a sensitive
+    change of the account. Returns which one; refuses with a message otherwise."""
+    if security.verify_password(user.password_hash, answer):
+        return "password"
+    if user.totp_secret_sealed is not None:
+        secret = security.open_totp_secret(ring, user.id, user.totp_secret_sealed)
+        step = security.verify_totp(secret, answer)
+        if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
+            user.totp_last_step = step
+            return "totp"
+    raise ServiceError(
+        _l("Lösenordet eller koden från den nuvarande appen stämmer inte."), field="current"
+    )

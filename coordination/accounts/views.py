@@ -27,19 +27,26 @@ from coordination.accounts.forms import (
     EnrolTwoFactorForm,
     LocaleForm,
     LoginForm,
+    ReplaceTwoFactorForm,
+    StartPasswordForm,
     TwoFactorForm,
 )
 from coordination.accounts.services import (
     LoginSettings,
+    account_key,
     authenticate,
     change_password,
     complete_login,
+    confirm_identity,
     enrol_two_factor,
+    log_out_everywhere,
     record_logout,
     replace_recovery_codes,
+    replace_start_password,
     unused_recovery_code_count,
     verify_second_factor,
 )
+from coordination.accounts.sessions import EndReason, end_session_row
 from coordination.db import db_session
 from coordination.models import User
 from coordination.web.extensions import limiter
@@ -69,6 +76,26 @@ def _login_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
+def _account_limit() -> str:
+    return str(current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"])
+
+
+def _login_account_key() -> str:
+    """The log-in form's account, hashed (no e-mail address in the rate-limit storage): many
+    people behind one address each get their own count of mistyped passwords."""
+    return "login-account:" + account_key(request.form.get("email", ""))
+
+
+def _pending_account_key() -> str:
+    """The second-factor steps count per account that passed the password step."""
+    pending = session.get("pending") or {}
+    return f"login-pending:{pending.get('user_id', request.remote_addr or 'unknown')}"
+
+
+def _own_account_key() -> str:
+    return f"account:{current_user.get_id() if current_user.is_authenticated else 'anonymous'}"
+
+
 def _safe_next(target: str | None) -> str:
     """Only a local path: never an open redirect."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -91,12 +118,13 @@ def _finish_login(user: User, method: str) -> ResponseReturnValue:
     dbs = db_session()
     complete_login(dbs, user, method)  # committed by the page wrapper with the response
     next_url = _safe_next(session.get("pending", {}).get("next"))
-    start_session(dbs, user)
+    start_session(dbs, user, method)
     return redirect(next_url)
 
 
 @bp.page("/login", methods=["GET", "POST"], public=True)
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_account_key)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("councils.start"))
@@ -131,6 +159,7 @@ def login() -> ResponseReturnValue:
 
 @bp.page("/login/two-factor", methods=["GET", "POST"], public=True)
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)
 def two_factor() -> ResponseReturnValue:
     user = _pending_user()
     if user is None or session["pending"].get("stage") != "two_factor":
@@ -182,6 +211,7 @@ def _render_enrolment(user: User, form: EnrolTwoFactorForm, logged_in: bool) -> 
 
 @bp.page("/login/enrol", methods=["GET", "POST"], public=True)
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)
 def enrol() -> ResponseReturnValue:
     """First login when two-factor is required and the account has none yet."""
     user = _pending_user()
@@ -196,7 +226,7 @@ def enrol() -> ResponseReturnValue:
     dbs = db_session()
     codes = enrol_two_factor(dbs, user, _enrolment_secret(user), form.code.data or "", _ring())
     complete_login(dbs, user, "password+totp_enrolment")
-    start_session(dbs, user)
+    start_session(dbs, user, "password+totp_enrolment")
     return render_template("coordination/recovery_codes.html", codes=codes)
 
 
@@ -204,9 +234,23 @@ def enrol() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
-        record_logout(db_session(), actor())
+        dbs = db_session()
+        record_logout(dbs, actor())
+        end_session_row(dbs, session.get("sid"), EndReason.LOGOUT)
         end_session()
         flash(_("Du är utloggad."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.page("/account/logout-everywhere", methods=["POST"])
+def logout_everywhere() -> ResponseReturnValue:
+    """End every session of the account, this one included (a lost or shared computer)."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.account"))
+    log_out_everywhere(db_session(), actor())
+    end_session()
+    flash(_("Du är utloggad överallt där du var inloggad."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -242,25 +286,52 @@ def password() -> ResponseReturnValue:
         form.password.data or "",
         current_app.config["PASSWORD_MIN_LENGTH"],
     )
-    start_session(dbs, user)  # the epoch changed: a new cookie for this browser only
+    # Every session ended with the change: a new one for this browser only.
+    start_session(dbs, user, str(session.get("auth_method") or "password"))
     flash(_("Lösenordet är bytt. Andra inloggningar med ditt konto har avslutats."), "success")
     return redirect(url_for("auth.account"))
 
 
 @bp.page("/account/two-factor", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_own_account_key)
 def account_two_factor() -> ResponseReturnValue:
-    """Set up (or replace) the authenticator while logged in."""
+    """Set up (or replace) the authenticator while logged in. Replacing one asks for the
+    password or a code from the current authenticator: a session left open on a shared
+    computer must not be enough to move the second factor to someone else's phone."""
     user = actor()
-    form = EnrolTwoFactorForm()
+    form: EnrolTwoFactorForm = (
+        ReplaceTwoFactorForm() if user.has_two_factor else EnrolTwoFactorForm()
+    )
     if request.method == "GET":
         return _render_enrolment(user, form, logged_in=True)
     on_refusal(form, lambda message: _render_enrolment(user, form, logged_in=True))
     require_valid(form)
-    codes = enrol_two_factor(
-        db_session(), user, _enrolment_secret(user), form.code.data or "", _ring()
-    )
+    dbs = db_session()
+    if isinstance(form, ReplaceTwoFactorForm):
+        confirm_identity(dbs, user, form.current.data or "", _ring())
+    codes = enrol_two_factor(dbs, user, _enrolment_secret(user), form.code.data or "", _ring())
     session.pop("enrol_secret", None)
     return render_template("coordination/recovery_codes.html", codes=codes)
+
+
+@bp.page("/account/start-password", methods=["GET", "POST"])
+def start_password() -> ResponseReturnValue:
+    """The first page after a log-in with an administrator's start password."""
+    user = actor()
+    if not user.must_change_password:
+        return redirect(url_for("councils.start"))
+    form = StartPasswordForm()
+    if request.method == "GET":
+        return render_template("coordination/start_password.html", form=form)
+    on_refusal(form, lambda message: render_template("coordination/start_password.html", form=form))
+    require_valid(form)
+    dbs = db_session()
+    replace_start_password(
+        dbs, user, form.password.data or "", current_app.config["PASSWORD_MIN_LENGTH"]
+    )
+    start_session(dbs, user, str(session.get("auth_method") or "password"))
+    flash(_("Ditt lösenord är sparat."), "success")
+    return redirect(url_for("councils.start"))
 
 
 @bp.page("/account/recovery-codes", methods=["POST"])

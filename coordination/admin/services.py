@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from email_validator import EmailNotValidError, validate_email
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from coordination import security
 from coordination.accounts.services import normalise_email, validate_new_password
+from coordination.accounts.sessions import EndReason, end_sessions_of
 from coordination.audit.log import AuditTag, record_event
 from coordination.db import utcnow
 from coordination.errors import ServiceError, check_version
@@ -26,6 +28,11 @@ from coordination.policy import (
     Permission,
     require_permission,
 )
+from coordination.tokens.services import revoke_tokens_of
+
+# A start password of 20 characters from 15 random bytes (120 bits), for reading aloud or
+# pasting: the user replaces it at the first log-in.
+START_PASSWORD_BYTES = 15
 
 
 def _unique_name(
@@ -113,8 +120,13 @@ def create_user(
     password: str,
     roles: Iterable[Role],
     min_password_length: int = 12,
+    start_password: bool | None = None,
 ) -> User:
-    """``actor`` None is the bootstrap path (``flask create-admin``, the demo loader)."""
+    """``actor`` None is the bootstrap path (``flask create-admin``, the demo loader).
+
+    ``start_password``: the user must replace the password at the first log-in. By default
+    when an administrator made the account (they typed the password, so it is not the user's
+    own); the bootstrap path and the demo's shared password say otherwise."""
     if actor is not None:
         require_permission(actor, Permission.MANAGE_USERS)
     email = _validate_email(session, email, None)
@@ -127,6 +139,7 @@ def create_user(
         display_name=display_name.strip(),
         password_hash=security.hash_password(password),
         password_changed_at=utcnow(),
+        must_change_password=actor is not None if start_password is None else start_password,
     )
     user.set_roles(set(roles) or {Role.MEMBER})
     session.add(user)
@@ -187,7 +200,10 @@ def set_user_active(session: Session, actor: User, user: User, active: bool) -> 
         return
     user.active = active
     if not active:
+        # Sessions and tokens stop at once; reactivation brings none of them back.
         user.session_epoch += 1
+        end_sessions_of(session, user, EndReason.DEACTIVATED)
+        revoke_tokens_of(session, actor, user, "deactivated")
     tag = AuditTag.ADMIN_USER_ACTIVATE if active else AuditTag.ADMIN_USER_DEACTIVATE
     record_event(session, actor, tag, on=user)
 
@@ -198,6 +214,7 @@ def reset_two_factor(session: Session, actor: User, user: User) -> None:
     user.totp_confirmed_at = None
     user.totp_last_step = None
     user.session_epoch += 1
+    end_sessions_of(session, user, EndReason.TWO_FACTOR_RESET)
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record_event(session, actor, AuditTag.ADMIN_USER_RESET_TWO_FACTOR, on=user)
 
@@ -207,3 +224,27 @@ def unlock_user(session: Session, actor: User, user: User) -> None:
     user.locked_until = None
     user.failed_logins = 0
     record_event(session, actor, AuditTag.ADMIN_USER_UNLOCK, on=user)
+
+
+def reset_password(session: Session, actor: User, user: User) -> str:
+    """A new start password for a local account, returned to be shown once: the user must
+    set their own at the next log-in. Every session and API token of the account stops."""
+    require_permission(actor, Permission.MANAGE_USERS)
+    if user.id == actor.id:
+        raise ServiceError(_l("Byt ditt eget lösenord under Mitt konto."))
+    start_password = secrets.token_urlsafe(START_PASSWORD_BYTES)
+    user.password_hash = security.hash_password(start_password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = True
+    user.session_epoch += 1
+    sessions = end_sessions_of(session, user, EndReason.PASSWORD_RESET)
+    tokens = revoke_tokens_of(session, actor, user, "password_reset")
+    session.flush()
+    record_event(
+        session,
+        actor,
+        AuditTag.ADMIN_USER_RESET_PASSWORD,
+        on=user,
+        details={"sessions_ended": sessions, "tokens_revoked": tokens},
+    )
+    return start_password

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,9 +18,6 @@ from coordination.admin.forms import AgencyForm, CouncilForm, UserForm
 from coordination.admin.services import (
     create_agency,
     create_user,
-    reset_two_factor,
-    set_user_active,
-    unlock_user,
     update_agency,
     update_user,
 )
@@ -246,36 +242,6 @@ def user(user_id: int) -> ResponseReturnValue:
     )
     flash(_("Ändringarna är sparade."), "success")
     return redirect(url_for("admin.user", user_id=user.id))
-
-
-USER_ACTIONS = {
-    "deactivate": (
-        lambda s, a, u: set_user_active(s, a, u, False),
-        _l("Kontot är inaktiverat."),
-    ),
-    "activate": (lambda s, a, u: set_user_active(s, a, u, True), _l("Kontot är aktiverat.")),
-    "reset-two-factor": (
-        reset_two_factor,
-        _l("Tvåfaktorsinloggningen är återställd. Användaren ställer in den vid nästa inloggning."),
-    ),
-    "unlock": (unlock_user, _l("Kontot är upplåst.")),
-}
-
-
-@bp.page("/users/<int:user_id>/<action>", methods=["POST"])
-def user_action(user_id: int, action: str) -> ResponseReturnValue:
-    session = db_session()
-    user = user_for(session, actor(), user_id)
-    if action not in USER_ACTIONS:
-        abort(404)
-    back = url_for("admin.user", user_id=user_id)
-    if not ConfirmForm().validate_on_submit():
-        return redirect(back)
-    run, message = USER_ACTIONS[action]
-    on_refusal(redirect_to=back)
-    run(session, actor(), user)
-    flash(str(message), "success")
-    return redirect(back)
 
 
 # --- Councils -----------------------------------------------------------------------------------

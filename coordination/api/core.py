@@ -37,7 +37,7 @@ from coordination.api.problems import ApiError, FieldProblem
 from coordination.db import db_session
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import User
-from coordination.tokens.services import PREFIX_LENGTH, ApiToken, Scope, authenticate_token
+from coordination.tokens.services import ApiToken, Scope, authenticate_token, hash_secret
 from coordination.web.converters import MAX_DB_ID
 from coordination.web.extensions import csrf, limiter
 from coordination.web.page import record_refusal
@@ -144,10 +144,12 @@ def _rate_limit() -> str:
 
 
 def _rate_key() -> str:
-    """Per token (its public prefix); requests without one share their address's bucket."""
+    """Per token: the SHA-256 of the whole token (what the database stores), never its
+    visible prefix, which anyone can copy onto bogus tokens to exhaust the owner's limit.
+    Requests without a token share their address's bucket."""
     presented = _presented_token()
     if presented:
-        return "api-token:" + presented[:PREFIX_LENGTH]
+        return "api-token:" + hash_secret(presented)
     return "api-addr:" + (request.remote_addr or "unknown")
 
 

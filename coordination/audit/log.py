@@ -48,6 +48,7 @@ class AuditTag(enum.StrEnum):
     AUTH_LOGIN_SUCCESS = "auth:login:success"
     AUTH_LOGIN_FAILURE = "auth:login:failure"
     AUTH_LOGOUT = "auth:logout"
+    AUTH_LOGOUT_EVERYWHERE = "auth:logout:everywhere"
     AUTH_LOCKOUT = "auth:account:lockout"
     AUTH_SESSION_EXPIRED = "auth:session:expired"
     AUTH_PASSWORD_CHANGE = "auth:password:change"  # noqa: S105 - an event name, not a secret
@@ -63,6 +64,8 @@ class AuditTag(enum.StrEnum):
     ADMIN_USER_ACTIVATE = "admin:user:activate"
     ADMIN_USER_RESET_TWO_FACTOR = "admin:user:reset_two_factor"
     ADMIN_USER_UNLOCK = "admin:user:unlock"
+    ADMIN_USER_RESET_PASSWORD = "admin:user:reset_password"  # noqa: S105 - an event name
+    ADMIN_UNUSED_ACCOUNTS_REPORT = "admin:unused_accounts:report"
     ADMIN_COUNCIL_CREATE = "admin:council:create"
     ADMIN_COUNCIL_UPDATE = "admin:council:update"
     ADMIN_MEMBERSHIP_ADD = "admin:membership:add"

@@ -3,7 +3,8 @@
 A token is shown once, when it is created, and stored as the SHA-256 of its secret part: the
 secret is 256 random bits, so a plain hash is as strong as a slow one and lets a request find
 its token with one indexed lookup. The first characters are kept in clear (``prefix``) so the
-owner can tell tokens apart and rate limits can be counted per token without a lookup.
+owner can tell tokens apart; rate limits count per token by the hash of the whole token
+(``coordination.api.core``), never by the prefix, which is not secret.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from coordination.errors import ServiceError
 from coordination.models import User
 
 TOKEN_PREFIX = "svk_"  # noqa: S105 - the public marker of our tokens, not a secret
-PREFIX_LENGTH = 12  # "svk_" and 8 characters of the secret: shown in lists, used as rate-limit key
+PREFIX_LENGTH = 12  # "svk_" and 8 characters of the secret: shown in lists
 DEFAULT_LIFETIME_DAYS = 90
 MAX_LIFETIME_DAYS = 366
 MAX_ACTIVE_TOKENS = 20
@@ -141,6 +142,25 @@ def revoke_token(session: Session, actor: User, token: ApiToken) -> None:
         return
     token.revoked_at = utcnow()
     record_event(session, actor, ApiTokenTag.REVOKE, on=token)
+
+
+def revoke_tokens_of(session: Session, actor: User | None, user: User, reason: str) -> int:
+    """Revoke every token of ``user`` that still works, as its sessions end: at a password
+    reset and at deactivation (a reactivated account gets no old token back). Returns the
+    number revoked; one audit event per token, with the reason code."""
+    now = utcnow()
+    live = session.scalars(
+        select(ApiToken).where(
+            ApiToken.user_id == user.id,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now,
+        )
+    ).all()
+    for token in live:
+        token.revoked_at = now
+        record_event(session, actor, ApiTokenTag.REVOKE, on=token, details={"reason": reason})
+    session.flush()
+    return len(live)
 
 
 def authenticate_token(session: Session, presented: str) -> ApiToken | None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-import secrets
 from typing import Any
 
 from babel.support import NullTranslations, Translations
@@ -25,12 +25,20 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 from wtforms.i18n import messages_path
 
 from coordination.accounts.services import record_logout
+from coordination.accounts.sessions import (
+    EndReason,
+    UserSession,
+    end_session_row,
+    hash_session_id,
+    open_session,
+)
 from coordination.api.problems import ApiError, is_api_request, render_api_error
-from coordination.db import db_session, utcnow
+from coordination.db import UTCDateTime, db_session, utcnow
 from coordination.errors import PermissionDenied
 from coordination.models import User
 from coordination.registry import ADMIN_SECTIONS, COUNCIL_SECTIONS, USER_COLUMNS
@@ -61,6 +69,13 @@ SEEN_AT_RESOLUTION = 60
 
 
 def init_app(app: Flask) -> None:
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
+        # Behind ``hops`` trusted proxies the client's address (rate limits, the log) and the
+        # scheme and host (redirects, secure cookies) come from their X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
     app.url_map.converters["int"] = DatabaseIdConverter
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -92,9 +107,21 @@ def _user_statement() -> Select[Any]:
     extensions = current_app.extensions
     if "samverkan.user_statement" not in extensions:
         columns = dict(USER_COLUMNS.of(current_app))
+        # The session row by its primary key, correlated with the user: a revoked, expired
+        # or foreign session id loads no user, in the same statement.
+        session_holds = (
+            select(UserSession.sid_hash)
+            .where(
+                UserSession.sid_hash == bindparam("sid_hash"),
+                UserSession.user_id == User.id,
+                UserSession.ended_at.is_(None),
+                UserSession.expires_at > bindparam("now", type_=UTCDateTime()),
+            )
+            .exists()
+        )
         extensions["samverkan.user_statement"] = (
             select(User, *(make().label(name) for name, make in columns.items()))
-            .where(User.id == bindparam("user_id"))
+            .where(User.id == bindparam("user_id"), session_holds)
             .options(joinedload(User.role_rows))
         )
     statement: Select[Any] = extensions["samverkan.user_statement"]
@@ -102,16 +129,19 @@ def _user_statement() -> Select[Any]:
 
 
 def _load_user(user_id: str) -> User | None:
-    """The cookie holds ``<id>.<epoch>``; a raised epoch (logout everywhere) ends the session.
-    One statement: the roles and what every page shows of the user come with it."""
+    """The cookie holds ``<id>.<epoch>`` and the session id; a raised epoch or an ended
+    session row (log-out, log out everywhere, a password reset, deactivation) ends the session.
+    One statement: the session check, the roles and what every page shows of the user."""
     try:
         raw_id, raw_epoch = user_id.split(".", 1)
         uid, epoch = int(raw_id), int(raw_epoch)
     except ValueError:
         return None
-    if not 0 < uid <= MAX_DB_ID:
+    sid = session.get("sid")
+    if not 0 < uid <= MAX_DB_ID or not isinstance(sid, str) or not sid:
         return None
-    row = db_session().execute(_user_statement(), {"user_id": uid}).unique().one_or_none()
+    parameters = {"user_id": uid, "sid_hash": hash_session_id(sid), "now": utcnow()}
+    row = db_session().execute(_user_statement(), parameters).unique().one_or_none()
     if row is None:
         return None
     user: User = row[0]
@@ -154,13 +184,17 @@ def select_locale() -> str:
     return chosen if chosen in LOCALES else "sv"
 
 
-def start_session(session_db: Session, user: User) -> None:
-    """A fresh cookie session for a fully authenticated user: old session state is dropped."""
+def start_session(session_db: Session, user: User, method: str) -> None:
+    """A fresh cookie session for a fully authenticated user: old session state is dropped,
+    and a new session row is opened for the id the cookie carries."""
     locale = session.get("locale")
+    end_session_row(session_db, session.get("sid"), EndReason.LOGOUT)
     session.clear()
     login_user(user, remember=False, fresh=True)
     now = int(utcnow().timestamp())
-    session["sid"] = secrets.token_urlsafe(16)
+    lifetime = dt.timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    session["sid"] = open_session(session_db, user, method=method, lifetime=lifetime)
+    session["auth_method"] = method
     session["login_at"] = now
     session["seen_at"] = now
     if locale:
@@ -191,9 +225,10 @@ def _enforce_session_limits() -> ResponseReturnValue | None:
             # Re-signing the cookie on every request costs more than the check; refreshing it
             # at most once a minute ends an idle session up to a minute early, never late.
             session["seen_at"] = now
-        return None
+        return _require_own_password()
     dbs = db_session()
     record_logout(dbs, current_user, expired=expired)
+    end_session_row(dbs, session.get("sid"), EndReason.EXPIRED)
     dbs.commit()
     end_session()
     flash(
@@ -203,6 +238,17 @@ def _enforce_session_limits() -> ResponseReturnValue | None:
         "info",
     )
     return redirect(url_for("auth.login"))
+
+
+# What a user with an administrator's start password may reach before setting their own.
+START_PASSWORD_ENDPOINTS = frozenset({"auth.start_password", "auth.logout", "auth.locale"})
+
+
+def _require_own_password() -> ResponseReturnValue | None:
+    """A start password (a new account, a reset) is replaced before anything else is shown."""
+    if not current_user.must_change_password or request.endpoint in START_PASSWORD_ENDPOINTS:
+        return None
+    return redirect(url_for("auth.start_password"))
 
 
 def _security_headers(response: Response) -> Response:

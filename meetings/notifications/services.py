@@ -43,6 +43,7 @@ LOCALES = ("sv", "en")
 class NotificationKind(enum.StrEnum):
     AGENDA_PREPARATION = "agenda_preparation"
     MEETING_REMINDER = "meeting_reminder"
+    UNUSED_ACCOUNTS = "unused_accounts"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 
@@ -81,11 +82,23 @@ def test_wrong_password_and_unknown_email_get_the_same_message(
     assert user.failed_logins == 1
 
 
+@contextlib.contextmanager
+def login_limits(app: Flask, per_address: str, per_account: str) -> Iterator[None]:
+    saved = app.config["LOGIN_RATE_LIMIT"], app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+    app.config["LOGIN_RATE_LIMIT"], app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = (
+        per_address,
+        per_account,
+    )
+    try:
+        yield
+    finally:
+        app.config["LOGIN_RATE_LIMIT"], app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = saved
+
+
 def test_lockout_after_ten_failures_refuses_even_the_right_password(
     app: Flask, client: FlaskClient, user: User, db: Session, optional_2fa: None
 ) -> None:
-    app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
-    try:
+    with login_limits(app, "1000 per minute", "1000 per minute"):
         for _ in range(10):
             post_login(client, "anna@example.com", "fel lösenord här")
         db.refresh(user)
@@ -97,17 +110,37 @@ def test_lockout_after_ten_failures_refuses_even_the_right_password(
         # After the lockout period the right password works again.
         with time_machine.travel(time.time() + 16 * 60, tick=False):
             assert post_login(client, "anna@example.com", PASSWORD).status_code == 302
-    finally:
-        app.config["LOGIN_RATE_LIMIT"] = "10 per minute;50 per hour"
 
 
-def test_rate_limit_on_login_answers_429(client: FlaskClient, user: User) -> None:
-    statuses = [
-        post_login(client, "x@example.com", "whatever-12345").status_code for _ in range(11)
-    ]
-    assert statuses[:10] == [200] * 10
-    assert statuses[10] == 429
-    assert "För många försök" in client.post("/login", data={}).text
+def test_rate_limit_per_address_stops_spraying_many_accounts(
+    app: Flask, client: FlaskClient, user: User
+) -> None:
+    with login_limits(app, "10 per minute", "5 per minute"):
+        statuses = [
+            post_login(client, f"x{n}@example.com", "whatever-12345").status_code for n in range(11)
+        ]
+        assert statuses[:10] == [200] * 10
+        assert statuses[10] == 429
+        assert "För många försök" in client.post("/login", data={}).text
+
+
+def test_rate_limit_per_account_leaves_the_office_behind_one_address_alone(
+    app: Flask, client: FlaskClient, user: User, db: Session, optional_2fa: None
+) -> None:
+    """One colleague mistyping a password is stopped; the next one at the same address (one
+    office behind one NAT) logs in."""
+    colleague = UserFactory(email="berit@example.com", agency=user.agency)
+    db.flush()
+    with login_limits(app, "20 per minute", "3 per minute"):
+        statuses = [
+            post_login(client, "Anna@example.com", "fel lösenord här").status_code for _ in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
+        other = app.test_client()
+        assert post_login(other, colleague.email, PASSWORD).status_code == 302
+        assert other.get("/").status_code == 200
+        # The limit is the account's, whoever asks and however the address is written.
+        assert post_login(app.test_client(), " anna@EXAMPLE.com", PASSWORD).status_code == 429
 
 
 def test_inactive_user_cannot_log_in(

@@ -82,6 +82,8 @@ class Person:
     totp_secret: str | None = None
     # The app refuses a time step it has accepted before (no replay): remember the last one.
     last_step: int | None = None
+    # An administrator typed the password (a new account): the first log-in replaces it.
+    start_password: bool = False
 
     def next_code(self) -> str:
         """A code for a step the app has not seen from this user. The app accepts the current
@@ -175,8 +177,23 @@ class Visitor:
         expect(self.heading("Dina reservkoder")).to_be_visible()
         codes = [c.strip() for c in page.locator("ul.codes li").all_inner_texts()]
         page.get_by_role("link", name="Jag har sparat koderna").click()
+        if self.person.start_password:
+            self.choose_own_password()
         expect(self.heading("Mina forum")).to_be_visible()
         return codes
+
+    def choose_own_password(self) -> None:
+        """The first log-in with an administrator's start password: the app asks for one's own
+        before anything else."""
+        page = self.page
+        expect(self.heading("Välj ett eget lösenord")).to_be_visible()
+        own = self.person.password + "-eget"
+        page.get_by_label("Nytt lösenord (minst 12 tecken)").fill(own)
+        page.get_by_label("Upprepa det nya lösenordet").fill(own)
+        page.get_by_role("button", name="Spara lösenordet").click()
+        expect(self.flash()).to_contain_text("Ditt lösenord är sparat.")
+        self.person.password = own
+        self.person.start_password = False
 
     def second_factor(self) -> None:
         page = self.page

@@ -1,0 +1,115 @@
+"""Server-side sessions: the signed cookie carries a random session id whose row can be revoked.
+
+The cookie stays stateless for everything else (user id, login time, idle time); the row only
+says whether the session still holds. Every page request checks it in the statement that loads
+the user (``coordination.web.hooks``): one primary-key lookup, nothing written.
+
+The row keeps no last-seen time: a GET never writes (docs/architecture.md), and the idle limit
+is already enforced from the signed cookie's ``seen_at``. The report of unused accounts reads
+``User.last_login_at``, which is written at log-in (a POST), and sessions end within
+``SESSION_MAX_HOURS`` of it.
+
+The row is shaped for single sign-on: how the session was authenticated (``method``) is
+stored, and the identity provider and the assurance level of the log-in can be added as two
+nullable columns (``identity_provider_id``, ``assurance_level``) without changing the check.
+Only the SHA-256 of the session id is stored, so a copy of the table opens no session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import secrets
+
+from sqlalchemy import ForeignKey, String, delete, or_, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from coordination.db import Base, UTCDateTime, created_at, utcnow
+from coordination.models import User
+
+# The signed cookie's login time enforces SESSION_MAX_HOURS (with its audit event and message);
+# the row's own expiry is the backstop, an hour later, and what the nightly prune goes by.
+EXPIRY_GRACE = dt.timedelta(hours=1)
+# Revoked and expired rows are kept this long for the administrator's questions, then pruned.
+KEEP_ENDED = dt.timedelta(days=7)
+
+
+class EndReason(enum.StrEnum):
+    LOGOUT = "logout"
+    LOGOUT_EVERYWHERE = "logout_everywhere"
+    EXPIRED = "expired"
+    PASSWORD_CHANGE = "password_change"  # noqa: S105 - a reason code, not a secret
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a reason code, not a secret
+    TWO_FACTOR_RESET = "two_factor_reset"
+    DEACTIVATED = "deactivated"
+
+
+class UserSession(Base):
+    __tablename__ = "user_sessions"
+
+    # SHA-256 of the cookie's session id: the primary key the request looks up.
+    sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[created_at]
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+def hash_session_id(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def open_session(session: Session, user: User, *, method: str, lifetime: dt.timedelta) -> str:
+    """A new session row; returns the session id for the cookie (never stored in clear)."""
+    sid = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        UserSession(
+            sid_hash=hash_session_id(sid),
+            user_id=user.id,
+            method=method[:40],
+            created_at=now,
+            expires_at=now + lifetime + EXPIRY_GRACE,
+        )
+    )
+    session.flush()
+    return sid
+
+
+def end_session_row(session: Session, sid: str | None, reason: EndReason) -> None:
+    """End one session (log-out, the idle or absolute limit)."""
+    if not sid:
+        return
+    session.execute(
+        update(UserSession)
+        .where(UserSession.sid_hash == hash_session_id(sid), UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=str(reason))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def end_sessions_of(session: Session, user: User, reason: EndReason) -> int:
+    """End every open session of ``user`` (log out everywhere, a password change or reset,
+    two-factor reset, deactivation). The caller also raises ``session_epoch``, so a cookie
+    issued before this change fails both checks. Returns the number ended."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=str(reason))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def prune_sessions(session: Session, now: dt.datetime) -> int:
+    """Nightly: forget sessions that ended or expired more than ``KEEP_ENDED`` ago."""
+    cutoff = now - KEEP_ENDED
+    result = session.execute(
+        delete(UserSession)
+        .where(or_(UserSession.expires_at < cutoff, UserSession.ended_at < cutoff))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
