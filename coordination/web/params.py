@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
+from coordination.api.problems import ApiError, is_api_request
 from coordination.web.converters import MAX_DB_ID
 
 # Pages of a list: far beyond any real list, well inside every integer type.
@@ -81,7 +83,8 @@ def is_sane_date(value: dt.date | None) -> bool:
 
 
 def refuse_nul_bytes() -> None:
-    """Before every request: a NUL character in a query or form value is refused (400).
+    """Before every request: a NUL character in a query or form value is refused (the 400
+    page; in the API a 422 problem, as for any other query value it cannot take).
 
     No text a person types contains one, and PostgreSQL's text columns cannot hold it: such a
     value would reach a query as a driver error (500) instead of the ordinary 400 page."""
@@ -89,4 +92,6 @@ def refuse_nul_bytes() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         fields += request.form.items(multi=True)
     if any("\x00" in key or "\x00" in value for key, value in fields):
+        if is_api_request():
+            raise ApiError(422, _l("Begäran innehåller ett otillåtet tecken (NUL)."))
         raise BadParameter()

@@ -315,3 +315,7 @@ def test_a_nul_character_in_a_query_or_form_value_is_a_400(app: Flask) -> None:
     assert client.get("/login?next=%00").status_code == 400
     assert client.post("/login", data={"email": "a\x00b", "password": "x"}).status_code == 400
     assert client.get("/login?next=/").status_code == 200
+    # The API answers as its OpenAPI document says of a query value it cannot take: 422.
+    refused = client.get("/api/v1/legal-bases?cursor=%00")
+    assert refused.status_code == 422
+    assert refused.mimetype == "application/problem+json"
