@@ -225,12 +225,56 @@ def parse_recipient_protection(text: str) -> dict[str, RecipientProtection]:
     return table
 
 
+VERSION_MAX_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class ChangeLogEntry:
+    version: str
+    date: dt.date
+    changes: tuple[str, ...]
+
+
+def parse_rule_set_version(text: str) -> tuple[str, tuple[ChangeLogEntry, ...]]:
+    """The ``[ruleset]`` version of a legal-bases file and its change log, newest first.
+
+    The version must have a change-log entry: a rule never changes without saying so."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleFileError(f"legal_bases.toml is not valid TOML: {exc}") from exc
+    header = _Reader(data.get("ruleset", {}), "[ruleset]")
+    version = header.text("version")
+    if len(version) > VERSION_MAX_LENGTH or version != version.strip():
+        raise header.fail("version", f"must be at most {VERSION_MAX_LENGTH} characters, trimmed")
+    log: list[ChangeLogEntry] = []
+    for index, entry in enumerate(data.get("changelog", []), start=1):
+        read = _Reader(entry, f"changelog #{index} ({entry.get('version', '?')})")
+        when = read.date("date")
+        if when is None:
+            raise read.fail("date", "must be a date such as 2025-04-01")
+        log.append(ChangeLogEntry(read.text("version"), when, read.texts("changes") or ()))
+    if version not in {entry.version for entry in log}:
+        raise header.fail("version", "has no [[changelog]] entry")
+    return version, tuple(sorted(log, key=lambda e: e.date, reverse=True))
+
+
+@cache
+def ruleset_version() -> str:
+    """The version of the rule set in force (``[ruleset] version`` of legal_bases.toml): each
+    disclosure records it, so its recorded basis can be read as it stood when decided."""
+    return parse_rule_set_version(_legal_bases_text())[0]
+
+
+def _legal_bases_text() -> str:
+    return (RULES_DIR / "legal_bases.toml").read_text(encoding="utf-8")
+
+
 @cache
 def legal_bases() -> dict[str, LegalBasis]:
     from secrecy.policy.categories import categories
 
-    text = (RULES_DIR / "legal_bases.toml").read_text(encoding="utf-8")
-    return parse_legal_bases(text, frozenset(categories()))
+    return parse_legal_bases(_legal_bases_text(), frozenset(categories()))
 
 
 @cache

@@ -331,3 +331,36 @@ def test_the_protection_table_refuses_a_missing_kind() -> None:
 def test_the_protection_table_refuses_an_entry_without_its_kind() -> None:
     with pytest.raises(RuleFileError, match=re.escape("(?): field 'kind' must be a non-empty")):
         parse_recipient_protection(protection(police={"kind": DROP}))
+
+
+# --- the rule-set version ------------------------------------------------------------------------
+
+
+def test_the_shipped_file_has_a_version_with_a_change_log_entry() -> None:
+    from secrecy.policy.rules import parse_rule_set_version, ruleset_version
+
+    text = (RULES_DIR / "legal_bases.toml").read_text(encoding="utf-8")
+    version, log = parse_rule_set_version(text)
+    assert ruleset_version() == version
+    assert version in {entry.version for entry in log}
+    assert [e.date for e in log] == sorted((e.date for e in log), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "[ruleset]: field 'version' must be a non-empty text"),
+        ("[ruleset]\nversion = '2026.9'\n", "field 'version' has no [[changelog]] entry"),
+        ("[ruleset]\nversion = '" + "9" * 21 + "'\n", "must be at most 20 characters"),
+        (
+            "[ruleset]\nversion = '1'\n[[changelog]]\nversion = '1'\nchanges = ['x']\n",
+            "changelog #1 (1): field 'date' must be a date",
+        ),
+        ("[ruleset\n", "legal_bases.toml is not valid TOML"),
+    ],
+)
+def test_a_rule_set_version_without_its_change_log_is_refused(text: str, message: str) -> None:
+    from secrecy.policy.rules import parse_rule_set_version
+
+    with pytest.raises(RuleFileError, match=re.escape(message)):
+        parse_rule_set_version(text)
