@@ -165,7 +165,12 @@ def test_child_page(
             )
             if kind is SOCIAL and written % 2 == 0:
                 decide_disclosure(
-                    db, members[SOCIAL], record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2]
+                    db,
+                    members[SOCIAL],
+                    record,
+                    world.agencies[POLICE],
+                    "sol-police-u21",
+                    list(range(4)),
                 )
             written += 1
 
@@ -259,7 +264,7 @@ def fill_workspace(
         responsible or world.members[POLICE],
         today_local() + dt.timedelta(days=30),
         "sol-police-u21",
-        [0, 1, 2],
+        [0, 1, 2, 3],
     )
 
 
@@ -326,7 +331,7 @@ def test_a_childs_writing_page(
                 world.members[POLICE],
                 today_local() + dt.timedelta(days=30),
                 "sol-police-u21",
-                [0, 1, 2],
+                [0, 1, 2, 3],
             )
             written += 1
 

@@ -162,6 +162,12 @@ class DisclosureIn(ApiModel):
     consent_id: DbId | None = Field(
         None, description="Samtycket beslutet vilar på (grunden consent); utan: det första."
     )
+    statement: str | None = Field(
+        None,
+        max_length=4000,
+        description="Skriftlig redogörelse där grunden kräver det (own-task: behovet i den "
+        "egna verksamheten).",
+    )
 
 
 @bp.operation(
@@ -192,6 +198,7 @@ def decide_disclosure(record_id: int, body: DisclosureIn) -> DisclosureOut:
             body.basis_id,
             body.confirmations,
             body.consent_id,
+            statement=body.statement,
         )
     return disclosure_out(decided)
 
