@@ -823,3 +823,13 @@ def test_own_task_through_the_api_needs_the_written_statement(
     done = social.post(path, json={**body, "statement": "Vi planerar vår egen insats."})
     assert done.status_code == 201
     assert done.get_json()["basis_id"] == "own-task"
+    options = social.get(f"/api/v1/records/{case.record.id}/disclosure-options").get_json()
+    labels = {
+        b["basis_id"]: b["statement_label"] for row in options["recipients"] for b in row["bases"]
+    }
+    assert labels["own-task"] == legal_bases()["own-task"].statement_label
+    assert labels[SOL_POLICE] is None
+    rules = social.get("/api/v1/legal-bases?limit=100").get_json()["items"]
+    assert {r["ruleset_version"] for r in rules} == {"2026.2"}
+    care = next(r for r in rules if r["id"] == "care-chain")
+    assert care["authority_relation"] == "separate" and not care["different_kinds"]
