@@ -89,7 +89,7 @@ def test_sol_to_police_under_21_until_the_21st_birthday(
     )
     assert done.status_code == 302
     disclosure = db.scalars(select(Disclosure)).one()
-    assert disclosure.basis_id == "sol-police-u21" and len(disclosure.confirmations) == 3
+    assert disclosure.basis_id == "sol-police-u21" and len(disclosure.confirmations) == 4
     assert db.get(RecordKey, (record.id, police_agency.id)) is not None
     assert "secrecy:disclosure:decide" in tags(db)
 
