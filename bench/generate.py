@@ -92,6 +92,8 @@ PREFERRED_BASIS = {
     ("leisure", "school"): "general-clause",
 }
 FALLBACK_BASIS = "own-task"
+# own-task requires a written statement of the task need.
+STATEMENT = "Behövs för att samordna insatserna i vår egen verksamhet (testdata)."
 
 SENTENCES = (
     "Har under perioden haft hög frånvaro och svårt att komma i tid på morgnarna.",
@@ -251,7 +253,7 @@ def disclose(session: Any, actor: Any, record: Any, recipient: Any, consent: boo
         done = saved(
             session,
             lambda b=basis: decide_disclosure(
-                session, actor, record, recipient, b, confirmations_of(b)
+                session, actor, record, recipient, b, confirmations_of(b), statement=STATEMENT
             ),
         )
         if done is not None:

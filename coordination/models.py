@@ -62,6 +62,14 @@ class Agency(Base):
     # False for organisations outside OSL (independent schools, civil society): information
     # handed to them loses its secrecy, so the default rules disclose to them on consent only.
     osl_applies: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # The authority (myndighet) the agency belongs to: its board (nämnd) and organisation
+    # number. Disclosure happens between authorities; unrecorded, the agency counts as an
+    # authority of its own. A municipality's boards share one organisation number, so the board
+    # names the authority. Inside one authority, secrecy still applies between independent
+    # branches of activity (8 kap. 2 § OSL): ``independent_branch``.
+    authority_name: Mapped[str | None] = mapped_column(String(200))
+    authority_org_number: Mapped[str | None] = mapped_column(String(11))
+    independent_branch: Mapped[bool] = mapped_column(default=True, server_default="1")
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 
@@ -69,6 +77,13 @@ class Agency(Base):
 
     def __repr__(self) -> str:
         return f"<Agency {self.id} {self.kind}>"
+
+    @property
+    def authority_key(self) -> str | None:
+        """One authority's identity (organisation number and board), None if not recorded."""
+        if not (self.authority_name and self.authority_org_number):
+            return None
+        return f"{self.authority_org_number}|{' '.join(self.authority_name.casefold().split())}"
 
 
 class User(Base):
@@ -184,6 +199,10 @@ class Council(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Gallring: records of a closed case are crypto-shredded this many months after closing.
     retention_months: Mapped[int] = mapped_column(default=12, server_default="12")
+    # The council's local consent policy (SECRECY.md section 3). False (the default): a young
+    # person of 15–17 consents together with the guardian(s). True: a recorded maturity
+    # assessment lets a young person of 15–17 consent alone (12 kap. 3 § OSL).
+    maturity_consent: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 

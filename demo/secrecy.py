@@ -81,9 +81,20 @@ def disclose_as_engine_allows(
     chosen = pick_basis(disclosure_options(session, actor, record, recipient), bases)
     if chosen is None:
         return None
+    statement = DEMO_STATEMENT if chosen.basis.requires_statement else None
     return decide_disclosure(
-        session, actor, record, recipient, chosen.basis.id, all_confirmed(chosen)
+        session,
+        actor,
+        record,
+        recipient,
+        chosen.basis.id,
+        all_confirmed(chosen),
+        statement=statement,
     )
+
+
+# The written task need a basis such as own-task requires (10 kap. 2 § OSL).
+DEMO_STATEMENT = "Vi behöver lämna uppgiften för att kunna planera vår egen insats för den unge."
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,10 @@ class Consent(Base):
     valid_from: Mapped[dt.date]
     valid_to: Mapped[dt.date | None]
     details_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    # A recorded maturity assessment (12 kap. 3 § OSL): the young person, 15–17, may consent
+    # alone where the council's policy allows it. The assessment's text is in the details.
+    maturity_assessed_on: Mapped[dt.date | None]
+    maturity_assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revoked_on: Mapped[dt.date | None]
     revoked_at: Mapped[dt.datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

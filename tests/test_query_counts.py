@@ -197,7 +197,12 @@ def test_child_page(
             )
             if kind is SOCIAL and written % 2 == 0:
                 decide_disclosure(
-                    db, members[SOCIAL], record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2]
+                    db,
+                    members[SOCIAL],
+                    record,
+                    world.agencies[POLICE],
+                    "sol-police-u21",
+                    list(range(4)),
                 )
             written += 1
 
@@ -291,7 +296,7 @@ def fill_workspace(
         responsible or world.members[POLICE],
         today_local() + dt.timedelta(days=30),
         "sol-police-u21",
-        [0, 1, 2],
+        [0, 1, 2, 3],
     )
 
 
@@ -358,7 +363,7 @@ def test_a_childs_writing_page(
                 world.members[POLICE],
                 today_local() + dt.timedelta(days=30),
                 "sol-police-u21",
-                [0, 1, 2],
+                [0, 1, 2, 3],
             )
             written += 1
 

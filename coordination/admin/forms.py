@@ -44,6 +44,16 @@ class AgencyForm(FlaskForm):
         _l("Omfattas av offentlighets- och sekretesslagen (offentlig verksamhet)"), default=True
     )
     active = BooleanField(_l("Aktiv"), default=True)
+    authority_name = StringField(
+        _l("Myndighet (nämnd eller styrelse)"), validators=[Optional(), Length(max=200)]
+    )
+    authority_org_number = StringField(
+        _l("Myndighetens organisationsnummer"), validators=[Optional(), Length(max=11)]
+    )
+    independent_branch = BooleanField(
+        _l("Självständig verksamhetsgren inom myndigheten (sekretess gäller mot resten)"),
+        default=True,
+    )
     version = HiddenField()
     submit = SubmitField(_l("Spara"))
 
@@ -89,6 +99,13 @@ class CouncilForm(FlaskForm):
             InputRequired(REQUIRED),
             NumberRange(0, 600, _l("Ange ett antal månader mellan 0 och 600.")),
         ],
+    )
+    maturity_consent = BooleanField(
+        _l(
+            "Lokal regel för samtycke: en ung person som är 15–17 år får samtycka ensam efter "
+            "en dokumenterad mognadsbedömning"
+        ),
+        default=False,
     )
     active = BooleanField(_l("Aktivt"), default=True)
     version = HiddenField()

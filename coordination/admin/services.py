@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -67,6 +68,53 @@ def create_agency(
     return agency
 
 
+@dataclass(frozen=True)
+class AuthorityFields:
+    """The authority (myndighet) an agency belongs to: board and organisation number, both or
+    neither; and whether the agency is an independent branch of activity inside it."""
+
+    name: str = ""
+    org_number: str = ""
+    independent_branch: bool = True
+
+
+def normalise_org_number(value: str) -> str:
+    """An organisation number as NNNNNN-NNNN, its check digit verified (Luhn, as in a
+    personnummer); ServiceError otherwise."""
+    digits = value.replace("-", "").strip()
+    if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+        raise ServiceError(
+            _l("Ange organisationsnumret som tio siffror, t.ex. 212000-1234."),
+            field="authority_org_number",
+        )
+    total = 0
+    for index, char in enumerate(digits):
+        product = int(char) * (2 if index % 2 == 0 else 1)
+        total += product - 9 if product > 9 else product
+    if total % 10:
+        raise ServiceError(
+            _l("Organisationsnumret har fel kontrollsiffra."), field="authority_org_number"
+        )
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+def _authority_values(fields: AuthorityFields) -> tuple[str | None, str | None, bool]:
+    name = " ".join(fields.name.split())
+    number = fields.org_number.strip()
+    if bool(name) != bool(number):
+        raise ServiceError(
+            _l("Ange både myndighetens namn (nämnd) och organisationsnummer, eller inget av dem."),
+            field="authority_name" if not name else "authority_org_number",
+        )
+    if len(name) > 200:
+        raise ServiceError(_l("Namnet är för långt (högst 200 tecken)."), field="authority_name")
+    return (
+        name or None,
+        normalise_org_number(number) if number else None,
+        fields.independent_branch,
+    )
+
+
 def update_agency(
     session: Session,
     actor: User,
@@ -76,6 +124,7 @@ def update_agency(
     active: bool,
     expected_version: int | None,
     osl_applies: bool | None = None,
+    authority: AuthorityFields | None = None,
 ) -> Agency:
     require_permission(actor, Permission.MANAGE_AGENCIES)
     check_version(agency, expected_version)
@@ -84,12 +133,26 @@ def update_agency(
     if agency.id == actor.agency_id and not active:
         raise ServiceError(_l("Du kan inte inaktivera din egen myndighet."), field="active")
     osl = agency.osl_applies if osl_applies is None else osl_applies
+    authority_name, org_number, independent = (
+        _authority_values(authority)
+        if authority is not None
+        else (agency.authority_name, agency.authority_org_number, agency.independent_branch)
+    )
     changed = [
         f
-        for f, new in (("name", name), ("active", active), ("osl_applies", osl))
+        for f, new in (
+            ("name", name),
+            ("active", active),
+            ("osl_applies", osl),
+            ("authority_name", authority_name),
+            ("authority_org_number", org_number),
+            ("independent_branch", independent),
+        )
         if getattr(agency, f) != new
     ]
     agency.name, agency.active, agency.osl_applies = name, active, osl
+    agency.authority_name, agency.authority_org_number = authority_name, org_number
+    agency.independent_branch = independent
     session.flush()
     record_event(
         session, actor, AuditTag.ADMIN_AGENCY_UPDATE, on=agency, details={"fields": changed}

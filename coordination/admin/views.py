@@ -16,6 +16,7 @@ from coordination.admin.access import (
 )
 from coordination.admin.forms import AgencyForm, CouncilForm, UserForm
 from coordination.admin.services import (
+    AuthorityFields,
     create_agency,
     create_user,
     update_agency,
@@ -123,6 +124,11 @@ def agency(agency_id: int) -> ResponseReturnValue:
         name=form.name.data or "",
         active=form.active.data,
         osl_applies=bool(form.osl_applies.data),
+        authority=AuthorityFields(
+            name=form.authority_name.data or "",
+            org_number=form.authority_org_number.data or "",
+            independent_branch=bool(form.independent_branch.data),
+        ),
         expected_version=parse_version(form.version.data),
     )
     flash(_("Ändringarna är sparade."), "success")
@@ -275,6 +281,7 @@ def _council_fields(form: CouncilForm, *, new: bool = False) -> CouncilFields:
         agency_ids=list(form.agency_ids.data or []),
         active=True if new else bool(form.active.data),
         retention_months=int(form.retention_months.data or 0),
+        maturity_consent=bool(form.maturity_consent.data),
     )
 
 

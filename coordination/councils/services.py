@@ -40,6 +40,8 @@ class CouncilFields:
     agency_ids: list[int] = field(default_factory=list)
     active: bool = True
     retention_months: int = 12
+    # None keeps the council's consent policy as it is (see Council.maturity_consent).
+    maturity_consent: bool | None = None
 
 
 def _apply_council_fields(session: Session, council: Council, fields: CouncilFields) -> list[str]:
@@ -89,6 +91,10 @@ def _apply_council_fields(session: Session, council: Council, fields: CouncilFie
         changed.append("retention_months")
     council.active = fields.active
     council.retention_months = fields.retention_months
+    if fields.maturity_consent is not None:
+        if council.id is not None and council.maturity_consent != fields.maturity_consent:
+            changed.append("maturity_consent")
+        council.maturity_consent = fields.maturity_consent
     council.agencies = agencies
     return changed
 

@@ -181,7 +181,8 @@ def _update_form(user: User, action: AgreedAction, formdata: Any = None) -> Acti
     form.status.choices = choices(
         (s.value, STATUS_LABELS[s]) for s in allowed_statuses(user, action)
     )
-    bases = [b for b in legal_bases().values() if b.enabled]
+    # Bases that need a written statement (own-task) are decided on the record's own page.
+    bases = [b for b in legal_bases().values() if b.enabled and not b.requires_statement]
     form.share_basis.choices = choices(
         [
             ("", _("Lämna inte ut – bara min myndighet ser kommentaren")),

@@ -103,7 +103,9 @@ def agency_options(
         options.append(
             ShareOption(
                 agency,
-                applicable=[a for a in assessments if a.applicable],
+                applicable=[
+                    a for a in assessments if a.applicable and not a.basis.requires_statement
+                ],
                 refused=[a for a in assessments if not a.applicable],
             )
         )

@@ -33,7 +33,7 @@ from secrecy.disclosure import services as service
 from secrecy.models import DisclosureEndReason
 from secrecy.policy.facts import is_weakly_protected
 from secrecy.policy.reasons import explain
-from secrecy.policy.rules import Duty, Review, legal_bases, recipient_protection
+from secrecy.policy.rules import Duty, Review, legal_bases, recipient_protection, ruleset_version
 from secrecy.records.access import disclosure_for, record_for
 from secrecy.records.api import (
     AgencyRef,
@@ -79,6 +79,9 @@ class BasisOptionOut(OutModel):
     )
     consent_ids: list[int] = Field(description="Samtycken som grunden kan vila på.")
     reasons: list[str] = Field(description="Varför grunden inte kan användas (svenska).")
+    statement_label: str | None = Field(
+        None, description="Grunden kräver en skriftlig redogörelse (fältet statement): frågan."
+    )
 
 
 class RecipientOptionsOut(OutModel):
@@ -144,6 +147,9 @@ def disclosure_options(record_id: int, query: OptionsQuery) -> DisclosureOptions
                         confirmations=list(a.basis.confirmations),
                         consent_ids=list(a.consent_ids),
                         reasons=[explain(r) for r in a.reasons],
+                        statement_label=(
+                            a.basis.statement_label if a.basis.requires_statement else None
+                        ),
                     )
                     for a in assessments
                 ],
@@ -161,6 +167,12 @@ class DisclosureIn(ApiModel):
     )
     consent_id: DbId | None = Field(
         None, description="Samtycket beslutet vilar på (grunden consent); utan: det första."
+    )
+    statement: str | None = Field(
+        None,
+        max_length=4000,
+        description="Skriftlig redogörelse där grunden kräver det (own-task: behovet i den "
+        "egna verksamheten).",
     )
 
 
@@ -192,6 +204,7 @@ def decide_disclosure(record_id: int, body: DisclosureIn) -> DisclosureOut:
             body.basis_id,
             body.confirmations,
             body.consent_id,
+            statement=body.statement,
         )
     return disclosure_out(decided)
 
@@ -233,6 +246,17 @@ class LegalBasisOut(OutModel):
     weak_recipients: bool
     requires_consent: bool
     public_owners_only: bool
+    bound_private_kinds: list[str] = Field(
+        description="Med public_owners_only: verksamhetstyper vars enskilda huvudmän också binds."
+    )
+    authority_relation: str = Field(
+        description="separate: mellan myndigheter eller självständiga verksamhetsgrenar; "
+        "internal: bara inom samma myndighet."
+    )
+    statement_label: str | None = Field(
+        description="Grunden kräver en skriftlig redogörelse (fältet statement): frågan."
+    )
+    ruleset_version: str = Field(description="Regelversionen i kraft.")
     confirmations: list[str]
     duty: Duty
     review: Review
@@ -264,6 +288,10 @@ def legal_bases_list(query: PageQuery) -> Page[LegalBasisOut]:
             weak_recipients=b.weak_recipients,
             requires_consent=b.requires_consent,
             public_owners_only=b.public_owners_only,
+            bound_private_kinds=sorted(b.bound_private_kinds),
+            authority_relation=b.authority_relation.value,
+            statement_label=b.statement_label if b.requires_statement else None,
+            ruleset_version=ruleset_version(),
             confirmations=list(b.confirmations),
             duty=b.duty,
             review=b.review,

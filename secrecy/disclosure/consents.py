@@ -22,7 +22,7 @@ from secrecy.models import (
     ConsentRevokeReason,
     Disclosure,
 )
-from secrecy.policy.engine import Signer, required_signers
+from secrecy.policy.engine import MATURITY_MIN_AGE, Signer, age_on, required_signers
 from secrecy.records.reveal import child_birth_date
 from secrecy.records.services import add_sealed_record, require_child_access
 from secrecy.tags import SecrecyTag
@@ -39,6 +39,9 @@ class ConsentData:
     valid_to: dt.date | None = None
     purpose: str = ""
     form_location: str = ""
+    # A maturity assessment (12 kap. 3 § OSL), sealed with the details: where the council's
+    # policy allows it, a young person of 15–17 then consents alone.
+    maturity_assessment: str = ""
 
 
 def consents_of(session: Session, child: Child) -> Sequence[Consent]:
@@ -78,16 +81,28 @@ def register_consent(session: Session, actor: User, child: Child, data: ConsentD
         raise ServiceError(_l("Slutdatumet ligger före startdatumet."), field="valid_to")
     if not data.purpose.strip():
         raise ServiceError(_l("Ange syftet med samtycket."), field="purpose")
+    birth = child_birth_date(session, child.id, child.birth_date_sealed)
+    assessment = data.maturity_assessment.strip()
+    if len(assessment) > MATURITY_MAX_LENGTH:
+        raise ServiceError(
+            _l("Mognadsbedömningen är för lång (högst %(n)s tecken).", n=MATURITY_MAX_LENGTH),
+            field="maturity_assessment",
+        )
+    if assessment:
+        _require_maturity_allowed(child, birth, valid_from)
+    sealed: dict[str, object] = {
+        "signers": {s.value: n for s, n in names.items()},
+        "purpose": data.purpose.strip(),
+        "form_location": data.form_location.strip(),
+    }
+    if assessment:
+        sealed["maturity_assessment"] = assessment
     details = add_sealed_record(
         session,
         actor,
         child,
         "consent",
-        {
-            "signers": {s.value: n for s, n in names.items()},
-            "purpose": data.purpose.strip(),
-            "form_location": data.form_location.strip(),
-        },
+        sealed,
     )
     consent = Consent(
         child_id=child.id,
@@ -101,12 +116,16 @@ def register_consent(session: Session, actor: User, child: Child, data: ConsentD
         valid_from=valid_from,
         valid_to=data.valid_to,
         details_record_id=details.id,
+        maturity_assessed_on=today_local() if assessment else None,
+        maturity_assessed_by_id=actor.id if assessment else None,
     )
     session.add(consent)
     session.flush()
-    birth = child_birth_date(session, child.id, child.birth_date_sealed)
     missing = (
-        required_signers(birth, today_local(), data.two_guardians) - set(names) if birth else set()
+        required_signers(birth, today_local(), data.two_guardians, mature_alone=bool(assessment))
+        - set(names)
+        if birth
+        else set()
     )
     record_event(
         session,
@@ -120,9 +139,35 @@ def register_consent(session: Session, actor: User, child: Child, data: ConsentD
             "agency_ids": consent.agency_ids,
             "agency_kinds": consent.agency_kinds,
             "categories": consent.categories,
+            "maturity_assessed": bool(assessment),
         },
     )
     return consent
+
+
+MATURITY_MAX_LENGTH = 2000
+
+
+def _require_maturity_allowed(child: Child, birth: dt.date | None, valid_from: dt.date) -> None:
+    """A maturity assessment only where the council's policy allows it, and only for a young
+    person of 15–17 (younger: the guardians decide; 18 and over: the young person alone)."""
+    if not child.council.maturity_consent:
+        raise ServiceError(
+            _l(
+                "Forumets lokala regel tillåter inte att den unge samtycker ensam efter en "
+                "mognadsbedömning."
+            )
+        )
+    if birth is None:
+        raise ServiceError(
+            _l("Barnets ålder är okänd: en mognadsbedömning kan inte registreras."),
+            field="maturity_assessment",
+        )
+    if not MATURITY_MIN_AGE <= age_on(birth, max(valid_from, today_local())) < 18:
+        raise ServiceError(
+            _l("En mognadsbedömning registreras bara för unga som är 15–17 år."),
+            field="maturity_assessment",
+        )
 
 
 def missing_signers(session: Session, consent: Consent, on: dt.date) -> frozenset[Signer]:
@@ -130,7 +175,11 @@ def missing_signers(session: Session, consent: Consent, on: dt.date) -> frozense
     birth = child_birth_date(session, child.id, child.birth_date_sealed)
     if birth is None:
         return frozenset()
-    return required_signers(birth, on, consent.two_guardians) - {Signer(s) for s in consent.signers}
+    mature_alone = (
+        consent.maturity_assessed_on is not None and consent.child.council.maturity_consent
+    )
+    required = required_signers(birth, on, consent.two_guardians, mature_alone=mature_alone)
+    return required - {Signer(s) for s in consent.signers}
 
 
 def revoke_consent(

@@ -27,7 +27,7 @@ from secrecy.models import (
     Record,
 )
 from secrecy.policy.categories import IDENTITY
-from secrecy.policy.engine import Assessment, assess_bases
+from secrecy.policy.engine import Assessment, assess_bases, statement_problem
 from secrecy.policy.facts import consent_facts, recipient_facts, record_facts
 from secrecy.policy.reasons import explain
 from secrecy.policy.rules import LegalBasis, legal_bases
@@ -42,6 +42,22 @@ def _require_owner(actor: User, record: Record) -> None:
     if record.owner_agency_id != actor.agency_id:
         raise ServiceError(
             _l("Bara den myndighet som äger uppgiften kan besluta om uppgiftslämning.")
+        )
+
+
+STATEMENT_MAX_LENGTH = 4000
+
+
+def require_statement(basis: LegalBasis, statement: str | None) -> None:
+    """The written statement the basis requires (the engine's ``statement_problem``), within
+    its length."""
+    problem = statement_problem(basis, statement)
+    if problem is not None:
+        raise ServiceError(explain(problem), field="statement")
+    if statement is not None and len(statement) > STATEMENT_MAX_LENGTH:
+        raise ServiceError(
+            _l("Redogörelsen är för lång (högst %(n)s tecken).", n=STATEMENT_MAX_LENGTH),
+            field="statement",
         )
 
 
@@ -101,9 +117,12 @@ def decide_disclosure(
     basis_id: str,
     confirmed: Sequence[int],
     consent_id: int | None = None,
+    *,
+    statement: str | None = None,
 ) -> Disclosure:
     """Store the owner's decision under a basis the engine accepts now, with every statement
-    confirmed; wrap the record's key for the recipient; log it."""
+    confirmed and, where the basis requires one, the written ``statement`` (own-task: the task
+    need); wrap the record's key for the recipient; log it."""
     _require_owner(actor, record)
     if record.is_shredded or record.is_superseded:
         raise ServiceError(_l("Uppgiften kan inte lämnas ut: den är ersatt eller gallrad."))
@@ -133,6 +152,7 @@ def decide_disclosure(
             _l("Bekräfta varje förutsättning för att kunna lämna ut uppgiften."),
             field="confirmations",
         )
+    require_statement(assessment.basis, statement)
     if assessment.basis.requires_consent:
         if consent_id is None:
             consent_id = assessment.consent_ids[0]
@@ -184,6 +204,7 @@ def decide_disclosure(
             "consent_id": consent_id,
             "duty": str(assessment.basis.duty),
             "confirmed": len(statements),
+            "statement_given": bool((statement or "").strip()),
             "child_id": record.child_id,
         },
     )
@@ -198,6 +219,8 @@ def decide_disclosures(
     basis_id: str,
     confirmed: Sequence[int],
     consent_id: int | None = None,
+    *,
+    statement: str | None = None,
 ) -> list[Disclosure]:
     """Several records of one child at once: all or nothing (the caller's one transaction)."""
     if not records:
@@ -205,7 +228,9 @@ def decide_disclosures(
     if len({r.child_id for r in records}) != 1:
         raise ServiceError(_l("Uppgifterna måste gälla samma barn."), field="records")
     return [
-        decide_disclosure(session, actor, r, recipient, basis_id, confirmed, consent_id)
+        decide_disclosure(
+            session, actor, r, recipient, basis_id, confirmed, consent_id, statement=statement
+        )
         for r in records
     ]
 

@@ -7,6 +7,8 @@ council.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -27,11 +29,12 @@ from coordination.web.page import (
     require_permission,
     require_valid,
 )
-from coordination.web.params import arg_int, form_int
+from coordination.web.params import BadParameter, arg_int, form_int
 from coordination.web.registries import register_admin_section, register_council_panel
 from secrecy.disclosure import consents as consent_services
 from secrecy.disclosure import services as service
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason, Record
+from secrecy.policy import versions
 from secrecy.policy.categories import categories
 from secrecy.policy.engine import Signer
 from secrecy.policy.facts import is_weakly_protected
@@ -77,6 +80,11 @@ def _confirmed_indexes(basis_id: str) -> list[int]:
             except ValueError:
                 continue
     return indexes
+
+
+def _statement(basis_id: str) -> str | None:
+    """The written statement for the chosen basis (field ``statement-<basis id>``)."""
+    return request.form.get(f"statement-{basis_id}")
 
 
 def _option_rows(session: Session, record: Record) -> list[dict[str, object]]:
@@ -131,7 +139,13 @@ def disclose(record_id: int) -> ResponseReturnValue:
         raise ServiceError(_("Välj en mottagare."))
     basis_id = request.form.get("basis", "")
     service.decide_disclosure(
-        session, actor(), record, recipient, basis_id, _confirmed_indexes(basis_id)
+        session,
+        actor(),
+        record,
+        recipient,
+        basis_id,
+        _confirmed_indexes(basis_id),
+        statement=_statement(basis_id),
     )
     flash(_("Uppgiften är utlämnad till %(agency)s.", agency=recipient.name), "success")
     return redirect(url_for("secrecy.child", child_id=record.child_id) + "#records")
@@ -180,7 +194,13 @@ def disclose_many(child_id: int) -> ResponseReturnValue:
     chosen = [r for r in batch.records if r.id in chosen_ids]
     basis_id = request.form.get("basis", "")
     service.decide_disclosures(
-        session, user, chosen, batch.recipient, basis_id, _confirmed_indexes(basis_id)
+        session,
+        user,
+        chosen,
+        batch.recipient,
+        basis_id,
+        _confirmed_indexes(basis_id),
+        statement=_statement(basis_id),
     )
     flash(
         _(
@@ -237,6 +257,7 @@ def _consent_data(form: ConsentForm) -> consent_services.ConsentData:
         valid_to=form.valid_to.data,
         purpose=form.purpose.data or "",
         form_location=form.form_location.data or "",
+        maturity_assessment=form.maturity_assessment.data or "",
     )
 
 
@@ -322,7 +343,19 @@ def revoke_consent(consent_id: int) -> ResponseReturnValue:
 
 @bp.page("/admin/legal-bases")
 def legal_bases_page() -> ResponseReturnValue:
+    """The rules in force with their review status, the change log, and the differences
+    between two versions (``?from=2026.1&to=2026.2``; an unknown version is the 400 page)."""
     require_permission(Permission.MANAGE_COUNCILS)
+    history = versions.rule_set_history()
+    current = versions.current_rule_set()
+    older = [v for v in history if v != current.version]
+    compare_to = _version_arg("to", history) or current.version
+    compare_from = _version_arg("from", history) or (older[0] if older else compare_to)
+    diffs = (
+        versions.diff_rule_sets(history[compare_from], history[compare_to])
+        if compare_from in history and compare_to in history
+        else []
+    )
     return render_template(
         "secrecy/legal_bases.html",
         bases=list(legal_bases().values()),
@@ -332,4 +365,20 @@ def legal_bases_page() -> ResponseReturnValue:
         locale=_locale(),
         Duty=Duty,
         AgencyKind=AgencyKind,
+        current=current,
+        history=history,
+        unrecorded_change=versions.unrecorded_change(),
+        compare_from=compare_from,
+        compare_to=compare_to,
+        diffs=diffs,
+        Change=versions.Change,
     )
+
+
+def _version_arg(name: str, history: Mapping[str, object]) -> str | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    if value not in history:
+        raise BadParameter()
+    return value

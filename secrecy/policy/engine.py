@@ -18,7 +18,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from secrecy.policy.rules import LegalBasis
+from secrecy.policy.rules import AuthorityRelation, LegalBasis
 
 
 class WithheldReason(enum.StrEnum):
@@ -54,6 +54,9 @@ class Refusal(enum.StrEnum):
     CONSENT_REVOKED = "consent_revoked"
     CONSENT_AGENCY = "consent_agency"
     CONSENT_CATEGORY = "consent_category"
+    SAME_AUTHORITY = "same_authority"  # one authority, no independent branch: not disclosure
+    OTHER_AUTHORITY = "other_authority"  # an inside-the-authority basis to another authority
+    STATEMENT_MISSING = "statement_missing"  # the written statement the basis requires
     BASIS_UNKNOWN = "basis_unknown"
     ENDED = "ended"  # swept earlier; the basis no longer explains it (e.g. rules changed since)
 
@@ -81,6 +84,11 @@ class RecordFacts:
     # False for owners outside OSL (civil-society leisure, independent schools): the duties
     # that bind municipal bodies (concern reports, the duty to inform the police) do not apply.
     owner_public: bool = True
+    # The authority (myndighet) the owner belongs to, None where not recorded (then each agency
+    # counts as an authority of its own), and whether the owner is an independent branch of
+    # activity inside it (8 kap. 2 § OSL: secrecy applies between such branches).
+    owner_authority: str | None = None
+    owner_independent_branch: bool = True
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,8 @@ class RecipientFacts:
     kind: str
     # Weak own protection: leisure, civil society, independent schools (outside OSL).
     weak_protection: bool
+    authority: str | None = None
+    independent_branch: bool = True
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,10 @@ class ConsentFacts:
     valid_from: dt.date
     valid_to: dt.date | None
     revoked_on: dt.date | None
+    # A maturity assessment is recorded (12 kap. 3 § OSL): the young person may consent alone
+    # from 15, where the council's local policy allows it (``maturity_allowed``).
+    maturity_assessed: bool = False
+    maturity_allowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,14 +142,21 @@ def age_class(birth_date: dt.date | None, on: dt.date) -> int | None:
     return None if birth_date is None else age_on(birth_date, on)
 
 
-def required_signers(birth_date: dt.date, on: dt.date, two_guardians: bool) -> frozenset[Signer]:
-    """SECRECY.md section 3: under 15 the guardian(s); 15–17 the guardian(s) and the young
-    person; 18 and over the young person alone."""
+MATURITY_MIN_AGE = 15
+
+
+def required_signers(
+    birth_date: dt.date, on: dt.date, two_guardians: bool, *, mature_alone: bool = False
+) -> frozenset[Signer]:
+    """SECRECY.md section 3, the default local policy: under 15 the guardian(s); 15–17 the
+    guardian(s) and the young person; 18 and over the young person alone. The law sets no
+    fixed age (12 kap. 3 § OSL): with ``mature_alone`` (a recorded maturity assessment that the
+    council's policy accepts) a young person of 15–17 consents alone."""
     age = age_on(birth_date, on)
     guardians = {Signer.GUARDIAN_1, Signer.GUARDIAN_2} if two_guardians else {Signer.GUARDIAN_1}
-    if age < 15:
+    if age < MATURITY_MIN_AGE:
         return frozenset(guardians)
-    if age < 18:
+    if age < 18 and not mature_alone:
         return frozenset(guardians | {Signer.YOUNG_PERSON})
     return frozenset({Signer.YOUNG_PERSON})
 
@@ -160,7 +181,11 @@ def consent_problems(
     if birth_date is None:
         reasons.append(Reason(Refusal.AGE_UNKNOWN))
     else:
-        missing = required_signers(birth_date, on, consent.two_guardians) - consent.signers
+        mature_alone = consent.maturity_assessed and consent.maturity_allowed
+        required = required_signers(
+            birth_date, on, consent.two_guardians, mature_alone=mature_alone
+        )
+        missing = required - consent.signers
         for signer in sorted(missing):
             reasons.append(Reason(Refusal.CONSENT_INCOMPLETE, {"signer": signer.value}))
     if recipient.agency_id not in consent.agency_ids and recipient.kind not in consent.agency_kinds:
@@ -168,6 +193,25 @@ def consent_problems(
     if record.category not in consent.categories:
         reasons.append(Reason(Refusal.CONSENT_CATEGORY, {"category": record.category}))
     return tuple(reasons)
+
+
+def inside_one_authority(record: RecordFacts, recipient: RecipientFacts) -> bool:
+    """Owner and recipient are one authority with no secrecy between them: the same recorded
+    authority, and neither an independent branch of activity (8 kap. 1–2 §§ OSL). Handing
+    information over inside one authority is not disclosure."""
+    return (
+        record.owner_authority is not None
+        and record.owner_authority == recipient.authority
+        and not (record.owner_independent_branch or recipient.independent_branch)
+    )
+
+
+def statement_problem(basis: LegalBasis, statement: str | None) -> Reason | None:
+    """The written statement a basis requires at the decision (own-task: the disclosing
+    agency's own task need, 10 kap. 2 § OSL); None when given or not required."""
+    if basis.requires_statement and not (statement or "").strip():
+        return Reason(Refusal.STATEMENT_MISSING)
+    return None
 
 
 def _rule_problems(
@@ -190,12 +234,21 @@ def _rule_problems(
         reasons.append(Reason(Refusal.EXCLUDED_OWNER, {"kind": record.owner_kind}))
     elif not basis.allows_from(record.owner_kind):
         reasons.append(Reason(Refusal.WRONG_OWNER_KIND, {"kind": record.owner_kind}))
-    if basis.public_owners_only and not record.owner_public:
+    if (
+        basis.public_owners_only
+        and not record.owner_public
+        and record.owner_kind not in basis.bound_private_kinds
+    ):
         reasons.append(Reason(Refusal.OWNER_NOT_PUBLIC))
     if not basis.allows_to(recipient.kind):
         reasons.append(Reason(Refusal.WRONG_RECIPIENT_KIND, {"kind": recipient.kind}))
     if basis.different_kinds and recipient.kind == record.owner_kind:
         reasons.append(Reason(Refusal.SAME_KIND, {"kind": recipient.kind}))
+    internal = inside_one_authority(record, recipient)
+    if internal and basis.authority_relation is AuthorityRelation.SEPARATE:
+        reasons.append(Reason(Refusal.SAME_AUTHORITY))
+    elif not internal and basis.authority_relation is AuthorityRelation.INTERNAL:
+        reasons.append(Reason(Refusal.OTHER_AUTHORITY))
     if record.category in basis.denied_categories:
         reasons.append(Reason(Refusal.CATEGORY_DENIED, {"category": record.category}))
     elif basis.allowed_categories is not None and record.category not in basis.allowed_categories:

@@ -29,6 +29,8 @@ def record_facts(record: Record) -> RecordFacts:
         council_id=record.child.council_id,
         shredded=record.is_shredded,
         owner_public=record.owner_agency.osl_applies,
+        owner_authority=record.owner_agency.authority_key,
+        owner_independent_branch=record.owner_agency.independent_branch,
     )
 
 
@@ -42,7 +44,11 @@ def is_weakly_protected(agency: Agency) -> bool:
 
 def recipient_facts(agency: Agency) -> RecipientFacts:
     return RecipientFacts(
-        agency_id=agency.id, kind=agency.kind.value, weak_protection=is_weakly_protected(agency)
+        agency_id=agency.id,
+        kind=agency.kind.value,
+        weak_protection=is_weakly_protected(agency),
+        authority=agency.authority_key,
+        independent_branch=agency.independent_branch,
     )
 
 
@@ -57,6 +63,8 @@ def consent_facts(consent: Consent) -> ConsentFacts:
         valid_from=consent.valid_from,
         valid_to=consent.valid_to,
         revoked_on=consent.revoked_on,
+        maturity_assessed=consent.maturity_assessed_on is not None,
+        maturity_allowed=consent.child.council.maturity_consent,
     )
 
 
@@ -107,7 +115,7 @@ class PolicyFacts:
         self._councils = {child_id: child.council_id for child_id, child in children.items()}
         self._consents = consents
         self._open_birth_date = birth_date
-        self._owners: dict[int, tuple[str, bool]] = {}
+        self._owners: dict[int, tuple[str, bool, str | None, bool]] = {}
         self._records: dict[tuple[int, str, int, bool], RecordFacts] = {}
         self._consent_facts: dict[int, ConsentFacts] = {}
         self._birth_dates: dict[int, dt.date | None] = {}
@@ -129,7 +137,12 @@ class PolicyFacts:
             owner = self._owners.get(owner_id)
             if owner is None:
                 agency = record.owner_agency
-                owner = self._owners[owner_id] = (agency.kind.value, agency.osl_applies)
+                owner = self._owners[owner_id] = (
+                    agency.kind.value,
+                    agency.osl_applies,
+                    agency.authority_key,
+                    agency.independent_branch,
+                )
             facts = self._records[key] = RecordFacts(
                 owner_agency_id=owner_id,
                 owner_kind=owner[0],
@@ -137,6 +150,8 @@ class PolicyFacts:
                 council_id=key[2],
                 shredded=key[3],
                 owner_public=owner[1],
+                owner_authority=owner[2],
+                owner_independent_branch=owner[3],
             )
         return facts
 

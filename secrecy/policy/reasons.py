@@ -51,10 +51,7 @@ def explain(reason: Reason) -> str:
     if code is Refusal.SAME_KIND:
         return _("Regeln gäller bara mellan olika slags verksamheter.")
     if code is Refusal.EXCLUDED_OWNER:
-        return _(
-            "Generalklausulen får aldrig användas för uppgifter från %(kind)s.",
-            kind=_kind(p["kind"]),
-        )
+        return _("Regeln får aldrig användas för uppgifter från %(kind)s.", kind=_kind(p["kind"]))
     if code is Refusal.CATEGORY_DENIED:
         return _("Regeln får inte användas för %(category)s.", category=_category(p["category"]))
     if code is Refusal.CATEGORY_NOT_ALLOWED:
@@ -80,6 +77,15 @@ def explain(reason: Reason) -> str:
         return _("Samtycket omfattar inte mottagaren.")
     if code is Refusal.CONSENT_CATEGORY:
         return _("Samtycket omfattar inte %(category)s.", category=_category(p["category"]))
+    if code is Refusal.SAME_AUTHORITY:
+        return _(
+            "Mottagaren hör till samma myndighet och är inte en självständig verksamhetsgren: "
+            "det är inte ett utlämnande, använd grunden inom samma myndighet."
+        )
+    if code is Refusal.OTHER_AUTHORITY:
+        return _("Grunden gäller bara inom samma myndighet.")
+    if code is Refusal.STATEMENT_MISSING:
+        return _("Grunden kräver en skriftlig redogörelse för behovet.")
     if code is Refusal.ENDED:
         return _("Uppgiftslämningen har upphört.")
     return _("Grunden %(basis)s finns inte längre i regelverket.", basis=p.get("basis", "?"))

@@ -36,6 +36,15 @@ class Review(enum.StrEnum):
     TO_CONFIRM = "to_confirm"
 
 
+class AuthorityRelation(enum.StrEnum):
+    """Between whom a basis applies. ``separate``: where secrecy applies between owner and
+    recipient, i.e. another authority or an independent branch of the same one (8 kap. 1–2 §§
+    OSL); ``internal``: only inside one authority between branches that are not independent."""
+
+    SEPARATE = "separate"
+    INTERNAL = "internal"
+
+
 class Strength(enum.StrEnum):
     STRONG = "strong"
     PARTIAL = "partial"
@@ -64,6 +73,13 @@ class LegalBasis:
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
     note: str = ""
+    # With public_owners_only: kinds whose private owners the rule binds too (independent
+    # schools and private care report concern; independent schools inform the police).
+    bound_private_kinds: frozenset[str] = frozenset()
+    authority_relation: AuthorityRelation = AuthorityRelation.SEPARATE
+    # A written statement the discloser must give (own-task: the task need), with its label.
+    requires_statement: bool = False
+    statement_label: str = ""
 
     def allows_from(self, kind: str) -> bool:
         return ANY in self.from_kinds or kind in self.from_kinds
@@ -84,7 +100,8 @@ _BASIS_FIELDS = {
     "id", "title", "reference", "from_kinds", "to_kinds", "confirmations", "duty", "review",
     "enabled", "different_kinds", "age_limit", "allowed_categories", "denied_categories",
     "excluded_owner_kinds", "weak_recipients", "requires_consent", "effective_from",
-    "effective_to", "note", "public_owners_only",
+    "effective_to", "note", "public_owners_only", "bound_private_kinds", "authority_relation",
+    "requires_statement", "statement_label",
 }  # fmt: skip
 
 
@@ -192,7 +209,19 @@ def parse_legal_bases(text: str, categories: frozenset[str]) -> dict[str, LegalB
             effective_from=read.date("effective_from"),
             effective_to=read.date("effective_to"),
             note=read.text("note", required=False),
+            bound_private_kinds=read.kinds("bound_private_kinds", required=False),
+            authority_relation=(
+                read.choice("authority_relation", AuthorityRelation)
+                if "authority_relation" in entry
+                else AuthorityRelation.SEPARATE
+            ),
+            requires_statement=read.flag("requires_statement", False),
+            statement_label=read.text("statement_label", required=False),
         )
+        if basis.requires_statement and not basis.statement_label.strip():
+            raise read.fail("statement_label", "must say what the statement is about")
+        if basis.bound_private_kinds and not basis.public_owners_only:
+            raise read.fail("bound_private_kinds", "needs public_owners_only = true")
         if (
             basis.effective_from
             and basis.effective_to
@@ -225,12 +254,56 @@ def parse_recipient_protection(text: str) -> dict[str, RecipientProtection]:
     return table
 
 
+VERSION_MAX_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class ChangeLogEntry:
+    version: str
+    date: dt.date
+    changes: tuple[str, ...]
+
+
+def parse_rule_set_version(text: str) -> tuple[str, tuple[ChangeLogEntry, ...]]:
+    """The ``[ruleset]`` version of a legal-bases file and its change log, newest first.
+
+    The version must have a change-log entry: a rule never changes without saying so."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleFileError(f"legal_bases.toml is not valid TOML: {exc}") from exc
+    header = _Reader(data.get("ruleset", {}), "[ruleset]")
+    version = header.text("version")
+    if len(version) > VERSION_MAX_LENGTH or version != version.strip():
+        raise header.fail("version", f"must be at most {VERSION_MAX_LENGTH} characters, trimmed")
+    log: list[ChangeLogEntry] = []
+    for index, entry in enumerate(data.get("changelog", []), start=1):
+        read = _Reader(entry, f"changelog #{index} ({entry.get('version', '?')})")
+        when = read.date("date")
+        if when is None:
+            raise read.fail("date", "must be a date such as 2025-04-01")
+        log.append(ChangeLogEntry(read.text("version"), when, read.texts("changes") or ()))
+    if version not in {entry.version for entry in log}:
+        raise header.fail("version", "has no [[changelog]] entry")
+    return version, tuple(sorted(log, key=lambda e: e.date, reverse=True))
+
+
+@cache
+def ruleset_version() -> str:
+    """The version of the rule set in force (``[ruleset] version`` of legal_bases.toml): each
+    disclosure records it, so its recorded basis can be read as it stood when decided."""
+    return parse_rule_set_version(_legal_bases_text())[0]
+
+
+def _legal_bases_text() -> str:
+    return (RULES_DIR / "legal_bases.toml").read_text(encoding="utf-8")
+
+
 @cache
 def legal_bases() -> dict[str, LegalBasis]:
     from secrecy.policy.categories import categories
 
-    text = (RULES_DIR / "legal_bases.toml").read_text(encoding="utf-8")
-    return parse_legal_bases(text, frozenset(categories()))
+    return parse_legal_bases(_legal_bases_text(), frozenset(categories()))
 
 
 @cache

@@ -164,6 +164,14 @@ class ConsentForm(FlaskForm):
         validators=[Optional(), Length(max=300)],
         render_kw=PRIVATE,
     )
+    maturity_assessment = TextAreaField(
+        _l(
+            "Mognadsbedömning: den unge (15–17 år) har tillräcklig mognad att samtycka ensam, "
+            "därför att …"
+        ),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={**PRIVATE, "rows": 3},
+    )
     submit = SubmitField(_l("Registrera samtycket"))
 
 

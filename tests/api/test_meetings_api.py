@@ -223,7 +223,7 @@ def test_agenda_briefs_are_revealed_once_or_withheld_and_open_actions_come_back(
     add_item(db, police, meeting, second, "BRIEFMARK-police")
     make_action(db, world, carried, earlier)  # open: the child comes back on the next agenda
     record = db.get_one(Record, item.brief_record_id)
-    decide_disclosure(db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2])
+    decide_disclosure(db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2, 3])
     db.flush()
     items_before, events_before = count(db, AgendaItem), len(reveal_events(db))
 

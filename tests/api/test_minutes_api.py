@@ -337,7 +337,7 @@ def test_a_police_officer_follows_up_an_action_through_the_api(
     assert set(field_errors(no_reason)) == {"reason"}
     unconfirmed = police.patch(
         url,
-        json={"status": "done", "comment": "Klart", "version": 2, "share_basis": "own-task"},
+        json={"status": "done", "comment": "Klart", "version": 2, "share_basis": "general-clause"},
     )
     assert set(field_errors(unconfirmed)) == {"share_confirmations"}
     db.expire_all()
@@ -350,7 +350,7 @@ def test_a_police_officer_follows_up_an_action_through_the_api(
             "status": "done",
             "comment": "SHARED-MARK",
             "version": 2,
-            "share_basis": "own-task",
+            "share_basis": "general-clause",
             "share_confirmations": [0],
         },
     )
@@ -362,7 +362,7 @@ def test_a_police_officer_follows_up_an_action_through_the_api(
     assert "KEPT-MARK" not in social.get_data(as_text=True)
     comments = [u["comment"] for u in social.get_json()["history"]]
     assert comments[0]["withheld"] is True
-    assert comments[1]["disclosed_via"]["basis_id"] == "own-task"
+    assert comments[1]["disclosed_via"]["basis_id"] == "general-clause"
     school = api_for(SCHOOL).get(url).get_data(as_text=True)
     assert not any(m in school for m in ("SHARED-MARK", "KEPT-MARK", "ACTION-POLICE-MARK"))
     # Ended is ended.

@@ -95,7 +95,7 @@ class Decided:
 def decided(db: Session, world: Council3, case: Case) -> Decided:
     social = world.members[SOCIAL]
     disclosure = decide_disclosure(
-        db, social, case.record, world.agencies[POLICE], SOL_POLICE, [0, 1, 2]
+        db, social, case.record, world.agencies[POLICE], SOL_POLICE, [0, 1, 2, 3]
     )
     consent = register_consent(db, social, case.child, consent_data(world, "Gun Samtyck"))
     db.flush()
@@ -131,7 +131,7 @@ def disclosure_body(
     world: Council3,
     to: AgencyKind = POLICE,
     basis: str = SOL_POLICE,
-    confirmations: tuple[int, ...] = (0, 1, 2),
+    confirmations: tuple[int, ...] = (0, 1, 2, 3),
 ) -> dict[str, Any]:
     return {
         "recipient_agency_id": world.agencies[to].id,
@@ -466,7 +466,7 @@ def test_a_record_whose_existence_is_secret_is_left_out_like_on_the_page(
     assert f"record-{answer.id}" not in page.text and f"record-{case.record.id}" in page.text
     assert by_id(api_for(SOCIAL).get(path).get_json()["records"], answer.id)["withheld"] is False
 
-    decide_disclosure(db, social, answer, world.agencies[POLICE], SOL_POLICE, [0, 1, 2])
+    decide_disclosure(db, social, answer, world.agencies[POLICE], SOL_POLICE, [0, 1, 2, 3])
     db.flush()
     shown = by_id(api_for(POLICE).get(path).get_json()["records"], answer.id)
     assert shown["content"] == {"text": "Känd: insats"}
@@ -567,7 +567,7 @@ def test_police_see_a_record_once_disclosed_and_no_longer_once_revoked(
     assert bases[SOL_POLICE]["duty"] == "may"
     assert bases["general-clause"]["applicable"] is False
     assert bases["general-clause"]["reasons"] == [
-        "Generalklausulen får aldrig användas för uppgifter från socialtjänst."
+        "Regeln får aldrig användas för uppgifter från socialtjänst."
     ]
     assert set(bases) == set(legal_bases())
 
@@ -644,7 +644,7 @@ def test_disclosure_refusals_change_nothing(
     assert refused["errors"] == [
         {
             "field": "basis_id",
-            "detail": "Grunden kan inte användas: Generalklausulen får aldrig användas för "
+            "detail": "Grunden kan inte användas: Regeln får aldrig användas för "
             "uppgifter från socialtjänst.",
         }
     ]
@@ -791,7 +791,7 @@ def test_legal_bases_for_any_user(api_as: Callable[..., Api], db: Session, world
     assert rule["from_kinds"] == ["disability_support", "social_services"]
     assert rule["to_kinds"] == ["police"] and rule["age_limit"] == 21
     assert rule["effective_from"] == "2013-01-01" and rule["enabled"] is True
-    assert len(rule["confirmations"]) == 3 and rule["duty"] == "may"
+    assert len(rule["confirmations"]) == 4 and rule["duty"] == "may"
     disabled = next(b for b in body["items"] if b["id"] == "crime-prevention-2025")
     assert disabled["enabled"] is False and disabled["review"] == "to_confirm"
 
@@ -806,3 +806,30 @@ def test_consent_dates_outside_the_calendar_are_refused(
         errors = field_errors(api.post(path, json=consent_body(world, **dates)))
         assert list(errors) == list(dates), errors
     assert counts(db) == before
+
+
+def test_own_task_through_the_api_needs_the_written_statement(
+    api_for: Callable[..., Api], world: Council3, case: Case, db: Session
+) -> None:
+    social = api_for(SOCIAL)
+    path = f"/api/v1/records/{case.record.id}/disclosures"
+    before = counts(db)
+    body = disclosure_body(world, SCHOOL, "own-task", (0, 1))
+    missing = field_errors(social.post(path, json=body))
+    assert missing == {"statement": "Grunden kräver en skriftlig redogörelse för behovet."}
+    too_long = field_errors(social.post(path, json={**body, "statement": "x" * 4001}))
+    assert set(too_long) == {"statement"}
+    assert counts(db) == before
+    done = social.post(path, json={**body, "statement": "Vi planerar vår egen insats."})
+    assert done.status_code == 201
+    assert done.get_json()["basis_id"] == "own-task"
+    options = social.get(f"/api/v1/records/{case.record.id}/disclosure-options").get_json()
+    labels = {
+        b["basis_id"]: b["statement_label"] for row in options["recipients"] for b in row["bases"]
+    }
+    assert labels["own-task"] == legal_bases()["own-task"].statement_label
+    assert labels[SOL_POLICE] is None
+    rules = social.get("/api/v1/legal-bases?limit=100").get_json()["items"]
+    assert {r["ruleset_version"] for r in rules} == {"2026.2"}
+    care = next(r for r in rules if r["id"] == "care-chain")
+    assert care["authority_relation"] == "separate" and not care["different_kinds"]

@@ -266,7 +266,7 @@ def test_sweep_job_ends_disclosures_whose_basis_lapsed(db: Session, world: Counc
     )
     record = create_record(db, social, child, "risk_protective", "Uppgift")
     disclosure = decide_disclosure(
-        db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2]
+        db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2, 3]
     )
     before = dt.datetime(2029, 5, 8, 12, tzinfo=dt.UTC)
     after = dt.datetime(2029, 5, 10, 12, tzinfo=dt.UTC)

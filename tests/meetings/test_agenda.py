@@ -515,7 +515,7 @@ def test_briefs_are_revealed_for_the_owner_and_withheld_for_others_until_disclos
     record = db.get(Record, item.brief_record_id)
     assert record is not None
     decide_disclosure(
-        db, social_user, record, world.agencies[AgencyKind.POLICE], "sol-police-u21", [0, 1, 2]
+        db, social_user, record, world.agencies[AgencyKind.POLICE], "sol-police-u21", [0, 1, 2, 3]
     )
     page = police.get(f"/meetings/{meeting.id}").text
     assert "BRIEFMARK-social" in page

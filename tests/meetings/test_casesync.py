@@ -51,7 +51,7 @@ INVALID = "20121212-1213"  # wrong check digit
 
 CONCERN = ("concern-report:0",)
 GENERAL = ("general-clause:0",)
-SOL_POLICE = tuple(f"sol-police-u21:{i}" for i in range(3))
+SOL_POLICE = tuple(f"sol-police-u21:{i}" for i in range(4))
 
 CASE_SYNC_TAGS = {
     MeetingTag.CASE_SYNC_SUBMIT,

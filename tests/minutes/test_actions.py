@@ -61,7 +61,9 @@ def make_action(
     creator = world.members[SOCIAL]
     record = create_record(db, creator, child, "agreed_action", text)
     if responsible is POLICE:
-        decide_disclosure(db, creator, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2])
+        decide_disclosure(
+            db, creator, record, world.agencies[POLICE], "sol-police-u21", list(range(4))
+        )
     action = AgreedAction(
         child_id=child.id,
         meeting_id=meeting.id,
@@ -238,7 +240,7 @@ def test_comments_are_sealed_and_shared_only_by_decision(
     # A basis without its conditions confirmed is refused next to the field; nothing saved.
     action = fresh(db, police_action)
     unconfirmed = post_update(
-        police, action, status="done", comment="Klart enligt plan", share_basis="own-task"
+        police, action, status="done", comment="Klart enligt plan", share_basis="general-clause"
     )
     assert unconfirmed.status_code == 422
     assert "Bekräfta varje förutsättning" in unconfirmed.text
@@ -248,12 +250,12 @@ def test_comments_are_sealed_and_shared_only_by_decision(
         action,
         status="done",
         comment="Klart enligt plan",
-        share_basis="own-task",
+        share_basis="general-clause",
         share_confirm="y",
     )
     assert shared.status_code == 302
     social_page = client_for(SOCIAL).get(f"/actions/{police_action.id}")
-    assert "Klart enligt plan" in social_page.text and "10 kap. 2 § OSL" in social_page.text
+    assert "Klart enligt plan" in social_page.text and "10 kap. 27 § OSL" in social_page.text
     assert "Pojken träffad" not in social_page.text
     school_page = client_for(SCHOOL).get(f"/actions/{police_action.id}")
     assert school_page.status_code == 200

@@ -104,7 +104,7 @@ def test_minutes_content_is_seen_only_where_it_may_be(
         world.members[POLICE],
         today_local() + dt.timedelta(days=2),
         "sol-police-u21",
-        [0, 1, 2],
+        [0, 1, 2, 3],
     )
     owners["ACTION-MARK-police"] = {SOCIAL, POLICE}
     create_record(db, social, child, "family", "FAMILY-MARK-social")

@@ -32,7 +32,7 @@ from tests.factories import AgencyFactory, UserFactory
 NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 3, 4)
 SOL_POLICE = "sol-police-u21"
-TO_POLICE = (0, 1, 2)  # the three statements of 10 kap. 18 a § OSL
+TO_POLICE = (0, 1, 2, 3)  # the four statements of 10 kap. 18 a § OSL
 
 
 @dataclass

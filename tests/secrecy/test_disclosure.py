@@ -29,7 +29,7 @@ CHILD_FORM = {
     "guardian2_email": "",
     "address": "",
 }
-SOL_POLICE = {"basis": "sol-police-u21", **{f"confirm-sol-police-u21-{i}": "y" for i in range(3)}}
+SOL_POLICE = {"basis": "sol-police-u21", **{f"confirm-sol-police-u21-{i}": "y" for i in range(4)}}
 
 
 def luhn_ok(number: str) -> bool:
@@ -73,7 +73,7 @@ def test_sol_to_police_under_21_until_the_21st_birthday(
     options = social.get(f"/records/{record.id}/disclose")
     assert options.status_code == 200
     assert "10 kap. 18 a § OSL" in options.text
-    assert "Generalklausulen får aldrig användas för uppgifter från socialtjänst." in options.text
+    assert "Regeln får aldrig användas för uppgifter från socialtjänst." in options.text
 
     police_agency = world.agencies[AgencyKind.POLICE]
     missing_confirmation = social.post(
@@ -89,7 +89,7 @@ def test_sol_to_police_under_21_until_the_21st_birthday(
     )
     assert done.status_code == 302
     disclosure = db.scalars(select(Disclosure)).one()
-    assert disclosure.basis_id == "sol-police-u21" and len(disclosure.confirmations) == 3
+    assert disclosure.basis_id == "sol-police-u21" and len(disclosure.confirmations) == 4
     assert db.get(RecordKey, (record.id, police_agency.id)) is not None
     assert "secrecy:disclosure:decide" in tags(db)
 

@@ -104,10 +104,10 @@ def disclose_some(
 
     shared: dict[str, set[AgencyKind]] = {}
     plan = [
-        (social, "risk_protective", AgencyKind.POLICE, "sol-police-u21", 3),
+        (social, "risk_protective", AgencyKind.POLICE, "sol-police-u21", 4),
         (police, "crime_police", AgencyKind.SOCIAL_SERVICES, "concern-report", 1),
         (school, "school", AgencyKind.SOCIAL_SERVICES, "concern-report", 1),
-        (school, "school", AgencyKind.POLICE, "duty-to-police", 2),
+        (school, "school", AgencyKind.POLICE, "duty-to-police", 3),
     ]
     for author, category, to_kind, basis, n in plan:
         for record in records:

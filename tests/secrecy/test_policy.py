@@ -38,6 +38,7 @@ from secrecy.policy.engine import (
     consent_problems,
     disclosure_in_force,
     required_signers,
+    statement_problem,
     visibility,
 )
 from secrecy.policy.rules import RULES_DIR, Duty, LegalBasis, Review, legal_bases
@@ -85,6 +86,8 @@ def consent(
     valid_from: dt.date = dt.date(2026, 1, 1),
     valid_to: dt.date | None = None,
     revoked_on: dt.date | None = None,
+    maturity_assessed: bool = False,
+    maturity_allowed: bool = False,
 ) -> ConsentFacts:
     return ConsentFacts(
         id=id,
@@ -96,6 +99,8 @@ def consent(
         valid_from=valid_from,
         valid_to=valid_to,
         revoked_on=revoked_on,
+        maturity_assessed=maturity_assessed,
+        maturity_allowed=maturity_allowed,
     )
 
 
@@ -168,24 +173,53 @@ CASES: list[Case] = [
     # Each rule in its typical use (SECRECY.md section 2).
     ok("consent social_services->school", "consent", SS, SCH, 1),
     ok("consent police->social_services", "consent", POL, SS, 1),
-    ok("sol-police-u21 social_services->police at 16", "sol-police-u21", SS, POL, 3,
+    ok("sol-police-u21 social_services->police at 16", "sol-police-u21", SS, POL, 4,
        birth=dt.date(2009, 6, 1)),
-    ok("sol-police-u21 disability_support (LSS)->police", "sol-police-u21", LSS, POL, 3),
+    ok("sol-police-u21 disability_support (LSS)->police", "sol-police-u21", LSS, POL, 4),
     ok("crime-against-child social_services->police", "crime-against-child", SS, POL, 1),
     ok("crime-against-child healthcare->police", "crime-against-child", HC, POL, 1),
+    ok("crime-against-child disability_support (LSS)->police", "crime-against-child", LSS, POL,
+       1),
     ok("serious-crime social_services->police", "serious-crime", SS, POL, 1),
-    ok("serious-crime school->police, adult (no age limit)", "serious-crime", SCH, POL, 1,
+    ok("serious-crime LSS->police, adult (no age limit)", "serious-crime", LSS, POL, 1,
        birth=dt.date(1990, 1, 1)),
+    no("serious-crime school owner (other secrecy, 10 kap. 24 §): WRONG_OWNER_KIND",
+       "serious-crime", SCH, POL, reason(Refusal.WRONG_OWNER_KIND, kind=SCH)),
+    ok("crime-other-secrecy school->police, adult (no age limit)", "crime-other-secrecy", SCH,
+       POL, 2, birth=dt.date(1990, 1, 1)),
+    ok("crime-other-secrecy leisure->police", "crime-other-secrecy", LEI, POL, 2),
+    no("crime-other-secrecy social_services owner: WRONG_OWNER_KIND", "crime-other-secrecy",
+       SS, POL, reason(Refusal.WRONG_OWNER_KIND, kind=SS)),
+    no("crime-other-secrecy healthcare owner: WRONG_OWNER_KIND", "crime-other-secrecy", HC,
+       POL, reason(Refusal.WRONG_OWNER_KIND, kind=HC)),
+    no("crime-other-secrecy school health record: CATEGORY_DENIED", "crime-other-secrecy", SCH,
+       POL, reason(Refusal.CATEGORY_DENIED, category="health"), category="health"),
+    no("crime-other-secrecy to school: WRONG_RECIPIENT_KIND", "crime-other-secrecy", LEI, SCH,
+       reason(Refusal.WRONG_RECIPIENT_KIND, kind=SCH)),
     ok("serious-crime birth date unknown (no age limit)", "serious-crime", HC, POL, 1,
        birth=None),
-    ok("care-chain social_services->healthcare", "care-chain", SS, HC, 1),
-    ok("care-chain healthcare->social_services", "care-chain", HC, SS, 1),
+    ok("care-chain social_services->healthcare", "care-chain", SS, HC, 2),
+    ok("care-chain healthcare->social_services", "care-chain", HC, SS, 2),
+    ok("care-chain social_services->another social services authority", "care-chain", SS, SS,
+       2),
+    ok("care-chain healthcare->another healthcare authority", "care-chain", HC, HC, 2),
+    ok("care-chain LSS->social_services", "care-chain", LSS, SS, 2),
     ok("concern-report school->social_services", "concern-report", SCH, SS, 1),
     ok("concern-report police->social_services", "concern-report", POL, SS, 1),
     ok("concern-report leisure->social_services", "concern-report", LEI, SS, 1),
-    ok("duty-to-police school->police", "duty-to-police", SCH, POL, 2),
-    ok("duty-to-police leisure->police", "duty-to-police", LEI, POL, 2),
-    ok("own-task social_services->school", "own-task", SS, SCH, 1),
+    ok("duty-to-police school->police", "duty-to-police", SCH, POL, 3),
+    ok("duty-to-police leisure->police", "duty-to-police", LEI, POL, 3),
+    no("duty-to-police a school's health record (school health is healthcare): "
+       "CATEGORY_DENIED", "duty-to-police", SCH, POL,
+       reason(Refusal.CATEGORY_DENIED, category="health"), category="health"),
+    ok("own-task social_services->school", "own-task", SS, SCH, 2),
+    no("principal-report shipped disabled: RULE_DISABLED", "principal-report", SCH, POL,
+       reason(Refusal.RULE_DISABLED)),
+    no("principal-report leisure owner: RULE_DISABLED and WRONG_OWNER_KIND",
+       "principal-report", LEI, POL, reason(Refusal.RULE_DISABLED),
+       reason(Refusal.WRONG_OWNER_KIND, kind=LEI)),
+    no("internal-use without a recorded common authority: OTHER_AUTHORITY", "internal-use",
+       SS, POL, reason(Refusal.OTHER_AUTHORITY)),
     ok("general-clause police->school", "general-clause", POL, SCH, 1),
     ok("general-clause police->social_services", "general-clause", POL, SS, 1),
     # Each rule refused for the wrong direction.
@@ -207,10 +241,6 @@ CASES: list[Case] = [
        reason(Refusal.WRONG_OWNER_KIND, kind=SCH)),
     no("care-chain to police: WRONG_RECIPIENT_KIND", "care-chain", SS, POL,
        reason(Refusal.WRONG_RECIPIENT_KIND, kind=POL)),
-    no("care-chain social_services->social_services: SAME_KIND", "care-chain", SS, SS,
-       reason(Refusal.SAME_KIND, kind=SS)),
-    no("care-chain healthcare->healthcare: SAME_KIND", "care-chain", HC, HC,
-       reason(Refusal.SAME_KIND, kind=HC)),
     no("concern-report social_services owner: WRONG_OWNER_KIND", "concern-report", SS, SS,
        reason(Refusal.WRONG_OWNER_KIND, kind=SS)),
     no("concern-report to police: WRONG_RECIPIENT_KIND", "concern-report", SCH, POL,
@@ -239,17 +269,23 @@ CASES: list[Case] = [
     no("crime-prevention-2025 before 2025-12-01: RULE_DISABLED and RULE_NOT_YET_IN_FORCE",
        "crime-prevention-2025", POL, SCH, reason(Refusal.RULE_DISABLED),
        reason(Refusal.RULE_NOT_YET_IN_FORCE, date="2025-12-01"), on=dt.date(2025, 11, 30)),
+    no("crime-prevention-2025 social_services owner: RULE_DISABLED and EXCLUDED_OWNER",
+       "crime-prevention-2025", SS, POL, reason(Refusal.RULE_DISABLED),
+       reason(Refusal.EXCLUDED_OWNER, kind=SS)),
+    no("crime-prevention-2025 health from school: RULE_DISABLED and CATEGORY_DENIED",
+       "crime-prevention-2025", SCH, POL, reason(Refusal.RULE_DISABLED),
+       reason(Refusal.CATEGORY_DENIED, category="health"), category="health"),
     no("duty-to-police 2025-03-31: RULE_NOT_YET_IN_FORCE", "duty-to-police", SCH, POL,
        reason(Refusal.RULE_NOT_YET_IN_FORCE, date="2025-04-01"), on=dt.date(2025, 3, 31)),
-    ok("duty-to-police on 2025-04-01 (first day in force)", "duty-to-police", SCH, POL, 2,
+    ok("duty-to-police on 2025-04-01 (first day in force)", "duty-to-police", SCH, POL, 3,
        on=dt.date(2025, 4, 1)),
     no("sol-police-u21 2012-12-31: RULE_NOT_YET_IN_FORCE", "sol-police-u21", SS, POL,
        reason(Refusal.RULE_NOT_YET_IN_FORCE, date="2013-01-01"), birth=dt.date(2000, 1, 1),
        on=dt.date(2012, 12, 31)),
     # Age limits are exclusive: on the birthday itself the basis no longer applies.
-    *age_edges("sol-police-u21", SS, POL, 21, 3),
+    *age_edges("sol-police-u21", SS, POL, 21, 4),
     *age_edges("crime-against-child", HC, POL, 18, 1),
-    *age_edges("care-chain", SS, HC, 18, 1),
+    *age_edges("care-chain", SS, HC, 18, 2),
     *age_edges("concern-report", SCH, SS, 18, 1),
     # Birth date unknown: an age limit cannot be checked, nor who must sign a consent.
     no("sol-police-u21 birth unknown: AGE_UNKNOWN", "sol-police-u21", SS, POL,
@@ -444,18 +480,21 @@ def test_assess_bases_keeps_the_order_of_the_rules_file() -> None:
     file_order = [entry["id"] for entry in raw["basis"]]
     assessments = assess_bases(BASES.values(), record(POL), recipient(SCH), CHILD, [consent()], DAY)
     assert [a.basis.id for a in assessments] == file_order
-    assert len(assessments) == 10
+    assert len(assessments) == 13
     # ...and every basis is there, applicable or not, each with its own reasons.
     assert [a.applicable for a in assessments] == [
         True,  # consent
+        False,  # internal-use: no common authority recorded
         False,  # sol-police-u21
         False,  # crime-against-child
         False,  # serious-crime
+        False,  # crime-other-secrecy: only to the police
         False,  # care-chain
         False,  # concern-report
         False,  # duty-to-police: police is not among the disclosers
         True,  # own-task
         True,  # general-clause
+        False,  # principal-report: disabled
         False,  # crime-prevention-2025: disabled
     ]
     # The same order whatever order the bases are given in: it is the caller's iteration order.
@@ -1012,3 +1051,195 @@ def test_the_engine_reads_of_a_birth_date_only_the_age_on_the_day(
             assert disclosure_in_force(disclosure, BASES, rec, first, on) == (
                 disclosure_in_force(disclosure, BASES, rec, second, on)
             )
+
+
+# --- one authority, independent branches (8 kap. 1–2 §§ OSL) ------------------------------------
+
+BOARD = "212000-1124|socialnämnden norr"
+
+
+def in_authority(
+    owner_kind: str, *, owner_branch: bool, to_kind: str, to_branch: bool, authority: str = BOARD
+) -> tuple[RecordFacts, RecipientFacts]:
+    owned = RecordFacts(
+        OWNER, owner_kind, CATEGORY, COUNCIL, owner_authority=BOARD,
+        owner_independent_branch=owner_branch,
+    )  # fmt: skip
+    to = RecipientFacts(
+        RECIPIENT, to_kind, False, authority=authority, independent_branch=to_branch
+    )
+    return owned, to
+
+
+def test_inside_one_authority_only_the_internal_basis_applies() -> None:
+    """Two parts of one board, neither an independent branch: handing over is not disclosure,
+    so every disclosure basis refuses and internal-use applies."""
+    owned, to = in_authority(SS, owner_branch=False, to_kind=SS, to_branch=False)
+    found = assess_bases(BASES.values(), owned, to, CHILD, [consent()], DAY)
+    assert [a.basis.id for a in found if a.applicable] == ["internal-use"]
+    for a in found:
+        if a.basis.id not in {"internal-use"}:
+            assert reason(Refusal.SAME_AUTHORITY) in a.reasons, a.basis.id
+    assert len(BASES["internal-use"].confirmations) == 2
+
+
+@pytest.mark.parametrize(
+    ("owner_branch", "to_branch", "authority"),
+    [
+        (True, False, BOARD),  # the owner is an independent branch
+        (False, True, BOARD),  # the recipient is
+        (True, True, BOARD),
+        (False, False, "212000-1124|stadsdelsnämnden söder"),  # another board, same number
+    ],
+)
+def test_independent_branches_and_other_boards_are_separate(
+    owner_branch: bool, to_branch: bool, authority: str
+) -> None:
+    """Secrecy applies between them, so the disclosure bases work as between authorities (care
+    chain from one social services authority to another) and internal-use does not."""
+    owned, to = in_authority(
+        SS, owner_branch=owner_branch, to_kind=SS, to_branch=to_branch, authority=authority
+    )
+    care = assess_basis(BASES["care-chain"], owned, to, CHILD, [], DAY)
+    assert care.applicable
+    internal = assess_basis(BASES["internal-use"], owned, to, CHILD, [], DAY)
+    assert internal.reasons == (reason(Refusal.OTHER_AUTHORITY),)
+
+
+def test_an_unrecorded_authority_is_an_authority_of_its_own() -> None:
+    owned, _ = in_authority(SS, owner_branch=False, to_kind=SS, to_branch=False)
+    to = RecipientFacts(RECIPIENT, SS, False, authority=None, independent_branch=False)
+    assert assess_basis(BASES["care-chain"], owned, to, CHILD, [], DAY).applicable
+    bare = record(SS)
+    assert assess_basis(BASES["care-chain"], bare, to, CHILD, [], DAY).applicable
+
+
+@PROPERTY
+@given(rec=records(), to=recipients, same=st.booleans(), owner_branch=st.booleans(),
+       to_branch=st.booleans(), birth=st.none() | births, consents_on_file=any_consents,
+       on=days)  # fmt: skip
+def test_exactly_one_of_internal_use_and_the_disclosure_bases_can_apply(
+    rec: RecordFacts,
+    to: RecipientFacts,
+    same: bool,
+    owner_branch: bool,
+    to_branch: bool,
+    birth: dt.date | None,
+    consents_on_file: list[ConsentFacts],
+    on: dt.date,
+) -> None:
+    rec = dataclasses.replace(rec, owner_authority=BOARD, owner_independent_branch=owner_branch)
+    to = dataclasses.replace(
+        to, authority=BOARD if same else "x|annan", independent_branch=to_branch
+    )
+    internal = same and not (owner_branch or to_branch)
+    for found in assess_bases(BASES.values(), rec, to, birth, consents_on_file, on):
+        if not found.applicable:
+            continue
+        assert (found.basis.id == "internal-use") == internal
+
+
+# --- private owners bound by a duty -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("basis_id", "kind", "to_kind", "category", "bound"),
+    [
+        ("concern-report", SCH, SS, "school", True),  # an independent school reports concern
+        ("concern-report", HC, SS, "health", True),  # private care
+        ("concern-report", LSS, SS, "social_measures", True),  # a private LSS provider
+        ("concern-report", LEI, SS, "leisure", False),  # a civil-society club does not
+        ("duty-to-police", SCH, POL, "school", True),  # independent schools inform the police
+        ("duty-to-police", LEI, POL, "leisure", False),
+    ],
+)
+def test_private_activity_bound_by_a_duty(
+    basis_id: str, kind: str, to_kind: str, category: str, bound: bool
+) -> None:
+    private = RecordFacts(OWNER, kind, category, COUNCIL, owner_public=False)
+    found = assess_basis(BASES[basis_id], private, recipient(to_kind), CHILD, [], DAY)
+    assert found.applicable is bound
+    if not bound:
+        assert found.reasons == (reason(Refusal.OWNER_NOT_PUBLIC),)
+
+
+def test_the_duty_to_inform_the_police_is_never_offered_for_a_school_health_record() -> None:
+    school_health = record(SCH, "health")
+    offered = applicable_ids(SCH, POL)
+    assert "duty-to-police" in offered
+    found = assess_bases(BASES.values(), school_health, recipient(POL), CHILD, [], DAY)
+    assert [a.basis.id for a in found if a.applicable and a.basis.duty is Duty.MUST] == []
+
+
+# --- the written statement (own-task) -----------------------------------------------------------
+
+
+def test_own_task_requires_a_written_statement_of_the_task_need() -> None:
+    own_task = BASES["own-task"]
+    assert own_task.requires_statement and own_task.statement_label
+    assert statement_problem(own_task, None) == reason(Refusal.STATEMENT_MISSING)
+    assert statement_problem(own_task, "   \n") == reason(Refusal.STATEMENT_MISSING)
+    assert statement_problem(own_task, "Vi behöver planera vår insats.") is None
+    assert statement_problem(BASES["sol-police-u21"], None) is None
+    assert [b.id for b in BASES.values() if b.requires_statement] == ["own-task"]
+
+
+# --- consent by a mature young person (12 kap. 3 § OSL) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("birth", "expected"),
+    [
+        (dt.date(2011, 3, 16), {G1}),  # 14: the guardians decide, whatever the assessment
+        (dt.date(2011, 3, 15), {YP}),  # the 15th birthday: alone
+        (dt.date(2008, 3, 16), {YP}),  # 17
+        (dt.date(2008, 3, 15), {YP}),  # 18
+    ],
+)
+def test_required_signers_with_a_maturity_assessment(birth: dt.date, expected: set[Signer]) -> None:
+    assert required_signers(birth, DAY, False, mature_alone=True) == expected
+
+
+def test_a_maturity_assessment_counts_only_where_the_council_allows_it() -> None:
+    sixteen = dt.date(2010, 1, 1)
+    allowed = consent(signers=(YP,), maturity_assessed=True, maturity_allowed=True)
+    not_allowed = consent(signers=(YP,), maturity_assessed=True)
+    not_assessed = consent(signers=(YP,), maturity_allowed=True)
+    rec, to = record(SS), recipient(SCH)
+    assert consent_problems(allowed, rec, to, sixteen, DAY) == ()
+    for lacking in (not_allowed, not_assessed):
+        assert consent_problems(lacking, rec, to, sixteen, DAY) == (
+            reason(Refusal.CONSENT_INCOMPLETE, signer="guardian_1"),
+        )
+
+
+@PROPERTY
+@given(birth=births, on=days, two_guardians=st.booleans(), assessed=st.booleans(),
+       allowed=st.booleans())  # fmt: skip
+def test_the_young_person_consents_alone_exactly_when_mature_and_allowed_or_adult(
+    birth: dt.date, on: dt.date, two_guardians: bool, assessed: bool, allowed: bool
+) -> None:
+    assume(birth <= on)
+    age = age_on(birth, on)
+    alone = consent(
+        signers=(YP,), two_guardians=two_guardians, maturity_assessed=assessed,
+        maturity_allowed=allowed,
+    )  # fmt: skip
+    problems = consent_problems(alone, record(SS), recipient(SCH), birth, on)
+    incomplete = Refusal.CONSENT_INCOMPLETE in codes(problems)
+    assert incomplete == (age < 15 or (age < 18 and not (assessed and allowed)))
+    # The default local policy never lets guardians alone consent for a 15–17-year-old.
+    if 15 <= age < 18:
+        guardians = consent(signers=(G1, G2), two_guardians=two_guardians)
+        found = consent_problems(guardians, record(SS), recipient(SCH), birth, on)
+        assert reason(Refusal.CONSENT_INCOMPLETE, signer="young_person") in found
+
+
+def test_a_rule_may_still_require_different_kinds() -> None:
+    """No shipped rule uses it since care-chain covers one social services authority to
+    another (26 kap. 9 § OSL), but a municipality's lawyer may."""
+    basis = constructed(different_kinds=True)
+    assert assess_basis(basis, record(SS), recipient(SS), CHILD, [], DAY).reasons == (
+        reason(Refusal.SAME_KIND, kind=SS),
+    )
+    assert assess_basis(basis, record(SS), recipient(HC), CHILD, [], DAY).applicable

@@ -293,7 +293,7 @@ def disclosed_to_police(db: Session, world: Council3, born: dt.date, serial: int
     social = world.members[SOCIAL]
     enrolled = child_cases.enrol_child(db, social, world.council, enrolment(serial, born))
     record = services.create_record(db, social, enrolled, "risk_protective", f"risk {serial}")
-    decide_disclosure(db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2])
+    decide_disclosure(db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2, 3])
     return record
 
 
@@ -387,7 +387,7 @@ def test_listed_leaves_out_secret_records_of_others_and_the_event_does_not_count
     assert [r.withheld for r in own] == [False, False]
     from secrecy.disclosure.services import decide_disclosure
 
-    decide_disclosure(db, social, secret, world.agencies[POLICE], "sol-police-u21", [0, 1, 2])
+    decide_disclosure(db, social, secret, world.agencies[POLICE], "sol-police-u21", [0, 1, 2, 3])
     after = reveal.reveal_listed(db, police, listed)
     assert [(r.record.id, r.withheld) for r in after] == [(record.id, True), (secret.id, False)]
     assert events(db, SecrecyTag.RECORD_REVEAL)[-1].details["withheld"] == 1

@@ -30,14 +30,17 @@ KINDS = {k.value for k in AgencyKind}
 SHIPPED = {
     # id: (review, duty, age limit)
     "consent": (Review.CONFIRMED, Duty.MAY, None),
+    "internal-use": (Review.CONFIRMED, Duty.MAY, None),
     "sol-police-u21": (Review.CONFIRMED, Duty.MAY, 21),
     "crime-against-child": (Review.CONFIRMED, Duty.MAY, 18),
     "serious-crime": (Review.CONFIRMED, Duty.MAY, None),
+    "crime-other-secrecy": (Review.TO_CONFIRM, Duty.MAY, None),
     "care-chain": (Review.CONFIRMED, Duty.MAY, 18),
     "concern-report": (Review.TO_CONFIRM, Duty.MUST, 18),
     "duty-to-police": (Review.TO_CONFIRM, Duty.MUST, None),
     "own-task": (Review.CONFIRMED, Duty.MAY, None),
     "general-clause": (Review.TO_CONFIRM, Duty.MAY, None),
+    "principal-report": (Review.TO_CONFIRM, Duty.MUST, None),
     "crime-prevention-2025": (Review.TO_CONFIRM, Duty.MAY, None),
 }
 
@@ -47,7 +50,7 @@ SHIPPED = {
 
 def test_the_shipped_bases_are_those_of_secrecy_md() -> None:
     bases = legal_bases()
-    assert len(bases) == 10
+    assert len(bases) == 13
     assert list(bases) == list(SHIPPED)
     for basis_id, (review, duty, age_limit) in SHIPPED.items():
         basis = bases[basis_id]
@@ -58,8 +61,9 @@ def test_the_shipped_bases_are_those_of_secrecy_md() -> None:
         assert basis.confirmations
 
 
-def test_only_crime_prevention_2025_ships_disabled() -> None:
-    assert [b.id for b in legal_bases().values() if not b.enabled] == ["crime-prevention-2025"]
+def test_only_the_unconfirmed_new_provisions_ship_disabled() -> None:
+    disabled = [b.id for b in legal_bases().values() if not b.enabled]
+    assert disabled == ["principal-report", "crime-prevention-2025"]
     assert legal_bases()["crime-prevention-2025"].effective_from == dt.date(2025, 12, 1)
 
 
@@ -68,25 +72,37 @@ def test_the_shipped_directions_dates_and_limits() -> None:
     assert bases["sol-police-u21"].from_kinds == {"social_services", "disability_support"}
     assert bases["sol-police-u21"].to_kinds == {"police"}
     assert bases["sol-police-u21"].effective_from == dt.date(2013, 1, 1)
-    assert bases["crime-against-child"].from_kinds == {"social_services", "healthcare"}
-    assert bases["care-chain"].from_kinds == {"social_services", "healthcare"}
-    assert bases["care-chain"].to_kinds == {"social_services", "healthcare"}
-    assert bases["care-chain"].different_kinds
+    care = {"social_services", "disability_support", "healthcare"}
+    assert bases["crime-against-child"].from_kinds == care
+    assert bases["serious-crime"].from_kinds == care
+    assert bases["crime-other-secrecy"].from_kinds == {"school", "leisure", "other"}
+    assert bases["crime-other-secrecy"].denied_categories == {"health"}
+    assert bases["care-chain"].from_kinds == care
+    assert bases["care-chain"].to_kinds == care
+    assert not bases["care-chain"].different_kinds
     assert bases["concern-report"].from_kinds == {
         "school", "police", "healthcare", "disability_support", "leisure"
     }  # fmt: skip
     assert bases["concern-report"].to_kinds == {"social_services"}
     assert bases["duty-to-police"].from_kinds == {"school", "leisure", "other"}
     assert bases["duty-to-police"].effective_from == dt.date(2025, 4, 1)
+    assert bases["duty-to-police"].denied_categories == {"health"}
+    assert bases["duty-to-police"].bound_private_kinds == {"school"}
+    assert bases["concern-report"].bound_private_kinds == {
+        "school", "healthcare", "disability_support"
+    }  # fmt: skip
+    assert len(bases["sol-police-u21"].confirmations) == 4
+    assert "övervägande skäl" in bases["crime-prevention-2025"].confirmations[1].lower()
     assert bases["general-clause"].from_kinds == {"police", "school", "leisure", "other"}
     assert bases["general-clause"].excluded_owner_kinds == {
         "social_services", "disability_support", "healthcare"
     }  # fmt: skip
     assert bases["general-clause"].denied_categories == {"health"}
     # Weak recipients and consents: the consent basis only.
-    assert [b.id for b in bases.values() if b.weak_recipients] == ["consent"]
+    assert [b.id for b in bases.values() if b.weak_recipients] == ["consent", "internal-use"]
     assert [b.id for b in bases.values() if b.requires_consent] == ["consent"]
-    assert [b.id for b in bases.values() if b.different_kinds] == ["care-chain"]
+    assert [b.id for b in bases.values() if b.different_kinds] == []
+    assert [b.id for b in bases.values() if b.authority_relation == "internal"] == ["internal-use"]
     assert all(b.effective_to is None for b in bases.values())
 
 
@@ -108,7 +124,9 @@ def test_the_recipient_protection_table_names_every_kind() -> None:
 
 def test_the_shipped_rules_need_the_shipped_categories() -> None:
     text = (RULES_DIR / "legal_bases.toml").read_text(encoding="utf-8")
-    with pytest.raises(RuleFileError, match=re.escape("rule #9 (general-clause): field 'denied")):
+    with pytest.raises(
+        RuleFileError, match=re.escape("rule #6 (crime-other-secrecy): field 'denied")
+    ):
         parse_legal_bases(text, CATEGORIES - {"health"})
 
 
@@ -331,3 +349,70 @@ def test_the_protection_table_refuses_a_missing_kind() -> None:
 def test_the_protection_table_refuses_an_entry_without_its_kind() -> None:
     with pytest.raises(RuleFileError, match=re.escape("(?): field 'kind' must be a non-empty")):
         parse_recipient_protection(protection(police={"kind": DROP}))
+
+
+# --- the rule-set version ------------------------------------------------------------------------
+
+
+def test_the_shipped_file_has_a_version_with_a_change_log_entry() -> None:
+    from secrecy.policy.rules import parse_rule_set_version, ruleset_version
+
+    text = (RULES_DIR / "legal_bases.toml").read_text(encoding="utf-8")
+    version, log = parse_rule_set_version(text)
+    assert ruleset_version() == version
+    assert version in {entry.version for entry in log}
+    assert [e.date for e in log] == sorted((e.date for e in log), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "[ruleset]: field 'version' must be a non-empty text"),
+        ("[ruleset]\nversion = '2026.9'\n", "field 'version' has no [[changelog]] entry"),
+        ("[ruleset]\nversion = '" + "9" * 21 + "'\n", "must be at most 20 characters"),
+        (
+            "[ruleset]\nversion = '1'\n[[changelog]]\nversion = '1'\nchanges = ['x']\n",
+            "changelog #1 (1): field 'date' must be a date",
+        ),
+        ("[ruleset\n", "legal_bases.toml is not valid TOML"),
+    ],
+)
+def test_a_rule_set_version_without_its_change_log_is_refused(text: str, message: str) -> None:
+    from secrecy.policy.rules import parse_rule_set_version
+
+    with pytest.raises(RuleFileError, match=re.escape(message)):
+        parse_rule_set_version(text)
+
+
+def test_the_2026_2_fields_load() -> None:
+    text = rule(
+        public_owners_only=True,
+        bound_private_kinds=["school"],
+        authority_relation="internal",
+        requires_statement=True,
+        statement_label="Varför?",
+    )
+    basis = parse_legal_bases(text, CATEGORIES)["test-rule"]
+    assert basis.bound_private_kinds == {"school"}
+    assert basis.authority_relation == "internal"
+    assert (basis.requires_statement, basis.statement_label) == (True, "Varför?")
+    default = parse_legal_bases(rule(), CATEGORIES)["test-rule"]
+    assert default.authority_relation == "separate"
+    assert not default.requires_statement
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"bound_private_kinds": ["school"]},
+            "field 'bound_private_kinds' needs public_owners_only",
+        ),
+        ({"public_owners_only": True, "bound_private_kinds": ["church"]}, "unknown agency kinds"),
+        ({"requires_statement": True}, "field 'statement_label' must say what"),
+        ({"authority_relation": "nearby"}, "field 'authority_relation' must be one of"),
+    ],
+)
+def test_the_2026_2_fields_are_checked(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(RuleFileError, match=re.escape(message)):
+        parse_legal_bases(rule(**changes), CATEGORIES)
