@@ -55,8 +55,8 @@ class ReplaceTwoFactorForm(EnrolTwoFactorForm):
     submit = SubmitField(_l("Byt autentiseringsapp"))
 
 
-class StartPasswordForm(FlaskForm):
-    """The user's own password in place of the start password an administrator gave."""
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice (the browser may suggest one)."""
 
     password = PasswordField(
         _l("Nytt lösenord (minst 12 tecken)"),
@@ -68,21 +68,16 @@ class StartPasswordForm(FlaskForm):
         validators=[DataRequired(REQUIRED), EqualTo("password", _l("Lösenorden är inte lika."))],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class StartPasswordForm(NewPasswordForm):
+    """The user's own password in place of the start password an administrator gave."""
+
     submit = SubmitField(_l("Spara lösenordet"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField(_l("Nuvarande lösenord"), validators=[DataRequired(REQUIRED)])
-    password = PasswordField(
-        _l("Nytt lösenord (minst 12 tecken)"),
-        validators=[DataRequired(REQUIRED), Length(max=1024)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Upprepa det nya lösenordet"),
-        validators=[DataRequired(REQUIRED), EqualTo("password", _l("Lösenorden är inte lika."))],
-        render_kw={"autocomplete": "new-password"},
-    )
     submit = SubmitField(_l("Byt lösenord"))
 
 
