@@ -26,6 +26,7 @@ from coordination.web.page import PageBlueprint, actor
 from coordination.web.registries import register_user_column, user_column
 from meetings.models import EmailStatus, Notification
 from meetings.notifications import services as notifications
+from meetings.notifications.settings import register_notification_kinds
 
 bp = PageBlueprint("notifications", __name__, template_folder="templates")
 
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.context_processor(_header_context)
     register_user_column(app, "unread_notifications", notifications.unread_count_column)
+    register_notification_kinds(app, notifications.KIND_LABELS)
 
 
 def _unread_for_header() -> int | None:
