@@ -30,6 +30,7 @@ from meetings.agenda.forms import (
     SOURCE_LABELS,
     AgendaItemForm,
     AttendanceForm,
+    BriefForm,
     GuestForm,
     MeetingRolesForm,
     MoveItemForm,
@@ -96,6 +97,7 @@ def render_meeting(
     agenda_form: AgendaItemForm | None = None,
     guest_form: GuestForm | None = None,
     roles_form: MeetingRolesForm | None = None,
+    brief_form: tuple[int, BriefForm] | None = None,
     error: str | None = None,
 ) -> str:
     user = actor()
@@ -113,6 +115,14 @@ def render_meeting(
     planned = meeting.status is MeetingStatus.PLANNED
     can_add = member and planned and (coordinator or not passed)
     form = agenda_form or AgendaItemForm(formdata=None)
+    # A child carried over by open actions has no brief: the same members may give it one.
+    brief_forms = {
+        entry.item.child_id: BriefForm(prefix=f"b{entry.item.child_id}", formdata=None)
+        for entry in entries
+        if can_add and entry.brief is None
+    }
+    if brief_form is not None and brief_form[0] in brief_forms:
+        brief_forms[brief_form[0]] = brief_form[1]
     if can_add:
         _prepare_agenda_form(session, meeting, form)
     roles = roles_form or MeetingRolesForm(formdata=None)
@@ -128,7 +138,14 @@ def render_meeting(
     # still gets its messages, at the top.
     hidden = [
         f
-        for f, shown in ((agenda_form, can_add), (guest_form, len(guests.user_id.choices) > 1))
+        for f, shown in (
+            (agenda_form, can_add),
+            (guest_form, len(guests.user_id.choices) > 1),
+            (
+                brief_form[1] if brief_form else None,
+                brief_form is not None and brief_form[0] in brief_forms,
+            ),
+        )
         if f is not None and not shown
     ]
     messages = " ".join(str(e) for f in hidden for errors in f.errors.values() for e in errors)
@@ -148,6 +165,7 @@ def render_meeting(
         deadline_passed=passed,
         can_add=can_add,
         agenda_form=form,
+        brief_forms=brief_forms,
         roles_form=roles,
         guest_form=guests,
         # Labels translated once per page, not once per row.

@@ -419,6 +419,23 @@ def test_non_auditors_cannot_sign_or_export_quietly(
     for user in (world.members[SOCIAL], admin):
         client = log_in(app.test_client(), user)
         assert client.post("/logreview/months/2026-01/sign", data={}).status_code == 403
+        assert (
+            client.post("/logreview/months/2026-01/sign", data={"confirm": "yes"}).status_code
+            == 403
+        )
+        denied = db.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.tag == "access:denied")
+        )
+        confirmation = client.get("/logreview/months/2026-01/sign")
+        assert confirmation.status_code == 403 and "Signera loggkontrollen" not in confirmation.text
+        assert (
+            db.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.tag == "access:denied")
+            )
+            == (denied or 0) + 1
+        )
         assert client.post("/logreview/", data={"tag": "auth:logout"}).status_code == 403
     assert db.scalar(select(func.count()).select_from(LogReview)) == 0
     assert not db.scalars(select(AuditEvent).where(AuditEvent.tag == AuditTag.AUDIT_EXPORT)).all()
