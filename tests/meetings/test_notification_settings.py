@@ -26,6 +26,7 @@ from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
 from tests.meetings.test_notifications import make_meeting, outbox
 from tests.secrecy.test_crypto import personnummer
+from tests.secrecy.test_disclosure import enrol_with_record
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -266,3 +267,38 @@ def test_a_departed_decider_leaves_the_warning_to_the_owner_agencys_members(
     db.flush()
     assert disclosure_lapse_warnings(db, NOW) == 1
     assert [n.recipient_id for n in outbox(db)] == [world.coordinator.id]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_consent_ending_soon_warns_the_owner_of_the_disclosures_resting_on_it(
+    app: Flask, db: Session, world: Council3, client_for
+) -> None:
+    social = client_for(SOCIAL)
+    record = enrol_with_record(social, world.council.id, db, "Samtyckesmarkör")
+    school_agency = world.agencies[AgencyKind.SCHOOL]
+    consent_form = {
+        "custody": "one",
+        "guardian_1": "Gun Provsson",
+        "young_person": "Vilgot Provsson",
+        "agency_ids": [school_agency.id],
+        "categories": ["risk_protective"],
+        "valid_from": "2026-03-01",
+        "valid_to": "2026-03-10",
+        "purpose": "SSPF-samverkan",
+        "form_location": "Pärm 3",
+    }
+    assert (
+        social.post(f"/children/{record.child_id}/consents", data=consent_form).status_code == 302
+    )
+    done = social.post(
+        f"/records/{record.id}/disclose",
+        data={"recipient": school_agency.id, "basis": "consent", "confirm-consent-0": "y"},
+    )
+    assert done.status_code == 302
+    assert disclosure_lapse_warnings(db, NOW) == 1
+    (row,) = outbox(db)
+    assert row.recipient_id == world.members[SOCIAL].id
+    assert "11 mars 2026" in row.subject  # the first day after the consent's last
+    for secret in ("Samtyckesmarkör", "Gun Provsson", "Vilgot", "Pärm 3", school_agency.name):
+        assert secret not in row.subject + row.body + row.link
+    assert [n for n in outbox(db) if n.recipient_id == world.members[AgencyKind.SCHOOL].id] == []
