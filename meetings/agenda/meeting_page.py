@@ -20,7 +20,7 @@ from coordination.models import AgencyKind, CouncilKind, CouncilMembership, User
 from coordination.policy import can_view_council
 from coordination.web.forms import choices
 from coordination.web.page import INVALID_FORM, Render, actor
-from meetings.agenda.access import is_meeting_coordinator
+from meetings.agenda.access import has_started, is_meeting_coordinator
 from meetings.agenda.attendance import guest_candidates, meeting_attendance
 from meetings.agenda.contributors import pending_contributed_items
 from meetings.agenda.deadline import agenda_deadline, deadline_passed
@@ -37,7 +37,7 @@ from meetings.agenda.forms import (
 )
 from meetings.agenda.items import addable_children, agenda_items, reason_categories
 from meetings.agenda.overview import AgendaEntry, build_agenda
-from meetings.models import AgendaItem, Meeting, MeetingStatus
+from meetings.models import AgendaItem, AttendanceStatus, Meeting, MeetingStatus
 from secrecy.policy.categories import categories
 
 
@@ -169,8 +169,11 @@ def render_meeting(
         roles_form=roles,
         guest_form=guests,
         # Labels translated once per page, not once per row.
+        # "Närvarande" only once the meeting has started (the service refuses it before).
         attendance_choices=[
-            (c.value, str(c.label)) for c in AttendanceForm(formdata=None).status.choices
+            (c.value, str(c.label))
+            for c in AttendanceForm(formdata=None).status.choices
+            if c.value != AttendanceStatus.PRESENT.value or has_started(meeting)
         ],
         move_form=MoveItemForm(formdata=None),
         status_labels=MEETING_STATUS_LABELS,

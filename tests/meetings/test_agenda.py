@@ -245,7 +245,8 @@ def test_attendance_own_status_or_the_coordinators(
     assert "Välj närvarande, frånvarande eller anmält förhinder." in bad.text
     assert status_of(police_user) is AttendanceStatus.ABSENT
     page = police.get(f"/meetings/{meeting.id}").text
-    assert "Närvarande" in page and "Anmält förhinder" in page
+    assert "Frånvarande" in page and "Anmält förhinder" in page
+    assert ">Närvarande<" not in page  # not offered before the meeting has started
     assert tags(db).count("meetings:attendance:set") == 2
 
 

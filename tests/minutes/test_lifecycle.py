@@ -136,12 +136,15 @@ def test_nobody_is_present_at_a_meeting_that_has_not_started(
             follow_redirects=True,
         )
         assert NOT_STARTED in page.text
+        assert '<option value="present"' not in page.text  # not offered before the start
         # Absences may be given ahead.
         set_attendance(db, world.coordinator, setting.meeting, school.id, AttendanceStatus.EXCUSED)
     db.expire_all()
     statuses = {a.user_id: a.status for a in db.get_one(Meeting, setting.meeting.id).attendances}
     assert statuses[school.id] is AttendanceStatus.EXCUSED
     with time_machine.travel(NOW, tick=False):
+        started = log_in(app.test_client(), school).get(f"/meetings/{setting.meeting.id}")
+        assert '<option value="present"' in started.text
         set_attendance(db, world.coordinator, setting.meeting, school.id, AttendanceStatus.PRESENT)
 
 
