@@ -41,6 +41,7 @@ from minutes.actions import api as actions_api
 from minutes.actions import views as views_actions
 from minutes.reports import views as minutes_report_views
 from minutes.workspace import api as minutes_api
+from minutes.workspace import approval_views as minutes_approval_views
 from minutes.workspace import views as minutes_views
 from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     views_notifications.init_app(app)
     meetings_sync_views.init_app(app)
     minutes_views.init_app(app)
+    minutes_approval_views.init_app(app)
     views_actions.init_app(app)
     minutes_report_views.init_app(app)
     register_api(app)

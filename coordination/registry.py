@@ -62,3 +62,6 @@ AUDIT_SCOPES: Registry[AuditScope] = Registry("samverkan.audit_scopes")
 AUDIT_TAG_LABELS: Registry[Mapping[str, Any]] = Registry("samverkan.audit_tag_labels")
 # Children every agenda must carry (meetings.agenda.contributors.register_agenda_contributor).
 AGENDA_CONTRIBUTORS: Registry[AgendaContributor] = Registry("samverkan.agenda_contributors")
+# Notification kinds and their labels for the settings page
+# (meetings.notifications.settings.register_notification_kinds).
+NOTIFICATION_KINDS: Registry[Mapping[str, Any]] = Registry("samverkan.notification_kinds")

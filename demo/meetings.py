@@ -348,9 +348,11 @@ NEXT_AGENDAS: dict[str, list[Brief]] = {
 }
 
 # council code -> members who answer the next meeting's invitation themselves.
+# Answers given ahead of the next meeting: only absences (nobody is present at a meeting that
+# has not started; the service refuses it).
 NEXT_ANSWERS: dict[str, dict[str, AttendanceStatus]] = {
-    "CENTRUM": {POLICE: AttendanceStatus.PRESENT},
-    "NORR": {LEISURE: AttendanceStatus.EXCUSED, SCHOOL: AttendanceStatus.PRESENT},
+    "CENTRUM": {POLICE: AttendanceStatus.ABSENT},
+    "NORR": {LEISURE: AttendanceStatus.EXCUSED},
     "SIG": {HEALTH: AttendanceStatus.EXCUSED},
 }
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ from coordination.scheduler import (
     nightly,
     register_jobs,
 )
+from meetings.agenda.deadline import DEFAULT_DEADLINE_WORKING_DAYS, agenda_deadline
 from meetings.casesync.proposals import FORGOTTEN_INDEX, expire_unanswered_proposals
 from meetings.models import (
     Attendance,
@@ -46,6 +47,7 @@ from meetings.models import (
     MeetingStatus,
 )
 from meetings.notifications import admin_notices
+from meetings.notifications.lapse_warnings import disclosure_lapse_warnings
 from meetings.notifications.mail import deliver_outbox
 from meetings.notifications.services import (
     Message,
@@ -111,16 +113,30 @@ def _notify_all(
     return created
 
 
+def _preparation_still_open(starts_at: dt.datetime, today: dt.date) -> bool:
+    """Members may still add children to the agenda today: the agenda deadline (in working
+    days before the meeting, as on the meeting page) has not passed."""
+    config = current_app.config if has_app_context() else {}
+    days = int(config.get("AGENDA_DEADLINE_WORKING_DAYS", DEFAULT_DEADLINE_WORKING_DAYS))
+    return today <= agenda_deadline(Meeting(starts_at=starts_at), days)
+
+
 def agenda_preparation_reminders(session: Session, now: dt.datetime) -> int:
     """A week before each planned meeting: the council's social services members prepare the
-    agenda. Returns the number of notifications created."""
-    rows = session.execute(
-        _due_meetings(now, AGENDA_PREPARATION_LEAD)
-        .join(CouncilMembership, CouncilMembership.council_id == Council.id)
-        .join(User, User.id == CouncilMembership.user_id)
-        .join(Agency, Agency.id == User.agency_id)
-        .where(Agency.kind == AgencyKind.SOCIAL_SERVICES, Agency.active.is_(True))
-    ).all()
+    agenda; never after the meeting's preparation deadline, when they can no longer add
+    children. Returns the number of notifications created."""
+    today = now.astimezone(LOCAL_ZONE).date()
+    rows = [
+        row
+        for row in session.execute(
+            _due_meetings(now, AGENDA_PREPARATION_LEAD)
+            .join(CouncilMembership, CouncilMembership.council_id == Council.id)
+            .join(User, User.id == CouncilMembership.user_id)
+            .join(Agency, Agency.id == User.agency_id)
+            .where(Agency.kind == AgencyKind.SOCIAL_SERVICES, Agency.active.is_(True))
+        ).all()
+        if _preparation_still_open(row.starts_at, today)
+    ]
     return _notify_all(
         session,
         rows,
@@ -209,6 +225,13 @@ def init_app(app: Flask) -> None:
             "meetings.expire_sync_proposals",
             expire_sync_proposals,
             nightly(2, 40),
+            NIGHT_GRACE,
+            catch_up=True,
+        ),
+        JobSpec(
+            "meetings.disclosure_lapse_warnings",
+            disclosure_lapse_warnings,
+            nightly(4, 5),
             NIGHT_GRACE,
             catch_up=True,
         ),

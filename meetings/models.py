@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -228,6 +229,9 @@ class Notification(Base):
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # False when the recipient switched this kind off in the app but kept its e-mail: the row
+    # is then only the e-mail's outbox entry, not listed or counted in the app.
+    in_app: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     recipient: Mapped[User] = relationship()
 
@@ -242,6 +246,18 @@ class NotificationPreference(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     email_enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class NotificationSetting(Base):
+    """A user's choice for one kind of notification: shown in the app, sent by e-mail.
+    No row: both on. ``NotificationPreference.email_enabled`` stays the switch for all e-mail."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(default=True)
+    email: Mapped[bool] = mapped_column(default=True)
 
 
 class CalendarFeedToken(Base):

@@ -16,6 +16,7 @@ class MeetingTag(enum.StrEnum):
     AGENDA_MOVE = "meetings:agenda:move"
     AGENDA_REMOVE = "meetings:agenda:remove"
     AGENDA_CONTRIBUTED = "meetings:agenda:contributed"
+    AGENDA_BRIEF = "meetings:agenda:brief"
     # Calendar files and feeds (meetings.calendar.services)
     CALENDAR_EXPORT = "meetings:calendar:export"
     FEED_TOKEN_CREATE = "meetings:feed_token:create"  # noqa: S105 - an event name

@@ -14,12 +14,14 @@ import datetime as dt
 import enum
 import functools
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from babel.dates import format_date
 from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,6 +36,7 @@ from meetings.notifications.services import (
     notify,
     notify_many,
 )
+from meetings.notifications.settings import register_notification_kinds
 from minutes.models import (
     OPEN_STATUSES,
     AgreedAction,
@@ -52,6 +55,22 @@ class MinutesNotificationKind(enum.StrEnum):
     ACTION_DUE = "action_due"
     ACTION_OVERDUE = "action_overdue"
     MINUTES_APPROVAL = "minutes_approval"
+    # Sent by the services when they happen (``minutes.notices``), not by a sweep.
+    MINUTES_SUBMITTED = "minutes_submitted"
+    MINUTES_APPROVED = "minutes_approved"
+    MINUTES_SENT_BACK = "minutes_sent_back"
+    ACTION_ASSIGNED = "action_assigned"
+
+
+KIND_LABELS: dict[str, Any] = {
+    MinutesNotificationKind.MINUTES_SUBMITTED: _l("Protokoll skickat till dig för justering"),
+    MinutesNotificationKind.MINUTES_APPROVAL: _l("Påminnelse om protokoll som väntar på justering"),
+    MinutesNotificationKind.MINUTES_APPROVED: _l("Protokoll justerat"),
+    MinutesNotificationKind.MINUTES_SENT_BACK: _l("Protokoll skickat tillbaka för ändring"),
+    MinutesNotificationKind.ACTION_ASSIGNED: _l("Åtgärd som du är ansvarig för"),
+    MinutesNotificationKind.ACTION_DUE: _l("Åtgärd som snart ska vara klar"),
+    MinutesNotificationKind.ACTION_OVERDUE: _l("Försenad åtgärd"),
+}
 
 
 def action_path(action: AgreedAction) -> str:
@@ -318,6 +337,7 @@ def approval_reminders(session: Session, now: dt.datetime) -> int:
 def init_app(app: Flask) -> None:
     """Register this package's hourly reminders with the one scheduler process."""
     hourly = CronTrigger(minute=20, timezone=LOCAL_ZONE)
+    register_notification_kinds(app, KIND_LABELS)
     register_jobs(
         app,
         JobSpec("minutes.action_due_reminders", action_due_reminders, hourly, HOURLY_GRACE),

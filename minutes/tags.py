@@ -16,6 +16,7 @@ class MinutesTag(enum.StrEnum):
     ACTION_CREATE = "minutes:action:create"
     MINUTES_SUBMIT = "minutes:minutes:submit"
     MINUTES_WITHDRAW = "minutes:minutes:withdraw"
+    MINUTES_SEND_BACK = "minutes:minutes:send_back"
     MINUTES_APPROVE = "minutes:minutes:approve"
     MINUTES_LOCK = "minutes:minutes:lock"
     ACTION_UPDATE = "minutes:action:update"

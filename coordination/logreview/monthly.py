@@ -248,6 +248,17 @@ def _review_of(session: Session, agency_id: int, month: dt.date) -> LogReview | 
     ).one_or_none()
 
 
+def check_sign_off(session: Session, actor: User, month: dt.date, today: dt.date) -> None:
+    """Why the actor may not sign the month now, raised; nothing is written."""
+    require_reviewer(actor)
+    if month.day != 1:
+        raise ValueError("a month is given by its first day")
+    if not is_signable(month, today):
+        raise ServiceError(_l("Månaden är inte avslutad och kan inte signeras än."))
+    if _review_of(session, actor.agency_id, month) is not None:
+        raise ServiceError(_l("Månaden är redan signerad."))
+
+
 def sign_off_month(
     session: Session,
     actor: User,
@@ -256,14 +267,8 @@ def sign_off_month(
     today: dt.date,
 ) -> LogReview:
     """The auditor signs the agency's review of a finished month, once."""
-    require_reviewer(actor)
-    if month.day != 1:
-        raise ValueError("a month is given by its first day")
-    if not is_signable(month, today):
-        raise ServiceError(_l("Månaden är inte avslutad och kan inte signeras än."))
+    check_sign_off(session, actor, month, today)
     already = ServiceError(_l("Månaden är redan signerad."))
-    if _review_of(session, actor.agency_id, month) is not None:
-        raise already
     review = LogReview(
         agency_id=actor.agency_id,
         month=month,

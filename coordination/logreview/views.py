@@ -61,6 +61,7 @@ from coordination.logreview.scopes import (
     tag_labels,
 )
 from coordination.models import Child
+from coordination.web.confirm import Confirmation, is_confirmed, render_confirmation
 from coordination.web.forms import choices, sane_date
 from coordination.web.page import PageBlueprint, actor, on_refusal
 from coordination.web.params import BadParameter, arg_date, arg_int, is_sane_date
@@ -304,21 +305,50 @@ def month_page(month_text: str) -> ResponseReturnValue:
     return _render_month(db_session(), _month_or_404(month_text), SignOffForm())
 
 
-@bp.page("/months/<month_text>/sign", methods=["POST"])
+@bp.page("/months/<month_text>/sign", methods=["GET", "POST"])
 def sign_month(month_text: str) -> ResponseReturnValue:
+    """Signing cannot be undone: the GET, and the month page's button, show what it means;
+    the button of that confirmation page signs."""
     session = db_session()
     require_reviewer(actor())
     month = _month_or_404(month_text)
-    form = SignOffForm()
-    if form.validate_on_submit():
-        outcome = ReviewOutcome(form.outcome.data) if form.outcome.data else None
+    posted = request.method == "POST"
+    form = SignOffForm() if posted else SignOffForm(request.args, meta={"csrf": False})
+    valid = form.validate_on_submit() if posted else form.validate()
+    if not valid:
+        return _render_month(session, month, form, 422)
+    outcome = ReviewOutcome(form.outcome.data) if form.outcome.data else None
 
-        def refused(message: str | None) -> ResponseReturnValue:
-            flash(message or "", "error")
-            return _render_month(session, month, form)
+    def refused(message: str | None) -> ResponseReturnValue:
+        flash(message or "", "error")
+        return _render_month(session, month, form)
 
-        on_refusal(None, refused)
-        sign_off_month(session, actor(), month, outcome, today_local())
-        flash(_("Loggkontrollen för %(month)s är signerad.", month=month_text), "success")
-        return redirect(url_for("logreview.month_page", month_text=month_text))
-    return _render_month(session, month, form, 422)
+    on_refusal(None, refused)
+    if not is_confirmed():
+        monthly.check_sign_off(session, actor(), month, today_local())
+        return render_confirmation(
+            Confirmation(
+                title=_("Signera loggkontrollen"),
+                lead=_(
+                    "Du signerar din myndighets granskning av loggen för %(month)s.",
+                    month=month_text,
+                ),
+                consequences=[
+                    _("Kommentar: %(outcome)s.", outcome=OUTCOME_LABELS[outcome])
+                    if outcome is not None
+                    else _("Ingen kommentar."),
+                    _(
+                        "Signeringen visar att månaden är granskad. Den kan inte ändras eller "
+                        "tas bort, och ingen annan kan signera månaden efter dig."
+                    ),
+                    _("Signeringen skrivs i loggen."),
+                ],
+                action=url_for("logreview.sign_month", month_text=month_text),
+                button=_("Signera"),
+                cancel_url=url_for("logreview.month_page", month_text=month_text),
+                hidden={"outcome": form.outcome.data or ""},
+            )
+        )
+    sign_off_month(session, actor(), month, outcome, today_local())
+    flash(_("Loggkontrollen för %(month)s är signerad.", month=month_text), "success")
+    return redirect(url_for("logreview.month_page", month_text=month_text))

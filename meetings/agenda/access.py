@@ -7,10 +7,14 @@ The ``require_*`` guards raise ``PermissionDenied`` or a ``ServiceError`` for th
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from coordination.db import utcnow
 from coordination.errors import NotFound, PermissionDenied, ServiceError
 from coordination.models import Council, CouncilMembership, CouncilRole, User
 from coordination.policy import Need, can_view_council, membership_in
@@ -101,3 +105,23 @@ def require_not_cancelled(meeting: Meeting) -> None:
 def require_planned(meeting: Meeting) -> None:
     if meeting.status is not MeetingStatus.PLANNED:
         raise ServiceError(_l("Dagordningen kan bara ändras för möten som inte har hållits."))
+
+
+def has_started(meeting: Meeting, now: dt.datetime | None = None) -> bool:
+    """The meeting's start time has come: attendance and minutes describe something real."""
+    return meeting.starts_at <= (now or utcnow())
+
+
+NOT_STARTED_ATTENDANCE = _l(
+    "Mötet har inte börjat än. Närvaro kan registreras först när mötet har börjat; "
+    "anmäl förhinder eller frånvaro går bra innan."
+)
+NOT_STARTED_MINUTES = _l(
+    "Mötet har inte börjat än. Protokollet kan skickas för justering, justeras och låsas "
+    "först när mötet har hållits."
+)
+
+
+def require_started(meeting: Meeting, message: Any, field: str | None = None) -> None:
+    if not has_started(meeting):
+        raise ServiceError(message, field=field)

@@ -24,10 +24,12 @@ from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import CouncilMembership, User
 from coordination.policy import membership_in
 from meetings.agenda.access import (
+    NOT_STARTED_ATTENDANCE,
     can_view_meeting,
     is_meeting_coordinator,
     require_coordinator,
     require_not_cancelled,
+    require_started,
 )
 from meetings.models import Attendance, AttendanceStatus, Meeting, MeetingStatus
 from meetings.tags import MeetingTag
@@ -149,6 +151,8 @@ def set_attendance(
     require_not_cancelled(meeting)
     if status not in SETTABLE_STATUSES:
         raise ServiceError(_l("Välj närvarande, frånvarande eller anmält förhinder."), "status")
+    if status is AttendanceStatus.PRESENT:
+        require_started(meeting, NOT_STARTED_ATTENDANCE, field="status")
     row = session.get(Attendance, (meeting.id, user_id))
     if row is None and user_id in uninvited_member_ids(session, meeting):
         ensure_invitations(session, actor, meeting)  # shown as invited: written now

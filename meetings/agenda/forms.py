@@ -59,6 +59,17 @@ class AgendaItemForm(FlaskForm):
     submit = SubmitField(_l("Lägg till på dagordningen"))
 
 
+class BriefForm(FlaskForm):
+    """A brief for a child on the agenda without one (carried over by open actions)."""
+
+    brief = TextAreaField(
+        _l("Kort lägesbeskrivning"),
+        validators=[DataRequired(REQUIRED), Length(max=4000)],
+        render_kw={**PRIVATE, "rows": 3},
+    )
+    submit = SubmitField(_l("Spara lägesbeskrivningen"))
+
+
 class MoveItemForm(FlaskForm):
     # "up", "down" or a position number; the position the page showed guards against stale pages.
     to = HiddenField()

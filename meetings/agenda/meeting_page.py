@@ -20,7 +20,7 @@ from coordination.models import AgencyKind, CouncilKind, CouncilMembership, User
 from coordination.policy import can_view_council
 from coordination.web.forms import choices
 from coordination.web.page import INVALID_FORM, Render, actor
-from meetings.agenda.access import is_meeting_coordinator
+from meetings.agenda.access import has_started, is_meeting_coordinator
 from meetings.agenda.attendance import guest_candidates, meeting_attendance
 from meetings.agenda.contributors import pending_contributed_items
 from meetings.agenda.deadline import agenda_deadline, deadline_passed
@@ -30,13 +30,14 @@ from meetings.agenda.forms import (
     SOURCE_LABELS,
     AgendaItemForm,
     AttendanceForm,
+    BriefForm,
     GuestForm,
     MeetingRolesForm,
     MoveItemForm,
 )
 from meetings.agenda.items import addable_children, agenda_items, reason_categories
 from meetings.agenda.overview import AgendaEntry, build_agenda
-from meetings.models import AgendaItem, Meeting, MeetingStatus
+from meetings.models import AgendaItem, AttendanceStatus, Meeting, MeetingStatus
 from secrecy.policy.categories import categories
 
 
@@ -96,6 +97,7 @@ def render_meeting(
     agenda_form: AgendaItemForm | None = None,
     guest_form: GuestForm | None = None,
     roles_form: MeetingRolesForm | None = None,
+    brief_form: tuple[int, BriefForm] | None = None,
     error: str | None = None,
 ) -> str:
     user = actor()
@@ -113,6 +115,14 @@ def render_meeting(
     planned = meeting.status is MeetingStatus.PLANNED
     can_add = member and planned and (coordinator or not passed)
     form = agenda_form or AgendaItemForm(formdata=None)
+    # A child carried over by open actions has no brief: the same members may give it one.
+    brief_forms = {
+        entry.item.child_id: BriefForm(prefix=f"b{entry.item.child_id}", formdata=None)
+        for entry in entries
+        if can_add and entry.brief is None
+    }
+    if brief_form is not None and brief_form[0] in brief_forms:
+        brief_forms[brief_form[0]] = brief_form[1]
     if can_add:
         _prepare_agenda_form(session, meeting, form)
     roles = roles_form or MeetingRolesForm(formdata=None)
@@ -128,7 +138,14 @@ def render_meeting(
     # still gets its messages, at the top.
     hidden = [
         f
-        for f, shown in ((agenda_form, can_add), (guest_form, len(guests.user_id.choices) > 1))
+        for f, shown in (
+            (agenda_form, can_add),
+            (guest_form, len(guests.user_id.choices) > 1),
+            (
+                brief_form[1] if brief_form else None,
+                brief_form is not None and brief_form[0] in brief_forms,
+            ),
+        )
         if f is not None and not shown
     ]
     messages = " ".join(str(e) for f in hidden for errors in f.errors.values() for e in errors)
@@ -148,11 +165,15 @@ def render_meeting(
         deadline_passed=passed,
         can_add=can_add,
         agenda_form=form,
+        brief_forms=brief_forms,
         roles_form=roles,
         guest_form=guests,
         # Labels translated once per page, not once per row.
+        # "Närvarande" only once the meeting has started (the service refuses it before).
         attendance_choices=[
-            (c.value, str(c.label)) for c in AttendanceForm(formdata=None).status.choices
+            (c.value, str(c.label))
+            for c in AttendanceForm(formdata=None).status.choices
+            if c.value != AttendanceStatus.PRESENT.value or has_started(meeting)
         ],
         move_form=MoveItemForm(formdata=None),
         status_labels=MEETING_STATUS_LABELS,

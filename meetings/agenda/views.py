@@ -22,12 +22,13 @@ from coordination.models import Child, User
 from coordination.policy import Need
 from coordination.web.forms import parse_version
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
-from meetings.agenda import attendance, items
+from meetings.agenda import attendance, briefs, items
 from meetings.agenda.access import meeting_for
 from meetings.agenda.deadline import DEFAULT_DEADLINE_WORKING_DAYS
 from meetings.agenda.forms import (
     AgendaItemForm,
     AttendanceForm,
+    BriefForm,
     GuestForm,
     MeetingRolesForm,
     MoveItemForm,
@@ -56,6 +57,7 @@ TAG_LABELS = {
     MeetingTag.AGENDA_MOVE.value: _l("Dagordningen omordnad"),
     MeetingTag.AGENDA_REMOVE.value: _l("Barn borttaget från dagordningen"),
     MeetingTag.AGENDA_CONTRIBUTED.value: _l("Barn med öppna åtgärder satta på dagordningen"),
+    MeetingTag.AGENDA_BRIEF.value: _l("Lägesbeskrivning tillagd på dagordningen"),
     MeetingTag.CALENDAR_EXPORT.value: _l("Kalenderfil hämtad"),
     MeetingTag.FEED_TOKEN_CREATE.value: _l("Kalenderlänk skapad"),
     MeetingTag.FEED_TOKEN_REVOKE.value: _l("Kalenderlänk återkallad"),
@@ -102,6 +104,27 @@ def _position_from(raw: str | None) -> int | None:
     if not text.isascii() or not text.isdigit() or len(text) > MAX_POSITION_DIGITS:
         return None
     return int(text)
+
+
+@bp.page("/meetings/<int:meeting_id>/agenda/children/<int:child_id>/brief", methods=["POST"])
+def add_brief(meeting_id: int, child_id: int) -> ResponseReturnValue:
+    """A brief for a child carried over by open actions (by child id: a carried-over child not
+    yet written onto the agenda has no item id)."""
+    session = db_session()
+    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
+    form = BriefForm(prefix=f"b{child_id}")
+    on_refusal(form, refused(session, meeting, brief_form=(child_id, form)))
+    require_valid(form)
+    briefs.add_brief(
+        session,
+        actor(),
+        meeting,
+        session.get(Child, child_id),
+        form.brief.data or "",
+        deadline_working_days=deadline_days(),
+    )
+    flash(_("Lägesbeskrivningen är sparad."), "success")
+    return redirect(page_url(meeting, "agenda"))
 
 
 @bp.page("/meetings/<int:meeting_id>/agenda/<int:item_id>/move", methods=["POST"])

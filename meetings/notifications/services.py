@@ -19,6 +19,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from babel.dates import format_date, format_time
 from flask_babel import force_locale
@@ -33,6 +34,7 @@ from coordination.db import LOCAL_ZONE, utcnow
 from coordination.errors import ServiceError
 from coordination.models import User
 from meetings.models import EmailStatus, Notification, NotificationPreference
+from meetings.notifications.settings import EMAIL_OFF_FOR_KIND, Channels, channels_for
 
 # A link is a path of fixed lower-case words and numeric ids, e.g. "/meetings/12". Nothing else
 # fits, so no name, pseudonym, query string or outside address can ride along.
@@ -44,6 +46,15 @@ class NotificationKind(enum.StrEnum):
     AGENDA_PREPARATION = "agenda_preparation"
     MEETING_REMINDER = "meeting_reminder"
     UNUSED_ACCOUNTS = "unused_accounts"
+    DISCLOSURE_LAPSING = "disclosure_lapsing"
+
+
+KIND_LABELS: dict[str, Any] = {
+    NotificationKind.AGENDA_PREPARATION: _l("Dagordningen behöver förberedas"),
+    NotificationKind.MEETING_REMINDER: _l("Påminnelse om möte"),
+    NotificationKind.DISCLOSURE_LAPSING: _l("Ett utlämnande upphör snart"),
+    NotificationKind.UNUSED_ACCOUNTS: _l("Konton som inte har använts"),
+}
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,9 @@ def notify(
     commits (the unique index decides, never a read-then-write). Flushes, never commits.
     """
     _check(kind, subject, body, link, dedup_key)
+    channels = channels_for(session, [recipient.id], kind)[recipient.id]
+    if not channels.any:
+        return None  # the recipient switched this kind off
     values = {
         "recipient_id": recipient.id,
         "kind": kind,
@@ -158,8 +172,8 @@ def notify(
         "link": link,
         "dedup_key": dedup_key,
         "created_at": utcnow(),
-        "email_status": EmailStatus.PENDING,
         "attempts": 0,
+        **_channel_values(channels),
     }
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
@@ -182,6 +196,17 @@ def notify(
     return notification
 
 
+def _channel_values(channels: Channels) -> dict[str, object]:
+    """The columns that carry the recipient's choice: shown in the app, e-mailed or not."""
+    if channels.email:
+        return {"in_app": channels.in_app, "email_status": EmailStatus.PENDING, "last_error": None}
+    return {
+        "in_app": channels.in_app,
+        "email_status": EmailStatus.SKIPPED,
+        "last_error": EMAIL_OFF_FOR_KIND,
+    }
+
+
 @dataclass(frozen=True)
 class PlannedNotification:
     """One notification for ``notify_many``: ``notify``'s arguments."""
@@ -200,6 +225,13 @@ def notify_many(session: Session, planned: Sequence[PlannedNotification], batch:
     unique index, race-safe, flushed, never committed). Returns how many were new."""
     for item in planned:
         _check(item.kind, item.subject, item.body, item.link, item.dedup_key)
+    # The recipients' choices, one query per kind; the switched-off ones are dropped here.
+    channels: dict[tuple[str, int], Channels] = {}
+    for kind in {item.kind for item in planned}:
+        ids = [item.recipient.id for item in planned if item.kind == kind]
+        for user_id, chosen in channels_for(session, ids, kind).items():
+            channels[(kind, user_id)] = chosen
+    planned = [item for item in planned if channels[(item.kind, item.recipient.id)].any]
     dialect = session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
         return sum(
@@ -228,8 +260,8 @@ def notify_many(session: Session, planned: Sequence[PlannedNotification], batch:
                 "link": item.link,
                 "dedup_key": item.dedup_key,
                 "created_at": now,
-                "email_status": EmailStatus.PENDING,
                 "attempts": 0,
+                **_channel_values(channels[(item.kind, item.recipient.id)]),
             }
             for item in planned[start : start + batch]
         ]
@@ -263,7 +295,11 @@ def unread_count_column() -> ScalarSelect[int]:
     return (
         select(func.count())
         .select_from(Notification)
-        .where(Notification.recipient_id == User.id, Notification.read_at.is_(None))
+        .where(
+            Notification.recipient_id == User.id,
+            Notification.read_at.is_(None),
+            Notification.in_app.is_(True),
+        )
         .correlate(User)
         .scalar_subquery()
     )
@@ -275,7 +311,11 @@ def unread_count(session: Session, user: User) -> int:
         session.scalar(
             select(func.count())
             .select_from(Notification)
-            .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+            .where(
+                Notification.recipient_id == user.id,
+                Notification.read_at.is_(None),
+                Notification.in_app.is_(True),
+            )
         )
         or 0
     )
@@ -289,13 +329,13 @@ def notifications_of(
         session.scalar(
             select(func.count())
             .select_from(Notification)
-            .where(Notification.recipient_id == user.id)
+            .where(Notification.recipient_id == user.id, Notification.in_app.is_(True))
         )
         or 0
     )
     rows = session.scalars(
         select(Notification)
-        .where(Notification.recipient_id == user.id)
+        .where(Notification.recipient_id == user.id, Notification.in_app.is_(True))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(page_size)
         .offset((page - 1) * page_size)
@@ -319,7 +359,11 @@ def mark_all_read(session: Session, actor: User) -> int:
     """One UPDATE; returns how many were unread."""
     result = session.execute(
         update(Notification)
-        .where(Notification.recipient_id == actor.id, Notification.read_at.is_(None))
+        .where(
+            Notification.recipient_id == actor.id,
+            Notification.read_at.is_(None),
+            Notification.in_app.is_(True),
+        )
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, flash, g, redirect, render_template, url_for
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,10 +22,16 @@ from wtforms import BooleanField
 from coordination.db import db_session
 from coordination.errors import NotFound
 from coordination.web import params
-from coordination.web.page import PageBlueprint, actor
+from coordination.web.page import FormInvalid, PageBlueprint, actor
 from coordination.web.registries import register_user_column, user_column
 from meetings.models import EmailStatus, Notification
 from meetings.notifications import services as notifications
+from meetings.notifications import settings
+from meetings.notifications.settings import (
+    Channels,
+    notification_kinds,
+    register_notification_kinds,
+)
 
 bp = PageBlueprint("notifications", __name__, template_folder="templates")
 
@@ -36,6 +42,17 @@ EMAIL_STATUS_LABELS = {
     EmailStatus.FAILED: _l("E-post kunde inte skickas"),
     EmailStatus.SKIPPED: _l("Ingen e-post"),
 }
+# Without an SMTP server nothing is waiting to be sent: the deliverer will skip the row.
+NO_SMTP_LABEL = _l("Ingen e-post (ingen e-postserver är inställd)")
+
+
+def email_status_labels() -> dict[EmailStatus, str]:
+    """The outbox's e-mail column, true to this installation: "E-post väntar" only when an
+    SMTP server is configured to send it."""
+    labels = {status: str(label) for status, label in EMAIL_STATUS_LABELS.items()}
+    if not current_app.config.get("SMTP_HOST"):
+        labels[EmailStatus.PENDING] = str(NO_SMTP_LABEL)
+    return labels
 
 
 class EmailPreferenceForm(FlaskForm):
@@ -50,6 +67,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.context_processor(_header_context)
     register_user_column(app, "unread_notifications", notifications.unread_count_column)
+    register_notification_kinds(app, notifications.KIND_LABELS)
 
 
 def _unread_for_header() -> int | None:
@@ -95,7 +113,7 @@ def index() -> ResponseReturnValue:
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         form=form,
-        email_labels=EMAIL_STATUS_LABELS,
+        email_labels=email_status_labels(),
     )
 
 
@@ -128,3 +146,32 @@ def email_preference() -> ResponseReturnValue:
             "success",
         )
     return redirect(url_for("notifications.index"))
+
+
+@bp.page("/notifications/settings", methods=["GET", "POST"])
+def settings_page() -> ResponseReturnValue:
+    """The actor's own settings, per kind: in the app, by e-mail. Nobody else's: the page has
+    no user in its address, and the service writes the actor's rows only."""
+    session = db_session()
+    user = actor()
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            raise FormInvalid()
+        wanted = {
+            kind: Channels(
+                in_app=request.form.get(f"in_app-{kind}") == "on",
+                email=request.form.get(f"email-{kind}") == "on",
+            )
+            for kind in notification_kinds()
+        }
+        settings.save_settings(session, user, wanted)
+        flash(_("Dina notisinställningar är sparade."), "success")
+        return redirect(url_for("notifications.settings_page"))
+    return render_template(
+        "meetings/notifications/settings.html",
+        form=form,
+        kinds=notification_kinds(),
+        chosen=settings.settings_of(session, user),
+        email_enabled=notifications.email_enabled(session, user),
+    )

@@ -22,6 +22,7 @@ from coordination.models import Agency, Child, User
 from coordination.policy import can_view_council
 from meetings.agenda.contributors import OPEN_ACTIONS_CATEGORY as ACTION_CATEGORY
 from meetings.models import Meeting
+from minutes import notices
 from minutes.actions.access import (
     TRANSITIONS,
     can_cancel_action,
@@ -148,6 +149,7 @@ def create_action(
             "due_on": due_on.isoformat(),
         },
     )
+    notices.notify_assigned(session, actor, meeting, action, responsible_user)
     return action
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -19,9 +20,10 @@ from coordination.audit.log import record_event
 from coordination.db import utcnow
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import User
-from meetings.agenda.access import is_meeting_coordinator
+from meetings.agenda.access import NOT_STARTED_MINUTES, is_meeting_coordinator, require_started
 from meetings.agenda.contributors import add_contributed_items_after
 from meetings.models import Meeting, MeetingStatus
+from minutes import notices
 from minutes.models import (
     ApprovalRole,
     Minutes,
@@ -42,17 +44,31 @@ from minutes.workspace.sharing import present_user_ids
 from secrecy.models import Record
 
 
-def submit_for_approval(
-    session: Session, actor: User, meeting: Meeting, adjuster: User | None, version: int
-) -> Minutes:
-    """The coordinator sends the draft to the chair and the adjuster, who must both have been
-    present, and must be two different people."""
+def current_minutes(session: Session, meeting: Meeting) -> Minutes | None:
+    """The meeting's minutes as they are, without creating or locking them (a confirmation
+    page reads; only the step itself writes)."""
+    return session.scalars(select(Minutes).where(Minutes.meeting_id == meeting.id)).one_or_none()
+
+
+def check_submission(
+    session: Session,
+    actor: User,
+    meeting: Meeting,
+    minutes: Minutes | None,
+    adjuster: User | None,
+    version: int,
+) -> User:
+    """Why the coordinator may not send these minutes (``None``: not written yet) for approval
+    to this adjuster, raised; nothing is written. The chair and the adjuster must both have
+    been present, and must be two different people; the meeting must have started. Returns
+    the adjuster."""
     require_writer(actor, meeting)
     if not is_meeting_coordinator(actor, meeting):
         raise PermissionDenied()
-    minutes = minutes_for_change(session, actor, meeting)
-    require_draft(minutes)
-    if version != minutes.version:
+    if minutes is not None:
+        require_draft(minutes)
+    require_started(meeting, NOT_STARTED_MINUTES)
+    if version != (minutes.version if minutes is not None else 1):
         raise ServiceError(CONFLICT_MESSAGE)
     present = present_user_ids(session, meeting)
     if meeting.chair_id is None:
@@ -71,6 +87,19 @@ def submit_for_approval(
         raise ServiceError(
             _l("Justeraren måste ha varit närvarande på mötet."), field="adjuster_id"
         )
+    return adjuster
+
+
+def submit_for_approval(
+    session: Session, actor: User, meeting: Meeting, adjuster: User | None, version: int
+) -> Minutes:
+    """The coordinator sends the draft to the chair and the adjuster (``check_submission``),
+    who are told so by a notification."""
+    require_writer(actor, meeting)
+    if not is_meeting_coordinator(actor, meeting):
+        raise PermissionDenied()
+    minutes = minutes_for_change(session, actor, meeting)
+    adjuster = check_submission(session, actor, meeting, minutes, adjuster, version)
     minutes.status = MinutesStatus.SUBMITTED
     minutes.adjuster_id = adjuster.id
     # Minutes sent for approval record a meeting that took place: it counts as held (reports,
@@ -81,6 +110,7 @@ def submit_for_approval(
     minutes.submitted_by_id = actor.id
     bump(minutes)
     session.flush()
+    session.expire(minutes, ["adjuster"])
     record_event(
         session,
         actor,
@@ -93,6 +123,7 @@ def submit_for_approval(
             "version": minutes.version,
         },
     )
+    notices.notify_submitted(session, actor, meeting, minutes)
     return minutes
 
 
@@ -102,6 +133,25 @@ def withdraw_submission(session: Session, actor: User, meeting: Meeting) -> Minu
     if not is_meeting_coordinator(actor, meeting):
         raise PermissionDenied()
     minutes = minutes_for_change(session, actor, meeting)
+    _back_to_draft(session, actor, meeting, minutes, MinutesTag.MINUTES_WITHDRAW)
+    return minutes
+
+
+def send_back(session: Session, actor: User, meeting: Meeting) -> Minutes:
+    """The chair or the adjuster does not approve and sends the minutes back to draft for
+    changes; approvals given so far lapse, and the secretary is told."""
+    require_writer(actor, meeting)
+    minutes = minutes_for_change(session, actor, meeting)
+    if actor.id not in {meeting.chair_id, minutes.adjuster_id}:
+        raise PermissionDenied()
+    _back_to_draft(session, actor, meeting, minutes, MinutesTag.MINUTES_SEND_BACK)
+    notices.notify_sent_back(session, actor, meeting, minutes)
+    return minutes
+
+
+def _back_to_draft(
+    session: Session, actor: User, meeting: Meeting, minutes: Minutes, tag: MinutesTag
+) -> None:
     if minutes.status is not MinutesStatus.SUBMITTED:
         raise ServiceError(
             LOCKED_MESSAGE
@@ -113,22 +163,28 @@ def withdraw_submission(session: Session, actor: User, meeting: Meeting) -> Minu
     minutes.status = MinutesStatus.DRAFT
     bump(minutes)
     session.flush()
-    record_event(
-        session, actor, MinutesTag.MINUTES_WITHDRAW, on=minutes, details={"meeting_id": meeting.id}
-    )
-    return minutes
+    session.expire(minutes, ["approvals"])
+    record_event(session, actor, tag, on=minutes, details={"meeting_id": meeting.id})
 
 
-def approve(session: Session, actor: User, meeting: Meeting) -> Minutes:
-    """The chair or the adjuster approves; the second of the two different people locks the
-    minutes, stores the digest of their content, also in the audit log, and puts the children
-    with open actions on the agendas of the council's planned later meetings."""
+@dataclass(frozen=True)
+class ApprovalStep:
+    """What approving now means for the actor: as which role, and whether it locks."""
+
+    role: ApprovalRole
+    locks: bool
+
+
+def check_approval(
+    session: Session, actor: User, meeting: Meeting, minutes: Minutes | None
+) -> ApprovalStep:
+    """Why the actor may not approve now, raised; otherwise the step. Nothing is written."""
     require_writer(actor, meeting)
-    minutes = minutes_for_change(session, actor, meeting)
-    if minutes.status is MinutesStatus.APPROVED:
+    if minutes is not None and minutes.status is MinutesStatus.APPROVED:
         raise ServiceError(LOCKED_MESSAGE)
-    if minutes.status is not MinutesStatus.SUBMITTED:
+    if minutes is None or minutes.status is not MinutesStatus.SUBMITTED:
         raise ServiceError(_l("Protokollet har inte skickats för justering."))
+    require_started(meeting, NOT_STARTED_MINUTES)
     if actor.id == meeting.chair_id:
         role = ApprovalRole.CHAIR
     elif actor.id == minutes.adjuster_id:
@@ -140,7 +196,18 @@ def approve(session: Session, actor: User, meeting: Meeting) -> Minutes:
     given = {a.role: a for a in minutes.approvals}
     if role in given or any(a.user_id == actor.id for a in given.values()):
         raise ServiceError(_l("Du har redan justerat protokollet. Den andra justeringen saknas."))
-    approval = MinutesApproval(minutes_id=minutes.id, user_id=actor.id, role=role)
+    return ApprovalStep(role=role, locks=len(given) == len(ApprovalRole) - 1)
+
+
+def approve(session: Session, actor: User, meeting: Meeting) -> Minutes:
+    """The chair or the adjuster approves; the second of the two different people locks the
+    minutes, stores the digest of their content, also in the audit log, puts the children
+    with open actions on the agendas of the council's planned later meetings, and tells the
+    secretary."""
+    require_writer(actor, meeting)
+    minutes = minutes_for_change(session, actor, meeting)
+    step = check_approval(session, actor, meeting, minutes)
+    approval = MinutesApproval(minutes_id=minutes.id, user_id=actor.id, role=step.role)
     session.add(approval)
     session.flush()
     session.expire(minutes, ["approvals"])
@@ -149,7 +216,7 @@ def approve(session: Session, actor: User, meeting: Meeting) -> Minutes:
         actor,
         MinutesTag.MINUTES_APPROVE,
         on=minutes,
-        details={"meeting_id": meeting.id, "role": str(role)},
+        details={"meeting_id": meeting.id, "role": str(step.role)},
     )
     approvers = {a.user_id for a in minutes.approvals}
     if {a.role for a in minutes.approvals} == set(ApprovalRole) and len(approvers) == 2:
@@ -172,6 +239,7 @@ def approve(session: Session, actor: User, meeting: Meeting) -> Minutes:
         # The actions agreed here that are still open come back on the council's next
         # agendas now, not when someone first opens one of those meetings.
         add_contributed_items_after(session, meeting)
+        notices.notify_approved(session, actor, meeting, minutes)
     return minutes
 
 

@@ -20,9 +20,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
+from coordination.db import today_local
 from coordination.models import Agency, Child, CouncilMembership, User
 from coordination.web.forms import choices
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting
+from minutes.actions.lists import is_overdue
 from minutes.actions.services import ACTION_CATEGORY
 from minutes.models import AgreedAction, Minutes, MinutesEntry, MinutesStatus
 from minutes.workspace import services as workspace
@@ -61,6 +63,7 @@ class EntryView:
 class ActionView:
     action: AgreedAction
     description: RevealResult
+    overdue: bool = False  # open or in progress after its due date
 
 
 @dataclass
@@ -96,15 +99,16 @@ def child_sections(contents: MinutesContents, viewer: User) -> list[ChildSection
             originals.setdefault(entry.child_id, []).append(view)
         elif entry.amends_id in views:
             views[entry.amends_id].amendments.append(view)
+    today = today_local()
     earlier: dict[int, list[ActionView]] = {}
     for action in contents.earlier:
         earlier.setdefault(action.child_id, []).append(
-            ActionView(action, revealed[action.description_record_id])
+            ActionView(action, revealed[action.description_record_id], is_overdue(action, today))
         )
     current: dict[int, list[ActionView]] = {}
     for action in contents.current:
         current.setdefault(action.child_id, []).append(
-            ActionView(action, revealed[action.description_record_id])
+            ActionView(action, revealed[action.description_record_id], is_overdue(action, today))
         )
     return [
         ChildSection(

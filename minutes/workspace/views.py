@@ -31,7 +31,7 @@ from meetings.agenda.access import is_meeting_coordinator, meeting_for
 from meetings.models import Meeting
 from minutes.actions.services import create_action
 from minutes.models import AmendmentReason, ApprovalRole, EntryKind, Minutes, MinutesStatus
-from minutes.workspace import approval, page
+from minutes.workspace import page
 from minutes.workspace import services as workspace
 from minutes.workspace.access import child_on_agenda, entry_of_meeting
 from minutes.workspace.contents import minutes_contents
@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
 
 
 @contextmanager
-def _changing(meeting: Meeting) -> Iterator[None]:
+def changing(meeting: Meeting) -> Iterator[None]:
     """Around a service: its refusal of access is logged against the meeting, and a
     concurrent change of the minutes found at flush gets the workspace's own message."""
     try:
@@ -96,7 +96,7 @@ def _common(meeting: Meeting, minutes: Minutes | None) -> dict[str, Any]:
     }
 
 
-def _render(
+def render_workspace(
     session: Session,
     meeting: Meeting,
     *,
@@ -119,6 +119,12 @@ def _render(
         and user.id in {meeting.chair_id, minutes.adjuster_id}
         and user.id not in {a.user_id for a in approvals.values()}
     )
+    can_send_back = (
+        writer
+        and minutes is not None
+        and minutes.status is MinutesStatus.SUBMITTED
+        and user.id in {meeting.chair_id, minutes.adjuster_id}
+    )
     submit = None
     if writer and coordinator and common["draft"]:
         refused = posted.form if posted is not None and posted.kind == "submit" else None
@@ -136,6 +142,7 @@ def _render(
         approvals=approvals,
         ApprovalRole=ApprovalRole,
         can_approve=can_approve,
+        can_send_back=can_send_back,
         submit_form=submit,
         error=error,
     )
@@ -181,7 +188,7 @@ def _render_child(
 @bp.page("/meetings/<int:meeting_id>/minutes")
 def workspace_page(meeting_id: int) -> ResponseReturnValue:
     session = db_session()
-    return _render(session, meeting_for(session, actor(), meeting_id, Need.VIEW))
+    return render_workspace(session, meeting_for(session, actor(), meeting_id, Need.VIEW))
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/children/<int:child_id>")
@@ -202,7 +209,7 @@ def _show_again_on(
     def render(message: str | None) -> str:
         posted = Posted(kind, ident, form)
         if child is None:
-            return _render(session, meeting, error=message, posted=posted)
+            return render_workspace(session, meeting, error=message, posted=posted)
         return _render_child(session, meeting, child, error=message, posted=posted)
 
     on_refusal(form, render)
@@ -220,7 +227,7 @@ def add_entry(meeting_id: int, child_id: int) -> ResponseReturnValue:
     form = page.entry_form(child_id, workspace.DEFAULT_ENTRY_CATEGORY, formdata=True)
     _show_again_on(session, meeting, child, "entry", child_id, form)
     require_valid(form)
-    with _changing(meeting):
+    with changing(meeting):
         workspace.add_entry(
             session,
             actor(),
@@ -243,7 +250,7 @@ def edit_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     form = EditEntryForm(prefix=f"x{entry_id}")
     _show_again_on(session, meeting, entry.child, "edit", entry_id, form)
     require_valid(form)
-    with _changing(meeting):
+    with changing(meeting):
         outcome = workspace.edit_entry(
             session, actor(), entry, form.text.data or "", form.version.data or 0, share_choices()
         )
@@ -262,7 +269,7 @@ def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     form = AmendForm(prefix=f"r{entry_id}")
     _show_again_on(session, meeting, entry.child, "amend", entry_id, form)
     require_valid(form)
-    with _changing(meeting):
+    with changing(meeting):
         amendment = workspace.amend_entry(
             session,
             actor(),
@@ -287,7 +294,7 @@ def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
     require_valid(form)
     basis_id = request.form.get(f"a{child_id}-basis", "")
     user_id = form.responsible_user_id.data
-    with _changing(meeting):
+    with changing(meeting):
         create_action(
             session,
             actor(),
@@ -302,48 +309,3 @@ def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
         )
     flash(_("Åtgärden är sparad."), "success")
     return _back(meeting, f"#child-{child_id}")
-
-
-@bp.page("/meetings/<int:meeting_id>/minutes/submit", methods=["POST"])
-def submit(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
-    form = page.submit_form(session, meeting, None, formdata=True)
-    form.adjuster_id.validate_choice = False  # the service says why a person cannot adjust
-    _show_again_on(session, meeting, None, "submit", 0, form)
-    require_valid(form)
-    with _changing(meeting):
-        approval.submit_for_approval(
-            session,
-            actor(),
-            meeting,
-            session.get(User, form.adjuster_id.data or 0),
-            form.version.data or 0,
-        )
-    flash(_("Protokollet är skickat för justering."), "success")
-    return _back(meeting, "#approval")
-
-
-@bp.page("/meetings/<int:meeting_id>/minutes/withdraw", methods=["POST"])
-def withdraw(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
-    _show_again_on(session, meeting, None, "withdraw", 0, None)
-    with _changing(meeting):
-        approval.withdraw_submission(session, actor(), meeting)
-    flash(_("Protokollet är ett utkast igen."), "success")
-    return _back(meeting, "#approval")
-
-
-@bp.page("/meetings/<int:meeting_id>/minutes/approve", methods=["POST"])
-def approve(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
-    _show_again_on(session, meeting, None, "approve", 0, None)
-    with _changing(meeting):
-        minutes = approval.approve(session, actor(), meeting)
-    if minutes.status is MinutesStatus.APPROVED:
-        flash(_("Protokollet är justerat och låst."), "success")
-    else:
-        flash(_("Din justering är sparad. Den andra justeringen saknas."), "success")
-    return _back(meeting, "#approval")

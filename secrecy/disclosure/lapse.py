@@ -9,6 +9,7 @@ the revocation of a consent.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from secrecy.models import (
     Disclosure,
     Record,
 )
-from secrecy.policy.engine import DisclosureFacts
+from secrecy.policy.engine import DisclosureFacts, Reason, RecordFacts
 from secrecy.policy.facts import consent_facts, recipient_facts, record_facts, verdict
 from secrecy.records import sealing
 from secrecy.records.reveal import child_birth_date
@@ -56,12 +57,22 @@ class SweepReport:
     lapsed: int
 
 
-def sweep_lapsed(session: Session, on: dt.date | None = None, batch: int = 500) -> SweepReport:
-    """End every live disclosure whose basis no longer holds and delete its wrapped key.
-    Idempotent: a second run finds nothing; safe to run after a crash in the middle."""
-    today = on or today_local()
-    checked = 0
-    ended: list[tuple[Disclosure, str]] = []
+@dataclass(frozen=True)
+class LiveDisclosure:
+    """A disclosure not yet ended, with the facts its verdict reads."""
+
+    disclosure: Disclosure
+    disclosed: DisclosureFacts
+    record: RecordFacts
+    birth_date: dt.date | None
+
+    def lapse_on(self, day: dt.date) -> Reason | None:
+        """The one lapse verdict (``secrecy.policy.facts.verdict``) for ``day``."""
+        return verdict(self.disclosed, self.record, self.birth_date, day, ended=False)
+
+
+def live_disclosures(session: Session, batch: int = 500) -> Iterator[list[LiveDisclosure]]:
+    """Every live (neither revoked nor lapsed) disclosure with its facts, a batch at a time."""
     last_id = 0
     while True:
         rows = session.scalars(
@@ -95,8 +106,9 @@ def sweep_lapsed(session: Session, on: dt.date | None = None, batch: int = 500) 
             )
         ).all()
         if not rows:
-            break
+            return
         births: dict[int, dt.date | None] = {}
+        live = []
         for disclosure in rows:
             record = disclosure.record
             child = record.child
@@ -107,10 +119,50 @@ def sweep_lapsed(session: Session, on: dt.date | None = None, batch: int = 500) 
                 recipient=recipient_facts(disclosure.recipient_agency),
                 consent=consent_facts(disclosure.consent) if disclosure.consent else None,
             )
-            reason = verdict(disclosed, record_facts(record), births[child.id], today, ended=False)
-            if reason is not None:
-                ended.append((disclosure, reason.code.value))
-        checked += len(rows)
+            live.append(
+                LiveDisclosure(disclosure, disclosed, record_facts(record), births[child.id])
+            )
+        yield live
         last_id = rows[-1].id
+
+
+def sweep_lapsed(session: Session, on: dt.date | None = None, batch: int = 500) -> SweepReport:
+    """End every live disclosure whose basis no longer holds and delete its wrapped key.
+    Idempotent: a second run finds nothing; safe to run after a crash in the middle."""
+    today = on or today_local()
+    checked = 0
+    ended: list[tuple[Disclosure, str]] = []
+    for live in live_disclosures(session, batch):
+        for item in live:
+            reason = item.lapse_on(today)
+            if reason is not None:
+                ended.append((item.disclosure, reason.code.value))
+        checked += len(live)
     end_lapsed(session, None, ended)
     return SweepReport(checked=checked, lapsed=len(ended))
+
+
+@dataclass(frozen=True)
+class UpcomingLapse:
+    disclosure: Disclosure
+    on: dt.date  # the first day the disclosure no longer holds
+    reason: Reason
+
+
+def upcoming_lapses(
+    session: Session, today: dt.date, within: dt.timedelta, batch: int = 500
+) -> list[UpcomingLapse]:
+    """The live disclosures that hold today but lapse by themselves within ``within`` (an age
+    limit reached, a consent's end date, a rule's end), with the day: the same verdict as the
+    sweep, asked for the coming days."""
+    last = today + within
+    found: list[UpcomingLapse] = []
+    for live in live_disclosures(session, batch):
+        for item in live:
+            if item.lapse_on(today) is not None or item.lapse_on(last) is None:
+                continue
+            day = today + dt.timedelta(days=1)
+            while (reason := item.lapse_on(day)) is None:
+                day += dt.timedelta(days=1)
+            found.append(UpcomingLapse(item.disclosure, day, reason))
+    return found

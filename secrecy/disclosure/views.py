@@ -21,6 +21,7 @@ from coordination.db import db_session, today_local
 from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, Child, Council, User
 from coordination.policy import Need, Permission
+from coordination.web.confirm import is_confirmed, render_confirmation
 from coordination.web.forms import AGENCY_KIND_LABELS, ConfirmForm, choices
 from coordination.web.page import (
     PageBlueprint,
@@ -33,6 +34,7 @@ from coordination.web.params import BadParameter, arg_int, form_int
 from coordination.web.registries import register_admin_section, register_council_panel
 from secrecy.disclosure import consents as consent_services
 from secrecy.disclosure import services as service
+from secrecy.disclosure.confirmations import revoke_confirmation
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason, Record
 from secrecy.policy import versions
 from secrecy.policy.categories import categories
@@ -213,18 +215,31 @@ def disclose_many(child_id: int) -> ResponseReturnValue:
     return redirect(url_for("secrecy.child", child_id=child.id) + "#records")
 
 
-@bp.page("/disclosures/<int:disclosure_id>/revoke", methods=["POST"])
+@bp.page("/disclosures/<int:disclosure_id>/revoke", methods=["GET", "POST"])
 def revoke(disclosure_id: int) -> ResponseReturnValue:
+    """Revoking cannot be undone: the GET, and the button on the child's page, show the
+    confirmation page; its button revokes."""
     session = db_session()
     disclosure = disclosure_for(session, actor(), disclosure_id)
     back = url_for("secrecy.child", child_id=disclosure.record.child_id) + "#records"
     on_refusal(redirect_to=back)
-    form = DisclosureRevokeForm()
-    if form.validate_on_submit():
-        service.revoke_disclosure(
-            session, actor(), disclosure, DisclosureEndReason(form.reason.data)
-        )
-        flash(_("Uppgiftslämningen är återkallad."), "success")
+    posted = request.method == "POST"
+    form = (
+        DisclosureRevokeForm()
+        if posted
+        else DisclosureRevokeForm(request.args, meta={"csrf": False})
+    )
+    if not posted and not form.reason.data:
+        form.reason.data = DisclosureEndReason.NO_LONGER_NEEDED.value
+    if not (form.validate_on_submit() if posted else form.validate()):
+        raise ServiceError(_("Välj ett skäl till återkallandet."))
+    reason = DisclosureEndReason(form.reason.data)
+    if not is_confirmed():
+        if not disclosure.active:
+            raise ServiceError(_("Uppgiftslämningen har redan upphört."))
+        return render_confirmation(revoke_confirmation(disclosure, reason))
+    service.revoke_disclosure(session, actor(), disclosure, reason)
+    flash(_("Uppgiftslämningen är återkallad."), "success")
     return redirect(back)
 
 

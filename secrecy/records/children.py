@@ -245,11 +245,16 @@ def correct_identity(session: Session, actor: User, record: Record, data: Enrolm
     return correction
 
 
-def close_case(session: Session, actor: User, child: Child, reason: CloseReason) -> None:
+def check_close(actor: User, child: Child) -> None:
+    """Why the actor may not close the case now, raised; nothing is written."""
     if not can_manage_case(actor, child):
         raise PermissionDenied()
     if child.status is not ChildStatus.ACTIVE:
         raise ServiceError(_l("Ärendet är redan avslutat."))
+
+
+def close_case(session: Session, actor: User, child: Child, reason: CloseReason) -> None:
+    check_close(actor, child)
     child.status = ChildStatus.CLOSED
     child.closed_on = today_local()
     child.close_reason = reason

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from coordination.councils.access import council_for
 from coordination.db import db_session
-from coordination.errors import PermissionDenied
+from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Child, ChildStatus, CloseReason, Council
 from coordination.policy import Need
+from coordination.web.confirm import is_confirmed, render_confirmation
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.params import page_number
 from coordination.web.registries import register_council_section
@@ -33,6 +34,7 @@ from secrecy.policy.categories import IDENTITY, categories
 from secrecy.policy.rules import legal_bases
 from secrecy.records import children, services
 from secrecy.records.access import child_for, record_for
+from secrecy.records.confirmations import close_confirmation
 from secrecy.records.forms import (
     CLOSE_REASON_LABELS,
     CloseCaseForm,
@@ -273,15 +275,24 @@ def _fill_correction_form(form: IdentityForm | CorrectionForm, content: dict[str
     form.address.data = content.get("address", "")
 
 
-@bp.page("/children/<int:child_id>/close", methods=["POST"])
+@bp.page("/children/<int:child_id>/close", methods=["GET", "POST"])
 def close(child_id: int) -> ResponseReturnValue:
+    """Closing a case starts its way to shredding: the GET, and the button on the child's page,
+    show the confirmation page; its button closes."""
     session = db_session()
     found = child_for(session, actor(), child_id, Need.MANAGE)
-    form = CloseCaseForm()
     on_refusal(redirect_to=url_for("secrecy.child", child_id=child_id))
-    if form.validate_on_submit():
-        children.close_case(session, actor(), found, CloseReason(form.reason.data))
-        flash(_("Ärendet är avslutat."), "success")
+    posted = request.method == "POST"
+    form = CloseCaseForm() if posted else CloseCaseForm(request.args, meta={"csrf": False})
+    if not (form.validate_on_submit() if posted else form.validate()):
+        raise ServiceError(_("Välj ett skäl till att ärendet avslutas."))
+    reason = CloseReason(form.reason.data)
+    if not is_confirmed():
+        children.check_close(actor(), found)
+        label = str(CLOSE_REASON_LABELS[reason])
+        return render_confirmation(close_confirmation(found, reason.value, label))
+    children.close_case(session, actor(), found, reason)
+    flash(_("Ärendet är avslutat."), "success")
     return redirect(url_for("secrecy.child", child_id=child_id))
 
 

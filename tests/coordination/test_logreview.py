@@ -411,6 +411,23 @@ def test_non_auditors_cannot_sign_or_export_quietly(
     for user in (world.members[SOCIAL], admin):
         client = log_in(app.test_client(), user)
         assert client.post("/logreview/months/2026-01/sign", data={}).status_code == 403
+        assert (
+            client.post("/logreview/months/2026-01/sign", data={"confirm": "yes"}).status_code
+            == 403
+        )
+        denied = db.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.tag == "access:denied")
+        )
+        confirmation = client.get("/logreview/months/2026-01/sign")
+        assert confirmation.status_code == 403 and "Signera loggkontrollen" not in confirmation.text
+        assert (
+            db.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.tag == "access:denied")
+            )
+            == (denied or 0) + 1
+        )
         assert client.post("/logreview/", data={"tag": "auth:logout"}).status_code == 403
     assert db.scalar(select(func.count()).select_from(LogReview)) == 0
     assert not db.scalars(select(AuditEvent).where(AuditEvent.tag == AuditTag.AUDIT_EXPORT)).all()
@@ -577,9 +594,17 @@ def test_month_page_shows_the_flags(
 def test_sign_off_once_with_an_event(app: Flask, db: Session, auditor: User) -> None:
     with at(local(2026, 4, 15, 10)):
         client = log_in(app.test_client(), auditor)
-        signed = client.post("/logreview/months/2026-03/sign", data={"outcome": "inga_avvikelser"})
+        asked = client.get("/logreview/months/2026-03/sign?outcome=inga_avvikelser")
+        unsigned = db.scalar(select(func.count()).select_from(LogReview))
+        signed = client.post(
+            "/logreview/months/2026-03/sign", data={"outcome": "inga_avvikelser", "confirm": "yes"}
+        )
         again = client.post("/logreview/months/2026-03/sign", data={"outcome": ""})
         index = client.get("/logreview/months")
+    # The confirmation page says what signing means and writes nothing.
+    assert asked.status_code == 200 and unsigned == 0
+    assert "kan inte ändras eller tas bort" in asked.text
+    assert 'name="outcome" value="inga_avvikelser"' in asked.text
     assert signed.status_code == 302
     assert signed.headers["Location"] == "/logreview/months/2026-03"
     review = db.scalars(select(LogReview)).one()
@@ -643,7 +668,8 @@ def test_sign_off_needs_the_forms_csrf_token(app: Flask, db: Session, auditor: U
         refused = client.post("/logreview/months/2026-03/sign", data={"outcome": ""})
         token = csrf_token_from(client.get("/logreview/months/2026-03").text)
         accepted = client.post(
-            "/logreview/months/2026-03/sign", data={"outcome": "", "csrf_token": token}
+            "/logreview/months/2026-03/sign",
+            data={"outcome": "", "csrf_token": token, "confirm": "yes"},
         )
     assert refused.status_code == 400
     assert accepted.status_code == 302

@@ -339,6 +339,7 @@ def test_the_scheduler_registers_every_job_with_fixed_ids_and_safe_defaults(app:
         "secrecy.audit_checkpoint",
         "meetings.forget_shredded_sync_indexes",
         "coordination.prune_job_runs",
+        "meetings.disclosure_lapse_warnings",
         "meetings.agenda_preparation_reminders",
         "meetings.meeting_reminders",
         "meetings.deliver_outbox",
@@ -352,6 +353,7 @@ def test_the_scheduler_registers_every_job_with_fixed_ids_and_safe_defaults(app:
     # Nightly in Swedish local time; reminders hourly; the outbox every minute.
     nightly = (
         "meetings.materialise",
+        "meetings.disclosure_lapse_warnings",
         "secrecy.sweep_lapsed",
         "secrecy.retention",
         "secrecy.audit_checkpoint",

@@ -167,12 +167,12 @@ def test_a_guest_sees_that_meeting_only(
     # A guest sets their own attendance, and cannot add children to the agenda.
     assert (
         guest.post(
-            f"/meetings/{meeting.id}/attendance/{outsider.id}", data={"status": "present"}
+            f"/meetings/{meeting.id}/attendance/{outsider.id}", data={"status": "absent"}
         ).status_code
         == 302
     )
     db.expire_all()
-    assert db.get(Attendance, (meeting.id, outsider.id)).status is AttendanceStatus.PRESENT  # type: ignore[union-attr]
+    assert db.get(Attendance, (meeting.id, outsider.id)).status is AttendanceStatus.ABSENT  # type: ignore[union-attr]
 
     removed = coordinator.post(f"/meetings/{meeting.id}/guests/{outsider.id}/remove")
     assert removed.status_code == 302
@@ -201,12 +201,12 @@ def test_members_without_invitation_are_shown_invited_and_written_when_attendanc
     assert tags(db).count("meetings:attendance:invite") == 0
     school_user = world.members[AgencyKind.SCHOOL]
     url = f"/meetings/{meeting.id}/attendance/{school_user.id}"
-    assert school.post(url, data={"status": "present"}).status_code == 302
+    assert school.post(url, data={"status": "absent"}).status_code == 302
     rows = db.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id)).all()
     expected = {u.id for u in world.members.values()} | {world.coordinator.id}
     assert {r.user_id for r in rows} == expected
     assert all(not r.guest for r in rows)
-    assert {r.user_id for r in rows if r.status is AttendanceStatus.PRESENT} == {school_user.id}
+    assert {r.user_id for r in rows if r.status is AttendanceStatus.ABSENT} == {school_user.id}
     client_for(AgencyKind.POLICE).get(f"/meetings/{meeting.id}")
     assert count(db, Attendance) == len(expected)
     assert tags(db).count("meetings:attendance:invite") == 1
@@ -229,8 +229,8 @@ def test_attendance_own_status_or_the_coordinators(
         return row.status
 
     url = f"/meetings/{meeting.id}/attendance"
-    assert police.post(f"{url}/{police_user.id}", data={"status": "present"}).status_code == 302
-    assert status_of(police_user) is AttendanceStatus.PRESENT
+    assert police.post(f"{url}/{police_user.id}", data={"status": "absent"}).status_code == 302
+    assert status_of(police_user) is AttendanceStatus.ABSENT
     # Not someone else's.
     assert police.post(f"{url}/{school_user.id}", data={"status": "absent"}).status_code == 403
     assert status_of(school_user) is AttendanceStatus.INVITED
@@ -243,9 +243,10 @@ def test_attendance_own_status_or_the_coordinators(
     # A made-up status changes nothing and says so in Swedish.
     bad = police.post(f"{url}/{police_user.id}", data={"status": "maybe"}, follow_redirects=True)
     assert "Välj närvarande, frånvarande eller anmält förhinder." in bad.text
-    assert status_of(police_user) is AttendanceStatus.PRESENT
+    assert status_of(police_user) is AttendanceStatus.ABSENT
     page = police.get(f"/meetings/{meeting.id}").text
-    assert "Närvarande" in page and "Anmält förhinder" in page
+    assert "Frånvarande" in page and "Anmält förhinder" in page
+    assert ">Närvarande<" not in page  # not offered before the meeting has started
     assert tags(db).count("meetings:attendance:set") == 2
 
 

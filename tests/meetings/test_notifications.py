@@ -495,7 +495,9 @@ def test_agenda_briefs_names_and_pseudonyms_never_reach_notifications_or_mail(
         db, social, world.council, EnrolmentData("Kalle", "Hemligsson", PERSONNUMMER)
     )
     brief = create_record(db, social, child, "meeting_note", MARKER)
-    now = utcnow()
+    # A fixed day: the preparation reminder goes out six days ahead, before the agenda
+    # deadline (three working days before the meeting), the meeting reminder a day ahead.
+    now = dt.datetime(2026, 3, 4, 10, tzinfo=dt.UTC)
     meeting = make_meeting(db, world.council, now + dt.timedelta(hours=20))
     db.add(
         AgendaItem(
@@ -511,7 +513,9 @@ def test_agenda_briefs_names_and_pseudonyms_never_reach_notifications_or_mail(
         db.add(Attendance(meeting_id=meeting.id, user_id=user.id))
     db.flush()
 
-    created = jobs.agenda_preparation_reminders(db, now) + jobs.meeting_reminders(db, now)
+    created = jobs.agenda_preparation_reminders(
+        db, now - dt.timedelta(days=6)
+    ) + jobs.meeting_reminders(db, now)
     assert created == 2 + len(world.members) + 1  # social member and coordinator prepare
     deliver_outbox(db, smtp_server.config(), now)
 

@@ -261,9 +261,9 @@ def test_locked_minutes_refuse_every_change_in_the_ui(
          {f"a{c}-text": "Efteråt", f"a{c}-responsible_agency_id": setting.social.agency_id,
           f"a{c}-responsible_user_id": "0", f"a{c}-due_on": "2026-04-01"}),
         (coordinator, f"{url}/submit",
-         {"adjuster_id": setting.police.id, "version": version}),
+         {"adjuster_id": setting.police.id, "version": version, "confirm": "yes"}),
         (coordinator, f"{url}/withdraw", {}),
-        (coordinator, f"{url}/approve", {}),
+        (coordinator, f"{url}/approve", {"confirm": "yes"}),
     ]  # fmt: skip
     for client, path, data in posts:
         response = client.post(path, data=data)
@@ -290,19 +290,26 @@ def test_approval_through_the_pages(
     )
     assert same.status_code == 422
     assert "annan person än ordföranden" in same.text
+    # The form leads to the confirmation page, which writes nothing; its button submits.
+    asked = coordinator.post(
+        f"{url}/submit", data={"adjuster_id": setting.police.id, "version": version}
+    )
+    assert asked.status_code == 200 and "Det här händer" in asked.text
+    assert minutes_row(db).status is MinutesStatus.DRAFT
     assert (
         coordinator.post(
-            f"{url}/submit", data={"adjuster_id": setting.police.id, "version": version}
+            f"{url}/submit",
+            data={"adjuster_id": setting.police.id, "version": version, "confirm": "yes"},
         ).status_code
         == 302
     )
     police = client_for(AgencyKind.POLICE)
     assert f"{url}/approve" in police.get(url).text
-    assert coordinator.post(f"{url}/approve").status_code == 302
-    again = coordinator.post(f"{url}/approve")
+    assert coordinator.post(f"{url}/approve", data={"confirm": "yes"}).status_code == 302
+    again = coordinator.post(f"{url}/approve", data={"confirm": "yes"})
     assert again.status_code == 422
     assert minutes_row(db).status is MinutesStatus.SUBMITTED
-    assert police.post(f"{url}/approve").status_code == 302
+    assert police.post(f"{url}/approve", data={"confirm": "yes"}).status_code == 302
     assert minutes_row(db).status is MinutesStatus.APPROVED
 
 

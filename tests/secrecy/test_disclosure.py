@@ -233,7 +233,8 @@ def test_revoking_a_disclosure_deletes_the_key_and_keeps_the_history(
     assert police.post(f"/disclosures/{disclosure.id}/revoke").status_code == 403
     assert (
         social.post(
-            f"/disclosures/{disclosure.id}/revoke", data={"reason": "no_longer_needed"}
+            f"/disclosures/{disclosure.id}/revoke",
+            data={"reason": "no_longer_needed", "confirm": "yes"},
         ).status_code
         == 302
     )

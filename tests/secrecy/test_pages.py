@@ -71,7 +71,7 @@ def test_enrol_read_add_correct_close_reopen(
     assert "Familjemarkör X2" in page.text
     assert "Ersatt av en rättelse" in page.text and "Rättelse" in page.text
 
-    closed = social.post(f"/children/{child.id}/close", data={"reason": "moved"})
+    closed = social.post(f"/children/{child.id}/close", data={"reason": "moved", "confirm": "yes"})
     assert closed.status_code == 302
     db.expire_all()
     assert db.get(Child, child.id).status is ChildStatus.CLOSED  # type: ignore[union-attr]
@@ -143,7 +143,12 @@ def test_outsider_gets_403_on_every_child_page(
         ).status_code
         == 403
     )
-    assert outsider.post(f"/children/{child.id}/close", data={"reason": "moved"}).status_code == 403
+    assert (
+        outsider.post(
+            f"/children/{child.id}/close", data={"reason": "moved", "confirm": "yes"}
+        ).status_code
+        == 403
+    )
 
 
 def test_duplicate_enrolment_is_refused_and_logged(
@@ -182,7 +187,7 @@ def test_caseload_lists_pseudonyms_and_filters(
     enrol_via_page(social, world.council.id)
     enrol_via_page(social, world.council.id, personnummer="20100101-0014")
     children = db.scalars(select(Child).order_by(Child.id)).all()
-    social.post(f"/children/{children[1].id}/close", data={"reason": "moved"})
+    social.post(f"/children/{children[1].id}/close", data={"reason": "moved", "confirm": "yes"})
     police = client_for(AgencyKind.POLICE)
     active = police.get(f"/councils/{world.council.id}/children")
     assert children[0].pseudonym in active.text and children[1].pseudonym not in active.text
@@ -264,7 +269,10 @@ def test_only_the_enrolling_agency_or_a_coordinator_closes_a_case(
     coordinator = log_in(app.test_client(), world.coordinator)
     assert "Avsluta ärendet" in coordinator.get(f"/children/{child.id}").text
     assert (
-        coordinator.post(f"/children/{child.id}/close", data={"reason": "moved"}).status_code == 302
+        coordinator.post(
+            f"/children/{child.id}/close", data={"reason": "moved", "confirm": "yes"}
+        ).status_code
+        == 302
     )
     db.expire_all()
     assert db.get(Child, child.id).status is ChildStatus.CLOSED  # type: ignore[union-attr]

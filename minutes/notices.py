@@ -1,0 +1,195 @@
+"""The notifications the minutes services send when something happens (the sweeps' reminders
+are in ``minutes.jobs``): minutes sent for approval (to the chair and the adjuster), approved and
+locked or sent back (to the secretary), an action assigned to a person (to that person).
+
+Content-free like every notification (DESIGN rule 7): the council's name and the meeting's day,
+a link of ids; never the child, a pseudonym, an entry or an action's text. Nobody is told what
+they did themselves. Each has a dedup key fixed by what happened (the minutes' version for a
+submission or a sending back, which rises with each), so a retried request sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from babel.dates import format_date
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from coordination.db import LOCAL_ZONE
+from coordination.models import User
+from meetings.models import Meeting
+from meetings.notifications.services import LOCALES, Message, PlannedNotification, notify_many
+from minutes.jobs import MinutesNotificationKind, action_path, minutes_path
+from minutes.models import AgreedAction, Minutes
+
+
+def _locale(user: User) -> str:
+    return user.locale if user.locale in LOCALES else "sv"
+
+
+def _day(meeting: Meeting, locale: str) -> str:
+    return format_date(
+        meeting.starts_at.astimezone(LOCAL_ZONE).date(), "d MMMM yyyy", locale=locale
+    )
+
+
+def submitted_message(recipient: User, meeting: Meeting) -> Message:
+    locale = _locale(recipient)
+    with force_locale(locale):
+        return Message(
+            subject=_(
+                "Protokollet från %(council)s %(day)s är skickat till dig för justering",
+                council=meeting.council.name,
+                day=_day(meeting, locale),
+            ),
+            body=_(
+                "Protokollet från mötet i %(council)s %(day)s är klart för justering. Läs det "
+                "och justera det i Samverkan, eller skicka tillbaka det för ändring.",
+                council=meeting.council.name,
+                day=_day(meeting, locale),
+            ),
+            link=minutes_path(meeting.id),
+        )
+
+
+def approved_message(recipient: User, meeting: Meeting) -> Message:
+    locale = _locale(recipient)
+    with force_locale(locale):
+        return Message(
+            subject=_(
+                "Protokollet från %(council)s %(day)s är justerat",
+                council=meeting.council.name,
+                day=_day(meeting, locale),
+            ),
+            body=_(
+                "Ordföranden och justeraren har justerat protokollet från mötet i %(council)s "
+                "%(day)s. Det är låst; ändringar görs som rättelser.",
+                council=meeting.council.name,
+                day=_day(meeting, locale),
+            ),
+            link=minutes_path(meeting.id),
+        )
+
+
+def sent_back_message(recipient: User, meeting: Meeting) -> Message:
+    locale = _locale(recipient)
+    with force_locale(locale):
+        return Message(
+            subject=_(
+                "Protokollet från %(council)s %(day)s är skickat tillbaka för ändring",
+                council=meeting.council.name,
+                day=_day(meeting, locale),
+            ),
+            body=_(
+                "Protokollet från mötet i %(council)s %(day)s justerades inte och är ett utkast "
+                "igen. Gör ändringarna i Samverkan och skicka det för justering på nytt.",
+                council=meeting.council.name,
+                day=_day(meeting, locale),
+            ),
+            link=minutes_path(meeting.id),
+        )
+
+
+def assigned_message(recipient: User, meeting: Meeting, action: AgreedAction) -> Message:
+    locale = _locale(recipient)
+    due = format_date(action.due_on, "d MMMM yyyy", locale=locale)
+    with force_locale(locale):
+        return Message(
+            subject=_(
+                "Du är ansvarig för en åtgärd från %(council)s", council=meeting.council.name
+            ),
+            body=_(
+                "På mötet i %(council)s %(day)s blev du ansvarig för en överenskommen åtgärd "
+                "som ska vara klar %(due)s. Se åtgärden i Samverkan.",
+                council=meeting.council.name,
+                day=_day(meeting, locale),
+                due=due,
+            ),
+            link=action_path(action),
+        )
+
+
+def _send(
+    session: Session,
+    actor: User,
+    recipients: Iterable[User | None],
+    kind: MinutesNotificationKind,
+    build: Callable[[User], Message],
+    key: str,
+) -> int:
+    planned: list[PlannedNotification] = []
+    seen: set[int] = set()
+    for user in recipients:
+        if user is None or user.id == actor.id or user.id in seen or not user.is_active:
+            continue
+        seen.add(user.id)
+        message = build(user)
+        planned.append(
+            PlannedNotification(
+                recipient=user,
+                kind=kind,
+                subject=message.subject,
+                body=message.body,
+                link=message.link,
+                dedup_key=f"{key}:{user.id}",
+            )
+        )
+    return notify_many(session, planned) if planned else 0
+
+
+def notify_submitted(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
+    """The chair and the adjuster: the minutes wait for their approval."""
+    return _send(
+        session,
+        actor,
+        [meeting.chair, minutes.adjuster],
+        MinutesNotificationKind.MINUTES_SUBMITTED,
+        lambda user: submitted_message(user, meeting),
+        f"minutes-submitted:{minutes.id}:{minutes.version}",
+    )
+
+
+def _secretaries(session: Session, meeting: Meeting, minutes: Minutes) -> list[User | None]:
+    """The meeting's secretary (minute taker) and whoever sent the minutes for approval."""
+    submitter = session.get(User, minutes.submitted_by_id) if minutes.submitted_by_id else None
+    return [meeting.minute_taker, submitter]
+
+
+def notify_approved(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
+    """The secretary: the minutes are approved and locked."""
+    return _send(
+        session,
+        actor,
+        _secretaries(session, meeting, minutes),
+        MinutesNotificationKind.MINUTES_APPROVED,
+        lambda user: approved_message(user, meeting),
+        f"minutes-approved:{minutes.id}",
+    )
+
+
+def notify_sent_back(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
+    """The secretary: the chair or the adjuster sent the minutes back to draft."""
+    return _send(
+        session,
+        actor,
+        _secretaries(session, meeting, minutes),
+        MinutesNotificationKind.MINUTES_SENT_BACK,
+        lambda user: sent_back_message(user, meeting),
+        f"minutes-sent-back:{minutes.id}:{minutes.version}",
+    )
+
+
+def notify_assigned(
+    session: Session, actor: User, meeting: Meeting, action: AgreedAction, user: User | None
+) -> int:
+    """The person made responsible for a new action."""
+    return _send(
+        session,
+        actor,
+        [user],
+        MinutesNotificationKind.ACTION_ASSIGNED,
+        lambda recipient: assigned_message(recipient, meeting, action),
+        f"action-assigned:{action.id}",
+    )
