@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -106,13 +106,47 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def pool_options(config: Any) -> dict[str, Any]:
+    """The engine options of the configured pool (``DATABASE_*`` settings).
+
+    Every checkout is pinged first: after a database restart the pool hands out a fresh
+    connection instead of one whose server went away (a failed ping costs one retry, never an
+    error for the caller)."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if config["DATABASE_URL"].startswith("postgresql"):
+        options.update(
+            pool_size=int(config["DATABASE_POOL_SIZE"]),
+            max_overflow=int(config["DATABASE_MAX_OVERFLOW"]),
+            pool_timeout=float(config["DATABASE_POOL_TIMEOUT"]),
+            pool_recycle=int(config["DATABASE_POOL_RECYCLE"]),
+            connect_args={"connect_timeout": int(config["DATABASE_CONNECT_TIMEOUT"])},
+        )
+    return options
+
+
+def limit_web_statements(engine: Engine, timeout_ms: int) -> None:
+    """PostgreSQL: every transaction begun inside a web request may run each statement for at
+    most ``timeout_ms``; a runaway query then ends with an error (a 503 page) instead of holding
+    a worker and a connection. ``SET LOCAL`` ends with the transaction, so the same pooled
+    connection serves the scheduler and CLI commands without a limit."""
+    if engine.dialect.name != "postgresql" or timeout_ms <= 0:
+        return
+    statement = f"SET LOCAL statement_timeout = {int(timeout_ms)}"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if has_request_context():
+            connection.exec_driver_sql(statement)
+
+
 MASTER_KEYS_INFO = "samverkan.master_keys"
 
 
 def init_app(app: Flask) -> None:
     from coordination.security import MasterKeyRing
 
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], **pool_options(app.config))
+    limit_web_statements(engine, int(app.config["DATABASE_STATEMENT_TIMEOUT_MS"]))
     # Every session carries the configured master keys (from the environment, never the
     # database), so services and jobs can seal and open without reaching for the app.
     info = {MASTER_KEYS_INFO: MasterKeyRing.from_config(app.config)}
