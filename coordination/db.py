@@ -124,19 +124,33 @@ def pool_options(config: Any) -> dict[str, Any]:
     return options
 
 
+STATEMENT_TIMEOUT_INFO = "samverkan.statement_timeout_ms"
+
+
 def limit_web_statements(engine: Engine, timeout_ms: int) -> None:
-    """PostgreSQL: every transaction begun inside a web request may run each statement for at
-    most ``timeout_ms``; a runaway query then ends with an error (a 503 page) instead of holding
-    a worker and a connection. ``SET LOCAL`` ends with the transaction, so the same pooled
-    connection serves the scheduler and CLI commands without a limit."""
+    """PostgreSQL: a connection handed out inside a web request runs each statement for at most
+    ``timeout_ms``; a runaway query then ends with an error (a 503 page) instead of holding a
+    worker and a connection. Outside a request (scheduler jobs, CLI commands) the same pool's
+    connections have no limit.
+
+    The setting is made on the connection when it is checked out in the other mode than it was
+    last set for (once per connection in a web worker, never in the scheduler), not per
+    transaction: a ``SET LOCAL`` in every transaction would cost every request a round trip."""
     if engine.dialect.name != "postgresql" or timeout_ms <= 0:
         return
-    statement = f"SET LOCAL statement_timeout = {int(timeout_ms)}"
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        if has_request_context():
-            connection.exec_driver_sql(statement)
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        wanted = int(timeout_ms) if has_request_context() else 0
+        if record.info.get(STATEMENT_TIMEOUT_INFO, 0) == wanted:
+            return
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SET statement_timeout = {wanted}")
+        finally:
+            cursor.close()
+        dbapi_connection.commit()  # outside any transaction of the caller: it stays set
+        record.info[STATEMENT_TIMEOUT_INFO] = wanted
 
 
 MASTER_KEYS_INFO = "samverkan.master_keys"

@@ -118,9 +118,11 @@ def test_web_requests_have_a_statement_timeout_and_jobs_do_not(timed_app: Flask)
         assert session.scalar(text("SHOW statement_timeout")) == "0"
         session.execute(text("SELECT pg_sleep(0.3)"))
         session.rollback()
-    # The same pooled connection back in a request: the limit again, set per transaction.
+    # The same pooled connection back in a request: the limit again.
     with timed_app.test_request_context("/"):
         assert db_session().scalar(text("SHOW statement_timeout")) == "200ms"
+    # One connection served all of it: the setting follows the connection's use.
+    assert engine.pool.checkedin() == 1
 
 
 def test_a_slow_statement_in_a_request_is_a_503(timed_app: Flask) -> None:
