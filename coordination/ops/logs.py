@@ -7,15 +7,18 @@ loggers' INFO lines and other libraries' warnings reach journald or the containe
 Each request ends with one line (``request_log``): method, route pattern, status, duration in
 milliseconds, the request id (also sent back as ``X-Request-ID``), and the user's and agency's
 ids. Never the URL (its query string may hold anything typed), never a name, personnummer or
-pseudonym: the route pattern has placeholders where the path has ids.
+pseudonym: the route pattern has placeholders where the path has ids. Tracebacks are logged as
+frames and exception classes, without the exceptions' messages.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
+import traceback
 import uuid
 from typing import Any, TextIO
 
@@ -46,8 +49,25 @@ class _CurrentStderr(logging.StreamHandler[TextIO]):
         return None
 
 
+class _JsonWithoutMessages(JsonFormatter):
+    """Tracebacks as frames and exception classes only: an exception's message may quote SQL
+    parameters or a form value (Flask logs every unhandled exception with its traceback)."""
+
+    def formatException(self, ei: Any) -> str:
+        _type, error, tb = ei
+        frames = [
+            f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
+            for frame in traceback.extract_tb(tb)
+        ]
+        causes: list[str] = []
+        while error is not None and len(causes) < 10:
+            causes.append(type(error).__name__)
+            error = error.__cause__ or error.__context__
+        return " < ".join(causes) + (" at " + " > ".join(frames) if frames else "")
+
+
 def json_formatter() -> JsonFormatter:
-    return JsonFormatter(
+    return _JsonWithoutMessages(
         "{asctime}{levelname}{name}{message}",
         style="{",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

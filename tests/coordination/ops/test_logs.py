@@ -194,3 +194,27 @@ def test_the_cli_logs_a_json_line_per_job_run(
     assert runs[0]["outcome"] == "ok"
     assert runs[0]["logger"] == "samverkan.scheduler"
     assert isinstance(runs[0]["duration_ms"], float)
+
+
+def test_a_logged_traceback_names_frames_and_classes_never_the_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging()
+
+    def fails() -> None:
+        try:
+            raise KeyError(f"{NAME} {PERSONNUMMER}")
+        except KeyError as error:
+            raise ValueError(f"value {MARKER}") from error
+
+    try:
+        fails()
+    except ValueError:
+        logging.getLogger("samverkan.test").exception("something failed")
+    (line,) = json_lines(capsys.readouterr().err)
+    assert line["message"] == "something failed"
+    assert line["exc_info"].startswith("ValueError < KeyError at test_logs.py:")
+    assert "in fails" in line["exc_info"]
+    text = json.dumps(line, ensure_ascii=False)
+    for secret in (MARKER, NAME, PERSONNUMMER):
+        assert secret not in text
