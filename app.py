@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +26,10 @@ from coordination.config import load_settings
 from coordination.councils import api as coordination_api
 from coordination.councils import views as councils
 from coordination.logreview import views as logreview
+from coordination.ops import faults as ops_faults
+from coordination.ops import health as ops_health
+from coordination.ops import logs as ops_logs
+from coordination.ops import metrics as ops_metrics
 from coordination.tokens import views as tokens
 from meetings import cli as meetings_cli
 from meetings import jobs as meetings_jobs
@@ -81,13 +84,24 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
 
 
 def register_logging(app: Flask) -> None:
-    # Request lines carry paths only; paths never carry personal data (DESIGN rule 7).
-    logging.getLogger("samverkan").setLevel(logging.INFO)
+    # JSON lines on stderr in every process (web workers, scheduler, CLI); request lines carry
+    # route patterns and ids only, never personal data (DESIGN rule 7).
+    ops_logs.configure_logging()
 
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     web.init_app(app)
+    register_operations(app)
+
+
+def register_operations(app: Flask) -> None:
+    """Probes, metrics, request logs and fault answers (coordination.ops). After the web floor:
+    the request-log and body-limit hooks put themselves before every other request hook."""
+    ops_faults.init_app(app)
+    ops_logs.init_app(app)
+    ops_health.init_app(app)
+    ops_metrics.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -8,7 +8,6 @@ added to the ``audit`` group from there.
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -161,11 +160,7 @@ def scheduler_run() -> None:
     """Run the scheduler until stopped (SIGTERM or Ctrl-C). With PostgreSQL, a second one
     waits as a standby and takes over if the first one stops."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # APScheduler logs every start and end of every run; ours logs one line per run with work.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Logging is set up by create_app (coordination.ops.logs): JSON lines on stderr.
     for check in SCHEDULER_CHECKS.of(app):
         check(app)
     runner = SchedulerRunner(
@@ -200,7 +195,6 @@ def scheduler_run_job(job_id: str) -> None:
         raise click.BadParameter(
             f"okänt jobb; välj bland: {', '.join(sorted(specs))}", param_hint="JOB_ID"
         )
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     outcome = run_job(app, specs[job_id])
     click.echo(f"{job_id}: {outcome}")
     if outcome != "ok":

@@ -80,6 +80,29 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_STANDBY_POLL_SECONDS": 15,
     # How often the scheduler e-mails due notifications.
     "SCHEDULER_OUTBOX_SECONDS": 60,
+    # --- Runtime operations (coordination.ops; docs/operations.md "Drift") -------------------
+    # Database pool of each process (PostgreSQL; SQLite ignores the sizes). Connections are
+    # pinged before use, so the first request after a database restart gets a fresh one.
+    "DATABASE_POOL_SIZE": 5,
+    "DATABASE_MAX_OVERFLOW": 10,
+    # Seconds to wait for a free pooled connection before the request fails (503).
+    "DATABASE_POOL_TIMEOUT": 10,
+    # Seconds after which a pooled connection is replaced (-1: never).
+    "DATABASE_POOL_RECYCLE": 1800,
+    # Seconds to wait for PostgreSQL to accept a new connection.
+    "DATABASE_CONNECT_TIMEOUT": 5,
+    # Milliseconds one SQL statement of a web request may run on PostgreSQL (0: no limit).
+    # Scheduler jobs and CLI commands are not limited.
+    "DATABASE_STATEMENT_TIMEOUT_MS": 30000,
+    # Bearer token Prometheus presents at GET /metrics; without it /metrics answers 404.
+    "METRICS_TOKEN": None,
+    # The scheduler's PROMETHEUS_MULTIPROC_DIR, when it differs from the web server's: /metrics
+    # merges the scheduler's job metrics from there.
+    "METRICS_SCHEDULER_DIR": None,
+    # GET /readyz fails when the scheduler's last job run started longer ago than this (0: the
+    # scheduler is not checked).
+    "READINESS_SCHEDULER_MINUTES": 10,
+    # --- end of runtime operations ------------------------------------------------------------
 }
 
 
@@ -100,11 +123,34 @@ def load_settings(
     config.from_mapping(DEFAULTS)
     if test_config is None:
         config.from_pyfile(str(instance / "config.py"), silent=True)
+        config.from_mapping(read_credentials(os.environ))
         config.from_prefixed_env("SAMVERKAN")
     else:
         config.from_mapping(test_config)
     _complete(config, instance)
     return config
+
+
+# --- systemd credentials (LoadCredential=; deploy/samverkan-web.service) -------------------------
+# A unit hands secrets to the service as files in $CREDENTIALS_DIRECTORY, readable by the service
+# only and never in its environment (which /proc and `systemctl show` expose). Each file is named
+# after its setting in lower case; the environment still wins over a credential.
+CREDENTIAL_SETTINGS = ("SECRET_KEY", "MASTER_KEY", "DATABASE_URL", "SMTP_PASSWORD", "METRICS_TOKEN")
+
+
+def read_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings found as credential files (``secret_key``, ``master_key``, ...)."""
+    directory = environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return {}
+    found = {}
+    for key in CREDENTIAL_SETTINGS:
+        path = Path(directory) / key.lower()
+        if path.is_file():
+            value = path.read_text().strip()
+            if value:
+                found[key] = value
+    return found
 
 
 def _complete(config: Config, instance: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -106,13 +106,61 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def pool_options(config: Any) -> dict[str, Any]:
+    """The engine options of the configured pool (``DATABASE_*`` settings).
+
+    Every checkout is pinged first: after a database restart the pool hands out a fresh
+    connection instead of one whose server went away (a failed ping costs one retry, never an
+    error for the caller)."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if config["DATABASE_URL"].startswith("postgresql"):
+        options.update(
+            pool_size=int(config["DATABASE_POOL_SIZE"]),
+            max_overflow=int(config["DATABASE_MAX_OVERFLOW"]),
+            pool_timeout=float(config["DATABASE_POOL_TIMEOUT"]),
+            pool_recycle=int(config["DATABASE_POOL_RECYCLE"]),
+            connect_args={"connect_timeout": int(config["DATABASE_CONNECT_TIMEOUT"])},
+        )
+    return options
+
+
+STATEMENT_TIMEOUT_INFO = "samverkan.statement_timeout_ms"
+
+
+def limit_web_statements(engine: Engine, timeout_ms: int) -> None:
+    """PostgreSQL: a connection handed out inside a web request runs each statement for at most
+    ``timeout_ms``; a runaway query then ends with an error (a 503 page) instead of holding a
+    worker and a connection. Outside a request (scheduler jobs, CLI commands) the same pool's
+    connections have no limit.
+
+    The setting is made on the connection when it is checked out in the other mode than it was
+    last set for (once per connection in a web worker, never in the scheduler), not per
+    transaction: a ``SET LOCAL`` in every transaction would cost every request a round trip."""
+    if engine.dialect.name != "postgresql" or timeout_ms <= 0:
+        return
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        wanted = int(timeout_ms) if has_request_context() else 0
+        if record.info.get(STATEMENT_TIMEOUT_INFO, 0) == wanted:
+            return
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SET statement_timeout = {wanted}")
+        finally:
+            cursor.close()
+        dbapi_connection.commit()  # outside any transaction of the caller: it stays set
+        record.info[STATEMENT_TIMEOUT_INFO] = wanted
+
+
 MASTER_KEYS_INFO = "samverkan.master_keys"
 
 
 def init_app(app: Flask) -> None:
     from coordination.security import MasterKeyRing
 
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], **pool_options(app.config))
+    limit_web_statements(engine, int(app.config["DATABASE_STATEMENT_TIMEOUT_MS"]))
     # Every session carries the configured master keys (from the environment, never the
     # database), so services and jobs can seal and open without reaching for the app.
     info = {MASTER_KEYS_INFO: MasterKeyRing.from_config(app.config)}

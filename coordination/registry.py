@@ -21,7 +21,9 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
+    from coordination.admin.unused import AdminNotifier
     from coordination.models import Council, User
+    from coordination.ops.metrics import ScrapeGauge
     from coordination.scheduler import JobSpec
 
 T = TypeVar("T")
@@ -62,6 +64,10 @@ AUDIT_SCOPES: Registry[AuditScope] = Registry("samverkan.audit_scopes")
 AUDIT_TAG_LABELS: Registry[Mapping[str, Any]] = Registry("samverkan.audit_tag_labels")
 # Children every agenda must carry (meetings.agenda.contributors.register_agenda_contributor).
 AGENDA_CONTRIBUTORS: Registry[AgendaContributor] = Registry("samverkan.agenda_contributors")
+# What /metrics reads from the database at scrape time (coordination.ops.metrics.register_gauge).
+GAUGES: Registry[ScrapeGauge] = Registry("samverkan.metrics_gauges")
+# Who tells the administrators of the nightly account report (coordination.admin.unused).
+ADMIN_NOTIFIERS: Registry[AdminNotifier] = Registry("samverkan.admin_notifiers")
 # Notification kinds and their labels for the settings page
 # (meetings.notifications.settings.register_notification_kinds).
 NOTIFICATION_KINDS: Registry[Mapping[str, Any]] = Registry("samverkan.notification_kinds")

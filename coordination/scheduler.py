@@ -23,6 +23,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from coordination.db import LOCAL_ZONE, get_database, make_engine, utcnow
+from coordination.job_runs import (
+    abandon_stale_runs,
+    forget_unrecorded,
+    log_run,
+    record_unrecorded_outcomes,
+    remember_unrecorded,
+)
 from coordination.models import JobRun
 from coordination.registry import JOBS
 
@@ -126,12 +134,17 @@ def run_job(app: Flask, spec: JobSpec) -> str:
     Never raises: APScheduler would log the exception with its message, and messages of
     database errors carry parameters.
     """
+    started = time.perf_counter()
     with app.app_context():
         session = get_database(app).session_factory()
+        run_id: int | None = None
         try:
+            earlier = record_unrecorded_outcomes(app, session)
             run = JobRun(job_id=spec.id, started_at=utcnow(), outcome="running")
             session.add(run)
             session.commit()
+            run_id = run.id
+            forget_unrecorded(app, earlier)
             try:
                 items = spec.func(session, run.started_at)
             except Exception as exc:  # noqa: BLE001 - any failure: roll back, log without data
@@ -139,14 +152,21 @@ def run_job(app: Flask, spec: JobSpec) -> str:
                 logger.error("job %s failed: %s at %s", spec.id, type(exc).__name__, _where(exc))
                 run.outcome, run.finished_at = "error", utcnow()
                 session.commit()
+                log_run(spec.id, "error", time.perf_counter() - started, None)
                 return "error"
             run.outcome, run.finished_at, run.items = "ok", utcnow(), int(items)
             session.commit()
-            logger.log(logging.INFO if items else logging.DEBUG, "job %s: %s items", spec.id, items)
+            log_run(spec.id, "ok", time.perf_counter() - started, int(items))
             return "ok"
         except Exception as exc:  # noqa: BLE001 - the bookkeeping itself failed (database down)
-            session.rollback()
             logger.error("job %s could not run: %s at %s", spec.id, type(exc).__name__, _where(exc))
+            if run_id is not None:
+                remember_unrecorded(app, run_id, utcnow())
+            # With the database gone the rollback may fail as well; closing the session
+            # below discards the connection either way.
+            with contextlib.suppress(Exception):
+                session.rollback()
+            log_run(spec.id, "error", time.perf_counter() - started, None)
             return "error"
         finally:
             session.close()
@@ -352,27 +372,56 @@ class SchedulerRunner:
             threading.Thread(target=_shutdown_quietly, args=(scheduler,), daemon=True).start()
 
     def run(self) -> None:
-        announced_standby = False
+        # What was last said about not leading, so each change is logged once: "standby"
+        # (another scheduler holds the lock) or "unreachable" (the database does not answer).
+        announced: str | None = None
         try:
             while not self._stopping.is_set():
                 try:
                     acquired = self._lock.try_acquire()
                 except Exception as exc:  # noqa: BLE001 - database unreachable: try again later
-                    logger.error("leader lock: %s", type(exc).__name__)
-                    acquired = False
-                if not acquired:
-                    if not announced_standby:
-                        logger.info("another scheduler is active; standing by")
-                        announced_standby = True
+                    if announced != "unreachable":
+                        logger.error(
+                            "database unreachable (%s); trying again every %s s",
+                            type(exc).__name__,
+                            self._poll,
+                        )
+                        announced = "unreachable"
                     self._stopping.wait(self._poll)
                     continue
-                announced_standby = False
+                if not acquired:
+                    if announced != "standby":
+                        logger.info("another scheduler is active; standing by")
+                        announced = "standby"
+                    self._stopping.wait(self._poll)
+                    continue
+                announced = None
                 logger.info("scheduler active")
+                self._take_over()
                 self._lead()
                 self._lock.release()
         finally:
             self._lock.release()
             logger.info("scheduler stopped")
+
+    def _take_over(self) -> None:
+        """Close the books of the previous leader: its unfinished runs are ``abandoned``, and
+        outcomes this process could not write while the database was away are written."""
+        with self._app.app_context():
+            session = get_database(self._app).session_factory()
+            try:
+                recorded = record_unrecorded_outcomes(self._app, session)
+                abandoned = abandon_stale_runs(session, utcnow())
+                session.commit()
+                forget_unrecorded(self._app, recorded)
+            except Exception as exc:  # noqa: BLE001 - the jobs' own runs retry the bookkeeping
+                session.rollback()
+                logger.error("could not close earlier job runs: %s", type(exc).__name__)
+                return
+            finally:
+                session.close()
+        if abandoned:
+            logger.warning("%s job runs of a stopped scheduler marked abandoned", abandoned)
 
     def _lead(self) -> None:
         executor = ThreadPoolExecutor(max_workers=WORKERS)

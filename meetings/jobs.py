@@ -16,7 +16,7 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE
@@ -29,6 +29,7 @@ from coordination.models import (
     CouncilMembership,
     User,
 )
+from coordination.ops.metrics import ScrapeGauge, register_gauge
 from coordination.scheduler import (
     HOURLY_GRACE,
     MINUTE_GRACE,
@@ -43,8 +44,10 @@ from meetings.models import (
     Attendance,
     AttendanceStatus,
     CaseSyncEntry,
+    EmailStatus,
     Meeting,
     MeetingStatus,
+    Notification,
 )
 from meetings.notifications import admin_notices
 from meetings.notifications.lapse_warnings import disclosure_lapse_warnings
@@ -204,10 +207,35 @@ def expire_sync_proposals(session: Session, now: dt.datetime) -> int:
     return expire_unanswered_proposals(session, before=today - dt.timedelta(days=days))
 
 
+def outbox_count(status: EmailStatus) -> Callable[[Session], float]:
+    def read(session: Session) -> float:
+        query = select(func.count()).where(Notification.email_status == status)
+        return float(session.scalar(query) or 0)
+
+    return read
+
+
 def init_app(app: Flask) -> None:
-    """Register this package's sweeps with the one scheduler process, and the outbox as the
-    way the ground floor's nightly reports reach the administrators."""
+    """Register this package's sweeps with the one scheduler process, the outbox as the way
+    the ground floor's nightly reports reach the administrators, and the outbox's depth with
+    /metrics."""
     admin_notices.init_app(app)
+    register_gauge(
+        app,
+        ScrapeGauge(
+            "samverkan_outbox_pending",
+            "Notifications waiting to be e-mailed (due now or retried later).",
+            outbox_count(EmailStatus.PENDING),
+        ),
+    )
+    register_gauge(
+        app,
+        ScrapeGauge(
+            "samverkan_outbox_failed",
+            "Notifications whose e-mail was given up (kept in the app).",
+            outbox_count(EmailStatus.FAILED),
+        ),
+    )
     outbox_seconds = int(app.config.get("SCHEDULER_OUTBOX_SECONDS") or 60)
     register_jobs(
         app,

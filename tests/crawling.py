@@ -404,13 +404,20 @@ def is_static(rule: Rule) -> bool:
     return rule.endpoint.rsplit(".", 1)[-1] == "static"
 
 
+def is_probe(rule: Rule) -> bool:
+    """/healthz, /readyz, /metrics: no session, a token, and a 503 by design when the scheduler
+    is idle (as in tests); tests/coordination/ops checks them."""
+    return rule.endpoint.startswith("ops_")
+
+
 def get_rules(app: Flask) -> list[Rule]:
-    """Every GET route but static files and log-out, in path order."""
+    """Every GET route but static files, log-out and the operations probes, in path order."""
     rules = [
         rule
         for rule in app.url_map.iter_rules()
         if "GET" in (rule.methods or ())
         and not is_static(rule)
+        and not is_probe(rule)
         and not rule.endpoint.endswith("logout")
     ]
     return sorted(rules, key=lambda r: r.rule)

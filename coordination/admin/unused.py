@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditTag, record_event
 from coordination.db import LOCAL_ZONE
 from coordination.models import Agency, Role, User, UserRole
+from coordination.registry import ADMIN_NOTIFIERS
 from coordination.scheduler import NIGHT_GRACE, JobSpec, nightly, register_jobs
 
-ADMIN_NOTIFIERS = "samverkan.admin_notifiers"
 UNUSED_ACCOUNTS_PATH = "/admin/users/unused"
 
 
@@ -43,7 +43,7 @@ AdminNotifier = Callable[[Session, Sequence[User], AdminNotice], int]
 
 def register_admin_notifier(app: Flask, notifier: AdminNotifier) -> None:
     """An upper layer delivers notices to the administrators (the outbox, e-mail)."""
-    app.extensions.setdefault(ADMIN_NOTIFIERS, []).append(notifier)
+    ADMIN_NOTIFIERS.add(app, notifier)
 
 
 def unused_since(now: dt.datetime, days: int) -> dt.datetime:
@@ -110,7 +110,7 @@ def report_unused_accounts(
 
 def unused_accounts_job(session: Session, now: dt.datetime) -> int:
     app = current_app
-    notifiers: list[AdminNotifier] = app.extensions.get(ADMIN_NOTIFIERS, [])
+    notifiers = ADMIN_NOTIFIERS.of(app)
     return report_unused_accounts(session, now, app.config["UNUSED_ACCOUNT_DAYS"], notifiers)
 
 

@@ -31,6 +31,7 @@ DEFAULT_DETAILS: dict[int, Any] = {
     422: _l("Uppgifterna är inte giltiga."),
     429: _l("För många anrop på kort tid. Vänta en stund och försök igen."),
     500: _l("Ett oväntat fel inträffade. Felet är loggat; försök igen om en stund."),
+    503: _l("Tjänsten är tillfälligt otillgänglig. Ingenting har sparats; försök igen snart."),
 }
 
 

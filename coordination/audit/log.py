@@ -37,6 +37,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from coordination.db import Base, UTCDateTime, utcnow
+from coordination.ops.metrics import timed_audit_append
 
 GENESIS_HASH = "0" * 64
 
@@ -309,6 +310,11 @@ def chain_pending_events(session: Session) -> int:
     pending: list[_Pending] = session.info.pop(_PENDING, [])
     if not pending:
         return 0
+    with timed_audit_append(len(pending)):
+        return _append_to_chain(session, pending)
+
+
+def _append_to_chain(session: Session, pending: list[_Pending]) -> int:
     head = _lock_head(session)
     seq, prev_hash = head.seq, head.hash
     event_rows: list[dict[str, Any]] = []

@@ -209,8 +209,18 @@ def end_session() -> None:
         session["locale"] = locale
 
 
+def is_probe_request() -> bool:
+    """The operations endpoints (/healthz, /readyz, /metrics): no session, no user, no cookie."""
+    return (request.blueprint or "").startswith("ops_")
+
+
 def _enforce_session_limits() -> ResponseReturnValue | None:
-    if request.endpoint == "static" or is_api_request() or not current_user.is_authenticated:
+    if (
+        request.endpoint == "static"
+        or is_api_request()
+        or is_probe_request()
+        or not current_user.is_authenticated
+    ):
         return None  # the API reads no session cookie: it authenticates every call by token
     now = int(utcnow().timestamp())
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
@@ -259,7 +269,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_user and current_user.is_authenticated:
+    if not is_probe_request() and current_user and current_user.is_authenticated:
         # Pages about people must not linger in shared caches or the browser's back history.
         headers.setdefault("Cache-Control", "no-store")
     if current_app.config["ENV"] == "production":

@@ -45,6 +45,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from coordination.models import User
+from coordination.ops.metrics import count_outbox_failure
 from meetings.models import EmailStatus, Notification, NotificationPreference
 
 logger = logging.getLogger("samverkan.mail")
@@ -330,6 +331,7 @@ def deliver_outbox(
                 notification.email_status = EmailStatus.FAILED
                 notification.last_error = "invalid_message"
                 session.commit()
+                count_outbox_failure(gave_up=True)
                 report.failed += 1
                 continue
             if transport is None:
@@ -339,6 +341,7 @@ def deliver_outbox(
             except (smtplib.SMTPException, SmtpUnavailable, OSError) as exc:
                 gave_up = _record_failure(notification, exc, now)
                 session.commit()
+                count_outbox_failure(gave_up)
                 if gave_up:
                     report.failed += 1
                 else:

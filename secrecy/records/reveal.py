@@ -22,6 +22,7 @@ from sqlalchemy.orm.util import identity_key
 from coordination.audit.log import record_event
 from coordination.db import today_local
 from coordination.models import Child, CouncilMembership, User
+from coordination.ops.metrics import count_reveal
 from secrecy.models import Consent, Disclosure, Record, RecordKey
 from secrecy.policy.engine import (
     Reason,
@@ -263,6 +264,7 @@ def _reveal(
             logger.exception("record %s could not be opened for agency %s", record_id, agency_id)
             results.append(Withheld(record, WithheldReason.KEY_ERROR))
     revealed = [r.record.id for r in results if isinstance(r, Revealed)]
+    count_reveal(len(revealed), len(results) - len(revealed))
     record_event(
         session,
         viewer,

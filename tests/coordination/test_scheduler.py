@@ -6,6 +6,7 @@ and the real `flask scheduler run` process stopping cleanly on SIGTERM."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import signal
@@ -738,6 +739,13 @@ def test_the_scheduler_process_runs_its_jobs_hands_over_and_stops_on_sigterm(
         second.send_signal(signal.SIGINT)
         assert second.wait(DEADLINE) == 0
         assert "Traceback" not in first_log.read_text() + second_log.read_text()
+        # The process logs JSON lines (coordination.ops.logs), one per job run among them.
+        lines = [
+            json.loads(line) for line in first_log.read_text().splitlines() if line.startswith("{")
+        ]
+        runs = {line["job"] for line in lines if line.get("message") == "job run"}
+        assert nightly | {"meetings.deliver_outbox"} <= runs
+        assert {"scheduler active", "scheduler stopped"} <= {line["message"] for line in lines}
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
