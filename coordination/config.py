@@ -1,4 +1,5 @@
-"""Configuration: defaults, then ``instance/config.py``, then ``SAMVERKAN_*`` environment variables.
+"""Configuration: defaults, then ``instance/config.py``, then ``SAMVERKAN_*`` environment variables,
+all validated by ``coordination.settings``.
 
 The same resolution is used by the web app, the CLI and Alembic, so every entry point talks to
 the same database with the same keys.
@@ -16,62 +17,7 @@ from typing import Any
 
 from flask import Config
 
-ENVIRONMENTS = ("development", "testing", "production")
-
-DEFAULTS: dict[str, Any] = {
-    "ENV": "production",
-    "SECRET_KEY": None,
-    "DATABASE_URL": None,
-    "MASTER_KEY": None,
-    # Rotation: the current key's version, and older versions still needed to read old wraps
-    # until `flask keys rotate-master` has re-wrapped everything ({"1": "<base64>"}).
-    "MASTER_KEY_VERSION": 1,
-    "MASTER_KEYS_RETIRED": {},
-    "RETENTION_DEFAULT_MONTHS": 12,
-    # Bob case sync: an enrolment proposal nobody answered this many days after its meeting is
-    # declined and crypto-shredded by the nightly job.
-    "CASE_SYNC_PROPOSAL_DAYS": 90,
-    "REQUIRE_2FA": True,
-    "SESSION_IDLE_MINUTES": 30,
-    "SESSION_MAX_HOURS": 12,
-    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
-    "RATELIMIT_STORAGE_URI": "memory://",
-    # Per API token (Flask-Limiter syntax); calls without a token count per address.
-    "API_RATE_LIMIT": "600 per minute",
-    "LOCKOUT_THRESHOLD": 10,
-    "LOCKOUT_MINUTES": 15,
-    "PASSWORD_MIN_LENGTH": 12,
-    "BABEL_DEFAULT_LOCALE": "sv",
-    "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
-    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which has its own limits
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_NAME": "samverkan_session",
-    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    # Outgoing e-mail of notifications (meetings.notifications.mail). Without SMTP_HOST nothing is
-    # e-mailed: notifications stay in the app only (their e-mail status becomes "skipped").
-    "SMTP_HOST": None,
-    # None picks the usual port for SMTP_SECURITY: 587 (starttls), 465 (ssl), 25 (none).
-    "SMTP_PORT": None,
-    # Log-in at the mail server; leave SMTP_USER unset for a relay without authentication.
-    "SMTP_USER": None,
-    "SMTP_PASSWORD": None,
-    # "starttls": plain connection upgraded to TLS (submission, port 587); "ssl": TLS from the
-    # start (port 465); "none": no encryption, only for a relay on the same host (and tests).
-    "SMTP_SECURITY": "starttls",
-    # The sender, e.g. "Samverkan <noreply@kommun.example>"; required with SMTP_HOST. Its domain
-    # also names the Message-IDs.
-    "SMTP_FROM": None,
-    # Seconds to wait for the mail server per connect or command.
-    "SMTP_TIMEOUT": 10,
-    # The address users reach the app at, e.g. "https://samverkan.kommun.example": e-mails link
-    # to BASE_URL + the notification's path. Required with SMTP_HOST.
-    "BASE_URL": None,
-    # How often a standby scheduler tries to take over, and the leader re-checks its lock.
-    "SCHEDULER_STANDBY_POLL_SECONDS": 15,
-    # How often the scheduler e-mails due notifications.
-    "SCHEDULER_OUTBOX_SECONDS": 60,
-}
+from coordination import settings
 
 
 class ConfigurationError(RuntimeError):
@@ -83,25 +29,51 @@ def load_settings(
 ) -> Config:
     """Resolve the configuration for one process.
 
-    With ``test_config`` the instance file and the environment are ignored, so tests never pick up
-    a developer's local settings.
+    Every ``SAMVERKAN_*`` setting is validated by ``coordination.settings.Settings``; a bad one
+    stops the start with one line per field. With ``test_config`` the instance file and the
+    environment are ignored, so tests never pick up a developer's local settings; keys that are
+    not settings (``TESTING``, ``WTF_CSRF_ENABLED`` …) pass through to Flask unchanged, as they
+    do from ``instance/config.py``.
     """
     instance = Path(instance_path)
     config = Config(str(instance))
-    config.from_mapping(DEFAULTS)
     if test_config is None:
-        config.from_pyfile(str(instance / "config.py"), silent=True)
-        config.from_prefixed_env("SAMVERKAN")
+        raw = Config(str(instance))
+        raw.from_pyfile(str(instance / "config.py"), silent=True)
+        values: Mapping[str, Any] = dict(raw)
     else:
-        config.from_mapping(test_config)
+        values = test_config
+    try:
+        validated = settings.validate(values, use_environment=test_config is None)
+    except settings.SettingsError as error:
+        raise ConfigurationError(
+            "Samverkan startar inte: ogiltiga inställningar / Samverkan will not start: invalid "
+            "settings\n" + "\n".join(f"  {line}" for line in error.problems)
+        ) from None
+    config.from_mapping(
+        {k: v for k, v in values.items() if k not in settings.Settings.model_fields}
+    )
+    config.from_mapping(settings.plain_values(validated))
+    config["SETTING_SOURCES"] = _sources(values, use_environment=test_config is None)
     _complete(config, instance)
     return config
 
 
+def _sources(values: Mapping[str, Any], *, use_environment: bool) -> dict[str, str]:
+    """Where each setting came from, for `flask config show`."""
+    sources = {}
+    for name in settings.Settings.model_fields:
+        if use_environment and os.environ.get(settings.PREFIX + name):
+            sources[name] = "environment"
+        elif name in values:
+            sources[name] = "instance/config.py" if use_environment else "mapping"
+        else:
+            sources[name] = "default"
+    return sources
+
+
 def _complete(config: Config, instance: Path) -> None:
     env = config["ENV"]
-    if env not in ENVIRONMENTS:
-        raise ConfigurationError(f"SAMVERKAN_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}.")
     production = env == "production"
     missing = []
     if not config.get("DATABASE_URL"):
@@ -110,6 +82,7 @@ def _complete(config: Config, instance: Path) -> None:
         else:
             instance.mkdir(parents=True, exist_ok=True)
             config["DATABASE_URL"] = f"sqlite:///{instance / 'samverkan.sqlite'}"
+            config["SETTING_SOURCES"]["DATABASE_URL"] = "development default"
     for key, filename, make in (
         ("SECRET_KEY", "secret.key", lambda: secrets.token_urlsafe(48)),
         ("MASTER_KEY", "master.key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()),
@@ -119,10 +92,12 @@ def _complete(config: Config, instance: Path) -> None:
         path = instance / filename
         if path.exists():
             config[key] = path.read_text().strip()
+            config["SETTING_SOURCES"][key] = f"instance/{filename}"
         elif production:
             missing.append(f"SAMVERKAN_{key}")
         else:
             config[key] = _create_secret_file(path, make())
+            config["SETTING_SOURCES"][key] = f"instance/{filename} (generated)"
     if missing:
         raise ConfigurationError(
             "Samverkan will not start in production without "
@@ -132,22 +107,17 @@ def _complete(config: Config, instance: Path) -> None:
         )
     config["MASTER_KEY_BYTES"] = decode_master_key(config["MASTER_KEY"])
     config["MASTER_KEYS"] = _master_keys(config)
-    config["SESSION_COOKIE_SECURE"] = config.get("SESSION_COOKIE_SECURE", production)
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = production
+    if not config.get("SHRED_LOG") and env != "testing":
+        config["SHRED_LOG"] = str(instance / "shred-log.jsonl")
     config["PREFERRED_URL_SCHEME"] = "https" if production else "http"
 
 
 def _master_keys(config: Config) -> dict[int, bytes]:
     """Every configured master key by version; the current one under MASTER_KEY_VERSION."""
-    try:
-        current = int(config["MASTER_KEY_VERSION"])
-        retired = {
-            int(v): decode_master_key(k) for v, k in dict(config["MASTER_KEYS_RETIRED"]).items()
-        }
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(
-            "SAMVERKAN_MASTER_KEY_VERSION must be a number and SAMVERKAN_MASTER_KEYS_RETIRED a "
-            'JSON object such as {"1": "<base64 key>"}.'
-        ) from exc
+    current = int(config["MASTER_KEY_VERSION"])
+    retired = {int(v): decode_master_key(k) for v, k in dict(config["MASTER_KEYS_RETIRED"]).items()}
     if current in retired:
         raise ConfigurationError(
             f"Master key version {current} is both current and retired; give the new key a new "
