@@ -27,6 +27,7 @@ from coordination.cli import audit
 from coordination.db import db_session, today_local, transaction
 from coordination.models import Agency
 from coordination.security import MasterKeyRing
+from secrecy import shredlog
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.models import Record
 from secrecy.records import reveal, sealing
@@ -179,6 +180,20 @@ def retention_run(dry_run: bool) -> None:
         f"{summary}: {report.children_count} ärenden, {report.records_count} uppgifter "
         f"(per {today.isoformat()})."
     )
+
+
+@retention.command("sync-log")
+def retention_sync_log() -> None:
+    """Append every shredded child the shred log (SAMVERKAN_SHRED_LOG) does not list yet."""
+    path = shredlog.configured_path()
+    if path is None:
+        raise click.ClickException(
+            "SAMVERKAN_SHRED_LOG är inte satt; det finns ingen gallringslogg."
+        )
+    session = db_session()
+    with transaction(session):
+        appended = shredlog.sync(session, path)
+    click.echo(f"Gallringsloggen {path}: {appended} barn tillagda.")
 
 
 secrecy_group = AppGroup("secrecy", help="Disclosures and their legal bases.")
