@@ -119,6 +119,15 @@ typecheck: install ## mypy
 api-fuzz: install ## fuzz /api/v1 against its OpenAPI document (PostgreSQL on 127.0.0.1:5432, user postgres)
 	.ci/api-fuzz postgresql+psycopg://postgres@127.0.0.1:5432
 
+# The whole backup cycle on scratch PostgreSQL databases (docs/operations.md, "Restore drill"):
+# demo data, flask backup create, flask backup restore into an empty database, audit verify,
+# keys check, row counts and the audit head compared; the time of each step printed.
+RESTORE_DRILL_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432
+
+.PHONY: restore-drill
+restore-drill: install ## back up the demo data, restore it into a scratch database and compare (PostgreSQL)
+	.ci/restore-drill $(RESTORE_DRILL_URL)
+
 # --- benchmark (issue 9; bench/README.md) --------------------------------------------------------
 
 BENCH_SCALE ?= 0.01
