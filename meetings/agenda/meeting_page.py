@@ -8,7 +8,7 @@ contributors put on the agenda are shown after the items, without writing either
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, render_template, url_for
 from flask_babel import get_locale
@@ -152,7 +152,8 @@ def render_meeting(
         guest_form=guests,
         # Labels translated once per page, not once per row.
         attendance_choices=[
-            (c.value, str(c.label)) for c in AttendanceForm(formdata=None).status.choices
+            (c.value, str(c.label))
+            for c in cast("list[Any]", AttendanceForm(formdata=None).status.choices)
         ],
         move_form=MoveItemForm(formdata=None),
         status_labels=MEETING_STATUS_LABELS,
