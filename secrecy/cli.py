@@ -28,6 +28,7 @@ from coordination.db import db_session, today_local, transaction
 from coordination.models import Agency
 from coordination.security import MasterKeyRing
 from secrecy import shredlog
+from secrecy.backup.restore import RestoreReport, reapply_shredding
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.models import Record
 from secrecy.records import reveal, sealing
@@ -194,6 +195,37 @@ def retention_sync_log() -> None:
     with transaction(session):
         appended = shredlog.sync(session, path)
     click.echo(f"Gallringsloggen {path}: {appended} barn tillagda.")
+
+
+@retention.command("reapply-log")
+def retention_reapply_log() -> None:
+    """Shred again every child the shred log lists that the database holds unshredded, then run
+    gallring for today: after a point-in-time recovery or a restore by other tools."""
+    path = shredlog.configured_path()
+    if path is None:
+        raise click.ClickException("SAMVERKAN_SHRED_LOG är inte satt: ingen gallringslogg.")
+    session = db_session()
+    report = RestoreReport()
+    with transaction(session):
+        reapply_shredding(session, path, today_local(), report)
+        record_event(
+            session,
+            None,
+            SecrecyTag.RETENTION_SHRED,
+            object_type="child",
+            object_ids=list(report.reapplied),
+            details={"reapplied_from_log": len(report.reapplied)},
+        )
+    click.echo(
+        f"Gallringsloggen {path}: {len(report.reapplied)} barn gallrade på nytt; gallring för "
+        f"dagen: {report.retention_shredded}."
+    )
+    if report.reapply_mismatched:
+        click.echo(
+            "Id som nu är andra barn (lämnade orörda): "
+            + ", ".join(map(str, report.reapply_mismatched)),
+            err=True,
+        )
 
 
 secrecy_group = AppGroup("secrecy", help="Disclosures and their legal bases.")

@@ -150,3 +150,11 @@ def test_config_show_masks_secrets(env: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert lines["SAMVERKAN_MASTER_KEY_VERSION"].split("=")[1].split()[0] == "2"
     assert "= True  [default]" in lines["SAMVERKAN_SESSION_COOKIE_SECURE"]  # production
     assert len(lines) >= 35
+
+
+def test_every_setting_is_documented_in_the_operations_runbook() -> None:
+    from coordination.settings import Settings
+
+    runbook = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`SAMVERKAN_{name}`" not in runbook]
+    assert missing == []

@@ -96,6 +96,31 @@ def test_sync_appends_shredded_children_the_log_misses(
     assert [e["child_id"] for e in shredlog.read(log)] == [child.id]
 
 
+def test_reapply_log_and_sync_log_commands(
+    app: Flask, db: Session, world: Council3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "shred.jsonl"
+    monkeypatch.setitem(app.config, "SHRED_LOG", str(log))
+    child = _closed_child_with_record(db, world, TINDRA)
+    shredlog.append(log, [shredlog.entry_for(child, utcnow())])
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["retention", "reapply-log"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 barn gallrade på nytt" in result.output
+    assert child.pseudonym not in result.output
+    db.expire_all()
+    assert child.status is ChildStatus.SHREDDED
+    synced = runner.invoke(args=["retention", "sync-log"])
+    assert synced.exit_code == 0, synced.output
+    assert "0 barn tillagda" in synced.output
+    monkeypatch.setitem(app.config, "SHRED_LOG", None)
+    refused = runner.invoke(args=["retention", "reapply-log"])
+    assert refused.exit_code == 1
+    assert "SAMVERKAN_SHRED_LOG" in refused.output
+
+
 # --- files and refusals (any database) -----------------------------------------------------------
 
 
