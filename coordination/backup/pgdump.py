@@ -71,8 +71,11 @@ def _run(command: list[str], env: dict[str, str]) -> None:
 
 
 def dump(url: URL, target: Path, snapshot: str | None = None) -> None:
-    """pg_dump in custom format (compressed; pg_restore reads it table by table)."""
+    """pg_dump in custom format (compressed; pg_restore reads it table by table), into a new
+    file readable by its owner only (the dump holds ciphertext and wrapped keys)."""
     args, env = _libpq(url)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     command = [_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges"]
     if snapshot:
         command.append(f"--snapshot={snapshot}")

@@ -149,6 +149,7 @@ def test_a_tampered_dump_is_refused_before_anything_is_restored(tmp_path: Path) 
         dump=manifests.DumpFile("b.dump", sha256_of(dump), 14),
     )
     manifest.write(tmp_path / "b.manifest.json")
+    assert (tmp_path / "b.manifest.json").stat().st_mode & 0o077 == 0
     assert load_and_check(tmp_path / "b.manifest.json")[1] == manifest
     assert "key" not in json.dumps(json.loads((tmp_path / "b.manifest.json").read_text())["audit"])
     dump.write_bytes(b"PGDMP tampered")
@@ -233,6 +234,8 @@ def test_a_restored_older_backup_does_not_bring_a_shredded_child_back(
     created = source.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
     assert created.exit_code == 0, created.output
     (manifest_path,) = (tmp_path / "b").glob("*.manifest.json")
+    (dump_path,) = (tmp_path / "b").glob("*.dump")
+    assert dump_path.stat().st_mode & 0o077 == 0  # ciphertext and wrapped keys: owner only
     manifest = json.loads(manifest_path.read_text())
     assert manifest["master_key"] == {"configured_version": 1, "versions_in_use": [1]}
     assert manifest["row_counts"]["public.children"] == 2
