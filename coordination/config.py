@@ -15,13 +15,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Config
 
 from coordination import settings
 
 
-class ConfigurationError(RuntimeError):
-    """Start-up refused: the message tells the operator what to set."""
+class ConfigurationError(click.ClickException):
+    """Start-up refused: the message tells the operator what to set. A ClickException, so the
+    ``flask`` commands print it as one clean message (exit status 1) instead of a traceback."""
 
 
 def load_settings(
