@@ -158,3 +158,28 @@ def test_every_setting_is_documented_in_the_operations_runbook() -> None:
     runbook = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
     missing = [name for name in Settings.model_fields if f"`SAMVERKAN_{name}`" not in runbook]
     assert missing == []
+
+
+def test_the_flask_command_stops_with_the_message_and_no_traceback(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env.setenv("SAMVERKAN_SESSION_IDLE_MINUTES", "abc")
+    env.setenv("SAMVERKAN_INSTANCE_PATH", str(tmp_path))
+    root = Path(__file__).resolve().parent.parent
+    completed = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "config", "show"],
+        cwd=root,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 1
+    assert "SAMVERKAN_SESSION_IDLE_MINUTES: ska vara ett heltal" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert SECRET_MARKER not in completed.stderr + completed.stdout
