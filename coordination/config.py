@@ -101,10 +101,12 @@ def _complete(config: Config, instance: Path) -> None:
             config[key] = _create_secret_file(path, make())
             config["SETTING_SOURCES"][key] = f"instance/{filename} (generated)"
     if missing:
+        names = ", ".join(missing)
         raise ConfigurationError(
-            "Samverkan will not start in production without "
-            + ", ".join(missing)
-            + ". Set them in the environment (or instance/config.py); for local development set "
+            f"Samverkan startar inte i produktion utan {names}: sätt dem i miljön (eller "
+            "instance/config.py), eller SAMVERKAN_ENV=development för lokal utveckling. / "
+            f"Samverkan will not start in production without {names}. Set them in the "
+            "environment (or instance/config.py); for local development set "
             "SAMVERKAN_ENV=development."
         )
     config["MASTER_KEY_BYTES"] = decode_master_key(config["MASTER_KEY"])
