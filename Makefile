@@ -149,6 +149,12 @@ RESTORE_DRILL_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432
 restore-drill: install ## back up the demo data, restore it into a scratch database and compare (PostgreSQL)
 	.ci/restore-drill $(RESTORE_DRILL_URL)
 
+# Every direct dependency at the floor pyproject.toml declares, in a throw-away venv, and the
+# tests that use those libraries most (SQLite). A failure means a floor is too low.
+.PHONY: floors
+floors: install-dev ## test the lowest allowed versions of the dependencies (throw-away venv)
+	.ci/floors
+
 # --- benchmark (issue 9; bench/README.md) --------------------------------------------------------
 
 BENCH_SCALE ?= 0.01
