@@ -114,9 +114,17 @@ def backup_restore(backup_path: Path) -> None:
     with transaction(session):
         verify_copy(session, manifest, report)
     _step("audit verify and comparison", time.monotonic() - mark)
+    shred_log = configured_path()
+    if shred_log is None or not shred_log.exists():
+        click.echo(
+            f"Varning: ingen gallringslogg ({shred_log or 'SAMVERKAN_SHRED_LOG inte satt'}); "
+            "gallringar efter säkerhetskopian kan inte göras om. Peka SAMVERKAN_SHRED_LOG på "
+            "den aktuella loggen och kör flask retention reapply-log.",
+            err=True,
+        )
     mark = time.monotonic()
     with transaction(session):
-        reapply_shredding(session, configured_path(), today_local(), report)
+        reapply_shredding(session, shred_log, today_local(), report)
         record_restore(session, manifest, report)
     _step("shred log and gallring", time.monotonic() - mark)
     mark = time.monotonic()
