@@ -1,7 +1,7 @@
 # Samverkan: developer tasks. GNU make. `make help` lists the targets.
 #
-#   make run     install, migrate, load the demo data, serve http://127.0.0.1:5000
-#   make test    install, ruff check + format check, lint-imports, mypy, pytest
+#   make run     install (running needs only), migrate, load the demo data, serve :5000
+#   make test    install-dev, ruff check + format check, lint-imports, mypy, pytest
 #                (TEST_DATABASE_URL selects the test database)
 #   make e2e     browser tests in Debian's chromium against gunicorn and PostgreSQL
 
@@ -13,7 +13,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two installs from the lock files (requirements/*.txt, compiled by `make lock`): what running
+# needs (make run, make demo), and that plus the development tools (make test, lint, ...).
+STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 FLASK := $(BIN)/flask --app app
 ALEMBIC := $(BIN)/alembic
 PYBABEL := $(BIN)/pybabel
@@ -52,14 +55,32 @@ help: ## list the targets
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when pyproject.toml is newer than the stamp (or the stamp is missing).
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[dev]'
+# Reinstall only when pyproject.toml or the lock file is newer than the stamp. The lock files
+# are constraints: every package, direct or not, at the version CI tested.
+$(STAMP): pyproject.toml requirements/run.txt | $(BIN)/python
+	$(BIN)/python -m pip install -c requirements/run.txt -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml requirements/dev.txt $(STAMP)
+	$(BIN)/python -m pip install -c requirements/dev.txt -e '.[dev]'
 	touch $@
 
 venv: $(BIN)/python ## create .venv if it is missing
 
-install: $(STAMP) compile-translations ## create .venv, pip install -e '.[dev]' when needed, compile translations
+install: $(STAMP) compile-translations ## create .venv, install what running needs (requirements/run.txt), compile translations
+
+install-dev: install $(DEV_STAMP) ## install and the development tools too (requirements/dev.txt)
+
+# pip-compile (pip-tools, in the dev extra) pins every package for Python 3.11 on Linux; commit
+# both files. `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed versions.
+LOCK_ARGS ?=
+PIP_COMPILE = $(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links \
+	--allow-unsafe $(LOCK_ARGS)
+
+.PHONY: lock install-dev
+lock: $(DEV_STAMP) ## recompile requirements/run.txt and requirements/dev.txt from pyproject.toml
+	$(PIP_COMPILE) -o requirements/run.txt pyproject.toml
+	$(PIP_COMPILE) --extra dev -c requirements/run.txt -o requirements/dev.txt pyproject.toml
 
 # Compiled catalogs (.mo) are generated and git-ignored; each is rebuilt when its .po changes.
 compile-translations: $(MO_FILES) ## compile the translation catalogs (.po -> .mo)
@@ -101,31 +122,46 @@ run: demo ## install, migrate, load demo data, serve http://127.0.0.1:5000 with 
 
 test: lint typecheck pytest ## ruff, lint-imports, mypy, pytest (TEST_DATABASE_URL selects the database)
 
-lint: install ## ruff check, ruff format --check and the import-linter layer contracts
+lint: install-dev ## ruff check, ruff format --check and the import-linter layer contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 # TEST_DATABASE_URL reaches pytest from the environment or the make command line;
 # without it the suite uses a temporary SQLite file.
-pytest: install ## the pytest suite only (PYTEST_ARGS="-x -k name" to narrow it)
+pytest: install-dev ## the pytest suite only (PYTEST_ARGS="-x -k name" to narrow it)
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(BIN)/pytest -q tests/secrecy/test_policy.py --cov=secrecy.policy.engine --cov-branch --cov-report=term-missing --cov-fail-under=100 -p no:cacheprovider
 
 test-postgres: ## make test against PostgreSQL (database `test` on 127.0.0.1:5432, user postgres)
 	$(MAKE) test TEST_DATABASE_URL=$(PG_TEST_URL)
 
-test-redis: install ## the Redis rate-limit tests (REDIS_URL, default redis://127.0.0.1:6379/1)
+test-redis: install-dev ## the Redis rate-limit tests (REDIS_URL, default redis://127.0.0.1:6379/1)
 	REDIS_URL="$${REDIS_URL:-$(REDIS_TEST_URL)}" $(BIN)/pytest -q tests/coordination/test_rate_limit_redis.py -p no:cacheprovider
 
-typecheck: install ## mypy
+typecheck: install-dev ## mypy
 	$(BIN)/mypy
 
 # Schemathesis against the app served by gunicorn, on a scratch database it creates and drops
 # (docs/api.md, "Kontraktstester").
 .PHONY: api-fuzz
-api-fuzz: install ## fuzz /api/v1 against its OpenAPI document (PostgreSQL on 127.0.0.1:5432, user postgres)
+api-fuzz: install-dev ## fuzz /api/v1 against its OpenAPI document (PostgreSQL on 127.0.0.1:5432, user postgres)
 	.ci/api-fuzz postgresql+psycopg://postgres@127.0.0.1:5432
+
+# The whole backup cycle on scratch PostgreSQL databases (docs/operations.md, "Restore drill"):
+# demo data, flask backup create, flask backup restore into an empty database, audit verify,
+# keys check, row counts and the audit head compared; the time of each step printed.
+RESTORE_DRILL_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432
+
+.PHONY: restore-drill
+restore-drill: install ## back up the demo data, restore it into a scratch database and compare (PostgreSQL)
+	.ci/restore-drill $(RESTORE_DRILL_URL)
+
+# Every direct dependency at the floor pyproject.toml declares, in a throw-away venv, and the
+# tests that use those libraries most (SQLite). A failure means a floor is too low.
+.PHONY: floors
+floors: install-dev ## test the lowest allowed versions of the dependencies (throw-away venv)
+	.ci/floors
 
 # --- benchmark (issue 9; bench/README.md) --------------------------------------------------------
 
@@ -133,8 +169,8 @@ BENCH_SCALE ?= 0.01
 BENCH_WORKERS ?= 2
 BENCH_STAMP := $(VENV)/.bench-installed
 
-$(BENCH_STAMP): pyproject.toml | $(STAMP)
-	$(BIN)/python -m pip install -e '.[dev,bench]'
+$(BENCH_STAMP): pyproject.toml | $(DEV_STAMP)
+	$(BIN)/python -m pip install -c requirements/dev.txt -e '.[dev,bench]'
 	touch $@
 
 bench: $(BENCH_STAMP) ## generate the data set in PostgreSQL (BENCH_SCALE=0.01, 1 = full) and measure; needs wrk
@@ -149,12 +185,12 @@ bench: $(BENCH_STAMP) ## generate the data set in PostgreSQL (BENCH_SCALE=0.01, 
 # PostgreSQL databases (127.0.0.1:5432, user postgres) and drop them again.
 E2E_STAMP := $(VENV)/.e2e-installed
 
-$(E2E_STAMP): pyproject.toml | $(STAMP)
-	$(BIN)/python -m pip install -e '.[dev,e2e]'
+$(E2E_STAMP): pyproject.toml | $(DEV_STAMP)
+	$(BIN)/python -m pip install -c requirements/dev.txt -e '.[dev,e2e]'
 	touch $@
 
 .PHONY: e2e
-e2e: install $(E2E_STAMP) ## browser tests: a month in chromium, axe on every page, screenshots (tests/e2e/artifacts)
+e2e: install-dev $(E2E_STAMP) ## browser tests: a month in chromium, axe on every page, screenshots (tests/e2e/artifacts)
 	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 

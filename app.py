@@ -49,6 +49,7 @@ from minutes.workspace import views as minutes_views
 from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
 from secrecy import jobs as secrecy_jobs
+from secrecy.backup import cli as backup_cli
 from secrecy.disclosure import api as disclosures_api
 from secrecy.disclosure import views as disclosure_views
 from secrecy.records import api as secrecy_api
@@ -150,5 +151,6 @@ def register_jobs(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     coordination_cli.init_app(app)
     secrecy_cli.init_app(app)
+    backup_cli.init_app(app)
     meetings_cli.init_app(app)
     demo.init_app(app)

@@ -58,9 +58,9 @@ class BenchSettings:
             "SAMVERKAN_MASTER_KEY": self.master_key,
             "SAMVERKAN_REQUIRE_2FA": "false",
             "SAMVERKAN_SESSION_COOKIE_SECURE": "false",
-            "SAMVERKAN_LOGIN_RATE_LIMIT": '"1000 per minute"',
-            "SAMVERKAN_LOGIN_ACCOUNT_RATE_LIMIT": '"1000 per minute"',
-            "SAMVERKAN_API_RATE_LIMIT": '"1000000 per minute"',
+            "SAMVERKAN_LOGIN_RATE_LIMIT": "1000 per minute",
+            "SAMVERKAN_LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+            "SAMVERKAN_API_RATE_LIMIT": "1000000 per minute",
             "SAMVERKAN_INSTANCE_PATH": str(self.folder / "instance"),
         }
 

@@ -1,5 +1,5 @@
-"""``flask create-admin``, ``flask audit verify``, ``flask audit export`` and ``flask scheduler``
-(run the job scheduler, list its jobs, or run one job now).
+"""``flask create-admin``, ``flask audit verify``, ``flask audit export``, ``flask config show``
+and ``flask scheduler`` (run the job scheduler, list its jobs, or run one job now).
 
 ``flask audit checkpoint`` needs the signing key, so it lives in ``secrecy.cli`` and is
 added to the ``audit`` group from there.
@@ -27,12 +27,14 @@ from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, Role
 from coordination.registry import SCHEDULER_CHECKS, StartupCheck
 from coordination.scheduler import SchedulerRunner, job_specs, leader_lock_for, run_job
+from coordination.settings import Settings, shown
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(audit)
     app.cli.add_command(scheduler_group)
+    app.cli.add_command(config_group)
 
 
 @click.command("create-admin")
@@ -140,6 +142,20 @@ def audit_export(path: Path | None) -> None:
         return
     path.write_text(text, encoding="utf-8")
     click.echo(f"{len(exported['checkpoints'])} kontrollpunkter skrivna till {path}.", err=True)
+
+
+config_group = AppGroup("config", help="The effective settings.")
+
+
+@config_group.command("show")
+def config_show() -> None:
+    """Print every SAMVERKAN_* setting in effect and where it came from; secrets masked."""
+    config = current_app.config
+    sources = config.get("SETTING_SOURCES", {})
+    width = max(len(name) for name in Settings.model_fields) + len("SAMVERKAN_")
+    for name in Settings.model_fields:
+        source = sources.get(name, "default")
+        click.echo(f"SAMVERKAN_{name:<{width - 10}} = {shown(name, config.get(name))}  [{source}]")
 
 
 # --- The job scheduler --------------------------------------------------------------------------

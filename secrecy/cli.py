@@ -27,6 +27,8 @@ from coordination.cli import audit
 from coordination.db import db_session, today_local, transaction
 from coordination.models import Agency
 from coordination.security import MasterKeyRing
+from secrecy import shredlog
+from secrecy.backup.restore import RestoreReport, reapply_shredding
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.models import Record
 from secrecy.records import reveal, sealing
@@ -179,6 +181,51 @@ def retention_run(dry_run: bool) -> None:
         f"{summary}: {report.children_count} ärenden, {report.records_count} uppgifter "
         f"(per {today.isoformat()})."
     )
+
+
+@retention.command("sync-log")
+def retention_sync_log() -> None:
+    """Append every shredded child the shred log (SAMVERKAN_SHRED_LOG) does not list yet."""
+    path = shredlog.configured_path()
+    if path is None:
+        raise click.ClickException(
+            "SAMVERKAN_SHRED_LOG är inte satt; det finns ingen gallringslogg."
+        )
+    session = db_session()
+    with transaction(session):
+        appended = shredlog.sync(session, path)
+    click.echo(f"Gallringsloggen {path}: {appended} barn tillagda.")
+
+
+@retention.command("reapply-log")
+def retention_reapply_log() -> None:
+    """Shred again every child the shred log lists that the database holds unshredded, then run
+    gallring for today: after a point-in-time recovery or a restore by other tools."""
+    path = shredlog.configured_path()
+    if path is None:
+        raise click.ClickException("SAMVERKAN_SHRED_LOG är inte satt: ingen gallringslogg.")
+    session = db_session()
+    report = RestoreReport()
+    with transaction(session):
+        reapply_shredding(session, path, today_local(), report)
+        record_event(
+            session,
+            None,
+            SecrecyTag.RETENTION_SHRED,
+            object_type="child",
+            object_ids=list(report.reapplied),
+            details={"reapplied_from_log": len(report.reapplied)},
+        )
+    click.echo(
+        f"Gallringsloggen {path}: {len(report.reapplied)} barn gallrade på nytt; gallring för "
+        f"dagen: {report.retention_shredded}."
+    )
+    if report.reapply_mismatched:
+        click.echo(
+            "Id som nu är andra barn (lämnade orörda): "
+            + ", ".join(map(str, report.reapply_mismatched)),
+            err=True,
+        )
 
 
 secrecy_group = AppGroup("secrecy", help="Disclosures and their legal bases.")

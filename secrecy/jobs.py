@@ -18,6 +18,7 @@ from coordination.audit.checkpoints import AuditCheckpoint
 from coordination.audit.log import AuditChainHead
 from coordination.db import LOCAL_ZONE
 from coordination.scheduler import NIGHT_GRACE, JobSpec, nightly, register_jobs
+from secrecy import shredlog
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.records.sealing import sign_chain_head
 from secrecy.retention import apply_retention
@@ -30,7 +31,11 @@ def _local_day(now: dt.datetime) -> dt.date:
 
 def retention_job(session: Session, now: dt.datetime) -> int:
     """Gallring: crypto-shred closed cases whose retention period has ended. Returns the
-    number of children shredded."""
+    number of children shredded. First the shred log catches up with every shredding already
+    committed (secrecy.shredlog): one whose append failed, or made without an app context."""
+    path = shredlog.configured_path()
+    if path is not None:
+        shredlog.sync(session, path)
     return apply_retention(session, _local_day(now), dry_run=False).children_count
 
 

@@ -18,6 +18,8 @@ class SecrecyTag(enum.StrEnum):
     KEYS_ROTATE_AGENCY = "secrecy:keys:rotate_agency"
     KEYS_CHECK = "secrecy:keys:check"
     RETENTION_SHRED = "secrecy:retention:shred"
+    BACKUP_CREATE = "secrecy:backup:create"
+    BACKUP_RESTORE = "secrecy:backup:restore"
     DISCLOSURE_DECIDE = "secrecy:disclosure:decide"
     DISCLOSURE_REVOKE = "secrecy:disclosure:revoke"
     DISCLOSURE_LAPSE = "secrecy:disclosure:lapse"

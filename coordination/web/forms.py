@@ -5,10 +5,11 @@ and the Swedish labels of the ground floor's kinds and roles.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
+from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: types-WTForms 3.2 lacks it
     DateField,
     SelectChoice,
     SelectMultipleField,
@@ -63,6 +64,16 @@ COUNCIL_ROLE_LABELS = {
 
 
 REQUIRED = _l("Fältet måste fyllas i.")
+
+T = TypeVar("T")
+
+
+def validated(value: T | None) -> T:
+    """A required field's data after ``validate()`` passed: never None (its InputRequired or
+    DataRequired validator saw to that); the stubs type every field's data as optional."""
+    if value is None:
+        raise ValueError("a required field is empty after validation")
+    return value
 
 
 def choices(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:

@@ -8,7 +8,7 @@ contributors put on the agenda are shown after the items, without writing either
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, render_template, url_for
 from flask_babel import get_locale
@@ -172,7 +172,7 @@ def render_meeting(
         # "Närvarande" only once the meeting has started (the service refuses it before).
         attendance_choices=[
             (c.value, str(c.label))
-            for c in AttendanceForm(formdata=None).status.choices
+            for c in cast("list[Any]", AttendanceForm(formdata=None).status.choices)
             if c.value != AttendanceStatus.PRESENT.value or has_started(meeting)
         ],
         move_form=MoveItemForm(formdata=None),

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields import StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from coordination.web.forms import REQUIRED, MultiCheckboxField, choices
+from coordination.web.forms import REQUIRED, MultiCheckboxField, SelectChoice, choices
 from meetings.casesync.proposals import CHOOSABLE_REASONS, DeclineReason
 from secrecy.policy.rules import LegalBasis
 

@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from coordination.web.forms import REQUIRED, choices
+from coordination.web.forms import REQUIRED, choices, validated
 from meetings.schedules.rules import Preset, preset_rule
 
 PRESET_LABELS = {
@@ -61,7 +61,7 @@ class _TimesMixin:
 
     @property
     def duration_minutes(self) -> int:
-        return minutes_between(self.start_time.data, self.end_time.data)
+        return minutes_between(validated(self.start_time.data), validated(self.end_time.data))
 
 
 class ScheduleForm(_TimesMixin, FlaskForm):
@@ -92,7 +92,7 @@ class ScheduleForm(_TimesMixin, FlaskForm):
             preset = Preset(self.preset.data)
         except ValueError:
             preset = Preset.CUSTOM
-        return preset_rule(preset, self.starts_on.data) or (self.rrule.data or "")
+        return preset_rule(preset, validated(self.starts_on.data)) or (self.rrule.data or "")
 
 
 class MeetingTimeForm(_TimesMixin, FlaskForm):

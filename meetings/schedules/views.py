@@ -26,7 +26,7 @@ from coordination.errors import NotFound, PermissionDenied
 from coordination.models import Council, User
 from coordination.policy import Need
 from coordination.web import params
-from coordination.web.forms import parse_version
+from coordination.web.forms import parse_version, validated
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.registries import register_council_panel, register_council_section
 from meetings.agenda.access import meeting_for
@@ -210,9 +210,9 @@ def _schedule_data(form: ScheduleForm) -> schedule_changes.ScheduleData:
     return schedule_changes.ScheduleData(
         name=form.name.data or "",
         rrule=form.rule_text(),
-        start_time=form.start_time.data,
+        start_time=validated(form.start_time.data),
         duration_minutes=form.duration_minutes,
-        starts_on=form.starts_on.data,
+        starts_on=validated(form.starts_on.data),
         ends_on=form.ends_on.data,
         location=form.location.data,
         video_link=form.video_link.data,
@@ -299,9 +299,11 @@ def edit_schedule(schedule_id: int) -> ResponseReturnValue:
 
 def _time_data(form: MeetingTimeForm) -> meeting_changes.MeetingTimeData:
     return meeting_changes.MeetingTimeData(
-        day=form.day.data,
-        start_time=form.start_time.data,
-        duration_minutes=minutes_between(form.start_time.data, form.end_time.data),
+        day=validated(form.day.data),
+        start_time=validated(form.start_time.data),
+        duration_minutes=minutes_between(
+            validated(form.start_time.data), validated(form.end_time.data)
+        ),
         location=form.location.data,
         video_link=form.video_link.data,
     )

@@ -8,8 +8,9 @@ from __future__ import annotations
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from coordination.web.forms import REQUIRED, choices, sane_date
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
@@ -46,7 +47,7 @@ class EditEntryForm(FlaskForm):
         _l("Ny text"),
         validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
     )
-    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired(REQUIRED)])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
     submit = SubmitField(_l("Spara ändringen"))
 
 
@@ -82,7 +83,7 @@ class ActionForm(FlaskForm):
 
 class SubmitForApprovalForm(FlaskForm):
     adjuster_id = SelectField(_l("Justerare"), coerce=int, validators=[InputRequired(REQUIRED)])
-    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired(REQUIRED)])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
     submit = SubmitField(_l("Skicka för justering"))
 
 

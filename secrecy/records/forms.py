@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from coordination.models import CloseReason
-from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, choices, sane_date
+from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, SelectChoice, choices, sane_date
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason
 from secrecy.policy.categories import IDENTITY, categories
 

@@ -18,6 +18,7 @@ from coordination.audit.checkpoints import AuditCheckpoint, add_checkpoint, chec
 from coordination.audit.log import lock_chain_head
 from coordination.db import utcnow
 from coordination.models import Child, ChildStatus
+from secrecy import shredlog
 from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
 from secrecy.records import crypto
 
@@ -70,6 +71,7 @@ def shred_child(session: Session, child: Child) -> int:
     child.birth_date_sealed = None
     child.shredded_at = now
     child.status = ChildStatus.SHREDDED
+    shredlog.note(session, child, now)
     session.flush()
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import create_app
-from coordination.config import load_settings, read_credentials
+from coordination.config import ConfigurationError, load_settings, read_credentials
 from coordination.db import db_session, get_database, pool_options
 from tests.conftest import make_test_config
 
@@ -65,7 +65,7 @@ def test_the_environment_wins_over_a_credential_and_empty_files_are_ignored(
     monkeypatch.setenv("SAMVERKAN_SECRET_KEY", "from-environment")
     monkeypatch.setenv("SAMVERKAN_DATABASE_URL", "postgresql+psycopg://u@h/d")
     # No master key anywhere: production refuses to start, naming the setting.
-    with pytest.raises(RuntimeError, match="SAMVERKAN_MASTER_KEY"):
+    with pytest.raises(ConfigurationError, match="SAMVERKAN_MASTER_KEY"):
         load_settings(tmp_path / "instance")
     monkeypatch.setenv("SAMVERKAN_MASTER_KEY", OTHER_KEY)
     assert load_settings(tmp_path / "instance")["SECRET_KEY"] == "from-environment"

@@ -1,0 +1,1 @@
+"""``flask backup create|restore`` (docs/operations.md, "Back up" and "Restore")."""
