@@ -370,7 +370,9 @@ def test_csv_export_holds_the_filtered_rows_and_is_logged(
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # UTF-8 with a BOM and ";" for Swedish Excel
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     header, body = rows[0], rows[1:]
     assert header[0] == "Löpnummer"
     assert [int(r[0]) for r in body] == [logout.seq, login.seq]
@@ -392,7 +394,7 @@ def test_csv_cells_never_start_a_formula(
     login_event(db, social)
     body = auditor_client.get(f"/logreview/export.csv?user={social.id}").get_data(as_text=True)
     assert "'=HYPERLINK(1)" in body
-    assert ",=HYPERLINK" not in body
+    assert ";=HYPERLINK" not in body
 
 
 # --- Access -------------------------------------------------------------------------------------

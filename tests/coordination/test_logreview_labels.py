@@ -1,0 +1,50 @@
+"""The log review reads like Swedish, not like the database: agencies, people and children by
+name or pseudonym, Swedish labels for the keys, "–" for nothing, instead of
+``recipient_agency_id=3, consent_id=None``; the names looked up once per page."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from coordination.audit.log import chain_pending_events, record_event
+from tests.conftest import Council3
+from tests.coordination.test_logreview import POLICE, SOCIAL, Tag, make_child
+from tests.coordination.test_logreview import auditor as auditor  # a fixture, re-exported
+from tests.coordination.test_logreview import (  # a fixture, re-exported
+    auditor_client as auditor_client,
+)
+
+
+def test_event_details_name_agencies_people_and_children(
+    db: Session, world: Council3, auditor_client: FlaskClient
+) -> None:
+    social = world.members[SOCIAL]
+    child = make_child(db, world, "TEST-2026-777")
+    record_event(
+        db,
+        social,
+        Tag.DISCLOSE,
+        object_type="record",
+        object_ids=[1],
+        details={
+            "recipient_agency_id": world.agencies[POLICE].id,
+            "consent_id": None,
+            "child_id": child.id,
+            "basis": "sol-police-u21",
+            "user_id": world.members[POLICE].id,
+        },
+    )
+    chain_pending_events(db)
+    html = auditor_client.get(f"/logreview/?user={social.id}").text
+    details = re.search(r'<dl class="event-details">(.*?)</dl>', html, re.S)
+    assert details, "no details on the page"
+    text = re.sub(r"<[^>]+>", "|", details.group(1))
+    assert "Mottagare||Test police" in text
+    assert "Samtycke||–" in text
+    assert "Barn||TEST-2026-777" in text
+    assert f"Person||{world.members[POLICE].display_name}" in text
+    assert "Grund||sol-police-u21" in text
+    assert "recipient_agency_id" not in html and "consent_id=None" not in html
