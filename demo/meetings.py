@@ -114,7 +114,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "noah",
                 POLICE,
                 "crime_police",
-                "Noah förekommer i en förundersökning om narkotikabrott i Ekparken.",
+                "Den unge förekommer i en förundersökning om narkotikabrott i Ekparken.",
             ),
         ],
         [
@@ -122,13 +122,14 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "liam",
                 SECRETARY,
                 "school",
-                "Skolan har gjort orosanmälan om hög frånvaro; Liam ses i centrum under skoltid.",
+                "Skolan har gjort orosanmälan om hög frånvaro; den unge ses i centrum under "
+                "skoltid.",
             ),
             Brief(
                 "wilma",
                 POLICE,
                 "threat_protection",
-                "Wilma har fått hot via sociala medier; polisanmälan är upprättad.",
+                "Den unge har fått hot via sociala medier; polisanmälan är upprättad.",
             ),
         ],
         [
@@ -152,13 +153,13 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "wilma",
                 SECRETARY,
                 "risk_protective",
-                "Wilma mår bättre; uppföljning av skolsituationen.",
+                "Den unge mår bättre; uppföljning av skolsituationen.",
             ),
             Brief(
                 "liam",
                 POLICE,
                 "crime_police",
-                "Liam har setts med äldre ungdomar i samband med ett rån vid Torget.",
+                "Den unge har setts med äldre ungdomar i samband med ett rån vid Torget.",
             ),
         ],
         [
@@ -166,7 +167,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "elias",
                 POLICE,
                 "crime_police",
-                "Elias har åter setts vid Stationsområdet sent på kvällen.",
+                "Den unge har åter setts vid Stationsområdet sent på kvällen.",
             ),
         ],
     ],
@@ -176,13 +177,13 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "alva",
                 SCHOOL,
                 "school",
-                "Hög frånvaro den senaste månaden; Alva har ont i magen på morgnarna.",
+                "Hög frånvaro den senaste månaden; den unge har ont i magen på morgnarna.",
             ),
             Brief(
                 "malte",
                 SCHOOL,
                 "school",
-                "Klasskamrater säger att Malte har haft med sig en kniv till skolan.",
+                "Klasskamrater säger att den unge har haft med sig en kniv till skolan.",
             ),
         ],
         [
@@ -190,13 +191,14 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "hugo",
                 SCHOOL,
                 "school",
-                "Konflikter på rasterna; Hugo har svårt att komma tillbaka efter lunch.",
+                "Konflikter på rasterna; den unge har svårt att komma tillbaka efter lunch.",
             ),
             Brief(
                 "saga",
                 SECRETARY,
                 "social_measures",
-                "Saga och mamman har familjebehandling; Saga vill hitta en fritidsaktivitet.",
+                "Den unge och mamman har familjebehandling; den unge vill hitta en "
+                "fritidsaktivitet.",
             ),
         ],
         [
@@ -220,13 +222,13 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "saga",
                 SCHOOL,
                 "school",
-                "Saga har tappat i flera ämnen och säger att hon inte orkar.",
+                "Den unge har tappat i flera ämnen och säger att hon inte orkar.",
             ),
             Brief(
                 "malte",
                 POLICE,
                 "crime_police",
-                "Malte har setts tillsammans med en av de ungdomar som är misstänkta för "
+                "Den unge har setts tillsammans med en av de ungdomar som är misstänkta för "
                 "vapenbrott.",
             ),
         ],
@@ -235,7 +237,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "hugo",
                 SECRETARY,
                 "family",
-                "Hugos föräldrar har separerat; båda vill vara med i planeringen.",
+                "Den unges föräldrar har separerat; båda vill vara med i planeringen.",
             ),
         ],
     ],
@@ -245,13 +247,14 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "kevin",
                 SECRETARY,
                 "social_measures",
-                "Kevin vill lämna sitt kriminella umgänge och behöver boende och sysselsättning.",
+                "Den unge vill lämna sitt kriminella umgänge och behöver boende och "
+                "sysselsättning.",
             ),
             Brief(
                 "tilde",
                 POLICE,
                 "crime_police",
-                "Tilde är vittne i en utredning om grov misshandel och har fått hot.",
+                "Den unge är vittne i en utredning om grov misshandel och har fått hot.",
             ),
         ],
         [
@@ -273,7 +276,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "tilde",
                 SECRETARY,
                 "risk_protective",
-                "Tilde vill flytta från centrum efter hoten.",
+                "Den unge vill flytta från centrum efter hoten.",
             ),
         ],
         [
@@ -281,7 +284,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "kevin",
                 SECRETARY,
                 "social_measures",
-                "Kevin har börjat på Komvux; uppföljning av boendet.",
+                "Den unge har börjat på Komvux; uppföljning av boendet.",
             ),
         ],
         [
@@ -290,7 +293,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "isak",
                 HEALTH,
                 "health",
-                "Isak mår bättre; uppföljning efter korttidsvistelsen.",
+                "Den unge mår bättre; uppföljning efter korttidsvistelsen.",
             ),
         ],
         [
@@ -298,7 +301,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "tilde",
                 POLICE,
                 "threat_protection",
-                "Rättegången är avslutad; uppföljning av Tildes trygghet.",
+                "Rättegången är avslutad; uppföljning av den unges trygghet.",
             ),
         ],
     ],
@@ -319,7 +322,7 @@ NEXT_AGENDAS: dict[str, list[Brief]] = {
             "wilma",
             SECRETARY,
             "risk_protective",
-            "Förslag att avsluta Wilmas ärende i Bob-rådet; inga nya hot på flera månader.",
+            "Förslag att avsluta den unges ärende i Bob-rådet; inga nya hot på flera månader.",
         ),
     ],
     "NORR": [
@@ -327,7 +330,7 @@ NEXT_AGENDAS: dict[str, list[Brief]] = {
             "saga",
             SECRETARY,
             "meeting_note",
-            "Saga har återkallat sitt samtycke. Vi går igenom vad det betyder för samverkan.",
+            "Den unge har återkallat sitt samtycke. Vi går igenom vad det betyder för samverkan.",
         ),
         Brief(
             "malte",
@@ -337,20 +340,21 @@ NEXT_AGENDAS: dict[str, list[Brief]] = {
         ),
     ],
     "SIG": [
-        Brief("isak", LSS, "social_measures", "Uppföljning av Isaks ekonomi och fritid."),
+        Brief("isak", LSS, "social_measures", "Uppföljning av den unges ekonomi och fritid."),
         Brief(
             "nils",
             SECRETARY,
             "meeting_note",
-            "Nils fyller 18 inom kort; fråga om eget samtycke till fortsatt samverkan.",
+            "Den unge fyller 18 inom kort; fråga om eget samtycke till fortsatt samverkan.",
         ),
     ],
 }
 
-# council code -> members who answer the next meeting's invitation themselves.
+# council code -> members who answer the next meeting's invitation themselves. Only
+# refusals: nobody is present at a meeting that has not started.
 NEXT_ANSWERS: dict[str, dict[str, AttendanceStatus]] = {
-    "CENTRUM": {POLICE: AttendanceStatus.PRESENT},
-    "NORR": {LEISURE: AttendanceStatus.EXCUSED, SCHOOL: AttendanceStatus.PRESENT},
+    "CENTRUM": {POLICE: AttendanceStatus.EXCUSED},
+    "NORR": {LEISURE: AttendanceStatus.EXCUSED},
     "SIG": {HEALTH: AttendanceStatus.EXCUSED},
 }
 
