@@ -107,6 +107,36 @@ class UserActivity:
     def flagged(self) -> bool:
         return self.unusual_volume or bool(self.off_hours) or bool(self.closed_case_views)
 
+    @property
+    def off_hours_by_day(self) -> list[FlagGroup]:
+        """The views outside office hours, one line per day (identical flags grouped)."""
+        days: dict[dt.date, list[dt.datetime]] = {}
+        for at in self.off_hours:
+            days.setdefault(at.date(), []).append(at)
+        return [FlagGroup(str(day), len(times), times[0], times[-1]) for day, times in days.items()]
+
+    @property
+    def closed_case_groups(self) -> list[FlagGroup]:
+        """The views of closed cases, one line per case (identical flags grouped)."""
+        cases: dict[tuple[str, dt.date], list[dt.datetime]] = {}
+        for view in self.closed_case_views:
+            cases.setdefault((view.pseudonym, view.closed_on), []).append(view.at)
+        return [
+            FlagGroup(pseudonym, len(times), times[0], times[-1], closed_on)
+            for (pseudonym, closed_on), times in cases.items()
+        ]
+
+
+@dataclass(frozen=True)
+class FlagGroup:
+    """Identical flags counted once: a day or a case, how many views, the first and last."""
+
+    key: str
+    count: int
+    first: dt.datetime
+    last: dt.datetime
+    closed_on: dt.date | None = None
+
 
 def is_unusual_volume(distinct_children: int, history_average: float | None) -> bool:
     if history_average is None:

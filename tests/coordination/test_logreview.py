@@ -575,7 +575,7 @@ def test_month_page_shows_the_flags(
     assert page.status_code == 200
     assert "Sara Socialsekreterare" in page.text
     assert "Utanför kontorstid: 1" in page.text
-    assert "2026-03-07 22:15" in page.text
+    assert "lördag 2026-03-07: 1 visning, 22:15" in page.text
     assert 'action="/logreview/months/2026-03/sign"' in page.text
     assert index.status_code == 200
     assert "2026-03" in index.text and "Ej signerad" in index.text

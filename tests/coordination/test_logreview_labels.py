@@ -4,14 +4,17 @@ name or pseudonym, Swedish labels for the keys, "–" for nothing, instead of
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import chain_pending_events, record_event
-from tests.conftest import Council3
-from tests.coordination.test_logreview import POLICE, SOCIAL, Tag, make_child
+from coordination.models import ChildStatus, User
+from tests.conftest import Council3, log_in
+from tests.coordination.test_logreview import POLICE, SOCIAL, Tag, at, local, make_child, view
 from tests.coordination.test_logreview import auditor as auditor  # a fixture, re-exported
 from tests.coordination.test_logreview import (  # a fixture, re-exported
     auditor_client as auditor_client,
@@ -48,3 +51,22 @@ def test_event_details_name_agencies_people_and_children(
     assert f"Person||{world.members[POLICE].display_name}" in text
     assert "Grund||sol-police-u21" in text
     assert "recipient_agency_id" not in html and "consent_id=None" not in html
+
+
+def test_identical_flags_are_grouped_on_the_month_page(
+    app: Flask, db: Session, world: Council3, auditor: User
+) -> None:
+    social = world.members[SOCIAL]
+    closed = make_child(
+        db, world, "TEST-2026-020", status=ChildStatus.CLOSED, closed_on=dt.date(2026, 3, 2)
+    )
+    for hour, minute in ((21, 5), (22, 15), (23, 40)):  # one Saturday night, three views
+        with at(local(2026, 3, 7, hour, minute)):
+            view(db, social, [closed.id])
+    with at(local(2026, 4, 15, 10)):
+        page = log_in(app.test_client(), auditor).get("/logreview/months/2026-03").text
+    flagged = page[page.index("Att granska") :]
+    assert flagged.count("lördag 2026-03-07") == 1
+    assert "3 visningar, 21:05–23:40" in flagged
+    assert flagged.count("TEST-2026-020 (avslutat 2026-03-02)") == 1
+    assert "och 2 gånger till, senast 2026-03-07 23:40" in flagged
