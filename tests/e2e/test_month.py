@@ -724,7 +724,10 @@ def test_5_police_see_only_what_was_disclosed_and_update_their_action(month: Mon
     expect(page.locator("#action-status")).to_have_text("Öppen")
     page.get_by_label("Ny status").select_option(label="Pågår")
     page.get_by_label("Kommentar", exact=True).fill(POLICE_COMMENT)
-    expect(page.get_by_label("Lämna ut kommentaren")).to_have_value("")
+    # Nothing is shared unless ticked: the council's agencies are offered, none chosen.
+    share = page.get_by_role("group", name="Lämna ut kommentaren till forumets myndigheter")
+    for box in share.get_by_role("checkbox").all():
+        expect(box).not_to_be_checked()
     page.get_by_role("button", name="Spara").click()
     expect(police.flash()).to_contain_text("Åtgärden är uppdaterad.")
     expect(page.locator("#action-status")).to_have_text("Pågår")
