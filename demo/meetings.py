@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE, today_local
 from coordination.models import Child, Council, User
+from demo import history
 from demo.coordination import (
     COORDINATOR,
     HEALTH,
@@ -494,6 +495,10 @@ def _add(
         for agency in meeting.council.agencies:
             if agency.id != author.agency_id:
                 disclose_as_engine_allows(session, author, record, agency)
+    if on < today_local():
+        item.added_at = history.local_time(on, 10)
+        if item.brief_record_id is not None:
+            history.date_records(session, [item.brief_record_id], item.added_at)
 
 
 def _prepare_next(
