@@ -270,7 +270,7 @@ def _render_month(
     session: Session, month: dt.date, form: SignOffForm, status: int = 200
 ) -> ResponseReturnValue:
     today = today_local()
-    report = month_report(session, actor(), month, today)
+    report = month_report(session, actor(), month, today, audit_scopes(current_app))
     previous = add_months(month, -1)
     oldest_listed = add_months(today.replace(day=1), -REVIEW_MONTHS)
     return render_template(

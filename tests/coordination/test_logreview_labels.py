@@ -12,9 +12,20 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import chain_pending_events, record_event
+from coordination.logreview.monthly import month_report
+from coordination.logreview.scopes import audit_scopes
 from coordination.models import ChildStatus, User
 from tests.conftest import Council3, log_in
-from tests.coordination.test_logreview import POLICE, SOCIAL, Tag, at, local, make_child, view
+from tests.coordination.test_logreview import (
+    POLICE,
+    SOCIAL,
+    Tag,
+    at,
+    local,
+    make_child,
+    make_record,
+    view,
+)
 from tests.coordination.test_logreview import auditor as auditor  # a fixture, re-exported
 from tests.coordination.test_logreview import (  # a fixture, re-exported
     auditor_client as auditor_client,
@@ -70,3 +81,25 @@ def test_identical_flags_are_grouped_on_the_month_page(
     assert "3 visningar, 21:05–23:40" in flagged
     assert flagged.count("TEST-2026-020 (avslutat 2026-03-02)") == 1
     assert "och 2 gånger till, senast 2026-03-07 23:40" in flagged
+
+
+def test_other_agencies_views_of_own_records_are_in_the_monthly_review(
+    app: Flask, db: Session, world: Council3, auditor: User
+) -> None:
+    """The police reading social services' records appear in social services' review (with
+    their agency); the police reading their own records do not."""
+    child = make_child(db, world, "TEST-2026-030")
+    social_record = make_record(db, child, world.members[SOCIAL])
+    police_record = make_record(db, child, world.members[POLICE])
+    police = world.members[POLICE]
+    with at(local(2026, 3, 10, 10)):
+        view(db, police, [child.id], [social_record.id])
+    with at(local(2026, 3, 11, 10)):
+        view(db, police, [child.id], [police_record.id])
+    report = month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 2), audit_scopes(app))
+    (row,) = report.users
+    assert row.user_id == police.id and row.views == 1 and row.agency == "Test police"
+    assert month_report(db, auditor, dt.date(2026, 3, 1), dt.date(2026, 4, 2)).users == []
+    with at(local(2026, 4, 15, 10)):
+        page = log_in(app.test_client(), auditor).get("/logreview/months/2026-03").text
+    assert "Petra Polis" in page and "Test police" in page
