@@ -67,3 +67,15 @@ function focusFeedback() {
 }
 
 focusFeedback();
+
+// A link of the error summary moves the focus to its field, not only the scroll position
+// (the GOV.UK pattern): the user types into it at once.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-error-summary] a[href^='#']");
+  const field = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+  if (field) {
+    event.preventDefault();
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+  }
+});

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pytest
 from personnummer.personnummer import valid as valid_personnummer
 from playwright.sync_api import Browser, Locator, Page, expect
+from pypdf import PdfReader
 
 from tests.e2e import ui
 from tests.e2e.harness import SmtpSink, Stack, wait_for
@@ -187,6 +188,14 @@ def test_1_admin_sets_up_the_council_and_the_coordinator_plans_the_month(month: 
     # Agencies.
     admin.nav("Administration")
     expect(admin.heading("Myndigheter och verksamheter")).to_be_visible()
+    # A refused form opens at its error summary, whose link takes the focus to the field.
+    page.get_by_role("button", name="Skapa").click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Det finns fel i formuläret")
+    summary.get_by_role("link", name=re.compile("^Namn")).click()
+    expect(page.get_by_label("Namn", exact=True)).to_be_focused()
+    check(page, "error summary")
     for kind, name in (("Socialtjänst", SOCIAL), ("Polis", POLICE), ("Skola", SCHOOL)):
         page.get_by_label("Typ av verksamhet").select_option(label=kind)
         page.get_by_label("Namn", exact=True).fill(name)
@@ -670,6 +679,17 @@ def test_4_chair_and_adjuster_approve_and_the_minutes_lock(month: Month) -> None
     expect(child_section(social, month).get_by_text("Rätta", exact=True)).to_have_count(2)
     check(social.page, "approved minutes")
     screenshot(social.page, SHOTS, "06-approved")
+
+    # The approved minutes as PDF/A: what social services may read, the digest of the lock.
+    lock_digest = digest.inner_text()
+    with social.page.expect_download() as download:
+        social.page.get_by_role("link", name="Ladda ned protokollet (PDF/A)").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    reader = PdfReader(download.value.path())
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    assert SOCIAL_ENTRY in text and month.pseudonym in text
+    assert lock_digest in re.sub(r"\s+", "", text)
+    assert reader.xmp_metadata is not None  # the PDF/A identification
 
 
 # --- 5. The police and the school follow up ----------------------------------------------------
