@@ -42,13 +42,20 @@ POT := $(TRANSLATIONS)/messages.pot
 PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help venv install run migrate demo test test-postgres test-redis lint pytest typecheck bench \
+.PHONY: help venv install run migrate demo test test-postgres test-redis lint pytest typecheck bench system-deps \
 	translations compile-translations clean clean-all
 
 help: ## list the targets
 	@echo "Samverkan – make targets:"
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "} {printf "  %-22s %s\n", $$1, $$2}'
+
+# WeasyPrint (the minutes as PDF/A) needs Pango and HarfBuzz from the system, and a font.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+
+system-deps: ## apt-get install the system libraries WeasyPrint needs (Debian, as root)
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) \
+		|| { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); }
 
 # --- environment -------------------------------------------------------------------------------
 

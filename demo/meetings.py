@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE, today_local
 from coordination.models import Child, Council, User
+from demo import history
 from demo.coordination import (
     COORDINATOR,
     HEALTH,
@@ -114,7 +115,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "noah",
                 POLICE,
                 "crime_police",
-                "Noah förekommer i en förundersökning om narkotikabrott i Ekparken.",
+                "Den unge förekommer i en förundersökning om narkotikabrott i Ekparken.",
             ),
         ],
         [
@@ -122,13 +123,14 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "liam",
                 SECRETARY,
                 "school",
-                "Skolan har gjort orosanmälan om hög frånvaro; Liam ses i centrum under skoltid.",
+                "Skolan har gjort orosanmälan om hög frånvaro; den unge ses i centrum under "
+                "skoltid.",
             ),
             Brief(
                 "wilma",
                 POLICE,
                 "threat_protection",
-                "Wilma har fått hot via sociala medier; polisanmälan är upprättad.",
+                "Den unge har fått hot via sociala medier; polisanmälan är upprättad.",
             ),
         ],
         [
@@ -152,13 +154,13 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "wilma",
                 SECRETARY,
                 "risk_protective",
-                "Wilma mår bättre; uppföljning av skolsituationen.",
+                "Den unge mår bättre; uppföljning av skolsituationen.",
             ),
             Brief(
                 "liam",
                 POLICE,
                 "crime_police",
-                "Liam har setts med äldre ungdomar i samband med ett rån vid Torget.",
+                "Den unge har setts med äldre ungdomar i samband med ett rån vid Torget.",
             ),
         ],
         [
@@ -166,7 +168,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "elias",
                 POLICE,
                 "crime_police",
-                "Elias har åter setts vid Stationsområdet sent på kvällen.",
+                "Den unge har åter setts vid Stationsområdet sent på kvällen.",
             ),
         ],
     ],
@@ -176,13 +178,13 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "alva",
                 SCHOOL,
                 "school",
-                "Hög frånvaro den senaste månaden; Alva har ont i magen på morgnarna.",
+                "Hög frånvaro den senaste månaden; den unge har ont i magen på morgnarna.",
             ),
             Brief(
                 "malte",
                 SCHOOL,
                 "school",
-                "Klasskamrater säger att Malte har haft med sig en kniv till skolan.",
+                "Klasskamrater säger att den unge har haft med sig en kniv till skolan.",
             ),
         ],
         [
@@ -190,13 +192,14 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "hugo",
                 SCHOOL,
                 "school",
-                "Konflikter på rasterna; Hugo har svårt att komma tillbaka efter lunch.",
+                "Konflikter på rasterna; den unge har svårt att komma tillbaka efter lunch.",
             ),
             Brief(
                 "saga",
                 SECRETARY,
                 "social_measures",
-                "Saga och mamman har familjebehandling; Saga vill hitta en fritidsaktivitet.",
+                "Den unge och mamman har familjebehandling; den unge vill hitta en "
+                "fritidsaktivitet.",
             ),
         ],
         [
@@ -220,13 +223,13 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "saga",
                 SCHOOL,
                 "school",
-                "Saga har tappat i flera ämnen och säger att hon inte orkar.",
+                "Den unge har tappat i flera ämnen och säger att hon inte orkar.",
             ),
             Brief(
                 "malte",
                 POLICE,
                 "crime_police",
-                "Malte har setts tillsammans med en av de ungdomar som är misstänkta för "
+                "Den unge har setts tillsammans med en av de ungdomar som är misstänkta för "
                 "vapenbrott.",
             ),
         ],
@@ -235,7 +238,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "hugo",
                 SECRETARY,
                 "family",
-                "Hugos föräldrar har separerat; båda vill vara med i planeringen.",
+                "Den unges föräldrar har separerat; båda vill vara med i planeringen.",
             ),
         ],
     ],
@@ -245,13 +248,14 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "kevin",
                 SECRETARY,
                 "social_measures",
-                "Kevin vill lämna sitt kriminella umgänge och behöver boende och sysselsättning.",
+                "Den unge vill lämna sitt kriminella umgänge och behöver boende och "
+                "sysselsättning.",
             ),
             Brief(
                 "tilde",
                 POLICE,
                 "crime_police",
-                "Tilde är vittne i en utredning om grov misshandel och har fått hot.",
+                "Den unge är vittne i en utredning om grov misshandel och har fått hot.",
             ),
         ],
         [
@@ -273,7 +277,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "tilde",
                 SECRETARY,
                 "risk_protective",
-                "Tilde vill flytta från centrum efter hoten.",
+                "Den unge vill flytta från centrum efter hoten.",
             ),
         ],
         [
@@ -281,7 +285,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "kevin",
                 SECRETARY,
                 "social_measures",
-                "Kevin har börjat på Komvux; uppföljning av boendet.",
+                "Den unge har börjat på Komvux; uppföljning av boendet.",
             ),
         ],
         [
@@ -290,7 +294,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "isak",
                 HEALTH,
                 "health",
-                "Isak mår bättre; uppföljning efter korttidsvistelsen.",
+                "Den unge mår bättre; uppföljning efter korttidsvistelsen.",
             ),
         ],
         [
@@ -298,7 +302,7 @@ PAST_AGENDAS: dict[str, list[list[Brief]]] = {
                 "tilde",
                 POLICE,
                 "threat_protection",
-                "Rättegången är avslutad; uppföljning av Tildes trygghet.",
+                "Rättegången är avslutad; uppföljning av den unges trygghet.",
             ),
         ],
     ],
@@ -319,7 +323,7 @@ NEXT_AGENDAS: dict[str, list[Brief]] = {
             "wilma",
             SECRETARY,
             "risk_protective",
-            "Förslag att avsluta Wilmas ärende i Bob-rådet; inga nya hot på flera månader.",
+            "Förslag att avsluta den unges ärende i Bob-rådet; inga nya hot på flera månader.",
         ),
     ],
     "NORR": [
@@ -327,7 +331,7 @@ NEXT_AGENDAS: dict[str, list[Brief]] = {
             "saga",
             SECRETARY,
             "meeting_note",
-            "Saga har återkallat sitt samtycke. Vi går igenom vad det betyder för samverkan.",
+            "Den unge har återkallat sitt samtycke. Vi går igenom vad det betyder för samverkan.",
         ),
         Brief(
             "malte",
@@ -337,21 +341,20 @@ NEXT_AGENDAS: dict[str, list[Brief]] = {
         ),
     ],
     "SIG": [
-        Brief("isak", LSS, "social_measures", "Uppföljning av Isaks ekonomi och fritid."),
+        Brief("isak", LSS, "social_measures", "Uppföljning av den unges ekonomi och fritid."),
         Brief(
             "nils",
             SECRETARY,
             "meeting_note",
-            "Nils fyller 18 inom kort; fråga om eget samtycke till fortsatt samverkan.",
+            "Den unge fyller 18 inom kort; fråga om eget samtycke till fortsatt samverkan.",
         ),
     ],
 }
 
-# council code -> members who answer the next meeting's invitation themselves.
-# Answers given ahead of the next meeting: only absences (nobody is present at a meeting that
-# has not started; the service refuses it).
+# council code -> members who answer the next meeting's invitation themselves. Only
+# refusals: nobody is present at a meeting that has not started.
 NEXT_ANSWERS: dict[str, dict[str, AttendanceStatus]] = {
-    "CENTRUM": {POLICE: AttendanceStatus.ABSENT},
+    "CENTRUM": {POLICE: AttendanceStatus.EXCUSED},
     "NORR": {LEISURE: AttendanceStatus.EXCUSED},
     "SIG": {HEALTH: AttendanceStatus.EXCUSED},
 }
@@ -492,6 +495,10 @@ def _add(
         for agency in meeting.council.agencies:
             if agency.id != author.agency_id:
                 disclose_as_engine_allows(session, author, record, agency)
+    if on < today_local():
+        item.added_at = history.local_time(on, 10)
+        if item.brief_record_id is not None:
+            history.date_records(session, [item.brief_record_id], item.added_at)
 
 
 def _prepare_next(

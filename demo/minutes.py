@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE, today_local
 from coordination.models import Agency, Child, CloseReason, Council, User
+from demo import history
 from demo.coordination import COORDINATOR, SECRETARY, demo_users
 from demo.meetings import past_meetings, prepared_meeting, upcoming_meetings
 from demo.secrecy import all_confirmed, demo_children, pick_basis, preferred_bases
@@ -47,7 +48,7 @@ from meetings.models import Meeting
 from minutes.actions.access import comment_recipient
 from minutes.actions.agenda_seam import children_with_open_actions
 from minutes.actions.services import ACTION_CATEGORY, StatusChange, create_action, update_action
-from minutes.models import AgreedAction, AmendmentReason, Minutes, MinutesEntry
+from minutes.models import ActionUpdate, AgreedAction, AmendmentReason, Minutes, MinutesEntry
 from minutes.workspace.approval import approve, submit_for_approval
 from minutes.workspace.services import add_entry, amend_entry, minutes_of
 from minutes.workspace.sharing import ShareChoice, agency_options, share_options
@@ -104,7 +105,10 @@ class _Demo:
             for action, spec in agreed:
                 for step in spec.steps:
                     if step.after == index:
-                        self.follow_up(action, step)
+                        update = self.follow_up(action, step)
+                        history.date_follow_up(
+                            self.session, update, history.follow_up_time(meeting)
+                        )
 
     def hold(
         self, council: Council, meeting: Meeting, index: int, beats: dict[str, Beat]
@@ -132,6 +136,7 @@ class _Demo:
         submit_for_approval(self.session, coordinator, meeting, adjuster, minutes.version)
         approve(self.session, coordinator, meeting)
         approve(self.session, adjuster, meeting)
+        history.date_meeting(self.session, meeting, minutes)
         return agreed
 
     def bring_back_open_actions(self, council: Council) -> None:
@@ -202,7 +207,7 @@ class _Demo:
             today=agreed_on,
         )
 
-    def follow_up(self, action: AgreedAction, step: Step) -> None:
+    def follow_up(self, action: AgreedAction, step: Step) -> ActionUpdate:
         """A status change; the comment goes to the action's owner (or the responsible
         agency) when the engine accepts a basis for it."""
         actor = self.users[step.actor]
@@ -213,7 +218,7 @@ class _Demo:
             if recipient is not None
             else None
         )
-        update_action(
+        return update_action(
             self.session,
             actor,
             action,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from coordination.db import today_local
 from coordination.models import Agency, AgencyKind, Child, Council, User
+from demo import history
 from demo.coordination import HEALTH, LEISURE, LSS, POLICE, SCHOOL, SECRETARY, demo_users
 from secrecy.disclosure.consents import ConsentData, register_consent
 from secrecy.disclosure.services import decide_disclosure, disclosure_options
@@ -534,6 +535,7 @@ def load_secrecy_demo(session: Session) -> None:
             record = create_record(session, author, child, item.category, item.text)
             for kind in item.share_with:
                 disclose_as_engine_allows(session, author, record, agencies[kind])
+        history.date_enrolment(session, child, today)
 
 
 def _register(

@@ -136,15 +136,15 @@ STORY: dict[str, list[dict[str, Beat]]] = {
             "elias": (
                 soc(
                     "Socialtjänsten har inlett utredning efter skolans orosanmälan. Mamman "
-                    "beskriver att Elias ofta är ute sent och har nya, äldre kompisar.",
+                    "beskriver att den unge ofta är ute sent och har nya, äldre kompisar.",
                     "risk_protective",
                 ),
                 pol(
-                    "Elias har kontrollerats två gånger vid Stationsområdet sent på kvällen "
+                    "Den unge har kontrollerats två gånger vid Stationsområdet sent på kvällen "
                     "tillsammans med personer som polisen följer. Inga misstankar om brott."
                 ),
                 decision(
-                    "Elias följs upp i Bob-rådet. Socialtjänsten och polisen samordnar "
+                    "Den unge följs upp i Bob-rådet. Socialtjänsten och polisen samordnar "
                     "kontakten med familjen så att den får ett gemensamt budskap."
                 ),
                 Action(
@@ -176,32 +176,38 @@ STORY: dict[str, list[dict[str, Beat]]] = {
             ),
             "noah": (
                 pol(
-                    "Noah är misstänkt för ringa narkotikabrott efter en kontroll i Ekparken. "
+                    "Den unge är misstänkt för ringa narkotikabrott efter en kontroll i Ekparken. "
                     "Ärendet ligger hos åklagare."
                 ),
                 soc(
-                    "Noah har haft kontaktperson i ett år. Han säger själv att han vill byta "
+                    "Den unge har haft kontaktperson i ett år. Han säger själv att han vill byta "
                     "umgänge och komma tillbaka till skolan."
                 ),
                 Action(
                     SECRETARY,
                     SECRETARY,
-                    "Socialtjänsten bjuder in Noah och mamman till samtal om stödet när han "
+                    "Socialtjänsten bjuder in den unge och mamman till samtal om stödet när han "
                     "fyller 18.",
                     28,
-                    (done(1, SECRETARY, "Samtal genomfört; Noah vill behålla sin kontaktperson."),),
+                    (
+                        done(
+                            1,
+                            SECRETARY,
+                            "Samtal genomfört; den unge vill behålla sin kontaktperson.",
+                        ),
+                    ),
                 ),
                 Action(
                     SECRETARY,
                     POLICE,
-                    "Polisen bjuder in Noah till samtal med ungdomspolisen om vägar ut ur "
+                    "Polisen bjuder in den unge till samtal med ungdomspolisen om vägar ut ur "
                     "umgänget.",
                     14,
                     (
                         not_done(
                             4,
                             POLICE,
-                            "Noah har fyllt 18 och tackar nej till samtal med polisen.",
+                            "Den unge har fyllt 18 och tackar nej till samtal med polisen.",
                             NotDoneReason.CIRCUMSTANCES_CHANGED,
                         ),
                     ),
@@ -211,34 +217,37 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         {
             "elias": (
                 soc(
-                    "Första samtalet med familjebehandlaren är genomfört. Elias var med och var "
+                    "Första samtalet med familjebehandlaren är genomfört. Den unge var med och var "
                     "mer öppen än väntat."
                 ),
             ),
             "noah": (
                 pol(
-                    "Ungdomspolisen har sökt Noah två gånger utan svar. Ny kontakt tas via "
+                    "Ungdomspolisen har sökt den unge två gånger utan svar. Ny kontakt tas via "
                     "kontaktpersonen.",
                     "meeting_note",
                 ),
             ),
             "liam": (
                 soc(
-                    "Mamman har svårt att få Liam till skolan på morgnarna och vill ha stöd.",
+                    "Mamman har svårt att få den unge till skolan på morgnarna och vill ha stöd.",
                     "family",
                 ),
                 pol(
-                    "Liam har setts i centrum under skoltid tillsammans med Elias och två äldre "
+                    "Den unge har setts i centrum under skoltid tillsammans med en annan ung "
+                    "person från forumet och två äldre "
                     "ungdomar. Inga brott är kända."
                 ),
                 Action(
                     POLICE,
                     POLICE,
-                    "Polisen genomför ett orossamtal med Liam och vårdnadshavare.",
+                    "Polisen genomför ett orossamtal med den unge och vårdnadshavare.",
                     40,
                     (
                         started(2, POLICE, "Orossamtalet är bokat; mamman har tackat ja."),
-                        done(3, POLICE, "Orossamtalet är genomfört. Liam vill börja träna igen."),
+                        done(
+                            3, POLICE, "Orossamtalet är genomfört. Den unge vill börja träna igen."
+                        ),
                     ),
                 ),
                 Action(
@@ -256,14 +265,14 @@ STORY: dict[str, list[dict[str, Beat]]] = {
                     "threat_protection",
                 ),
                 soc(
-                    "Wilma har stöd av mamman och av sin tränare i handbollsklubben. Hon vill "
+                    "Den unge har stöd av mamman och av sin tränare i handbollsklubben. Hon vill "
                     "inte byta skola.",
                     "risk_protective",
                 ),
                 Action(
                     POLICE,
                     POLICE,
-                    "Polisen gör en hotbildsbedömning och informerar Wilma och mamman om "
+                    "Polisen gör en hotbildsbedömning och informerar den unge och mamman om "
                     "resultatet.",
                     10,
                     (
@@ -277,12 +286,12 @@ STORY: dict[str, list[dict[str, Beat]]] = {
                 Action(
                     SECRETARY,
                     SECRETARY,
-                    "Socialtjänsten erbjuder Wilma stödsamtal på ungdomsmottagningen.",
+                    "Socialtjänsten erbjuder den unge stödsamtal på ungdomsmottagningen.",
                     60,
                     (
                         cancelled(
                             3,
-                            "Wilma får stödsamtal hos skolkuratorn i stället; åtgärden behövs "
+                            "Den unge får stödsamtal hos skolkuratorn i stället; åtgärden behövs "
                             "inte.",
                         ),
                     ),
@@ -291,26 +300,27 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         },
         {
             "elias": (
-                pol("Inga nya kontroller av Elias sedan förra mötet.", "meeting_note"),
+                pol("Inga nya kontroller av den unge sedan förra mötet.", "meeting_note"),
                 soc(
-                    "Elias går på Fritidsgården Kometen två kvällar i veckan. Skolan rapporterar "
+                    "Den unge går på Fritidsgården Kometen två kvällar i veckan. Skolan "
+                    "rapporterar "
                     "bättre närvaro.",
                     "risk_protective",
                 ),
                 decision(
-                    "Positiv utveckling. Elias tas upp igen om tre månader, eller tidigare vid "
+                    "Positiv utveckling. Den unge tas upp igen om tre månader, eller tidigare vid "
                     "ny oro."
                 ),
             ),
             "noah": (
                 soc(
-                    "Noah fyller 18 inom några månader. Kontaktpersonen kan fortsätta som "
-                    "frivillig insats om Noah vill."
+                    "Den unge fyller 18 inom några månader. Kontaktpersonen kan fortsätta som "
+                    "frivillig insats om den unge vill."
                 ),
             ),
             "liam": (
                 soc(
-                    "Mamman har tackat ja till stöd i hemmet. Liam var hemma från skolan tre "
+                    "Mamman har tackat ja till stöd i hemmet. Den unge var hemma från skolan tre "
                     "dagar förra veckan.",
                     "family",
                 ),
@@ -320,18 +330,19 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         {
             "noah": (
                 soc(
-                    "Kontaktpersonen träffar Noah varje vecka. Noah har sökt ett extrajobb via "
+                    "Kontaktpersonen träffar den unge varje vecka. Den unge har sökt ett "
+                    "extrajobb via "
                     "kommunen."
                 ),
                 pol("Åklagaren har lagt ned förundersökningen om narkotikabrott."),
                 decision(
-                    "Samverkan kring Noah fortsätter med stöd av 10 kap. 18 a § OSL så länge "
+                    "Samverkan kring den unge fortsätter med stöd av 10 kap. 18 a § OSL så länge "
                     "han är under 21 år."
                 ),
             ),
             "liam": (
                 pol(
-                    "Orossamtalet är genomfört; Liam och mamman var båda med.",
+                    "Orossamtalet är genomfört; den unge och mamman var båda med.",
                     "meeting_note",
                 ),
             ),
@@ -339,20 +350,22 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         {
             "wilma": (
                 soc(
-                    "Wilma går i skolan varje dag och tränar handboll tre gånger i veckan.",
+                    "Den unge går i skolan varje dag och tränar handboll tre gånger i veckan.",
                     "risk_protective",
                 ),
                 decision(
-                    "Wilmas ärende avslutas i Bob-rådet om inget nytt kommer fram före nästa möte."
+                    "Den unges ärende avslutas i Bob-rådet om inget nytt kommer fram före nästa "
+                    "möte."
                 ),
             ),
             "liam": (
                 pol(
-                    "Liam var på plats när ett rån begicks vid Torget men är inte misstänkt. "
+                    "Den unge var på plats när ett rån begicks vid Torget men är inte misstänkt. "
                     "Polisen bedömer att han riskerar att dras in i en grupp som begår brott."
                 ),
                 soc(
-                    "Stödet i hemmet har börjat. Mamman ser att Liam är mer hemma på kvällarna.",
+                    "Stödet i hemmet har börjat. Mamman ser att den unge är mer hemma på "
+                    "kvällarna.",
                     "family",
                 ),
                 Action(
@@ -365,7 +378,7 @@ STORY: dict[str, list[dict[str, Beat]]] = {
             ),
             "noah": (
                 pol(
-                    "Noah har fyllt 18 och vill inte längre träffa ungdomspolisen.",
+                    "Den unge har fyllt 18 och vill inte längre träffa ungdomspolisen.",
                     "meeting_note",
                 ),
             ),
@@ -373,28 +386,29 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         {
             "elias": (
                 pol(
-                    "Elias har setts två gånger vid Stationsområdet efter klockan 23, med samma "
+                    "Den unge har setts två gånger vid Stationsområdet efter klockan 23, med samma "
                     "grupp som tidigare."
                 ),
                 soc(
                     "Familjebehandlingen fortsätter. Mamman har svårt att sätta gränser när "
-                    "Elias kommer hem sent.",
+                    "den unge kommer hem sent.",
                     "risk_protective",
                 ),
                 decision(
-                    "Polisen och socialtjänsten träffar Elias tillsammans. Frågan om "
+                    "Polisen och socialtjänsten träffar den unge tillsammans. Frågan om "
                     "kontaktperson tas upp med familjen."
                 ),
                 Action(
                     POLICE,
                     POLICE,
-                    "Polisen kontaktar vårdnadshavare om Elias sena kvällar vid Stationsområdet.",
+                    "Polisen kontaktar vårdnadshavare om den unges sena kvällar vid "
+                    "Stationsområdet.",
                     0,
                 ),
                 Action(
                     SECRETARY,
                     SECRETARY,
-                    "Socialtjänsten föreslår familjen en kontaktperson för Elias.",
+                    "Socialtjänsten föreslår familjen en kontaktperson för den unge.",
                     21,
                     (started(5, SECRETARY, "Familjen har tackat ja; matchning pågår."),),
                 ),
@@ -409,19 +423,21 @@ STORY: dict[str, list[dict[str, Beat]]] = {
                     "Frånvaron är 30 % den senaste månaden, mest måndagar och fredagar. "
                     "Elevhälsan är inkopplad."
                 ),
-                leisure("Alva kommer till Kometen två kvällar i veckan och trivs i musikstudion."),
+                leisure(
+                    "Den unge kommer till Kometen två kvällar i veckan och trivs i musikstudion."
+                ),
                 soc(
                     "Socialtjänsten har ingen pågående insats. Mamman har själv hört av sig och "
                     "vill ha stöd."
                 ),
                 decision(
-                    "Skolan och fritidsgården samarbetar kring Alvas närvaro. Socialtjänsten "
+                    "Skolan och fritidsgården samarbetar kring den unges närvaro. Socialtjänsten "
                     "erbjuder föräldrastöd."
                 ),
                 Action(
                     SCHOOL,
                     SCHOOL,
-                    "Skolan tar fram en plan för anpassad studiegång tillsammans med Alva och "
+                    "Skolan tar fram en plan för anpassad studiegång tillsammans med den unge och "
                     "mamman.",
                     14,
                     (
@@ -445,7 +461,7 @@ STORY: dict[str, list[dict[str, Beat]]] = {
                 ),
                 pol(
                     "Polisen har uppgifter om att äldre ungdomar i Norrby låter yngre barn "
-                    "förvara vapen. Malte finns inte i polisens register."
+                    "förvara vapen. Den unge finns inte i polisens register."
                 ),
                 soc(
                     "Socialtjänsten har tagit emot skolans orosanmälan och gör en "
@@ -454,7 +470,7 @@ STORY: dict[str, list[dict[str, Beat]]] = {
                 Action(
                     POLICE,
                     POLICE,
-                    "Polisen kontaktar vårdnadshavare om oro för att Malte utnyttjas av äldre "
+                    "Polisen kontaktar vårdnadshavare om oro för att den unge utnyttjas av äldre "
                     "ungdomar.",
                     21,
                     (done(1, POLICE, "Samtal med mamman är genomfört; hon samarbetar."),),
@@ -462,7 +478,7 @@ STORY: dict[str, list[dict[str, Beat]]] = {
                 Action(
                     SECRETARY,
                     SECRETARY,
-                    "Socialtjänsten utreder Maltes behov av stöd.",
+                    "Socialtjänsten utreder den unges behov av stöd.",
                     45,
                     (started(2, SECRETARY, "Utredningen är inledd."),),
                 ),
@@ -471,48 +487,58 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         {
             "hugo": (
                 school(
-                    "Hugo har varit inblandad i fyra konflikter på rasterna. Han fungerar bra i "
+                    "Den unge har varit inblandad i fyra konflikter på rasterna. Han fungerar bra "
+                    "i "
                     "mindre grupp."
                 ),
                 leisure(
-                    "Hugo har börjat på fredagsfotbollen i idrottshallen och kommer varje vecka."
+                    "Den unge har börjat på fredagsfotbollen i idrottshallen och kommer varje "
+                    "vecka."
                 ),
-                pol("Polisen har inga uppgifter om Hugo.", "meeting_note"),
+                pol("Polisen har inga uppgifter om den unge.", "meeting_note"),
                 decision(
-                    "Skolan ordnar rastaktiviteter. Fritidsgården bjuder in Hugo till lovets "
+                    "Skolan ordnar rastaktiviteter. Fritidsgården bjuder in den unge till lovets "
                     "aktiviteter."
                 ),
                 Action(
                     SCHOOL,
                     SCHOOL,
-                    "Skolan ordnar rastaktiviteter med en vuxen för Hugos klass.",
+                    "Skolan ordnar rastaktiviteter med en vuxen för den unges klass.",
                     20,
                     (done(3, SCHOOL, "Rastaktiviteterna pågår varje dag; färre konflikter."),),
                 ),
                 Action(
                     COORDINATOR,
                     LEISURE,
-                    "Fritidsgården bjuder in Hugo och en kompis till lovets aktiviteter.",
+                    "Fritidsgården bjuder in den unge och en kompis till lovets aktiviteter.",
                     25,
-                    (done(2, LEISURE, "Hugo var med tre av fem dagar."),),
+                    (done(2, LEISURE, "Den unge var med tre av fem dagar."),),
                 ),
             ),
             "saga": (
                 soc(
-                    "Saga och mamman går på samtal varannan vecka. Saga vill hitta något att "
+                    "Den unge och mamman går på samtal varannan vecka. Den unge vill hitta något "
+                    "att "
                     "göra på kvällarna."
                 ),
-                leisure("Saga har varit på Kometen en gång och var intresserad av dansgruppen."),
-                school("Saga har god närvaro men har tappat i flera ämnen."),
+                leisure(
+                    "Den unge har varit på Kometen en gång och var intresserad av dansgruppen."
+                ),
+                school("Den unge har god närvaro men har tappat i flera ämnen."),
                 Action(
                     LEISURE,
                     LEISURE,
-                    "Fritidsgården Kometen bjuder in Saga till dansgruppen och följer upp efter "
+                    "Fritidsgården Kometen bjuder in den unge till dansgruppen och följer upp "
+                    "efter "
                     "två veckor.",
                     15,
                     (
-                        started(2, LEISURE, "Saga har varit på två träningar."),
-                        done(4, LEISURE, "Saga dansar varje tisdag och hjälper till med de yngre."),
+                        started(2, LEISURE, "Den unge har varit på två träningar."),
+                        done(
+                            4,
+                            LEISURE,
+                            "Den unge dansar varje tisdag och hjälper till med de yngre.",
+                        ),
                     ),
                 ),
             ),
@@ -521,34 +547,39 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         {
             "malte": (
                 soc(
-                    "Utredningen är inledd. Mormor är en viktig skyddsfaktor; Malte sover hos "
+                    "Utredningen är inledd. Mormor är en viktig skyddsfaktor; den unge sover hos "
                     "henne ibland.",
                     "risk_protective",
                 ),
                 school(
-                    "Malte har inte haft med sig något otillåtet till skolan sedan förra mötet. "
+                    "Den unge har inte haft med sig något otillåtet till skolan sedan förra mötet. "
                     "Han har fått en mentor."
                 ),
                 pol(
-                    "Två äldre ungdomar i Norrby är misstänkta för vapenbrott. Malte förekommer "
+                    "Två äldre ungdomar i Norrby är misstänkta för vapenbrott. Den unge förekommer "
                     "inte i utredningen."
                 ),
             ),
-            "hugo": (school("Rastaktiviteterna har kommit igång. Hugo är med nästan varje dag."),),
-            "saga": (soc("Saga har börjat i dansgruppen. Familjebehandlingen fortsätter."),),
+            "hugo": (
+                school("Rastaktiviteterna har kommit igång. Den unge är med nästan varje dag."),
+            ),
+            "saga": (soc("Den unge har börjat i dansgruppen. Familjebehandlingen fortsätter."),),
         },
         {
             "alva": (
                 school(
-                    "Närvaron är nu 85 %. Alva säger att det hjälper att ha en vuxen att gå till "
+                    "Närvaron är nu 85 %. Den unge säger att det hjälper att ha en vuxen att gå "
+                    "till "
                     "på morgonen."
                 ),
-                leisure("Alva spelar i ett band på Kometen och har en spelning på nästa lovkväll."),
+                leisure(
+                    "Den unge spelar i ett band på Kometen och har en spelning på nästa lovkväll."
+                ),
                 soc("Mamman fortsätter i föräldragruppen och tycker att den hjälper."),
                 Action(
                     SCHOOL,
                     SCHOOL,
-                    "Skolan följer upp Alvas närvaro varje vecka och rapporterar till nästa "
+                    "Skolan följer upp den unges närvaro varje vecka och rapporterar till nästa "
                     "SSPF-möte.",
                     45,
                 ),
@@ -557,41 +588,43 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         {
             "saga": (
                 school(
-                    "Saga har varning om underkänt i tre ämnen. Hon vill ha hjälp med matte och "
+                    "Den unge har varning om underkänt i tre ämnen. Hon vill ha hjälp med matte "
+                    "och "
                     "engelska."
                 ),
                 soc(
-                    "Familjebehandlingen pågår. Saga säger att hon vill bestämma mer själv över "
+                    "Familjebehandlingen pågår. Den unge säger att hon vill bestämma mer själv "
+                    "över "
                     "vad som delas om henne."
                 ),
-                leisure("Saga dansar varje tisdag och hjälper till med de yngre."),
+                leisure("Den unge dansar varje tisdag och hjälper till med de yngre."),
                 Action(
                     SCHOOL,
                     SCHOOL,
-                    "Skolan erbjuder Saga studiestöd i matte och engelska två eftermiddagar i "
+                    "Skolan erbjuder den unge studiestöd i matte och engelska två eftermiddagar i "
                     "veckan.",
                     30,
                 ),
             ),
             "malte": (
                 pol(
-                    "Malte har setts två gånger med en av de misstänkta ungdomarna vid Norrby "
+                    "Den unge har setts två gånger med en av de misstänkta ungdomarna vid Norrby "
                     "centrum."
                 ),
                 soc("Utredningen fortsätter. Mamman har tackat ja till en kontaktfamilj."),
                 Action(
                     POLICE,
                     POLICE,
-                    "Polisen bjuder in Malte och mamman till samtal med ungdomspolisen.",
+                    "Polisen bjuder in den unge och mamman till samtal med ungdomspolisen.",
                     10,
                     (started(5, POLICE, "Samtalet är bokat."),),
                 ),
                 Action(
                     SCHOOL,
                     SCHOOL,
-                    "Skolan utser en rastvärd som Malte kan gå till.",
+                    "Skolan utser en rastvärd som den unge kan gå till.",
                     5,
-                    (done(5, SCHOOL, "En fritidspedagog är Maltes rastvärd."),),
+                    (done(5, SCHOOL, "En fritidspedagog är den unges rastvärd."),),
                 ),
             ),
             "alva": (school("Närvaron är fortsatt över 80 %."),),
@@ -599,16 +632,17 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         {
             "hugo": (
                 soc(
-                    "Föräldrarna har separerat och Hugo bor varannan vecka hos var och en. Båda "
+                    "Föräldrarna har separerat och den unge bor varannan vecka hos var och en. "
+                    "Båda "
                     "vill vara med i planeringen.",
                     "family",
                     share_with=(SCHOOL_KIND, LEISURE_KIND),
                 ),
                 school(
-                    "Hugo har haft två konflikter den senaste månaden, jämfört med tio när han "
+                    "Den unge har haft två konflikter den senaste månaden, jämfört med tio när han "
                     "först togs upp i SSPF."
                 ),
-                decision("Hugo följs upp en gång till. Därefter kan ärendet avslutas i SSPF."),
+                decision("Den unge följs upp en gång till. Därefter kan ärendet avslutas i SSPF."),
                 Action(
                     SCHOOL,
                     SCHOOL,
@@ -618,24 +652,31 @@ STORY: dict[str, list[dict[str, Beat]]] = {
                 Action(
                     SECRETARY,
                     LEISURE,
-                    "Fritidsgården erbjuder Hugo en plats på lovets läger.",
+                    "Fritidsgården erbjuder den unge en plats på lovets läger.",
                     30,
                     (cancelled(5, "Lägret är fullt. En ny åtgärd tas upp vid nästa möte."),),
                 ),
             ),
-            "saga": (school("Saga har börjat på studiestödet två eftermiddagar i veckan."),),
-            "malte": (school("Maltes rastvärd är på plats. Inga incidenter sedan förra mötet."),),
+            "saga": (school("Den unge har börjat på studiestödet två eftermiddagar i veckan."),),
+            "malte": (
+                school("Den unges rastvärd är på plats. Inga incidenter sedan förra mötet."),
+            ),
         },
     ],
     "SIG": [
         {
             "kevin": (
                 soc(
-                    "Kevin bor i stödboendet och har själv sökt hjälp för att komma ur sitt "
+                    "Den unge bor i stödboendet och har själv sökt hjälp för att komma ur sitt "
                     "umgänge."
                 ),
-                pol("Kevin dömdes för ringa narkotikabrott för ett år sedan. Inga nya misstankar."),
-                school("Kevin saknar fullständiga betyg från gymnasiet. Komvux kan ta emot honom."),
+                pol(
+                    "Den unge dömdes för ringa narkotikabrott för ett år sedan. Inga nya "
+                    "misstankar."
+                ),
+                school(
+                    "Den unge saknar fullständiga betyg från gymnasiet. Komvux kan ta emot honom."
+                ),
                 decision(
                     "En SIG-plan upprättas: boende, sysselsättning och avstånd till det tidigare "
                     "umgänget."
@@ -643,39 +684,39 @@ STORY: dict[str, list[dict[str, Beat]]] = {
                 Action(
                     SECRETARY,
                     SECRETARY,
-                    "Socialtjänsten upprättar en individuell SIG-plan tillsammans med Kevin.",
+                    "Socialtjänsten upprättar en individuell SIG-plan tillsammans med den unge.",
                     30,
-                    (done(1, SECRETARY, "Planen är klar och Kevin har skrivit under."),),
+                    (done(1, SECRETARY, "Planen är klar och den unge har skrivit under."),),
                 ),
                 Action(
                     SECRETARY,
                     SCHOOL,
-                    "Skolan hjälper Kevin att söka till Komvux.",
+                    "Skolan hjälper den unge att söka till Komvux.",
                     40,
-                    (done(2, SCHOOL, "Kevin är antagen till Komvux."),),
+                    (done(2, SCHOOL, "Den unge är antagen till Komvux."),),
                 ),
             ),
             "tilde": (
                 pol(
-                    "Tilde är vittne i en utredning om grov misshandel i centrum. Hon har fått "
+                    "Den unge är vittne i en utredning om grov misshandel i centrum. Hon har fått "
                     "hotfulla meddelanden.",
                     "threat_protection",
                 ),
                 soc(
-                    "Tilde har egen lägenhet och arbetar deltid. Hon vill inte flytta.",
+                    "Den unge har egen lägenhet och arbetar deltid. Hon vill inte flytta.",
                     "risk_protective",
                 ),
                 Action(
                     POLICE,
                     POLICE,
-                    "Polisen erbjuder Tilde samtal med brottsofferstödet och går igenom "
+                    "Polisen erbjuder den unge samtal med brottsofferstödet och går igenom "
                     "skyddsåtgärder.",
                     7,
                     (
                         done(
                             1,
                             POLICE,
-                            "Samtalet är genomfört och Tilde har fått ett trygghetspaket.",
+                            "Samtalet är genomfört och den unge har fått ett trygghetspaket.",
                         ),
                     ),
                 ),
@@ -684,30 +725,31 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         {
             "isak": (
                 lss(
-                    "Isak har kontaktperson två gånger i veckan och korttidsvistelse en helg i "
-                    "månaden. Kontaktpersonen har sett att Isak får pengar via Swish från okända "
+                    "Den unge har kontaktperson två gånger i veckan och korttidsvistelse en helg i "
+                    "månaden. Kontaktpersonen har sett att den unge får pengar via Swish från "
+                    "okända "
                     "personer."
                 ),
                 pol(
                     "Polisen har uppgifter om att unga i Exempelstad rekryteras som "
-                    "penningmålvakter. Isak förekommer inte hos polisen."
+                    "penningmålvakter. Den unge förekommer inte hos polisen."
                 ),
-                health("Isak träffar skolsköterskan regelbundet och mår i perioder dåligt."),
+                health("Den unge träffar skolsköterskan regelbundet och mår i perioder dåligt."),
                 Action(
                     LSS,
                     LSS,
-                    "LSS-handläggaren går igenom ekonomi och bankkonto med Isak och "
+                    "LSS-handläggaren går igenom ekonomi och bankkonto med den unge och "
                     "vårdnadshavarna.",
                     14,
                     (
                         started(2, LSS, "Första genomgången är gjord."),
-                        done(3, LSS, "Genomgången är klar; Isak har bytt bankkort."),
+                        done(3, LSS, "Genomgången är klar; den unge har bytt bankkort."),
                     ),
                 ),
                 Action(
                     POLICE,
                     POLICE,
-                    "Polisen informerar Isak och vårdnadshavarna om riskerna med att låna ut "
+                    "Polisen informerar den unge och vårdnadshavarna om riskerna med att låna ut "
                     "sitt bankkonto.",
                     21,
                     (done(2, POLICE, "Informationen är lämnad vid ett hembesök."),),
@@ -715,52 +757,55 @@ STORY: dict[str, list[dict[str, Beat]]] = {
             ),
             "nils": (
                 health(
-                    "Nils sover dåligt och har ont i huvudet. Han har fått remiss till "
+                    "Den unge sover dåligt och har ont i huvudet. Han har fått remiss till "
                     "ungdomsmottagningen."
                 ),
                 soc(
-                    "Nils bor med pappa, som vill ha råd om hur han kan hjälpa Nils.",
+                    "Den unge bor med pappa, som vill ha råd om hur han kan hjälpa sin son.",
                     "family",
                     share_with=(HEALTH_KIND,),
                 ),
-                school("Nils frånvaro är 40 %. Han klarar skolarbetet bra när han är på plats."),
+                school(
+                    "Den unges frånvaro är 40 %. Han klarar skolarbetet bra när han är på plats."
+                ),
                 Action(
                     HEALTH,
                     HEALTH,
-                    "Elevhälsan bokar ett hälsosamtal med Nils och följer upp remissen.",
+                    "Elevhälsan bokar ett hälsosamtal med den unge och följer upp remissen.",
                     10,
                     (
                         done(
                             2,
                             HEALTH,
-                            "Hälsosamtalet är genomfört; Nils har fått tid på ungdomsmottagningen.",
+                            "Hälsosamtalet är genomfört; den unge har fått tid på "
+                            "ungdomsmottagningen.",
                         ),
                     ),
                 ),
             ),
-            "kevin": (school("Kevin har sökt till Komvux och väntar på besked."),),
+            "kevin": (school("Den unge har sökt till Komvux och väntar på besked."),),
         },
         {
             "tilde": (
                 soc(
-                    "Tilde har ansökt om en annan lägenhet. Hon har ett bra stöd av sin "
+                    "Den unge har ansökt om en annan lägenhet. Hon har ett bra stöd av sin "
                     "arbetsgivare.",
                     "risk_protective",
                 ),
                 pol(
-                    "Hotbilden mot Tilde bedöms som låg sedan den misstänkte har häktats.",
+                    "Hotbilden mot den unge bedöms som låg sedan den misstänkte har häktats.",
                     "threat_protection",
                 ),
                 Action(
                     SECRETARY,
                     SECRETARY,
-                    "Socialtjänsten stöttar Tilde i ansökan om en ny lägenhet.",
+                    "Socialtjänsten stöttar den unge i ansökan om en ny lägenhet.",
                     60,
                     (started(3, SECRETARY, "Ansökan är inskickad till bostadsbolaget."),),
                 ),
             ),
             "nils": (
-                health("Nils har fått tid på ungdomsmottagningen."),
+                health("Den unge har fått tid på ungdomsmottagningen."),
                 soc(
                     "Pappan har fått råd om rutiner kring sömn och skärmtid.",
                     "family",
@@ -771,50 +816,51 @@ STORY: dict[str, list[dict[str, Beat]]] = {
         },
         {
             "kevin": (
-                soc("Kevin går på Komvux tre dagar i veckan och bor kvar i stödboendet."),
+                soc("Den unge går på Komvux tre dagar i veckan och bor kvar i stödboendet."),
                 pol(
-                    "Kevin har inte setts med sitt tidigare umgänge sedan förra mötet.",
+                    "Den unge har inte setts med sitt tidigare umgänge sedan förra mötet.",
                     "meeting_note",
                 ),
-                decision("Kevin har nått två av tre mål i SIG-planen."),
+                decision("Den unge har nått två av tre mål i SIG-planen."),
                 Action(
                     SECRETARY,
                     SECRETARY,
-                    "Socialtjänsten hjälper Kevin att söka ett eget förstahandskontrakt.",
+                    "Socialtjänsten hjälper den unge att söka ett eget förstahandskontrakt.",
                     45,
                 ),
             ),
-            "isak": (lss("Genomgången av ekonomin är klar och Isak har bytt bankkort."),),
+            "isak": (lss("Genomgången av ekonomin är klar och den unge har bytt bankkort."),),
         },
         {
             "nils": (
-                school("Frånvaron har minskat till 15 % sedan Nils började sova bättre."),
-                health("Nils sover bättre efter kontakten med ungdomsmottagningen."),
+                school("Frånvaron har minskat till 15 % sedan den unge började sova bättre."),
+                health("Den unge sover bättre efter kontakten med ungdomsmottagningen."),
                 decision(
-                    "Nils fyller 18 snart. Samverkan kan fortsätta med hans eget samtycke om han "
+                    "Den unge fyller 18 snart. Samverkan kan fortsätta med hans eget samtycke om "
+                    "han "
                     "vill."
                 ),
                 Action(
                     SECRETARY,
                     SECRETARY,
-                    "Socialtjänsten frågar Nils om han vill lämna ett eget samtycke till "
+                    "Socialtjänsten frågar den unge om han vill lämna ett eget samtycke till "
                     "samverkan efter 18 år.",
                     20,
                 ),
             ),
             "isak": (
-                health("Isak mår bättre och har börjat på en fritidsaktivitet."),
-                leisure("Isak går på Kometens spelkväll varje onsdag."),
+                health("Den unge mår bättre och har börjat på en fritidsaktivitet."),
+                leisure("Den unge går på Kometens spelkväll varje onsdag."),
                 Action(
                     LEISURE,
                     LEISURE,
-                    "Fritidsgården erbjuder Isak att bli hjälpledare på spelkvällen.",
+                    "Fritidsgården erbjuder den unge att bli hjälpledare på spelkvällen.",
                     30,
                     (
                         not_done(
                             5,
                             LEISURE,
-                            "Isak vill inte ta på sig ansvaret just nu.",
+                            "Den unge vill inte ta på sig ansvaret just nu.",
                             NotDoneReason.NOT_CARRIED_OUT,
                         ),
                     ),
@@ -825,22 +871,23 @@ STORY: dict[str, list[dict[str, Beat]]] = {
             "tilde": (
                 pol(
                     "Rättegången är avslutad och den tilltalade är dömd. Polisen bedömer att "
-                    "Tilde inte längre är hotad.",
+                    "den unge inte längre är hotad.",
                     "threat_protection",
                 ),
-                soc("Tilde får en ny lägenhet i Norrby från nästa månad.", "risk_protective"),
+                soc("Den unge får en ny lägenhet i Norrby från nästa månad.", "risk_protective"),
                 decision(
-                    "Tildes ärende avslutas i SIG efter nästa möte om inget nytt kommer fram."
+                    "Den unges ärende avslutas i SIG efter nästa möte om inget nytt kommer fram."
                 ),
             ),
             "kevin": (
                 soc(
-                    "Kevin står i kö för ett eget kontrakt och har fått ett extrajobb via kommunen."
+                    "Den unge står i kö för ett eget kontrakt och har fått ett extrajobb via "
+                    "kommunen."
                 ),
             ),
             "nils": (
                 soc(
-                    "Nils har fått information om samtycke och vill fundera till nästa möte.",
+                    "Den unge har fått information om samtycke och vill fundera till nästa möte.",
                     "meeting_note",
                     share_with=(),
                 ),
@@ -857,7 +904,7 @@ AMENDMENTS = (
         0,
         "elias",
         POLICE,
-        "Rättelse: Elias har kontrollerats tre gånger, inte två, vid Stationsområdet sent på "
+        "Rättelse: Den unge har kontrollerats tre gånger, inte två, vid Stationsområdet sent på "
         "kvällen.",
     ),
 )

@@ -8,6 +8,7 @@ import enum
 class MinutesTag(enum.StrEnum):
     PRINT_EXPORT = "minutes:print:export"
     REPORT_EXPORT = "minutes:report:export"
+    PDF_EXPORT = "minutes:pdf:export"
     MINUTES_CREATE = "minutes:minutes:create"
     ENTRY_ADD = "minutes:entry:add"
     ENTRY_EDIT = "minutes:entry:edit"

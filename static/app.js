@@ -26,6 +26,18 @@ function markScrollableTables() {
   for (const box of document.querySelectorAll(".table-scroll")) {
     const overflows = box.scrollWidth > box.clientWidth;
     const caption = box.querySelector("caption");
+    // The box says that it scrolls: an edge (style.css) and a line of text before it.
+    const hint = box.previousElementSibling;
+    const hasHint = hint && hint.classList.contains("scroll-hint");
+    if (overflows && !hasHint && document.body.dataset.scrollHint) {
+      const line = document.createElement("p");
+      line.className = "scroll-hint";
+      line.textContent = document.body.dataset.scrollHint;
+      box.before(line);
+    } else if (!overflows && hasHint) {
+      hint.remove();
+    }
+    box.toggleAttribute("data-scrolls", overflows);
     if (overflows && !box.hasAttribute("tabindex")) {
       box.setAttribute("tabindex", "0");
       if (caption) {
@@ -42,3 +54,28 @@ function markScrollableTables() {
 
 markScrollableTables();
 window.addEventListener("resize", markScrollableTables);
+
+// The page opens at what the user must read first: a form's error summary (the GOV.UK / DIGG
+// pattern; its autofocus attribute does the same where supported), else the message of the
+// change just made, at the top of the page.
+function focusFeedback() {
+  const target = document.querySelector("[data-error-summary]") || document.querySelector("[data-flashes]");
+  if (target && !window.location.hash) {
+    target.focus();
+    target.scrollIntoView({ block: "start" });
+  }
+}
+
+focusFeedback();
+
+// A link of the error summary moves the focus to its field, not only the scroll position
+// (the GOV.UK pattern): the user types into it at once.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-error-summary] a[href^='#']");
+  const field = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+  if (field) {
+    event.preventDefault();
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+  }
+});

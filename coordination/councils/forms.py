@@ -13,17 +13,23 @@ from wtforms.validators import (
 )
 
 from coordination.models import CouncilRole
-from coordination.web.forms import COUNCIL_ROLE_LABELS, REQUIRED, choices
+from coordination.web.forms import COUNCIL_ROLE_LABELS, MultiCheckboxField, choices
 
 
 class AddMemberForm(FlaskForm):
-    user_id = SelectField(_l("Användare"), coerce=int, validators=[InputRequired(REQUIRED)])
+    """Several people at once, all with the same role in the council."""
+
+    user_id = MultiCheckboxField(
+        _l("Användare"),
+        coerce=int,
+        validators=[InputRequired(_l("Välj minst en användare."))],
+    )
     council_role = SelectField(
         _l("Roll i forumet"),
         choices=choices((r.value, label) for r, label in COUNCIL_ROLE_LABELS.items()),
         default=CouncilRole.MEMBER.value,
     )
-    submit = SubmitField(_l("Lägg till"))
+    submit = SubmitField(_l("Lägg till i forumet"))
 
 
 class MemberRoleForm(FlaskForm):

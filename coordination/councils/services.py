@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -162,6 +163,20 @@ def add_member(
         details={"user_id": user.id, "council_role": str(council_role)},
     )
     return membership
+
+
+def add_members(
+    session: Session,
+    actor: User,
+    council: Council,
+    users: Sequence[User],
+    council_role: CouncilRole,
+) -> list[CouncilMembership]:
+    """Several people with the same role, in the caller's one transaction: each as
+    ``add_member`` (the same checks, one audit event each); one refused leaves none added."""
+    if not users:
+        raise ServiceError(_l("Välj minst en användare."), field="user_id")
+    return [add_member(session, actor, council, user, council_role) for user in users]
 
 
 def _keeps_a_coordinator(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
 from coordination.councils.access import council_for, membership_for
 from coordination.councils.forms import AddMemberForm, MemberRoleForm
-from coordination.councils.services import add_member, remove_member, update_member_role
+from coordination.councils.services import add_members, remove_member, update_member_role
 from coordination.db import db_session
-from coordination.errors import ServiceError
 from coordination.models import Council, CouncilMembership, CouncilRole, User
 from coordination.policy import (
     Need,
@@ -111,11 +111,12 @@ def add_council_member(council_id: int) -> ResponseReturnValue:
     form = _add_member_form(session, council)
     on_refusal(form, lambda message: _render_council(session, council, form, message, 422))
     require_valid(form)
-    user = session.get(User, form.user_id.data)
-    if user is None:
-        raise ServiceError(_("Välj en användare."), field="user_id")
-    add_member(session, actor(), council, user, CouncilRole(form.council_role.data))
-    flash(_("Medlemmen är tillagd."), "success")
+    users = list(session.scalars(select(User).where(User.id.in_(form.user_id.data or []))))
+    added = add_members(session, actor(), council, users, CouncilRole(form.council_role.data))
+    flash(
+        ngettext("%(num)s medlem är tillagd.", "%(num)s medlemmar är tillagda.", len(added)),
+        "success",
+    )
     return redirect(url_for("councils.council", council_id=council.id))
 
 

@@ -19,7 +19,7 @@ from coordination.db import LOCAL_ZONE, utcnow
 from coordination.errors import ServiceError
 from coordination.logreview.events import UserName, local_midnight, user_names
 from coordination.logreview.models import LogReview, ReviewOutcome
-from coordination.logreview.scopes import require_reviewer
+from coordination.logreview.scopes import AuditScope, require_reviewer, visible_to_agency
 from coordination.models import Child, ChildStatus, User
 
 # The month index lists the current month and this many finished months before it.
@@ -87,6 +87,7 @@ class ClosedCaseView:
 class UserActivity:
     user_id: int
     name: str = ""
+    agency: str = ""
     views: int = 0
     children: set[int] = field(default_factory=set)
     disclosures: int = 0
@@ -106,6 +107,36 @@ class UserActivity:
     @property
     def flagged(self) -> bool:
         return self.unusual_volume or bool(self.off_hours) or bool(self.closed_case_views)
+
+    @property
+    def off_hours_by_day(self) -> list[FlagGroup]:
+        """The views outside office hours, one line per day (identical flags grouped)."""
+        days: dict[dt.date, list[dt.datetime]] = {}
+        for at in self.off_hours:
+            days.setdefault(at.date(), []).append(at)
+        return [FlagGroup(str(day), len(times), times[0], times[-1]) for day, times in days.items()]
+
+    @property
+    def closed_case_groups(self) -> list[FlagGroup]:
+        """The views of closed cases, one line per case (identical flags grouped)."""
+        cases: dict[tuple[str, dt.date], list[dt.datetime]] = {}
+        for view in self.closed_case_views:
+            cases.setdefault((view.pseudonym, view.closed_on), []).append(view.at)
+        return [
+            FlagGroup(pseudonym, len(times), times[0], times[-1], closed_on)
+            for (pseudonym, closed_on), times in cases.items()
+        ]
+
+
+@dataclass(frozen=True)
+class FlagGroup:
+    """Identical flags counted once: a day or a case, how many views, the first and last."""
+
+    key: str
+    count: int
+    first: dt.datetime
+    last: dt.datetime
+    closed_on: dt.date | None = None
 
 
 def is_unusual_volume(distinct_children: int, history_average: float | None) -> bool:
@@ -150,15 +181,24 @@ def _child_ids(details: dict[str, Any]) -> list[int]:
 
 
 def _activity_events(
-    session: Session, agency_id: int, start: dt.datetime, end: dt.datetime, *, views_only: bool
+    session: Session,
+    agency_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    views_only: bool,
+    scopes: Iterable[AuditScope] = (),
 ) -> list[Any]:
+    """The agency's users' views and disclosures, and with ``scopes`` (the registered audit
+    scopes) also other agencies' views of the records the agency owns: the police reading
+    social services' records appear in social services' review."""
     tags = AuditEvent.tag.in_([VIEW_TAG] if views_only else [VIEW_TAG, DISCLOSURE_TAG])
     return list(
         session.execute(
             select(
                 AuditEvent.actor_user_id, AuditEvent.tag, AuditEvent.occurred_at, AuditEvent.details
             ).where(
-                AuditEvent.actor_agency_id == agency_id,
+                visible_to_agency(session, agency_id, scopes),
                 AuditEvent.actor_user_id.is_not(None),
                 AuditEvent.occurred_at >= start,
                 AuditEvent.occurred_at < end,
@@ -168,12 +208,14 @@ def _activity_events(
     )
 
 
-def _history_averages(session: Session, agency_id: int, month: dt.date) -> dict[int, float]:
+def _history_averages(
+    session: Session, agency_id: int, month: dt.date, scopes: Iterable[AuditScope] = ()
+) -> dict[int, float]:
     start, _ = month_bounds(add_months(month, -HISTORY_MONTHS))
     end, _ = month_bounds(month)
     per_month: dict[tuple[int, str], set[int]] = {}
     for user_id, _tag, occurred_at, details in _activity_events(
-        session, agency_id, start, end, views_only=True
+        session, agency_id, start, end, views_only=True, scopes=scopes
     ):
         local = occurred_at.astimezone(LOCAL_ZONE)
         per_month.setdefault((user_id, f"{local:%Y-%m}"), set()).update(_child_ids(details))
@@ -183,20 +225,26 @@ def _history_averages(session: Session, agency_id: int, month: dt.date) -> dict[
     return {user_id: total / HISTORY_MONTHS for user_id, total in totals.items()}
 
 
-def month_report(session: Session, actor: User, month: dt.date, today: dt.date) -> MonthReport:
+def month_report(
+    session: Session,
+    actor: User,
+    month: dt.date,
+    today: dt.date,
+    scopes: Iterable[AuditScope] = (),
+) -> MonthReport:
     """Views and disclosures by the auditor's agency's users in one month, per user, with the
     flags for unusual patterns. ``today`` is the Swedish calendar day (decides signability)."""
     require_reviewer(actor)
     agency_id = actor.agency_id
     start, end = month_bounds(month)
-    events = _activity_events(session, agency_id, start, end, views_only=False)
+    events = _activity_events(session, agency_id, start, end, views_only=False, scopes=scopes)
     children = {
         child.id: child
         for child in session.scalars(
             select(Child).where(Child.id.in_({c for e in events for c in _child_ids(e.details)}))
         )
     }
-    history = _history_averages(session, agency_id, month)
+    history = _history_averages(session, agency_id, month, scopes)
     users: dict[int, UserActivity] = {}
     for user_id, tag, occurred_at, details in events:
         activity = users.setdefault(
@@ -223,6 +271,7 @@ def month_report(session: Session, actor: User, month: dt.date, today: dt.date) 
                 )
     for user_id, name in user_names(session, users).items():
         users[user_id].name = name.name
+        users[user_id].agency = name.agency
     for activity in users.values():
         activity.off_hours.sort()
         activity.closed_case_views.sort(key=lambda v: (v.at, v.pseudonym))

@@ -7,9 +7,7 @@ and turned into the child's id before the redirect, so it never appears in a URL
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from typing import Any
 
@@ -31,8 +29,9 @@ from sqlalchemy.orm import Session
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from coordination import spreadsheets
 from coordination.db import LOCAL_ZONE, db_session, today_local
-from coordination.logreview import monthly
+from coordination.logreview import describe, monthly
 from coordination.logreview.events import (
     EventPage,
     LogFilter,
@@ -136,6 +135,7 @@ def _filter_args(filters: LogFilter) -> dict[str, Any]:
 def _render_events(
     form: LogFilterForm, filters: LogFilter, page: EventPage | None, status: int = 200
 ) -> ResponseReturnValue:
+    names = describe.names_for(db_session(), page.events) if page is not None else None
     return render_template(
         "coordination/logreview/events.html",
         form=form,
@@ -143,7 +143,7 @@ def _render_events(
         filter_args=_filter_args(filters),
         tag_labels=tag_labels(current_app),
         object_labels=OBJECT_TYPE_LABELS,
-        describe=_describe_details,
+        describe=lambda details: describe.describe(details, names) if names else [],
     ), status
 
 
@@ -186,26 +186,8 @@ def events() -> ResponseReturnValue:
     return _render_events(form, filters, page)
 
 
-def _describe_details(details: dict[str, Any]) -> str:
-    return ", ".join(
-        f"{key}={' '.join(map(str, value)) if isinstance(value, list) else value}"
-        for key, value in sorted(details.items())
-    )
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv(page: EventPage, labels: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+    rows: list[list[object]] = [
         [
             _("Löpnummer"),
             _("Tid"),
@@ -218,24 +200,24 @@ def _csv(page: EventPage, labels: dict[str, Any]) -> str:
             _("Objekt"),
             _("Detaljer"),
         ]
-    )
+    ]
     for event in page.events:
         user = page.users.get(event.actor_user_id) if event.actor_user_id else None
-        writer.writerow(
+        rows.append(
             [
-                _cell(event.seq),
-                _cell(event.occurred_at.astimezone(LOCAL_ZONE).isoformat(timespec="seconds")),
-                _cell(event.actor_user_id),
-                _cell(user.name if user else ""),
-                _cell(user.agency if user else ""),
-                _cell(event.tag),
-                _cell(labels.get(event.tag, event.tag)),
-                _cell(event.object_type),
-                _cell(" ".join(map(str, event.object_ids))),
-                _cell(json.dumps(event.details, sort_keys=True, ensure_ascii=False)),
+                event.seq,
+                event.occurred_at.astimezone(LOCAL_ZONE).isoformat(timespec="seconds"),
+                event.actor_user_id,
+                user.name if user else "",
+                user.agency if user else "",
+                event.tag,
+                labels.get(event.tag, event.tag),
+                event.object_type,
+                " ".join(map(str, event.object_ids)),
+                json.dumps(event.details, sort_keys=True, ensure_ascii=False),
             ]
         )
-    return out.getvalue()
+    return spreadsheets.csv_text(rows)  # the formula guard, the BOM and ";" for Swedish Excel
 
 
 @bp.page("/export.csv")
@@ -247,8 +229,8 @@ def export() -> ResponseReturnValue:
     body = _csv(page, tag_labels(current_app))
     filename = f"logg-{today_local().isoformat()}.csv"
     return Response(
-        "\ufeff" + body,  # the BOM makes spreadsheet programs read UTF-8
-        mimetype="text/csv",
+        body,
+        mimetype=spreadsheets.CSV_MIMETYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
@@ -284,7 +266,7 @@ def _render_month(
     session: Session, month: dt.date, form: SignOffForm, status: int = 200
 ) -> ResponseReturnValue:
     today = today_local()
-    report = month_report(session, actor(), month, today)
+    report = month_report(session, actor(), month, today, audit_scopes(current_app))
     previous = add_months(month, -1)
     oldest_listed = add_months(today.replace(day=1), -REVIEW_MONTHS)
     return render_template(

@@ -149,6 +149,10 @@ def _show_refusal(session: Session, error: ServiceError) -> ResponseReturnValue:
     refusal: Refusal = g.get("page_refusal") or Refusal()
     form = refusal.form
     message = show_service_error(form, error) if form is not None else str(error.message)
+    # templates/_forms.html: an invalid form's own error summary lists its fields, so the
+    # page's summary leaves out the general sentence ("Formuläret innehåller fel").
+    invalid = isinstance(error, FormInvalid) and form is not None and bool(form.errors)
+    g.summarised_message = message if invalid else None
     if refusal.render is not None:
         response = make_response(refusal.render(message))
         response.status_code = 409 if isinstance(error, ConflictError) else 422

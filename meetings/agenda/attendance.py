@@ -174,6 +174,23 @@ def set_attendance(
     return row
 
 
+def set_attendances(
+    session: Session, actor: User, meeting: Meeting, statuses: dict[int, AttendanceStatus]
+) -> int:
+    """The whole meeting's attendance from one form, in the caller's one transaction: each
+    person as ``set_attendance`` (the same checks, one audit event per change); a refusal for
+    one person leaves every row as it was. Returns how many rows changed."""
+    if not statuses:
+        raise ServiceError(_l("Välj närvaro för minst en person."))
+    changed = 0
+    for user_id, status in sorted(statuses.items()):
+        before = session.get(Attendance, (meeting.id, user_id))
+        previous = before.status if before is not None else AttendanceStatus.INVITED
+        set_attendance(session, actor, meeting, user_id, status)
+        changed += previous is not status
+    return changed
+
+
 def guest_candidates(session: Session, meeting: Meeting) -> Sequence[User]:
     """Active users of the council's agencies who are neither members nor already invited."""
     agency_ids = [a.id for a in meeting.council.agencies]

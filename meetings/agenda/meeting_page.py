@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coordination.db import utcnow
 from coordination.models import AgencyKind, CouncilKind, CouncilMembership, User
 from coordination.policy import can_view_council
 from coordination.web.forms import choices
@@ -221,6 +222,15 @@ def _neighbour_links(
         and user.agency.kind in (AgencyKind.POLICE, AgencyKind.SOCIAL_SERVICES)
     ):
         wanted.append(("casesync.page", {"meeting_id": meeting.id}, _("Ärendeavstämning")))
+    if member and meeting.status is not MeetingStatus.CANCELLED and meeting.starts_at <= utcnow():
+        # The minutes package serves it once the minutes are approved (until then it says so).
+        wanted.append(
+            (
+                "minute_reports.minutes_pdf",
+                {"meeting_id": meeting.id},
+                _("Justerat protokoll (PDF)"),
+            )
+        )
     return [
         (url_for(endpoint, **args), str(label))
         for endpoint, args, label in wanted

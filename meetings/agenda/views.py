@@ -10,18 +10,21 @@ service and redirects; the wrapper commits once. Briefs are shown only through
 
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, render_template
+from flask import Flask, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from coordination.db import db_session
 from coordination.errors import ServiceError
 from coordination.logreview.scopes import register_tag_labels
 from coordination.models import Child, User
 from coordination.policy import Need
+from coordination.web.converters import MAX_DB_ID
 from coordination.web.forms import parse_version
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
+from coordination.web.params import BadParameter, bounded_int
 from meetings.agenda import attendance, briefs, items
 from meetings.agenda.access import meeting_for
 from meetings.agenda.deadline import DEFAULT_DEADLINE_WORKING_DAYS
@@ -96,7 +99,7 @@ def add_agenda_item(meeting_id: int) -> ResponseReturnValue:
         deadline_working_days=deadline_days(),
     )
     flash(_("Barnet är tillagt på dagordningen."), "success")
-    return redirect(page_url(meeting, "agenda"))
+    return redirect(page_url(meeting))
 
 
 def _position_from(raw: str | None) -> int | None:
@@ -131,7 +134,7 @@ def add_brief(meeting_id: int, child_id: int) -> ResponseReturnValue:
 def move_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
-    back = page_url(meeting, "agenda")
+    back = page_url(meeting)
     form = MoveItemForm()
     if not form.validate_on_submit():
         return redirect(back)
@@ -151,7 +154,7 @@ def move_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
 def remove_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
-    back = page_url(meeting, "agenda")
+    back = page_url(meeting)
     if not MoveItemForm().validate_on_submit():
         return redirect(back)
     on_refusal(redirect_to=back)
@@ -166,7 +169,7 @@ def remove_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
 def set_attendance(meeting_id: int, user_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
-    back = page_url(meeting, "attendance")
+    back = page_url(meeting)
     form = AttendanceForm()
     if not form.validate_on_submit():
         return redirect(back)
@@ -176,6 +179,39 @@ def set_attendance(meeting_id: int, user_id: int) -> ResponseReturnValue:
         raise ServiceError(_("Välj närvarande, frånvarande eller anmält förhinder."))
     attendance.set_attendance(session, actor(), meeting, user_id, AttendanceStatus(value))
     flash(_("Närvaron är sparad."), "success")
+    return redirect(back)
+
+
+@bp.page("/meetings/<int:meeting_id>/attendance", methods=["POST"])
+def set_attendances(meeting_id: int) -> ResponseReturnValue:
+    """The attendance form of the whole meeting: ``status-<user id>`` per person shown with a
+    select (a person left as invited sends nothing)."""
+    session = db_session()
+    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
+    back = page_url(meeting)
+    if not AttendanceForm().validate_on_submit():
+        return redirect(back)
+    on_refusal(redirect_to=back)
+    settable = {s.value: s for s in attendance.SETTABLE_STATUSES}
+    statuses: dict[int, AttendanceStatus] = {}
+    for key, value in request.form.items():
+        if not key.startswith("status-") or not value:
+            continue
+        user_id = bounded_int(key.removeprefix("status-"), low=1, high=MAX_DB_ID)
+        if user_id is None:
+            raise BadParameter()
+        if value not in settable:
+            raise ServiceError(_("Välj närvarande, frånvarande eller anmält förhinder."))
+        statuses[user_id] = settable[value]
+    changed = attendance.set_attendances(session, actor(), meeting, statuses)
+    flash(
+        ngettext(
+            "Närvaron är sparad. %(num)s person ändrad.",
+            "Närvaron är sparad. %(num)s personer ändrade.",
+            changed,
+        ),
+        "success",
+    )
     return redirect(back)
 
 
@@ -189,14 +225,14 @@ def add_guest(meeting_id: int) -> ResponseReturnValue:
     guest = session.get(User, form.user_id.data) if form.user_id.data else None
     attendance.add_guest(session, actor(), meeting, guest)
     flash(_("Gästen är inbjuden till mötet."), "success")
-    return redirect(page_url(meeting, "attendance"))
+    return redirect(page_url(meeting))
 
 
 @bp.page("/meetings/<int:meeting_id>/guests/<int:user_id>/remove", methods=["POST"])
 def remove_guest(meeting_id: int, user_id: int) -> ResponseReturnValue:
     session = db_session()
     meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
-    back = page_url(meeting, "attendance")
+    back = page_url(meeting)
     if not MoveItemForm().validate_on_submit():
         return redirect(back)
     on_refusal(redirect_to=back)

@@ -165,6 +165,39 @@ class StatusChange:
     # The actor's own decision to disclose the comment, under a basis the engine must accept.
     share_basis: str | None = None
     confirmed: Sequence[int] = ()
+    # Or: the comment shared with any of the council's agencies, each under a basis the
+    # engine accepts (``(agency id, basis id, statements confirmed)``, the page's share block).
+    shares: Sequence[tuple[int, str, Sequence[int]]] = ()
+
+
+def _share_comment(
+    session: Session,
+    actor: User,
+    action: AgreedAction,
+    comment: Record,
+    shares: Sequence[tuple[int, str, Sequence[int]]],
+) -> list[int]:
+    """A follow-up comment disclosed to the council's agencies the actor chose (a police
+    officer's follow-up to social services, say), each decision checked by the engine."""
+    agencies = {a.id: a for a in action.meeting.council.agencies if a.active}
+    shared = []
+    for agency_id, basis_id, confirmed in shares:
+        agency = agencies.get(agency_id)
+        if agency is None:
+            raise ServiceError(
+                _l("Kommentaren kan bara lämnas till forumets myndigheter."), field="share_basis"
+            )
+        if agency.id == actor.agency_id:
+            continue  # the actor's own agency holds the comment already
+        try:
+            decide_disclosure(session, actor, comment, agency, basis_id, confirmed)
+        except ServiceError as exc:
+            raise ServiceError(
+                _l("%(agency)s: %(reason)s", agency=agency.name, reason=str(exc.message)),
+                field="share_basis",
+            ) from exc
+        shared.append(agency.id)
+    return shared
 
 
 def update_action(
@@ -203,6 +236,7 @@ def update_action(
             session, actor, comment, recipient, change.share_basis, change.confirmed
         )
         shared_with = disclosure.recipient_agency_id
+    shared_also = _share_comment(session, actor, action, comment, change.shares)
     update = ActionUpdate(
         action_id=action.id,
         from_status=action.status,
@@ -226,6 +260,7 @@ def update_action(
             "to": str(update.to_status),
             "comment_record_id": comment.id,
             "shared_with_agency_id": shared_with,
+            "shared_with_agency_ids": shared_also,
         },
     )
     return update

@@ -30,7 +30,7 @@ from coordination.web.page import PageBlueprint, actor, on_refusal, require_vali
 from coordination.web.params import bounded_int, page_number
 from coordination.web.registries import register_council_section
 from minutes.actions import agenda_seam
-from minutes.actions.access import action_for, allowed_statuses, comment_recipient
+from minutes.actions.access import action_for, allowed_statuses
 from minutes.actions.forms import (
     DUE_FILTER_LABELS,
     REASON_LABELS,
@@ -49,9 +49,17 @@ from minutes.actions.lists import (
     is_overdue,
     list_actions,
 )
-from minutes.actions.services import StatusChange, action_history, update_action
+from minutes.actions.services import (
+    ACTION_CATEGORY,
+    StatusChange,
+    action_history,
+    update_action,
+)
 from minutes.models import ActionStatus, AgreedAction, NotDoneReason
+from minutes.workspace import sharing
+from minutes.workspace.forms import share_choices
 from secrecy.models import Record
+from secrecy.policy.reasons import explain
 from secrecy.policy.rules import legal_bases
 from secrecy.records.reveal import RevealResult, reveal_records
 
@@ -213,16 +221,29 @@ def _render_detail(
         u.id: u
         for u in session.scalars(select(User).where(User.id.in_({h.author_id for h in history})))
     }
-    description = records[action.description_record_id]
+    # The follow-up comment can go to any of the council's agencies the engine accepts.
+    share_options = (
+        sharing.agency_options(
+            session,
+            user,
+            action.meeting,
+            action.child,
+            ACTION_CATEGORY,
+            [a for a in action.meeting.council.agencies if a.active],
+        )
+        if form.status.choices
+        else []
+    )
     return render_template(
         "minutes/actions/detail.html",
+        share_options=share_options,
+        explain=explain,
         action=action,
         form=form,
         error=error,
         history=history,
         results=results,
         authors=authors,
-        recipient=comment_recipient(user, action, description),
         bases={b.id: b for b in legal_bases().values()},
         overdue=is_overdue(action, today_local()),
         status_labels=STATUS_LABELS,
@@ -267,6 +288,7 @@ def update(action_id: int) -> ResponseReturnValue:
         version=version,
         reason=NotDoneReason(form.reason.data) if form.reason.data else None,
         share_basis=share_basis or None,
+        shares=[(c.agency_id, c.basis_id, c.confirmed) for c in share_choices()],
         confirmed=(
             list(range(len(legal_bases()[share_basis].confirmations)))
             if share_basis and form.share_confirm.data

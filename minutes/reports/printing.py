@@ -50,9 +50,17 @@ class PrintView:
     printed_at: dt.datetime
 
 
-def print_view(session: Session, actor: User, meeting: Meeting, now: dt.datetime) -> PrintView:
-    """What ``actor`` may print of the meeting's minutes; logs the export. Access (members of
-    the council) is checked by the caller before this runs."""
+def print_view(
+    session: Session,
+    actor: User,
+    meeting: Meeting,
+    now: dt.datetime,
+    *,
+    tag: MinutesTag = MinutesTag.PRINT_EXPORT,
+) -> PrintView:
+    """What ``actor`` may print of the meeting's minutes; logs the export (``tag``: the print
+    view's, or the PDF document's). Access (members of the council) is checked by the caller
+    before this runs."""
     minutes = session.scalar(
         select(Minutes)
         .where(Minutes.meeting_id == meeting.id)
@@ -78,11 +86,12 @@ def print_view(session: Session, actor: User, meeting: Meeting, now: dt.datetime
     record_ids = [e.record_id for e in entries] + [a.description_record_id for a in actions]
     records = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
     ordered = [records[record_id] for record_id in dict.fromkeys(record_ids)]
-    results = {r.record.id: r for r in reveal_records(session, actor, ordered, purpose="print")}
+    purpose = "pdf" if tag is MinutesTag.PDF_EXPORT else "print"
+    results = {r.record.id: r for r in reveal_records(session, actor, ordered, purpose=purpose)}
     record_event(
         session,
         actor,
-        MinutesTag.PRINT_EXPORT,
+        tag,
         object_type="record",
         object_ids=[record.id for record in ordered],
         details={"meeting_id": meeting.id},

@@ -8,9 +8,7 @@ from the minutes stylesheet, and every chart has an HTML table with the same fig
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import sys
 from collections.abc import Sequence
@@ -18,10 +16,12 @@ from dataclasses import dataclass, field
 
 import pygal
 from dateutil.relativedelta import relativedelta
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coordination import spreadsheets
 from coordination.audit.log import record_event
 from coordination.db import LOCAL_ZONE
 from coordination.models import Agency, Council, User
@@ -37,7 +37,6 @@ sys.meta_path[:] = [
 ]
 
 DEFAULT_MONTHS = 12
-FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -174,7 +173,10 @@ def _inline_svg(chart: pygal.graph.graph.Graph) -> str:
     return _INLINE_STYLE.sub("", svg)
 
 
-def _chart_config(title: str) -> dict[str, object]:
+def _chart_config(title: str, counts: Sequence[int]) -> dict[str, object]:
+    """Counts on the y axis in whole numbers (at most about eight labels), from zero."""
+    top = max([*counts, 1])
+    step = max(1, -(-top // 8))
     return {
         "title": title,
         "disable_xml_declaration": True,
@@ -187,36 +189,48 @@ def _chart_config(title: str) -> dict[str, object]:
         "legend_at_bottom": True,
         "print_values": False,
         "classes": ["pygal-chart", "report-chart"],
+        "range": (0, top),
+        "y_labels": list(range(0, top + step, step)),
+        "value_formatter": lambda value: f"{value:.0f}",
+        "truncate_label": -1,
+        "truncate_legend": -1,
+        "title_font_size": 16,
     }
 
 
+def month_label(key: str) -> str:
+    """``2026-03`` as "mar 2026" (in the user's language)."""
+    year, month = (int(part) for part in key.split("-"))
+    return format_date(dt.date(year, month, 1), "MMM yyyy")
+
+
 def actions_chart(report: CouncilReport) -> str:
-    chart = pygal.StackedBar(**_chart_config(_("Överenskomna åtgärder per ansvarig myndighet")))
-    chart.x_labels = [row.agency_name for row in report.by_agency]
-    chart.add(_("Klara i tid"), [row.done_on_time for row in report.by_agency])
-    chart.add(_("Försenade"), [row.overdue for row in report.by_agency])
-    chart.add(_("Inte genomförda"), [row.not_done for row in report.by_agency])
+    rows = report.by_agency
+    stacked = [r.done_on_time + r.overdue + r.not_done for r in rows]
+    chart = pygal.StackedBar(**_chart_config(_("Åtgärder per ansvarig myndighet"), stacked))
+    chart.x_labels = [row.agency_name for row in rows]
+    chart.x_label_rotation = 20 if len(rows) > 3 else 0
+    chart.add(_("Klara i tid"), [row.done_on_time for row in rows])
+    chart.add(_("Försenade"), [row.overdue for row in rows])
+    chart.add(_("Inte genomförda"), [row.not_done for row in rows])
     return _inline_svg(chart)
 
 
 def meetings_chart(report: CouncilReport) -> str:
-    chart = pygal.Bar(**_chart_config(_("Hållna möten per månad")))
-    chart.x_labels = [month for month, _count in report.meetings_by_month]
-    chart.add(_("Hållna möten"), [count for _month, count in report.meetings_by_month])
+    counts = [count for _month, count in report.meetings_by_month]
+    chart = pygal.Bar(**_chart_config(_("Hållna möten per månad"), counts))
+    chart.x_labels = [month_label(month) for month, _count in report.meetings_by_month]
+    chart.x_label_rotation = 30 if len(counts) > 6 else 0
+    chart.add(_("Hållna möten"), counts)
     return _inline_svg(chart)
 
 
-# --- CSV ------------------------------------------------------------------------------------------
+# --- CSV and XLSX -------------------------------------------------------------------------------
 
 
-def safe_cell(value: object) -> str:
-    """A spreadsheet must never read a cell as a formula."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def report_rows(report: CouncilReport) -> list[list[str]]:
-    rows: list[Sequence[object]] = [
+def report_rows(report: CouncilReport) -> list[list[object]]:
+    """The report as rows: figures as numbers (the exports guard the texts)."""
+    rows: list[list[object]] = [
         [_("Forum"), report.council.name],
         [_("Från"), report.period.start.isoformat()],
         [_("Till"), report.period.end.isoformat()],
@@ -233,14 +247,20 @@ def report_rows(report: CouncilReport) -> list[list[str]]:
     ]
     for row in [*report.by_agency, report.totals]:
         rows.append([row.agency_name, row.agreed, row.done_on_time, row.overdue, row.not_done])
-    return [[safe_cell(cell) for cell in row] for row in rows]
+    return rows
 
 
 def report_csv(report: CouncilReport) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows(report_rows(report))
-    return out.getvalue()
+    return spreadsheets.csv_text(report_rows(report))
+
+
+def report_xlsx(report: CouncilReport) -> bytes:
+    """Two sheets: the figures per agency, and the meetings held per month."""
+    months: list[list[object]] = [[_("Månad"), _("Hållna möten")]]
+    months += [[month, count] for month, count in report.meetings_by_month]
+    return spreadsheets.xlsx_bytes(
+        [(_("Åtgärder"), report_rows(report)), (_("Möten per månad"), months)]
+    )
 
 
 def log_report_export(session: Session, actor: User, report: CouncilReport) -> None:

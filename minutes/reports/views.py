@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from coordination import spreadsheets
 from coordination.councils.access import council_for
 from coordination.db import db_session, today_local, utcnow
 from coordination.logreview.scopes import register_tag_labels
 from coordination.policy import Need
-from coordination.web.page import PageBlueprint, actor
+from coordination.web.page import PageBlueprint, actor, on_refusal
 from coordination.web.params import BadParameter, is_sane_date
 from coordination.web.registries import register_council_section
 from meetings.agenda.access import meeting_for
+from meetings.agenda.forms import ATTENDANCE_LABELS
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
-from minutes.reports import printing
+from minutes.reports import pdf, printing
 from minutes.reports import services as reports
 from minutes.tags import MinutesTag
 
@@ -39,6 +41,7 @@ bp = PageBlueprint(
 TAG_LABELS = {
     MinutesTag.PRINT_EXPORT.value: _l("Protokoll utskrivet"),
     MinutesTag.REPORT_EXPORT.value: _l("Rapport exporterad"),
+    MinutesTag.PDF_EXPORT.value: _l("Protokoll exporterat som PDF"),
 }
 STATUS_LABELS = {
     MinutesStatus.DRAFT: _l("Utkast"),
@@ -83,6 +86,33 @@ def print_minutes(meeting_id: int) -> ResponseReturnValue:
         action_status_labels=ACTION_STATUS_LABELS,
         entry_kind_labels=ENTRY_KIND_LABELS,
         amendment_labels=AMENDMENT_LABELS,
+    )
+
+
+@bp.page("/meetings/<int:meeting_id>/minutes.pdf")
+def minutes_pdf(meeting_id: int) -> ResponseReturnValue:
+    """The approved minutes as PDF/A, for the council's members (as the print view); before
+    approval the meeting page is shown with the reason. Logged as an export."""
+    session = db_session()
+    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    on_refusal(redirect_to=url_for("minutes.workspace_page", meeting_id=meeting.id))
+    document = pdf.minutes_document(session, actor(), meeting, utcnow())
+    body = pdf.render_pdf(
+        document,
+        status_labels=STATUS_LABELS,
+        action_status_labels=ACTION_STATUS_LABELS,
+        entry_kind_labels=ENTRY_KIND_LABELS,
+        amendment_labels=AMENDMENT_LABELS,
+        attendance_labels=ATTENDANCE_LABELS,
+    )
+    day = meeting.starts_at.date().isoformat()
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="protokoll-{meeting.id}-{day}.pdf"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -131,12 +161,14 @@ def council_report(council_id: int) -> ResponseReturnValue:
         raw_to=request.args.get("to", ""),
         actions_svg=Markup(reports.actions_chart(report)),  # noqa: S704 - pygal's own escaped SVG
         meetings_svg=Markup(reports.meetings_chart(report)),  # noqa: S704 - as above
+        month_label=reports.month_label,
     )
     return (html, 422) if errors else html
 
 
-@bp.page("/councils/<int:council_id>/reports.csv")
-def council_report_csv(council_id: int) -> ResponseReturnValue:
+def _export(council_id: int, kind: str) -> ResponseReturnValue:
+    """The report as a file for a spreadsheet program (CSV for Swedish Excel, or XLSX);
+    logged as an export."""
     session = db_session()
     council = council_for(session, actor(), council_id, Need.VIEW)
     period, errors = _period()
@@ -144,9 +176,24 @@ def council_report_csv(council_id: int) -> ResponseReturnValue:
         return Response(" ".join(errors.values()), status=422, mimetype="text/plain")
     report = reports.council_report(session, council, period, today_local())
     reports.log_report_export(session, actor(), report)
-    filename = f"rapport-{council.id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    filename = f"rapport-{council.id}-{period.start.isoformat()}-{period.end.isoformat()}.{kind}"
+    if kind == "xlsx":
+        body: str | bytes = reports.report_xlsx(report)
+        mimetype = spreadsheets.XLSX_MIMETYPE
+    else:
+        body, mimetype = reports.report_csv(report), spreadsheets.CSV_MIMETYPE
     return Response(
-        reports.report_csv(report),
-        mimetype="text/csv",
+        body,
+        mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.page("/councils/<int:council_id>/reports.csv")
+def council_report_csv(council_id: int) -> ResponseReturnValue:
+    return _export(council_id, "csv")
+
+
+@bp.page("/councils/<int:council_id>/reports.xlsx")
+def council_report_xlsx(council_id: int) -> ResponseReturnValue:
+    return _export(council_id, "xlsx")

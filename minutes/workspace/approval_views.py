@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
 
 
 def _workspace_url(meeting: Meeting, anchor: str = "#approval") -> str:
+    """The workspace; after a step (anchor "") opened at its top, where the message is."""
     return url_for("minutes.workspace_page", meeting_id=meeting.id) + anchor
 
 
@@ -108,7 +109,7 @@ def submit(meeting_id: int) -> ResponseReturnValue:
     with changing(meeting):
         approval.submit_for_approval(session, actor(), meeting, adjuster, version or 0)
     flash(_("Protokollet är skickat för justering."), "success")
-    return redirect(_workspace_url(meeting))
+    return redirect(_workspace_url(meeting, ""))
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/approve", methods=["GET", "POST"])
@@ -159,7 +160,7 @@ def approve(meeting_id: int) -> ResponseReturnValue:
         flash(_("Protokollet är justerat och låst."), "success")
     else:
         flash(_("Din justering är sparad. Den andra justeringen saknas."), "success")
-    return redirect(_workspace_url(meeting))
+    return redirect(_workspace_url(meeting, ""))
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/withdraw", methods=["POST"])
@@ -170,7 +171,7 @@ def withdraw(meeting_id: int) -> ResponseReturnValue:
     with changing(meeting):
         approval.withdraw_submission(session, actor(), meeting)
     flash(_("Protokollet är ett utkast igen."), "success")
-    return redirect(_workspace_url(meeting))
+    return redirect(_workspace_url(meeting, ""))
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/send-back", methods=["POST"])
@@ -181,4 +182,4 @@ def send_back(meeting_id: int) -> ResponseReturnValue:
     with changing(meeting):
         approval.send_back(session, actor(), meeting)
     flash(_("Protokollet är skickat tillbaka till sekreteraren för ändring."), "success")
-    return redirect(_workspace_url(meeting))
+    return redirect(_workspace_url(meeting, ""))

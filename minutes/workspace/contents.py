@@ -5,17 +5,17 @@ about the same children, with every record opened through one ``reveal_records``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
-from coordination.models import User
+from coordination.models import Agency, User
 from meetings.agenda.items import agenda_items
 from meetings.models import AgendaItem, Meeting
 from minutes.models import OPEN_STATUSES, AgreedAction, Minutes, MinutesEntry
 from minutes.workspace.services import minutes_of
-from secrecy.models import Record
+from secrecy.models import Disclosure, Record
 from secrecy.records.reveal import RevealResult, reveal_records
 
 
@@ -29,6 +29,9 @@ class MinutesContents:
     records: dict[int, Record]
     revealed: dict[int, RevealResult]  # by record id
     authors: dict[int, User]  # of the entries, by user id
+    # The agencies each entry the viewer can read is disclosed to now (names, by record id);
+    # nothing for an entry withheld from the viewer.
+    shared_with: dict[int, list[str]] = field(default_factory=dict)
 
 
 def minutes_contents(
@@ -101,4 +104,35 @@ def minutes_contents(
             .options(lazyload(User.role_rows))  # named on the page, their roles not needed
         )
     }
-    return MinutesContents(minutes, items, entries, earlier, current, by_id, revealed, authors)
+    readable = [e.record_id for e in entries if not revealed[e.record_id].withheld]
+    return MinutesContents(
+        minutes,
+        items,
+        entries,
+        earlier,
+        current,
+        by_id,
+        revealed,
+        authors,
+        shared_with=shared_with(session, readable),
+    )
+
+
+def shared_with(session: Session, record_ids: list[int]) -> dict[int, list[str]]:
+    """The recipient agencies of the records' disclosures in force, in one query."""
+    if not record_ids:
+        return {}
+    rows = session.execute(
+        select(Disclosure.record_id, Agency.name)
+        .join(Agency, Agency.id == Disclosure.recipient_agency_id)
+        .where(
+            Disclosure.record_id.in_(record_ids),
+            Disclosure.revoked_at.is_(None),
+            Disclosure.lapsed_at.is_(None),
+        )
+        .order_by(Agency.name)
+    )
+    found: dict[int, list[str]] = {}
+    for record_id, name in rows:
+        found.setdefault(record_id, []).append(name)
+    return found

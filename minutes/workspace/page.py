@@ -39,6 +39,7 @@ from minutes.workspace.forms import (
 )
 from secrecy.disclosure.consents import consents_by_child
 from secrecy.policy.categories import categories
+from secrecy.policy.reasons import explain
 from secrecy.records.reveal import RevealResult
 
 
@@ -53,6 +54,7 @@ class EntryView:
     author: User | None
     category: str  # of the entry's record: the share options of its edit or amendment
     own: bool = False  # written by the viewer's agency: the viewer may edit or amend it
+    shared_with: list[str] = field(default_factory=list)  # agencies it is disclosed to
     amendments: list[EntryView] = field(default_factory=list)
     edit_form: EditEntryForm | None = None
     amend_form: AmendForm | None = None
@@ -77,6 +79,59 @@ class ChildSection:
     action_form: ActionForm | None = None
     shares: list[sharing.ShareOption] = field(default_factory=list)
     action_bases: list[sharing.ShareOption] = field(default_factory=list)
+    recipients: list[Recipient] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    """What one recipient may be given of one kind of writing (a category's entries, or the
+    description of an action): the bases that allow it, or why none does."""
+
+    label: str
+    bases: list[str]
+    reasons: list[str]
+
+
+@dataclass
+class Recipient:
+    """One agency the writer could share with, stated once for the whole page: the engine's
+    verdict for each kind of writing on the page, each reason given once."""
+
+    agency: Agency
+    verdicts: list[Verdict] = field(default_factory=list)
+
+
+def recipients(
+    by_label: Sequence[tuple[str, Sequence[sharing.ShareOption]]],
+) -> list[Recipient]:
+    """The share options of the page's forms regrouped per agency, the kinds of writing with
+    the same verdict stated together (the forms themselves then name the agencies without a
+    basis, without repeating the legal reasons)."""
+    verdicts: dict[int, dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]]] = {}
+    agencies: dict[int, Agency] = {}
+    for label, options in by_label:
+        for option in options:
+            agencies[option.agency.id] = option.agency
+            bases = tuple(f"{a.basis.title} ({a.basis.reference})" for a in option.applicable)
+            if bases:
+                reasons: tuple[str, ...] = ()
+            elif option.not_in_council:
+                reasons = (_("Myndigheten deltar inte i barnets forum."),)
+            else:
+                reasons = tuple(
+                    dict.fromkeys(explain(r) for a in option.refused for r in a.reasons)
+                )
+            verdicts.setdefault(option.agency.id, {}).setdefault((bases, reasons), []).append(label)
+    found = []
+    for agency_id, grouped in verdicts.items():
+        recipient = Recipient(agencies[agency_id])
+        for (bases, reasons), labels in grouped.items():
+            joined = _(" och ").join(labels)
+            recipient.verdicts.append(
+                Verdict(joined[:1].upper() + joined[1:], list(bases), list(reasons))
+            )
+        found.append(recipient)
+    return sorted(found, key=lambda r: r.agency.name)
 
 
 def child_sections(contents: MinutesContents, viewer: User) -> list[ChildSection]:
@@ -93,6 +148,7 @@ def child_sections(contents: MinutesContents, viewer: User) -> list[ChildSection
             authors.get(entry.author_id),
             record.category,
             own=record.owner_agency_id == viewer.agency_id,
+            shared_with=contents.shared_with.get(entry.record_id, []),
         )
         views[entry.id] = view
         if entry.amends_id is None:
@@ -253,7 +309,25 @@ def add_writing_forms(
             )
         if view.edit_form or view.amend_form:
             view.shares = options_for(view.category)
+    language = locale()
+
+    def labelled() -> list[tuple[str, Sequence[sharing.ShareOption]]]:
+        pairs: list[tuple[str, Sequence[sharing.ShareOption]]] = [
+            (
+                _(
+                    "anteckningar i kategorin %(category)s",
+                    category=categories()[key].label(language),
+                ),
+                found,
+            )
+            for key, found in options.items()
+        ]
+        if section.action_bases:
+            pairs.append((_("beskrivningar av åtgärder"), section.action_bases))
+        return pairs
+
     if not draft:
+        section.recipients = recipients(labelled())
         return
     posted_entry = again("entry", child.id)
     section.entry_form = (
@@ -276,3 +350,4 @@ def add_writing_forms(
         if isinstance(posted_action, ActionForm)
         else action_form(child.id, agencies, council_members(session, meeting))
     )
+    section.recipients = recipients(labelled())

@@ -42,6 +42,7 @@ from minutes.workspace.forms import (
     MINUTES_STATUS_LABELS,
     AmendForm,
     EditEntryForm,
+    EntryForm,
     SubmitForApprovalForm,
     confirmed,
     share_choices,
@@ -163,6 +164,11 @@ def _render_child(
     contents = minutes_contents(session, user, meeting, child_id=child.id, record_authors=False)
     (section,) = page.child_sections(contents, user)
     category = page.chosen_category()
+    refused_entry = posted.form if posted is not None and posted.kind == "entry" else None
+    if isinstance(refused_entry, EntryForm) and refused_entry.category.data in (
+        workspace.entry_categories()
+    ):
+        category = refused_entry.category.data  # shown again with the category it was sent in
     page.add_writing_forms(
         session, user, meeting, child, section, contents.minutes, category, posted
     )
@@ -215,8 +221,10 @@ def _show_again_on(
     on_refusal(form, render)
 
 
-def _back(meeting: Meeting, anchor: str = "") -> ResponseReturnValue:
-    return redirect(url_for("minutes.workspace_page", meeting_id=meeting.id) + anchor)
+def _back(meeting: Meeting) -> ResponseReturnValue:
+    """After a change, the workspace opened at its top, where the message is (an anchor
+    further down would leave the message off-screen)."""
+    return redirect(url_for("minutes.workspace_page", meeting_id=meeting.id))
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/children/<int:child_id>/entries", methods=["POST"])
@@ -239,7 +247,7 @@ def add_entry(meeting_id: int, child_id: int) -> ResponseReturnValue:
             share_choices(),
         )
     flash(_("Anteckningen är sparad i protokollet."), "success")
-    return _back(meeting, f"#child-{child_id}")
+    return _back(meeting)
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/entries/<int:entry_id>/edit", methods=["POST"])
@@ -258,7 +266,7 @@ def edit_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
         flash(str(workspace.CONFLICT_MESSAGE), "warning")
     else:
         flash(_("Ändringen är sparad."), "success")
-    return _back(meeting, f"#entry-{outcome.entry.id}")
+    return _back(meeting)
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/entries/<int:entry_id>/amend", methods=["POST"])
@@ -270,7 +278,7 @@ def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     _show_again_on(session, meeting, entry.child, "amend", entry_id, form)
     require_valid(form)
     with changing(meeting):
-        amendment = workspace.amend_entry(
+        workspace.amend_entry(
             session,
             actor(),
             entry,
@@ -279,7 +287,7 @@ def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
             share_choices(),
         )
     flash(_("Rättelsen är sparad."), "success")
-    return _back(meeting, f"#entry-{amendment.id}")
+    return _back(meeting)
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/children/<int:child_id>/actions", methods=["POST"])
@@ -308,4 +316,4 @@ def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
             confirmed(f"a{child_id}-confirm-{basis_id}-"),
         )
     flash(_("Åtgärden är sparad."), "success")
-    return _back(meeting, f"#child-{child_id}")
+    return _back(meeting)

@@ -116,9 +116,13 @@ def disclose(record_id: int) -> ResponseReturnValue:
 
     def render(error: str | None, status: int = 422) -> ResponseReturnValue:
         live = service.live_disclosures_of(session, [record])
+        # The discloser reads what they are about to disclose (their own agency's record),
+        # through the one door, which logs the view.
+        (shown,) = reveal_records(session, actor(), [record], purpose="disclose")
         return render_template(
             "secrecy/disclose.html",
             record=record,
+            shown=shown,
             category=categories().get(record.category),
             locale=_locale(),
             rows=_option_rows(session, record),
@@ -150,7 +154,7 @@ def disclose(record_id: int) -> ResponseReturnValue:
         statement=_statement(basis_id),
     )
     flash(_("Uppgiften är utlämnad till %(agency)s.", agency=recipient.name), "success")
-    return redirect(url_for("secrecy.child", child_id=record.child_id) + "#records")
+    return redirect(url_for("secrecy.child", child_id=record.child_id))
 
 
 def _chosen_record_ids() -> set[int]:
@@ -212,7 +216,7 @@ def disclose_many(child_id: int) -> ResponseReturnValue:
         ),
         "success",
     )
-    return redirect(url_for("secrecy.child", child_id=child.id) + "#records")
+    return redirect(url_for("secrecy.child", child_id=child.id))
 
 
 @bp.page("/disclosures/<int:disclosure_id>/revoke", methods=["GET", "POST"])

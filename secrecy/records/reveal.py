@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, cast, inspect, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -45,6 +46,11 @@ REASON_TEXTS = {
         "Uppgiften kunde inte öppnas (nyckelfel). Kontakta administratören."
     ),
 }
+
+# The viewer is in the child's council: the owner may be named (see Withheld.ask_owner).
+ASK_OWNER_REASONS = frozenset(
+    {WithheldReason.NO_DISCLOSURE, WithheldReason.LAPSED, WithheldReason.NO_KEY}
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +85,19 @@ class Withheld:
         if self.lapse is not None:
             return explain(self.lapse)
         return str(REASON_TEXTS[self.reason_code])
+
+    @property
+    def ask_owner(self) -> str | None:
+        """Whom to ask ("Uppgiften tillhör Socialtjänsten Exempelstad."), for a viewer in the
+        child's council only: they see the minutes and agendas where the owner is named
+        anyway. Outside the council even the owner would say which agencies know the child;
+        a shredded or unreadable record has nobody to ask."""
+        if self.reason_code not in ASK_OWNER_REASONS:
+            return None
+        return _(
+            "Uppgiften tillhör %(agency)s. Fråga dem om du behöver den.",
+            agency=self.record.owner_agency.name,
+        )
 
 
 RevealResult = Revealed | Withheld

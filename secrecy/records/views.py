@@ -216,7 +216,7 @@ def add_record(child_id: int) -> ResponseReturnValue:
     require_valid(form)
     services.create_record(session, actor(), found, form.category.data or "", form.text.data or "")
     flash(_("Uppgiften är sparad."), "success")
-    return redirect(url_for("secrecy.child", child_id=found.id) + "#records")
+    return redirect(url_for("secrecy.child", child_id=found.id))
 
 
 @bp.page("/records/<int:record_id>/correct", methods=["GET", "POST"])
@@ -257,7 +257,7 @@ def correct(record_id: int) -> ResponseReturnValue:
     else:
         services.correct_record(session, user, record, {"text": form.text.data or ""})
     flash(_("Rättelsen är sparad. Den tidigare versionen finns kvar i historiken."), "success")
-    return redirect(url_for("secrecy.child", child_id=record.child_id) + "#records")
+    return redirect(url_for("secrecy.child", child_id=record.child_id))
 
 
 def _fill_correction_form(form: IdentityForm | CorrectionForm, content: dict[str, Any]) -> None:

@@ -362,7 +362,9 @@ def test_csv_export_holds_the_filtered_rows_and_is_logged(
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # UTF-8 with a BOM and ";" for Swedish Excel
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     header, body = rows[0], rows[1:]
     assert header[0] == "Löpnummer"
     assert [int(r[0]) for r in body] == [logout.seq, login.seq]
@@ -384,7 +386,7 @@ def test_csv_cells_never_start_a_formula(
     login_event(db, social)
     body = auditor_client.get(f"/logreview/export.csv?user={social.id}").get_data(as_text=True)
     assert "'=HYPERLINK(1)" in body
-    assert ",=HYPERLINK" not in body
+    assert ";=HYPERLINK" not in body
 
 
 # --- Access -------------------------------------------------------------------------------------
@@ -582,7 +584,7 @@ def test_month_page_shows_the_flags(
     assert page.status_code == 200
     assert "Sara Socialsekreterare" in page.text
     assert "Utanför kontorstid: 1" in page.text
-    assert "2026-03-07 22:15" in page.text
+    assert "lördag 2026-03-07: 1 visning, 22:15" in page.text
     assert 'action="/logreview/months/2026-03/sign"' in page.text
     assert index.status_code == 200
     assert "2026-03" in index.text and "Ej signerad" in index.text

@@ -26,10 +26,13 @@ DOCS = ROOT / "docs" / "screenshots"
 HEIGHT = 900
 
 
-def save(page: Page, name: str) -> Path:
-    """One screen of the page, as a palette PNG (a fraction of the size of a true-colour one)."""
-    page.set_viewport_size({"width": 1280, "height": HEIGHT})
+def save(page: Page, name: str, width: int = 1280, height: int = HEIGHT, at: str = "") -> Path:
+    """One screen of the page, as a palette PNG (a fraction of the size of a true-colour one);
+    ``at``: a selector scrolled to the top of the screen, else the page's top."""
+    page.set_viewport_size({"width": width, "height": height})
     page.evaluate("() => window.scrollTo(0, 0)")
+    if at:
+        page.locator(at).first.evaluate("element => element.scrollIntoView()")
     picture = Image.open(io.BytesIO(page.screenshot(full_page=False)))
     path = DOCS / f"{name}.png"
     picture.convert("RGB").quantize(colors=256).save(path, optimize=True)
@@ -84,13 +87,57 @@ def log_review(visitor: Visitor) -> None:
     visitor.main().get_by_role("table").get_by_role("link").first.click()
 
 
-# file name -> (demo account, how to get there)
-SHOTS: dict[str, tuple[str, Callable[[Visitor], None]]] = {
+def writing_page(visitor: Visitor) -> None:
+    """A child's writing page: who can be given what is written, stated once per recipient."""
+    minutes(visitor)
+    visitor.page.locator("a[href*='/minutes/children/']").first.click()
+    expect(visitor.heading("Skriv i protokollet")).to_be_visible()
+    why = visitor.page.locator("#recipients details")
+    if why.count():
+        why.first.evaluate("element => element.open = true")
+
+
+def attendance(visitor: Visitor) -> None:
+    first_council(visitor, "Bob-råd Centrum")
+    past_meeting(visitor)
+
+
+def error_summary(visitor: Visitor) -> None:
+    visitor.nav("Mitt konto")
+    visitor.page.get_by_role("button", name="Byt lösenord").click()
+
+
+def reports(visitor: Visitor) -> None:
+    first_council(visitor, "SSPF Norr")
+    council_section(visitor, "Rapporter")
+
+
+def log_events(visitor: Visitor) -> None:
+    visitor.nav("Loggkontroll")
+
+
+def phone(visitor: Visitor) -> None:
+    first_council(visitor, "Bob-råd Centrum")
+    past_meeting(visitor)
+
+
+# file name -> (demo account, how to get there[, (width, height, selector at the top)])
+SHOTS: dict[
+    str,
+    tuple[str, Callable[[Visitor], None]]
+    | tuple[str, Callable[[Visitor], None], tuple[int, int, str]],
+] = {
     "council": ("samordnare", council_page),
     "child-as-police": ("polis", child_as_police),
     "minutes": ("samordnare", minutes),
     "actions-police": ("polis", actions),
     "log-review-month": ("granskare", log_review),
+    "writing-page": ("socialsekreterare", writing_page, (1280, HEIGHT, "h1")),
+    "attendance": ("samordnare", attendance, (1280, HEIGHT, "#attendance")),
+    "error-summary": ("samordnare", error_summary, (1280, HEIGHT, "#password")),
+    "reports": ("samordnare", reports, (1280, HEIGHT, "")),
+    "log-events": ("granskare", log_events, (1280, HEIGHT, "")),
+    "meeting-375px": ("samordnare", phone, (375, 667, "")),
 }
 
 
@@ -100,7 +147,7 @@ def main() -> None:
         browser = ui.launch(playwright)
         with demo_installation("samverkan_e2e_docs") as (stack, logins):
             visitors: dict[str, Visitor] = {}
-            for name, (account, go) in SHOTS.items():
+            for name, (account, go, *view) in SHOTS.items():
                 if account not in visitors:
                     person = Person(logins.email(account), account, logins.password)
                     visitors[account] = Visitor.open(browser, person, stack.base_url)
@@ -108,7 +155,8 @@ def main() -> None:
                 visitor = visitors[account]
                 go(visitor)
                 visitor.page.wait_for_load_state()
-                path = save(visitor.page, name)
+                width, height, at = view[0] if view else (1280, HEIGHT, "")
+                path = save(visitor.page, name, width, height, at)
                 print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KiB")  # noqa: T201 - a script's report
             for visitor in visitors.values():
                 visitor.close()

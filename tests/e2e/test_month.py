@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pytest
 from personnummer.personnummer import valid as valid_personnummer
 from playwright.sync_api import Browser, Locator, Page, expect
+from pypdf import PdfReader
 
 from tests.e2e import ui
 from tests.e2e.harness import SmtpSink, Stack, wait_for
@@ -187,6 +188,14 @@ def test_1_admin_sets_up_the_council_and_the_coordinator_plans_the_month(month: 
     # Agencies.
     admin.nav("Administration")
     expect(admin.heading("Myndigheter och verksamheter")).to_be_visible()
+    # A refused form opens at its error summary, whose link takes the focus to the field.
+    page.get_by_role("button", name="Skapa").click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Det finns fel i formuläret")
+    summary.get_by_role("link", name=re.compile("^Namn")).click()
+    expect(page.get_by_label("Namn", exact=True)).to_be_focused()
+    check(page, "error summary")
     for kind, name in (("Socialtjänst", SOCIAL), ("Polis", POLICE), ("Skola", SCHOOL)):
         page.get_by_label("Typ av verksamhet").select_option(label=kind)
         page.get_by_label("Namn", exact=True).fill(name)
@@ -239,14 +248,20 @@ def test_1_admin_sets_up_the_council_and_the_coordinator_plans_the_month(month: 
     expect(admin.heading(COUNCIL)).to_be_visible()
     # A new council is active from the start.
     expect(admin.main().get_by_text("Inaktivt")).to_have_count(0)
-    for role, (agency, _roles, council_role) in ACCOUNTS.items():
-        if council_role is None:
-            continue
-        person = month.people[role]
-        page.get_by_label("Användare").select_option(label=f"{person.name} – {agency}")
+    # Several people at once, one form per role in the council.
+    for council_role in ("Samordnare", "Medlem"):
+        chosen = [
+            (role, agency) for role, (agency, _roles, r) in ACCOUNTS.items() if r == council_role
+        ]
+        people_box = page.get_by_role("group", name="Användare")
+        for role, agency in chosen:
+            people_box.get_by_label(f"{month.people[role].name} – {agency}").check()
         page.get_by_label("Roll i forumet").select_option(label=council_role)
-        page.get_by_role("button", name="Lägg till").click()
-        expect(admin.flash()).to_contain_text("Medlemmen är tillagd.")
+        page.get_by_role("button", name="Lägg till i forumet").click()
+        added = (
+            "1 medlem är tillagd." if len(chosen) == 1 else f"{len(chosen)} medlemmar är tillagda."
+        )
+        expect(admin.flash()).to_contain_text(added)
     members = page.get_by_role("table")
     for role in ("coordinator", "social", "police", "school"):
         expect(
@@ -448,17 +463,18 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
     roles.get_by_label("Sekreterare").select_option(label=me)
     roles.get_by_role("button", name="Spara").click()
     expect(coordinator.flash()).to_contain_text("Ordförande och sekreterare är sparade.")
+    # The whole meeting's attendance in one form.
     attendance = section(coordinator, "Närvaro")
     for role in ("coordinator", "social", "police", "school"):
         name = people[role].name
         row = attendance.get_by_role("row").filter(has_text=name)
-        expect(row).to_contain_text("Kallad")
         row.get_by_label(f"Närvaro för {name}").select_option(label="Närvarande")
-        row.get_by_role("button", name="Spara").click()
-        expect(coordinator.flash()).to_contain_text("Närvaron är sparad.")
+    attendance.get_by_role("button", name="Spara närvaron").click()
+    expect(coordinator.flash()).to_contain_text("Närvaron är sparad. 4 personer ändrade.")
+    for role in ("coordinator", "social", "police", "school"):
         expect(
-            section(coordinator, "Närvaro").get_by_role("row").filter(has_text=name)
-        ).to_contain_text("Närvarande")
+            section(coordinator, "Närvaro").get_by_label(f"Närvaro för {people[role].name}")
+        ).to_have_value("present")
     agenda = section(coordinator, "Dagordning")
     expect(agenda).to_contain_text(BRIEF)  # the coordinator works at social services too
     check(page, "meeting page as coordinator")
@@ -499,12 +515,11 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
     open_writing(police, month, NEW_ENTRY)
     hidden_everywhere(police, BRIEF)  # the writing page withholds it too
     new_entry = section(police, NEW_ENTRY)
-    new_entry.get_by_label("Visa grunder för kategori").select_option(
-        label="Brott och polisiär information"
-    )
-    new_entry.get_by_role("button", name="Visa").click()
+    # The one category select: the bases below follow the category chosen.
+    new_entry.get_by_label("Kategori").select_option(label="Brott och polisiär information")
+    new_entry.get_by_role("button", name="Byt kategori").click()
     p_form = section(police, NEW_ENTRY).locator("form[method=post]")
-    expect(p_form.get_by_label("Kategori")).to_have_value("crime_police")
+    expect(p_form.locator("input[name$='-category']")).to_have_value("crime_police")
     p_form.get_by_label("Text", exact=True).fill(POLICE_ENTRY)
     share_with(p_form, SOCIAL, "Orosanmälan till socialtjänsten")
     expect(p_form.get_by_role("checkbox", name=SCHOOL, exact=True)).not_to_be_checked()
@@ -680,6 +695,17 @@ def test_4_chair_and_adjuster_approve_and_the_minutes_lock(month: Month) -> None
     check(social.page, "approved minutes")
     screenshot(social.page, SHOTS, "06-approved")
 
+    # The approved minutes as PDF/A: what social services may read, the digest of the lock.
+    lock_digest = digest.inner_text()
+    with social.page.expect_download() as download:
+        social.page.get_by_role("link", name="Ladda ned protokollet (PDF/A)").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    reader = PdfReader(download.value.path())
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    assert SOCIAL_ENTRY in text and month.pseudonym in text
+    assert lock_digest in re.sub(r"\s+", "", text)
+    assert reader.xmp_metadata is not None  # the PDF/A identification
+
 
 # --- 5. The police and the school follow up ----------------------------------------------------
 
@@ -733,7 +759,10 @@ def test_5_police_see_only_what_was_disclosed_and_update_their_action(month: Mon
     expect(page.locator("#action-status")).to_have_text("Öppen")
     page.get_by_label("Ny status").select_option(label="Pågår")
     page.get_by_label("Kommentar", exact=True).fill(POLICE_COMMENT)
-    expect(page.get_by_label("Lämna ut kommentaren")).to_have_value("")
+    # Nothing is shared unless ticked: the council's agencies are offered, none chosen.
+    share = page.get_by_role("group", name="Lämna ut kommentaren till forumets myndigheter")
+    for box in share.get_by_role("checkbox").all():
+        expect(box).not_to_be_checked()
     page.get_by_role("button", name="Spara").click()
     expect(police.flash()).to_contain_text("Åtgärden är uppdaterad.")
     expect(page.locator("#action-status")).to_have_text("Pågår")

@@ -4,6 +4,9 @@ being prepared, with one brief disclosed to the police and one withheld."""
 
 from __future__ import annotations
 
+import ast
+import re
+
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,9 +14,10 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from coordination.models import Council, User
 from demo.meetings import past_meetings, prepared_meeting, upcoming_meetings
+from demo.secrecy import CHILDREN
 from meetings.agenda.deadline import deadline_passed
 from meetings.models import AgendaItem, AgendaSource, AttendanceStatus, Schedule
-from tests.conftest import log_in
+from tests.conftest import ROOT, log_in
 
 
 def test_demo_meetings_past_and_ahead(app: Flask, db: Session) -> None:
@@ -54,8 +58,36 @@ def test_demo_meetings_past_and_ahead(app: Flask, db: Session) -> None:
     police = log_in(app.test_client(), users["polis@exempelstad.se"])
     own = secretary.get(f"/meetings/{meeting.id}").text
     assert "familjen har tackat ja till kontaktperson" in own
-    assert "Förslag att avsluta Wilmas ärende" in own
+    assert "Förslag att avsluta den unges ärende" in own
     other = police.get(f"/meetings/{meeting.id}").text
     assert "familjen har tackat ja till kontaktperson" in other  # disclosed, 10 kap. 18 a §
-    assert "Förslag att avsluta Wilmas ärende" not in other
+    assert "Förslag att avsluta den unges ärende" not in other
     assert "Ingen uppgiftslämning till din myndighet." in other
+
+
+def test_nobody_is_present_at_a_meeting_ahead(app: Flask, db: Session) -> None:
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    today = today_local()
+    for council in db.scalars(select(Council)):
+        ahead = upcoming_meetings(db, council, today)
+        assert ahead, council.code
+        for meeting in ahead:
+            statuses = {a.status for a in meeting.attendances}
+            assert AttendanceStatus.PRESENT not in statuses, (council.code, meeting.starts_at)
+        prepared = prepared_meeting(db, council, today)
+        assert prepared is not None
+        assert AttendanceStatus.EXCUSED in {a.status for a in prepared.attendances}
+
+
+def test_the_demo_texts_name_no_child() -> None:
+    """Briefs, entries, actions and comments say "den unge", never a first name (the forms
+    say "Skriv inga namn")."""
+    first_names = {child.given for child in CHILDREN}
+    for module in ("story", "meetings", "minutes"):
+        tree = ast.parse((ROOT / "demo" / f"{module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                words = set(re.findall(r"\w+", node.value))
+                named = {n for n in first_names if n in words or f"{n}s" in words}
+                assert not named, (module, node.lineno, node.value)

@@ -4,19 +4,21 @@ audit log), and the log verifies."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.db import Base, today_local
-from coordination.models import AgencyKind, Council, User
+from coordination.db import LOCAL_ZONE, Base, today_local
+from coordination.models import AgencyKind, Child, Council, User
 from demo.meetings import past_meetings
 from demo.secrecy import demo_children
 from minutes.actions.lists import is_overdue
 from minutes.models import (
     ActionStatus,
+    ActionUpdate,
     AgreedAction,
     ApprovalRole,
     EntryKind,
@@ -113,3 +115,31 @@ def test_demo_twice_changes_nothing_and_the_log_verifies(app: Flask, db: Session
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     assert "Loggkedjan är hel" in verified.output
+
+
+def test_the_demo_history_is_dated_when_it_happened(app: Flask, db: Session) -> None:
+    """Enrolments months ago, a meeting's entries and actions during it, its approval after
+    it, follow-ups before the meeting they were reported at: not all this morning."""
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    today = today_local()
+    children = db.scalars(select(Child)).all()
+    assert children and all((today - c.enrolled_on).days > 150 for c in children)
+    for council in db.scalars(select(Council)):
+        for meeting in past_meetings(db, council, today):
+            minutes = db.scalars(select(Minutes).where(Minutes.meeting_id == meeting.id)).one()
+            assert minutes.approved_at is not None and minutes.approved_at > meeting.ends_at
+            assert minutes.approved_at < meeting.ends_at + dt.timedelta(days=4)
+            originals = [e for e in minutes.entries if e.amends_id is None]
+            for entry in originals:
+                assert meeting.starts_at <= entry.created_at <= meeting.ends_at
+                record = db.get_one(Record, entry.record_id)
+                assert record.created_at == entry.created_at
+            for action in db.scalars(
+                select(AgreedAction).where(AgreedAction.meeting_id == meeting.id)
+            ):
+                assert action.created_at.astimezone(LOCAL_ZONE).date() == (
+                    meeting.starts_at.astimezone(LOCAL_ZONE).date()
+                )
+    updates = db.scalars(select(ActionUpdate)).all()
+    assert updates and all(u.created_at.astimezone(LOCAL_ZONE).date() < today for u in updates)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import zipfile
 
 import pytest
 import time_machine
@@ -13,6 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coordination import spreadsheets
 from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child, User
 from meetings.models import AgendaItem, Meeting, MeetingStatus
@@ -248,7 +251,9 @@ def test_report_csv_matches_the_page_and_is_logged(
     response = client.get(f"/councils/{world.council.id}/reports.csv?from=2026-01-01&to=2026-06-15")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # UTF-8 with a BOM and ";" for Swedish Excel
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0] == ["Forum", "Testrådet"]
     assert rows[1:5] == [
         ["Från", "2026-01-01"],
@@ -269,14 +274,61 @@ def test_report_csv_matches_the_page_and_is_logged(
 
 
 def test_safe_cell_neutralises_formulas() -> None:
-    assert [reports.safe_cell(v) for v in ("=1+1", "+1", "-2", "@SUM", "Polisen", 3)] == [
+    cells = ("=1+1", "+1", "-2", "@SUM", "\t=1", "Polisen", 3, None)
+    assert [spreadsheets.safe_cell(v) for v in cells] == [
         "'=1+1",
         "'+1",
         "'-2",
         "'@SUM",
+        "'\t=1",
         "Polisen",
         "3",
+        "",
     ]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_report_xlsx_has_numbers_as_numbers_and_no_formula(
+    app: Flask, db: Session, world: Council3, data_set: list[Child]
+) -> None:
+    world.agencies[SCHOOL].name = "=Skolan+1"
+    db.flush()
+    client = log_in(app.test_client(), world.members[POLICE])
+    response = client.get(
+        f"/councils/{world.council.id}/reports.xlsx?from=2026-01-01&to=2026-06-15"
+    )
+    assert response.status_code == 200
+    assert response.mimetype == spreadsheets.XLSX_MIMETYPE
+    assert response.headers["Content-Disposition"].endswith('.xlsx"')
+    with zipfile.ZipFile(io.BytesIO(response.data)) as book:
+        names = book.namelist()
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+        strings = book.read("xl/sharedStrings.xml").decode()
+    assert "xl/worksheets/sheet2.xml" in names  # the meetings per month
+    assert "<f>" not in sheet  # no formula anywhere
+    assert "&apos;=Skolan+1" in strings or "'=Skolan+1" in strings
+    assert "<v>6</v>" in sheet  # the total agreed, a number cell
+    for child in data_set:
+        assert child.pseudonym not in strings
+    assert len(audit(db, "minutes:report:export")) == 1
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_charts_count_in_whole_numbers_with_readable_months(
+    app: Flask, db: Session, world: Council3, data_set: list[Child]
+) -> None:
+    html = (
+        log_in(app.test_client(), world.members[SCHOOL])
+        .get(f"/councils/{world.council.id}/reports")
+        .get_data(as_text=True)
+    )
+    meetings_svg = html[html.index("<svg") : html.index("</svg>")]
+    y_axis = meetings_svg[meetings_svg.index('class="axis y') : meetings_svg.index('class="axis x')]
+    labels = re.findall(r"<text[^>]*>([^<]+)</text>", y_axis)
+    assert labels and all(re.fullmatch(r"\d+", label) for label in labels), labels
+    assert "mars 2026" in meetings_svg and "2026-03" not in meetings_svg
+    assert '<th scope="row">mars 2026</th>' in html
+    assert "Hållna möten per månad" in meetings_svg
 
 
 def test_bad_period_is_refused_with_a_message(app: Flask, db: Session, world: Council3) -> None:

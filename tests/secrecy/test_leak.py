@@ -7,11 +7,14 @@ collects every page. A marker must appear exactly where its owner's users are lo
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections import deque
 
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +30,18 @@ SKIP = ("/static/",)
 MAX_PAGES = 400
 
 
+def readable_text(mimetype: str, body: bytes) -> str:
+    """What a reader sees in a response: the text of a PDF (the approved minutes) or of a
+    workbook's cells (the reports) too, so that the markers are searched there as well."""
+    if mimetype == "application/pdf":
+        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages)
+    if mimetype.endswith("spreadsheetml.sheet"):
+        with zipfile.ZipFile(io.BytesIO(body)) as book:
+            names = [n for n in book.namelist() if n.endswith(".xml")]
+            return "\n".join(book.read(n).decode() for n in names)
+    return body.decode()
+
+
 def crawl(client: FlaskClient) -> dict[str, str]:
     """Every page reachable by following links from the start page (GET only)."""
     seen: dict[str, str] = {}
@@ -37,7 +52,7 @@ def crawl(client: FlaskClient) -> dict[str, str]:
             continue
         response = client.get(url)
         assert response.status_code in (200, 302, 403), (url, response.status_code)
-        seen[url] = response.get_data(as_text=True)
+        seen[url] = readable_text(response.mimetype, response.get_data())
         for link in HREF.findall(seen[url]):
             link = link.replace("&amp;", "&")
             if link not in seen:
