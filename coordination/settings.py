@@ -41,6 +41,13 @@ def _rate_limit(value: str) -> str:
     return value
 
 
+def _count(value: Any) -> Any:
+    """A number of things, never a yes/no (pydantic would take True for 1)."""
+    if isinstance(value, bool):
+        raise ValueError("a whole number is expected, not true/false")
+    return value
+
+
 def _time_zone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
@@ -115,7 +122,7 @@ class Settings(BaseSettings):
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port/-Prefix
     # headers are trusted (Werkzeug's ProxyFix). 0: none, the socket's address is the client's.
     # Set it to exactly the number of proxies, or clients can forge their address.
-    PROXY_FIX_HOPS: int = Field(0, ge=0, le=10)
+    PROXY_FIX_HOPS: Annotated[int, BeforeValidator(_count)] = Field(0, ge=0, le=10)
     # The nightly report lists active accounts not logged in for this many days.
     UNUSED_ACCOUNT_DAYS: int = Field(90, ge=1, le=3650)
     RATELIMIT_STORAGE_URI: str = "memory://"

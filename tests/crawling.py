@@ -722,6 +722,15 @@ def send(call: Callable[[], TestResponse]) -> Answer:
     return Answer(response.status_code, response)
 
 
+def view_answered(who: str, status: int) -> bool:
+    """The view itself answered: a page or the view's redirect, or its refusal of a step the
+    data's state does not allow (422: a confirmation page for minutes nobody may approve now).
+    The anonymous visitor's redirect is the way to the log-in page, a 403 the wrapper's."""
+    if who == "anonymous":
+        return status < 300
+    return status < 400 or status == 422
+
+
 class Crawl:
     """Requests grouped by route (or any key), with what each did wrong: a 5xx answer, or a
     change to the database. After each request the tables its statements wrote to are dumped
@@ -757,7 +766,7 @@ class Crawl:
         request = f"as {who}: {method} {url!r}"
         answer = send(call)
         self.statuses[key].add(answer.status)
-        if answer.status < (300 if who == "anonymous" else 400):
+        if view_answered(who, answer.status):
             self.opened.add(key)
         if answer.status >= 500:
             self.errors[key].append((answer.what, request))
