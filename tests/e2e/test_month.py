@@ -180,7 +180,7 @@ def test_1_admin_sets_up_the_council_and_the_coordinator_plans_the_month(month: 
         admin.person.wrong_code()
     )
     page.get_by_role("button", name="Fortsätt").click()
-    expect(page.get_by_text("Koden stämmer inte.")).to_be_visible()
+    expect(page.get_by_text("Koden stämmer inte.", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Logga ut")).to_have_count(0)
     check(page, "two-factor with an error")
     admin.second_factor()
@@ -516,7 +516,7 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
     hidden_everywhere(police, BRIEF)  # the writing page withholds it too
     new_entry = section(police, NEW_ENTRY)
     # The one category select: the bases below follow the category chosen.
-    new_entry.get_by_label("Kategori").select_option(label="Brott och polisiär information")
+    new_entry.get_by_label("Kategori", exact=True).select_option(label="Brott och polisiär information")
     new_entry.get_by_role("button", name="Byt kategori").click()
     p_form = section(police, NEW_ENTRY).locator("form[method=post]")
     expect(p_form.locator("input[name$='-category']")).to_have_value("crime_police")
