@@ -206,6 +206,62 @@ def reveal_listed(
     return _reveal(session, viewer, records, purpose, listed=True)
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """The policy's and the keys' answer for one record, before anything is opened."""
+
+    record: Record
+    reason: WithheldReason | None  # None: the viewer may read it (and holds a key)
+    key: crypto.WrappedKey | None
+    live: Sequence[DisclosedVia]
+    verdicts: list[Reason | None]
+
+
+def _decide(
+    session: Session,
+    viewer: User,
+    records: Sequence[Record],
+    disclosures: dict[int, list[DisclosedVia]],
+) -> tuple[PolicyFacts, list[_Decision]]:
+    agency_id = viewer.agency_id
+    facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
+    keys = _record_keys(session, [r.id for r in records], agency_id)
+    policy = PolicyFacts(
+        viewer.agency,
+        _children_of(session, records),
+        _consents_of(session, disclosures),
+        lambda child: child_birth_date(session, child.id, child.birth_date_sealed),
+        today_local(),
+    )
+    decisions: list[_Decision] = []
+    for record in records:
+        facts_of_record = policy.record_facts(record)
+        live = disclosures.get(record.id, ())
+        verdicts = [
+            policy.verdict(
+                d.basis_id, d.consent_id, d.lapsed_at is not None, facts_of_record, record.child_id
+            )
+            for d in live
+        ]
+        reason = visibility(facts_of_record, facts, verdicts)
+        key = keys.get(record.id)
+        if reason is None and key is None:
+            reason = WithheldReason.NO_KEY
+        decisions.append(_Decision(record, reason, key, live, verdicts))
+    return policy, decisions
+
+
+def readable_record_ids(session: Session, viewer: User, records: Sequence[Record]) -> set[int]:
+    """The ids of the records ``reveal_records`` would open for the viewer (the policy and the
+    keys agree), without opening any: for a page that shows what follows from a record's
+    content (two pseudonyms are one young person because their identity records say so)."""
+    if not records:
+        return set()
+    disclosures = live_disclosures(session, [r.id for r in records], viewer.agency_id)
+    _, decisions = _decide(session, viewer, records, disclosures)
+    return {d.record.id for d in decisions if d.reason is None and d.key is not None}
+
+
 def _reveal(
     session: Session, viewer: User, records: Sequence[Record], purpose: str, *, listed: bool
 ) -> list[RevealResult]:
@@ -221,31 +277,17 @@ def _reveal(
         ]
         if not records:
             return []
-    facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
-    keys = _record_keys(session, [r.id for r in records], agency_id)
-    policy = PolicyFacts(
-        viewer.agency,
-        _children_of(session, records),
-        _consents_of(session, disclosures),
-        lambda child: child_birth_date(session, child.id, child.birth_date_sealed),
-        today_local(),
-    )
+    policy, decisions = _decide(session, viewer, records, disclosures)
     ring = crypto.keyring(session)
     results: list[RevealResult] = []
-    for record in records:
-        record_id = record.id
-        facts_of_record = policy.record_facts(record)
-        live = disclosures.get(record_id, ())
-        verdicts = [
-            policy.verdict(
-                d.basis_id, d.consent_id, d.lapsed_at is not None, facts_of_record, record.child_id
-            )
-            for d in live
-        ]
-        reason = visibility(facts_of_record, facts, verdicts)
-        key = keys.get(record_id)
-        if reason is None and key is None:
-            reason = WithheldReason.NO_KEY
+    for decision in decisions:
+        record, reason, key, live, verdicts = (
+            decision.record,
+            decision.reason,
+            decision.key,
+            decision.live,
+            decision.verdicts,
+        )
         if reason is not None or key is None:
             lapse = next((v for v in verdicts if v is not None), None) if live else None
             results.append(Withheld(record, reason or WithheldReason.NO_KEY, lapse))
@@ -260,7 +302,7 @@ def _reveal(
             results.append(Revealed(record, crypto.open_record(ring, record, key), via))
         except (crypto.SealingError, LookupError):
             # One damaged key must not take the whole page down; `flask keys check` finds it.
-            logger.exception("record %s could not be opened for agency %s", record_id, agency_id)
+            logger.exception("record %s could not be opened for agency %s", record.id, agency_id)
             results.append(Withheld(record, WithheldReason.KEY_ERROR))
     revealed = [r.record.id for r in results if isinstance(r, Revealed)]
     record_event(

@@ -174,6 +174,20 @@ def current_identity_record(session: Session, child: Child) -> Record | None:
     ).first()
 
 
+def current_identity_records(session: Session, children: Sequence[Child]) -> Sequence[Record]:
+    """The current identity record of each of these children that has one, in one query."""
+    ids = [c.id for c in children]
+    if not ids:
+        return []
+    return session.scalars(
+        select(Record)
+        .where(
+            Record.child_id.in_(ids), Record.category == IDENTITY, Record.superseded_at.is_(None)
+        )
+        .order_by(Record.id)
+    ).all()
+
+
 @dataclass(frozen=True)
 class KeyHolder:
     record_id: int
