@@ -181,6 +181,9 @@ class Council(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Gallring: records of a closed case are crypto-shredded this many months after closing.
     retention_months: Mapped[int] = mapped_column(default=12, server_default="12")
+    # An information request left open longer than this is flagged to the asked agency's
+    # coordinator (secrecy's nightly job).
+    request_flag_days: Mapped[int] = mapped_column(default=14, server_default="14")
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 

@@ -225,6 +225,7 @@ def _template_globals() -> dict[str, Any]:
     return {
         "admin_sections": current_app.extensions.get("samverkan.admin_sections", []),
         "council_sections": current_app.extensions.get("samverkan.council_sections", []),
+        "review_sections": current_app.extensions.get("samverkan.review_sections", []),
         "two_factor_required": current_app.config["REQUIRE_2FA"],
         "current_locale": select_locale(),
         "locales": LOCALES,

@@ -58,3 +58,9 @@ def council_panels(session: Session, user: User, council: Council) -> list[str]:
 def register_admin_section(app: Flask, endpoint: str, label: Any) -> None:
     """Upper layers add pages to the administration menu (endpoint without arguments)."""
     app.extensions.setdefault("samverkan.admin_sections", []).append((endpoint, label))
+
+
+def register_review_section(app: Flask, endpoint: str, label: Any) -> None:
+    """Upper layers add pages to the log review's menu (endpoint without arguments; the page
+    checks the reviewer's permission itself)."""
+    app.extensions.setdefault("samverkan.review_sections", []).append((endpoint, label))

@@ -162,6 +162,16 @@ class DisclosureIn(ApiModel):
     consent_id: DbId | None = Field(
         None, description="Samtycket beslutet vilar på (grunden consent); utan: det första."
     )
+    assessment: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description=(
+            "Er skriftliga bedömning i det enskilda fallet (minst 20 tecken): varför just den "
+            "här uppgiften lämnas till mottagaren nu; med generalklausulen varför intresset av "
+            "utlämnandet uppenbart har företräde, med own-task vilken egen uppgift som kräver "
+            "det. Krypteras som den ägande myndighetens uppgift och visas för mottagaren."
+        ),
+    )
 
 
 @bp.operation(
@@ -192,6 +202,7 @@ def decide_disclosure(record_id: int, body: DisclosureIn) -> DisclosureOut:
             body.basis_id,
             body.confirmations,
             body.consent_id,
+            assessment=body.assessment,
         )
     return disclosure_out(decided)
 

@@ -31,8 +31,9 @@ from coordination.web.params import arg_int, form_int
 from coordination.web.registries import register_admin_section, register_council_panel
 from secrecy.disclosure import consents as consent_services
 from secrecy.disclosure import services as service
+from secrecy.disclosure.assessments import assessment_prompt
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason, Record
-from secrecy.policy.categories import categories
+from secrecy.policy.categories import NOT_BY_HAND, categories
 from secrecy.policy.engine import Signer
 from secrecy.policy.facts import is_weakly_protected
 from secrecy.policy.reasons import SIGNER_LABELS, explain
@@ -50,6 +51,10 @@ bp = PageBlueprint("disclosures", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    # The log reviewer's page is declared on this blueprint in its own module.
+    from secrecy.disclosure import review
+
+    review.init_app(app)
     app.register_blueprint(bp)
     register_admin_section(app, "disclosures.legal_bases_page", _l("Rättsliga grunder"))
     register_council_panel(app, expiring_consents_panel)
@@ -77,6 +82,11 @@ def _confirmed_indexes(basis_id: str) -> list[int]:
             except ValueError:
                 continue
     return indexes
+
+
+def _typed_assessment() -> str:
+    """The assessment as typed (shown again on a refused form; never logged)."""
+    return request.form.get("assessment", "")[:20_000] if request.method == "POST" else ""
 
 
 def _option_rows(session: Session, record: Record) -> list[dict[str, object]]:
@@ -120,6 +130,8 @@ def disclose(record_id: int) -> ResponseReturnValue:
             error=error,
             form=ConfirmForm(),
             revoke_form=DisclosureRevokeForm(),
+            assessment_prompt=assessment_prompt,
+            typed=_typed_assessment(),
         ), status
 
     if request.method == "GET" or not ConfirmForm().validate_on_submit():
@@ -131,7 +143,13 @@ def disclose(record_id: int) -> ResponseReturnValue:
         raise ServiceError(_("Välj en mottagare."))
     basis_id = request.form.get("basis", "")
     service.decide_disclosure(
-        session, actor(), record, recipient, basis_id, _confirmed_indexes(basis_id)
+        session,
+        actor(),
+        record,
+        recipient,
+        basis_id,
+        _confirmed_indexes(basis_id),
+        assessment=_typed_assessment(),
     )
     flash(_("Uppgiften är utlämnad till %(agency)s.", agency=recipient.name), "success")
     return redirect(url_for("secrecy.child", child_id=record.child_id) + "#records")
@@ -168,6 +186,8 @@ def disclose_many(child_id: int) -> ResponseReturnValue:
             Duty=Duty,
             error=error,
             form=ConfirmForm(),
+            assessment_prompt=assessment_prompt,
+            typed=_typed_assessment(),
         ), status
 
     if request.method == "GET":
@@ -180,7 +200,13 @@ def disclose_many(child_id: int) -> ResponseReturnValue:
     chosen = [r for r in batch.records if r.id in chosen_ids]
     basis_id = request.form.get("basis", "")
     service.decide_disclosures(
-        session, user, chosen, batch.recipient, basis_id, _confirmed_indexes(basis_id)
+        session,
+        user,
+        chosen,
+        batch.recipient,
+        basis_id,
+        _confirmed_indexes(basis_id),
+        assessment=_typed_assessment(),
     )
     flash(
         _(
@@ -215,7 +241,9 @@ def _consent_form(child: Child) -> ConsentForm:
     form = ConsentForm()
     form.agency_ids.choices = choices((a.id, a.name) for a in child.council.agencies)
     form.categories.choices = choices(
-        (c.key, c.label(_locale())) for c in categories().values() if c.key != "consent"
+        (c.key, c.label(_locale()))
+        for c in categories().values()
+        if c.key != "consent" and c.key not in NOT_BY_HAND
     )
     if request.method == "GET":
         form.valid_from.data = today_local()

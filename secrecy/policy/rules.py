@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -238,3 +239,19 @@ def recipient_protection() -> dict[str, RecipientProtection]:
     return parse_recipient_protection(
         (RULES_DIR / "recipient_protection.toml").read_text(encoding="utf-8")
     )
+
+
+@cache
+def ruleset_version() -> str:
+    """The version of the rule set in force, stored with every disclosure decision: the
+    ``version`` key of ``legal_bases.toml`` where the file has one, otherwise a SHA-256 of the
+    rule files (so any edit gives a new version)."""
+    text = (RULES_DIR / "legal_bases.toml").read_text(encoding="utf-8")
+    declared = tomllib.loads(text).get("version")
+    if isinstance(declared, str) and declared.strip():
+        return declared.strip()[:80]
+    digest = hashlib.sha256()
+    for path in sorted(RULES_DIR.glob("*.toml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return f"sha256:{digest.hexdigest()[:16]}"

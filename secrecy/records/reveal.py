@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
@@ -22,7 +22,9 @@ from sqlalchemy.orm.util import identity_key
 from coordination.audit.log import record_event
 from coordination.db import today_local
 from coordination.models import Child, CouncilMembership, User
+from coordination.policy import Permission, has_permission
 from secrecy.models import Consent, Disclosure, Record, RecordKey
+from secrecy.policy.categories import ASSESSMENT
 from secrecy.policy.engine import (
     Reason,
     ViewerFacts,
@@ -54,6 +56,8 @@ class Via:
 
     disclosure: DisclosedVia
     basis: LegalBasis | None
+    # The discloser's written assessment, opened with the record (None for older decisions).
+    assessment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class DisclosedVia(NamedTuple):
     consent_id: int | None
     decided_at: dt.datetime
     lapsed_at: dt.datetime | None
+    assessment_record_id: int | None
 
 
 def live_disclosures(
@@ -114,6 +119,7 @@ def live_disclosures(
             Disclosure.consent_id,
             Disclosure.decided_at,
             Disclosure.lapsed_at,
+            Disclosure.assessment_record_id,
         ).where(
             _among(session, Disclosure.record_id, record_ids),
             Disclosure.recipient_agency_id == agency_id,
@@ -304,13 +310,14 @@ def _reveal(
             # One damaged key must not take the whole page down; `flask keys check` finds it.
             logger.exception("record %s could not be opened for agency %s", record.id, agency_id)
             results.append(Withheld(record, WithheldReason.KEY_ERROR))
+    results, assessment_ids = _with_assessments(session, agency_id, results)
     revealed = [r.record.id for r in results if isinstance(r, Revealed)]
     record_event(
         session,
         viewer,
         SecrecyTag.RECORD_REVEAL,
         object_type="record",
-        object_ids=revealed,
+        object_ids=revealed + assessment_ids,
         details={
             "purpose": purpose,
             "child_ids": sorted({r.child_id for r in records}),
@@ -323,6 +330,104 @@ def _reveal(
     if listed:
         return [r for r in results if not (r.withheld and r.record.existence_secret)]
     return results
+
+
+def _open_with_agency_keys(
+    session: Session, agency_id: int, records: Sequence[Record]
+) -> dict[int, dict[str, Any]]:
+    """Open each record with the agency's own key to it, where it holds one; the callers have
+    decided that the agency may read them."""
+    keys = _record_keys(session, [r.id for r in records], agency_id) if records else {}
+    ring = crypto.keyring(session) if keys else None
+    opened: dict[int, dict[str, Any]] = {}
+    for record in records:
+        key = keys.get(record.id)
+        if key is None or ring is None or record.is_shredded:
+            continue
+        try:
+            opened[record.id] = crypto.open_record(ring, record, key)
+        except (crypto.SealingError, LookupError):
+            logger.exception("record %s could not be opened for agency %s", record.id, agency_id)
+    return opened
+
+
+def _with_assessments(
+    session: Session, agency_id: int, results: list[RevealResult]
+) -> tuple[list[RevealResult], list[int]]:
+    """A recipient reads the discloser's assessment with each record shown to it under a
+    disclosure in force, with its key to the assessment (wrapped by the decision). Returns the
+    results and the ids of the assessments opened."""
+    ids = sorted(
+        {
+            r.via.disclosure.assessment_record_id
+            for r in results
+            if isinstance(r, Revealed) and r.via and r.via.disclosure.assessment_record_id
+        }
+        - {None}
+    )
+    if not ids:
+        return results, []
+    records = session.scalars(select(Record).where(_among(session, Record.id, ids))).all()
+    opened = _open_with_agency_keys(session, agency_id, records)
+    shown: list[RevealResult] = []
+    for result in results:
+        if isinstance(result, Revealed) and result.via:
+            content = opened.get(result.via.disclosure.assessment_record_id or 0)
+            if content is not None:
+                text = str(content.get("text", ""))
+                result = replace(result, via=replace(result.via, assessment=text))
+        shown.append(result)
+    return shown, sorted(opened)
+
+
+def reveal_exchanged(
+    session: Session,
+    viewer: User,
+    records: Sequence[tuple[Record, frozenset[int]]],
+    *,
+    purpose: str,
+) -> dict[int, dict[str, Any]]:
+    """Texts that agencies read outside a disclosure decision, each record with the agencies
+    that may read it: an information request's purpose and answer (the two agencies), and,
+    with ``purpose="log_review"``, the assessments behind an agency's disclosure decisions
+    (its log reviewer, who need not sit in the child's council). Otherwise a record is opened
+    for an active viewer in the child's council whose agency is named and holds a key; one
+    audit event names what was opened."""
+    if not records:
+        return {}
+    if purpose == "log_review":
+        allowed = [
+            record
+            for record, agencies in records
+            if viewer.is_active
+            and has_permission(viewer, Permission.REVIEW_AGENCY_LOG)
+            and record.category == ASSESSMENT
+            and record.owner_agency_id == viewer.agency_id
+            and viewer.agency_id in agencies
+        ]
+    else:
+        member_of = viewer_facts(session, viewer).council_ids if viewer.is_active else frozenset()
+        children = _children_of(session, [r for r, _ in records])
+        allowed = [
+            record
+            for record, agencies in records
+            if viewer.agency_id in agencies and children[record.child_id].council_id in member_of
+        ]
+    opened = _open_with_agency_keys(session, viewer.agency_id, allowed)
+    record_event(
+        session,
+        viewer,
+        SecrecyTag.RECORD_REVEAL,
+        object_type="record",
+        object_ids=sorted(opened),
+        details={
+            "purpose": purpose,
+            "child_ids": sorted({r.child_id for r, _ in records}),
+            "withheld": len(records) - len(opened),
+            "via_disclosure": [],
+        },
+    )
+    return opened
 
 
 def child_birth_date(session: Session, child_id: int, sealed: bytes | None) -> dt.date | None:
