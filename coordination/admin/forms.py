@@ -90,6 +90,13 @@ class CouncilForm(FlaskForm):
             NumberRange(0, 600, _l("Ange ett antal månader mellan 0 och 600.")),
         ],
     )
+    request_flag_days = IntegerField(
+        _l("Påminnelse om obesvarad begäran om uppgifter, dagar"),
+        validators=[
+            Optional(),
+            NumberRange(1, 365, _l("Ange ett antal dagar mellan 1 och 365.")),
+        ],
+    )
     active = BooleanField(_l("Aktivt"), default=True)
     version = HiddenField()
     submit = SubmitField(_l("Spara"))

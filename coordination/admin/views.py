@@ -309,6 +309,7 @@ def _council_fields(form: CouncilForm, *, new: bool = False) -> CouncilFields:
         agency_ids=list(form.agency_ids.data or []),
         active=True if new else bool(form.active.data),
         retention_months=int(form.retention_months.data or 0),
+        request_flag_days=form.request_flag_days.data,
     )
 
 
