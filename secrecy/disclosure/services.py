@@ -32,7 +32,7 @@ from secrecy.models import (
     DisclosureEndReason,
     Record,
 )
-from secrecy.policy.categories import NOT_BY_HAND
+from secrecy.policy.categories import ASSESSMENT, NOT_BY_HAND
 from secrecy.policy.engine import Assessment, assess_bases
 from secrecy.policy.facts import consent_facts, recipient_facts, record_facts
 from secrecy.policy.reasons import explain
@@ -175,6 +175,12 @@ def decide_disclosure(
     if text is not None:
         written = seal_assessment(session, actor, record.child, text, basis_id)
     elif isinstance(assessment, Record):
+        if (assessment.category, assessment.child_id, assessment.owner_agency_id) != (
+            ASSESSMENT,
+            record.child_id,
+            record.owner_agency_id,
+        ):
+            raise ValueError("a batch's assessment is the owner's, about the same child")
         written = assessment
     version = ruleset_version()
     disclosure = Disclosure(
