@@ -54,6 +54,8 @@ from secrecy.disclosure import api as disclosures_api
 from secrecy.disclosure import views as disclosure_views
 from secrecy.records import api as secrecy_api
 from secrecy.records import views as secrecy_views
+from secrecy.requests import api as requests_api
+from secrecy.requests import views as request_views
 
 ROOT = Path(__file__).resolve().parent
 
@@ -114,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     tokens.init_app(app)
     secrecy_views.init_app(app)
     disclosure_views.init_app(app)
+    request_views.init_app(app)
     secrecy_audit_scope.init_app(app)
     meetings_views.init_app(app)
     meetings_calendar_views.init_app(app)
@@ -135,6 +138,7 @@ def register_api(app: Flask) -> None:
     audit_api.init_app(app)
     secrecy_api.init_app(app)
     disclosures_api.init_app(app)
+    requests_api.init_app(app)
     meetings_api.init_app(app)
     minutes_api.init_app(app)
     actions_api.init_app(app)

@@ -203,6 +203,9 @@ class Council(Base):
     # person of 15–17 consents together with the guardian(s). True: a recorded maturity
     # assessment lets a young person of 15–17 consent alone (12 kap. 3 § OSL).
     maturity_consent: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # An information request left open longer than this is flagged to the asked agency's
+    # coordinator (secrecy's nightly job).
+    request_flag_days: Mapped[int] = mapped_column(default=14, server_default="14")
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 

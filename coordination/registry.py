@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from coordination.admin.unused import AdminNotifier
     from coordination.models import Council, User
+    from coordination.notices import NoticeSink
     from coordination.ops.metrics import ScrapeGauge
     from coordination.scheduler import JobSpec
 
@@ -59,6 +60,8 @@ USER_COLUMNS: Registry[tuple[str, UserColumn]] = Registry("samverkan.user_column
 COUNCIL_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.council_sections")
 COUNCIL_PANELS: Registry[CouncilPanel] = Registry("samverkan.council_panels")
 ADMIN_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.admin_sections")
+# The log review's menu (coordination.web.registries.register_review_section).
+REVIEW_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.review_sections")
 # What an agency's auditor sees and how event tags are named (coordination.logreview.scopes).
 AUDIT_SCOPES: Registry[AuditScope] = Registry("samverkan.audit_scopes")
 AUDIT_TAG_LABELS: Registry[Mapping[str, Any]] = Registry("samverkan.audit_tag_labels")
@@ -68,6 +71,9 @@ AGENDA_CONTRIBUTORS: Registry[AgendaContributor] = Registry("samverkan.agenda_co
 GAUGES: Registry[ScrapeGauge] = Registry("samverkan.metrics_gauges")
 # Who tells the administrators of the nightly account report (coordination.admin.unused).
 ADMIN_NOTIFIERS: Registry[AdminNotifier] = Registry("samverkan.admin_notifiers")
+# Where lower layers' notices are stored as notifications (coordination.notices; the last one
+# registered takes them).
+NOTICE_SINKS: Registry[NoticeSink] = Registry("samverkan.notice_sinks")
 # Notification kinds and their labels for the settings page
 # (meetings.notifications.settings.register_notification_kinds).
 NOTIFICATION_KINDS: Registry[Mapping[str, Any]] = Registry("samverkan.notification_kinds")

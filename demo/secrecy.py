@@ -91,6 +91,24 @@ def disclose_as_engine_allows(
         chosen.basis.id,
         all_confirmed(chosen),
         statement=statement,
+        assessment=demo_assessment(chosen.basis.id, recipient),
+    )
+
+
+# The demo's written assessments: what a discloser writes, one per basis (invented).
+DEMO_ASSESSMENTS = {
+    "general-clause": "Risken för nya brott mot den unge inom kort väger uppenbart tyngre än "
+    "intresset av sekretess för just den här uppgiften.",
+    "own-task": "Vi behöver lämna uppgiften för att kunna genomföra vår egen planerade insats "
+    "för den unge.",
+}
+
+
+def demo_assessment(basis_id: str, recipient: Agency) -> str:
+    return DEMO_ASSESSMENTS.get(
+        basis_id,
+        f"{recipient.name} behöver uppgiften inför nästa möte om den unge; den rör det "
+        "rådet ska följa upp nu.",
     )
 
 

@@ -41,6 +41,10 @@ TAG_LABELS = {
     "secrecy:disclosure:lapse": _l("Uppgiftslämning upphört"),
     "secrecy:consent:register": _l("Samtycke registrerat"),
     "secrecy:consent:revoke": _l("Samtycke återkallat"),
+    "secrecy:request:create": _l("Begäran om uppgifter"),
+    "secrecy:request:answer": _l("Begäran om uppgifter besvarad med utlämnande"),
+    "secrecy:request:close": _l("Begäran om uppgifter avslutad"),
+    "secrecy:request:overdue": _l("Begäran om uppgifter försenad"),
 }
 
 

@@ -21,6 +21,7 @@ from coordination.scheduler import NIGHT_GRACE, JobSpec, nightly, register_jobs
 from secrecy import shredlog
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.records.sealing import sign_chain_head
+from secrecy.requests.services import flag_overdue_requests
 from secrecy.retention import apply_retention
 
 
@@ -55,6 +56,12 @@ def audit_checkpoint_job(session: Session, now: dt.datetime) -> int:
     return 1
 
 
+def overdue_requests_job(session: Session, now: dt.datetime) -> int:
+    """Flag open information requests older than their council's setting to the asked
+    agency's coordinator. Returns the number flagged."""
+    return flag_overdue_requests(session, now)
+
+
 def init_app(app: Flask) -> None:
     """Register this package's nightly sweeps with the one scheduler process."""
     register_jobs(
@@ -67,6 +74,13 @@ def init_app(app: Flask) -> None:
             "secrecy.audit_checkpoint",
             audit_checkpoint_job,
             nightly(3, 45),
+            NIGHT_GRACE,
+            catch_up=True,
+        ),
+        JobSpec(
+            "secrecy.overdue_requests",
+            overdue_requests_job,
+            nightly(6, 30),
             NIGHT_GRACE,
             catch_up=True,
         ),

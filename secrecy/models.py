@@ -190,8 +190,20 @@ class Disclosure(Base):
     # Set by the sweep when the basis lapsed (consent revoked or expired, age, rule ended).
     lapsed_at: Mapped[dt.datetime | None]
     lapse_reason: Mapped[str | None] = mapped_column(String(40))
+    # The discloser's written assessment of the case: a sealed record of the owner agency
+    # (category ``disclosure_assessment``), one per decision or per batch of decisions. None
+    # for decisions made before assessments were recorded, and for the meeting flows that do
+    # not ask for one yet.
+    assessment_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
+    # The rule set the decision was taken under (``secrecy.policy.rules.ruleset_version``).
+    ruleset_version: Mapped[str | None] = mapped_column(String(80))
+    # The information request this decision answers, if any.
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("information_requests.id"), index=True
+    )
 
-    record: Mapped[Record] = relationship()
+    record: Mapped[Record] = relationship(foreign_keys=[record_id])
+    assessment_record: Mapped[Record | None] = relationship(foreign_keys=[assessment_record_id])
     recipient_agency: Mapped[Agency] = relationship(foreign_keys=[recipient_agency_id])
     decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
     consent: Mapped[Consent | None] = relationship()
@@ -213,3 +225,73 @@ class Disclosure(Base):
     @property
     def active(self) -> bool:
         return self.revoked_at is None and self.lapsed_at is None
+
+
+class RequestStatus(enum.StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    REFUSED = "refused"
+
+
+class RequestUrgency(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class InformationRequest(Base):
+    """A member of one agency asks another agency of the child's council for information
+    (begäran om uppgifter). The purpose is a sealed record of the requesting agency, wrapped
+    for the asked agency; the asked agency's answer (a note, or the reason for a refusal) is a
+    sealed record of its own, wrapped for the requester. What is disclosed in answer is
+    ordinary disclosure decisions (``Disclosure.request_id``)."""
+
+    __tablename__ = "information_requests"
+
+    id: Mapped[intpk]
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    requesting_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    created_at: Mapped[created_at]
+    # None: "what you hold about the child".
+    category: Mapped[str | None] = mapped_column(String(40))
+    basis_id: Mapped[str | None] = mapped_column(String(60))
+    urgency: Mapped[RequestUrgency] = mapped_column(
+        Enum(
+            RequestUrgency,
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            name="request_urgency",
+            values_callable=lambda m: [x.value for x in m],
+        )
+    )
+    details_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    status: Mapped[RequestStatus] = mapped_column(
+        Enum(
+            RequestStatus,
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            name="request_status",
+            values_callable=lambda m: [x.value for x in m],
+        ),
+        default=RequestStatus.OPEN,
+    )
+    closed_at: Mapped[dt.datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answer_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    # When the job told the asked agency's coordinator that the request is overdue.
+    flagged_at: Mapped[dt.datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    child: Mapped[Child] = relationship()
+    requesting_agency: Mapped[Agency] = relationship(foreign_keys=[requesting_agency_id])
+    owner_agency: Mapped[Agency] = relationship(foreign_keys=[owner_agency_id])
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is RequestStatus.OPEN

@@ -25,3 +25,7 @@ class SecrecyTag(enum.StrEnum):
     DISCLOSURE_LAPSE = "secrecy:disclosure:lapse"
     CONSENT_REGISTER = "secrecy:consent:register"
     CONSENT_REVOKE = "secrecy:consent:revoke"
+    REQUEST_CREATE = "secrecy:request:create"
+    REQUEST_ANSWER = "secrecy:request:answer"
+    REQUEST_CLOSE = "secrecy:request:close"
+    REQUEST_OVERDUE = "secrecy:request:overdue"

@@ -51,6 +51,7 @@ ID_TABLES = {
     "disclosure_id": "disclosures",
     "meeting_id": "meetings",
     "record_id": "records",
+    "request_id": "information_requests",
     "schedule_id": "schedules",
     "user_id": "users",
 }

@@ -210,6 +210,44 @@ def test_child_page(
     assert_constant(grow, lambda: counted(db, client, f"/children/{child.id}", statements))
 
 
+def requests_grower(db: Session, world: Council3, children: Children) -> Callable[[int], None]:
+    """Police requests to social services about one child, grown to n."""
+    from secrecy.models import RequestUrgency
+    from secrecy.requests.services import RequestData, request_information
+
+    social_id = world.agencies[AgencyKind.SOCIAL_SERVICES].id
+    child = children.enrol()
+    made: list[int] = []
+
+    def grow(n: int) -> None:
+        while len(made) < n:
+            data = RequestData(social_id, None, None, RequestUrgency.NORMAL, "Syfte nummer x.")
+            made.append(request_information(db, world.members[POLICE], child, data).id)
+        db.flush()
+
+    return grow
+
+
+def test_request_list_page(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    client = log_in(app.test_client(), world.members[AgencyKind.SOCIAL_SERVICES])
+    grow = requests_grower(db, world, children)
+    assert_constant(grow, lambda: counted(db, client, "/requests", statements))
+
+
+def test_api_request_list(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    """The API opens every listed request's texts in one reveal."""
+    token = create_token(db, world.members[POLICE], "t", {Scope.READ}, 30).secret
+    db.flush()
+    headers = {"Authorization": f"Bearer {token}"}
+    path = "/api/v1/information-requests?limit=100"
+    grow = requests_grower(db, world, children)
+    assert_constant(grow, lambda: counted(db, app.test_client(), path, statements, headers))
+
+
 def test_batch_disclosure_page(
     app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
 ) -> None:

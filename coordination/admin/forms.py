@@ -107,6 +107,13 @@ class CouncilForm(FlaskForm):
         ),
         default=False,
     )
+    request_flag_days = IntegerField(
+        _l("Påminnelse om obesvarad begäran om uppgifter, dagar"),
+        validators=[
+            Optional(),
+            NumberRange(1, 365, _l("Ange ett antal dagar mellan 1 och 365.")),
+        ],
+    )
     active = BooleanField(_l("Aktivt"), default=True)
     version = HiddenField()
     submit = SubmitField(_l("Spara"))

@@ -282,6 +282,7 @@ def _council_fields(form: CouncilForm, *, new: bool = False) -> CouncilFields:
         active=True if new else bool(form.active.data),
         retention_months=int(form.retention_months.data or 0),
         maturity_consent=bool(form.maturity_consent.data),
+        request_flag_days=form.request_flag_days.data,
     )
 
 

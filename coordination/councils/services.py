@@ -43,6 +43,8 @@ class CouncilFields:
     retention_months: int = 12
     # None keeps the council's consent policy as it is (see Council.maturity_consent).
     maturity_consent: bool | None = None
+    # Days after which an open information request is flagged; None keeps the current value.
+    request_flag_days: int | None = None
 
 
 def _apply_council_fields(session: Session, council: Council, fields: CouncilFields) -> list[str]:
@@ -90,6 +92,14 @@ def _apply_council_fields(session: Session, council: Council, fields: CouncilFie
         raise ServiceError(_l("Ange ett antal månader mellan 0 och 600."), field="retention_months")
     if council.id is not None and council.retention_months != fields.retention_months:
         changed.append("retention_months")
+    if fields.request_flag_days is not None:
+        if not 1 <= fields.request_flag_days <= 365:
+            raise ServiceError(
+                _l("Ange ett antal dagar mellan 1 och 365."), field="request_flag_days"
+            )
+        if council.id is not None and council.request_flag_days != fields.request_flag_days:
+            changed.append("request_flag_days")
+        council.request_flag_days = fields.request_flag_days
     council.active = fields.active
     council.retention_months = fields.retention_months
     if fields.maturity_consent is not None:

@@ -41,7 +41,12 @@ from coordination.api.problems import ApiError, is_api_request, render_api_error
 from coordination.db import UTCDateTime, db_session, utcnow
 from coordination.errors import PermissionDenied
 from coordination.models import User
-from coordination.registry import ADMIN_SECTIONS, COUNCIL_SECTIONS, USER_COLUMNS
+from coordination.registry import (
+    ADMIN_SECTIONS,
+    COUNCIL_SECTIONS,
+    REVIEW_SECTIONS,
+    USER_COLUMNS,
+)
 from coordination.web.converters import MAX_DB_ID, DatabaseIdConverter, _format_local, url_for_ids
 from coordination.web.errors import _render_csrf_error, render_error
 from coordination.web.extensions import LOCALES, babel, csrf, limiter, login_manager
@@ -281,6 +286,7 @@ def _template_globals() -> dict[str, Any]:
     return {
         "admin_sections": ADMIN_SECTIONS.of(current_app),
         "council_sections": COUNCIL_SECTIONS.of(current_app),
+        "review_sections": REVIEW_SECTIONS.of(current_app),
         "two_factor_required": current_app.config["REQUIRE_2FA"],
         "current_locale": select_locale(),
         "locales": LOCALES,

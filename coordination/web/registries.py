@@ -18,6 +18,7 @@ from coordination.registry import (
     ADMIN_SECTIONS,
     COUNCIL_PANELS,
     COUNCIL_SECTIONS,
+    REVIEW_SECTIONS,
     USER_COLUMNS,
     CouncilPanel,
     UserColumn,
@@ -59,3 +60,9 @@ def council_panels(session: Session, user: User, council: Council) -> list[str]:
 def register_admin_section(app: Flask, endpoint: str, label: Any) -> None:
     """Upper layers add pages to the administration menu (endpoint without arguments)."""
     ADMIN_SECTIONS.add(app, (endpoint, label))
+
+
+def register_review_section(app: Flask, endpoint: str, label: Any) -> None:
+    """Upper layers add pages to the log review's menu (endpoint without arguments; the page
+    checks the reviewer's permission itself)."""
+    REVIEW_SECTIONS.add(app, (endpoint, label))

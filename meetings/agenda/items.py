@@ -32,12 +32,12 @@ from meetings.agenda.deadline import (
 )
 from meetings.models import AgendaItem, AgendaSource, Meeting
 from meetings.tags import MeetingTag
-from secrecy.policy.categories import IDENTITY, Category, categories
+from secrecy.policy.categories import NOT_BY_HAND, Category, categories
 from secrecy.records.services import create_record
 
 BRIEF_CATEGORY = "meeting_note"
 # Why a child is on the agenda: any category of information except these two.
-EXCLUDED_REASON_CATEGORIES = frozenset({IDENTITY, "consent"})
+EXCLUDED_REASON_CATEGORIES = NOT_BY_HAND | {"consent"}
 MAX_BRIEF = 4000
 
 

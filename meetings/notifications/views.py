@@ -21,12 +21,14 @@ from wtforms import BooleanField
 
 from coordination.db import db_session
 from coordination.errors import NotFound
+from coordination.notices import register_notice_sink
 from coordination.web import params
 from coordination.web.page import FormInvalid, PageBlueprint, actor
 from coordination.web.registries import register_user_column, user_column
 from meetings.models import EmailStatus, Notification
 from meetings.notifications import services as notifications
 from meetings.notifications import settings
+from meetings.notifications.notices import store_notice
 from meetings.notifications.settings import (
     Channels,
     notification_kinds,
@@ -65,6 +67,8 @@ class ConfirmForm(FlaskForm):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # Lower layers' notices (an information request) go to this outbox.
+    register_notice_sink(app, store_notice)
     app.context_processor(_header_context)
     register_user_column(app, "unread_notifications", notifications.unread_count_column)
     register_notification_kinds(app, notifications.KIND_LABELS)

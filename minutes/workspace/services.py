@@ -33,11 +33,11 @@ from minutes.models import (
 from minutes.tags import MinutesTag
 from minutes.workspace.sharing import ShareChoice, share_record
 from secrecy.models import Record
-from secrecy.policy.categories import IDENTITY, categories
+from secrecy.policy.categories import NOT_BY_HAND, categories
 from secrecy.records.services import correct_record, create_record
 
 # Categories an entry may not have: identity is enrolment's, consent is the consent register's.
-EXCLUDED_ENTRY_CATEGORIES = frozenset({IDENTITY, "consent"})
+EXCLUDED_ENTRY_CATEGORIES = NOT_BY_HAND | {"consent"}
 
 
 DEFAULT_ENTRY_CATEGORY = "meeting_note"

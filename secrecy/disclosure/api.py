@@ -174,6 +174,16 @@ class DisclosureIn(ApiModel):
         description="Skriftlig redogörelse där grunden kräver det (own-task: behovet i den "
         "egna verksamheten).",
     )
+    assessment: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description=(
+            "Er skriftliga bedömning i det enskilda fallet (minst 20 tecken): varför just den "
+            "här uppgiften lämnas till mottagaren nu; med generalklausulen varför intresset av "
+            "utlämnandet uppenbart har företräde, med own-task vilken egen uppgift som kräver "
+            "det. Krypteras som den ägande myndighetens uppgift och visas för mottagaren."
+        ),
+    )
 
 
 @bp.operation(
@@ -205,6 +215,7 @@ def decide_disclosure(record_id: int, body: DisclosureIn) -> DisclosureOut:
             body.confirmations,
             body.consent_id,
             statement=body.statement,
+            assessment=body.assessment,
         )
     return disclosure_out(decided)
 

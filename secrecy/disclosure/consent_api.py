@@ -31,7 +31,7 @@ from coordination.web.params import is_sane_date
 from secrecy.disclosure import consents as service
 from secrecy.disclosure.api import bp
 from secrecy.models import Consent, ConsentRevokeReason, Record
-from secrecy.policy.categories import categories
+from secrecy.policy.categories import NOT_BY_HAND, categories
 from secrecy.policy.engine import Signer
 from secrecy.records.access import child_for, consent_for
 from secrecy.records.api import AgencyRef, RecordOut, record_out
@@ -167,7 +167,7 @@ class ConsentIn(ApiModel):
     @classmethod
     def _known_categories(cls, value: list[str]) -> list[str]:
         # The consent form offers every category but the consents' own.
-        if any(key not in categories() or key == "consent" for key in value):
+        if any(key not in categories() or key == "consent" or key in NOT_BY_HAND for key in value):
             raise ValueError(str(_l("Okänd kategori.")))
         return value
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 from coordination.audit.log import record_event
 from coordination.db import today_local, utcnow
 from coordination.models import Child, User
+from secrecy.disclosure.assessments import withdraw_assessments
 from secrecy.models import (
     Disclosure,
     Record,
@@ -39,6 +40,7 @@ def end_lapsed(session: Session, actor: User | None, ended: list[tuple[Disclosur
     sealing.withdraw_record_keys(
         session, [(disclosure.record, disclosure.recipient_agency_id) for disclosure, _ in ended]
     )
+    withdraw_assessments(session, [disclosure for disclosure, _ in ended])
     if ended:
         record_event(
             session,

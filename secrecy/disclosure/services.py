@@ -19,6 +19,12 @@ from coordination.audit.log import record_event
 from coordination.db import today_local, utcnow
 from coordination.errors import ServiceError
 from coordination.models import Agency, Child, User
+from secrecy.disclosure.assessments import (
+    seal_assessment,
+    share_assessment,
+    validate_assessment,
+    withdraw_assessments,
+)
 from secrecy.disclosure.consents import consents_of
 from secrecy.models import (
     Consent,
@@ -26,11 +32,11 @@ from secrecy.models import (
     DisclosureEndReason,
     Record,
 )
-from secrecy.policy.categories import IDENTITY
+from secrecy.policy.categories import ASSESSMENT, NOT_BY_HAND
 from secrecy.policy.engine import Assessment, assess_bases, statement_problem
 from secrecy.policy.facts import consent_facts, recipient_facts, record_facts
 from secrecy.policy.reasons import explain
-from secrecy.policy.rules import LegalBasis, legal_bases
+from secrecy.policy.rules import LegalBasis, legal_bases, ruleset_version
 from secrecy.records import sealing
 from secrecy.records.reveal import child_birth_date
 from secrecy.records.services import child_records, require_child_access
@@ -59,6 +65,16 @@ def require_statement(basis: LegalBasis, statement: str | None) -> None:
             _l("Redogörelsen är för lång (högst %(n)s tecken).", n=STATEMENT_MAX_LENGTH),
             field="statement",
         )
+
+
+def _statement_given(statement: str | None, assessment: str | Record | None) -> str | None:
+    """The written statement a basis asks for: the statement field, or else the written
+    assessment (a batch's sealed one counts: it was written and checked with the batch)."""
+    if statement is not None and statement.strip():
+        return statement
+    if isinstance(assessment, Record):
+        return "(batch assessment)"
+    return assessment
 
 
 def recipients_for(record: Record) -> list[Agency]:
@@ -119,16 +135,20 @@ def decide_disclosure(
     consent_id: int | None = None,
     *,
     statement: str | None = None,
+    assessment: str | Record | None = None,
 ) -> Disclosure:
     """Store the owner's decision under a basis the engine accepts now, with every statement
-    confirmed and, where the basis requires one, the written ``statement`` (own-task: the task
-    need); wrap the record's key for the recipient; log it."""
+    confirmed and, from the disclosure pages and the API, the written assessment (a text,
+    sealed here, or the batch's sealed assessment); where the basis requires a written
+    statement (own-task: the task need) the ``statement``, or else the assessment, gives it;
+    wrap the record's key (and the assessment's) for the recipient; log it with the rule-set
+    version."""
     _require_owner(actor, record)
     if record.is_shredded or record.is_superseded:
         raise ServiceError(_l("Uppgiften kan inte lämnas ut: den är ersatt eller gallrad."))
     if recipient.id not in {a.id for a in recipients_for(record)}:
         raise ServiceError(_l("Mottagaren deltar inte i barnets forum."), field="recipient")
-    assessment = next(
+    option = next(
         (
             a
             for a in disclosure_options(session, actor, record, recipient)
@@ -136,27 +156,27 @@ def decide_disclosure(
         ),
         None,
     )
-    if assessment is None:
+    if option is None:
         raise ServiceError(_l("Okänd rättslig grund."), field="basis")
-    if not assessment.applicable:
+    if not option.applicable:
         raise ServiceError(
             _l(
                 "Grunden kan inte användas: %(reason)s",
-                reason=" ".join(explain(r) for r in assessment.reasons),
+                reason=" ".join(explain(r) for r in option.reasons),
             ),
             field="basis",
         )
-    statements = assessment.basis.confirmations
+    statements = option.basis.confirmations
     if sorted(set(confirmed)) != list(range(len(statements))):
         raise ServiceError(
             _l("Bekräfta varje förutsättning för att kunna lämna ut uppgiften."),
             field="confirmations",
         )
-    require_statement(assessment.basis, statement)
-    if assessment.basis.requires_consent:
+    require_statement(option.basis, _statement_given(statement, assessment))
+    if option.basis.requires_consent:
         if consent_id is None:
-            consent_id = assessment.consent_ids[0]
-        elif consent_id not in assessment.consent_ids:
+            consent_id = option.consent_ids[0]
+        elif consent_id not in option.consent_ids:
             raise ServiceError(_l("Det valda samtycket gäller inte för detta."), field="consent")
         # Lock the consent: a revocation at the same moment waits for this decision (and then
         # ends it with the others), or this decision sees the revocation and is refused.
@@ -170,6 +190,7 @@ def decide_disclosure(
             raise ServiceError(_l("Samtycket är återkallat."), field="consent")
     else:
         consent_id = None
+    text = validate_assessment(assessment, basis_id) if isinstance(assessment, str) else None
     existing = session.scalars(
         select(Disclosure).where(
             Disclosure.record_id == record.id,
@@ -180,6 +201,18 @@ def decide_disclosure(
     ).first()
     if existing is not None:
         raise ServiceError(_l("Uppgiften är redan utlämnad till mottagaren."), field="recipient")
+    written: Record | None = None
+    if text is not None:
+        written = seal_assessment(session, actor, record.child, text, basis_id)
+    elif isinstance(assessment, Record):
+        if (assessment.category, assessment.child_id, assessment.owner_agency_id) != (
+            ASSESSMENT,
+            record.child_id,
+            record.owner_agency_id,
+        ):
+            raise ValueError("a batch's assessment is the owner's, about the same child")
+        written = assessment
+    version = ruleset_version()
     disclosure = Disclosure(
         record_id=record.id,
         recipient_agency_id=recipient.id,
@@ -187,10 +220,14 @@ def decide_disclosure(
         confirmations=list(statements),
         consent_id=consent_id,
         decided_by_id=actor.id,
+        assessment_record_id=written.id if written is not None else None,
+        ruleset_version=version,
     )
     session.add(disclosure)
     session.flush()
     sealing.grant_record_key(session, record, recipient.id)
+    if written is not None:
+        share_assessment(session, written, recipient.id)
     record_event(
         session,
         actor,
@@ -200,12 +237,14 @@ def decide_disclosure(
             "disclosure_id": disclosure.id,
             "recipient_agency_id": recipient.id,
             "basis": basis_id,
-            "reference": assessment.basis.reference[:200],
+            "reference": option.basis.reference[:200],
             "consent_id": consent_id,
-            "duty": str(assessment.basis.duty),
+            "duty": str(option.basis.duty),
             "confirmed": len(statements),
             "statement_given": bool((statement or "").strip()),
             "child_id": record.child_id,
+            "assessment_record_id": disclosure.assessment_record_id,
+            "ruleset_version": version,
         },
     )
     return disclosure
@@ -221,15 +260,28 @@ def decide_disclosures(
     consent_id: int | None = None,
     *,
     statement: str | None = None,
+    assessment: str,
 ) -> list[Disclosure]:
-    """Several records of one child at once: all or nothing (the caller's one transaction)."""
+    """Several records of one child at once: all or nothing (the caller's one transaction),
+    under one written assessment for the whole batch."""
     if not records:
         raise ServiceError(_l("Välj minst en uppgift."), field="records")
     if len({r.child_id for r in records}) != 1:
         raise ServiceError(_l("Uppgifterna måste gälla samma barn."), field="records")
+    text = validate_assessment(assessment, basis_id)
+    _require_owner(actor, records[0])
+    written = seal_assessment(session, actor, records[0].child, text, basis_id, batch=len(records))
     return [
         decide_disclosure(
-            session, actor, r, recipient, basis_id, confirmed, consent_id, statement=statement
+            session,
+            actor,
+            r,
+            recipient,
+            basis_id,
+            confirmed,
+            consent_id,
+            statement=statement,
+            assessment=written,
         )
         for r in records
     ]
@@ -248,6 +300,7 @@ def revoke_disclosure(
     disclosure.revoke_reason = reason
     session.flush()
     sealing.withdraw_record_key(session, disclosure.record, disclosure.recipient_agency_id)
+    withdraw_assessments(session, [disclosure])
     record_event(
         session,
         actor,
@@ -298,7 +351,8 @@ def batch_disclosure(
         if r.owner_agency_id == actor.agency_id
         and not r.is_superseded
         and not r.is_shredded
-        and r.category not in (IDENTITY, "consent")
+        and r.category not in NOT_BY_HAND
+        and r.category != "consent"
     ]
     recipients = [a for a in child.council.agencies if a.id != actor.agency_id and a.active]
     recipient = next((a for a in recipients if a.id == recipient_id), None)

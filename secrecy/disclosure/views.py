@@ -34,10 +34,11 @@ from coordination.web.params import BadParameter, arg_int, form_int
 from coordination.web.registries import register_admin_section, register_council_panel
 from secrecy.disclosure import consents as consent_services
 from secrecy.disclosure import services as service
+from secrecy.disclosure.assessments import assessment_prompt
 from secrecy.disclosure.confirmations import revoke_confirmation
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason, Record
 from secrecy.policy import versions
-from secrecy.policy.categories import categories
+from secrecy.policy.categories import NOT_BY_HAND, categories
 from secrecy.policy.engine import Signer
 from secrecy.policy.facts import is_weakly_protected
 from secrecy.policy.reasons import SIGNER_LABELS, explain
@@ -55,6 +56,10 @@ bp = PageBlueprint("disclosures", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
+    # The log reviewer's page is declared on this blueprint in its own module.
+    from secrecy.disclosure import review
+
+    review.init_app(app)
     app.register_blueprint(bp)
     register_admin_section(app, "disclosures.legal_bases_page", _l("Rättsliga grunder"))
     register_council_panel(app, expiring_consents_panel)
@@ -87,6 +92,11 @@ def _confirmed_indexes(basis_id: str) -> list[int]:
 def _statement(basis_id: str) -> str | None:
     """The written statement for the chosen basis (field ``statement-<basis id>``)."""
     return request.form.get(f"statement-{basis_id}")
+
+
+def _typed_assessment() -> str:
+    """The assessment as typed (shown again on a refused form; never logged)."""
+    return request.form.get("assessment", "")[:20_000] if request.method == "POST" else ""
 
 
 def _option_rows(session: Session, record: Record) -> list[dict[str, object]]:
@@ -134,6 +144,8 @@ def disclose(record_id: int) -> ResponseReturnValue:
             error=error,
             form=ConfirmForm(),
             revoke_form=DisclosureRevokeForm(),
+            assessment_prompt=assessment_prompt,
+            typed=_typed_assessment(),
         ), status
 
     if request.method == "GET" or not ConfirmForm().validate_on_submit():
@@ -152,6 +164,7 @@ def disclose(record_id: int) -> ResponseReturnValue:
         basis_id,
         _confirmed_indexes(basis_id),
         statement=_statement(basis_id),
+        assessment=_typed_assessment(),
     )
     flash(_("Uppgiften är utlämnad till %(agency)s.", agency=recipient.name), "success")
     return redirect(url_for("secrecy.child", child_id=record.child_id))
@@ -188,6 +201,8 @@ def disclose_many(child_id: int) -> ResponseReturnValue:
             Duty=Duty,
             error=error,
             form=ConfirmForm(),
+            assessment_prompt=assessment_prompt,
+            typed=_typed_assessment(),
         ), status
 
     if request.method == "GET":
@@ -207,6 +222,7 @@ def disclose_many(child_id: int) -> ResponseReturnValue:
         basis_id,
         _confirmed_indexes(basis_id),
         statement=_statement(basis_id),
+        assessment=_typed_assessment(),
     )
     flash(
         _(
@@ -254,7 +270,9 @@ def _consent_form(child: Child) -> ConsentForm:
     form = ConsentForm()
     form.agency_ids.choices = choices((a.id, a.name) for a in child.council.agencies)
     form.categories.choices = choices(
-        (c.key, c.label(_locale())) for c in categories().values() if c.key != "consent"
+        (c.key, c.label(_locale()))
+        for c in categories().values()
+        if c.key != "consent" and c.key not in NOT_BY_HAND
     )
     if request.method == "GET":
         form.valid_from.data = today_local()

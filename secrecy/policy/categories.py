@@ -9,6 +9,20 @@ from pathlib import Path
 
 CATEGORIES_FILE = Path(__file__).with_name("categories.toml")
 IDENTITY = "identity"
+# The discloser's written assessment behind a disclosure decision: written with the decision,
+# never as a record of its own on the child's page.
+ASSESSMENT = "disclosure_assessment"
+# The texts of an information request (its purpose; the answer or the reason for a refusal):
+# written in the request, never as a record of their own on the child's page.
+REQUEST_TEXT = "information_request"
+# Categories written only by the services that own them, never by a user on their own.
+NOT_BY_HAND = frozenset({IDENTITY, ASSESSMENT, REQUEST_TEXT})
+
+
+def writable_by_hand(key: str) -> bool:
+    """Whether a user may write a record of this category on its own (the identity is written
+    by enrolment and corrections, an assessment with its disclosure decision)."""
+    return key not in NOT_BY_HAND
 
 
 class CategoryFileError(ValueError):

@@ -81,6 +81,11 @@ class DisclosedVia(OutModel):
     basis_title: str | None
     basis_reference: str | None = Field(description="Lagrum, t.ex. 10 kap. 18 a § OSL.")
     decided_at: dt.datetime
+    assessment: str | None = Field(
+        None,
+        description="Den utlämnande myndighetens skriftliga bedömning bakom beslutet; null för "
+        "äldre beslut.",
+    )
 
 
 class RecordMeta(OutModel):
@@ -135,6 +140,7 @@ def record_out(result: RevealResult) -> RevealedRecordOut | WithheldRecordOut:
                 basis_title=basis.title if basis else None,
                 basis_reference=basis.reference if basis else None,
                 decided_at=result.via.disclosure.decided_at,
+                assessment=result.via.assessment,
             )
         return RevealedRecordOut(
             **_meta(result),
@@ -211,6 +217,11 @@ class DisclosureOut(OutModel):
     revoked_at: dt.datetime | None
     revoke_reason: DisclosureEndReason | None
     lapsed_at: dt.datetime | None = Field(description="När grunden föll bort (t.ex. samtycket).")
+    assessment_record_id: int | None = Field(
+        description="Den skriftliga bedömningen bakom beslutet (en krypterad uppgift hos den "
+        "ägande myndigheten); null för äldre beslut."
+    )
+    ruleset_version: str | None = Field(description="Regelverkets version vid beslutet.")
 
 
 def disclosure_out(disclosure: Disclosure) -> DisclosureOut:
@@ -229,6 +240,8 @@ def disclosure_out(disclosure: Disclosure) -> DisclosureOut:
         revoked_at=disclosure.revoked_at,
         revoke_reason=disclosure.revoke_reason,
         lapsed_at=disclosure.lapsed_at,
+        assessment_record_id=disclosure.assessment_record_id,
+        ruleset_version=disclosure.ruleset_version,
     )
 
 

@@ -34,9 +34,12 @@ from secrecy.models import Record
 from secrecy.policy.categories import IDENTITY
 from secrecy.records import sealing
 from secrecy.records.identity import parse_identity_number
+from secrecy.records.reveal import readable_record_ids
 from secrecy.records.services import (
     add_sealed_record,
     correct_record,
+    current_identity_record,
+    current_identity_records,
     require_child_access,
     require_council_member,
 )
@@ -89,18 +92,39 @@ def next_pseudonym(session: Session, council: Council, year: int) -> str:
     return f"{council.code}-{year}-{counter.last_number:03d}"
 
 
+def may_learn_of_case(session: Session, actor: User, child: Child) -> bool:
+    """Whether the actor may be told that a typed-in number is the child's (its pseudonym):
+    the agency that holds the child's identity (the enrolling agency, or the owner of the
+    current identity record) and the council's coordinators. To anyone else the enrolment and
+    correction forms must not work as a look-up of who is a case."""
+    membership = membership_in(actor, child.council)
+    if membership is None or not actor.is_active:
+        return False
+    if membership.council_role is CouncilRole.COORDINATOR:
+        return True
+    if actor.agency_id == child.enrolling_agency_id:
+        return True
+    identity = current_identity_record(session, child)
+    return identity is not None and identity.owner_agency_id == actor.agency_id
+
+
+# What everyone else is told: the same words as for a refusal that names no case (the
+# concurrent enrolment below), so the message confirms nothing about the number.
+NOT_ENROLLED = _l("Barnet kunde inte skrivas in. Kontakta forumets samordnare.")
+
+
 class DuplicateChild(ServiceError):
     """The child is enrolled in the council already (the same personnummer)."""
 
-    def __init__(self, actor: User, duplicate: Child, council: Council) -> None:
-        if duplicate.enrolling_agency_id == actor.agency_id:
+    def __init__(self, told: bool, duplicate: Child, council: Council) -> None:
+        if told:
             message = _l(
                 "Barnet finns redan i forumet som %(pseudonym)s. Öppna det ärendet i stället.",
                 pseudonym=duplicate.pseudonym,
             )
         else:
-            # Others learn no pseudonym: a number typed in must not lead to a child's page.
-            message = _l("Barnet är redan inskrivet i forumet. Kontakta samordnaren.")
+            # Others learn neither the pseudonym nor that the number is a case.
+            message = NOT_ENROLLED
         super().__init__(message, field="personnummer")
         self.child_id = duplicate.id
         self.council_id = council.id
@@ -135,7 +159,7 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
         select(Child).where(Child.council_id == council.id, Child.identity_index == index)
     ).first()
     if duplicate is not None:
-        refusal = DuplicateChild(actor, duplicate, council)
+        refusal = DuplicateChild(may_learn_of_case(session, actor, duplicate), duplicate, council)
         log_duplicate_refused(session, actor, refusal)
         raise refusal
     today = today_local()
@@ -153,9 +177,7 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
             session.flush()
     except IntegrityError:
         # The same number enrolled at the same moment by someone else (unique per council).
-        raise ServiceError(
-            _l("Barnet är redan inskrivet i forumet. Kontakta samordnaren."), field="personnummer"
-        ) from None
+        raise ServiceError(NOT_ENROLLED, field="personnummer") from None
     sealing.seal_birth_date(session, child, number.birth_date)
     content: dict[str, Any] = {
         "given_names": given,
@@ -181,17 +203,28 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
 
 
 def other_councils_with_same_child(session: Session, actor: User, child: Child) -> Sequence[Child]:
-    """Children with the same number in the actor's other councils (pseudonyms only)."""
+    """Children with the same number in the actor's other councils (pseudonyms only), for an
+    actor who may read the identity records of both: the link is derived from the
+    personnummer, so it tells no more than the identities do. A member whose agency neither
+    owns an identity nor holds a disclosure of it in force learns nothing of the link."""
     if child.identity_index is None:
         return []
     member_of = select(CouncilMembership.council_id).where(CouncilMembership.user_id == actor.id)
-    return session.scalars(
+    others = session.scalars(
         select(Child).where(
             Child.identity_index == child.identity_index,
             Child.id != child.id,
             Child.council_id.in_(member_of),
         )
     ).all()
+    if not others:
+        return []
+    identities = {r.child_id: r for r in current_identity_records(session, [child, *others])}
+    readable = readable_record_ids(session, actor, list(identities.values()))
+    own = identities.get(child.id)
+    if own is None or own.id not in readable:
+        return []
+    return [c for c in others if c.id in identities and identities[c.id].id in readable]
 
 
 def correct_identity(session: Session, actor: User, record: Record, data: EnrolmentData) -> Record:
@@ -218,8 +251,13 @@ def correct_identity(session: Session, actor: User, record: Record, data: Enrolm
         )
     ).first()
     if clash is not None:
+        if may_learn_of_case(session, actor, clash):
+            raise ServiceError(
+                _l("Personnumret hör till %(pseudonym)s i forumet.", pseudonym=clash.pseudonym),
+                field="personnummer",
+            )
         raise ServiceError(
-            _l("Personnumret hör till %(pseudonym)s i forumet.", pseudonym=clash.pseudonym),
+            _l("Identiteten kunde inte rättas med det personnumret. Kontakta forumets samordnare."),
             field="personnummer",
         )
     if not data.given_names.strip():

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from coordination.models import CloseReason
 from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, SelectChoice, choices, sane_date
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason
-from secrecy.policy.categories import IDENTITY, categories
+from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
 
 CLOSE_REASON_LABELS = {
     CloseReason.GOALS_REACHED: _l("Målen är uppnådda"),
@@ -78,7 +78,7 @@ def category_choices(locale: str, *, include_identity: bool = False) -> list[Sel
     return choices(
         (c.key, c.label(locale))
         for c in categories().values()
-        if include_identity or c.key != IDENTITY
+        if (include_identity and c.key == IDENTITY) or writable_by_hand(c.key)
     )
 
 

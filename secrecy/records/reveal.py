@@ -10,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, cast, inspect, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -24,7 +22,9 @@ from coordination.audit.log import record_event
 from coordination.db import today_local
 from coordination.models import Child, CouncilMembership, User
 from coordination.ops.metrics import count_reveal
+from coordination.policy import Permission, has_permission
 from secrecy.models import Consent, Disclosure, Record, RecordKey
+from secrecy.policy.categories import ASSESSMENT
 from secrecy.policy.engine import (
     Reason,
     ViewerFacts,
@@ -32,75 +32,18 @@ from secrecy.policy.engine import (
     visibility,
 )
 from secrecy.policy.facts import PolicyFacts
-from secrecy.policy.reasons import explain
-from secrecy.policy.rules import LegalBasis
+from secrecy.policy.versions import basis_as_decided
 from secrecy.records import crypto
+from secrecy.records.results import (
+    DisclosedVia,
+    Revealed,
+    RevealResult,
+    Via,
+    Withheld,
+)
 from secrecy.tags import SecrecyTag
 
-REASON_TEXTS = {
-    WithheldReason.NOT_MEMBER: _l("Du är inte medlem i barnets forum."),
-    WithheldReason.NO_DISCLOSURE: _l("Ingen uppgiftslämning till din myndighet."),
-    WithheldReason.SHREDDED: _l("Uppgiften är gallrad."),
-    WithheldReason.NO_KEY: _l("Din myndighet har ingen nyckel till uppgiften."),
-    WithheldReason.KEY_ERROR: _l(
-        "Uppgiften kunde inte öppnas (nyckelfel). Kontakta administratören."
-    ),
-}
-
-# The viewer is in the child's council: the owner may be named (see Withheld.ask_owner).
-ASK_OWNER_REASONS = frozenset(
-    {WithheldReason.NO_DISCLOSURE, WithheldReason.LAPSED, WithheldReason.NO_KEY}
-)
-
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Via:
-    """Why a recipient sees a record: shown next to the content."""
-
-    disclosure: DisclosedVia
-    basis: LegalBasis | None
-
-
-@dataclass(frozen=True)
-class Revealed:
-    record: Record
-    content: dict[str, Any]
-    via: Via | None = None  # None for the owner agency's own records
-
-    withheld = False
-
-
-@dataclass(frozen=True)
-class Withheld:
-    record: Record
-    reason_code: WithheldReason
-    lapse: Reason | None = None
-
-    withheld = True
-
-    @property
-    def reason(self) -> str:
-        if self.lapse is not None:
-            return explain(self.lapse)
-        return str(REASON_TEXTS[self.reason_code])
-
-    @property
-    def ask_owner(self) -> str | None:
-        """Whom to ask ("Uppgiften tillhör Socialtjänsten Exempelstad."), for a viewer in the
-        child's council only: they see the minutes and agendas where the owner is named
-        anyway. Outside the council even the owner would say which agencies know the child;
-        a shredded or unreadable record has nobody to ask."""
-        if self.reason_code not in ASK_OWNER_REASONS:
-            return None
-        return _(
-            "Uppgiften tillhör %(agency)s. Fråga dem om du behöver den.",
-            agency=self.record.owner_agency.name,
-        )
-
-
-RevealResult = Revealed | Withheld
 
 
 def viewer_facts(session: Session, viewer: User) -> ViewerFacts:
@@ -108,17 +51,6 @@ def viewer_facts(session: Session, viewer: User) -> ViewerFacts:
         select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
     ).all()
     return ViewerFacts(agency_id=viewer.agency_id, council_ids=frozenset(council_ids))
-
-
-class DisclosedVia(NamedTuple):
-    """The disclosure a recipient sees a record under: what ``Via`` shows of it."""
-
-    id: int
-    record_id: int
-    basis_id: str
-    consent_id: int | None
-    decided_at: dt.datetime
-    lapsed_at: dt.datetime | None
 
 
 def live_disclosures(
@@ -134,6 +66,8 @@ def live_disclosures(
             Disclosure.consent_id,
             Disclosure.decided_at,
             Disclosure.lapsed_at,
+            Disclosure.assessment_record_id,
+            Disclosure.ruleset_version,
         ).where(
             _among(session, Disclosure.record_id, record_ids),
             Disclosure.recipient_agency_id == agency_id,
@@ -226,6 +160,62 @@ def reveal_listed(
     return _reveal(session, viewer, records, purpose, listed=True)
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """The policy's and the keys' answer for one record, before anything is opened."""
+
+    record: Record
+    reason: WithheldReason | None  # None: the viewer may read it (and holds a key)
+    key: crypto.WrappedKey | None
+    live: Sequence[DisclosedVia]
+    verdicts: list[Reason | None]
+
+
+def _decide(
+    session: Session,
+    viewer: User,
+    records: Sequence[Record],
+    disclosures: dict[int, list[DisclosedVia]],
+) -> tuple[PolicyFacts, list[_Decision]]:
+    agency_id = viewer.agency_id
+    facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
+    keys = _record_keys(session, [r.id for r in records], agency_id)
+    policy = PolicyFacts(
+        viewer.agency,
+        _children_of(session, records),
+        _consents_of(session, disclosures),
+        lambda child: child_birth_date(session, child.id, child.birth_date_sealed),
+        today_local(),
+    )
+    decisions: list[_Decision] = []
+    for record in records:
+        facts_of_record = policy.record_facts(record)
+        live = disclosures.get(record.id, ())
+        verdicts = [
+            policy.verdict(
+                d.basis_id, d.consent_id, d.lapsed_at is not None, facts_of_record, record.child_id
+            )
+            for d in live
+        ]
+        reason = visibility(facts_of_record, facts, verdicts)
+        key = keys.get(record.id)
+        if reason is None and key is None:
+            reason = WithheldReason.NO_KEY
+        decisions.append(_Decision(record, reason, key, live, verdicts))
+    return policy, decisions
+
+
+def readable_record_ids(session: Session, viewer: User, records: Sequence[Record]) -> set[int]:
+    """The ids of the records ``reveal_records`` would open for the viewer (the policy and the
+    keys agree), without opening any: for a page that shows what follows from a record's
+    content (two pseudonyms are one young person because their identity records say so)."""
+    if not records:
+        return set()
+    disclosures = live_disclosures(session, [r.id for r in records], viewer.agency_id)
+    _, decisions = _decide(session, viewer, records, disclosures)
+    return {d.record.id for d in decisions if d.reason is None and d.key is not None}
+
+
 def _reveal(
     session: Session, viewer: User, records: Sequence[Record], purpose: str, *, listed: bool
 ) -> list[RevealResult]:
@@ -241,31 +231,17 @@ def _reveal(
         ]
         if not records:
             return []
-    facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
-    keys = _record_keys(session, [r.id for r in records], agency_id)
-    policy = PolicyFacts(
-        viewer.agency,
-        _children_of(session, records),
-        _consents_of(session, disclosures),
-        lambda child: child_birth_date(session, child.id, child.birth_date_sealed),
-        today_local(),
-    )
+    _policy, decisions = _decide(session, viewer, records, disclosures)
     ring = crypto.keyring(session)
     results: list[RevealResult] = []
-    for record in records:
-        record_id = record.id
-        facts_of_record = policy.record_facts(record)
-        live = disclosures.get(record_id, ())
-        verdicts = [
-            policy.verdict(
-                d.basis_id, d.consent_id, d.lapsed_at is not None, facts_of_record, record.child_id
-            )
-            for d in live
-        ]
-        reason = visibility(facts_of_record, facts, verdicts)
-        key = keys.get(record_id)
-        if reason is None and key is None:
-            reason = WithheldReason.NO_KEY
+    for decision in decisions:
+        record, reason, key, live, verdicts = (
+            decision.record,
+            decision.reason,
+            decision.key,
+            decision.live,
+            decision.verdicts,
+        )
         if reason is not None or key is None:
             lapse = next((v for v in verdicts if v is not None), None) if live else None
             results.append(Withheld(record, reason or WithheldReason.NO_KEY, lapse))
@@ -275,13 +251,20 @@ def _reveal(
             if live
             else None
         )
-        via = Via(in_force, policy.bases.get(in_force.basis_id)) if in_force else None
+        # The basis as it read when decided (a later edit of the rule set never rewrites the
+        # recorded basis of a past decision); whether it still holds was judged above by today's.
+        via = (
+            Via(in_force, basis_as_decided(in_force.basis_id, in_force.ruleset_version))
+            if in_force
+            else None
+        )
         try:
             results.append(Revealed(record, crypto.open_record(ring, record, key), via))
         except (crypto.SealingError, LookupError):
             # One damaged key must not take the whole page down; `flask keys check` finds it.
-            logger.exception("record %s could not be opened for agency %s", record_id, agency_id)
+            logger.exception("record %s could not be opened for agency %s", record.id, agency_id)
             results.append(Withheld(record, WithheldReason.KEY_ERROR))
+    results, assessment_ids = _with_assessments(session, agency_id, results)
     revealed = [r.record.id for r in results if isinstance(r, Revealed)]
     count_reveal(len(revealed), len(results) - len(revealed))
     record_event(
@@ -289,7 +272,7 @@ def _reveal(
         viewer,
         SecrecyTag.RECORD_REVEAL,
         object_type="record",
-        object_ids=revealed,
+        object_ids=revealed + assessment_ids,
         details={
             "purpose": purpose,
             "child_ids": sorted({r.child_id for r in records}),
@@ -302,6 +285,104 @@ def _reveal(
     if listed:
         return [r for r in results if not (r.withheld and r.record.existence_secret)]
     return results
+
+
+def _open_with_agency_keys(
+    session: Session, agency_id: int, records: Sequence[Record]
+) -> dict[int, dict[str, Any]]:
+    """Open each record with the agency's own key to it, where it holds one; the callers have
+    decided that the agency may read them."""
+    keys = _record_keys(session, [r.id for r in records], agency_id) if records else {}
+    ring = crypto.keyring(session) if keys else None
+    opened: dict[int, dict[str, Any]] = {}
+    for record in records:
+        key = keys.get(record.id)
+        if key is None or ring is None or record.is_shredded:
+            continue
+        try:
+            opened[record.id] = crypto.open_record(ring, record, key)
+        except (crypto.SealingError, LookupError):
+            logger.exception("record %s could not be opened for agency %s", record.id, agency_id)
+    return opened
+
+
+def _with_assessments(
+    session: Session, agency_id: int, results: list[RevealResult]
+) -> tuple[list[RevealResult], list[int]]:
+    """A recipient reads the discloser's assessment with each record shown to it under a
+    disclosure in force, with its key to the assessment (wrapped by the decision). Returns the
+    results and the ids of the assessments opened."""
+    ids = sorted(
+        {
+            r.via.disclosure.assessment_record_id
+            for r in results
+            if isinstance(r, Revealed) and r.via and r.via.disclosure.assessment_record_id
+        }
+        - {None}
+    )
+    if not ids:
+        return results, []
+    records = session.scalars(select(Record).where(_among(session, Record.id, ids))).all()
+    opened = _open_with_agency_keys(session, agency_id, records)
+    shown: list[RevealResult] = []
+    for result in results:
+        if isinstance(result, Revealed) and result.via:
+            content = opened.get(result.via.disclosure.assessment_record_id or 0)
+            if content is not None:
+                text = str(content.get("text", ""))
+                result = replace(result, via=replace(result.via, assessment=text))
+        shown.append(result)
+    return shown, sorted(opened)
+
+
+def reveal_exchanged(
+    session: Session,
+    viewer: User,
+    records: Sequence[tuple[Record, frozenset[int]]],
+    *,
+    purpose: str,
+) -> dict[int, dict[str, Any]]:
+    """Texts that agencies read outside a disclosure decision, each record with the agencies
+    that may read it: an information request's purpose and answer (the two agencies), and,
+    with ``purpose="log_review"``, the assessments behind an agency's disclosure decisions
+    (its log reviewer, who need not sit in the child's council). Otherwise a record is opened
+    for an active viewer in the child's council whose agency is named and holds a key; one
+    audit event names what was opened."""
+    if not records:
+        return {}
+    if purpose == "log_review":
+        allowed = [
+            record
+            for record, agencies in records
+            if viewer.is_active
+            and has_permission(viewer, Permission.REVIEW_AGENCY_LOG)
+            and record.category == ASSESSMENT
+            and record.owner_agency_id == viewer.agency_id
+            and viewer.agency_id in agencies
+        ]
+    else:
+        member_of = viewer_facts(session, viewer).council_ids if viewer.is_active else frozenset()
+        children = _children_of(session, [r for r, _ in records])
+        allowed = [
+            record
+            for record, agencies in records
+            if viewer.agency_id in agencies and children[record.child_id].council_id in member_of
+        ]
+    opened = _open_with_agency_keys(session, viewer.agency_id, allowed)
+    record_event(
+        session,
+        viewer,
+        SecrecyTag.RECORD_REVEAL,
+        object_type="record",
+        object_ids=sorted(opened),
+        details={
+            "purpose": purpose,
+            "child_ids": sorted({r.child_id for r, _ in records}),
+            "withheld": len(records) - len(opened),
+            "via_disclosure": [],
+        },
+    )
+    return opened
 
 
 def child_birth_date(session: Session, child_id: int, sealed: bytes | None) -> dt.date | None:

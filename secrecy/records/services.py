@@ -27,7 +27,7 @@ from coordination.models import (
 )
 from coordination.policy import can_view_council
 from secrecy.models import Record, RecordKey
-from secrecy.policy.categories import IDENTITY, categories
+from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
 from secrecy.records import sealing
 from secrecy.tags import SecrecyTag
 
@@ -94,6 +94,10 @@ def create_record(
     if category_key == IDENTITY:
         raise ServiceError(
             _l("Identitetsuppgifter ändras genom att rätta identitetsposten."), field="category"
+        )
+    if not writable_by_hand(category_key):
+        raise ServiceError(
+            _l("En bedömning skrivs i beslutet om uppgiftslämning."), field="category"
         )
     content = {"text": text.strip()}
     _validate_content(category_key, content)
@@ -171,6 +175,20 @@ def current_identity_record(session: Session, child: Child) -> Record | None:
         )
         .order_by(Record.id.desc())
     ).first()
+
+
+def current_identity_records(session: Session, children: Sequence[Child]) -> Sequence[Record]:
+    """The current identity record of each of these children that has one, in one query."""
+    ids = [c.id for c in children]
+    if not ids:
+        return []
+    return session.scalars(
+        select(Record)
+        .where(
+            Record.child_id.in_(ids), Record.category == IDENTITY, Record.superseded_at.is_(None)
+        )
+        .order_by(Record.id)
+    ).all()
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from coordination.web.params import page_number
 from coordination.web.registries import register_council_section
 from secrecy.disclosure.consents import expiring_consents
 from secrecy.disclosure.services import disclosures_by_record
-from secrecy.policy.categories import IDENTITY, categories
+from secrecy.policy.categories import ASSESSMENT, IDENTITY, NOT_BY_HAND, categories
 from secrecy.policy.rules import legal_bases
 from secrecy.records import children, services
 from secrecy.records.access import child_for, record_for
@@ -167,7 +167,13 @@ def _render_child(
     results = reveal_listed(session, user, records)
     records = [r.record for r in results]
     identity = [r for r in results if r.record.category == IDENTITY and not r.record.is_superseded]
-    others = [r for r in results if r.record.category != IDENTITY]
+    others = [r for r in results if r.record.category not in NOT_BY_HAND]
+    # The agency's own assessments are shown with the decisions they stand behind.
+    assessments = {
+        r.record.id: r.content.get("text", "")
+        for r in results
+        if isinstance(r, Revealed) and r.record.category == ASSESSMENT
+    }
     form = record_form or RecordForm()
     form.category.choices = category_choices(_locale())
     superseding = {r.supersedes_id: r for r in records if r.supersedes_id}
@@ -186,8 +192,10 @@ def _render_child(
         superseding=superseding,
         same_child_elsewhere=children.other_councils_with_same_child(session, user, child),
         can_write=child.status is ChildStatus.ACTIVE,
+        can_request=child.status is ChildStatus.ACTIVE,
         can_manage_case=children.can_manage_case(user, child),
         disclosures=disclosures_by_record(session, own),
+        assessments=assessments,
         bases=legal_bases(),
         revoke_form=DisclosureRevokeForm(),
         user=user,

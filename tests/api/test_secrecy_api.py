@@ -137,6 +137,7 @@ def disclosure_body(
         "recipient_agency_id": world.agencies[to].id,
         "basis_id": basis,
         "confirmations": list(confirmations),
+        "assessment": "Polisen behöver uppgiften inför helgens insats; den rör just den oron.",
     }
 
 
@@ -599,8 +600,11 @@ def test_police_see_a_record_once_disclosed_and_no_longer_once_revoked(
     assert seen["withheld"] is False and seen["content"] == {"text": f"Oro: {MARKER}"}
     assert seen["disclosed_via"]["disclosure_id"] == decision["id"]
     assert seen["disclosed_via"]["basis_reference"] == "10 kap. 18 a § OSL"
+    # The discloser's assessment comes with the record, and its reading is logged with it.
+    assert seen["disclosed_via"]["assessment"] == disclosure_body(world)["assessment"]
+    assert decision["assessment_record_id"] and decision["ruleset_version"]
     event_ = reveal_events(db, police_user)[-1]
-    assert event_.object_ids == [case.record.id]
+    assert event_.object_ids == [case.record.id, decision["assessment_record_id"]]
     assert event_.details["via_disclosure"] == [decision["id"]]
     assert event_.details["withheld"] == 1  # the identity stays withheld
     assert IDENTITY_MARKER not in seen["raw"]
@@ -662,6 +666,7 @@ def test_disclosure_refusals_change_nothing(
     assert set(field_errors(social.post(path, json={"basis_id": SOL_POLICE}))) == {
         "recipient_agency_id",
         "confirmations",
+        "assessment",
     }
     assert counts(db) == before
     denied = db.scalars(

@@ -338,6 +338,7 @@ def test_the_scheduler_registers_every_job_with_fixed_ids_and_safe_defaults(app:
         "secrecy.retention",
         "meetings.expire_sync_proposals",
         "secrecy.audit_checkpoint",
+        "secrecy.overdue_requests",
         "meetings.forget_shredded_sync_indexes",
         "coordination.prune_job_runs",
         "meetings.disclosure_lapse_warnings",

@@ -516,7 +516,9 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
     hidden_everywhere(police, BRIEF)  # the writing page withholds it too
     new_entry = section(police, NEW_ENTRY)
     # The one category select: the bases below follow the category chosen.
-    new_entry.get_by_label("Kategori", exact=True).select_option(label="Brott och polisiär information")
+    new_entry.get_by_label("Kategori", exact=True).select_option(
+        label="Brott och polisiär information"
+    )
     new_entry.get_by_role("button", name="Byt kategori").click()
     p_form = section(police, NEW_ENTRY).locator("form[method=post]")
     expect(p_form.locator("input[name$='-category']")).to_have_value("crime_police")
@@ -811,6 +813,83 @@ def test_5b_school_sees_its_action_and_nothing_of_the_police_entry(month: Month)
     hidden_everywhere(school, POLICE_ENTRY, POLICE_ACTION, BRIEF, KEYBOARD_ENTRY, *CHILD_NAME)
     check(page, "workspace as school")
     screenshot(page, SHOTS, "08-workspace-school")
+
+
+# --- 5c. The police request information; social services assess and answer ---------------------
+
+REQUEST_PURPOSE = (
+    "Vi har uppgifter om hot mot den unge och behöver veta om oro finns [markör REQ-6P]"
+)
+REQUEST_ASSESSMENT = (
+    "Polisen behöver veta detta inför helgen för att skydda den unge [markör ASS-1B]"
+)
+REQUEST_NOTE = "Mer än detta lämnar vi inte ut nu [markör ANS-4C]"
+
+
+def test_5c_police_request_information_answered_by_social_services(month: Month) -> None:
+    police = month.visitor("police")
+    page = police.page
+    police.goto(month.meeting_path)
+    section(police, "Dagordning").get_by_role("link", name=month.pseudonym).click()
+    expect(police.heading(month.pseudonym)).to_be_visible()
+    hidden_everywhere(police, KEYBOARD_ENTRY)
+    page.locator(".actions").get_by_role("link", name="Begär uppgifter").click()
+    expect(police.heading("Begär uppgifter")).to_be_visible()
+    page.get_by_label("Myndighet som tillfrågas").select_option(label=SOCIAL)
+    page.get_by_label("Vilka uppgifter").select_option(label="Allt ni har om barnet")
+    page.get_by_label("Rättslig grund som ni anser gäller").select_option(value="sol-police-u21")
+    page.get_by_label("Hur brådskande").select_option(label="Brådskande")
+    page.get_by_label("Vad uppgifterna behövs till").fill(REQUEST_PURPOSE)
+    check(page, "request form as police")
+    page.get_by_role("button", name="Skicka begäran").click()
+    expect(police.flash()).to_contain_text("Begäran är skickad.")
+    expect(police.main()).to_contain_text("Öppen")
+
+    # Social services are told that a request waits, with nothing of it in the notice.
+    social = month.visitor("social")
+    social.nav("Notiser")
+    notice = social.page.get_by_role("row").filter(
+        has_text="En begäran om uppgifter väntar på er bedömning"
+    )
+    expect(notice).to_have_count(1)
+    hidden_everywhere(social, REQUEST_PURPOSE)
+    social.nav("Begäranden")
+    incoming = social.page.get_by_role("table").filter(has_text="Till din myndighet")
+    expect(incoming.get_by_role("row").filter(has_text=month.pseudonym)).to_contain_text("0 dagar")
+    check(social.page, "requests as social services")
+    incoming.get_by_role("link", name=month.pseudonym).click()
+    expect(social.heading("Begäran om uppgifter")).to_be_visible()
+    expect(social.main()).to_contain_text(REQUEST_PURPOSE)
+    answer = section(social, "Lämna ut uppgifter som svar")
+    answer.get_by_label(re.compile(re.escape("Skriven med tangentbordet"))).check()
+    expect(answer.get_by_label(re.compile("Socialtjänsten till Polisen"))).to_be_checked()
+    for box in answer.locator("input[name^='confirm-sol-police-u21-']").all():
+        box.check()
+    answer.get_by_label("Er bedömning i det enskilda fallet").fill(REQUEST_ASSESSMENT)
+    check(social.page, "request answer as social services")
+    answer.get_by_role("button", name=re.compile("Lämna ut valda uppgifter")).click()
+    expect(social.flash()).to_contain_text("1 uppgifter är utlämnade som svar på begäran.")
+    closing = section(social, "Avsluta begäran")
+    closing.get_by_label("Svar").select_option(value="answered")
+    closing.get_by_label(re.compile("Kommentar")).fill(REQUEST_NOTE)
+    closing.get_by_role("button", name="Avsluta begäran").click()
+    expect(social.flash()).to_contain_text("Begäran är avslutad.")
+
+    # The police read the answer, the disclosed entry and the assessment behind it.
+    police.nav("Begäranden")
+    outgoing = page.get_by_role("table").filter(has_text="Från din myndighet")
+    expect(outgoing.get_by_role("row").filter(has_text=month.pseudonym)).to_contain_text("Besvarad")
+    outgoing.get_by_role("link", name=month.pseudonym).click()
+    expect(police.main()).to_contain_text(REQUEST_NOTE)
+    page.get_by_role("link", name="Uppgifterna finns på barnets sida.").click()
+    expect(police.main()).to_contain_text(KEYBOARD_ENTRY)
+    expect(police.main()).to_contain_text(REQUEST_ASSESSMENT)
+    screenshot(page, SHOTS, "08b-request-answered")
+
+    # The school, not a party, sees nothing of the request.
+    school = month.visitor("school")
+    school.nav("Begäranden")
+    hidden_everywhere(school, REQUEST_PURPOSE, REQUEST_NOTE, REQUEST_ASSESSMENT, KEYBOARD_ENTRY)
 
 
 # --- 6. The consent is revoked ------------------------------------------------------------------

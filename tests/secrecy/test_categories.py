@@ -29,6 +29,8 @@ SHIPPED = [
     "agreed_action",
     "meeting_note",
     "consent",
+    "disclosure_assessment",
+    "information_request",
 ]
 
 
@@ -37,7 +39,8 @@ def entry(key: str, sv: str = "Svensk", en: str = "English", special: str = "fal
 
 
 def test_the_shipped_file_has_the_categories_of_the_design() -> None:
-    """The eleven of DESIGN.md, plus consent (where a consent's sealed details live)."""
+    """The eleven of DESIGN.md, plus consent (where a consent's sealed details live) and the
+    written assessment behind a disclosure decision."""
     loaded = categories()
     assert list(loaded) == SHIPPED  # file order is display order
     assert all(isinstance(c, Category) and c.key == key for key, c in loaded.items())

@@ -29,7 +29,13 @@ CHILD_FORM = {
     "guardian2_email": "",
     "address": "",
 }
-SOL_POLICE = {"basis": "sol-police-u21", **{f"confirm-sol-police-u21-{i}": "y" for i in range(4)}}
+# Every decision carries the discloser's written assessment of the case.
+WRITTEN = {"assessment": "Polisen behöver veta om oron inför helgen; uppgiften rör just det."}
+SOL_POLICE = {
+    "basis": "sol-police-u21",
+    **{f"confirm-sol-police-u21-{i}": "y" for i in range(4)},
+    **WRITTEN,
+}
 
 
 def luhn_ok(number: str) -> bool:
@@ -169,7 +175,12 @@ def test_consent_based_disclosure_to_school_ends_when_the_consent_is_revoked(
     assert len(consents) == 2
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": school_agency.id, "basis": "consent", "confirm-consent-0": "y"},
+        data={
+            "recipient": school_agency.id,
+            "basis": "consent",
+            "confirm-consent-0": "y",
+            **WRITTEN,
+        },
     )
     assert done.status_code == 302
     disclosure = db.scalars(select(Disclosure)).one()
@@ -209,7 +220,7 @@ def test_only_the_owner_agency_can_decide_and_weak_recipients_need_consent(
     leisure = world.agencies[AgencyKind.LEISURE]
     refused = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": leisure.id, "basis": "own-task", "confirm-own-task-0": "y"},
+        data={"recipient": leisure.id, "basis": "own-task", "confirm-own-task-0": "y", **WRITTEN},
     )
     assert refused.status_code == 422
     assert "sekretesskydd är svagt" in refused.text
@@ -280,6 +291,7 @@ def test_bulk_disclosure_is_all_or_nothing(
             "records": [r.id for r in records],
             "basis": "general-clause",
             "confirm-general-clause-0": "y",
+            **WRITTEN,
         },
     )
     assert refused.status_code == 422
@@ -301,7 +313,7 @@ def test_an_independent_school_outside_osl_receives_on_consent_only(
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Friskolemarkör")
     school = world.agencies[AgencyKind.SCHOOL]
-    own_task = {"recipient": school.id, "basis": "own-task", "confirm-own-task-0": "y"}
+    own_task = {"recipient": school.id, "basis": "own-task", "confirm-own-task-0": "y", **WRITTEN}
     page = social.get(f"/records/{record.id}/disclose").text
     assert "sekretesskydd är svagt" not in page.split(school.name, 1)[1].split("</section>")[0]
     school.osl_applies = False  # an independent school (friskola)
@@ -340,7 +352,7 @@ def test_a_consent_by_agency_kind_and_expiring_consents_on_the_council_page(
     school = world.agencies[AgencyKind.SCHOOL]
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": school.id, "basis": "consent", "confirm-consent-0": "y"},
+        data={"recipient": school.id, "basis": "consent", "confirm-consent-0": "y", **WRITTEN},
     )
     assert done.status_code == 302
     council_page = client_for(AgencyKind.POLICE).get(f"/councils/{world.council.id}").text

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind, Role, User
-from secrecy.policy.categories import IDENTITY, categories
+from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
 from secrecy.records.children import EnrolmentData, Guardian, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
@@ -83,7 +83,7 @@ def seed(db: Session, world: Council3) -> dict[str, AgencyKind]:
             markers[marker] = enroller.agency.kind
     for kind, user in world.members.items():
         for key in categories():
-            if key == IDENTITY:
+            if not writable_by_hand(key):
                 continue
             for child in children:
                 marker = f"MARK-{kind.value}-{key}-{child.id}"
@@ -117,6 +117,13 @@ def disclose_some(
     def marker_of(record: Record) -> str:
         return f"MARK-{record.owner_agency.kind.value}-{record.category}-{record.child_id}"
 
+    def assessment_of(record: Record) -> str:
+        """The decision's written assessment, with a marker of its own: seen by the owner and
+        by a recipient in force, with the record."""
+        marker = f"BEDOMNING-{record.owner_agency.kind.value}-{record.category}-{record.child_id}"
+        markers[marker] = record.owner_agency.kind
+        return f"Bedömningen {marker} i det enskilda fallet."
+
     shared: dict[str, set[AgencyKind]] = {}
     plan = [
         (social, "risk_protective", AgencyKind.POLICE, "sol-police-u21", 4),
@@ -127,8 +134,18 @@ def disclose_some(
     for author, category, to_kind, basis, n in plan:
         for record in records:
             if record.owner_agency_id == author.agency_id and record.category == category:
-                decide_disclosure(db, author, record, agencies[to_kind], basis, list(range(n)))
+                decide_disclosure(
+                    db,
+                    author,
+                    record,
+                    agencies[to_kind],
+                    basis,
+                    list(range(n)),
+                    assessment=assessment_of(record),
+                )
                 shared.setdefault(marker_of(record), set()).add(to_kind)
+                assessed = marker_of(record).replace("MARK-", "BEDOMNING-", 1)
+                shared.setdefault(assessed, set()).add(to_kind)
     # A consent-based disclosure of social services' family notes to leisure, then revoked.
     for record in records:
         if record.owner_agency_id == social.agency_id and record.category == "family":
@@ -148,7 +165,15 @@ def disclose_some(
                     purpose="SSPF",
                 ),
             )
-            decide_disclosure(db, social, record, agencies[AgencyKind.LEISURE], "consent", [0])
+            decide_disclosure(
+                db,
+                social,
+                record,
+                agencies[AgencyKind.LEISURE],
+                "consent",
+                [0],
+                assessment=assessment_of(record),
+            )
             revoke_consent(db, social, consent, ConsentRevokeReason.WITHDRAWN_BY_GUARDIAN)
     db.flush()
     return shared
@@ -173,7 +198,14 @@ def test_each_marker_is_seen_only_by_its_owner_and_its_recipients(
     outsider = UserFactory(agency=world.agencies[AgencyKind.POLICE])
     for nobody in (admin, auditor, outsider):
         pages = crawl(log_in(app.test_client(), nobody))
-        assert visible_markers(pages, markers) == set(), nobody.roles
+        # The owner's log reviewer reads the agency's assessments behind its disclosures (and
+        # nothing else); nobody else outside the council reads anything.
+        expected = (
+            {m for m in markers if m.startswith("BEDOMNING-social_services-")}
+            if nobody is auditor
+            else set()
+        )
+        assert visible_markers(pages, markers) == expected, nobody.roles
 
 
 def test_raw_database_holds_no_marker_in_clear(world: Council3, db: Session) -> None:

@@ -1,0 +1,78 @@
+"""The outbox's side of ``coordination.notices``: lower layers' notices become notifications.
+
+Each notice kind has fixed texts here; a notice brings only its kind, ids and a link, so no
+name, pseudonym or content can reach a subject, a body or an e-mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from coordination.models import User
+from coordination.notices import Notice
+from meetings.notifications.services import LOCALES, notify
+
+REQUEST_RECEIVED = "information_request_received"
+REQUEST_CLOSED = "information_request_closed"
+REQUEST_OVERDUE = "information_request_overdue"
+
+
+def _received(params: dict[str, int]) -> tuple[str, str]:
+    return (
+        _("En begäran om uppgifter väntar på er bedömning"),
+        _(
+            "En annan myndighet i forumet har begärt uppgifter från din myndighet. Begäran "
+            "finns i Samverkan under Begäranden."
+        ),
+    )
+
+
+def _closed(params: dict[str, int]) -> tuple[str, str]:
+    return (
+        _("Din begäran om uppgifter är besvarad"),
+        _(
+            "Den tillfrågade myndigheten har besvarat din begäran om uppgifter. "
+            "Svaret finns i Samverkan."
+        ),
+    )
+
+
+def _overdue(params: dict[str, int]) -> tuple[str, str]:
+    days = params.get("days", 0)
+    return (
+        _("En begäran om uppgifter har väntat i mer än %(days)s dagar", days=days),
+        _(
+            "En begäran om uppgifter till din myndighet har varit obesvarad i mer än %(days)s "
+            "dagar. Se till att den bedöms och besvaras.",
+            days=days,
+        ),
+    )
+
+
+TEXTS: dict[str, Callable[[dict[str, int]], tuple[str, str]]] = {
+    REQUEST_RECEIVED: _received,
+    REQUEST_CLOSED: _closed,
+    REQUEST_OVERDUE: _overdue,
+}
+
+
+def store_notice(session: Session, recipient: User, notice: Notice) -> bool:
+    """One notification from a notice, in the recipient's language; False for a duplicate."""
+    texts = TEXTS[notice.kind]
+    locale = recipient.locale if recipient.locale in LOCALES else "sv"
+    with force_locale(locale):
+        subject, body = texts(dict(notice.params))
+    stored = notify(
+        session,
+        recipient,
+        kind=notice.kind,
+        subject=subject,
+        body=body,
+        link=notice.link,
+        dedup_key=notice.dedup_key,
+    )
+    return stored is not None

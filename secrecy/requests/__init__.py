@@ -1,0 +1,1 @@
+"""Requests for information (begäran om uppgifter): services, pages, API and the overdue job."""
