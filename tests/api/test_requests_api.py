@@ -69,7 +69,7 @@ def test_a_request_asked_answered_and_closed_through_the_api(
             json={
                 "record_ids": [record.id],
                 "basis_id": "sol-police-u21",
-                "confirmations": [0, 1, 2],
+                "confirmations": [0, 1, 2, 3],
                 "assessment": ASSESSED,
             },
         ).status_code
@@ -80,7 +80,7 @@ def test_a_request_asked_answered_and_closed_through_the_api(
         json={
             "record_ids": [record.id],
             "basis_id": "sol-police-u21",
-            "confirmations": [0, 1, 2],
+            "confirmations": [0, 1, 2, 3],
             "assessment": ASSESSED,
         },
     )

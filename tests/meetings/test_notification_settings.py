@@ -292,7 +292,12 @@ def test_a_consent_ending_soon_warns_the_owner_of_the_disclosures_resting_on_it(
     )
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": school_agency.id, "basis": "consent", "confirm-consent-0": "y"},
+        data={
+            "recipient": school_agency.id,
+            "basis": "consent",
+            "confirm-consent-0": "y",
+            "assessment": "Skolan behöver veta om oron inför terminsstarten; samtycket gäller.",
+        },
     )
     assert done.status_code == 302
     assert disclosure_lapse_warnings(db, NOW) == 1

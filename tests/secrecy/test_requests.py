@@ -28,7 +28,7 @@ POLICE = AgencyKind.POLICE
 PURPOSE = "Syftesmarkör: vi utreder hot mot den unge och behöver veta om det finns oro."
 REASON = "Avslagsmarkör: uppgifterna rör en pågående utredning."
 NOTE = "Svarsmarkör: mer än detta finns inte hos oss."
-SOL = {"basis": "sol-police-u21", **{f"confirm-sol-police-u21-{i}": "y" for i in range(3)}}
+SOL = {"basis": "sol-police-u21", **{f"confirm-sol-police-u21-{i}": "y" for i in range(4)}}
 
 
 def ask(client: FlaskClient, child: Child, owner_id: int, **changes: str):  # type: ignore[no-untyped-def]

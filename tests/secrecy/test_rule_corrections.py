@@ -23,6 +23,8 @@ from tests.secrecy.test_disclosure import enrol_with_record
 SEVENTEEN = time_machine.travel("2026-03-04 10:00 +0000", tick=False)
 FOURTEEN = time_machine.travel("2023-03-04 10:00 +0000", tick=False)
 OWN_TASK = {"basis": "own-task", "confirm-own-task-0": "y", "confirm-own-task-1": "y"}
+# The written assessment every disclosure form asks for (issue 19).
+WRITTEN = "Uppgiften behövs för vår egen planerade insats för den unge den här veckan."
 ASSESSMENT = "MOGNAD-MARKÖR: samtalet visar att den unge förstår vad samtycket innebär."
 
 
@@ -55,6 +57,7 @@ def test_own_task_is_refused_without_a_written_statement_of_the_task_need(
     police = world.agencies[AgencyKind.POLICE]
     page = social.get(f"/records/{record.id}/disclose").text
     assert 'name="statement-own-task"' in page
+    # Neither a statement nor an assessment: the task need is missing.
     missing = social.post(
         f"/records/{record.id}/disclose", data={"recipient": police.id, **OWN_TASK}
     )
@@ -68,7 +71,12 @@ def test_own_task_is_refused_without_a_written_statement_of_the_task_need(
     assert db.scalars(select(Disclosure)).all() == []
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": police.id, **OWN_TASK, "statement-own-task": "Planering av insats."},
+        data={
+            "recipient": police.id,
+            **OWN_TASK,
+            "statement-own-task": "Planering av insats.",
+            "assessment": WRITTEN,
+        },
     )
     assert done.status_code == 302
     assert db.scalars(select(Disclosure)).one().basis_id == "own-task"
@@ -131,7 +139,12 @@ def test_a_mature_17_year_old_consents_alone_where_the_council_allows_it(
     assert ASSESSMENT in social.get(f"/children/{record.child_id}/consents").text
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": school.id, "basis": "consent", "confirm-consent-0": "y"},
+        data={
+            "recipient": school.id,
+            "basis": "consent",
+            "confirm-consent-0": "y",
+            "assessment": WRITTEN,
+        },
     )
     assert done.status_code == 302
     assert "Mognad-på-markör" in school_client.get(f"/children/{record.child_id}").text
