@@ -401,13 +401,19 @@ def meeting_in_month(session: Any, council: Any, first: dt.date) -> Any:
 def unit_done(session: Any, council: Any, first: dt.date) -> bool:
     from sqlalchemy import select
 
-    from meetings.models import AgendaItem
+    from meetings.models import AgendaItem, AgendaSource
 
     meeting = meeting_in_month(session, council, first)
     if meeting is None:
         return False
+    # A month that ran has children added by hand; children carried over with open actions
+    # are put on the agenda when the previous minutes are approved, before the month runs.
     return (
-        session.scalar(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting.id).limit(1))
+        session.scalar(
+            select(AgendaItem.id)
+            .where(AgendaItem.meeting_id == meeting.id, AgendaItem.source == AgendaSource.MANUAL)
+            .limit(1)
+        )
         is not None
     )
 
