@@ -665,6 +665,10 @@ class Month:
         attending = {k: self.agency(k) for k in self.kinds}
         # About half the children get an entry or a decision, shared with the attending
         # agencies the writer chooses.
+        from coordination.models import ChildStatus
+
+        # A child carried over with open actions may have had its case closed since.
+        items = [i for i in items if i.child.status is ChildStatus.ACTIVE]
         for item in items:
             if self.rng.random() >= 0.5:
                 continue
@@ -703,7 +707,7 @@ class Month:
             else:
                 self.counts["disclosures"] += len(shares)
             self.counts["records"] += 1
-        for n in range(actions):
+        for n in range(actions if items else 0):
             item = items[n % len(items)]
             writer_kind = self.rng.choice(self.kinds)
             writer = self.member(writer_kind)
