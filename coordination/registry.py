@@ -21,7 +21,6 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
-    from coordination.admin.unused import AdminNotifier
     from coordination.models import Council, User
     from coordination.notices import NoticeSink
     from coordination.ops.metrics import ScrapeGauge
@@ -69,8 +68,6 @@ AUDIT_TAG_LABELS: Registry[Mapping[str, Any]] = Registry("samverkan.audit_tag_la
 AGENDA_CONTRIBUTORS: Registry[AgendaContributor] = Registry("samverkan.agenda_contributors")
 # What /metrics reads from the database at scrape time (coordination.ops.metrics.register_gauge).
 GAUGES: Registry[ScrapeGauge] = Registry("samverkan.metrics_gauges")
-# Who tells the administrators of the nightly account report (coordination.admin.unused).
-ADMIN_NOTIFIERS: Registry[AdminNotifier] = Registry("samverkan.admin_notifiers")
 # Where lower layers' notices are stored as notifications (coordination.notices; the last one
 # registered takes them).
 NOTICE_SINKS: Registry[NoticeSink] = Registry("samverkan.notice_sinks")

@@ -49,7 +49,6 @@ from meetings.models import (
     MeetingStatus,
     Notification,
 )
-from meetings.notifications import admin_notices
 from meetings.notifications.lapse_warnings import disclosure_lapse_warnings
 from meetings.notifications.mail import deliver_outbox
 from meetings.notifications.services import (
@@ -216,10 +215,8 @@ def outbox_count(status: EmailStatus) -> Callable[[Session], float]:
 
 
 def init_app(app: Flask) -> None:
-    """Register this package's sweeps with the one scheduler process, the outbox as the way
-    the ground floor's nightly reports reach the administrators, and the outbox's depth with
-    /metrics."""
-    admin_notices.init_app(app)
+    """Register this package's sweeps with the one scheduler process, and the outbox's
+    depth with /metrics."""
     register_gauge(
         app,
         ScrapeGauge(

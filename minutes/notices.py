@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from babel.dates import format_date
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE
@@ -35,61 +36,51 @@ def _day(meeting: Meeting, locale: str) -> str:
     )
 
 
-def submitted_message(recipient: User, meeting: Meeting) -> Message:
+def _minutes_message(recipient: User, meeting: Meeting, subject: str, body: str) -> Message:
+    """A message about a meeting's minutes in the recipient's language: ``subject`` and
+    ``body`` (lazy, with ``%(council)s`` and ``%(day)s``) name the council and the day only."""
     locale = _locale(recipient)
     with force_locale(locale):
+        values = {"council": meeting.council.name, "day": _day(meeting, locale)}
         return Message(
-            subject=_(
-                "Protokollet från %(council)s %(day)s är skickat till dig för justering",
-                council=meeting.council.name,
-                day=_day(meeting, locale),
-            ),
-            body=_(
-                "Protokollet från mötet i %(council)s %(day)s är klart för justering. Läs det "
-                "och justera det i Samverkan, eller skicka tillbaka det för ändring.",
-                council=meeting.council.name,
-                day=_day(meeting, locale),
-            ),
-            link=minutes_path(meeting.id),
+            subject=str(subject) % values, body=str(body) % values, link=minutes_path(meeting.id)
         )
+
+
+def submitted_message(recipient: User, meeting: Meeting) -> Message:
+    return _minutes_message(
+        recipient,
+        meeting,
+        _l("Protokollet från %(council)s %(day)s är skickat till dig för justering"),
+        _l(
+            "Protokollet från mötet i %(council)s %(day)s är klart för justering. Läs det "
+            "och justera det i Samverkan, eller skicka tillbaka det för ändring."
+        ),
+    )
 
 
 def approved_message(recipient: User, meeting: Meeting) -> Message:
-    locale = _locale(recipient)
-    with force_locale(locale):
-        return Message(
-            subject=_(
-                "Protokollet från %(council)s %(day)s är justerat",
-                council=meeting.council.name,
-                day=_day(meeting, locale),
-            ),
-            body=_(
-                "Ordföranden och justeraren har justerat protokollet från mötet i %(council)s "
-                "%(day)s. Det är låst; ändringar görs som rättelser.",
-                council=meeting.council.name,
-                day=_day(meeting, locale),
-            ),
-            link=minutes_path(meeting.id),
-        )
+    return _minutes_message(
+        recipient,
+        meeting,
+        _l("Protokollet från %(council)s %(day)s är justerat"),
+        _l(
+            "Ordföranden och justeraren har justerat protokollet från mötet i %(council)s "
+            "%(day)s. Det är låst; ändringar görs som rättelser."
+        ),
+    )
 
 
 def sent_back_message(recipient: User, meeting: Meeting) -> Message:
-    locale = _locale(recipient)
-    with force_locale(locale):
-        return Message(
-            subject=_(
-                "Protokollet från %(council)s %(day)s är skickat tillbaka för ändring",
-                council=meeting.council.name,
-                day=_day(meeting, locale),
-            ),
-            body=_(
-                "Protokollet från mötet i %(council)s %(day)s justerades inte och är ett utkast "
-                "igen. Gör ändringarna i Samverkan och skicka det för justering på nytt.",
-                council=meeting.council.name,
-                day=_day(meeting, locale),
-            ),
-            link=minutes_path(meeting.id),
-        )
+    return _minutes_message(
+        recipient,
+        meeting,
+        _l("Protokollet från %(council)s %(day)s är skickat tillbaka för ändring"),
+        _l(
+            "Protokollet från mötet i %(council)s %(day)s justerades inte och är ett utkast "
+            "igen. Gör ändringarna i Samverkan och skicka det för justering på nytt."
+        ),
+    )
 
 
 def assigned_message(recipient: User, meeting: Meeting, action: AgreedAction) -> Message:

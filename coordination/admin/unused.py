@@ -1,18 +1,16 @@
 """Accounts nobody has used for a while: a list on the administration pages, and a nightly job
 that records the report and tells the administrators that it is there.
 
-The notice says how many accounts and links to the list, nothing more (DESIGN rule 7). The
-outbox belongs to ``meetings.notifications``, which the ground floor may not import: it
-registers a notifier here (``register_admin_notifier``) and the job calls whatever is
-registered. Without one (a deployment without the meetings package) the report is still
-recorded in the audit log and the list is on the page.
+The notice says how many accounts and links to the list, nothing more (DESIGN rule 7). It goes
+through ``coordination.notices`` to the outbox that ``meetings.notifications`` registers, the
+way every lower layer's notice does. Without one (a deployment without the meetings package)
+the report is still recorded in the audit log and the list is on the page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from flask import Flask, current_app
 from sqlalchemy import func, select
@@ -21,29 +19,11 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditTag, record_event
 from coordination.db import LOCAL_ZONE
 from coordination.models import Agency, Role, User, UserRole
-from coordination.registry import ADMIN_NOTIFIERS
+from coordination.notices import Notice, send_notice
 from coordination.scheduler import NIGHT_GRACE, JobSpec, nightly, register_jobs
 
 UNUSED_ACCOUNTS_PATH = "/admin/users/unused"
-
-
-@dataclass(frozen=True)
-class AdminNotice:
-    """What the administrators are told: a kind, a count, a day, an internal link. No names."""
-
-    kind: str
-    count: int
-    days: int
-    day: dt.date
-    link: str
-
-
-AdminNotifier = Callable[[Session, Sequence[User], AdminNotice], int]
-
-
-def register_admin_notifier(app: Flask, notifier: AdminNotifier) -> None:
-    """An upper layer delivers notices to the administrators (the outbox, e-mail)."""
-    ADMIN_NOTIFIERS.add(app, notifier)
+UNUSED_ACCOUNTS_NOTICE = "unused_accounts"
 
 
 def unused_since(now: dt.datetime, days: int) -> dt.datetime:
@@ -77,13 +57,11 @@ def administrators(session: Session) -> Sequence[User]:
     ).all()
 
 
-def report_unused_accounts(
-    session: Session, now: dt.datetime, days: int, notifiers: Sequence[AdminNotifier]
-) -> int:
-    """Record tonight's report (an audit event with the count and the ids) and hand the
-    notice to the registered notifiers. Returns the number of unused accounts. Idempotent
-    per night for the notices (the notifiers de-duplicate per day); a second run records a
-    second event, which is what happened."""
+def report_unused_accounts(session: Session, now: dt.datetime, days: int) -> int:
+    """Record tonight's report (an audit event with the count and the ids) and notify the
+    administrators. Returns the number of unused accounts. Idempotent per night for the
+    notices (de-duplicated per day); a second run records a second event, which is what
+    happened."""
     accounts = unused_accounts(session, now, days)
     record_event(
         session,
@@ -94,24 +72,20 @@ def report_unused_accounts(
         details={"days": days, "count": len(accounts)},
     )
     if accounts:
-        notice = AdminNotice(
-            kind="unused_accounts",
-            count=len(accounts),
-            days=days,
-            day=now.astimezone(LOCAL_ZONE).date(),
+        day = now.astimezone(LOCAL_ZONE).date()
+        notice = Notice(
+            kind=UNUSED_ACCOUNTS_NOTICE,
             link=UNUSED_ACCOUNTS_PATH,
+            dedup_key=f"{UNUSED_ACCOUNTS_NOTICE}:{day.isoformat()}",
+            params=(("count", len(accounts)), ("days", days)),
         )
-        recipients = administrators(session)
-        for notifier in notifiers:
-            notifier(session, recipients, notice)
+        send_notice(session, list(administrators(session)), notice)
     session.flush()
     return len(accounts)
 
 
 def unused_accounts_job(session: Session, now: dt.datetime) -> int:
-    app = current_app
-    notifiers = ADMIN_NOTIFIERS.of(app)
-    return report_unused_accounts(session, now, app.config["UNUSED_ACCOUNT_DAYS"], notifiers)
+    return report_unused_accounts(session, now, current_app.config["UNUSED_ACCOUNT_DAYS"])
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,7 @@ from meetings.notifications.services import LOCALES, notify
 REQUEST_RECEIVED = "information_request_received"
 REQUEST_CLOSED = "information_request_closed"
 REQUEST_OVERDUE = "information_request_overdue"
+UNUSED_ACCOUNTS = "unused_accounts"  # coordination.admin.unused, to the administrators
 
 
 def _received(params: dict[str, int]) -> tuple[str, str]:
@@ -53,10 +54,24 @@ def _overdue(params: dict[str, int]) -> tuple[str, str]:
     )
 
 
+def _unused_accounts(params: dict[str, int]) -> tuple[str, str]:
+    count, days = params.get("count", 0), params.get("days", 0)
+    return (
+        _("Konton som inte har använts på %(days)s dagar: %(n)s", days=days, n=count),
+        _(
+            "%(n)s konton har inte loggat in på %(days)s dagar. Se listan under "
+            "Administration och inaktivera de konton som inte längre behövs.",
+            n=count,
+            days=days,
+        ),
+    )
+
+
 TEXTS: dict[str, Callable[[dict[str, int]], tuple[str, str]]] = {
     REQUEST_RECEIVED: _received,
     REQUEST_CLOSED: _closed,
     REQUEST_OVERDUE: _overdue,
+    UNUSED_ACCOUNTS: _unused_accounts,
 }
 
 

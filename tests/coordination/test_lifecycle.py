@@ -22,7 +22,6 @@ from coordination.db import utcnow
 from coordination.models import AgencyKind, Role, User
 from coordination.tokens.services import ApiToken, Scope, create_token
 from meetings.models import Notification
-from meetings.notifications.admin_notices import notify_administrators
 from tests.conftest import Council3, log_in
 from tests.factories import PASSWORD, AgencyFactory, UserFactory
 
@@ -300,12 +299,12 @@ def test_unused_report_reaches_only_active_administrators_and_nobody_when_all_ar
     for user in (admin, retired, member):
         user.last_login_at = now
     db.flush()
-    assert report_unused_accounts(db, now, 30, [notify_administrators]) == 0
+    assert report_unused_accounts(db, now, 30) == 0
     assert db.scalar(select(func.count()).select_from(Notification)) == 0
     member.last_login_at = now - dt.timedelta(days=31)
     db.flush()
     with app.app_context():
-        assert report_unused_accounts(db, now, 30, [notify_administrators]) == 1
+        assert report_unused_accounts(db, now, 30) == 1
     recipients = db.scalars(select(Notification.recipient_id)).all()
     assert recipients == [admin.id]
 
