@@ -13,6 +13,7 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import Connection
 
+import coordination.accounts.scim.models
 import coordination.accounts.sessions
 import coordination.audit.checkpoints
 import coordination.audit.log
@@ -31,6 +32,7 @@ if config.config_file_name is not None and not config.attributes.get("connection
 
 # Importing the model modules registers their tables on Base.metadata.
 MODEL_MODULES = (
+    coordination.accounts.scim.models,
     coordination.tokens.services,
     coordination.audit.log,
     coordination.audit.checkpoints,

@@ -32,12 +32,16 @@ from coordination.admin.lifecycle import USER_ACTIONS
 # View audit events are allowed: a GET may append to the hash chain and its object index.
 AUDIT_TABLES = frozenset({"audit_events", "audit_event_objects", "audit_chain_head"})
 
-# Columns a read may legitimately change. Both record when a credential (an API token, a
-# calendar feed link) was last presented, which the token pages show so that a user can spot a
+# Columns a read may legitimately change. They record when a credential (an API token, a
+# calendar feed link, a SCIM client's token) was last presented, which the token pages show so that a user can spot a
 # leaked one; the request that presents the credential is what updates them. Like a user's last
 # log-in time they are bookkeeping of authentication, not data the read is about.
 READ_BOOKKEEPING = frozenset(
-    {("api_tokens", "last_used_at"), ("calendar_feed_tokens", "last_used_at")}
+    {
+        ("api_tokens", "last_used_at"),
+        ("calendar_feed_tokens", "last_used_at"),
+        ("scim_clients", "last_used_at"),
+    }
 )
 
 # The table behind every ``<int:...>`` argument of a GET route. A route with an argument not
@@ -109,17 +113,21 @@ def crawl_settings(app: Flask) -> Iterator[None]:
 @dataclass
 class Visitor:
     """One demo user (or nobody): a browser signed in through the log-in form, an API client
-    with a bearer token made on the token page, and the user's calendar feed token."""
+    with a bearer token made on the token page, the user's calendar feed token, and (for an
+    administrator) the token of a SCIM client of the user's agency made on its SCIM page."""
 
     name: str
     browser: FlaskClient
     api: FlaskClient
     api_headers: dict[str, str] = field(default_factory=dict)
     feed_token: str | None = None
+    scim_headers: dict[str, str] = field(default_factory=dict)
 
     def get(self, url: str) -> TestResponse:
         if url.startswith("/api/"):
             return self.api.get(url, headers=self.api_headers)
+        if url.startswith("/scim/"):
+            return self.api.get(url, headers=self.scim_headers)
         return self.browser.get(url)
 
 
@@ -152,6 +160,21 @@ def _feed_token(app: Flask, browser: FlaskClient) -> str | None:
     return token[1]
 
 
+def _scim_headers(app: Flask, browser: FlaskClient, agency_id: int) -> dict[str, str]:
+    """For an administrator: a SCIM client of their own agency, made on its SCIM page (the
+    page refuses everyone else)."""
+    created = browser.post(
+        _post_rule(app, "scim_admin.create").replace("<int:agency_id>", str(agency_id)),
+        data={"name": "crawl"},
+    )
+    if created.status_code == 403:
+        return {}
+    assert created.status_code == 200, created.status_code
+    secret = re.search(r'id="new-token-value"[^>]*value="([^"]+)"', created.text)
+    assert secret is not None, created.text
+    return {"Authorization": f"Bearer {secret[1]}"}
+
+
 def sign_in(app: Flask, email: str, password: str) -> Visitor:
     browser = app.test_client()
     response = browser.post(_post_rule(app, ".login"), data={"email": email, "password": password})
@@ -164,12 +187,17 @@ def sign_in(app: Flask, email: str, password: str) -> Visitor:
     assert created.status_code == 200, (email, created.status_code)
     secret = re.search(r'id="new-token-value"[^>]*value="([^"]+)"', created.text)
     assert secret is not None, created.text
+    api = app.test_client()
+    api_headers = {"Authorization": f"Bearer {secret[1]}"}
+    me = api.get("/api/v1/me", headers=api_headers).json
+    assert me is not None
     return Visitor(
         name=email.split("@")[0],
         browser=browser,
-        api=app.test_client(),
-        api_headers={"Authorization": f"Bearer {secret[1]}"},
+        api=api,
+        api_headers=api_headers,
         feed_token=_feed_token(app, browser),
+        scim_headers=_scim_headers(app, browser, me["agency"]["id"]),
     )
 
 
@@ -691,6 +719,8 @@ def string_arguments() -> dict[str, list[str]]:
     return {
         "month_text": [f"{m:%Y-%m}" for m in (this_month, last_month)],
         "action": sorted(USER_ACTIONS),
+        # SCIM's ids are strings: some demo accounts (of the client's agency or not), and junk.
+        "user_id": ["1", "2", "3", "7", "not-an-id"],
     }
 
 
