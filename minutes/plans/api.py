@@ -251,7 +251,7 @@ def add_goal(plan_id: int, body: GoalIn) -> PlanOut:
 
 @bp.operation(
     "/plans/<int:plan_id>/views",
-    method="PUT",
+    method="POST",
     scope=Scope.WRITE,
     summary="Barnets/den unges och vårdnadshavarnas syn",
     body=ViewsIn,
