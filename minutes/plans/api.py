@@ -5,10 +5,12 @@ request; a text the token's agency may not read is withheld with the reason."""
 from __future__ import annotations
 
 import datetime as dt
+from datetime import date
 
 from flask import Flask
 from pydantic import Field
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from coordination.api.core import ApiBlueprint, ApiModel, OutModel, api_user
 from coordination.councils.access import council_for
@@ -21,7 +23,13 @@ from coordination.web.converters import MAX_DB_ID
 from meetings.agenda.access import meeting_for
 from minutes.plans import evaluation, services
 from minutes.plans.access import goal_for, plan_for
-from minutes.plans.models import EvaluationOutcome, IndividualPlan, PlanVersionStatus
+from minutes.plans.models import (
+    EvaluationOutcome,
+    IndividualPlan,
+    PlanGoal,
+    PlanVersion,
+    PlanVersionStatus,
+)
 from minutes.plans.reading import VersionView, read_version
 from secrecy.records.api import RecordOut, record_out
 
@@ -81,6 +89,22 @@ class PlanOut(OutModel):
     version: int = Field(description="Skicka med vid ändringar; ändras vid varje ändring.")
     versions: list[int] = Field(description="Versionernas nummer.")
     current: VersionOut = Field(description="Den senaste versionen.")
+
+
+class PlanSummaryOut(OutModel):
+    id: int
+    child_id: int
+    pseudonym: str
+    coordinator_id: int | None
+    latest_version: int
+    status: PlanVersionStatus = Field(description="Den senaste versionens status.")
+    goals: int = Field(description="Antal mål i den senaste versionen.")
+    evaluate_on: date | None = Field(description="Uppföljningsdatum för den gällande versionen.")
+    evaluated: bool = Field(description="Den gällande versionens mål är alla uppföljda.")
+
+
+class PlanListOut(OutModel):
+    items: list[PlanSummaryOut]
 
 
 class PlanIn(ApiModel):
@@ -174,6 +198,45 @@ def _plan_out(session: Session, user: User, plan: IndividualPlan) -> PlanOut:
         versions=[v.number for v in plan.versions],
         current=_version_out(read_version(session, user, latest)),
     )
+
+
+@bp.operation(
+    "/councils/<int:council_id>/plans", summary="Forumets individuella planer", response=PlanListOut
+)
+def council_plans(council_id: int) -> PlanListOut:
+    """Planernas struktur (versioner, status, antal mål, uppföljningsdatum) för forumets
+    medlemmar; inga texter."""
+    session = db_session()
+    council = council_for(session, api_user(), council_id, Need.VIEW)
+    plans = session.scalars(
+        select(IndividualPlan)
+        .where(IndividualPlan.council_id == council.id)
+        .options(
+            selectinload(IndividualPlan.child),
+            selectinload(IndividualPlan.versions)
+            .selectinload(PlanVersion.goals)
+            .selectinload(PlanGoal.evaluation),
+        )
+        .order_by(IndividualPlan.id)
+    ).all()
+    out = []
+    for found in plans:
+        latest = services.latest_version(found)
+        in_force = services.agreed_version(found)
+        out.append(
+            PlanSummaryOut(
+                id=found.id,
+                child_id=found.child_id,
+                pseudonym=found.child.pseudonym,
+                coordinator_id=found.coordinator_id,
+                latest_version=latest.number,
+                status=latest.status,
+                goals=len(latest.goals),
+                evaluate_on=(in_force or latest).evaluate_on,
+                evaluated=bool(in_force and evaluation.is_evaluated(in_force)),
+            )
+        )
+    return PlanListOut(items=out)
 
 
 @bp.operation("/plans/<int:plan_id>", summary="En individuell plan", response=PlanOut)
