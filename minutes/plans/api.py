@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session, selectinload
 from coordination.api.core import ApiBlueprint, ApiModel, OutModel, api_user
 from coordination.councils.access import council_for
 from coordination.db import db_session
-from coordination.errors import NotFound, ServiceError
+from coordination.errors import ServiceError
 from coordination.models import Child, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
 from coordination.web.converters import MAX_DB_ID
 from meetings.agenda.access import meeting_for
 from minutes.plans import evaluation, services
-from minutes.plans.access import goal_for, plan_for
+from minutes.plans.access import goal_for, plan_for, version_for
 from minutes.plans.models import (
     EvaluationOutcome,
     IndividualPlan,
@@ -80,6 +80,12 @@ class VersionOut(OutModel):
     goals: list[GoalOut]
 
 
+class VersionRef(OutModel):
+    id: int
+    number: int
+    status: PlanVersionStatus
+
+
 class PlanOut(OutModel):
     id: int
     council_id: int
@@ -87,7 +93,7 @@ class PlanOut(OutModel):
     pseudonym: str
     coordinator_id: int | None
     version: int = Field(description="Skicka med vid ändringar; ändras vid varje ändring.")
-    versions: list[int] = Field(description="Versionernas nummer.")
+    versions: list[VersionRef] = Field(description="Planens versioner, äldst först.")
     current: VersionOut = Field(description="Den senaste versionen.")
 
 
@@ -195,7 +201,7 @@ def _plan_out(session: Session, user: User, plan: IndividualPlan) -> PlanOut:
         pseudonym=plan.child.pseudonym,
         coordinator_id=plan.coordinator_id,
         version=plan.version,
-        versions=[v.number for v in plan.versions],
+        versions=[VersionRef(id=v.id, number=v.number, status=v.status) for v in plan.versions],
         current=_version_out(read_version(session, user, latest)),
     )
 
@@ -249,19 +255,16 @@ def plan(plan_id: int) -> PlanOut:
 
 
 @bp.operation(
-    "/plans/<int:plan_id>/versions/<int:number>",
+    "/plan-versions/<int:version_id>",
     summary="En version av en individuell plan",
     response=VersionOut,
 )
-def plan_version(plan_id: int, number: int) -> VersionOut:
-    """En äldre eller gällande version, med samma sekretess som planen."""
+def plan_version(version_id: int) -> VersionOut:
+    """En äldre eller gällande version (id från PlanOut.versions), med samma sekretess som
+    planen."""
     session = db_session()
     user = api_user()
-    found = plan_for(session, user, plan_id, Need.VIEW)
-    version = next((v for v in found.versions if v.number == number), None)
-    if version is None:
-        raise NotFound(object_type="plan_version", object_ids=[number])
-    return _version_out(read_version(session, user, version))
+    return _version_out(read_version(session, user, version_for(session, user, version_id)))
 
 
 @bp.operation(

@@ -49,16 +49,15 @@ def walk(api: Api) -> tuple[dict[str, str], list[int]]:
         assert answer.status_code == 200, plans
         seen[plans] = answer.get_data(as_text=True)
         for plan in answer.get_json()["items"]:
-            for url in (
-                f"/api/v1/plans/{plan['id']}",
-                *(
-                    f"/api/v1/plans/{plan['id']}/versions/{n}"
-                    for n in range(1, plan["latest_version"] + 1)
-                ),
-            ):
-                response = api.get(url)
-                assert response.status_code == 200, url
-                seen[url] = response.get_data(as_text=True)
+            url = f"/api/v1/plans/{plan['id']}"
+            response = api.get(url)
+            assert response.status_code == 200, url
+            seen[url] = response.get_data(as_text=True)
+            for version in response.get_json()["versions"]:
+                url = f"/api/v1/plan-versions/{version['id']}"
+                found = api.get(url)
+                assert found.status_code == 200, url
+                seen[url] = found.get_data(as_text=True)
         path = f"/api/v1/councils/{council['id']}/children?status=all&limit=1"
         for child in list(items(api, path, seen)):
             reached.append(child["id"])
