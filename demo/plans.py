@@ -68,7 +68,8 @@ PLANS = {
     ),
     "malte": DemoPlan(
         goals=(
-            DemoGoal(SECRETARY, "criminality", "Malte slutar umgås med de äldre killarna vid centrum.",
+            DemoGoal(SECRETARY, "criminality",
+                     "Malte slutar umgås med de äldre killarna vid centrum.",
                      "Inga nya polisanmälningar under planens tid.", 120),
         ),
         youth_view="Jag vill ha ett sommarjobb.",
