@@ -47,6 +47,7 @@ from minutes.plans.forms import (
     MeasureForm,
     NewPlanForm,
     ReviseForm,
+    VersionedForm,
     ViewsForm,
 )
 from minutes.plans.models import (
@@ -180,26 +181,36 @@ def create(council_id: int) -> ResponseReturnValue:
 # --- One plan -------------------------------------------------------------------------------------
 
 
+GOAL_FORMS: dict[str, type[Any]] = {
+    "edit": GoalForm,
+    "evaluate": EvaluateForm,
+    "measure": MeasureForm,
+    "remove": VersionedForm,
+}
+
+
 class PlanForms:
-    """Every form of the plan page, each with the plan's version."""
+    """Every form of the plan page, each with the plan's version; the forms of one goal have
+    a prefix of their own (``edit-<goal id>``), so that no two fields on the page share an id."""
 
     def __init__(self, session: Session, plan: IndividualPlan, version: PlanVersion) -> None:
+        self.plan = plan
+        self.area_choices = choices(
+            [("", "—"), *((a.key, a.label()) for a in life_areas().values())]
+        )
+        self.action_choices = _action_choices(session, plan)
         self.coordinator = CoordinatorForm(prefix="coordinator", formdata=None)
         self.coordinator.coordinator_id.choices = _member_choices(session, plan.council)
         self.coordinator.coordinator_id.data = str(plan.coordinator_id or "")
         self.goal = GoalForm(prefix="goal", formdata=None)
-        self.goal.area.choices = choices(
-            [("", "—"), *((a.key, a.label()) for a in life_areas().values())]
-        )
+        self.goal.area.choices = self.area_choices
         self.views = ViewsForm(prefix="views", formdata=None)
         self.evaluate_on = EvaluationDateForm(prefix="evaluation", formdata=None)
         self.evaluate_on.evaluate_on.data = version.evaluate_on
         self.revise = ReviseForm(prefix="revise", formdata=None)
         self.agree = AgreeForm(prefix="agree", formdata=None)
         self.agree.meeting_id.choices = _meeting_choices(session, plan)
-        self.measure = MeasureForm(prefix="measure", formdata=None)
-        self.measure.action_id.choices = _action_choices(session, plan)
-        self.evaluate = EvaluateForm(prefix="evaluate", formdata=None)
+        self.goal_forms: dict[tuple[str, int], Any] = {}
         for form in (
             self.coordinator,
             self.goal,
@@ -207,10 +218,33 @@ class PlanForms:
             self.evaluate_on,
             self.revise,
             self.agree,
-            self.measure,
-            self.evaluate,
         ):
             form.version.data = str(plan.version)
+
+    def _make(self, kind: str, goal_id: int, formdata: Any) -> Any:
+        form = GOAL_FORMS[kind](prefix=f"{kind}-{goal_id}", formdata=formdata)
+        if kind == "edit":
+            form.area.choices = self.area_choices
+        elif kind == "measure":
+            form.action_id.choices = self.action_choices
+        return form
+
+    def for_goal(self, kind: str, goal: PlanGoal) -> Any:
+        """The goal's form of this kind, empty (or the one posted, after a refusal)."""
+        key = (kind, goal.id)
+        if key not in self.goal_forms:
+            form = self._make(kind, goal.id, None)
+            form.version.data = str(self.plan.version)
+            if kind == "edit":
+                form.area.data = goal.area
+                form.target_on.data = goal.target_on
+            self.goal_forms[key] = form
+        return self.goal_forms[key]
+
+    def posted(self, kind: str, goal: PlanGoal) -> Any:
+        form = self._make(kind, goal.id, request.form)
+        self.goal_forms[(kind, goal.id)] = form
+        return form
 
 
 def _meeting_choices(session: Session, plan: IndividualPlan) -> list[Any]:
@@ -332,10 +366,11 @@ def plan_page(plan_id: int) -> ResponseReturnValue:
     return _render_plan(session, plan)
 
 
-def _post(plan: IndividualPlan, form: Any, forms: PlanForms, name: str) -> None:
+def _post(plan: IndividualPlan, form: Any, forms: PlanForms, name: str | None) -> None:
     """Put the posted form in its place on the page, and declare how a refusal is shown."""
     session = db_session()
-    setattr(forms, name, form)
+    if name is not None:
+        setattr(forms, name, form)
     latest = services.latest_version(plan)
     on_refusal(form, lambda message: _render_plan(session, plan, latest, forms, message))
     require_valid(form)
@@ -364,7 +399,7 @@ def coordinator(plan_id: int) -> ResponseReturnValue:
 
 def _goal_form(forms: PlanForms) -> GoalForm:
     form = GoalForm(prefix="goal")
-    form.area.choices = forms.goal.area.choices
+    form.area.choices = forms.area_choices
     return form
 
 
@@ -400,8 +435,8 @@ def edit_goal(goal_id: int) -> ResponseReturnValue:
     goal = goal_for(session, user, goal_id, Need.WRITE)
     plan = goal.plan_version.plan
     forms = PlanForms(session, plan, goal.plan_version)
-    form = _goal_form(forms)
-    _post(plan, form, forms, "goal")
+    form = forms.posted("edit", goal)
+    _post(plan, form, forms, None)
     services.edit_goal(
         session,
         user,
@@ -425,8 +460,8 @@ def remove_goal(goal_id: int) -> ResponseReturnValue:
     goal = goal_for(session, user, goal_id, Need.WRITE)
     plan = goal.plan_version.plan
     forms = PlanForms(session, plan, goal.plan_version)
-    form = ReviseForm(prefix="remove")
-    _post(plan, form, forms, "revise")
+    form = forms.posted("remove", goal)
+    _post(plan, form, forms, None)
     services.remove_goal(session, user, goal, expected_version=plan.version)
     return _done(plan, _("Målet är borttaget ur utkastet."))
 
@@ -512,9 +547,8 @@ def link_measure(goal_id: int) -> ResponseReturnValue:
     goal = goal_for(session, user, goal_id, Need.WRITE)
     plan = goal.plan_version.plan
     forms = PlanForms(session, plan, goal.plan_version)
-    form = MeasureForm(prefix="measure")
-    form.action_id.choices = forms.measure.action_id.choices
-    _post(plan, form, forms, "measure")
+    form = forms.posted("measure", goal)
+    _post(plan, form, forms, None)
     action = session.get(AgreedAction, bounded_int(form.action_id.data, low=1, high=2**31 - 1) or 0)
     if action is None:
         form.action_id.errors = [_("Välj en åtgärd.")]
@@ -530,8 +564,8 @@ def evaluate(goal_id: int) -> ResponseReturnValue:
     goal = goal_for(session, user, goal_id, Need.WRITE)
     plan = goal.plan_version.plan
     forms = PlanForms(session, plan, goal.plan_version)
-    form = EvaluateForm(prefix="evaluate")
-    _post(plan, form, forms, "evaluate")
+    form = forms.posted("evaluate", goal)
+    _post(plan, form, forms, None)
     outcome = form.outcome.data
     evaluation.evaluate_goal(
         session,

@@ -119,3 +119,68 @@ def test_outsiders_get_403(db: Session, world: Council3, app) -> None:
     client = log_in(app.test_client(), stranger)
     assert client.get(f"/plans/{s.plan.id}").status_code == 403
     assert client.get(f"/plans/{s.plan.id}/plan.pdf").status_code == 403
+
+
+def test_agree_evaluate_and_revise_through_the_pages(
+    db: Session, world: Council3, client_for
+) -> None:
+    s = make_plan(db, world)
+    social = client_for(SOCIAL)
+    page = social.get(f"/plans/{s.plan.id}")
+    assert page.text.count('id="goal-area"') == 1  # one goal form per goal, no repeated ids
+    assert f'id="edit-{s.goal.id}-area"' in page.text
+    agreed = social.post(
+        f"/plans/{s.plan.id}/agree",
+        data={"agree-version": s.plan.version, "agree-meeting_id": s.meeting.id},
+    )
+    assert agreed.status_code == 302, agreed.text
+    db.expire_all()
+    version = s.plan.version
+    bad = social.post(
+        f"/plans/goals/{s.goal.id}/evaluate",
+        data={f"evaluate-{s.goal.id}-version": version, f"evaluate-{s.goal.id}-outcome": ""},
+    )
+    assert bad.status_code == 422 and "Välj hur det gick." in bad.text
+    done = social.post(
+        f"/plans/goals/{s.goal.id}/evaluate",
+        data={
+            f"evaluate-{s.goal.id}-version": version,
+            f"evaluate-{s.goal.id}-outcome": "partly",
+            f"evaluate-{s.goal.id}-comment": "Bättre närvaro",
+        },
+    )
+    assert done.status_code == 302
+    page = social.get(f"/plans/{s.plan.id}")
+    assert "Delvis uppnått" in page.text and "Bättre närvaro" in page.text
+    db.expire_all()
+    revised = social.post(
+        f"/plans/{s.plan.id}/revise",
+        data={"revise-version": s.plan.version, "revise-reason": "Ny skola"},
+    )
+    assert revised.status_code == 302
+    db.expire_all()
+    latest = services.latest_version(s.plan)
+    assert latest.number == 2
+    copied = latest.goals[0]
+    edited = social.post(
+        f"/plans/goals/{copied.id}/edit",
+        data={
+            f"edit-{copied.id}-version": s.plan.version,
+            f"edit-{copied.id}-area": "family",
+            f"edit-{copied.id}-target_on": (today_local() + dt.timedelta(days=70)).isoformat(),
+        },
+    )
+    assert edited.status_code == 302
+    changes = social.get(f"/plans/{s.plan.id}/changes?version=2")
+    assert "Ändrat mål" in changes.text and "Familj" in changes.text and "Ny skola" in changes.text
+    # The old version's goal cannot be changed.
+    db.expire_all()
+    old = social.post(
+        f"/plans/goals/{s.goal.id}/edit",
+        data={
+            f"edit-{s.goal.id}-version": s.plan.version,
+            f"edit-{s.goal.id}-area": "family",
+            f"edit-{s.goal.id}-target_on": (today_local() + dt.timedelta(days=70)).isoformat(),
+        },
+    )
+    assert old.status_code == 422 and "ersatt" in old.text
