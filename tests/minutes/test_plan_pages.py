@@ -134,6 +134,8 @@ def test_agree_evaluate_and_revise_through_the_pages(
         data={"agree-version": s.plan.version, "agree-meeting_id": s.meeting.id},
     )
     assert agreed.status_code == 302, agreed.text
+    workspace = client_for(SCHOOL).get(f"/meetings/{s.meeting.id}/minutes")
+    assert "Version 1 fastställd vid mötet" in workspace.text  # recorded with the minutes
     db.expire_all()
     version = s.plan.version
     bad = social.post(
