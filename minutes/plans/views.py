@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from coordination.councils.access import council_for
 from coordination.db import db_session, today_local
-from coordination.errors import ConflictError
+from coordination.errors import ConflictError, ServiceError
 from coordination.logreview.scopes import register_tag_labels
 from coordination.models import Child, ChildStatus, Council, CouncilMembership, User
 from coordination.policy import Need
@@ -335,7 +335,7 @@ def _render_plan(
     if editable:
         try:
             services.require_editable(session, version)
-        except Exception:  # noqa: BLE001  # submitted minutes: shown, not editable
+        except ServiceError:  # minutes waiting for approval: shown, not editable
             editable = False
     forms = forms or PlanForms(session, plan, version)
     return render_template(
@@ -348,7 +348,7 @@ def _render_plan(
         editable=editable,
         forms=forms,
         error=error,
-        share_options=_share_options(session, user, plan) if editable or version is latest else [],
+        share_options=_share_options(session, user, plan) if user.is_active else [],
         explain=explain,
         area_label=area_label,
         status_labels=STATUS_LABELS,
