@@ -716,6 +716,11 @@ def test_3c_social_secretary_writes_the_plan_and_the_meeting_agrees_it(month: Mo
     expect(police.main()).to_contain_text("Undanhållen")
     hidden_everywhere(police, PLAN_GOAL, PLAN_INDICATOR, YOUTH_VIEW)
 
+    # The agreement is recorded with the meeting's minutes; back to them for the approval.
+    social.goto(month.meeting_path)
+    page.get_by_role("link", name="Protokoll / arbetsyta").click()
+    expect(child_section(social, month)).to_contain_text("Version 1 fastställd vid mötet")
+
 
 def test_4_chair_and_adjuster_approve_and_the_minutes_lock(month: Month) -> None:
     coordinator = month.visitor("coordinator")
@@ -1064,6 +1069,11 @@ def test_7_next_agenda_shows_open_actions_and_the_auditor_reviews_the_month(mont
     police = month.visitor("police")
     police.goto(month.plan_path)
     hidden_everywhere(police, EVALUATION, PLAN_GOAL)
+    # The consent was revoked: the goal it carried to the school is withheld from it now.
+    school = month.visitor("school")
+    school.goto(month.plan_path)
+    expect(school.main()).to_contain_text("Undanhållen")
+    hidden_everywhere(school, PLAN_GOAL, EVALUATION)
 
     # The auditor of social services reviews the month.
     auditor = month.visitor("auditor")

@@ -353,12 +353,14 @@ def test_the_projection_shows_only_what_every_agency_present_may_read(
             db, world.members[SCHOOL], council, child, [world.agencies[SOCIAL].id]
         )
         none = plan_projection(db, social, council, child + 999, [world.agencies[SOCIAL].id])
+        unknown = plan_projection(db, social, council, child, [world.agencies[SOCIAL].id, 99_999])
     assert both is not None and GOAL_MARK in both and YOUTH_MARK in both
     assert three is not None and GOAL_MARK not in three and YOUTH_MARK not in three
     assert "alla myndigheter" in three  # the reason
     assert police_view is not None and GOAL_MARK in police_view
     assert school_view is not None and GOAL_MARK not in school_view
     assert none is None
+    assert unknown is not None and GOAL_MARK not in unknown  # an unknown agency: deny
 
 
 def test_the_family_document_holds_what_the_agency_may_read_and_is_logged(
