@@ -8,6 +8,7 @@ import datetime as dt
 from datetime import date
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -284,7 +285,7 @@ def create_plan(council_id: int, body: PlanIn) -> PlanOut:
     council = council_for(session, user, council_id, Need.VIEW)
     child = session.get(Child, body.child_id)
     if child is None or child.council_id != council.id:
-        raise ServiceError("Välj ett barn i forumet.", field="child_id")
+        raise ServiceError(_l("Välj ett barn i forumet."), field="child_id")
     created = services.create_plan(session, user, child, session.get(User, body.coordinator_id))
     return _plan_out(session, user, created)
 

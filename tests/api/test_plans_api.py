@@ -57,6 +57,16 @@ def test_a_plan_written_agreed_and_evaluated_through_the_api(
     )
     assert created.status_code == 201, created.get_json()
     plan = created.get_json()
+    stray = social.post(
+        f"/api/v1/councils/{world.council.id}/plans",
+        json={"child_id": 99_999, "coordinator_id": world.coordinator.id},
+    )
+    assert "Välj ett barn i forumet." in str(problem(stray, 422))
+    twice = social.post(
+        f"/api/v1/councils/{world.council.id}/plans",
+        json={"child_id": child.id, "coordinator_id": world.coordinator.id},
+    )
+    assert "redan en individuell plan" in str(problem(twice, 422))
     future = (today_local() + dt.timedelta(days=40)).isoformat()
     past = (today_local() - dt.timedelta(days=1)).isoformat()
     goal = {"area": "school", "text": "Gå i skolan", "indicator": "Närvaro", "target_date": future}
