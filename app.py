@@ -43,6 +43,9 @@ from meetings.schedules import views as views_schedules
 from minutes import jobs as minutes_jobs
 from minutes.actions import api as actions_api
 from minutes.actions import views as views_actions
+from minutes.plans import api as plans_api
+from minutes.plans import jobs as plans_jobs
+from minutes.plans import views as plans_views
 from minutes.reports import views as minutes_report_views
 from minutes.workspace import api as minutes_api
 from minutes.workspace import approval_views as minutes_approval_views
@@ -129,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     minutes_approval_views.init_app(app)
     views_actions.init_app(app)
     minutes_report_views.init_app(app)
+    plans_views.init_app(app)
     register_api(app)
 
 
@@ -144,6 +148,7 @@ def register_api(app: Flask) -> None:
     meetings_api.init_app(app)
     minutes_api.init_app(app)
     actions_api.init_app(app)
+    plans_api.init_app(app)
 
 
 def register_jobs(app: Flask) -> None:
@@ -152,6 +157,7 @@ def register_jobs(app: Flask) -> None:
     secrecy_jobs.init_app(app)
     meetings_jobs.init_app(app)
     minutes_jobs.init_app(app)
+    plans_jobs.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE, today_local
 from coordination.models import Agency, Child, CloseReason, Council, User
-from demo import history
+from demo import history, plans
 from demo.coordination import COORDINATOR, SECRETARY, demo_users
 from demo.meetings import past_meetings, prepared_meeting, upcoming_meetings
 from demo.secrecy import all_confirmed, demo_children, pick_basis, preferred_bases
@@ -77,6 +77,7 @@ def load_minutes_demo(session: Session) -> None:
     for code, story in STORY.items():
         demo.hold_history(councils[code], story)
     demo.amend()
+    plans.after_history(session, demo.users, demo.children, demo.today)
     demo.withdraw_consent_and_close_case()
     for council in councils.values():
         demo.bring_back_open_actions(council)
@@ -129,6 +130,7 @@ class _Demo:
                     self.write(meeting, child, part)
                 else:
                     agreed.append((self.agree(meeting, child, part), part))
+        plans.at_meeting(self.session, self.users, self.children, council, meeting, index)
         minutes = minutes_of(self.session, meeting)
         if minutes is None:
             raise DemoStoryError(f"{council.code} #{index}: nothing was written")

@@ -163,6 +163,7 @@ SSPF_CONSENT_CATEGORIES = [
     "risk_protective",
     "meeting_note",
     "agreed_action",
+    "individual_plan",
 ]
 SIG_CONSENT_CATEGORIES = [
     "family",
@@ -173,6 +174,7 @@ SIG_CONSENT_CATEGORIES = [
     "health",
     "meeting_note",
     "agreed_action",
+    "individual_plan",
 ]
 SSPF_PURPOSE = "Samverkan i SSPF Norr kring stöd i skolan och på fritiden."
 SIG_PURPOSE = "Samverkan i SIG Exempelstad kring den unges individuella plan."

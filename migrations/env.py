@@ -22,6 +22,7 @@ import coordination.models
 import coordination.tokens.services
 import meetings.models
 import minutes.models
+import minutes.plans.models
 import secrecy.models
 from coordination.config import load_settings
 from coordination.db import Base, make_engine
@@ -41,6 +42,7 @@ MODEL_MODULES = (
     secrecy.models,
     meetings.models,
     minutes.models,
+    minutes.plans.models,
 )
 target_metadata = Base.metadata
 

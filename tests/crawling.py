@@ -53,11 +53,14 @@ ID_TABLES = {
     "consent_id": "consents",
     "council_id": "councils",
     "disclosure_id": "disclosures",
+    "goal_id": "plan_goals",
     "meeting_id": "meetings",
+    "plan_id": "individual_plans",
     "record_id": "records",
     "request_id": "information_requests",
     "schedule_id": "schedules",
     "user_id": "users",
+    "version_id": "plan_versions",
 }
 
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")

@@ -464,3 +464,74 @@ def test_api_action_list(
     headers = {"Authorization": f"Bearer {token}"}
     path = f"/api/v1/actions?scope={scope}&status=all"
     assert_constant(grow, lambda: counted(db, app.test_client(), path, statements, headers))
+
+
+# --- Individual plans ---------------------------------------------------------------------------
+
+
+def test_plan_page(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    """One plan with more goals, each with a measure and an evaluation: the same statements."""
+    from minutes.plans import evaluation, services
+    from minutes.plans.models import EvaluationOutcome
+    from tests.minutes.plan_helpers import make_meeting, to_police
+
+    social = world.members[SOCIAL]
+    child = children.enrol()
+    plan = services.create_plan(db, social, child, world.coordinator)
+    draft = services.latest_version(plan)
+    meeting = make_meeting(db, world.council, 0, child, social)
+    services.set_evaluation_date(db, social, draft, today_local() + dt.timedelta(days=20))
+    goals = []
+
+    def grow(n: int) -> None:
+        while len(goals) < n:
+            goal = services.add_goal(
+                db,
+                social,
+                draft,
+                services.GoalInput(
+                    "school", today_local() + dt.timedelta(days=30), f"Mål {len(goals)}", "Mäts"
+                ),
+                shares=to_police(world),
+            )
+            services.add_measure(
+                db, social, goal, meeting, f"Insats {len(goals)}", world.agencies[SOCIAL],
+                social, today_local() + dt.timedelta(days=10), "", [],
+            )  # fmt: skip
+            goals.append(goal)
+
+    client = log_in(app.test_client(), world.members[POLICE])
+    assert_constant(grow, lambda: counted(db, client, f"/plans/{plan.id}", statements))
+    services.agree_version(db, social, draft, meeting)
+    for goal in goals:
+        evaluation.evaluate_goal(db, social, goal, EvaluationOutcome.REACHED, "Klart")
+    db.flush()
+    evaluated = counted(db, client, f"/plans/{plan.id}", statements)
+    assert len(evaluated) < 60
+
+
+def test_council_plans_page(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    from minutes.plans import services
+
+    made: list[int] = []
+
+    def grow(n: int) -> None:
+        while len(made) < n:
+            plan = services.create_plan(
+                db, world.members[SOCIAL], children.enrol(), world.coordinator
+            )
+            services.add_goal(
+                db,
+                world.members[SOCIAL],
+                services.latest_version(plan),
+                services.GoalInput("family", today_local() + dt.timedelta(days=9), "Mål", "Mäts"),
+            )
+            made.append(plan.id)
+
+    client = log_in(app.test_client(), world.members[POLICE])
+    path = f"/councils/{world.council.id}/plans"
+    assert_constant(grow, lambda: counted(db, client, path, statements))

@@ -14,6 +14,7 @@ from coordination.models import Agency, User
 from meetings.agenda.items import agenda_items
 from meetings.models import AgendaItem, Meeting
 from minutes.models import OPEN_STATUSES, AgreedAction, Minutes, MinutesEntry
+from minutes.plans.models import IndividualPlan, PlanVersion
 from minutes.workspace.services import minutes_of
 from secrecy.models import Disclosure, Record
 from secrecy.records.reveal import RevealResult, reveal_records
@@ -32,6 +33,8 @@ class MinutesContents:
     # The agencies each entry the viewer can read is disclosed to now (names, by record id);
     # nothing for an entry withheld from the viewer.
     shared_with: dict[int, list[str]] = field(default_factory=dict)
+    # The individual plan versions agreed at this meeting, by child: (plan id, version number).
+    plans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def minutes_contents(
@@ -105,6 +108,14 @@ def minutes_contents(
         )
     }
     readable = [e.record_id for e in entries if not revealed[e.record_id].withheld]
+    plans: dict[int, list[tuple[int, int]]] = {}
+    for plan_child_id, plan_id, number in session.execute(
+        select(IndividualPlan.child_id, IndividualPlan.id, PlanVersion.number)
+        .join(PlanVersion, PlanVersion.plan_id == IndividualPlan.id)
+        .where(PlanVersion.agreed_meeting_id == meeting.id, IndividualPlan.child_id.in_(child_ids))
+        .order_by(PlanVersion.number)
+    ):
+        plans.setdefault(plan_child_id, []).append((plan_id, number))
     return MinutesContents(
         minutes,
         items,
@@ -115,6 +126,7 @@ def minutes_contents(
         revealed,
         authors,
         shared_with=shared_with(session, readable),
+        plans=plans,
     )
 
 

@@ -80,6 +80,8 @@ class ChildSection:
     shares: list[sharing.ShareOption] = field(default_factory=list)
     action_bases: list[sharing.ShareOption] = field(default_factory=list)
     recipients: list[Recipient] = field(default_factory=list)
+    # Individual plan versions agreed at this meeting: (plan id, version number).
+    plans: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -173,6 +175,7 @@ def child_sections(contents: MinutesContents, viewer: User) -> list[ChildSection
             earlier_actions=earlier.get(item.child_id, []),
             actions=current.get(item.child_id, []),
             entries=originals.get(item.child_id, []),
+            plans=contents.plans.get(item.child_id, []),
         )
         for item in contents.items
     ]

@@ -20,7 +20,7 @@ from sqlalchemy.orm.util import identity_key
 
 from coordination.audit.log import record_event
 from coordination.db import today_local
-from coordination.models import Child, CouncilMembership, User
+from coordination.models import Agency, Child, CouncilMembership, User
 from coordination.ops.metrics import count_reveal
 from coordination.policy import Permission, has_permission
 from secrecy.models import Consent, Disclosure, Record, RecordKey
@@ -177,11 +177,20 @@ def _decide(
     records: Sequence[Record],
     disclosures: dict[int, list[DisclosedVia]],
 ) -> tuple[PolicyFacts, list[_Decision]]:
-    agency_id = viewer.agency_id
     facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
-    keys = _record_keys(session, [r.id for r in records], agency_id)
+    return _decide_for(session, viewer.agency, facts, records, disclosures)
+
+
+def _decide_for(
+    session: Session,
+    agency: Agency,
+    facts: ViewerFacts,
+    records: Sequence[Record],
+    disclosures: dict[int, list[DisclosedVia]],
+) -> tuple[PolicyFacts, list[_Decision]]:
+    keys = _record_keys(session, [r.id for r in records], agency.id)
     policy = PolicyFacts(
-        viewer.agency,
+        agency,
         _children_of(session, records),
         _consents_of(session, disclosures),
         lambda child: child_birth_date(session, child.id, child.birth_date_sealed),
@@ -213,6 +222,20 @@ def readable_record_ids(session: Session, viewer: User, records: Sequence[Record
         return set()
     disclosures = live_disclosures(session, [r.id for r in records], viewer.agency_id)
     _, decisions = _decide(session, viewer, records, disclosures)
+    return {d.record.id for d in decisions if d.reason is None and d.key is not None}
+
+
+def readable_by_agency(
+    session: Session, agency: Agency, council_id: int, records: Sequence[Record]
+) -> set[int]:
+    """The ids of the records a member of ``agency`` in the council could read (the policy and
+    the keys agree), without opening any and without a user of that agency: for a screen that
+    several agencies look at together, which may show only what every one of them may read."""
+    if not records:
+        return set()
+    disclosures = live_disclosures(session, [r.id for r in records], agency.id)
+    facts = ViewerFacts(agency_id=agency.id, council_ids=frozenset({council_id}))
+    _, decisions = _decide_for(session, agency, facts, records, disclosures)
     return {d.record.id for d in decisions if d.reason is None and d.key is not None}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind, Role, User
+from minutes.plans.models import IndividualPlan
 from secrecy.models import Record
 from secrecy.records.children import EnrolmentData, enrol_child
 from tests import factories
@@ -43,6 +44,20 @@ def walk(api: Api) -> tuple[dict[str, str], list[int]]:
     agency_id = api.get("/api/v1/me").get_json()["agency"]["id"]
     reached = []
     for council in list(items(api, "/api/v1/councils", seen)):
+        plans = f"/api/v1/councils/{council['id']}/plans"
+        answer = api.get(plans)
+        assert answer.status_code == 200, plans
+        seen[plans] = answer.get_data(as_text=True)
+        for plan in answer.get_json()["items"]:
+            url = f"/api/v1/plans/{plan['id']}"
+            response = api.get(url)
+            assert response.status_code == 200, url
+            seen[url] = response.get_data(as_text=True)
+            for version in response.get_json()["versions"]:
+                url = f"/api/v1/plan-versions/{version['id']}"
+                found = api.get(url)
+                assert found.status_code == 200, url
+                seen[url] = found.get_data(as_text=True)
         path = f"/api/v1/councils/{council['id']}/children?status=all&limit=1"
         for child in list(items(api, path, seen)):
             reached.append(child["id"])
@@ -104,6 +119,9 @@ def test_each_marker_reaches_only_its_owner_and_recipients_through_the_api(
         for child_id in children:
             for url in (f"/api/v1/children/{child_id}", f"/api/v1/children/{child_id}/consents"):
                 answers[url] = problem(api.get(url), 403)["detail"]
+        for plan_id in db.scalars(select(IndividualPlan.id)):
+            url = f"/api/v1/plans/{plan_id}"
+            answers[url] = problem(api.get(url), 403)["detail"]
         for record in records[:20]:
             url = f"/api/v1/records/{record.id}/disclosure-options"
             answers[url] = problem(api.get(url), 403)["detail"]

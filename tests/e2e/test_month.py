@@ -53,6 +53,10 @@ POLICE_ACTION = "Polisen gör ett orosbesök hos familjen [markör PACT-5M]"
 SCHOOL_ACTION = "Skolan ordnar en mentor och följer upp frånvaron [markör SACT-2R]"
 POLICE_COMMENT = "Orosbesöket är bokat till på fredag [markör PCOM-8T]"
 KEYBOARD_ENTRY = "Skriven med tangentbordet [markör KBD-4W]"
+PLAN_GOAL = "Elsa går i skolan varje dag [markör GOAL-6P]"
+PLAN_INDICATOR = "Närvaron är minst 90 procent [markör IND-1V]"
+YOUTH_VIEW = "Jag vill ha en mentor i skolan [markör YOUTH-3S]"
+EVALUATION = "Närvaron är över 90 procent sedan mentorn kom [markör EVAL-5H]"
 CHILD_NAME = ("Elsa", "Exempeldotter")
 
 
@@ -72,6 +76,7 @@ class Month:
     pseudonym: str = ""
     meeting_path: str = ""
     next_meeting_path: str = ""
+    plan_path: str = ""
 
     def visitor(self, role: str) -> Visitor:
         """The person's own browser, logged in once and kept for the whole month."""
@@ -383,7 +388,7 @@ def test_2_social_secretary_enrols_a_child_registers_consent_and_prepares_the_ag
     page.get_by_label("Vårdnadshavare 2 har skrivit under (namn)").fill("Bo Exempelson")
     page.get_by_label("Mottagare som samtycket omfattar").select_option(label=[SCHOOL])
     page.get_by_label("Slags uppgifter som samtycket omfattar").select_option(
-        label=["Mötesanteckning", "Överenskommen åtgärd"]
+        label=["Mötesanteckning", "Överenskommen åtgärd", "Individuell plan"]
     )
     page.get_by_label("Gäller från").fill(today().isoformat())
     page.get_by_label("Gäller till och med").fill((today() + dt.timedelta(days=365)).isoformat())
@@ -646,6 +651,75 @@ def test_3b_social_secretary_writes_an_entry_with_the_keyboard_only(month: Month
 
 
 # --- 4. The chair and the adjuster approve; the minutes are locked ------------------------------
+
+
+def test_3c_social_secretary_writes_the_plan_and_the_meeting_agrees_it(month: Month) -> None:
+    """The child's individual plan: a draft with a goal shared with the school on the consent
+    and the young person's view kept within social services, agreed at today's meeting (it is
+    then recorded against the meeting and locked with its minutes)."""
+    social = month.visitor("social")
+    page = social.page
+    social.open_council(COUNCIL)
+    page.get_by_role("navigation", name="Forumets sidor").get_by_role("link", name="Planer").click()
+    expect(social.heading("Individuella planer")).to_be_visible()
+    page.get_by_label("Barn", exact=True).select_option(label=month.pseudonym)
+    page.get_by_label("Planens samordnare").select_option(
+        label=f"{month.people['coordinator'].name} ({SOCIAL})"
+    )
+    page.get_by_role("button", name="Upprätta plan").click()
+    expect(social.flash()).to_contain_text("Planen är upprättad som ett utkast.")
+    month.plan_path = page.url.removeprefix(social.base_url)
+    goal = page.locator("#new-goal")
+    # A target date in the past is refused, and nothing is saved.
+    goal.get_by_label("Livsområde").select_option(label="Skola")
+    goal.get_by_label("Mål", exact=True).fill(PLAN_GOAL)
+    goal.get_by_label("Så märks det att målet är nått").fill(PLAN_INDICATOR)
+    goal.get_by_label("Måldatum").fill((today() - dt.timedelta(days=1)).isoformat())
+    goal.get_by_role("button", name="Lägg till målet").click()
+    expect(page.locator("#new-goal")).to_contain_text("Måldatumet har redan passerat.")
+    goal = page.locator("#new-goal")
+    goal.get_by_label("Mål", exact=True).fill(PLAN_GOAL)
+    goal.get_by_label("Så märks det att målet är nått").fill(PLAN_INDICATOR)
+    goal.get_by_label("Måldatum").fill((today() + dt.timedelta(days=90)).isoformat())
+    share_with(goal, SCHOOL, "Samtycke")
+    goal.get_by_role("button", name="Lägg till målet").click()
+    expect(social.flash()).to_contain_text("Målet är tillagt.")
+    expect(page.locator("ol.goals")).to_contain_text(PLAN_GOAL)
+
+    page.locator("summary", has_text="Barnets/den unges och vårdnadshavarnas syn").click()
+    views = page.locator("form[action$='/views']")
+    views.get_by_label("Barnets/den unges syn").fill(YOUTH_VIEW)
+    views.get_by_role("button", name="Spara", exact=True).click()
+    expect(social.flash()).to_contain_text("Synpunkterna är sparade.")
+    page.locator("summary", has_text="Uppföljningsdatum").click()
+    dated = page.locator("form[action$='/evaluation-date']")
+    dated.get_by_label("Uppföljningsdatum").fill((today() + dt.timedelta(days=28)).isoformat())
+    dated.get_by_role("button", name="Spara", exact=True).click()
+    expect(social.flash()).to_contain_text("Uppföljningsdatumet är sparat.")
+
+    agree = page.locator("#agree")
+    agree.get_by_label("Möte").select_option(label=today().isoformat())
+    agree.get_by_role("button", name="Fastställ").click()
+    expect(social.flash()).to_contain_text("Planen är fastställd")
+    expect(page.locator("#plan-version")).to_contain_text("Fastställd")
+    check(page, "plan as social services")
+    screenshot(page, SHOTS, "05d-plan")
+
+    # The school reads the goal disclosed on the consent, not the young person's view; the
+    # police read neither.
+    school = month.visitor("school")
+    school.goto(month.plan_path)
+    expect(school.main()).to_contain_text(PLAN_GOAL)
+    hidden_everywhere(school, YOUTH_VIEW)
+    police = month.visitor("police")
+    police.goto(month.plan_path)
+    expect(police.main()).to_contain_text("Undanhållen")
+    hidden_everywhere(police, PLAN_GOAL, PLAN_INDICATOR, YOUTH_VIEW)
+
+    # The agreement is recorded with the meeting's minutes; back to them for the approval.
+    social.goto(month.meeting_path)
+    page.get_by_role("link", name="Protokoll / arbetsyta").click()
+    expect(child_section(social, month)).to_contain_text("Version 1 fastställd vid mötet")
 
 
 def test_4_chair_and_adjuster_approve_and_the_minutes_lock(month: Month) -> None:
@@ -971,6 +1045,35 @@ def test_7_next_agenda_shows_open_actions_and_the_auditor_reviews_the_month(mont
     history = page.get_by_role("list").filter(has_text="Öppen → Pågår")
     expect(history).to_contain_text("Undanhållen")
     hidden_everywhere(coordinator, POLICE_COMMENT)
+
+    # A month on, at the next meeting, the plan is evaluated: the goal was reached. The plan
+    # agreed at the first meeting is locked with its minutes: a change is a new version.
+    page = coordinator.goto(month.plan_path)
+    expect(coordinator.main()).to_contain_text("Låst")
+    expect(page.get_by_role("button", name="Lägg till målet")).to_have_count(0)
+    page.locator("summary", has_text="Följ upp målet").click()
+    page.get_by_label("Hur gick det?").select_option(label="Uppnått")
+    page.get_by_label("Kommentar").fill(EVALUATION)
+    page.get_by_role("button", name="Spara uppföljningen").click()
+    expect(coordinator.flash()).to_contain_text("Uppföljningen av målet är sparad.")
+    expect(page.locator("#plan-version")).to_contain_text("Uppföljd")
+    expect(page.locator("p.evaluation")).to_contain_text(EVALUATION)
+    check(page, "evaluated plan")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Planen för familjen (PDF)").click()
+    reader = PdfReader(download.value.path())
+    text = "\n".join(p.extract_text() or "" for p in reader.pages)
+    squeezed = re.sub(r"\s+", "", text)
+    assert "Dinplan" in squeezed and "EVAL-5H" in squeezed and "GOAL-6P" in squeezed
+    assert month.pseudonym not in text and month.pseudonym not in download.value.suggested_filename
+    police = month.visitor("police")
+    police.goto(month.plan_path)
+    hidden_everywhere(police, EVALUATION, PLAN_GOAL)
+    # The consent was revoked: the goal it carried to the school is withheld from it now.
+    school = month.visitor("school")
+    school.goto(month.plan_path)
+    expect(school.main()).to_contain_text("Undanhållen")
+    hidden_everywhere(school, PLAN_GOAL, EVALUATION)
 
     # The auditor of social services reviews the month.
     auditor = month.visitor("auditor")

@@ -28,6 +28,7 @@ SHIPPED = [
     "leisure",
     "agreed_action",
     "meeting_note",
+    "individual_plan",
     "consent",
     "disclosure_assessment",
     "information_request",

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.models import AgencyKind, Role, User
+from coordination.models import AgencyKind, Child, Role, User
 from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
 from secrecy.records.children import EnrolmentData, Guardian, enrol_child
 from secrecy.records.services import create_record
@@ -89,8 +89,63 @@ def seed(db: Session, world: Council3) -> dict[str, AgencyKind]:
                 marker = f"MARK-{kind.value}-{key}-{child.id}"
                 create_record(db, user, child, key, f"Text med {marker} i.")
                 markers[marker] = kind
+    seed_plan(db, world, children[0], markers)
     db.flush()
     return markers
+
+
+def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, AgencyKind]) -> None:
+    """An individual plan of the first child: a goal (text and indicator) from social services,
+    the police and the school, the views from social services, agreed at a meeting, and the
+    police's goal evaluated by the police. Social services' goal text is disclosed to the
+    police (its markers are added to the shared ones by ``disclose_some``)."""
+    import datetime as dt
+
+    from coordination.db import today_local
+    from meetings.models import AgendaItem, Meeting
+    from minutes.plans import evaluation, services
+    from minutes.plans.models import EvaluationOutcome
+    from minutes.workspace.sharing import ShareChoice
+    from secrecy.models import Record
+
+    social = world.members[AgencyKind.SOCIAL_SERVICES]
+    plan = services.create_plan(db, social, child, world.coordinator)
+    draft = services.latest_version(plan)
+    target = today_local() + dt.timedelta(days=60)
+    for kind in (AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.SCHOOL):
+        shares = (
+            [ShareChoice(world.agencies[AgencyKind.POLICE].id, "sol-police-u21", (0, 1, 2, 3))]
+            if kind is AgencyKind.SOCIAL_SERVICES
+            else []
+        )
+        text, indicator = f"PLANMAL-{kind.value}-X", f"PLANIND-{kind.value}-X"
+        goal = services.GoalInput("school", target, f"Mål {text}.", f"Mäts {indicator}.")
+        services.add_goal(db, world.members[kind], draft, goal, shares=shares)
+        markers[text] = markers[indicator] = kind
+    services.set_views(db, social, draft, "Ung PLANUNG-social-X.", "Vh PLANVH-social-X.")
+    markers["PLANUNG-social-X"] = markers["PLANVH-social-X"] = AgencyKind.SOCIAL_SERVICES
+    services.set_evaluation_date(db, social, draft, today_local() + dt.timedelta(days=30))
+    starts = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
+    meeting = Meeting(council_id=world.council.id, starts_at=starts, ends_at=starts)
+    db.add(meeting)
+    db.flush()
+    db.add(
+        AgendaItem(
+            meeting_id=meeting.id, child_id=child.id, position=1, reason_category="meeting_note"
+        )
+    )
+    db.flush()
+    services.agree_version(db, social, draft, meeting)
+    police = world.members[AgencyKind.POLICE]
+    police_goal = next(
+        g
+        for g in draft.goals
+        if db.get_one(Record, g.text_record_id).owner_agency_id == police.agency_id
+    )
+    evaluation.evaluate_goal(
+        db, police, police_goal, EvaluationOutcome.PARTLY, "Uppföljt PLANUPP-police-X."
+    )
+    markers["PLANUPP-police-X"] = AgencyKind.POLICE
 
 
 def visible_markers(pages: dict[str, str], markers: dict[str, AgencyKind]) -> set[str]:
@@ -124,7 +179,12 @@ def disclose_some(
         markers[marker] = record.owner_agency.kind
         return f"Bedömningen {marker} i det enskilda fallet."
 
-    shared: dict[str, set[AgencyKind]] = {}
+    # The plan's goal (text and indicator) that social services disclosed to the police in
+    # ``seed_plan``.
+    shared: dict[str, set[AgencyKind]] = {
+        "PLANMAL-social_services-X": {AgencyKind.POLICE},
+        "PLANIND-social_services-X": {AgencyKind.POLICE},
+    }
     plan = [
         (social, "risk_protective", AgencyKind.POLICE, "sol-police-u21", 4),
         (police, "crime_police", AgencyKind.SOCIAL_SERVICES, "concern-report", 1),

@@ -1,0 +1,727 @@
+"""Writing a plan: creating it, its goals, views and evaluation date, a new version with a
+reason, agreeing a version at a meeting, and measures (agreed actions linked to a goal).
+
+Services take ``(session, actor, ...)``, validate before they write anything, change, flush and
+append their audit event in the caller's transaction; they never commit. Every text is a sealed
+record of the writer's agency (``secrecy.records.services.create_record``), shared with the
+council's agencies only by the writer's own disclosure decisions, each checked by the policy
+engine. ``IndividualPlan.version`` is raised by every change: a change made against an older
+version of the page is a ``ConflictError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coordination.audit.log import record_event
+from coordination.db import today_local, utcnow
+from coordination.errors import ConflictError, PermissionDenied, ServiceError
+from coordination.models import Agency, Child, User
+from coordination.policy import can_view_council
+from meetings.models import Meeting
+from minutes.actions.services import create_action
+from minutes.models import AgreedAction, Minutes, MinutesStatus
+from minutes.plans.access import can_write_plan, plan_of_child
+from minutes.plans.areas import life_areas
+from minutes.plans.models import (
+    IndividualPlan,
+    PlanGoal,
+    PlanMeasure,
+    PlanVersion,
+    PlanVersionStatus,
+)
+from minutes.tags import MinutesTag
+from minutes.workspace.services import (
+    SUBMITTED_MESSAGE,
+    bump,
+    minutes_for_change,
+    require_draft,
+    require_on_agenda,
+    require_writer,
+)
+from minutes.workspace.sharing import ShareChoice
+from secrecy.disclosure.services import decide_disclosure
+from secrecy.models import Record
+from secrecy.records.services import create_record, require_child_access
+
+PLAN_CATEGORY = "individual_plan"
+MAX_GOAL = 1000
+MAX_TEXT = 5000
+
+LOCKED_PLAN_MESSAGE = _l(
+    "Planen fastställdes i ett justerat protokoll och är låst. Gör ändringen i en ny version "
+    "med ett skäl."
+)
+SUPERSEDED_MESSAGE = _l("Den här versionen av planen är ersatt och kan inte ändras.")
+
+
+# --- Helpers --------------------------------------------------------------------------------------
+
+
+def latest_version(plan: IndividualPlan) -> PlanVersion:
+    return max(plan.versions, key=lambda v: v.number)
+
+
+def agreed_version(plan: IndividualPlan) -> PlanVersion | None:
+    """The version in force: the newest agreed one."""
+    agreed = [v for v in plan.versions if v.status is PlanVersionStatus.AGREED]
+    return max(agreed, key=lambda v: v.number) if agreed else None
+
+
+def _require_writer(actor: User, plan: IndividualPlan) -> None:
+    if not can_write_plan(actor, plan):
+        raise PermissionDenied(object_type="individual_plan", object_ids=[plan.id])
+
+
+def _check_version(plan: IndividualPlan, expected: int | None) -> None:
+    if expected is not None and expected != plan.version:
+        raise ConflictError()
+
+
+def _touch(plan: IndividualPlan) -> None:
+    plan.version = plan.version + 1
+
+
+def agreed_minutes(session: Session, version: PlanVersion) -> Minutes | None:
+    if version.agreed_meeting_id is None:
+        return None
+    return session.scalars(
+        select(Minutes).where(Minutes.meeting_id == version.agreed_meeting_id)
+    ).one_or_none()
+
+
+def is_locked(session: Session, version: PlanVersion) -> bool:
+    """Agreed at a meeting whose minutes are approved (or a later version exists)."""
+    if version.status is PlanVersionStatus.SUPERSEDED:
+        return True
+    minutes = agreed_minutes(session, version)
+    return minutes is not None and minutes.status is MinutesStatus.APPROVED
+
+
+def require_editable(session: Session, version: PlanVersion) -> None:
+    """A draft, or a version agreed at a meeting whose minutes are still a draft (the meeting
+    corrects what it agreed); after justering a change is a new version with a reason."""
+    if version.status is PlanVersionStatus.SUPERSEDED or version is not latest_version(
+        version.plan
+    ):
+        raise ServiceError(SUPERSEDED_MESSAGE)
+    if version.status is PlanVersionStatus.AGREED:
+        minutes = agreed_minutes(session, version)
+        if minutes is not None and minutes.status is MinutesStatus.APPROVED:
+            raise ServiceError(LOCKED_PLAN_MESSAGE)
+        if minutes is not None and minutes.status is MinutesStatus.SUBMITTED:
+            raise ServiceError(SUBMITTED_MESSAGE)
+
+
+def _clean(text: str | None, *, limit: int, empty: object, too_long: object, field: str) -> str:
+    value = (text or "").strip()
+    if not value:
+        raise ServiceError(empty, field=field)
+    if len(value) > limit:
+        raise ServiceError(too_long, field=field)
+    return value
+
+
+def share_text(
+    session: Session,
+    actor: User,
+    plan: IndividualPlan,
+    record: Record,
+    shares: Sequence[ShareChoice],
+) -> list[int]:
+    """The writer's decisions to disclose one text to the council's agencies, each under a
+    basis the engine accepts (usually consent); the ids of the agencies it went to."""
+    agencies = {a.id: a for a in plan.council.agencies if a.active}
+    shared: list[int] = []
+    for choice in shares:
+        agency = agencies.get(choice.agency_id)
+        if agency is None:
+            raise ServiceError(
+                _l("Texten kan bara lämnas ut till forumets myndigheter."), field="shares"
+            )
+        if agency.id == actor.agency_id:
+            continue  # the writer's own agency holds the record already
+        try:
+            decide_disclosure(session, actor, record, agency, choice.basis_id, choice.confirmed)
+        except ServiceError as exc:
+            raise ServiceError(
+                _l("%(agency)s: %(reason)s", agency=agency.name, reason=str(exc.message)),
+                field="shares",
+            ) from exc
+        shared.append(agency.id)
+    return shared
+
+
+def _seal(
+    session: Session,
+    actor: User,
+    plan: IndividualPlan,
+    text: str,
+    shares: Sequence[ShareChoice],
+) -> tuple[Record, list[int]]:
+    record = create_record(session, actor, plan.child, PLAN_CATEGORY, text)
+    return record, share_text(session, actor, plan, record, shares)
+
+
+def _event(
+    session: Session,
+    actor: User,
+    tag: MinutesTag,
+    plan: IndividualPlan,
+    change: str,
+    **details: object,
+) -> None:
+    record_event(
+        session,
+        actor,
+        tag,
+        on=plan,
+        details={"child_id": plan.child_id, "council_id": plan.council_id, "change": change}
+        | details,
+    )
+
+
+# --- The plan -------------------------------------------------------------------------------------
+
+
+def _require_coordinator(plan_council_id: int, child: Child, coordinator: User | None) -> User:
+    if (
+        coordinator is None
+        or not coordinator.is_active
+        or not can_view_council(coordinator, child.council)
+        or child.council_id != plan_council_id
+    ):
+        raise ServiceError(
+            _l("Välj planens samordnare bland forumets medlemmar."), field="coordinator_id"
+        )
+    return coordinator
+
+
+def create_plan(
+    session: Session, actor: User, child: Child, coordinator: User | None
+) -> IndividualPlan:
+    """The child's plan in its council, with an empty first draft."""
+    require_child_access(actor, child)
+    if not actor.is_active:
+        raise PermissionDenied()
+    coordinator = _require_coordinator(child.council_id, child, coordinator)
+    if plan_of_child(session, child.council_id, child.id) is not None:
+        raise ServiceError(_l("Barnet har redan en individuell plan i forumet."))
+    plan = IndividualPlan(
+        council_id=child.council_id,
+        child_id=child.id,
+        coordinator_id=coordinator.id,
+        created_by_id=actor.id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(plan)
+            session.flush()
+    except IntegrityError:
+        raise ServiceError(_l("Barnet har redan en individuell plan i forumet.")) from None
+    first = PlanVersion(
+        plan_id=plan.id, number=1, status=PlanVersionStatus.DRAFT, created_by_id=actor.id
+    )
+    session.add(first)
+    session.flush()
+    session.refresh(plan, ["versions"])
+    _event(
+        session,
+        actor,
+        MinutesTag.PLAN_CREATE,
+        plan,
+        "create",
+        version_id=first.id,
+        coordinator_id=coordinator.id,
+    )
+    return plan
+
+
+def set_coordinator(
+    session: Session,
+    actor: User,
+    plan: IndividualPlan,
+    coordinator: User | None,
+    *,
+    expected_version: int | None = None,
+) -> None:
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    coordinator = _require_coordinator(plan.council_id, plan.child, coordinator)
+    plan.coordinator_id = coordinator.id
+    _touch(plan)
+    session.flush()
+    _event(session, actor, MinutesTag.PLAN_EDIT, plan, "coordinator", coordinator_id=coordinator.id)
+
+
+# --- Goals ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoalInput:
+    area: str
+    target_on: dt.date | None
+    # None on an edit: keep the current text (a writer may change the dates without seeing it).
+    text: str | None
+    indicator: str | None
+
+
+def _validate_goal(goal: GoalInput, today: dt.date, *, new: bool) -> tuple[str | None, str | None]:
+    if goal.area not in life_areas():
+        raise ServiceError(_l("Välj ett livsområde."), field="area")
+    text = indicator = None
+    if new or goal.text is not None:
+        text = _clean(
+            goal.text,
+            limit=MAX_GOAL,
+            empty=_l("Skriv målet."),
+            too_long=_l("Målet är för långt (högst 1 000 tecken)."),
+            field="text",
+        )
+    if new or goal.indicator is not None:
+        indicator = _clean(
+            goal.indicator,
+            limit=MAX_GOAL,
+            empty=_l("Skriv hur det ska märkas att målet är nått."),
+            too_long=_l("Texten är för lång (högst 1 000 tecken)."),
+            field="indicator",
+        )
+    if goal.target_on is None:
+        raise ServiceError(_l("Ange ett måldatum."), field="target_on")
+    if goal.target_on < today:
+        raise ServiceError(_l("Måldatumet har redan passerat."), field="target_on")
+    return text, indicator
+
+
+def add_goal(
+    session: Session,
+    actor: User,
+    version: PlanVersion,
+    goal: GoalInput,
+    *,
+    expected_version: int | None = None,
+    shares: Sequence[ShareChoice] = (),
+    today: dt.date | None = None,
+) -> PlanGoal:
+    plan = version.plan
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    require_editable(session, version)
+    text, indicator = _validate_goal(goal, today or today_local(), new=True)
+    if text is None or indicator is None:  # new=True validates both
+        raise ServiceError(_l("Skriv målet."), field="text")
+    key = (
+        session.scalar(select(func.max(PlanGoal.key)).where(PlanGoal.plan_id == plan.id)) or 0
+    ) + 1
+    position = max((g.position for g in version.goals), default=0) + 1
+    text_record, shared = _seal(session, actor, plan, text, shares)
+    indicator_record, _shared = _seal(session, actor, plan, indicator, shares)
+    row = PlanGoal(
+        version_id=version.id,
+        plan_id=plan.id,
+        key=key,
+        position=position,
+        area=goal.area,
+        text_record_id=text_record.id,
+        indicator_record_id=indicator_record.id,
+        target_on=goal.target_on,
+    )
+    session.add(row)
+    _touch(plan)
+    session.flush()
+    session.expire(version, ["goals"])
+    _event(
+        session,
+        actor,
+        MinutesTag.PLAN_EDIT,
+        plan,
+        "goal_add",
+        version_id=version.id,
+        goal_key=key,
+        record_ids=[text_record.id, indicator_record.id],
+        shared_with_agency_ids=shared,
+    )
+    return row
+
+
+def edit_goal(
+    session: Session,
+    actor: User,
+    goal: PlanGoal,
+    change: GoalInput,
+    *,
+    expected_version: int | None = None,
+    shares: Sequence[ShareChoice] = (),
+    today: dt.date | None = None,
+) -> PlanGoal:
+    """Area and target date; a new text or indicator is a new record of the writer's agency
+    (the version before keeps the old one)."""
+    version = goal.plan_version
+    plan = version.plan
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    require_editable(session, version)
+    text, indicator = _validate_goal(change, today or today_local(), new=False)
+    record_ids = []
+    if text is not None:
+        record, _shared = _seal(session, actor, plan, text, shares)
+        goal.text_record_id = record.id
+        record_ids.append(record.id)
+    if indicator is not None:
+        record, _shared = _seal(session, actor, plan, indicator, shares)
+        goal.indicator_record_id = record.id
+        record_ids.append(record.id)
+    goal.area = change.area
+    goal.target_on = change.target_on  # type: ignore[assignment]  # checked above
+    _touch(plan)
+    session.flush()
+    _event(
+        session,
+        actor,
+        MinutesTag.PLAN_EDIT,
+        plan,
+        "goal_edit",
+        version_id=version.id,
+        goal_key=goal.key,
+        record_ids=record_ids,
+    )
+    return goal
+
+
+def remove_goal(
+    session: Session, actor: User, goal: PlanGoal, *, expected_version: int | None = None
+) -> None:
+    version = goal.plan_version
+    plan = version.plan
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    require_editable(session, version)
+    linked = session.scalar(select(PlanMeasure.action_id).where(PlanMeasure.goal_id == goal.id))
+    if linked is not None:
+        raise ServiceError(_l("Målet har insatser och kan inte tas bort ur den här versionen."))
+    key = goal.key
+    session.delete(goal)
+    _touch(plan)
+    session.flush()
+    session.expire(version, ["goals"])
+    _event(
+        session,
+        actor,
+        MinutesTag.PLAN_EDIT,
+        plan,
+        "goal_remove",
+        version_id=version.id,
+        goal_key=key,
+    )
+
+
+# --- Views and the evaluation date ----------------------------------------------------------------
+
+
+def set_views(
+    session: Session,
+    actor: User,
+    version: PlanVersion,
+    youth_view: str | None,
+    guardian_view: str | None,
+    *,
+    expected_version: int | None = None,
+    shares: Sequence[ShareChoice] = (),
+) -> None:
+    """The young person's and the guardians' own views, as told (a blank one is left as it
+    was)."""
+    plan = version.plan
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    require_editable(session, version)
+    youth = (youth_view or "").strip()
+    guardians = (guardian_view or "").strip()
+    if not youth and not guardians:
+        raise ServiceError(
+            _l("Skriv den unges eller vårdnadshavarnas syn på planen."), field="youth_view"
+        )
+    for value, field in ((youth, "youth_view"), (guardians, "guardian_view")):
+        if len(value) > MAX_TEXT:
+            raise ServiceError(_l("Texten är för lång (högst 5 000 tecken)."), field=field)
+    record_ids = []
+    if youth:
+        record, _shared = _seal(session, actor, plan, youth, shares)
+        version.youth_view_record_id = record.id
+        record_ids.append(record.id)
+    if guardians:
+        record, _shared = _seal(session, actor, plan, guardians, shares)
+        version.guardian_view_record_id = record.id
+        record_ids.append(record.id)
+    _touch(plan)
+    session.flush()
+    _event(
+        session,
+        actor,
+        MinutesTag.PLAN_EDIT,
+        plan,
+        "views",
+        version_id=version.id,
+        record_ids=record_ids,
+    )
+
+
+def set_evaluation_date(
+    session: Session,
+    actor: User,
+    version: PlanVersion,
+    evaluate_on: dt.date | None,
+    *,
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+) -> None:
+    plan = version.plan
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    require_editable(session, version)
+    if evaluate_on is None:
+        raise ServiceError(_l("Ange ett datum för uppföljningen."), field="evaluate_on")
+    if evaluate_on < (today or today_local()):
+        raise ServiceError(_l("Uppföljningsdatumet har redan passerat."), field="evaluate_on")
+    version.evaluate_on = evaluate_on
+    _touch(plan)
+    session.flush()
+    _event(
+        session,
+        actor,
+        MinutesTag.PLAN_EDIT,
+        plan,
+        "evaluate_on",
+        version_id=version.id,
+        evaluate_on=evaluate_on.isoformat(),
+    )
+
+
+# --- Versions -------------------------------------------------------------------------------------
+
+
+def revise_plan(
+    session: Session,
+    actor: User,
+    plan: IndividualPlan,
+    reason: str,
+    *,
+    expected_version: int | None = None,
+    shares: Sequence[ShareChoice] = (),
+) -> PlanVersion:
+    """A new draft version after an agreed one, with the reason (sealed): the goals, views and
+    evaluation date come along (the same records; a changed text is a new record)."""
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    current = latest_version(plan)
+    if current.status is PlanVersionStatus.DRAFT:
+        raise ServiceError(
+            _l("Planen har redan ett utkast som inte är fastställt. Ändra i utkastet.")
+        )
+    text = _clean(
+        reason,
+        limit=MAX_TEXT,
+        empty=_l("Ange varför planen ändras."),
+        too_long=_l("Texten är för lång (högst 5 000 tecken)."),
+        field="reason",
+    )
+    record, shared = _seal(session, actor, plan, text, shares)
+    new = PlanVersion(
+        plan_id=plan.id,
+        number=current.number + 1,
+        status=PlanVersionStatus.DRAFT,
+        evaluate_on=current.evaluate_on,
+        reason_record_id=record.id,
+        youth_view_record_id=current.youth_view_record_id,
+        guardian_view_record_id=current.guardian_view_record_id,
+        created_by_id=actor.id,
+    )
+    session.add(new)
+    session.flush()
+    for goal in current.goals:
+        session.add(
+            PlanGoal(
+                version_id=new.id,
+                plan_id=plan.id,
+                key=goal.key,
+                position=goal.position,
+                area=goal.area,
+                text_record_id=goal.text_record_id,
+                indicator_record_id=goal.indicator_record_id,
+                target_on=goal.target_on,
+            )
+        )
+    _touch(plan)
+    session.flush()
+    session.expire(plan, ["versions"])
+    _event(
+        session,
+        actor,
+        MinutesTag.PLAN_REVISE,
+        plan,
+        "revise",
+        version_id=new.id,
+        number=new.number,
+        reason_record_id=record.id,
+        shared_with_agency_ids=shared,
+    )
+    return new
+
+
+def agree_version(
+    session: Session,
+    actor: User,
+    version: PlanVersion,
+    meeting: Meeting,
+    *,
+    expected_version: int | None = None,
+) -> PlanVersion:
+    """The meeting agrees the draft: recorded in the meeting's minutes (their version rises;
+    the plan is locked with them at justering). The version agreed before is superseded."""
+    plan = version.plan
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    require_writer(actor, meeting)
+    if meeting.council_id != plan.council_id:
+        raise ServiceError(_l("Mötet hör till ett annat forum."), field="meeting_id")
+    require_on_agenda(session, meeting, plan.child)
+    if version.status is not PlanVersionStatus.DRAFT or version is not latest_version(plan):
+        raise ServiceError(_l("Bara planens senaste utkast kan fastställas."))
+    if not version.goals:
+        raise ServiceError(_l("Planen behöver minst ett mål för att fastställas."), field="goals")
+    if version.evaluate_on is None:
+        raise ServiceError(
+            _l("Ange ett datum för uppföljningen innan planen fastställs."), field="evaluate_on"
+        )
+    minutes = minutes_for_change(session, actor, meeting)
+    require_draft(minutes)
+    previous = agreed_version(plan)
+    if previous is not None:
+        previous.status = PlanVersionStatus.SUPERSEDED
+    version.status = PlanVersionStatus.AGREED
+    version.agreed_meeting_id = meeting.id
+    version.agreed_at = utcnow()
+    version.agreed_by_id = actor.id
+    bump(minutes)
+    _touch(plan)
+    session.flush()
+    _event(
+        session,
+        actor,
+        MinutesTag.PLAN_AGREE,
+        plan,
+        "agree",
+        version_id=version.id,
+        number=version.number,
+        meeting_id=meeting.id,
+        minutes_id=minutes.id,
+        superseded_version_id=previous.id if previous else None,
+    )
+    return version
+
+
+# --- Measures -------------------------------------------------------------------------------------
+
+
+def _measure_goal(goal: PlanGoal) -> None:
+    """Measures go to the goals of the plan's newest version (draft or agreed): an action agreed
+    at a later meeting serves a goal of the plan in force."""
+    version = goal.plan_version
+    if version is not latest_version(version.plan):
+        raise ServiceError(
+            _l("Målet hör till en äldre version av planen. Välj ett mål i den gällande versionen."),
+            field="goal_id",
+        )
+
+
+def link_measure(
+    session: Session,
+    actor: User,
+    goal: PlanGoal,
+    action: AgreedAction,
+    *,
+    expected_version: int | None = None,
+) -> PlanMeasure:
+    """An agreed action of the child becomes a measure of the goal."""
+    plan = goal.plan_version.plan
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    _measure_goal(goal)
+    if action.child_id != plan.child_id:
+        raise ServiceError(_l("Åtgärden gäller ett annat barn."), field="action_id")
+    if action.responsible_agency_id not in {a.id for a in plan.council.agencies if a.active}:
+        raise ServiceError(
+            _l("Välj en ansvarig myndighet som deltar i forumet."), field="responsible_agency_id"
+        )
+    if session.get(PlanMeasure, action.id) is not None:
+        raise ServiceError(_l("Åtgärden är redan en insats för ett mål."), field="action_id")
+    measure = PlanMeasure(
+        action_id=action.id,
+        goal_id=goal.id,
+        plan_id=plan.id,
+        goal_key=goal.key,
+        linked_by_id=actor.id,
+    )
+    session.add(measure)
+    _touch(plan)
+    session.flush()
+    _event(
+        session,
+        actor,
+        MinutesTag.PLAN_MEASURE,
+        plan,
+        "measure",
+        goal_key=goal.key,
+        action_id=action.id,
+    )
+    return measure
+
+
+def add_measure(
+    session: Session,
+    actor: User,
+    goal: PlanGoal,
+    meeting: Meeting,
+    text: str,
+    responsible_agency: Agency | None,
+    responsible_user: User | None,
+    due_on: dt.date | None,
+    basis_id: str,
+    confirmed: Sequence[int],
+    *,
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+) -> AgreedAction:
+    """A new agreed action at the meeting (the actions' own service and checks), made a measure
+    of the goal."""
+    plan = goal.plan_version.plan
+    _require_writer(actor, plan)
+    _check_version(plan, expected_version)
+    _measure_goal(goal)
+    if responsible_agency is not None and responsible_agency.id not in {
+        a.id for a in plan.council.agencies if a.active
+    }:
+        raise ServiceError(
+            _l("Välj en ansvarig myndighet som deltar i forumet."), field="responsible_agency_id"
+        )
+    action = create_action(
+        session,
+        actor,
+        meeting,
+        plan.child,
+        text,
+        responsible_agency,
+        responsible_user,
+        due_on,
+        basis_id,
+        confirmed,
+        today=today,
+    )
+    link_measure(session, actor, goal, action)
+    return action

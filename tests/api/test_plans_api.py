@@ -1,0 +1,130 @@
+"""The individual plans through the API: read with the pages' secrecy, write with the same
+services, bad input as problem details that change nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coordination.db import today_local
+from minutes.plans.models import GoalEvaluation, PlanGoal
+from tests.api.conftest import Api, problem
+from tests.conftest import Council3
+from tests.minutes.plan_helpers import (
+    GOAL_MARK,
+    POLICE,
+    SCHOOL,
+    SOCIAL,
+    YOUTH_MARK,
+    enrol,
+    make_meeting,
+    make_plan,
+)
+
+
+def test_plans_read_with_secrecy(api_for: Callable[..., Api], world: Council3, db: Session) -> None:
+    s = make_plan(db, world, share=True)
+    for kind, visible in ((SOCIAL, True), (POLICE, True), (SCHOOL, False)):
+        api = api_for(kind)
+        listed = api.get(f"/api/v1/councils/{world.council.id}/plans").get_json()["items"]
+        assert [p["id"] for p in listed] == [s.plan.id]
+        assert listed[0]["goals"] == 1 and GOAL_MARK not in str(listed)
+        body = api.get(f"/api/v1/plans/{s.plan.id}").get_json()
+        goal = body["current"]["goals"][0]
+        assert goal["area"] == "school"
+        assert goal["text"]["withheld"] is not visible
+        assert (GOAL_MARK in str(body)) is visible and (YOUTH_MARK in str(body)) is visible
+        if not visible:
+            assert goal["text"]["reason"]
+        first = body["versions"][0]["id"]
+        version = api.get(f"/api/v1/plan-versions/{first}").get_json()
+        assert version["number"] == 1
+        assert (GOAL_MARK in str(version)) is visible
+    problem(api_for(SOCIAL).get("/api/v1/plan-versions/99999"), 403)
+
+
+def test_a_plan_written_agreed_and_evaluated_through_the_api(
+    api_for: Callable[..., Api], world: Council3, db: Session
+) -> None:
+    social = api_for(SOCIAL)
+    child = enrol(db, world.members[SOCIAL], world.council)
+    created = social.post(
+        f"/api/v1/councils/{world.council.id}/plans",
+        json={"child_id": child.id, "coordinator_id": world.coordinator.id},
+    )
+    assert created.status_code == 201, created.get_json()
+    plan = created.get_json()
+    stray = social.post(
+        f"/api/v1/councils/{world.council.id}/plans",
+        json={"child_id": 99_999, "coordinator_id": world.coordinator.id},
+    )
+    assert "Välj ett barn i forumet." in str(problem(stray, 422))
+    twice = social.post(
+        f"/api/v1/councils/{world.council.id}/plans",
+        json={"child_id": child.id, "coordinator_id": world.coordinator.id},
+    )
+    assert "redan en individuell plan" in str(problem(twice, 422))
+    future = (today_local() + dt.timedelta(days=40)).isoformat()
+    past = (today_local() - dt.timedelta(days=1)).isoformat()
+    goal = {"area": "school", "text": "Gå i skolan", "indicator": "Närvaro", "target_date": future}
+    body = problem(
+        social.post(
+            f"/api/v1/plans/{plan['id']}/goals",
+            json={**goal, "text": "", "version": plan["version"]},
+        ),
+        422,
+    )
+    assert "Skriv målet." in str(body)
+    body = problem(
+        social.post(
+            f"/api/v1/plans/{plan['id']}/goals",
+            json={**goal, "target_date": past, "version": plan["version"]},
+        ),
+        422,
+    )
+    assert "Måldatumet har redan passerat." in str(body)
+    assert db.scalar(select(func.count(PlanGoal.id))) == 0
+    problem(social.post(f"/api/v1/plans/{plan['id']}/goals", json={**goal, "version": 0}), 409)
+    added = social.post(
+        f"/api/v1/plans/{plan['id']}/goals", json={**goal, "version": plan["version"]}
+    )
+    assert added.status_code == 201
+    plan = added.get_json()
+    plan = social.post(
+        f"/api/v1/plans/{plan['id']}/views",
+        json={"youth_view": "Vill spela fotboll", "version": plan["version"]},
+    ).get_json()
+    meeting = make_meeting(db, world.council, 1, child, world.members[SOCIAL])
+    agreed = social.post(
+        f"/api/v1/plans/{plan['id']}/agree",
+        json={
+            "meeting_id": meeting.id,
+            "evaluate_on": (today_local() + dt.timedelta(days=30)).isoformat(),
+            "version": plan["version"],
+        },
+    )
+    assert agreed.status_code == 200, agreed.get_json()
+    plan = agreed.get_json()
+    assert plan["current"]["status"] == "agreed"
+    goal_id = plan["current"]["goals"][0]["id"]
+    revised = social.post(
+        f"/api/v1/plans/{plan['id']}/versions", json={"reason": "Byte", "version": plan["version"]}
+    )
+    assert revised.status_code == 201
+    plan = revised.get_json()
+    assert [v["number"] for v in plan["versions"]] == [1, 2]
+    # The goal of version 1 is still the one in force (version 2 is a draft).
+    evaluated = social.post(
+        f"/api/v1/plans/goals/{goal_id}/evaluations",
+        json={"outcome": "reached", "comment": "Går varje dag", "version": plan["version"]},
+    )
+    assert evaluated.status_code == 201, evaluated.get_json()
+    assert db.scalar(select(func.count(GoalEvaluation.id))) == 1
+    again = social.post(
+        f"/api/v1/plans/goals/{goal_id}/evaluations",
+        json={"outcome": "partly", "comment": "x", "version": evaluated.get_json()["version"]},
+    )
+    assert "redan uppföljt" in str(problem(again, 422))
