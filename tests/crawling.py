@@ -33,9 +33,10 @@ from coordination.admin.lifecycle import USER_ACTIONS
 AUDIT_TABLES = frozenset({"audit_events", "audit_event_objects", "audit_chain_head"})
 
 # Columns a read may legitimately change. They record when a credential (an API token, a
-# calendar feed link, a SCIM client's token) was last presented, which the token pages show so that a user can spot a
-# leaked one; the request that presents the credential is what updates them. Like a user's last
-# log-in time they are bookkeeping of authentication, not data the read is about.
+# calendar feed link, a SCIM client's token) was last presented, which the token pages show so
+# that a user can spot a leaked one; the request that presents the credential is what updates
+# them. Like a user's last log-in time they are bookkeeping of authentication, not data the read
+# is about.
 READ_BOOKKEEPING = frozenset(
     {
         ("api_tokens", "last_used_at"),
