@@ -42,6 +42,10 @@ from meetings.schedules import views as views_schedules
 from minutes import jobs as minutes_jobs
 from minutes.actions import api as actions_api
 from minutes.actions import views as views_actions
+from minutes.assessments import api as assessments_api
+from minutes.assessments import cli as assessments_cli
+from minutes.assessments import jobs as assessments_jobs
+from minutes.assessments import views as assessments_views
 from minutes.reports import views as minutes_report_views
 from minutes.workspace import api as minutes_api
 from minutes.workspace import approval_views as minutes_approval_views
@@ -127,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     minutes_approval_views.init_app(app)
     views_actions.init_app(app)
     minutes_report_views.init_app(app)
+    assessments_views.init_app(app)
     register_api(app)
 
 
@@ -142,6 +147,7 @@ def register_api(app: Flask) -> None:
     meetings_api.init_app(app)
     minutes_api.init_app(app)
     actions_api.init_app(app)
+    assessments_api.init_app(app)
 
 
 def register_jobs(app: Flask) -> None:
@@ -150,6 +156,7 @@ def register_jobs(app: Flask) -> None:
     secrecy_jobs.init_app(app)
     meetings_jobs.init_app(app)
     minutes_jobs.init_app(app)
+    assessments_jobs.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
@@ -157,4 +164,5 @@ def register_commands(app: Flask) -> None:
     secrecy_cli.init_app(app)
     backup_cli.init_app(app)
     meetings_cli.init_app(app)
+    assessments_cli.init_app(app)
     demo.init_app(app)

@@ -20,6 +20,7 @@ import coordination.logreview.models
 import coordination.models
 import coordination.tokens.services
 import meetings.models
+import minutes.assessments.models
 import minutes.models
 import secrecy.models
 from coordination.config import load_settings

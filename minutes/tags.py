@@ -21,3 +21,5 @@ class MinutesTag(enum.StrEnum):
     MINUTES_APPROVE = "minutes:minutes:approve"
     MINUTES_LOCK = "minutes:minutes:lock"
     ACTION_UPDATE = "minutes:action:update"
+    ASSESSMENT_CREATE = "minutes:assessment:create"
+    ASSESSMENT_STATS_VIEW = "minutes:assessment:statistics"
