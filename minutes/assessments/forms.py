@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, Field, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from coordination.web.forms import choices
 from minutes.assessments.instruments import Instrument
 from minutes.assessments.services import MAX_COMMENT, AreaInput, AssessmentInput
 
@@ -38,8 +39,9 @@ def assessment_form(instrument: Instrument, **kwargs: Any) -> AssessmentForm:
             f"score_{area.code}",
             SelectField(
                 area.label,
-                choices=[(NOT_ASSESSED, str(_l("Ej bedömt")))]
-                + [(step.value, step.label) for step in scale.steps],
+                choices=choices(
+                    [(NOT_ASSESSED, _l("Ej bedömt")), *((s.value, s.label) for s in scale.steps)]
+                ),
                 validate_choice=False,
                 default=NOT_ASSESSED,
             ),
@@ -55,7 +57,9 @@ def assessment_form(instrument: Instrument, **kwargs: Any) -> AssessmentForm:
     if instrument.overall.method == "assessor":
         InstrumentForm.overall_level = SelectField(
             _l("Samlad nivå"),
-            choices=[("", "—")] + [(lvl.code, lvl.label) for lvl in instrument.overall.levels],
+            choices=choices(
+                [("", "—"), *((lvl.code, lvl.label) for lvl in instrument.overall.levels)]
+            ),
             validate_choice=False,
         )
     return InstrumentForm(**kwargs)
