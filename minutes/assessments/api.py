@@ -9,19 +9,25 @@ disclosure of it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from coordination.api.core import ApiBlueprint, ApiModel, OutModel, api_user
 from coordination.councils.access import council_for
 from coordination.db import db_session
+from coordination.errors import ServiceError
+from coordination.models import Child, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
 from meetings.agenda.api import PersonRef
 from minutes.assessments import services, stats
 from minutes.assessments.access import assessment_for
 from minutes.assessments.instruments import Instrument, catalogue
+from minutes.assessments.models import Assessment
 from secrecy.records.access import child_for
 from secrecy.records.api import AgencyRef, RecordOut, record_out
 from secrecy.records.reveal import Revealed
@@ -217,6 +223,22 @@ class AssessmentIn(ApiModel):
     overall_comment: str = Field("", max_length=services.MAX_COMMENT)
 
 
+@contextmanager
+def _body_fields() -> Iterator[None]:
+    """The service names the form's fields (``score_school``); the API names the body's
+    (``areas.school.score``)."""
+    try:
+        yield
+    except ServiceError as exc:
+        name = exc.field or ""
+        for prefix, leaf in (("score_", "score"), ("comment_", "comment")):
+            if name.startswith(prefix):
+                raise ServiceError(
+                    exc.message, field=f"areas.{name.removeprefix(prefix)}.{leaf}"
+                ) from exc
+        raise
+
+
 @bp.operation(
     "/children/<int:child_id>/assessments",
     method="POST",
@@ -233,7 +255,13 @@ def record_assessment(child_id: int, body: AssessmentIn) -> AssessmentOut:
     session = db_session()
     user = api_user()
     child = child_for(session, user, child_id)
-    created = services.record_assessment(
+    with _body_fields():
+        created = _record_from_body(session, user, child, body)
+    return assessment_out(services.assessment_views(session, user, [created], "assessment")[0])
+
+
+def record(session: Session, user: User, child: Child, body: AssessmentIn) -> Assessment:
+    return services.record_assessment(
         session,
         user,
         child,
@@ -249,7 +277,6 @@ def record_assessment(child_id: int, body: AssessmentIn) -> AssessmentOut:
             overall_comment=body.overall_comment,
         ),
     )
-    return assessment_out(services.assessment_views(session, user, [created], "assessment")[0])
 
 
 # --- Statistics ---------------------------------------------------------------------------------
