@@ -260,7 +260,7 @@ def record_assessment(child_id: int, body: AssessmentIn) -> AssessmentOut:
     return assessment_out(services.assessment_views(session, user, [created], "assessment")[0])
 
 
-def record(session: Session, user: User, child: Child, body: AssessmentIn) -> Assessment:
+def _record_from_body(session: Session, user: User, child: Child, body: AssessmentIn) -> Assessment:
     return services.record_assessment(
         session,
         user,
