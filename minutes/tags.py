@@ -22,4 +22,3 @@ class MinutesTag(enum.StrEnum):
     MINUTES_LOCK = "minutes:minutes:lock"
     ACTION_UPDATE = "minutes:action:update"
     ASSESSMENT_CREATE = "minutes:assessment:create"
-    ASSESSMENT_STATS_VIEW = "minutes:assessment:statistics"

@@ -5,6 +5,8 @@ single areas disclosed through the policy engine, the history and its change per
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from coordination.models import AgencyKind
 from minutes.assessments.models import Assessment, AssessmentArea
 from minutes.assessments.services import area_histories, assessment_views, assessments_of
 from secrecy.models import Record
-from tests.conftest import Council3
+from tests.conftest import Council3, log_in
 from tests.factories import UserFactory
 from tests.minutes.assessments.helpers import area_records, assess, disclose_on_consent, enrol
 from tests.minutes.assessments.test_instruments import GOOD
@@ -121,6 +123,17 @@ def test_only_members_of_the_council_assess(db: Session, world: Council3) -> Non
         assess(db, outsider, child, {"school": "1"}, day=TODAY)
 
 
+@contextmanager
+def instruments_in(app: Flask, directory: Path) -> Iterator[None]:
+    """The app reads its instruments from ``directory`` (an app context, as in a request)."""
+    app.config["ASSESSMENT_INSTRUMENTS_DIR"] = str(directory)
+    try:
+        with app.app_context():
+            yield
+    finally:
+        app.config["ASSESSMENT_INSTRUMENTS_DIR"] = None
+
+
 def _replaced_dir(tmp_path: Path) -> Path:
     (tmp_path / "v1.toml").write_text(
         GOOD.replace('version = "2"', 'version = "1"\nstatus = "replaced"'), "utf-8"
@@ -132,10 +145,7 @@ def _replaced_dir(tmp_path: Path) -> Path:
 def test_a_replaced_version_is_allowed_and_shown_as_such(
     app: Flask, db: Session, world: Council3, tmp_path: Path
 ) -> None:
-    app.config["ASSESSMENT_INSTRUMENTS_DIR"] = str(_replaced_dir(tmp_path))
-    try:
-        ctx = app.app_context()
-        ctx.push()
+    with instruments_in(app, _replaced_dir(tmp_path)):
         social = world.members[SOCIAL]
         child = enrol(db, social, world.council)
         made = assess(
@@ -146,9 +156,8 @@ def test_a_replaced_version_is_allowed_and_shown_as_such(
         assert view.replaced
         event = db.scalars(select(AuditEvent).where(AuditEvent.tag == "minutes:assessment:create"))
         assert event.one().details["replaced_version"] is True
-    finally:
-        ctx.pop()
-        app.config["ASSESSMENT_INSTRUMENTS_DIR"] = None
+        page = log_in(app.test_client(), social).get(f"/assessments/{made.id}")
+        assert "Ersatt version" in page.get_data(as_text=True)
 
 
 def test_an_instrument_where_the_assessor_sets_the_level(
@@ -158,10 +167,7 @@ def test_an_instrument_where_the_assessor_sets_the_level(
         'thresholds = [{ level = "high", min_points = 3 }]\ncritical_level = "high"', ""
     )
     (tmp_path / "own.toml").write_text(own, "utf-8")
-    app.config["ASSESSMENT_INSTRUMENTS_DIR"] = str(tmp_path)
-    try:
-        ctx = app.app_context()
-        ctx.push()
+    with instruments_in(app, tmp_path):
         social = world.members[SOCIAL]
         child = enrol(db, social, world.council)
         instrument = ("test-instrument", "2")
@@ -187,9 +193,6 @@ def test_an_instrument_where_the_assessor_sets_the_level(
             overall_level="low",
         )
         assert made.overall_level == "low"
-    finally:
-        ctx.pop()
-        app.config["ASSESSMENT_INSTRUMENTS_DIR"] = None
 
 
 def test_another_agency_sees_withheld_areas_until_the_owner_discloses_single_areas(
