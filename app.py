@@ -43,6 +43,10 @@ from meetings.schedules import views as views_schedules
 from minutes import jobs as minutes_jobs
 from minutes.actions import api as actions_api
 from minutes.actions import views as views_actions
+from minutes.assessments import api as assessments_api
+from minutes.assessments import cli as assessments_cli
+from minutes.assessments import jobs as assessments_jobs
+from minutes.assessments import views as assessments_views
 from minutes.plans import api as plans_api
 from minutes.plans import jobs as plans_jobs
 from minutes.plans import views as plans_views
@@ -133,6 +137,8 @@ def register_blueprints(app: Flask) -> None:
     views_actions.init_app(app)
     minutes_report_views.init_app(app)
     plans_views.init_app(app)
+
+    assessments_views.init_app(app)
     register_api(app)
 
 
@@ -150,6 +156,8 @@ def register_api(app: Flask) -> None:
     actions_api.init_app(app)
     plans_api.init_app(app)
 
+    assessments_api.init_app(app)
+
 
 def register_jobs(app: Flask) -> None:
     """Every package's sweeps, run by the one scheduler process (``flask scheduler run``)."""
@@ -159,10 +167,13 @@ def register_jobs(app: Flask) -> None:
     minutes_jobs.init_app(app)
     plans_jobs.init_app(app)
 
+    assessments_jobs.init_app(app)
+
 
 def register_commands(app: Flask) -> None:
     coordination_cli.init_app(app)
     secrecy_cli.init_app(app)
     backup_cli.init_app(app)
     meetings_cli.init_app(app)
+    assessments_cli.init_app(app)
     demo.init_app(app)

@@ -206,6 +206,9 @@ class Council(Base):
     # An information request left open longer than this is flagged to the asked agency's
     # coordinator (secrecy's nightly job).
     request_flag_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # Days after a structured assessment when a reassessment is due and its assessor is
+    # reminded (minutes.assessments.jobs); None: no reminders.
+    assessment_interval_days: Mapped[int | None]
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 

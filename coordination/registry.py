@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
-    from coordination.models import Council, User
+    from coordination.models import Child, Council, User
     from coordination.notices import NoticeSink
     from coordination.ops.metrics import ScrapeGauge
     from coordination.scheduler import JobSpec
@@ -44,6 +44,7 @@ class Registry(Generic[T]):
 
 UserColumn = Callable[[], ColumnElement[Any]]
 CouncilPanel = Callable[[Session, "User", "Council"], str | None]
+ChildPanel = Callable[[Session, "User", "Child"], str | None]
 AuditScope = Callable[[Session, int], ColumnElement[bool]]
 StartupCheck = Callable[[Flask], None]
 # (session, meeting) -> child ids; the meeting type lives in the meetings package upstairs.
@@ -58,6 +59,9 @@ USER_COLUMNS: Registry[tuple[str, UserColumn]] = Registry("samverkan.user_column
 # The council page's menu and parts, the administration menu (coordination.web.registries).
 COUNCIL_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.council_sections")
 COUNCIL_PANELS: Registry[CouncilPanel] = Registry("samverkan.council_panels")
+# Parts of the child page that upper layers serve
+# (coordination.web.registries.register_child_panel).
+CHILD_PANELS: Registry[ChildPanel] = Registry("samverkan.child_panels")
 ADMIN_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.admin_sections")
 # The log review's menu (coordination.web.registries.register_review_section).
 REVIEW_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.review_sections")

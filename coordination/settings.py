@@ -175,6 +175,10 @@ class Settings(BaseSettings):
     # GET /readyz fails when the scheduler's last job run started longer ago than this (0: the
     # scheduler is not checked).
     READINESS_SCHEDULER_MINUTES: int = Field(10, ge=0, le=24 * 60)
+    # --- Structured assessments (minutes.assessments; docs/assessments.md) ----------------------
+    # A directory of instrument files (*.toml) to use instead of the shipped neutral instrument,
+    # e.g. one holding a municipality's licensed instrument.
+    ASSESSMENT_INSTRUMENTS_DIR: str | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -21,6 +21,7 @@ import coordination.logreview.models
 import coordination.models
 import coordination.tokens.services
 import meetings.models
+import minutes.assessments.models
 import minutes.models
 import minutes.plans.models
 import secrecy.models

@@ -28,3 +28,5 @@ class MinutesTag(enum.StrEnum):
     PLAN_MEASURE = "minutes:plan:measure"
     PLAN_EVALUATE = "minutes:plan:evaluate"
     PLAN_EXPORT = "minutes:plan:export"
+
+    ASSESSMENT_CREATE = "minutes:assessment:create"

@@ -50,6 +50,7 @@ READ_BOOKKEEPING = frozenset(
 ID_TABLES = {
     "action_id": "agreed_actions",
     "agency_id": "agencies",
+    "assessment_id": "assessments",
     "child_id": "children",
     "consent_id": "consents",
     "council_id": "councils",

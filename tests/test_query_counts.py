@@ -535,3 +535,42 @@ def test_council_plans_page(
     client = log_in(app.test_client(), world.members[POLICE])
     path = f"/councils/{world.council.id}/plans"
     assert_constant(grow, lambda: counted(db, client, path, statements))
+
+
+def test_a_childs_assessments_page(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    """Assessments by social services, the school and leisure areas of every other one
+    disclosed to the school (the viewer): the history, the charts and the child page's part."""
+    from minutes.assessments.models import Assessment
+    from tests.minutes.assessments.helpers import area_records, assess, disclose_on_consent
+
+    child = children.enrol()
+    social = world.members[SOCIAL]
+    made: list[Assessment] = []
+
+    def grow(n: int) -> None:
+        while len(made) < n:
+            day = today_local() - dt.timedelta(days=200 - 5 * len(made))
+            assessment = assess(
+                db, social, child, {"school": "1", "leisure": "2", "family": "1"}, day=day
+            )
+            if len(made) % 2 == 0:
+                disclose_on_consent(
+                    db,
+                    social,
+                    child,
+                    world.agencies[SCHOOL],
+                    area_records(db, assessment, ["school", "leisure"]),
+                )
+            made.append(assessment)
+        db.flush()
+
+    client = log_in(app.test_client(), world.members[SCHOOL])
+    assert_constant(
+        grow,
+        lambda: (
+            counted(db, client, f"/children/{child.id}/assessments", statements)
+            + counted(db, client, f"/children/{child.id}", statements)
+        ),
+    )

@@ -114,6 +114,13 @@ class CouncilForm(FlaskForm):
             NumberRange(1, 365, _l("Ange ett antal dagar mellan 1 och 365.")),
         ],
     )
+    assessment_interval_days = IntegerField(
+        _l("Påminnelse om ny strukturerad bedömning, dagar"),
+        validators=[
+            Optional(),
+            NumberRange(7, 730, _l("Ange ett antal dagar mellan 7 och 730.")),
+        ],
+    )
     active = BooleanField(_l("Aktivt"), default=True)
     version = HiddenField()
     submit = SubmitField(_l("Spara"))

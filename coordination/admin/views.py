@@ -283,6 +283,8 @@ def _council_fields(form: CouncilForm, *, new: bool = False) -> CouncilFields:
         retention_months=int(form.retention_months.data or 0),
         maturity_consent=bool(form.maturity_consent.data),
         request_flag_days=form.request_flag_days.data,
+        assessment_interval_days=form.assessment_interval_days.data,
+        set_assessment_interval=True,
     )
 
 

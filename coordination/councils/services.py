@@ -45,6 +45,10 @@ class CouncilFields:
     maturity_consent: bool | None = None
     # Days after which an open information request is flagged; None keeps the current value.
     request_flag_days: int | None = None
+    # Days after an assessment when a reassessment is due (None: no reminders); applied only
+    # with ``set_assessment_interval`` (the admin form always sets it, other callers keep it).
+    assessment_interval_days: int | None = None
+    set_assessment_interval: bool = False
 
 
 def _apply_council_fields(session: Session, council: Council, fields: CouncilFields) -> list[str]:
@@ -100,6 +104,15 @@ def _apply_council_fields(session: Session, council: Council, fields: CouncilFie
         if council.id is not None and council.request_flag_days != fields.request_flag_days:
             changed.append("request_flag_days")
         council.request_flag_days = fields.request_flag_days
+    if fields.set_assessment_interval:
+        days = fields.assessment_interval_days
+        if days is not None and not 7 <= days <= 730:
+            raise ServiceError(
+                _l("Ange ett antal dagar mellan 7 och 730."), field="assessment_interval_days"
+            )
+        if council.id is not None and council.assessment_interval_days != days:
+            changed.append("assessment_interval_days")
+        council.assessment_interval_days = days
     council.active = fields.active
     council.retention_months = fields.retention_months
     if fields.maturity_consent is not None:

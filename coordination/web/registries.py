@@ -13,13 +13,15 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
-from coordination.models import Council, User
+from coordination.models import Child, Council, User
 from coordination.registry import (
     ADMIN_SECTIONS,
+    CHILD_PANELS,
     COUNCIL_PANELS,
     COUNCIL_SECTIONS,
     REVIEW_SECTIONS,
     USER_COLUMNS,
+    ChildPanel,
     CouncilPanel,
     UserColumn,
 )
@@ -55,6 +57,17 @@ def register_council_panel(app: Flask, panel: CouncilPanel) -> None:
 def council_panels(session: Session, user: User, council: Council) -> list[str]:
     panels = COUNCIL_PANELS.of(current_app)
     return [html for panel in panels if (html := panel(session, user, council))]
+
+
+def register_child_panel(app: Flask, panel: ChildPanel) -> None:
+    """Upper layers add a part to the child page (the council's members, after the page's own
+    access check): a function returning HTML rendered by the upper layer, or None. Whatever it
+    shows of sealed content it opens through ``secrecy.records.reveal`` itself."""
+    CHILD_PANELS.add(app, panel)
+
+
+def child_panels(session: Session, user: User, child: Child) -> list[str]:
+    return [html for panel in CHILD_PANELS.of(current_app) if (html := panel(session, user, child))]
 
 
 def register_admin_section(app: Flask, endpoint: str, label: Any) -> None:

@@ -25,6 +25,7 @@ from coordination.web.params import BadParameter, is_sane_date
 from coordination.web.registries import register_council_section
 from meetings.agenda.access import meeting_for
 from meetings.agenda.forms import ATTENDANCE_LABELS
+from minutes.assessments import stats as assessment_stats
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
 from minutes.reports import pdf, printing
 from minutes.reports import services as reports
@@ -54,6 +55,11 @@ ACTION_STATUS_LABELS = {
     ActionStatus.DONE: _l("Klar"),
     ActionStatus.NOT_DONE: _l("Inte genomförd"),
     ActionStatus.CANCELLED: _l("Avbruten"),
+}
+CHANGE_LABELS = {
+    assessment_stats.Change.LOWER: _l("Lägre nivå"),
+    assessment_stats.Change.SAME: _l("Samma nivå"),
+    assessment_stats.Change.HIGHER: _l("Högre nivå"),
 }
 ENTRY_KIND_LABELS = {EntryKind.ENTRY: _l("Anteckning"), EntryKind.DECISION: _l("Beslut")}
 AMENDMENT_LABELS = {
@@ -162,6 +168,9 @@ def council_report(council_id: int) -> ResponseReturnValue:
         actions_svg=Markup(reports.actions_chart(report)),  # noqa: S704 - pygal's own escaped SVG
         meetings_svg=Markup(reports.meetings_chart(report)),  # noqa: S704 - as above
         month_label=reports.month_label,
+        assessment_statistics=assessment_stats.council_statistics(session, council),
+        change_labels=CHANGE_LABELS,
+        suppressed_below=assessment_stats.SUPPRESS_BELOW,
     )
     return (html, 422) if errors else html
 

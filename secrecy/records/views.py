@@ -27,7 +27,7 @@ from coordination.policy import Need
 from coordination.web.confirm import is_confirmed, render_confirmation
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.params import page_number
-from coordination.web.registries import register_council_section
+from coordination.web.registries import child_panels, register_council_section
 from secrecy.disclosure.consents import expiring_consents
 from secrecy.disclosure.services import disclosures_by_record
 from secrecy.policy.categories import ASSESSMENT, IDENTITY, NOT_BY_HAND, categories
@@ -199,6 +199,7 @@ def _render_child(
         bases=legal_bases(),
         revoke_form=DisclosureRevokeForm(),
         user=user,
+        panels=child_panels(session, user, child),
     ), status
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind, Role, User
+from minutes.assessments.models import Assessment
 from minutes.plans.models import IndividualPlan
 from secrecy.models import Record
 from secrecy.records.children import EnrolmentData, enrol_child
@@ -66,6 +67,13 @@ def walk(api: Api) -> tuple[dict[str, str], list[int]]:
             assert response.status_code == 200, url
             seen[url] = response.get_data(as_text=True)
             list(items(api, f"/api/v1/children/{child['id']}/consents", seen))
+            url = f"/api/v1/children/{child['id']}/assessments"
+            answer = api.get(url)
+            assert answer.status_code == 200, url
+            seen[url] = answer.get_data(as_text=True)
+            for assessment in answer.get_json()["items"][:2]:
+                one = f"/api/v1/assessments/{assessment['id']}"
+                seen[one] = api.get(one).get_data(as_text=True)
             own = [
                 r
                 for r in response.get_json()["records"]
@@ -117,12 +125,19 @@ def test_each_marker_reaches_only_its_owner_and_recipients_through_the_api(
         answers, reached = walk(api)
         assert reached == ([elsewhere.id] if nobody is outsider else []), nobody.roles
         for child_id in children:
-            for url in (f"/api/v1/children/{child_id}", f"/api/v1/children/{child_id}/consents"):
+            for url in (
+                f"/api/v1/children/{child_id}",
+                f"/api/v1/children/{child_id}/consents",
+                f"/api/v1/children/{child_id}/assessments",
+            ):
                 answers[url] = problem(api.get(url), 403)["detail"]
         for plan_id in db.scalars(select(IndividualPlan.id)):
             url = f"/api/v1/plans/{plan_id}"
             answers[url] = problem(api.get(url), 403)["detail"]
         for record in records[:20]:
             url = f"/api/v1/records/{record.id}/disclosure-options"
+            answers[url] = problem(api.get(url), 403)["detail"]
+        for assessment_id in db.scalars(select(Assessment.id)):
+            url = f"/api/v1/assessments/{assessment_id}"
             answers[url] = problem(api.get(url), 403)["detail"]
         assert visible_markers(answers, markers) == set(), nobody.roles

@@ -210,12 +210,14 @@ def test_admin_creates_a_council(admin_client: FlaskClient, db: Session) -> None
             "agency_ids": [social.id, police.id],
             "retention_months": "18",
             "request_flag_days": "7",
+            "assessment_interval_days": "90",
         },
     )
     assert response.status_code == 302
     council = db.scalars(select(Council).where(Council.name == "Bob-råd Väst")).one()
     assert council.code == "VAST"
     assert council.request_flag_days == 7
+    assert council.assessment_interval_days == 90
     assert council.active  # the create form has no "Aktivt" box: a new council is active
     assert council.retention_months == 18
     assert {a.id for a in council.agencies} == {social.id, police.id}
@@ -240,6 +242,7 @@ def test_council_validation(admin_client: FlaskClient, db: Session, world: Counc
         "Välj minst två deltagande myndigheter.": {"agency_ids": [social.id]},
         "Ange ett antal månader mellan 0 och 600.": {"retention_months": "-1"},
         "Ange ett antal dagar mellan 1 och 365.": {"request_flag_days": "0"},
+        "Ange ett antal dagar mellan 7 och 730.": {"assessment_interval_days": "3"},
     }
     before = count(db, Council)
     for message, change in cases.items():

@@ -18,7 +18,11 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coordination.db import today_local
 from coordination.models import AgencyKind, Child, Role, User
+from minutes.assessments.instruments import catalogue
+from minutes.assessments.models import Assessment
+from minutes.assessments.services import AreaInput, AssessmentInput, record_assessment
 from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
 from secrecy.records.children import EnrolmentData, Guardian, enrol_child
 from secrecy.records.services import create_record
@@ -90,6 +94,7 @@ def seed(db: Session, world: Council3) -> dict[str, AgencyKind]:
                 create_record(db, user, child, key, f"Text med {marker} i.")
                 markers[marker] = kind
     seed_plan(db, world, children[0], markers)
+    seed_assessments(db, world, children, markers)
     db.flush()
     return markers
 
@@ -148,6 +153,43 @@ def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, Age
     markers["PLANUPP-police-X"] = AgencyKind.POLICE
 
 
+def seed_assessments(
+    db: Session, world: Council3, children: list[Child], markers: dict[str, AgencyKind]
+) -> None:
+    """Every agency assesses both children: each area's comment and the overall comment carry a
+    marker of their own (``assessment_markers`` maps their records back to them)."""
+    instrument = catalogue().current()[0]
+    for kind, user in world.members.items():
+        for child in children:
+            areas = {}
+            for area in instrument.areas:
+                marker = f"AREA-{kind.value}-{area.code}-{child.id}"
+                areas[area.code] = AreaInput(score="1", comment=f"Område {marker}.")
+                markers[marker] = kind
+            overall = f"OVERALL-{kind.value}-{child.id}"
+            markers[overall] = kind
+            record_assessment(
+                db,
+                user,
+                child,
+                AssessmentInput(
+                    instrument.id, instrument.version, today_local(), areas, None, overall
+                ),
+            )
+
+
+def assessment_markers(db: Session) -> dict[int, str]:
+    """The marker in each assessment record, by record id."""
+    found: dict[int, str] = {}
+    for assessment in db.scalars(select(Assessment)):
+        kind = assessment.agency.kind.value
+        found[assessment.overall_record_id] = f"OVERALL-{kind}-{assessment.child_id}"
+        for area in assessment.areas:
+            if area.record_id is not None:
+                found[area.record_id] = f"AREA-{kind}-{area.area_code}-{assessment.child_id}"
+    return found
+
+
 def visible_markers(pages: dict[str, str], markers: dict[str, AgencyKind]) -> set[str]:
     text = "\n".join(pages.values())
     return {m for m in markers if m in text}
@@ -168,14 +210,22 @@ def disclose_some(
     school = world.members[AgencyKind.SCHOOL]
     agencies = world.agencies
     records = db.scalars(select(Record).where(Record.category != IDENTITY)).all()
+    in_assessments = assessment_markers(db)
 
     def marker_of(record: Record) -> str:
+        if record.id in in_assessments:
+            return in_assessments[record.id]
         return f"MARK-{record.owner_agency.kind.value}-{record.category}-{record.child_id}"
+
+    def assessment_of_marker(record: Record) -> str:
+        suffix = "" if record.id not in in_assessments else f"-{record.id}"
+        kind = record.owner_agency.kind.value
+        return f"BEDOMNING-{kind}-{record.category}-{record.child_id}{suffix}"
 
     def assessment_of(record: Record) -> str:
         """The decision's written assessment, with a marker of its own: seen by the owner and
         by a recipient in force, with the record."""
-        marker = f"BEDOMNING-{record.owner_agency.kind.value}-{record.category}-{record.child_id}"
+        marker = assessment_of_marker(record)
         markers[marker] = record.owner_agency.kind
         return f"Bedömningen {marker} i det enskilda fallet."
 
@@ -204,8 +254,7 @@ def disclose_some(
                     assessment=assessment_of(record),
                 )
                 shared.setdefault(marker_of(record), set()).add(to_kind)
-                assessed = marker_of(record).replace("MARK-", "BEDOMNING-", 1)
-                shared.setdefault(assessed, set()).add(to_kind)
+                shared.setdefault(assessment_of_marker(record), set()).add(to_kind)
     # A consent-based disclosure of social services' family notes to leisure, then revoked.
     for record in records:
         if record.owner_agency_id == social.agency_id and record.category == "family":
@@ -235,6 +284,36 @@ def disclose_some(
                 assessment=assessment_of(record),
             )
             revoke_consent(db, social, consent, ConsentRevokeReason.WITHDRAWN_BY_GUARDIAN)
+    # Single areas of social services' assessments (school and leisure) to the school on a
+    # consent that stays in force; the other areas stay with social services.
+    school_agency = agencies[AgencyKind.SCHOOL]
+    for child_id in sorted({r.child_id for r in records}):
+        areas = [
+            r
+            for r in records
+            if r.child_id == child_id
+            and r.owner_agency_id == social.agency_id
+            and r.id in in_assessments
+            and in_assessments[r.id].split("-")[2] in ("school", "leisure")
+        ]
+        register_consent(
+            db,
+            social,
+            areas[0].child,
+            ConsentData(
+                signers={Signer.GUARDIAN_1: "G", Signer.GUARDIAN_2: "H", Signer.YOUNG_PERSON: "Y"},
+                two_guardians=True,
+                agency_ids=[school_agency.id],
+                categories=["school", "leisure"],
+                purpose="SSPF",
+            ),
+        )
+        for record in areas:
+            decide_disclosure(
+                db, social, record, school_agency, "consent", [0], assessment=assessment_of(record)
+            )
+            shared.setdefault(marker_of(record), set()).add(AgencyKind.SCHOOL)
+            shared.setdefault(assessment_of_marker(record), set()).add(AgencyKind.SCHOOL)
     db.flush()
     return shared
 

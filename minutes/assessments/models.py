@@ -1,0 +1,60 @@
+"""A structured assessment of a child and its areas.
+
+The row holds what every member of the child's council may know (which instrument and version,
+the day, the assessor and agency, which areas were not assessed); each assessed area's score and
+comment is a sealed record of the assessing agency, one record per area, so that the agency can
+disclose single areas. The overall level is sealed too (its own record); the plain
+``overall_level`` column feeds only the council's suppressed counts, never a page about a child.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordination.db import Base, created_at, intpk
+from coordination.models import Agency, Child, User
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[intpk]
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    instrument_version: Mapped[str] = mapped_column(String(20))
+    assessed_on: Mapped[dt.date]
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    overall_level: Mapped[str] = mapped_column(String(40))
+    overall_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    created_at: Mapped[created_at]
+    version: Mapped[int] = mapped_column(default=1)
+
+    child: Mapped[Child] = relationship()
+    assessor: Mapped[User] = relationship()
+    agency: Mapped[Agency] = relationship()
+    areas: Mapped[list[AssessmentArea]] = relationship(
+        back_populates="assessment", order_by="AssessmentArea.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_assessments_child_assessed", "child_id", "assessed_on"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AssessmentArea(Base):
+    """One area of an assessment: its sealed record, or none when it was not assessed."""
+
+    __tablename__ = "assessment_areas"
+
+    id: Mapped[intpk]
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    area_code: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
+    not_assessed: Mapped[bool] = mapped_column(default=False)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="areas")
+
+    __table_args__ = (UniqueConstraint("assessment_id", "area_code"),)
