@@ -206,6 +206,12 @@ class Council(Base):
     # An information request left open longer than this is flagged to the asked agency's
     # coordinator (secrecy's nightly job).
     request_flag_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # The target age range (målgruppsålder), inclusive completed years; None: open at that
+    # end. Until a coordinator sets one (``age_range_set``) the council kind's default applies
+    # (secrecy.agerules.ranges: SIG 12–20, Bob up to the 10 kap. 18 a § OSL limit).
+    age_range_set: Mapped[bool] = mapped_column(default=False, server_default="0")
+    age_min: Mapped[int | None]
+    age_max: Mapped[int | None]
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 
@@ -219,6 +225,12 @@ class Council(Base):
     __table_args__ = (
         CheckConstraint(
             "retention_months >= 0 AND retention_months <= 600", name="retention_months_range"
+        ),
+        CheckConstraint(
+            "(age_min IS NULL OR (age_min >= 0 AND age_min <= 99)) "
+            "AND (age_max IS NULL OR (age_max >= 0 AND age_max <= 99)) "
+            "AND (age_min IS NULL OR age_max IS NULL OR age_min <= age_max)",
+            name="age_range_order",
         ),
     )
     __mapper_args__ = {"version_id_col": version}
