@@ -23,7 +23,9 @@ from secrecy.agerules.forms import AgeExceptionForm, AgeRangeForm
 from secrecy.agerules.ranges import STIGMA_AGE, age_range, default_range
 from secrecy.agerules.thresholds import WINDOW_DAYS, exact_dates_for, thresholds_ahead
 from secrecy.policy.categories import categories
+from secrecy.policy.engine import age_thresholds
 from secrecy.policy.reasons import SIGNER_LABELS, explain
+from secrecy.policy.rules import legal_bases
 from secrecy.records.access import child_for
 
 bp = PageBlueprint("agerules", __name__, template_folder="templates")
@@ -142,6 +144,7 @@ def thresholds(council_id: int) -> ResponseReturnValue:
         exact=exact_dates_for(session, user, found),
         agency_id=user.agency_id,
         days=WINDOW_DAYS,
+        ages=", ".join(str(a) for a in age_thresholds(legal_bases().values())),
         explain=explain,
         signer_labels=SIGNER_LABELS,
         categories=categories(),
