@@ -19,7 +19,15 @@ from secrecy.agerules.ranges import AgeRange, age_range, default_range
 from secrecy.agerules.thresholds import WINDOW_DAYS, exact_dates_for, thresholds_ahead
 from secrecy.policy.reasons import explain
 from secrecy.records.access import child_for
-from secrecy.records.api import AgencyRef
+from secrecy.records.api import AgencyRef, fields_named
+
+# The service's field names, as the body of POST /children/{id}/age-exceptions names them.
+EXCEPTION_FIELDS = {
+    "exception_reason": "reason",
+    "exception_decided_by": "decided_by",
+    "exception_stigmatisation": "stigmatisation",
+    "exception_review_on": "review_on",
+}
 
 bp = ApiBlueprint(
     "api_agerules",
@@ -88,14 +96,14 @@ def get_age_range(council_id: int) -> AgeRangeOut:
 
 @bp.operation(
     "/councils/<int:council_id>/age-range",
-    method="PUT",
+    method="PATCH",
     scope=Scope.WRITE,
     summary="Ändra forumets målgruppsålder",
     body=AgeRangeIn,
     response=AgeRangeOut,
     errors=(409,),
 )
-def put_age_range(council_id: int, body: AgeRangeIn) -> AgeRangeOut:
+def patch_age_range(council_id: int, body: AgeRangeIn) -> AgeRangeOut:
     """Samordnare och administratörer. Lägsta ålder högre än högsta avvisas (422)."""
     session = db_session()
     user = api_user()
@@ -188,17 +196,18 @@ def create_exception(child_id: int, body: AgeExceptionIn) -> AgeExceptionOut:
     session = db_session()
     user = api_user()
     child = child_for(session, user, child_id)
-    exception = services.record_exception(
-        session,
-        user,
-        child,
-        services.ExceptionData(
-            reason=body.reason,
-            decided_by=body.decided_by,
-            stigmatisation=body.stigmatisation,
-            review_on=body.review_on,
-        ),
-    )
+    with fields_named(EXCEPTION_FIELDS):
+        exception = services.record_exception(
+            session,
+            user,
+            child,
+            services.ExceptionData(
+                reason=body.reason,
+                decided_by=body.decided_by,
+                stigmatisation=body.stigmatisation,
+                review_on=body.review_on,
+            ),
+        )
     return _exception_out(services.exception_views(session, user, [exception])[0])
 
 
