@@ -371,3 +371,28 @@ def test_listed_lapses_lapse_on_their_day_and_nothing_else_does(case: tuple) -> 
                 signer_problems(consent, birth, day)
             )
             assert (key in listed) == flips
+
+
+@time_machine.travel(NOW, tick=False)
+def test_meeting_page_marks_a_child_past_the_upper_limit(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    from meetings.models import Meeting
+
+    child = enrol(db, world, dt.date(2009, 1, 10))  # 17
+    younger = enrol(db, world, dt.date(2012, 1, 10), serial=2)  # 14
+    set_range(world, 12, 16)
+    starts_at = NOW + dt.timedelta(days=10)
+    meeting = Meeting(
+        council_id=world.council.id, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=2)
+    )
+    db.add(meeting)
+    db.flush()
+    page = log_in(app.test_client(), world.members[AgencyKind.SCHOOL]).get(
+        f"/meetings/{meeting.id}"
+    )
+    assert page.status_code == 200
+    agenda = page.text.split('id="agenda-heading"', 1)[1].split("</ol>", 1)[0]
+    assert child.pseudonym in agenda and younger.pseudonym not in agenda, agenda
+    assert agenda.count("data-age-review") == 1
+    assert "Pröva om ärendet ska avslutas" in page.text
