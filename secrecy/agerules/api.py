@@ -56,8 +56,12 @@ class AgeRangeOut(OutModel):
 
 
 class AgeRangeIn(ApiModel):
-    min_age: int | None = Field(None, ge=0, le=99)
-    max_age: int | None = Field(None, ge=0, le=99)
+    min_age: int | None = Field(
+        None, ge=0, le=99, description="Lägsta ålder; null: ingen gräns; utelämnad: oförändrad."
+    )
+    max_age: int | None = Field(
+        None, ge=0, le=99, description="Högsta ålder; null: ingen gräns; utelämnad: oförändrad."
+    )
     version: int | None = Field(None, description="Forumets version; ändrad sedan dess: 409.")
 
 
@@ -108,8 +112,15 @@ def patch_age_range(council_id: int, body: AgeRangeIn) -> AgeRangeOut:
     session = db_session()
     user = api_user()
     council = range_council(session, user, council_id)
+    before = age_range(council)
+    given = body.model_fields_set
     current = services.set_age_range(
-        session, user, council, body.min_age, body.max_age, expected_version=body.version
+        session,
+        user,
+        council,
+        body.min_age if "min_age" in given else before.min_age,
+        body.max_age if "max_age" in given else before.max_age,
+        expected_version=body.version,
     )
     return _range_out(council.id, current, default_range(council.kind), True, council.version)
 

@@ -36,6 +36,8 @@ def test_range_exceptions_and_thresholds(
     problem(police.patch(url, json={"min_age": 12, "max_age": 18}), 403)
     saved = coordinator.patch(url, json={"min_age": 12, "max_age": 16})
     assert saved.status_code == 200 and saved.get_json()["max_age"] == 16
+    partial = coordinator.patch(url, json={"max_age": 17}).get_json()
+    assert (partial["min_age"], partial["max_age"]) == (12, 17)  # the omitted end stays
 
     db.expire_all()  # the API saved the council (a new version)
     social = world.members[AgencyKind.SOCIAL_SERVICES]

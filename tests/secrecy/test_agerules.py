@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -322,7 +323,7 @@ RECIPIENTS = {
 def cases(draw: st.DrawFn) -> tuple[dt.date, dt.date, dict, dict]:
     on = draw(st.dates(dt.date(2024, 1, 1), dt.date(2030, 12, 31)))
     age = draw(st.integers(10, 22))
-    birth = draw(st.dates(on.replace(year=on.year - age - 1), on.replace(year=on.year - age)))
+    birth = draw(st.dates(on - relativedelta(years=age + 1), on - relativedelta(years=age)))
     consents = {}
     for n in range(draw(st.integers(0, 2))):
         signers = draw(st.frozensets(st.sampled_from(list(Signer))))
