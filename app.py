@@ -57,6 +57,8 @@ from minutes.workspace import views as minutes_views
 from secrecy import audit_scope as secrecy_audit_scope
 from secrecy import cli as secrecy_cli
 from secrecy import jobs as secrecy_jobs
+from secrecy.agerules import api as agerules_api
+from secrecy.agerules import views as agerules_views
 from secrecy.backup import cli as backup_cli
 from secrecy.disclosure import api as disclosures_api
 from secrecy.disclosure import views as disclosure_views
@@ -126,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     secrecy_views.init_app(app)
     disclosure_views.init_app(app)
     request_views.init_app(app)
+    agerules_views.init_app(app)
     secrecy_audit_scope.init_app(app)
     meetings_views.init_app(app)
     meetings_calendar_views.init_app(app)
@@ -151,6 +154,7 @@ def register_api(app: Flask) -> None:
     secrecy_api.init_app(app)
     disclosures_api.init_app(app)
     requests_api.init_app(app)
+    agerules_api.init_app(app)
     meetings_api.init_app(app)
     minutes_api.init_app(app)
     actions_api.init_app(app)

@@ -209,6 +209,13 @@ class Council(Base):
     # Days after a structured assessment when a reassessment is due and its assessor is
     # reminded (minutes.assessments.jobs); None: no reminders.
     assessment_interval_days: Mapped[int | None]
+
+    # The target age range (målgruppsålder), inclusive completed years; None: open at that
+    # end. Until a coordinator sets one (``age_range_set``) the council kind's default applies
+    # (secrecy.agerules.ranges: SIG 12–20, Bob up to the 10 kap. 18 a § OSL limit).
+    age_range_set: Mapped[bool] = mapped_column(default=False, server_default="0")
+    age_min: Mapped[int | None]
+    age_max: Mapped[int | None]
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 
@@ -222,6 +229,12 @@ class Council(Base):
     __table_args__ = (
         CheckConstraint(
             "retention_months >= 0 AND retention_months <= 600", name="retention_months_range"
+        ),
+        CheckConstraint(
+            "(age_min IS NULL OR (age_min >= 0 AND age_min <= 99)) "
+            "AND (age_max IS NULL OR (age_max >= 0 AND age_max <= 99)) "
+            "AND (age_min IS NULL OR age_max IS NULL OR age_min <= age_max)",
+            name="age_range_order",
         ),
     )
     __mapper_args__ = {"version_id_col": version}

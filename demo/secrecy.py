@@ -13,6 +13,7 @@ agency's user would in the disclosure form; where none applies, nothing is discl
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,17 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from coordination.models import Agency, AgencyKind, Child, Council, User
 from demo import history
-from demo.coordination import HEALTH, LEISURE, LSS, POLICE, SCHOOL, SECRETARY, demo_users
+from demo.coordination import (
+    COORDINATOR,
+    HEALTH,
+    LEISURE,
+    LSS,
+    POLICE,
+    SCHOOL,
+    SECRETARY,
+    demo_users,
+)
+from secrecy.agerules.services import ExceptionData, set_age_range
 from secrecy.disclosure.consents import ConsentData, register_consent
 from secrecy.disclosure.services import decide_disclosure, disclosure_options
 from secrecy.models import Disclosure, Record
@@ -53,6 +64,10 @@ BASIS_PREFERENCES: dict[tuple[AgencyKind, AgencyKind], tuple[str, ...]] = {
     (HEALTH_KIND, SOCIAL): ("care-chain", "consent", "concern-report"),
 }
 CONSENT_ONLY = ("consent",)
+# SSPF Norr's target age range (SSPF has no default; the coordinator sets it) and when the
+# demo's exception (Malte, 12) is to be reviewed.
+NORR_AGE_RANGE = (13, 17)
+EXCEPTION_REVIEW_DAYS = 120
 
 
 def preferred_bases(owner: AgencyKind, recipient: AgencyKind) -> tuple[str, ...]:
@@ -151,6 +166,8 @@ class DemoChild:
     address: str
     records: tuple[DemoRecord, ...] = ()
     consent: DemoConsent | None = None
+    # An exception (avsteg) from the council's target age range, recorded at enrolment.
+    exception: ExceptionData | None = None
 
     def birth_date(self, today: dt.date) -> dt.date:
         return today - relativedelta(years=self.years) - dt.timedelta(days=self.days)
@@ -386,6 +403,14 @@ CHILDREN: tuple[DemoChild, ...] = (
                 (SOCIAL,),
             ),
         ),
+        # Younger than SSPF Norr's target group (13–17): enrolled on an exception.
+        exception=ExceptionData(
+            reason="Äldre bror är redan aktuell i forumet och samma skola och fritidsgård "
+            "berörs; insatserna behöver samordnas nu.",
+            decided_by="Enhetschef, Socialtjänsten Exempelstad",
+            stigmatisation="Malte träffas inte tillsammans med de äldre ungdomarna; "
+            "samverkan sker genom skolan och vårdnadshavaren.",
+        ),
     ),
     # --- SIG Exempelstad: every agency kind, young people up to 21 -------------------------------
     DemoChild(
@@ -532,9 +557,16 @@ def load_secrecy_demo(session: Session) -> None:
     users = demo_users(session)
     today = today_local()
     councils = {c.code: c for c in session.scalars(select(Council).where(Council.code.in_(codes)))}
+    # SSPF has no default age range: the coordinator sets SSPF Norr's.
+    set_age_range(session, users[COORDINATOR], councils["NORR"], *NORR_AGE_RANGE)
     for spec in CHILDREN:
         council = councils[spec.council]
         number = demo_personnummer(spec.birth_date(today), spec.serial)
+        exception = None
+        if spec.exception is not None:
+            exception = dataclasses.replace(
+                spec.exception, review_on=today + dt.timedelta(days=EXCEPTION_REVIEW_DAYS)
+            )
         child = enrol_child(
             session,
             users[SECRETARY],
@@ -545,6 +577,7 @@ def load_secrecy_demo(session: Session) -> None:
                 number,
                 [Guardian(name) for name in spec.guardians],
                 spec.address,
+                exception=exception,
             ),
         )
         if spec.consent is not None:

@@ -45,6 +45,10 @@ TAG_LABELS = {
     "secrecy:request:answer": _l("Begäran om uppgifter besvarad med utlämnande"),
     "secrecy:request:close": _l("Begäran om uppgifter avslutad"),
     "secrecy:request:overdue": _l("Begäran om uppgifter försenad"),
+    "secrecy:age_range:set": _l("Forumets målgruppsålder ändrad"),
+    "secrecy:age_exception:record": _l("Avsteg från målgruppsålder registrerat"),
+    "secrecy:age_exception:review_due": _l("Avsteg från målgruppsålder ska omprövas"),
+    "secrecy:age_threshold:notify": _l("Åldersgräns närmar sig, myndighet underrättad"),
 }
 
 

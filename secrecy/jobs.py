@@ -19,6 +19,8 @@ from coordination.audit.log import AuditChainHead
 from coordination.db import LOCAL_ZONE
 from coordination.scheduler import NIGHT_GRACE, JobSpec, nightly, register_jobs
 from secrecy import shredlog
+from secrecy.agerules.services import remind_exception_reviews
+from secrecy.agerules.thresholds import notify_thresholds
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.records.sealing import sign_chain_head
 from secrecy.requests.services import flag_overdue_requests
@@ -62,6 +64,18 @@ def overdue_requests_job(session: Session, now: dt.datetime) -> int:
     return flag_overdue_requests(session, now)
 
 
+def age_exception_review_job(session: Session, now: dt.datetime) -> int:
+    """Tell the coordinators that an exception from a council's age range is due for review,
+    on its review date. Returns the number of exceptions due."""
+    return remind_exception_reviews(session, now, _local_day(now))
+
+
+def age_threshold_job(session: Session, now: dt.datetime) -> int:
+    """Tell the agencies concerned, 14 days ahead, that a child reaches an age at which
+    disclosures or consents change. Returns the number of thresholds notified."""
+    return notify_thresholds(session, _local_day(now))
+
+
 def init_app(app: Flask) -> None:
     """Register this package's nightly sweeps with the one scheduler process."""
     register_jobs(
@@ -81,6 +95,20 @@ def init_app(app: Flask) -> None:
             "secrecy.overdue_requests",
             overdue_requests_job,
             nightly(6, 30),
+            NIGHT_GRACE,
+            catch_up=True,
+        ),
+        JobSpec(
+            "secrecy.age_exception_reviews",
+            age_exception_review_job,
+            nightly(6, 40),
+            NIGHT_GRACE,
+            catch_up=True,
+        ),
+        JobSpec(
+            "secrecy.age_thresholds",
+            age_threshold_job,
+            nightly(6, 50),
             NIGHT_GRACE,
             catch_up=True,
         ),

@@ -295,3 +295,36 @@ class InformationRequest(Base):
     @property
     def is_open(self) -> bool:
         return self.status is RequestStatus.OPEN
+
+
+class AgeException(Base):
+    """An exception (avsteg) from the council's target age range for one child: enrolled
+    outside it, or kept on past it. The texts (the reason and the stigmatisation
+    consideration) are a sealed record of the agency that recorded it, normally the enrolling
+    agency (category ``age_exception``); who decided and the dates are plain facts."""
+
+    __tablename__ = "age_exceptions"
+
+    id: Mapped[intpk]
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    # The child's completed years and the range on the day of the decision.
+    age_at_decision: Mapped[int]
+    range_min: Mapped[int | None]
+    range_max: Mapped[int | None]
+    # Who decided (a title or a name of staff, never the child's), and when.
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_on: Mapped[dt.date]
+    review_on: Mapped[dt.date] = mapped_column(index=True)
+    details_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+    # Set by the reminder job once the review date's notice went out.
+    review_notified_at: Mapped[dt.datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    child: Mapped[Child] = relationship()
+    details_record: Mapped[Record] = relationship()
+    recorded_by: Mapped[User] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

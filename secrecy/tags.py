@@ -29,3 +29,7 @@ class SecrecyTag(enum.StrEnum):
     REQUEST_ANSWER = "secrecy:request:answer"
     REQUEST_CLOSE = "secrecy:request:close"
     REQUEST_OVERDUE = "secrecy:request:overdue"
+    AGE_RANGE_SET = "secrecy:age_range:set"
+    AGE_EXCEPTION_RECORD = "secrecy:age_exception:record"
+    AGE_EXCEPTION_REVIEW_DUE = "secrecy:age_exception:review_due"
+    AGE_THRESHOLD_NOTIFY = "secrecy:age_threshold:notify"

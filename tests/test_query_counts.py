@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
@@ -574,3 +575,45 @@ def test_a_childs_assessments_page(
             + counted(db, client, f"/children/{child.id}", statements)
         ),
     )
+
+
+# --- Secrecy: the age rules' lists --------------------------------------------------------------
+
+
+# Children born 2012-03-01 (``personnummer``) are 14 here and turn 15 within 60 days.
+@time_machine.travel(dt.datetime(2027, 2, 1, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_age_threshold_and_exception_pages(
+    app: Flask, db: Session, world: Council3, statements: list[str]
+) -> None:
+    from secrecy.agerules.services import ExceptionData
+
+    world.council.age_range_set, world.council.age_min, world.council.age_max = True, 16, 20
+    client = log_in(app.test_client(), world.members[POLICE])
+    made: list[Child] = []
+
+    def grow(n: int) -> None:
+        while len(made) < n:
+            made.append(
+                enrol_child(
+                    db,
+                    world.members[SOCIAL],
+                    world.council,
+                    EnrolmentData(
+                        "Kalle",
+                        "Räknesson",
+                        personnummer(len(made) + 1),
+                        exception=ExceptionData(
+                            "Syskon i forumet.", "Enhetschef", "", dt.date(2027, 6, 1)
+                        ),
+                    ),
+                )
+            )
+
+    def measure() -> list[str]:
+        return [
+            sql
+            for path in ("age-thresholds", "age-exceptions")
+            for sql in counted(db, client, f"/councils/{world.council.id}/{path}", statements)
+        ]
+
+    assert_constant(grow, measure)

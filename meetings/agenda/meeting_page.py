@@ -39,6 +39,7 @@ from meetings.agenda.forms import (
 from meetings.agenda.items import addable_children, agenda_items, reason_categories
 from meetings.agenda.overview import AgendaEntry, build_agenda
 from meetings.models import AgendaItem, AttendanceStatus, Meeting, MeetingStatus
+from secrecy.agerules.agenda import children_to_review, meeting_day
 from secrecy.policy.categories import categories
 
 
@@ -110,6 +111,17 @@ def render_meeting(
         for item in pending_contributed_items(session, meeting, on_agenda=items)
     ]
     member = can_view_council(user, meeting.council)
+    # Children past the council's upper age limit: "review whether to close" (secrecy's rule).
+    age_review = (
+        children_to_review(
+            session,
+            meeting.council,
+            meeting_day(meeting.starts_at),
+            [entry.item.child for entry in entries],
+        )
+        if member and meeting.status is MeetingStatus.PLANNED
+        else set()
+    )
     coordinator = is_meeting_coordinator(user, meeting)
     days = deadline_days()
     passed = deadline_passed(meeting, days)
@@ -157,6 +169,7 @@ def render_meeting(
         meeting=meeting,
         council=meeting.council,
         entries=entries,
+        age_review=age_review,
         attendances=attendances,
         user=user,
         member=member,

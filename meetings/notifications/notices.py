@@ -20,6 +20,8 @@ REQUEST_RECEIVED = "information_request_received"
 REQUEST_CLOSED = "information_request_closed"
 REQUEST_OVERDUE = "information_request_overdue"
 UNUSED_ACCOUNTS = "unused_accounts"  # coordination.admin.unused, to the administrators
+AGE_EXCEPTION_REVIEW = "age_exception_review"  # secrecy.agerules.services
+AGE_THRESHOLD_AHEAD = "age_threshold_ahead"  # secrecy.agerules.thresholds
 
 
 def _received(params: dict[str, int]) -> tuple[str, str]:
@@ -67,11 +69,36 @@ def _unused_accounts(params: dict[str, int]) -> tuple[str, str]:
     )
 
 
+def _age_exception_review(params: dict[str, int]) -> tuple[str, str]:
+    return (
+        _("Ett avsteg från forumets målgruppsålder ska omprövas"),
+        _(
+            "Omprövningsdagen för ett avsteg från forumets målgruppsålder har kommit. Se "
+            "avstegen i Samverkan och pröva om barnet ska stå kvar i forumet."
+        ),
+    )
+
+
+def _age_threshold_ahead(params: dict[str, int]) -> tuple[str, str]:
+    days = params.get("days", 0)
+    return (
+        _("En åldersgräns passeras om %(days)s dagar", days=days),
+        _(
+            "Ett barn i ett av dina forum passerar om %(days)s dagar en åldersgräns där "
+            "utlämnanden eller samtycken från din myndighet kan upphöra eller måste förnyas. "
+            "Se åldersgränserna i Samverkan.",
+            days=days,
+        ),
+    )
+
+
 TEXTS: dict[str, Callable[[dict[str, int]], tuple[str, str]]] = {
     REQUEST_RECEIVED: _received,
     REQUEST_CLOSED: _closed,
     REQUEST_OVERDUE: _overdue,
     UNUSED_ACCOUNTS: _unused_accounts,
+    AGE_EXCEPTION_REVIEW: _age_exception_review,
+    AGE_THRESHOLD_AHEAD: _age_threshold_ahead,
 }
 
 

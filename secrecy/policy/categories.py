@@ -15,8 +15,11 @@ ASSESSMENT = "disclosure_assessment"
 # The texts of an information request (its purpose; the answer or the reason for a refusal):
 # written in the request, never as a record of their own on the child's page.
 REQUEST_TEXT = "information_request"
+# The texts of an exception from the council's age range (reason, stigmatisation
+# consideration): written with the exception, never as a record of their own.
+AGE_EXCEPTION = "age_exception"
 # Categories written only by the services that own them, never by a user on their own.
-NOT_BY_HAND = frozenset({IDENTITY, ASSESSMENT, REQUEST_TEXT})
+NOT_BY_HAND = frozenset({IDENTITY, ASSESSMENT, REQUEST_TEXT, AGE_EXCEPTION})
 
 
 def writable_by_hand(key: str) -> bool:

@@ -143,6 +143,26 @@ def age_class(birth_date: dt.date | None, on: dt.date) -> int | None:
 
 
 MATURITY_MIN_AGE = 15
+# From this age the young person consents alone (SECRECY.md section 3).
+ADULT_AGE = 18
+
+
+def birthday(birth_date: dt.date, age: int) -> dt.date:
+    """The first day on which ``age_on`` gives ``age`` (29 February: 1 March in other years)."""
+    year = birth_date.year + age
+    try:
+        return birth_date.replace(year=year)
+    except ValueError:
+        return dt.date(year, 3, 1)
+
+
+def age_thresholds(bases: Iterable[LegalBasis]) -> tuple[int, ...]:
+    """Every age at which the engine's answers can change: who signs a consent
+    (``MATURITY_MIN_AGE``, ``ADULT_AGE``) and the enabled bases' age limits. The thresholds
+    list and its notices read them from here, never from a table of their own."""
+    ages = {MATURITY_MIN_AGE, ADULT_AGE}
+    ages.update(b.age_limit for b in bases if b.enabled and b.age_limit is not None)
+    return tuple(sorted(ages))
 
 
 def required_signers(
@@ -156,9 +176,19 @@ def required_signers(
     guardians = {Signer.GUARDIAN_1, Signer.GUARDIAN_2} if two_guardians else {Signer.GUARDIAN_1}
     if age < MATURITY_MIN_AGE:
         return frozenset(guardians)
-    if age < 18 and not mature_alone:
+    if age < ADULT_AGE and not mature_alone:
         return frozenset(guardians | {Signer.YOUNG_PERSON})
     return frozenset({Signer.YOUNG_PERSON})
+
+
+def signer_problems(consent: ConsentFacts, birth_date: dt.date, on: dt.date) -> tuple[Reason, ...]:
+    """The signatures the consent lacks on this date for a child born on ``birth_date``."""
+    mature_alone = consent.maturity_assessed and consent.maturity_allowed
+    required = required_signers(birth_date, on, consent.two_guardians, mature_alone=mature_alone)
+    return tuple(
+        Reason(Refusal.CONSENT_INCOMPLETE, {"signer": signer.value})
+        for signer in sorted(required - consent.signers)
+    )
 
 
 def consent_problems(
@@ -181,13 +211,7 @@ def consent_problems(
     if birth_date is None:
         reasons.append(Reason(Refusal.AGE_UNKNOWN))
     else:
-        mature_alone = consent.maturity_assessed and consent.maturity_allowed
-        required = required_signers(
-            birth_date, on, consent.two_guardians, mature_alone=mature_alone
-        )
-        missing = required - consent.signers
-        for signer in sorted(missing):
-            reasons.append(Reason(Refusal.CONSENT_INCOMPLETE, {"signer": signer.value}))
+        reasons.extend(signer_problems(consent, birth_date, on))
     if recipient.agency_id not in consent.agency_ids and recipient.kind not in consent.agency_kinds:
         reasons.append(Reason(Refusal.CONSENT_AGENCY))
     if record.category not in consent.categories:

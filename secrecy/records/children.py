@@ -30,8 +30,11 @@ from coordination.models import (
     User,
 )
 from coordination.policy import membership_in
+from secrecy.agerules import services as agerules
+from secrecy.agerules.ranges import age_range
 from secrecy.models import Record
 from secrecy.policy.categories import IDENTITY
+from secrecy.policy.engine import age_on
 from secrecy.records import sealing
 from secrecy.records.identity import parse_identity_number
 from secrecy.records.reveal import readable_record_ids
@@ -71,6 +74,9 @@ class EnrolmentData:
     personnummer: str
     guardians: list[Guardian] = field(default_factory=list)
     address: str = ""
+    # An exception (avsteg) from the council's target age range: required when the child's
+    # age is outside it, ignored otherwise.
+    exception: agerules.ExceptionData | None = None
 
 
 def next_pseudonym(session: Session, council: Council, year: int) -> str:
@@ -163,6 +169,15 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
         log_duplicate_refused(session, actor, refusal)
         raise refusal
     today = today_local()
+    age = age_on(number.birth_date, today)
+    council_range = age_range(council)
+    exception = None
+    if not council_range.contains(age):
+        if data.exception is None or not data.exception.given:
+            raise ServiceError(
+                agerules.outside_range_message(council_range, age), field="exception_reason"
+            )
+        exception = agerules.check_exception(data.exception, age, today)
     child = Child(
         council=council,
         pseudonym=next_pseudonym(session, council, today.year),
@@ -199,6 +214,8 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
         on=child,
         details={"council_id": council.id, "identity_record_id": record.id},
     )
+    if exception is not None:
+        agerules.add_exception(session, actor, child, exception, age, council_range)
     return child
 
 

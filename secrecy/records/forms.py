@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from coordination.models import CloseReason
 from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, SelectChoice, choices, sane_date
+from secrecy.agerules.forms import ExceptionFields
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason
 from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
 
@@ -72,6 +73,11 @@ class IdentityForm(FlaskForm):
         _l("Adress"), validators=[Optional(), Length(max=500)], render_kw={**PRIVATE, "rows": 3}
     )
     submit = SubmitField(_l("Spara"))
+
+
+class EnrolForm(IdentityForm, ExceptionFields):
+    """Enrolment: the identity, and an exception when the child's age is outside the
+    council's target range."""
 
 
 def category_choices(locale: str, *, include_identity: bool = False) -> list[SelectChoice]:

@@ -28,6 +28,8 @@ from coordination.web.confirm import is_confirmed, render_confirmation
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.params import page_number
 from coordination.web.registries import child_panels, register_council_section
+from secrecy.agerules.ranges import STIGMA_AGE, age_range
+from secrecy.agerules.services import ExceptionData
 from secrecy.disclosure.consents import expiring_consents
 from secrecy.disclosure.services import disclosures_by_record
 from secrecy.policy.categories import ASSESSMENT, IDENTITY, NOT_BY_HAND, categories
@@ -40,6 +42,7 @@ from secrecy.records.forms import (
     CloseCaseForm,
     CorrectionForm,
     DisclosureRevokeForm,
+    EnrolForm,
     IdentityForm,
     RecordForm,
     category_choices,
@@ -102,7 +105,7 @@ def caseload(council_id: int) -> ResponseReturnValue:
 def enrol(council_id: int) -> ResponseReturnValue:
     session = db_session()
     council = council_for(session, actor(), council_id)
-    form = IdentityForm()
+    form = EnrolForm()
     if request.method == "GET":
         return _render_enrol(council, form, None, 200)
     refused: list[children.DuplicateChild] = []
@@ -116,7 +119,14 @@ def enrol(council_id: int) -> ResponseReturnValue:
     on_refusal(form, render_refused)
     require_valid(form)
     try:
-        child = children.enrol_child(session, actor(), council, _enrolment_data(form))
+        data = _enrolment_data(form)
+        data.exception = ExceptionData(
+            reason=form.exception_reason.data or "",
+            decided_by=form.exception_decided_by.data or "",
+            stigmatisation=form.exception_stigmatisation.data or "",
+            review_on=form.exception_review_on.data,
+        )
+        child = children.enrol_child(session, actor(), council, data)
     except children.DuplicateChild as exc:
         refused.append(exc)
         raise
@@ -125,9 +135,16 @@ def enrol(council_id: int) -> ResponseReturnValue:
 
 
 def _render_enrol(
-    council: Council, form: IdentityForm, error: str | None, status: int
+    council: Council, form: EnrolForm, error: str | None, status: int
 ) -> ResponseReturnValue:
-    return render_template("secrecy/enrol.html", council=council, form=form, error=error), status
+    return render_template(
+        "secrecy/enrol.html",
+        council=council,
+        form=form,
+        error=error,
+        age_range=age_range(council),
+        stigma_age=STIGMA_AGE,
+    ), status
 
 
 def _enrolment_data(form: IdentityForm) -> children.EnrolmentData:

@@ -59,6 +59,12 @@ def walk(api: Api) -> tuple[dict[str, str], list[int]]:
                 found = api.get(url)
                 assert found.status_code == 200, url
                 seen[url] = found.get_data(as_text=True)
+
+        for part in ("age-exceptions", "age-thresholds", "age-range"):
+            url = f"/api/v1/councils/{council['id']}/{part}"
+            response = api.get(url)
+            assert response.status_code == 200, url
+            seen[url] = response.get_data(as_text=True)
         path = f"/api/v1/councils/{council['id']}/children?status=all&limit=1"
         for child in list(items(api, path, seen)):
             reached.append(child["id"])
@@ -94,7 +100,7 @@ def test_each_marker_reaches_only_its_owner_and_recipients_through_the_api(
     shared = disclose_some(db, world, markers)
     assert len(shared) >= 6
     children = sorted({r.child_id for r in db.scalars(select(Record))})
-    assert len(children) == 2
+    assert len(children) == 3
     for kind, user in world.members.items():
         answers, reached = walk(api_as(user))
         assert sorted(reached) == children, kind

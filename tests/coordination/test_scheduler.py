@@ -339,6 +339,8 @@ def test_the_scheduler_registers_every_job_with_fixed_ids_and_safe_defaults(app:
         "meetings.expire_sync_proposals",
         "secrecy.audit_checkpoint",
         "secrecy.overdue_requests",
+        "secrecy.age_exception_reviews",
+        "secrecy.age_thresholds",
         "meetings.forget_shredded_sync_indexes",
         "coordination.prune_job_runs",
         "meetings.disclosure_lapse_warnings",

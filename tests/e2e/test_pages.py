@@ -127,6 +127,13 @@ def council_pages(tour: Tour) -> None:
         tour.follow(action, "action")
     page.goto(council)
     tour.follow(sections.get_by_role("link", name="Rapporter"), "reports")
+    page.goto(council)
+    tour.follow(sections.get_by_role("link", name="Målgruppsålder"), "age-rules")
+    tour.follow(page.get_by_role("link", name="Avsteg från målgruppsålder"), "age-exceptions")
+    page.go_back()
+    tour.follow(
+        page.get_by_role("link", name="Åldersgränser de närmaste 60 dagarna"), "age-thresholds"
+    )
 
 
 def coordinator_pages(tour: Tour) -> None:

@@ -32,6 +32,7 @@ SHIPPED = [
     "consent",
     "disclosure_assessment",
     "information_request",
+    "age_exception",
 ]
 
 
@@ -41,7 +42,8 @@ def entry(key: str, sv: str = "Svensk", en: str = "English", special: str = "fal
 
 def test_the_shipped_file_has_the_categories_of_the_design() -> None:
     """The eleven of DESIGN.md, plus consent (where a consent's sealed details live) and the
-    written assessment behind a disclosure decision."""
+    written assessment behind a disclosure decision, the texts of an information request and
+    of an exception from a council's age range."""
     loaded = categories()
     assert list(loaded) == SHIPPED  # file order is display order
     assert all(isinstance(c, Category) and c.key == key for key, c in loaded.items())

@@ -14,7 +14,7 @@ from coordination.db import today_local
 from coordination.models import Council, User
 from demo.secrecy import CHILDREN, demo_children, demo_personnummer
 from secrecy.disclosure.consents import expiring_consents
-from secrecy.models import Consent, Disclosure
+from secrecy.models import AgeException, Consent, Disclosure
 from secrecy.policy.engine import age_on
 from secrecy.records.identity import parse_identity_number
 from secrecy.records.reveal import child_birth_date
@@ -89,3 +89,14 @@ def test_demo_children_consents_and_disclosures(app: Flask, db: Session) -> None
     saga = leisure.get(f"/children/{children['saga'].id}").text
     assert "Saga och mamman har samtal med familjebehandlare" not in saga
     assert f"Samtycket återkallades {today.isoformat()}." in saga
+
+    # One exception from SSPF Norr's age range (13–17): Malte, 12, its texts sealed for social
+    # services: the school sees the row, not the texts.
+    exceptions = db.scalars(select(AgeException)).all()
+    assert [e.child_id for e in exceptions] == [children["malte"].id]
+    assert (exceptions[0].range_min, exceptions[0].range_max) == (13, 17)
+    school = log_in(app.test_client(), users["skola@exempelstad.se"])
+    listed = school.get(f"/councils/{norr.id}/age-exceptions").text
+    assert children["malte"].pseudonym in listed and "Äldre bror" not in listed
+    secretary = log_in(app.test_client(), users["socialsekreterare@exempelstad.se"])
+    assert "Äldre bror" in secretary.get(f"/councils/{norr.id}/age-exceptions").text

@@ -7,6 +7,7 @@ collects every page. A marker must appear exactly where its owner's users are lo
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -95,6 +96,7 @@ def seed(db: Session, world: Council3) -> dict[str, AgencyKind]:
                 markers[marker] = kind
     seed_plan(db, world, children[0], markers)
     seed_assessments(db, world, children, markers)
+    seed_age_exception(db, world, markers)
     db.flush()
     return markers
 
@@ -188,6 +190,36 @@ def assessment_markers(db: Session) -> dict[int, str]:
             if area.record_id is not None:
                 found[area.record_id] = f"AREA-{kind}-{area.area_code}-{assessment.child_id}"
     return found
+
+
+def seed_age_exception(db: Session, world: Council3, markers: dict[str, AgencyKind]) -> None:
+    """A third child, younger than the council's age range, enrolled by social services with
+    an exception (avsteg) whose texts carry markers: sealed for the enrolling agency."""
+    from coordination.db import today_local
+    from secrecy.agerules.services import ExceptionData
+    from tests.numbers import personnummer
+
+    social = world.members[AgencyKind.SOCIAL_SERVICES]
+    world.council.age_range_set, world.council.age_min, world.council.age_max = True, 12, 20
+    today = today_local()
+    enrol_child(
+        db,
+        social,
+        world.council,
+        EnrolmentData(
+            "Tredje",
+            "Barnsson",
+            personnummer(dt.date(today.year - 9, 1, 15), 23),
+            exception=ExceptionData(
+                reason="Skälet AVSTEG-skal-leak i det enskilda fallet.",
+                decided_by="Enhetschef",
+                stigmatisation="Bedömningen AVSTEG-stigma-leak av stigmatisering.",
+                review_on=today + dt.timedelta(days=90),
+            ),
+        ),
+    )
+    markers["AVSTEG-skal-leak"] = AgencyKind.SOCIAL_SERVICES
+    markers["AVSTEG-stigma-leak"] = AgencyKind.SOCIAL_SERVICES
 
 
 def visible_markers(pages: dict[str, str], markers: dict[str, AgencyKind]) -> set[str]:
