@@ -143,8 +143,8 @@ pytest: install-dev ## the pytest suite only (PYTEST_ARGS="-x -k name" to narrow
 test-postgres: ## make test against PostgreSQL (database `test` on 127.0.0.1:5432, user postgres)
 	$(MAKE) test TEST_DATABASE_URL=$(PG_TEST_URL)
 
-test-redis: install-dev ## the Redis rate-limit tests (REDIS_URL, default redis://127.0.0.1:6379/1)
-	REDIS_URL="$${REDIS_URL:-$(REDIS_TEST_URL)}" $(BIN)/pytest -q tests/coordination/test_rate_limit_redis.py -p no:cacheprovider
+test-redis: install-dev ## the Redis rate-limit and session tests (REDIS_URL, default redis://127.0.0.1:6379/1)
+	REDIS_URL="$${REDIS_URL:-$(REDIS_TEST_URL)}" $(BIN)/pytest -q tests/coordination/test_rate_limit_redis.py tests/coordination/test_sessions_redis.py -p no:cacheprovider
 
 typecheck: install-dev ## mypy
 	$(BIN)/mypy

@@ -93,6 +93,7 @@ PREFERRED_BASIS = {
 }
 FALLBACK_BASIS = "own-task"
 # own-task requires a written statement of the task need.
+# The written assessment every disclosure carries (own-task: the task need).
 STATEMENT = "Behövs för att samordna insatserna i vår egen verksamhet (testdata)."
 
 SENTENCES = (
@@ -253,7 +254,7 @@ def disclose(session: Any, actor: Any, record: Any, recipient: Any, consent: boo
         done = saved(
             session,
             lambda b=basis: decide_disclosure(
-                session, actor, record, recipient, b, confirmations_of(b), statement=STATEMENT
+                session, actor, record, recipient, b, confirmations_of(b), assessment=STATEMENT
             ),
         )
         if done is not None:
@@ -692,6 +693,7 @@ class Month:
                     "meeting_note",
                     self.text(),
                     s,
+                    STATEMENT,
                 ),
             )
             if entry is None:  # a share was refused: the entry without sharing
@@ -729,6 +731,7 @@ class Month:
                         d,
                         b if r.agency_id != w.agency_id else "",
                         confirmations_of(b) if r.agency_id != w.agency_id else (),
+                        assessment=STATEMENT,
                     ),
                 )
                 if created is not None:

@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     # The nightly report lists active accounts not logged in for this many days.
     UNUSED_ACCOUNT_DAYS: int = Field(90, ge=1, le=3650)
     RATELIMIT_STORAGE_URI: str = "memory://"
+    # Redis for the per-request session check (several app servers); None: the table only.
+    # E.g. redis://127.0.0.1:6379/2. SESSION_REDIS_PREFIX keeps deployments sharing one apart.
+    SESSION_REDIS_URL: str | None = None
+    SESSION_REDIS_PREFIX: str = Field("samverkan:session:", min_length=1, max_length=100)
     # Per API token (Flask-Limiter syntax); calls without a token count per address.
     API_RATE_LIMIT: RateLimit = "600 per minute"
     LOCKOUT_THRESHOLD: int = Field(10, ge=1, le=1000)
@@ -213,7 +217,7 @@ SECRET_FIELDS = frozenset(
     {"SECRET_KEY", "MASTER_KEY", "MASTER_KEYS_RETIRED", "SMTP_PASSWORD", "METRICS_TOKEN"}
 )
 # URLs whose password part is hidden when shown.
-URL_FIELDS = frozenset({"DATABASE_URL", "RATELIMIT_STORAGE_URI"})
+URL_FIELDS = frozenset({"DATABASE_URL", "RATELIMIT_STORAGE_URI", "SESSION_REDIS_URL"})
 
 
 class SettingsError(ValueError):

@@ -5,7 +5,10 @@ of meetings written, approved and followed up this morning. After each step of t
 loader moves the rows' own timestamps to when the step happened: enrolments months ago, a
 meeting's entries and actions during that meeting, its approval the next day, a follow-up
 before the meeting it is reported at, a brief on the day it was written. The audit log keeps
-the loader's times: it is a hash chain of what really happened, and the demo does not forge it.
+the loader's times for most events: it is a hash chain of what the loader did. What the past
+months' log reviews read (the disclosure decisions, the readings before each meeting, the
+sign-offs) is logged at the time it happened, before those events join the chain
+(``demo.logreview``), so the chain verifies all the same.
 """
 
 from __future__ import annotations

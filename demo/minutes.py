@@ -28,7 +28,13 @@ from coordination.models import Agency, Child, CloseReason, Council, User
 from demo import history, plans
 from demo.coordination import COORDINATOR, SECRETARY, demo_users
 from demo.meetings import past_meetings, prepared_meeting, upcoming_meetings
-from demo.secrecy import all_confirmed, demo_children, pick_basis, preferred_bases
+from demo.secrecy import (
+    all_confirmed,
+    demo_children,
+    meeting_assessment,
+    pick_basis,
+    preferred_bases,
+)
 from demo.story import (
     ADJUSTERS,
     AMENDMENTS,
@@ -171,7 +177,15 @@ class _Demo:
         author = self.users[note.author]
         shares = self.shares(author, meeting, child, note)
         return add_entry(
-            self.session, author, meeting, child, note.kind, note.category, note.text, shares
+            self.session,
+            author,
+            meeting,
+            child,
+            note.kind,
+            note.category,
+            note.text,
+            shares,
+            meeting_assessment([c.basis_id for c in shares]),
         )
 
     def basis_for(
@@ -206,6 +220,7 @@ class _Demo:
             responsible,
             agreed_on + dt.timedelta(days=spec.due_in),
             *basis,
+            assessment=meeting_assessment([basis[0]]),
             today=agreed_on,
         )
 
@@ -231,6 +246,7 @@ class _Demo:
                 reason=step.reason,
                 share_basis=found[0] if found else None,
                 confirmed=found[1] if found else (),
+                assessment=meeting_assessment([found[0]]) if found else None,
             ),
         )
 
@@ -260,7 +276,15 @@ class _Demo:
             category = self.session.get_one(Record, entry.record_id).category
             note = Note(author_email, category, text)
             shares = self.shares(author, meeting, self.children[key], note)
-            amend_entry(self.session, author, entry, text, AmendmentReason.FACTUAL_ERROR, shares)
+            amend_entry(
+                self.session,
+                author,
+                entry,
+                text,
+                AmendmentReason.FACTUAL_ERROR,
+                shares,
+                meeting_assessment([c.basis_id for c in shares]),
+            )
 
     def withdraw_consent_and_close_case(self) -> None:
         secretary = self.users[SECRETARY]

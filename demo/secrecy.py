@@ -97,7 +97,6 @@ def disclose_as_engine_allows(
     chosen = pick_basis(disclosure_options(session, actor, record, recipient), bases)
     if chosen is None:
         return None
-    statement = DEMO_STATEMENT if chosen.basis.requires_statement else None
     return decide_disclosure(
         session,
         actor,
@@ -105,7 +104,6 @@ def disclose_as_engine_allows(
         recipient,
         chosen.basis.id,
         all_confirmed(chosen),
-        statement=statement,
         assessment=demo_assessment(chosen.basis.id, recipient),
     )
 
@@ -119,16 +117,23 @@ DEMO_ASSESSMENTS = {
 }
 
 
+def meeting_assessment(basis_ids: Sequence[str]) -> str:
+    """What a writer at the meeting writes once for the agencies chosen (invented)."""
+    for basis_id in ("general-clause", "own-task"):
+        if basis_id in basis_ids:
+            return DEMO_ASSESSMENTS[basis_id]
+    return (
+        "Uppgiften behövs av de närvarande myndigheterna för den planering rådet gör för den "
+        "unge vid det här mötet."
+    )
+
+
 def demo_assessment(basis_id: str, recipient: Agency) -> str:
     return DEMO_ASSESSMENTS.get(
         basis_id,
         f"{recipient.name} behöver uppgiften inför nästa möte om den unge; den rör det "
         "rådet ska följa upp nu.",
     )
-
-
-# The written task need a basis such as own-task requires (10 kap. 2 § OSL).
-DEMO_STATEMENT = "Vi behöver lämna uppgiften för att kunna planera vår egen insats för den unge."
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from coordination.models import (
 from meetings.models import Meeting
 
 PASSWORD = "rätt-häst-batteri-häftklammer"
+# The written assessment a test's disclosure decision carries (every decision has one).
+ASSESSED = "Uppgiften behövs av mottagaren för rådets planering i det här fallet nu."
 # argon2 is slow by design; hash the shared test password once per run.
 PASSWORD_HASH = security.hash_password(PASSWORD)
 

@@ -33,7 +33,7 @@ from secrecy.policy.engine import Signer
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import ASSESSED, MembershipFactory, UserFactory
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -204,6 +204,7 @@ def test_child_page(
                     world.agencies[POLICE],
                     "sol-police-u21",
                     list(range(4)),
+                    assessment=ASSESSED,
                 )
             written += 1
 
@@ -336,6 +337,7 @@ def fill_workspace(
         today_local() + dt.timedelta(days=30),
         "sol-police-u21",
         [0, 1, 2, 3],
+        assessment=ASSESSED,
     )
 
 
@@ -403,6 +405,7 @@ def test_a_childs_writing_page(
                 today_local() + dt.timedelta(days=30),
                 "sol-police-u21",
                 [0, 1, 2, 3],
+                assessment=ASSESSED,
             )
             written += 1
 

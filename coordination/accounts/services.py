@@ -19,6 +19,7 @@ from coordination.models import (
     RecoveryCode,
     User,
 )
+from coordination.tokens.services import revoke_tokens_of
 
 
 def normalise_email(email: str) -> str:
@@ -248,11 +249,18 @@ def replace_start_password(session: Session, user: User, new: str, min_length: i
 
 
 def log_out_everywhere(session: Session, user: User) -> int:
-    """End every session of ``user``; returns how many were open."""
+    """End every session of ``user`` and stop every API token of theirs (a token is a log-in
+    too: one left working would keep a stolen account open); returns how many sessions were
+    open."""
     user.session_epoch += 1
     ended = end_sessions_of(session, user, EndReason.LOGOUT_EVERYWHERE)
+    tokens = revoke_tokens_of(session, user, user, str(EndReason.LOGOUT_EVERYWHERE))
     record_event(
-        session, user, AuditTag.AUTH_LOGOUT_EVERYWHERE, on=user, details={"sessions": ended}
+        session,
+        user,
+        AuditTag.AUTH_LOGOUT_EVERYWHERE,
+        on=user,
+        details={"sessions": ended, "tokens_revoked": tokens},
     )
     return ended
 

@@ -13,6 +13,9 @@ The row is shaped for single sign-on: how the session was authenticated (``metho
 stored, and the identity provider and the assurance level of the log-in can be added as two
 nullable columns (``identity_provider_id``, ``assurance_level``) without changing the check.
 Only the SHA-256 of the session id is stored, so a copy of the table opens no session.
+
+With ``SESSION_REDIS_URL`` set, the per-request check reads Redis instead of the table
+(``coordination.accounts.session_redis``); opening and ending a session below do both.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ import enum
 import hashlib
 import secrets
 
-from sqlalchemy import ForeignKey, String, delete, or_, update
+from sqlalchemy import ForeignKey, String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from coordination.accounts.session_redis import redis_sessions
 from coordination.db import Base, UTCDateTime, created_at, utcnow
 from coordination.models import User
 
@@ -66,16 +70,18 @@ def open_session(session: Session, user: User, *, method: str, lifetime: dt.time
     """A new session row; returns the session id for the cookie (never stored in clear)."""
     sid = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(
-        UserSession(
-            sid_hash=hash_session_id(sid),
-            user_id=user.id,
-            method=method[:40],
-            created_at=now,
-            expires_at=now + lifetime + EXPIRY_GRACE,
-        )
+    row = UserSession(
+        sid_hash=hash_session_id(sid),
+        user_id=user.id,
+        method=method[:40],
+        created_at=now,
+        expires_at=now + lifetime + EXPIRY_GRACE,
     )
+    session.add(row)
     session.flush()
+    store = redis_sessions()
+    if store is not None:
+        store.remember(row.sid_hash, user.id, row.expires_at)
     return sid
 
 
@@ -83,9 +89,13 @@ def end_session_row(session: Session, sid: str | None, reason: EndReason) -> Non
     """End one session (log-out, the idle or absolute limit)."""
     if not sid:
         return
+    sid_hash = hash_session_id(sid)
+    store = redis_sessions()
+    if store is not None:
+        store.forget([sid_hash])
     session.execute(
         update(UserSession)
-        .where(UserSession.sid_hash == hash_session_id(sid), UserSession.ended_at.is_(None))
+        .where(UserSession.sid_hash == sid_hash, UserSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason=str(reason))
         .execution_options(synchronize_session=False)
     )
@@ -95,6 +105,15 @@ def end_sessions_of(session: Session, user: User, reason: EndReason) -> int:
     """End every open session of ``user`` (log out everywhere, a password change or reset,
     two-factor reset, deactivation). The caller also raises ``session_epoch``, so a cookie
     issued before this change fails both checks. Returns the number ended."""
+    store = redis_sessions()
+    if store is not None:
+        store.forget(
+            session.scalars(
+                select(UserSession.sid_hash).where(
+                    UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+                )
+            )
+        )
     result = session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))

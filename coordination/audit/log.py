@@ -302,6 +302,14 @@ def pending_event_count(session: Session) -> int:
     return len(session.info.get(_PENDING, ()))
 
 
+def pending_events(session: Session) -> list[AuditEvent]:
+    """The events this session has recorded and not chained yet, in the order recorded. Until
+    ``chain_pending_events`` hashes them they may still be given their time: a loader that
+    writes history (the demo's past months) dates them when they happened. Once chained, an
+    event's time is part of its hash, and changing it breaks ``flask audit verify``."""
+    return [item.event for item in session.info.get(_PENDING, ())]
+
+
 def chain_pending_events(session: Session) -> int:
     """Append this session's recorded events to the chain now: lock the head, number and hash
     the events in the order they were recorded, insert them and their object index rows in

@@ -29,7 +29,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 from wtforms.i18n import messages_path
 
+from coordination.accounts import session_redis
 from coordination.accounts.services import record_logout
+from coordination.accounts.session_redis import redis_sessions
 from coordination.accounts.sessions import (
     EndReason,
     UserSession,
@@ -84,6 +86,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
     csrf.init_app(app)
     login_manager.init_app(app)
+    session_redis.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Logga in för att se sidan.")
     login_manager.login_message_category = "info"
@@ -106,31 +109,35 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(PermissionDenied, refused_access_page)
 
 
-def _user_statement() -> Select[Any]:
+def _user_statement(*, with_session_row: bool = True) -> Select[Any]:
     """The user with agency (joined by default), roles and the registered columns, by id. Built
-    once per app: its structure holds no data (the id is a parameter)."""
+    once per app: its structure holds no data (the id is a parameter). Without the session
+    row's check where Redis answers it (``SESSION_REDIS_URL``)."""
     extensions = current_app.extensions
-    if "samverkan.user_statement" not in extensions:
+    key = "samverkan.user_statement" if with_session_row else "samverkan.user_statement_only"
+    if key not in extensions:
         columns = dict(USER_COLUMNS.of(current_app))
-        # The session row by its primary key, correlated with the user: a revoked, expired
-        # or foreign session id loads no user, in the same statement.
-        session_holds = (
-            select(UserSession.sid_hash)
-            .where(
-                UserSession.sid_hash == bindparam("sid_hash"),
-                UserSession.user_id == User.id,
-                UserSession.ended_at.is_(None),
-                UserSession.expires_at > bindparam("now", type_=UTCDateTime()),
-            )
-            .exists()
-        )
-        extensions["samverkan.user_statement"] = (
+        statement = (
             select(User, *(make().label(name) for name, make in columns.items()))
-            .where(User.id == bindparam("user_id"), session_holds)
+            .where(User.id == bindparam("user_id"))
             .options(joinedload(User.role_rows))
         )
-    statement: Select[Any] = extensions["samverkan.user_statement"]
-    return statement
+        if with_session_row:
+            # The session row by its primary key, correlated with the user: a revoked,
+            # expired or foreign session id loads no user, in the same statement.
+            statement = statement.where(
+                select(UserSession.sid_hash)
+                .where(
+                    UserSession.sid_hash == bindparam("sid_hash"),
+                    UserSession.user_id == User.id,
+                    UserSession.ended_at.is_(None),
+                    UserSession.expires_at > bindparam("now", type_=UTCDateTime()),
+                )
+                .exists()
+            )
+        extensions[key] = statement
+    built: Select[Any] = extensions[key]
+    return built
 
 
 def _load_user(user_id: str) -> User | None:
@@ -145,8 +152,18 @@ def _load_user(user_id: str) -> User | None:
     sid = session.get("sid")
     if not 0 < uid <= MAX_DB_ID or not isinstance(sid, str) or not sid:
         return None
-    parameters = {"user_id": uid, "sid_hash": hash_session_id(sid), "now": utcnow()}
-    row = db_session().execute(_user_statement(), parameters).unique().one_or_none()
+    sid_hash = hash_session_id(sid)
+    store = redis_sessions()
+    if store is not None:
+        # One GET in Redis (constant cost), then the user alone.
+        if not store.holds(sid_hash, uid):
+            return None
+        statement = _user_statement(with_session_row=False)
+        parameters: dict[str, object] = {"user_id": uid}
+    else:
+        statement = _user_statement()
+        parameters = {"user_id": uid, "sid_hash": sid_hash, "now": utcnow()}
+    row = db_session().execute(statement, parameters).unique().one_or_none()
     if row is None:
         return None
     user: User = row[0]

@@ -27,6 +27,8 @@ class Answer:
     text: str
     basis_id: str | None  # None: recorded but not disclosed to the police
     confirmations: Sequence[int] = ()
+    # Social services' written assessment behind disclosing the answer (required with a basis).
+    assessment: str | None = None
 
 
 ANSWERABLE = frozenset({CaseSyncState.MATCHED, CaseSyncState.ACCEPTED})
@@ -65,7 +67,13 @@ def answer_entry(
         )
         if answer.basis_id is not None:
             disclosure = decide_disclosure(
-                session, actor, record, police, answer.basis_id, answer.confirmations
+                session,
+                actor,
+                record,
+                police,
+                answer.basis_id,
+                answer.confirmations,
+                assessment=answer.assessment or "",
             )
         entry.answer_record_id = record.id
         entry.answered_at = utcnow()

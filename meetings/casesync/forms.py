@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from coordination.web.forms import REQUIRED, MultiCheckboxField, SelectChoice, choices
 from meetings.casesync.proposals import CHOOSABLE_REASONS, DeclineReason
 from secrecy.policy.rules import LegalBasis
+from secrecy.records.forms import assessment_field
 
 DECLINE_REASON_LABELS = {
     DeclineReason.NOT_IN_AREA: _l("Bor inte i området"),
@@ -61,6 +62,7 @@ class CaseSubmissionForm(FlaskForm):
         render_kw={**PRIVATE, "rows": 5},
     )
     confirmations = MultiCheckboxField(_l("Förutsättningar för att lämna uppgifterna"))
+    assessment = assessment_field()
     submit = SubmitField(_l("Anmäl inför mötet"))
 
 
@@ -87,6 +89,7 @@ class AnswerForm(FlaskForm):
     )
     basis = RadioField(_l("Lämnas svaret ut till polisen?"), validators=[InputRequired(REQUIRED)])
     confirmations = MultiCheckboxField(_l("Förutsättningar för att lämna ut svaret"))
+    assessment = assessment_field()
     version = HiddenField()
     submit = SubmitField(_l("Spara svaret"))
 

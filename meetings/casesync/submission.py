@@ -32,6 +32,7 @@ from meetings.casesync.records import (
 )
 from meetings.models import CaseSyncEntry, CaseSyncState, Meeting, MeetingStatus
 from meetings.tags import MeetingTag
+from secrecy.disclosure.assessments import seal_form_assessment
 from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from secrecy.policy.categories import IDENTITY
@@ -49,6 +50,8 @@ class Submission:
     text: str
     # Basis id -> the indexes of its statements the submitter ticked.
     confirmations: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    # The police's written assessment behind disclosing the submission to social services.
+    assessment: str | None = None
 
 
 def _social_services(meeting: Meeting) -> list[Agency]:
@@ -134,16 +137,29 @@ def _submit(
         child, identity = _propose_child(session, actor, meeting, number, index)
         state = CaseSyncState.PROPOSED
     record = add_text_record(session, actor, child, POLICE_CATEGORY, text)
-    disclosure_ids: list[int] = []
-    bases: list[str] = []
+    shared = [record] if identity is None else [record, identity]
+    chosen = []
     for recipient in recipients:
         basis = choose_basis(session, actor, record, recipient, SUBMISSION_BASES)
         confirmed = require_confirmed(basis, submission.confirmations.get(basis.id, ()))
-        shared = [record] if identity is None else [record, identity]
+        chosen.append((recipient, basis.id, confirmed))
+    # One written assessment behind every decision of the submission.
+    written = seal_form_assessment(
+        session,
+        actor,
+        child,
+        submission.assessment,
+        [basis_id for _, basis_id, _ in chosen for _ in shared],
+    )
+    disclosure_ids: list[int] = []
+    bases: list[str] = []
+    for recipient, basis_id, confirmed in chosen:
         for sealed in shared:
-            disclosure = decide_disclosure(session, actor, sealed, recipient, basis.id, confirmed)
+            disclosure = decide_disclosure(
+                session, actor, sealed, recipient, basis_id, confirmed, assessment=written
+            )
             disclosure_ids.append(disclosure.id)
-        bases.append(basis.id)
+        bases.append(basis_id)
     entry = CaseSyncEntry(
         meeting_id=meeting.id,
         submitted_by_id=actor.id,

@@ -179,6 +179,7 @@ def submit(meeting_id: int) -> ResponseReturnValue:
         personnummer=form.personnummer.data or "",
         text=form.text.data or "",
         confirmations=confirmed_by_basis(form.confirmations.data),
+        assessment=form.assessment.data,
     )
     entry = submit_case(session, actor(), meeting, submission)
     if entry.state is CaseSyncState.MATCHED:
@@ -263,6 +264,7 @@ def answer(meeting_id: int, entry_id: int) -> ResponseReturnValue:
         text=form.text.data or "",
         basis_id=basis_id,
         confirmations=confirmed.get(basis_id, []) if basis_id else [],
+        assessment=form.assessment.data,
     )
     answer_entry(session, actor(), entry, reply, expected_version=_form_version(form.version.data))
     flash(

@@ -261,6 +261,7 @@ def update_action_status(action_id: int, body: ActionPatch) -> ActionDetailOut:
         reason=body.reason,
         share_basis=body.share_basis or None,
         confirmed=tuple(body.share_confirmations),
+        assessment=body.assessment,
     )
     with _patch_fields():
         update_action(session, user, found, change)

@@ -115,6 +115,15 @@ class ActionPatch(ApiModel):
         max_length=50,
         description="Förutsättningarna du bekräftar för grunden (index, 0 först); alla krävs.",
     )
+    assessment: str | None = Field(
+        None,
+        max_length=10_000,
+        description=(
+            "Er skriftliga bedömning i det enskilda fallet (minst 20 tecken), krävs med "
+            "share_basis: varför kommentaren lämnas till mottagaren nu. Krypteras som er "
+            "myndighets uppgift och visas för mottagaren med kommentaren."
+        ),
+    )
 
 
 def agency_of(user: User | None) -> AgencyRef | None:

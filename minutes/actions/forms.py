@@ -12,6 +12,7 @@ from coordination.web.forms import REQUIRED, choices
 from minutes.actions.lists import DueFilter, SortKey, StatusFilter
 from minutes.actions.services import MAX_COMMENT
 from minutes.models import ActionStatus, NotDoneReason
+from secrecy.records.forms import assessment_field
 
 STATUS_LABELS = {
     ActionStatus.OPEN: _l("Öppen"),
@@ -81,4 +82,5 @@ class ActionUpdateForm(FlaskForm):
     )
     share_basis = SelectField(_l("Lämna ut kommentaren"), choices=[], default="")
     share_confirm = BooleanField(_l("Jag bekräftar förutsättningarna för den valda grunden."))
+    assessment = assessment_field()
     version = HiddenField(validators=[InputRequired()])

@@ -39,6 +39,7 @@ from minutes.workspace.services import (
     require_on_agenda,
     require_writer,
 )
+from secrecy.disclosure.assessments import seal_form_assessment
 from secrecy.disclosure.services import decide_disclosure, disclosure_options
 from secrecy.models import Record
 from secrecy.policy.reasons import explain
@@ -76,10 +77,13 @@ def create_action(
     basis_id: str,
     confirmed: Sequence[int],
     *,
+    assessment: str | None = None,
     today: dt.date | None = None,
 ) -> AgreedAction:
-    """``today``: the day the action is agreed, for the due-date check (the meeting's own day
-    when minutes are written up afterwards; the demo's past meetings)."""
+    """``assessment``: the writer's written assessment behind disclosing the description to
+    another responsible agency (required then). ``today``: the day the action is agreed, for
+    the due-date check (the meeting's own day when minutes are written up afterwards; the
+    demo's past meetings)."""
     require_writer(actor, meeting)
     require_on_agenda(session, meeting, child)
     minutes = minutes_for_change(session, actor, meeting)
@@ -119,7 +123,13 @@ def create_action(
         if not basis_id:
             raise ServiceError(_l("Välj en rättslig grund."), field="basis")
         disclosure_id = decide_disclosure(
-            session, actor, record, responsible_agency, basis_id, confirmed
+            session,
+            actor,
+            record,
+            responsible_agency,
+            basis_id,
+            confirmed,
+            assessment=assessment or "",
         ).id
     action = AgreedAction(
         child_id=child.id,
@@ -168,6 +178,8 @@ class StatusChange:
     # Or: the comment shared with any of the council's agencies, each under a basis the
     # engine accepts (``(agency id, basis id, statements confirmed)``, the page's share block).
     shares: Sequence[tuple[int, str, Sequence[int]]] = ()
+    # The written assessment behind those disclosures, one for all (required when any is made).
+    assessment: str | None = None
 
 
 def _share_comment(
@@ -176,6 +188,7 @@ def _share_comment(
     action: AgreedAction,
     comment: Record,
     shares: Sequence[tuple[int, str, Sequence[int]]],
+    written: Record,
 ) -> list[int]:
     """A follow-up comment disclosed to the council's agencies the actor chose (a police
     officer's follow-up to social services, say), each decision checked by the engine."""
@@ -190,7 +203,9 @@ def _share_comment(
         if agency.id == actor.agency_id:
             continue  # the actor's own agency holds the comment already
         try:
-            decide_disclosure(session, actor, comment, agency, basis_id, confirmed)
+            decide_disclosure(
+                session, actor, comment, agency, basis_id, confirmed, assessment=written
+            )
         except ServiceError as exc:
             raise ServiceError(
                 _l("%(agency)s: %(reason)s", agency=agency.name, reason=str(exc.message)),
@@ -224,19 +239,37 @@ def update_action(
         raise ServiceError(_l("Kommentaren är för lång (högst 5 000 tecken)."), field="comment")
     description = session.get_one(Record, action.description_record_id)
     comment = create_record(session, actor, action.child, ACTION_CATEGORY, text)
+    recipient = comment_recipient(actor, action, description) if change.share_basis else None
+    if change.share_basis and recipient is None:
+        raise ServiceError(
+            _l("Kommentaren behöver inte lämnas ut: din myndighet äger åtgärden."),
+            field="share_basis",
+        )
+    # One written assessment behind every disclosure of the comment.
+    bases = [change.share_basis] if change.share_basis else []
+    bases += [basis for agency_id, basis, _ in change.shares if agency_id != actor.agency_id]
+    written = (
+        seal_form_assessment(session, actor, action.child, change.assessment, bases)
+        if bases
+        else None
+    )
     shared_with: int | None = None
-    if change.share_basis:
-        recipient = comment_recipient(actor, action, description)
-        if recipient is None:
-            raise ServiceError(
-                _l("Kommentaren behöver inte lämnas ut: din myndighet äger åtgärden."),
-                field="share_basis",
-            )
+    if change.share_basis and recipient is not None and written is not None:
         disclosure = decide_disclosure(
-            session, actor, comment, recipient, change.share_basis, change.confirmed
+            session,
+            actor,
+            comment,
+            recipient,
+            change.share_basis,
+            change.confirmed,
+            assessment=written,
         )
         shared_with = disclosure.recipient_agency_id
-    shared_also = _share_comment(session, actor, action, comment, change.shares)
+    shared_also = (
+        _share_comment(session, actor, action, comment, change.shares, written)
+        if written is not None
+        else []  # nothing chosen for another agency
+    )
     update = ActionUpdate(
         action_id=action.id,
         from_status=action.status,

@@ -289,6 +289,7 @@ def update(action_id: int) -> ResponseReturnValue:
         reason=NotDoneReason(form.reason.data) if form.reason.data else None,
         share_basis=share_basis or None,
         shares=[(c.agency_id, c.basis_id, c.confirmed) for c in share_choices()],
+        assessment=form.assessment.data,
         confirmed=(
             list(range(len(legal_bases()[share_basis].confirmations)))
             if share_basis and form.share_confirm.data

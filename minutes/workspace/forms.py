@@ -15,6 +15,7 @@ from wtforms.widgets import HiddenInput
 from coordination.web.forms import REQUIRED, choices, sane_date
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
 from minutes.workspace.sharing import ShareChoice
+from secrecy.records.forms import assessment_field
 
 MAX_TEXT = 20_000
 
@@ -39,6 +40,7 @@ class EntryForm(FlaskForm):
     text = TextAreaField(
         _l("Text"), validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)]
     )
+    assessment = assessment_field()
     submit = SubmitField(_l("Lägg till i protokollet"))
 
 
@@ -48,6 +50,7 @@ class EditEntryForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
     )
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
+    assessment = assessment_field()
     submit = SubmitField(_l("Spara ändringen"))
 
 
@@ -61,6 +64,7 @@ class AmendForm(FlaskForm):
         _l("Rättad text"),
         validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
     )
+    assessment = assessment_field()
     submit = SubmitField(_l("Spara rättelsen"))
 
 
@@ -78,6 +82,7 @@ class ActionForm(FlaskForm):
     due_on = DateField(
         _l("Klart senast"), validators=[InputRequired(REQUIRED), sane_date], format="%Y-%m-%d"
     )
+    assessment = assessment_field()
     submit = SubmitField(_l("Lägg till åtgärd"))
 
 

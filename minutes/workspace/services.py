@@ -136,16 +136,18 @@ def add_entry(
     category: str,
     text: str,
     shares: Sequence[ShareChoice] = (),
+    assessment: str | None = None,
 ) -> MinutesEntry:
     """A new entry (or decision) about a child on the agenda: a record of the writer's agency,
-    disclosed to the attending agencies the writer chose. Adding never races with anything."""
+    disclosed to the attending agencies the writer chose, under the writer's one ``assessment``
+    (required when anything is shared). Adding never races with anything."""
     require_writer(actor, meeting)
     require_on_agenda(session, meeting, child)
     _validate_category(category)
     minutes = minutes_for_change(session, actor, meeting)
     require_draft(minutes)
     record = create_record(session, actor, child, category, text)
-    share_record(session, actor, meeting, record, shares)
+    share_record(session, actor, meeting, record, shares, assessment)
     entry = MinutesEntry(
         minutes_id=minutes.id, child_id=child.id, record_id=record.id, kind=kind, author_id=actor.id
     )
@@ -181,6 +183,7 @@ def edit_entry(
     text: str,
     version: int,
     shares: Sequence[ShareChoice] = (),
+    assessment: str | None = None,
 ) -> EditOutcome:
     """Change an entry's text. The new text is a correction of the entry's record (records are
     append-only). Saved against an older version of the draft, it is not applied: it is kept as a
@@ -197,7 +200,7 @@ def edit_entry(
     if version != minutes.version:
         current_version = minutes.version
         kept = create_record(session, actor, entry.child, record.category, text)
-        share_record(session, actor, meeting, kept, shares)
+        share_record(session, actor, meeting, kept, shares, assessment)
         losing = MinutesEntry(
             minutes_id=minutes.id,
             child_id=entry.child_id,
@@ -224,7 +227,7 @@ def edit_entry(
         )
         return EditOutcome(losing, conflict=True)
     correction = correct_record(session, actor, record, {"text": text.strip()})
-    share_record(session, actor, meeting, correction, shares)
+    share_record(session, actor, meeting, correction, shares, assessment)
     entry.record_id = correction.id
     bump(minutes)
     session.flush()
@@ -250,6 +253,7 @@ def amend_entry(
     text: str,
     reason: AmendmentReason,
     shares: Sequence[ShareChoice] = (),
+    assessment: str | None = None,
 ) -> MinutesEntry:
     """A correction of approved minutes: a new entry with a new record, naming the entry it
     amends and why ("Rättelse"). The approved entries and their digest stay as they were."""
@@ -264,7 +268,7 @@ def amend_entry(
     if not isinstance(reason, AmendmentReason):
         raise ServiceError(_l("Ange skälet till rättelsen."), field="reason")
     record = create_record(session, actor, entry.child, original.category, text)
-    share_record(session, actor, meeting, record, shares)
+    share_record(session, actor, meeting, record, shares, assessment)
     amendment = MinutesEntry(
         minutes_id=minutes.id,
         child_id=entry.child_id,

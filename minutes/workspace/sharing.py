@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from coordination.errors import ServiceError
 from coordination.models import Agency, Child, User
 from meetings.models import Attendance, AttendanceStatus, Meeting
+from secrecy.disclosure.assessments import seal_form_assessment
 from secrecy.disclosure.services import decide_disclosure, disclosure_options
 from secrecy.models import Consent, Record
 from secrecy.policy.engine import Assessment
@@ -135,8 +136,13 @@ def share_record(
     meeting: Meeting,
     record: Record,
     shares: Sequence[ShareChoice],
+    assessment: str | None = None,
 ) -> None:
+    """Disclose a new record to the attending agencies the writer chose, under one written
+    assessment for the whole choice (sealed once, shown to each recipient with the record;
+    required as soon as anything is shared)."""
     attending = {a.id: a for a in attending_agencies(session, meeting)}
+    chosen: list[tuple[Agency, ShareChoice]] = []
     for choice in shares:
         agency = attending.get(choice.agency_id)
         if agency is None:
@@ -144,10 +150,24 @@ def share_record(
                 _l("Uppgiften kan bara delas med myndigheter som är närvarande på mötet."),
                 field="shares",
             )
-        if agency.id == actor.agency_id:
-            continue  # the writer's own agency holds the record already
+        if agency.id != actor.agency_id:  # the writer's own agency holds the record already
+            chosen.append((agency, choice))
+    if not chosen:
+        return
+    written = seal_form_assessment(
+        session, actor, record.child, assessment, [c.basis_id for _, c in chosen]
+    )
+    for agency, choice in chosen:
         try:
-            decide_disclosure(session, actor, record, agency, choice.basis_id, choice.confirmed)
+            decide_disclosure(
+                session,
+                actor,
+                record,
+                agency,
+                choice.basis_id,
+                choice.confirmed,
+                assessment=written,
+            )
         except ServiceError as exc:
             raise ServiceError(
                 _l("%(agency)s: %(reason)s", agency=agency.name, reason=str(exc.message)),

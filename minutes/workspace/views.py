@@ -245,6 +245,7 @@ def add_entry(meeting_id: int, child_id: int) -> ResponseReturnValue:
             form.category.data or "",
             form.text.data or "",
             share_choices(),
+            form.assessment.data,
         )
     flash(_("Anteckningen är sparad i protokollet."), "success")
     return _back(meeting)
@@ -260,7 +261,13 @@ def edit_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
     require_valid(form)
     with changing(meeting):
         outcome = workspace.edit_entry(
-            session, actor(), entry, form.text.data or "", form.version.data or 0, share_choices()
+            session,
+            actor(),
+            entry,
+            form.text.data or "",
+            form.version.data or 0,
+            share_choices(),
+            form.assessment.data,
         )
     if outcome.conflict:
         flash(str(workspace.CONFLICT_MESSAGE), "warning")
@@ -285,6 +292,7 @@ def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
             form.text.data or "",
             AmendmentReason(form.reason.data),
             share_choices(),
+            form.assessment.data,
         )
     flash(_("Rättelsen är sparad."), "success")
     return _back(meeting)
@@ -314,6 +322,7 @@ def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
             form.due_on.data,
             basis_id,
             confirmed(f"a{child_id}-confirm-{basis_id}-"),
+            assessment=form.assessment.data,
         )
     flash(_("Åtgärden är sparad."), "success")
     return _back(meeting)

@@ -80,7 +80,9 @@ class BasisOptionOut(OutModel):
     consent_ids: list[int] = Field(description="Samtycken som grunden kan vila på.")
     reasons: list[str] = Field(description="Varför grunden inte kan användas (svenska).")
     statement_label: str | None = Field(
-        None, description="Grunden kräver en skriftlig redogörelse (fältet statement): frågan."
+        None,
+        description="Grunden kräver en skriftlig redogörelse: frågan, som bedömningen (assessment) "
+        "ska besvara.",
     )
 
 
@@ -168,12 +170,6 @@ class DisclosureIn(ApiModel):
     consent_id: DbId | None = Field(
         None, description="Samtycket beslutet vilar på (grunden consent); utan: det första."
     )
-    statement: str | None = Field(
-        None,
-        max_length=4000,
-        description="Skriftlig redogörelse där grunden kräver det (own-task: behovet i den "
-        "egna verksamheten).",
-    )
     assessment: str = Field(
         min_length=1,
         max_length=10_000,
@@ -214,7 +210,6 @@ def decide_disclosure(record_id: int, body: DisclosureIn) -> DisclosureOut:
             body.basis_id,
             body.confirmations,
             body.consent_id,
-            statement=body.statement,
             assessment=body.assessment,
         )
     return disclosure_out(decided)
@@ -265,7 +260,8 @@ class LegalBasisOut(OutModel):
         "internal: bara inom samma myndighet."
     )
     statement_label: str | None = Field(
-        description="Grunden kräver en skriftlig redogörelse (fältet statement): frågan."
+        description="Grunden kräver en skriftlig redogörelse: frågan, som bedömningen (assessment) "
+        "ska besvara."
     )
     ruleset_version: str = Field(description="Regelversionen i kraft.")
     confirmations: list[str]

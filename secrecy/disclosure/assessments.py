@@ -67,6 +67,30 @@ def seal_assessment(
     return add_sealed_record(session, actor, child, ASSESSMENT, content, existence_secret=True)
 
 
+def prompt_basis(basis_ids: Sequence[str]) -> str:
+    """The basis whose question an assessment behind several decisions must answer: the general
+    clause's and own-task's ask more than the others'."""
+    for demanding in (GENERAL_CLAUSE, OWN_TASK):
+        if demanding in basis_ids:
+            return demanding
+    return basis_ids[0] if basis_ids else ""
+
+
+def seal_form_assessment(
+    session: Session, actor: User, child: Child, text: str | None, basis_ids: Sequence[str]
+) -> Record:
+    """The one written assessment behind the disclosures a meeting form decides at once (an
+    entry shared with several attending agencies, a submission's records to social services),
+    one basis id per decision: checked against the most demanding basis's question and sealed
+    once, for ``decide_disclosure`` to share with each recipient. A form that discloses nothing
+    asks for no assessment: call this only when it decides something."""
+    if not basis_ids:
+        raise ValueError("an assessment stands behind at least one decision")
+    basis_id = prompt_basis(basis_ids)
+    value = validate_assessment(text, basis_id)
+    return seal_assessment(session, actor, child, value, basis_id, batch=len(basis_ids))
+
+
 def share_assessment(session: Session, assessment: Record, recipient_id: int) -> None:
     """Wrap the assessment's key for the recipient of the decision it stands behind."""
     sealing.grant_record_key(session, assessment, recipient_id)

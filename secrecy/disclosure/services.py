@@ -51,30 +51,17 @@ def _require_owner(actor: User, record: Record) -> None:
         )
 
 
-STATEMENT_MAX_LENGTH = 4000
+def _require_written(basis: LegalBasis, basis_id: str, assessment: str) -> str:
+    """The written assessment, checked, to be sealed.
 
-
-def require_statement(basis: LegalBasis, statement: str | None) -> None:
-    """The written statement the basis requires (the engine's ``statement_problem``), within
-    its length."""
-    problem = statement_problem(basis, statement)
+    Where a basis requires a written statement (own-task: the disclosing agency's task need,
+    the engine's ``statement_problem``) the assessment gives it: its question under that basis
+    asks for exactly that, so the discloser writes one text."""
+    text = validate_assessment(assessment, basis_id)
+    problem = statement_problem(basis, text)
     if problem is not None:
-        raise ServiceError(explain(problem), field="statement")
-    if statement is not None and len(statement) > STATEMENT_MAX_LENGTH:
-        raise ServiceError(
-            _l("Redogörelsen är för lång (högst %(n)s tecken).", n=STATEMENT_MAX_LENGTH),
-            field="statement",
-        )
-
-
-def _statement_given(statement: str | None, assessment: str | Record | None) -> str | None:
-    """The written statement a basis asks for: the statement field, or else the written
-    assessment (a batch's sealed one counts: it was written and checked with the batch)."""
-    if statement is not None and statement.strip():
-        return statement
-    if isinstance(assessment, Record):
-        return "(batch assessment)"
-    return assessment
+        raise ServiceError(explain(problem), field="assessment")
+    return text
 
 
 def recipients_for(record: Record) -> list[Agency]:
@@ -134,15 +121,14 @@ def decide_disclosure(
     confirmed: Sequence[int],
     consent_id: int | None = None,
     *,
-    statement: str | None = None,
-    assessment: str | Record | None = None,
+    assessment: str | Record,
 ) -> Disclosure:
     """Store the owner's decision under a basis the engine accepts now, with every statement
-    confirmed and, from the disclosure pages and the API, the written assessment (a text,
-    sealed here, or the batch's sealed assessment); where the basis requires a written
-    statement (own-task: the task need) the ``statement``, or else the assessment, gives it;
-    wrap the record's key (and the assessment's) for the recipient; log it with the rule-set
-    version."""
+    confirmed and the written assessment of the individual case (a text, sealed here, or the
+    sealed one a batch or a meeting form wrote for several decisions; under own-task it states
+    the task need); wrap the record's key (and the assessment's) for the recipient; log it with
+    the rule-set version. Every disclosure path passes its assessment: there is no decision
+    without one."""
     _require_owner(actor, record)
     if record.is_shredded or record.is_superseded:
         raise ServiceError(_l("Uppgiften kan inte lämnas ut: den är ersatt eller gallrad."))
@@ -172,7 +158,12 @@ def decide_disclosure(
             _l("Bekräfta varje förutsättning för att kunna lämna ut uppgiften."),
             field="confirmations",
         )
-    require_statement(option.basis, _statement_given(statement, assessment))
+    # A batch's sealed assessment was written and checked with the batch.
+    text = (
+        ""
+        if isinstance(assessment, Record)
+        else _require_written(option.basis, basis_id, assessment)
+    )
     if option.basis.requires_consent:
         if consent_id is None:
             consent_id = option.consent_ids[0]
@@ -190,7 +181,6 @@ def decide_disclosure(
             raise ServiceError(_l("Samtycket är återkallat."), field="consent")
     else:
         consent_id = None
-    text = validate_assessment(assessment, basis_id) if isinstance(assessment, str) else None
     existing = session.scalars(
         select(Disclosure).where(
             Disclosure.record_id == record.id,
@@ -201,10 +191,7 @@ def decide_disclosure(
     ).first()
     if existing is not None:
         raise ServiceError(_l("Uppgiften är redan utlämnad till mottagaren."), field="recipient")
-    written: Record | None = None
-    if text is not None:
-        written = seal_assessment(session, actor, record.child, text, basis_id)
-    elif isinstance(assessment, Record):
+    if isinstance(assessment, Record):
         if (assessment.category, assessment.child_id, assessment.owner_agency_id) != (
             ASSESSMENT,
             record.child_id,
@@ -212,6 +199,8 @@ def decide_disclosure(
         ):
             raise ValueError("a batch's assessment is the owner's, about the same child")
         written = assessment
+    else:
+        written = seal_assessment(session, actor, record.child, text, basis_id)
     version = ruleset_version()
     disclosure = Disclosure(
         record_id=record.id,
@@ -220,14 +209,13 @@ def decide_disclosure(
         confirmations=list(statements),
         consent_id=consent_id,
         decided_by_id=actor.id,
-        assessment_record_id=written.id if written is not None else None,
+        assessment_record_id=written.id,
         ruleset_version=version,
     )
     session.add(disclosure)
     session.flush()
     sealing.grant_record_key(session, record, recipient.id)
-    if written is not None:
-        share_assessment(session, written, recipient.id)
+    share_assessment(session, written, recipient.id)
     record_event(
         session,
         actor,
@@ -241,7 +229,7 @@ def decide_disclosure(
             "consent_id": consent_id,
             "duty": str(option.basis.duty),
             "confirmed": len(statements),
-            "statement_given": bool((statement or "").strip()),
+            "batch_assessment": isinstance(assessment, Record),
             "child_id": record.child_id,
             "assessment_record_id": disclosure.assessment_record_id,
             "ruleset_version": version,
@@ -259,7 +247,6 @@ def decide_disclosures(
     confirmed: Sequence[int],
     consent_id: int | None = None,
     *,
-    statement: str | None = None,
     assessment: str,
 ) -> list[Disclosure]:
     """Several records of one child at once: all or nothing (the caller's one transaction),
@@ -280,7 +267,6 @@ def decide_disclosures(
             basis_id,
             confirmed,
             consent_id,
-            statement=statement,
             assessment=written,
         )
         for r in records

@@ -89,11 +89,6 @@ def _confirmed_indexes(basis_id: str) -> list[int]:
     return indexes
 
 
-def _statement(basis_id: str) -> str | None:
-    """The written statement for the chosen basis (field ``statement-<basis id>``)."""
-    return request.form.get(f"statement-{basis_id}")
-
-
 def _typed_assessment() -> str:
     """The assessment as typed (shown again on a refused form; never logged)."""
     return request.form.get("assessment", "")[:20_000] if request.method == "POST" else ""
@@ -163,7 +158,6 @@ def disclose(record_id: int) -> ResponseReturnValue:
         recipient,
         basis_id,
         _confirmed_indexes(basis_id),
-        statement=_statement(basis_id),
         assessment=_typed_assessment(),
     )
     flash(_("Uppgiften är utlämnad till %(agency)s.", agency=recipient.name), "success")
@@ -221,7 +215,6 @@ def disclose_many(child_id: int) -> ResponseReturnValue:
         batch.recipient,
         basis_id,
         _confirmed_indexes(basis_id),
-        statement=_statement(basis_id),
         assessment=_typed_assessment(),
     )
     flash(

@@ -33,6 +33,17 @@ CLOSE_REASON_LABELS = {
 
 # No browser autofill or history for fields about a child.
 PRIVATE = {"autocomplete": "off"}
+ASSESSMENT_TOO_LONG = _l("Bedömningen är för lång (högst 10 000 tecken).")
+
+
+def assessment_field() -> TextAreaField:
+    """The written assessment behind the disclosures a meeting form decides (one text for all
+    the recipients chosen); the disclosure service says when it is missing or too short."""
+    return TextAreaField(
+        _l("Er bedömning i det enskilda fallet"),
+        validators=[Optional(), Length(max=10_000, message=ASSESSMENT_TOO_LONG)],
+        render_kw={**PRIVATE, "rows": 3},
+    )
 
 
 class IdentityForm(FlaskForm):

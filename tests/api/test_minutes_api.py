@@ -36,12 +36,13 @@ from secrecy.models import Disclosure, Record
 from tests.api.conftest import Api, field_errors, problem
 from tests.api.test_meetings_api import WITHHELD, count, reveal_events, statements, stranger
 from tests.conftest import Council3, log_in
-from tests.factories import UserFactory
+from tests.factories import ASSESSED, UserFactory
 from tests.minutes.test_actions import enrol, make_action, make_meeting
 from tests.minutes.test_approval import lock
 from tests.minutes.test_workspace import NOW, SOL_POLICE, TO_POLICE, TODAY, Setting, make_setting
 
 SOCIAL, POLICE, SCHOOL = AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.SCHOOL
+API_WHY = "Det är uppenbart att socialtjänstens behov av kommentaren väger tyngst nu."
 MARKERS = (
     "Brief-Hemlig-1",  # the coordinator's (social services') brief in make_setting
     "ENTRY-SOCIAL-MARK",
@@ -70,7 +71,7 @@ def held(db: Session, world: Council3) -> Held:
         to_police = [sharing.ShareChoice(s.police.agency_id, SOL_POLICE, TO_POLICE)]
         social_entry = workspace.add_entry(
             db, s.social, s.meeting, s.child, EntryKind.ENTRY, "meeting_note",
-            "ENTRY-SOCIAL-MARK", to_police,
+            "ENTRY-SOCIAL-MARK", to_police, ASSESSED,
         )  # fmt: skip
         police_entry = workspace.add_entry(
             db, s.police, s.meeting, s.child, EntryKind.ENTRY, "meeting_note", "ENTRY-POLICE-MARK"
@@ -78,10 +79,12 @@ def held(db: Session, world: Council3) -> Held:
         police_action = create_action(
             db, s.social, s.meeting, s.child, "ACTION-POLICE-MARK", s.police.agency, s.police,
             TODAY + dt.timedelta(days=14), SOL_POLICE, TO_POLICE,
+            assessment=ASSESSED,
         )  # fmt: skip
         school_action = create_action(
             db, s.school, s.meeting, s.child, "ACTION-SCHOOL-MARK", s.school.agency, s.school,
             TODAY + dt.timedelta(days=7), "", (),
+            assessment=ASSESSED,
         )  # fmt: skip
         return Held(s, social_entry, police_entry, police_action, school_action)
 
@@ -337,9 +340,26 @@ def test_a_police_officer_follows_up_an_action_through_the_api(
     assert set(field_errors(no_reason)) == {"reason"}
     unconfirmed = police.patch(
         url,
-        json={"status": "done", "comment": "Klart", "version": 2, "share_basis": "general-clause"},
+        json={
+            "status": "done",
+            "comment": "Klart",
+            "version": 2,
+            "share_basis": "general-clause",
+            "assessment": API_WHY,
+        },
     )
     assert set(field_errors(unconfirmed)) == {"share_confirmations"}
+    unassessed = police.patch(
+        url,
+        json={
+            "status": "done",
+            "comment": "Klart",
+            "version": 2,
+            "share_basis": "general-clause",
+            "share_confirmations": [0],
+        },
+    )
+    assert set(field_errors(unassessed)) == {"assessment"}
     db.expire_all()
     assert (count(db, ActionUpdate), count(db, Record), count(db, Disclosure)) == state
     assert db.get_one(AgreedAction, held.police_action.id).status is ActionStatus.IN_PROGRESS
@@ -352,6 +372,7 @@ def test_a_police_officer_follows_up_an_action_through_the_api(
             "version": 2,
             "share_basis": "general-clause",
             "share_confirmations": [0],
+            "assessment": API_WHY,
         },
     )
     assert done.status_code == 200
@@ -363,6 +384,7 @@ def test_a_police_officer_follows_up_an_action_through_the_api(
     comments = [u["comment"] for u in social.get_json()["history"]]
     assert comments[0]["withheld"] is True
     assert comments[1]["disclosed_via"]["basis_id"] == "general-clause"
+    assert comments[1]["disclosed_via"]["assessment"] == API_WHY
     school = api_for(SCHOOL).get(url).get_data(as_text=True)
     assert not any(m in school for m in ("SHARED-MARK", "KEPT-MARK", "ACTION-POLICE-MARK"))
     # Ended is ended.

@@ -30,6 +30,7 @@ from secrecy.tags import SecrecyTag
 from tests import factories
 from tests.api.conftest import Api, field_errors, problem
 from tests.conftest import Council3, log_in
+from tests.factories import ASSESSED
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -95,7 +96,13 @@ class Decided:
 def decided(db: Session, world: Council3, case: Case) -> Decided:
     social = world.members[SOCIAL]
     disclosure = decide_disclosure(
-        db, social, case.record, world.agencies[POLICE], SOL_POLICE, [0, 1, 2, 3]
+        db,
+        social,
+        case.record,
+        world.agencies[POLICE],
+        SOL_POLICE,
+        [0, 1, 2, 3],
+        assessment=ASSESSED,
     )
     consent = register_consent(db, social, case.child, consent_data(world, "Gun Samtyck"))
     db.flush()
@@ -467,7 +474,9 @@ def test_a_record_whose_existence_is_secret_is_left_out_like_on_the_page(
     assert f"record-{answer.id}" not in page.text and f"record-{case.record.id}" in page.text
     assert by_id(api_for(SOCIAL).get(path).get_json()["records"], answer.id)["withheld"] is False
 
-    decide_disclosure(db, social, answer, world.agencies[POLICE], SOL_POLICE, [0, 1, 2, 3])
+    decide_disclosure(
+        db, social, answer, world.agencies[POLICE], SOL_POLICE, [0, 1, 2, 3], assessment=ASSESSED
+    )
     db.flush()
     shown = by_id(api_for(POLICE).get(path).get_json()["records"], answer.id)
     assert shown["content"] == {"text": "Känd: insats"}
@@ -820,12 +829,12 @@ def test_own_task_through_the_api_needs_the_written_statement(
     path = f"/api/v1/records/{case.record.id}/disclosures"
     before = counts(db)
     body = disclosure_body(world, SCHOOL, "own-task", (0, 1))
-    # The task need is written down: in the statement, or in the assessment every decision
-    # carries (which asks for it under own-task); a blank one is refused.
+    # The task need is written down in the assessment every decision carries (which asks for
+    # it under own-task); a blank one is refused, and there is no second text to give.
     blank = field_errors(social.post(path, json={**body, "assessment": " " * 30}))
     assert set(blank) == {"assessment"}
-    too_long = field_errors(social.post(path, json={**body, "statement": "x" * 4001}))
-    assert set(too_long) == {"statement"}
+    second_text = field_errors(social.post(path, json={**body, "statement": "Behovet."}))
+    assert set(second_text) == {"statement"}  # an unknown field
     assert counts(db) == before
     done = social.post(path, json=body)
     assert done.status_code == 201

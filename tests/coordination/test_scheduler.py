@@ -59,7 +59,7 @@ from secrecy.models import Disclosure
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import MASTER_KEY, ROOT, Council3, migrate
-from tests.factories import AgencyFactory, MembershipFactory, UserFactory, make_meeting
+from tests.factories import ASSESSED, AgencyFactory, MembershipFactory, UserFactory, make_meeting
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -267,7 +267,13 @@ def test_sweep_job_ends_disclosures_whose_basis_lapsed(db: Session, world: Counc
     )
     record = create_record(db, social, child, "risk_protective", "Uppgift")
     disclosure = decide_disclosure(
-        db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2, 3]
+        db,
+        social,
+        record,
+        world.agencies[POLICE],
+        "sol-police-u21",
+        [0, 1, 2, 3],
+        assessment=ASSESSED,
     )
     before = dt.datetime(2029, 5, 8, 12, tzinfo=dt.UTC)
     after = dt.datetime(2029, 5, 10, 12, tzinfo=dt.UTC)

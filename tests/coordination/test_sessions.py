@@ -17,7 +17,7 @@ from coordination.accounts.sessions import EndReason, UserSession
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.db import get_database
 from coordination.models import AgencyKind, User
-from coordination.tokens.services import PREFIX_LENGTH
+from coordination.tokens.services import PREFIX_LENGTH, Scope, create_token
 from coordination.web.extensions import limiter
 from tests.conftest import Council3, log_in, make_test_config
 from tests.factories import PASSWORD, UserFactory
@@ -106,19 +106,34 @@ def test_log_out_everywhere_ends_every_session_of_the_account(
     bystander = UserFactory(email="berit@example.com")
     db.flush()
     other_account = signed_in(app, bystander.email)
+    # The API tokens are log-ins too: the account's stop, another account's keep working.
+    own_token = create_token(db, user, "integration", {Scope.READ}).secret
+    others_token = create_token(db, bystander, "integration", {Scope.READ}).secret
+    db.flush()
+    api = app.test_client()
+
+    def me(token: str) -> int:
+        return api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+    assert me(own_token) == me(others_token) == 200
     copy = cookie_of(first)
-    assert "Logga ut överallt" in first.get("/account").text
+    page = first.get("/account").text
+    assert "Logga ut överallt" in page and "API-tokens slutar gälla" in page
     response = first.post("/account/logout-everywhere")
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     for client in (first, second, with_cookie(app, copy)):
         assert client.get("/").status_code == 302
     assert other_account.get("/").status_code == 200, "another account is not touched"
+    assert me(own_token) == 401
+    assert me(others_token) == 200
     ended = db.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
     assert {row.end_reason for row in ended} == {EndReason.LOGOUT_EVERYWHERE}
     event = db.scalars(
         select(AuditEvent).where(AuditEvent.tag == AuditTag.AUTH_LOGOUT_EVERYWHERE)
     ).one()
-    assert event.details == {"sessions": 2}
+    assert event.details == {"sessions": 2, "tokens_revoked": 1}
+    revoked = db.scalars(select(AuditEvent).where(AuditEvent.tag == "auth:api_token:revoke")).one()
+    assert revoked.details == {"reason": "logout_everywhere"}
 
 
 def test_the_session_check_is_one_select_and_a_get_writes_nothing(

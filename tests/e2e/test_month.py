@@ -58,6 +58,7 @@ PLAN_INDICATOR = "Närvaron är minst 90 procent [markör IND-1V]"
 YOUTH_VIEW = "Jag vill ha en mentor i skolan [markör YOUTH-3S]"
 EVALUATION = "Närvaron är över 90 procent sedan mentorn kom [markör EVAL-5H]"
 CHILD_NAME = ("Elsa", "Exempeldotter")
+MEETING_ASSESSMENT = "Mottagarna behöver uppgiften för rådets planering för den unge vid mötet"
 
 
 def personnummer(born: dt.date, serial: str = "238") -> str:
@@ -498,6 +499,8 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
     form.get_by_label("Text", exact=True).fill(SOCIAL_ENTRY)
     share_with(form, POLICE, "Socialtjänsten till Polisen om unga under 21 år")
     share_with(form, SCHOOL, "Samtycke")
+    # One written assessment for both recipients (issue 19), shown to them with the entry.
+    form.get_by_label("Er bedömning i det enskilda fallet").fill(MEETING_ASSESSMENT)
     form.get_by_role("button", name="Lägg till i protokollet").click()
     expect(coordinator.flash()).to_contain_text("Anteckningen är sparad i protokollet.")
     entry = (
@@ -530,6 +533,7 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
     p_form.get_by_label("Text", exact=True).fill(POLICE_ENTRY)
     share_with(p_form, SOCIAL, "Orosanmälan till socialtjänsten")
     expect(p_form.get_by_role("checkbox", name=SCHOOL, exact=True)).not_to_be_checked()
+    p_form.get_by_label("Er bedömning i det enskilda fallet").fill(MEETING_ASSESSMENT)
     check(police.page, "writing page as police")
     p_form.get_by_role("button", name="Lägg till i protokollet").click()
     expect(police.flash()).to_contain_text("Anteckningen är sparad i protokollet.")
@@ -568,6 +572,7 @@ def test_3_coordinator_holds_the_meeting(month: Month) -> None:
         choice.get_by_role("radio").first.check()
         for box in choice.get_by_role("checkbox").all():
             box.check()
+        action_form.get_by_label("Er bedömning i det enskilda fallet").fill(MEETING_ASSESSMENT)
         action_form.get_by_role("button", name="Lägg till åtgärd").click()
         expect(coordinator.flash()).to_contain_text("Åtgärden är sparad.")
     actions = child_section(coordinator, month).locator("div.action")

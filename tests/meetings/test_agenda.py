@@ -41,7 +41,7 @@ from secrecy.models import Record
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from tests.conftest import Council3, log_in
 from tests.crawling import diff_dumps, dump_tables
-from tests.factories import AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import ASSESSED, AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
 
 # Monday 2 March 2026; the meeting is on Wednesday 11 March at 09:00 Swedish time, so the
 # agenda deadline (three working days before) is Friday 6 March.
@@ -516,7 +516,13 @@ def test_briefs_are_revealed_for_the_owner_and_withheld_for_others_until_disclos
     record = db.get(Record, item.brief_record_id)
     assert record is not None
     decide_disclosure(
-        db, social_user, record, world.agencies[AgencyKind.POLICE], "sol-police-u21", [0, 1, 2, 3]
+        db,
+        social_user,
+        record,
+        world.agencies[AgencyKind.POLICE],
+        "sol-police-u21",
+        [0, 1, 2, 3],
+        assessment=ASSESSED,
     )
     page = police.get(f"/meetings/{meeting.id}").text
     assert "BRIEFMARK-social" in page

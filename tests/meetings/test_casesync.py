@@ -35,9 +35,9 @@ from meetings.models import (
 from meetings.tags import MeetingTag
 from secrecy.models import Disclosure, Record, RecordKey
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
-from secrecy.records.reveal import Revealed, Withheld, reveal_records
+from secrecy.records.reveal import Revealed, Withheld, reveal_one, reveal_records
 from tests.conftest import Council3, csrf_token_from, log_in
-from tests.factories import CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
 
 # Wednesday 4 March 2026; the meeting is a week later.
 TODAY = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -131,10 +131,16 @@ def submit(
     number: str,
     text: str = "Polisens oro: markör P1",
     confirmations: tuple[str, ...] = CONCERN,
+    assessment: str = ASSESSED,
 ):  # type: ignore[no-untyped-def]
     return client.post(
         f"/meetings/{meeting_id}/sync/submit",
-        data={"personnummer": number, "text": text, "confirmations": list(confirmations)},
+        data={
+            "personnummer": number,
+            "text": text,
+            "confirmations": list(confirmations),
+            "assessment": assessment,
+        },
     )
 
 
@@ -167,6 +173,7 @@ def answer(
     basis: str = "none",
     confirmations: tuple[str, ...] = (),
     version: int | None = None,
+    assessment: str = ASSESSED,
 ):  # type: ignore[no-untyped-def]
     prefix = f"answer-{entry.id}-"
     return client.post(
@@ -175,6 +182,7 @@ def answer(
             f"{prefix}text": text,
             f"{prefix}basis": basis,
             f"{prefix}confirmations": list(confirmations),
+            f"{prefix}assessment": assessment,
             f"{prefix}version": str(version if version is not None else entry.version),
         },
     )
@@ -420,7 +428,8 @@ def test_declining_shreds_the_proposal_at_once(bob: Bob, db: Session) -> None:
     entry = only_entry(db)
     child = entry.child
     record_ids = set(db.scalars(select(Record.id).where(Record.child_id == child.id)))
-    assert len(record_ids) == 2
+    # The police record, the identity and the written assessment behind their disclosure.
+    assert len(record_ids) == 3
 
     bad = post_entry(bob.social_client, bob.meeting, entry, "decline", {"reason": "bored"})
     assert bad.status_code == 422
@@ -762,7 +771,7 @@ def test_every_step_is_logged_with_ids_only(bob: Bob, db: Session) -> None:
         assert "Svar L1" not in serialised and "Polisens oro" not in serialised
     decline_event = next(e for e in events if e.tag == MeetingTag.CASE_SYNC_DECLINE.value)
     assert decline_event.details["reason"] == "insufficient_grounds"
-    assert decline_event.details["shredded_records"] == 2
+    assert decline_event.details["shredded_records"] == 3  # with the police's assessment
     answer_event = next(e for e in events if e.tag == MeetingTag.CASE_SYNC_ANSWER.value)
     assert answer_event.details["disclosed"] is False
     assert "secrecy:disclosure:decide" in tags(db)
@@ -782,6 +791,7 @@ def test_the_submission_form_needs_its_csrf_token(bob: Bob, db: Session) -> None
             "personnummer": NEW,
             "text": "Polisens oro: C1",
             "confirmations": list(CONCERN),
+            "assessment": ASSESSED,
         },
     )
     assert accepted.status_code == 302
@@ -907,3 +917,69 @@ def test_expired_cannot_be_chosen_by_hand(bob: Bob, db: Session) -> None:
     response = post_entry(bob.social_client, bob.meeting, entry, "decline", {"reason": "expired"})
     assert response.status_code == 422
     assert entry_for(db, entry.child).state is CaseSyncState.PROPOSED
+
+
+# --- The written assessment behind each disclosure (issue 19) ------------------------------------
+
+POLICE_WHY = (
+    "POLISBEDÖMNING-1: socialtjänsten behöver uppgifterna för att bedöma om den unge far illa."
+)
+SOCIAL_WHY = "SOCBEDÖMNING-2: svaret behövs för att polisen ska kunna förebygga nya brott nu."
+
+
+def test_the_submission_and_the_answer_carry_their_written_assessments(
+    bob: Bob, db: Session
+) -> None:
+    page = bob.police_client.get(sync_url(bob.meeting)).text
+    assert 'name="assessment"' in page
+    before = counts(db)
+    missing = submit(bob.police_client, bob.meeting.id, NEW, assessment="")
+    assert missing.status_code == 422
+    assert "Skriv er bedömning" in missing.text and 'id="assessment-error"' in missing.text
+    db.expire_all()
+    assert counts(db) == before
+
+    assert submit(bob.police_client, bob.meeting.id, NEW, assessment=POLICE_WHY).status_code == 302
+    entry = only_entry(db)
+    # One assessment behind both decisions of the proposal (the record and the identity).
+    decisions = db.scalars(select(Disclosure).order_by(Disclosure.id)).all()
+    assert len(decisions) == 2
+    assert len({d.assessment_record_id for d in decisions}) == 1
+    assessment = db.get_one(Record, decisions[0].assessment_record_id)
+    assert assessment.owner_agency_id == bob.police.agency_id
+    opened = reveal_one(db, bob.police, assessment)
+    assert not opened.withheld and opened.content["decisions"] == 2
+    assert POLICE_WHY in bob.social_client.get(sync_url(bob.meeting)).text
+    assert POLICE_WHY not in bob.school_client.get(sync_url(bob.meeting)).text
+
+    assert post_entry(bob.social_client, bob.meeting, entry, "accept").status_code == 302
+    entry = only_entry(db)
+    answer_form = f'name="answer-{entry.id}-assessment"'
+    assert answer_form in bob.social_client.get(sync_url(bob.meeting)).text
+    before = counts(db)
+    unassessed = answer(
+        bob.social_client,
+        bob.meeting,
+        entry,
+        "Svar-A1",
+        "sol-police-u21",
+        SOL_POLICE,
+        assessment="",
+    )
+    assert unassessed.status_code == 422
+    assert f'id="answer-{entry.id}-assessment-error"' in unassessed.text
+    db.expire_all()
+    assert counts(db) == before
+    done = answer(
+        bob.social_client,
+        bob.meeting,
+        entry,
+        "Svar-A1",
+        "sol-police-u21",
+        SOL_POLICE,
+        assessment=SOCIAL_WHY,
+    )
+    assert done.status_code == 302
+    police_page = bob.police_client.get(sync_url(bob.meeting)).text
+    assert "Svar-A1" in police_page and SOCIAL_WHY in police_page
+    assert SOCIAL_WHY not in bob.school_client.get(sync_url(bob.meeting)).text

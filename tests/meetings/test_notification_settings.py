@@ -24,6 +24,7 @@ from secrecy.disclosure.services import decide_disclosure
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
+from tests.factories import ASSESSED
 from tests.meetings.test_notifications import make_meeting, outbox
 from tests.secrecy.test_crypto import personnummer
 from tests.secrecy.test_disclosure import enrol_with_record
@@ -232,7 +233,9 @@ def test_the_owner_hears_14_days_ahead_that_a_disclosure_lapses_once(
             EnrolmentData("Hemlig", "Namnsson", personnummer(born, serial)),
         )
         record = create_record(db, social, child, "risk_protective", text)
-        decide_disclosure(db, social, record, police_agency, "sol-police-u21", (0, 1, 2, 3))
+        decide_disclosure(
+            db, social, record, police_agency, "sol-police-u21", (0, 1, 2, 3), assessment=ASSESSED
+        )
         return child.id
 
     soon = disclosed(dt.date(2005, 3, 12), 101, "Innehåll-Hemligt-1")  # 21 on 12 March
@@ -262,7 +265,15 @@ def test_a_departed_decider_leaves_the_warning_to_the_owner_agencys_members(
         db, social, world.council, EnrolmentData("A", "B", personnummer(dt.date(2005, 3, 10), 103))
     )
     record = create_record(db, social, child, "risk_protective", "x")
-    decide_disclosure(db, social, record, world.agencies[POLICE], "sol-police-u21", (0, 1, 2, 3))
+    decide_disclosure(
+        db,
+        social,
+        record,
+        world.agencies[POLICE],
+        "sol-police-u21",
+        (0, 1, 2, 3),
+        assessment=ASSESSED,
+    )
     social.active = False
     db.flush()
     assert disclosure_lapse_warnings(db, NOW) == 1

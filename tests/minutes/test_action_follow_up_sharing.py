@@ -12,11 +12,15 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.db import today_local
 from minutes.models import ActionStatus, AgreedAction
+from secrecy.models import Disclosure, Record
+from secrecy.policy.categories import ASSESSMENT
 from secrecy.records.services import create_record
 from tests.conftest import Council3
 from tests.minutes.test_actions import POLICE, SCHOOL, SOCIAL, fresh, post_update
 from tests.minutes.test_actions import child as child  # a fixture, re-exported
 from tests.minutes.test_actions import earlier as earlier  # a fixture, re-exported
+
+WHY = "BEDOMNING-POLIS: socialtjänsten behöver veta att kontakten är tagen inför mötet."
 
 
 def test_the_police_share_a_follow_up_of_their_own_action_with_social_services(
@@ -51,20 +55,31 @@ def test_the_police_share_a_follow_up_of_their_own_action_with_social_services(
     assert refused.status_code == 422
     assert "Test social_services" in refused.text
     assert fresh(db, action).status is ActionStatus.OPEN
+    share = {
+        f"share-{social_id}": "y",
+        f"basis-{social_id}": "concern-report",
+        f"confirm-{social_id}-concern-report-0": "y",
+    }
+    # Confirmed but without the written assessment: refused at the field, nothing saved.
+    assert 'name="assessment"' in page
+    unassessed = post_update(police, action, comment="Uppfoljning-fran-polisen", **share)
+    assert unassessed.status_code == 422
+    assert "Skriv er bedömning" in unassessed.text
+    assert fresh(db, action).status is ActionStatus.OPEN
+    assert db.scalars(select(Disclosure)).all() == []
     shared = post_update(
-        police,
-        action,
-        comment="Uppfoljning-fran-polisen",
-        **{
-            f"share-{social_id}": "y",
-            f"basis-{social_id}": "concern-report",
-            f"confirm-{social_id}-concern-report-0": "y",
-        },
+        police, action, comment="Uppfoljning-fran-polisen", assessment=WHY, **share
     )
     assert shared.status_code == 302
-    assert "Uppfoljning-fran-polisen" in client_for(SOCIAL).get(f"/actions/{action.id}").text
+    social_page = client_for(SOCIAL).get(f"/actions/{action.id}").text
+    assert "Uppfoljning-fran-polisen" in social_page
+    assert WHY in social_page  # the recipient reads the assessment with the comment
+    (disclosure,) = db.scalars(select(Disclosure)).all()
+    assessment = db.get_one(Record, disclosure.assessment_record_id)
+    assert assessment.category == ASSESSMENT and assessment.owner_agency_id == police_user.agency_id
     school = client_for(SCHOOL).get(f"/actions/{action.id}")
     assert school.status_code == 200 and "Uppfoljning-fran-polisen" not in school.text
+    assert WHY not in school.text
     event = db.scalars(
         select(AuditEvent)
         .where(AuditEvent.tag == "minutes:action:update")

@@ -26,9 +26,10 @@ from secrecy.disclosure.services import decide_disclosure
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
-from tests.factories import CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
+GENERAL_WHY = "Risken för den unge väger uppenbart tyngre än sekretessen för kommentaren nu."
 POLICE = AgencyKind.POLICE
 SCHOOL = AgencyKind.SCHOOL
 
@@ -62,7 +63,13 @@ def make_action(
     record = create_record(db, creator, child, "agreed_action", text)
     if responsible is POLICE:
         decide_disclosure(
-            db, creator, record, world.agencies[POLICE], "sol-police-u21", list(range(4))
+            db,
+            creator,
+            record,
+            world.agencies[POLICE],
+            "sol-police-u21",
+            list(range(4)),
+            assessment=ASSESSED,
         )
     action = AgreedAction(
         child_id=child.id,
@@ -240,10 +247,27 @@ def test_comments_are_sealed_and_shared_only_by_decision(
     # A basis without its conditions confirmed is refused next to the field; nothing saved.
     action = fresh(db, police_action)
     unconfirmed = post_update(
-        police, action, status="done", comment="Klart enligt plan", share_basis="general-clause"
+        police,
+        action,
+        status="done",
+        comment="Klart enligt plan",
+        share_basis="general-clause",
+        assessment=GENERAL_WHY,
     )
     assert unconfirmed.status_code == 422
     assert "Bekräfta varje förutsättning" in unconfirmed.text
+    assert fresh(db, action).status is ActionStatus.IN_PROGRESS
+    # Confirmed without the written assessment: the general clause's question, nothing saved.
+    unassessed = post_update(
+        police,
+        action,
+        status="done",
+        comment="Klart enligt plan",
+        share_basis="general-clause",
+        share_confirm="y",
+    )
+    assert unassessed.status_code == 422
+    assert "uppenbart har företräde" in unassessed.text
     assert fresh(db, action).status is ActionStatus.IN_PROGRESS
     shared = post_update(
         police,
@@ -252,14 +276,17 @@ def test_comments_are_sealed_and_shared_only_by_decision(
         comment="Klart enligt plan",
         share_basis="general-clause",
         share_confirm="y",
+        assessment=GENERAL_WHY,
     )
     assert shared.status_code == 302
     social_page = client_for(SOCIAL).get(f"/actions/{police_action.id}")
     assert "Klart enligt plan" in social_page.text and "10 kap. 27 § OSL" in social_page.text
+    assert GENERAL_WHY in social_page.text
     assert "Pojken träffad" not in social_page.text
     school_page = client_for(SCHOOL).get(f"/actions/{police_action.id}")
     assert school_page.status_code == 200
     assert "Klart enligt plan" not in school_page.text
+    assert GENERAL_WHY not in school_page.text
     assert "Hembesök med familjen" not in school_page.text
     assert school_page.text.count("Undanhållen") == 3  # description and both comments
 

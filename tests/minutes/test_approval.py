@@ -31,6 +31,7 @@ from minutes.workspace import approval, sharing
 from minutes.workspace import services as workspace
 from secrecy.models import Record
 from tests.conftest import Council3, log_in
+from tests.factories import ASSESSED
 from tests.minutes.test_workspace import (
     NOW,
     SOL_POLICE,
@@ -65,6 +66,7 @@ def with_entry(db: Session, setting: Setting) -> MinutesEntry:
         "meeting_note",
         "Original-Hemlig",
         [sharing.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
+        ASSESSED,
     )
 
 
@@ -335,6 +337,7 @@ def test_amendments_are_new_entries_shown_as_rattelse(
         "Rättad-Hemlig",
         AmendmentReason.FACTUAL_ERROR,
         [sharing.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
+        ASSESSED,
     )
     assert amendment.amends_id == entry.id
     assert amendment.amendment_reason is AmendmentReason.FACTUAL_ERROR
@@ -389,6 +392,7 @@ def test_approval_carries_the_open_actions_over_to_the_next_agendas(
         TODAY + dt.timedelta(days=14),
         "",
         (),
+        assessment=ASSESSED,
     )
     later = Meeting(
         council_id=world.council.id,

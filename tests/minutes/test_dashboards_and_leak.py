@@ -105,8 +105,11 @@ def test_minutes_content_is_seen_only_where_it_may_be(
         today_local() + dt.timedelta(days=2),
         "sol-police-u21",
         [0, 1, 2, 3],
+        assessment="ACTION-ASSESSMENT-MARK: polisen behöver beskrivningen för sitt hembesök.",
     )
     owners["ACTION-MARK-police"] = {SOCIAL, POLICE}
+    # The written assessment behind the disclosure travels with it, to the recipient only.
+    owners["ACTION-ASSESSMENT-MARK"] = {SOCIAL, POLICE}
     create_record(db, social, child, "family", "FAMILY-MARK-social")
     owners["FAMILY-MARK-social"] = {SOCIAL}
     db.flush()

@@ -27,7 +27,7 @@ from minutes.actions.services import create_action
 from minutes.models import Minutes, MinutesApproval, MinutesStatus
 from minutes.workspace import approval
 from tests.conftest import Council3, log_in
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import ASSESSED, AgencyFactory, UserFactory
 from tests.minutes.test_approval import minutes_row, with_entry
 from tests.minutes.test_workspace import NOW, TODAY, Setting, count, make_setting, tags
 
@@ -153,6 +153,7 @@ def test_the_responsible_person_hears_of_a_new_action(
         TODAY + dt.timedelta(days=14),
         "",
         (),
+        assessment=ASSESSED,
     )
     assigned = notifications(db, "action_assigned")
     assert [(n.recipient_id, n.link) for n in assigned] == [
@@ -164,6 +165,7 @@ def test_the_responsible_person_hears_of_a_new_action(
     create_action(
         db, setting.social, setting.meeting, setting.child, "Egen", setting.social.agency,
         setting.social, TODAY + dt.timedelta(days=14), "", (),
+        assessment=ASSESSED,
     )  # fmt: skip
     assert len(notifications(db, "action_assigned")) == 1
 
@@ -178,6 +180,7 @@ def test_overdue_carried_over_actions_are_marked_in_the_workspace(
         create_action(
             db, setting.social, setting.meeting, setting.child, "Uppföljning",
             setting.social.agency, None, TODAY + dt.timedelta(days=7), "", (),
+            assessment=ASSESSED,
         )  # fmt: skip
         later = Meeting(
             council_id=world.council.id,
@@ -212,6 +215,7 @@ def test_a_carried_over_child_can_be_given_a_brief(
         create_action(
             db, setting.social, setting.meeting, setting.child, "Uppföljning",
             setting.social.agency, None, TODAY + dt.timedelta(days=14), "", (),
+            assessment=ASSESSED,
         )  # fmt: skip
         later = Meeting(
             council_id=world.council.id,

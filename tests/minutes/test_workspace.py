@@ -26,7 +26,7 @@ from secrecy.models import Disclosure, Record
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import reveal_one
 from tests.conftest import Council3, log_in
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import ASSESSED, AgencyFactory, UserFactory
 
 # Wednesday 4 March 2026, 10:00 UTC; the child (born 2008-05-10) is 17.
 NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -146,6 +146,7 @@ def test_an_entry_is_disclosed_to_the_chosen_attending_agency_only(
         "meeting_note",
         "Anteckning-Hemlig-7",
         [ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
+        ASSESSED,
     )
     minutes = db.scalars(select(Minutes)).one()
     assert minutes.version == 2  # created at 1, raised by the entry
@@ -181,6 +182,7 @@ def test_entries_refuse_absent_and_basisless_agencies_and_bad_categories(
                 category,
                 "Text",
                 shares,
+                ASSESSED,
             )
         return caught.value
 
@@ -225,6 +227,7 @@ def test_the_workspace_page_for_writers_readers_guests_and_outsiders(
             f"e{setting.child.id}-kind": "entry",
             f"e{setting.child.id}-category": "meeting_note",
             f"e{setting.child.id}-text": "Sidtext-Hemlig-3",
+            f"e{setting.child.id}-assessment": ASSESSED,
             f"share-{setting.police.agency_id}": "y",
             f"basis-{setting.police.agency_id}": SOL_POLICE,
             **{f"confirm-{setting.police.agency_id}-{SOL_POLICE}-{i}": "y" for i in TO_POLICE},
@@ -248,6 +251,7 @@ def test_the_workspace_page_for_writers_readers_guests_and_outsiders(
             f"e{setting.child.id}-kind": "entry",
             f"e{setting.child.id}-category": "meeting_note",
             f"e{setting.child.id}-text": "Utan-bekräftelse",
+            f"e{setting.child.id}-assessment": ASSESSED,
             f"share-{setting.police.agency_id}": "y",
             f"basis-{setting.police.agency_id}": SOL_POLICE,
         },
@@ -307,6 +311,7 @@ def test_an_action_description_is_disclosed_to_the_responsible_agency(
         TODAY + dt.timedelta(days=14),
         SOL_POLICE,
         TO_POLICE,
+        assessment=ASSESSED,
     )
     assert action.status is ActionStatus.OPEN
     record = db.get(Record, action.description_record_id)
@@ -322,6 +327,7 @@ def test_an_action_description_is_disclosed_to_the_responsible_agency(
     own = create_action(
         db, setting.social, setting.meeting, setting.child, "Egen", setting.social.agency,
         None, TODAY, "", (),
+        assessment=ASSESSED,
     )  # fmt: skip
     assert (
         db.scalars(
@@ -368,6 +374,7 @@ def test_actions_are_refused_without_basis_wrong_person_or_past_date(
             TODAY,
             "",
             (),
+            assessment=ASSESSED,
         )
     assert (count(db, AgreedAction), count(db, Record)) == before
 
@@ -379,21 +386,34 @@ def test_actions_through_the_page_and_earlier_open_actions_on_the_next_meeting(
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     prefix = f"a{setting.child.id}"
     url = f"/meetings/{setting.meeting.id}/minutes"
+    form = {
+        f"{prefix}-text": "Sidåtgärd-Hemlig-5",
+        f"{prefix}-responsible_agency_id": setting.police.agency_id,
+        f"{prefix}-responsible_user_id": "0",
+        f"{prefix}-due_on": "2026-03-20",
+        f"{prefix}-basis": SOL_POLICE,
+        **{f"{prefix}-confirm-{SOL_POLICE}-{i}": "y" for i in TO_POLICE},
+    }
+    writing = social.get(f"{url}/children/{setting.child.id}").text
+    assert f'name="{prefix}-assessment"' in writing
+    # Disclosed to another agency without the written assessment: refused next to its field.
+    records = count(db, Record)
+    unassessed = social.post(f"{url}/children/{setting.child.id}/actions", data=form)
+    assert unassessed.status_code == 422
+    assert "Skriv er bedömning" in unassessed.text
+    assert count(db, AgreedAction) == 0 and count(db, Record) == records
+    why = "ÅTGÄRD-BEDÖMNING: polisen behöver beskrivningen för att kunna göra hembesöket."
     response = social.post(
         f"{url}/children/{setting.child.id}/actions",
-        data={
-            f"{prefix}-text": "Sidåtgärd-Hemlig-5",
-            f"{prefix}-responsible_agency_id": setting.police.agency_id,
-            f"{prefix}-responsible_user_id": "0",
-            f"{prefix}-due_on": "2026-03-20",
-            f"{prefix}-basis": SOL_POLICE,
-            **{f"{prefix}-confirm-{SOL_POLICE}-{i}": "y" for i in TO_POLICE},
-        },
+        data={**form, f"{prefix}-assessment": why},
     )
     assert response.status_code == 302, response.text
     action = db.scalars(select(AgreedAction)).one()
     assert action.responsible_user_id is None
-    assert "Sidåtgärd-Hemlig-5" in client_for(AgencyKind.POLICE).get(url).text
+    police_page = client_for(AgencyKind.POLICE).get(url).text
+    assert "Sidåtgärd-Hemlig-5" in police_page
+    assert why in police_page  # the recipient reads the assessment with the description
+    assert why not in client_for(AgencyKind.SCHOOL).get(url).text
 
     past = social.post(
         f"{url}/children/{setting.child.id}/actions",

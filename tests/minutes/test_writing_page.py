@@ -15,6 +15,7 @@ from minutes.models import EntryKind
 from minutes.workspace import services as workspace
 from minutes.workspace.sharing import ShareChoice
 from tests.conftest import Council3
+from tests.factories import ASSESSED
 from tests.minutes.test_workspace import NOW, SOL_POLICE, TO_POLICE, Setting
 from tests.minutes.test_workspace import setting as setting  # a fixture, re-exported
 
@@ -100,6 +101,7 @@ def test_every_entry_says_which_agencies_it_is_shared_with(
         "meeting_note",
         "Delad-anteckning",
         [ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
+        ASSESSED,
     )
     workspace.add_entry(
         db,

@@ -21,7 +21,7 @@ from secrecy.records import children as child_cases
 from secrecy.records.services import current_identity_record
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3, log_in
-from tests.factories import CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
 from tests.secrecy.test_leak import crawl
 from tests.secrecy.test_pages import IDENTITY_FORM, enrol_via_page
 
@@ -51,7 +51,13 @@ def disclose_identity(db: Session, world: Council3, child: Child, to: AgencyKind
     identity = current_identity_record(db, child)
     assert identity is not None
     decide_disclosure(
-        db, world.members[SOCIAL], identity, world.agencies[to], "sol-police-u21", [0, 1, 2, 3]
+        db,
+        world.members[SOCIAL],
+        identity,
+        world.agencies[to],
+        "sol-police-u21",
+        [0, 1, 2, 3],
+        assessment=ASSESSED,
     )
 
 

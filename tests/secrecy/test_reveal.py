@@ -18,14 +18,14 @@ from coordination.audit.log import AuditEvent
 from coordination.db import LOCAL_ZONE, get_database, today_local
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Role, User
-from secrecy.models import Record, RecordKey
+from secrecy.models import Disclosure, Record, RecordKey
 from secrecy.policy.engine import WithheldReason
 from secrecy.records import children as child_cases
 from secrecy.records import crypto, reveal, sealing, services
 from secrecy.records.reveal import Revealed, RevealResult, Withheld
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3
-from tests.factories import AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import ASSESSED, AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
 from tests.numbers import personnummer
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
@@ -293,7 +293,15 @@ def disclosed_to_police(db: Session, world: Council3, born: dt.date, serial: int
     social = world.members[SOCIAL]
     enrolled = child_cases.enrol_child(db, social, world.council, enrolment(serial, born))
     record = services.create_record(db, social, enrolled, "risk_protective", f"risk {serial}")
-    decide_disclosure(db, social, record, world.agencies[POLICE], "sol-police-u21", [0, 1, 2, 3])
+    decide_disclosure(
+        db,
+        social,
+        record,
+        world.agencies[POLICE],
+        "sol-police-u21",
+        [0, 1, 2, 3],
+        assessment=ASSESSED,
+    )
     return record
 
 
@@ -324,7 +332,13 @@ def test_a_verdict_shared_within_a_call_still_lapses_for_a_child_who_turns_21_to
                 assert shown.via is not None and shown.via.basis is not None
                 assert shown.via.basis.id == "sol-police-u21"
         event = events(db, SecrecyTag.RECORD_REVEAL)[-1]
-        assert event.object_ids == sorted([younger.id, same_age.id])
+        # The records shown, and the assessments opened with them (the lapsed one's is not).
+        assessments = db.scalars(
+            select(Disclosure.assessment_record_id).where(
+                Disclosure.record_id.in_([younger.id, same_age.id])
+            )
+        ).all()
+        assert event.object_ids == sorted([younger.id, same_age.id, *assessments])
         assert event.details["withheld"] == 1
         assert len(event.details["via_disclosure"]) == 2
 
@@ -387,7 +401,15 @@ def test_listed_leaves_out_secret_records_of_others_and_the_event_does_not_count
     assert [r.withheld for r in own] == [False, False]
     from secrecy.disclosure.services import decide_disclosure
 
-    decide_disclosure(db, social, secret, world.agencies[POLICE], "sol-police-u21", [0, 1, 2, 3])
+    decide_disclosure(
+        db,
+        social,
+        secret,
+        world.agencies[POLICE],
+        "sol-police-u21",
+        [0, 1, 2, 3],
+        assessment=ASSESSED,
+    )
     after = reveal.reveal_listed(db, police, listed)
     assert [(r.record.id, r.withheld) for r in after] == [(record.id, True), (secret.id, False)]
     assert events(db, SecrecyTag.RECORD_REVEAL)[-1].details["withheld"] == 1

@@ -47,46 +47,46 @@ def consent_form(agency_id: int, **changes: str) -> dict[str, object]:
 # --- own-task: the written statement of the task need -------------------------------------------
 
 
-def test_own_task_is_refused_without_a_written_statement_of_the_task_need(
+def test_own_task_takes_its_task_need_from_the_one_written_assessment(
     world: Council3,
     client_for,  # type: ignore[no-untyped-def]
     db: Session,
 ) -> None:
+    """The form has one text box: the assessment, which under own-task asks for the task need
+    (the separate statement box is gone, so the discloser writes one text)."""
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Egen-verksamhet-markör")
     police = world.agencies[AgencyKind.POLICE]
     page = social.get(f"/records/{record.id}/disclose").text
-    assert 'name="statement-own-task"' in page
-    # Neither a statement nor an assessment: the task need is missing.
+    assert 'name="statement-own-task"' not in page
+    assert page.count("<textarea") == page.count('name="assessment"')
+    assert "Grunden kräver en skriftlig redogörelse:" in page
+    assert "Skriv den i bedömningen nedan." in page
+    # Without the assessment the task need is missing: the own-task question, nothing stored.
     missing = social.post(
         f"/records/{record.id}/disclose", data={"recipient": police.id, **OWN_TASK}
     )
     assert missing.status_code == 422
-    assert "Grunden kräver en skriftlig redogörelse för behovet." in missing.text
+    assert "vilken uppgift i er egen verksamhet" in missing.text
     blank = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": police.id, **OWN_TASK, "statement-own-task": "   "},
+        data={"recipient": police.id, **OWN_TASK, "assessment": " " * 40},
     )
     assert blank.status_code == 422
     assert db.scalars(select(Disclosure)).all() == []
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={
-            "recipient": police.id,
-            **OWN_TASK,
-            "statement-own-task": "Planering av insats.",
-            "assessment": WRITTEN,
-        },
+        data={"recipient": police.id, **OWN_TASK, "assessment": WRITTEN},
     )
     assert done.status_code == 302
-    assert db.scalars(select(Disclosure)).one().basis_id == "own-task"
+    disclosure = db.scalars(select(Disclosure)).one()
+    assert disclosure.basis_id == "own-task" and disclosure.assessment_record_id is not None
     decided = db.scalars(
         select(AuditEvent).where(AuditEvent.tag == "secrecy:disclosure:decide")
     ).one()
-    # The statement itself is not in the log (it may name the young person): only that it
-    # was given.
-    assert decided.details["statement_given"] is True
-    assert "Planering" not in str(decided.details)
+    # The text itself is not in the log (it may name the young person): only its record's id.
+    assert decided.details["assessment_record_id"] == disclosure.assessment_record_id
+    assert "egen planerade insats" not in str(decided.details)
 
 
 # --- consent by a mature young person (12 kap. 3 § OSL) -----------------------------------------
