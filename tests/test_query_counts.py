@@ -499,6 +499,7 @@ def test_plan_page(
                     "school", today_local() + dt.timedelta(days=30), f"Mål {len(goals)}", "Mäts"
                 ),
                 shares=to_police(world),
+                assessment="Polisen behöver målet för att samordna sina insatser.",
             )
             services.add_measure(
                 db, social, goal, meeting, f"Insats {len(goals)}", world.agencies[SOCIAL],

@@ -22,6 +22,7 @@ from minutes.plans.models import (
 )
 from minutes.plans.services import (
     MAX_TEXT,
+    Sharing,
     _check_version,
     _clean,
     _require_writer,
@@ -46,6 +47,7 @@ def evaluate_goal(
     *,
     expected_version: int | None = None,
     shares: Sequence[ShareChoice] = (),
+    assessment: str | None = None,
 ) -> GoalEvaluation:
     version = goal.plan_version
     plan = version.plan
@@ -75,7 +77,7 @@ def evaluate_goal(
         too_long=_l("Texten är för lång (högst 5 000 tecken)."),
         field="comment",
     )
-    record, shared = _seal(session, actor, plan, text, shares)
+    record, shared = _seal(session, actor, plan, text, Sharing(shares, assessment))
     evaluation = GoalEvaluation(
         goal_id=goal.id, outcome=outcome, comment_record_id=record.id, author_id=actor.id
     )

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from coordination.web.forms import choices, sane_date
 from minutes.plans.models import EvaluationOutcome, PlanVersionStatus
 from minutes.plans.services import MAX_GOAL, MAX_TEXT
+from secrecy.records.forms import assessment_field
 
 STATUS_LABELS = {
     PlanVersionStatus.DRAFT: _l("Utkast"),
@@ -54,6 +55,7 @@ class GoalForm(VersionedForm):
         render_kw={"rows": 2},
     )
     target_on = DateField(_l("Måldatum"), validators=[Optional(), sane_date])
+    assessment = assessment_field()
 
 
 class ViewsForm(VersionedForm):
@@ -67,6 +69,7 @@ class ViewsForm(VersionedForm):
         validators=[Optional(), Length(max=MAX_TEXT)],
         render_kw={"rows": 3},
     )
+    assessment = assessment_field()
 
 
 class EvaluationDateForm(VersionedForm):
@@ -98,3 +101,4 @@ class EvaluateForm(VersionedForm):
     comment = TextAreaField(
         _l("Kommentar"), validators=[Optional(), Length(max=MAX_TEXT)], render_kw={"rows": 2}
     )
+    assessment = assessment_field()

@@ -47,6 +47,7 @@ from minutes.workspace.services import (
     require_writer,
 )
 from minutes.workspace.sharing import ShareChoice
+from secrecy.disclosure.assessments import seal_form_assessment
 from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from secrecy.records.services import create_record, require_child_access
@@ -129,34 +130,54 @@ def _clean(text: str | None, *, limit: int, empty: object, too_long: object, fie
     return value
 
 
-def share_text(
-    session: Session,
-    actor: User,
-    plan: IndividualPlan,
-    record: Record,
-    shares: Sequence[ShareChoice],
-) -> list[int]:
-    """The writer's decisions to disclose one text to the council's agencies, each under a
-    basis the engine accepts (usually consent); the ids of the agencies it went to."""
-    agencies = {a.id: a for a in plan.council.agencies if a.active}
-    shared: list[int] = []
-    for choice in shares:
-        agency = agencies.get(choice.agency_id)
-        if agency is None:
-            raise ServiceError(
-                _l("Texten kan bara lämnas ut till forumets myndigheter."), field="shares"
+@dataclass
+class Sharing:
+    """The writer's choice of agencies to disclose a form's new texts to, and the one written
+    assessment behind those decisions (sealed once, at the first text shared, and shown to
+    each recipient; required as soon as anything is shared)."""
+
+    choices: Sequence[ShareChoice] = ()
+    assessment: str | None = None
+    written: Record | None = None
+
+    def disclose(
+        self, session: Session, actor: User, plan: IndividualPlan, record: Record
+    ) -> list[int]:
+        """Disclose ``record`` to the chosen agencies of the plan's council, each under a basis
+        the engine accepts (usually consent); the ids of the agencies it went to."""
+        agencies = {a.id: a for a in plan.council.agencies if a.active}
+        chosen: list[tuple[Agency, ShareChoice]] = []
+        for choice in self.choices:
+            agency = agencies.get(choice.agency_id)
+            if agency is None:
+                raise ServiceError(
+                    _l("Texten kan bara lämnas ut till forumets myndigheter."), field="shares"
+                )
+            if agency.id != actor.agency_id:  # the writer's own agency holds the record already
+                chosen.append((agency, choice))
+        if not chosen:
+            return []
+        if self.written is None:
+            self.written = seal_form_assessment(
+                session, actor, plan.child, self.assessment, [c.basis_id for _, c in chosen]
             )
-        if agency.id == actor.agency_id:
-            continue  # the writer's own agency holds the record already
-        try:
-            decide_disclosure(session, actor, record, agency, choice.basis_id, choice.confirmed)
-        except ServiceError as exc:
-            raise ServiceError(
-                _l("%(agency)s: %(reason)s", agency=agency.name, reason=str(exc.message)),
-                field="shares",
-            ) from exc
-        shared.append(agency.id)
-    return shared
+        for agency, choice in chosen:
+            try:
+                decide_disclosure(
+                    session,
+                    actor,
+                    record,
+                    agency,
+                    choice.basis_id,
+                    choice.confirmed,
+                    assessment=self.written,
+                )
+            except ServiceError as exc:
+                raise ServiceError(
+                    _l("%(agency)s: %(reason)s", agency=agency.name, reason=str(exc.message)),
+                    field="shares",
+                ) from exc
+        return [agency.id for agency, _ in chosen]
 
 
 def _seal(
@@ -164,10 +185,10 @@ def _seal(
     actor: User,
     plan: IndividualPlan,
     text: str,
-    shares: Sequence[ShareChoice],
+    sharing: Sharing,
 ) -> tuple[Record, list[int]]:
     record = create_record(session, actor, plan.child, PLAN_CATEGORY, text)
-    return record, share_text(session, actor, plan, record, shares)
+    return record, sharing.disclose(session, actor, plan, record)
 
 
 def _event(
@@ -308,11 +329,13 @@ def add_goal(
     *,
     expected_version: int | None = None,
     shares: Sequence[ShareChoice] = (),
+    assessment: str | None = None,
     today: dt.date | None = None,
 ) -> PlanGoal:
     plan = version.plan
     _require_writer(actor, plan)
     _check_version(plan, expected_version)
+    sharing = Sharing(shares, assessment)
     require_editable(session, version)
     text, indicator = _validate_goal(goal, today or today_local(), new=True)
     if text is None or indicator is None:  # new=True validates both
@@ -321,8 +344,8 @@ def add_goal(
         session.scalar(select(func.max(PlanGoal.key)).where(PlanGoal.plan_id == plan.id)) or 0
     ) + 1
     position = max((g.position for g in version.goals), default=0) + 1
-    text_record, shared = _seal(session, actor, plan, text, shares)
-    indicator_record, _shared = _seal(session, actor, plan, indicator, shares)
+    text_record, shared = _seal(session, actor, plan, text, sharing)
+    indicator_record, _shared = _seal(session, actor, plan, indicator, sharing)
     row = PlanGoal(
         version_id=version.id,
         plan_id=plan.id,
@@ -359,6 +382,7 @@ def edit_goal(
     *,
     expected_version: int | None = None,
     shares: Sequence[ShareChoice] = (),
+    assessment: str | None = None,
     today: dt.date | None = None,
 ) -> PlanGoal:
     """Area and target date; a new text or indicator is a new record of the writer's agency
@@ -367,15 +391,16 @@ def edit_goal(
     plan = version.plan
     _require_writer(actor, plan)
     _check_version(plan, expected_version)
+    sharing = Sharing(shares, assessment)
     require_editable(session, version)
     text, indicator = _validate_goal(change, today or today_local(), new=False)
     record_ids = []
     if text is not None:
-        record, _shared = _seal(session, actor, plan, text, shares)
+        record, _shared = _seal(session, actor, plan, text, sharing)
         goal.text_record_id = record.id
         record_ids.append(record.id)
     if indicator is not None:
-        record, _shared = _seal(session, actor, plan, indicator, shares)
+        record, _shared = _seal(session, actor, plan, indicator, sharing)
         goal.indicator_record_id = record.id
         record_ids.append(record.id)
     goal.area = change.area
@@ -434,12 +459,14 @@ def set_views(
     *,
     expected_version: int | None = None,
     shares: Sequence[ShareChoice] = (),
+    assessment: str | None = None,
 ) -> None:
     """The young person's and the guardians' own views, as told (a blank one is left as it
     was)."""
     plan = version.plan
     _require_writer(actor, plan)
     _check_version(plan, expected_version)
+    sharing = Sharing(shares, assessment)
     require_editable(session, version)
     youth = (youth_view or "").strip()
     guardians = (guardian_view or "").strip()
@@ -452,11 +479,11 @@ def set_views(
             raise ServiceError(_l("Texten är för lång (högst 5 000 tecken)."), field=field)
     record_ids = []
     if youth:
-        record, _shared = _seal(session, actor, plan, youth, shares)
+        record, _shared = _seal(session, actor, plan, youth, sharing)
         version.youth_view_record_id = record.id
         record_ids.append(record.id)
     if guardians:
-        record, _shared = _seal(session, actor, plan, guardians, shares)
+        record, _shared = _seal(session, actor, plan, guardians, sharing)
         version.guardian_view_record_id = record.id
         record_ids.append(record.id)
     _touch(plan)
@@ -514,11 +541,13 @@ def revise_plan(
     *,
     expected_version: int | None = None,
     shares: Sequence[ShareChoice] = (),
+    assessment: str | None = None,
 ) -> PlanVersion:
     """A new draft version after an agreed one, with the reason (sealed): the goals, views and
     evaluation date come along (the same records; a changed text is a new record)."""
     _require_writer(actor, plan)
     _check_version(plan, expected_version)
+    sharing = Sharing(shares, assessment)
     current = latest_version(plan)
     if current.status is PlanVersionStatus.DRAFT:
         raise ServiceError(
@@ -531,7 +560,7 @@ def revise_plan(
         too_long=_l("Texten är för lång (högst 5 000 tecken)."),
         field="reason",
     )
-    record, shared = _seal(session, actor, plan, text, shares)
+    record, shared = _seal(session, actor, plan, text, sharing)
     new = PlanVersion(
         plan_id=plan.id,
         number=current.number + 1,

@@ -424,6 +424,7 @@ def add_goal(plan_id: int) -> ResponseReturnValue:
         ),
         expected_version=plan.version,
         shares=share_choices(),
+        assessment=form.assessment.data,
     )
     return _done(plan, _("Målet är tillagt."))
 
@@ -449,6 +450,7 @@ def edit_goal(goal_id: int) -> ResponseReturnValue:
         ),
         expected_version=plan.version,
         shares=share_choices(),
+        assessment=form.assessment.data,
     )
     return _done(plan, _("Målet är ändrat."))
 
@@ -483,6 +485,7 @@ def views(plan_id: int) -> ResponseReturnValue:
         form.guardian_view.data,
         expected_version=plan.version,
         shares=share_choices(),
+        assessment=form.assessment.data,
     )
     return _done(plan, _("Synpunkterna är sparade."))
 
@@ -575,6 +578,7 @@ def evaluate(goal_id: int) -> ResponseReturnValue:
         form.comment.data or "",
         expected_version=plan.version,
         shares=share_choices(),
+        assessment=form.assessment.data,
     )
     return _done(plan, _("Uppföljningen av målet är sparad."))
 

@@ -28,6 +28,10 @@ EVAL_MARK = "PLAN-EVAL-MARK"
 MARKERS = (GOAL_MARK, INDICATOR_MARK, YOUTH_MARK, GUARDIAN_MARK)
 
 
+# The written assessment behind a plan text's disclosure (issue 19: no decision without one).
+SHARE_ASSESSMENT = "Polisen behöver målet för att samordna sina insatser med socialtjänsten."
+
+
 def to_police(world: Council3) -> list[ShareChoice]:
     return [ShareChoice(world.agencies[POLICE].id, "sol-police-u21", (0, 1, 2, 3))]
 
@@ -90,8 +94,11 @@ def make_plan(db: Session, world: Council3, *, share: bool = False) -> PlanSetti
             "school", today_local() + dt.timedelta(days=90), GOAL_MARK, INDICATOR_MARK
         ),
         shares=shares,
+        assessment=SHARE_ASSESSMENT,
     )
-    services.set_views(db, social, draft, YOUTH_MARK, GUARDIAN_MARK, shares=shares)
+    services.set_views(
+        db, social, draft, YOUTH_MARK, GUARDIAN_MARK, shares=shares, assessment=SHARE_ASSESSMENT
+    )
     services.set_evaluation_date(db, social, draft, today_local() + dt.timedelta(days=30))
     meeting = make_meeting(db, world.council, 1, child, social)
     return PlanSetting(child, plan, goal, meeting)

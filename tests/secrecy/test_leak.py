@@ -127,7 +127,14 @@ def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, Age
         )
         text, indicator = f"PLANMAL-{kind.value}-X", f"PLANIND-{kind.value}-X"
         goal = services.GoalInput("school", target, f"Mål {text}.", f"Mäts {indicator}.")
-        services.add_goal(db, world.members[kind], draft, goal, shares=shares)
+        services.add_goal(
+            db,
+            world.members[kind],
+            draft,
+            goal,
+            shares=shares,
+            assessment="Polisen behöver målet för att samordna sina insatser.",
+        )
         markers[text] = markers[indicator] = kind
     services.set_views(db, social, draft, "Ung PLANUNG-social-X.", "Vh PLANVH-social-X.")
     markers["PLANUNG-social-X"] = markers["PLANVH-social-X"] = AgencyKind.SOCIAL_SERVICES
