@@ -335,6 +335,8 @@ def disclose_some(
             and r.id in in_assessments
             and in_assessments[r.id].split("-")[2] in ("school", "leisure")
         ]
+        if not areas:  # a child nobody assessed (the age exception's)
+            continue
         register_consent(
             db,
             social,
