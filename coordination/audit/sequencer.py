@@ -180,6 +180,16 @@ def chain_events(session: Session, *, batch: int = BATCH) -> int:
     return total
 
 
+def drain(session_factory: Callable[[], Session], *, batch: int = BATCH) -> int:
+    """Chain everything committed and unchained now, one committed batch at a time (a bulk
+    load's backlog, without a scheduler). Returns the number chained."""
+    loop = SequencerLoop(session_factory, interval=0, batch=batch)
+    backlog: deque[int] = deque()
+    while loop.run_once(backlog):
+        pass
+    return loop.chained
+
+
 @dataclass(frozen=True)
 class UnchainedTail:
     """The events durable but not yet chained: how many, and when the oldest occurred."""
