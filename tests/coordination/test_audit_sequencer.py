@@ -3,20 +3,32 @@ the writers, rollbacks, kills and restarts around it; no event is lost or skippe
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from coordination.audit.log import AuditChainHead, AuditEvent, AuditTag, record_event
+from coordination.audit.log import (
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditEvent,
+    AuditTag,
+    canonical_form,
+    record_event,
+)
 from coordination.audit.sequencer import (
     SequencerLoop,
     chain_batch,
@@ -27,6 +39,7 @@ from coordination.audit.sequencer import (
 from coordination.audit.verify import verify_log
 from coordination.db import get_database
 from coordination.scheduler import AlwaysLeader, SchedulerRunner
+from tests.conftest import ROOT, migrate
 from tests.coordination.test_audit import chain_restored
 
 DEADLINE = 30.0
@@ -266,3 +279,62 @@ def test_flask_audit_chain_and_verify_report_the_unchained_tail(app: Flask, db: 
     after = runner.invoke(args=["audit", "verify"])
     assert after.exit_code == 0 and "Ännu inte kedjade" not in after.output
     assert db.scalar(select(func.count()).where(AuditEvent.chain_position.is_(None))) == 0
+
+
+def test_the_migration_keeps_an_existing_chain_and_chains_after_it(tmp_path: Path) -> None:
+    """On its own SQLite file: a chain written by the old append (ids were positions), then
+    this revision: every old event verifies unchanged, new ones chain after its head."""
+    script = ScriptDirectory.from_config(AlembicConfig(str(ROOT / "alembic.ini")))
+    previous = script.get_revision("u20a1chain0seq").down_revision
+    assert isinstance(previous, str)
+    engine = create_engine(f"sqlite:///{tmp_path / 'migrate.sqlite'}")
+    try:
+        migrate(engine, previous)
+        when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        prev = GENESIS_HASH
+        with engine.begin() as connection:
+            for seq in (1, 2, 3):
+                row = {
+                    "seq": seq,
+                    "occurred_at": when,
+                    "actor_user_id": None,
+                    "actor_agency_id": None,
+                    "tag": "x:y:z",
+                    "object_type": "record",
+                    "object_ids": [seq],
+                    "details": {},
+                    "prev_hash": prev,
+                }
+                digest = hashlib.sha256(canonical_form(**row)).hexdigest()
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_events (seq, occurred_at, tag, object_type, "
+                        "object_ids, details, prev_hash, hash) VALUES (:seq, "
+                        "'2026-01-01 00:00:00.000000', 'x:y:z', 'record', :ids, '{}', :prev, "
+                        ":hash)"
+                    ),
+                    {"seq": seq, "ids": f"[{seq}]", "prev": prev, "hash": digest},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_event_objects (seq, object_type, object_id) "
+                        "VALUES (:seq, 'record', :seq)"
+                    ),
+                    {"seq": seq},
+                )
+                prev = digest
+            connection.execute(
+                text("UPDATE audit_chain_head SET seq = 3, hash = :hash"), {"hash": prev}
+            )
+        migrate(engine)
+        with Session(engine) as session:
+            log = verify_log(session)
+            assert log.chain.ok and log.chain.checked == 3 and log.index.ok
+            event = record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[9])
+            assert event.seq == 4 and event.chain_position is None
+            assert chain_events(session) == 1
+            assert event.chain_position == 4 and event.prev_hash == prev
+            session.commit()
+            assert verify_log(session).chain.checked == 4
+    finally:
+        engine.dispose()
