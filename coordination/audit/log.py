@@ -28,11 +28,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Table,
+    bindparam,
     insert,
     select,
     text,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
 from coordination.db import Base, UTCDateTime, utcnow
 from coordination.ops.metrics import timed_audit_append
@@ -291,42 +293,60 @@ def record_event(
         object_ids=sorted(set(object_ids)),
         details=details,
     )
+    pairs = sorted(indexed_objects(object_type, event.object_ids, details))
     with timed_audit_append(1):
-        session.add(event)
-        # The flush also writes what the service changed before (later Core statements of
-        # services count on the flush an append has always made).
+        # The flush writes what the service changed before (later Core statements of services
+        # count on the flush an append has always made); the event itself is one Core
+        # statement, without the unit of work (most of an append's CPU when it went through it).
         session.flush()
-        _insert_object_rows(
-            session,
-            [
-                {"seq": event.seq, "object_type": t, "object_id": i}
-                for t, i in sorted(indexed_objects(object_type, event.object_ids, details))
-            ],
-        )
+        event.seq = _insert_event(session, event, pairs)
+    # In the session as a loaded row, so the sequencer's chaining refreshes it (no INSERT).
+    make_transient_to_detached(event)
+    session.add(event)
     return event
 
 
-# PostgreSQL: an event's index rows as three arrays in one fixed statement (a reveal of 500
-# records indexes 500 rows; a multi-row VALUES clause would be compiled anew for every count,
-# and executemany sends a statement per row).
-_OBJECT_ROWS_FROM_ARRAYS = text(
-    "INSERT INTO audit_event_objects (seq, object_type, object_id) "
-    "SELECT * FROM unnest(CAST(:seqs AS integer[]), CAST(:types AS varchar[]), "
-    "CAST(:ids AS integer[]))"
+_events: Table = AuditEvent.__table__  # type: ignore[assignment]
+
+# PostgreSQL: the event and its index rows in one statement and one round trip (a reveal of 500
+# records indexes 500 rows, sent as two arrays; a multi-row VALUES clause would be compiled anew
+# for every count, and executemany sends a statement per row).
+_EVENT_WITH_OBJECTS = text(
+    "WITH e AS (INSERT INTO audit_events (occurred_at, actor_user_id, actor_agency_id, tag, "
+    "object_type, object_ids, details) VALUES (:occurred_at, :actor_user_id, :actor_agency_id, "
+    ":tag, :object_type, :object_ids, :details) RETURNING seq), "
+    "o AS (INSERT INTO audit_event_objects (seq, object_type, object_id) "
+    "SELECT e.seq, x.t, x.i FROM e, unnest(CAST(:types AS varchar[]), "
+    "CAST(:ids AS integer[])) AS x(t, i)) "
+    "SELECT seq FROM e"
+).bindparams(
+    bindparam("occurred_at", type_=UTCDateTime()),
+    bindparam("object_ids", type_=JSON()),
+    bindparam("details", type_=JSON()),
 )
 
 
-def _insert_object_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
+def _insert_event(session: Session, event: AuditEvent, pairs: list[tuple[str, int]]) -> int:
+    values = {
+        "occurred_at": event.occurred_at,
+        "actor_user_id": event.actor_user_id,
+        "actor_agency_id": event.actor_agency_id,
+        "tag": event.tag,
+        "object_type": event.object_type,
+        "object_ids": event.object_ids,
+        "details": event.details,
+    }
     if session.get_bind().dialect.name == "postgresql":
+        seq: int = session.execute(
+            _EVENT_WITH_OBJECTS,
+            {**values, "types": [t for t, _ in pairs], "ids": [i for _, i in pairs]},
+        ).scalar_one()
+        return seq
+    # SQLite runs in the process: two statements cost no round trips.
+    seq = session.execute(insert(_events).values(values).returning(_events.c.seq)).scalar_one()
+    if pairs:
         session.execute(
-            _OBJECT_ROWS_FROM_ARRAYS,
-            {
-                "seqs": [r["seq"] for r in rows],
-                "types": [r["object_type"] for r in rows],
-                "ids": [r["object_id"] for r in rows],
-            },
+            insert(AuditEventObject),
+            [{"seq": seq, "object_type": t, "object_id": i} for t, i in pairs],
         )
-    else:  # SQLite runs in the process: executemany costs no round trips
-        session.execute(insert(AuditEventObject), rows)
+    return seq

@@ -283,9 +283,13 @@ def test_recording_an_event_inserts_it_and_its_index_and_touches_no_head(db: Ses
     finally:
         event.remove(engine, "before_cursor_execute", count)
     statements = [s for s in statements if not s.startswith("SAVEPOINT")]  # the test's own
-    assert len(statements) == 2, statements
-    assert "audit_events" in statements[0] and "audit_event_objects" in statements[1]
-    assert not any("audit_chain_head" in s for s in statements)
+    if engine.dialect.name == "postgresql":  # one round trip: both inserts in one statement
+        assert len(statements) == 1, statements
+    else:
+        assert len(statements) == 2, statements
+    joined = " ".join(statements)
+    assert "INSERT INTO audit_events" in joined and "INSERT INTO audit_event_objects" in joined
+    assert "audit_chain_head" not in joined
 
 
 def test_an_open_transaction_with_events_does_not_block_another_writer(app: Flask) -> None:
