@@ -920,6 +920,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     migrate(app)
     from tqdm import tqdm
 
+    from coordination.audit.sequencer import drain
     from coordination.db import get_database
     from coordination.models import Council
 
@@ -995,6 +996,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 say(f"a worker failed (exit code {process.exitcode}); re-run to continue")
                 return 1
     bar.close()
+    # The workers' events are durable but unchained (no scheduler runs here): the sequencer
+    # chains them, as the leading scheduler would.
+    chain_started = time.perf_counter()
+    with app.app_context():
+        chained = drain(get_database(app).session_factory)
+    say(f"Chained {chained} audit events in {time.perf_counter() - chain_started:.1f} s")
     # Fresh planner statistics and visibility maps after the bulk load, as autovacuum would
     # leave them in production (it may be off on a development server).
     from sqlalchemy import create_engine, text

@@ -4,7 +4,8 @@ Starts gunicorn (2 sync workers) on the data set and a baseline (a bare Flask vi
 select, a template of the same size; also 2 gunicorn workers), and loads each page with wrk on
 loopback: throughput and p50/p95/p99 latency, the page's throughput as a share of the
 baseline's, and the workers' peak memory. Then, in-process: reveal throughput, audit appends
-under 8 concurrent writers, ``flask audit verify``, and every scheduler job over the whole data
+under 32 concurrent writers with the sequencer chaining (``bench/audit.py``), ``flask audit
+verify``, and every scheduler job over the whole data
 set. Prints a table and writes ``bench/out/<database>/results-<time>.json`` (and
 ``latest.json``).
 
@@ -20,7 +21,6 @@ import datetime as dt
 import html
 import http.cookiejar
 import json
-import multiprocessing
 import os
 import platform
 import re
@@ -38,6 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import audit as audit_bench
 from common import (
     DEFAULT_DATABASE,
     PASSWORD,
@@ -56,6 +57,8 @@ TARGETS = {
     "page_share_of_baseline": 0.40,
     "reveal_records_per_s_per_core": 20_000,
     "audit_verify_events_per_s": 100_000,
+    "audit_append_events_per_s": 2_000,
+    "audit_chain_lag_p99_s": 2.0,
     "job_seconds": 10.0,
 }
 POLICE = "police1.k01@bench.example"
@@ -412,55 +415,6 @@ def measure_reveal(settings: BenchSettings) -> dict[str, Any]:
     }
 
 
-def _append_events(args: tuple[BenchSettings, float, Any, Any, Any]) -> None:
-    settings, seconds, ready, go, queue = args
-    import enum
-
-    from coordination.audit.log import record_event
-    from coordination.db import get_database
-
-    class BenchTag(enum.StrEnum):
-        APPEND = "bench:audit:append"
-
-    app = make_app(settings)
-    count = 0
-    with app.app_context():
-        session = get_database(app).session_factory()
-        ready.put(1)
-        go.wait()
-        until = time.monotonic() + seconds
-        while time.monotonic() < until:
-            record_event(session, None, BenchTag.APPEND, object_type="bench", object_ids=[count])
-            session.commit()
-            count += 1
-        session.close()
-    queue.put(count)
-
-
-def measure_audit_append(settings: BenchSettings, writers: int = 8, seconds: float = 10) -> dict:
-    context = multiprocessing.get_context("spawn")
-    queue, ready, go = context.Queue(), context.Queue(), context.Event()
-    processes = [
-        context.Process(target=_append_events, args=((settings, seconds, ready, go, queue),))
-        for _ in range(writers)
-    ]
-    for process in processes:
-        process.start()
-    for _ in processes:  # every writer has its app and session: start them together
-        ready.get()
-    go.set()
-    counts = [queue.get() for _ in processes]
-    for process in processes:
-        process.join()
-    return {
-        "writers": writers,
-        "seconds": seconds,
-        "events": sum(counts),
-        "events_per_s": round(sum(counts) / seconds),
-        "per_writer": counts,
-    }
-
-
 def flask(settings: BenchSettings, *arguments: str) -> tuple[float, str]:
     env = {**os.environ, **settings.environment()}
     started = time.perf_counter()
@@ -484,11 +438,13 @@ def measure_audit_verify(settings: BenchSettings) -> dict[str, Any]:
 
     from coordination.audit.checkpoints import verify_checkpoints
     from coordination.audit.log import AuditEvent
+    from coordination.audit.sequencer import drain
     from coordination.audit.verify import verify_chain, verify_log
     from coordination.db import get_database
 
     app = make_app(settings)
     with app.app_context():
+        drain(get_database(app).session_factory)  # what the writers left for the sequencer
         session = get_database(app).session_factory()
         events = session.scalar(select(func.count(AuditEvent.seq))) or 0
         started = time.perf_counter()
@@ -685,7 +641,11 @@ def print_table(results: dict[str, Any]) -> None:
         )
     if "audit_append" in results:
         a = results["audit_append"]
-        say(f"audit append, {a['writers']} writers: {a['events_per_s']} events/s")
+        say(
+            f"audit append, {a['writers']} writers (each event its own transaction, "
+            f"synchronous_commit {a['synchronous_commit']}): {a['events_per_s']} events/s; "
+            f"chaining lag p50 {a['lag_p50_s']} s, p99 {a['lag_p99_s']} s, max {a['lag_max_s']} s"
+        )
     if "audit_verify" in results:
         v = results["audit_verify"]
         say(
@@ -739,8 +699,8 @@ def main() -> int:
         say("Reveal throughput...")
         results["reveal"] = measure_reveal(settings)
     if "audit" in wanted:
-        say("Audit append (8 writers) and verify...")
-        results["audit_append"] = measure_audit_append(settings)
+        say("Audit append (32 writers, the sequencer chaining) and verify...")
+        results["audit_append"] = audit_bench.measure_append(settings)
         results["audit_verify"] = measure_audit_verify(settings)
     if "jobs" in wanted:
         say("Scheduler jobs over the whole data set:")

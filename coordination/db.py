@@ -154,16 +154,22 @@ def limit_web_statements(engine: Engine, timeout_ms: int) -> None:
 
 
 MASTER_KEYS_INFO = "samverkan.master_keys"
+# The app's WorkerKeyCache (coordination.security): one object shared by every session of the
+# process, so keys unwrapped in one request serve the next (secrecy.records.crypto).
+KEY_CACHE_INFO = "samverkan.key_cache"
 
 
 def init_app(app: Flask) -> None:
-    from coordination.security import MasterKeyRing
+    from coordination.security import MasterKeyRing, WorkerKeyCache
 
     engine = make_engine(app.config["DATABASE_URL"], **pool_options(app.config))
     limit_web_statements(engine, int(app.config["DATABASE_STATEMENT_TIMEOUT_MS"]))
     # Every session carries the configured master keys (from the environment, never the
     # database), so services and jobs can seal and open without reaching for the app.
-    info = {MASTER_KEYS_INFO: MasterKeyRing.from_config(app.config)}
+    info = {
+        MASTER_KEYS_INFO: MasterKeyRing.from_config(app.config),
+        KEY_CACHE_INFO: WorkerKeyCache(float(app.config.get("KEY_CACHE_SECONDS") or 0)),
+    }
     app.extensions["samverkan.db"] = Database(
         engine=engine,
         session_factory=sessionmaker(bind=engine, expire_on_commit=False, info=info),

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
-from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, String, Table, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Enum,
+    ForeignKey,
+    String,
+    Table,
+    UniqueConstraint,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coordination.db import Base, created_at, intpk, str200
 
@@ -359,3 +370,31 @@ class JobRun(Base):
     finished_at: Mapped[dt.datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
     items: Mapped[int] = mapped_column(default=0)
+
+
+class KeyGeneration(Base):
+    """One row: a number every worker's cache of unwrapped keys (``secrecy.records.crypto``)
+    compares with its own. Moved on by key and master rotation, an agency's (de)activation
+    and a restore (``bump_key_generation``); a worker that reads another number than it holds
+    forgets every key it keeps."""
+
+    __tablename__ = "key_generations"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
+# Set in a session's info by bump_key_generation: its transaction publishes no key to the cache.
+KEY_GENERATION_BUMPED = "samverkan.key_generation_bumped"
+
+
+def bump_key_generation(session: Session) -> None:
+    """Invalidate every worker's cached keys once this transaction commits. The new number is
+    random, not the next one: a restored database (an older number) can never meet a cache
+    that still holds the same number with other keys behind it."""
+    session.info[KEY_GENERATION_BUMPED] = True
+    session.execute(
+        update(KeyGeneration)
+        .where(KeyGeneration.id == 1)
+        .values(generation=secrets.randbelow(2**62) + 1)
+    )

@@ -13,6 +13,8 @@ standby that retries every ``SCHEDULER_STANDBY_POLL_SECONDS`` and takes over whe
 connection closes (a crash, a kill, a lost network all end the session and so the lock). The
 leader re-checks its lock on the same interval and steps down when it has lost it. On SQLite
 (development) the same role is played by an exclusive ``flock`` on a file next to the database.
+The leader also runs the audit sequencer (``coordination.audit.sequencer``) in a thread of its
+own while it leads.
 """
 
 from __future__ import annotations
@@ -338,6 +340,14 @@ def leader_lock_for(database_url: str, *, key: int = ADVISORY_LOCK_KEY) -> Leade
     return AlwaysLeader()
 
 
+class Sequencer(Protocol):
+    """A loop the leader runs beside its jobs (``coordination.audit.sequencer.SequencerLoop``)."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 30) -> None: ...
+
+
 class SchedulerRunner:
     """Standby until the leader lock is ours, then run the scheduler until ``stop`` (or until
     the lock is lost, then standby again)."""
@@ -349,8 +359,11 @@ class SchedulerRunner:
         *,
         poll_seconds: float,
         build: Callable[[Flask, ThreadPoolExecutor], BlockingScheduler] | None = None,
+        sequencer: Sequencer | None = None,
     ) -> None:
         self._app = app
+        # The audit sequencer runs while this process leads, so one chains at a time.
+        self._sequencer = sequencer
         self._lock = lock
         self._poll = poll_seconds
         self._build = build or (
@@ -438,10 +451,14 @@ class SchedulerRunner:
         scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         with self._mutex:
             self._scheduler = scheduler
+        if self._sequencer is not None:
+            self._sequencer.start()
         try:
             self.leading.set()
             scheduler.start()  # blocks until shut down
         finally:
+            if self._sequencer is not None:
+                self._sequencer.stop()  # its batch commits or rolls back before the lock goes
             self.leading.clear()
             with self._mutex:
                 self._scheduler = None

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -159,3 +160,62 @@ def normalise_recovery_code(code: str) -> str:
 def hash_recovery_code(code: str) -> str:
     # High-entropy random codes need no slow hash; SHA-256 keeps the check constant-time cheap.
     return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
+
+
+class WorkerKeyCache:
+    """Unwrapped keys this worker process keeps across transactions, for ``ttl`` seconds.
+
+    Only ``secrecy.records.crypto`` reads and fills it (after the transaction that loaded a
+    key committed); it lives in this process's memory and nowhere else. ``generation`` is the
+    database's ``key_generations`` number the entries belong to: a transaction that reads
+    another number empties the cache before it looks (``sync``).
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._generation: int | None = None
+        self._entries: dict[tuple[int, int], tuple[bytes, float]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
+
+    def sync(self, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation:
+                self._entries.clear()
+                self._generation = generation
+
+    def get(self, generation: int, key: tuple[int, int]) -> bytes | None:
+        with self._lock:
+            if generation != self._generation:
+                return None
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[1] <= time.monotonic():
+                del self._entries[key]
+                return None
+            return entry[0]
+
+    def store(self, generation: int, keys: Mapping[tuple[int, int], bytes]) -> None:
+        """Keep ``keys`` (loaded under ``generation``) unless the cache moved on meanwhile."""
+        expires = time.monotonic() + self.ttl
+        with self._lock:
+            if generation != self._generation:
+                return
+            for key, value in keys.items():
+                self._entries[key] = (value, expires)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._generation = None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def __repr__(self) -> str:  # never the keys, should a cache ever be printed
+        return f"<WorkerKeyCache ttl={self.ttl} entries={len(self._entries)}>"

@@ -157,6 +157,15 @@ class Settings(BaseSettings):
     BASE_URL: Annotated[str | None, AfterValidator(_base_url)] = None
     SCHEDULER_STANDBY_POLL_SECONDS: float = Field(15, gt=0, le=3600)
     SCHEDULER_OUTBOX_SECONDS: float = Field(60, gt=0, le=3600)
+    # The audit sequencer (coordination.audit.sequencer) runs in the leading scheduler and
+    # looks for committed, unchained events this often when it found none the last time.
+    AUDIT_CHAIN_INTERVAL_SECONDS: float = Field(0.25, gt=0, le=60)
+    # GET /readyz fails, and the metric samverkan_audit_chain_alarm is 1, when the oldest
+    # event not yet chained is older than this (0: not checked). docs/audit-checkpoints.md.
+    AUDIT_CHAIN_ALARM_SECONDS: int = Field(120, ge=0, le=24 * 3600)
+    # Seconds a worker process keeps an unwrapped agency key after the transaction that
+    # loaded it committed (0: never kept beyond one transaction). docs/secrecy.md.
+    KEY_CACHE_SECONDS: float = Field(60, ge=0, le=3600)
     # --- Runtime operations (coordination.ops; docs/operations.md) -------------------------------
     # Database pool of each process (PostgreSQL; SQLite ignores the sizes). Connections are
     # pinged before use, so the first request after a database restart gets a fresh one.

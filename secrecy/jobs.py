@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.checkpoints import AuditCheckpoint
 from coordination.audit.log import AuditChainHead
+from coordination.audit.sequencer import chain_events
 from coordination.db import LOCAL_ZONE
 from coordination.scheduler import NIGHT_GRACE, JobSpec, nightly, register_jobs
 from secrecy import shredlog
@@ -49,7 +50,9 @@ def sweep_lapsed_job(session: Session, now: dt.datetime) -> int:
 
 def audit_checkpoint_job(session: Session, now: dt.datetime) -> int:
     """Sign the audit chain's head (Ed25519) unless nothing has been logged since the last
-    checkpoint (whose own event is then the head). Returns the number of checkpoints made."""
+    checkpoint (whose own event is then the head). Chains what is committed first, so the
+    checkpoint covers it. Returns the number of checkpoints made."""
+    chain_events(session)
     head = session.get(AuditChainHead, 1)
     last = session.scalar(select(func.max(AuditCheckpoint.seq)))
     if head is None or head.seq == 0 or (last is not None and head.seq <= last + 1):

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic import command
@@ -25,7 +24,6 @@ from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from app import create_app
 from coordination.accounts.sessions import open_session
-from coordination.audit.log import chain_pending_events
 from coordination.db import get_database
 from coordination.models import Agency, AgencyKind, Council, CouncilRole, Role, User
 from coordination.web.extensions import limiter
@@ -68,6 +66,10 @@ def make_test_config(database_url: str, **overrides: object) -> dict[str, object
         "DATABASE_URL": database_url,
         "REQUIRE_2FA": True,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Each test's keys vanish with its rolled-back transaction; a worker cache kept across
+        # tests would serve one test's keys to the next (tests/secrecy/test_key_cache.py turns
+        # it on for itself).
+        "KEY_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config
@@ -85,17 +87,11 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 class _HandingOverSessionmaker(sessionmaker[Session]):
-    """The app's sessions in a test. Audit events join the chain when their transaction
-    commits; a test that records events through ``db`` and then hands over to the app (a
-    request, a CLI command) has them chained first, as if its own work had been committed,
-    just as its flushed rows are visible to the app on the shared connection."""
+    """The app's sessions in a test, on the test's connection. Audit events are rows like any
+    other: what the test recorded through ``db`` is visible to the app at once (chaining them
+    is the sequencer's work: ``coordination.audit.sequencer.chain_events``)."""
 
     test_session: Session | None = None
-
-    def __call__(self, **local_kw: Any) -> Session:
-        if self.test_session is not None:
-            chain_pending_events(self.test_session)
-        return super().__call__(**local_kw)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from coordination.models import (
     RecoveryCode,
     Role,
     User,
+    bump_key_generation,
 )
 from coordination.policy import (
     Permission,
@@ -150,6 +151,8 @@ def update_agency(
         )
         if getattr(agency, f) != new
     ]
+    if agency.active != active:
+        bump_key_generation(session)  # workers forget the agency's cached keys at once
     agency.name, agency.active, agency.osl_applies = name, active, osl
     agency.authority_name, agency.authority_org_number = authority_name, org_number
     agency.independent_branch = independent

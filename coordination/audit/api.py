@@ -17,6 +17,7 @@ import datetime as dt
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from pydantic import Field, ValidationInfo, field_validator
+from sqlalchemy.orm import Session
 
 from coordination.api.core import (
     ApiBlueprint,
@@ -34,10 +35,12 @@ from coordination.audit.log import (
     AuditTag,
     record_event,
 )
+from coordination.audit.sequencer import unchained_tail
 from coordination.audit.verify import verify_log
-from coordination.db import db_session
+from coordination.db import db_session, utcnow
 from coordination.logreview.events import LogFilter, child_for_filter, event_page
 from coordination.logreview.scopes import audit_scopes, require_reviewer, tag_labels
+from coordination.ops.metrics import ScrapeGauge, register_gauge
 from coordination.web.params import MAX_DATE, MIN_DATE
 
 bp = ApiBlueprint(
@@ -86,7 +89,11 @@ class AuditEventQuery(PageQuery):
 
 
 class AuditEventOut(OutModel):
-    seq: int = Field(description="Löpnummer i loggkedjan.")
+    seq: int = Field(description="Händelsens id (löpnummer när den registrerades).")
+    chain_position: int | None = Field(
+        description="Plats i loggkedjan; null medan händelsen är sparad men ännu inte kedjad "
+        "(sekvenseraren länkar in den inom några sekunder)."
+    )
     occurred_at: dt.datetime
     actor_user_id: int | None = Field(description="Vem som gjorde det; null för systemet.")
     actor_display_name: str | None
@@ -112,6 +119,17 @@ class VerifyOut(OutModel):
     first_bad_checkpoint_id: int | None
     checkpoint_public_keys: list[str] = Field(
         description="Publika nycklar som kontrollpunkterna är signerade med."
+    )
+    unchained: int = Field(
+        description="Händelser som är sparade men ännu inte kedjade (inget fel: "
+        "sekvenseraren länkar in dem)."
+    )
+    oldest_unchained_age_seconds: float | None = Field(
+        description="Ålder i sekunder på den äldsta händelsen som ännu inte är kedjad."
+    )
+    unchained_alarm: bool = Field(
+        description="Den äldsta okedjade händelsen är äldre än gränsen "
+        "(AUDIT_CHAIN_ALARM_SECONDS): sekvenseraren går troligen inte."
     )
 
 
@@ -175,6 +193,7 @@ def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
         items.append(
             AuditEventOut(
                 seq=event.seq,
+                chain_position=event.chain_position,
                 occurred_at=event.occurred_at,
                 actor_user_id=event.actor_user_id,
                 actor_display_name=actor.name if actor else None,
@@ -195,8 +214,9 @@ def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
 @bp.operation(
     "/audit/verify",
     summary="Kontrollera loggkedjan",
-    description="Samma kontroll som flask audit verify: varje händelses hash och länk, "
-    "objektindexet och de signerade kontrollpunkterna.",
+    description="Samma kontroll som flask audit verify: varje kedjad händelses hash och länk, "
+    "objektindexet och de signerade kontrollpunkterna. Händelser som ännu inte är kedjade "
+    "räknas för sig och är inget fel.",
     response=VerifyOut,
 )
 def audit_verify() -> VerifyOut:
@@ -218,8 +238,13 @@ def audit_verify() -> VerifyOut:
         )
     else:
         first_broken, problem = None, None
+    age = log.unchained.age_seconds(utcnow()) if log.unchained.count else None
+    limit = int(current_app.config.get("AUDIT_CHAIN_ALARM_SECONDS") or 0)
     return VerifyOut(
         ok=chain.ok and index.ok and checkpoints.ok,
+        unchained=log.unchained.count,
+        oldest_unchained_age_seconds=round(age, 3) if age is not None else None,
+        unchained_alarm=bool(limit and age is not None and age > limit),
         checked=chain.checked,
         first_broken_seq=first_broken,
         problem=problem,
@@ -232,3 +257,34 @@ def audit_verify() -> VerifyOut:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    register_gauge(
+        app,
+        ScrapeGauge(
+            "samverkan_audit_unchained_events",
+            "Audit events durable but not yet linked into the hash chain.",
+            lambda session: float(unchained_tail(session).count),
+        ),
+    )
+    register_gauge(
+        app,
+        ScrapeGauge(
+            "samverkan_audit_unchained_oldest_age_seconds",
+            "Age of the oldest audit event not yet chained (0 when none waits).",
+            lambda session: unchained_tail(session).age_seconds(utcnow()),
+        ),
+    )
+    register_gauge(
+        app,
+        ScrapeGauge(
+            "samverkan_audit_chain_alarm",
+            "1 when the oldest unchained audit event is older than AUDIT_CHAIN_ALARM_SECONDS.",
+            _chain_alarm,
+        ),
+    )
+
+
+def _chain_alarm(session: Session) -> float:
+    limit = int(current_app.config.get("AUDIT_CHAIN_ALARM_SECONDS") or 0)
+    if limit <= 0:
+        return 0.0
+    return float(unchained_tail(session).age_seconds(utcnow()) > limit)

@@ -20,7 +20,8 @@ from coordination.db import Base, UTCDateTime, intpk
 
 
 class AuditCheckpoint(Base):
-    """A signed statement that the chain's head was (``seq``, ``chain_hash``) at ``signed_at``.
+    """A signed statement that the chain's head was (``seq``, ``chain_hash``) at ``signed_at``:
+    ``seq`` is a chain position (``AuditEvent.chain_position``), never an event's id.
 
     Ed25519 over ``checkpoint_message``. The public key is stored in clear (hex) so anyone can
     verify without the master key; an outside party pins the key it was given (``flask audit
@@ -60,7 +61,8 @@ def add_checkpoint(
 ) -> AuditCheckpoint:
     """Store a signed chain head (signed by ``secrecy.records.sealing.sign_chain_head``) and log it.
 
-    The checkpoint's own event comes after the head it signs; the next checkpoint covers it.
+    The checkpoint's own event comes after the head it signs (the sequencer chains it
+    later); the next checkpoint covers it.
     """
     checkpoint = AuditCheckpoint(
         seq=seq,
@@ -115,7 +117,7 @@ def verify_checkpoints(session: Session) -> CheckpointResult:
     events = AuditEvent.__table__
     rows = session.execute(
         select(checkpoints, events.c.hash.label("event_hash"))
-        .outerjoin(events, events.c.seq == checkpoints.c.seq)
+        .outerjoin(events, events.c.chain_position == checkpoints.c.seq)
         .order_by(checkpoints.c.id)
     ).all()
     keys: list[str] = []

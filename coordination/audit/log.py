@@ -1,10 +1,12 @@
 """The tamper-evident audit log: an append-only SHA-256 hash chain of events.
 
 Every layer writes here, in the same transaction as the change it records. Events carry ids,
-tags and bases, never content or personal data. Appends are serialised through the single
-``audit_chain_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has one writer anyway),
-so the chain never forks; a transaction's events are chained when it commits, so that lock is
-held only for the append and the commit (``record_event``).
+tags and bases, never content or personal data. Writers take no lock: ``record_event`` inserts
+the event (with its own id from the table's sequence) and its object index rows, durable when
+the transaction commits. One sequencer (``coordination.audit.sequencer``, run by the elected
+scheduler) then links committed events into the chain in batches, numbering them
+(``chain_position``) and hashing each over the one before; the single ``audit_chain_head`` row
+names the chain's last event and serialises sequencers (and checkpoint signing) only.
 
 Beside the chain, ``audit_event_objects`` indexes which objects each event is about (so "events
 about these records" is a join on any database). Signed checkpoints of the chain head live in
@@ -19,7 +21,6 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard
 
 from sqlalchemy import (
@@ -27,14 +28,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Table,
+    bindparam,
     insert,
     select,
     text,
 )
-from sqlalchemy import event as orm_event
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
-from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.util import find_tables
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
 from coordination.db import Base, UTCDateTime, utcnow
 from coordination.ops.metrics import timed_audit_append
@@ -82,7 +82,9 @@ class AuditTag(enum.StrEnum):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # The event's id, from the table's sequence when it is inserted: ids are unique but not
+    # dense (a rolled-back transaction leaves a gap) and not in commit order.
+    seq: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     actor_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
@@ -90,12 +92,28 @@ class AuditEvent(Base):
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Set by the sequencer: the position in the chain (1, 2, 3 … without gaps), the hash of
+    # the event before (GENESIS_HASH for the first) and this event's hash; null while the
+    # event is durable but not yet chained. The hash covers the position, not the id.
+    chain_position: Mapped[int | None] = mapped_column(unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    chained_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # The sequencer's queue: the events not yet chained, by id (small: seconds of events).
+        Index(
+            "ix_audit_events_unchained",
+            "seq",
+            postgresql_where=text("chain_position IS NULL"),
+            sqlite_where=text("chain_position IS NULL"),
+        ),
+    )
 
 
 class AuditChainHead(Base):
-    """One row: the last sequence number and hash. Locking it serialises appends."""
+    """One row: the chain's last position (``seq``) and hash. Locking it serialises the
+    sequencer's batches and checkpoint signing; writers never touch it."""
 
     __tablename__ = "audit_chain_head"
 
@@ -178,11 +196,12 @@ def canonical_form(
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def compute_hash(event: AuditEvent | Any) -> str:
-    """The hash of an event (an ``AuditEvent`` or a row with the same columns)."""
+def compute_hash(event: Any) -> str:
+    """The hash of a chained event (an ``AuditEvent`` or a row with the same columns): the
+    canonical form's ``seq`` is the event's position in the chain."""
     return hashlib.sha256(
         canonical_form(
-            seq=event.seq,
+            seq=event.chain_position,
             occurred_at=event.occurred_at,
             actor_user_id=event.actor_user_id,
             actor_agency_id=event.actor_agency_id,
@@ -196,14 +215,10 @@ def compute_hash(event: AuditEvent | Any) -> str:
 
 
 def lock_chain_head(session: Session) -> AuditChainHead:
-    """The head row, locked until the transaction ends: nothing is appended meanwhile. Events
-    this session has recorded but not yet chained are chained first, so the head includes them."""
-    chain_pending_events(session)
-    return _lock_head(session)
-
-
-def _lock_head(session: Session) -> AuditChainHead:
-    # The row is created by the first migration; FOR UPDATE makes concurrent appenders queue.
+    """The head row, locked until the transaction ends. Only the sequencer
+    (``coordination.audit.sequencer``) and the checkpoint signer take this lock; writers never
+    do. Events this transaction can see but the head does not cover yet stay outside it: sign
+    or read the head after ``chain_events`` if they should be in."""
     return session.scalars(
         select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
     ).one()
@@ -249,15 +264,14 @@ def record_event(
     details: dict[str, Any] | None = None,
     agency_id: int | None = None,
 ) -> AuditEvent:
-    """Record one event in the caller's transaction; it joins the chain when that commits.
+    """Record one event in the caller's transaction: it and its object index rows are inserted
+    at once, so they are durable exactly when the change they record commits, and gone with it
+    (or with the savepoint they were recorded in) on a rollback.
 
-    The event is validated and timed now, but its sequence number and hashes are assigned by
-    ``chain_pending_events`` at commit: the chain head's lock, which serialises every audited
-    transaction of the installation, is then held for the few milliseconds of the append and
-    the commit, not for the rest of the request. The event is part of the transaction all the
-    same: a rollback (of the transaction, or of the savepoint it was recorded in) discards it,
-    and a commit never happens without it. Reading the audit tables in the same session chains
-    the pending events first, so a transaction always sees its own events.
+    No lock is taken: the event gets its id from the table's sequence and waits, unchained,
+    until the sequencer (``coordination.audit.sequencer``) links it into the hash chain, in a
+    batch, moments after the commit. Until then it is "not yet chained" (``chain_position`` is
+    null): every reader shows it, and ``flask audit verify`` counts it apart.
 
     The event is about one object, ``on`` (its type is the model's name in snake case: a
     ``MinutesEntry`` is a ``minutes_entry``), or about ``object_ids`` of ``object_type``.
@@ -279,154 +293,74 @@ def record_event(
         object_ids=sorted(set(object_ids)),
         details=details,
     )
-    # Services count on the flush an append has always made (later Core statements read it).
-    session.flush()
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(_PENDING, []).append(_Pending(event, transaction))
+    pairs = sorted(indexed_objects(object_type, event.object_ids, details))
+    with timed_audit_append(1):
+        # The flush writes what the service changed before (later Core statements of services
+        # count on the flush an append has always made); the event itself is one Core
+        # statement, without the unit of work (most of an append's CPU when it went through it).
+        session.flush()
+        event.seq = _insert_event(session, event, pairs)
+    # In the session as a loaded row, so the sequencer's chaining refreshes it (no INSERT).
+    make_transient_to_detached(event)
+    session.add(event)
     return event
 
 
-@dataclass(frozen=True)
-class _Pending:
-    event: AuditEvent
-    # The innermost transaction the event was recorded in (None before the session began one):
-    # rolling it back, or any transaction around it, discards the event.
-    transaction: SessionTransaction | None
+_events: Table = AuditEvent.__table__  # type: ignore[assignment]
 
-
-_PENDING = "samverkan.audit.pending"
-
-
-def pending_event_count(session: Session) -> int:
-    """Events recorded in this session that are not chained yet (they will be at commit)."""
-    return len(session.info.get(_PENDING, ()))
-
-
-def pending_events(session: Session) -> list[AuditEvent]:
-    """The events this session has recorded and not chained yet, in the order recorded. Until
-    ``chain_pending_events`` hashes them they may still be given their time: a loader that
-    writes history (the demo's past months) dates them when they happened. Once chained, an
-    event's time is part of its hash, and changing it breaks ``flask audit verify``."""
-    return [item.event for item in session.info.get(_PENDING, ())]
-
-
-def chain_pending_events(session: Session) -> int:
-    """Append this session's recorded events to the chain now: lock the head, number and hash
-    the events in the order they were recorded, insert them and their object index rows in
-    one statement each, move the head. Returns the number appended. Runs by itself before
-    every commit; call it directly only where an event's sequence number is needed at once."""
-    pending: list[_Pending] = session.info.pop(_PENDING, [])
-    if not pending:
-        return 0
-    with timed_audit_append(len(pending)):
-        return _append_to_chain(session, pending)
-
-
-def _append_to_chain(session: Session, pending: list[_Pending]) -> int:
-    head = _lock_head(session)
-    seq, prev_hash = head.seq, head.hash
-    event_rows: list[dict[str, Any]] = []
-    object_rows: list[dict[str, Any]] = []
-    for item in pending:
-        event = item.event
-        seq += 1
-        event.seq, event.prev_hash = seq, prev_hash
-        event.hash = prev_hash = compute_hash(event)
-        event_rows.append(
-            {
-                "seq": event.seq,
-                "occurred_at": event.occurred_at,
-                "actor_user_id": event.actor_user_id,
-                "actor_agency_id": event.actor_agency_id,
-                "tag": event.tag,
-                "object_type": event.object_type,
-                "object_ids": event.object_ids,
-                "details": event.details,
-                "prev_hash": event.prev_hash,
-                "hash": event.hash,
-            }
-        )
-        object_rows.extend(
-            {"seq": event.seq, "object_type": t, "object_id": i}
-            for t, i in sorted(indexed_objects(event.object_type, event.object_ids, event.details))
-        )
-    session.execute(insert(AuditEvent), event_rows)
-    _insert_object_rows(session, object_rows)
-    head.seq, head.hash = seq, prev_hash
-    session.flush()
-    return len(pending)
-
-
-# PostgreSQL: the index rows of a commit as three arrays in one fixed statement (a reveal of 500
-# records indexes 500 rows; a multi-row VALUES clause would be compiled anew for every count,
-# and executemany sends a statement per row, all of it while the head is locked).
-_OBJECT_ROWS_FROM_ARRAYS = text(
-    "INSERT INTO audit_event_objects (seq, object_type, object_id) "
-    "SELECT * FROM unnest(CAST(:seqs AS integer[]), CAST(:types AS varchar[]), "
-    "CAST(:ids AS integer[]))"
+# PostgreSQL: the event and its index rows in one statement and one round trip (a reveal of 500
+# records indexes 500 rows, sent as two arrays; a multi-row VALUES clause would be compiled anew
+# for every count, and executemany sends a statement per row).
+_EVENT_WITH_OBJECTS = text(
+    "WITH e AS (INSERT INTO audit_events (occurred_at, actor_user_id, actor_agency_id, tag, "
+    "object_type, object_ids, details) VALUES (:occurred_at, :actor_user_id, :actor_agency_id, "
+    ":tag, :object_type, :object_ids, :details) RETURNING seq), "
+    "o AS (INSERT INTO audit_event_objects (seq, object_type, object_id) "
+    "SELECT e.seq, x.t, x.i FROM e, unnest(CAST(:types AS varchar[]), "
+    "CAST(:ids AS integer[])) AS x(t, i)) "
+    "SELECT seq FROM e"
+).bindparams(
+    bindparam("occurred_at", type_=UTCDateTime()),
+    bindparam("object_ids", type_=JSON()),
+    bindparam("details", type_=JSON()),
 )
 
 
-def _insert_object_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
+def _insert_event(session: Session, event: AuditEvent, pairs: list[tuple[str, int]]) -> int:
+    values = {
+        "occurred_at": event.occurred_at,
+        "actor_user_id": event.actor_user_id,
+        "actor_agency_id": event.actor_agency_id,
+        "tag": event.tag,
+        "object_type": event.object_type,
+        "object_ids": event.object_ids,
+        "details": event.details,
+    }
     if session.get_bind().dialect.name == "postgresql":
+        seq: int = session.execute(
+            _EVENT_WITH_OBJECTS,
+            {**values, "types": [t for t, _ in pairs], "ids": [i for _, i in pairs]},
+        ).scalar_one()
+        return seq
+    # SQLite runs in the process: two statements cost no round trips.
+    seq = session.execute(insert(_events).values(values).returning(_events.c.seq)).scalar_one()
+    if pairs:
         session.execute(
-            _OBJECT_ROWS_FROM_ARRAYS,
-            {
-                "seqs": [r["seq"] for r in rows],
-                "types": [r["object_type"] for r in rows],
-                "ids": [r["object_id"] for r in rows],
-            },
+            insert(AuditEventObject),
+            [{"seq": seq, "object_type": t, "object_id": i} for t, i in pairs],
         )
-    else:  # SQLite runs in the process: executemany costs no round trips
-        session.execute(insert(AuditEventObject), rows)
+    return seq
 
 
-def _recorded_within(item: _Pending, transaction: SessionTransaction) -> bool:
-    current = item.transaction
-    while current is not None:
-        if current is transaction:
-            return True
-        current = current.parent
-    return False
-
-
-@orm_event.listens_for(Session, "before_commit")
-def _chain_before_commit(session: Session) -> None:
-    # A savepoint's commit only hands its events to the enclosing transaction; the outermost
-    # commit chains them.
-    if session.get_nested_transaction() is None:
-        chain_pending_events(session)
-
-
-@orm_event.listens_for(Session, "after_soft_rollback")
-def _discard_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    pending: list[_Pending] | None = session.info.get(_PENDING)
-    if pending:
-        pending[:] = [p for p in pending if not _recorded_within(p, previous_transaction)]
-
-
-@orm_event.listens_for(Session, "after_transaction_end")
-def _discard_at_end(session: Session, transaction: SessionTransaction) -> None:
-    # The outermost transaction ended without a commit (closed): its events never happened.
-    # Events recorded before the session began a transaction wait for the next one.
-    if transaction.parent is None:
-        pending: list[_Pending] | None = session.info.get(_PENDING)
-        if pending:
-            pending[:] = [p for p in pending if p.transaction is None]
-
-
-_AUDIT_TABLES = frozenset({"audit_events", "audit_event_objects", "audit_chain_head"})
-
-
-@orm_event.listens_for(Session, "do_orm_execute")
-def _chain_before_reading_the_log(state: ORMExecuteState) -> None:
-    # Like autoflush: a query of the audit tables sees the events this transaction recorded.
-    if not state.session.info.get(_PENDING):
-        return
-    statement = state.statement
-    if isinstance(statement, ClauseElement) and any(
-        t.name in _AUDIT_TABLES for t in find_tables(statement, include_crud=True)
-    ):
-        chain_pending_events(state.session)
+def pending_events(session: Session) -> list[AuditEvent]:
+    """The events this session has recorded that the sequencer has not chained yet, in the
+    order recorded. Until they are chained they may still be given their time (the row is
+    updated at the next flush): a loader that writes history (the demo's past months) dates
+    them when they happened. Once chained, an event's time is part of its hash, and changing
+    it breaks ``flask audit verify``."""
+    found = [
+        obj
+        for obj in session.identity_map.values()
+        if isinstance(obj, AuditEvent) and obj.chain_position is None
+    ]
+    return sorted(found, key=lambda event: event.seq)

@@ -1,9 +1,15 @@
 """Verification of the audit log: the hash chain and the object index recomputed from the events.
 
-``coordination.audit.log`` defines the chain (``canonical_form``, ``compute_hash``) and appends to
-it; this module only reads it, in one pass over the events in sequence order: each range of
-events is fetched as plain driver rows (JSON as text, no ORM or type processing) together with
-its object index rows, and both checks are made from the same rows.
+``coordination.audit.log`` defines the chain (``canonical_form``, ``compute_hash``) and records
+events; ``coordination.audit.sequencer`` chains them. This module only reads the log, in one
+pass over the chained events in chain order: each range of events is fetched as plain driver
+rows (JSON as text, no ORM or type processing) together with its object index rows, and both
+checks are made from the same rows.
+
+Events recorded but not yet chained (``chain_position`` null: committed moments ago, waiting
+for the sequencer) are no part of the chain yet: they are counted and reported apart as "not
+yet chained", never as a broken chain. Their positions, hashes and index are checked once the
+sequencer has chained them.
 
 The hashes are recomputed by ``coordination.audit.fast_hash``, which gives ``canonical_form``'s
 bytes for the common case (orjson on ASCII-only data) and ``None`` where it cannot be sure; the
@@ -21,7 +27,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import Session
 
@@ -39,6 +45,7 @@ from coordination.audit.log import (
     AuditEvent,
     indexed_objects,
 )
+from coordination.audit.sequencer import NOTHING_UNCHAINED, UnchainedTail, unchained_tail
 
 
 @dataclass(frozen=True)
@@ -54,10 +61,12 @@ class VerifyResult:
 
 @dataclass(frozen=True)
 class LogVerification:
-    """The chain's result and the object index's, from one pass over the events."""
+    """The chain's result and the object index's, from one pass over the events, and the
+    events not yet chained as counted after the pass."""
 
     chain: VerifyResult
     index: VerifyResult
+    unchained: UnchainedTail = NOTHING_UNCHAINED
 
 
 GAP = "missing event (gap in the sequence)"
@@ -86,11 +95,12 @@ def verify_log(
     """Check the chain (every hash, link and the head) and the object index in one pass.
 
     The chain's check stops at its first broken event, the index's at its first mismatch; each
-    result counts the events it found sound before that. Reads through the session's
-    connection, in its transaction, and needs no lock: events appended while the log is read
-    (visible under READ COMMITTED) are checked too, up to the head as read after the pass."""
-    # Through the session first: it chains any events this transaction has recorded.
-    session.execute(select(func.max(AuditEvent.seq))).scalar()
+    result counts the events it found sound before that (sequence numbers in the results are
+    chain positions). Reads through the session's connection, in its transaction, and needs no
+    lock: events chained while the log is read (visible under READ COMMITTED) are checked too,
+    up to the head as read after the pass. Events not yet chained are counted in
+    ``unchained``."""
+    session.flush()  # the driver's cursor below reads what the session has pending, too
     rows = _RowSource(session, batch, with_index=index)
     check = _Check(rows.timestamp, chain=chain, index=index)
     try:
@@ -113,7 +123,7 @@ def verify_log(
             check.close_chain(head_seq, head_hash)
     finally:
         rows.close()
-    return check.result()
+    return check.result(unchained_tail(session))
 
 
 def _chain_head(session: Session) -> tuple[int, str]:
@@ -188,10 +198,10 @@ class _Check:
         else:
             self.chain_result = VerifyResult(checked, None, None)
 
-    def result(self) -> LogVerification:
+    def result(self, unchained: UnchainedTail) -> LogVerification:
         chain = self.chain_result or VerifyResult(self.chain_checked, None, None)
         index = self.index_result or VerifyResult(self.index_checked, None, None)
-        return LogVerification(chain, index)
+        return LogVerification(chain, index, unchained)
 
 
 # --- The canonical form, fast --------------------------------------------------------------------
@@ -257,15 +267,16 @@ def _index_holds_exactly(event: Sequence[Any]) -> bool:
 # --- Reading the rows ----------------------------------------------------------------------------
 
 _POSTGRESQL_EVENTS = """
-SELECT seq, occurred_at AT TIME ZONE 'UTC', actor_user_id, actor_agency_id, tag, object_type,
-       CAST(object_ids AS TEXT), CAST(details AS TEXT), prev_hash, hash
-FROM audit_events WHERE seq > %(after)s ORDER BY seq LIMIT %(limit)s
+SELECT chain_position, occurred_at AT TIME ZONE 'UTC', actor_user_id, actor_agency_id, tag,
+       object_type, CAST(object_ids AS TEXT), CAST(details AS TEXT), prev_hash, hash
+FROM audit_events WHERE chain_position > %(after)s ORDER BY chain_position LIMIT %(limit)s
 """
 # Each event's index rows by their key: the ids under its own type and under "child", and whether
 # any row has another type (a look for a key between or beside those two, which reads no row
 # of theirs); whatever the table's statistics say.
 _POSTGRESQL_EVENTS_AND_INDEX = """
-SELECT e.seq, e.occurred_at AT TIME ZONE 'UTC', e.actor_user_id, e.actor_agency_id, e.tag,
+SELECT e.chain_position, e.occurred_at AT TIME ZONE 'UTC', e.actor_user_id, e.actor_agency_id,
+       e.tag,
        e.object_type, CAST(e.object_ids AS TEXT), CAST(e.details AS TEXT), e.prev_hash, e.hash,
        ARRAY(SELECT o.object_id FROM audit_event_objects o
              WHERE o.seq = e.seq AND o.object_type = e.object_type ORDER BY o.object_id),
@@ -278,23 +289,24 @@ SELECT e.seq, e.occurred_at AT TIME ZONE 'UTC', e.actor_user_id, e.actor_agency_
                    AND o.object_type < GREATEST(e.object_type, 'child'))
        OR EXISTS(SELECT FROM audit_event_objects o
                  WHERE o.seq = e.seq AND o.object_type > GREATEST(e.object_type, 'child'))
-FROM audit_events e WHERE e.seq > %(after)s ORDER BY e.seq LIMIT %(limit)s
+FROM audit_events e WHERE e.chain_position > %(after)s ORDER BY e.chain_position
+LIMIT %(limit)s
 """
 _PORTABLE_EVENTS = """
-SELECT seq, occurred_at, actor_user_id, actor_agency_id, tag, object_type, object_ids, details,
-       prev_hash, hash
-FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?
+SELECT chain_position, occurred_at, actor_user_id, actor_agency_id, tag, object_type, object_ids,
+       details, prev_hash, hash
+FROM audit_events WHERE chain_position > ? ORDER BY chain_position LIMIT ?
 """
 _PORTABLE_EVENTS_AND_INDEX = """
-SELECT e.seq, e.occurred_at, e.actor_user_id, e.actor_agency_id, e.tag, e.object_type,
-       e.object_ids, e.details, e.prev_hash, e.hash,
+SELECT e.chain_position, e.occurred_at, e.actor_user_id, e.actor_agency_id, e.tag,
+       e.object_type, e.object_ids, e.details, e.prev_hash, e.hash,
        (SELECT group_concat(o.object_id) FROM audit_event_objects o
         WHERE o.seq = e.seq AND o.object_type = e.object_type),
        (SELECT group_concat(o.object_id) FROM audit_event_objects o
         WHERE o.seq = e.seq AND o.object_type = 'child'),
        (SELECT count(*) FROM audit_event_objects o
         WHERE o.seq = e.seq AND o.object_type IS NOT e.object_type AND o.object_type <> 'child')
-FROM audit_events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?
+FROM audit_events e WHERE e.chain_position > ? ORDER BY e.chain_position LIMIT ?
 """
 
 

@@ -3,9 +3,11 @@
 ``/healthz`` says the process answers; it touches nothing else, so it stays green while the
 database is down (restarting the web server would not help then). ``/readyz`` checks what
 serving needs: the database answers, its schema is at this release's migration head, the
-master key is loaded, and the scheduler started a job recently (its runs are the heartbeat:
-the outbox job runs every minute). Both answer JSON without authentication, names or ids;
-neither writes to the audit log, reads the session cookie or sets one.
+master key is loaded, the scheduler started a job recently (its runs are the heartbeat:
+the outbox job runs every minute), and no audit event has waited longer than
+``AUDIT_CHAIN_ALARM_SECONDS`` to be chained (the scheduler's sequencer chains them). Both
+answer JSON without authentication, names or ids; neither writes to the audit log, reads the
+session cookie or sets one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, Response, current_app, json
 from sqlalchemy import func, select, text
 
+from coordination.audit.sequencer import unchained_tail
 from coordination.db import db_session, utcnow
 from coordination.models import JobRun
 
@@ -69,6 +72,15 @@ def _check_scheduler(app: Flask, last_run: dt.datetime | None) -> dict[str, Any]
     return {"ok": age <= minutes * 60, "last_run_age_seconds": round(age)}
 
 
+def _check_audit_chain(app: Flask) -> dict[str, Any]:
+    limit = int(app.config.get("AUDIT_CHAIN_ALARM_SECONDS") or 0)
+    if limit <= 0:
+        return {"ok": True, "checked": False}
+    tail = unchained_tail(db_session())
+    age = tail.age_seconds(utcnow())
+    return {"ok": age <= limit, "unchained": tail.count, "oldest_age_seconds": round(age)}
+
+
 @bp.route("/readyz")
 def readyz() -> Response:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -76,6 +88,7 @@ def readyz() -> Response:
     try:
         checks["database"], checks["migrations"], last_run = _check_database()
         checks["scheduler"] = _check_scheduler(app, last_run)
+        checks["audit_chain"] = _check_audit_chain(app)
     except Exception as exc:  # noqa: BLE001 - any database failure means "not ready"
         checks["database"] = {"ok": False, "error": type(exc).__name__}
     keys = app.config.get("MASTER_KEYS") or {}

@@ -74,10 +74,18 @@ RECORDS_REVEALED = Counter(
 )
 AUDIT_APPEND = Histogram(
     "samverkan_audit_append_duration_seconds",
-    "Time to append a transaction's audit events to the hash chain (head lock included).",
+    "Time to insert one audit event and its object index rows (no lock; chained later).",
     buckets=LATENCY_BUCKETS,
 )
-AUDIT_EVENTS = Counter("samverkan_audit_events_appended", "Audit events appended to the chain.")
+AUDIT_EVENTS = Counter("samverkan_audit_events_appended", "Audit events recorded (inserted).")
+AUDIT_CHAINED = Counter(
+    "samverkan_audit_events_chained", "Audit events linked into the hash chain by the sequencer."
+)
+AUDIT_CHAIN_LAG = Histogram(
+    "samverkan_audit_chain_lag_seconds",
+    "Time from an audit event's recording to its chaining (durable but not yet chained).",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
 JOB_RUNS = Counter(
     "samverkan_job_runs", "Scheduler job runs, by job id and outcome.", ["job", "outcome"]
 )
@@ -148,6 +156,13 @@ def timed_audit_append(events: int) -> Iterator[None]:
     yield
     AUDIT_APPEND.observe(time.perf_counter() - started)
     AUDIT_EVENTS.inc(events)
+
+
+def observe_chaining(lags: list[float]) -> None:
+    """The sequencer chained events that had waited ``lags`` seconds each."""
+    AUDIT_CHAINED.inc(len(lags))
+    for lag in lags:
+        AUDIT_CHAIN_LAG.observe(lag)
 
 
 def observe_job(job_id: str, outcome: str, seconds: float) -> None:

@@ -29,7 +29,7 @@ from coordination.backup import pgdump
 from coordination.backup.manifest import Manifest
 from coordination.backup.pgdump import BackupError
 from coordination.db import utcnow
-from coordination.models import Child, ChildStatus, CloseReason
+from coordination.models import Child, ChildStatus, CloseReason, bump_key_generation
 from secrecy import shredlog
 from secrecy.records import reveal, sealing
 from secrecy.retention import apply_retention
@@ -180,6 +180,8 @@ def check_keys(session: Session, report: RestoreReport) -> None:
 
 
 def record_restore(session: Session, manifest: Manifest, report: RestoreReport) -> None:
+    # Workers that cached keys of the database this one replaces must not use them here.
+    bump_key_generation(session)
     record_event(
         session,
         None,

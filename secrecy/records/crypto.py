@@ -8,7 +8,11 @@
   configuration and never enters the database.
 
 Unwrapped keys are cached per database session (one request or command) in a ``KeyRing`` and
-forgotten when the session rolls back or closes.
+forgotten when the session rolls back or closes. Unwrapped *agency* keys are also kept by the
+worker process (``WorkerKeyCache``) for ``KEY_CACHE_SECONDS``: published only after the
+transaction that loaded them committed, used only while the database's key generation is the
+one they were loaded under (rotations, an agency's (de)activation and a restore move it on),
+never written anywhere. docs/secrecy.md weighs what that trades.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coordination.db import MASTER_KEYS_INFO
-from coordination.security import MasterKeyRing
+from coordination.db import KEY_CACHE_INFO, MASTER_KEYS_INFO
+from coordination.models import KEY_GENERATION_BUMPED, KeyGeneration
+from coordination.security import MasterKeyRing, WorkerKeyCache
 from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
 
 NONCE_BYTES = 12
@@ -88,9 +93,17 @@ def system_key_aad(purpose: str) -> bytes:
 class KeyRing:
     """Unwrapped keys for one database session. Creates an agency's first key on demand."""
 
-    def __init__(self, session: Session, master: MasterKeyRing) -> None:
+    def __init__(
+        self, session: Session, master: MasterKeyRing, cache: WorkerKeyCache | None = None
+    ) -> None:
         self.session = session
         self.master = master
+        self._cache = cache if cache is not None and cache.enabled else None
+        # The database's key generation as this transaction read it (once, on first use of
+        # the worker's cache), and the agency keys it unwrapped or created: published to the
+        # cache when the transaction commits.
+        self._generation: int | None = None
+        self.loaded: dict[tuple[int, int], bytes] = {}
         self._agency_keys: dict[tuple[int, int], bytes] = {}
         # AESGCM objects of the unwrapped agency and system keys: a reveal opens hundreds of
         # data keys under one agency key, and setting a cipher up costs as much as a decryption.
@@ -102,6 +115,10 @@ class KeyRing:
     # -- agency keys --------------------------------------------------------------------------
 
     def _unwrap_agency_key(self, row: AgencyKey) -> bytes:
+        cached = self._from_worker_cache(row.agency_id, row.version)
+        if cached is not None:
+            self._remember_agency_key(row.agency_id, row.version, cached)
+            return cached
         key = _decrypt(
             self.master.key(row.master_version),
             row.wrapped_key,
@@ -109,7 +126,42 @@ class KeyRing:
             f"agency key {row.agency_id}/{row.version}",
         )
         self._remember_agency_key(row.agency_id, row.version, key)
+        self.loaded[(row.agency_id, row.version)] = key
         return key
+
+    # -- the worker's cache -------------------------------------------------------------------
+
+    def _from_worker_cache(self, agency_id: int, version: int) -> bytes | None:
+        if self._cache is None:
+            return None
+        generation = self.generation()
+        return self._cache.get(generation, (agency_id, version)) if generation else None
+
+    def generation(self) -> int | None:
+        """The database's key generation, read once per transaction (one indexed row); the
+        worker's cache is emptied if it holds another one."""
+        if self._cache is None:
+            return None
+        if self._generation is None:
+            found = self.session.scalar(
+                select(KeyGeneration.generation).where(KeyGeneration.id == 1)
+            )
+            if found is None:
+                return None
+            self._generation = int(found)
+            self._cache.sync(self._generation)
+        return self._generation
+
+    def publish(self) -> None:
+        """After this ring's transaction committed: hand its unwrapped agency keys to the
+        worker's cache (unless the transaction moved the key generation on)."""
+        if self._cache is None:
+            return
+        if self.session.info.get(KEY_GENERATION_BUMPED):
+            self._cache.clear()  # this worker at once; the others at their next look
+            return
+        if self._generation is not None and self.loaded:
+            self._cache.store(self._generation, self.loaded)
 
     def _remember_agency_key(self, agency_id: int, version: int, key: bytes) -> None:
         self._agency_keys[(agency_id, version)] = key
@@ -127,6 +179,7 @@ class KeyRing:
         self.session.add(row)
         self.session.flush()
         self._remember_agency_key(agency_id, version, key)
+        self.loaded[(agency_id, version)] = key
         return row
 
     def active_agency_key(self, agency_id: int) -> tuple[int, bytes]:
@@ -167,6 +220,7 @@ class KeyRing:
             # Another session created the agency's first key at the same moment: use theirs.
             self._agency_keys.pop((agency_id, 1), None)
             self._agency_ciphers.pop((agency_id, 1), None)
+            self.loaded.pop((agency_id, 1), None)
             row = self._locked_active_row(agency_id)
             if row is None:
                 raise
@@ -174,8 +228,11 @@ class KeyRing:
             return row
 
     def agency_key(self, agency_id: int, version: int) -> bytes:
-        cached = self._agency_keys.get((agency_id, version))
+        cached = self._agency_keys.get((agency_id, version)) or self._from_worker_cache(
+            agency_id, version
+        )
         if cached is not None:
+            self._remember_agency_key(agency_id, version, cached)
             return cached
         row = self.session.scalars(
             select(AgencyKey).where(AgencyKey.agency_id == agency_id, AgencyKey.version == version)
@@ -252,9 +309,23 @@ def keyring(session: Session) -> KeyRing:
         master = session.info.get(MASTER_KEYS_INFO)
         if not isinstance(master, MasterKeyRing):
             raise RuntimeError("this database session was not created by the app's session factory")
-        ring = KeyRing(session, master)
+        cache = session.info.get(KEY_CACHE_INFO)
+        ring = KeyRing(session, master, cache if isinstance(cache, WorkerKeyCache) else None)
         session.info[_SESSION_KEY] = ring
     return ring
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_keys_after_the_commit(session: Session) -> None:
+    # Only now do the keys this transaction unwrapped (or created) certainly exist as loaded:
+    # a rolled-back transaction never gets here, and its ring is dropped below.
+    ring = session.info.get(_SESSION_KEY)
+    if isinstance(ring, KeyRing):
+        ring.publish()
+    elif session.info.get(KEY_GENERATION_BUMPED):
+        cache = session.info.get(KEY_CACHE_INFO)
+        if isinstance(cache, WorkerKeyCache):
+            cache.clear()
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -263,6 +334,7 @@ def _forget_keys_when_the_transaction_ends(session: Session, transaction: Any) -
     # created in a transaction that did not commit does not exist. Start afresh next time.
     if transaction.parent is None:
         session.info.pop(_SESSION_KEY, None)
+        session.info.pop(KEY_GENERATION_BUMPED, None)
 
 
 @event.listens_for(Session, "after_rollback")

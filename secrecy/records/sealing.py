@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.checkpoints import AuditCheckpoint, add_checkpoint, checkpoint_message
 from coordination.audit.log import lock_chain_head
+from coordination.audit.sequencer import chain_events
 from coordination.db import utcnow
-from coordination.models import Child, ChildStatus
+from coordination.models import Child, ChildStatus, bump_key_generation
 from secrecy import shredlog
 from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
 from secrecy.records import crypto
@@ -94,6 +95,7 @@ def rotate_master(session: Session, progress: Progress = _no_progress) -> Master
     for system_row in system_rows:
         system_count += ring.rewrap_under_current_master(system_row)
         progress(1)
+    bump_key_generation(session)  # every worker drops its cached keys at the commit
     session.flush()
     return MasterRotation(agency_count, system_count)
 
@@ -129,6 +131,7 @@ def rotate_agency_key(
     new_version = (current.version + 1) if current else 1
     if current is not None:
         current.active = False
+    bump_key_generation(session)  # every worker drops its cached keys at the commit
     ring.create_agency_key(agency_id, new_version)
     ring.forget_active(agency_id)
     rewrapped = 0
@@ -172,9 +175,10 @@ def retire_unused_agency_keys(session: Session, agency_id: int) -> int:
 
 
 def sign_chain_head(session: Session) -> AuditCheckpoint:
-    """Sign the audit chain's current head with the installation's Ed25519 key and store the
-    checkpoint (and its audit event). The head stays locked until the caller commits, so no
-    event slips in between reading and signing it."""
+    """Chain what is committed (``chain_events``), then sign the audit chain's head with the
+    installation's Ed25519 key and store the checkpoint (and its audit event). The head stays
+    locked until the caller commits, so no sequencer moves it between reading and signing."""
+    chain_events(session)
     head = lock_chain_head(session)
     if head.seq == 0:
         raise ValueError("the audit log is empty: there is no head to sign")

@@ -116,6 +116,7 @@ def test_auditor_reads_own_agency_events_and_views_of_own_records(
     assert seqs(body) == sorted(shown, reverse=True)  # newest first
     assert shown[own.seq] == {
         "seq": own.seq,
+        "chain_position": own.chain_position,
         "occurred_at": shown[own.seq]["occurred_at"],
         "actor_user_id": social.id,
         "actor_display_name": "Sara Socialsekreterare",
@@ -267,13 +268,16 @@ def test_dates_out_of_order_say_so_in_swedish(auditor_api: Api) -> None:
 
 
 def test_verify_reports_an_intact_chain(auditor_api: Api, db: Session, world: Council3) -> None:
-    login_event(db, world.members[SOCIAL])
-    head = record_event(db, world.members[SOCIAL], AuditTag.AUTH_LOGOUT)
+    head = login_event(db, world.members[SOCIAL])
+    record_event(db, world.members[SOCIAL], AuditTag.AUTH_LOGOUT)  # durable, not yet chained
 
     body = auditor_api.get(VERIFY).get_json()
 
     assert body["ok"] is True
-    assert body["checked"] == head.seq
+    assert body["checked"] == head.chain_position
+    # Not yet chained is no fault, and well within the alarm's limit.
+    assert body["unchained"] == 1 and body["unchained_alarm"] is False
+    assert 0 <= body["oldest_unchained_age_seconds"] < 60
     assert body["first_broken_seq"] is None and body["problem"] is None
     assert body["object_index_ok"] is True
     assert body["first_bad_checkpoint_id"] is None
@@ -284,14 +288,18 @@ def test_verify_names_a_hand_edited_event(auditor_api: Api, db: Session, world: 
     login_event(db, social)
     edited = login_event(db, social)
     login_event(db, social)
-    db.execute(update(AuditEvent).where(AuditEvent.seq == edited.seq).values(tag="auth:logout"))
+    position = edited.chain_position
+    assert position is not None
+    db.execute(
+        update(AuditEvent).where(AuditEvent.chain_position == position).values(tag="auth:logout")
+    )
     db.expire_all()
 
     body = auditor_api.get(VERIFY).get_json()
 
     assert body["ok"] is False
-    assert body["first_broken_seq"] == edited.seq
-    assert body["checked"] == edited.seq - 1
+    assert body["first_broken_seq"] == position
+    assert body["checked"] == position - 1
     assert body["problem"] == "content does not match its hash"
 
 
@@ -303,7 +311,7 @@ def test_verify_finds_a_removed_index_row(auditor_api: Api, db: Session, world: 
     body = auditor_api.get(VERIFY).get_json()
 
     assert body["ok"] is False and body["object_index_ok"] is False
-    assert body["first_broken_seq"] == hidden.seq
+    assert body["first_broken_seq"] == hidden.chain_position
     assert body["problem"] == "object index does not match the event"
 
 

@@ -18,18 +18,17 @@ from coordination.audit.log import (
     AuditEvent,
     AuditTag,
     canonical_form,
-    chain_pending_events,
     compute_hash,
-    pending_event_count,
     record_event,
 )
-from coordination.audit.verify import verify_chain
+from coordination.audit.sequencer import chain_events
+from coordination.audit.verify import verify_chain, verify_log
 from coordination.db import get_database
 from tests.factories import UserFactory
 
 
 def append_three(db: Session) -> list[AuditEvent]:
-    """Three events, chained (as a commit would chain them)."""
+    """Three events, chained (as the sequencer chains them after the commit)."""
     user = UserFactory()
     events = [
         record_event(db, user, AuditTag.AUTH_LOGIN_SUCCESS, on=user),
@@ -42,7 +41,7 @@ def append_three(db: Session) -> list[AuditEvent]:
         ),
         record_event(db, None, AuditTag.AUTH_LOGIN_FAILURE, details={"reason": "unknown"}),
     ]
-    assert chain_pending_events(db) == 3
+    assert chain_events(db) == 3
     return events
 
 
@@ -60,13 +59,19 @@ def chain_restored(app: Flask) -> Iterator[tuple[sessionmaker[Session], int]]:
         yield factory, start_seq
     finally:
         with factory() as session, session.begin():
-            session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
+            session.execute(
+                delete(AuditEvent).where(
+                    (AuditEvent.chain_position > start_seq) | AuditEvent.chain_position.is_(None)
+                )
+            )
             session.execute(update(AuditChainHead).values(seq=start_seq, hash=start_hash))
 
 
 def test_events_form_a_chain(db: Session) -> None:
     first, second, third = append_three(db)
-    assert first.seq == 1 and first.prev_hash == GENESIS_HASH
+    assert first.chain_position == 1 and first.prev_hash == GENESIS_HASH
+    assert (second.chain_position, third.chain_position) == (2, 3)
+    assert first.seq < second.seq < third.seq
     assert second.prev_hash == first.hash and third.prev_hash == second.hash
     assert second.object_ids == [1, 3]  # sorted, no duplicates
     assert second.actor_agency_id == first.actor_agency_id is not None
@@ -78,7 +83,11 @@ def test_events_form_a_chain(db: Session) -> None:
 
 def test_an_edited_event_is_found(db: Session) -> None:
     append_three(db)
-    db.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(details={"fields": ["email"]}))
+    db.execute(
+        update(AuditEvent)
+        .where(AuditEvent.chain_position == 2)
+        .values(details={"fields": ["email"]})
+    )
     db.expire_all()
     result = verify_chain(db)
     assert not result.ok
@@ -100,7 +109,7 @@ def test_a_rehashed_edit_breaks_the_next_link(db: Session) -> None:
 
 def test_a_deleted_event_is_found(db: Session) -> None:
     append_three(db)
-    db.execute(delete(AuditEvent).where(AuditEvent.seq == 2))
+    db.execute(delete(AuditEvent).where(AuditEvent.chain_position == 2))
     db.expire_all()
     result = verify_chain(db)
     assert result.first_broken_seq == 2
@@ -109,7 +118,7 @@ def test_a_deleted_event_is_found(db: Session) -> None:
 
 def test_deleting_the_newest_event_is_found(db: Session) -> None:
     append_three(db)
-    db.execute(delete(AuditEvent).where(AuditEvent.seq == 3))
+    db.execute(delete(AuditEvent).where(AuditEvent.chain_position == 3))
     db.expire_all()
     assert verify_chain(db).first_broken_seq == 3
 
@@ -127,7 +136,7 @@ def test_flask_audit_verify_exits_non_zero_naming_the_broken_event(app: Flask, d
     ok = runner.invoke(args=["audit", "verify"])
     assert ok.exit_code == 0, ok.output
     assert "3 händelser" in ok.output
-    db.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(tag="auth:logout"))
+    db.execute(update(AuditEvent).where(AuditEvent.chain_position == 2).values(tag="auth:logout"))
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1
     assert "händelse 2" in broken.output
@@ -189,8 +198,8 @@ def test_events_hold_no_personal_data_from_admin_changes(db: Session) -> None:
 
 
 def test_concurrent_appends_never_fork_the_chain(app: Flask) -> None:
-    """Eight writers at once, each in its own connection and transaction (row lock on
-    PostgreSQL, the write lock on SQLite): the chain stays one line."""
+    """Eight writers at once, each in its own connection and transaction (no lock; SQLite's
+    write lock serialises them there), then the sequencer: the chain stays one line."""
     from concurrent.futures import ThreadPoolExecutor
 
     with chain_restored(app) as (factory, start_seq):
@@ -202,22 +211,28 @@ def test_concurrent_appends_never_fork_the_chain(app: Flask) -> None:
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(append, range(8)))
+        with factory() as session, session.begin():
+            assert chain_events(session) == 80
         with factory() as session:
             result = verify_chain(session)
             assert result.ok, result
             assert result.checked == start_seq + 80
 
 
-def test_events_join_the_chain_when_the_transaction_commits(db: Session) -> None:
+def test_an_event_is_durable_at_once_and_chained_later(db: Session) -> None:
     start = db.execute(select(AuditChainHead.seq)).scalar_one()
     event = record_event(db, None, AuditTag.ACCESS_DENIED, object_type="user", object_ids=[7])
-    assert event.seq is None and pending_event_count(db) == 1
-    db.commit()
-    assert pending_event_count(db) == 0
-    assert event.seq == start + 1
+    assert event.seq is not None and event.chain_position is None and event.hash is None
+    assert db.execute(select(AuditChainHead.seq)).scalar_one() == start  # no head touched
+    log = verify_log(db)
+    assert log.chain.ok and log.unchained.count == 1
+    assert chain_events(db) == 1
+    assert event.chain_position == start + 1 and event.chained_at is not None
     stored = db.get(AuditEvent, event.seq)
     assert stored is not None and stored.hash == event.hash == compute_hash(stored)
-    assert verify_chain(db).ok
+    log = verify_log(db)
+    assert log.chain.ok and log.unchained.count == 0
+    assert chain_events(db) == 0  # nothing twice
 
 
 def test_a_rolled_back_savepoint_discards_its_events_and_keeps_the_others(db: Session) -> None:
@@ -230,34 +245,29 @@ def test_a_rolled_back_savepoint_discards_its_events_and_keeps_the_others(db: Se
     with db.begin_nested():
         record_event(db, None, AuditTag.ACCESS_DENIED, object_ids=[4])
     nested.rollback()  # discards 3 and the savepoint inside it that held 4
-    assert pending_event_count(db) == 2
-    db.commit()
-    kept = db.scalars(select(AuditEvent.object_ids).where(AuditEvent.seq > start)).all()
-    assert kept == [[1], [2]]
-
-
-def test_a_rolled_back_transaction_leaves_nothing_in_the_chain(app: Flask) -> None:
-    factory = sessionmaker(bind=get_database(app).engine, info={})
-    with factory() as session:
-        before = session.execute(select(AuditChainHead.seq)).scalar_one()
-        record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[1])
-        session.rollback()
-        assert pending_event_count(session) == 0
-        record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[2])
-    with factory() as session:  # closed without commit: gone too
-        assert session.execute(select(AuditChainHead.seq)).scalar_one() == before
-
-
-def test_reading_the_log_in_the_same_transaction_sees_its_own_events(db: Session) -> None:
-    record_event(db, None, AuditTag.ACCESS_DENIED, object_type="user", object_ids=[41])
-    tags = db.scalars(
-        select(AuditEvent.tag).where(AuditEvent.object_ids.is_not(None)).order_by(AuditEvent.seq)
+    assert chain_events(db) == 2
+    kept = db.scalars(
+        select(AuditEvent.object_ids)
+        .where(AuditEvent.chain_position > start)
+        .order_by(AuditEvent.chain_position)
     ).all()
-    assert tags[-1] == "access:denied"
-    assert pending_event_count(db) == 0
+    assert kept == [[1], [2]]
+    assert verify_chain(db).ok
 
 
-def test_recording_an_event_touches_no_table(db: Session) -> None:
+def test_a_rolled_back_transaction_leaves_nothing_in_the_log(app: Flask) -> None:
+    with chain_restored(app) as (factory, before):
+        with factory() as session:
+            first = record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[1]).seq
+            session.rollback()
+            record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[2])
+        with factory() as session:  # closed without commit: gone too
+            assert session.scalar(select(AuditEvent.seq).where(AuditEvent.seq >= first)) is None
+            assert chain_events(session) == 0
+            assert session.execute(select(AuditChainHead.seq)).scalar_one() == before
+
+
+def test_recording_an_event_inserts_it_and_its_index_and_touches_no_head(db: Session) -> None:
     from sqlalchemy import event
 
     statements: list[str] = []
@@ -266,34 +276,47 @@ def test_recording_an_event_touches_no_table(db: Session) -> None:
         statements.append(str(args[2]))
 
     engine = db.get_bind()
+    db.flush()
     event.listen(engine, "before_cursor_execute", count)
     try:
-        record_event(db, None, AuditTag.ACCESS_DENIED, object_ids=[1])
+        record_event(db, None, AuditTag.ACCESS_DENIED, object_type="user", object_ids=[1, 2])
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert statements == []
+    statements = [s for s in statements if not s.startswith("SAVEPOINT")]  # the test's own
+    if engine.dialect.name == "postgresql":  # one round trip: both inserts in one statement
+        assert len(statements) == 1, statements
+    else:
+        assert len(statements) == 2, statements
+    joined = " ".join(statements)
+    assert "INSERT INTO audit_events" in joined and "INSERT INTO audit_event_objects" in joined
+    assert "audit_chain_head" not in joined
 
 
-def test_an_open_transaction_with_events_does_not_block_another_appender(app: Flask) -> None:
-    """The chain head is locked only while a transaction commits its events, not from the
-    moment it records one: a long request no longer queues every other audited request."""
+def test_an_open_transaction_with_events_does_not_block_another_writer(app: Flask) -> None:
+    """No writer takes a lock: a long request does not queue any other audited request, and
+    the sequencer chains what is committed and leaves the open transaction's event for later."""
     engine = get_database(app).engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: its first write holds the database to the commit")
     with chain_restored(app) as (factory, start_seq):
         slow, fast = factory(), factory()
         try:
             record_event(slow, None, AuditTag.ACCESS_DENIED, object_ids=[1])
-            if engine.dialect.name == "postgresql":  # fail fast instead of waiting for `slow`
-                fast.connection().exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+            fast.connection().exec_driver_sql("SET LOCAL lock_timeout = '2s'")  # fail fast
             record_event(fast, None, AuditTag.ACCESS_DENIED, object_ids=[2])
-            fast.commit()  # would wait for `slow` (and time out) if recording had taken the lock
+            fast.commit()  # would wait for `slow` (and time out) if recording took a lock
+            with factory() as sequencer, sequencer.begin():
+                assert chain_events(sequencer) == 1  # `slow` is in flight: left, not skipped
             slow.commit()
+            with factory() as sequencer, sequencer.begin():
+                chain_events(sequencer)
             with factory() as session:
                 order = session.scalars(
                     select(AuditEvent.object_ids)
-                    .where(AuditEvent.seq > start_seq)
-                    .order_by(AuditEvent.seq)
+                    .where(AuditEvent.chain_position > start_seq)
+                    .order_by(AuditEvent.chain_position)
                 ).all()
-                assert order == [[2], [1]]
+                assert order == [[2], [1]]  # commit order
                 assert verify_chain(session).ok
         finally:
             slow.close()
@@ -310,9 +333,11 @@ def test_a_large_commit_is_chained_in_several_statements_and_stays_whole(db: Ses
     for n in range(620):
         record_event(db, None, AuditTag.ACCESS_DENIED, object_type="user", object_ids=[n])
     db.commit()
+    assert chain_events(db, batch=250) == 621
     assert db.execute(select(AuditChainHead.seq)).scalar_one() == start + 621
+    first = db.scalar(select(AuditEvent.seq).where(AuditEvent.chain_position == start + 1))
     indexed = db.scalars(
-        select(AuditEventObject.object_id).where(AuditEventObject.seq == start + 1)
+        select(AuditEventObject.object_id).where(AuditEventObject.seq == first)
     ).all()
     assert sorted(indexed) == list(range(1200))
     assert verify_chain(db).ok and verify_object_index(db).ok
@@ -336,6 +361,7 @@ def test_an_append_committed_as_the_pass_ends_is_checked_not_reported_deleted(
         with factory() as session, session.begin():
             for n in range(5):
                 record_event(session, None, AuditTag.ACCESS_DENIED, object_ids=[n])
+            chain_events(session)
         verifying = factory()
 
         def append_at_the_end(rows: object, after: int) -> list[object]:
@@ -344,9 +370,10 @@ def test_an_append_committed_as_the_pass_ends_is_checked_not_reported_deleted(
                 if engine.dialect.name == "postgresql":
                     with factory() as other, other.begin():
                         record_event(other, None, AuditTag.ACCESS_DENIED, object_ids=[99])
+                        chain_events(other)
                 else:
                     record_event(verifying, None, AuditTag.ACCESS_DENIED, object_ids=[99])
-                    chain_pending_events(verifying)
+                    chain_events(verifying)
                 appended.append(after)
             return found
 
@@ -368,7 +395,7 @@ def test_an_event_beyond_the_head_is_found(db: Session) -> None:
     append (the head was not moved): found, not taken as part of the chain."""
     third = append_three(db)[-1]
     forged = AuditEvent(
-        seq=4,
+        chain_position=4,
         occurred_at=third.occurred_at,
         tag="auth:logout",
         object_ids=[],

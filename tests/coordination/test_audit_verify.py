@@ -28,6 +28,7 @@ from coordination.audit.log import (
     compute_hash,
     record_event,
 )
+from coordination.audit.sequencer import chain_events
 from coordination.audit.verify import (
     BROKEN_CONTENT,
     INDEX_MISMATCH,
@@ -168,7 +169,7 @@ def record_awkward_events(db: Session) -> list[AuditEvent]:
         )
     )
     events.append(record_event(db, None, AuditTag.AUTH_LOGIN_FAILURE, details={"child_id": 2}))
-    assert event_count(db) >= len(events)  # read back: every event has its place in the chain
+    assert chain_events(db) >= len(events)  # every event has its place in the chain
     return events
 
 
@@ -188,9 +189,16 @@ def test_every_kind_of_detail_verifies(db: Session) -> None:
 
 
 def seq_of(db: Session, details: dict[str, Any]) -> int:
-    """The sequence number of the awkward event with these details."""
-    events = db.execute(select(AuditEvent.seq, AuditEvent.details)).all()
+    """The chain position of the awkward event with these details."""
+    events = db.execute(select(AuditEvent.chain_position, AuditEvent.details)).all()
     return next(seq for seq, stored in events if stored == details)
+
+
+def id_at(db: Session, position: int) -> int:
+    """The id of the event at a chain position (the object index refers to ids)."""
+    found = db.scalar(select(AuditEvent.seq).where(AuditEvent.chain_position == position))
+    assert found is not None
+    return found
 
 
 def test_edits_of_events_the_fast_form_leaves_to_json_are_found(db: Session) -> None:
@@ -198,12 +206,16 @@ def test_edits_of_events_the_fast_form_leaves_to_json_are_found(db: Session) -> 
     for details in AWKWARD_DETAILS[:3]:
         seq = seq_of(db, details)
         edited = {**details, "extra": 1}
-        db.execute(update(AuditEvent).where(AuditEvent.seq == seq).values(details=edited))
+        db.execute(
+            update(AuditEvent).where(AuditEvent.chain_position == seq).values(details=edited)
+        )
         db.expire_all()
         result = verify_chain(db)
         assert (result.first_broken_seq, result.problem) == (seq, BROKEN_CONTENT)
         assert result.checked == seq - 1
-        db.execute(update(AuditEvent).where(AuditEvent.seq == seq).values(details=details))
+        db.execute(
+            update(AuditEvent).where(AuditEvent.chain_position == seq).values(details=details)
+        )
         db.expire_all()
         assert verify_chain(db).ok
 
@@ -211,12 +223,12 @@ def test_edits_of_events_the_fast_form_leaves_to_json_are_found(db: Session) -> 
 def test_a_rehashed_edit_of_a_non_ascii_event_breaks_the_next_link(db: Session) -> None:
     record_awkward_events(db)
     seq = seq_of(db, AWKWARD_DETAILS[0])
-    forged = db.get(AuditEvent, seq)
+    forged = db.get(AuditEvent, id_at(db, seq))
     assert forged is not None
     forged.details = {"reference": "10 kap. 18 b § OSL", "child_id": 4}
     db.execute(
         update(AuditEvent)
-        .where(AuditEvent.seq == seq)
+        .where(AuditEvent.chain_position == seq)
         .values(details=forged.details, hash=compute_hash(forged))
     )
     db.expire_all()
@@ -225,11 +237,11 @@ def test_a_rehashed_edit_of_a_non_ascii_event_breaks_the_next_link(db: Session) 
     assert "link" in (result.problem or "")
 
 
-def index_rows(db: Session, seq: int) -> set[tuple[str, int]]:
+def index_rows(db: Session, position: int) -> set[tuple[str, int]]:
     return set(
         db.execute(
             select(AuditEventObject.object_type, AuditEventObject.object_id).where(
-                AuditEventObject.seq == seq
+                AuditEventObject.seq == id_at(db, position)
             )
         ).all()
     )
@@ -241,7 +253,8 @@ def test_index_rows_of_every_shape_are_checked(db: Session) -> None:
     assert index_rows(db, mixed) == {("agency", 1), ("agency", 3), ("child", 2), ("child", 5)} | {
         ("child", 9)
     }
-    child_typed, untyped = events[-2].seq, events[-1].seq
+    child_typed, untyped = events[-2].chain_position, events[-1].chain_position
+    assert child_typed is not None and untyped is not None
     # Each change to the index rows of an event is found at that event, whatever its shape.
     changes: list[tuple[int, Any]] = [
         (mixed, delete(AuditEventObject).where(AuditEventObject.object_id == 9)),
@@ -254,9 +267,9 @@ def test_index_rows_of_every_shape_are_checked(db: Session) -> None:
     for seq, change in changes:
         savepoint = db.begin_nested()
         if isinstance(change, Delete):
-            db.execute(change.where(AuditEventObject.seq == seq))
+            db.execute(change.where(AuditEventObject.seq == id_at(db, seq)))
         else:
-            db.execute(change.values(seq=seq))
+            db.execute(change.values(seq=id_at(db, seq)))
         result = verify_object_index(db)
         assert (result.first_broken_seq, result.problem) == (seq, INDEX_MISMATCH)
         assert result.checked == seq - 1
@@ -266,15 +279,16 @@ def test_index_rows_of_every_shape_are_checked(db: Session) -> None:
 
 def test_one_pass_reports_the_chain_and_the_index_apart(db: Session) -> None:
     events = record_awkward_events(db)
-    broken_chain, broken_index = events[1].seq, events[4].seq
+    broken_chain, broken_index = events[1].chain_position, events[4].chain_position
+    assert broken_chain is not None and broken_index is not None
     db.execute(
         update(AuditEvent)
-        .where(AuditEvent.seq == broken_chain)
+        .where(AuditEvent.chain_position == broken_chain)
         .values(details={**AWKWARD_DETAILS[1], "big": 1})
     )
     db.execute(
         delete(AuditEventObject).where(
-            AuditEventObject.seq == broken_index, AuditEventObject.object_id == 1
+            AuditEventObject.seq == events[4].seq, AuditEventObject.object_id == 1
         )
     )
     db.expire_all()

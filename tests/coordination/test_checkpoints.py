@@ -24,6 +24,7 @@ from coordination.audit.log import (
     compute_hash,
     record_event,
 )
+from coordination.audit.sequencer import chain_events
 from coordination.audit.verify import verify_chain
 from secrecy.models import SystemKey
 from secrecy.records import crypto, sealing
@@ -39,11 +40,13 @@ def chain(db: Session) -> list[AuditEvent]:
     head.seq, head.hash = 0, GENESIS_HASH
     db.flush()
     user = UserFactory()
-    return [
+    events = [
         record_event(db, user, AuditTag.AUTH_LOGIN_SUCCESS, object_type="user", object_ids=[1]),
         record_event(db, user, AuditTag.ADMIN_AGENCY_UPDATE, details={"fields": ["name"]}),
         record_event(db, user, AuditTag.AUTH_LOGOUT),
     ]
+    assert chain_events(db) == 3
+    return events
 
 
 def run(app: Flask, *args: str) -> tuple[int, str]:
@@ -59,10 +62,14 @@ def sign(app: Flask, db: Session) -> AuditCheckpoint:
 
 def rewrite_chain_from(db: Session, seq: int, details: dict[str, object]) -> None:
     """A thorough forger: edit one event and recompute every hash after it, and the head."""
-    events = db.scalars(select(AuditEvent).where(AuditEvent.seq >= seq).order_by(AuditEvent.seq))
-    previous = db.scalars(select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)).one()
+    events = db.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.chain_position >= seq)
+        .order_by(AuditEvent.chain_position)
+    )
+    previous = db.scalars(select(AuditEvent.hash).where(AuditEvent.chain_position == seq - 1)).one()
     for event in events:
-        if event.seq == seq:
+        if event.chain_position == seq:
             event.details = details
         event.prev_hash = previous
         event.hash = compute_hash(event)
@@ -85,7 +92,12 @@ def test_checkpoint_signs_the_head_and_verify_passes(
         checkpoint_message(checkpoint.seq, checkpoint.chain_hash, checkpoint.signed_at),
     )
     logged = db.scalars(select(AuditEvent).where(AuditEvent.tag == AuditTag.AUDIT_CHECKPOINT)).one()
-    assert logged.seq == 4  # after the head it signs
+    assert logged.chain_position is None  # durable, chained by the sequencer after the head
+    code, output = run(app, "audit", "verify")
+    assert code == 0, output
+    assert "3 händelser" in output and "Ännu inte kedjade: 1 händelser" in output
+    assert chain_events(db) == 1
+    assert logged.chain_position == 4
     assert logged.object_ids == [checkpoint.id]
     assert logged.details == {"seq": 3, "public_key": checkpoint.public_key}
 
@@ -156,7 +168,9 @@ def test_an_edited_event_is_named_by_the_chain(
     app: Flask, db: Session, chain: list[AuditEvent]
 ) -> None:
     sign(app, db)
-    db.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(details={"fields": ["x"]}))
+    db.execute(
+        update(AuditEvent).where(AuditEvent.chain_position == 2).values(details={"fields": ["x"]})
+    )
     db.expire_all()
     code, output = run(app, "audit", "verify")
     assert code == 1
@@ -180,7 +194,7 @@ def test_a_rewritten_chain_passes_the_hashes_but_not_the_checkpoint(
 
 def test_a_deleted_signed_event_is_named(app: Flask, db: Session, chain: list[AuditEvent]) -> None:
     checkpoint = sign(app, db)
-    db.execute(delete(AuditEvent).where(AuditEvent.seq >= 3))
+    db.execute(delete(AuditEvent).where(AuditEvent.seq >= chain[2].seq))
     db.expire_all()
     result = verify_checkpoints(db)
     assert (result.first_bad_id, result.problem) == (checkpoint.id, "event 3 it signed is missing")
@@ -228,7 +242,9 @@ def test_a_swapped_in_key_shows_and_fails_the_pinned_check(
     pinned = bytes.fromhex(honest.public_key)
     rewrite_chain_from(db, 2, {"fields": ["forged"]})
     forger = Ed25519PrivateKey.generate()
-    honest.chain_hash = db.scalars(select(AuditEvent.hash).where(AuditEvent.seq == 3)).one()
+    honest.chain_hash = db.scalars(
+        select(AuditEvent.hash).where(AuditEvent.chain_position == 3)
+    ).one()
     honest.public_key = forger.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
     honest.signature = forger.sign(
         checkpoint_message(honest.seq, honest.chain_hash, honest.signed_at)

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from coordination.audit.log import chain_pending_events, record_event
+from coordination.audit.log import record_event
+from coordination.audit.sequencer import chain_events
 from coordination.logreview.monthly import month_report
 from coordination.logreview.scopes import audit_scopes
 from coordination.models import ChildStatus, User
@@ -51,7 +52,7 @@ def test_event_details_name_agencies_people_and_children(
             "user_id": world.members[POLICE].id,
         },
     )
-    chain_pending_events(db)
+    chain_events(db)
     html = auditor_client.get(f"/logreview/?user={social.id}").text
     details = re.search(r'<dl class="event-details">(.*?)</dl>', html, re.S)
     assert details, "no details on the page"

@@ -54,7 +54,14 @@ def test_readyz_is_ok_when_database_migrations_key_and_scheduler_are(
     body = response.get_json()
     assert response.status_code == 200, body
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "migrations", "master_key", "scheduler"}
+    assert set(body["checks"]) == {
+        "database",
+        "migrations",
+        "master_key",
+        "scheduler",
+        "audit_chain",
+    }
+    assert body["checks"]["audit_chain"]["ok"] is True
     assert body["checks"]["migrations"]["current"] == body["checks"]["migrations"]["head"]
     assert body["checks"]["scheduler"]["last_run_age_seconds"] < 120
     assert "Set-Cookie" not in response.headers
@@ -70,6 +77,31 @@ def test_readyz_fails_when_the_scheduler_has_not_run_for_too_long(
     assert response.status_code == 503
     assert response.get_json()["checks"]["scheduler"]["ok"] is False
     assert response.get_json()["checks"]["database"]["ok"] is True
+
+
+def test_readyz_fails_when_an_event_waits_too_long_to_be_chained(
+    app: Flask, client: Any, db: Session, recent_run: None
+) -> None:
+    """The sequencer stopped (or lags): an event durable but not chained for longer than
+    AUDIT_CHAIN_ALARM_SECONDS is an alarm, not a broken chain."""
+    from coordination.audit.log import AuditTag, record_event
+    from coordination.audit.sequencer import chain_events
+
+    record_event(db, None, AuditTag.ACCESS_DENIED, object_ids=[1])
+    with time_machine.travel(
+        utcnow() + dt.timedelta(seconds=app.config["AUDIT_CHAIN_ALARM_SECONDS"] + 5)
+    ):
+        db.add(JobRun(job_id="test.heartbeat", started_at=utcnow()))
+        db.flush()
+        response = client.get("/readyz")
+        check = response.get_json()["checks"]["audit_chain"]
+        assert response.status_code == 503
+        assert check["ok"] is False and check["unchained"] >= 1
+        assert check["oldest_age_seconds"] > app.config["AUDIT_CHAIN_ALARM_SECONDS"]
+        chain_events(db)
+        response = client.get("/readyz")
+        assert response.status_code == 200
+        assert response.get_json()["checks"]["audit_chain"]["unchained"] == 0
 
 
 def test_readyz_skips_the_scheduler_when_its_check_is_off(

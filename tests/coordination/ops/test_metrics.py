@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import record_event
+from coordination.audit.sequencer import chain_events
 from coordination.models import AgencyKind, Child
 from coordination.scheduler import JobSpec, nightly, run_job
 from meetings.models import EmailStatus, Notification
@@ -110,14 +111,20 @@ def test_reveals_are_counted_by_verdict_and_another_agency_is_withheld(
     assert value("samverkan_records_revealed_total", verdict="withheld") == withheld + 1
 
 
-def test_audit_appends_are_timed(db: Session, world: Council3) -> None:
+def test_audit_appends_and_chaining_are_timed(db: Session, world: Council3) -> None:
     count = value("samverkan_audit_append_duration_seconds_count")
     events = value("samverkan_audit_events_appended_total")
+    chained = value("samverkan_audit_events_chained_total")
+    lags = value("samverkan_audit_chain_lag_seconds_count")
     record_event(db, world.coordinator, SecrecyTag.RECORD_REVEAL, object_type="record")
     record_event(db, world.coordinator, SecrecyTag.RECORD_REVEAL, object_type="record")
     db.commit()
-    assert value("samverkan_audit_append_duration_seconds_count") == count + 1
+    assert value("samverkan_audit_append_duration_seconds_count") == count + 2
     assert value("samverkan_audit_events_appended_total") == events + 2
+    done = chain_events(db)
+    assert done >= 2
+    assert value("samverkan_audit_events_chained_total") == chained + done
+    assert value("samverkan_audit_chain_lag_seconds_count") == lags + done
 
 
 def test_job_runs_are_counted_and_timed_by_outcome(app: Flask, db: Session) -> None:
