@@ -353,14 +353,13 @@ def _insert_event(session: Session, event: AuditEvent, pairs: list[tuple[str, in
 
 
 def pending_events(session: Session) -> list[AuditEvent]:
-    """The events this session has recorded that the sequencer has not chained yet, in the
-    order recorded. Until they are chained they may still be given their time (the row is
-    updated at the next flush): a loader that writes history (the demo's past months) dates
-    them when they happened. Once chained, an event's time is part of its hash, and changing
-    it breaks ``flask audit verify``."""
-    found = [
-        obj
-        for obj in session.identity_map.values()
-        if isinstance(obj, AuditEvent) and obj.chain_position is None
-    ]
-    return sorted(found, key=lambda event: event.seq)
+    """The events this session can see that the sequencer has not chained yet, in the order
+    recorded: its own, and others' committed moments ago. Until they are chained they may still
+    be given their time (the row is updated at the next flush): a loader that writes history
+    alone (the demo's past months) dates them when they happened. Once chained, an event's time
+    is part of its hash, and changing it breaks ``flask audit verify``."""
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.chain_position.is_(None)).order_by(AuditEvent.seq)
+        )
+    )
