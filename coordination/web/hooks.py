@@ -29,6 +29,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 from wtforms.i18n import messages_path
 
+from coordination.accounts.providers.assurance import (
+    assurance_of_session,
+    attach_session_assurance,
+)
 from coordination.accounts.services import record_logout
 from coordination.accounts.sessions import (
     EndReason,
@@ -153,6 +157,9 @@ def _load_user(user_id: str) -> User | None:
     if user.session_epoch != epoch or not user.is_active:
         return None
     g.samverkan_user_columns = row._asdict()
+    attach_session_assurance(
+        user, assurance_of_session(current_app.config, session, user.agency.required_assurance)
+    )
     return user
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.util import identity_key
 
+from coordination.accounts.providers.assurance import session_assurance
 from coordination.audit.log import record_event
 from coordination.db import today_local
 from coordination.models import Child, CouncilMembership, User
@@ -179,6 +180,10 @@ def _decide(
 ) -> tuple[PolicyFacts, list[_Decision]]:
     agency_id = viewer.agency_id
     facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
+    assurance = session_assurance(viewer)
+    # A log-in below the level the viewer's agency requires opens nothing, its own agency's
+    # records included: whoever holds the session may not be the person it names.
+    too_low = assurance is not None and assurance.too_low
     keys = _record_keys(session, [r.id for r in records], agency_id)
     policy = PolicyFacts(
         viewer.agency,
@@ -198,6 +203,8 @@ def _decide(
             for d in live
         ]
         reason = visibility(facts_of_record, facts, verdicts)
+        if too_low and reason is None:
+            reason = WithheldReason.LOW_ASSURANCE
         key = keys.get(record.id)
         if reason is None and key is None:
             reason = WithheldReason.NO_KEY
