@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: types-WTForms 3.2 lacks it
@@ -84,7 +85,7 @@ class ProviderForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=100)],
     )
     acr_levels = TextAreaField(
-        _l("Tjänstens egna acr-värden, ett per rad: <värde> = loa2, loa3 eller loa4"),
+        _l("Tjänstens egna acr-värden, ett per rad: värde = loa2, loa3 eller loa4"),
         validators=[Optional(), Length(max=4000)],
     )
     requested_acr = StringField(
@@ -105,8 +106,10 @@ class ProviderForm(FlaskForm):
         try:
             parse_acr_levels(field.data or "")
         except ValueError as exc:
+            # gettext, not a lazy string: Flask-Babel's lazy strings count as safe HTML, and
+            # the line is the administrator's input.
             raise ValidationError(
-                _l("Raden ”%(line)s” ska vara <värde> = loa2, loa3 eller loa4.", line=str(exc)[:80])
+                _("Raden ”%(line)s” ska vara: värde = loa2, loa3 eller loa4.", line=str(exc)[:80])
             ) from exc
 
 
