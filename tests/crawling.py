@@ -54,6 +54,7 @@ ID_TABLES = {
     "request_id": "information_requests",
     "schedule_id": "schedules",
     "user_id": "users",
+    "provider_id": "identity_providers",
 }
 
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")

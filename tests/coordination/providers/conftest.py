@@ -4,13 +4,7 @@ once per test session as its own process, and the helpers to sign in through it.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,65 +17,17 @@ from coordination.accounts.providers import oidc
 from coordination.accounts.providers.models import IdentityProvider
 from coordination.accounts.providers.services import ProviderFields, create_provider
 from coordination.models import Agency, User
+from tests.coordination.providers.running import (
+    CLIENT_ID,
+    LOA2,
+    LOA3,
+    RunningProvider,
+    start_provider,
+)
 
-CLIENT_ID = "samverkan-test"
+__all__ = ["CLIENT_ID", "LOA2", "LOA3", "SECRET_ENV", "RunningProvider", "bind_provider", "sign_in"]
+
 SECRET_ENV = "SAMVERKAN_TEST_IDP_SECRET"
-LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
-LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class RunningProvider:
-    """The running provider: its issuer URL and its test controls."""
-
-    issuer: str
-    secret: str
-
-    def set_mode(self, **mode: object) -> None:
-        requests.post(f"{self.issuer}/test/mode", json=mode, timeout=5).raise_for_status()
-
-    def logouts(self) -> list[dict[str, str]]:
-        answer = requests.get(f"{self.issuer}/test/logouts", timeout=5)
-        result: list[dict[str, str]] = answer.json()
-        return result
-
-
-def start_provider(secret: str) -> tuple[subprocess.Popen[bytes], RunningProvider]:
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "tests.coordination.providers.oidc_provider",
-            str(port),
-            CLIENT_ID,
-            secret,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    provider = RunningProvider(f"http://127.0.0.1:{port}", secret)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            requests.get(f"{provider.issuer}/test/ready", timeout=1).raise_for_status()
-            break
-        except requests.RequestException:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the test OpenID provider did not start") from None
-            time.sleep(0.1)
-    return process, provider
 
 
 @pytest.fixture(scope="session")
