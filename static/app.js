@@ -79,3 +79,9 @@ document.addEventListener("click", (event) => {
     field.scrollIntoView({ block: "center" });
   }
 });
+
+// The SAML response handed on to this site (coordination/accounts/providers): the form goes on
+// by itself; without this file the person presses "Fortsätt".
+for (const form of document.querySelectorAll("form[data-autosubmit]")) {
+  form.submit();
+}

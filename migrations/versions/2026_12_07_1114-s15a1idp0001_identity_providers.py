@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.create_table('identity_providers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('oidc', name='provider_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('kind', sa.Enum('oidc', 'saml', name='provider_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('display_name', sa.String(length=200), nullable=False),
     sa.Column('issuer', sa.String(length=500), nullable=False),
     sa.Column('client_id', sa.String(length=200), nullable=False),

@@ -44,19 +44,28 @@ def parse_acr_levels(text: str) -> dict[str, str]:
 
 
 class ProviderForm(FlaskForm):
+    kind = SelectField(
+        _l("Protokoll"),
+        choices=choices([("oidc", _l("OpenID Connect")), ("saml", _l("SAML 2.0 (Web SSO)"))]),
+        default="oidc",
+    )
     display_name = StringField(
         _l("Organisationens namn på knappen (”Logga in med …”)"),
         validators=[DataRequired(REQUIRED), Length(max=200)],
     )
     issuer = StringField(
-        _l("Utfärdare (issuer), t.ex. https://login.microsoftonline.com/<tenant>/v2.0"),
-        validators=[DataRequired(REQUIRED), Length(max=500)],
+        _l("Utfärdare (OpenID Connect) eller adress till metadata (SAML)"),
+        validators=[Optional(), Length(max=500)],
     )
-    client_id = StringField(_l("Klient-id"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    metadata_xml = TextAreaField(
+        _l("SAML-metadata (om den inte kan hämtas från en adress)"),
+        validators=[Optional(), Length(max=1_000_000)],
+    )
+    client_id = StringField(_l("Klient-id"), validators=[Optional(), Length(max=200)])
     client_secret_env = StringField(
         _l("Miljövariabel med klienthemligheten"),
         validators=[
-            DataRequired(REQUIRED),
+            Optional(),
             Length(max=100),
             Regexp(
                 r"^[A-Z][A-Z0-9_]*$",
@@ -66,23 +75,19 @@ class ProviderForm(FlaskForm):
     )
     claim_subject = StringField(
         _l("Anspråk med den stabila identiteten"),
-        default="sub",
-        validators=[DataRequired(REQUIRED), Length(max=100)],
+        validators=[Optional(), Length(max=100)],
     )
     claim_name = StringField(
         _l("Anspråk med namnet"),
-        default="name",
-        validators=[DataRequired(REQUIRED), Length(max=100)],
+        validators=[Optional(), Length(max=100)],
     )
     claim_email = StringField(
         _l("Anspråk med e-postadressen"),
-        default="email",
-        validators=[DataRequired(REQUIRED), Length(max=100)],
+        validators=[Optional(), Length(max=100)],
     )
     claim_acr = StringField(
         _l("Anspråk med tillitsnivån"),
-        default="acr",
-        validators=[DataRequired(REQUIRED), Length(max=100)],
+        validators=[Optional(), Length(max=100)],
     )
     acr_levels = TextAreaField(
         _l("Tjänstens egna acr-värden, ett per rad: värde = loa2, loa3 eller loa4"),
@@ -129,3 +134,14 @@ class LinkIdentityForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=255)],
     )
     submit = SubmitField(_l("Koppla"))
+
+
+class SamlResponseForm(FlaskForm):
+    """The provider's response handed on to this site (no CSRF token: see the views)."""
+
+    class Meta:
+        csrf = False
+
+    SAMLResponse = HiddenField()
+    RelayState = HiddenField()
+    submit = SubmitField(_l("Fortsätt"))

@@ -15,14 +15,23 @@ from coordination.models import Agency, User, _enum
 
 class ProviderKind(enum.StrEnum):
     OIDC = "oidc"
+    SAML = "saml"
 
 
-# The claims read from the ID token, by default the standard OpenID Connect names.
+# Where each field is read from by default: the ID token's standard claims (OIDC); the
+# assertion's persistent NameID, the attributes' friendly names and the AuthnContextClassRef
+# (SAML).
 DEFAULT_CLAIMS: dict[str, str] = {
     "subject": "sub",
     "name": "name",
     "email": "email",
     "acr": "acr",
+}
+DEFAULT_SAML_CLAIMS: dict[str, str] = {
+    "subject": "NameID",
+    "name": "displayName",
+    "email": "mail",
+    "acr": "AuthnContextClassRef",
 }
 
 
@@ -38,6 +47,7 @@ class IdentityProvider(Base):
     # Shown on the log-in button: "Logga in med <display_name>".
     display_name: Mapped[str200]
     # OIDC: the issuer; its discovery document is <issuer>/.well-known/openid-configuration.
+    # SAML: the address of the provider's metadata (empty when it was pasted in).
     issuer: Mapped[str] = mapped_column(String(500))
     client_id: Mapped[str] = mapped_column(String(200))
     client_secret_env: Mapped[str] = mapped_column(String(100))
@@ -51,8 +61,9 @@ class IdentityProvider(Base):
     minimum_assurance: Mapped[str | None] = mapped_column(String(10))
     jit_provisioning: Mapped[bool] = mapped_column(default=False)
     enabled: Mapped[bool] = mapped_column(default=True)
-    # The discovery document as checked when saved (the endpoints, the signing algorithms):
-    # a log-in starts without fetching it again. Saving the provider again re-reads it.
+    # The discovery document (OIDC: the endpoints, the signing algorithms) or the metadata
+    # (SAML: the IdP's entity id and its metadata XML) as checked when saved: a log-in starts
+    # without fetching it again. Saving the provider again re-reads it.
     discovered: Mapped[dict[str, Any]] = mapped_column(JSON(), default=dict)
     checked_at: Mapped[dt.datetime | None]
     created_at: Mapped[created_at]
@@ -68,7 +79,8 @@ class IdentityProvider(Base):
         return str(value) if value else None
 
     def claim(self, field: str) -> str:
-        return str((self.claims or {}).get(field) or DEFAULT_CLAIMS[field])
+        defaults = DEFAULT_SAML_CLAIMS if self.kind is ProviderKind.SAML else DEFAULT_CLAIMS
+        return str((self.claims or {}).get(field) or defaults[field])
 
     def __repr__(self) -> str:
         return f"<IdentityProvider {self.id} {self.kind}>"

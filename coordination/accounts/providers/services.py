@@ -99,6 +99,7 @@ class ProviderFields:
     minimum_assurance: str | None = None
     jit_provisioning: bool = False
     enabled: bool = True
+    kind: ProviderKind = ProviderKind.OIDC
 
 
 def _require_admin(actor: User) -> None:
@@ -107,6 +108,7 @@ def _require_admin(actor: User) -> None:
 
 
 def _apply(provider: IdentityProvider, fields: ProviderFields, discovery: Discovery) -> None:
+    provider.kind = fields.kind
     provider.display_name = fields.display_name.strip()
     provider.issuer = fields.issuer.strip()
     provider.client_id = fields.client_id.strip()
@@ -146,7 +148,7 @@ def create_provider(
         raise ServiceError(
             _l("Myndigheten har redan en inloggningstjänst. Ändra den i stället."), field="agency"
         )
-    provider = IdentityProvider(agency=agency, kind=ProviderKind.OIDC)
+    provider = IdentityProvider(agency=agency, kind=fields.kind)
     _apply(provider, fields, discovery)
     session.add(provider)
     session.flush()
@@ -256,6 +258,18 @@ def refuse_login(
     return ExternalOutcome(failure=failure)
 
 
+def refuse_unsolicited(session: Session) -> LazyString:
+    """An answer that no log-in of this browser is waiting for (unsolicited, replayed, or
+    started in another browser): audited without a provider, whose answer was not read."""
+    record_event(
+        session,
+        None,
+        ProviderTag.LOGIN_FAILURE,
+        details={"reason": str(Failure.PROTOCOL), "error": "unsolicited"},
+    )
+    return FAILURE_MESSAGES[Failure.PROTOCOL]
+
+
 def _claim(claims: Mapping[str, Any], name: str) -> str:
     value = claims.get(name)
     return value.strip() if isinstance(value, str) else ""
@@ -291,7 +305,7 @@ def sign_in_external(
     if not user.is_active or user.agency_id != provider.agency_id:
         return refuse_login(session, provider, Failure.INACTIVE, user=user)
     identity.last_login_at = utcnow()
-    complete_login(session, user, f"oidc:{provider.id}")
+    complete_login(session, user, f"{provider.kind}:{provider.id}")
     return ExternalOutcome(user=user, level=level)
 
 

@@ -26,7 +26,7 @@ from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.accounts.providers import oidc
+from coordination.accounts.providers import oidc, saml
 from coordination.accounts.providers.access import (
     agency_sign_in_for,
     enabled_providers,
@@ -44,9 +44,10 @@ from coordination.accounts.providers.forms import (
     AgencyAssuranceForm,
     LinkIdentityForm,
     ProviderForm,
+    SamlResponseForm,
     parse_acr_levels,
 )
-from coordination.accounts.providers.models import IdentityProvider, UserIdentity
+from coordination.accounts.providers.models import IdentityProvider, ProviderKind, UserIdentity
 from coordination.accounts.providers.services import (
     Failure,
     ProviderFields,
@@ -55,6 +56,7 @@ from coordination.accounts.providers.services import (
     link_identity,
     pending_accounts,
     refuse_login,
+    refuse_unsolicited,
     set_agency_assurance,
     sign_in_external,
     update_provider,
@@ -63,6 +65,7 @@ from coordination.db import db_session
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Role, User
 from coordination.policy import Permission, has_permission
+from coordination.web.extensions import csrf
 from coordination.web.forms import ConfirmForm, parse_version
 from coordination.web.hooks import start_session
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
@@ -125,15 +128,23 @@ def start_login(provider_id: int) -> ResponseReturnValue:
 def _redirect_to_provider(
     provider: IdentityProvider, acr: str | None, *, step_up: bool, next_url: str | None
 ) -> ResponseReturnValue:
-    session["sso"] = {
+    pending: dict[str, Any] = {
         "provider_id": provider.id,
         "step_up": step_up,
         "next": _safe_next(next_url),
     }
-    callback = url_for("providers.callback", provider_id=provider.id, _external=True)
     try:
+        if provider.kind is ProviderKind.SAML:
+            request_id, location = saml.authentication_redirect(
+                provider, _service_provider(), "samverkan", acr
+            )
+            session["sso"] = {**pending, "request_id": request_id}
+            return redirect(location)
+        session["sso"] = pending
+        callback = url_for("providers.callback", provider_id=provider.id, _external=True)
         return oidc.authorization_redirect(provider, callback, _timeout(), acr)
     except oidc.ProviderUnusable as exc:
+        session.pop("sso", None)
         return _refused(str(exc))
 
 
@@ -189,6 +200,14 @@ def callback(provider_id: int) -> ResponseReturnValue:
     except (AuthlibBaseError, JoseError, ValueError) as exc:
         error = getattr(exc, "error", None) or type(exc).__name__
         return _refused(refuse_login(dbs, provider, Failure.PROTOCOL, detail=str(error)).message)
+    return _complete_login(dbs, provider, claims, pending)
+
+
+def _complete_login(
+    dbs: Session, provider: IdentityProvider, claims: dict[str, Any], pending: dict[str, Any]
+) -> ResponseReturnValue:
+    """The provider's validated claims: the user by subject, a fresh session with the
+    log-in's assurance level."""
     outcome = sign_in_external(dbs, provider, claims)
     if outcome.user is None:
         return _refused(outcome.message)
@@ -198,13 +217,67 @@ def callback(provider_id: int) -> ResponseReturnValue:
         return _refused(
             refuse_login(dbs, provider, Failure.PROTOCOL, user=user, detail="other_user").message
         )
-    start_session(dbs, user, f"oidc:{provider.id}")
+    start_session(dbs, user, f"{provider.kind}:{provider.id}")
     session["idp"] = provider.id
     if outcome.level is not None:
         session["assurance"] = outcome.level.code
     if pending.get("step_up"):
         flash(_("Du är inloggad med högre tillitsnivå."), "success")
     return redirect(_safe_next(pending.get("next")) or url_for("councils.start"))
+
+
+# --- SAML 2.0 -----------------------------------------------------------------------------------
+
+
+def _service_provider() -> saml.ServiceProvider:
+    return saml.ServiceProvider(
+        entity_id=url_for("providers.saml_metadata", _external=True),
+        acs_url=url_for("providers.saml_acs", _external=True),
+    )
+
+
+@bp.page("/saml/metadata", public=True)
+def saml_metadata() -> ResponseReturnValue:
+    """The deployment's service provider metadata, to register with a federation or an IdP."""
+    return (
+        saml.sp_metadata(_service_provider()),
+        200,
+        {"Content-Type": "application/samlmetadata+xml"},
+    )
+
+
+@bp.page("/saml/acs", methods=["POST"], public=True)
+def saml_acs() -> ResponseReturnValue:
+    """The provider's HTTP-POST arrives from another site, so the browser sends no session
+    cookie with it (SameSite=Lax). The response is handed on, unread, to this site's own
+    address in a form the browser posts at once (with the cookie, which holds the one request
+    the response must answer). Nothing is stored and no cookie is set here."""
+    form = SamlResponseForm()
+    if not form.SAMLResponse.data:
+        return redirect(url_for("auth.login"))
+    return render_template("coordination/providers/saml_continue.html", form=form)
+
+
+@bp.page("/saml/acs/continue", methods=["POST"], public=True)
+def saml_continue() -> ResponseReturnValue:
+    dbs = db_session()
+    pending = session.pop("sso", None) or {}
+    provider = provider_to_log_in_with(dbs, int(pending.get("provider_id") or 0) or 0)
+    if provider is None or provider.kind is not ProviderKind.SAML:
+        # An answer to no request of this browser: unsolicited, replayed, or another's.
+        return _refused(refuse_unsolicited(dbs))
+    form = SamlResponseForm()
+    try:
+        claims = saml.consume_response(
+            provider, _service_provider(), form.SAMLResponse.data or "", pending.get("request_id")
+        )
+    except saml.AssertionRefused as exc:
+        return _refused(refuse_login(dbs, provider, Failure.PROTOCOL, detail=str(exc)).message)
+    return _complete_login(dbs, provider, claims, pending)
+
+
+csrf.exempt(saml_acs)  # the provider's POST: its signature and InResponseTo protect it
+csrf.exempt(saml_continue)  # carries the provider's signed response and this browser's request
 
 
 @bp.page("/logout/provider/<int:provider_id>", public=True)
@@ -214,7 +287,7 @@ def provider_logout(provider_id: int) -> ResponseReturnValue:
     redirect to another site (the CSP's form-action)."""
     provider = provider_to_log_in_with(db_session(), provider_id)
     url = None
-    if provider is not None and provider.enabled:
+    if provider is not None and provider.enabled and provider.kind is ProviderKind.OIDC:
         url = oidc.logout_url(provider, _timeout(), url_for("auth.login", _external=True))
     if url is None:
         return redirect(url_for("auth.login"))
@@ -251,6 +324,7 @@ def _provider_form(provider: IdentityProvider | None) -> ProviderForm:
         return ProviderForm()
     form = ProviderForm(obj=provider)
     if provider is not None:
+        form.kind.data = str(provider.kind)
         form.claim_subject.data = provider.claim("subject")
         form.claim_name.data = provider.claim("name")
         form.claim_email.data = provider.claim("email")
@@ -315,17 +389,20 @@ def _render_agency(
 
 
 def _fields(form: ProviderForm) -> ProviderFields:
+    mapped = {
+        "subject": form.claim_subject.data,
+        "name": form.claim_name.data,
+        "email": form.claim_email.data,
+        "acr": form.claim_acr.data,
+    }
     return ProviderFields(
+        kind=ProviderKind(form.kind.data),
         display_name=form.display_name.data or "",
         issuer=(form.issuer.data or "").strip(),
         client_id=form.client_id.data or "",
         client_secret_env=form.client_secret_env.data or "",
-        claims={
-            "subject": (form.claim_subject.data or "sub").strip(),
-            "name": (form.claim_name.data or "name").strip(),
-            "email": (form.claim_email.data or "email").strip(),
-            "acr": (form.claim_acr.data or "acr").strip(),
-        },
+        # An empty field: the protocol's usual name (IdentityProvider.claim).
+        claims={field: value.strip() for field, value in mapped.items() if value and value.strip()},
         acr_levels=parse_acr_levels(form.acr_levels.data or ""),
         requested_acr=form.requested_acr.data,
         minimum_assurance=form.minimum_assurance.data or None,
@@ -344,19 +421,7 @@ def agency_sign_in(agency_id: int) -> ResponseReturnValue:
     on_refusal(form, lambda message: _render_agency(dbs, agency, provider, form, error=message))
     require_valid(form)
     fields = _fields(form)
-    try:
-        # Checked before anything is saved: the discovery document, and the secret's variable.
-        discovery = oidc.check_discovery(fields.issuer, _timeout())
-    except oidc.ProviderUnusable as exc:
-        raise ServiceError(str(exc), field="issuer") from exc
-    if not oidc.secret_is_set(fields.client_secret_env):
-        raise ServiceError(
-            _(
-                "Miljövariabeln %(name)s med klienthemligheten är inte satt på servern.",
-                name=fields.client_secret_env,
-            ),
-            field="client_secret_env",
-        )
+    discovery = _check(fields, form.metadata_xml.data)
     if provider is None:
         create_provider(dbs, actor(), agency, fields, discovery)
     else:
@@ -370,6 +435,35 @@ def agency_sign_in(agency_id: int) -> ResponseReturnValue:
         )
     flash(_("Inloggningstjänsten är kontrollerad och sparad."), "success")
     return redirect(url_for("providers.agency_sign_in", agency_id=agency.id))
+
+
+def _check(fields: ProviderFields, metadata_xml: str | None) -> oidc.Discovery:
+    """Checked before anything is saved: the discovery document and the secret's variable
+    (OIDC), the metadata (SAML). A failure is the form's message, nothing is saved."""
+    if fields.kind is ProviderKind.SAML:
+        try:
+            discovery = saml.check_metadata(fields.issuer or None, metadata_xml, _timeout())
+        except oidc.ProviderUnusable as exc:
+            raise ServiceError(str(exc), field="issuer") from exc
+        if not fields.issuer:
+            fields.issuer = str(discovery.metadata["entity_id"])[:500]
+        return discovery
+    for name in ("issuer", "client_id", "client_secret_env"):
+        if not getattr(fields, name):
+            raise ServiceError(_("Fyll i fältet för OpenID Connect."), field=name)
+    try:
+        discovery = oidc.check_discovery(fields.issuer, _timeout())
+    except oidc.ProviderUnusable as exc:
+        raise ServiceError(str(exc), field="issuer") from exc
+    if not oidc.secret_is_set(fields.client_secret_env):
+        raise ServiceError(
+            _(
+                "Miljövariabeln %(name)s med klienthemligheten är inte satt på servern.",
+                name=fields.client_secret_env,
+            ),
+            field="client_secret_env",
+        )
+    return discovery
 
 
 @bp.page("/admin/sign-in/<int:agency_id>/assurance", methods=["POST"])

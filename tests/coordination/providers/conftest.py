@@ -4,6 +4,7 @@ once per test session as its own process, and the helpers to sign in through it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -101,3 +102,97 @@ def sign_in(
     assert answer.status_code == 302, answer.text
     back = urlsplit(answer.headers["Location"])
     return client.get(f"{back.path}?{back.query}")
+
+
+SP_ENTITY_ID = "http://localhost/saml/metadata"
+SP_ACS = "http://localhost/saml/acs"
+
+
+@pytest.fixture(scope="session")
+def saml_idp() -> Iterator[RunningProvider]:
+    """A pysaml2 identity provider on loopback that knows the test app's service provider."""
+    process, provider = start_provider("", "saml_idp", (SP_ENTITY_ID, SP_ACS))
+    try:
+        yield provider
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def bind_saml_provider(
+    db: Session, admin: User, agency: Agency, provider: RunningProvider, **changes: object
+) -> IdentityProvider:
+    from coordination.accounts.providers import saml
+    from coordination.accounts.providers.models import ProviderKind
+
+    fields = ProviderFields(
+        kind=ProviderKind.SAML,
+        display_name=f"SAML-organisationen {agency.id}",
+        issuer=provider.issuer + "/metadata",
+        client_id="",
+        client_secret_env="",
+        claims={},
+    )
+    for name, value in changes.items():
+        setattr(fields, name, value)
+    discovery = saml.check_metadata(fields.issuer, None, timeout=10)
+    return create_provider(db, admin, agency, fields, discovery)
+
+
+def _hidden(html: str, name: str) -> str:
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', html) or re.search(
+        rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', html
+    )
+    assert found, f"no {name} in {html[:500]}"
+    return found.group(1)
+
+
+def saml_response_for(
+    client: FlaskClient,
+    idp: IdentityProvider,
+    subject: str,
+    *,
+    acr: str = LOA2,
+    email: str | None = None,
+    start: str | None = None,
+) -> dict[str, str]:
+    """Our AuthnRequest, the provider's log-in page and its signed answer (the HTTP-POST form's
+    fields, before the browser posts them to us)."""
+    started = client.get(start or f"/login/provider/{idp.id}")
+    assert started.status_code == 302, started.status_code
+    location = started.headers["Location"]
+    page = requests.get(location, timeout=10)
+    assert page.status_code == 200, page.text
+    base = location.split("/sso/", 1)[0]
+    answer = requests.post(
+        f"{base}/sso/login",
+        data={
+            "key": _hidden(page.text, "key"),
+            "sub": subject,
+            "name": "Sara Samlsson",
+            "email": email or f"{subject}@example.org",
+            "acr": acr,
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return {
+        "SAMLResponse": _hidden(answer.text, "SAMLResponse"),
+        "RelayState": _hidden(answer.text, "RelayState"),
+    }
+
+
+def post_saml_response(client: FlaskClient, fields: dict[str, str]) -> TestResponse:
+    """As the browser: the provider's cross-site POST to our ACS (no cookie goes with it:
+    SameSite=Lax), then this site's page that hands it on (with the cookie)."""
+    assert client.application is not None
+    handed = client.application.test_client().post("/saml/acs", data=fields)
+    assert handed.status_code == 200, handed.status_code
+    assert "Set-Cookie" not in handed.headers
+    return client.post(
+        "/saml/acs/continue",
+        data={
+            "SAMLResponse": _hidden(handed.text, "SAMLResponse"),
+            "RelayState": _hidden(handed.text, "RelayState"),
+        },
+    )

@@ -41,17 +41,22 @@ class RunningProvider:
         return result
 
 
-def start_provider(secret: str) -> tuple[subprocess.Popen[bytes], RunningProvider]:
+def start_provider(
+    secret: str, module: str = "oidc_provider", arguments: tuple[str, ...] | None = None
+) -> tuple[subprocess.Popen[bytes], RunningProvider]:
+    """Start ``tests.coordination.providers.<module>`` on a free loopback port; returns when it
+    answers."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
             sys.executable,
+            "-W",
+            "ignore::DeprecationWarning",
             "-m",
-            "tests.coordination.providers.oidc_provider",
+            f"tests.coordination.providers.{module}",
             str(port),
-            CLIENT_ID,
-            secret,
+            *(arguments if arguments is not None else (CLIENT_ID, secret)),
         ],
         cwd=ROOT,
         env=env,
@@ -59,7 +64,7 @@ def start_provider(secret: str) -> tuple[subprocess.Popen[bytes], RunningProvide
         stderr=subprocess.DEVNULL,
     )
     provider = RunningProvider(f"http://127.0.0.1:{port}", secret)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while True:
         try:
             requests.get(f"{provider.issuer}/test/ready", timeout=1).raise_for_status()
