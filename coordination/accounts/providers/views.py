@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from joserfc.errors import JoseError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from coordination.accounts.providers import oidc, saml
 from coordination.accounts.providers.access import (
@@ -358,6 +358,7 @@ def _render_agency(
                 select(UserIdentity)
                 .where(UserIdentity.provider_id == provider.id)
                 .join(UserIdentity.user)
+                .options(contains_eager(UserIdentity.user))
                 .order_by(User.display_name)
             )
         )
