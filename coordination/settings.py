@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     ASSURANCE_REQUIRED_FOR_RECORDS: Literal["none", "loa2", "loa3", "loa4"] = "none"
     LOCAL_TOTP_ASSURANCE: Literal["none", "loa1", "loa2", "loa3"] = "loa2"
     LOCAL_PASSWORD_ASSURANCE: Literal["none", "loa1", "loa2", "loa3"] = "loa1"  # noqa: S105 - a level
+    # SAML single logout: the service provider's signing key and certificate (PEM files, readable
+    # by the app only). Without them a SAML session's log-out ends the Samverkan session only.
+    SAML_SP_KEY_FILE: str | None = None
+    SAML_SP_CERT_FILE: str | None = None
     # Seconds the app waits for an identity provider (discovery, keys, tokens).
     IDENTITY_PROVIDER_TIMEOUT: int = Field(10, ge=1, le=120)
     SESSION_IDLE_MINUTES: int = Field(30, ge=1, le=24 * 60)

@@ -82,6 +82,7 @@ document.addEventListener("click", (event) => {
 
 // The SAML response handed on to this site (coordination/accounts/providers): the form goes on
 // by itself; without this file the person presses "Fortsätt".
+// (The prototype's submit: the form's button is named "submit" and hides the method.)
 for (const form of document.querySelectorAll("form[data-autosubmit]")) {
-  form.submit();
+  HTMLFormElement.prototype.submit.call(form);
 }

@@ -246,10 +246,14 @@ def logout() -> ResponseReturnValue:
     if form.validate_on_submit():
         dbs = db_session()
         provider_id = session.get("idp")
+        saml_logout = session.get("saml_logout")
         record_logout(dbs, actor())
         end_session_row(dbs, session.get("sid"), EndReason.LOGOUT)
         end_session()
         flash(_("Du är utloggad."), "info")
+        if saml_logout:
+            # What the SAML LogoutRequest names (providers.provider_logout takes it).
+            session["saml_logout"] = saml_logout
         if provider_id:
             # The local session has ended; now the provider's (single logout), where it can.
             return redirect(url_for("providers.provider_logout", provider_id=provider_id))

@@ -4,7 +4,8 @@ the start page; below the required assurance level every record is withheld with
 until they step up; logging out ends the provider's session too.
 
 The installation is the demo (``flask demo``), with the demo's police provider pointed at the
-test provider and switched on, and ``ASSURANCE_REQUIRED_FOR_RECORDS=loa3``.
+test provider and switched on, and ``ASSURANCE_REQUIRED_FOR_RECORDS=loa3``. The demo's school
+signs in through a SAML 2.0 IdP (the pysaml2 test IdP, also on loopback).
 """
 
 from __future__ import annotations
@@ -83,10 +84,43 @@ def provider() -> Iterator[RunningProvider]:
         process.wait(timeout=10)
 
 
+# The school's SAML provider, bound and linked the same way.
+BIND_SAML = """
+import sys
+from sqlalchemy import select
+from app import create_app
+from coordination.accounts.providers import saml
+from coordination.accounts.providers.models import ProviderKind
+from coordination.accounts.providers.services import ProviderFields, create_provider, link_identity
+from coordination.db import get_database
+from coordination.models import Role, User, UserRole
+
+metadata_url, subject = sys.argv[1:3]
+app = create_app()
+with app.app_context():
+    session = get_database(app).session_factory()
+    admin = session.scalars(select(User).join(UserRole).where(UserRole.role == Role.ADMIN)).first()
+    teacher = session.scalars(select(User).where(User.email.like("skola@%"))).one()
+    fields = ProviderFields(
+        kind=ProviderKind.SAML, display_name="Skolfederationen", issuer=metadata_url,
+        client_id="", client_secret_env="", claims={},
+    )
+    provider = create_provider(
+        session, admin, teacher.agency, fields, saml.check_metadata(metadata_url, None, 10)
+    )
+    link_identity(session, admin, provider, teacher, subject)
+    session.commit()
+"""
+SAML_SUBJECT = "skola-e2e-1"
+
+
 @pytest.fixture(scope="module")
-def installation(provider: RunningProvider) -> Iterator[tuple[Stack, str, int]]:
+def installation(provider: RunningProvider) -> Iterator[tuple[Stack, str, int, RunningProvider]]:
     with SmtpSink() as inbox:
         stack = Stack("e2e_sign_in", inbox)
+        saml_process, saml_idp = start_provider(
+            "", "saml_idp", (f"{stack.base_url}/saml/metadata", f"{stack.base_url}/saml/acs")
+        )
         try:
             stack.set_up(
                 {
@@ -98,10 +132,13 @@ def installation(provider: RunningProvider) -> Iterator[tuple[Stack, str, int]]:
             parse_demo_logins(stack.flask("demo").stdout)
             bound = stack.run("python", "-c", BIND, provider.issuer, CLIENT_ID, SECRET_ENV, SUBJECT)
             name, child_id = bound.stdout.strip().rsplit("\n", 1)
+            stack.run("python", "-c", BIND_SAML, saml_idp.issuer + "/metadata", SAML_SUBJECT)
             stack.start()
-            yield stack, name.strip(), int(child_id)
+            yield stack, name.strip(), int(child_id), saml_idp
         finally:
             stack.tear_down()
+            saml_process.terminate()
+            saml_process.wait(timeout=10)
 
 
 def sign_in_at_provider(page: Page, acr: str) -> None:
@@ -115,9 +152,11 @@ def sign_in_at_provider(page: Page, acr: str) -> None:
 
 
 def test_sign_in_through_the_provider_assurance_and_log_out(
-    browser: Browser, installation: tuple[Stack, str, int], provider: RunningProvider
+    browser: Browser,
+    installation: tuple[Stack, str, int, RunningProvider],
+    provider: RunningProvider,
 ) -> None:
-    stack, organisation, child_id = installation
+    stack, organisation, child_id, _saml = installation
     context = browser.new_context(base_url=stack.base_url, locale="sv-SE")
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -147,5 +186,31 @@ def test_sign_in_through_the_provider_assurance_and_log_out(
         assert provider.logouts()[-1]["client_id"] == CLIENT_ID
         page.goto(f"/children/{child_id}")
         expect(page).to_have_url(re.compile(r"/login"))
+    finally:
+        context.close()
+
+
+def test_sign_in_through_a_saml_identity_provider(
+    browser: Browser, installation: tuple[Stack, str, int, RunningProvider]
+) -> None:
+    stack = installation[0]
+    context = browser.new_context(base_url=stack.base_url, locale="sv-SE")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_role("link", name="Logga in med Skolfederationen").click()
+        expect(
+            page.get_by_role("heading", name="SAML-testleverantörens inloggning")
+        ).to_be_visible()
+        page.locator("#sub").fill(SAML_SUBJECT)
+        page.locator("#name").fill("Lärare Testsson")
+        page.locator("#email").fill("larare@example.org")
+        page.locator("#acr").select_option(LOA3)
+        page.locator("#sign-in").click()
+        # The IdP's HTTP-POST form, our hand-on page, and the start page.
+        page.wait_for_url(re.compile(re.escape(stack.base_url) + r"/$"))
+        expect(page.locator(".user-name")).to_be_visible()
+        expect(page.locator("[data-step-up]")).to_have_count(0)  # loa3 meets the requirement
     finally:
         context.close()

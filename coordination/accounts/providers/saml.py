@@ -33,8 +33,8 @@ with warnings.catch_warnings():
     from saml2.config import SPConfig
     from saml2.mdstore import MetadataStore
     from saml2.metadata import create_metadata_string
-    from saml2.s_utils import SamlException
-    from saml2.saml import AuthnContextClassRef
+    from saml2.s_utils import SamlException, UnsupportedBinding
+    from saml2.saml import AuthnContextClassRef, NameID
     from saml2.samlp import RequestedAuthnContext
     from saml2.sigver import get_xmlsec_binary
 
@@ -93,6 +93,14 @@ def check_metadata(url: str | None, xml: str | None, timeout: float) -> Discover
 class ServiceProvider:
     entity_id: str
     acs_url: str
+    # Single logout: where the IdP answers, and the key the LogoutRequest is signed with.
+    slo_url: str | None = None
+    key_file: str | None = None
+    cert_file: str | None = None
+
+    @property
+    def signs(self) -> bool:
+        return bool(self.slo_url and self.key_file and self.cert_file)
 
 
 def _config(provider: IdentityProvider | None, sp: ServiceProvider) -> SPConfig:
@@ -111,6 +119,12 @@ def _config(provider: IdentityProvider | None, sp: ServiceProvider) -> SPConfig:
         "xmlsec_binary": get_xmlsec_binary(),
         "accepted_time_diff": 60,
     }
+    if sp.signs:
+        settings["key_file"] = sp.key_file
+        settings["cert_file"] = sp.cert_file
+        settings["service"]["sp"]["endpoints"]["single_logout_service"] = [
+            (sp.slo_url, BINDING_HTTP_REDIRECT)
+        ]
     if provider is not None:
         settings["metadata"] = {"inline": [provider.discovered["metadata_xml"]]}
     config.load(settings)
@@ -154,9 +168,10 @@ class AssertionRefused(Exception):
 
 def consume_response(
     provider: IdentityProvider, sp: ServiceProvider, saml_response: str, request_id: str | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str | None]]:
     """The validated assertion as claims: ``NameID``, ``AuthnContextClassRef`` and each
-    attribute's first value under its friendly name (``displayName``, ``mail``, ...)."""
+    attribute's first value under its friendly name (``displayName``, ``mail``, ...); and what
+    a later LogoutRequest names (the NameID with its format, the session index)."""
     client = Saml2Client(config=_config(provider, sp))
     outstanding = {request_id: "/"} if request_id else {}
     try:
@@ -177,4 +192,54 @@ def consume_response(
     claims["NameID"] = name_id.text if name_id is not None else None
     authn = response.authn_info() or []
     claims["AuthnContextClassRef"] = authn[0][0] if authn else None
-    return claims
+    session_index = None
+    for statement in response.assertion.authn_statement or []:
+        session_index = statement.session_index or session_index
+    logout = {
+        "name_id": claims["NameID"],
+        "format": name_id.format if name_id is not None else None,
+        "session_index": session_index,
+    }
+    return claims, logout
+
+
+def logout_redirect(
+    provider: IdentityProvider, sp: ServiceProvider, handle: dict[str, Any] | None
+) -> str | None:
+    """SP-initiated single logout over HTTP-Redirect: the signed LogoutRequest's address, or
+    None where the IdP has no SingleLogoutService or the deployment no signing key."""
+    if not sp.signs or not handle or not handle.get("name_id"):
+        return None
+    client = Saml2Client(config=_config(provider, sp))
+    entity_id = provider.discovered["entity_id"]
+    try:
+        services = client.metadata.single_logout_service(entity_id, BINDING_HTTP_REDIRECT, "idpsso")
+    except UnsupportedBinding:
+        return None  # the IdP offers no single logout over HTTP-Redirect
+    if not services:
+        return None
+    destination = services[0]["location"]
+    try:
+        _request_id, logout_request = client.create_logout_request(
+            destination,
+            entity_id,
+            name_id=NameID(text=handle["name_id"], format=handle.get("format")),
+            session_indexes=[handle["session_index"]] if handle.get("session_index") else None,
+            sign=False,  # HTTP-Redirect: the signature goes with the query, below
+        )
+        info = client.apply_binding(
+            BINDING_HTTP_REDIRECT, str(logout_request), destination, "", sign=True
+        )
+    except (SamlException, OSError, ValueError):
+        return None
+    return str(dict(info["headers"])["Location"])
+
+
+def logout_succeeded(provider: IdentityProvider, sp: ServiceProvider, saml_response: str) -> bool:
+    """The IdP's LogoutResponse: whether it says the session there has ended."""
+    client = Saml2Client(config=_config(provider, sp))
+    try:
+        response = client.parse_logout_request_response(saml_response, BINDING_HTTP_REDIRECT)
+    except Exception:  # noqa: BLE001 - pysaml2 raises a zoo; any failure is "not confirmed"
+        return False
+    return bool(response is not None and response.status_ok())

@@ -230,9 +230,13 @@ def _complete_login(
 
 
 def _service_provider() -> saml.ServiceProvider:
+    config = current_app.config
     return saml.ServiceProvider(
         entity_id=url_for("providers.saml_metadata", _external=True),
         acs_url=url_for("providers.saml_acs", _external=True),
+        slo_url=url_for("providers.saml_slo", _external=True),
+        key_file=config.get("SAML_SP_KEY_FILE"),
+        cert_file=config.get("SAML_SP_CERT_FILE"),
     )
 
 
@@ -268,12 +272,34 @@ def saml_continue() -> ResponseReturnValue:
         return _refused(refuse_unsolicited(dbs))
     form = SamlResponseForm()
     try:
-        claims = saml.consume_response(
+        claims, logout = saml.consume_response(
             provider, _service_provider(), form.SAMLResponse.data or "", pending.get("request_id")
         )
     except saml.AssertionRefused as exc:
         return _refused(refuse_login(dbs, provider, Failure.PROTOCOL, detail=str(exc)).message)
-    return _complete_login(dbs, provider, claims, pending)
+    answer = _complete_login(dbs, provider, claims, pending)
+    if current_user.is_authenticated and session.get("idp") == provider.id:
+        # What the LogoutRequest names at log-out (single logout), in the signed cookie.
+        session["saml_logout"] = logout
+    return answer
+
+
+@bp.page("/saml/slo", public=True)
+def saml_slo() -> ResponseReturnValue:
+    """The IdP's LogoutResponse after single logout (the session here ended before)."""
+    provider_id = session.pop("slo_provider", None)
+    provider = provider_to_log_in_with(db_session(), int(provider_id or 0))
+    response = request.args.get("SAMLResponse")
+    if (
+        provider is not None
+        and response
+        and saml.logout_succeeded(provider, _service_provider(), response)
+    ):
+        flash(
+            _("Du är utloggad även hos %(organisation)s.", organisation=provider.display_name),
+            "info",
+        )
+    return redirect(url_for("auth.login"))
 
 
 csrf.exempt(saml_acs)  # the provider's POST: its signature and InResponseTo protect it
@@ -287,8 +313,13 @@ def provider_logout(provider_id: int) -> ResponseReturnValue:
     redirect to another site (the CSP's form-action)."""
     provider = provider_to_log_in_with(db_session(), provider_id)
     url = None
+    handle = session.pop("saml_logout", None)
     if provider is not None and provider.enabled and provider.kind is ProviderKind.OIDC:
         url = oidc.logout_url(provider, _timeout(), url_for("auth.login", _external=True))
+    elif provider is not None and provider.enabled and provider.kind is ProviderKind.SAML:
+        url = saml.logout_redirect(provider, _service_provider(), handle)
+        if url:
+            session["slo_provider"] = provider.id
     if url is None:
         return redirect(url_for("auth.login"))
     response = make_response(

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
@@ -23,6 +24,7 @@ from tests.coordination.providers.running import (
     LOA2,
     LOA3,
     RunningProvider,
+    make_key_and_cert,
     start_provider,
 )
 
@@ -106,15 +108,21 @@ def sign_in(
 
 SP_ENTITY_ID = "http://localhost/saml/metadata"
 SP_ACS = "http://localhost/saml/acs"
+SP_SLO = "http://localhost/saml/slo"
 
 
 @pytest.fixture(scope="session")
-def saml_idp() -> Iterator[RunningProvider]:
-    """A pysaml2 identity provider on loopback that knows the test app's service provider."""
-    process, provider = start_provider("", "saml_idp", (SP_ENTITY_ID, SP_ACS))
+def saml_idp(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProvider]:
+    """A pysaml2 identity provider on loopback that knows the test app's service provider, and
+    the service provider's signing key for single logout (made now, never kept)."""
+    key_file, cert_file = make_key_and_cert(tmp_path_factory.mktemp("sp-keys"), "sp")
+    process, provider = start_provider("", "saml_idp", (SP_ENTITY_ID, SP_ACS, cert_file, SP_SLO))
+    saved = {name: app.config.get(name) for name in ("SAML_SP_KEY_FILE", "SAML_SP_CERT_FILE")}
+    app.config.update(SAML_SP_KEY_FILE=key_file, SAML_SP_CERT_FILE=cert_file)
     try:
         yield provider
     finally:
+        app.config.update(saved)
         process.terminate()
         process.wait(timeout=10)
 

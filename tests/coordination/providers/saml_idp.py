@@ -1,26 +1,24 @@
 """A small SAML 2.0 identity provider for the tests, built on pysaml2's IdP (``saml2.server``),
 run as its own process on loopback with a key and certificate made when it starts.
 
-    python -m tests.coordination.providers.saml_idp <port> <sp_entity_id> <sp_acs_url>
+    python -m tests.coordination.providers.saml_idp <port> <sp_entity_id> <sp_acs_url> \
+        [<sp_cert_file> <sp_slo_url>]
 
 It takes AuthnRequests over HTTP-Redirect and answers over HTTP-POST with a signed assertion:
 the persistent NameID, displayName and mail, and the AuthnContextClassRef chosen on its log-in
-page. ``POST /test/mode`` makes it misbehave: an unsigned assertion, another issuer, a
-signature by a key the metadata does not name.
+page. Given the service provider's certificate and single logout address, it takes signed
+LogoutRequests over HTTP-Redirect (``GET /test/logouts`` lists them) and answers them.
+``POST /test/mode`` makes it misbehave: an unsigned assertion, another issuer, a signature by a
+key the metadata does not name.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from flask import Flask, jsonify, render_template_string, request
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig, SPConfig
@@ -28,6 +26,8 @@ from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
 from saml2.sigver import get_xmlsec_binary
+
+from tests.coordination.providers.running import make_key_and_cert
 
 LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
 LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
@@ -48,47 +48,28 @@ LOGIN_PAGE = """<!doctype html><html lang="sv"><head><title>SAML-testleverantör
 </form></body></html>"""
 
 
-def make_key_and_cert(folder: Path, name: str) -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    key_file, cert_file = folder / f"{name}.key", folder / f"{name}.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return str(key_file), str(cert_file)
-
-
-def sp_metadata(entity_id: str, acs_url: str) -> str:
+def sp_metadata(
+    entity_id: str, acs_url: str, cert_file: str | None = None, slo_url: str | None = None
+) -> str:
+    endpoints: dict[str, Any] = {"assertion_consumer_service": [(acs_url, BINDING_HTTP_POST)]}
+    settings: dict[str, Any] = {"entityid": entity_id, "xmlsec_binary": get_xmlsec_binary()}
+    if cert_file and slo_url:
+        endpoints["single_logout_service"] = [(slo_url, BINDING_HTTP_REDIRECT)]
+        settings["cert_file"] = cert_file
+    settings["service"] = {"sp": {"endpoints": endpoints}}
     config = SPConfig()
-    config.load(
-        {
-            "entityid": entity_id,
-            "service": {
-                "sp": {"endpoints": {"assertion_consumer_service": [(acs_url, BINDING_HTTP_POST)]}}
-            },
-            "xmlsec_binary": get_xmlsec_binary(),
-        }
-    )
+    config.load(settings)
     return str(create_metadata_string(None, config=config, sign=False).decode())
 
 
-def create_idp(port: int, sp_entity_id: str, sp_acs_url: str, folder: Path) -> Flask:
+def create_idp(
+    port: int,
+    sp_entity_id: str,
+    sp_acs_url: str,
+    folder: Path,
+    sp_cert_file: str | None = None,
+    sp_slo_url: str | None = None,
+) -> Flask:
     app = Flask(__name__)
     base = f"http://127.0.0.1:{port}"
     key_file, cert_file = make_key_and_cert(folder, "idp")
@@ -105,6 +86,9 @@ def create_idp(port: int, sp_entity_id: str, sp_acs_url: str, folder: Path) -> F
                             "single_sign_on_service": [
                                 (f"{base}/sso/redirect", BINDING_HTTP_REDIRECT)
                             ],
+                            "single_logout_service": [
+                                (f"{base}/slo/redirect", BINDING_HTTP_REDIRECT)
+                            ],
                         },
                         "name_id_format": [NAMEID_FORMAT_PERSISTENT],
                         "policy": {"default": {"lifetime": {"minutes": 5}}},
@@ -112,7 +96,9 @@ def create_idp(port: int, sp_entity_id: str, sp_acs_url: str, folder: Path) -> F
                 },
                 "key_file": key,
                 "cert_file": cert,
-                "metadata": {"inline": [sp_metadata(sp_entity_id, sp_acs_url)]},
+                "metadata": {
+                    "inline": [sp_metadata(sp_entity_id, sp_acs_url, sp_cert_file, sp_slo_url)]
+                },
                 "xmlsec_binary": get_xmlsec_binary(),
             }
         )
@@ -122,6 +108,7 @@ def create_idp(port: int, sp_entity_id: str, sp_acs_url: str, folder: Path) -> F
     impostor = Server(config=config(other_key, other_cert))
     pending: dict[str, Any] = {}
     mode: dict[str, Any] = {}
+    logouts: list[dict[str, Any]] = []
 
     @app.get("/metadata")
     def metadata() -> Any:
@@ -169,6 +156,39 @@ def create_idp(port: int, sp_entity_id: str, sp_acs_url: str, folder: Path) -> F
         )
         return http["data"]
 
+    @app.get("/slo/redirect")
+    def slo() -> Any:
+        parsed = server.parse_logout_request(
+            request.args["SAMLRequest"],
+            BINDING_HTTP_REDIRECT,
+            relay_state=request.args.get("RelayState"),
+            sigalg=request.args.get("SigAlg"),
+            signature=request.args.get("Signature"),
+        )
+        message = parsed.message
+        logouts.append(
+            {
+                "name_id": message.name_id.text if message.name_id is not None else None,
+                "session_index": [i.text for i in message.session_index or []],
+                "signed": bool(request.args.get("Signature")),
+                "issuer": message.issuer.text,
+            }
+        )
+        response = server.create_logout_response(message, [BINDING_HTTP_REDIRECT])
+        destination = sp_slo_url or ""
+        http = server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            destination,
+            request.args.get("RelayState", ""),
+            response=True,
+        )
+        return "", 302, {"Location": dict(http["headers"])["Location"]}
+
+    @app.get("/test/logouts")
+    def list_logouts() -> Any:
+        return jsonify(logouts)
+
     @app.post("/test/mode")
     def set_mode() -> Any:
         mode.clear()
@@ -184,7 +204,8 @@ def create_idp(port: int, sp_entity_id: str, sp_acs_url: str, folder: Path) -> F
 
 if __name__ == "__main__":
     port, sp_entity_id, sp_acs_url = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    sp_cert, sp_slo = (sys.argv[4], sys.argv[5]) if len(sys.argv) > 5 else (None, None)
     with tempfile.TemporaryDirectory() as keys:
-        create_idp(port, sp_entity_id, sp_acs_url, Path(keys)).run(
+        create_idp(port, sp_entity_id, sp_acs_url, Path(keys), sp_cert, sp_slo).run(
             host="127.0.0.1", port=port, threaded=True
         )

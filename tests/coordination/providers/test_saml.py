@@ -209,3 +209,30 @@ def test_saving_a_saml_provider_checks_its_metadata(
     assert provider.kind is ProviderKind.SAML
     assert provider.discovered["entity_id"] == saml_idp.issuer + "/metadata"
     assert provider.claim("subject") == "NameID"
+
+
+def test_log_out_ends_the_session_here_and_at_the_identity_provider(
+    app: Flask, db: Session, idp: IdentityProvider, saml_idp: RunningProvider
+) -> None:
+    import requests
+
+    client = app.test_client()
+    assert post_saml_response(client, saml_response_for(client, idp, "skola-42")).status_code == 302
+    answer = client.post("/logout")
+    assert answer.headers["Location"] == f"/logout/provider/{idp.id}"
+    assert client.get("/").status_code == 302  # the local session has ended
+    page = client.get(answer.headers["Location"])
+    assert page.status_code == 200
+    logout_request = page.headers["Refresh"].split("url=", 1)[1]
+    assert logout_request.startswith(saml_idp.issuer + "/slo/redirect?SAMLRequest=")
+    assert "Signature=" in logout_request
+    back = requests.get(logout_request, allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text
+    recorded = requests.get(saml_idp.issuer + "/test/logouts", timeout=10).json()[-1]
+    assert recorded["name_id"] == "skola-42" and recorded["signed"]
+    assert recorded["issuer"] == "http://localhost/saml/metadata"
+    location = back.headers["Location"]
+    assert location.startswith("http://localhost/saml/slo?SAMLResponse=")
+    done = client.get(location.removeprefix("http://localhost"))
+    assert done.headers["Location"] == "/login"
+    assert f"Du är utloggad även hos {idp.display_name}" in client.get("/login").text
