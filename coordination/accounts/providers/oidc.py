@@ -164,13 +164,16 @@ def finish_authorization(provider: IdentityProvider, timeout: float) -> dict[str
     """The validated ID token's claims for the callback request. Raises ``OAuthError`` (and
     the JOSE errors) on a changed state, a wrong issuer, nonce or signature, an expired token."""
     client = client_for(provider, timeout)
-    token = client.authorize_access_token(
-        claims_options={
-            "iss": {"essential": True, "values": [provider.issuer]},
-            "sub": {"essential": True},
-        },
-        leeway=60,
-    )
+    try:
+        token = client.authorize_access_token(
+            claims_options={
+                "iss": {"essential": True, "values": [provider.issuer]},
+                "sub": {"essential": True},
+            },
+            leeway=60,
+        )
+    except requests.RequestException as exc:  # the token or key endpoint did not answer
+        raise ProviderUnusable(_("Inloggningstjänsten svarar inte just nu.")) from exc
     userinfo = token.get("userinfo")
     if not userinfo:
         raise OAuthError(error="missing_id_token")

@@ -320,3 +320,15 @@ def test_log_out_ends_the_session_here_and_at_the_provider(
     back = requests.get(end_session, allow_redirects=False, timeout=10)
     assert back.headers["Location"].startswith("http://localhost/login")
     assert openid_provider.logouts()[-1]["post_logout_redirect_uri"] == "http://localhost/login"
+
+
+def test_a_provider_that_stops_answering_is_a_message_not_an_error(
+    app: Flask, db: Session, idp: IdentityProvider
+) -> None:
+    idp.discovered = {**idp.discovered, "token_endpoint": "http://127.0.0.1:1/token"}
+    db.flush()
+    client = app.test_client()
+    answer = sign_in(client, idp, "polis-123")
+    assert answer.headers["Location"] == "/login"
+    assert "Inloggningstjänsten svarar inte just nu" in client.get("/login").text
+    assert failures(db)[-1]["reason"] == "protocol"
