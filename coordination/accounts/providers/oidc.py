@@ -9,7 +9,6 @@ here parses a token by hand.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -116,17 +115,10 @@ def check_discovery(issuer: str, timeout: float) -> Discovery:
     return Discovery({key: metadata[key] for key in KEPT_METADATA if key in metadata})
 
 
-# One Authlib client per provider version: the discovery document and the keys are fetched
-# once per worker and kept (the JWKS is fetched again when a token names an unknown key).
-_CLIENTS: dict[tuple[int, int], tuple[float, FlaskOAuth2App]] = {}
-CLIENT_CACHE_SECONDS = 3600
-
-
 def client_for(provider: IdentityProvider, timeout: float) -> FlaskOAuth2App:
-    key = (provider.id, provider.version)
-    cached = _CLIENTS.get(key)
-    if cached is not None and time.monotonic() - cached[0] < CLIENT_CACHE_SECONDS:
-        return cached[1]
+    """The provider's Authlib client, made for each request from the saved provider (cheap:
+    the checked discovery document is saved, so nothing is fetched; the JWKS is fetched when
+    an ID token is checked, so a provider's new signing key is used at once)."""
     name = f"idp{provider.id}"
     client = FlaskOAuth2App(
         FlaskIntegration(name),
@@ -143,7 +135,6 @@ def client_for(provider: IdentityProvider, timeout: float) -> FlaskOAuth2App:
             key: value for key, value in (provider.discovered or {}).items() if key in KEPT_METADATA
         },
     )
-    _CLIENTS[key] = (time.monotonic(), client)
     return client
 
 
