@@ -50,10 +50,11 @@ help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "} {printf "  %-22s %s\n", $$1, $$2}'
 
-# WeasyPrint (the minutes as PDF/A) needs Pango and HarfBuzz from the system, and a font.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# WeasyPrint (the minutes as PDF/A) needs Pango and HarfBuzz from the system, and a font;
+# pysaml2 (SAML sign-in) needs the xmlsec1 program for the signatures.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core xmlsec1
 
-system-deps: ## apt-get install the system libraries WeasyPrint needs (Debian, as root)
+system-deps: ## apt-get install the system libraries WeasyPrint and pysaml2 need (Debian, as root)
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) \
 		|| { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); }
 

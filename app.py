@@ -18,6 +18,7 @@ from coordination import cli as coordination_cli
 from coordination import db, web
 from coordination.accounts import jobs as accounts_jobs
 from coordination.accounts import views as auth
+from coordination.accounts.providers import views as identity_providers
 from coordination.accounts.scim import views as scim_views
 from coordination.admin import lifecycle as admin_lifecycle
 from coordination.admin import views as admin
@@ -119,6 +120,7 @@ def register_operations(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
+    identity_providers.init_app(app)
     app.register_blueprint(councils.bp)
     app.register_blueprint(admin.bp)
     admin_lifecycle.init_app(app)

@@ -81,6 +81,9 @@ class Agency(Base):
     authority_name: Mapped[str | None] = mapped_column(String(200))
     authority_org_number: Mapped[str | None] = mapped_column(String(11))
     independent_branch: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # The assurance level (tillitsnivå, "loa2".."loa4") a session needs to open records about
+    # children, on top of the deployment's ASSURANCE_REQUIRED_FOR_RECORDS; None: that alone.
+    required_assurance: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 
@@ -117,6 +120,9 @@ class User(Base):
     # A start password from an administrator (a new account, a reset): the user sets their own
     # at the next log-in before anything else.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Created on a first log-in through an identity provider (just-in-time provisioning):
+    # inactive, without roles or memberships, until an administrator or coordinator approves.
+    pending_approval: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Part of the login cookie's user id: raising it ends every session of the user.
     session_epoch: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str | None] = mapped_column(String(5))

@@ -113,6 +113,17 @@ class Settings(BaseSettings):
     CASE_SYNC_PROPOSAL_DAYS: int = Field(90, ge=1, le=3650)
     AGENDA_DEADLINE_WORKING_DAYS: int = Field(3, ge=0, le=30)
     REQUIRE_2FA: bool = True
+    # Assurance (tillitsnivå) a session needs to open records about children (an agency can
+    # require more), and what the local log-in counts as, with and without a second factor.
+    ASSURANCE_REQUIRED_FOR_RECORDS: Literal["none", "loa2", "loa3", "loa4"] = "none"
+    LOCAL_TOTP_ASSURANCE: Literal["none", "loa1", "loa2", "loa3"] = "loa2"
+    LOCAL_PASSWORD_ASSURANCE: Literal["none", "loa1", "loa2", "loa3"] = "loa1"  # noqa: S105 - a level
+    # SAML single logout: the service provider's signing key and certificate (PEM files, readable
+    # by the app only). Without them a SAML session's log-out ends the Samverkan session only.
+    SAML_SP_KEY_FILE: str | None = None
+    SAML_SP_CERT_FILE: str | None = None
+    # Seconds the app waits for an identity provider (discovery, keys, tokens).
+    IDENTITY_PROVIDER_TIMEOUT: int = Field(10, ge=1, le=120)
     SESSION_IDLE_MINUTES: int = Field(30, ge=1, le=24 * 60)
     SESSION_MAX_HOURS: int = Field(12, ge=1, le=7 * 24)
     # Log-in attempts per client address (spraying many accounts from one place) and per

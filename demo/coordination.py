@@ -10,6 +10,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coordination.accounts.providers.models import UserIdentity
+from coordination.accounts.providers.oidc import Discovery
+from coordination.accounts.providers.services import (
+    UNUSABLE_PASSWORD,
+    ProviderFields,
+    create_provider,
+)
 from coordination.admin.services import create_agency, create_user
 from coordination.councils.services import CouncilFields, add_member, create_council
 from coordination.models import Agency, AgencyKind, CouncilKind, CouncilRole, Role, User
@@ -196,4 +203,49 @@ def load_demo(session: Session) -> tuple[bool, DemoLogins]:
                     else CouncilRole.MEMBER
                 )
                 add_member(session, admin, council, user, role)
+    _demo_identity_provider(session, admin, agencies[AgencyKind.POLICE])
     return True, demo_logins()
+
+
+DEMO_ISSUER = "https://login.polisen.exempel"
+
+
+def _demo_identity_provider(session: Session, admin: User, police: Agency) -> None:
+    """The police's own identity provider, as an administrator would bind it, switched off (the
+    demo has no provider to reach, and its police users keep their demo password), and one
+    account a first log-in through it created, waiting for approval."""
+    provider = create_provider(
+        session,
+        admin,
+        police,
+        ProviderFields(
+            display_name="Polismyndigheten",
+            issuer=DEMO_ISSUER,
+            client_id="samverkan-exempelstad",
+            client_secret_env="SAMVERKAN_IDP_POLISEN_SECRET",
+            acr_levels={"http://id.elegnamnden.se/loa/1.0/loa3": "loa3"},
+            requested_acr="http://id.elegnamnden.se/loa/1.0/loa3",
+            jit_provisioning=True,
+            enabled=False,
+        ),
+        Discovery(
+            {
+                "issuer": DEMO_ISSUER,
+                "authorization_endpoint": DEMO_ISSUER + "/authorize",
+                "token_endpoint": DEMO_ISSUER + "/token",
+                "jwks_uri": DEMO_ISSUER + "/jwks",
+                "end_session_endpoint": DEMO_ISSUER + "/logout",
+            }
+        ),
+    )
+    pending = User(
+        agency=police,
+        email="ny.polis@exempelstad.se",
+        display_name="Nils Nyanställd",
+        password_hash=UNUSABLE_PASSWORD,
+        active=False,
+        pending_approval=True,
+    )
+    session.add(pending)
+    session.add(UserIdentity(user=pending, provider=provider, subject="demo-polis-4711"))
+    session.flush()

@@ -13,6 +13,7 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import Connection
 
+import coordination.accounts.providers.models
 import coordination.accounts.scim.models
 import coordination.accounts.sessions
 import coordination.audit.checkpoints
@@ -39,6 +40,7 @@ MODEL_MODULES = (
     coordination.audit.log,
     coordination.audit.checkpoints,
     coordination.logreview.models,
+    coordination.accounts.providers.models,
     coordination.models,
     secrecy.models,
     meetings.models,

@@ -79,3 +79,10 @@ document.addEventListener("click", (event) => {
     field.scrollIntoView({ block: "center" });
   }
 });
+
+// The SAML response handed on to this site (coordination/accounts/providers): the form goes on
+// by itself; without this file the person presses "Fortsätt".
+// (The prototype's submit: the form's button is named "submit" and hides the method.)
+for (const form of document.querySelectorAll("form[data-autosubmit]")) {
+  HTMLFormElement.prototype.submit.call(form);
+}

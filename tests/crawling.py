@@ -63,6 +63,7 @@ ID_TABLES = {
     "schedule_id": "schedules",
     "user_id": "users",
     "version_id": "plan_versions",
+    "provider_id": "identity_providers",
 }
 
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")

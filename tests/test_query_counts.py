@@ -621,3 +621,55 @@ def test_age_threshold_and_exception_pages(
         ]
 
     assert_constant(grow, measure)
+
+
+# --- Sign-in administration (coordination.accounts.providers) ------------------------------------
+
+
+def test_agency_sign_in_page_and_pending_accounts(
+    app: Flask, db: Session, world: Council3, statements: list[str]
+) -> None:
+    from coordination.accounts.providers.models import IdentityProvider, UserIdentity
+    from coordination.accounts.providers.oidc import Discovery
+    from coordination.accounts.providers.services import ProviderFields, create_provider
+    from coordination.models import Role
+    from tests.factories import AgencyFactory, UserFactory
+
+    admin = UserFactory(
+        agency=AgencyFactory(kind=AgencyKind.OTHER),
+        email="qc-admin@example.com",
+        roles={Role.ADMIN},
+    )
+    agency = world.agencies[POLICE]
+    issuer = "https://idp.example.org"
+    provider: IdentityProvider = create_provider(
+        db,
+        admin,
+        agency,
+        ProviderFields("Polisen", issuer, "client", "SAMVERKAN_QC_SECRET"),
+        Discovery({"issuer": issuer, "authorization_endpoint": issuer + "/a"}),
+    )
+    client = log_in(app.test_client(), admin)
+    linked: list[User] = []
+    pending: list[User] = []
+
+    def grow(n: int) -> None:
+        while len(linked) < n:
+            user = UserFactory(agency=agency, email=f"qc-{len(linked)}@example.com")
+            db.add(UserIdentity(user=user, provider=provider, subject=f"s-{len(linked)}"))
+            linked.append(user)
+            waiting = UserFactory(
+                agency=agency, email=f"qc-p{len(pending)}@example.com", active=False
+            )
+            waiting.pending_approval = True
+            pending.append(waiting)
+        db.flush()
+
+    def measure() -> list[str]:
+        return [
+            *counted(db, client, f"/admin/sign-in/{agency.id}", statements),
+            *counted(db, client, "/accounts/pending", statements),
+            *counted(db, client, "/admin/sign-in", statements),
+        ]
+
+    assert_constant(grow, measure)

@@ -31,6 +31,7 @@ from coordination.accounts.forms import (
     StartPasswordForm,
     TwoFactorForm,
 )
+from coordination.accounts.providers.services import local_login_allowed
 from coordination.accounts.services import (
     LoginSettings,
     account_key,
@@ -142,6 +143,15 @@ def login() -> ResponseReturnValue:
                 "error",
             )
             return render_template("coordination/login.html", form=form), 200
+        if not local_login_allowed(dbs, outcome.user):
+            flash(
+                _(
+                    "Din myndighet loggar in via sin inloggningstjänst. Använd knappen "
+                    "”Logga in med …” ovan."
+                ),
+                "error",
+            )
+            return render_template("coordination/login.html", form=form), 200
         if outcome.needs_two_factor or outcome.needs_enrolment:
             session["pending"] = {
                 "user_id": outcome.user.id,
@@ -235,10 +245,18 @@ def logout() -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
         dbs = db_session()
+        provider_id = session.get("idp")
+        saml_logout = session.get("saml_logout")
         record_logout(dbs, actor())
         end_session_row(dbs, session.get("sid"), EndReason.LOGOUT)
         end_session()
         flash(_("Du är utloggad."), "info")
+        if saml_logout:
+            # What the SAML LogoutRequest names (providers.provider_logout takes it).
+            session["saml_logout"] = saml_logout
+        if provider_id:
+            # The local session has ended; now the provider's (single logout), where it can.
+            return redirect(url_for("providers.provider_logout", provider_id=provider_id))
     return redirect(url_for("auth.login"))
 
 

@@ -33,6 +33,12 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from coordination.accounts.providers.assurance import (
+    SessionAssurance,
+    attach_session_assurance,
+    local_level,
+    required_level,
+)
 from coordination.api.problems import ApiError, FieldProblem
 from coordination.db import db_session
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
@@ -192,6 +198,15 @@ def _authenticate(scope: Scope) -> None:
         )
     g.api_token = token
     g._login_user = token.user  # Flask-Login's current_user for this request only
+    # A token counts as the local log-in with a second factor (LOCAL_TOTP_ASSURANCE): below
+    # the agency's required level it opens no record either.
+    attach_session_assurance(
+        token.user,
+        SessionAssurance(
+            level=local_level(current_app.config, "password+totp"),
+            required=required_level(current_app.config, token.user.agency.required_assurance),
+        ),
+    )
 
 
 def _wrap(fn: ViewFunc, operation: Operation) -> ViewFunc:

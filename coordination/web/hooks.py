@@ -30,6 +30,10 @@ from werkzeug.wrappers import Response
 from wtforms.i18n import messages_path
 
 from coordination.accounts import session_redis
+from coordination.accounts.providers.assurance import (
+    assurance_of_session,
+    attach_session_assurance,
+)
 from coordination.accounts.services import record_logout
 from coordination.accounts.session_redis import redis_sessions
 from coordination.accounts.sessions import (
@@ -170,6 +174,9 @@ def _load_user(user_id: str) -> User | None:
     if user.session_epoch != epoch or not user.is_active:
         return None
     g.samverkan_user_columns = row._asdict()
+    attach_session_assurance(
+        user, assurance_of_session(current_app.config, session, user.agency.required_assurance)
+    )
     return user
 
 

@@ -28,6 +28,8 @@ class WithheldReason(enum.StrEnum):
     SHREDDED = "shredded"
     NO_KEY = "no_key"
     KEY_ERROR = "key_error"
+    # The session's log-in is below the assurance level the viewer's agency requires.
+    LOW_ASSURANCE = "low_assurance"
 
 
 class Refusal(enum.StrEnum):

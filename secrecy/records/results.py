@@ -31,6 +31,9 @@ class DisclosedVia(NamedTuple):
 
 
 REASON_TEXTS = {
+    WithheldReason.LOW_ASSURANCE: _l(
+        "Inloggningen har för låg tillitsnivå för att visa uppgifter om barn"
+    ),
     WithheldReason.NOT_MEMBER: _l("Du är inte medlem i barnets forum."),
     WithheldReason.NO_DISCLOSURE: _l("Ingen uppgiftslämning till din myndighet."),
     WithheldReason.SHREDDED: _l("Uppgiften är gallrad."),

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.util import identity_key
 
+from coordination.accounts.providers.assurance import session_assurance
 from coordination.audit.log import record_event
 from coordination.db import today_local
 from coordination.models import Agency, Child, CouncilMembership, User
@@ -178,7 +179,11 @@ def _decide(
     disclosures: dict[int, list[DisclosedVia]],
 ) -> tuple[PolicyFacts, list[_Decision]]:
     facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
-    return _decide_for(session, viewer.agency, facts, records, disclosures)
+    assurance = session_assurance(viewer)
+    # A log-in below the level the viewer's agency requires opens nothing, its own agency's
+    # records included: whoever holds the session may not be the person it names.
+    too_low = assurance is not None and assurance.too_low
+    return _decide_for(session, viewer.agency, facts, records, disclosures, too_low=too_low)
 
 
 def _decide_for(
@@ -187,6 +192,8 @@ def _decide_for(
     facts: ViewerFacts,
     records: Sequence[Record],
     disclosures: dict[int, list[DisclosedVia]],
+    *,
+    too_low: bool = False,
 ) -> tuple[PolicyFacts, list[_Decision]]:
     keys = _record_keys(session, [r.id for r in records], agency.id)
     policy = PolicyFacts(
@@ -207,6 +214,8 @@ def _decide_for(
             for d in live
         ]
         reason = visibility(facts_of_record, facts, verdicts)
+        if too_low and reason is None:
+            reason = WithheldReason.LOW_ASSURANCE
         key = keys.get(record.id)
         if reason is None and key is None:
             reason = WithheldReason.NO_KEY

@@ -1,0 +1,245 @@
+"""SAML 2.0 Web SSO with pysaml2: the service provider of one identity provider, and the check of
+the provider's metadata.
+
+pysaml2 does the protocol: the AuthnRequest over HTTP-Redirect (with the requested
+AuthnContextClassRef), and at the assertion consumer service the response's signature (the
+assertion must be signed by a key in the provider's metadata), issuer, audience, destination,
+validity window, and InResponseTo against the one request this browser has outstanding (so an
+unsolicited, replayed or another browser's response is refused). Nothing here parses XML by hand.
+
+The deployment is one service provider for every agency: entity id ``<BASE_URL>/saml/metadata``,
+assertion consumer service ``<BASE_URL>/saml/acs`` (HTTP-POST).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from flask_babel import gettext as _
+
+from coordination.accounts.providers.models import IdentityProvider
+from coordination.accounts.providers.oidc import Discovery, ProviderUnusable, require_secure_url
+
+with warnings.catch_warnings():
+    # pysaml2 (7.5) names cryptography's CFB mode at import; it never uses it for SAML here.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.attribute_converter import ac_factory
+    from saml2.client import Saml2Client
+    from saml2.config import SPConfig
+    from saml2.mdstore import MetadataStore
+    from saml2.metadata import create_metadata_string
+    from saml2.s_utils import SamlException, UnsupportedBinding
+    from saml2.saml import AuthnContextClassRef, NameID
+    from saml2.samlp import RequestedAuthnContext
+    from saml2.sigver import get_xmlsec_binary
+
+MAX_METADATA_BYTES = 5_000_000
+
+
+def _load_metadata(xml: str) -> MetadataStore:
+    metadata = MetadataStore(ac_factory(), None)
+    metadata.load("inline", xml)
+    return metadata
+
+
+def check_metadata(url: str | None, xml: str | None, timeout: float) -> Discovery:
+    """Fetch (or take) the provider's metadata and check it: one identity provider, a single
+    sign-on service over HTTP-Redirect, a signing certificate."""
+    if url:
+        require_secure_url(url)
+        try:
+            response = requests.get(url, timeout=timeout)
+            response.raise_for_status()
+            xml = response.text[:MAX_METADATA_BYTES]
+        except requests.RequestException as exc:
+            raise ProviderUnusable(
+                _("Inloggningstjänstens metadata kunde inte hämtas från %(url)s.", url=url)
+            ) from exc
+    if not xml or not xml.strip():
+        raise ProviderUnusable(
+            _("Ange adressen till tjänstens SAML-metadata eller klistra in den.")
+        )
+    try:
+        metadata = _load_metadata(xml)
+    except Exception as exc:
+        raise ProviderUnusable(_("Metadata kunde inte läsas som SAML-metadata.")) from exc
+    providers = list(metadata.identity_providers())
+    if len(providers) != 1:
+        raise ProviderUnusable(
+            _(
+                "Metadata ska beskriva exakt en identitetsleverantör (IdP), inte %(count)s.",
+                count=len(providers),
+            )
+        )
+    entity_id = providers[0]
+    services = metadata.single_sign_on_service(entity_id, BINDING_HTTP_REDIRECT)
+    if not services:
+        raise ProviderUnusable(
+            _("Identitetsleverantören saknar inloggning (SingleSignOnService) med HTTP-Redirect.")
+        )
+    if not metadata.certs(entity_id, "idpsso", "signing"):
+        raise ProviderUnusable(_("Identitetsleverantören saknar certifikat för signering."))
+    sso_url = str(services[0]["location"])
+    require_secure_url(sso_url)
+    return Discovery({"entity_id": entity_id, "metadata_xml": xml, "sso_url": sso_url})
+
+
+@dataclass(frozen=True)
+class ServiceProvider:
+    entity_id: str
+    acs_url: str
+    # Single logout: where the IdP answers, and the key the LogoutRequest is signed with.
+    slo_url: str | None = None
+    key_file: str | None = None
+    cert_file: str | None = None
+
+    @property
+    def signs(self) -> bool:
+        return bool(self.slo_url and self.key_file and self.cert_file)
+
+
+def _config(provider: IdentityProvider | None, sp: ServiceProvider) -> SPConfig:
+    config = SPConfig()
+    settings: dict[str, Any] = {
+        "entityid": sp.entity_id,
+        "service": {
+            "sp": {
+                "endpoints": {"assertion_consumer_service": [(sp.acs_url, BINDING_HTTP_POST)]},
+                "allow_unsolicited": False,
+                "want_assertions_signed": True,
+                "want_response_signed": False,
+                "authn_requests_signed": False,
+            }
+        },
+        "xmlsec_binary": get_xmlsec_binary(),
+        "accepted_time_diff": 60,
+    }
+    if sp.signs:
+        settings["key_file"] = sp.key_file
+        settings["cert_file"] = sp.cert_file
+        settings["service"]["sp"]["endpoints"]["single_logout_service"] = [
+            (sp.slo_url, BINDING_HTTP_REDIRECT)
+        ]
+    if provider is not None:
+        settings["metadata"] = {"inline": [provider.discovered["metadata_xml"]]}
+    config.load(settings)
+    return config
+
+
+def sp_metadata(sp: ServiceProvider) -> str:
+    """The service provider's own metadata, for registering it with a federation."""
+    return str(create_metadata_string(None, config=_config(None, sp), sign=False).decode())
+
+
+def authentication_redirect(
+    provider: IdentityProvider, sp: ServiceProvider, relay_state: str, acr: str | None
+) -> tuple[str, str]:
+    """The AuthnRequest's id (kept in the session) and the provider's address to send the
+    browser to."""
+    client = Saml2Client(config=_config(provider, sp))
+    extra: dict[str, Any] = {}
+    if acr:
+        extra["requested_authn_context"] = RequestedAuthnContext(
+            authn_context_class_ref=[AuthnContextClassRef(text=acr)], comparison="minimum"
+        )
+    try:
+        request_id, info = client.prepare_for_authenticate(
+            entityid=provider.discovered["entity_id"],
+            relay_state=relay_state,
+            binding=BINDING_HTTP_REDIRECT,
+            **extra,
+        )
+    except (SamlException, KeyError) as exc:
+        raise ProviderUnusable(_("Inloggningstjänsten svarar inte just nu.")) from exc
+    location = dict(info["headers"])["Location"]
+    if urlsplit(location).scheme not in {"https", "http"}:
+        raise ProviderUnusable(_("Inloggningstjänsten svarar inte just nu."))
+    return str(request_id), str(location)
+
+
+class AssertionRefused(Exception):
+    """pysaml2 refused the response; the reason is for the audit event (no personal data)."""
+
+
+def consume_response(
+    provider: IdentityProvider, sp: ServiceProvider, saml_response: str, request_id: str | None
+) -> tuple[dict[str, Any], dict[str, str | None]]:
+    """The validated assertion as claims: ``NameID``, ``AuthnContextClassRef`` and each
+    attribute's first value under its friendly name (``displayName``, ``mail``, ...); and what
+    a later LogoutRequest names (the NameID with its format, the session index)."""
+    client = Saml2Client(config=_config(provider, sp))
+    outstanding = {request_id: "/"} if request_id else {}
+    try:
+        response = client.parse_authn_request_response(
+            saml_response, BINDING_HTTP_POST, outstanding=outstanding
+        )
+    except Exception as exc:
+        raise AssertionRefused(type(exc).__name__) from exc
+    if response is None or response.assertion is None:
+        raise AssertionRefused("no_assertion")
+    if response.issuer() != provider.discovered["entity_id"]:
+        raise AssertionRefused("issuer")
+    claims: dict[str, Any] = {}
+    for name, values in (response.get_identity() or {}).items():
+        if values:
+            claims[name] = values[0]
+    name_id = response.name_id
+    claims["NameID"] = name_id.text if name_id is not None else None
+    authn = response.authn_info() or []
+    claims["AuthnContextClassRef"] = authn[0][0] if authn else None
+    session_index = None
+    for statement in response.assertion.authn_statement or []:
+        session_index = statement.session_index or session_index
+    logout = {
+        "name_id": claims["NameID"],
+        "format": name_id.format if name_id is not None else None,
+        "session_index": session_index,
+    }
+    return claims, logout
+
+
+def logout_redirect(
+    provider: IdentityProvider, sp: ServiceProvider, handle: dict[str, Any] | None
+) -> str | None:
+    """SP-initiated single logout over HTTP-Redirect: the signed LogoutRequest's address, or
+    None where the IdP has no SingleLogoutService or the deployment no signing key."""
+    if not sp.signs or not handle or not handle.get("name_id"):
+        return None
+    client = Saml2Client(config=_config(provider, sp))
+    entity_id = provider.discovered["entity_id"]
+    try:
+        services = client.metadata.single_logout_service(entity_id, BINDING_HTTP_REDIRECT, "idpsso")
+    except UnsupportedBinding:
+        return None  # the IdP offers no single logout over HTTP-Redirect
+    if not services:
+        return None
+    destination = services[0]["location"]
+    try:
+        _request_id, logout_request = client.create_logout_request(
+            destination,
+            entity_id,
+            name_id=NameID(text=handle["name_id"], format=handle.get("format")),
+            session_indexes=[handle["session_index"]] if handle.get("session_index") else None,
+            sign=False,  # HTTP-Redirect: the signature goes with the query, below
+        )
+        info = client.apply_binding(
+            BINDING_HTTP_REDIRECT, str(logout_request), destination, "", sign=True
+        )
+    except (SamlException, OSError, ValueError):
+        return None
+    return str(dict(info["headers"])["Location"])
+
+
+def logout_succeeded(provider: IdentityProvider, sp: ServiceProvider, saml_response: str) -> bool:
+    """The IdP's LogoutResponse: whether it says the session there has ended."""
+    client = Saml2Client(config=_config(provider, sp))
+    try:
+        response = client.parse_logout_request_response(saml_response, BINDING_HTTP_REDIRECT)
+    except Exception:  # noqa: BLE001 - pysaml2 raises a zoo; any failure is "not confirmed"
+        return False
+    return bool(response is not None and response.status_ok())

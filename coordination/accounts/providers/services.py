@@ -1,0 +1,418 @@
+"""Identity providers: saving one (checked), linking users, the log-in through one, approvals.
+
+Every function takes ``(session, actor, ...)``, flushes and never commits, and records its audit
+event in the same transaction. A refused log-in raises nothing: it returns the refusal with its
+Swedish message, and its audit event is committed by the page wrapper with the page.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.accounts.providers.assurance import Assurance, level_of_acr
+from coordination.accounts.providers.models import (
+    DEFAULT_CLAIMS,
+    IdentityProvider,
+    ProviderKind,
+    UserIdentity,
+)
+from coordination.accounts.providers.oidc import Discovery
+from coordination.accounts.services import complete_login, normalise_email
+from coordination.audit.log import record_event
+from coordination.db import utcnow
+from coordination.errors import ConflictError, PermissionDenied, ServiceError
+from coordination.models import Agency, Role, User
+from coordination.policy import Permission, has_permission
+
+# No password opens an account made by a provider's log-in (argon2 refuses this "hash").
+UNUSABLE_PASSWORD = "!"  # noqa: S105 - a marker, not a secret
+
+
+class ProviderTag(enum.StrEnum):
+    CREATE = "auth:provider:create"
+    UPDATE = "auth:provider:update"
+    LOGIN_FAILURE = "auth:provider:login_failure"
+    PROVISION = "auth:provider:provision"
+    LINK = "auth:provider:link"
+    APPROVE = "auth:account:approve"
+    ASSURANCE = "auth:agency:assurance"
+
+
+class Failure(enum.StrEnum):
+    """Why a log-in through a provider was refused (the audit event's reason)."""
+
+    PROTOCOL = "protocol"  # state, nonce, issuer, signature, expiry: Authlib refused the answer
+    PROVIDER_ERROR = "provider_error"  # the provider answered with an error
+    DISABLED = "disabled"  # the provider or its agency is switched off
+    NO_SUBJECT = "no_subject"
+    ASSURANCE = "assurance"
+    UNKNOWN_SUBJECT = "unknown_subject"
+    EMAIL_TAKEN = "email_taken"
+    PENDING = "pending"
+    INACTIVE = "inactive"
+
+
+FAILURE_MESSAGES: Mapping[Failure, LazyString] = {
+    Failure.PROTOCOL: _l(
+        "Svaret från inloggningstjänsten kunde inte godtas (det var ändrat, för gammalt, redan "
+        "använt eller inte utfärdat av rätt tjänst). Försök logga in igen."
+    ),
+    Failure.PROVIDER_ERROR: _l("Inloggningstjänsten avbröt inloggningen. Försök igen."),
+    Failure.DISABLED: _l("Inloggning med den här tjänsten är avstängd för myndigheten."),
+    Failure.NO_SUBJECT: _l("Inloggningstjänsten skickade ingen identitet för dig."),
+    Failure.ASSURANCE: _l(
+        "Inloggningen har för låg tillitsnivå för den här tjänsten. Logga in med en starkare "
+        "e-legitimation."
+    ),
+    Failure.UNKNOWN_SUBJECT: _l(
+        "Det finns inget konto i Samverkan för dig. Be en administratör att lägga upp eller "
+        "koppla ditt konto."
+    ),
+    Failure.EMAIL_TAKEN: _l(
+        "Det finns redan ett konto med din e-postadress. Be en administratör koppla det till "
+        "inloggningstjänsten."
+    ),
+    Failure.PENDING: _l(
+        "Ditt konto väntar på att en administratör eller samordnare godkänner det."
+    ),
+    Failure.INACTIVE: _l("Kontot är inaktiverat. Kontakta en administratör."),
+}
+
+
+@dataclass
+class ProviderFields:
+    display_name: str
+    issuer: str
+    client_id: str
+    client_secret_env: str
+    claims: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLAIMS))
+    acr_levels: dict[str, str] = field(default_factory=dict)
+    requested_acr: str | None = None
+    minimum_assurance: str | None = None
+    jit_provisioning: bool = False
+    enabled: bool = True
+    kind: ProviderKind = ProviderKind.OIDC
+
+
+def _require_admin(actor: User) -> None:
+    if not has_permission(actor, Permission.MANAGE_USERS):
+        raise PermissionDenied()
+
+
+def _apply(provider: IdentityProvider, fields: ProviderFields, discovery: Discovery) -> None:
+    provider.kind = fields.kind
+    provider.display_name = fields.display_name.strip()
+    provider.issuer = fields.issuer.strip()
+    provider.client_id = fields.client_id.strip()
+    provider.client_secret_env = fields.client_secret_env.strip()
+    provider.claims = dict(fields.claims)
+    provider.acr_levels = dict(fields.acr_levels)
+    provider.requested_acr = (fields.requested_acr or "").strip() or None
+    provider.minimum_assurance = fields.minimum_assurance or None
+    provider.jit_provisioning = fields.jit_provisioning
+    provider.enabled = fields.enabled
+    provider.discovered = dict(discovery.metadata)
+    provider.checked_at = utcnow()
+
+
+def _details(provider: IdentityProvider) -> dict[str, Any]:
+    """What the audit event says about a provider: its settings, never a secret."""
+    return {
+        "kind": str(provider.kind),
+        "issuer": provider.issuer,
+        "client_id": provider.client_id,
+        "secret_env": provider.client_secret_env,
+        "jit": provider.jit_provisioning,
+        "enabled": provider.enabled,
+        "minimum_assurance": provider.minimum_assurance,
+    }
+
+
+def create_provider(
+    session: Session, actor: User, agency: Agency, fields: ProviderFields, discovery: Discovery
+) -> IdentityProvider:
+    """Bind a provider to an agency (one per agency); ``discovery`` is the checked document."""
+    _require_admin(actor)
+    taken = session.scalar(
+        select(IdentityProvider.id).where(IdentityProvider.agency_id == agency.id)
+    )
+    if taken is not None:
+        raise ServiceError(
+            _l("Myndigheten har redan en inloggningstjänst. Ändra den i stället."), field="agency"
+        )
+    provider = IdentityProvider(agency=agency, kind=fields.kind)
+    _apply(provider, fields, discovery)
+    session.add(provider)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        ProviderTag.CREATE,
+        on=provider,
+        details=_details(provider),
+        agency_id=agency.id,
+    )
+    return provider
+
+
+def update_provider(
+    session: Session,
+    actor: User,
+    provider: IdentityProvider,
+    fields: ProviderFields,
+    discovery: Discovery,
+    *,
+    expected_version: int | None,
+) -> IdentityProvider:
+    _require_admin(actor)
+    if expected_version is not None and expected_version != provider.version:
+        raise ConflictError()
+    _apply(provider, fields, discovery)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        ProviderTag.UPDATE,
+        on=provider,
+        details=_details(provider),
+        agency_id=provider.agency_id,
+    )
+    return provider
+
+
+def link_identity(
+    session: Session, actor: User, provider: IdentityProvider, user: User, subject: str
+) -> UserIdentity:
+    """The administrator says which of the provider's subjects an existing account is."""
+    _require_admin(actor)
+    subject = subject.strip()
+    if not subject:
+        raise ServiceError(_l("Ange identiteten hos inloggningstjänsten."), field="subject")
+    if user.agency_id != provider.agency_id:
+        raise ServiceError(
+            _l("Användaren hör till en annan myndighet än inloggningstjänsten."), field="user_id"
+        )
+    existing = session.scalars(
+        select(UserIdentity)
+        .where(UserIdentity.provider_id == provider.id)
+        .where((UserIdentity.subject == subject) | (UserIdentity.user_id == user.id))
+    ).first()
+    if existing is not None:
+        raise ServiceError(
+            _l("Användaren eller identiteten är redan kopplad till inloggningstjänsten."),
+            field="subject",
+        )
+    identity = UserIdentity(user=user, provider=provider, subject=subject)
+    session.add(identity)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        ProviderTag.LINK,
+        on=user,
+        details={"provider_id": provider.id},
+        agency_id=user.agency_id,
+    )
+    return identity
+
+
+@dataclass
+class ExternalOutcome:
+    user: User | None = None
+    level: Assurance | None = None
+    failure: Failure | None = None
+
+    @property
+    def message(self) -> LazyString | None:
+        return FAILURE_MESSAGES[self.failure] if self.failure else None
+
+
+def refuse_login(
+    session: Session,
+    provider: IdentityProvider,
+    failure: Failure,
+    *,
+    user: User | None = None,
+    detail: str | None = None,
+) -> ExternalOutcome:
+    """Audit a refused log-in through the provider; nothing else changes."""
+    details: dict[str, Any] = {"provider_id": provider.id, "reason": str(failure)}
+    if detail:
+        details["error"] = detail[:100]
+    record_event(
+        session,
+        None,
+        ProviderTag.LOGIN_FAILURE,
+        on=user,
+        details=details,
+        agency_id=provider.agency_id,
+    )
+    return ExternalOutcome(failure=failure)
+
+
+def refuse_unsolicited(session: Session) -> LazyString:
+    """An answer that no log-in of this browser is waiting for (unsolicited, replayed, or
+    started in another browser): audited without a provider, whose answer was not read."""
+    record_event(
+        session,
+        None,
+        ProviderTag.LOGIN_FAILURE,
+        details={"reason": str(Failure.PROTOCOL), "error": "unsolicited"},
+    )
+    return FAILURE_MESSAGES[Failure.PROTOCOL]
+
+
+def _claim(claims: Mapping[str, Any], name: str) -> str:
+    value = claims.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def sign_in_external(
+    session: Session, provider: IdentityProvider, claims: Mapping[str, Any]
+) -> ExternalOutcome:
+    """The user a provider's validated claims name, by the provider's subject (never by the
+    e-mail address); a first-time subject is provisioned as a pending account where the
+    provider allows it. Returns the user with the log-in's assurance level, or the refusal."""
+    if not provider.enabled or not provider.agency.active:
+        return refuse_login(session, provider, Failure.DISABLED)
+    subject = _claim(claims, provider.claim("subject"))
+    if not subject or len(subject) > 255:
+        return refuse_login(session, provider, Failure.NO_SUBJECT)
+    level = level_of_acr(_claim(claims, provider.claim("acr")) or None, provider.acr_levels)
+    minimum = Assurance.parse(provider.minimum_assurance)
+    if minimum is not None and (level is None or level < minimum):
+        return refuse_login(session, provider, Failure.ASSURANCE)
+    identity = session.scalars(
+        select(UserIdentity).where(
+            UserIdentity.provider_id == provider.id, UserIdentity.subject == subject
+        )
+    ).one_or_none()
+    if identity is None:
+        if not provider.jit_provisioning:
+            return refuse_login(session, provider, Failure.UNKNOWN_SUBJECT)
+        return _provision(session, provider, subject, claims)
+    user = identity.user
+    if user.pending_approval:
+        return refuse_login(session, provider, Failure.PENDING, user=user)
+    if not user.is_active or user.agency_id != provider.agency_id:
+        return refuse_login(session, provider, Failure.INACTIVE, user=user)
+    identity.last_login_at = utcnow()
+    complete_login(session, user, f"{provider.kind}:{provider.id}")
+    return ExternalOutcome(user=user, level=level)
+
+
+def _provision(
+    session: Session, provider: IdentityProvider, subject: str, claims: Mapping[str, Any]
+) -> ExternalOutcome:
+    """Just-in-time: an inactive account in the provider's agency, without roles or council
+    memberships, waiting for approval. Nobody reaches a child from a claim alone."""
+    email = normalise_email(_claim(claims, provider.claim("email")))
+    if not email or "@" not in email or len(email) > 254:
+        return refuse_login(session, provider, Failure.NO_SUBJECT, detail="email")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        return refuse_login(session, provider, Failure.EMAIL_TAKEN)
+    name = _claim(claims, provider.claim("name"))[:200] or email
+    user = User(
+        agency=provider.agency,
+        email=email,
+        display_name=name,
+        password_hash=UNUSABLE_PASSWORD,
+        active=False,
+        pending_approval=True,
+    )
+    session.add(user)
+    session.add(UserIdentity(user=user, provider=provider, subject=subject))
+    session.flush()
+    record_event(
+        session,
+        None,
+        ProviderTag.PROVISION,
+        on=user,
+        details={"provider_id": provider.id},
+        agency_id=provider.agency_id,
+    )
+    return ExternalOutcome(failure=Failure.PENDING)
+
+
+def may_approve(actor: User, user: User) -> bool:
+    """Administrators approve any account; a coordinator those of their own agency."""
+    if has_permission(actor, Permission.MANAGE_USERS):
+        return True
+    return (
+        actor.is_active and actor.has_role(Role.COORDINATOR) and actor.agency_id == user.agency_id
+    )
+
+
+def approve_user(session: Session, actor: User, user: User) -> None:
+    """Open a pending account. It still has no roles or memberships: those are given as for any
+    account, on the administration and council pages."""
+    if not user.pending_approval or not may_approve(actor, user):
+        raise PermissionDenied(object_type="user", object_ids=[user.id])
+    user.pending_approval = False
+    user.active = True
+    session.flush()
+    record_event(session, actor, ProviderTag.APPROVE, on=user, agency_id=user.agency_id)
+
+
+def pending_accounts(session: Session, actor: User) -> list[User]:
+    query = select(User).where(User.pending_approval.is_(True)).order_by(User.created_at)
+    if not has_permission(actor, Permission.MANAGE_USERS):
+        query = query.where(User.agency_id == actor.agency_id)
+    return list(session.scalars(query))
+
+
+def set_agency_assurance(
+    session: Session,
+    actor: User,
+    agency: Agency,
+    level: str | None,
+    *,
+    expected_version: int | None,
+) -> None:
+    """The level the agency's users' sessions need to open records about children."""
+    _require_admin(actor)
+    if expected_version is not None and expected_version != agency.version:
+        raise ConflictError()
+    if level is not None and Assurance.parse(level) is None:
+        raise ServiceError(_l("Okänd tillitsnivå."), field="required_assurance")
+    agency.required_assurance = level
+    session.flush()
+    record_event(
+        session,
+        actor,
+        ProviderTag.ASSURANCE,
+        on=agency,
+        details={"required_assurance": level},
+        agency_id=agency.id,
+    )
+
+
+def local_login_allowed(session: Session, user: User) -> bool:
+    """The password + TOTP path is for agencies without an enabled provider, and for
+    administrators everywhere (break-glass when the provider is down). A refusal is audited."""
+    if user.has_role(Role.ADMIN):
+        return True
+    bound = session.scalar(
+        select(IdentityProvider.id).where(
+            IdentityProvider.agency_id == user.agency_id, IdentityProvider.enabled.is_(True)
+        )
+    )
+    if bound is None:
+        return True
+    record_event(
+        session,
+        None,
+        ProviderTag.LOGIN_FAILURE,
+        on=user,
+        details={"provider_id": bound, "reason": "use_provider"},
+        agency_id=user.agency_id,
+    )
+    return False

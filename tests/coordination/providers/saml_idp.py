@@ -1,0 +1,211 @@
+"""A small SAML 2.0 identity provider for the tests, built on pysaml2's IdP (``saml2.server``),
+run as its own process on loopback with a key and certificate made when it starts.
+
+    python -m tests.coordination.providers.saml_idp <port> <sp_entity_id> <sp_acs_url> \
+        [<sp_cert_file> <sp_slo_url>]
+
+It takes AuthnRequests over HTTP-Redirect and answers over HTTP-POST with a signed assertion:
+the persistent NameID, displayName and mail, and the AuthnContextClassRef chosen on its log-in
+page. Given the service provider's certificate and single logout address, it takes signed
+LogoutRequests over HTTP-Redirect (``GET /test/logouts`` lists them) and answers them.
+``POST /test/mode`` makes it misbehave: an unsigned assertion, another issuer, a signature by a
+key the metadata does not name.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, render_template_string, request
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.config import IdPConfig, SPConfig
+from saml2.metadata import create_metadata_string
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.server import Server
+from saml2.sigver import get_xmlsec_binary
+
+from tests.coordination.providers.running import make_key_and_cert
+
+LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
+LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
+
+LOGIN_PAGE = """<!doctype html><html lang="sv"><head><title>SAML-testleverantör</title></head>
+<body><h1>SAML-testleverantörens inloggning</h1>
+<form method="post" action="/sso/login">
+  <input type="hidden" name="key" value="{{ key }}">
+  <label>Subjekt <input name="sub" id="sub"></label>
+  <label>Namn <input name="name" id="name"></label>
+  <label>E-post <input name="email" id="email"></label>
+  <label>Tillitsnivå <select name="acr" id="acr">
+    {% for value in acrs %}
+    <option value="{{ value }}" {% if value == chosen %}selected{% endif %}>{{ value }}</option>
+    {% endfor %}
+  </select></label>
+  <button type="submit" id="sign-in">Logga in</button>
+</form></body></html>"""
+
+
+def sp_metadata(
+    entity_id: str, acs_url: str, cert_file: str | None = None, slo_url: str | None = None
+) -> str:
+    endpoints: dict[str, Any] = {"assertion_consumer_service": [(acs_url, BINDING_HTTP_POST)]}
+    settings: dict[str, Any] = {"entityid": entity_id, "xmlsec_binary": get_xmlsec_binary()}
+    if cert_file and slo_url:
+        endpoints["single_logout_service"] = [(slo_url, BINDING_HTTP_REDIRECT)]
+        settings["cert_file"] = cert_file
+    settings["service"] = {"sp": {"endpoints": endpoints}}
+    config = SPConfig()
+    config.load(settings)
+    return str(create_metadata_string(None, config=config, sign=False).decode())
+
+
+def create_idp(
+    port: int,
+    sp_entity_id: str,
+    sp_acs_url: str,
+    folder: Path,
+    sp_cert_file: str | None = None,
+    sp_slo_url: str | None = None,
+) -> Flask:
+    app = Flask(__name__)
+    base = f"http://127.0.0.1:{port}"
+    key_file, cert_file = make_key_and_cert(folder, "idp")
+    other_key, other_cert = make_key_and_cert(folder, "other")
+
+    def config(key: str, cert: str) -> IdPConfig:
+        idp_config = IdPConfig()
+        idp_config.load(
+            {
+                "entityid": f"{base}/metadata",
+                "service": {
+                    "idp": {
+                        "endpoints": {
+                            "single_sign_on_service": [
+                                (f"{base}/sso/redirect", BINDING_HTTP_REDIRECT)
+                            ],
+                            "single_logout_service": [
+                                (f"{base}/slo/redirect", BINDING_HTTP_REDIRECT)
+                            ],
+                        },
+                        "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                        "policy": {"default": {"lifetime": {"minutes": 5}}},
+                    }
+                },
+                "key_file": key,
+                "cert_file": cert,
+                "metadata": {
+                    "inline": [sp_metadata(sp_entity_id, sp_acs_url, sp_cert_file, sp_slo_url)]
+                },
+                "xmlsec_binary": get_xmlsec_binary(),
+            }
+        )
+        return idp_config
+
+    server = Server(config=config(key_file, cert_file))
+    impostor = Server(config=config(other_key, other_cert))
+    pending: dict[str, Any] = {}
+    mode: dict[str, Any] = {}
+    logouts: list[dict[str, Any]] = []
+
+    @app.get("/metadata")
+    def metadata() -> Any:
+        xml = create_metadata_string(None, config=server.config, sign=False)
+        return xml, 200, {"Content-Type": "application/samlmetadata+xml"}
+
+    @app.get("/sso/redirect")
+    def sso() -> Any:
+        parsed = server.parse_authn_request(request.args["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        authn = parsed.message
+        chosen = LOA2
+        context = authn.requested_authn_context
+        if context is not None and context.authn_context_class_ref:
+            chosen = context.authn_context_class_ref[0].text
+        key = authn.id
+        pending[key] = {
+            "id": authn.id,
+            "acs": authn.assertion_consumer_service_url or sp_acs_url,
+            "sp": authn.issuer.text,
+            "relay_state": request.args.get("RelayState", ""),
+        }
+        return render_template_string(LOGIN_PAGE, key=key, acrs=[LOA2, LOA3], chosen=chosen)
+
+    @app.post("/sso/login")
+    def login() -> Any:
+        request_info = pending.pop(request.form["key"])
+        signer = impostor if mode.get("bad_signature") else server
+        response = signer.create_authn_response(
+            identity={"displayName": [request.form["name"]], "mail": [request.form["email"]]},
+            in_response_to=request_info["id"],
+            destination=request_info["acs"],
+            sp_entity_id=request_info["sp"],
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=request.form["sub"]),
+            authn={"class_ref": request.form["acr"], "authn_auth": base},
+            issuer=f"{base}/other" if mode.get("wrong_issuer") else None,
+            sign_assertion=not mode.get("unsigned"),
+            sign_response=False,
+        )
+        http = signer.apply_binding(
+            BINDING_HTTP_POST,
+            str(response),
+            request_info["acs"],
+            request_info["relay_state"],
+            response=True,
+        )
+        return http["data"]
+
+    @app.get("/slo/redirect")
+    def slo() -> Any:
+        parsed = server.parse_logout_request(
+            request.args["SAMLRequest"],
+            BINDING_HTTP_REDIRECT,
+            relay_state=request.args.get("RelayState"),
+            sigalg=request.args.get("SigAlg"),
+            signature=request.args.get("Signature"),
+        )
+        message = parsed.message
+        logouts.append(
+            {
+                "name_id": message.name_id.text if message.name_id is not None else None,
+                "session_index": [i.text for i in message.session_index or []],
+                "signed": bool(request.args.get("Signature")),
+                "issuer": message.issuer.text,
+            }
+        )
+        response = server.create_logout_response(message, [BINDING_HTTP_REDIRECT])
+        destination = sp_slo_url or ""
+        http = server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            destination,
+            request.args.get("RelayState", ""),
+            response=True,
+        )
+        return "", 302, {"Location": dict(http["headers"])["Location"]}
+
+    @app.get("/test/logouts")
+    def list_logouts() -> Any:
+        return jsonify(logouts)
+
+    @app.post("/test/mode")
+    def set_mode() -> Any:
+        mode.clear()
+        mode.update(request.get_json(force=True) or {})
+        return jsonify(mode)
+
+    @app.get("/test/ready")
+    def ready() -> Any:
+        return "ok"
+
+    return app
+
+
+if __name__ == "__main__":
+    port, sp_entity_id, sp_acs_url = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    sp_cert, sp_slo = (sys.argv[4], sys.argv[5]) if len(sys.argv) > 5 else (None, None)
+    with tempfile.TemporaryDirectory() as keys:
+        create_idp(port, sp_entity_id, sp_acs_url, Path(keys), sp_cert, sp_slo).run(
+            host="127.0.0.1", port=port, threaded=True
+        )
