@@ -68,3 +68,15 @@ def test_the_session_cookie_is_re_signed_at_most_once_a_minute(app: Flask, world
     for step in range(1, 5):
         with time_machine.travel(start + 70 + step * 25 * 60, tick=False):
             assert client.get("/").status_code == 200
+
+
+def test_a_lazy_message_with_markup_in_its_value_is_escaped(app: Flask) -> None:
+    """A lazily translated message is not safe HTML: what was put into it is escaped."""
+    from flask import render_template_string
+    from flask_babel import lazy_gettext
+
+    message = lazy_gettext("Token ”%(name)s” är återkallad.", name="<script>x()</script>")
+    with app.test_request_context("/"):
+        shown = render_template_string("<p>{{ message }}</p>", message=message)
+    assert "<script>" not in shown
+    assert "&lt;script&gt;x()&lt;/script&gt;" in shown
