@@ -37,6 +37,8 @@ from meetings.agenda import api as meetings_api
 from meetings.agenda import views as meetings_views
 from meetings.calendar import views as meetings_calendar_views
 from meetings.casesync import views as meetings_sync_views
+from meetings.network import api as meetings_network_api
+from meetings.network import views as meetings_network_views
 from meetings.notifications import views as views_notifications
 from meetings.schedules import views as views_schedules
 from minutes import jobs as minutes_jobs
@@ -123,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     views_schedules.init_app(app)
     views_notifications.init_app(app)
     meetings_sync_views.init_app(app)
+    meetings_network_views.init_app(app)
     minutes_views.init_app(app)
     minutes_approval_views.init_app(app)
     views_actions.init_app(app)
@@ -140,6 +143,7 @@ def register_api(app: Flask) -> None:
     disclosures_api.init_app(app)
     requests_api.init_app(app)
     meetings_api.init_app(app)
+    meetings_network_api.init_app(app)
     minutes_api.init_app(app)
     actions_api.init_app(app)
 

@@ -20,6 +20,7 @@ import coordination.logreview.models
 import coordination.models
 import coordination.tokens.services
 import meetings.models
+import meetings.network.models
 import minutes.models
 import secrecy.models
 from coordination.config import load_settings
@@ -38,6 +39,7 @@ MODEL_MODULES = (
     coordination.models,
     secrecy.models,
     meetings.models,
+    meetings.network.models,
     minutes.models,
 )
 target_metadata = Base.metadata
