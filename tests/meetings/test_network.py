@@ -218,7 +218,7 @@ def test_a_letter_is_sealed_and_names_roles_not_other_names(db: Session, world: 
         )
 
 
-# --- Pages -----------------------------------------------------------------------------------------
+# --- Pages -----------------------------------------------------------------------------------
 
 
 def test_the_page_shows_names_to_the_inviting_agency_only(

@@ -7,6 +7,7 @@ collects every page. A marker must appear exactly where its owner's users are lo
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -18,7 +19,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.models import AgencyKind, Role, User
+from coordination.db import LOCAL_ZONE, utcnow
+from coordination.models import AgencyKind, Child, Role, User
 from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
 from secrecy.records.children import EnrolmentData, Guardian, enrol_child
 from secrecy.records.services import create_record
@@ -89,8 +91,53 @@ def seed(db: Session, world: Council3) -> dict[str, AgencyKind]:
                 marker = f"MARK-{kind.value}-{key}-{child.id}"
                 create_record(db, user, child, key, f"Text med {marker} i.")
                 markers[marker] = kind
+    seed_network_meeting(db, world, children[0], markers)
     db.flush()
     return markers
+
+
+def seed_network_meeting(
+    db: Session, world: Council3, child: Child, markers: dict[str, AgencyKind]
+) -> None:
+    """A network meeting about the child: participants whose names and e-mail are social
+    services' records, a printed letter (social services' too), and the young person's voice
+    recorded by every agency (each its own record)."""
+    from meetings.network.services import (
+        NetworkMeetingData,
+        add_participant,
+        create_letter,
+        create_network_meeting,
+        record_voice,
+    )
+
+    social = world.members[AgencyKind.SOCIAL_SERVICES]
+    start = utcnow() + dt.timedelta(days=30)
+    local = start.astimezone(LOCAL_ZONE)
+    network = create_network_meeting(
+        db,
+        social,
+        world.council,
+        NetworkMeetingData(
+            child=child,
+            kind="sspf_network",
+            purpose="agree_plan",
+            day=local.date(),
+            start_time=dt.time(13, 0),
+            duration_minutes=60,
+            location="Mötesrum",
+            agency_ids=[a.id for a in world.agencies.values()],
+        ),
+        now=start - dt.timedelta(days=30),
+    )
+    for role, marker in (("young_person", "DELTAGARE-ung-leak"), ("guardian", "DELTAGARE-vh-leak")):
+        add_participant(db, social, network, role, marker, f"{marker.lower()}@example.se")
+        markers[marker] = AgencyKind.SOCIAL_SERVICES
+        markers[f"{marker.lower()}@example.se"] = AgencyKind.SOCIAL_SERVICES
+    create_letter(db, social, network, network.participants[0], now=start - dt.timedelta(days=30))
+    for kind, user in world.members.items():
+        marker = f"ROST-{kind.value}-leak"
+        record_voice(db, user, network, f"Den unge sa {marker}.")
+        markers[marker] = kind
 
 
 def visible_markers(pages: dict[str, str], markers: dict[str, AgencyKind]) -> set[str]:
