@@ -15,11 +15,19 @@ from coordination.db import db_session, transaction
 from demo.coordination import load_demo
 from demo.meetings import load_meetings_demo
 from demo.minutes import load_minutes_demo
+from demo.network import load_network_demo
 from demo.requests import load_requests_demo
 from demo.secrecy import load_secrecy_demo
 
-# Upper layers' parts, in layer order: children, records and requests, meetings, minutes.
-LOADERS = (load_secrecy_demo, load_requests_demo, load_meetings_demo, load_minutes_demo)
+# Upper layers' parts, in layer order: children, records and requests, meetings (with the
+# network meeting), minutes.
+LOADERS = (
+    load_secrecy_demo,
+    load_requests_demo,
+    load_meetings_demo,
+    load_network_demo,
+    load_minutes_demo,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -8,19 +8,25 @@ from typing import Any
 from flask import render_template
 from sqlalchemy.orm import Session
 
-from coordination.errors import PermissionDenied
+from coordination.errors import NotFound, PermissionDenied
 from coordination.models import User
+from coordination.policy import Need
+from meetings.network.access import network_for
 from meetings.network.models import InvitationLetter, NetworkMeeting
 from meetings.network.services import log_letter_print
 from secrecy.records.results import Revealed
 from secrecy.records.reveal import reveal_one
 
 
-def letter_of(session: Session, network: NetworkMeeting, letter_id: int) -> InvitationLetter:
+def letter_for(
+    session: Session, actor: User, letter_id: int
+) -> tuple[InvitationLetter, NetworkMeeting]:
+    """The letter and its network meeting, loaded for the council's members (WRITE); one
+    refusal for unknown and forbidden ids alike."""
     letter = session.get(InvitationLetter, letter_id)
-    if letter is None or letter.meeting_id != network.meeting_id:
-        raise PermissionDenied(object_type="invitation_letter", object_ids=[letter_id])
-    return letter
+    if letter is None:
+        raise NotFound(object_type="invitation_letter", object_ids=[letter_id])
+    return letter, network_for(session, actor, letter.meeting_id, Need.WRITE)
 
 
 def open_letter(

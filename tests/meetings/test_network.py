@@ -292,7 +292,7 @@ def test_the_letter_pdf_is_logged_at_every_print_and_refused_to_others(
     social = world.members[AgencyKind.SOCIAL_SERVICES]
     letter = services.create_letter(db, social, network, network.participants[0], now=NOW)
     db.commit()
-    url = f"/network-meetings/{network.meeting_id}/letters/{letter.id}.pdf"
+    url = f"/network-letters/{letter.id}.pdf"
     client = log_in(app.test_client(), social)
     for _ in range(2):
         response = client.get(url)
@@ -385,8 +385,25 @@ def test_outsiders_get_403_on_every_network_path(app: Flask, db: Session, world:
     db.commit()
     client = log_in(app.test_client(), outsider)
     base = f"/network-meetings/{network.meeting_id}"
-    for url in (base, f"{base}/projector", f"{base}/letters/{letter.id}.pdf"):
+    for url in (base, f"{base}/projector", f"/network-letters/{letter.id}.pdf"):
         assert client.get(url).status_code == 403, url
     assert client.get(f"/councils/{world.council.id}/network-meetings").status_code == 403
     assert db.scalar(select(func.count()).select_from(InvitationLetter)) == 1
     assert db.get(Child, network.child_id) is not None
+
+
+def test_the_demo_has_a_network_meeting_with_participants(app: Flask, db: Session) -> None:
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    network = db.scalars(select(NetworkMeeting)).one()
+    assert network.meeting.council.code == "NORR"
+    assert [p.role.value for p in network.participants] == [
+        "young_person",
+        "guardian",
+        "support_person",
+    ]
+    assert db.scalar(select(func.count()).select_from(InvitationLetter)) == 3
+    assert db.scalar(select(func.count()).select_from(YoungPersonVoice)) == 1
+    again = app.test_cli_runner().invoke(args=["demo"])
+    assert again.exit_code == 0
+    assert db.scalar(select(func.count()).select_from(NetworkMeeting)) == 1
