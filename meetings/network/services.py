@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import record_event
 from coordination.db import LOCAL_ZONE, utcnow
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
-from coordination.models import Child, ChildStatus, Council, CouncilMembership, User
+from coordination.models import Agency, Child, ChildStatus, Council, CouncilMembership, User
 from coordination.policy import can_view_council
 from meetings.agenda.access import require_not_cancelled
 from meetings.models import (
@@ -384,16 +384,18 @@ def letter_content(
     for other in others:
         label = str(ROLE_LABELS[other.role])
         roles[label] = roles.get(label, 0) + 1
-    agencies = sorted(
-        {
-            a.user.agency.name
-            for a in session.scalars(
-                select(Attendance).where(
-                    Attendance.meeting_id == meeting.id,
-                    Attendance.status != AttendanceStatus.EXCUSED,
-                )
+    agencies = list(
+        session.scalars(
+            select(Agency.name)
+            .join(User, User.agency_id == Agency.id)
+            .join(Attendance, Attendance.user_id == User.id)
+            .where(
+                Attendance.meeting_id == meeting.id,
+                Attendance.status.in_([AttendanceStatus.INVITED, AttendanceStatus.PRESENT]),
             )
-        }
+            .distinct()
+            .order_by(Agency.name)
+        )
     )
     starts = meeting.starts_at.astimezone(LOCAL_ZONE)
     ends = meeting.ends_at.astimezone(LOCAL_ZONE)

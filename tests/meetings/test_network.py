@@ -407,3 +407,22 @@ def test_the_demo_has_a_network_meeting_with_participants(app: Flask, db: Sessio
     again = app.test_cli_runner().invoke(args=["demo"])
     assert again.exit_code == 0
     assert db.scalar(select(func.count()).select_from(NetworkMeeting)) == 1
+
+
+def test_no_other_child_comes_onto_a_network_meetings_agenda(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    from meetings.agenda.contributors import add_contributed_items, register_agenda_contributor
+    from meetings.agenda.items import add_agenda_item
+
+    network = network_with_family(db, world, child_of(db, world))
+    other = child_of(db, world, "20100101-0014")
+    register_agenda_contributor(app, lambda session, meeting: [other.id])
+    assert add_contributed_items(db, network.meeting) == []
+    with pytest.raises(ServiceError) as refused:
+        add_agenda_item(db, world.coordinator, network.meeting, other, "school", "Läge")
+    assert "gäller ett enda barn" in str(refused.value.message)
+    items = db.scalars(
+        select(AgendaItem.child_id).where(AgendaItem.meeting_id == network.meeting_id)
+    )
+    assert list(items) == [network.child_id]
