@@ -21,7 +21,7 @@ from coordination.models import AgencyKind, CouncilKind, CouncilMembership, User
 from coordination.policy import can_view_council
 from coordination.web.forms import choices
 from coordination.web.page import INVALID_FORM, Render, actor
-from meetings.agenda.access import has_started, is_meeting_coordinator
+from meetings.agenda.access import has_started, is_meeting_coordinator, is_network_meeting
 from meetings.agenda.attendance import guest_candidates, meeting_attendance
 from meetings.agenda.contributors import pending_contributed_items
 from meetings.agenda.deadline import agenda_deadline, deadline_passed
@@ -183,7 +183,13 @@ def render_meeting(
         categories=categories(),
         locale=locale(),
         error=error,
-        links=_neighbour_links(user, meeting, member=member, coordinator=coordinator),
+        links=_neighbour_links(
+            user,
+            meeting,
+            member=member,
+            coordinator=coordinator,
+            network=is_network_meeting(session, meeting),
+        ),
         texts=_row_texts(),
     )
 
@@ -205,11 +211,13 @@ def _row_texts() -> dict[str, str]:
 
 
 def _neighbour_links(
-    user: User, meeting: Meeting, *, member: bool, coordinator: bool
+    user: User, meeting: Meeting, *, member: bool, coordinator: bool, network: bool = False
 ) -> list[tuple[str, str]]:
     """Links to the other meeting pages (schedules, case sync), when those are installed and
     the viewer may use them; the endpoints belong to other modules of this package."""
     wanted: list[tuple[str, dict[str, Any], Any]] = []
+    if network:
+        wanted.append(("network.page", {"meeting_id": meeting.id}, _("Nätverksmöte")))
     if member:
         wanted.append(("schedules.meetings", {"council_id": meeting.council_id}, _("Alla möten")))
     if coordinator and meeting.status is MeetingStatus.PLANNED:

@@ -426,3 +426,13 @@ def test_no_other_child_comes_onto_a_network_meetings_agenda(
         select(AgendaItem.child_id).where(AgendaItem.meeting_id == network.meeting_id)
     )
     assert list(items) == [network.child_id]
+
+
+def test_the_meeting_page_links_to_the_network_meeting(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    network = network_with_family(db, world, child_of(db, world))
+    db.commit()
+    client = log_in(app.test_client(), world.members[AgencyKind.POLICE])
+    page = client.get(f"/meetings/{network.meeting_id}").get_data(as_text=True)
+    assert f'href="/network-meetings/{network.meeting_id}"' in page
