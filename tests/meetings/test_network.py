@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
 
 import pytest
 import time_machine
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child
+from coordination.registry import AGENDA_CONTRIBUTORS, NETWORK_PROJECTION_PARTS
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting
 from meetings.network import services
 from meetings.network.models import (
@@ -35,6 +37,19 @@ from tests.crawling import diff_dumps, dump_tables
 from tests.meetings.network_helpers import NOW, child_of, meeting_data, network_with_family
 
 pytestmark = pytest.mark.usefixtures("app")
+
+
+@pytest.fixture
+def registries(app: Flask) -> Iterator[None]:
+    """The app's agenda contributors and projection parts, restored after the test (the app
+    is session-wide)."""
+    saved = {
+        key: list(app.extensions.setdefault(key, []))
+        for key in (AGENDA_CONTRIBUTORS.key, NETWORK_PROJECTION_PARTS.key)
+    }
+    yield
+    for key, items in saved.items():
+        app.extensions[key][:] = items
 
 
 @pytest.fixture(autouse=True)
@@ -351,7 +366,7 @@ def test_the_projector_shows_roles_and_what_every_attending_agency_may_see(
 
 
 def test_the_projector_renders_the_registered_parts_with_the_attending_agencies(
-    app: Flask, db: Session, world: Council3
+    app: Flask, db: Session, world: Council3, registries: None
 ) -> None:
     network = network_with_family(db, world, child_of(db, world))
     db.commit()
@@ -410,7 +425,7 @@ def test_the_demo_has_a_network_meeting_with_participants(app: Flask, db: Sessio
 
 
 def test_no_other_child_comes_onto_a_network_meetings_agenda(
-    app: Flask, db: Session, world: Council3
+    app: Flask, db: Session, world: Council3, registries: None
 ) -> None:
     from meetings.agenda.contributors import add_contributed_items, register_agenda_contributor
     from meetings.agenda.items import add_agenda_item
