@@ -114,7 +114,9 @@ def render_meeting(
     days = deadline_days()
     passed = deadline_passed(meeting, days)
     planned = meeting.status is MeetingStatus.PLANNED
-    can_add = member and planned and (coordinator or not passed)
+    # A network meeting is about its one child: nothing is added to its agenda.
+    network = is_network_meeting(session, meeting)
+    can_add = member and planned and (coordinator or not passed) and not network
     form = agenda_form or AgendaItemForm(formdata=None)
     # A child carried over by open actions has no brief: the same members may give it one.
     brief_forms = {
@@ -188,7 +190,7 @@ def render_meeting(
             meeting,
             member=member,
             coordinator=coordinator,
-            network=is_network_meeting(session, meeting),
+            network=network,
         ),
         texts=_row_texts(),
     )

@@ -451,3 +451,4 @@ def test_the_meeting_page_links_to_the_network_meeting(
     client = log_in(app.test_client(), world.members[AgencyKind.POLICE])
     page = client.get(f"/meetings/{network.meeting_id}").get_data(as_text=True)
     assert f'href="/network-meetings/{network.meeting_id}"' in page
+    assert 'name="child_id"' not in page  # nothing is added to a network meeting's agenda
