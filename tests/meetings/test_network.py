@@ -53,7 +53,7 @@ def registries(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _clock() -> object:
+def clock() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 
@@ -452,3 +452,28 @@ def test_the_meeting_page_links_to_the_network_meeting(
     page = client.get(f"/meetings/{network.meeting_id}").get_data(as_text=True)
     assert f'href="/network-meetings/{network.meeting_id}"' in page
     assert 'name="child_id"' not in page  # nothing is added to a network meeting's agenda
+
+
+def test_letters_and_attendance_through_the_page_forms(
+    app: Flask, db: Session, world: Council3, clock: time_machine.Coordinates
+) -> None:
+    network = network_with_family(db, world, child_of(db, world))
+    participant = network.participants[0]
+    db.commit()
+    base = f"/network-meetings/{network.meeting_id}/participants/{participant.id}"
+    police = log_in(app.test_client(), world.members[AgencyKind.POLICE])
+    assert police.post(f"{base}/letter").status_code == 403
+    social = log_in(app.test_client(), world.members[AgencyKind.SOCIAL_SERVICES])
+    assert social.post(f"{base}/letter").status_code == 302
+    assert db.scalar(select(func.count()).select_from(InvitationLetter)) == 1
+    early = social.post(f"{base}/status", data={"status": "present", "version": "1"})
+    assert early.status_code == 302
+    db.expire_all()
+    assert db.get(NetworkParticipant, participant.id).status is ParticipantStatus.INVITED  # type: ignore[union-attr]
+    clock.move_to(network.meeting.starts_at + dt.timedelta(minutes=10))
+    social = log_in(app.test_client(), world.members[AgencyKind.SOCIAL_SERVICES])
+    assert (
+        social.post(f"{base}/status", data={"status": "present", "version": "1"}).status_code == 302
+    )
+    db.expire_all()
+    assert db.get(NetworkParticipant, participant.id).status is ParticipantStatus.PRESENT  # type: ignore[union-attr]
