@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from demo.coordination import SECRETARY, demo_users
 from demo.secrecy import CHILDREN, demo_children
+from meetings.network.letters import create_letter
 from meetings.network.models import NetworkMeeting
 from meetings.network.services import (
     NetworkMeetingData,
     add_participant,
-    create_letter,
     create_network_meeting,
     record_voice,
 )

@@ -479,10 +479,10 @@ def test_network_meeting_page(
     viewer: AgencyKind,
 ) -> None:
     """Participants, letters and every agency's voice records: one reveal for all of them."""
+    from meetings.network.letters import create_letter
     from meetings.network.services import (
         NetworkMeetingData,
         add_participant,
-        create_letter,
         create_network_meeting,
         record_voice,
     )

@@ -1,8 +1,8 @@
 """Network meetings: calling one about a child, inviting participants without accounts, their
-invitation letters, attendance at the meeting, and the young person's voice.
+attendance at the meeting, and the young person's voice (the letters are in ``letters``).
 
 Names and e-mail addresses are sealed records of the inviting agency (category ``family``);
-letters and the voice are sealed records (``meeting_note``) of the agency that wrote them.
+the voice is a sealed record (``meeting_note``) of the agency that wrote it.
 Services take ``(session, actor, ...)``, validate, change, flush and append their audit event
 in the caller's transaction; they never commit. Nothing personal goes into an audit event.
 """
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import record_event
 from coordination.db import LOCAL_ZONE, utcnow
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
-from coordination.models import Agency, Child, ChildStatus, Council, CouncilMembership, User
+from coordination.models import Child, ChildStatus, Council, CouncilMembership, User
 from coordination.policy import can_view_council
 from meetings.agenda.access import require_not_cancelled
 from meetings.models import (
@@ -33,9 +33,8 @@ from meetings.models import (
     MeetingStatus,
 )
 from meetings.network.access import may_call_network_meeting, may_invite
-from meetings.network.labels import KIND_LABELS, PURPOSE_LABELS, ROLE_LABELS
+from meetings.network.labels import ROLE_LABELS
 from meetings.network.models import (
-    InvitationLetter,
     NetworkKind,
     NetworkMeeting,
     NetworkParticipant,
@@ -48,8 +47,6 @@ from meetings.schedules.checks import check_duration, check_place
 from meetings.schedules.rules import local_span
 from meetings.schedules.swedish_holidays import holiday_name
 from meetings.tags import MeetingTag
-from secrecy.records.results import Revealed
-from secrecy.records.reveal import reveal_one
 from secrecy.records.services import add_sealed_record
 
 NAME_CATEGORY = "family"
@@ -225,7 +222,7 @@ def check_email(raw: str | None) -> str | None:
     return email
 
 
-def _require_changeable(network: NetworkMeeting) -> None:
+def require_changeable(network: NetworkMeeting) -> None:
     require_not_cancelled(network.meeting)
     if network.child.status is not ChildStatus.ACTIVE:
         raise ServiceError(_l("Ärendet är avslutat."))
@@ -242,7 +239,7 @@ def add_participant(
     """Invite someone without an account; the name (and e-mail) sealed for the inviting agency."""
     if not may_invite(actor, network):
         raise PermissionDenied()
-    _require_changeable(network)
+    require_changeable(network)
     try:
         role_code = ParticipantRole(role)
     except ValueError:
@@ -306,7 +303,7 @@ def set_participant_status(
     was present matters for a consent signed at the meeting)."""
     if not may_invite(actor, network):
         raise PermissionDenied()
-    _require_changeable(network)
+    require_changeable(network)
     if expected_version is not None and expected_version != participant.version:
         raise ConflictError()
     try:
@@ -339,7 +336,7 @@ def record_voice(
     """ "Barnets/den unges röst", a sealed record of the recording agency."""
     if not can_record(actor, network):
         raise PermissionDenied()
-    _require_changeable(network)
+    require_changeable(network)
     clean = (text or "").strip()
     if not clean:
         raise ServiceError(_l("Skriv vad barnet eller den unge sa."), field="voice")
@@ -364,114 +361,3 @@ def record_voice(
 
 def can_record(actor: User, network: NetworkMeeting) -> bool:
     return can_view_council(actor, network.meeting.council)
-
-
-# --- Invitation letters ------------------------------------------------------------------------
-
-
-def letter_content(
-    session: Session,
-    actor: User,
-    network: NetworkMeeting,
-    participant: NetworkParticipant,
-    name: str,
-) -> dict[str, object]:
-    """What the letter says: to whom, when, where, who else comes (by role and agency), what
-    for, and whom to call. Nothing about the child beyond that there is a meeting."""
-    meeting = network.meeting
-    others = [p for p in network.participants if p.id != participant.id]
-    roles: dict[str, int] = {}
-    for other in others:
-        label = str(ROLE_LABELS[other.role])
-        roles[label] = roles.get(label, 0) + 1
-    agencies = list(
-        session.scalars(
-            select(Agency.name)
-            .join(User, User.agency_id == Agency.id)
-            .join(Attendance, Attendance.user_id == User.id)
-            .where(
-                Attendance.meeting_id == meeting.id,
-                Attendance.status.in_([AttendanceStatus.INVITED, AttendanceStatus.PRESENT]),
-            )
-            .distinct()
-            .order_by(Agency.name)
-        )
-    )
-    starts = meeting.starts_at.astimezone(LOCAL_ZONE)
-    ends = meeting.ends_at.astimezone(LOCAL_ZONE)
-    text = _l(
-        "Kallelse till nätverksmöte %(date)s kl. %(time)s till %(name)s.",
-        date=starts.date().isoformat(),
-        time=starts.strftime("%H:%M"),
-        name=name,
-    )
-    return {
-        "text": str(text),
-        "letter": True,
-        "name": name,
-        "role": participant.role.value,
-        "kind": str(KIND_LABELS[network.kind]),
-        "purpose": str(PURPOSE_LABELS[network.purpose]),
-        "date": starts.date().isoformat(),
-        "start": starts.strftime("%H:%M"),
-        "end": ends.strftime("%H:%M"),
-        "location": meeting.location or "",
-        "video_link": meeting.video_link or "",
-        "other_roles": [f"{label} ({n})" if n > 1 else label for label, n in roles.items()],
-        "agencies": agencies,
-        "contact_name": actor.display_name,
-        "contact_agency": actor.agency.name,
-    }
-
-
-def create_letter(
-    session: Session,
-    actor: User,
-    network: NetworkMeeting,
-    participant: NetworkParticipant,
-    *,
-    now: dt.datetime | None = None,
-) -> InvitationLetter:
-    """The invitation letter to one participant, sealed for the inviting agency; the name is
-    read from the participant's record through the one door."""
-    if not may_invite(actor, network):
-        raise PermissionDenied()
-    _require_changeable(network)
-    if network.meeting.starts_at <= (now or utcnow()):
-        raise ServiceError(_l("Mötet har redan börjat. Kallelser skrivs före mötet."))
-    opened = reveal_one(session, actor, participant.name_record, purpose="letter")
-    if not isinstance(opened, Revealed):
-        raise PermissionDenied()
-    content = letter_content(session, actor, network, participant, str(opened.content["name"]))
-    record = add_sealed_record(session, actor, network.child, NOTE_CATEGORY, content)
-    letter = InvitationLetter(
-        meeting_id=network.meeting_id,
-        participant_id=participant.id,
-        record_id=record.id,
-        created_by_id=actor.id,
-    )
-    session.add(letter)
-    session.flush()
-    record_event(
-        session,
-        actor,
-        MeetingTag.NETWORK_LETTER_CREATE,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"letter_id": letter.id, "participant_id": participant.id, "record_id": record.id},
-    )
-    return letter
-
-
-def log_letter_print(
-    session: Session, actor: User, network: NetworkMeeting, letter: InvitationLetter
-) -> None:
-    """Every download of a letter: ids only."""
-    record_event(
-        session,
-        actor,
-        MeetingTag.NETWORK_LETTER_PRINT,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"letter_id": letter.id, "record_id": letter.record_id},
-    )

@@ -22,8 +22,7 @@ from coordination.policy import Need
 from coordination.web.forms import choices, parse_version, validated
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.registries import register_council_section
-from meetings.network import letter as letters
-from meetings.network import services
+from meetings.network import letters, services
 from meetings.network.access import may_call_network_meeting, may_invite, network_for
 from meetings.network.forms import (
     LetterForm,
@@ -238,7 +237,7 @@ def create_letter(meeting_id: int, participant_id: int) -> ResponseReturnValue:
     on_refusal(redirect_to=back)
     require_valid(LetterForm())
     participant = services.participant_of(session, network, participant_id)
-    services.create_letter(session, actor(), network, participant)
+    letters.create_letter(session, actor(), network, participant)
     flash(_("Kallelsen är skriven. Hämta den som PDF i listan."), "success")
     return redirect(back)
 

@@ -21,7 +21,7 @@ from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child
 from coordination.registry import AGENDA_CONTRIBUTORS, NETWORK_PROJECTION_PARTS
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting
-from meetings.network import services
+from meetings.network import letters, services
 from meetings.network.models import (
     InvitationLetter,
     NetworkMeeting,
@@ -218,7 +218,7 @@ def test_the_voice_is_a_sealed_record_of_the_recording_agency(db: Session, world
 def test_a_letter_is_sealed_and_names_roles_not_other_names(db: Session, world: Council3) -> None:
     network = network_with_family(db, world, child_of(db, world))
     social = world.members[AgencyKind.SOCIAL_SERVICES]
-    letter = services.create_letter(db, social, network, network.participants[1], now=NOW)
+    letter = letters.create_letter(db, social, network, network.participants[1], now=NOW)
     record = db.get(Record, letter.record_id)
     assert record is not None and record.owner_agency_id == social.agency_id
     from secrecy.records.reveal import reveal_one
@@ -228,7 +228,7 @@ def test_a_letter_is_sealed_and_names_roles_not_other_names(db: Session, world: 
     assert content["other_roles"] == ["Den unge"]
     assert "Ungnamn" not in repr(content)
     with pytest.raises(PermissionDenied):
-        services.create_letter(
+        letters.create_letter(
             db, world.members[AgencyKind.POLICE], network, network.participants[1], now=NOW
         )
 
@@ -305,7 +305,7 @@ def test_the_letter_pdf_is_logged_at_every_print_and_refused_to_others(
 ) -> None:
     network = network_with_family(db, world, child_of(db, world))
     social = world.members[AgencyKind.SOCIAL_SERVICES]
-    letter = services.create_letter(db, social, network, network.participants[0], now=NOW)
+    letter = letters.create_letter(db, social, network, network.participants[0], now=NOW)
     db.commit()
     url = f"/network-letters/{letter.id}.pdf"
     client = log_in(app.test_client(), social)
@@ -393,7 +393,7 @@ def test_outsiders_get_403_on_every_network_path(app: Flask, db: Session, world:
     from tests.factories import UserFactory
 
     network = network_with_family(db, world, child_of(db, world))
-    letter = services.create_letter(
+    letter = letters.create_letter(
         db, world.members[AgencyKind.SOCIAL_SERVICES], network, network.participants[0], now=NOW
     )
     outsider = UserFactory(agency=world.agencies[AgencyKind.POLICE], email="ute@example.com")

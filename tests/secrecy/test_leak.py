@@ -102,10 +102,10 @@ def seed_network_meeting(
     """A network meeting about the child: participants whose names and e-mail are social
     services' records, a printed letter (social services' too), and the young person's voice
     recorded by every agency (each its own record)."""
+    from meetings.network.letters import create_letter
     from meetings.network.services import (
         NetworkMeetingData,
         add_participant,
-        create_letter,
         create_network_meeting,
         record_voice,
     )
