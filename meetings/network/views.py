@@ -51,7 +51,7 @@ TAG_LABELS = {
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    register_council_section(app, "network.council_list", _l("Nätverksmöten"))
+    register_council_section(app, "network.council_list", _l("Nätverk och familj"))
     register_tag_labels(app, TAG_LABELS)
 
 

@@ -121,7 +121,7 @@ def council_pages(tour: Tour) -> None:
     if writing.count():
         tour.follow(writing.first, "minutes-child")
     page.goto(council)
-    tour.follow(sections.get_by_role("link", name="Nätverksmöten"), "network-meetings")
+    tour.follow(sections.get_by_role("link", name="Nätverk och familj"), "network-meetings")
     network = tour.first_link_in_table()
     if network.count():
         tour.follow(network, "network-meeting")
