@@ -39,6 +39,8 @@ from meetings.agenda import api as meetings_api
 from meetings.agenda import views as meetings_views
 from meetings.calendar import views as meetings_calendar_views
 from meetings.casesync import views as meetings_sync_views
+from meetings.network import api as meetings_network_api
+from meetings.network import views as meetings_network_views
 from meetings.notifications import views as views_notifications
 from meetings.schedules import views as views_schedules
 from minutes import jobs as minutes_jobs
@@ -137,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     views_schedules.init_app(app)
     views_notifications.init_app(app)
     meetings_sync_views.init_app(app)
+    meetings_network_views.init_app(app)
     minutes_views.init_app(app)
     minutes_approval_views.init_app(app)
     views_actions.init_app(app)
@@ -158,6 +161,7 @@ def register_api(app: Flask) -> None:
     requests_api.init_app(app)
     agerules_api.init_app(app)
     meetings_api.init_app(app)
+    meetings_network_api.init_app(app)
     minutes_api.init_app(app)
     actions_api.init_app(app)
     plans_api.init_app(app)

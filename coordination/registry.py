@@ -12,7 +12,7 @@ module is the list of them all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -49,6 +49,9 @@ AuditScope = Callable[[Session, int], ColumnElement[bool]]
 StartupCheck = Callable[[Flask], None]
 # (session, meeting) -> child ids; the meeting type lives in the meetings package upstairs.
 AgendaContributor = Callable[[Session, Any], Iterable[int]]
+# (session, viewer, council id, child id, attending agency ids) -> HTML or None: one part of a
+# network meeting's projector view, showing only what every attending agency may see.
+NetworkProjectionPart = Callable[[Session, "User", int, int, Sequence[int]], str | None]
 
 # Scheduled jobs of every package (coordination.scheduler.register_jobs).
 JOBS: Registry[JobSpec] = Registry("samverkan.scheduler_jobs")
@@ -78,3 +81,8 @@ NOTICE_SINKS: Registry[NoticeSink] = Registry("samverkan.notice_sinks")
 # Notification kinds and their labels for the settings page
 # (meetings.notifications.settings.register_notification_kinds).
 NOTIFICATION_KINDS: Registry[Mapping[str, Any]] = Registry("samverkan.notification_kinds")
+# Parts of a network meeting's projector view that upper layers serve (the child's plan:
+# minutes.plans), rendered after the meeting's own (meetings.network.projection).
+NETWORK_PROJECTION_PARTS: Registry[NetworkProjectionPart] = Registry(
+    "samverkan.network_projection_parts"
+)

@@ -18,15 +18,18 @@ from demo.coordination import load_demo
 from demo.logreview import load_log_review_demo
 from demo.meetings import load_meetings_demo
 from demo.minutes import load_minutes_demo
+from demo.network import load_network_demo
 from demo.requests import load_requests_demo
 from demo.secrecy import load_secrecy_demo
 
-# Upper layers' parts, in layer order: children, records and requests, meetings, minutes,
-# structured assessments; then the log reviews of the months they filled.
+# Upper layers' parts, in layer order: children, records and requests, meetings (with the
+# network meeting), minutes, structured assessments; then the log reviews of the months they
+# filled.
 LOADERS = (
     load_secrecy_demo,
     load_requests_demo,
     load_meetings_demo,
+    load_network_demo,
     load_minutes_demo,
     load_assessments_demo,
     load_log_review_demo,

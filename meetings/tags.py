@@ -35,3 +35,10 @@ class MeetingTag(enum.StrEnum):
     CASE_SYNC_ACCEPT = "meetings:case_sync:accept"
     CASE_SYNC_DECLINE = "meetings:case_sync:decline"
     CASE_SYNC_ANSWER = "meetings:case_sync:answer"
+    # Network meetings with the family (meetings.network)
+    NETWORK_CREATE = "meetings:network:create"
+    NETWORK_PARTICIPANT_ADD = "meetings:network_participant:add"
+    NETWORK_PARTICIPANT_STATUS = "meetings:network_participant:status"
+    NETWORK_LETTER_CREATE = "meetings:network_letter:create"
+    NETWORK_LETTER_PRINT = "meetings:network_letter:print"
+    NETWORK_VOICE_ADD = "meetings:network_voice:add"

@@ -22,6 +22,7 @@ import coordination.logreview.models
 import coordination.models
 import coordination.tokens.services
 import meetings.models
+import meetings.network.models
 import minutes.assessments.models
 import minutes.models
 import minutes.plans.models
@@ -44,6 +45,7 @@ MODEL_MODULES = (
     coordination.models,
     secrecy.models,
     meetings.models,
+    meetings.network.models,
     minutes.models,
     minutes.plans.models,
 )

@@ -673,3 +673,58 @@ def test_agency_sign_in_page_and_pending_accounts(
         ]
 
     assert_constant(grow, measure)
+
+
+# --- Meetings: a network meeting's page and the council's list of them ----------------------------
+
+
+@pytest.mark.parametrize("viewer", [SOCIAL, POLICE])
+def test_network_meeting_page(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    children: Children,
+    statements: list[str],
+    viewer: AgencyKind,
+) -> None:
+    """Participants, letters and every agency's voice records: one reveal for all of them."""
+    from meetings.network.letters import create_letter
+    from meetings.network.services import (
+        NetworkMeetingData,
+        add_participant,
+        create_network_meeting,
+        record_voice,
+    )
+
+    social = world.members[SOCIAL]
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
+    network = create_network_meeting(
+        db,
+        social,
+        world.council,
+        NetworkMeetingData(
+            child=children.enrol(),
+            kind="sip_like",
+            purpose="follow_up",
+            day=start.date(),
+            start_time=dt.time(13, 0),
+            duration_minutes=60,
+            location="Rum 1",
+            agency_ids=[a.id for a in world.agencies.values()],
+        ),
+    )
+    added = 0
+
+    def grow(n: int) -> None:
+        nonlocal added
+        while added < n:
+            participant = add_participant(db, social, network, "relative", f"Namn {added}", None)
+            create_letter(db, social, network, participant)
+            record_voice(
+                db, world.members[POLICE if added % 2 else SCHOOL], network, f"Röst {added}"
+            )
+            added += 1
+
+    client = log_in(app.test_client(), world.members[viewer])
+    path = f"/network-meetings/{network.meeting_id}"
+    assert_constant(grow, lambda: counted(db, client, path, statements))

@@ -19,6 +19,7 @@ from coordination.errors import NotFound, PermissionDenied, ServiceError
 from coordination.models import Council, CouncilMembership, CouncilRole, User
 from coordination.policy import Need, can_view_council, membership_in
 from meetings.models import Attendance, Meeting, MeetingStatus
+from meetings.network.models import NetworkMeeting
 
 
 def find_meeting(session: Session, meeting_id: int, *, members: bool = True) -> Meeting | None:
@@ -85,6 +86,19 @@ def can_view_meeting(session: Session, user: User, meeting: Meeting) -> bool:
     return can_view_council(user, meeting.council) or (
         guest_attendance(session, user, meeting) is not None
     )
+
+
+def is_network_meeting(session: Session, meeting: Meeting) -> bool:
+    """A network meeting (``meetings.network``) is about one child: no other child comes onto
+    its agenda, by hand or carried over by open actions. Scheduled meetings never are one."""
+    if meeting.schedule_id is not None:
+        return False
+    return session.get(NetworkMeeting, meeting.id) is not None
+
+
+NETWORK_AGENDA = _l(
+    "Ett nätverksmöte gäller ett enda barn. Andra barn tas upp på forumets ordinarie möten."
+)
 
 
 def require_member(actor: User, meeting: Meeting) -> None:

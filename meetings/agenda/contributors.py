@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import record_event
 from coordination.models import Child, ChildStatus
 from coordination.registry import AGENDA_CONTRIBUTORS, AgendaContributor
-from meetings.agenda.access import find_meeting
+from meetings.agenda.access import find_meeting, is_network_meeting
 from meetings.agenda.items import lock_meeting, next_position
 from meetings.models import AgendaItem, AgendaSource, Meeting, MeetingStatus
 from meetings.tags import MeetingTag
@@ -57,7 +57,11 @@ def contributed_child_ids(
     """The children ``add_contributed_items`` would put on the agenda now, in order (read
     only: the API shows them on the agenda without writing). ``on_agenda``: the ids of the
     children on the agenda, when the caller has just loaded its items."""
-    if meeting.status is not MeetingStatus.PLANNED or not contributors:
+    if (
+        meeting.status is not MeetingStatus.PLANNED
+        or not contributors
+        or is_network_meeting(session, meeting)
+    ):
         return []
     wanted: list[int] = []
     for contributor in contributors:

@@ -20,7 +20,9 @@ from coordination.audit.log import record_event
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Child, ChildStatus, User
 from meetings.agenda.access import (
+    NETWORK_AGENDA,
     is_meeting_coordinator,
+    is_network_meeting,
     require_coordinator,
     require_member,
     require_planned,
@@ -107,6 +109,8 @@ def add_agenda_item(
     Before the deadline any member may; after it only the coordinator. Guests may not."""
     require_member(actor, meeting)
     require_planned(meeting)
+    if is_network_meeting(session, meeting):
+        raise ServiceError(NETWORK_AGENDA, field="child_id")
     if not is_meeting_coordinator(actor, meeting) and deadline_passed(
         meeting, deadline_working_days, today
     ):

@@ -21,7 +21,7 @@ from coordination.models import AgencyKind, CouncilKind, CouncilMembership, User
 from coordination.policy import can_view_council
 from coordination.web.forms import choices
 from coordination.web.page import INVALID_FORM, Render, actor
-from meetings.agenda.access import has_started, is_meeting_coordinator
+from meetings.agenda.access import has_started, is_meeting_coordinator, is_network_meeting
 from meetings.agenda.attendance import guest_candidates, meeting_attendance
 from meetings.agenda.contributors import pending_contributed_items
 from meetings.agenda.deadline import agenda_deadline, deadline_passed
@@ -126,7 +126,9 @@ def render_meeting(
     days = deadline_days()
     passed = deadline_passed(meeting, days)
     planned = meeting.status is MeetingStatus.PLANNED
-    can_add = member and planned and (coordinator or not passed)
+    # A network meeting is about its one child: nothing is added to its agenda.
+    network = is_network_meeting(session, meeting)
+    can_add = member and planned and (coordinator or not passed) and not network
     form = agenda_form or AgendaItemForm(formdata=None)
     # A child carried over by open actions has no brief: the same members may give it one.
     brief_forms = {
@@ -196,7 +198,13 @@ def render_meeting(
         categories=categories(),
         locale=locale(),
         error=error,
-        links=_neighbour_links(user, meeting, member=member, coordinator=coordinator),
+        links=_neighbour_links(
+            user,
+            meeting,
+            member=member,
+            coordinator=coordinator,
+            network=network,
+        ),
         texts=_row_texts(),
     )
 
@@ -218,11 +226,13 @@ def _row_texts() -> dict[str, str]:
 
 
 def _neighbour_links(
-    user: User, meeting: Meeting, *, member: bool, coordinator: bool
+    user: User, meeting: Meeting, *, member: bool, coordinator: bool, network: bool = False
 ) -> list[tuple[str, str]]:
     """Links to the other meeting pages (schedules, case sync), when those are installed and
     the viewer may use them; the endpoints belong to other modules of this package."""
     wanted: list[tuple[str, dict[str, Any], Any]] = []
+    if network:
+        wanted.append(("network.page", {"meeting_id": meeting.id}, _("Nätverksmöte")))
     if member:
         wanted.append(("schedules.meetings", {"council_id": meeting.council_id}, _("Alla möten")))
     if coordinator and meeting.status is MeetingStatus.PLANNED:

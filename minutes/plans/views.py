@@ -30,6 +30,7 @@ from coordination.web.params import bounded_int
 from coordination.web.registries import register_council_section
 from meetings.agenda.access import meeting_for
 from meetings.models import AgendaItem, Meeting, MeetingStatus
+from meetings.network.projection import register_network_projection_part
 from minutes.actions.forms import STATUS_LABELS as ACTION_STATUS_LABELS
 from minutes.models import AgreedAction
 from minutes.plans import agenda_seam, document, evaluation, services
@@ -58,6 +59,7 @@ from minutes.plans.models import (
     PlanVersion,
     PlanVersionStatus,
 )
+from minutes.plans.projection import plan_projection
 from minutes.plans.reading import read_version, version_changes
 from minutes.tags import MinutesTag
 from minutes.workspace.forms import share_choices
@@ -84,6 +86,8 @@ def init_app(app: Flask) -> None:
     register_council_section(app, "plans.council_plans", _l("Planer"))
     register_tag_labels(app, TAG_LABELS)
     agenda_seam.init_app(app)
+    # The network meeting's projector view shows the plan as every agency in the room may see it.
+    register_network_projection_part(app, plan_projection)
 
 
 def _version_of(form: Any) -> int:

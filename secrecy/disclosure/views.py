@@ -259,6 +259,14 @@ def revoke(disclosure_id: int) -> ResponseReturnValue:
 # --- Consents -----------------------------------------------------------------------------------
 
 
+# Purposes a link may prefill the consent form with, by code.
+PREFILLED_PURPOSES = {
+    "network_meeting": _l(
+        "Samverkan i nätverksmöte och forumets fortsatta arbete med stöd till den unge"
+    ),
+}
+
+
 def _consent_form(child: Child) -> ConsentForm:
     form = ConsentForm()
     form.agency_ids.choices = choices((a.id, a.name) for a in child.council.agencies)
@@ -269,6 +277,14 @@ def _consent_form(child: Child) -> ConsentForm:
     )
     if request.method == "GET":
         form.valid_from.data = today_local()
+        # Prefilled from a meeting page (a network meeting: the agencies invited); only ids of
+        # the council's agencies and a purpose code travel in the link, never a name.
+        council_agencies = {a.id for a in child.council.agencies}
+        wanted = [i for i in request.args.getlist("agency_ids", type=int) if i in council_agencies]
+        if wanted:
+            form.agency_ids.data = wanted
+        if request.args.get("purpose") in PREFILLED_PURPOSES:
+            form.purpose.data = str(PREFILLED_PURPOSES[request.args["purpose"]])
     return form
 
 

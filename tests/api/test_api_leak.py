@@ -65,6 +65,11 @@ def walk(api: Api) -> tuple[dict[str, str], list[int]]:
             response = api.get(url)
             assert response.status_code == 200, url
             seen[url] = response.get_data(as_text=True)
+        for network in list(items(api, f"/api/v1/councils/{council['id']}/network-meetings", seen)):
+            url = f"/api/v1/network-meetings/{network['meeting_id']}"
+            response = api.get(url)
+            assert response.status_code == 200, url
+            seen[url] = response.get_data(as_text=True)
         path = f"/api/v1/councils/{council['id']}/children?status=all&limit=1"
         for child in list(items(api, path, seen)):
             reached.append(child["id"])

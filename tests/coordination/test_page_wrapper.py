@@ -291,10 +291,10 @@ def test_a_visitor_who_is_not_logged_in_is_sent_to_log_in(app: Flask, db: Sessio
     assert anonymous.get("/page-probe/public").text == "open to all"
 
 
-# The JSON API has its own wrapper; its documentation pages are not HTML views of a feature.
-# The API has its own wrapper; the operations probes (coordination.ops) answer JSON or text
-# without a session.
-NOT_PAGES = ("/api/v1", "/api/docs", "/healthz", "/readyz", "/metrics")
+# The JSON API and SCIM (coordination.accounts.scim.protocol) have their own wrappers; the API's
+# documentation pages are not HTML views of a feature; the operations probes (coordination.ops)
+# answer JSON or text without a session.
+NOT_PAGES = ("/api/v1", "/api/docs", "/scim/v2", "/healthz", "/readyz", "/metrics")
 
 
 def test_every_html_endpoint_runs_through_the_wrapper(app: Flask) -> None:

@@ -121,6 +121,11 @@ def council_pages(tour: Tour) -> None:
     if writing.count():
         tour.follow(writing.first, "minutes-child")
     page.goto(council)
+    tour.follow(sections.get_by_role("link", name="Nätverk och familj"), "network-meetings")
+    network = tour.first_link_in_table()
+    if network.count():
+        tour.follow(network, "network-meeting")
+    page.goto(council)
     tour.follow(sections.get_by_role("link", name="Åtgärder"), "council-actions")
     action = tour.first_link_in_table()
     if action.count():

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.db import today_local
+from coordination.db import LOCAL_ZONE, today_local, utcnow
 from coordination.models import AgencyKind, Child, Role, User
 from minutes.assessments.instruments import catalogue
 from minutes.assessments.models import Assessment
@@ -97,6 +97,7 @@ def seed(db: Session, world: Council3) -> dict[str, AgencyKind]:
     seed_plan(db, world, children[0], markers)
     seed_assessments(db, world, children, markers)
     seed_age_exception(db, world, markers)
+    seed_network_meeting(db, world, children[0], markers)
     db.flush()
     return markers
 
@@ -227,6 +228,50 @@ def seed_age_exception(db: Session, world: Council3, markers: dict[str, AgencyKi
     )
     markers["AVSTEG-skal-leak"] = AgencyKind.SOCIAL_SERVICES
     markers["AVSTEG-stigma-leak"] = AgencyKind.SOCIAL_SERVICES
+
+
+def seed_network_meeting(
+    db: Session, world: Council3, child: Child, markers: dict[str, AgencyKind]
+) -> None:
+    """A network meeting about the child: participants whose names and e-mail are social
+    services' records, a printed letter (social services' too), and the young person's voice
+    recorded by every agency (each its own record)."""
+    from meetings.network.letters import create_letter
+    from meetings.network.services import (
+        NetworkMeetingData,
+        add_participant,
+        create_network_meeting,
+        record_voice,
+    )
+
+    social = world.members[AgencyKind.SOCIAL_SERVICES]
+    start = utcnow() + dt.timedelta(days=30)
+    local = start.astimezone(LOCAL_ZONE)
+    network = create_network_meeting(
+        db,
+        social,
+        world.council,
+        NetworkMeetingData(
+            child=child,
+            kind="sspf_network",
+            purpose="agree_plan",
+            day=local.date(),
+            start_time=dt.time(13, 0),
+            duration_minutes=60,
+            location="Mötesrum",
+            agency_ids=[a.id for a in world.agencies.values()],
+        ),
+        now=start - dt.timedelta(days=30),
+    )
+    for role, marker in (("young_person", "DELTAGARE-ung-leak"), ("guardian", "DELTAGARE-vh-leak")):
+        add_participant(db, social, network, role, marker, f"{marker.lower()}@example.se")
+        markers[marker] = AgencyKind.SOCIAL_SERVICES
+        markers[f"{marker.lower()}@example.se"] = AgencyKind.SOCIAL_SERVICES
+    create_letter(db, social, network, network.participants[0], now=start - dt.timedelta(days=30))
+    for kind, user in world.members.items():
+        marker = f"ROST-{kind.value}-leak"
+        record_voice(db, user, network, f"Den unge sa {marker}.")
+        markers[marker] = kind
 
 
 def visible_markers(pages: dict[str, str], markers: dict[str, AgencyKind]) -> set[str]:
