@@ -71,6 +71,10 @@ REVIEW_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.review_sections
 # What an agency's auditor sees and how event tags are named (coordination.logreview.scopes).
 AUDIT_SCOPES: Registry[AuditScope] = Registry("samverkan.audit_scopes")
 AUDIT_TAG_LABELS: Registry[Mapping[str, Any]] = Registry("samverkan.audit_tag_labels")
+# What upper layers keep in the clear about a child and erase when secrecy shreds its records
+# at gallring (secrecy.retention.register_erasure): (session, the children shredded now).
+Erasure = Callable[[Session, Sequence[int]], None]
+ERASURES: Registry[Erasure] = Registry("samverkan.retention_erasures")
 # Children every agenda must carry (meetings.agenda.contributors.register_agenda_contributor).
 AGENDA_CONTRIBUTORS: Registry[AgendaContributor] = Registry("samverkan.agenda_contributors")
 # What /metrics reads from the database at scrape time (coordination.ops.metrics.register_gauge).

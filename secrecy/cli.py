@@ -32,7 +32,7 @@ from secrecy.backup.restore import RestoreReport, reapply_shredding
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.models import Record
 from secrecy.records import reveal, sealing
-from secrecy.retention import apply_retention
+from secrecy.retention import apply_retention, retention_erasures
 from secrecy.tags import SecrecyTag
 
 
@@ -169,7 +169,9 @@ def retention_run(dry_run: bool) -> None:
     session = db_session()
     today = today_local()
     with transaction(session):
-        report = apply_retention(session, today, dry_run=dry_run)
+        report = apply_retention(
+            session, today, dry_run=dry_run, erasures=retention_erasures(current_app)
+        )
     if not report.children:
         click.echo(f"Inga avslutade ärenden att gallra per {today.isoformat()}.")
         return

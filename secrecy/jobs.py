@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from secrecy.agerules.thresholds import notify_thresholds
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.records.sealing import sign_chain_head
 from secrecy.requests.services import flag_overdue_requests
-from secrecy.retention import apply_retention
+from secrecy.retention import apply_retention, retention_erasures
 
 
 def _local_day(now: dt.datetime) -> dt.date:
@@ -40,7 +40,9 @@ def retention_job(session: Session, now: dt.datetime) -> int:
     path = shredlog.configured_path()
     if path is not None:
         shredlog.sync(session, path)
-    return apply_retention(session, _local_day(now), dry_run=False).children_count
+    return apply_retention(
+        session, _local_day(now), dry_run=False, erasures=retention_erasures(current_app)
+    ).children_count
 
 
 def sweep_lapsed_job(session: Session, now: dt.datetime) -> int:

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import record_event
 from coordination.models import Child, ChildStatus, Council
+from coordination.registry import ERASURES, Erasure
 from secrecy.models import Record
 from secrecy.records import sealing
 from secrecy.tags import SecrecyTag
@@ -111,12 +114,26 @@ def _load_due(session: Session, child_ids: list[int], *, lock: bool) -> list[Chi
     return list(session.scalars(query).all())
 
 
-def apply_retention(session: Session, today: dt.date, *, dry_run: bool) -> RetentionReport:
+def register_erasure(app: Flask, erasure: Erasure) -> None:
+    """An upper layer that keeps something in the clear about a child (a structured
+    assessment's overall level for the council's counts) erases it when the child's records
+    are shredded: ``erasure(session, child_ids)`` runs in the same transaction."""
+    ERASURES.add(app, erasure)
+
+
+def retention_erasures(app: Flask) -> list[Erasure]:
+    return ERASURES.of(app)
+
+
+def apply_retention(
+    session: Session, today: dt.date, *, dry_run: bool, erasures: Sequence[Erasure]
+) -> RetentionReport:
     """Shred every closed case whose retention period has ended on or before ``today``.
 
     With ``dry_run`` nothing changes and nothing is logged; the report says what would happen.
     Otherwise each child is shredded, set to ``SHREDDED`` and gets one audit event (actor: the
-    system), all in the caller's transaction.
+    system), all in the caller's transaction, and ``erasures`` (the app's, ``retention_erasures``)
+    erase what the upper layers keep in the clear about the shredded children.
     """
     shredded: list[ShreddedChild] = []
     due_ids = _due_child_ids(session, today)
@@ -139,4 +156,7 @@ def apply_retention(session: Session, today: dt.date, *, dry_run: bool) -> Reten
                     },
                 )
             shredded.append(ShreddedChild(child.id, child.pseudonym, council.id, records))
+    if shredded and not dry_run:
+        for erase in erasures:
+            erase(session, [s.child_id for s in shredded])
     return RetentionReport(today=today, dry_run=dry_run, children=tuple(shredded))

@@ -4,7 +4,9 @@ The row holds what every member of the child's council may know (which instrumen
 the day, the assessor and agency, which areas were not assessed); each assessed area's score and
 comment is a sealed record of the assessing agency, one record per area, so that the agency can
 disclose single areas. The overall level is sealed too (its own record); the plain
-``overall_level`` column feeds only the council's suppressed counts, never a page about a child.
+``overall_level`` column feeds only the council's suppressed counts, never a page about a child,
+and is erased (null) when gallring shreds the child's records (``minutes.assessments.services.
+erase_levels``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class Assessment(Base):
     assessed_on: Mapped[dt.date]
     assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
-    overall_level: Mapped[str] = mapped_column(String(40))
+    overall_level: Mapped[str | None] = mapped_column(String(40))
     overall_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from coordination.audit.log import record_event
@@ -393,3 +393,11 @@ def area_histories(views: Sequence[AssessmentView]) -> list[AreaHistory]:
             )
         )
     return histories
+
+
+def erase_levels(session: Session, child_ids: Sequence[int]) -> None:
+    """Gallring: the plain overall levels of the shredded children go with their records (the
+    sealed overall level is shredded by secrecy; this is the copy kept for the counts)."""
+    session.execute(
+        update(Assessment).where(Assessment.child_id.in_(child_ids)).values(overall_level=None)
+    )

@@ -68,13 +68,18 @@ def council_statistics(session: Session, council: Council) -> list[InstrumentSta
             Assessment.overall_level,
         )
         .join(Child, Child.id == Assessment.child_id)
-        .where(Child.council_id == council.id, Child.status != ChildStatus.SHREDDED)
+        .where(
+            Child.council_id == council.id,
+            Child.status != ChildStatus.SHREDDED,
+            Assessment.overall_level.is_not(None),
+        )
         .order_by(Assessment.child_id, Assessment.assessed_on, Assessment.id)
     ).all()
     series: dict[str, dict[int, list[str]]] = {}
     versions: dict[str, set[str]] = {}
     for child_id, instrument_id, version, level in rows:
-        series.setdefault(instrument_id, {}).setdefault(child_id, []).append(level)
+        if level is not None:  # the query leaves out erased levels; this narrows the type
+            series.setdefault(instrument_id, {}).setdefault(child_id, []).append(level)
         versions.setdefault(instrument_id, set()).add(version)
     result = []
     for instrument_id in sorted(series):

@@ -26,6 +26,7 @@ from minutes.assessments.forms import area_fields, assessment_form, assessment_i
 from minutes.assessments.instruments import Instrument, catalogue
 from minutes.tags import MinutesTag
 from secrecy.records.access import child_for
+from secrecy.retention import register_erasure
 
 bp = PageBlueprint("assessments", __name__, template_folder="templates")
 
@@ -37,6 +38,7 @@ TAG_LABELS = {
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_child_panel(app, child_panel)
+    register_erasure(app, services.erase_levels)
     register_tag_labels(app, TAG_LABELS)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,7 @@ from coordination.db import utcnow
 from coordination.models import Child, ChildStatus, CloseReason, bump_key_generation
 from secrecy import shredlog
 from secrecy.records import reveal, sealing
-from secrecy.retention import apply_retention
+from secrecy.retention import apply_retention, retention_erasures
 from secrecy.tags import SecrecyTag
 
 Step = Callable[[str, float], None]
@@ -164,12 +165,18 @@ def reapply_shredding(
     session: Session, shred_log: Path | None, today: dt.date, report: RestoreReport
 ) -> None:
     """The shred log, then gallring for ``today``; one audit event for the restore."""
+    erasures = retention_erasures(current_app)
     if shred_log is not None:
         reapplied = reapply(session, shred_log, today)
         report.reapplied = reapplied.children
+        if reapplied.children:
+            for erase in erasures:
+                erase(session, reapplied.children)
         report.reapply_absent = reapplied.absent
         report.reapply_mismatched = reapplied.mismatched
-    report.retention_shredded = apply_retention(session, today, dry_run=False).children_count
+    report.retention_shredded = apply_retention(
+        session, today, dry_run=False, erasures=erasures
+    ).children_count
 
 
 def check_keys(session: Session, report: RestoreReport) -> None:

@@ -177,7 +177,7 @@ def test_a_closed_case_is_shredded_when_its_period_ends_and_nothing_of_it_remain
     assert isinstance(revealed, Revealed) and police_marker in revealed.content["text"]
 
     # The day before the period ends: nothing happens.
-    report = apply_retention(db, dt.date(2026, 2, 27), dry_run=False)
+    report = apply_retention(db, dt.date(2026, 2, 27), dry_run=False, erasures=())
     assert report.children == ()
     db.expire_all()
     assert child.status is ChildStatus.CLOSED
@@ -185,7 +185,7 @@ def test_a_closed_case_is_shredded_when_its_period_ends_and_nothing_of_it_remain
     # Dry run on the due day: reported, nothing changed, nothing logged.
     keys_before = db.scalar(select(func.count()).select_from(RecordKey))
     events_before = db.scalar(select(func.count()).select_from(AuditEvent))
-    report = apply_retention(db, dt.date(2026, 2, 28), dry_run=True)
+    report = apply_retention(db, dt.date(2026, 2, 28), dry_run=True, erasures=())
     assert report.dry_run
     assert report.children == (ShreddedChild(child.id, pseudonym, council.id, 3),)
     db.expire_all()
@@ -198,7 +198,7 @@ def test_a_closed_case_is_shredded_when_its_period_ends_and_nothing_of_it_remain
     assert db.scalar(select(func.count()).select_from(AuditEvent)) == events_before
 
     # On the due day (31 January + 1 month = 28 February): shredded.
-    report = apply_retention(db, dt.date(2026, 2, 28), dry_run=False)
+    report = apply_retention(db, dt.date(2026, 2, 28), dry_run=False, erasures=())
     assert report.children == (ShreddedChild(child.id, pseudonym, council.id, 3),)
     assert (report.children_count, report.records_count) == (1, 3)
     db.expire_all()
@@ -229,7 +229,7 @@ def test_a_closed_case_is_shredded_when_its_period_ends_and_nothing_of_it_remain
         assert withheld.reason_code is WithheldReason.SHREDDED
 
     # A second run finds nothing and logs nothing.
-    assert apply_retention(db, dt.date(2027, 2, 28), dry_run=False).children == ()
+    assert apply_retention(db, dt.date(2027, 2, 28), dry_run=False, erasures=()).children == ()
     assert (
         db.scalar(
             select(func.count())
@@ -272,11 +272,11 @@ def test_the_period_is_the_councils_own(db: Session, world: Council3) -> None:
     close_on(db, social, long_child, closed)
     close_on(db, social, short_child, closed)
 
-    assert apply_retention(db, dt.date(2026, 6, 9), dry_run=False).children == ()
-    report = apply_retention(db, dt.date(2026, 6, 10), dry_run=False)
+    assert apply_retention(db, dt.date(2026, 6, 9), dry_run=False, erasures=()).children == ()
+    report = apply_retention(db, dt.date(2026, 6, 10), dry_run=False, erasures=())
     assert [c.child_id for c in report.children] == [short_child.id]
-    assert apply_retention(db, dt.date(2027, 3, 9), dry_run=False).children == ()
-    report = apply_retention(db, dt.date(2027, 3, 10), dry_run=False)
+    assert apply_retention(db, dt.date(2027, 3, 9), dry_run=False, erasures=()).children == ()
+    report = apply_retention(db, dt.date(2027, 3, 10), dry_run=False, erasures=())
     assert [c.child_id for c in report.children] == [long_child.id]
 
     db.expire_all()
@@ -303,7 +303,7 @@ def test_active_and_reopened_cases_are_never_shredded(db: Session, world: Counci
     closed_today = enrol(db, social, world.council, TINDRA)
     close_on(db, social, closed_today, dt.date(2026, 4, 1))
 
-    report = apply_retention(db, dt.date(2030, 1, 1), dry_run=False)
+    report = apply_retention(db, dt.date(2030, 1, 1), dry_run=False, erasures=())
     # A period of 0 months shreds on the closing day; the active and reopened cases stay.
     assert [c.child_id for c in report.children] == [closed_today.id]
     db.expire_all()
@@ -332,8 +332,8 @@ def test_retention_never_reads_record_content(
     db.expire_all()
     statements.clear()
 
-    apply_retention(db, dt.date(2026, 2, 5), dry_run=True)
-    report = apply_retention(db, dt.date(2026, 2, 5), dry_run=False)
+    apply_retention(db, dt.date(2026, 2, 5), dry_run=True, erasures=())
+    report = apply_retention(db, dt.date(2026, 2, 5), dry_run=False, erasures=())
 
     assert [c.records for c in report.children] == [2]
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
