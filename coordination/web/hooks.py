@@ -55,7 +55,14 @@ from coordination.registry import (
 )
 from coordination.web.converters import MAX_DB_ID, DatabaseIdConverter, _format_local, url_for_ids
 from coordination.web.errors import _render_csrf_error, render_error
-from coordination.web.extensions import LOCALES, babel, csrf, limiter, login_manager
+from coordination.web.extensions import (
+    LOCALES,
+    babel,
+    csrf,
+    limiter,
+    login_manager,
+    use_lazy_text,
+)
 from coordination.web.page import refused_access_page
 from coordination.web.params import refuse_nul_bytes
 
@@ -97,6 +104,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Stockholm")
+    use_lazy_text(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     app.before_request(refuse_nul_bytes)

@@ -80,3 +80,27 @@ def test_a_lazy_message_with_markup_in_its_value_is_escaped(app: Flask) -> None:
         shown = render_template_string("<p>{{ message }}</p>", message=message)
     assert "<script>" not in shown
     assert "&lt;script&gt;x()&lt;/script&gt;" in shown
+
+
+def test_a_flashed_lazy_message_survives_the_session_and_is_escaped(
+    app: Flask, world: Council3
+) -> None:
+    """The log-in redirect flashes a lazy message: it is stored as text and shown escaped."""
+    from flask_babel import lazy_gettext
+    from markupsafe import Markup
+
+    client = app.test_client()
+    assert client.get("/actions/mine").status_code == 302
+    with client.session_transaction() as session:
+        [(category, message)] = session["_flashes"]
+    assert (category, message) == ("info", "Logga in för att se sidan.")
+    assert isinstance(message, str)
+
+    serializer = app.session_interface.serializer  # type: ignore[attr-defined]
+    with app.test_request_context("/"):
+        stored = serializer.dumps({"m": lazy_gettext("Hej %(name)s", name="<b>x</b>")})
+    loaded = serializer.loads(stored)["m"]
+    assert loaded == "Hej <b>x</b>"
+    assert not isinstance(loaded, Markup), "read back as text, to be escaped when shown"
+    page = client.get("/login")
+    assert "Logga in för att se sidan." in page.text
