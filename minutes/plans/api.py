@@ -5,6 +5,8 @@ request; a text the token's agency may not read is withheld with the reason."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from flask import Flask
@@ -17,7 +19,7 @@ from coordination.api.core import ApiBlueprint, ApiModel, OutModel, api_user
 from coordination.councils.access import council_for
 from coordination.db import db_session
 from coordination.errors import ServiceError
-from coordination.models import Child, User
+from coordination.models import Agency, Child, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
 from coordination.web.converters import MAX_DB_ID
@@ -32,6 +34,7 @@ from minutes.plans.models import (
     PlanVersionStatus,
 )
 from minutes.plans.reading import VersionView, read_version
+from minutes.workspace.sharing import ShareChoice
 from secrecy.records.api import RecordOut, record_out
 
 bp = ApiBlueprint(
@@ -147,6 +150,60 @@ class AgreeIn(Versioned):
 class EvaluationIn(Versioned):
     outcome: EvaluationOutcome
     comment: str = Field(max_length=services.MAX_TEXT)
+
+
+class ShareIn(ApiModel):
+    agency_id: int = Id
+    basis_id: str = Field(max_length=80, description="Rättslig grund (id ur regelverket).")
+    confirmations: list[int] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Index för varje förutsättning som bekräftas (alla grundens krävs).",
+    )
+
+
+class MeasureIn(Versioned):
+    meeting_id: int = Field(
+        ge=1, le=MAX_DB_ID, description="Mötet där insatsen beslutas (barnet på dagordningen)."
+    )
+    text: str = Field(max_length=services.MAX_TEXT, description="Vad ska göras.")
+    responsible_agency_id: int = Field(
+        ge=1, le=MAX_DB_ID, description="En myndighet som deltar i forumet."
+    )
+    responsible_user_id: int | None = Field(None, ge=1, le=MAX_DB_ID)
+    due_date: dt.date = Field(description="Klart senast; får inte ha passerat.")
+    shares: list[ShareIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description=(
+            "Myndigheter i forumet som beskrivningen lämnas ut till. Är en annan myndighet "
+            "ansvarig måste den finnas med."
+        ),
+    )
+    assessment: str | None = Field(
+        None,
+        max_length=10_000,
+        description="Den skriftliga bedömningen bakom utlämnandet; krävs om något lämnas ut.",
+    )
+
+
+# The service's field names, as the measure's body names them.
+MEASURE_FIELDS = {
+    "basis": "shares",
+    "confirmations": "shares",
+    "recipient": "shares",
+    "due_on": "due_date",
+}
+
+
+@contextmanager
+def _measure_fields() -> Iterator[None]:
+    try:
+        yield
+    except ServiceError as exc:
+        if exc.field not in MEASURE_FIELDS:
+            raise
+        raise ServiceError(exc.message, field=MEASURE_FIELDS[exc.field]) from exc
 
 
 def _version_out(view: VersionView) -> VersionOut:
@@ -408,6 +465,49 @@ def evaluate(goal_id: int, body: EvaluationIn) -> PlanOut:
     evaluation.evaluate_goal(
         session, user, goal, body.outcome, body.comment, expected_version=body.version
     )
+    return _plan_out(session, user, found)
+
+
+@bp.operation(
+    "/plans/goals/<int:goal_id>/measures",
+    method="POST",
+    scope=Scope.WRITE,
+    summary="Ny insats för ett mål",
+    body=MeasureIn,
+    response=PlanOut,
+    status=201,
+    errors=(409,),
+)
+def add_measure(goal_id: int, body: MeasureIn) -> PlanOut:
+    """En ny överenskommen åtgärd vid mötet, kopplad som insats till ett mål i planens senaste
+    version och antecknad i mötets protokoll. Beskrivningen blir en sekretessbelagd uppgift från
+    din myndighet; den lämnas ut till de myndigheter du anger (en annan ansvarig myndighet måste
+    vara med) med en skriftlig bedömning. Ansvarig myndighet måste delta i forumet och datumet
+    får inte ha passerat; annars ändras ingenting."""
+    session = db_session()
+    user = api_user()
+    goal = goal_for(session, user, goal_id, Need.WRITE)
+    found = goal.plan_version.plan
+    meeting = meeting_for(session, user, body.meeting_id, Need.WRITE)
+    responsible_user = (
+        session.get(User, body.responsible_user_id) if body.responsible_user_id else None
+    )
+    with _measure_fields():
+        services.add_measure(
+            session,
+            user,
+            goal,
+            meeting,
+            body.text,
+            session.get(Agency, body.responsible_agency_id),
+            responsible_user,
+            body.due_date,
+            shares=[
+                ShareChoice(s.agency_id, s.basis_id, tuple(s.confirmations)) for s in body.shares
+            ],
+            assessment=body.assessment,
+            expected_version=body.version,
+        )
     return _plan_out(session, user, found)
 
 

@@ -92,6 +92,25 @@ class MeasureForm(VersionedForm):
     action_id = SelectField(_l("Åtgärd"), choices=[])
 
 
+class NewMeasureForm(VersionedForm):
+    """A new agreed action at a meeting, made a measure of the goal. The selects do not check
+    their choices themselves: the service says in Swedish why a meeting, an agency outside the
+    council or a person is refused."""
+
+    meeting_id = SelectField(_l("Mötet där insatsen beslutas"), choices=[], validate_choice=False)
+    text = TextAreaField(
+        _l("Vad ska göras"),
+        validators=[Optional(), Length(max=MAX_TEXT)],
+        render_kw={"rows": 2},
+    )
+    responsible_agency_id = SelectField(_l("Ansvarig myndighet"), choices=[], validate_choice=False)
+    responsible_user_id = SelectField(
+        _l("Ansvarig person (valfritt)"), choices=[], validate_choice=False
+    )
+    due_on = DateField(_l("Klart senast"), validators=[Optional(), sane_date])
+    assessment = assessment_field()
+
+
 class EvaluateForm(VersionedForm):
     outcome = SelectField(
         _l("Hur gick det?"),

@@ -49,7 +49,7 @@ from minutes.workspace.services import (
 from minutes.workspace.sharing import ShareChoice
 from secrecy.disclosure.assessments import seal_form_assessment
 from secrecy.disclosure.services import decide_disclosure
-from secrecy.models import Record
+from secrecy.models import Disclosure, Record
 from secrecy.records.services import create_record, require_child_access
 
 PLAN_CATEGORY = "individual_plan"
@@ -721,24 +721,40 @@ def add_measure(
     responsible_agency: Agency | None,
     responsible_user: User | None,
     due_on: dt.date | None,
-    basis_id: str,
-    confirmed: Sequence[int],
+    basis_id: str = "",
+    confirmed: Sequence[int] = (),
     *,
+    shares: Sequence[ShareChoice] = (),
+    assessment: str | None = None,
     expected_version: int | None = None,
     today: dt.date | None = None,
 ) -> AgreedAction:
     """A new agreed action at the meeting (the actions' own service and checks), made a measure
-    of the goal."""
+    of the goal. The description goes to the responsible agency under ``basis_id`` or, from a
+    form's share block, under the writer's choice for that agency; the other agencies chosen in
+    ``shares`` receive it as the plan's texts do, all under the one written ``assessment``."""
     plan = goal.plan_version.plan
     _require_writer(actor, plan)
     _check_version(plan, expected_version)
     _measure_goal(goal)
-    if responsible_agency is not None and responsible_agency.id not in {
+    if responsible_agency is None or responsible_agency.id not in {
         a.id for a in plan.council.agencies if a.active
     }:
         raise ServiceError(
             _l("Välj en ansvarig myndighet som deltar i forumet."), field="responsible_agency_id"
         )
+    text = _clean(
+        text,
+        limit=MAX_TEXT,
+        empty=_l("Skriv vad som ska göras."),
+        too_long=_l("Texten är för lång (högst 5 000 tecken)."),
+        field="text",
+    )
+    own, responsible = actor.agency_id, responsible_agency.id
+    for choice in shares:
+        if choice.agency_id == responsible and responsible != own and not basis_id:
+            basis_id, confirmed = choice.basis_id, choice.confirmed
+    others = [c for c in shares if c.agency_id not in (own, responsible)]
     action = create_action(
         session,
         actor,
@@ -750,7 +766,20 @@ def add_measure(
         due_on,
         basis_id,
         confirmed,
+        assessment=assessment,
         today=today,
     )
+    if others:
+        sharing = Sharing(others, assessment)
+        # The assessment sealed for the responsible agency stands behind these decisions too.
+        sharing.written = session.scalar(
+            select(Record)
+            .join(Disclosure, Disclosure.assessment_record_id == Record.id)
+            .where(Disclosure.record_id == action.description_record_id)
+            .limit(1)
+        )
+        sharing.disclose(
+            session, actor, plan, session.get_one(Record, action.description_record_id)
+        )
     link_measure(session, actor, goal, action)
     return action

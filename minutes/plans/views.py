@@ -15,14 +15,14 @@ from flask import Flask, Response, flash, redirect, render_template, request, ur
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from coordination.councils.access import council_for
 from coordination.db import db_session, today_local
 from coordination.errors import ConflictError, ServiceError
 from coordination.logreview.scopes import register_tag_labels
-from coordination.models import Child, ChildStatus, Council, CouncilMembership, User
+from coordination.models import Agency, Child, ChildStatus, Council, CouncilMembership, User
 from coordination.policy import Need
 from coordination.web.forms import choices
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
@@ -32,7 +32,8 @@ from meetings.agenda.access import meeting_for
 from meetings.models import AgendaItem, Meeting, MeetingStatus
 from meetings.network.projection import register_network_projection_part
 from minutes.actions.forms import STATUS_LABELS as ACTION_STATUS_LABELS
-from minutes.models import AgreedAction
+from minutes.actions.services import ACTION_CATEGORY
+from minutes.models import AgreedAction, Minutes, MinutesStatus
 from minutes.plans import agenda_seam, document, evaluation, services
 from minutes.plans.access import goal_for, plan_for
 from minutes.plans.areas import area_label, life_areas
@@ -46,6 +47,7 @@ from minutes.plans.forms import (
     EvaluationDateForm,
     GoalForm,
     MeasureForm,
+    NewMeasureForm,
     NewPlanForm,
     ReviseForm,
     VersionedForm,
@@ -189,6 +191,7 @@ GOAL_FORMS: dict[str, type[Any]] = {
     "edit": GoalForm,
     "evaluate": EvaluateForm,
     "measure": MeasureForm,
+    "new_measure": NewMeasureForm,
     "remove": VersionedForm,
 }
 
@@ -203,6 +206,8 @@ class PlanForms:
             [("", "—"), *((a.key, a.label()) for a in life_areas().values())]
         )
         self.action_choices = _action_choices(session, plan)
+        self.session = session
+        self._measure_choices: tuple[list[Any], list[Any], list[Any]] | None = None
         self.coordinator = CoordinatorForm(prefix="coordinator", formdata=None)
         self.coordinator.coordinator_id.choices = _member_choices(session, plan.council)
         self.coordinator.coordinator_id.data = str(plan.coordinator_id or "")
@@ -231,7 +236,25 @@ class PlanForms:
             form.area.choices = self.area_choices
         elif kind == "measure":
             form.action_id.choices = self.action_choices
+        elif kind == "new_measure":
+            meetings, agencies, members = self.measure_choices()
+            form.meeting_id.choices = meetings
+            form.responsible_agency_id.choices = agencies
+            form.responsible_user_id.choices = members
         return form
+
+    def measure_choices(self) -> tuple[list[Any], list[Any], list[Any]]:
+        """The new-measure forms' meetings, council agencies and members (loaded once)."""
+        if self._measure_choices is None:
+            agencies = sorted(
+                (a for a in self.plan.council.agencies if a.active), key=lambda a: a.name
+            )
+            self._measure_choices = (
+                _measure_meeting_choices(self.session, self.plan),
+                choices([("", "—"), *((str(a.id), a.name) for a in agencies)]),
+                _member_choices(self.session, self.plan.council),
+            )
+        return self._measure_choices
 
     def for_goal(self, kind: str, goal: PlanGoal) -> Any:
         """The goal's form of this kind, empty (or the one posted, after a refusal)."""
@@ -266,6 +289,24 @@ def _meeting_choices(session: Session, plan: IndividualPlan) -> list[Any]:
     return choices([("", "—"), *((str(m.id), m.starts_at.date().isoformat()) for m in meetings)])
 
 
+def _measure_meeting_choices(session: Session, plan: IndividualPlan) -> list[Any]:
+    """Meetings of the council, not cancelled, with the child on the agenda and minutes still
+    being written (none yet, or a draft): where a new agreed action can be recorded."""
+    meetings = session.scalars(
+        select(Meeting)
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(
+            Meeting.council_id == plan.council_id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            AgendaItem.child_id == plan.child_id,
+            or_(Minutes.id.is_(None), Minutes.status == MinutesStatus.DRAFT),
+        )
+        .order_by(Meeting.starts_at.desc())
+    )
+    return choices([("", "—"), *((str(m.id), m.starts_at.date().isoformat()) for m in meetings)])
+
+
 def _action_choices(session: Session, plan: IndividualPlan) -> list[Any]:
     """The child's agreed actions not yet a measure of a goal."""
     linked = select(PlanMeasure.action_id)
@@ -286,15 +327,17 @@ def _action_choices(session: Session, plan: IndividualPlan) -> list[Any]:
     )
 
 
-def _share_options(session: Session, user: User, plan: IndividualPlan) -> list[ShareOption]:
-    """For each other agency of the council, the bases the engine accepts for a plan text of
-    this child now (the forms' share block)."""
+def _share_options(
+    session: Session, user: User, plan: IndividualPlan, category: str = services.PLAN_CATEGORY
+) -> list[ShareOption]:
+    """For each other agency of the council, the bases the engine accepts for a plan text (or
+    a measure's description) of this child now (the forms' share block)."""
     probe = Record(
         child=plan.child,
         child_id=plan.child_id,
         owner_agency=user.agency,
         owner_agency_id=user.agency_id,
-        category=services.PLAN_CATEGORY,
+        category=category,
     )  # never added to the session: it only carries the facts the engine asks about
     options = []
     for agency in sorted(
@@ -342,6 +385,7 @@ def _render_plan(
         except ServiceError:  # minutes waiting for approval: shown, not editable
             editable = False
     forms = forms or PlanForms(session, plan, version)
+    can_measure = version is latest and user.is_active and bool(view.goals)
     return render_template(
         "minutes/plans/plan.html",
         plan=plan,
@@ -353,6 +397,10 @@ def _render_plan(
         forms=forms,
         error=error,
         share_options=_share_options(session, user, plan) if user.is_active else [],
+        can_measure=can_measure,
+        measure_share_options=(
+            _share_options(session, user, plan, ACTION_CATEGORY) if can_measure else []
+        ),
         explain=explain,
         area_label=area_label,
         status_labels=STATUS_LABELS,
@@ -562,6 +610,40 @@ def link_measure(goal_id: int) -> ResponseReturnValue:
         return _render_plan(session, plan, goal.plan_version, forms), 422
     services.link_measure(session, user, goal, action, expected_version=plan.version)
     return _done(plan, _("Åtgärden är en insats för målet."))
+
+
+@bp.page("/plans/goals/<int:goal_id>/measures/new", methods=["POST"])
+def add_measure(goal_id: int) -> ResponseReturnValue:
+    """A new agreed action at a meeting, made a measure of the goal (recorded in that
+    meeting's minutes)."""
+    session = db_session()
+    user = actor()
+    goal = goal_for(session, user, goal_id, Need.WRITE)
+    plan = goal.plan_version.plan
+    forms = PlanForms(session, plan, goal.plan_version)
+    form = forms.posted("new_measure", goal)
+    _post(plan, form, forms, None)
+    meeting_id = bounded_int(form.meeting_id.data, low=1, high=2**31 - 1)
+    if meeting_id is None:
+        form.meeting_id.errors = [_("Välj mötet där insatsen beslutas.")]
+        return _render_plan(session, plan, goal.plan_version, forms), 422
+    meeting = meeting_for(session, user, meeting_id, Need.WRITE)
+    agency_id = bounded_int(form.responsible_agency_id.data, low=1, high=2**31 - 1)
+    user_id = bounded_int(form.responsible_user_id.data, low=1, high=2**31 - 1)
+    services.add_measure(
+        session,
+        user,
+        goal,
+        meeting,
+        form.text.data or "",
+        session.get(Agency, agency_id) if agency_id else None,
+        session.get(User, user_id) if user_id else None,
+        form.due_on.data,
+        shares=share_choices(),
+        assessment=form.assessment.data,
+        expected_version=plan.version,
+    )
+    return _done(plan, _("Insatsen är sparad och antecknad i mötets protokoll."))
 
 
 @bp.page("/plans/goals/<int:goal_id>/evaluate", methods=["POST"])

@@ -2,13 +2,14 @@
 
 Printing is an export: the viewer gets only what their agency may see (one ``reveal_records``
 call over the entries and the actions' descriptions), withheld items are marked with the reason,
-and the export is logged with the record ids.
+and the export is logged with the record ids. A plan version agreed at the meeting is recorded
+for its child with its structure (``minutes.plans.in_minutes``), never its texts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -17,6 +18,7 @@ from coordination.audit.log import record_event
 from coordination.models import Child, User
 from meetings.models import Meeting
 from minutes.models import AgreedAction, Minutes, MinutesEntry
+from minutes.plans.in_minutes import AgreedPlan, plans_agreed_at
 from minutes.tags import MinutesTag
 from secrecy.models import Record
 from secrecy.records.reveal import RevealResult, reveal_records
@@ -39,6 +41,8 @@ class PrintedChild:
     child: Child
     entries: list[PrintedEntry]
     actions: list[PrintedAction]
+    # Plan versions agreed at the meeting: their structure only (no texts).
+    plans: list[AgreedPlan] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ def print_view(
         child_part(action.child).actions.append(
             PrintedAction(action, results[action.description_record_id])
         )
+    for agreed in plans_agreed_at(session, meeting):
+        child_part(agreed.child).plans.append(agreed)
     return PrintView(
         meeting=meeting,
         minutes=minutes,

@@ -6,23 +6,32 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coordination.api.openapi import document
 from coordination.db import today_local
+from coordination.models import AgencyKind
+from minutes.models import AgreedAction
 from minutes.plans.models import GoalEvaluation, PlanGoal
+from secrecy.models import Disclosure
 from tests.api.conftest import Api, problem
 from tests.conftest import Council3
+from tests.factories import AgencyFactory
 from tests.minutes.plan_helpers import (
     GOAL_MARK,
     POLICE,
     SCHOOL,
+    SHARE_ASSESSMENT,
     SOCIAL,
     YOUTH_MARK,
     enrol,
     make_meeting,
     make_plan,
 )
+
+MEASURE_MARK = "PLAN-MEASURE-MARK"
 
 
 def test_plans_read_with_secrecy(api_for: Callable[..., Api], world: Council3, db: Session) -> None:
@@ -128,3 +137,45 @@ def test_a_plan_written_agreed_and_evaluated_through_the_api(
         json={"outcome": "partly", "comment": "x", "version": evaluated.get_json()["version"]},
     )
     assert "redan uppföljt" in str(problem(again, 422))
+
+
+def test_a_new_measure_through_the_api(
+    api_for: Callable[..., Api], world: Council3, db: Session, app: Flask
+) -> None:
+    s = make_plan(db, world)
+    social = api_for(SOCIAL)
+    url = f"/api/v1/plans/goals/{s.goal.id}/measures"
+    police = world.agencies[POLICE]
+    outsider = AgencyFactory(kind=AgencyKind.OTHER, name="Utanför forumet")
+    db.flush()
+    body = {
+        "version": s.plan.version,
+        "meeting_id": s.meeting.id,
+        "text": f"Läxhjälp {MEASURE_MARK}",
+        "responsible_agency_id": police.id,
+        "due_date": (today_local() + dt.timedelta(days=14)).isoformat(),
+    }
+    share = {"agency_id": police.id, "basis_id": "sol-police-u21", "confirmations": [0, 1, 2, 3]}
+    past = (today_local() - dt.timedelta(days=1)).isoformat()
+    for changes, field, message in (
+        ({"responsible_agency_id": outsider.id}, "responsible_agency_id", "deltar i forumet"),
+        ({"due_date": past}, "due_date", "har redan passerat"),
+        ({"text": "  "}, "text", "Skriv vad som ska göras"),
+        ({}, "shares", "rättslig grund"),
+        ({"shares": [share]}, "assessment", "bedömning"),
+    ):
+        answer = problem(social.post(url, json=body | changes), 422)
+        assert message in str(answer), message
+        assert field in str(answer), field
+    problem(social.post(url, json=body | {"shares": [share], "version": 0}), 409)
+    assert db.scalar(select(func.count(AgreedAction.id))) == 0
+    assert db.scalar(select(func.count(Disclosure.id))) == 0
+    created = social.post(url, json=body | {"shares": [share], "assessment": SHARE_ASSESSMENT})
+    assert created.status_code == 201, created.get_json()
+    goal = created.get_json()["current"]["goals"][0]
+    assert [m["responsible_agency_id"] for m in goal["measures"]] == [police.id]
+    assert MEASURE_MARK in str(goal["measures"])
+    for kind, visible in ((POLICE, True), (SCHOOL, False)):
+        read = api_for(kind).get(f"/api/v1/plans/{s.plan.id}").get_json()
+        assert (MEASURE_MARK in str(read)) is visible, kind
+    assert "post" in document(app)["paths"]["/api/v1/plans/goals/{goal_id}/measures"]

@@ -104,9 +104,10 @@ def seed(db: Session, world: Council3) -> dict[str, AgencyKind]:
 
 def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, AgencyKind]) -> None:
     """An individual plan of the first child: a goal (text and indicator) from social services,
-    the police and the school, the views from social services, agreed at a meeting, and the
-    police's goal evaluated by the police. Social services' goal text is disclosed to the
-    police (its markers are added to the shared ones by ``disclose_some``)."""
+    the police and the school, the views from social services, agreed at a meeting, a new
+    measure of social services' goal, and the police's goal evaluated by the police. Social
+    services' goal text is disclosed to the police (its markers are added to the shared ones by
+    ``disclose_some``)."""
     import datetime as dt
 
     from coordination.db import today_local
@@ -151,6 +152,19 @@ def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, Age
     )
     db.flush()
     services.agree_version(db, social, draft, meeting)
+    # A new measure of social services' goal, agreed at the meeting (its own sealed description;
+    # the meeting's printed minutes record the plan agreed, by structure only).
+    services.add_measure(
+        db,
+        social,
+        draft.goals[0],
+        meeting,
+        "Insats PLANINS-social-X.",
+        world.agencies[AgencyKind.SOCIAL_SERVICES],
+        None,
+        today_local() + dt.timedelta(days=20),
+    )
+    markers["PLANINS-social-X"] = AgencyKind.SOCIAL_SERVICES
     police = world.members[AgencyKind.POLICE]
     police_goal = next(
         g
