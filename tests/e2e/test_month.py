@@ -687,6 +687,7 @@ def test_3c_social_secretary_writes_the_plan_and_the_meeting_agrees_it(month: Mo
     goal.get_by_label("Så märks det att målet är nått").fill(PLAN_INDICATOR)
     goal.get_by_label("Måldatum").fill((today() + dt.timedelta(days=90)).isoformat())
     share_with(goal, SCHOOL, "Samtycke")
+    goal.get_by_label("Er bedömning i det enskilda fallet").fill(MEETING_ASSESSMENT)
     goal.get_by_role("button", name="Lägg till målet").click()
     expect(social.flash()).to_contain_text("Målet är tillagt.")
     expect(page.locator("ol.goals")).to_contain_text(PLAN_GOAL)
