@@ -48,9 +48,16 @@ logger = logging.getLogger(__name__)
 
 
 def viewer_facts(session: Session, viewer: User) -> ViewerFacts:
-    council_ids = session.scalars(
-        select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
-    ).all()
+    """The viewer's agency and councils: from the memberships loaded with the user where the
+    request loaded them (the signed-in user's statement does) and no membership is being
+    added or removed in this session, else one query."""
+    changing = any(isinstance(o, CouncilMembership) for o in (*session.new, *session.deleted))
+    if "memberships" not in inspect(viewer).unloaded and not changing:
+        council_ids: Sequence[int] = [m.council_id for m in viewer.memberships]
+    else:
+        council_ids = session.scalars(
+            select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
+        ).all()
     return ViewerFacts(agency_id=viewer.agency_id, council_ids=frozenset(council_ids))
 
 
@@ -320,7 +327,7 @@ def _reveal(
 
 
 def _open_with_agency_keys(
-    session: Session, agency_id: int, records: Sequence[Record]
+    session: Session, agency_id: int, records: Sequence[crypto.SealedRow]
 ) -> dict[int, dict[str, Any]]:
     """Open each record with the agency's own key to it, where it holds one; the callers have
     decided that the agency may read them."""
@@ -329,7 +336,7 @@ def _open_with_agency_keys(
     opened: dict[int, dict[str, Any]] = {}
     for record in records:
         key = keys.get(record.id)
-        if key is None or ring is None or record.is_shredded:
+        if key is None or ring is None or record.shredded_at is not None:
             continue
         try:
             opened[record.id] = crypto.open_record(ring, record, key)
@@ -354,7 +361,17 @@ def _with_assessments(
     )
     if not ids:
         return results, []
-    records = session.scalars(select(Record).where(_among(session, Record.id, ids))).all()
+    # Plain rows with what opening reads (no author, agency or roles loaded with them).
+    records = session.execute(
+        select(
+            Record.id,
+            Record.child_id,
+            Record.owner_agency_id,
+            Record.category,
+            Record.ciphertext,
+            Record.shredded_at,
+        ).where(_among(session, Record.id, ids))
+    ).all()
     opened = _open_with_agency_keys(session, agency_id, records)
     shown: list[RevealResult] = []
     for result in results:
