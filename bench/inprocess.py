@@ -23,6 +23,7 @@ import html
 import re
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,16 +41,33 @@ class Counter:
 
     statements: list[str] = field(default_factory=list)
     commit_at: int | None = None
+    # With --show: the project's innermost frames that ran each statement.
+    trace: bool = False
+    origins: list[str] = field(default_factory=list)
 
     def reset(self) -> None:
         self.statements = []
         self.commit_at = None
+        self.origins = []
 
     @property
     def after_commit(self) -> list[str]:
         if self.commit_at is None:
             return []
         return self.statements[self.commit_at :]
+
+
+def origin() -> str:
+    """The project's three innermost frames (not the libraries', not this script's)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    frames = [
+        f"{Path(frame.filename).relative_to(root)}:{frame.lineno}"
+        for frame in traceback.extract_stack()
+        if frame.filename.startswith(root)
+        and "/.venv/" not in frame.filename
+        and not frame.filename.endswith("bench/inprocess.py")
+    ]
+    return " < ".join(reversed(frames[-3:]))
 
 
 def listen(app: Any) -> Counter:
@@ -62,6 +80,8 @@ def listen(app: Any) -> Counter:
 
     def on_statement(conn, cursor, statement, parameters, context, executemany) -> None:
         counter.statements.append(statement)
+        if counter.trace:
+            counter.origins.append(origin())
 
     def on_commit(conn) -> None:
         if counter.commit_at is None:
@@ -98,7 +118,9 @@ def measure(
         if response.status_code != 200:
             raise SystemExit(f"{page.path} answered {response.status_code}")
     counter.reset()
+    counter.trace = show
     response = client.get(page.path, headers=headers)
+    counter.trace = False
     statements = list(counter.statements)
     after = list(counter.after_commit)
     size = len(response.get_data())
@@ -108,6 +130,7 @@ def measure(
             late = counter.commit_at is not None and number > counter.commit_at
             mark = " (after commit)" if late else ""
             say(f"{number:3d}{mark}: {' '.join(statement.split())[:300]}")
+            say(f"     from {counter.origins[number - 1]}")
     started = time.process_time()
     wall = time.perf_counter()
     for _ in range(requests):
