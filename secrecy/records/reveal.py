@@ -361,8 +361,9 @@ def _with_assessments(
     )
     if not ids:
         return results, []
-    # Plain rows with what opening reads (no author, agency or roles loaded with them).
-    records = session.execute(
+    # One statement of plain rows: what opening reads of each assessment, with the agency's
+    # wrapped key to it (an assessment the agency holds no key to is not opened).
+    rows = session.execute(
         select(
             Record.id,
             Record.child_id,
@@ -370,9 +371,22 @@ def _with_assessments(
             Record.category,
             Record.ciphertext,
             Record.shredded_at,
-        ).where(_among(session, Record.id, ids))
+            RecordKey.agency_key_version,
+            RecordKey.wrapped_key,
+        )
+        .join(RecordKey, (RecordKey.record_id == Record.id) & (RecordKey.agency_id == agency_id))
+        .where(_among(session, Record.id, ids))
     ).all()
-    opened = _open_with_agency_keys(session, agency_id, records)
+    ring = crypto.keyring(session)
+    opened: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row.shredded_at is not None:
+            continue
+        key = crypto.WrappedKey(row.id, agency_id, row.agency_key_version, row.wrapped_key)
+        try:
+            opened[row.id] = crypto.open_record(ring, row, key)
+        except (crypto.SealingError, LookupError):
+            logger.exception("record %s could not be opened for agency %s", row.id, agency_id)
     shown: list[RevealResult] = []
     for result in results:
         if isinstance(result, Revealed) and result.via:
