@@ -163,7 +163,8 @@ def hash_recovery_code(code: str) -> str:
 
 
 class WorkerKeyCache:
-    """Unwrapped keys this worker process keeps across transactions, for ``ttl`` seconds.
+    """Unwrapped keys this worker process keeps across transactions, for ``ttl`` seconds:
+    agency keys by ``(agency id, version)``, system keys by ``(purpose, 0)``.
 
     Only ``secrecy.records.crypto`` reads and fills it (after the transaction that loaded a
     key committed); it lives in this process's memory and nowhere else. ``generation`` is the
@@ -175,7 +176,7 @@ class WorkerKeyCache:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._generation: int | None = None
-        self._entries: dict[tuple[int, int], tuple[bytes, float]] = {}
+        self._entries: dict[tuple[int | str, int], tuple[bytes, float]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -187,7 +188,7 @@ class WorkerKeyCache:
                 self._entries.clear()
                 self._generation = generation
 
-    def get(self, generation: int, key: tuple[int, int]) -> bytes | None:
+    def get(self, generation: int, key: tuple[int | str, int]) -> bytes | None:
         with self._lock:
             if generation != self._generation:
                 return None
@@ -199,7 +200,7 @@ class WorkerKeyCache:
                 return None
             return entry[0]
 
-    def store(self, generation: int, keys: Mapping[tuple[int, int], bytes]) -> None:
+    def store(self, generation: int, keys: Mapping[tuple[int | str, int], bytes]) -> None:
         """Keep ``keys`` (loaded under ``generation``) unless the cache moved on meanwhile."""
         expires = time.monotonic() + self.ttl
         with self._lock:

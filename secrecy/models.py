@@ -210,7 +210,9 @@ class Disclosure(Base):
 
     __table_args__ = (
         Index("ix_disclosures_record_id_recipient", "record_id", "recipient_agency_id"),
-        Index("ix_disclosures_recipient_agency_id", "recipient_agency_id"),
+        # Recipient first: a reveal asks for a page's records to one agency, and the lists of
+        # an agency's disclosures ask by recipient alone (migration u20b1discidx).
+        Index("ix_disclosures_recipient_record", "recipient_agency_id", "record_id"),
         # At most one live decision per record and recipient.
         Index(
             "uq_disclosures_live",

@@ -42,16 +42,36 @@ FEW = 2
 MANY = 20
 
 
+class Statements(list[str]):
+    """The statements seen, and how many had run when a session of the app (not the test's
+    own) first committed since the list was last cleared."""
+
+    commit_at: int | None = None
+
+    def clear(self) -> None:
+        super().clear()
+        self.commit_at = None
+
+    def after_commit(self) -> list[str]:
+        return [] if self.commit_at is None else self[self.commit_at :]
+
+
 @pytest.fixture
-def statements(app: Flask) -> Iterator[list[str]]:
-    seen: list[str] = []
+def statements(app: Flask, db: Session) -> Iterator[Statements]:
+    seen = Statements()
     engine = get_database(app).engine
 
     def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         seen.append(statement)
 
+    def committed(session: Session) -> None:
+        if session is not db and seen.commit_at is None:
+            seen.commit_at = len(seen)
+
     event.listen(engine, "before_cursor_execute", count)
+    event.listen(Session, "after_commit", committed)
     yield seen
+    event.remove(Session, "after_commit", committed)
     event.remove(engine, "before_cursor_execute", count)
 
 
@@ -109,13 +129,19 @@ def counted(
     statements: list[str],
     headers: dict[str, str] | None = None,
 ) -> list[str]:
-    """Statements of one GET (after a first, uncounted one)."""
+    """Statements of one GET (after a first, uncounted one). None may run after the request's
+    commit (a lazy load while rendering, after the view's transaction ended, would be one)."""
     db.expire_all()
     first = client.get(path, headers=headers)
     assert first.status_code == 200, (path, first.status_code)
     db.expire_all()
     statements.clear()
     assert client.get(path, headers=headers).status_code == 200
+    if isinstance(statements, Statements):
+        late = statements.after_commit()
+        assert not late, f"{len(late)} statements after the commit: " + "; ".join(
+            sql[:160] for sql in late
+        )
     return list(statements)
 
 

@@ -176,7 +176,10 @@ def authenticate_token(session: Session, presented: str) -> ApiToken | None:
         session.scalars(
             select(ApiToken)
             .where(ApiToken.secret_hash == digest)
-            .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+            .options(
+                joinedload(ApiToken.user).joinedload(User.role_rows),
+                joinedload(ApiToken.user).joinedload(User.memberships),
+            )
         )
         .unique()
         .one_or_none()

@@ -122,7 +122,8 @@ def init_app(app: Flask) -> None:
 
 
 def _user_statement(*, with_session_row: bool = True) -> Select[Any]:
-    """The user with agency (joined by default), roles and the registered columns, by id. Built
+    """The user with agency (joined by default), roles, council memberships and the registered
+    columns, by id. Built
     once per app: its structure holds no data (the id is a parameter). Without the session
     row's check where Redis answers it (``SESSION_REDIS_URL``)."""
     extensions = current_app.extensions
@@ -132,7 +133,9 @@ def _user_statement(*, with_session_row: bool = True) -> Select[Any]:
         statement = (
             select(User, *(make().label(name) for name, make in columns.items()))
             .where(User.id == bindparam("user_id"))
-            .options(joinedload(User.role_rows))
+            # The viewer's council memberships too: every council page's access check and
+            # every reveal's policy facts read them, a lazy load each otherwise.
+            .options(joinedload(User.role_rows), joinedload(User.memberships))
         )
         if with_session_row:
             # The session row by its primary key, correlated with the user: a revoked,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from coordination.audit.log import record_event
 from coordination.errors import PermissionDenied, ServiceError
@@ -60,7 +60,17 @@ def entry_categories() -> list[str]:
 
 
 def minutes_of(session: Session, meeting: Meeting) -> Minutes | None:
-    return session.scalars(select(Minutes).where(Minutes.meeting_id == meeting.id)).one_or_none()
+    """The meeting's minutes with their approvals (the workspace shows them: in the same
+    statement, not a lazy load while the page renders)."""
+    return (
+        session.scalars(
+            select(Minutes)
+            .where(Minutes.meeting_id == meeting.id)
+            .options(joinedload(Minutes.approvals))
+        )
+        .unique()
+        .one_or_none()
+    )
 
 
 def minutes_for_change(session: Session, actor: User, meeting: Meeting) -> Minutes:

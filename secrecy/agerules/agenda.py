@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask
 from sqlalchemy import select
@@ -26,8 +26,21 @@ def meeting_day(starts_at: dt.datetime) -> dt.date:
     return starts_at.astimezone(LOCAL_ZONE).date()
 
 
+class ChildAgeFacts(Protocol):
+    """What the review reads of a child: a ``Child`` or a plain row of these columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def council_id(self) -> int: ...
+    @property
+    def status(self) -> ChildStatus: ...
+    @property
+    def birth_date_sealed(self) -> bytes | None: ...
+
+
 def children_to_review(
-    session: Session, council: Council, on: dt.date, children: Sequence[Child]
+    session: Session, council: Council, on: dt.date, children: Sequence[ChildAgeFacts]
 ) -> set[int]:
     """Of ``children`` (of ``council``, active), those past the council's upper limit on
     ``on`` without an exception still running. One query for the exceptions."""
@@ -49,8 +62,9 @@ def review_contributor(session: Session, meeting: Any) -> Iterable[int]:
     council = session.get(Council, meeting.council_id)
     if council is None or age_range(council).max_age is None:
         return []
-    children = session.scalars(
-        select(Child)
+    # Plain rows: the council's every active child is read on each agenda and meeting page.
+    children = session.execute(
+        select(Child.id, Child.council_id, Child.status, Child.birth_date_sealed)
         .where(Child.council_id == council.id, Child.status == ChildStatus.ACTIVE)
         .order_by(Child.pseudonym)
     ).all()

@@ -103,7 +103,7 @@ class KeyRing:
         # the worker's cache), and the agency keys it unwrapped or created: published to the
         # cache when the transaction commits.
         self._generation: int | None = None
-        self.loaded: dict[tuple[int, int], bytes] = {}
+        self.loaded: dict[tuple[int | str, int], bytes] = {}
         self._agency_keys: dict[tuple[int, int], bytes] = {}
         # AESGCM objects of the unwrapped agency and system keys: a reveal opens hundreds of
         # data keys under one agency key, and setting a cipher up costs as much as a decryption.
@@ -131,11 +131,12 @@ class KeyRing:
 
     # -- the worker's cache -------------------------------------------------------------------
 
-    def _from_worker_cache(self, agency_id: int, version: int) -> bytes | None:
+    def _from_worker_cache(self, owner: int | str, version: int) -> bytes | None:
+        """An agency key by (agency id, version), or a system key by (purpose, 0)."""
         if self._cache is None:
             return None
         generation = self.generation()
-        return self._cache.get(generation, (agency_id, version)) if generation else None
+        return self._cache.get(generation, (owner, version)) if generation else None
 
     def generation(self) -> int | None:
         """The database's key generation, read once per transaction (one indexed row); the
@@ -257,6 +258,10 @@ class KeyRing:
         cached = self._system.get(purpose)
         if cached is not None:
             return cached
+        cached = self._from_worker_cache(purpose, 0)
+        if cached is not None:
+            self._system[purpose] = cached
+            return cached
         row = self.session.get(SystemKey, purpose)
         if row is None:
             key = os.urandom(KEY_BYTES)
@@ -275,6 +280,7 @@ class KeyRing:
                 f"system key {purpose}",
             )
         self._system[purpose] = key
+        self.loaded[(purpose, 0)] = key  # in the worker's cache once this transaction commits
         return key
 
     def system_cipher(self, purpose: str) -> AESGCM:
@@ -414,7 +420,24 @@ def unwrap_data_key(ring: KeyRing, record_key: DataKeyRow) -> bytes:
     )
 
 
-def open_record(ring: KeyRing, record: Record, record_key: DataKeyRow) -> dict[str, Any]:
+class SealedRow(Protocol):
+    """What opening a record reads of it: a ``Record`` or a plain row of these columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def child_id(self) -> int: ...
+    @property
+    def owner_agency_id(self) -> int: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def ciphertext(self) -> bytes | None: ...
+    @property
+    def shredded_at(self) -> Any: ...
+
+
+def open_record(ring: KeyRing, record: SealedRow, record_key: DataKeyRow) -> dict[str, Any]:
     record_id, ciphertext = record.id, record.ciphertext
     if ciphertext is None:
         raise SealingError(f"record {record_id} has no content (shredded)")

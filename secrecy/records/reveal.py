@@ -48,9 +48,16 @@ logger = logging.getLogger(__name__)
 
 
 def viewer_facts(session: Session, viewer: User) -> ViewerFacts:
-    council_ids = session.scalars(
-        select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
-    ).all()
+    """The viewer's agency and councils: from the memberships loaded with the user where the
+    request loaded them (the signed-in user's statement does) and no membership is being
+    added or removed in this session, else one query."""
+    changing = any(isinstance(o, CouncilMembership) for o in (*session.new, *session.deleted))
+    if "memberships" not in inspect(viewer).unloaded and not changing:
+        council_ids: Sequence[int] = [m.council_id for m in viewer.memberships]
+    else:
+        council_ids = session.scalars(
+            select(CouncilMembership.council_id).where(CouncilMembership.user_id == viewer.id)
+        ).all()
     return ViewerFacts(agency_id=viewer.agency_id, council_ids=frozenset(council_ids))
 
 
@@ -320,7 +327,7 @@ def _reveal(
 
 
 def _open_with_agency_keys(
-    session: Session, agency_id: int, records: Sequence[Record]
+    session: Session, agency_id: int, records: Sequence[crypto.SealedRow]
 ) -> dict[int, dict[str, Any]]:
     """Open each record with the agency's own key to it, where it holds one; the callers have
     decided that the agency may read them."""
@@ -329,7 +336,7 @@ def _open_with_agency_keys(
     opened: dict[int, dict[str, Any]] = {}
     for record in records:
         key = keys.get(record.id)
-        if key is None or ring is None or record.is_shredded:
+        if key is None or ring is None or record.shredded_at is not None:
             continue
         try:
             opened[record.id] = crypto.open_record(ring, record, key)
@@ -354,8 +361,32 @@ def _with_assessments(
     )
     if not ids:
         return results, []
-    records = session.scalars(select(Record).where(_among(session, Record.id, ids))).all()
-    opened = _open_with_agency_keys(session, agency_id, records)
+    # One statement of plain rows: what opening reads of each assessment, with the agency's
+    # wrapped key to it (an assessment the agency holds no key to is not opened).
+    rows = session.execute(
+        select(
+            Record.id,
+            Record.child_id,
+            Record.owner_agency_id,
+            Record.category,
+            Record.ciphertext,
+            Record.shredded_at,
+            RecordKey.agency_key_version,
+            RecordKey.wrapped_key,
+        )
+        .join(RecordKey, (RecordKey.record_id == Record.id) & (RecordKey.agency_id == agency_id))
+        .where(_among(session, Record.id, ids))
+    ).all()
+    ring = crypto.keyring(session)
+    opened: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row.shredded_at is not None:
+            continue
+        key = crypto.WrappedKey(row.id, agency_id, row.agency_key_version, row.wrapped_key)
+        try:
+            opened[row.id] = crypto.open_record(ring, row, key)
+        except (crypto.SealingError, LookupError):
+            logger.exception("record %s could not be opened for agency %s", row.id, agency_id)
     shown: list[RevealResult] = []
     for result in results:
         if isinstance(result, Revealed) and result.via:
