@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.accounts.providers.models import IdentityProvider
+from coordination.accounts.providers.models import IdentityProvider, ProviderKind
 from coordination.accounts.providers.services import may_approve
 from coordination.errors import NotFound, PermissionDenied
 from coordination.models import Agency, User
@@ -41,6 +41,17 @@ def enabled_providers(session: Session) -> list[IdentityProvider]:
             .join(IdentityProvider.agency)
             .where(IdentityProvider.enabled.is_(True), Agency.active.is_(True))
             .order_by(IdentityProvider.display_name)
+        )
+    )
+
+
+def saml_providers(session: Session) -> list[IdentityProvider]:
+    """Every SAML provider (switched off too: a logout request only ends sessions)."""
+    return list(
+        session.scalars(
+            select(IdentityProvider)
+            .where(IdentityProvider.kind == ProviderKind.SAML)
+            .order_by(IdentityProvider.id)
         )
     )
 
