@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.accounts.providers.models import IdentityProvider, ProviderKind
+from coordination.accounts.providers.models import IdentityProvider, ProviderKind, UserIdentity
 from coordination.accounts.providers.services import may_approve
 from coordination.errors import NotFound, PermissionDenied
 from coordination.models import Agency, User
@@ -26,6 +26,16 @@ def agency_sign_in_for(
         select(IdentityProvider).where(IdentityProvider.agency_id == agency.id)
     ).one_or_none()
     return agency, provider
+
+
+def identity_for(session: Session, actor: User, identity_id: int) -> UserIdentity:
+    """One user's link to a provider, for an administrator."""
+    if not has_permission(actor, Permission.MANAGE_USERS):
+        raise PermissionDenied(object_type="user_identity", object_ids=[identity_id])
+    identity = session.get(UserIdentity, identity_id)
+    if identity is None:
+        raise NotFound(object_type="user_identity", object_ids=[identity_id])
+    return identity
 
 
 def provider_to_log_in_with(session: Session, provider_id: int) -> IdentityProvider | None:

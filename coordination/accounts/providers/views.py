@@ -30,6 +30,7 @@ from coordination.accounts.providers import oidc, saml
 from coordination.accounts.providers.access import (
     agency_sign_in_for,
     enabled_providers,
+    identity_for,
     pending_user_for,
     provider_of_agency,
     provider_to_log_in_with,
@@ -62,6 +63,7 @@ from coordination.accounts.providers.services import (
     refuse_unsolicited,
     set_agency_assurance,
     sign_in_external,
+    unlink_identity,
     update_provider,
 )
 from coordination.accounts.sessions import ProviderOrigin, session_has_ended
@@ -69,6 +71,7 @@ from coordination.db import db_session
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Role, User
 from coordination.policy import Permission, has_permission
+from coordination.web.confirm import Confirmation, is_confirmed, render_confirmation
 from coordination.web.extensions import csrf
 from coordination.web.forms import ConfirmForm, parse_version
 from coordination.web.hooks import end_session, start_session
@@ -609,6 +612,59 @@ def link_user(agency_id: int) -> ResponseReturnValue:
     link_identity(dbs, actor(), provider, user, form.subject.data or "")
     flash(_("Användaren är kopplad till inloggningstjänsten."), "success")
     return redirect(url_for("providers.agency_sign_in", agency_id=agency.id))
+
+
+@bp.page("/admin/sign-in/identities/<int:identity_id>/remove", methods=["GET", "POST"])
+def unlink_user(identity_id: int) -> ResponseReturnValue:
+    """Remove a user's link to the provider: the GET (and a POST without the confirmation)
+    shows what it means; the confirmation page's button removes it."""
+    dbs = db_session()
+    identity = identity_for(dbs, actor(), identity_id)
+    provider = identity.provider
+    back = url_for("providers.agency_sign_in", agency_id=provider.agency_id)
+    form = ConfirmForm()
+    on_refusal(form, redirect_to=back)
+    name = identity.user.display_name
+    if not is_confirmed():
+        return render_confirmation(
+            Confirmation(
+                title=_("Ta bort kopplingen till inloggningstjänsten"),
+                lead=_(
+                    "Du tar bort kopplingen mellan %(name)s och identiteten hos %(organisation)s.",
+                    name=name,
+                    organisation=provider.display_name,
+                ),
+                consequences=[
+                    _(
+                        "%(name)s kan inte längre logga in med %(organisation)s förrän "
+                        "kopplingen görs på nytt.",
+                        name=name,
+                        organisation=provider.display_name,
+                    ),
+                    _(
+                        "Inloggningar som %(name)s har gjort med %(organisation)s avslutas nu.",
+                        name=name,
+                        organisation=provider.display_name,
+                    ),
+                    _("Kontot, dess roller och forum finns kvar."),
+                    _("Ändringen skrivs i loggen."),
+                ],
+                action=url_for("providers.unlink_user", identity_id=identity.id),
+                button=_("Ta bort kopplingen"),
+                cancel_url=back,
+            )
+        )
+    require_valid(form)
+    ended = unlink_identity(dbs, actor(), identity)
+    flash(
+        _(
+            "Kopplingen för %(name)s är borttagen. Avslutade inloggningar: %(count)s.",
+            name=name,
+            count=ended,
+        ),
+        "success",
+    )
+    return redirect(back)
 
 
 # --- Approval of provisioned accounts -----------------------------------------------------------
