@@ -177,9 +177,9 @@ def end_provider_sessions(
     user_id: int | None = None,
 ) -> dict[int, int]:
     """End the open sessions that came from one of ``provider_ids``: those of the provider's
-    ``subject`` (and, where given, only those with one of ``provider_sessions``), or those of
-    ``user_id``. Returns the number ended per user."""
-    if not provider_ids or (subject is None and user_id is None):
+    ``subject`` and/or with one of ``provider_sessions`` (both narrow), or those of ``user_id``.
+    Returns the number ended per user."""
+    if not provider_ids or (subject is None and user_id is None and not provider_sessions):
         return {}
     query = select(UserSession.sid_hash, UserSession.user_id).where(
         UserSession.identity_provider_id.in_(list(provider_ids)),

@@ -259,8 +259,8 @@ def end_sessions_at_provider_logout(
     channel: str,
 ) -> int:
     """A provider's validated logout request (``channel``: "saml_slo", "oidc_backchannel"):
-    end the open sessions that signed in through one of ``providers`` as ``subject`` (only those
-    with one of ``provider_sessions`` where the request names any). One audit event per user
+    end the open sessions that signed in through one of ``providers`` as ``subject`` and/or with
+    one of ``provider_sessions`` (the request names one or both). One audit event per user
     whose sessions ended, or one saying none matched. Returns the number ended."""
     ids = [provider.id for provider in providers]
     ended = (
@@ -271,7 +271,7 @@ def end_sessions_at_provider_logout(
             subject=subject,
             provider_sessions=provider_sessions,
         )
-        if subject
+        if subject or provider_sessions
         else {}
     )
     agency_of = {provider.id: provider.agency_id for provider in providers}

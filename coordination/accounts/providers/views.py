@@ -398,6 +398,32 @@ def provider_logout(provider_id: int) -> ResponseReturnValue:
     return response
 
 
+@bp.page("/login/provider/<int:provider_id>/backchannel-logout", methods=["POST"], public=True)
+def backchannel_logout(provider_id: int) -> ResponseReturnValue:
+    """OpenID Connect Back-Channel Logout: the provider posts a signed logout token (server to
+    server, no browser); the sessions it names (``sub`` and/or ``sid``) end."""
+    dbs = db_session()
+    provider = provider_to_log_in_with(dbs, provider_id)
+    headers = {"Cache-Control": "no-store"}
+    if provider is None or provider.kind is not ProviderKind.OIDC:
+        refuse_provider_logout(dbs, None, channel="oidc_backchannel", reason="unknown_provider")
+        return {"error": "invalid_request"}, 400, headers
+    try:
+        sub, sid = oidc.validate_logout_token(
+            provider, request.form.get("logout_token") or "", _timeout()
+        )
+    except oidc.LogoutTokenRefused as exc:
+        refuse_provider_logout(dbs, provider, channel="oidc_backchannel", reason=str(exc))
+        return {"error": "invalid_request"}, 400, headers
+    end_sessions_at_provider_logout(
+        dbs, [provider], sub, [sid] if sid else [], channel="oidc_backchannel"
+    )
+    return "", 200, headers
+
+
+csrf.exempt(backchannel_logout)  # server to server: the token's signature protects it
+
+
 # --- Administration -----------------------------------------------------------------------------
 
 
