@@ -66,6 +66,7 @@ ID_TABLES = {
     "user_id": "users",
     "version_id": "plan_versions",
     "provider_id": "identity_providers",
+    "identity_id": "user_identities",
 }
 
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")

@@ -24,6 +24,8 @@ import datetime as dt
 import enum
 import hashlib
 import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -47,6 +49,11 @@ class EndReason(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a reason code, not a secret
     TWO_FACTOR_RESET = "two_factor_reset"
     DEACTIVATED = "deactivated"
+    # The identity provider said the user's session there has ended (SAML single logout,
+    # OIDC back-channel logout).
+    PROVIDER_LOGOUT = "provider_logout"
+    # The administrator removed the user's link to the provider the session came from.
+    IDENTITY_UNLINKED = "identity_unlinked"
 
 
 class UserSession(Base):
@@ -60,13 +67,38 @@ class UserSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(String(20))
+    # A log-in through an identity provider: which provider, and what the provider calls the
+    # user and the session (SAML: the NameID and the SessionIndex; OIDC: ``sub`` and ``sid``).
+    # What a provider's logout request names, found server-side (its POST carries no cookie).
+    identity_provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="SET NULL"), index=True
+    )
+    provider_subject: Mapped[str | None] = mapped_column(String(255))
+    provider_session: Mapped[str | None] = mapped_column(String(255))
+
+
+@dataclass(frozen=True)
+class ProviderOrigin:
+    """Where a session's log-in came from: the provider and its names for the user and the
+    session (for single logout)."""
+
+    provider_id: int
+    subject: str | None = None
+    session: str | None = None
 
 
 def hash_session_id(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def open_session(session: Session, user: User, *, method: str, lifetime: dt.timedelta) -> str:
+def open_session(
+    session: Session,
+    user: User,
+    *,
+    method: str,
+    lifetime: dt.timedelta,
+    origin: ProviderOrigin | None = None,
+) -> str:
     """A new session row; returns the session id for the cookie (never stored in clear)."""
     sid = secrets.token_urlsafe(32)
     now = utcnow()
@@ -77,6 +109,10 @@ def open_session(session: Session, user: User, *, method: str, lifetime: dt.time
         created_at=now,
         expires_at=now + lifetime + EXPIRY_GRACE,
     )
+    if origin is not None:
+        row.identity_provider_id = origin.provider_id
+        row.provider_subject = (origin.subject or "")[:255] or None
+        row.provider_session = (origin.session or "")[:255] or None
     session.add(row)
     session.flush()
     store = redis_sessions()
@@ -121,6 +157,56 @@ def end_sessions_of(session: Session, user: User, reason: EndReason) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def session_has_ended(session: Session, sid: str) -> bool:
+    """Whether the session this cookie's id names has ended (or is unknown)."""
+    ended_at = session.execute(
+        select(UserSession.ended_at).where(UserSession.sid_hash == hash_session_id(sid))
+    ).one_or_none()
+    return ended_at is None or ended_at[0] is not None
+
+
+def end_provider_sessions(
+    session: Session,
+    provider_ids: Collection[int],
+    reason: EndReason,
+    *,
+    subject: str | None = None,
+    provider_sessions: Collection[str] = (),
+    user_id: int | None = None,
+) -> dict[int, int]:
+    """End the open sessions that came from one of ``provider_ids``: those of the provider's
+    ``subject`` and/or with one of ``provider_sessions`` (both narrow), or those of ``user_id``.
+    Returns the number ended per user."""
+    if not provider_ids or (subject is None and user_id is None and not provider_sessions):
+        return {}
+    query = select(UserSession.sid_hash, UserSession.user_id).where(
+        UserSession.identity_provider_id.in_(list(provider_ids)),
+        UserSession.ended_at.is_(None),
+    )
+    if subject is not None:
+        query = query.where(UserSession.provider_subject == subject)
+    if provider_sessions:
+        query = query.where(UserSession.provider_session.in_(list(provider_sessions)))
+    if user_id is not None:
+        query = query.where(UserSession.user_id == user_id)
+    rows = session.execute(query).all()
+    if not rows:
+        return {}
+    store = redis_sessions()
+    if store is not None:
+        store.forget([row.sid_hash for row in rows])
+    session.execute(
+        update(UserSession)
+        .where(UserSession.sid_hash.in_([row.sid_hash for row in rows]))
+        .values(ended_at=utcnow(), end_reason=str(reason))
+        .execution_options(synchronize_session=False)
+    )
+    ended: dict[int, int] = {}
+    for row in rows:
+        ended[row.user_id] = ended.get(row.user_id, 0) + 1
+    return ended
 
 
 def prune_sessions(session: Session, now: dt.datetime) -> int:

@@ -38,6 +38,7 @@ from coordination.accounts.services import record_logout
 from coordination.accounts.session_redis import redis_sessions
 from coordination.accounts.sessions import (
     EndReason,
+    ProviderOrigin,
     UserSession,
     end_session_row,
     hash_session_id,
@@ -224,16 +225,19 @@ def select_locale() -> str:
     return chosen if chosen in LOCALES else "sv"
 
 
-def start_session(session_db: Session, user: User, method: str) -> None:
+def start_session(
+    session_db: Session, user: User, method: str, origin: ProviderOrigin | None = None
+) -> None:
     """A fresh cookie session for a fully authenticated user: old session state is dropped,
-    and a new session row is opened for the id the cookie carries."""
+    and a new session row is opened for the id the cookie carries (with the identity provider
+    the log-in came from, ``origin``)."""
     locale = session.get("locale")
     end_session_row(session_db, session.get("sid"), EndReason.LOGOUT)
     session.clear()
     login_user(user, remember=False, fresh=True)
     now = int(utcnow().timestamp())
     lifetime = dt.timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
-    session["sid"] = open_session(session_db, user, method=method, lifetime=lifetime)
+    session["sid"] = open_session(session_db, user, method=method, lifetime=lifetime, origin=origin)
     session["auth_method"] = method
     session["login_at"] = now
     session["seen_at"] = now

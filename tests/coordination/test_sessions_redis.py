@@ -7,6 +7,7 @@ skipped then. Without it (a laptop without Redis) the module is skipped as a who
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,15 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app import create_app
-from coordination.accounts.sessions import EndReason, UserSession, hash_session_id
+from coordination.accounts.providers.models import IdentityProvider, ProviderKind
+from coordination.accounts.sessions import (
+    EndReason,
+    ProviderOrigin,
+    UserSession,
+    end_provider_sessions,
+    hash_session_id,
+    open_session,
+)
 from coordination.admin.services import reset_password
 from coordination.db import get_database
 from coordination.models import User
@@ -192,3 +201,53 @@ def test_log_out_everywhere_and_a_password_reset_delete_every_key_of_the_user(
         EndReason.LOGOUT_EVERYWHERE,
         EndReason.PASSWORD_RESET,
     }
+
+
+def test_a_provider_s_logout_deletes_the_keys_of_the_sessions_it_names(
+    redis_app: tuple[Flask, str], redis_client: redis.Redis, db: Session, user: User
+) -> None:
+    """What SAML single logout, OIDC back-channel logout and removing an identity link call."""
+    app, prefix = redis_app
+    provider = IdentityProvider(
+        agency=user.agency,
+        kind=ProviderKind.SAML,
+        display_name="Federationen",
+        issuer="https://idp.example.org/metadata",
+        client_id="",
+        client_secret_env="",
+        claims={},
+        acr_levels={},
+        discovered={},
+    )
+    db.add(provider)
+    db.flush()
+    lifetime = dt.timedelta(hours=1)
+    with app.test_request_context():
+        named, other_index, password = (
+            open_session(
+                db,
+                user,
+                method="saml",
+                lifetime=lifetime,
+                origin=ProviderOrigin(provider.id, "n1", "s1"),
+            ),
+            open_session(
+                db,
+                user,
+                method="saml",
+                lifetime=lifetime,
+                origin=ProviderOrigin(provider.id, "n1", "s2"),
+            ),
+            open_session(db, user, method="password", lifetime=lifetime),
+        )
+        ended = end_provider_sessions(
+            db,
+            [provider.id],
+            EndReason.PROVIDER_LOGOUT,
+            subject="n1",
+            provider_sessions=["s1"],
+        )
+    assert ended == {user.id: 1}
+    keys = {k.decode()[len(prefix) :] for k in redis_client.scan_iter(match=f"{prefix}*")}
+    assert keys == {hash_session_id(other_index), hash_session_id(password)}
+    assert hash_session_id(named) not in keys

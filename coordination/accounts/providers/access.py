@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.accounts.providers.models import IdentityProvider
+from coordination.accounts.providers.models import IdentityProvider, ProviderKind, UserIdentity
 from coordination.accounts.providers.services import may_approve
 from coordination.errors import NotFound, PermissionDenied
 from coordination.models import Agency, User
@@ -28,6 +28,16 @@ def agency_sign_in_for(
     return agency, provider
 
 
+def identity_for(session: Session, actor: User, identity_id: int) -> UserIdentity:
+    """One user's link to a provider, for an administrator."""
+    if not has_permission(actor, Permission.MANAGE_USERS):
+        raise PermissionDenied(object_type="user_identity", object_ids=[identity_id])
+    identity = session.get(UserIdentity, identity_id)
+    if identity is None:
+        raise NotFound(object_type="user_identity", object_ids=[identity_id])
+    return identity
+
+
 def provider_to_log_in_with(session: Session, provider_id: int) -> IdentityProvider | None:
     """Any provider by id (the log-in page offers the enabled ones); None if unknown."""
     return session.get(IdentityProvider, provider_id)
@@ -41,6 +51,17 @@ def enabled_providers(session: Session) -> list[IdentityProvider]:
             .join(IdentityProvider.agency)
             .where(IdentityProvider.enabled.is_(True), Agency.active.is_(True))
             .order_by(IdentityProvider.display_name)
+        )
+    )
+
+
+def saml_providers(session: Session) -> list[IdentityProvider]:
+    """Every SAML provider (switched off too: a logout request only ends sessions)."""
+    return list(
+        session.scalars(
+            select(IdentityProvider)
+            .where(IdentityProvider.kind == ProviderKind.SAML)
+            .order_by(IdentityProvider.id)
         )
     )
 

@@ -9,6 +9,7 @@ here parses a token by hand.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,9 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
 from flask_babel import gettext as _
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from coordination.accounts.providers.models import IdentityProvider
 
@@ -185,6 +189,70 @@ def logout_url(
         return None
     url = result.get("url") if isinstance(result, dict) else None
     return str(url) if url else None
+
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# A logout token older than this (plus the leeway) is refused: it is sent the moment the
+# provider's session ends.
+LOGOUT_TOKEN_MAX_AGE = 300
+
+
+class LogoutTokenRefused(Exception):
+    """The logout token was not accepted; the reason is for the audit event."""
+
+
+def validate_logout_token(
+    provider: IdentityProvider, logout_token: str, timeout: float
+) -> tuple[str | None, str | None]:
+    """OpenID Connect Back-Channel Logout 1.0: the logout token's signature (the provider's
+    JWKS, fetched again once for an unknown key), ``iss``, ``aud``, ``iat`` (not in the future,
+    not older than five minutes), ``exp`` where present, the back-channel ``events`` member, no
+    ``nonce``, and a ``sub`` or ``sid``. Returns ``(sub, sid)``."""
+    client = client_for(provider, timeout)
+    algorithms = list(
+        (provider.discovered or {}).get("id_token_signing_alg_values_supported") or ["RS256"]
+    )
+    algorithms = [a for a in algorithms if a != "none"] or ["RS256"]
+    token = None
+    for force in (False, True):
+        try:
+            keys = KeySet.import_key_set(client.fetch_jwk_set(force=force))
+            token = jwt.decode(logout_token, keys, algorithms=algorithms)
+            break
+        except requests.RequestException as exc:
+            raise LogoutTokenRefused("jwks_unreachable") from exc
+        except JoseError as exc:
+            if force:
+                raise LogoutTokenRefused(str(exc.error or type(exc).__name__)[:60]) from exc
+        except ValueError as exc:
+            raise LogoutTokenRefused("malformed") from exc
+    if token is None:
+        raise LogoutTokenRefused("signature")
+    claims = token.claims
+    registry = jwt.JWTClaimsRegistry(
+        leeway=60,
+        iss={"essential": True, "value": provider.issuer},
+        aud={"essential": True, "values": [provider.client_id]},
+        iat={"essential": True},
+        events={"essential": True},
+    )
+    try:
+        registry.validate(claims)
+    except JoseError as exc:
+        raise LogoutTokenRefused(str(exc.error or "claims")[:60]) from exc
+    if int(claims["iat"]) < time.time() - LOGOUT_TOKEN_MAX_AGE - 60:
+        raise LogoutTokenRefused("too_old")
+    events = claims.get("events")
+    if not isinstance(events, dict) or BACKCHANNEL_EVENT not in events:
+        raise LogoutTokenRefused("events")
+    if "nonce" in claims:
+        raise LogoutTokenRefused("nonce")
+    sub, sid = claims.get("sub"), claims.get("sid")
+    sub = sub if isinstance(sub, str) and sub else None
+    sid = sid if isinstance(sid, str) and sid else None
+    if sub is None and sid is None:
+        raise LogoutTokenRefused("no_sub_or_sid")
+    return sub, sid
 
 
 def secret_is_set(variable: str) -> bool:

@@ -8,13 +8,19 @@ validity window, and InResponseTo against the one request this browser has outst
 unsolicited, replayed or another browser's response is refused). Nothing here parses XML by hand.
 
 The deployment is one service provider for every agency: entity id ``<BASE_URL>/saml/metadata``,
-assertion consumer service ``<BASE_URL>/saml/acs`` (HTTP-POST).
+assertion consumer service ``<BASE_URL>/saml/acs`` (HTTP-POST) and, where the deployment has a
+signing key, single logout ``<BASE_URL>/saml/slo`` (HTTP-Redirect and HTTP-POST): the IdP's
+LogoutResponse after our LogoutRequest, and the IdP's own LogoutRequest (IdP-initiated single
+logout), which pysaml2 checks (signature required, issuer, destination, issue instant) and
+answers with a signed LogoutResponse.
 """
 
 from __future__ import annotations
 
+import traceback
 import warnings
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,14 +34,20 @@ with warnings.catch_warnings():
     # pysaml2 (7.5) names cryptography's CFB mode at import; it never uses it for SAML here.
     warnings.simplefilter("ignore", DeprecationWarning)
     from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2 import request as saml_request
     from saml2.attribute_converter import ac_factory
     from saml2.client import Saml2Client
     from saml2.config import SPConfig
     from saml2.mdstore import MetadataStore
     from saml2.metadata import create_metadata_string
-    from saml2.s_utils import SamlException, UnsupportedBinding
+    from saml2.s_utils import (
+        SamlException,
+        UnsupportedBinding,
+        status_message_factory,
+        success_status_factory,
+    )
     from saml2.saml import AuthnContextClassRef, NameID
-    from saml2.samlp import RequestedAuthnContext
+    from saml2.samlp import STATUS_UNKNOWN_PRINCIPAL, RequestedAuthnContext
     from saml2.sigver import get_xmlsec_binary
 
 MAX_METADATA_BYTES = 5_000_000
@@ -103,7 +115,12 @@ class ServiceProvider:
         return bool(self.slo_url and self.key_file and self.cert_file)
 
 
-def _config(provider: IdentityProvider | None, sp: ServiceProvider) -> SPConfig:
+def _config(
+    provider: IdentityProvider | None,
+    sp: ServiceProvider,
+    *,
+    others: Sequence[IdentityProvider] = (),
+) -> SPConfig:
     config = SPConfig()
     settings: dict[str, Any] = {
         "entityid": sp.entity_id,
@@ -118,15 +135,20 @@ def _config(provider: IdentityProvider | None, sp: ServiceProvider) -> SPConfig:
         },
         "xmlsec_binary": get_xmlsec_binary(),
         "accepted_time_diff": 60,
+        # Signatures are checked with the keys in the provider's metadata only, never with a
+        # certificate the message carries itself.
+        "only_use_keys_in_metadata": True,
     }
     if sp.signs:
         settings["key_file"] = sp.key_file
         settings["cert_file"] = sp.cert_file
         settings["service"]["sp"]["endpoints"]["single_logout_service"] = [
-            (sp.slo_url, BINDING_HTTP_REDIRECT)
+            (sp.slo_url, BINDING_HTTP_REDIRECT),
+            (sp.slo_url, BINDING_HTTP_POST),
         ]
-    if provider is not None:
-        settings["metadata"] = {"inline": [provider.discovered["metadata_xml"]]}
+    known = ([provider] if provider is not None else []) + list(others)
+    if known:
+        settings["metadata"] = {"inline": [p.discovered["metadata_xml"] for p in known]}
     config.load(settings)
     return config
 
@@ -243,3 +265,128 @@ def logout_succeeded(provider: IdentityProvider, sp: ServiceProvider, saml_respo
     except Exception:  # noqa: BLE001 - pysaml2 raises a zoo; any failure is "not confirmed"
         return False
     return bool(response is not None and response.status_ok())
+
+
+# --- IdP-initiated single logout ----------------------------------------------------------------
+
+
+class LogoutRefused(Exception):
+    """pysaml2 refused the LogoutRequest (or the deployment cannot answer one); the reason is for
+    the audit event (no personal data)."""
+
+
+@dataclass
+class LogoutRequestSeen:
+    """A LogoutRequest whose signature, issuer, destination and issue instant pysaml2 has
+    checked: the issuer's entity id and what it names."""
+
+    issuer: str
+    name_id: str | None
+    session_indexes: list[str]
+    relay_state: str
+    client: Saml2Client = field(repr=False)
+    message: Any = field(repr=False)
+
+
+def read_logout_request(
+    providers: Sequence[IdentityProvider],
+    sp: ServiceProvider,
+    binding: str,
+    encoded: str,
+    *,
+    relay_state: str | None,
+    sigalg: str | None = None,
+    signature: str | None = None,
+) -> LogoutRequestSeen:
+    """Check an IdP's LogoutRequest against the metadata of ``providers`` (the deployment's
+    SAML providers). A signature is always required: every bound IdP's metadata has a signing
+    certificate (``check_metadata``), so an unsigned request is refused, as is one signed with
+    a key that is not the issuer's, one meant for another destination or issued more than a
+    day (and ``accepted_time_diff``) away from now."""
+    if not sp.signs:
+        raise LogoutRefused("no_signing_key")
+    if not providers:
+        raise LogoutRefused("no_provider")
+    client = Saml2Client(config=_config(None, sp, others=providers))
+    config = client.config
+    try:
+        xml = client.unravel(encoded, binding, saml_request.LogoutRequest.msgtype)
+        request = saml_request.LogoutRequest(
+            client.sec,
+            config.endpoint("single_logout_service", binding, "sp"),
+            config.attribute_converters,
+            timeslack=config.accepted_time_diff or 0,
+        ).loads(
+            xml,
+            binding,
+            origdoc=encoded,
+            must=True,  # HTTP-Redirect: the query's signature; HTTP-POST: the XML signature
+            relay_state=relay_state,
+            sigalg=sigalg,
+            signature=signature,
+        )
+        if not request or request.message is None:
+            raise LogoutRefused("not_a_request")
+        if not request.verify():
+            raise LogoutRefused("issue_instant")
+    except LogoutRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pysaml2 raises a zoo; any failure is a refusal
+        reason = type(exc).__name__[:60]
+        _release(exc)
+        raise LogoutRefused(reason) from None
+    message = request.message
+    issuer = message.issuer.text if message.issuer is not None else ""
+    if not issuer:
+        raise LogoutRefused("no_issuer")
+    name_id = message.name_id.text if message.name_id is not None else None
+    return LogoutRequestSeen(
+        issuer=str(issuer),
+        name_id=str(name_id) if name_id else None,
+        session_indexes=[str(i.text) for i in message.session_index or [] if i.text],
+        relay_state=relay_state or "",
+        client=client,
+        message=message,
+    )
+
+
+def _release(exc: BaseException) -> None:
+    """Clear the frames of a pysaml2 failure and its causes: they hold the temporary certificate
+    files of the signature check in a reference cycle (the exception and the frame that raised
+    it), which the garbage collector would otherwise finalise later, unclosed."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        current = current.__cause__ or current.__context__
+
+
+def logout_response_redirect(seen: LogoutRequestSeen, *, ended: bool) -> str | None:
+    """The signed LogoutResponse to the IdP's SingleLogoutService over HTTP-Redirect (whatever
+    binding the request came by: a POST form to another site is not allowed by our pages' CSP):
+    Success when sessions here ended, UnknownPrincipal when the request named none. None where
+    the IdP has no such endpoint."""
+    client = seen.client
+    status = (
+        success_status_factory()
+        if ended
+        else status_message_factory("No session", STATUS_UNKNOWN_PRINCIPAL)
+    )
+    try:
+        destination = client.response_args(seen.message, [BINDING_HTTP_REDIRECT])["destination"]
+        response = client.create_logout_response(
+            seen.message, [BINDING_HTTP_REDIRECT], status=status, sign=False
+        )
+        info = client.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            destination,
+            seen.relay_state,
+            response=True,
+            sign=True,  # HTTP-Redirect: the signature goes with the query
+        )
+    except (SamlException, UnsupportedBinding, OSError, ValueError, KeyError):
+        return None
+    location = str(dict(info["headers"]).get("Location") or "")
+    return location if urlsplit(location).scheme in {"https", "http"} else None

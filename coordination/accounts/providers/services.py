@@ -26,6 +26,7 @@ from coordination.accounts.providers.models import (
 )
 from coordination.accounts.providers.oidc import Discovery
 from coordination.accounts.services import complete_login, normalise_email
+from coordination.accounts.sessions import EndReason, end_provider_sessions
 from coordination.audit.log import record_event
 from coordination.db import utcnow
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
@@ -44,6 +45,10 @@ class ProviderTag(enum.StrEnum):
     LINK = "auth:provider:link"
     APPROVE = "auth:account:approve"
     ASSURANCE = "auth:agency:assurance"
+    UNLINK = "auth:provider:unlink"
+    # The provider ended the user's session there (SAML single logout, OIDC back-channel).
+    PROVIDER_LOGOUT = "auth:provider:logout"
+    PROVIDER_LOGOUT_REFUSED = "auth:provider:logout_refused"
 
 
 class Failure(enum.StrEnum):
@@ -222,6 +227,91 @@ def link_identity(
         agency_id=user.agency_id,
     )
     return identity
+
+
+def unlink_identity(session: Session, actor: User, identity: UserIdentity) -> int:
+    """Remove a user's link to a provider's subject: the provider's log-in no longer finds the
+    user, and the user's sessions that came from the provider end. Returns how many ended."""
+    _require_admin(actor)
+    user, provider_id = identity.user, identity.provider_id
+    ended = end_provider_sessions(
+        session, [provider_id], EndReason.IDENTITY_UNLINKED, user_id=user.id
+    )
+    session.delete(identity)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        ProviderTag.UNLINK,
+        on=user,
+        details={"provider_id": provider_id, "sessions_ended": ended.get(user.id, 0)},
+        agency_id=user.agency_id,
+    )
+    return ended.get(user.id, 0)
+
+
+def end_sessions_at_provider_logout(
+    session: Session,
+    providers: list[IdentityProvider],
+    subject: str | None,
+    provider_sessions: list[str],
+    *,
+    channel: str,
+) -> int:
+    """A provider's validated logout request (``channel``: "saml_slo", "oidc_backchannel"):
+    end the open sessions that signed in through one of ``providers`` as ``subject`` and/or with
+    one of ``provider_sessions`` (the request names one or both). One audit event per user
+    whose sessions ended, or one saying none matched. Returns the number ended."""
+    ids = [provider.id for provider in providers]
+    ended = (
+        end_provider_sessions(
+            session,
+            ids,
+            EndReason.PROVIDER_LOGOUT,
+            subject=subject,
+            provider_sessions=provider_sessions,
+        )
+        if subject or provider_sessions
+        else {}
+    )
+    agency_of = {provider.id: provider.agency_id for provider in providers}
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(list(ended))))}
+    for user_id, count in ended.items():
+        user = users[user_id]
+        record_event(
+            session,
+            None,
+            ProviderTag.PROVIDER_LOGOUT,
+            on=user,
+            details={"provider_ids": ids, "channel": channel, "sessions_ended": count},
+            agency_id=user.agency_id,
+        )
+    if not ended:
+        record_event(
+            session,
+            None,
+            ProviderTag.PROVIDER_LOGOUT,
+            details={"provider_ids": ids, "channel": channel, "sessions_ended": 0},
+            agency_id=agency_of[ids[0]] if len(set(agency_of.values())) == 1 else None,
+        )
+    return sum(ended.values())
+
+
+def refuse_provider_logout(
+    session: Session, provider: IdentityProvider | None, *, channel: str, reason: str
+) -> None:
+    """A logout request that was not accepted (unsigned, a bad signature, an unknown issuer):
+    nothing ended, the refusal audited (without the request's content)."""
+    details: dict[str, Any] = {"channel": channel, "reason": reason[:100]}
+    if provider is not None:
+        details["provider_id"] = provider.id
+    record_event(
+        session,
+        None,
+        ProviderTag.PROVIDER_LOGOUT_REFUSED,
+        details=details,
+        agency_id=provider.agency_id if provider is not None else None,
+    )
 
 
 @dataclass

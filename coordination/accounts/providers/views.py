@@ -30,9 +30,11 @@ from coordination.accounts.providers import oidc, saml
 from coordination.accounts.providers.access import (
     agency_sign_in_for,
     enabled_providers,
+    identity_for,
     pending_user_for,
     provider_of_agency,
     provider_to_log_in_with,
+    saml_providers,
 )
 from coordination.accounts.providers.assurance import (
     ACR_FOR_LEVEL,
@@ -53,21 +55,26 @@ from coordination.accounts.providers.services import (
     ProviderFields,
     approve_user,
     create_provider,
+    end_sessions_at_provider_logout,
     link_identity,
     pending_accounts,
     refuse_login,
+    refuse_provider_logout,
     refuse_unsolicited,
     set_agency_assurance,
     sign_in_external,
+    unlink_identity,
     update_provider,
 )
+from coordination.accounts.sessions import ProviderOrigin, session_has_ended
 from coordination.db import db_session
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Role, User
 from coordination.policy import Permission, has_permission
+from coordination.web.confirm import Confirmation, is_confirmed, render_confirmation
 from coordination.web.extensions import csrf
 from coordination.web.forms import ConfirmForm, parse_version
-from coordination.web.hooks import start_session
+from coordination.web.hooks import end_session, start_session
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.registries import register_admin_section
 
@@ -200,14 +207,25 @@ def callback(provider_id: int) -> ResponseReturnValue:
     except (AuthlibBaseError, JoseError, ValueError) as exc:
         error = getattr(exc, "error", None) or type(exc).__name__
         return _refused(refuse_login(dbs, provider, Failure.PROTOCOL, detail=str(error)).message)
-    return _complete_login(dbs, provider, claims, pending)
+    origin = ProviderOrigin(
+        provider.id, _text_claim(claims.get("sub")), _text_claim(claims.get("sid"))
+    )
+    return _complete_login(dbs, provider, claims, pending, origin)
+
+
+def _text_claim(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _complete_login(
-    dbs: Session, provider: IdentityProvider, claims: dict[str, Any], pending: dict[str, Any]
+    dbs: Session,
+    provider: IdentityProvider,
+    claims: dict[str, Any],
+    pending: dict[str, Any],
+    origin: ProviderOrigin,
 ) -> ResponseReturnValue:
     """The provider's validated claims: the user by subject, a fresh session with the
-    log-in's assurance level."""
+    log-in's assurance level and what the provider's logout requests will name (``origin``)."""
     outcome = sign_in_external(dbs, provider, claims)
     if outcome.user is None:
         return _refused(outcome.message)
@@ -217,7 +235,7 @@ def _complete_login(
         return _refused(
             refuse_login(dbs, provider, Failure.PROTOCOL, user=user, detail="other_user").message
         )
-    start_session(dbs, user, f"{provider.kind}:{provider.id}")
+    start_session(dbs, user, f"{provider.kind}:{provider.id}", origin)
     session["idp"] = provider.id
     if outcome.level is not None:
         session["assurance"] = outcome.level.code
@@ -277,16 +295,27 @@ def saml_continue() -> ResponseReturnValue:
         )
     except saml.AssertionRefused as exc:
         return _refused(refuse_login(dbs, provider, Failure.PROTOCOL, detail=str(exc)).message)
-    answer = _complete_login(dbs, provider, claims, pending)
+    origin = ProviderOrigin(provider.id, logout.get("name_id"), logout.get("session_index"))
+    answer = _complete_login(dbs, provider, claims, pending, origin)
     if current_user.is_authenticated and session.get("idp") == provider.id:
         # What the LogoutRequest names at log-out (single logout), in the signed cookie.
         session["saml_logout"] = logout
     return answer
 
 
-@bp.page("/saml/slo", public=True)
+@bp.page("/saml/slo", methods=["GET", "POST"], public=True)
 def saml_slo() -> ResponseReturnValue:
-    """The IdP's LogoutResponse after single logout (the session here ended before)."""
+    """Single logout: the IdP's own LogoutRequest (IdP-initiated, over HTTP-Redirect or
+    HTTP-POST), or its LogoutResponse after ours (the session here ended before)."""
+    if request.method == "POST" or "SAMLRequest" in request.args:
+        values = request.form if request.method == "POST" else request.args
+        return _idp_logout(
+            saml.BINDING_HTTP_POST if request.method == "POST" else saml.BINDING_HTTP_REDIRECT,
+            values.get("SAMLRequest") or "",
+            values.get("RelayState"),
+            request.args.get("SigAlg"),
+            request.args.get("Signature"),
+        )
     provider_id = session.pop("slo_provider", None)
     provider = provider_to_log_in_with(db_session(), int(provider_id or 0))
     response = request.args.get("SAMLResponse")
@@ -302,8 +331,48 @@ def saml_slo() -> ResponseReturnValue:
     return redirect(url_for("auth.login"))
 
 
+def _idp_logout(
+    binding: str,
+    encoded: str,
+    relay_state: str | None,
+    sigalg: str | None,
+    signature: str | None,
+) -> ResponseReturnValue:
+    """The IdP ends the user's session there and tells us: pysaml2 checks the request against
+    the metadata of the deployment's SAML providers; the sessions that signed in through the
+    issuing provider as the NameID (with the SessionIndex) end, found in the table (the POST
+    carries no cookie); the answer is our signed LogoutResponse, back to the IdP."""
+    dbs = db_session()
+    providers = saml_providers(dbs)
+    try:
+        seen = saml.read_logout_request(
+            providers,
+            _service_provider(),
+            binding,
+            encoded,
+            relay_state=relay_state,
+            sigalg=sigalg,
+            signature=signature,
+        )
+    except saml.LogoutRefused as exc:
+        refuse_provider_logout(dbs, None, channel="saml_slo", reason=str(exc))
+        page = render_template("coordination/providers/provider_logout.html", refused=True)
+        return page, 400
+    issuers = [p for p in providers if p.discovered.get("entity_id") == seen.issuer]
+    ended = end_sessions_at_provider_logout(
+        dbs, issuers, seen.name_id, seen.session_indexes, channel="saml_slo"
+    )
+    if session.get("sid") and session_has_ended(dbs, session["sid"]):
+        end_session()  # the browser came with the cookie of a session that just ended
+    location = saml.logout_response_redirect(seen, ended=ended > 0)
+    if location is None:
+        return render_template("coordination/providers/provider_logout.html", refused=False)
+    return redirect(location)
+
+
 csrf.exempt(saml_acs)  # the provider's POST: its signature and InResponseTo protect it
 csrf.exempt(saml_continue)  # carries the provider's signed response and this browser's request
+csrf.exempt(saml_slo)  # the IdP's POST from its own site: the request's signature protects it
 
 
 @bp.page("/logout/provider/<int:provider_id>", public=True)
@@ -327,6 +396,32 @@ def provider_logout(provider_id: int) -> ResponseReturnValue:
     )
     response.headers["Refresh"] = f"0; url={url}"
     return response
+
+
+@bp.page("/login/provider/<int:provider_id>/backchannel-logout", methods=["POST"], public=True)
+def backchannel_logout(provider_id: int) -> ResponseReturnValue:
+    """OpenID Connect Back-Channel Logout: the provider posts a signed logout token (server to
+    server, no browser); the sessions it names (``sub`` and/or ``sid``) end."""
+    dbs = db_session()
+    provider = provider_to_log_in_with(dbs, provider_id)
+    headers = {"Cache-Control": "no-store"}
+    if provider is None or provider.kind is not ProviderKind.OIDC:
+        refuse_provider_logout(dbs, None, channel="oidc_backchannel", reason="unknown_provider")
+        return {"error": "invalid_request"}, 400, headers
+    try:
+        sub, sid = oidc.validate_logout_token(
+            provider, request.form.get("logout_token") or "", _timeout()
+        )
+    except oidc.LogoutTokenRefused as exc:
+        refuse_provider_logout(dbs, provider, channel="oidc_backchannel", reason=str(exc))
+        return {"error": "invalid_request"}, 400, headers
+    end_sessions_at_provider_logout(
+        dbs, [provider], sub, [sid] if sid else [], channel="oidc_backchannel"
+    )
+    return "", 200, headers
+
+
+csrf.exempt(backchannel_logout)  # server to server: the token's signature protects it
 
 
 # --- Administration -----------------------------------------------------------------------------
@@ -543,6 +638,59 @@ def link_user(agency_id: int) -> ResponseReturnValue:
     link_identity(dbs, actor(), provider, user, form.subject.data or "")
     flash(_("Användaren är kopplad till inloggningstjänsten."), "success")
     return redirect(url_for("providers.agency_sign_in", agency_id=agency.id))
+
+
+@bp.page("/admin/sign-in/identities/<int:identity_id>/remove", methods=["GET", "POST"])
+def unlink_user(identity_id: int) -> ResponseReturnValue:
+    """Remove a user's link to the provider: the GET (and a POST without the confirmation)
+    shows what it means; the confirmation page's button removes it."""
+    dbs = db_session()
+    identity = identity_for(dbs, actor(), identity_id)
+    provider = identity.provider
+    back = url_for("providers.agency_sign_in", agency_id=provider.agency_id)
+    form = ConfirmForm()
+    on_refusal(form, redirect_to=back)
+    name = identity.user.display_name
+    if not is_confirmed():
+        return render_confirmation(
+            Confirmation(
+                title=_("Ta bort kopplingen till inloggningstjänsten"),
+                lead=_(
+                    "Du tar bort kopplingen mellan %(name)s och identiteten hos %(organisation)s.",
+                    name=name,
+                    organisation=provider.display_name,
+                ),
+                consequences=[
+                    _(
+                        "%(name)s kan inte längre logga in med %(organisation)s förrän "
+                        "kopplingen görs på nytt.",
+                        name=name,
+                        organisation=provider.display_name,
+                    ),
+                    _(
+                        "Inloggningar som %(name)s har gjort med %(organisation)s avslutas nu.",
+                        name=name,
+                        organisation=provider.display_name,
+                    ),
+                    _("Kontot, dess roller och forum finns kvar."),
+                    _("Ändringen skrivs i loggen."),
+                ],
+                action=url_for("providers.unlink_user", identity_id=identity.id),
+                button=_("Ta bort kopplingen"),
+                cancel_url=back,
+            )
+        )
+    require_valid(form)
+    ended = unlink_identity(dbs, actor(), identity)
+    flash(
+        _(
+            "Kopplingen för %(name)s är borttagen. Avslutade inloggningar: %(count)s.",
+            name=name,
+            count=ended,
+        ),
+        "success",
+    )
+    return redirect(back)
 
 
 # --- Approval of provisioned accounts -----------------------------------------------------------

@@ -25,6 +25,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from flask import Flask, jsonify, redirect, render_template_string, request
+from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # loopback http, tests only
@@ -113,6 +114,9 @@ class AuthorizationCode:
         return time.time() - self.auth_time > 300
 
 
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
 def create_provider(port: int, client_id: str, client_secret: str) -> Flask:
     app = Flask(__name__)
     issuer = f"http://127.0.0.1:{port}"
@@ -122,6 +126,7 @@ def create_provider(port: int, client_id: str, client_secret: str) -> Flask:
     codes: dict[str, AuthorizationCode] = {}
     mode: dict[str, Any] = {}
     logouts: list[dict[str, str]] = []
+    sessions: list[dict[str, str]] = []
 
     class CodeGrant(grants.AuthorizationCodeGrant):
         TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -176,6 +181,9 @@ def create_provider(port: int, client_id: str, client_secret: str) -> Flask:
 
         def get_authorization_code_claims(self, authorization_code: Any) -> dict[str, Any]:
             claims = super().get_authorization_code_claims(authorization_code)
+            # The provider's session of this log-in, named again in a back-channel logout.
+            claims["sid"] = "sid-" + authorization_code.code[:16]
+            sessions.append({"sub": authorization_code.user["sub"], "sid": claims["sid"]})
             if mode.get("bad_nonce"):
                 claims["nonce"] = "changed-" + secrets.token_hex(4)
             if mode.get("expired"):
@@ -198,6 +206,8 @@ def create_provider(port: int, client_id: str, client_secret: str) -> Flask:
             authorization_endpoint=issuer + "/authorize",
             token_endpoint=issuer + "/token",
             jwks_uri=issuer + "/jwks",
+            backchannel_logout_supported=True,
+            backchannel_logout_session_supported=True,
             end_session_endpoint=issuer + "/logout",
             response_types_supported=["code"],
             subject_types_supported=["public"],
@@ -248,6 +258,30 @@ def create_provider(port: int, client_id: str, client_secret: str) -> Flask:
     @app.get("/test/logouts")
     def list_logouts() -> Any:
         return jsonify(logouts)
+
+    @app.get("/test/sessions")
+    def list_sessions() -> Any:
+        return jsonify(sessions)
+
+    @app.post("/test/logout-token")
+    def make_logout_token() -> Any:
+        """A back-channel logout token as this provider sends it (or spoiled, as asked)."""
+        wanted = request.get_json(force=True) or {}
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": issuer + "/other" if wanted.get("wrong_issuer") else issuer,
+            "aud": wanted.get("aud") or [client_id],
+            "iat": now - int(wanted.get("age", 0)),
+            "exp": now + 120,
+            "jti": secrets.token_hex(8),
+            "events": {} if wanted.get("no_event") else {BACKCHANNEL_EVENT: {}},
+        }
+        for name in ("sub", "sid", "nonce"):
+            if wanted.get(name):
+                claims[name] = wanted[name]
+        signer = other_key if wanted.get("bad_signature") else key
+        header = {"alg": "RS256", "kid": "test-key", "typ": "logout+jwt"}
+        return jsonify(logout_token=jwt.encode(header, claims, signer))
 
     @app.get("/test/ready")
     def ready() -> Any:

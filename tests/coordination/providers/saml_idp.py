@@ -10,10 +10,17 @@ page. Given the service provider's certificate and single logout address, it tak
 LogoutRequests over HTTP-Redirect (``GET /test/logouts`` lists them) and answers them.
 ``POST /test/mode`` makes it misbehave: an unsigned assertion, another issuer, a signature by a
 key the metadata does not name.
+
+IdP-initiated single logout: ``POST /test/logout-request`` makes a LogoutRequest to the service
+provider (HTTP-Redirect: the address to send the browser to; HTTP-POST: the form's fields),
+signed by this IdP, unsigned, signed by a key the metadata does not name, or from another IdP
+the service provider does not know. The service provider's LogoutResponse arrives at
+``/slo/redirect`` and is listed, with its status and whether its signature verified.
 """
 
 from __future__ import annotations
 
+import base64
 import sys
 import tempfile
 from pathlib import Path
@@ -24,8 +31,9 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig, SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.samlp import logout_response_from_string
 from saml2.server import Server
-from saml2.sigver import get_xmlsec_binary
+from saml2.sigver import get_xmlsec_binary, verify_redirect_signature
 
 from tests.coordination.providers.running import make_key_and_cert
 
@@ -54,7 +62,10 @@ def sp_metadata(
     endpoints: dict[str, Any] = {"assertion_consumer_service": [(acs_url, BINDING_HTTP_POST)]}
     settings: dict[str, Any] = {"entityid": entity_id, "xmlsec_binary": get_xmlsec_binary()}
     if cert_file and slo_url:
-        endpoints["single_logout_service"] = [(slo_url, BINDING_HTTP_REDIRECT)]
+        endpoints["single_logout_service"] = [
+            (slo_url, BINDING_HTTP_REDIRECT),
+            (slo_url, BINDING_HTTP_POST),
+        ]
         settings["cert_file"] = cert_file
     settings["service"] = {"sp": {"endpoints": endpoints}}
     config = SPConfig()
@@ -75,11 +86,11 @@ def create_idp(
     key_file, cert_file = make_key_and_cert(folder, "idp")
     other_key, other_cert = make_key_and_cert(folder, "other")
 
-    def config(key: str, cert: str) -> IdPConfig:
+    def config(key: str, cert: str, entity_id: str | None = None) -> IdPConfig:
         idp_config = IdPConfig()
         idp_config.load(
             {
-                "entityid": f"{base}/metadata",
+                "entityid": entity_id or f"{base}/metadata",
                 "service": {
                     "idp": {
                         "endpoints": {
@@ -106,6 +117,8 @@ def create_idp(
 
     server = Server(config=config(key_file, cert_file))
     impostor = Server(config=config(other_key, other_cert))
+    stranger = Server(config=config(other_key, other_cert, f"{base}/stranger"))
+    responses: list[dict[str, Any]] = []
     pending: dict[str, Any] = {}
     mode: dict[str, Any] = {}
     logouts: list[dict[str, Any]] = []
@@ -158,6 +171,8 @@ def create_idp(
 
     @app.get("/slo/redirect")
     def slo() -> Any:
+        if "SAMLResponse" in request.args:
+            return logout_response()
         parsed = server.parse_logout_request(
             request.args["SAMLRequest"],
             BINDING_HTTP_REDIRECT,
@@ -184,6 +199,72 @@ def create_idp(
             response=True,
         )
         return "", 302, {"Location": dict(http["headers"])["Location"]}
+
+    def logout_response() -> Any:
+        """The service provider's answer to an IdP-initiated LogoutRequest."""
+        # The status as sent (pysaml2's parser raises on anything but Success); the signature
+        # is checked below, over the query as the Redirect binding signs it.
+        parsed = logout_response_from_string(
+            server.unravel(request.args["SAMLResponse"], BINDING_HTTP_REDIRECT, "LogoutResponse")
+        )
+        message = {
+            "SAMLResponse": request.args["SAMLResponse"],
+            "RelayState": request.args.get("RelayState"),
+            "SigAlg": request.args.get("SigAlg"),
+            "Signature": request.args.get("Signature"),
+        }
+        if message["RelayState"] is None:
+            del message["RelayState"]
+        certs = server.metadata.certs(sp_entity_id, "spsso", "signing")
+        verified = bool(message["Signature"]) and any(
+            verify_redirect_signature(message, server.sec.sec_backend, cert) for _, cert in certs
+        )
+        responses.append(
+            {
+                "status": parsed.status.status_code.value,
+                "second_status": (
+                    parsed.status.status_code.status_code.value
+                    if parsed.status.status_code.status_code is not None
+                    else None
+                ),
+                "in_response_to": parsed.in_response_to,
+                "issuer": parsed.issuer.text,
+                "verified": verified,
+                "relay_state": request.args.get("RelayState"),
+            }
+        )
+        return "Utloggad"
+
+    @app.post("/test/logout-request")
+    def make_logout_request() -> Any:
+        wanted = request.get_json(force=True)
+        sender = {"impostor": impostor, "stranger": stranger}.get(wanted.get("signer"), server)
+        binding = BINDING_HTTP_POST if wanted.get("binding") == "post" else BINDING_HTTP_REDIRECT
+        destination = wanted.get("destination") or sp_slo_url or ""
+        sign = not wanted.get("unsigned")
+        request_id, logout_request = sender.create_logout_request(
+            destination,
+            sp_entity_id,
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=wanted["name_id"]),
+            session_indexes=wanted.get("session_indexes"),
+            sign=sign and binding == BINDING_HTTP_POST,
+        )
+        relay_state = wanted.get("relay_state", "idp-logout")
+        if binding == BINDING_HTTP_POST:
+            return jsonify(
+                id=request_id,
+                url=destination,
+                SAMLRequest=base64.b64encode(str(logout_request).encode()).decode(),
+                RelayState=relay_state,
+            )
+        http = sender.apply_binding(
+            BINDING_HTTP_REDIRECT, str(logout_request), destination, relay_state, sign=sign
+        )
+        return jsonify(id=request_id, url=dict(http["headers"])["Location"])
+
+    @app.get("/test/responses")
+    def list_responses() -> Any:
+        return jsonify(responses)
 
     @app.get("/test/logouts")
     def list_logouts() -> Any:

@@ -1,0 +1,159 @@
+"""OpenID Connect Back-Channel Logout: the real test OpenID provider makes the logout token
+(signed with its key); posted to the app, it ends the sessions it names (``sid``, ``sub``), and a
+bad token ends nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.accounts.providers.models import IdentityProvider
+from coordination.accounts.providers.services import ProviderTag, link_identity
+from coordination.accounts.sessions import EndReason, UserSession
+from coordination.audit.log import AuditEvent
+from coordination.models import AgencyKind, User
+from tests.conftest import Council3
+from tests.coordination.providers.conftest import RunningProvider, bind_provider, sign_in
+
+POLICE = AgencyKind.POLICE
+
+
+@pytest.fixture
+def idp(
+    db: Session, admin: User, world: Council3, openid_provider: RunningProvider
+) -> IdentityProvider:
+    provider = bind_provider(db, admin, world.agencies[POLICE], openid_provider)
+    link_identity(db, admin, provider, world.members[POLICE], "polis-123")
+    db.flush()
+    return provider
+
+
+def signed_in(app: Flask, idp: IdentityProvider) -> FlaskClient:
+    client = app.test_client()
+    assert sign_in(client, idp, "polis-123").headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    return client
+
+
+def logout_token(provider: RunningProvider, **wanted: Any) -> str:
+    answer = requests.post(f"{provider.issuer}/test/logout-token", json=wanted, timeout=10)
+    answer.raise_for_status()
+    return str(answer.json()["logout_token"])
+
+
+def provider_sessions(provider: RunningProvider) -> list[dict[str, str]]:
+    result: list[dict[str, str]] = requests.get(
+        f"{provider.issuer}/test/sessions", timeout=10
+    ).json()
+    return result
+
+
+def post(app: Flask, idp: IdentityProvider, token: str) -> Any:
+    return app.test_client().post(
+        f"/login/provider/{idp.id}/backchannel-logout", data={"logout_token": token}
+    )
+
+
+def open_rows(db: Session, user: User) -> list[UserSession]:
+    db.expire_all()
+    return list(
+        db.scalars(
+            select(UserSession).where(
+                UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+            )
+        )
+    )
+
+
+def test_a_logout_token_with_sid_ends_that_session_only(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    idp: IdentityProvider,
+    openid_provider: RunningProvider,
+) -> None:
+    user = world.members[POLICE]
+    first, second = signed_in(app, idp), signed_in(app, idp)
+    sid = provider_sessions(openid_provider)[-2]["sid"]
+    rows = {row.provider_session: row for row in open_rows(db, user)}
+    assert set(rows) == {s["sid"] for s in provider_sessions(openid_provider)[-2:]}
+    assert all(row.provider_subject == "polis-123" for row in rows.values())
+    answer = post(app, idp, logout_token(openid_provider, sub="polis-123", sid=sid))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert first.get("/").status_code == 302
+    assert second.get("/").status_code == 200
+    db.refresh(rows[sid])
+    assert rows[sid].end_reason == EndReason.PROVIDER_LOGOUT
+    event = db.scalars(
+        select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.PROVIDER_LOGOUT))
+    ).one()
+    assert event.details == {
+        "provider_ids": [idp.id],
+        "channel": "oidc_backchannel",
+        "sessions_ended": 1,
+    }
+
+
+def test_a_logout_token_with_sub_only_ends_every_session_of_the_subject(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    idp: IdentityProvider,
+    openid_provider: RunningProvider,
+) -> None:
+    clients = [signed_in(app, idp), signed_in(app, idp)]
+    assert post(app, idp, logout_token(openid_provider, sub="polis-123")).status_code == 200
+    assert [client.get("/").status_code for client in clients] == [302, 302]
+    assert open_rows(db, world.members[POLICE]) == []
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        {"bad_signature": True},
+        {"wrong_issuer": True},
+        {"aud": ["another-client"]},
+        {"no_event": True},
+        {"nonce": "n-1"},
+        {"age": 3600},
+        {"sub": None},
+    ],
+    ids=["bad-signature", "wrong-issuer", "other-audience", "no-event", "nonce", "old", "no-sub"],
+)
+def test_a_bad_logout_token_ends_nothing(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    idp: IdentityProvider,
+    openid_provider: RunningProvider,
+    wanted: dict[str, Any],
+) -> None:
+    client = signed_in(app, idp)
+    token = logout_token(openid_provider, **{"sub": "polis-123", **wanted})
+    answer = post(app, idp, token)
+    assert answer.status_code == 400
+    assert answer.get_json() == {"error": "invalid_request"}
+    assert client.get("/").status_code == 200
+    assert len(open_rows(db, world.members[POLICE])) == 1
+    refused = db.scalars(
+        select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.PROVIDER_LOGOUT_REFUSED))
+    ).one()
+    assert refused.details["channel"] == "oidc_backchannel"
+    assert refused.details["provider_id"] == idp.id
+    assert not db.scalars(
+        select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.PROVIDER_LOGOUT))
+    ).all()
+
+
+def test_a_token_for_another_kind_of_provider_is_refused(app: Flask, db: Session) -> None:
+    answer = app.test_client().post(
+        "/login/provider/999/backchannel-logout", data={"logout_token": "x.y.z"}
+    )
+    assert answer.status_code == 400
