@@ -680,6 +680,8 @@ class Arguments:
     def _strings_for(self, rule: Rule, name: str, visitor: Visitor) -> Sequence[str]:
         if name == "token":  # a calendar feed: the visitor's own link
             return [visitor.feed_token or "no-such-feed-token"]
+        if name in ID_TABLES:  # an id the route takes as text (SCIM's): every one, and junk
+            return [*(str(i) for i in self.all_ids(name)), "not-an-id"]
         assert name in self.strings, (
             f"{rule.rule}: no values for <{name}>; add them to string_arguments() in "
             "tests/crawling.py"
@@ -728,8 +730,6 @@ def string_arguments() -> dict[str, list[str]]:
     return {
         "month_text": [f"{m:%Y-%m}" for m in (this_month, last_month)],
         "action": sorted(USER_ACTIONS),
-        # SCIM's ids are strings: some demo accounts (of the client's agency or not), and junk.
-        "user_id": ["1", "2", "3", "7", "not-an-id"],
     }
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.checkpoints import verify_checkpoints
 from coordination.audit.log import record_event
+from coordination.audit.sequencer import chain_events
 from coordination.audit.verify import verify_log
 from coordination.backup import manifest as manifests
 from coordination.backup import pgdump
@@ -57,6 +58,10 @@ def create_backup(
     now = utcnow()
     dump_path, manifest_path = manifests.paths_for(target, now)
     started = time.monotonic()
+    # Events committed and not yet chained join the chain first, so that the manifest's audit
+    # head covers everything committed before the backup (safe beside a running sequencer).
+    with Session(engine) as session, session.begin():
+        chain_events(session)
     with engine.connect() as plain:
         connection = plain.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
