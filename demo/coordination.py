@@ -12,11 +12,8 @@ from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import UserIdentity
 from coordination.accounts.providers.oidc import Discovery
-from coordination.accounts.providers.services import (
-    UNUSABLE_PASSWORD,
-    ProviderFields,
-    create_provider,
-)
+from coordination.accounts.providers.services import ProviderFields, create_provider
+from coordination.accounts.providers.signin import UNUSABLE_PASSWORD
 from coordination.admin.services import create_agency, create_user
 from coordination.councils.services import CouncilFields, add_member, create_council
 from coordination.models import Agency, AgencyKind, CouncilKind, CouncilRole, Role, User

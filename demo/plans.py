@@ -18,7 +18,7 @@ from coordination.models import Child, Council, User
 from demo.coordination import COORDINATOR, SCHOOL, SECRETARY
 from demo.secrecy import disclose_as_engine_allows
 from meetings.models import Meeting
-from minutes.plans import evaluation, services
+from minutes.plans import evaluation, goals, services
 from minutes.plans.access import plan_of_child
 from minutes.plans.models import EvaluationOutcome, IndividualPlan
 from secrecy.models import Record
@@ -116,11 +116,11 @@ def write_plan(
     draft = services.latest_version(plan)
     for goal in spec.goals:
         author = users[goal.author]
-        row = services.add_goal(
+        row = goals.add_goal(
             session,
             author,
             draft,
-            services.GoalInput(
+            goals.GoalInput(
                 goal.area, day + dt.timedelta(days=goal.target_days), goal.text, goal.indicator
             ),
             today=day,
@@ -178,11 +178,11 @@ def at_meeting(
                 session, secretary, plan, "Malte har bytt skola; målet om skolgång läggs till."
             )
             draft = services.latest_version(plan)
-            goal = services.add_goal(
+            goal = goals.add_goal(
                 session,
                 secretary,
                 draft,
-                services.GoalInput(
+                goals.GoalInput(
                     "school",
                     day + dt.timedelta(days=100),
                     "Malte kommer till den nya skolan varje dag.",

@@ -503,8 +503,8 @@ def test_plan_page(
     app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
 ) -> None:
     """One plan with more goals, each with a measure and an evaluation: the same statements."""
-    from minutes.plans import evaluation, services
-    from minutes.plans.models import EvaluationOutcome
+    from minutes.plans import evaluation, goals, services
+    from minutes.plans.models import EvaluationOutcome, PlanGoal
     from tests.minutes.plan_helpers import make_meeting, to_police
 
     social = world.members[SOCIAL]
@@ -513,30 +513,30 @@ def test_plan_page(
     draft = services.latest_version(plan)
     meeting = make_meeting(db, world.council, 0, child, social)
     services.set_evaluation_date(db, social, draft, today_local() + dt.timedelta(days=20))
-    goals = []
+    added: list[PlanGoal] = []
 
     def grow(n: int) -> None:
-        while len(goals) < n:
-            goal = services.add_goal(
+        while len(added) < n:
+            goal = goals.add_goal(
                 db,
                 social,
                 draft,
-                services.GoalInput(
-                    "school", today_local() + dt.timedelta(days=30), f"Mål {len(goals)}", "Mäts"
+                goals.GoalInput(
+                    "school", today_local() + dt.timedelta(days=30), f"Mål {len(added)}", "Mäts"
                 ),
                 shares=to_police(world),
                 assessment="Polisen behöver målet för att samordna sina insatser.",
             )
-            services.add_measure(
-                db, social, goal, meeting, f"Insats {len(goals)}", world.agencies[SOCIAL],
+            goals.add_measure(
+                db, social, goal, meeting, f"Insats {len(added)}", world.agencies[SOCIAL],
                 social, today_local() + dt.timedelta(days=10), "", [],
             )  # fmt: skip
-            goals.append(goal)
+            added.append(goal)
 
     client = log_in(app.test_client(), world.members[POLICE])
     assert_constant(grow, lambda: counted(db, client, f"/plans/{plan.id}", statements))
     services.agree_version(db, social, draft, meeting)
-    for goal in goals:
+    for goal in added:
         evaluation.evaluate_goal(db, social, goal, EvaluationOutcome.REACHED, "Klart")
     db.flush()
     evaluated = counted(db, client, f"/plans/{plan.id}", statements)
@@ -546,7 +546,7 @@ def test_plan_page(
 def test_council_plans_page(
     app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
 ) -> None:
-    from minutes.plans import services
+    from minutes.plans import goals, services
 
     made: list[int] = []
 
@@ -555,11 +555,11 @@ def test_council_plans_page(
             plan = services.create_plan(
                 db, world.members[SOCIAL], children.enrol(), world.coordinator
             )
-            services.add_goal(
+            goals.add_goal(
                 db,
                 world.members[SOCIAL],
                 services.latest_version(plan),
-                services.GoalInput("family", today_local() + dt.timedelta(days=9), "Mål", "Mäts"),
+                goals.GoalInput("family", today_local() + dt.timedelta(days=9), "Mål", "Mäts"),
             )
             made.append(plan.id)
 

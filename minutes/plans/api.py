@@ -4,38 +4,47 @@ request; a text the token's agency may not read is withheld with the reason."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
-from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from coordination.api.core import ApiBlueprint, ApiModel, OutModel, api_user
+from coordination.api.core import ApiBlueprint, api_user
 from coordination.councils.access import council_for
 from coordination.db import db_session
 from coordination.errors import ServiceError
 from coordination.models import Agency, Child, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
-from coordination.web.converters import MAX_DB_ID
 from meetings.agenda.access import meeting_for
-from minutes.plans import evaluation, services
+from minutes.plans import evaluation, goals, services
 from minutes.plans.access import goal_for, plan_for, version_for
+from minutes.plans.api_models import (
+    MEASURE_FIELDS,
+    AgreeIn,
+    EvaluationIn,
+    GoalIn,
+    MeasureIn,
+    PlanIn,
+    PlanListOut,
+    PlanOut,
+    PlanSummaryOut,
+    ReviseIn,
+    VersionOut,
+    VersionRef,
+    ViewsIn,
+)
 from minutes.plans.models import (
-    EvaluationOutcome,
     IndividualPlan,
     PlanGoal,
     PlanVersion,
-    PlanVersionStatus,
 )
 from minutes.plans.reading import VersionView, read_version
 from minutes.workspace.sharing import ShareChoice
-from secrecy.records.api import RecordOut, record_out
+from secrecy.records.api import record_out
 
 bp = ApiBlueprint(
     "api_plans",
@@ -46,154 +55,6 @@ bp = ApiBlueprint(
         "fastställs vid möten och uppföljning av målen. Texterna är sekretessbelagda uppgifter."
     ),
 )
-
-Id = Field(ge=1, le=MAX_DB_ID)
-
-
-class MeasureOut(OutModel):
-    action_id: int
-    responsible_agency_id: int
-    due_date: dt.date
-    status: str
-    description: RecordOut
-
-
-class GoalOut(OutModel):
-    id: int
-    key: int = Field(description="Samma mål har samma nyckel i alla versioner.")
-    area: str = Field(description="Livsområde (nyckel).")
-    target_date: dt.date
-    text: RecordOut
-    indicator: RecordOut
-    measures: list[MeasureOut]
-    outcome: EvaluationOutcome | None = Field(description="Uppföljningens bedömning; null före.")
-    evaluation_comment: RecordOut | None
-
-
-class VersionOut(OutModel):
-    id: int
-    number: int
-    status: PlanVersionStatus
-    evaluate_on: dt.date | None
-    agreed_meeting_id: int | None
-    locked: bool = Field(description="Fastställd i ett justerat protokoll (eller ersatt).")
-    evaluated: bool = Field(description="Alla mål är uppföljda.")
-    reason: RecordOut | None = Field(description="Skälet till en ny version; null för den första.")
-    youth_view: RecordOut | None
-    guardian_view: RecordOut | None
-    goals: list[GoalOut]
-
-
-class VersionRef(OutModel):
-    id: int
-    number: int
-    status: PlanVersionStatus
-
-
-class PlanOut(OutModel):
-    id: int
-    council_id: int
-    child_id: int
-    pseudonym: str
-    coordinator_id: int | None
-    version: int = Field(description="Skicka med vid ändringar; ändras vid varje ändring.")
-    versions: list[VersionRef] = Field(description="Planens versioner, äldst först.")
-    current: VersionOut = Field(description="Den senaste versionen.")
-
-
-class PlanSummaryOut(OutModel):
-    id: int
-    child_id: int
-    pseudonym: str
-    coordinator_id: int | None
-    latest_version: int
-    status: PlanVersionStatus = Field(description="Den senaste versionens status.")
-    goals: int = Field(description="Antal mål i den senaste versionen.")
-    evaluate_on: date | None = Field(description="Uppföljningsdatum för den gällande versionen.")
-    evaluated: bool = Field(description="Den gällande versionens mål är alla uppföljda.")
-
-
-class PlanListOut(OutModel):
-    items: list[PlanSummaryOut]
-
-
-class PlanIn(ApiModel):
-    child_id: int = Id
-    coordinator_id: int = Id
-
-
-class Versioned(ApiModel):
-    version: int = Field(ge=0, le=2**31 - 1, description="Planens version (PlanOut.version).")
-
-
-class GoalIn(Versioned):
-    area: str = Field(max_length=40)
-    text: str = Field(max_length=services.MAX_GOAL)
-    indicator: str = Field(max_length=services.MAX_GOAL)
-    target_date: dt.date
-
-
-class ViewsIn(Versioned):
-    youth_view: str = Field("", max_length=services.MAX_TEXT)
-    guardian_view: str = Field("", max_length=services.MAX_TEXT)
-
-
-class ReviseIn(Versioned):
-    reason: str = Field(max_length=services.MAX_TEXT)
-
-
-class AgreeIn(Versioned):
-    meeting_id: int = Id
-    evaluate_on: dt.date | None = Field(None, description="Uppföljningsdatum, om det inte är satt.")
-
-
-class EvaluationIn(Versioned):
-    outcome: EvaluationOutcome
-    comment: str = Field(max_length=services.MAX_TEXT)
-
-
-class ShareIn(ApiModel):
-    agency_id: int = Id
-    basis_id: str = Field(max_length=80, description="Rättslig grund (id ur regelverket).")
-    confirmations: list[int] = Field(
-        default_factory=list,
-        max_length=20,
-        description="Index för varje förutsättning som bekräftas (alla grundens krävs).",
-    )
-
-
-class MeasureIn(Versioned):
-    meeting_id: int = Field(
-        ge=1, le=MAX_DB_ID, description="Mötet där insatsen beslutas (barnet på dagordningen)."
-    )
-    text: str = Field(max_length=services.MAX_TEXT, description="Vad ska göras.")
-    responsible_agency_id: int = Field(
-        ge=1, le=MAX_DB_ID, description="En myndighet som deltar i forumet."
-    )
-    responsible_user_id: int | None = Field(None, ge=1, le=MAX_DB_ID)
-    due_date: dt.date = Field(description="Klart senast; får inte ha passerat.")
-    shares: list[ShareIn] = Field(
-        default_factory=list,
-        max_length=50,
-        description=(
-            "Myndigheter i forumet som beskrivningen lämnas ut till. Är en annan myndighet "
-            "ansvarig måste den finnas med."
-        ),
-    )
-    assessment: str | None = Field(
-        None,
-        max_length=10_000,
-        description="Den skriftliga bedömningen bakom utlämnandet; krävs om något lämnas ut.",
-    )
-
-
-# The service's field names, as the measure's body names them.
-MEASURE_FIELDS = {
-    "basis": "shares",
-    "confirmations": "shares",
-    "recipient": "shares",
-    "due_on": "due_date",
-}
 
 
 @contextmanager
@@ -363,11 +224,11 @@ def add_goal(plan_id: int, body: GoalIn) -> PlanOut:
     session = db_session()
     user = api_user()
     found = plan_for(session, user, plan_id, Need.WRITE)
-    services.add_goal(
+    goals.add_goal(
         session,
         user,
         services.latest_version(found),
-        services.GoalInput(body.area, body.target_date, body.text, body.indicator),
+        goals.GoalInput(body.area, body.target_date, body.text, body.indicator),
         expected_version=body.version,
     )
     return _plan_out(session, user, found)
@@ -493,7 +354,7 @@ def add_measure(goal_id: int, body: MeasureIn) -> PlanOut:
         session.get(User, body.responsible_user_id) if body.responsible_user_id else None
     )
     with _measure_fields():
-        services.add_measure(
+        goals.add_measure(
             session,
             user,
             goal,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from coordination.models import AgencyKind, Child, Council, User
 from meetings.models import AgendaItem, Meeting, MeetingStatus
-from minutes.plans import services
+from minutes.plans import goals, services
 from minutes.plans.models import IndividualPlan, PlanGoal
 from minutes.workspace.sharing import ShareChoice
 from secrecy.records.children import EnrolmentData, enrol_child
@@ -86,13 +86,11 @@ def make_plan(db: Session, world: Council3, *, share: bool = False) -> PlanSetti
     plan = services.create_plan(db, social, child, world.coordinator)
     draft = services.latest_version(plan)
     shares = to_police(world) if share else []
-    goal = services.add_goal(
+    goal = goals.add_goal(
         db,
         social,
         draft,
-        services.GoalInput(
-            "school", today_local() + dt.timedelta(days=90), GOAL_MARK, INDICATOR_MARK
-        ),
+        goals.GoalInput("school", today_local() + dt.timedelta(days=90), GOAL_MARK, INDICATOR_MARK),
         shares=shares,
         assessment=SHARE_ASSESSMENT,
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from meetings.models import Attendance, AttendanceStatus
 from minutes.models import ApprovalRole, Minutes, MinutesApproval, MinutesStatus
-from minutes.plans import services
+from minutes.plans import goals, services
 from minutes.workspace.approval import content_digest
 from tests.conftest import Council3
 from tests.minutes.plan_helpers import MARKERS, POLICE, SCHOOL, SOCIAL, make_plan
@@ -27,11 +27,11 @@ def _agreed(db: Session, world: Council3):  # type: ignore[no-untyped-def]
     (leisure, shared with nobody), agreed at the meeting."""
     s = make_plan(db, world, share=True)
     draft = services.latest_version(s.plan)
-    services.add_goal(
+    goals.add_goal(
         db,
         world.members[POLICE],
         draft,
-        services.GoalInput(
+        goals.GoalInput(
             "leisure", today_local() + dt.timedelta(days=60), POLICE_GOAL, POLICE_INDICATOR
         ),
     )

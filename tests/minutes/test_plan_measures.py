@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from coordination.models import AgencyKind
 from minutes.models import AgreedAction
-from minutes.plans import services
+from minutes.plans import goals, services
 from minutes.plans.models import PlanMeasure
 from secrecy.models import Disclosure
 from tests.conftest import Council3
@@ -102,7 +102,7 @@ def test_the_writers_share_choices_reach_other_agencies(db: Session, world: Coun
     s = make_plan(db, world)
     social = world.members[SOCIAL]
     police = world.agencies[POLICE]
-    action = services.add_measure(
+    action = goals.add_measure(
         db,
         social,
         s.goal,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from coordination.db import today_local
 from coordination.models import AgencyKind
 from meetings.models import Attendance, AttendanceStatus
-from minutes.plans import services
+from minutes.plans import goals, services
 from tests.conftest import Council3, log_in
 from tests.meetings.network_helpers import child_of, network_with_family
 
@@ -24,11 +24,11 @@ def test_the_projector_shows_the_plan_as_every_agency_in_the_room_may_see_it(
     social = world.members[AgencyKind.SOCIAL_SERVICES]
     child = child_of(db, world)
     plan = services.create_plan(db, social, child, world.coordinator)
-    services.add_goal(
+    goals.add_goal(
         db,
         social,
         services.latest_version(plan),
-        services.GoalInput("school", today_local() + dt.timedelta(days=60), GOAL, "Närvaro"),
+        goals.GoalInput("school", today_local() + dt.timedelta(days=60), GOAL, "Närvaro"),
     )
     network = network_with_family(db, world, child)
     db.commit()

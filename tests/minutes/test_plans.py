@@ -18,7 +18,7 @@ from coordination.models import Agency, AgencyKind
 from meetings.agenda.contributors import add_contributed_items
 from meetings.models import AgendaItem, Notification
 from minutes.models import ActionStatus, AgreedAction, MinutesStatus
-from minutes.plans import document, evaluation, services
+from minutes.plans import document, evaluation, goals, services
 from minutes.plans.agenda_seam import children_due_for_evaluation
 from minutes.plans.areas import AreaFileError, life_areas, parse_areas
 from minutes.plans.jobs import evaluation_reminders
@@ -102,29 +102,29 @@ def test_bad_goals_are_refused_and_change_nothing(
     before = count(db, PlanGoal)
     future = today_local() + dt.timedelta(days=5)
     cases = [
-        (services.GoalInput("school", future, "  ", "mätbart"), "text"),
+        (goals.GoalInput("school", future, "  ", "mätbart"), "text"),
         (
-            services.GoalInput("school", today_local() - dt.timedelta(days=1), "Mål", "x"),
+            goals.GoalInput("school", today_local() - dt.timedelta(days=1), "Mål", "x"),
             "target_on",
         ),
-        (services.GoalInput("nowhere", future, "Mål", "x"), "area"),
-        (services.GoalInput("school", future, "Mål", ""), "indicator"),
-        (services.GoalInput("school", None, "Mål", "x"), "target_on"),
+        (goals.GoalInput("nowhere", future, "Mål", "x"), "area"),
+        (goals.GoalInput("school", future, "Mål", ""), "indicator"),
+        (goals.GoalInput("school", None, "Mål", "x"), "target_on"),
     ]
     for goal, field in cases:
         with pytest.raises(ServiceError) as refused:
-            services.add_goal(db, social, draft, goal)
+            goals.add_goal(db, social, draft, goal)
         assert refused.value.field == field
     with pytest.raises(ServiceError) as empty:
-        services.add_goal(db, social, draft, cases[0][0])
+        goals.add_goal(db, social, draft, cases[0][0])
     assert str(empty.value.message) == "Skriv målet."
     assert count(db, PlanGoal) == before
     with pytest.raises(ConflictError):
-        services.add_goal(
+        goals.add_goal(
             db,
             social,
             draft,
-            services.GoalInput("school", future, "M", "I"),
+            goals.GoalInput("school", future, "M", "I"),
             expected_version=setting.plan.version - 1,
         )
 
@@ -143,32 +143,32 @@ def test_agreeing_locks_the_plan_with_the_minutes_and_a_change_is_a_new_version(
     services.set_evaluation_date(db, social, agreed, today_local() + dt.timedelta(days=40))
     minutes.status = MinutesStatus.APPROVED
     db.flush()
-    goals = count(db, PlanGoal)
+    goal_count = count(db, PlanGoal)
     with pytest.raises(ServiceError) as refused:
-        services.add_goal(
+        goals.add_goal(
             db,
             social,
             agreed,
-            services.GoalInput("family", today_local() + dt.timedelta(days=9), "Nytt", "Mätt"),
+            goals.GoalInput("family", today_local() + dt.timedelta(days=9), "Nytt", "Mätt"),
         )
     assert "låst" in str(refused.value.message)
-    assert count(db, PlanGoal) == goals
+    assert count(db, PlanGoal) == goal_count
     with pytest.raises(ServiceError):
         services.revise_plan(db, social, setting.plan, "  ")
     second = services.revise_plan(db, social, setting.plan, "Skolbyte")
     assert second.number == 2 and second.status is PlanVersionStatus.DRAFT
-    new_goal = services.add_goal(
+    new_goal = goals.add_goal(
         db,
         social,
         second,
-        services.GoalInput("leisure", today_local() + dt.timedelta(days=60), "Fotboll", "Tränar"),
+        goals.GoalInput("leisure", today_local() + dt.timedelta(days=60), "Fotboll", "Tränar"),
     )
     copied = next(g for g in second.goals if g.key == setting.goal.key)
-    services.edit_goal(
+    goals.edit_goal(
         db,
         social,
         copied,
-        services.GoalInput("school", today_local() + dt.timedelta(days=120), None, None),
+        goals.GoalInput("school", today_local() + dt.timedelta(days=120), None, None),
     )
     changes = version_changes(db, social, agreed, second)
     kinds = {(c.key, c.kind) for c in changes.goals}
@@ -206,7 +206,7 @@ def test_measures_link_actions_of_the_council_to_a_goal(
     outsider = AgencyFactory(kind=AgencyKind.OTHER, name="Utanför forumet")
     db.flush()
     with pytest.raises(ServiceError) as refused:
-        services.add_measure(
+        goals.add_measure(
             db,
             social,
             setting.goal,
@@ -220,7 +220,7 @@ def test_measures_link_actions_of_the_council_to_a_goal(
         )
     assert refused.value.field == "responsible_agency_id"
     assert count(db, AgreedAction) == 0
-    action = services.add_measure(
+    action = goals.add_measure(
         db,
         social,
         setting.goal,
@@ -235,7 +235,7 @@ def test_measures_link_actions_of_the_council_to_a_goal(
     view = read_version(db, social, services.latest_version(setting.plan))
     assert [m.action.id for m in view.goals[0].measures] == [action.id]
     with pytest.raises(ServiceError):
-        services.link_measure(db, social, setting.goal, action)  # already a measure
+        goals.link_measure(db, social, setting.goal, action)  # already a measure
     # An action for an agency that has left the council cannot become a measure.
     record = create_record(db, social, setting.child, "agreed_action", "Annat")
     stray = AgreedAction(
@@ -250,7 +250,7 @@ def test_measures_link_actions_of_the_council_to_a_goal(
     db.add(stray)
     db.flush()
     with pytest.raises(ServiceError):
-        services.link_measure(db, social, setting.goal, stray)
+        goals.link_measure(db, social, setting.goal, stray)
 
 
 def test_evaluations_assess_the_goals_of_the_version_in_force_only(

@@ -112,7 +112,7 @@ def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, Age
 
     from coordination.db import today_local
     from meetings.models import AgendaItem, Meeting
-    from minutes.plans import evaluation, services
+    from minutes.plans import evaluation, goals, services
     from minutes.plans.models import EvaluationOutcome
     from minutes.workspace.sharing import ShareChoice
     from secrecy.models import Record
@@ -128,8 +128,8 @@ def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, Age
             else []
         )
         text, indicator = f"PLANMAL-{kind.value}-X", f"PLANIND-{kind.value}-X"
-        goal = services.GoalInput("school", target, f"Mål {text}.", f"Mäts {indicator}.")
-        services.add_goal(
+        goal = goals.GoalInput("school", target, f"Mål {text}.", f"Mäts {indicator}.")
+        goals.add_goal(
             db,
             world.members[kind],
             draft,
@@ -154,7 +154,7 @@ def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, Age
     services.agree_version(db, social, draft, meeting)
     # A new measure of social services' goal, agreed at the meeting (its own sealed description;
     # the meeting's printed minutes record the plan agreed, by structure only).
-    services.add_measure(
+    goals.add_measure(
         db,
         social,
         draft.goals[0],

@@ -252,6 +252,18 @@ def test_the_provider_s_error_is_refused(app: Flask, db: Session, idp: IdentityP
     }
 
 
+def test_free_text_in_the_callback_s_error_does_not_reach_the_audit_log(
+    app: Flask, db: Session, idp: IdentityProvider
+) -> None:
+    """Anyone can craft the callback's query: only an error code is kept, never free text."""
+    client = app.test_client()
+    client.get(f"/login/provider/{idp.id}")
+    crafted = urlencode({"error": "Anna Andersson 20121212-1212", "state": "x"})
+    answer = client.get(f"/login/provider/{idp.id}/callback?{crafted}")
+    assert answer.headers["Location"] == "/login"
+    assert failures(db)[-1]["error"] == "other"
+
+
 def test_a_disabled_agency_cannot_sign_in(
     app: Flask, db: Session, world: Council3, idp: IdentityProvider
 ) -> None:
