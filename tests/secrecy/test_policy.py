@@ -33,8 +33,10 @@ from secrecy.policy.engine import (
     WithheldReason,
     age_class,
     age_on,
+    age_thresholds,
     assess_bases,
     assess_basis,
+    birthday,
     consent_problems,
     disclosure_in_force,
     required_signers,
@@ -912,12 +914,25 @@ def test_revocation_ends_a_disclosure_at_once(
 AGE_LIMITED = [b for b in BASES.values() if b.age_limit is not None]
 
 
-def birthday(birth: dt.date, years: int) -> dt.date:
-    """The day a child born on ``birth`` turns ``years`` (1 March for a 29 February child)."""
-    try:
-        return birth.replace(year=birth.year + years)
-    except ValueError:
-        return dt.date(birth.year + years, 3, 1)
+@PROPERTY
+@given(birth=births, years=st.integers(min_value=1, max_value=60))
+def test_a_birthday_is_the_first_day_of_the_age(birth: dt.date, years: int) -> None:
+    day = birthday(birth, years)
+    assert age_on(birth, day) == years
+    assert age_on(birth, day - dt.timedelta(days=1)) == years - 1
+
+
+def test_a_29_february_birthday_is_1_march_in_other_years() -> None:
+    assert birthday(dt.date(2008, 2, 29), 18) == dt.date(2026, 3, 1)
+    assert birthday(dt.date(2008, 2, 29), 20) == dt.date(2028, 2, 29)
+
+
+def test_the_age_thresholds_are_the_consent_ages_and_the_enabled_age_limits() -> None:
+    limits = {b.age_limit for b in BASES.values() if b.enabled and b.age_limit is not None}
+    assert age_thresholds(BASES.values()) == tuple(sorted({15, 18} | limits))
+    assert 21 in age_thresholds(BASES.values())  # SoL to the police under 21 (SECRECY.md)
+    disabled = [dataclasses.replace(b, enabled=False) for b in BASES.values()]
+    assert age_thresholds(disabled) == (15, 18)
 
 
 @PROPERTY
