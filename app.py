@@ -65,6 +65,7 @@ from secrecy.agerules import views as agerules_views
 from secrecy.backup import cli as backup_cli
 from secrecy.disclosure import api as disclosures_api
 from secrecy.disclosure import views as disclosure_views
+from secrecy.duplicates import views as duplicates_views
 from secrecy.records import api as secrecy_api
 from secrecy.records import views as secrecy_views
 from secrecy.requests import api as requests_api
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     disclosure_views.init_app(app)
     request_views.init_app(app)
     agerules_views.init_app(app)
+    duplicates_views.init_app(app)
     secrecy_audit_scope.init_app(app)
     meetings_views.init_app(app)
     meetings_calendar_views.init_app(app)

@@ -295,6 +295,9 @@ class CloseReason(enum.StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
     TRANSFERRED = "transferred"
     OTHER = "other"
+    # Closed by the council's coordinators as a duplicate of the case that holds the number
+    # (``secrecy.duplicates``); not a reason the close form offers.
+    DUPLICATE = "duplicate"
 
 
 class Child(Base):
@@ -304,6 +307,14 @@ class Child(Base):
     agency. The row holds the blind index (a keyed hash of the personnummer, to refuse duplicate
     enrolments) and the birth date sealed under a system key, which the policy engine needs for
     age limits. Both are removed when the child's records are shredded.
+
+    A held duplicate (``secrecy.duplicates``) is a case enrolled with a number that is another
+    case of the council already, by an agency that may not be told so: its ``identity_index``
+    stays NULL (one indexed case per number and council) and ``duplicate_of_id`` points to the
+    case that holds the number. The council's coordinators close it as a duplicate or keep it
+    as a case of its own (``duplicate_kept_at``); the pointer stays, so the kept case still
+    answers for the number as any case of the submitting agency would. Nothing shown to the
+    submitting agency reads either column.
     """
 
     __tablename__ = "children"
@@ -320,6 +331,8 @@ class Child(Base):
     shredded_at: Mapped[dt.datetime | None]
     enrolling_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     identity_index: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), index=True)
+    duplicate_kept_at: Mapped[dt.datetime | None]
     birth_date_sealed: Mapped[bytes | None]
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)

@@ -26,6 +26,10 @@ DISCLOSURE_TAG_PREFIX = "secrecy:disclosure:"
 TAG_LABELS = {
     "secrecy:child:enrol": _l("Barn inskrivet"),
     "secrecy:child:duplicate_refused": _l("Dubbel inskrivning nekad"),
+    "secrecy:child:duplicate_held": _l("Möjlig dubblett väntar på samordnaren"),
+    "secrecy:child:duplicate_closed": _l("Möjlig dubblett avslutad som dubblett"),
+    "secrecy:child:duplicate_kept": _l("Möjlig dubblett behållen som eget ärende"),
+    "secrecy:child:duplicate_released": _l("Möjlig dubblett löst av ändrat personnummer"),
     "secrecy:child:close": _l("Ärende avslutat"),
     "secrecy:child:reopen": _l("Ärende återöppnat"),
     "secrecy:record:create": _l("Uppgift registrerad"),

@@ -8,6 +8,10 @@ import enum
 class SecrecyTag(enum.StrEnum):
     CHILD_ENROL = "secrecy:child:enrol"
     CHILD_DUPLICATE_REFUSED = "secrecy:child:duplicate_refused"
+    CHILD_DUPLICATE_HELD = "secrecy:child:duplicate_held"
+    CHILD_DUPLICATE_CLOSED = "secrecy:child:duplicate_closed"
+    CHILD_DUPLICATE_KEPT = "secrecy:child:duplicate_kept"
+    CHILD_DUPLICATE_RELEASED = "secrecy:child:duplicate_released"
     CHILD_CLOSE = "secrecy:child:close"
     CHILD_REOPEN = "secrecy:child:reopen"
     RECORD_CREATE = "secrecy:record:create"

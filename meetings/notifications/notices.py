@@ -22,6 +22,7 @@ REQUEST_OVERDUE = "information_request_overdue"
 UNUSED_ACCOUNTS = "unused_accounts"  # coordination.admin.unused, to the administrators
 AGE_EXCEPTION_REVIEW = "age_exception_review"  # secrecy.agerules.services
 AGE_THRESHOLD_AHEAD = "age_threshold_ahead"  # secrecy.agerules.thresholds
+POSSIBLE_DUPLICATE = "possible_duplicate"  # secrecy.duplicates.services
 
 
 def _received(params: dict[str, int]) -> tuple[str, str]:
@@ -92,6 +93,17 @@ def _age_threshold_ahead(params: dict[str, int]) -> tuple[str, str]:
     )
 
 
+def _possible_duplicate(params: dict[str, int]) -> tuple[str, str]:
+    return (
+        _("En möjlig dubblett väntar på ditt beslut"),
+        _(
+            "Ett barn har skrivits in i ett av dina forum med ett personnummer som redan är "
+            "ett ärende där. Se Möjliga dubbletter i Samverkan och besluta om ärendet ska "
+            "avslutas som dubblett eller behållas."
+        ),
+    )
+
+
 TEXTS: dict[str, Callable[[dict[str, int]], tuple[str, str]]] = {
     REQUEST_RECEIVED: _received,
     REQUEST_CLOSED: _closed,
@@ -99,6 +111,7 @@ TEXTS: dict[str, Callable[[dict[str, int]], tuple[str, str]]] = {
     UNUSED_ACCOUNTS: _unused_accounts,
     AGE_EXCEPTION_REVIEW: _age_exception_review,
     AGE_THRESHOLD_AHEAD: _age_threshold_ahead,
+    POSSIBLE_DUPLICATE: _possible_duplicate,
 }
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from coordination.models import (
 from coordination.policy import membership_in
 from secrecy.agerules import services as agerules
 from secrecy.agerules.ranges import age_range
+from secrecy.duplicates import services as duplicates
 from secrecy.models import Record
 from secrecy.policy.categories import IDENTITY
 from secrecy.policy.engine import age_on
@@ -114,24 +115,21 @@ def may_learn_of_case(session: Session, actor: User, child: Child) -> bool:
     return identity is not None and identity.owner_agency_id == actor.agency_id
 
 
-# What everyone else is told: the same words as for a refusal that names no case (the
-# concurrent enrolment below), so the message confirms nothing about the number.
+# A refusal that names no case: the words for the concurrent enrolment below.
 NOT_ENROLLED = _l("Barnet kunde inte skrivas in. Kontakta forumets samordnare.")
 
 
 class DuplicateChild(ServiceError):
-    """The child is enrolled in the council already (the same personnummer)."""
+    """The number is a case of the council already, and the actor may be told which."""
 
-    def __init__(self, told: bool, duplicate: Child, council: Council) -> None:
-        if told:
-            message = _l(
+    def __init__(self, duplicate: Child, council: Council) -> None:
+        super().__init__(
+            _l(
                 "Barnet finns redan i forumet som %(pseudonym)s. Öppna det ärendet i stället.",
                 pseudonym=duplicate.pseudonym,
-            )
-        else:
-            # Others learn neither the pseudonym nor that the number is a case.
-            message = NOT_ENROLLED
-        super().__init__(message, field="personnummer")
+            ),
+            field="personnummer",
+        )
         self.child_id = duplicate.id
         self.council_id = council.id
 
@@ -149,6 +147,30 @@ def log_duplicate_refused(session: Session, actor: User, refusal: DuplicateChild
     )
 
 
+def case_with_number(
+    session: Session, council_id: int, index: str, excluding: Child | None = None
+) -> Child | None:
+    """The council's case indexed by the number, if any (not ``excluding``)."""
+    stmt = select(Child).where(Child.council_id == council_id, Child.identity_index == index)
+    if excluding is not None:
+        stmt = stmt.where(Child.id != excluding.id)
+    return session.scalars(stmt).first()
+
+
+def case_to_name(
+    session: Session, actor: User, holder: Child, excluding: Child | None = None
+) -> Child | None:
+    """Of the council's cases with the holder's number (the holder, then the cases held or
+    kept against it), the first the actor may be told of; None if none. An agency that holds a
+    held case of the number is told of that case, as it would be of any case of its own."""
+    if may_learn_of_case(session, actor, holder):
+        return holder
+    for case in duplicates.cases_of_number(session, holder):
+        if case is not excluding and may_learn_of_case(session, actor, case):
+            return case
+    return None
+
+
 def enrol_child(session: Session, actor: User, council: Council, data: EnrolmentData) -> Child:
     require_council_member(actor, council)
     if not council.active:
@@ -161,13 +183,15 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
         raise ServiceError(_l("Ange efternamn."), field="family_name")
     guardians = [g for g in data.guardians if g.name.strip()]
     index = sealing.personnummer_index(session, number.normalised)
-    duplicate = session.scalars(
-        select(Child).where(Child.council_id == council.id, Child.identity_index == index)
-    ).first()
-    if duplicate is not None:
-        refusal = DuplicateChild(may_learn_of_case(session, actor, duplicate), duplicate, council)
-        log_duplicate_refused(session, actor, refusal)
-        raise refusal
+    holder = case_with_number(session, council.id, index)
+    if holder is not None:
+        told = case_to_name(session, actor, holder)
+        if told is not None:
+            refusal = DuplicateChild(told, council)
+            log_duplicate_refused(session, actor, refusal)
+            raise refusal
+        # Everyone else enrols as if the number were new: the case is held for the
+        # coordinators (secrecy.duplicates), and nothing the submitter sees differs.
     today = today_local()
     age = age_on(number.birth_date, today)
     council_range = age_range(council)
@@ -184,7 +208,8 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
         status=ChildStatus.ACTIVE,
         enrolled_on=today,
         enrolling_agency_id=actor.agency_id,
-        identity_index=index,
+        identity_index=index if holder is None else None,
+        duplicate_of_id=holder.id if holder is not None else None,
     )
     try:
         with session.begin_nested():
@@ -216,6 +241,8 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
     )
     if exception is not None:
         agerules.add_exception(session, actor, child, exception, age, council_range)
+    if holder is not None:
+        duplicates.note_held(session, actor, child, holder)
     return child
 
 
@@ -223,14 +250,20 @@ def other_councils_with_same_child(session: Session, actor: User, child: Child) 
     """Children with the same number in the actor's other councils (pseudonyms only), for an
     actor who may read the identity records of both: the link is derived from the
     personnummer, so it tells no more than the identities do. A member whose agency neither
-    owns an identity nor holds a disclosure of it in force learns nothing of the link."""
-    if child.identity_index is None:
+    owns an identity nor holds a disclosure of it in force learns nothing of the link.
+
+    A held duplicate has no index of its own: it links by its holder's, both ways, so the
+    link looks as it would for a case enrolled with a new number."""
+    index = duplicates.number_index(session, child)
+    if index is None:
         return []
     member_of = select(CouncilMembership.council_id).where(CouncilMembership.user_id == actor.id)
+    holders = select(Child.id).where(Child.identity_index == index)
     others = session.scalars(
         select(Child).where(
-            Child.identity_index == child.identity_index,
-            Child.id != child.id,
+            or_(Child.identity_index == index, Child.duplicate_of_id.in_(holders)),
+            Child.council_id != child.council_id,
+            Child.status != ChildStatus.SHREDDED,
             Child.council_id.in_(member_of),
         )
     ).all()
@@ -245,8 +278,10 @@ def other_councils_with_same_child(session: Session, actor: User, child: Child) 
 
 
 def correct_identity(session: Session, actor: User, record: Record, data: EnrolmentData) -> Record:
-    """Correct the sealed identity; a changed personnummer gets a new blind index (refused if
-    it matches another child in the council)."""
+    """Correct the sealed identity; a changed personnummer gets a new blind index. A number
+    that is another case of the council is refused, naming that case, to an actor who may be
+    told of it (``case_to_name``); for anyone else the correction succeeds as for a new number
+    and the case is held as a duplicate for the coordinators, as at enrolment."""
     if record.category != IDENTITY:
         raise ServiceError(_l("Det här är inte en identitetspost."))
     child = record.child
@@ -260,23 +295,19 @@ def correct_identity(session: Session, actor: User, record: Record, data: Enrolm
         raise ServiceError(_l("Identiteten rättas av den myndighet som ansvarar för ärendet."))
     number = parse_identity_number(data.personnummer)
     index = sealing.personnummer_index(session, number.normalised)
-    clash = session.scalars(
-        select(Child).where(
-            Child.council_id == child.council_id,
-            Child.identity_index == index,
-            Child.id != child.id,
-        )
-    ).first()
-    if clash is not None:
-        if may_learn_of_case(session, actor, clash):
+    holder = case_with_number(session, child.council_id, index, excluding=child)
+    if holder is not None and child.duplicate_of_id == holder.id:
+        holder = None  # the number the case is held (or kept) with already: no clash
+        unchanged_duplicate = True
+    else:
+        unchanged_duplicate = False
+    if holder is not None:
+        told = case_to_name(session, actor, holder, excluding=child)
+        if told is not None:
             raise ServiceError(
-                _l("Personnumret hör till %(pseudonym)s i forumet.", pseudonym=clash.pseudonym),
+                _l("Personnumret hör till %(pseudonym)s i forumet.", pseudonym=told.pseudonym),
                 field="personnummer",
             )
-        raise ServiceError(
-            _l("Identiteten kunde inte rättas med det personnumret. Kontakta forumets samordnare."),
-            field="personnummer",
-        )
     if not data.given_names.strip():
         raise ServiceError(_l("Ange förnamn."), field="given_names")
     if not data.family_name.strip():
@@ -295,9 +326,37 @@ def correct_identity(session: Session, actor: User, record: Record, data: Enrolm
         "address": data.address.strip(),
     }
     correction = correct_record(session, actor, record, content)
-    child.identity_index = index
+    if not unchanged_duplicate:
+        _renumber(session, actor, child, index, holder)
     sealing.seal_birth_date(session, child, number.birth_date)
     return correction
+
+
+def _renumber(
+    session: Session, actor: User, child: Child, index: str, holder: Child | None
+) -> None:
+    """The case's number is now the one ``index`` stands for: held against ``holder`` (a case
+    the actor may not be told of), or indexed as its own. A number the case held before goes
+    to the oldest other case of it."""
+    former_index = child.identity_index
+    if holder is not None:
+        duplicates.hold(session, actor, child, holder)
+    else:
+        was_duplicate_of = child.duplicate_of_id
+        child.identity_index = index
+        child.duplicate_of_id = None
+        child.duplicate_kept_at = None
+        session.flush()
+        if was_duplicate_of is not None:
+            record_event(
+                session,
+                None,
+                SecrecyTag.CHILD_DUPLICATE_RELEASED,
+                on=child,
+                details={"council_id": child.council_id, "duplicate_of_id": was_duplicate_of},
+            )
+    if former_index is not None and former_index != index:
+        duplicates.release_number(session, child, former_index)
 
 
 def check_close(actor: User, child: Child) -> None:

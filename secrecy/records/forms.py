@@ -28,7 +28,11 @@ CLOSE_REASON_LABELS = {
     CloseReason.CONSENT_WITHDRAWN: _l("Samtycket har återkallats"),
     CloseReason.TRANSFERRED: _l("Har förts över till annan verksamhet"),
     CloseReason.OTHER: _l("Annat skäl"),
+    CloseReason.DUPLICATE: _l("Dubblett i forumet"),
 }
+# Closing as a duplicate is the coordinators' decision on a held duplicate (secrecy.duplicates),
+# not a reason the close form offers.
+CHOOSABLE_CLOSE_REASONS = [r for r in CLOSE_REASON_LABELS if r is not CloseReason.DUPLICATE]
 
 
 # No browser autofill or history for fields about a child.
@@ -121,7 +125,7 @@ class CorrectionForm(FlaskForm):
 class CloseCaseForm(FlaskForm):
     reason = SelectField(
         _l("Skäl"),
-        choices=choices((r.value, label) for r, label in CLOSE_REASON_LABELS.items()),
+        choices=choices((r.value, CLOSE_REASON_LABELS[r]) for r in CHOOSABLE_CLOSE_REASONS),
         validators=[DataRequired(REQUIRED)],
     )
     submit = SubmitField(_l("Avsluta ärendet"))

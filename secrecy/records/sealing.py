@@ -20,6 +20,7 @@ from coordination.audit.sequencer import chain_events
 from coordination.db import utcnow
 from coordination.models import Child, ChildStatus, bump_key_generation
 from secrecy import shredlog
+from secrecy.duplicates import services as duplicates
 from secrecy.models import AgencyKey, Record, RecordKey, SystemKey
 from secrecy.records import crypto
 
@@ -68,12 +69,15 @@ def shred_child(session: Session, child: Child) -> int:
             session.expunge(obj)
         elif isinstance(obj, Record) and obj.id in wanted:
             session.expire(obj)
+    index = child.identity_index
     child.identity_index = None
     child.birth_date_sealed = None
     child.shredded_at = now
     child.status = ChildStatus.SHREDDED
     shredlog.note(session, child, now)
     session.flush()
+    # A case held as its duplicate takes the number over, as if it had been enrolled alone.
+    duplicates.release_number(session, child, index)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -532,27 +532,36 @@ def test_a_pseudonym_is_never_reused_after_shredding(db: Session, world: Council
     assert len({first.id, second.id, third.id, again.id}) == 4
 
 
-def test_a_duplicate_in_the_same_council_is_refused(
+def test_a_duplicate_in_the_same_council_is_held_or_refused(
     db: Session, world: Council3, child: Child
 ) -> None:
     police = world.members[POLICE]
     enrolled = count_events(db, SecrecyTag.CHILD_ENROL)
-    children_before = db.scalar(select(func.count()).select_from(Child))
     # The same number written the short way is the same person.
     short = enrolment().personnummer[2:]
-    with pytest.raises(ServiceError) as caught:
-        child_cases.enrol_child(
-            db,
-            police,
-            world.council,
-            child_cases.EnrolmentData(given_names="Annat", family_name="Namn", personnummer=short),
-        )
-    assert caught.value.field == "personnummer"
     # Another agency than the enrolling one learns neither the pseudonym nor that the number
-    # is a case: the words are those of a refusal that names no case.
-    assert str(caught.value) == str(child_cases.NOT_ENROLLED)
-    assert "redan" not in str(caught.value)
-    assert child.pseudonym not in str(caught.value)
+    # is a case: its enrolment succeeds as for a new number, and the new case is held.
+    held = child_cases.enrol_child(
+        db,
+        police,
+        world.council,
+        child_cases.EnrolmentData(given_names="Annat", family_name="Namn", personnummer=short),
+    )
+    assert held.id != child.id and held.pseudonym != child.pseudonym
+    assert held.status is ChildStatus.ACTIVE and held.enrolling_agency_id == police.agency_id
+    assert held.identity_index is None and held.duplicate_of_id == child.id
+    identity = services.current_identity_record(db, held)
+    assert identity is not None and identity.owner_agency_id == police.agency_id
+    assert count_events(db, SecrecyTag.CHILD_ENROL) == enrolled + 1
+    event = events(db, SecrecyTag.CHILD_DUPLICATE_HELD)[0]
+    assert event.object_ids == [held.id] and event.actor_user_id is None
+    assert event.details == {
+        "council_id": world.council.id,
+        "duplicate_of_id": child.id,
+        "user_id": police.id,
+    }
+    # The agency holding the identity is told, and nothing is enrolled.
+    children_before = db.scalar(select(func.count()).select_from(Child))
     with pytest.raises(ServiceError) as own:
         child_cases.enrol_child(
             db,
@@ -560,14 +569,14 @@ def test_a_duplicate_in_the_same_council_is_refused(
             world.council,
             child_cases.EnrolmentData(given_names="Annat", family_name="Namn", personnummer=short),
         )
+    assert own.value.field == "personnummer"
     assert str(own.value) == (
         f"Barnet finns redan i forumet som {child.pseudonym}. Öppna det ärendet i stället."
     )
-    event = events(db, SecrecyTag.CHILD_DUPLICATE_REFUSED)[0]
-    assert event.object_ids == [child.id]
-    assert event.actor_user_id == police.id
-    assert event.details == {"council_id": world.council.id}
-    assert count_events(db, SecrecyTag.CHILD_ENROL) == enrolled
+    refused = events(db, SecrecyTag.CHILD_DUPLICATE_REFUSED)[0]
+    assert refused.object_ids == [child.id]
+    assert refused.actor_user_id == world.members[SOCIAL].id
+    assert refused.details == {"council_id": world.council.id}
     assert db.scalar(select(func.count()).select_from(Child)) == children_before
 
 

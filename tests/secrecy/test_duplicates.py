@@ -1,0 +1,330 @@
+"""Held duplicates (issue 19): the enrolment form is no look-up of who is a case.
+
+A member who may not be told that a number is a case of the council already (anyone but the
+agency holding its identity and the council's coordinators) enrols it exactly as a new number:
+the same answer on the page and in the API. The new case is held for the coordinators, who are
+notified without content, see the pair on "Möjliga dubbletter" and close it as a duplicate or
+keep it. Nobody else sees anything of the pair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.audit.log import AuditEvent
+from coordination.errors import PermissionDenied, ServiceError
+from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council
+from coordination.tokens.services import Scope, create_token
+from meetings.models import Notification
+from secrecy.duplicates import services as duplicates
+from secrecy.records import children as child_cases
+from secrecy.records import sealing
+from secrecy.records.services import current_identity_record
+from secrecy.tags import SecrecyTag
+from tests.api.conftest import Api
+from tests.conftest import Council3, log_in
+from tests.factories import CouncilFactory, MembershipFactory
+from tests.numbers import personnummer
+from tests.secrecy.test_leak import crawl
+from tests.secrecy.test_pages import enrol_via_page
+
+SOCIAL = AgencyKind.SOCIAL_SERVICES
+POLICE = AgencyKind.POLICE
+NUMBER = "20121212-1212"
+# Another child born the same day (the same age, so the same pages around it).
+NEW_NUMBER = personnummer(dt.date(2012, 12, 12), 345)
+PSEUDONYM = re.compile(r"TEST-\d{4}-\d{3}")
+
+
+def enrol(db: Session, user: Any, council: Council, number: str = NUMBER) -> Child:
+    return child_cases.enrol_child(
+        db, user, council, child_cases.EnrolmentData("Kalle", "Dubbel", number)
+    )
+
+
+def tagged(db: Session, tag: SecrecyTag) -> list[AuditEvent]:
+    return list(
+        db.scalars(select(AuditEvent).where(AuditEvent.tag == tag).order_by(AuditEvent.seq))
+    )
+
+
+def newest_child(db: Session) -> Child:
+    child = db.scalars(select(Child).order_by(Child.id.desc())).first()
+    assert child is not None
+    return child
+
+
+def api_client(app: Flask, db: Session, user: Any) -> Api:
+    token = create_token(db, user, "test", {Scope.READ, Scope.WRITE}, 90).secret
+    db.flush()
+    return Api(app, app.test_client(), token)
+
+
+def shape(html: str, child: Child, number: str) -> str:
+    """The page with what differs between any two cases taken out: ids, pseudonyms, the
+    number, the form tokens."""
+    html = html.replace(child.pseudonym, "PSEUDONYM").replace(number, "NUMBER")
+    html = html.replace(number.replace("-", ""), "NUMBER")
+    html = re.sub(r"/(children|records|consents)/\d+", r"/\1/ID", html)
+    html = re.sub(r"\b(record|child)-\d+", r"\1-ID", html)
+    html = re.sub(r'(name="[^"]*csrf_token"[^>]*value=")[^"]*"', r'\1"', html)
+    html = re.sub(r'(value=")\d+(")', r"\1ID\2", html)
+    return html
+
+
+def json_keys(value: Any) -> Any:
+    """The keys of a JSON answer, all the way down (values left out)."""
+    if isinstance(value, dict):
+        return {key: json_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_keys(item) for item in value]
+    return type(value).__name__
+
+
+def resolve(client: FlaskClient, child: Child, button: str) -> Any:
+    prefix = f"c{child.id}"
+    return client.post(
+        f"/children/{child.id}/duplicate",
+        data={f"{prefix}-version": str(child.version), f"{prefix}-{button}": "x"},
+    )
+
+
+# --- The submitter cannot tell ------------------------------------------------------------------
+
+
+def test_a_held_enrolment_answers_like_a_new_one_on_the_page(
+    db: Session,
+    world: Council3,
+    client_for,  # type: ignore[no-untyped-def]
+) -> None:
+    assert enrol_via_page(client_for(SOCIAL), world.council.id).status_code == 302
+    original = newest_child(db)
+    police = client_for(POLICE)
+    held_answer = enrol_via_page(police, world.council.id)
+    held = newest_child(db)
+    held_page = police.get(held_answer.headers["Location"])
+    new_answer = enrol_via_page(police, world.council.id, personnummer=NEW_NUMBER)
+    new = newest_child(db)
+    new_page = police.get(new_answer.headers["Location"])
+    assert held.duplicate_of_id == original.id and new.duplicate_of_id is None
+    # The same status and redirect, the same flash, the same page.
+    assert held_answer.status_code == new_answer.status_code == 302
+    assert held_answer.headers["Location"] == f"/children/{held.id}"
+    assert new_answer.headers["Location"] == f"/children/{new.id}"
+    assert held_page.status_code == new_page.status_code == 200
+    assert f"Barnet är inskrivet som {held.pseudonym}." in held_page.text
+    assert f"Barnet är inskrivet som {new.pseudonym}." in new_page.text
+    assert shape(held_page.text, held, NUMBER) == shape(new_page.text, new, NEW_NUMBER)
+    assert original.pseudonym not in held_page.text
+    assert "ubblett" not in held_page.text
+    # The registerutdrag (an export) alike.
+    held_extract = police.get(f"/children/{held.id}/extract")
+    new_extract = police.get(f"/children/{new.id}/extract")
+    assert shape(held_extract.text, held, NUMBER) == shape(new_extract.text, new, NEW_NUMBER)
+    assert original.pseudonym not in held_extract.text
+
+
+def test_a_held_enrolment_answers_like_a_new_one_in_the_api(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    original = enrol(db, world.members[SOCIAL], world.council)
+    police = world.members[POLICE]
+    held = enrol(db, police, world.council)
+    new = enrol(db, police, world.council, NEW_NUMBER)
+    assert held.duplicate_of_id == original.id
+    api = api_client(app, db, police)
+    held_json = api.get(f"/api/v1/children/{held.id}")
+    new_json = api.get(f"/api/v1/children/{new.id}")
+    assert held_json.status_code == new_json.status_code == 200
+    assert json_keys(held_json.get_json()) == json_keys(new_json.get_json())
+    assert held_json.get_json()["status"] == new_json.get_json()["status"] == "active"
+    for text in (held_json.text, api.get(f"/api/v1/councils/{world.council.id}/children").text):
+        assert "duplicate" not in text
+    assert original.pseudonym not in held_json.text
+
+
+def test_a_second_enrolment_names_the_agencys_own_held_case(db: Session, world: Council3) -> None:
+    """As for any case of its own: the agency that enrolled the held case is told of it (and
+    of nothing else) when it types the number again."""
+    original = enrol(db, world.members[SOCIAL], world.council)
+    police = world.members[POLICE]
+    held = enrol(db, police, world.council)
+    with pytest.raises(child_cases.DuplicateChild) as told:
+        enrol(db, police, world.council)
+    assert held.pseudonym in str(told.value) and original.pseudonym not in str(told.value)
+    # A third agency is held as well; several held cases share no index (NULL twice).
+    school_held = enrol(db, world.members[AgencyKind.SCHOOL], world.council)
+    assert school_held.duplicate_of_id == original.id
+    assert held.identity_index is None and school_held.identity_index is None
+
+
+def test_the_link_to_other_councils_is_the_same_for_a_held_case(
+    db: Session, world: Council3
+) -> None:
+    """The police sit in a second council where they enrolled the child themselves: their held
+    case links to it both ways, as a case enrolled with a new number would."""
+    other = CouncilFactory(agencies=list(world.agencies.values()), code="SYD", name="Sydrådet")
+    police = world.members[POLICE]
+    MembershipFactory(council=other, user=police)
+    db.flush()
+    db.expire_all()
+    original = enrol(db, world.members[SOCIAL], world.council)
+    there = enrol(db, police, other)
+    held = enrol(db, police, world.council)
+    assert held.duplicate_of_id == original.id
+    assert child_cases.other_councils_with_same_child(db, police, held) == [there]
+    assert child_cases.other_councils_with_same_child(db, police, there) == [held]
+    # The original (social services' identity) is not the police's to link.
+    assert original not in child_cases.other_councils_with_same_child(db, police, there)
+
+
+# --- The coordinators decide ----------------------------------------------------------------------
+
+
+def test_the_coordinators_are_notified_and_see_the_pair(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    client_for,  # type: ignore[no-untyped-def]
+) -> None:
+    original = enrol(db, world.members[SOCIAL], world.council)
+    with app.app_context():  # the notice's sink is the app's
+        held = enrol(db, world.members[POLICE], world.council)
+    db.flush()
+    notes = db.scalars(select(Notification).where(Notification.kind == "possible_duplicate")).all()
+    assert [n.recipient_id for n in notes] == [world.coordinator.id]
+    note = notes[0]
+    assert note.link == f"/councils/{world.council.id}/duplicates"
+    for text in (note.subject, note.body):
+        assert not PSEUDONYM.search(text) and "1212" not in text
+    coordinator = log_in(app.test_client(), world.coordinator)
+    assert "Möjliga dubbletter" in coordinator.get(f"/councils/{world.council.id}").text
+    queue = coordinator.get(f"/councils/{world.council.id}/duplicates")
+    assert queue.status_code == 200
+    assert held.pseudonym in queue.text and original.pseudonym in queue.text
+    assert world.agencies[POLICE].name in queue.text
+    assert held.enrolled_on.isoformat() in queue.text
+    assert "Kalle" not in queue.text and "1212" not in queue.text
+
+
+def test_the_coordinator_closes_the_held_case_as_a_duplicate(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    enrol(db, world.members[SOCIAL], world.council)
+    held = enrol(db, world.members[POLICE], world.council)
+    db.flush()
+    coordinator = log_in(app.test_client(), world.coordinator)
+    answer = resolve(coordinator, held, "close")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"/councils/{world.council.id}/duplicates"
+    db.expire_all()
+    assert held.status is ChildStatus.CLOSED and held.close_reason is CloseReason.DUPLICATE
+    assert duplicates.possible_duplicates(db, world.council) == []
+    closed = tagged(db, SecrecyTag.CHILD_DUPLICATE_CLOSED)
+    assert [(e.object_ids, e.actor_user_id) for e in closed] == [([held.id], world.coordinator.id)]
+    assert tagged(db, SecrecyTag.CHILD_CLOSE)[0].details == {"reason": "duplicate"}
+    # Decided once: a second decision is refused and changes nothing.
+    again = resolve(coordinator, held, "keep")
+    assert again.status_code == 302
+    db.expire_all()
+    assert held.duplicate_kept_at is None and tagged(db, SecrecyTag.CHILD_DUPLICATE_KEPT) == []
+
+
+def test_the_coordinator_keeps_the_held_case_as_its_own(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    enrol(db, world.members[SOCIAL], world.council)
+    police = world.members[POLICE]
+    held = enrol(db, police, world.council)
+    db.flush()
+    answer = resolve(log_in(app.test_client(), world.coordinator), held, "keep")
+    assert answer.status_code == 302
+    db.expire_all()
+    assert held.status is ChildStatus.ACTIVE and held.duplicate_kept_at is not None
+    assert duplicates.possible_duplicates(db, world.council) == []
+    kept = tagged(db, SecrecyTag.CHILD_DUPLICATE_KEPT)
+    assert [(e.object_ids, e.actor_user_id) for e in kept] == [([held.id], world.coordinator.id)]
+    # The kept case answers for the number to its agency as any case of its own.
+    with pytest.raises(child_cases.DuplicateChild) as told:
+        enrol(db, police, world.council)
+    assert held.pseudonym in str(told.value)
+
+
+def test_a_stale_decision_is_refused(db: Session, world: Council3) -> None:
+    enrol(db, world.members[SOCIAL], world.council)
+    held = enrol(db, world.members[POLICE], world.council)
+    db.flush()
+    with pytest.raises(ServiceError):
+        duplicates.keep_separate(db, world.coordinator, held, expected_version=held.version - 1)
+    assert held.duplicate_kept_at is None
+
+
+# --- Nobody else sees the pair --------------------------------------------------------------------
+
+
+def test_no_one_but_the_coordinators_sees_anything_of_the_pair(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    original = enrol(db, world.members[SOCIAL], world.council)
+    held = enrol(db, world.members[POLICE], world.council)
+    db.flush()
+    for kind in (POLICE, AgencyKind.SCHOOL, AgencyKind.LEISURE, SOCIAL):
+        client = log_in(app.test_client(), world.members[kind])
+        pages = crawl(client)
+        assert f"/children/{held.id}" in pages, kind
+        assert not any("ubblett" in html for html in pages.values()), kind
+        assert original.pseudonym not in pages[f"/children/{held.id}"], kind
+        assert held.pseudonym not in pages[f"/children/{original.id}"], kind
+        assert client.get(f"/councils/{world.council.id}/duplicates").status_code == 403, kind
+        assert resolve(client, held, "close").status_code == 403, kind
+        notes = db.scalars(
+            select(Notification).where(Notification.recipient_id == world.members[kind].id)
+        ).all()
+        assert [n for n in notes if n.kind == "possible_duplicate"] == [], kind
+    db.expire_all()
+    assert held.status is ChildStatus.ACTIVE and held.duplicate_kept_at is None
+    with pytest.raises(PermissionDenied):
+        duplicates.close_as_duplicate(db, world.members[POLICE], held)
+
+
+# --- The number moves -----------------------------------------------------------------------------
+
+
+def test_shredding_the_holder_hands_the_number_to_the_held_case(
+    db: Session, world: Council3
+) -> None:
+    social = world.members[SOCIAL]
+    original = enrol(db, social, world.council)
+    held = enrol(db, world.members[POLICE], world.council)
+    later = enrol(db, world.members[AgencyKind.SCHOOL], world.council)
+    index = original.identity_index
+    child_cases.close_case(db, social, original, CloseReason.MOVED)
+    sealing.shred_child(db, original)
+    assert original.identity_index is None
+    assert held.identity_index == index and held.duplicate_of_id is None
+    assert later.duplicate_of_id == held.id
+    released = tagged(db, SecrecyTag.CHILD_DUPLICATE_RELEASED)
+    assert [(e.object_ids, e.details["duplicate_of_id"]) for e in released] == [
+        ([held.id], original.id)
+    ]
+
+
+def test_a_held_case_corrected_to_a_new_number_is_released(db: Session, world: Council3) -> None:
+    enrol(db, world.members[SOCIAL], world.council)
+    police = world.members[POLICE]
+    held = enrol(db, police, world.council)
+    identity = current_identity_record(db, held)
+    assert identity is not None
+    child_cases.correct_identity(
+        db, police, identity, child_cases.EnrolmentData("Kalle", "Dubbel", NEW_NUMBER)
+    )
+    assert held.duplicate_of_id is None
+    assert held.identity_index == sealing.personnummer_index(db, NEW_NUMBER.replace("-", ""))
