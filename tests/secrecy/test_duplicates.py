@@ -328,3 +328,71 @@ def test_a_held_case_corrected_to_a_new_number_is_released(db: Session, world: C
     )
     assert held.duplicate_of_id is None
     assert held.identity_index == sealing.personnummer_index(db, NEW_NUMBER.replace("-", ""))
+
+
+def test_a_correction_to_another_agencys_number_answers_like_any_correction(
+    db: Session,
+    world: Council3,
+    client_for,  # type: ignore[no-untyped-def]
+) -> None:
+    """On the page too: the same redirect and flash as a correction to a new number."""
+    original = enrol(db, world.members[SOCIAL], world.council)
+    police = world.members[POLICE]
+    first = enrol(db, police, world.council, "20100101-0014")
+    second = enrol(db, police, world.council, "20100101-0212")
+    db.flush()
+    client = client_for(POLICE)
+    answers = []
+    for case, number in ((first, NUMBER), (second, NEW_NUMBER)):
+        identity = current_identity_record(db, case)
+        assert identity is not None
+        answer = client.post(
+            f"/records/{identity.id}/correct",
+            data={"given_names": "Kalle", "family_name": "Dubbel", "personnummer": number},
+        )
+        assert answer.status_code == 302
+        assert answer.headers["Location"] == f"/children/{case.id}"
+        page = client.get(answer.headers["Location"]).text
+        assert "Rättelsen är sparad." in page and original.pseudonym not in page
+        answers.append(shape(page, case, number))
+    assert answers[0] == answers[1]
+    db.expire_all()
+    assert first.duplicate_of_id == original.id and first.identity_index is None
+    assert second.duplicate_of_id is None and second.identity_index is not None
+    assert [e.object_ids for e in tagged(db, SecrecyTag.CHILD_DUPLICATE_HELD)] == [[first.id]]
+
+
+def test_a_correction_names_the_agencys_own_held_case(db: Session, world: Council3) -> None:
+    original = enrol(db, world.members[SOCIAL], world.council)
+    police = world.members[POLICE]
+    held = enrol(db, police, world.council)
+    other = enrol(db, police, world.council, NEW_NUMBER)
+    identity = current_identity_record(db, other)
+    assert identity is not None
+    with pytest.raises(ServiceError) as told:
+        child_cases.correct_identity(
+            db, police, identity, child_cases.EnrolmentData("Kalle", "Dubbel", NUMBER)
+        )
+    assert held.pseudonym in str(told.value) and original.pseudonym not in str(told.value)
+    assert other.duplicate_of_id is None and other.identity_index is not None
+
+
+def test_a_holder_corrected_to_a_new_number_hands_its_old_one_on(
+    db: Session, world: Council3
+) -> None:
+    social = world.members[SOCIAL]
+    original = enrol(db, social, world.council)
+    old_index = original.identity_index
+    held = enrol(db, world.members[POLICE], world.council)
+    identity = current_identity_record(db, original)
+    assert identity is not None
+    child_cases.correct_identity(
+        db, social, identity, child_cases.EnrolmentData("Kalle", "Dubbel", NEW_NUMBER)
+    )
+    assert original.identity_index not in (None, old_index)
+    assert held.identity_index == old_index and held.duplicate_of_id is None
+    assert duplicates.possible_duplicates(db, world.council) == []
+    # The old number now answers to the police as their own case.
+    with pytest.raises(child_cases.DuplicateChild) as told:
+        enrol(db, world.members[POLICE], world.council)
+    assert held.pseudonym in str(told.value)
