@@ -71,7 +71,7 @@ REVIEW_SECTIONS: Registry[tuple[str, Any]] = Registry("samverkan.review_sections
 # What an agency's auditor sees and how event tags are named (coordination.logreview.scopes).
 AUDIT_SCOPES: Registry[AuditScope] = Registry("samverkan.audit_scopes")
 AUDIT_TAG_LABELS: Registry[Mapping[str, Any]] = Registry("samverkan.audit_tag_labels")
-# What upper layers keep in the clear about a child and erase when secrecy shreds its records
+# What upper layers keep about a child outside its records and erase when secrecy shreds them
 # at gallring (secrecy.retention.register_erasure): (session, the children shredded now).
 Erasure = Callable[[Session, Sequence[int]], None]
 ERASURES: Registry[Erasure] = Registry("samverkan.retention_erasures")

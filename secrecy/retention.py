@@ -115,9 +115,11 @@ def _load_due(session: Session, child_ids: list[int], *, lock: bool) -> list[Chi
 
 
 def register_erasure(app: Flask, erasure: Erasure) -> None:
-    """An upper layer that keeps something in the clear about a child (a structured
-    assessment's overall level for the council's counts) erases it when the child's records
-    are shredded: ``erasure(session, child_ids)`` runs in the same transaction."""
+    """An upper layer that keeps something about a child outside the child's records, where
+    deleting the records' keys does not reach it (a structured assessment's overall level for
+    the council's counts, sealed with the installation's child-facts key), erases it when the
+    child's records are shredded: ``erasure(session, child_ids)`` runs in the same
+    transaction."""
     ERASURES.add(app, erasure)
 
 
@@ -133,7 +135,7 @@ def apply_retention(
     With ``dry_run`` nothing changes and nothing is logged; the report says what would happen.
     Otherwise each child is shredded, set to ``SHREDDED`` and gets one audit event (actor: the
     system), all in the caller's transaction, and ``erasures`` (the app's, ``retention_erasures``)
-    erase what the upper layers keep in the clear about the shredded children.
+    erase what the upper layers keep about the shredded children outside their records.
     """
     shredded: list[ShreddedChild] = []
     due_ids = _due_child_ids(session, today)

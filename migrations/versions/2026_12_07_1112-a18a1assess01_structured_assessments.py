@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # Structured assessments: one row per assessment, one per area (its sealed record, or none
-    # when not assessed), and the council's reassessment interval (None: no reminders).
+    # when not assessed), and the council's reassessment interval (None: no reminders). The
+    # overall level for the council's counts is sealed (child-facts key) and erased (null) at
+    # gallring.
     op.create_table('assessments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('child_id', sa.Integer(), nullable=False),
@@ -30,7 +32,7 @@ def upgrade() -> None:
     sa.Column('assessed_on', sa.Date(), nullable=False),
     sa.Column('assessor_id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
-    sa.Column('overall_level', sa.String(length=40), nullable=False),
+    sa.Column('overall_level_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('overall_record_id', sa.Integer(), nullable=False),
     sa.Column('created_at', coordination.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),

@@ -1,7 +1,7 @@
 """disclosures by recipient and record
 
 Revision ID: u20b1discidx
-Revises: r18c1levelnull
+Revises: n17a01network
 Create Date: 2026-12-07 12:40:00
 
 A reveal reads the live disclosures of a page's records to the viewer's agency
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = 'u20b1discidx'
-down_revision: str | None = 'r18c1levelnull'
+down_revision: str | None = 'n17a01network'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,17 +3,19 @@
 The row holds what every member of the child's council may know (which instrument and version,
 the day, the assessor and agency, which areas were not assessed); each assessed area's score and
 comment is a sealed record of the assessing agency, one record per area, so that the agency can
-disclose single areas. The overall level is sealed too (its own record); the plain
-``overall_level`` column feeds only the council's suppressed counts, never a page about a child,
-and is erased (null) when gallring shreds the child's records (``minutes.assessments.services.
-erase_levels``).
+disclose single areas. The overall level is sealed too (its own record). For the council's
+suppressed counts the row also keeps the level code in ``overall_level_sealed``, sealed with the
+installation's child-facts key like the child's birth date (``secrecy.records.sealing.
+seal_assessment_level``) and opened only by ``secrecy.records.reveal.assessment_levels``, never
+for a page about a child; gallring erases it (null) when it shreds the child's records
+(``minutes.assessments.services.erase_levels``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.db import Base, created_at, intpk
@@ -30,7 +32,7 @@ class Assessment(Base):
     assessed_on: Mapped[dt.date]
     assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
-    overall_level: Mapped[str | None] = mapped_column(String(40))
+    overall_level_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     overall_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)

@@ -2,7 +2,8 @@
 
 Each assessed area becomes one sealed record of the assessing agency (score and comment), in the
 category the instrument gives that area, so the agency can disclose single areas through the
-ordinary disclosure flow and the policy engine decides. The overall level is one more record.
+ordinary disclosure flow and the policy engine decides. The overall level is one more record,
+and is sealed on the row too for the council's counts (``stats``).
 Services take ``(session, actor, ...)``, validate everything before they write, flush and append
 their audit event in the caller's transaction; they never commit.
 """
@@ -26,6 +27,7 @@ from minutes.assessments.models import Assessment, AssessmentArea
 from minutes.tags import MinutesTag
 from secrecy.models import Record
 from secrecy.records.reveal import Revealed, RevealResult, reveal_records
+from secrecy.records.sealing import seal_assessment_level
 from secrecy.records.services import add_sealed_record, require_child_access
 
 OVERALL_CATEGORY = "risk_protective"
@@ -190,7 +192,7 @@ def record_assessment(
         assessed_on=day,
         assessor_id=actor.id,
         agency_id=actor.agency_id,
-        overall_level=level,
+        overall_level_sealed=seal_assessment_level(session, child.id, overall_record.id, level),
         overall_record_id=overall_record.id,
     )
     session.add(assessment)
@@ -396,8 +398,11 @@ def area_histories(views: Sequence[AssessmentView]) -> list[AreaHistory]:
 
 
 def erase_levels(session: Session, child_ids: Sequence[int]) -> None:
-    """Gallring: the plain overall levels of the shredded children go with their records (the
-    sealed overall level is shredded by secrecy; this is the copy kept for the counts)."""
+    """Gallring: the overall levels kept for the counts go with the shredded children's records.
+    Shredding deletes the records' keys, but these are sealed with the installation's
+    child-facts key, which stays: only erasing them makes them unrecoverable."""
     session.execute(
-        update(Assessment).where(Assessment.child_id.in_(child_ids)).values(overall_level=None)
+        update(Assessment)
+        .where(Assessment.child_id.in_(child_ids))
+        .values(overall_level_sealed=None)
     )

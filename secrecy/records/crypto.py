@@ -481,6 +481,30 @@ def open_child_fact(ring: KeyRing, child_id: int, name: str, blob: bytes) -> str
     ).decode()
 
 
+# An assessment's overall level is a child fact bound to the assessment's own overall record (a
+# sealed level copied to another row fails to open), padded to the longest level code an
+# instrument allows, so that the ciphertext's length does not tell "low" from "medium".
+LEVEL_PADDED = 40
+
+
+def _level_fact(overall_record_id: int) -> str:
+    return f"assessment:{overall_record_id}:overall_level"
+
+
+def seal_assessment_level(
+    ring: KeyRing, child_id: int, overall_record_id: int, level: str
+) -> bytes:
+    if not level or len(level) > LEVEL_PADDED or level != level.strip():
+        # Not the value: the error may be logged, and the level is the child's.
+        raise ValueError("a level code has 1 to 40 characters, no spaces")
+    padded = level.ljust(LEVEL_PADDED)
+    return seal_child_fact(ring, child_id, _level_fact(overall_record_id), padded)
+
+
+def open_assessment_level(ring: KeyRing, child_id: int, overall_record_id: int, blob: bytes) -> str:
+    return open_child_fact(ring, child_id, _level_fact(overall_record_id), blob).rstrip(" ")
+
+
 # -- audit checkpoint signing -----------------------------------------------------------------
 
 

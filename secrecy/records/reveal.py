@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, cast, inspect, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -454,6 +454,36 @@ def child_birth_date(session: Session, child_id: int, sealed: bytes | None) -> d
         return None
     value = crypto.open_child_fact(crypto.keyring(session), child_id, "birth_date", sealed)
     return dt.date.fromisoformat(value)
+
+
+class SealedLevel(NamedTuple):
+    """An assessment's sealed overall level and what it is bound to."""
+
+    child_id: int
+    overall_record_id: int
+    sealed: bytes
+
+
+def assessment_levels(session: Session, sealed: Sequence[SealedLevel]) -> list[str | None]:
+    """The overall level codes of assessments, in order, for a council's statistics: counted
+    there, with every count under five suppressed, never shown per child; so, like the birth
+    date, opened without a viewer or an audit event. None where one fails to open (logged)."""
+    if not sealed:
+        return []
+    ring = crypto.keyring(session)
+    # A key ring that cannot open the child-facts key fails the count here, not as zero counts.
+    ring.system_cipher(crypto.CHILD_FACTS_PURPOSE)
+    levels: list[str | None] = []
+    for child_id, overall_record_id, blob in sealed:
+        try:
+            levels.append(crypto.open_assessment_level(ring, child_id, overall_record_id, blob))
+        except crypto.SealingError:
+            # One damaged level must not take the council's report down; the count misses it.
+            logger.exception(
+                "the level of assessment record %s could not be opened", overall_record_id
+            )
+            levels.append(None)
+    return levels
 
 
 @dataclass(frozen=True)

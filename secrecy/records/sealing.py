@@ -46,6 +46,15 @@ def seal_birth_date(session: Session, child: Child, birth_date: dt.date) -> None
     )
 
 
+def seal_assessment_level(
+    session: Session, child_id: int, overall_record_id: int, level: str
+) -> bytes:
+    """An assessment's overall level code for the council's suppressed counts, sealed with the
+    child-facts key like the birth date; only ``reveal.assessment_levels`` opens it. Gallring
+    sets it to NULL (the key is the installation's, so deleting record keys would not do)."""
+    return crypto.seal_assessment_level(crypto.keyring(session), child_id, overall_record_id, level)
+
+
 def shred_child(session: Session, child: Child) -> int:
     """Crypto-shredding of a closed case: delete every wrapped key and ciphertext of the
     child's records, the blind index and the sealed birth date, and mark the child shredded.

@@ -665,6 +665,42 @@ def test_child_facts_are_bound_to_their_child(db: Session, world: Council3, chil
     assert reveal.child_birth_date(db, other.id, None) is None
 
 
+@HYPOTHESIS
+@given(level=st.from_regex(r"\A[a-z0-9][a-z0-9_]{0,39}\Z"))
+def test_an_assessment_level_opens_only_for_its_child_and_record_and_its_length_says_nothing(
+    db: Session, child: Child, level: str
+) -> None:
+    sealed = sealing.seal_assessment_level(db, child.id, 7, level)
+    assert level.encode() not in sealed or len(level) < 4  # a short code may occur by chance
+    assert len(sealed) == len(sealing.seal_assessment_level(db, child.id, 7, "x"))
+    opened = reveal.assessment_levels(
+        db,
+        [
+            reveal.SealedLevel(child.id, 7, sealed),
+            reveal.SealedLevel(child.id, 8, sealed),  # another assessment's row
+            reveal.SealedLevel(child.id + 1, 7, sealed),  # another child's
+        ],
+    )
+    assert opened == [level, None, None]
+
+
+def test_assessment_levels_fail_loudly_when_the_child_facts_key_does_not_open(
+    db: Session, child: Child
+) -> None:
+    sealed = reveal.SealedLevel(child.id, 7, sealing.seal_assessment_level(db, child.id, 7, "low"))
+    use_master_ring(db, MasterKeyRing(1, {1: NEW_MASTER}))
+    db.expire_all()
+    with pytest.raises(crypto.SealingError, match="system key child-facts"):
+        reveal.assessment_levels(db, [sealed])
+
+
+def test_an_assessment_level_is_a_level_code(db: Session, child: Child) -> None:
+    for bad in ("", "x" * 41, " low"):
+        with pytest.raises(ValueError, match="a level code has") as refused:
+            sealing.seal_assessment_level(db, child.id, 7, bad)
+        assert not bad.strip() or bad.strip() not in str(refused.value)
+
+
 def test_agencies_in_world_have_no_keys_until_they_seal(db: Session, world: Council3) -> None:
     assert db.scalars(select(AgencyKey)).all() == []
     agency = db.get(Agency, world.agencies[POLICE].id)

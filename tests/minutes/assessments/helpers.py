@@ -16,6 +16,7 @@ from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from secrecy.policy.engine import Signer
 from secrecy.records.children import EnrolmentData, enrol_child
+from secrecy.records.reveal import SealedLevel, assessment_levels
 
 INSTRUMENT = ("samverkan-risk-skydd", "1")
 
@@ -54,6 +55,17 @@ def assess(
             overall_level=overall_level,
         ),
     )
+
+
+def level_of(db: Session, assessment: Assessment) -> str | None:
+    """The overall level sealed on the row for the council's counts (None: erased)."""
+    sealed = assessment.overall_level_sealed
+    if sealed is None:
+        return None
+    [level] = assessment_levels(
+        db, [SealedLevel(assessment.child_id, assessment.overall_record_id, sealed)]
+    )
+    return level
 
 
 def area_records(db: Session, assessment: Assessment, codes: Sequence[str]) -> list[Record]:
