@@ -4,9 +4,6 @@ request; a text the token's agency may not read is withheld with the reason."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -15,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from coordination.api.core import ApiBlueprint, api_user
 from coordination.councils.access import council_for
 from coordination.db import db_session
-from coordination.errors import ServiceError
+from coordination.errors import ServiceError, fields_named
 from coordination.models import Agency, Child, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
@@ -55,16 +52,6 @@ bp = ApiBlueprint(
         "fastställs vid möten och uppföljning av målen. Texterna är sekretessbelagda uppgifter."
     ),
 )
-
-
-@contextmanager
-def _measure_fields() -> Iterator[None]:
-    try:
-        yield
-    except ServiceError as exc:
-        if exc.field not in MEASURE_FIELDS:
-            raise
-        raise ServiceError(exc.message, field=MEASURE_FIELDS[exc.field]) from exc
 
 
 def _version_out(view: VersionView) -> VersionOut:
@@ -353,7 +340,7 @@ def add_measure(goal_id: int, body: MeasureIn) -> PlanOut:
     responsible_user = (
         session.get(User, body.responsible_user_id) if body.responsible_user_id else None
     )
-    with _measure_fields():
+    with fields_named(MEASURE_FIELDS):
         goals.add_measure(
             session,
             user,
