@@ -10,13 +10,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 from flask import flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
 from wtforms import SelectField
 
 from coordination.db import db_session
@@ -30,7 +29,7 @@ from meetings.agenda.access import meeting_for
 from meetings.models import Meeting
 from minutes.models import AgreedAction
 from minutes.plans import evaluation, goals, services
-from minutes.plans.access import goal_for, plan_for
+from minutes.plans.access import PlanChange, change_for
 from minutes.plans.forms import (
     AgreeForm,
     CoordinatorForm,
@@ -39,12 +38,9 @@ from minutes.plans.forms import (
     ReviseForm,
     ViewsForm,
 )
-from minutes.plans.models import EvaluationOutcome, IndividualPlan, PlanGoal, PlanVersion
+from minutes.plans.models import EvaluationOutcome
 from minutes.plans.views import PlanForms, bp, render_plan, version_of
 from minutes.workspace.forms import share_choices
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # The plan's own forms: the attribute of ``PlanForms`` a posted one replaces, and its prefix.
 PLAN_FORMS: dict[str, tuple[type[Any], str]] = {
@@ -58,22 +54,11 @@ PLAN_FORMS: dict[str, tuple[type[Any], str]] = {
 
 
 @dataclass
-class Posted:
+class Posted(PlanChange):
     """A form of the plan page, posted, valid and made against the plan's current version."""
 
-    session: Session
-    user: User
-    plan: IndividualPlan
-    version: PlanVersion  # the version the form changes: the newest, or the goal's
     forms: PlanForms
     form: Any
-    posted_goal: PlanGoal | None = None
-
-    @property
-    def goal(self) -> PlanGoal:
-        if self.posted_goal is None:
-            raise LookupError("a form of the plan, not of one of its goals")
-        return self.posted_goal
 
     def chosen_id(self, field: Any) -> int | None:
         """The id chosen in a select of the form (a 400 when it is no id)."""
@@ -96,12 +81,6 @@ class Posted:
             "shares": share_choices(),
             "assessment": self.form.assessment.data,
         }
-
-    def call(
-        self, service: Callable[Concatenate[Session, User, P], R], *args: P.args, **kw: P.kwargs
-    ) -> R:
-        """``service(session, actor, *args, **kw)``: the view's one service."""
-        return service(self.session, self.user, *args, **kw)
 
     def shown_again(self) -> ResponseReturnValue:
         """The plan page again, with the messages put next to the form's fields."""
@@ -126,24 +105,17 @@ def _posted(name: str, ids: dict[str, int]) -> Posted:
     """Load the plan (or the goal) for writing, put the posted form on the page, declare how a
     refusal is shown, and require the form valid and at the plan's version."""
     session = db_session()
-    user = actor()
-    goal = None
-    if "goal_id" in ids:
-        goal = goal_for(session, user, ids["goal_id"], Need.WRITE)
-        plan, version = goal.plan_version.plan, goal.plan_version
-        forms = PlanForms(session, plan, version)
-        form = forms.posted(name, goal)
-    else:
-        plan = plan_for(session, user, ids["plan_id"], Need.WRITE)
-        version = services.latest_version(plan)
-        forms = PlanForms(session, plan, version)
-        form = _plan_form(forms, name)
+    change = change_for(session, actor(), **ids)
+    plan = change.plan
+    forms = PlanForms(session, plan, change.version)
+    goal = change.changed_goal
+    form = forms.posted(name, goal) if goal is not None else _plan_form(forms, name)
     latest = services.latest_version(plan)
     on_refusal(form, lambda message: render_plan(session, plan, latest, forms, message))
     require_valid(form)
     if version_of(form) != plan.version:
         raise ConflictError()
-    return Posted(session, user, plan, version, forms, form, goal)
+    return Posted(**vars(change), forms=forms, form=form)
 
 
 def plan_change(rule: str, form: str, done: Any) -> Callable[[Change], Change]:

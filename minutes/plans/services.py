@@ -27,7 +27,7 @@ from coordination.models import Agency, Child, User
 from coordination.policy import can_view_council
 from meetings.models import Meeting
 from minutes.models import Minutes, MinutesStatus
-from minutes.plans.access import can_write_plan, plan_of_child
+from minutes.plans.access import can_write_plan, latest_version, plan_of_child
 from minutes.plans.models import (
     IndividualPlan,
     PlanGoal,
@@ -61,10 +61,6 @@ SUPERSEDED_MESSAGE = _l("Den här versionen av planen är ersatt och kan inte ä
 
 
 # --- Helpers --------------------------------------------------------------------------------------
-
-
-def latest_version(plan: IndividualPlan) -> PlanVersion:
-    return max(plan.versions, key=lambda v: v.number)
 
 
 def agreed_version(plan: IndividualPlan) -> PlanVersion | None:
