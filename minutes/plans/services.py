@@ -69,14 +69,21 @@ def agreed_version(plan: IndividualPlan) -> PlanVersion | None:
     return max(agreed, key=lambda v: v.number) if agreed else None
 
 
-def _require_writer(actor: User, plan: IndividualPlan) -> None:
+def _require_writer(actor: User, plan: IndividualPlan, expected_version: int | None) -> None:
+    """The actor writes to the plan, and the change is made against its current version."""
     if not can_write_plan(actor, plan):
         raise PermissionDenied(object_type="individual_plan", object_ids=[plan.id])
-
-
-def _check_version(plan: IndividualPlan, expected: int | None) -> None:
-    if expected is not None and expected != plan.version:
+    if expected_version is not None and expected_version != plan.version:
         raise ConflictError()
+
+
+def _editable_plan(
+    session: Session, actor: User, version: PlanVersion, expected_version: int | None
+) -> IndividualPlan:
+    """The version's plan, when the actor may change the version's content now."""
+    _require_writer(actor, version.plan, expected_version)
+    require_editable(session, version)
+    return version.plan
 
 
 def _touch(plan: IndividualPlan) -> None:
@@ -184,14 +191,21 @@ def _seal(
     return record, sharing.disclose(session, actor, plan, record)
 
 
-def _event(
+def _changed(
     session: Session,
     actor: User,
     tag: MinutesTag,
     plan: IndividualPlan,
     change: str,
+    *,
+    created: bool = False,
     **details: object,
 ) -> None:
+    """The change flushed and its audit event appended; every change but the plan's creation
+    raises the plan's version first."""
+    if not created:
+        _touch(plan)
+    session.flush()
     record_event(
         session,
         actor,
@@ -246,12 +260,13 @@ def create_plan(
     session.add(first)
     session.flush()
     session.refresh(plan, ["versions"])
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_CREATE,
         plan,
         "create",
+        created=True,
         version_id=first.id,
         coordinator_id=coordinator.id,
     )
@@ -266,13 +281,12 @@ def set_coordinator(
     *,
     expected_version: int | None = None,
 ) -> None:
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    _require_writer(actor, plan, expected_version)
     coordinator = _require_coordinator(plan.council_id, plan.child, coordinator)
     plan.coordinator_id = coordinator.id
-    _touch(plan)
-    session.flush()
-    _event(session, actor, MinutesTag.PLAN_EDIT, plan, "coordinator", coordinator_id=coordinator.id)
+    _changed(
+        session, actor, MinutesTag.PLAN_EDIT, plan, "coordinator", coordinator_id=coordinator.id
+    )
 
 
 # --- Views and the evaluation date ----------------------------------------------------------------
@@ -291,11 +305,8 @@ def set_views(
 ) -> None:
     """The young person's and the guardians' own views, as told (a blank one is left as it
     was)."""
-    plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    plan = _editable_plan(session, actor, version, expected_version)
     sharing = Sharing(shares, assessment)
-    require_editable(session, version)
     youth = (youth_view or "").strip()
     guardians = (guardian_view or "").strip()
     if not youth and not guardians:
@@ -314,9 +325,7 @@ def set_views(
         record, _shared = _seal(session, actor, plan, guardians, sharing)
         version.guardian_view_record_id = record.id
         record_ids.append(record.id)
-    _touch(plan)
-    session.flush()
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_EDIT,
@@ -336,18 +345,13 @@ def set_evaluation_date(
     expected_version: int | None = None,
     today: dt.date | None = None,
 ) -> None:
-    plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
-    require_editable(session, version)
+    plan = _editable_plan(session, actor, version, expected_version)
     if evaluate_on is None:
         raise ServiceError(_l("Ange ett datum för uppföljningen."), field="evaluate_on")
     if evaluate_on < (today or today_local()):
         raise ServiceError(_l("Uppföljningsdatumet har redan passerat."), field="evaluate_on")
     version.evaluate_on = evaluate_on
-    _touch(plan)
-    session.flush()
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_EDIT,
@@ -373,8 +377,7 @@ def revise_plan(
 ) -> PlanVersion:
     """A new draft version after an agreed one, with the reason (sealed): the goals, views and
     evaluation date come along (the same records; a changed text is a new record)."""
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    _require_writer(actor, plan, expected_version)
     sharing = Sharing(shares, assessment)
     current = latest_version(plan)
     if current.status is PlanVersionStatus.DRAFT:
@@ -414,10 +417,7 @@ def revise_plan(
                 target_on=goal.target_on,
             )
         )
-    _touch(plan)
-    session.flush()
-    session.expire(plan, ["versions"])
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_REVISE,
@@ -428,6 +428,7 @@ def revise_plan(
         reason_record_id=record.id,
         shared_with_agency_ids=shared,
     )
+    session.expire(plan, ["versions"])
     return new
 
 
@@ -442,8 +443,7 @@ def agree_version(
     """The meeting agrees the draft: recorded in the meeting's minutes (their version rises;
     the plan is locked with them at justering). The version agreed before is superseded."""
     plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    _require_writer(actor, plan, expected_version)
     require_writer(actor, meeting)
     if meeting.council_id != plan.council_id:
         raise ServiceError(_l("Mötet hör till ett annat forum."), field="meeting_id")
@@ -466,9 +466,7 @@ def agree_version(
     version.agreed_at = utcnow()
     version.agreed_by_id = actor.id
     bump(minutes)
-    _touch(plan)
-    session.flush()
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_AGREE,
