@@ -222,6 +222,20 @@ def check_email(raw: str | None) -> str | None:
     return email
 
 
+def record_on_meeting(
+    session: Session, actor: User, network: NetworkMeeting, tag: MeetingTag, **details: object
+) -> None:
+    """An audit event about the network meeting; ``details`` carry ids and codes only."""
+    record_event(
+        session,
+        actor,
+        tag,
+        object_type="meeting",
+        object_ids=[network.meeting_id],
+        details=details,
+    )
+
+
 def require_changeable(network: NetworkMeeting) -> None:
     require_not_cancelled(network.meeting)
     if network.child.status is not ChildStatus.ACTIVE:
@@ -269,13 +283,14 @@ def add_participant(
     )
     session.add(participant)
     session.flush()
-    record_event(
+    record_on_meeting(
         session,
         actor,
+        network,
         MeetingTag.NETWORK_PARTICIPANT_ADD,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"participant_id": participant.id, "role": role_code.value, "record_id": record.id},
+        participant_id=participant.id,
+        role=role_code.value,
+        record_id=record.id,
     )
     return participant
 
@@ -316,13 +331,13 @@ def set_participant_status(
         )
     participant.status = value
     session.flush()
-    record_event(
+    record_on_meeting(
         session,
         actor,
+        network,
         MeetingTag.NETWORK_PARTICIPANT_STATUS,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"participant_id": participant.id, "status": value.value},
+        participant_id=participant.id,
+        status=value.value,
     )
     return participant
 
@@ -348,13 +363,13 @@ def record_voice(
     voice = YoungPersonVoice(meeting_id=network.meeting_id, record_id=record.id)
     session.add(voice)
     session.flush()
-    record_event(
+    record_on_meeting(
         session,
         actor,
+        network,
         MeetingTag.NETWORK_VOICE_ADD,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"record_id": record.id, "child_id": network.child_id},
+        record_id=record.id,
+        child_id=network.child_id,
     )
     return voice
 
