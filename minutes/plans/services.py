@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import record_event
 from coordination.db import today_local, utcnow
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
-from coordination.models import Agency, Child, User
+from coordination.models import Child, User
 from coordination.policy import can_view_council
 from meetings.models import Meeting
 from minutes.models import Minutes, MinutesStatus
@@ -43,9 +43,8 @@ from minutes.workspace.services import (
     require_on_agenda,
     require_writer,
 )
-from minutes.workspace.sharing import ShareChoice
+from minutes.workspace.sharing import ShareChoice, chosen_agencies, disclose_to_chosen
 from secrecy.disclosure.assessments import seal_form_assessment
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from secrecy.records.services import create_record, require_child_access
 
@@ -145,38 +144,19 @@ class Sharing:
     ) -> list[int]:
         """Disclose ``record`` to the chosen agencies of the plan's council, each under a basis
         the engine accepts (usually consent); the ids of the agencies it went to."""
-        agencies = {a.id: a for a in plan.council.agencies if a.active}
-        chosen: list[tuple[Agency, ShareChoice]] = []
-        for choice in self.choices:
-            agency = agencies.get(choice.agency_id)
-            if agency is None:
-                raise ServiceError(
-                    _l("Texten kan bara lämnas ut till forumets myndigheter."), field="shares"
-                )
-            if agency.id != actor.agency_id:  # the writer's own agency holds the record already
-                chosen.append((agency, choice))
+        chosen = chosen_agencies(
+            actor,
+            self.choices,
+            (a for a in plan.council.agencies if a.active),
+            _l("Texten kan bara lämnas ut till forumets myndigheter."),
+        )
         if not chosen:
             return []
         if self.written is None:
             self.written = seal_form_assessment(
                 session, actor, plan.child, self.assessment, [c.basis_id for _, c in chosen]
             )
-        for agency, choice in chosen:
-            try:
-                decide_disclosure(
-                    session,
-                    actor,
-                    record,
-                    agency,
-                    choice.basis_id,
-                    choice.confirmed,
-                    assessment=self.written,
-                )
-            except ServiceError as exc:
-                raise ServiceError(
-                    _l("%(agency)s: %(reason)s", agency=agency.name, reason=str(exc.message)),
-                    field="shares",
-                ) from exc
+        disclose_to_chosen(session, actor, record, chosen, self.written)
         return [agency.id for agency, _ in chosen]
 
 
