@@ -7,7 +7,8 @@ problem response. Nothing is kept of a refused request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -26,6 +27,18 @@ class ServiceError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
+
+
+@contextmanager
+def fields_named(names: Mapping[str, str]) -> Iterator[None]:
+    """A service names its own field at fault (or the page's form field); the caller (the API's
+    body, another form) names it ``names[field]`` instead. Other refusals pass unchanged."""
+    try:
+        yield
+    except ServiceError as exc:
+        if exc.field is None or exc.field not in names:
+            raise
+        raise ServiceError(exc.message, field=names[exc.field]) from exc
 
 
 class PermissionDenied(ServiceError):

@@ -87,6 +87,15 @@ PLANS = {
     ),
 }  # fmt: skip
 
+# The goal Malte's plan gains in its second version.
+REVISED_GOAL = DemoGoal(
+    SECRETARY,
+    "school",
+    "Malte kommer till den nya skolan varje dag.",
+    "Närvaron är minst 85 % första månaden.",
+    100,
+)
+
 # Meeting index in the history -> what happens to whose plan there.
 AT_MEETING: dict[int, tuple[tuple[str, str], ...]] = {
     0: (("alva", "agree"),),
@@ -105,6 +114,23 @@ def _share(session: Session, author: User, plan: IndividualPlan, record_id: int)
             disclose_as_engine_allows(session, author, record, agency)
 
 
+def _add_goal(
+    session: Session, author: User, plan: IndividualPlan, goal: DemoGoal, day: dt.date
+) -> None:
+    """The goal in the plan's newest version, its texts disclosed where the engine allows."""
+    row = goals.add_goal(
+        session,
+        author,
+        services.latest_version(plan),
+        goals.GoalInput(
+            goal.area, day + dt.timedelta(days=goal.target_days), goal.text, goal.indicator
+        ),
+        today=day,
+    )
+    _share(session, author, plan, row.text_record_id)
+    _share(session, author, plan, row.indicator_record_id)
+
+
 def write_plan(
     session: Session, users: dict[str, User], child: Child, key: str, day: dt.date
 ) -> IndividualPlan:
@@ -115,18 +141,7 @@ def write_plan(
     plan = services.create_plan(session, secretary, child, users[COORDINATOR])
     draft = services.latest_version(plan)
     for goal in spec.goals:
-        author = users[goal.author]
-        row = goals.add_goal(
-            session,
-            author,
-            draft,
-            goals.GoalInput(
-                goal.area, day + dt.timedelta(days=goal.target_days), goal.text, goal.indicator
-            ),
-            today=day,
-        )
-        _share(session, author, plan, row.text_record_id)
-        _share(session, author, plan, row.indicator_record_id)
+        _add_goal(session, users[goal.author], plan, goal, day)
     services.set_views(session, secretary, draft, spec.youth_view, spec.guardian_view)
     for record_id in (draft.youth_view_record_id, draft.guardian_view_record_id):
         if record_id is not None:
@@ -177,21 +192,7 @@ def at_meeting(
             services.revise_plan(
                 session, secretary, plan, "Malte har bytt skola; målet om skolgång läggs till."
             )
-            draft = services.latest_version(plan)
-            goal = goals.add_goal(
-                session,
-                secretary,
-                draft,
-                goals.GoalInput(
-                    "school",
-                    day + dt.timedelta(days=100),
-                    "Malte kommer till den nya skolan varje dag.",
-                    "Närvaron är minst 85 % första månaden.",
-                ),
-                today=day,
-            )
-            _share(session, secretary, plan, goal.text_record_id)
-            _share(session, secretary, plan, goal.indicator_record_id)
+            _add_goal(session, secretary, plan, REVISED_GOAL, day)
 
 
 def after_history(

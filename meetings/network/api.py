@@ -25,7 +25,7 @@ from coordination.api.core import (
 )
 from coordination.councils.access import council_for
 from coordination.db import db_session
-from coordination.errors import ServiceError
+from coordination.errors import fields_named
 from coordination.models import Child, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
@@ -253,13 +253,8 @@ def add_voice(meeting_id: int, body: VoiceIn) -> NetworkMeetingDetailOut:
     session = db_session()
     user = api_user()
     found = network_for(session, user, meeting_id, Need.WRITE)
-    try:
+    with fields_named({"voice": "text"}):  # the service names the page's field
         services.record_voice(session, user, found, body.text)
-    except ServiceError as exc:
-        # The service names the page's field; the body calls it "text".
-        if exc.field != "voice":
-            raise
-        raise ServiceError(exc.message, field="text") from exc
     return _detail(session, user, found)
 
 

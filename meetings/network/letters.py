@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit.log import record_event
 from coordination.db import LOCAL_ZONE, utcnow
 from coordination.errors import NotFound, PermissionDenied, ServiceError
 from coordination.models import Agency, User
@@ -21,7 +20,7 @@ from meetings.models import Attendance, AttendanceStatus
 from meetings.network.access import may_invite, network_for
 from meetings.network.labels import KIND_LABELS, PURPOSE_LABELS, ROLE_LABELS
 from meetings.network.models import InvitationLetter, NetworkMeeting, NetworkParticipant
-from meetings.network.services import NOTE_CATEGORY, require_changeable
+from meetings.network.services import NOTE_CATEGORY, record_on_meeting, require_changeable
 from meetings.tags import MeetingTag
 from secrecy.records.results import Revealed
 from secrecy.records.reveal import reveal_one
@@ -111,13 +110,14 @@ def create_letter(
     )
     session.add(letter)
     session.flush()
-    record_event(
+    record_on_meeting(
         session,
         actor,
+        network,
         MeetingTag.NETWORK_LETTER_CREATE,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"letter_id": letter.id, "participant_id": participant.id, "record_id": record.id},
+        letter_id=letter.id,
+        participant_id=participant.id,
+        record_id=record.id,
     )
     return letter
 
@@ -126,13 +126,13 @@ def log_letter_print(
     session: Session, actor: User, network: NetworkMeeting, letter: InvitationLetter
 ) -> None:
     """Every download of a letter: ids only."""
-    record_event(
+    record_on_meeting(
         session,
         actor,
+        network,
         MeetingTag.NETWORK_LETTER_PRINT,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"letter_id": letter.id, "record_id": letter.record_id},
+        letter_id=letter.id,
+        record_id=letter.record_id,
     )
 
 

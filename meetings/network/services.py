@@ -29,8 +29,6 @@ from meetings.models import (
     AgendaSource,
     Attendance,
     AttendanceStatus,
-    Meeting,
-    MeetingStatus,
 )
 from meetings.network.access import may_call_network_meeting, may_invite
 from meetings.network.labels import ROLE_LABELS
@@ -44,8 +42,8 @@ from meetings.network.models import (
     YoungPersonVoice,
 )
 from meetings.schedules.checks import check_duration, check_place
+from meetings.schedules.meeting_changes import add_single_meeting
 from meetings.schedules.rules import local_span
-from meetings.schedules.swedish_holidays import holiday_name
 from meetings.tags import MeetingTag
 from secrecy.records.services import add_sealed_record
 
@@ -150,21 +148,13 @@ def create_network_meeting(
     starts_at, ends_at = _check_time(data, now or utcnow())
     location, video_link = check_place(data.location, data.video_link)
     invitees = _invitees(session, council, data.agency_ids, actor)
-    meeting = Meeting(
-        council=council,
-        schedule_id=None,
-        occurrence_on=None,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        status=MeetingStatus.PLANNED,
-        location=location,
-        video_link=video_link,
-        holiday=holiday_name(starts_at.astimezone(LOCAL_ZONE).date()),
-        detached=False,
-        sequence=0,
+    meeting = add_single_meeting(
+        session,
+        council,
+        (starts_at, ends_at),
+        (location, video_link),
+        starts_at.astimezone(LOCAL_ZONE).date(),
     )
-    session.add(meeting)
-    session.flush()
     session.add_all(
         Attendance(meeting_id=meeting.id, user_id=user_id, status=AttendanceStatus.INVITED)
         for user_id in invitees
@@ -222,6 +212,20 @@ def check_email(raw: str | None) -> str | None:
     return email
 
 
+def record_on_meeting(
+    session: Session, actor: User, network: NetworkMeeting, tag: MeetingTag, **details: object
+) -> None:
+    """An audit event about the network meeting; ``details`` carry ids and codes only."""
+    record_event(
+        session,
+        actor,
+        tag,
+        object_type="meeting",
+        object_ids=[network.meeting_id],
+        details=details,
+    )
+
+
 def require_changeable(network: NetworkMeeting) -> None:
     require_not_cancelled(network.meeting)
     if network.child.status is not ChildStatus.ACTIVE:
@@ -269,13 +273,14 @@ def add_participant(
     )
     session.add(participant)
     session.flush()
-    record_event(
+    record_on_meeting(
         session,
         actor,
+        network,
         MeetingTag.NETWORK_PARTICIPANT_ADD,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"participant_id": participant.id, "role": role_code.value, "record_id": record.id},
+        participant_id=participant.id,
+        role=role_code.value,
+        record_id=record.id,
     )
     return participant
 
@@ -316,13 +321,13 @@ def set_participant_status(
         )
     participant.status = value
     session.flush()
-    record_event(
+    record_on_meeting(
         session,
         actor,
+        network,
         MeetingTag.NETWORK_PARTICIPANT_STATUS,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"participant_id": participant.id, "status": value.value},
+        participant_id=participant.id,
+        status=value.value,
     )
     return participant
 
@@ -348,13 +353,13 @@ def record_voice(
     voice = YoungPersonVoice(meeting_id=network.meeting_id, record_id=record.id)
     session.add(voice)
     session.flush()
-    record_event(
+    record_on_meeting(
         session,
         actor,
+        network,
         MeetingTag.NETWORK_VOICE_ADD,
-        object_type="meeting",
-        object_ids=[network.meeting_id],
-        details={"record_id": record.id, "child_id": network.child_id},
+        record_id=record.id,
+        child_id=network.child_id,
     )
     return voice
 

@@ -93,6 +93,34 @@ def _detached_change(session: Session, actor: User, meeting: Meeting, tag: Meeti
     return meeting
 
 
+def add_single_meeting(
+    session: Session,
+    council: Council,
+    span: tuple[dt.datetime, dt.datetime],
+    place: tuple[str | None, str | None],
+    day: dt.date,
+) -> Meeting:
+    """A planned meeting outside any schedule (an extra meeting, a network meeting) on the
+    local ``day``, from ``span`` (start, end) at ``place`` (location, video link); added and
+    flushed."""
+    meeting = Meeting(
+        council=council,
+        schedule_id=None,
+        occurrence_on=None,
+        starts_at=span[0],
+        ends_at=span[1],
+        status=MeetingStatus.PLANNED,
+        location=place[0],
+        video_link=place[1],
+        holiday=holiday_name(day),
+        detached=False,
+        sequence=0,
+    )
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
 def add_meeting(
     session: Session, actor: User, council: Council, data: MeetingTimeData, *, today: dt.date
 ) -> Meeting:
@@ -102,21 +130,9 @@ def add_meeting(
     if not council.active:
         raise ServiceError(_l("Forumet är inaktiverat."))
     starts_at, ends_at, location, video_link = _check_meeting_time(data, today)
-    meeting = Meeting(
-        council=council,
-        schedule_id=None,
-        occurrence_on=None,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        status=MeetingStatus.PLANNED,
-        location=location,
-        video_link=video_link,
-        holiday=holiday_name(data.day),
-        detached=False,
-        sequence=0,
+    meeting = add_single_meeting(
+        session, council, (starts_at, ends_at), (location, video_link), data.day
     )
-    session.add(meeting)
-    session.flush()
     invited = invite_members(
         session, [meeting.id], active_members(session, [council.id])[council.id]
     )

@@ -8,9 +8,6 @@ one ``reveal_records`` call per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -26,7 +23,7 @@ from coordination.api.core import (
 from coordination.api.problems import ApiError, FieldProblem
 from coordination.councils.access import council_for
 from coordination.db import db_session, today_local
-from coordination.errors import ConflictError, ServiceError
+from coordination.errors import ConflictError, fields_named
 from coordination.models import Council, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
@@ -78,17 +75,6 @@ PATCH_FIELDS = {
     "confirmations": "share_confirmations",
     "text": "comment",
 }
-
-
-@contextmanager
-def _patch_fields() -> Iterator[None]:
-    """The service names the page's form fields; the API names the body's."""
-    try:
-        yield
-    except ServiceError as exc:
-        if exc.field not in PATCH_FIELDS:
-            raise
-        raise ServiceError(exc.message, field=PATCH_FIELDS[exc.field]) from exc
 
 
 def _council_of(session: Session, query: ActionsQuery) -> Council | None:
@@ -263,7 +249,7 @@ def update_action_status(action_id: int, body: ActionPatch) -> ActionDetailOut:
         confirmed=tuple(body.share_confirmations),
         assessment=body.assessment,
     )
-    with _patch_fields():
+    with fields_named(PATCH_FIELDS):
         update_action(session, user, found, change)
     return _action_detail(session, user, found)
 

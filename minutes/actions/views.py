@@ -9,8 +9,6 @@ loader too).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request, url_for
@@ -22,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from coordination.councils.access import council_for
 from coordination.db import db_session, today_local
-from coordination.errors import ConflictError, ServiceError
+from coordination.errors import ConflictError, fields_named
 from coordination.models import Council, CouncilMembership, User
 from coordination.policy import Need
 from coordination.web.forms import choices
@@ -258,17 +256,6 @@ def detail(action_id: int) -> ResponseReturnValue:
     return _render_detail(session, action, _update_form(actor(), action))
 
 
-@contextmanager
-def _form_fields() -> Iterator[None]:
-    """The service names its own fields; the message goes next to the form's."""
-    try:
-        yield
-    except ServiceError as exc:
-        if exc.field not in FORM_FIELDS:
-            raise
-        raise ServiceError(exc.message, field=FORM_FIELDS[exc.field]) from exc
-
-
 @bp.page("/actions/<int:action_id>/update", methods=["POST"])
 def update(action_id: int) -> ResponseReturnValue:
     session = db_session()
@@ -296,7 +283,7 @@ def update(action_id: int) -> ResponseReturnValue:
             else []
         ),
     )
-    with _form_fields():
+    with fields_named(FORM_FIELDS):
         update_action(session, user, action, change)
     flash(_("Åtgärden är uppdaterad."), "success")
     return redirect(url_for("actions.detail", action_id=action.id))

@@ -8,6 +8,10 @@ a single meeting never do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +19,9 @@ from coordination.errors import NotFound, PermissionDenied
 from coordination.models import User
 from coordination.policy import Need, can_view_council
 from minutes.plans.models import IndividualPlan, PlanGoal, PlanVersion
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def can_view_plan(user: User, plan: IndividualPlan) -> bool:
@@ -62,6 +69,47 @@ def goal_for(session: Session, actor: User, goal_id: int, need: Need = Need.VIEW
         raise NotFound(object_type="plan_goal", object_ids=[goal_id])
     _check(actor, goal.plan_version.plan, need, "plan_goal", goal_id)
     return goal
+
+
+def latest_version(plan: IndividualPlan) -> PlanVersion:
+    return max(plan.versions, key=lambda v: v.number)
+
+
+@dataclass
+class PlanChange:
+    """A plan loaded for writing by ``user``, with the version a change goes to (the newest,
+    or the goal's) and the goal when the change is to one of its goals."""
+
+    session: Session
+    user: User
+    plan: IndividualPlan
+    version: PlanVersion
+    changed_goal: PlanGoal | None
+
+    @property
+    def goal(self) -> PlanGoal:
+        if self.changed_goal is None:
+            raise LookupError("a change to the plan, not to one of its goals")
+        return self.changed_goal
+
+    def call(
+        self, service: Callable[Concatenate[Session, User, P], R], *args: P.args, **kw: P.kwargs
+    ) -> R:
+        """``service(session, user, *args, **kw)``: the one service the change calls."""
+        return service(self.session, self.user, *args, **kw)
+
+
+def change_for(
+    session: Session, actor: User, *, plan_id: int | None = None, goal_id: int | None = None
+) -> PlanChange:
+    """The plan (``plan_id``) or the goal (``goal_id``) loaded for writing, or a refusal."""
+    if goal_id is not None:
+        goal = goal_for(session, actor, goal_id, Need.WRITE)
+        return PlanChange(session, actor, goal.plan_version.plan, goal.plan_version, goal)
+    if plan_id is None:
+        raise TypeError("change_for needs a plan_id or a goal_id")
+    plan = plan_for(session, actor, plan_id, Need.WRITE)
+    return PlanChange(session, actor, plan, latest_version(plan), None)
 
 
 def plan_of_child(session: Session, council_id: int, child_id: int) -> IndividualPlan | None:

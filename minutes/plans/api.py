@@ -4,24 +4,26 @@ request; a text the token's agency may not read is withheld with the reason."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coordination.api.core import ApiBlueprint, api_user
 from coordination.councils.access import council_for
 from coordination.db import db_session
-from coordination.errors import ServiceError
+from coordination.errors import ServiceError, fields_named
 from coordination.models import Agency, Child, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
 from meetings.agenda.access import meeting_for
 from minutes.plans import evaluation, goals, services
-from minutes.plans.access import goal_for, plan_for, version_for
+from minutes.plans.access import PlanChange, change_for, plan_for, version_for
 from minutes.plans.api_models import (
     MEASURE_FIELDS,
     AgreeIn,
@@ -55,16 +57,6 @@ bp = ApiBlueprint(
         "fastställs vid möten och uppföljning av målen. Texterna är sekretessbelagda uppgifter."
     ),
 )
-
-
-@contextmanager
-def _measure_fields() -> Iterator[None]:
-    try:
-        yield
-    except ServiceError as exc:
-        if exc.field not in MEASURE_FIELDS:
-            raise
-        raise ServiceError(exc.message, field=MEASURE_FIELDS[exc.field]) from exc
 
 
 def _version_out(view: VersionView) -> VersionOut:
@@ -208,156 +200,132 @@ def create_plan(council_id: int, body: PlanIn) -> PlanOut:
     return _plan_out(session, user, created)
 
 
-@bp.operation(
-    "/plans/<int:plan_id>/goals",
-    method="POST",
-    scope=Scope.WRITE,
-    summary="Nytt mål i planens utkast",
-    body=GoalIn,
-    response=PlanOut,
-    status=201,
-    errors=(409,),
+ChangeOperation = Callable[[PlanChange, Any], None]
+
+
+def _plan_change(
+    rule: str, *, summary: str, body: type[BaseModel], status: int = 200
+) -> Callable[[ChangeOperation], ChangeOperation]:
+    """Declare a POST that changes the plan (``plan_id`` in ``rule``) or one of its goals
+    (``goal_id``) and answers with the plan; the decorated function gets the plan loaded for
+    writing and the body, and calls its one service."""
+
+    def decorator(change: ChangeOperation) -> ChangeOperation:
+        @functools.wraps(change)
+        def operation(body: BaseModel, **ids: int) -> PlanOut:
+            session = db_session()
+            user = api_user()
+            loaded = change_for(session, user, **ids)
+            change(loaded, body)
+            return _plan_out(session, user, loaded.plan)
+
+        bp.operation(
+            rule,
+            method="POST",
+            scope=Scope.WRITE,
+            summary=summary,
+            body=body,
+            response=PlanOut,
+            status=status,
+            errors=(409,),
+        )(operation)
+        return change
+
+    return decorator
+
+
+@_plan_change(
+    "/plans/<int:plan_id>/goals", summary="Nytt mål i planens utkast", body=GoalIn, status=201
 )
-def add_goal(plan_id: int, body: GoalIn) -> PlanOut:
+def add_goal(change: PlanChange, body: GoalIn) -> None:
     """Målet blir en sekretessbelagd uppgift från din myndighet. Måldatum får inte ha
     passerat. En plan som fastställts i ett justerat protokoll ändras med en ny version."""
-    session = db_session()
-    user = api_user()
-    found = plan_for(session, user, plan_id, Need.WRITE)
-    goals.add_goal(
-        session,
-        user,
-        services.latest_version(found),
-        goals.GoalInput(body.area, body.target_date, body.text, body.indicator),
-        expected_version=body.version,
-    )
-    return _plan_out(session, user, found)
+    goal = goals.GoalInput(body.area, body.target_date, body.text, body.indicator)
+    change.call(goals.add_goal, change.version, goal, expected_version=body.version)
 
 
-@bp.operation(
+@_plan_change(
     "/plans/<int:plan_id>/views",
-    method="POST",
-    scope=Scope.WRITE,
     summary="Barnets/den unges och vårdnadshavarnas syn",
     body=ViewsIn,
-    response=PlanOut,
-    errors=(409,),
 )
-def set_views(plan_id: int, body: ViewsIn) -> PlanOut:
+def set_views(change: PlanChange, body: ViewsIn) -> None:
     """Synpunkterna som sekretessbelagda uppgifter från din myndighet; en tom lämnas orörd."""
-    session = db_session()
-    user = api_user()
-    found = plan_for(session, user, plan_id, Need.WRITE)
-    services.set_views(
-        session,
-        user,
-        services.latest_version(found),
+    change.call(
+        services.set_views,
+        change.version,
         body.youth_view,
         body.guardian_view,
         expected_version=body.version,
     )
-    return _plan_out(session, user, found)
 
 
-@bp.operation(
-    "/plans/<int:plan_id>/versions",
-    method="POST",
-    scope=Scope.WRITE,
-    summary="Ny version av planen",
-    body=ReviseIn,
-    response=PlanOut,
-    status=201,
-    errors=(409,),
+@_plan_change(
+    "/plans/<int:plan_id>/versions", summary="Ny version av planen", body=ReviseIn, status=201
 )
-def revise(plan_id: int, body: ReviseIn) -> PlanOut:
+def revise(change: PlanChange, body: ReviseIn) -> None:
     """Ett nytt utkast efter en fastställd version, med skälet till ändringen."""
-    session = db_session()
-    user = api_user()
-    found = plan_for(session, user, plan_id, Need.WRITE)
-    services.revise_plan(session, user, found, body.reason, expected_version=body.version)
-    return _plan_out(session, user, found)
+    change.call(services.revise_plan, change.plan, body.reason, expected_version=body.version)
 
 
-@bp.operation(
-    "/plans/<int:plan_id>/agree",
-    method="POST",
-    scope=Scope.WRITE,
-    summary="Fastställ planens utkast vid ett möte",
-    body=AgreeIn,
-    response=PlanOut,
-    errors=(409,),
+@_plan_change(
+    "/plans/<int:plan_id>/agree", summary="Fastställ planens utkast vid ett möte", body=AgreeIn
 )
-def agree(plan_id: int, body: AgreeIn) -> PlanOut:
+def agree(change: PlanChange, body: AgreeIn) -> None:
     """Utkastet fastställs vid mötet och antecknas i dess protokoll; det låses med protokollet
     vid justeringen."""
-    session = db_session()
-    user = api_user()
-    found = plan_for(session, user, plan_id, Need.WRITE)
-    meeting = meeting_for(session, user, body.meeting_id, Need.WRITE)
-    latest = services.latest_version(found)
+    meeting = meeting_for(change.session, change.user, body.meeting_id, Need.WRITE)
+    expected = body.version
     if body.evaluate_on is not None:
-        services.set_evaluation_date(
-            session, user, latest, body.evaluate_on, expected_version=body.version
+        change.call(
+            services.set_evaluation_date,
+            change.version,
+            body.evaluate_on,
+            expected_version=expected,
         )
-        body_version = found.version
-    else:
-        body_version = body.version
-    services.agree_version(session, user, latest, meeting, expected_version=body_version)
-    return _plan_out(session, user, found)
+        expected = change.plan.version
+    change.call(services.agree_version, change.version, meeting, expected_version=expected)
 
 
-@bp.operation(
+@_plan_change(
     "/plans/goals/<int:goal_id>/evaluations",
-    method="POST",
-    scope=Scope.WRITE,
     summary="Följ upp ett mål",
     body=EvaluationIn,
-    response=PlanOut,
     status=201,
-    errors=(409,),
 )
-def evaluate(goal_id: int, body: EvaluationIn) -> PlanOut:
+def evaluate(change: PlanChange, body: EvaluationIn) -> None:
     """Bedömning (uppnått, delvis, inte uppnått, inte längre aktuellt) med kommentar, för ett
     mål i den gällande versionen."""
-    session = db_session()
-    user = api_user()
-    goal = goal_for(session, user, goal_id, Need.WRITE)
-    found = goal.plan_version.plan
-    evaluation.evaluate_goal(
-        session, user, goal, body.outcome, body.comment, expected_version=body.version
+    change.call(
+        evaluation.evaluate_goal,
+        change.goal,
+        body.outcome,
+        body.comment,
+        expected_version=body.version,
     )
-    return _plan_out(session, user, found)
 
 
-@bp.operation(
+@_plan_change(
     "/plans/goals/<int:goal_id>/measures",
-    method="POST",
-    scope=Scope.WRITE,
     summary="Ny insats för ett mål",
     body=MeasureIn,
-    response=PlanOut,
     status=201,
-    errors=(409,),
 )
-def add_measure(goal_id: int, body: MeasureIn) -> PlanOut:
+def add_measure(change: PlanChange, body: MeasureIn) -> None:
     """En ny överenskommen åtgärd vid mötet, kopplad som insats till ett mål i planens senaste
     version och antecknad i mötets protokoll. Beskrivningen blir en sekretessbelagd uppgift från
     din myndighet; den lämnas ut till de myndigheter du anger (en annan ansvarig myndighet måste
     vara med) med en skriftlig bedömning. Ansvarig myndighet måste delta i forumet och datumet
     får inte ha passerat; annars ändras ingenting."""
-    session = db_session()
-    user = api_user()
-    goal = goal_for(session, user, goal_id, Need.WRITE)
-    found = goal.plan_version.plan
-    meeting = meeting_for(session, user, body.meeting_id, Need.WRITE)
+    session = change.session
+    meeting = meeting_for(session, change.user, body.meeting_id, Need.WRITE)
     responsible_user = (
         session.get(User, body.responsible_user_id) if body.responsible_user_id else None
     )
-    with _measure_fields():
-        goals.add_measure(
-            session,
-            user,
-            goal,
+    with fields_named(MEASURE_FIELDS):
+        change.call(
+            goals.add_measure,
+            change.goal,
             meeting,
             body.text,
             session.get(Agency, body.responsible_agency_id),
@@ -369,7 +337,6 @@ def add_measure(goal_id: int, body: MeasureIn) -> PlanOut:
             assessment=body.assessment,
             expected_version=body.version,
         )
-    return _plan_out(session, user, found)
 
 
 def init_app(app: Flask) -> None:

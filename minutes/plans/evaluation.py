@@ -23,7 +23,6 @@ from minutes.plans.models import (
 from minutes.plans.services import (
     MAX_TEXT,
     Sharing,
-    _check_version,
     _clean,
     _require_writer,
     _seal,
@@ -51,8 +50,7 @@ def evaluate_goal(
 ) -> GoalEvaluation:
     version = goal.plan_version
     plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    _require_writer(actor, plan, expected_version)
     if version.status is PlanVersionStatus.DRAFT:
         raise ServiceError(
             _l("Planen är inte fastställd. Bara mål i en fastställd plan följs upp."),

@@ -29,14 +29,12 @@ from minutes.plans.services import (
     MAX_GOAL,
     MAX_TEXT,
     Sharing,
-    _check_version,
+    _changed,
     _clean,
-    _event,
+    _editable_plan,
     _require_writer,
     _seal,
-    _touch,
     latest_version,
-    require_editable,
 )
 from minutes.tags import MinutesTag
 from minutes.workspace.sharing import ShareChoice
@@ -92,11 +90,8 @@ def add_goal(
     assessment: str | None = None,
     today: dt.date | None = None,
 ) -> PlanGoal:
-    plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    plan = _editable_plan(session, actor, version, expected_version)
     sharing = Sharing(shares, assessment)
-    require_editable(session, version)
     text, indicator = _validate_goal(goal, today or today_local(), new=True)
     if text is None or indicator is None:  # new=True validates both
         raise ServiceError(_l("Skriv målet."), field="text")
@@ -117,10 +112,7 @@ def add_goal(
         target_on=goal.target_on,
     )
     session.add(row)
-    _touch(plan)
-    session.flush()
-    session.expire(version, ["goals"])
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_EDIT,
@@ -131,6 +123,7 @@ def add_goal(
         record_ids=[text_record.id, indicator_record.id],
         shared_with_agency_ids=shared,
     )
+    session.expire(version, ["goals"])
     return row
 
 
@@ -148,11 +141,8 @@ def edit_goal(
     """Area and target date; a new text or indicator is a new record of the writer's agency
     (the version before keeps the old one)."""
     version = goal.plan_version
-    plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    plan = _editable_plan(session, actor, version, expected_version)
     sharing = Sharing(shares, assessment)
-    require_editable(session, version)
     text, indicator = _validate_goal(change, today or today_local(), new=False)
     record_ids = []
     if text is not None:
@@ -165,9 +155,7 @@ def edit_goal(
         record_ids.append(record.id)
     goal.area = change.area
     goal.target_on = change.target_on  # type: ignore[assignment]  # checked above
-    _touch(plan)
-    session.flush()
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_EDIT,
@@ -184,19 +172,13 @@ def remove_goal(
     session: Session, actor: User, goal: PlanGoal, *, expected_version: int | None = None
 ) -> None:
     version = goal.plan_version
-    plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
-    require_editable(session, version)
+    plan = _editable_plan(session, actor, version, expected_version)
     linked = session.scalar(select(PlanMeasure.action_id).where(PlanMeasure.goal_id == goal.id))
     if linked is not None:
         raise ServiceError(_l("Målet har insatser och kan inte tas bort ur den här versionen."))
     key = goal.key
     session.delete(goal)
-    _touch(plan)
-    session.flush()
-    session.expire(version, ["goals"])
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_EDIT,
@@ -205,6 +187,7 @@ def remove_goal(
         version_id=version.id,
         goal_key=key,
     )
+    session.expire(version, ["goals"])
 
 
 # --- Measures -------------------------------------------------------------------------------------
@@ -231,8 +214,7 @@ def link_measure(
 ) -> PlanMeasure:
     """An agreed action of the child becomes a measure of the goal."""
     plan = goal.plan_version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    _require_writer(actor, plan, expected_version)
     _measure_goal(goal)
     if action.child_id != plan.child_id:
         raise ServiceError(_l("Åtgärden gäller ett annat barn."), field="action_id")
@@ -250,9 +232,7 @@ def link_measure(
         linked_by_id=actor.id,
     )
     session.add(measure)
-    _touch(plan)
-    session.flush()
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_MEASURE,
@@ -286,8 +266,7 @@ def add_measure(
     form's share block, under the writer's choice for that agency; the other agencies chosen in
     ``shares`` receive it as the plan's texts do, all under the one written ``assessment``."""
     plan = goal.plan_version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    _require_writer(actor, plan, expected_version)
     _measure_goal(goal)
     if responsible_agency is None or responsible_agency.id not in {
         a.id for a in plan.council.agencies if a.active

@@ -16,10 +16,10 @@ import enum
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, intpk
+from coordination.db import Base, created_at, enum_type, intpk
 from coordination.models import Child, Council, User
 from meetings.models import Meeting
-from minutes.models import AgreedAction, _enum
+from minutes.models import AgreedAction
 
 
 class PlanVersionStatus(enum.StrEnum):
@@ -66,7 +66,7 @@ class PlanVersion(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("individual_plans.id"), index=True)
     number: Mapped[int]
     status: Mapped[PlanVersionStatus] = mapped_column(
-        _enum(PlanVersionStatus, "plan_version_status"), default=PlanVersionStatus.DRAFT
+        enum_type(PlanVersionStatus, "plan_version_status"), default=PlanVersionStatus.DRAFT
     )
     evaluate_on: Mapped[dt.date | None] = mapped_column(index=True)
     # Why a version after the first was made (sealed).
@@ -131,7 +131,7 @@ class GoalEvaluation(Base):
     id: Mapped[intpk]
     goal_id: Mapped[int] = mapped_column(ForeignKey("plan_goals.id"), unique=True)
     outcome: Mapped[EvaluationOutcome] = mapped_column(
-        _enum(EvaluationOutcome, "evaluation_outcome")
+        enum_type(EvaluationOutcome, "evaluation_outcome")
     )
     comment_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import record_event
 from coordination.db import today_local, utcnow
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
-from coordination.models import Agency, Child, User
+from coordination.models import Child, User
 from coordination.policy import can_view_council
 from meetings.models import Meeting
 from minutes.models import Minutes, MinutesStatus
-from minutes.plans.access import can_write_plan, plan_of_child
+from minutes.plans.access import can_write_plan, latest_version, plan_of_child
 from minutes.plans.models import (
     IndividualPlan,
     PlanGoal,
@@ -43,9 +43,8 @@ from minutes.workspace.services import (
     require_on_agenda,
     require_writer,
 )
-from minutes.workspace.sharing import ShareChoice
+from minutes.workspace.sharing import ShareChoice, chosen_agencies, disclose_to_chosen
 from secrecy.disclosure.assessments import seal_form_assessment
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from secrecy.records.services import create_record, require_child_access
 
@@ -63,24 +62,27 @@ SUPERSEDED_MESSAGE = _l("Den här versionen av planen är ersatt och kan inte ä
 # --- Helpers --------------------------------------------------------------------------------------
 
 
-def latest_version(plan: IndividualPlan) -> PlanVersion:
-    return max(plan.versions, key=lambda v: v.number)
-
-
 def agreed_version(plan: IndividualPlan) -> PlanVersion | None:
     """The version in force: the newest agreed one."""
     agreed = [v for v in plan.versions if v.status is PlanVersionStatus.AGREED]
     return max(agreed, key=lambda v: v.number) if agreed else None
 
 
-def _require_writer(actor: User, plan: IndividualPlan) -> None:
+def _require_writer(actor: User, plan: IndividualPlan, expected_version: int | None) -> None:
+    """The actor writes to the plan, and the change is made against its current version."""
     if not can_write_plan(actor, plan):
         raise PermissionDenied(object_type="individual_plan", object_ids=[plan.id])
-
-
-def _check_version(plan: IndividualPlan, expected: int | None) -> None:
-    if expected is not None and expected != plan.version:
+    if expected_version is not None and expected_version != plan.version:
         raise ConflictError()
+
+
+def _editable_plan(
+    session: Session, actor: User, version: PlanVersion, expected_version: int | None
+) -> IndividualPlan:
+    """The version's plan, when the actor may change the version's content now."""
+    _require_writer(actor, version.plan, expected_version)
+    require_editable(session, version)
+    return version.plan
 
 
 def _touch(plan: IndividualPlan) -> None:
@@ -142,38 +144,19 @@ class Sharing:
     ) -> list[int]:
         """Disclose ``record`` to the chosen agencies of the plan's council, each under a basis
         the engine accepts (usually consent); the ids of the agencies it went to."""
-        agencies = {a.id: a for a in plan.council.agencies if a.active}
-        chosen: list[tuple[Agency, ShareChoice]] = []
-        for choice in self.choices:
-            agency = agencies.get(choice.agency_id)
-            if agency is None:
-                raise ServiceError(
-                    _l("Texten kan bara lämnas ut till forumets myndigheter."), field="shares"
-                )
-            if agency.id != actor.agency_id:  # the writer's own agency holds the record already
-                chosen.append((agency, choice))
+        chosen = chosen_agencies(
+            actor,
+            self.choices,
+            (a for a in plan.council.agencies if a.active),
+            _l("Texten kan bara lämnas ut till forumets myndigheter."),
+        )
         if not chosen:
             return []
         if self.written is None:
             self.written = seal_form_assessment(
                 session, actor, plan.child, self.assessment, [c.basis_id for _, c in chosen]
             )
-        for agency, choice in chosen:
-            try:
-                decide_disclosure(
-                    session,
-                    actor,
-                    record,
-                    agency,
-                    choice.basis_id,
-                    choice.confirmed,
-                    assessment=self.written,
-                )
-            except ServiceError as exc:
-                raise ServiceError(
-                    _l("%(agency)s: %(reason)s", agency=agency.name, reason=str(exc.message)),
-                    field="shares",
-                ) from exc
+        disclose_to_chosen(session, actor, record, chosen, self.written)
         return [agency.id for agency, _ in chosen]
 
 
@@ -188,14 +171,21 @@ def _seal(
     return record, sharing.disclose(session, actor, plan, record)
 
 
-def _event(
+def _changed(
     session: Session,
     actor: User,
     tag: MinutesTag,
     plan: IndividualPlan,
     change: str,
+    *,
+    created: bool = False,
     **details: object,
 ) -> None:
+    """The change flushed and its audit event appended; every change but the plan's creation
+    raises the plan's version first."""
+    if not created:
+        _touch(plan)
+    session.flush()
     record_event(
         session,
         actor,
@@ -250,12 +240,13 @@ def create_plan(
     session.add(first)
     session.flush()
     session.refresh(plan, ["versions"])
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_CREATE,
         plan,
         "create",
+        created=True,
         version_id=first.id,
         coordinator_id=coordinator.id,
     )
@@ -270,13 +261,12 @@ def set_coordinator(
     *,
     expected_version: int | None = None,
 ) -> None:
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    _require_writer(actor, plan, expected_version)
     coordinator = _require_coordinator(plan.council_id, plan.child, coordinator)
     plan.coordinator_id = coordinator.id
-    _touch(plan)
-    session.flush()
-    _event(session, actor, MinutesTag.PLAN_EDIT, plan, "coordinator", coordinator_id=coordinator.id)
+    _changed(
+        session, actor, MinutesTag.PLAN_EDIT, plan, "coordinator", coordinator_id=coordinator.id
+    )
 
 
 # --- Views and the evaluation date ----------------------------------------------------------------
@@ -295,11 +285,8 @@ def set_views(
 ) -> None:
     """The young person's and the guardians' own views, as told (a blank one is left as it
     was)."""
-    plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    plan = _editable_plan(session, actor, version, expected_version)
     sharing = Sharing(shares, assessment)
-    require_editable(session, version)
     youth = (youth_view or "").strip()
     guardians = (guardian_view or "").strip()
     if not youth and not guardians:
@@ -318,9 +305,7 @@ def set_views(
         record, _shared = _seal(session, actor, plan, guardians, sharing)
         version.guardian_view_record_id = record.id
         record_ids.append(record.id)
-    _touch(plan)
-    session.flush()
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_EDIT,
@@ -340,18 +325,13 @@ def set_evaluation_date(
     expected_version: int | None = None,
     today: dt.date | None = None,
 ) -> None:
-    plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
-    require_editable(session, version)
+    plan = _editable_plan(session, actor, version, expected_version)
     if evaluate_on is None:
         raise ServiceError(_l("Ange ett datum för uppföljningen."), field="evaluate_on")
     if evaluate_on < (today or today_local()):
         raise ServiceError(_l("Uppföljningsdatumet har redan passerat."), field="evaluate_on")
     version.evaluate_on = evaluate_on
-    _touch(plan)
-    session.flush()
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_EDIT,
@@ -377,8 +357,7 @@ def revise_plan(
 ) -> PlanVersion:
     """A new draft version after an agreed one, with the reason (sealed): the goals, views and
     evaluation date come along (the same records; a changed text is a new record)."""
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    _require_writer(actor, plan, expected_version)
     sharing = Sharing(shares, assessment)
     current = latest_version(plan)
     if current.status is PlanVersionStatus.DRAFT:
@@ -418,10 +397,7 @@ def revise_plan(
                 target_on=goal.target_on,
             )
         )
-    _touch(plan)
-    session.flush()
-    session.expire(plan, ["versions"])
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_REVISE,
@@ -432,6 +408,7 @@ def revise_plan(
         reason_record_id=record.id,
         shared_with_agency_ids=shared,
     )
+    session.expire(plan, ["versions"])
     return new
 
 
@@ -446,8 +423,7 @@ def agree_version(
     """The meeting agrees the draft: recorded in the meeting's minutes (their version rises;
     the plan is locked with them at justering). The version agreed before is superseded."""
     plan = version.plan
-    _require_writer(actor, plan)
-    _check_version(plan, expected_version)
+    _require_writer(actor, plan, expected_version)
     require_writer(actor, meeting)
     if meeting.council_id != plan.council_id:
         raise ServiceError(_l("Mötet hör till ett annat forum."), field="meeting_id")
@@ -470,9 +446,7 @@ def agree_version(
     version.agreed_at = utcnow()
     version.agreed_by_id = actor.id
     bump(minutes)
-    _touch(plan)
-    session.flush()
-    _event(
+    _changed(
         session,
         actor,
         MinutesTag.PLAN_AGREE,

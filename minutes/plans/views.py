@@ -62,9 +62,7 @@ from minutes.plans.models import (
 from minutes.plans.projection import plan_projection
 from minutes.plans.reading import read_version, version_changes
 from minutes.tags import MinutesTag
-from minutes.workspace.sharing import ShareOption
-from secrecy.disclosure.services import disclosure_options
-from secrecy.models import Record
+from minutes.workspace.sharing import ShareOption, probe_record, share_option
 from secrecy.policy.reasons import explain
 
 bp = PageBlueprint("plans", __name__, template_folder="templates")
@@ -332,29 +330,9 @@ def _share_options(
 ) -> list[ShareOption]:
     """For each other agency of the council, the bases the engine accepts for a plan text (or
     a measure's description) of this child now (the forms' share block)."""
-    probe = Record(
-        child=plan.child,
-        child_id=plan.child_id,
-        owner_agency=user.agency,
-        owner_agency_id=user.agency_id,
-        category=category,
-    )  # never added to the session: it only carries the facts the engine asks about
-    options = []
-    for agency in sorted(
-        (a for a in plan.council.agencies if a.active and a.id != user.agency_id),
-        key=lambda a: a.name,
-    ):
-        assessments = disclosure_options(session, user, probe, agency)
-        options.append(
-            ShareOption(
-                agency,
-                applicable=[
-                    a for a in assessments if a.applicable and not a.basis.requires_statement
-                ],
-                refused=[a for a in assessments if not a.applicable],
-            )
-        )
-    return options
+    probe = probe_record(user, plan.child, category)
+    others = (a for a in plan.council.agencies if a.active and a.id != user.agency_id)
+    return [share_option(session, user, probe, a) for a in sorted(others, key=lambda a: a.name)]
 
 
 def _shown_version(plan: IndividualPlan) -> PlanVersion:

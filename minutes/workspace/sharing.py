@@ -5,7 +5,7 @@ chosen agency.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -72,6 +72,37 @@ class ShareOption:
         return self.applicable[0] if self.applicable else None
 
 
+def probe_record(actor: User, child: Child, category: str) -> Record:
+    """A record of ``category`` about the child as the actor's agency would write it, for
+    asking the engine; never added to the session: it only carries the facts the engine asks
+    about."""
+    return Record(
+        child=child,
+        child_id=child.id,
+        owner_agency=actor.agency,
+        owner_agency_id=actor.agency_id,
+        category=category,
+    )
+
+
+def share_option(
+    session: Session,
+    actor: User,
+    probe: Record,
+    agency: Agency,
+    *,
+    consents: Sequence[Consent] | None = None,
+) -> ShareOption:
+    """The bases the engine accepts for disclosing ``probe`` to the agency (leaving out those
+    that need a written statement), and the refused ones with their reasons."""
+    assessments = disclosure_options(session, actor, probe, agency, consents=consents)
+    return ShareOption(
+        agency,
+        applicable=[a for a in assessments if a.applicable and not a.basis.requires_statement],
+        refused=[a for a in assessments if not a.applicable],
+    )
+
+
 def agency_options(
     session: Session,
     actor: User,
@@ -85,13 +116,7 @@ def agency_options(
     """For each agency other than the writer's, the bases the engine accepts for a record of
     this category about this child, and the refused ones with their reasons. ``consents``:
     the child's consents, when the caller loaded them for many children at once."""
-    probe = Record(
-        child=child,
-        child_id=child.id,
-        owner_agency=actor.agency,
-        owner_agency_id=actor.agency_id,
-        category=category,
-    )  # never added to the session: it only carries the facts the engine asks about
+    probe = probe_record(actor, child, category)
     council_agencies = {a.id for a in meeting.council.agencies if a.active}
     options = []
     for agency in agencies:
@@ -100,16 +125,7 @@ def agency_options(
         if agency.id not in council_agencies:
             options.append(ShareOption(agency, not_in_council=True))
             continue
-        assessments = disclosure_options(session, actor, probe, agency, consents=consents)
-        options.append(
-            ShareOption(
-                agency,
-                applicable=[
-                    a for a in assessments if a.applicable and not a.basis.requires_statement
-                ],
-                refused=[a for a in assessments if not a.applicable],
-            )
-        )
+        options.append(share_option(session, actor, probe, agency, consents=consents))
     return options
 
 
@@ -141,22 +157,45 @@ def share_record(
     """Disclose a new record to the attending agencies the writer chose, under one written
     assessment for the whole choice (sealed once, shown to each recipient with the record;
     required as soon as anything is shared)."""
-    attending = {a.id: a for a in attending_agencies(session, meeting)}
-    chosen: list[tuple[Agency, ShareChoice]] = []
-    for choice in shares:
-        agency = attending.get(choice.agency_id)
-        if agency is None:
-            raise ServiceError(
-                _l("Uppgiften kan bara delas med myndigheter som är närvarande på mötet."),
-                field="shares",
-            )
-        if agency.id != actor.agency_id:  # the writer's own agency holds the record already
-            chosen.append((agency, choice))
+    chosen = chosen_agencies(
+        actor,
+        shares,
+        attending_agencies(session, meeting),
+        _l("Uppgiften kan bara delas med myndigheter som är närvarande på mötet."),
+    )
     if not chosen:
         return
     written = seal_form_assessment(
         session, actor, record.child, assessment, [c.basis_id for _, c in chosen]
     )
+    disclose_to_chosen(session, actor, record, chosen, written)
+
+
+def chosen_agencies(
+    actor: User, shares: Sequence[ShareChoice], allowed: Iterable[Agency], refusal: object
+) -> list[tuple[Agency, ShareChoice]]:
+    """Each choice with its agency, one of ``allowed`` (else ``refusal``, next to the share
+    block); the writer's own agency is left out, as it holds the record already."""
+    agencies = {a.id: a for a in allowed}
+    chosen: list[tuple[Agency, ShareChoice]] = []
+    for choice in shares:
+        agency = agencies.get(choice.agency_id)
+        if agency is None:
+            raise ServiceError(refusal, field="shares")
+        if agency.id != actor.agency_id:
+            chosen.append((agency, choice))
+    return chosen
+
+
+def disclose_to_chosen(
+    session: Session,
+    actor: User,
+    record: Record,
+    chosen: Sequence[tuple[Agency, ShareChoice]],
+    written: Record,
+) -> None:
+    """One disclosure decision per chosen agency, under the one written assessment; a refusal
+    names the agency."""
     for agency, choice in chosen:
         try:
             decide_disclosure(

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from coordination.api.core import ApiBlueprint, ApiModel, OutModel, api_user
 from coordination.db import db_session, today_local
+from coordination.errors import fields_named
 from coordination.tokens.services import Scope
 from secrecy.agerules import services
 from secrecy.agerules.access import may_set_range, members_council, range_council
@@ -19,7 +20,7 @@ from secrecy.agerules.ranges import AgeRange, age_range, default_range
 from secrecy.agerules.thresholds import WINDOW_DAYS, exact_dates_for, thresholds_ahead
 from secrecy.policy.reasons import explain
 from secrecy.records.access import child_for
-from secrecy.records.api import AgencyRef, fields_named
+from secrecy.records.api import AgencyRef
 
 # The service's field names, as the body of POST /children/{id}/age-exceptions names them.
 EXCEPTION_FIELDS = {

@@ -25,7 +25,7 @@ from coordination.api.core import (
     paginate,
 )
 from coordination.db import db_session
-from coordination.errors import ServiceError
+from coordination.errors import ServiceError, fields_named
 from coordination.models import Agency, AgencyKind
 from coordination.policy import Need
 from coordination.tokens.services import Scope
@@ -39,7 +39,6 @@ from secrecy.records.api import (
     AgencyRef,
     DisclosureOut,
     disclosure_out,
-    fields_named,
 )
 
 bp = ApiBlueprint(

@@ -11,8 +11,6 @@ minutes entries and action descriptions are records too).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from flask import Flask
@@ -31,7 +29,6 @@ from coordination.api.core import (
 )
 from coordination.councils.access import council_for
 from coordination.db import db_session
-from coordination.errors import ServiceError
 from coordination.models import Child, ChildStatus, CloseReason
 from coordination.tokens.services import Scope
 from secrecy.disclosure import services as service
@@ -54,17 +51,6 @@ bp = ApiBlueprint(
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-
-
-@contextmanager
-def fields_named(names: Mapping[str, str]) -> Iterator[None]:
-    """A service names the form field at fault; the API names the body field instead."""
-    try:
-        yield
-    except ServiceError as exc:
-        if exc.field is None or exc.field not in names:
-            raise
-        raise ServiceError(exc.message, field=names[exc.field]) from exc
 
 
 # --- How a record is shown -----------------------------------------------------------------

@@ -22,11 +22,12 @@ from coordination.api.core import (
     paginate,
 )
 from coordination.db import db_session
+from coordination.errors import fields_named
 from coordination.policy import Need
 from coordination.tokens.services import Scope
 from secrecy.models import InformationRequest, RequestStatus, RequestUrgency
 from secrecy.records.access import child_for
-from secrecy.records.api import AgencyRef, DisclosureOut, disclosure_out, fields_named
+from secrecy.records.api import AgencyRef, DisclosureOut, disclosure_out
 from secrecy.requests import services
 from secrecy.requests.access import request_for
 
