@@ -191,14 +191,29 @@ def world(db: Session) -> Council3:
     return Council3(council=council, agencies=agencies, members=members, coordinator=coordinator)
 
 
+ClientFor = Callable[[AgencyKind], FlaskClient]
+
+
 @pytest.fixture
-def client_for(app: Flask, world: Council3) -> Callable[[AgencyKind], FlaskClient]:
+def client_for(app: Flask, world: Council3) -> ClientFor:
     """A logged-in client for the member of the given agency kind."""
 
     def make(kind: AgencyKind) -> FlaskClient:
         return log_in(app.test_client(), world.members[kind])
 
     return make
+
+
+@pytest.fixture
+def social(client_for: ClientFor) -> FlaskClient:
+    """The social services member of ``world``, logged in."""
+    return client_for(AgencyKind.SOCIAL_SERVICES)
+
+
+@pytest.fixture
+def police(client_for: ClientFor) -> FlaskClient:
+    """The police member of ``world``, logged in."""
+    return client_for(AgencyKind.POLICE)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,7 +11,7 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child, ChildStatus, User
 from secrecy.models import Record
-from tests.conftest import Council3, log_in
+from tests.conftest import ClientFor, Council3, log_in
 from tests.factories import UserFactory
 
 IDENTITY_FORM = {
@@ -44,19 +42,6 @@ def status_of(db: Session, child: Child) -> ChildStatus:
     found = db.get(Child, child.id)
     assert found is not None
     return found.status
-
-
-ClientFor = Callable[[AgencyKind], FlaskClient]
-
-
-@pytest.fixture
-def social(client_for: ClientFor) -> FlaskClient:
-    return client_for(AgencyKind.SOCIAL_SERVICES)
-
-
-@pytest.fixture
-def police(client_for: ClientFor) -> FlaskClient:
-    return client_for(AgencyKind.POLICE)
 
 
 @pytest.fixture
