@@ -14,12 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider
-from coordination.accounts.providers.services import ProviderTag, link_identity
+from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
 from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, User
 from tests.conftest import Council3
-from tests.coordination.providers.conftest import RunningProvider, bind_provider, sign_in
+from tests.coordination.providers.conftest import (
+    RunningProvider,
+    bind_provider,
+    linked,
+    sign_in,
+)
 
 POLICE = AgencyKind.POLICE
 
@@ -28,10 +33,7 @@ POLICE = AgencyKind.POLICE
 def idp(
     db: Session, admin: User, world: Council3, openid_provider: RunningProvider
 ) -> IdentityProvider:
-    provider = bind_provider(db, admin, world.agencies[POLICE], openid_provider)
-    link_identity(db, admin, provider, world.members[POLICE], "polis-123")
-    db.flush()
-    return provider
+    return linked(db, admin, world, POLICE, bind_provider, openid_provider, "polis-123")
 
 
 def signed_in(app: Flask, idp: IdentityProvider) -> FlaskClient:

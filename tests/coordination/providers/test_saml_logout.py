@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider
-from coordination.accounts.providers.services import ProviderTag, link_identity
+from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
 from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, User
@@ -23,6 +23,7 @@ from tests.conftest import Council3
 from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_saml_provider,
+    linked,
     post_saml_response,
     saml_response_for,
 )
@@ -36,10 +37,7 @@ REFUSED_TEXT = "Utloggningen kunde inte godtas"
 
 @pytest.fixture
 def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    provider = bind_saml_provider(db, admin, world.agencies[SCHOOL], saml_idp)
-    link_identity(db, admin, provider, world.members[SCHOOL], "skola-42")
-    db.flush()
-    return provider
+    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
 
 
 def signed_in(app: Flask, idp: IdentityProvider, subject: str = "skola-42") -> FlaskClient:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider, UserIdentity
-from coordination.accounts.providers.services import ProviderTag, link_identity
+from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
 from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, User
@@ -18,6 +18,7 @@ from tests.conftest import Council3, log_in
 from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_saml_provider,
+    linked,
     post_saml_response,
     saml_response_for,
 )
@@ -27,10 +28,7 @@ SCHOOL = AgencyKind.SCHOOL
 
 @pytest.fixture
 def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    provider = bind_saml_provider(db, admin, world.agencies[SCHOOL], saml_idp)
-    link_identity(db, admin, provider, world.members[SCHOOL], "skola-42")
-    db.flush()
-    return provider
+    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
 
 
 def identity_of(db: Session, user: User) -> UserIdentity | None:
