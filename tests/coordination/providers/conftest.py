@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,6 +25,7 @@ from coordination.accounts.providers.services import (
     create_provider,
     link_identity,
 )
+from coordination.accounts.sessions import UserSession
 from coordination.audit.log import AuditEvent
 from coordination.models import Agency, AgencyKind, User
 from tests.conftest import Council3
@@ -43,8 +45,10 @@ __all__ = [
     "SECRET_ENV",
     "RunningProvider",
     "bind_provider",
+    "events",
     "failures",
     "linked",
+    "open_rows",
     "sign_in",
     "user_count",
 ]
@@ -253,6 +257,25 @@ def failures(db: Session) -> list[dict[str, object]]:
         .order_by(AuditEvent.seq)
     )
     return [dict(row.details or {}) for row in rows]
+
+
+def events(db: Session, tag: StrEnum) -> list[AuditEvent]:
+    """The audit events of ``tag``, oldest first."""
+    return list(
+        db.scalars(select(AuditEvent).where(AuditEvent.tag == str(tag)).order_by(AuditEvent.seq))
+    )
+
+
+def open_rows(db: Session, user: User) -> list[UserSession]:
+    """The user's sessions that have not ended, as the database has them now."""
+    db.expire_all()
+    return list(
+        db.scalars(
+            select(UserSession).where(
+                UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+            )
+        )
+    )
 
 
 def user_count(db: Session) -> int:

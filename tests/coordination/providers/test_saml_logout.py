@@ -11,19 +11,19 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
-from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, User
 from tests.conftest import Council3
 from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_saml_provider,
+    events,
     linked,
+    open_rows,
     post_saml_response,
     saml_response_for,
 )
@@ -46,17 +46,6 @@ def signed_in(app: Flask, idp: IdentityProvider, subject: str = "skola-42") -> F
     assert answer.headers["Location"] == "/", answer.headers.get("Location")
     assert client.get("/").status_code == 200
     return client
-
-
-def open_rows(db: Session, user: User) -> list[UserSession]:
-    db.expire_all()
-    return list(
-        db.scalars(
-            select(UserSession).where(
-                UserSession.user_id == user.id, UserSession.ended_at.is_(None)
-            )
-        )
-    )
 
 
 def logout_request(saml_idp: RunningProvider, **wanted: Any) -> dict[str, str]:
@@ -83,10 +72,6 @@ def deliver(client: FlaskClient, made: dict[str, str]) -> Any:
             "/saml/slo", data={"SAMLRequest": made["SAMLRequest"], "RelayState": made["RelayState"]}
         )
     return client.get(f"{url.path}?{url.query}")
-
-
-def events(db: Session, tag: ProviderTag) -> list[AuditEvent]:
-    return list(db.scalars(select(AuditEvent).where(AuditEvent.tag == str(tag))))
 
 
 def test_the_service_provider_advertises_single_logout(

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from coordination.accounts.providers.models import IdentityProvider, UserIdentity
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
-from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, User
 from tests.conftest import Council3, log_in
 from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_saml_provider,
+    events,
     linked,
     post_saml_response,
     saml_response_for,
@@ -78,7 +78,7 @@ def test_removing_a_link_asks_first_then_ends_the_provider_s_sessions(
         select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_not(None))
     ).all()
     assert [row.end_reason for row in ended] == [EndReason.IDENTITY_UNLINKED]
-    (event,) = db.scalars(select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.UNLINK)))
+    (event,) = events(db, ProviderTag.UNLINK)
     assert event.details == {"provider_id": idp.id, "sessions_ended": 1}
 
     # The provider's log-in no longer finds the user.
@@ -106,4 +106,4 @@ def test_only_an_administrator_removes_a_link(
     unknown = f"/admin/sign-in/identities/{identity.id + 1000}/remove"
     assert admin_client.post(unknown, data={"confirm": "yes"}).status_code == 403
     assert identity_of(db, user) is not None
-    assert not db.scalars(select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.UNLINK))).all()
+    assert events(db, ProviderTag.UNLINK) == []
