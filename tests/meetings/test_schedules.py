@@ -34,7 +34,7 @@ from meetings.models import (
 from meetings.schedules import materialise, swedish_holidays
 from meetings.schedules import rules as rules_module
 from meetings.schedules.checks import check_video_link
-from meetings.schedules.materialise import materialise_meetings
+from meetings.schedules.materialise import MaterialiseReport, materialise_meetings
 from meetings.schedules.meeting_changes import (
     MeetingTimeData,
     add_meeting,
@@ -456,6 +456,15 @@ def test_interrupted_run_is_completed_by_the_next(
 # --- Moving, cancelling, changing the rule ------------------------------------------------------
 
 
+def coordinator_updates(
+    db: Session, world: Council3, schedule: Schedule, changed: ScheduleData, *, today: dt.date
+) -> MaterialiseReport:
+    """The coordinator's change of the schedule, at its current version."""
+    return update_schedule(
+        db, world.coordinator, schedule, changed, expected_version=schedule.version, today=today
+    )
+
+
 def snapshot(meetings: list[Meeting]) -> dict[int, tuple[Any, ...]]:
     return {
         m.id: (m.starts_at, m.ends_at, m.status, m.sequence, m.version, m.detached, m.location)
@@ -491,12 +500,11 @@ def test_moving_one_occurrence_leaves_the_others(db: Session, world: Council3) -
     assert local(moved) == dt.datetime(2026, 12, 22, 10, 0, tzinfo=LOCAL_ZONE)
     assert moved.occurrence_on == dt.date(2026, 12, 24)  # the identity stays
     # Re-running (and changing the schedule's place) never touches the moved one.
-    update_schedule(
+    coordinator_updates(
         db,
-        world.coordinator,
+        world,
         schedule,
         data("FREQ=WEEKLY;BYDAY=TH", starts_on=dt.date(2026, 12, 1), location="Nytt rum"),
-        expected_version=schedule.version,
         today=today,
     )
     after = meetings_of(db, schedule)
@@ -599,14 +607,7 @@ def test_changing_the_rule_without_agendas_replaces_future_meetings(
     old = meetings_of(db, schedule)
     later = dt.date(2026, 3, 1)
     # The January and February meetings are now in the past and stay.
-    report = update_schedule(
-        db,
-        world.coordinator,
-        schedule,
-        data("FREQ=MONTHLY;BYDAY=+1TU"),
-        expected_version=schedule.version,
-        today=later,
-    )
+    report = coordinator_updates(db, world, schedule, data("FREQ=MONTHLY;BYDAY=+1TU"), today=later)
     meetings = meetings_of(db, schedule)
     days = sorted(by_day(meetings))
     assert days[:2] == [dt.date(2026, 1, 14), dt.date(2026, 2, 11)]
@@ -640,13 +641,8 @@ def test_changing_the_rule_keeps_meetings_with_an_agenda_or_marks(
     attendance = next(a for a in marked.attendances if a.user_id == social.id)
     attendance.status = AttendanceStatus.EXCUSED
     db.flush()
-    report = update_schedule(
-        db,
-        world.coordinator,
-        schedule,
-        data("FREQ=MONTHLY;BYDAY=+1TU"),
-        expected_version=schedule.version,
-        today=NEW_YEAR,
+    report = coordinator_updates(
+        db, world, schedule, data("FREQ=MONTHLY;BYDAY=+1TU"), today=NEW_YEAR
     )
     after = meetings_of(db, schedule)
     ids = {m.id for m in after}
@@ -665,12 +661,11 @@ def test_changing_the_time_updates_untouched_meetings_and_raises_sequence(
     schedule = make_schedule(db, world, "FREQ=MONTHLY;BYDAY=+2WE")
     before = {m.id: m.sequence for m in meetings_of(db, schedule)}
     attendance_before = db.scalar(select(func.count()).select_from(Attendance))
-    report = update_schedule(
+    report = coordinator_updates(
         db,
-        world.coordinator,
+        world,
         schedule,
         data("FREQ=MONTHLY;BYDAY=+2WE", start_time=dt.time(13, 30), duration_minutes=60),
-        expected_version=schedule.version,
         today=NEW_YEAR,
     )
     after = meetings_of(db, schedule)
@@ -688,61 +683,50 @@ def test_deactivating_a_schedule_removes_its_untouched_future_meetings(
     db: Session, world: Council3
 ) -> None:
     schedule = make_schedule(db, world, "FREQ=MONTHLY;BYDAY=+2WE")
-    report = update_schedule(
+    report = coordinator_updates(
         db,
-        world.coordinator,
+        world,
         schedule,
         data("FREQ=MONTHLY;BYDAY=+2WE", active=False),
-        expected_version=schedule.version,
         today=dt.date(2026, 2, 1),
     )
     assert report.deleted == 5
     assert [m.occurrence_on for m in meetings_of(db, schedule)] == [dt.date(2026, 1, 14)]
 
 
-def test_ad_hoc_meeting_invites_members_and_flags_holidays(db: Session, world: Council3) -> None:
-    meeting = add_meeting(
+def add_on_1_december(db: Session, world: Council3, day: dt.date, **fields: Any) -> Meeting:
+    """The coordinator adds a 45-minute meeting of the council on 1 December 2026."""
+    return add_meeting(
         db,
         world.coordinator,
         world.council,
-        MeetingTimeData(
-            day=dt.date(2026, 12, 24),
-            start_time=dt.time(8, 30),
-            duration_minutes=45,
-            video_link="https://video.example.se/extra",
-        ),
+        MeetingTimeData(day=day, duration_minutes=45, **fields),
         today=dt.date(2026, 12, 1),
+    )
+
+
+def test_ad_hoc_meeting_invites_members_and_flags_holidays(db: Session, world: Council3) -> None:
+    meeting = add_on_1_december(
+        db,
+        world,
+        dt.date(2026, 12, 24),
+        start_time=dt.time(8, 30),
+        video_link="https://video.example.se/extra",
     )
     assert meeting.schedule_id is None and meeting.occurrence_on is None
     assert meeting.holiday == "Julafton"
     assert local(meeting) == dt.datetime(2026, 12, 24, 8, 30, tzinfo=LOCAL_ZONE)
     assert len(meeting.attendances) == 8
     with pytest.raises(ServiceError, match="https://"):
-        add_meeting(
+        add_on_1_december(
             db,
-            world.coordinator,
-            world.council,
-            MeetingTimeData(
-                day=dt.date(2026, 12, 2),
-                start_time=dt.time(8),
-                duration_minutes=45,
-                video_link="http://video.example.se/extra",
-            ),
-            today=dt.date(2026, 12, 1),
+            world,
+            dt.date(2026, 12, 2),
+            start_time=dt.time(8),
+            video_link="http://video.example.se/extra",
         )
     with pytest.raises(ServiceError, match="redan varit"):
-        add_meeting(
-            db,
-            world.coordinator,
-            world.council,
-            MeetingTimeData(
-                day=dt.date(2026, 11, 30),
-                start_time=dt.time(8),
-                duration_minutes=45,
-                location="Rum",
-            ),
-            today=dt.date(2026, 12, 1),
-        )
+        add_on_1_december(db, world, dt.date(2026, 11, 30), start_time=dt.time(8), location="Rum")
 
 
 @pytest.mark.parametrize(
