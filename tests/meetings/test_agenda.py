@@ -376,7 +376,7 @@ def test_adding_to_the_agenda_and_every_refusal_changes_nothing(
 
 
 def test_after_the_deadline_only_the_coordinator_adds(
-    app: Flask, world: Council3, client_for, db: Session
+    app: Flask, world: Council3, db: Session
 ) -> None:
     social_user = world.members[AgencyKind.SOCIAL_SERVICES]
     with time_machine.travel(MONDAY, tick=False):

@@ -20,7 +20,7 @@ from secrecy.disclosure.services import decide_disclosure
 from secrecy.records import children as child_cases
 from secrecy.records.services import current_identity_record
 from secrecy.tags import SecrecyTag
-from tests.conftest import Council3, log_in
+from tests.conftest import ClientFor, Council3, log_in
 from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
 from tests.secrecy.test_leak import crawl
 from tests.secrecy.test_pages import enrol_via_page
@@ -127,10 +127,7 @@ def test_the_link_is_shown_once_both_identities_are_disclosed(
 
 
 def test_a_duplicate_is_named_only_to_the_identity_holder_and_the_coordinators(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
+    app: Flask, world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     enrol_via_page(client_for(SOCIAL), world.council.id)
     child = db.scalars(select(Child)).one()

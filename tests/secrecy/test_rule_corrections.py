@@ -16,7 +16,7 @@ from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind
 from secrecy.models import Consent, Disclosure
 from secrecy.policy.facts import recipient_facts, record_facts
-from tests.conftest import Council3
+from tests.conftest import ClientFor, Council3
 from tests.secrecy.test_disclosure import enrol_with_record
 
 # The child of enrol_with_record is born 2008-05-10: 17 on 2026-03-04, 14 on 2023-03-04.
@@ -48,13 +48,10 @@ def consent_form(agency_id: int, **changes: str) -> dict[str, object]:
 
 
 def test_own_task_takes_its_task_need_from_the_one_written_assessment(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
     """The form has one text box: the assessment, which under own-task asks for the task need
     (the separate statement box is gone, so the discloser writes one text)."""
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Egen-verksamhet-markör")
     police = world.agencies[AgencyKind.POLICE]
     page = social.get(f"/records/{record.id}/disclose").text
@@ -94,9 +91,7 @@ def test_own_task_takes_its_task_need_from_the_one_written_assessment(
 
 @SEVENTEEN
 def test_a_council_that_keeps_the_default_policy_refuses_a_maturity_assessment(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Mognad-av")
@@ -118,9 +113,7 @@ def test_a_council_that_keeps_the_default_policy_refuses_a_maturity_assessment(
 
 @SEVENTEEN
 def test_a_mature_17_year_old_consents_alone_where_the_council_allows_it(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     world.council.maturity_consent = True
     db.flush()
@@ -161,9 +154,7 @@ def test_a_mature_17_year_old_consents_alone_where_the_council_allows_it(
 
 @FOURTEEN
 def test_no_maturity_assessment_under_15(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     world.council.maturity_consent = True
     db.flush()
@@ -271,11 +262,8 @@ def test_admin_records_the_authority_and_the_engine_reads_it(
 
 
 def test_record_facts_carry_the_owner_authority(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Myndighet-markör")
     agency = world.agencies[AgencyKind.SOCIAL_SERVICES]
     agency.authority_name, agency.authority_org_number = "Socialnämnden", "212000-1124"
