@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.errors import ServiceError
@@ -25,8 +24,13 @@ from minutes.models import MinutesApproval, MinutesStatus
 from minutes.workspace import approval
 from tests.conftest import Council3, log_in
 from tests.factories import AgencyFactory, UserFactory
-from tests.minutes.test_approval import minutes_row, with_entry
-from tests.minutes.test_workspace import NOW, Setting, count, make_setting, tags
+from tests.minutes.test_approval import (
+    minutes_row,
+    notifications,
+    setting_with_social_minute_taker,
+    with_entry,
+)
+from tests.minutes.test_workspace import NOW, Setting, count, tags
 
 BEFORE_START = NOW - dt.timedelta(hours=3)  # the setting's meeting starts at NOW - 1 h
 NOT_STARTED = "Mötet har inte börjat än"
@@ -34,18 +38,7 @@ NOT_STARTED = "Mötet har inte börjat än"
 
 @pytest.fixture
 def setting(db: Session, world: Council3) -> Setting:
-    with time_machine.travel(NOW, tick=False):
-        found = make_setting(db, world)
-        found.meeting.minute_taker_id = found.social.id
-        db.flush()
-        return found
-
-
-def notifications(db: Session, kind: str) -> list[Notification]:
-    db.expire_all()
-    return list(
-        db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
-    )
+    return setting_with_social_minute_taker(db, world)
 
 
 # --- Nothing before the meeting has started -------------------------------------------------------

@@ -28,24 +28,18 @@ from minutes.models import Minutes, MinutesApproval, MinutesStatus
 from minutes.workspace import approval
 from tests.conftest import Council3, log_in
 from tests.factories import ASSESSED, AgencyFactory, UserFactory
-from tests.minutes.test_approval import minutes_row, with_entry
-from tests.minutes.test_workspace import NOW, TODAY, Setting, count, make_setting, tags
+from tests.minutes.test_approval import (
+    minutes_row,
+    notifications,
+    setting_with_social_minute_taker,
+    with_entry,
+)
+from tests.minutes.test_workspace import NOW, TODAY, Setting, count, tags
 
 
 @pytest.fixture
 def setting(db: Session, world: Council3) -> Setting:
-    with time_machine.travel(NOW, tick=False):
-        found = make_setting(db, world)
-        found.meeting.minute_taker_id = found.social.id
-        db.flush()
-        return found
-
-
-def notifications(db: Session, kind: str) -> list[Notification]:
-    db.expire_all()
-    return list(
-        db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
-    )
+    return setting_with_social_minute_taker(db, world)
 
 
 def secrets_of(setting: Setting) -> list[str]:

@@ -46,6 +46,33 @@ class Setting:
     leisure: User
 
 
+def police_share(setting: Setting) -> list[ShareChoice]:
+    """Share with the setting's police under 10 kap. 18 a § OSL, all four statements made."""
+    return [ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)]
+
+
+def social_note(
+    db: Session,
+    setting: Setting,
+    text: str,
+    shares: list[ShareChoice] | None = None,
+    assessment: str | None = None,
+) -> MinutesEntry:
+    """The social services member's meeting note about the setting's child (shared as
+    ``shares`` say, under ``assessment``)."""
+    return workspace.add_entry(
+        db,
+        setting.social,
+        setting.meeting,
+        setting.child,
+        EntryKind.ENTRY,
+        "meeting_note",
+        text,
+        shares or [],
+        assessment,
+    )
+
+
 def tags(db: Session) -> list[str]:
     return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
@@ -137,17 +164,7 @@ def test_share_options_list_attending_agencies_and_the_reason_for_those_without_
 def test_an_entry_is_disclosed_to_the_chosen_attending_agency_only(
     db: Session, setting: Setting
 ) -> None:
-    entry = workspace.add_entry(
-        db,
-        setting.social,
-        setting.meeting,
-        setting.child,
-        EntryKind.ENTRY,
-        "meeting_note",
-        "Anteckning-Hemlig-7",
-        [ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
-        ASSESSED,
-    )
+    entry = social_note(db, setting, "Anteckning-Hemlig-7", police_share(setting), ASSESSED)
     minutes = db.scalars(select(Minutes)).one()
     assert minutes.version == 2  # created at 1, raised by the entry
     assert shown(db, setting.social, entry.record_id)
@@ -457,9 +474,7 @@ def test_concurrent_edits_keep_both_versions(
     db: Session, world: Council3, setting: Setting, client_for
 ) -> None:
     coordinator = world.coordinator
-    entry = workspace.add_entry(
-        db, setting.social, setting.meeting, setting.child, EntryKind.ENTRY, "meeting_note", "Ur"
-    )
+    entry = social_note(db, setting, "Ur")
     version = db.scalars(select(Minutes)).one().version
 
     # Two users of the same agency open the form at the same version; the first save wins.
@@ -502,9 +517,7 @@ def test_concurrent_edits_keep_both_versions(
 
 @time_machine.travel(NOW, tick=False)
 def test_only_the_writing_agency_edits_its_entry(db: Session, setting: Setting, client_for) -> None:
-    entry = workspace.add_entry(
-        db, setting.social, setting.meeting, setting.child, EntryKind.ENTRY, "meeting_note", "Ur"
-    )
+    entry = social_note(db, setting, "Ur")
     version = db.scalars(select(Minutes)).one().version
     with pytest.raises(ServiceError):
         workspace.edit_entry(db, setting.police, entry, "Polisens text", version)
