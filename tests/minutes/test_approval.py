@@ -20,7 +20,6 @@ from meetings.models import (
     AgendaItem,
     AgendaSource,
     AttendanceStatus,
-    Meeting,
     MeetingStatus,
     Notification,
 )
@@ -38,7 +37,7 @@ from minutes.workspace import approval
 from minutes.workspace import services as workspace
 from secrecy.models import Record
 from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED
+from tests.factories import ASSESSED, make_meeting
 from tests.minutes.test_workspace import (
     NOW,
     TODAY,
@@ -408,13 +407,7 @@ def test_approval_carries_the_open_actions_over_to_the_next_agendas(
         (),
         assessment=ASSESSED,
     )
-    later = Meeting(
-        council_id=world.council.id,
-        starts_at=NOW + dt.timedelta(days=28),
-        ends_at=NOW + dt.timedelta(days=28, hours=2),
-    )
-    db.add(later)
-    db.flush()
+    later = make_meeting(db, world.council, NOW + dt.timedelta(days=28))
 
     def carried() -> list[tuple[int, AgendaSource]]:
         return [

@@ -27,7 +27,7 @@ from minutes.actions.services import create_action
 from minutes.models import Minutes, MinutesApproval, MinutesStatus
 from minutes.workspace import approval
 from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED, AgencyFactory, UserFactory
+from tests.factories import ASSESSED, AgencyFactory, UserFactory, make_meeting
 from tests.minutes.test_approval import (
     minutes_row,
     notifications,
@@ -167,22 +167,23 @@ def test_the_responsible_person_hears_of_a_new_action(
 # --- Overdue carried-over actions -----------------------------------------------------------------
 
 
+def open_action_and_next_meeting(
+    db: Session, world: Council3, setting: Setting, *, due_in_days: int
+) -> Meeting:
+    """Social services take on a follow-up due in ``due_in_days``; the next meeting is four
+    weeks on."""
+    create_action(
+        db, setting.social, setting.meeting, setting.child, "Uppföljning", setting.social.agency,
+        None, TODAY + dt.timedelta(days=due_in_days), "", (), assessment=ASSESSED,
+    )  # fmt: skip
+    return make_meeting(db, world.council, NOW + dt.timedelta(days=28))
+
+
 def test_overdue_carried_over_actions_are_marked_in_the_workspace(
     app: Flask, db: Session, world: Council3, setting: Setting
 ) -> None:
     with time_machine.travel(NOW, tick=False):
-        create_action(
-            db, setting.social, setting.meeting, setting.child, "Uppföljning",
-            setting.social.agency, None, TODAY + dt.timedelta(days=7), "", (),
-            assessment=ASSESSED,
-        )  # fmt: skip
-        later = Meeting(
-            council_id=world.council.id,
-            starts_at=NOW + dt.timedelta(days=28),
-            ends_at=NOW + dt.timedelta(days=28, hours=2),
-        )
-        db.add(later)
-        db.flush()
+        later = open_action_and_next_meeting(db, world, setting, due_in_days=7)
         add_agenda_item(db, world.coordinator, later, setting.child, "risk_protective", "Ny")
     url = f"/meetings/{later.id}/minutes"
     with time_machine.travel(NOW + dt.timedelta(days=3), tick=False):
@@ -206,18 +207,7 @@ def test_a_carried_over_child_can_be_given_a_brief(
     app: Flask, db: Session, world: Council3, setting: Setting
 ) -> None:
     with time_machine.travel(NOW, tick=False):
-        create_action(
-            db, setting.social, setting.meeting, setting.child, "Uppföljning",
-            setting.social.agency, None, TODAY + dt.timedelta(days=14), "", (),
-            assessment=ASSESSED,
-        )  # fmt: skip
-        later = Meeting(
-            council_id=world.council.id,
-            starts_at=NOW + dt.timedelta(days=28),
-            ends_at=NOW + dt.timedelta(days=28, hours=2),
-        )
-        db.add(later)
-        db.flush()
+        later = open_action_and_next_meeting(db, world, setting, due_in_days=14)
         url = f"/meetings/{later.id}"
         brief_url = f"{url}/agenda/children/{setting.child.id}/brief"
         field = f"b{setting.child.id}-brief"

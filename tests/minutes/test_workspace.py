@@ -26,7 +26,7 @@ from secrecy.models import Disclosure, Record
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import reveal_one
 from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED, AgencyFactory, UserFactory
+from tests.factories import ASSESSED, AgencyFactory, UserFactory, make_meeting
 
 # Wednesday 4 March 2026, 10:00 UTC; the child (born 2008-05-10) is 17.
 NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -446,13 +446,7 @@ def test_actions_through_the_page_and_earlier_open_actions_on_the_next_meeting(
     assert count(db, AgreedAction) == 1
 
     # The next meeting: the open action is listed for everyone, its description for police.
-    later = Meeting(
-        council_id=world.council.id,
-        starts_at=NOW + dt.timedelta(days=28),
-        ends_at=NOW + dt.timedelta(days=28, hours=2),
-    )
-    db.add(later)
-    db.flush()
+    later = make_meeting(db, world.council, NOW + dt.timedelta(days=28))
     add_agenda_item(
         db, world.coordinator, later, setting.child, "agreed_action", "Nästa", today=None
     )
