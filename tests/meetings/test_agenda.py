@@ -72,6 +72,16 @@ def enrol(db: Session, user: User, council: Council, number: str, name: str = "K
     return enrol_child(db, user, council, EnrolmentData(name, "Hemligsson", number))
 
 
+def meeting_with_two_children(db: Session, world: Council3) -> tuple[User, Meeting, Child, Child]:
+    """The social services member, a meeting of the council, and two children that member
+    enrolled (Kalle, born 2012, and Stina, born 2010)."""
+    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
+    meeting = make_meeting(db, world.council)
+    first = enrol(db, social_user, world.council, "20121212-1212")
+    second = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    return social_user, meeting, first, second
+
+
 def tags(db: Session) -> list[str]:
     return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
@@ -298,10 +308,7 @@ def test_coordinator_names_chair_and_minute_taker(
 def test_adding_to_the_agenda_and_every_refusal_changes_nothing(
     app: Flask, world: Council3, client_for, db: Session
 ) -> None:
-    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
-    meeting = make_meeting(db, world.council)
-    child = enrol(db, social_user, world.council, "20121212-1212")
-    closed = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    social_user, meeting, child, closed = meeting_with_two_children(db, world)
     close_case(db, social_user, closed, CloseReason.MOVED)
     elsewhere_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
     MembershipFactory(council=elsewhere_council, user=social_user)
@@ -542,10 +549,7 @@ def test_briefs_are_revealed_for_the_owner_and_withheld_for_others_until_disclos
 def test_the_projector_view_shows_only_order_pseudonyms_and_categories(
     app: Flask, world: Council3, client_for, db: Session
 ) -> None:
-    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
-    meeting = make_meeting(db, world.council)
-    first = enrol(db, social_user, world.council, "20121212-1212")
-    second = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    social_user, meeting, first, second = meeting_with_two_children(db, world)
     add_agenda_item(db, social_user, meeting, first, "school", "PROJMARK-1")
     add_agenda_item(db, social_user, meeting, second, "crime_police", "PROJMARK-2")
 
@@ -580,10 +584,7 @@ def contributors(app: Flask) -> Iterator[list[AgendaContributor]]:
 def test_registered_contributors_put_children_on_the_agenda(
     app: Flask, world: Council3, client_for, db: Session, contributors: list
 ) -> None:
-    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
-    meeting = make_meeting(db, world.council)
-    manual = enrol(db, social_user, world.council, "20121212-1212")
-    with_actions = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    social_user, meeting, manual, with_actions = meeting_with_two_children(db, world)
     closed = enrol(db, social_user, world.council, "20100101-0022", "Pelle")
     close_case(db, social_user, closed, CloseReason.MOVED)
     other_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
@@ -645,10 +646,7 @@ def test_reading_a_meeting_writes_nothing_but_view_events(
 ) -> None:
     """Uninvited members and a child that a contributor names: the meeting page, the projector
     and the API show them without writing a row (audit events of the views aside)."""
-    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
-    meeting = make_meeting(db, world.council)
-    manual = enrol(db, social_user, world.council, "20121212-1212")
-    with_actions = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    social_user, meeting, manual, with_actions = meeting_with_two_children(db, world)
     add_item(db, social_user, meeting, manual, "Manuell")
     register_agenda_contributor(app, lambda session, for_meeting: [with_actions.id])
     police = client_for(AgencyKind.POLICE)
