@@ -248,38 +248,17 @@ def test_comments_are_sealed_and_shared_only_by_decision(
     assert "Pojken träffad" in police.get(f"/actions/{police_action.id}").text
     # A basis without its conditions confirmed is refused next to the field; nothing saved.
     action = fresh(db, police_action)
-    unconfirmed = post_update(
-        police,
-        action,
-        status="done",
-        comment="Klart enligt plan",
-        share_basis="general-clause",
-        assessment=GENERAL_WHY,
-    )
+    done = {"status": "done", "comment": "Klart enligt plan", "share_basis": "general-clause"}
+    unconfirmed = post_update(police, action, **done, assessment=GENERAL_WHY)
     assert unconfirmed.status_code == 422
     assert "Bekräfta varje förutsättning" in unconfirmed.text
     assert fresh(db, action).status is ActionStatus.IN_PROGRESS
     # Confirmed without the written assessment: the general clause's question, nothing saved.
-    unassessed = post_update(
-        police,
-        action,
-        status="done",
-        comment="Klart enligt plan",
-        share_basis="general-clause",
-        share_confirm="y",
-    )
+    unassessed = post_update(police, action, **done, share_confirm="y")
     assert unassessed.status_code == 422
     assert "uppenbart har företräde" in unassessed.text
     assert fresh(db, action).status is ActionStatus.IN_PROGRESS
-    shared = post_update(
-        police,
-        action,
-        status="done",
-        comment="Klart enligt plan",
-        share_basis="general-clause",
-        share_confirm="y",
-        assessment=GENERAL_WHY,
-    )
+    shared = post_update(police, action, **done, share_confirm="y", assessment=GENERAL_WHY)
     assert shared.status_code == 302
     social_page = client_for(SOCIAL).get(f"/actions/{police_action.id}")
     assert "Klart enligt plan" in social_page.text and "10 kap. 27 § OSL" in social_page.text

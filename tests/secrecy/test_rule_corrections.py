@@ -215,33 +215,23 @@ def test_admin_records_the_authority_and_the_engine_reads_it(
     url = f"/admin/agencies/{social.id}"
     assert 'name="authority_org_number"' in admin_client.get(url).text
     base = {"name": social.name, "active": "y", "osl_applies": "y"}
+
+    def authority(name: str, org_number: str) -> dict[str, str]:
+        """The agency form with the authority's name and number, at the agency's version."""
+        fields = {"authority_name": name, "authority_org_number": org_number}
+        return {**base, **fields, "version": str(social.version)}
+
     half = admin_client.post(
         url, data={**base, "authority_name": "Socialnämnden", "version": str(social.version)}
     )
     assert half.status_code == 422
     assert "både myndighetens namn" in half.text
-    bad = admin_client.post(
-        url,
-        data={
-            **base,
-            "authority_name": "Socialnämnden",
-            "authority_org_number": "212000-1125",
-            "version": str(social.version),
-        },
-    )
+    bad = admin_client.post(url, data=authority("Socialnämnden", "212000-1125"))
     assert bad.status_code == 422
     assert "fel kontrollsiffra" in bad.text
     db.refresh(social)
     assert social.authority_key is None
-    saved = admin_client.post(
-        url,
-        data={
-            **base,
-            "authority_name": "  Socialnämnden   Norr ",
-            "authority_org_number": "2120001124",
-            "version": str(social.version),
-        },
-    )
+    saved = admin_client.post(url, data=authority("  Socialnämnden   Norr ", "2120001124"))
     assert saved.status_code == 302
     db.refresh(social)
     assert (social.authority_name, social.authority_org_number) == (
