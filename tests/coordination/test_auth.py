@@ -28,18 +28,6 @@ def post_login(client: FlaskClient, email: str, password: str, **kwargs: object)
     return client.post("/login", data={"email": email, "password": password}, **kwargs)
 
 
-@pytest.fixture
-def optional_2fa(app: Flask) -> Iterator[None]:
-    app.config["REQUIRE_2FA"] = False
-    yield
-    app.config["REQUIRE_2FA"] = True
-
-
-@pytest.fixture
-def user(db: Session) -> User:
-    return UserFactory(email="anna@example.com")
-
-
 def enrol(db: Session, app: Flask, user: User) -> bytes:
     secret = security.new_totp_secret()
     user.totp_secret_sealed = security.seal_totp_secret(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -24,13 +23,6 @@ from coordination.tokens.services import ApiToken, Scope, create_token
 from meetings.models import Notification
 from tests.conftest import Council3, log_in
 from tests.factories import PASSWORD, AgencyFactory, UserFactory
-
-
-@pytest.fixture
-def optional_2fa(app: Flask) -> Iterator[None]:
-    app.config["REQUIRE_2FA"] = False
-    yield
-    app.config["REQUIRE_2FA"] = True
 
 
 def events(db: Session, tag: AuditTag) -> list[AuditEvent]:

@@ -20,28 +20,10 @@ from coordination.models import AgencyKind, User
 from coordination.tokens.services import PREFIX_LENGTH, Scope, create_token
 from coordination.web.extensions import limiter
 from tests.conftest import Council3, log_in, make_test_config
+from tests.coordination.conftest import signed_in
 from tests.factories import PASSWORD, UserFactory
 
 COOKIE = "samverkan_session"
-
-
-@pytest.fixture
-def optional_2fa(app: Flask) -> Iterator[None]:
-    app.config["REQUIRE_2FA"] = False
-    yield
-    app.config["REQUIRE_2FA"] = True
-
-
-@pytest.fixture
-def user(db: Session) -> User:
-    return UserFactory(email="anna@example.com")
-
-
-def signed_in(app: Flask, email: str = "anna@example.com") -> FlaskClient:
-    client = app.test_client()
-    response = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302, response.text
-    return client
 
 
 def cookie_of(client: FlaskClient) -> str:

@@ -1,0 +1,35 @@
+"""Fixtures of the sign-in tests (password log-in, sessions, account lifecycle)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from coordination.models import User
+from tests.factories import PASSWORD, UserFactory
+
+
+@pytest.fixture
+def optional_2fa(app: Flask) -> Iterator[None]:
+    """Two-factor authentication made optional for this test."""
+    app.config["REQUIRE_2FA"] = False
+    yield
+    app.config["REQUIRE_2FA"] = True
+
+
+@pytest.fixture
+def user(db: Session) -> User:
+    """Anna, who signs in with the shared test password (a module may define its own user)."""
+    return UserFactory(email="anna@example.com")
+
+
+def signed_in(app: Flask, email: str = "anna@example.com") -> FlaskClient:
+    """A client that signed in through the log-in form with the test password."""
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.text
+    return client
