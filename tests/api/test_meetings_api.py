@@ -17,11 +17,15 @@ from coordination.models import AgencyKind, User
 from meetings.agenda.attendance import add_guest, ensure_invitations
 from meetings.agenda.deadline import agenda_deadline
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting, MeetingStatus
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from tests.api.conftest import Api, field_errors, problem
 from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    CouncilFactory,
+    MembershipFactory,
+    UserFactory,
+    disclose_under_21_rule,
+)
 from tests.meetings.test_agenda import add_item, enrol
 from tests.minutes.test_actions import make_action
 from tests.minutes.test_actions import make_meeting as meeting_in
@@ -223,15 +227,7 @@ def test_agenda_briefs_are_revealed_once_or_withheld_and_open_actions_come_back(
     add_item(db, police, meeting, second, "BRIEFMARK-police")
     make_action(db, world, carried, earlier)  # open: the child comes back on the next agenda
     record = db.get_one(Record, item.brief_record_id)
-    decide_disclosure(
-        db,
-        social,
-        record,
-        world.agencies[POLICE],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    disclose_under_21_rule(db, social, record, world.agencies[POLICE])
     db.flush()
     items_before, events_before = count(db, AgendaItem), len(reveal_events(db))
 

@@ -36,12 +36,17 @@ from meetings.models import (
     Meeting,
     MeetingStatus,
 )
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from tests.conftest import Council3, log_in
 from tests.crawling import diff_dumps, dump_tables
-from tests.factories import ASSESSED, AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    AgencyFactory,
+    CouncilFactory,
+    MembershipFactory,
+    UserFactory,
+    disclose_under_21_rule,
+)
 
 # Monday 2 March 2026; the meeting is on Wednesday 11 March at 09:00 Swedish time, so the
 # agenda deadline (three working days before) is Friday 6 March.
@@ -522,15 +527,7 @@ def test_briefs_are_revealed_for_the_owner_and_withheld_for_others_until_disclos
     # Social services disclose their brief to the police under 10 kap. 18 a § OSL.
     record = db.get(Record, item.brief_record_id)
     assert record is not None
-    decide_disclosure(
-        db,
-        social_user,
-        record,
-        world.agencies[AgencyKind.POLICE],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    disclose_under_21_rule(db, social_user, record, world.agencies[AgencyKind.POLICE])
     page = police.get(f"/meetings/{meeting.id}").text
     assert "BRIEFMARK-social" in page
     assert "10 kap. 18 a § OSL" in page

@@ -25,7 +25,13 @@ from secrecy.records import crypto, reveal, sealing, services
 from secrecy.records.reveal import Revealed, RevealResult, Withheld
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3
-from tests.factories import ASSESSED, AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    AgencyFactory,
+    CouncilFactory,
+    MembershipFactory,
+    UserFactory,
+    disclose_under_21_rule,
+)
 from tests.numbers import personnummer
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
@@ -288,20 +294,11 @@ def test_each_call_is_its_own_event(db: Session, world: Council3, record: Record
 def disclosed_to_police(db: Session, world: Council3, born: dt.date, serial: int) -> Record:
     """A child born on ``born`` with a social services record disclosed to the police under
     the under-21 rule (10 kap. 18 a § OSL), as decided on the day the test runs."""
-    from secrecy.disclosure.services import decide_disclosure
 
     social = world.members[SOCIAL]
     enrolled = child_cases.enrol_child(db, social, world.council, enrolment(serial, born))
     record = services.create_record(db, social, enrolled, "risk_protective", f"risk {serial}")
-    decide_disclosure(
-        db,
-        social,
-        record,
-        world.agencies[POLICE],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    disclose_under_21_rule(db, social, record, world.agencies[POLICE])
     return record
 
 
@@ -399,17 +396,8 @@ def test_listed_leaves_out_secret_records_of_others_and_the_event_does_not_count
     # The owner sees it; so does the police once it is disclosed to them.
     own = reveal.reveal_listed(db, social, listed)
     assert [r.withheld for r in own] == [False, False]
-    from secrecy.disclosure.services import decide_disclosure
 
-    decide_disclosure(
-        db,
-        social,
-        secret,
-        world.agencies[POLICE],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    disclose_under_21_rule(db, social, secret, world.agencies[POLICE])
     after = reveal.reveal_listed(db, police, listed)
     assert [(r.record.id, r.withheld) for r in after] == [(record.id, True), (secret.id, False)]
     assert events(db, SecrecyTag.RECORD_REVEAL)[-1].details["withheld"] == 1
