@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from coordination import security
 from coordination.models import User
 from tests.factories import PASSWORD, UserFactory
 
@@ -33,3 +34,14 @@ def signed_in(app: Flask, email: str = "anna@example.com") -> FlaskClient:
     response = client.post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 302, response.text
     return client
+
+
+def enrol_totp(db: Session, app: Flask, user: User) -> bytes:
+    """Give ``user`` a confirmed authenticator; returns its secret (to compute codes with)."""
+    secret = security.new_totp_secret()
+    user.totp_secret_sealed = security.seal_totp_secret(
+        security.MasterKeyRing.from_config(app.config), user.id, secret
+    )
+    user.totp_confirmed_at = user.created_at
+    db.flush()
+    return secret

@@ -17,6 +17,7 @@ from coordination import security
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import RecoveryCode, User
 from tests.conftest import csrf_token_from, log_in
+from tests.coordination.conftest import enrol_totp
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -26,16 +27,6 @@ def tags(db: Session) -> list[str]:
 
 def post_login(client: FlaskClient, email: str, password: str, **kwargs: object):  # type: ignore[no-untyped-def]
     return client.post("/login", data={"email": email, "password": password}, **kwargs)
-
-
-def enrol(db: Session, app: Flask, user: User) -> bytes:
-    secret = security.new_totp_secret()
-    user.totp_secret_sealed = security.seal_totp_secret(
-        security.MasterKeyRing.from_config(app.config), user.id, secret
-    )
-    user.totp_confirmed_at = user.created_at
-    db.flush()
-    return secret
 
 
 def test_login_without_two_factor_when_optional(
@@ -171,7 +162,7 @@ def test_first_login_requires_two_factor_enrolment(
 def test_login_with_totp_and_replay_is_refused(
     app: Flask, client: FlaskClient, user: User, db: Session
 ) -> None:
-    secret = enrol(db, app, user)
+    secret = enrol_totp(db, app, user)
     response = post_login(client, "anna@example.com", PASSWORD)
     assert response.headers["Location"] == "/login/two-factor"
     code = security.totp_code(secret)
@@ -194,7 +185,7 @@ def test_recovery_code_works_exactly_once(
 ) -> None:
     from coordination.accounts.services import replace_recovery_codes
 
-    enrol(db, app, user)
+    enrol_totp(db, app, user)
     codes = replace_recovery_codes(db, user)
     db.flush()
     post_login(client, "anna@example.com", PASSWORD)

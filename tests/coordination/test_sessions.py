@@ -20,7 +20,7 @@ from coordination.models import AgencyKind, User
 from coordination.tokens.services import PREFIX_LENGTH, Scope, create_token
 from coordination.web.extensions import limiter
 from tests.conftest import Council3, log_in, make_test_config
-from tests.coordination.conftest import signed_in
+from tests.coordination.conftest import enrol_totp, signed_in
 from tests.factories import PASSWORD, UserFactory
 
 COOKIE = "samverkan_session"
@@ -247,13 +247,7 @@ def test_bogus_tokens_sharing_the_prefix_do_not_limit_the_real_token(
 
 @pytest.fixture
 def enrolled(app: Flask, db: Session, user: User) -> bytes:
-    secret = security.new_totp_secret()
-    user.totp_secret_sealed = security.seal_totp_secret(
-        security.MasterKeyRing.from_config(app.config), user.id, secret
-    )
-    user.totp_confirmed_at = user.created_at
-    db.flush()
-    return secret
+    return enrol_totp(db, app, user)
 
 
 def new_secret_of(app: Flask, client: FlaskClient, user: User) -> bytes:
