@@ -24,6 +24,8 @@ from secrecy.models import Record
 from tests.conftest import Council3, log_in
 from tests.factories import UserFactory
 from tests.minutes.assessments.helpers import (
+    NOW,
+    TODAY,
     area_records,
     assess,
     disclose_on_consent,
@@ -34,16 +36,7 @@ from tests.minutes.assessments.test_instruments import GOOD
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 SCHOOL = AgencyKind.SCHOOL
-NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
-TODAY = dt.date(2026, 3, 4)
-
 pytestmark = pytest.mark.usefixtures("frozen")
-
-
-@pytest.fixture
-def frozen() -> object:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def counts(db: Session) -> tuple[int, int, int]:
