@@ -11,6 +11,6 @@ from tests.minutes.assessments.helpers import NOW
 
 
 @pytest.fixture
-def frozen() -> Iterator[time_machine.Coordinates]:
+def frozen() -> Iterator[object]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
