@@ -73,6 +73,17 @@ def social_note(
     )
 
 
+def action_form(setting: Setting, text: str, *, due_on: str) -> dict[str, object]:
+    """The child's new-action form: social services responsible, no one named."""
+    prefix = f"a{setting.child.id}"
+    return {
+        f"{prefix}-text": text,
+        f"{prefix}-responsible_agency_id": setting.social.agency_id,
+        f"{prefix}-responsible_user_id": "0",
+        f"{prefix}-due_on": due_on,
+    }
+
+
 def tags(db: Session) -> list[str]:
     return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
@@ -434,12 +445,7 @@ def test_actions_through_the_page_and_earlier_open_actions_on_the_next_meeting(
 
     past = social.post(
         f"{url}/children/{setting.child.id}/actions",
-        data={
-            f"{prefix}-text": "För sent",
-            f"{prefix}-responsible_agency_id": setting.social.agency_id,
-            f"{prefix}-responsible_user_id": "0",
-            f"{prefix}-due_on": "2026-03-01",
-        },
+        data=action_form(setting, "För sent", due_on="2026-03-01"),
     )
     assert past.status_code == 422
     assert "Datumet har redan passerat." in past.text
@@ -533,15 +539,9 @@ def test_numbers_and_dates_out_of_range_are_refused_and_change_nothing(
     url = f"/meetings/{setting.meeting.id}/minutes/children/{setting.child.id}"
     assert social.get(url).status_code == 200
     assert social.get(f"{url}?edit=99999999999999999999999").status_code == 400
-    prefix = f"a{setting.child.id}"
     far = social.post(
         f"{url}/actions",
-        data={
-            f"{prefix}-text": "Långt fram",
-            f"{prefix}-responsible_agency_id": setting.social.agency_id,
-            f"{prefix}-responsible_user_id": "0",
-            f"{prefix}-due_on": "9999-12-31",
-        },
+        data=action_form(setting, "Långt fram", due_on="9999-12-31"),
     )
     assert far.status_code == 422
     assert "Ange ett datum mellan 1900 och 2199." in far.text
