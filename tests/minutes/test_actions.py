@@ -23,11 +23,15 @@ from meetings.agenda.contributors import add_contributed_items_after
 from meetings.models import AgendaItem, AgendaSource, Meeting, MeetingStatus
 from minutes.actions.services import StatusChange, update_action
 from minutes.models import ActionStatus, ActionUpdate, AgreedAction, NotDoneReason
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import ClientFor, Council3, log_in
-from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    CouncilFactory,
+    MembershipFactory,
+    UserFactory,
+    disclose_under_21_rule,
+)
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 GENERAL_WHY = "Risken för den unge väger uppenbart tyngre än sekretessen för kommentaren nu."
@@ -63,15 +67,7 @@ def make_action(
     creator = world.members[SOCIAL]
     record = create_record(db, creator, child, "agreed_action", text)
     if responsible is POLICE:
-        decide_disclosure(
-            db,
-            creator,
-            record,
-            world.agencies[POLICE],
-            "sol-police-u21",
-            list(range(4)),
-            assessment=ASSESSED,
-        )
+        disclose_under_21_rule(db, creator, record, world.agencies[POLICE])
     action = AgreedAction(
         child_id=child.id,
         meeting_id=meeting.id,
