@@ -38,6 +38,8 @@ CONSENT = {
     "categories": ["risk_protective"],
     "purpose": "SSPF-samverkan",
 }
+# A decision on the child's consent (its one statement confirmed).
+ON_CONSENT = {"basis": "consent", "confirm-consent-0": "y", **WRITTEN}
 SOL_POLICE = {
     "basis": "sol-police-u21",
     **{f"confirm-sol-police-u21-{i}": "y" for i in range(4)},
@@ -174,12 +176,7 @@ def test_consent_based_disclosure_to_school_ends_when_the_consent_is_revoked(
     assert len(consents) == 2
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={
-            "recipient": school_agency.id,
-            "basis": "consent",
-            "confirm-consent-0": "y",
-            **WRITTEN,
-        },
+        data={"recipient": school_agency.id, **ON_CONSENT},
     )
     assert done.status_code == 302
     disclosure = db.scalars(select(Disclosure)).one()
@@ -331,7 +328,7 @@ def test_a_consent_by_agency_kind_and_expiring_consents_on_the_council_page(
     school = world.agencies[AgencyKind.SCHOOL]
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": school.id, "basis": "consent", "confirm-consent-0": "y", **WRITTEN},
+        data={"recipient": school.id, **ON_CONSENT},
     )
     assert done.status_code == 302
     council_page = client_for(AgencyKind.POLICE).get(f"/councils/{world.council.id}").text
