@@ -19,13 +19,9 @@ from coordination.models import AgencyKind, Child, Council, CouncilRole, Role, U
 from secrecy.records import children as child_cases
 from secrecy.records.services import current_identity_record
 from secrecy.tags import SecrecyTag
+from tests import factories
 from tests.conftest import ClientFor, Council3, log_in
-from tests.factories import (
-    CouncilFactory,
-    MembershipFactory,
-    UserFactory,
-    disclose_under_21_rule,
-)
+from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 from tests.secrecy.test_leak import crawl
 from tests.secrecy.test_pages import enrol_via_page
 
@@ -54,7 +50,7 @@ def enrol(db: Session, user: User, council: Council, number: str = NUMBER) -> Ch
 def disclose_identity(db: Session, world: Council3, child: Child, to: AgencyKind) -> None:
     identity = current_identity_record(db, child)
     assert identity is not None
-    disclose_under_21_rule(db, world.members[SOCIAL], identity, world.agencies[to])
+    factories.disclose_under_21_rule(db, world.members[SOCIAL], identity, world.agencies[to])
 
 
 def duplicate_events(db: Session) -> list[AuditEvent]:
