@@ -11,6 +11,6 @@ from tests.minutes.assessments.helpers import NOW
 
 
 @pytest.fixture
-def frozen() -> Iterator[object]:
+def frozen() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-import time_machine
 from flask import Flask
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
@@ -22,20 +21,11 @@ from minutes.assessments.stats import council_statistics
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import SealedLevel, assessment_levels
 from tests.conftest import Council3, log_in
-from tests.minutes.assessments.helpers import assess, enrol, level_of
+from tests.minutes.assessments.helpers import TODAY, assess, enrol, level_of
 from tests.test_query_counts import personnummer
 
 SOCIAL, SCHOOL = AgencyKind.SOCIAL_SERVICES, AgencyKind.SCHOOL
-NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
-TODAY = dt.date(2026, 3, 4)
-
 pytestmark = pytest.mark.usefixtures("frozen")
-
-
-@pytest.fixture
-def frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def _raw_row(db: Session, assessment_id: int) -> dict[str, object]:
