@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from app import create_app
@@ -225,6 +226,22 @@ def admin(db: Session) -> User:
 @pytest.fixture
 def admin_client(app: Flask, admin: User) -> FlaskClient:
     return log_in(app.test_client(), admin)
+
+
+@contextmanager
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, in order."""
+    seen: list[str] = []
+    engine = get_database(app).engine
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def csrf_token_from(html: str) -> str:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -16,11 +14,11 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent
-from coordination.db import LOCAL_ZONE, get_database, today_local
+from coordination.db import LOCAL_ZONE, today_local
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import AgencyKind, CouncilRole
 from meetings.models import (
@@ -53,7 +51,7 @@ from meetings.schedules.schedule_changes import ScheduleData, create_schedule, u
 from meetings.schedules.swedish_holidays import holiday_name
 from meetings.tags import MeetingTag
 from secrecy.records.children import EnrolmentData, enrol_child
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, log_in, sql_statements
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 
 NEW_YEAR = dt.date(2026, 1, 1)
@@ -348,21 +346,6 @@ def test_new_meetings_invite_the_active_members(db: Session, world: Council3) ->
         assert not any(a.guest for a in meeting.attendances)
 
 
-@contextmanager
-def count_statements(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = get_database(app).engine
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def test_members_are_read_in_one_query(app: Flask, db: Session, world: Council3) -> None:
     for weekday in ("MO", "TU", "WE"):
         db.add(
@@ -377,7 +360,7 @@ def test_members_are_read_in_one_query(app: Flask, db: Session, world: Council3)
             )
         )
     db.flush()
-    with count_statements(app) as statements:
+    with sql_statements(app) as statements:
         report = materialise_meetings(db, today=NEW_YEAR)
     assert report.created == 3 * 26
     member_reads = [s for s in statements if "FROM council_memberships" in s]
@@ -1063,7 +1046,7 @@ def test_lists_paginate_without_a_query_per_row(
     make_schedule(db, world, "FREQ=DAILY", today=today, starts_on=tomorrow)
     police = client_for(AgencyKind.POLICE)
     url = f"/councils/{world.council.id}/meetings"
-    with count_statements(app) as full_page:
+    with sql_statements(app) as full_page:
         first = police.get(url)
     assert first.status_code == 200
     assert "Sida 1 av" in first.text and "page=2" in first.text
@@ -1074,7 +1057,7 @@ def test_lists_paginate_without_a_query_per_row(
             Meeting.id.not_in(select(Meeting.id).order_by(Meeting.starts_at).limit(1))
         )
     )
-    with count_statements(app) as one_row:
+    with sql_statements(app) as one_row:
         single = police.get(url)
     assert single.text.count('href="/meetings/') == 1
     assert len(one_row) == len(full_page)
