@@ -95,11 +95,7 @@ def test_the_session_remembers_the_provider_s_names(
 
 
 def test_a_redirect_logout_request_ends_the_session_and_is_answered_signed(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    idp: IdentityProvider,
-    saml_idp: RunningProvider,
+    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
 ) -> None:
     user = world.members[SCHOOL]
     client = signed_in(app, idp)
@@ -134,11 +130,7 @@ def test_a_redirect_logout_request_ends_the_session_and_is_answered_signed(
 
 
 def test_a_post_logout_request_without_the_cookie_ends_every_session_of_the_name_id(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    idp: IdentityProvider,
-    saml_idp: RunningProvider,
+    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
 ) -> None:
     user = world.members[SCHOOL]
     first, second = signed_in(app, idp), signed_in(app, idp)
@@ -164,11 +156,7 @@ def test_the_idp_s_post_needs_no_csrf_token(
 
 
 def test_a_request_naming_no_live_session_ends_nothing(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    idp: IdentityProvider,
-    saml_idp: RunningProvider,
+    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
 ) -> None:
     client = signed_in(app, idp)
     for wanted in (
@@ -237,11 +225,7 @@ def test_a_bad_logout_request_ends_nothing(
 
 
 def test_a_session_from_the_password_log_in_is_not_touched(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    idp: IdentityProvider,
-    saml_idp: RunningProvider,
+    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
 ) -> None:
     user = world.members[SCHOOL]
     signed_in(app, idp)
