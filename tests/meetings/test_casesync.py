@@ -36,7 +36,7 @@ from meetings.tags import MeetingTag
 from secrecy.models import Disclosure, Record, RecordKey
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from secrecy.records.reveal import Revealed, Withheld, reveal_one, reveal_records
-from tests.conftest import Council3, csrf_token_from, log_in
+from tests.conftest import Council3, csrf_token_from, log_in, sql_statements
 from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
 
 # Wednesday 4 March 2026; the meeting is a week later.
@@ -816,9 +816,6 @@ def test_a_race_on_the_same_number_is_refused_and_undone(
 
 
 def test_the_page_makes_no_query_per_row(app: Flask, bob: Bob, db: Session) -> None:
-    from sqlalchemy import event
-
-    from coordination.db import get_database
 
     numbers = [KNOWN, OTHER_KNOWN, "20090303-0013"]
     fresh = [NEW, "20100101-0022", "20100101-0030"]
@@ -831,17 +828,8 @@ def test_the_page_makes_no_query_per_row(app: Flask, bob: Bob, db: Session) -> N
         assert answer(bob.social_client, bob.meeting, matched, f"Svar {index}").status_code == 302
 
     def statements(client: FlaskClient) -> int:
-        seen: list[str] = []
-
-        def count(*args: object) -> None:
-            seen.append(str(args[2]))
-
-        engine = get_database(app).engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_statements(app) as seen:
             assert client.get(sync_url(bob.meeting)).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(seen)
 
     add_pair(0)
