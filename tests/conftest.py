@@ -20,11 +20,12 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from app import create_app
 from coordination.accounts.sessions import open_session
+from coordination.audit.log import AuditEvent
 from coordination.db import get_database
 from coordination.models import Agency, AgencyKind, Council, CouncilRole, Role, User
 from coordination.web.extensions import limiter
@@ -226,6 +227,11 @@ def admin(db: Session) -> User:
 @pytest.fixture
 def admin_client(app: Flask, admin: User) -> FlaskClient:
     return log_in(app.test_client(), admin)
+
+
+def audit_tags(db: Session) -> list[str]:
+    """The tags of every audit event so far, oldest first."""
+    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
 
 @contextmanager

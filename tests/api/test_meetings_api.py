@@ -17,7 +17,7 @@ from meetings.agenda.deadline import agenda_deadline
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting, MeetingStatus
 from secrecy.models import Record
 from tests.api.conftest import Api, field_errors, problem
-from tests.conftest import Council3, log_in, sql_statements
+from tests.conftest import Council3, audit_tags, log_in, sql_statements
 from tests.factories import (
     UserFactory,
     disclose_under_21_rule,
@@ -28,10 +28,6 @@ from tests.minutes.test_actions import make_meeting as meeting_in
 
 SOCIAL, POLICE, SCHOOL = AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.SCHOOL
 WITHHELD = "Ingen uppgiftslämning till din myndighet."
-
-
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
 
 def reveal_events(db: Session) -> list[AuditEvent]:
@@ -145,10 +141,11 @@ def test_a_meeting_shows_attendance_as_the_page_does_without_writing(
     db.add(Attendance(meeting_id=meeting.id, user_id=police.id, status=AttendanceStatus.EXCUSED))
     db.flush()
     school = api_for(SCHOOL)
-    before = (count(db, Attendance), tags(db))
+    before = (count(db, Attendance), audit_tags(db))
 
     body = school.get(f"/api/v1/meetings/{meeting.id}").get_json()
-    assert (count(db, Attendance), tags(db)) == before  # nothing written, not even invitations
+    # Nothing written, not even invitations.
+    assert (count(db, Attendance), audit_tags(db)) == before
     assert body["council_name"] == "Testrådet"
     assert body["minute_taker"] == {"id": police.id, "name": police.display_name}
     rows = [(a["user"]["id"], a["status"], a["guest"]) for a in body["attendance"]]

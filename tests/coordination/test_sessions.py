@@ -38,10 +38,6 @@ def with_cookie(app: Flask, value: str) -> FlaskClient:
     return copy
 
 
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
-
-
 # --- Sessions end on the server ---------------------------------------------------------------
 
 

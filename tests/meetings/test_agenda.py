@@ -38,7 +38,7 @@ from meetings.models import (
 )
 from secrecy.models import Record
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_tags, log_in
 from tests.crawling import diff_dumps, dump_tables
 from tests.factories import (
     AgencyFactory,
@@ -87,10 +87,6 @@ def meeting_with_two_children(db: Session, world: Council3) -> tuple[User, Meeti
     return social_user, meeting, first, second
 
 
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
-
-
 def count(db: Session, model: type) -> int:
     return db.scalar(select(func.count()).select_from(model)) or 0
 
@@ -124,13 +120,13 @@ def test_member_sees_the_meeting_and_an_outsider_is_refused_and_logged(
     assert f"/meetings/{meeting.id}/meeting.ics" in page.text
     assert f'href="/councils/{world.council.id}/meetings"' in page.text  # the council's meetings
 
-    before = tags(db).count("access:denied")
+    before = audit_tags(db).count("access:denied")
     stranger = log_in(app.test_client(), outsider)
     assert stranger.get(f"/meetings/{meeting.id}").status_code == 403
     assert stranger.get(f"/meetings/{meeting.id}/projector").status_code == 403
     assert stranger.get(f"/meetings/{meeting.id}/meeting.ics").status_code == 403
     assert stranger.get("/meetings/999999").status_code == 403  # no 404 oracle
-    assert tags(db).count("access:denied") == before + 4
+    assert audit_tags(db).count("access:denied") == before + 4
 
 
 @time_machine.travel(MONDAY, tick=False)
@@ -166,7 +162,7 @@ def test_a_guest_sees_that_meeting_only(
     assert row is not None
     assert row.guest
     assert row.status is AttendanceStatus.INVITED
-    assert "meetings:guest:add" in tags(db)
+    assert "meetings:guest:add" in audit_tags(db)
 
     guest = log_in(app.test_client(), outsider)
     page = guest.get(f"/meetings/{meeting.id}")
@@ -213,7 +209,7 @@ def test_members_without_invitation_are_shown_invited_and_written_when_attendanc
     for member in [*world.members.values(), world.coordinator]:
         assert member.display_name in page.text
     assert count(db, Attendance) == 0
-    assert tags(db).count("meetings:attendance:invite") == 0
+    assert audit_tags(db).count("meetings:attendance:invite") == 0
     school_user = world.members[AgencyKind.SCHOOL]
     url = f"/meetings/{meeting.id}/attendance/{school_user.id}"
     assert school.post(url, data={"status": "absent"}).status_code == 302
@@ -224,7 +220,7 @@ def test_members_without_invitation_are_shown_invited_and_written_when_attendanc
     assert {r.user_id for r in rows if r.status is AttendanceStatus.ABSENT} == {school_user.id}
     client_for(AgencyKind.POLICE).get(f"/meetings/{meeting.id}")
     assert count(db, Attendance) == len(expected)
-    assert tags(db).count("meetings:attendance:invite") == 1
+    assert audit_tags(db).count("meetings:attendance:invite") == 1
 
 
 @time_machine.travel(MONDAY, tick=False)
@@ -262,7 +258,7 @@ def test_attendance_own_status_or_the_coordinators(
     page = police.get(f"/meetings/{meeting.id}").text
     assert "Frånvarande" in page and "Anmält förhinder" in page
     assert ">Närvarande<" not in page  # not offered before the meeting has started
-    assert tags(db).count("meetings:attendance:set") == 2
+    assert audit_tags(db).count("meetings:attendance:set") == 2
 
 
 @time_machine.travel(MONDAY, tick=False)
@@ -337,7 +333,7 @@ def test_adding_to_the_agenda_and_every_refusal_changes_nothing(
     assert record.category == "meeting_note"
     assert record.owner_agency_id == social_user.agency_id
     assert record.child_id == child.id
-    assert {"secrecy:record:create", "meetings:agenda:add"} <= set(tags(db))
+    assert {"secrecy:record:create", "meetings:agenda:add"} <= set(audit_tags(db))
 
     items, records = count(db, AgendaItem), count(db, Record)
     cases = [
@@ -478,7 +474,7 @@ def test_the_coordinator_orders_the_agenda_and_positions_stay_contiguous(
         coordinator.post(f"/meetings/{meeting.id}/agenda/{items[2].id}/remove").status_code == 302
     )
     assert order() == [b, a]
-    assert "meetings:agenda:move" in tags(db) and "meetings:agenda:remove" in tags(db)
+    assert "meetings:agenda:move" in audit_tags(db) and "meetings:agenda:remove" in audit_tags(db)
     page = coordinator.get(f"/meetings/{meeting.id}").text
     assert page.index(children[1].pseudonym) < page.index(children[0].pseudonym)
 
@@ -622,7 +618,7 @@ def test_registered_contributors_put_children_on_the_agenda(
     with app.app_context():
         assert contributors_module.add_contributed_items(db, meeting) == []
     assert count(db, AgendaItem) == 2
-    assert tags(db).count("meetings:agenda:contributed") == 1
+    assert audit_tags(db).count("meetings:agenda:contributed") == 1
     coordinator = log_in(app.test_client(), world.coordinator)
     refused = coordinator.post(
         f"/meetings/{meeting.id}/agenda/{rows[1].id}/remove", follow_redirects=True

@@ -26,7 +26,7 @@ from meetings.models import (
 from minutes.actions.services import create_action
 from minutes.models import Minutes, MinutesApproval, MinutesStatus
 from minutes.workspace import approval
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_tags, log_in
 from tests.factories import ASSESSED, AgencyFactory, UserFactory, make_meeting
 from tests.minutes.test_approval import (
     minutes_row,
@@ -34,7 +34,7 @@ from tests.minutes.test_approval import (
     setting_with_social_minute_taker,
     with_entry,
 )
-from tests.minutes.test_workspace import NOW, TODAY, Setting, count, tags
+from tests.minutes.test_workspace import NOW, TODAY, Setting, count
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_the_adjuster_sends_the_minutes_back_and_the_secretary_hears_of_it(
     after = minutes_row(db)
     assert after.status is MinutesStatus.DRAFT
     assert count(db, MinutesApproval) == 0
-    assert "minutes:minutes:send_back" in tags(db)
+    assert "minutes:minutes:send_back" in audit_tags(db)
     sent_back = notifications(db, "minutes_sent_back")
     assert sorted(n.recipient_id for n in sent_back) == sorted(
         [setting.social.id, world.coordinator.id]
@@ -221,16 +221,16 @@ def test_a_carried_over_child_can_be_given_a_brief(
         assert empty.status_code == 422
         outsider = UserFactory(agency=AgencyFactory(kind=AgencyKind.POLICE, name="Annan polis"))
         db.flush()
-        denied_before = tags(db).count("access:denied")
+        denied_before = audit_tags(db).count("access:denied")
         refused = log_in(app.test_client(), outsider).post(brief_url, data={field: "Utifrån"})
         assert refused.status_code == 403
-        assert tags(db).count("access:denied") == denied_before + 1
+        assert audit_tags(db).count("access:denied") == denied_before + 1
 
         done = social.post(brief_url, data={field: "Läget-Hemligt"})
         assert done.status_code == 302
         item = db.scalars(select(AgendaItem).where(AgendaItem.meeting_id == later.id)).one()
         assert item.source is AgendaSource.OPEN_ACTIONS and item.brief_record_id is not None
-        assert "meetings:agenda:brief" in tags(db)
+        assert "meetings:agenda:brief" in audit_tags(db)
         assert "Läget-Hemligt" in social.get(url).text
         # The police have no disclosure of it: withheld, like any other brief.
         police_page = log_in(app.test_client(), setting.police).get(url).text

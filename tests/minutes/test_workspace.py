@@ -12,7 +12,6 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit.log import AuditEvent
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child, User
 from meetings.agenda.items import add_agenda_item
@@ -25,7 +24,7 @@ from minutes.workspace.sharing import ShareChoice
 from secrecy.models import Disclosure, Record
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import reveal_one
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_tags, log_in
 from tests.factories import ASSESSED, AgencyFactory, UserFactory, make_meeting
 
 # Wednesday 4 March 2026, 10:00 UTC; the child (born 2008-05-10) is 17.
@@ -82,10 +81,6 @@ def action_form(setting: Setting, text: str, *, due_on: str) -> dict[str, object
         f"{prefix}-responsible_user_id": "0",
         f"{prefix}-due_on": due_on,
     }
-
-
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
 
 def count(db: Session, model: type) -> int:
@@ -182,7 +177,7 @@ def test_an_entry_is_disclosed_to_the_chosen_attending_agency_only(
     assert shown(db, setting.police, entry.record_id)
     assert not shown(db, setting.school, entry.record_id)  # absent: never shared
     assert not shown(db, setting.leisure, entry.record_id)  # present, but not chosen
-    assert "minutes:entry:add" in tags(db)
+    assert "minutes:entry:add" in audit_tags(db)
     record = db.get(Record, entry.record_id)
     assert record is not None and record.category == "meeting_note"
 
@@ -349,7 +344,7 @@ def test_an_action_description_is_disclosed_to_the_responsible_agency(
     assert shown(db, setting.police, record.id)
     assert not shown(db, setting.school, record.id)
     assert not shown(db, setting.leisure, record.id)
-    assert "minutes:action:create" in tags(db)
+    assert "minutes:action:create" in audit_tags(db)
 
     # Own agency responsible: no disclosure needed, and none made.
     own = create_action(
@@ -483,7 +478,7 @@ def test_concurrent_edits_keep_both_versions(
     second = workspace.edit_entry(db, coordinator, entry, "Andra-versionen", version)
     assert second.conflict
     assert second.entry.conflict_with_id == entry.id
-    assert "minutes:entry:conflict" in tags(db)
+    assert "minutes:entry:conflict" in audit_tags(db)
     texts = {
         str(r.content["text"])
         for r in [

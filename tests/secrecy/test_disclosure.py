@@ -10,11 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.models import Consent, Disclosure, Record, RecordKey
-from tests.conftest import ClientFor, Council3, log_in
+from tests.conftest import ClientFor, Council3, audit_tags, log_in
 
 # Born 2008-05-10: 18 on 2026-05-10, 21 on 2029-05-10.
 CHILD_FORM = {
@@ -69,10 +68,6 @@ def enrol_with_record(client: FlaskClient, council_id: int, db: Session, text: s
     return db.scalars(select(Record).where(Record.category == "risk_protective")).one()
 
 
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
-
-
 @time_machine.travel(dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC), tick=False)
 def test_sol_to_police_under_21_until_the_21st_birthday(
     app: Flask, world: Council3, client_for: ClientFor, db: Session
@@ -103,7 +98,7 @@ def test_sol_to_police_under_21_until_the_21st_birthday(
     disclosure = db.scalars(select(Disclosure)).one()
     assert disclosure.basis_id == "sol-police-u21" and len(disclosure.confirmations) == 4
     assert db.get(RecordKey, (record.id, police_agency.id)) is not None
-    assert "secrecy:disclosure:decide" in tags(db)
+    assert "secrecy:disclosure:decide" in audit_tags(db)
 
     page = police.get(f"/children/{record.child_id}").text
     assert "Oromarkör-18a" in page
@@ -193,7 +188,8 @@ def test_consent_based_disclosure_to_school_ends_when_the_consent_is_revoked(
     page = school.get(f"/children/{record.child_id}").text
     assert "Skolmarkör-samtycke" not in page
     assert db.get(RecordKey, (record.id, school_agency.id)) is None
-    assert "secrecy:consent:revoke" in tags(db) and "secrecy:disclosure:lapse" in tags(db)
+    recorded = audit_tags(db)
+    assert "secrecy:consent:revoke" in recorded and "secrecy:disclosure:lapse" in recorded
 
 
 def test_only_the_owner_agency_can_decide_and_weak_recipients_need_consent(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child, ChildStatus, User
 from secrecy.models import Record
-from tests.conftest import ClientFor, Council3, log_in
+from tests.conftest import ClientFor, Council3, audit_tags, log_in
 from tests.factories import UserFactory
 
 IDENTITY_FORM = {
@@ -30,10 +30,6 @@ IDENTITY_FORM = {
 
 def enrol_via_page(client: FlaskClient, council_id: int, **changes: str):  # type: ignore[no-untyped-def]
     return client.post(f"/councils/{council_id}/children/new", data={**IDENTITY_FORM, **changes})
-
-
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
 
 def status_of(db: Session, child: Child) -> ChildStatus:
@@ -99,7 +95,7 @@ def test_enrol_read_add_correct_close_reopen(
         "secrecy:record:correct",
         "secrecy:child:close",
         "secrecy:child:reopen",
-    } <= set(tags(db))
+    } <= set(audit_tags(db))
 
 
 def test_other_agency_sees_withheld_with_the_reason(
@@ -159,7 +155,7 @@ def test_duplicate_enrolment_is_refused_and_logged(
     assert again.status_code == 422
     assert "Barnet finns redan i forumet som TEST-" in again.text
     assert len(db.scalars(select(Child)).all()) == 1
-    assert "secrecy:child:duplicate_refused" in tags(db)
+    assert "secrecy:child:duplicate_refused" in audit_tags(db)
 
 
 def test_bad_personnummer_gets_a_swedish_message_and_changes_nothing(
