@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -45,3 +47,15 @@ def enrol_totp(db: Session, app: Flask, user: User) -> bytes:
     user.totp_confirmed_at = user.created_at
     db.flush()
     return secret
+
+
+@contextmanager
+def reachable_redis(url: str) -> Iterator[redis.Redis]:
+    """A client of the Redis at ``url``. Fails (ConnectionError), never skips, when CI asked
+    for Redis and it is not there."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    assert client.ping()
+    try:
+        yield client
+    finally:
+        client.close()
