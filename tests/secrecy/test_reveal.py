@@ -77,9 +77,14 @@ def shred(db: Session, actor: User, child: Child) -> int:
     return shredded
 
 
+def enrolled_by_social_services(db: Session, world: Council3) -> Child:
+    """The child of ``enrolment()``, enrolled by the social services member."""
+    return child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+
+
 @pytest.fixture
 def child(db: Session, world: Council3) -> Child:
-    return child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+    return enrolled_by_social_services(db, world)
 
 
 @pytest.fixture

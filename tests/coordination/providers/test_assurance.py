@@ -19,7 +19,6 @@ from coordination.accounts.providers.models import IdentityProvider
 from coordination.models import AgencyKind, Child, User
 from secrecy.models import Record
 from secrecy.policy.engine import WithheldReason
-from secrecy.records import children as child_cases
 from secrecy.records import reveal, services
 from tests.conftest import Council3, log_in
 from tests.coordination.providers.conftest import (
@@ -29,7 +28,7 @@ from tests.coordination.providers.conftest import (
     linked,
     sign_in,
 )
-from tests.secrecy.test_reveal import enrolment
+from tests.secrecy.test_reveal import enrolled_by_social_services
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 MARKER = "TILLIT-MARKÖR-5c1d"
@@ -38,7 +37,7 @@ REASON = "Inloggningen har för låg tillitsnivå för att visa uppgifter om bar
 
 @pytest.fixture
 def child(db: Session, world: Council3) -> Child:
-    return child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+    return enrolled_by_social_services(db, world)
 
 
 @pytest.fixture
