@@ -234,6 +234,12 @@ def audit_tags(db: Session) -> list[str]:
     return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
 
+def audit_events(db: Session, tag: str) -> list[AuditEvent]:
+    """The audit events of ``tag`` (any of the tag enums), oldest first."""
+    query = select(AuditEvent).where(AuditEvent.tag == str(tag)).order_by(AuditEvent.seq)
+    return list(db.scalars(query))
+
+
 @contextmanager
 def sql_statements(app: Flask) -> Iterator[list[str]]:
     """The SQL statements the app's engine runs inside the block, in order."""

@@ -51,7 +51,7 @@ from meetings.schedules.schedule_changes import ScheduleData, create_schedule, u
 from meetings.schedules.swedish_holidays import holiday_name
 from meetings.tags import MeetingTag
 from secrecy.records.children import EnrolmentData, enrol_child
-from tests.conftest import Council3, log_in, sql_statements
+from tests.conftest import Council3, audit_events, log_in, sql_statements
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 
 NEW_YEAR = dt.date(2026, 1, 1)
@@ -90,10 +90,6 @@ def meetings_of(db: Session, schedule: Schedule) -> list[Meeting]:
 
 def local(meeting: Meeting) -> dt.datetime:
     return meeting.starts_at.astimezone(LOCAL_ZONE)
-
-
-def events(db: Session, tag: str) -> list[AuditEvent]:
-    return list(db.scalars(select(AuditEvent).where(AuditEvent.tag == tag)))
 
 
 def by_day(meetings: list[Meeting]) -> dict[dt.date, Meeting]:
@@ -382,9 +378,9 @@ def test_one_audit_event_per_council_and_run(db: Session, world: Council3) -> No
     create_schedule(
         db, other_council_coordinator, other, data("FREQ=MONTHLY;BYDAY=+1TU"), today=NEW_YEAR
     )
-    before = len(events(db, MeetingTag.MEETINGS_MATERIALISE))
+    before = len(audit_events(db, MeetingTag.MEETINGS_MATERIALISE))
     report = materialise_meetings(db, today=dt.date(2026, 2, 1))
-    after = events(db, MeetingTag.MEETINGS_MATERIALISE)[before:]
+    after = audit_events(db, MeetingTag.MEETINGS_MATERIALISE)[before:]
     assert sorted(e.object_ids[0] for e in after) == sorted([world.council.id, other.id])
     assert all(e.object_type == "council" and e.actor_user_id is None for e in after)
     mine = next(e for e in after if e.object_ids == [world.council.id])
@@ -497,7 +493,7 @@ def test_moving_one_occurrence_leaves_the_others(db: Session, world: Council3) -
     others = [m for m in after if m.id != christmas.id]
     assert {m.location for m in others} == {"Nytt rum"}
     assert all(m.sequence == before[m.id][3] + 1 for m in others)
-    assert {e.object_ids[0] for e in events(db, MeetingTag.MEETING_MOVE)} == {christmas.id}
+    assert {e.object_ids[0] for e in audit_events(db, MeetingTag.MEETING_MOVE)} == {christmas.id}
 
 
 def test_moving_leaves_other_meetings_exactly_as_they_were(db: Session, world: Council3) -> None:
@@ -552,7 +548,7 @@ def test_cancelling_one_occurrence(db: Session, world: Council3) -> None:
         cancel_meeting(
             db, world.coordinator, cancelled, expected_version=cancelled.version, today=NEW_YEAR
         )
-    assert len(events(db, MeetingTag.MEETING_CANCEL)) == 1
+    assert len(audit_events(db, MeetingTag.MEETING_CANCEL)) == 1
 
 
 def test_only_coordinators_plan(db: Session, world: Council3) -> None:
@@ -659,7 +655,7 @@ def test_changing_the_time_updates_untouched_meetings_and_raises_sequence(
         assert m.ends_at - m.starts_at == dt.timedelta(hours=1)
         assert m.sequence == before[m.id] + 1
     assert db.scalar(select(func.count()).select_from(Attendance)) == attendance_before
-    assert len(events(db, MeetingTag.SCHEDULE_UPDATE)) == 1
+    assert len(audit_events(db, MeetingTag.SCHEDULE_UPDATE)) == 1
 
 
 def test_deactivating_a_schedule_removes_its_untouched_future_meetings(
@@ -847,7 +843,7 @@ def test_outsider_gets_403_everywhere(app: Flask, db: Session, world: Council3) 
     assert client.post(f"/occurrences/{meeting.id}/cancel", data={"version": "1"}).status_code == (
         403
     )
-    denied = events(db, "access:denied")
+    denied = audit_events(db, "access:denied")
     assert len(denied) == 8
     assert {e.actor_user_id for e in denied} == {outsider.id}
 
@@ -950,7 +946,7 @@ def test_stale_schedule_edit_shows_a_conflict(app: Flask, db: Session, world: Co
     assert "Någon annan har ändrat uppgifterna" in second.text
     db.expire_all()
     assert db.get(Schedule, schedule.id).rrule == "FREQ=WEEKLY;BYDAY=TU"  # type: ignore[union-attr]
-    assert len(events(db, MeetingTag.SCHEDULE_UPDATE)) == 1
+    assert len(audit_events(db, MeetingTag.SCHEDULE_UPDATE)) == 1
 
 
 def test_coordinator_moves_and_cancels_through_the_pages(

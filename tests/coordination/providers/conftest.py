@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 import pytest
@@ -45,7 +44,6 @@ __all__ = [
     "SECRET_ENV",
     "RunningProvider",
     "bind_provider",
-    "events",
     "failures",
     "linked",
     "open_rows",
@@ -257,13 +255,6 @@ def failures(db: Session) -> list[dict[str, object]]:
         .order_by(AuditEvent.seq)
     )
     return [dict(row.details or {}) for row in rows]
-
-
-def events(db: Session, tag: StrEnum) -> list[AuditEvent]:
-    """The audit events of ``tag``, oldest first."""
-    return list(
-        db.scalars(select(AuditEvent).where(AuditEvent.tag == str(tag)).order_by(AuditEvent.seq))
-    )
 
 
 def open_rows(db: Session, user: User) -> list[UserSession]:

@@ -16,11 +16,10 @@ from coordination.accounts.providers.models import IdentityProvider
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason
 from coordination.models import AgencyKind, User
-from tests.conftest import Council3
+from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_provider,
-    events,
     linked,
     open_rows,
     sign_in,
@@ -82,7 +81,7 @@ def test_a_logout_token_with_sid_ends_that_session_only(
     assert second.get("/").status_code == 200
     db.refresh(rows[sid])
     assert rows[sid].end_reason == EndReason.PROVIDER_LOGOUT
-    (event,) = events(db, ProviderTag.PROVIDER_LOGOUT)
+    (event,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT)
     assert event.details == {
         "provider_ids": [idp.id],
         "channel": "oidc_backchannel",
@@ -131,10 +130,10 @@ def test_a_bad_logout_token_ends_nothing(
     assert answer.get_json() == {"error": "invalid_request"}
     assert client.get("/").status_code == 200
     assert len(open_rows(db, world.members[POLICE])) == 1
-    (refused,) = events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED)
+    (refused,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED)
     assert refused.details["channel"] == "oidc_backchannel"
     assert refused.details["provider_id"] == idp.id
-    assert events(db, ProviderTag.PROVIDER_LOGOUT) == []
+    assert audit_events(db, ProviderTag.PROVIDER_LOGOUT) == []
 
 
 def test_a_token_for_another_kind_of_provider_is_refused(app: Flask, db: Session) -> None:

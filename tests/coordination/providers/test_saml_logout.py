@@ -17,11 +17,10 @@ from coordination.accounts.providers.models import IdentityProvider
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
 from coordination.models import AgencyKind, User
-from tests.conftest import Council3
+from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_saml_provider,
-    events,
     linked,
     open_rows,
     post_saml_response,
@@ -121,7 +120,7 @@ def test_a_redirect_logout_request_ends_the_session_and_is_answered_signed(
     assert [row.sid_hash for row in open_rows(db, user)] == [theirs.sid_hash]
     db.refresh(mine)
     assert mine.end_reason == EndReason.PROVIDER_LOGOUT
-    (event,) = events(db, ProviderTag.PROVIDER_LOGOUT)
+    (event,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT)
     assert event.details == {
         "provider_ids": [idp.id],
         "channel": "saml_slo",
@@ -142,7 +141,7 @@ def test_a_post_logout_request_without_the_cookie_ends_every_session_of_the_name
     for client in (first, second):
         assert client.get("/").status_code == 302
     assert open_rows(db, user) == []
-    assert events(db, ProviderTag.PROVIDER_LOGOUT)[-1].details["sessions_ended"] == 2
+    assert audit_events(db, ProviderTag.PROVIDER_LOGOUT)[-1].details["sessions_ended"] == 2
 
 
 @pytest.mark.csrf
@@ -170,7 +169,7 @@ def test_a_request_naming_no_live_session_ends_nothing(
         assert response["status"] == RESPONDER
         assert response["second_status"] == UNKNOWN_PRINCIPAL
         assert response["verified"] is True
-        assert events(db, ProviderTag.PROVIDER_LOGOUT)[-1].details["sessions_ended"] == 0
+        assert audit_events(db, ProviderTag.PROVIDER_LOGOUT)[-1].details["sessions_ended"] == 0
     assert client.get("/").status_code == 200
     assert len(open_rows(db, world.members[SCHOOL])) == 1
 
@@ -216,8 +215,8 @@ def test_a_bad_logout_request_ends_nothing(
     assert "Ingen inloggning i Samverkan har avslutats" in answer.text
     assert client.get("/").status_code == 200
     assert len(open_rows(db, world.members[SCHOOL])) == 1
-    assert events(db, ProviderTag.PROVIDER_LOGOUT) == []
-    (refused,) = events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED)
+    assert audit_events(db, ProviderTag.PROVIDER_LOGOUT) == []
+    (refused,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED)
     assert refused.details["channel"] == "saml_slo"
     if reason:
         assert refused.details["reason"] == reason

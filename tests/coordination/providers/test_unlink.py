@@ -13,11 +13,10 @@ from coordination.accounts.providers.models import IdentityProvider, UserIdentit
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
 from coordination.models import AgencyKind, User
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in
 from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_saml_provider,
-    events,
     linked,
     post_saml_response,
     saml_response_for,
@@ -78,7 +77,7 @@ def test_removing_a_link_asks_first_then_ends_the_provider_s_sessions(
         select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_not(None))
     ).all()
     assert [row.end_reason for row in ended] == [EndReason.IDENTITY_UNLINKED]
-    (event,) = events(db, ProviderTag.UNLINK)
+    (event,) = audit_events(db, ProviderTag.UNLINK)
     assert event.details == {"provider_id": idp.id, "sessions_ended": 1}
 
     # The provider's log-in no longer finds the user.
@@ -106,4 +105,4 @@ def test_only_an_administrator_removes_a_link(
     unknown = f"/admin/sign-in/identities/{identity.id + 1000}/remove"
     assert admin_client.post(unknown, data={"confirm": "yes"}).status_code == 403
     assert identity_of(db, user) is not None
-    assert events(db, ProviderTag.UNLINK) == []
+    assert audit_events(db, ProviderTag.UNLINK) == []
