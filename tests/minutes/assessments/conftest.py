@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 import time_machine
 
-from tests.minutes.assessments.helpers import NOW
+# The day the tests that ask for ``frozen`` run on.
+NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 3, 4)
 
 
 @pytest.fixture

@@ -19,9 +19,6 @@ from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import SealedLevel, assessment_levels
 
 INSTRUMENT = ("samverkan-risk-skydd", "1")
-# The day the page and service tests run on (``frozen`` in this folder's conftest).
-NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
-TODAY = dt.date(2026, 3, 4)
 
 
 def enrol(db: Session, user: User, council: Council, number: str = "20121212-1212") -> Child:

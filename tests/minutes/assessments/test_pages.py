@@ -20,14 +20,8 @@ from minutes.assessments.models import Assessment
 from minutes.assessments.stats import Change, council_statistics
 from secrecy.records.children import EnrolmentData, enrol_child
 from tests.conftest import Council3, log_in
-from tests.minutes.assessments.helpers import (
-    NOW,
-    TODAY,
-    area_records,
-    assess,
-    disclose_on_consent,
-    enrol,
-)
+from tests.minutes.assessments.conftest import NOW, TODAY
+from tests.minutes.assessments.helpers import area_records, assess, disclose_on_consent, enrol
 from tests.test_query_counts import personnummer
 
 SOCIAL, SCHOOL, POLICE = AgencyKind.SOCIAL_SERVICES, AgencyKind.SCHOOL, AgencyKind.POLICE

@@ -18,7 +18,8 @@ from minutes.assessments.stats import council_statistics
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import SealedLevel, assessment_levels
 from tests.conftest import Council3, log_in, sql_statements
-from tests.minutes.assessments.helpers import TODAY, assess, enrol, level_of
+from tests.minutes.assessments.conftest import TODAY
+from tests.minutes.assessments.helpers import assess, enrol, level_of
 from tests.test_query_counts import personnummer
 
 SOCIAL, SCHOOL = AgencyKind.SOCIAL_SERVICES, AgencyKind.SCHOOL

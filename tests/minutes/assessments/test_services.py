@@ -23,9 +23,8 @@ from minutes.assessments.services import area_histories, assessment_views, asses
 from secrecy.models import Record
 from tests.conftest import Council3, log_in
 from tests.factories import UserFactory
+from tests.minutes.assessments.conftest import NOW, TODAY
 from tests.minutes.assessments.helpers import (
-    NOW,
-    TODAY,
     area_records,
     assess,
     disclose_on_consent,
