@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,12 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from app import create_app
 from coordination.accounts.sessions import open_session
+from coordination.audit.log import AuditEvent
 from coordination.db import get_database
 from coordination.models import Agency, AgencyKind, Council, CouncilRole, Role, User
 from coordination.web.extensions import limiter
@@ -191,14 +193,29 @@ def world(db: Session) -> Council3:
     return Council3(council=council, agencies=agencies, members=members, coordinator=coordinator)
 
 
+ClientFor = Callable[[AgencyKind], FlaskClient]
+
+
 @pytest.fixture
-def client_for(app: Flask, world: Council3) -> Callable[[AgencyKind], FlaskClient]:
+def client_for(app: Flask, world: Council3) -> ClientFor:
     """A logged-in client for the member of the given agency kind."""
 
     def make(kind: AgencyKind) -> FlaskClient:
         return log_in(app.test_client(), world.members[kind])
 
     return make
+
+
+@pytest.fixture
+def social(client_for: ClientFor) -> FlaskClient:
+    """The social services member of ``world``, logged in."""
+    return client_for(AgencyKind.SOCIAL_SERVICES)
+
+
+@pytest.fixture
+def police(client_for: ClientFor) -> FlaskClient:
+    """The police member of ``world``, logged in."""
+    return client_for(AgencyKind.POLICE)
 
 
 @pytest.fixture
@@ -210,6 +227,33 @@ def admin(db: Session) -> User:
 @pytest.fixture
 def admin_client(app: Flask, admin: User) -> FlaskClient:
     return log_in(app.test_client(), admin)
+
+
+def audit_tags(db: Session) -> list[str]:
+    """The tags of every audit event so far, oldest first."""
+    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
+
+
+def audit_events(db: Session, tag: str) -> list[AuditEvent]:
+    """The audit events of ``tag`` (any of the tag enums), oldest first."""
+    query = select(AuditEvent).where(AuditEvent.tag == str(tag)).order_by(AuditEvent.seq)
+    return list(db.scalars(query))
+
+
+@contextmanager
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, in order."""
+    seen: list[str] = []
+    engine = get_database(app).engine
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def csrf_token_from(html: str) -> str:

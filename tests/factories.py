@@ -21,6 +21,8 @@ from coordination.models import (
     User,
 )
 from meetings.models import Meeting
+from secrecy.disclosure.services import decide_disclosure
+from secrecy.models import Disclosure, Record
 
 PASSWORD = "rätt-häst-batteri-häftklammer"
 # The written assessment a test's disclosure decision carries (every decision has one).
@@ -101,3 +103,13 @@ def make_meeting(db: Session, council: Council, starts_at: dt.datetime, **fields
     db.add(meeting)
     db.flush()
     return meeting
+
+
+def disclose_under_21_rule(
+    db: Session, actor: User, record: Record, recipient: Agency
+) -> Disclosure:
+    """``actor``'s decision to give ``record`` to ``recipient`` under the under-21 rule (10 kap.
+    18 a § OSL), all four statements confirmed, with the shared test assessment."""
+    return decide_disclosure(
+        db, actor, record, recipient, "sol-police-u21", [0, 1, 2, 3], assessment=ASSESSED
+    )

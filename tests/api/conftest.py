@@ -19,6 +19,7 @@ from coordination.api.openapi import document
 from coordination.models import AgencyKind, User
 from coordination.tokens.services import Scope, create_token
 from tests.conftest import Council3
+from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 
 PROBLEM = "application/problem+json"
 
@@ -124,6 +125,23 @@ def api_as(app: Flask, issue_token: Callable[..., str]) -> Callable[..., Api]:
         return Api(app, app.test_client(), issue_token(user, *scopes))
 
     return make
+
+
+def stranger(db: Session, world: Council3) -> User:
+    """A school user who sits on another council only."""
+    other = CouncilFactory(
+        agencies=[world.agencies[AgencyKind.SCHOOL]], name="Annat råd", code="ANNAT"
+    )
+    user = UserFactory(agency=world.agencies[AgencyKind.SCHOOL], email="stranger@example.com")
+    MembershipFactory(council=other, user=user)
+    db.flush()
+    return user
+
+
+@pytest.fixture
+def stranger_api(db: Session, world: Council3, api_as: Callable[..., Api]) -> Callable[[], Api]:
+    """An API client for ``stranger`` (made when called: inside the test's own clock)."""
+    return lambda: api_as(stranger(db, world))
 
 
 @pytest.fixture

@@ -4,24 +4,24 @@ agenda with its briefs revealed or withheld; reads that write nothing but the re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent
-from coordination.db import get_database
-from coordination.models import AgencyKind, User
+from coordination.models import AgencyKind
 from meetings.agenda.attendance import add_guest, ensure_invitations
 from meetings.agenda.deadline import agenda_deadline
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting, MeetingStatus
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from tests.api.conftest import Api, field_errors, problem
-from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
+from tests.conftest import Council3, audit_tags, log_in, sql_statements
+from tests.factories import (
+    UserFactory,
+    disclose_under_21_rule,
+)
 from tests.meetings.test_agenda import add_item, enrol
 from tests.minutes.test_actions import make_action
 from tests.minutes.test_actions import make_meeting as meeting_in
@@ -30,41 +30,12 @@ SOCIAL, POLICE, SCHOOL = AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKi
 WITHHELD = "Ingen uppgiftslämning till din myndighet."
 
 
-def stranger(db: Session, world: Council3) -> User:
-    """A school user who sits on another council only."""
-    other = CouncilFactory(agencies=[world.agencies[SCHOOL]], name="Annat råd", code="ANNAT")
-    user = UserFactory(agency=world.agencies[SCHOOL], email="stranger@example.com")
-    MembershipFactory(council=other, user=user)
-    db.flush()
-    return user
-
-
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
-
-
 def reveal_events(db: Session) -> list[AuditEvent]:
     return list(db.scalars(select(AuditEvent).where(AuditEvent.tag == "secrecy:record:reveal")))
 
 
 def count(db: Session, model: type) -> int:
     return db.scalar(select(func.count()).select_from(model)) or 0
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    seen: list[str] = []
-    engine = get_database(app).engine
-
-    def note(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 # --- A council's meetings -----------------------------------------------------------------------
@@ -118,7 +89,7 @@ def test_council_meetings_use_a_constant_number_of_queries(
             meeting.chair_id, meeting.minute_taker_id = members[i % 7].id, members[-1].id
         db.flush()
         db.expire_all()
-        with statements(app) as seen:
+        with sql_statements(app) as seen:
             body = api.get(f"/api/v1/councils/{world.council.id}/meetings").get_json()
         assert len(body["items"]) == n
         return len(seen)
@@ -128,14 +99,14 @@ def test_council_meetings_use_a_constant_number_of_queries(
 
 def test_council_meetings_refusals(
     api_for: Callable[..., Api],
-    api_as: Callable[..., Api],
     anonymous_api: Api,
     db: Session,
     world: Council3,
+    stranger_api: Callable[[], Api],
 ) -> None:
     url = f"/api/v1/councils/{world.council.id}/meetings"
     problem(anonymous_api.get(url), 401)
-    outsider = api_as(stranger(db, world))
+    outsider = stranger_api()
     problem(outsider.get(url), 403)
     denied = db.scalars(select(AuditEvent).where(AuditEvent.tag == "access:denied")).all()
     assert [(e.object_type, e.object_ids) for e in denied] == [("council", [world.council.id])]
@@ -159,6 +130,7 @@ def test_a_meeting_shows_attendance_as_the_page_does_without_writing(
     api_as: Callable[..., Api],
     db: Session,
     world: Council3,
+    stranger_api: Callable[[], Api],
 ) -> None:
     meeting = meeting_in(db, world.council, 10)
     meeting.minute_taker_id = world.members[POLICE].id
@@ -169,10 +141,11 @@ def test_a_meeting_shows_attendance_as_the_page_does_without_writing(
     db.add(Attendance(meeting_id=meeting.id, user_id=police.id, status=AttendanceStatus.EXCUSED))
     db.flush()
     school = api_for(SCHOOL)
-    before = (count(db, Attendance), tags(db))
+    before = (count(db, Attendance), audit_tags(db))
 
     body = school.get(f"/api/v1/meetings/{meeting.id}").get_json()
-    assert (count(db, Attendance), tags(db)) == before  # nothing written, not even invitations
+    # Nothing written, not even invitations.
+    assert (count(db, Attendance), audit_tags(db)) == before
     assert body["council_name"] == "Testrådet"
     assert body["minute_taker"] == {"id": police.id, "name": police.display_name}
     rows = [(a["user"]["id"], a["status"], a["guest"]) for a in body["attendance"]]
@@ -197,7 +170,7 @@ def test_a_meeting_shows_attendance_as_the_page_does_without_writing(
     # The guest sees this meeting; a member of another council does not, and an unknown
     # meeting is answered the same (403).
     assert api_as(guest).get(f"/api/v1/meetings/{meeting.id}").status_code == 200
-    problem(api_as(stranger(db, world)).get(f"/api/v1/meetings/{meeting.id}"), 403)
+    problem(stranger_api().get(f"/api/v1/meetings/{meeting.id}"), 403)
     problem(api_for(POLICE).get("/api/v1/meetings/999999"), 403)
 
 
@@ -223,15 +196,7 @@ def test_agenda_briefs_are_revealed_once_or_withheld_and_open_actions_come_back(
     add_item(db, police, meeting, second, "BRIEFMARK-police")
     make_action(db, world, carried, earlier)  # open: the child comes back on the next agenda
     record = db.get_one(Record, item.brief_record_id)
-    decide_disclosure(
-        db,
-        social,
-        record,
-        world.agencies[POLICE],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    disclose_under_21_rule(db, social, record, world.agencies[POLICE])
     db.flush()
     items_before, events_before = count(db, AgendaItem), len(reveal_events(db))
 
@@ -262,9 +227,9 @@ def test_agenda_briefs_are_revealed_once_or_withheld_and_open_actions_come_back(
 
 
 def test_agenda_refusals(
-    api_as: Callable[..., Api], api_for: Callable[..., Api], db: Session, world: Council3
+    api_for: Callable[..., Api], db: Session, world: Council3, stranger_api: Callable[[], Api]
 ) -> None:
     meeting = meeting_in(db, world.council, 20)
-    problem(api_as(stranger(db, world)).get(f"/api/v1/meetings/{meeting.id}/agenda"), 403)
+    problem(stranger_api().get(f"/api/v1/meetings/{meeting.id}/agenda"), 403)
     problem(api_for(POLICE).get("/api/v1/meetings/999999/agenda"), 403)
     assert api_for(POLICE).get(f"/api/v1/meetings/{meeting.id}/agenda").get_json()["items"] == []

@@ -33,9 +33,9 @@ from minutes.models import (
 from minutes.workspace import services as workspace
 from minutes.workspace import sharing
 from secrecy.models import Disclosure, Record
-from tests.api.conftest import Api, field_errors, problem
-from tests.api.test_meetings_api import WITHHELD, count, reveal_events, statements, stranger
-from tests.conftest import Council3, log_in
+from tests.api.conftest import Api, field_errors, problem, stranger
+from tests.api.test_meetings_api import WITHHELD, count, reveal_events
+from tests.conftest import Council3, log_in, sql_statements
 from tests.factories import ASSESSED, UserFactory
 from tests.minutes.test_actions import enrol, make_action, make_meeting
 from tests.minutes.test_approval import lock
@@ -168,10 +168,11 @@ def test_minutes_access_like_the_workspace(
     db: Session,
     world: Council3,
     held: Held,
+    stranger_api: Callable[[], Api],
 ) -> None:
     url = f"/api/v1/meetings/{held.setting.meeting.id}/minutes"
     problem(anonymous_api.get(url), 401)
-    problem(api_as(stranger(db, world)).get(url), 403)
+    problem(stranger_api().get(url), 403)
     denied = db.scalars(select(AuditEvent).where(AuditEvent.tag == "access:denied")).all()
     assert [(e.object_type, e.object_ids) for e in denied] == [
         ("meeting", [held.setting.meeting.id])
@@ -248,10 +249,10 @@ def test_action_lists_by_scope_reveal_or_withhold_descriptions(
 
 def test_action_list_refusals(
     api_for: Callable[..., Api],
-    api_as: Callable[..., Api],
     anonymous_api: Api,
     db: Session,
     world: Council3,
+    stranger_api: Callable[[], Api],
 ) -> None:
     child = enrol(db, world.members[SOCIAL], world.council)
     make_action(db, world, child, make_meeting(db, world.council, -20))
@@ -270,7 +271,7 @@ def test_action_list_refusals(
         "due"
     }
     assert set(field_errors(api.get("/api/v1/actions?scope=mine&limit=26"))) == {"limit"}
-    outsider = api_as(stranger(db, world))
+    outsider = stranger_api()
     forbidden = outsider.get(f"/api/v1/actions?scope=council&council_id={world.council.id}")
     unknown = outsider.get("/api/v1/actions?scope=council&council_id=999999")
     # An unknown council is answered like one the user is not a member of: ids cannot be probed.
@@ -400,12 +401,13 @@ def test_action_refusals(
     db: Session,
     world: Council3,
     held: Held,
+    stranger_api: Callable[[], Api],
 ) -> None:
     url = f"/api/v1/actions/{held.police_action.id}"
     change = {"status": "in_progress", "comment": "Kontakt tagen", "version": 1}
     problem(anonymous_api.get(url), 401)
     problem(anonymous_api.patch(url, json=change), 401)
-    outsider = api_as(stranger(db, world))
+    outsider = stranger_api()
     problem(outsider.get(url), 403)
     problem(outsider.patch(url, json=change), 403)
     police = api_for(POLICE)
@@ -450,7 +452,7 @@ def test_the_action_list_uses_a_constant_number_of_queries(
         for i in range(count(db, AgreedAction), n):
             make_action(db, world, children[i % 3], earlier, due_in=i)
         db.expire_all()
-        with statements(app) as seen:
+        with sql_statements(app) as seen:
             body = api.get(f"/api/v1/actions?scope=agency&status=all&cursor={cursor}")
         assert len(body.get_json()["items"]) == min(n - decode_offset(cursor), 25)
         return len(seen)

@@ -63,27 +63,14 @@ def test_a_request_asked_answered_and_closed_through_the_api(
     assert [r["id"] for r in queue] == [request_id] and queue[0]["purpose"] == PURPOSE
 
     answer_path = f"/api/v1/information-requests/{request_id}/disclosures"
-    assert (
-        police.post(
-            answer_path,
-            json={
-                "record_ids": [record.id],
-                "basis_id": "sol-police-u21",
-                "confirmations": [0, 1, 2, 3],
-                "assessment": ASSESSED,
-            },
-        ).status_code
-        == 403
-    )
-    answered = social.post(
-        answer_path,
-        json={
-            "record_ids": [record.id],
-            "basis_id": "sol-police-u21",
-            "confirmations": [0, 1, 2, 3],
-            "assessment": ASSESSED,
-        },
-    )
+    answer = {
+        "record_ids": [record.id],
+        "basis_id": "sol-police-u21",
+        "confirmations": [0, 1, 2, 3],
+        "assessment": ASSESSED,
+    }
+    assert police.post(answer_path, json=answer).status_code == 403
+    answered = social.post(answer_path, json=answer)
     assert answered.status_code == 201
     decided = answered.get_json()["disclosures"]
     assert db.get_one(Disclosure, decided[0]["id"]).request_id == request_id

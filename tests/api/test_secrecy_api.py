@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent, AuditTag
-from coordination.db import get_database
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, User
 from coordination.tokens.services import Scope
 from secrecy.disclosure.consents import ConsentData, register_consent
@@ -29,7 +27,7 @@ from secrecy.records.services import add_sealed_record, create_record, current_i
 from secrecy.tags import SecrecyTag
 from tests import factories
 from tests.api.conftest import Api, field_errors, problem
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, log_in, sql_statements
 from tests.factories import ASSESSED
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
@@ -320,21 +318,6 @@ def test_an_unknown_and_a_forbidden_child_or_record_answer_alike_on_page_and_api
 # --- The caseload -------------------------------------------------------------------------------
 
 
-@contextmanager
-def counting_statements(app: Flask) -> Iterator[list[str]]:
-    engine = get_database(app).engine
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def enrol_many(db: Session, world: Council3, numbers: list[str]) -> list[Child]:
     social = world.members[SOCIAL]
     return [
@@ -402,10 +385,10 @@ def test_caseload_queries_do_not_grow_with_the_children(
     api = api_for(SCHOOL)
     path = f"/api/v1/councils/{world.council.id}/children"
     api.get(path)  # first use loads what later requests find in place
-    with counting_statements(app) as few:
+    with sql_statements(app) as few:
         assert len(api.get(path).get_json()["items"]) == 1
     enrol_many(db, world, ["20100101-0014", "20110203-0010", "20090909-0011"])
-    with counting_statements(app) as many:
+    with sql_statements(app) as many:
         assert len(api.get(path).get_json()["items"]) == 4
     assert len(many) == len(few)
 

@@ -11,14 +11,8 @@ from sqlalchemy.orm import Session
 from coordination import security
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import Agency, AgencyKind, Council, CouncilMembership, CouncilRole, User
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in
 from tests.factories import AgencyFactory, UserFactory
-
-
-def events(db: Session, tag: AuditTag) -> list[AuditEvent]:
-    return list(
-        db.scalars(select(AuditEvent).where(AuditEvent.tag == tag).order_by(AuditEvent.seq))
-    )
 
 
 def count(db: Session, model: type) -> int:
@@ -33,7 +27,7 @@ def test_admin_creates_an_agency(admin_client: FlaskClient, db: Session, admin: 
     assert response.status_code == 302
     agency = db.scalars(select(Agency).where(Agency.name == "Polisen Syd")).one()
     assert agency.kind is AgencyKind.POLICE
-    [event] = events(db, AuditTag.ADMIN_AGENCY_CREATE)
+    [event] = audit_events(db, AuditTag.ADMIN_AGENCY_CREATE)
     assert event.actor_user_id == admin.id and event.object_ids == [agency.id]
     assert "Polisen Syd" in admin_client.get("/admin/agencies").text
 
@@ -51,7 +45,7 @@ def test_duplicate_or_bad_agency_is_refused_and_changes_nothing(
     empty = admin_client.post("/admin/agencies", data={"kind": "school", "name": ""})
     assert "Fältet måste fyllas i." in empty.text
     assert count(db, Agency) == before
-    assert not events(db, AuditTag.ADMIN_AGENCY_CREATE)
+    assert not audit_events(db, AuditTag.ADMIN_AGENCY_CREATE)
 
 
 def test_stale_agency_edit_is_a_conflict_not_an_overwrite(
@@ -74,7 +68,7 @@ def test_stale_agency_edit_is_a_conflict_not_an_overwrite(
     assert "Någon annan har ändrat uppgifterna" in second.text
     db.refresh(agency)
     assert agency.name == "Fritid Öster"
-    assert len(events(db, AuditTag.ADMIN_AGENCY_UPDATE)) == 1
+    assert len(audit_events(db, AuditTag.ADMIN_AGENCY_UPDATE)) == 1
 
 
 # --- Users --------------------------------------------------------------------------------------
@@ -99,7 +93,7 @@ def test_admin_creates_a_user_with_a_hashed_password(
     assert user.password_hash.startswith("$argon2id$")
     assert security.verify_password(user.password_hash, "ett startlösenord")
     assert {str(r) for r in user.roles} == {"member", "auditor"}
-    [event] = events(db, AuditTag.ADMIN_USER_CREATE)
+    [event] = audit_events(db, AuditTag.ADMIN_USER_CREATE)
     assert event.details["roles"] == ["auditor", "member"]
 
 
@@ -186,9 +180,9 @@ def test_deactivate_unlock_and_reset_two_factor_are_logged(
         AuditTag.ADMIN_USER_RESET_TWO_FACTOR,
         AuditTag.ADMIN_USER_DEACTIVATE,
     ):
-        assert [e.object_ids for e in events(db, tag)] == [[user.id]]
+        assert [e.object_ids for e in audit_events(db, tag)] == [[user.id]]
     assert admin_client.post(f"/admin/users/{user.id}/activate").status_code == 302
-    assert events(db, AuditTag.ADMIN_USER_ACTIVATE)
+    assert audit_events(db, AuditTag.ADMIN_USER_ACTIVATE)
     assert admin_client.post(f"/admin/users/{user.id}/explode").status_code == 404
     refused = admin_client.post(f"/admin/users/{admin.id}/deactivate", follow_redirects=True)
     assert "Du kan inte inaktivera ditt eget konto." in refused.text
@@ -221,7 +215,7 @@ def test_admin_creates_a_council(admin_client: FlaskClient, db: Session) -> None
     assert council.active  # the create form has no "Aktivt" box: a new council is active
     assert council.retention_months == 18
     assert {a.id for a in council.agencies} == {social.id, police.id}
-    [event] = events(db, AuditTag.ADMIN_COUNCIL_CREATE)
+    [event] = audit_events(db, AuditTag.ADMIN_COUNCIL_CREATE)
     assert event.details["agency_ids"] == sorted([social.id, police.id])
 
 
@@ -323,11 +317,11 @@ def test_coordinator_manages_members_of_own_council(app, world: Council3, db: Se
     assert (
         db.scalar(select(CouncilMembership.id).where(CouncilMembership.id == membership_id)) is None
     )
-    assert [e.details["user_id"] for e in events(db, AuditTag.ADMIN_MEMBERSHIP_ADD)] == [
+    assert [e.details["user_id"] for e in audit_events(db, AuditTag.ADMIN_MEMBERSHIP_ADD)] == [
         newcomer.id
     ]
-    assert events(db, AuditTag.ADMIN_MEMBERSHIP_UPDATE)
-    assert events(db, AuditTag.ADMIN_MEMBERSHIP_REMOVE)
+    assert audit_events(db, AuditTag.ADMIN_MEMBERSHIP_UPDATE)
+    assert audit_events(db, AuditTag.ADMIN_MEMBERSHIP_REMOVE)
 
 
 def test_last_coordinator_cannot_step_down(app, world: Council3, db: Session) -> None:
@@ -368,7 +362,7 @@ def test_each_refusal_of_an_admin_page_is_logged_once(
     member = world.members[AgencyKind.POLICE]
     client = log_in(app.test_client(), member)
     assert client.get(f"/admin/users/{admin.id}").status_code == 403
-    [event] = events(db, AuditTag.ACCESS_DENIED)
+    [event] = audit_events(db, AuditTag.ACCESS_DENIED)
     assert (event.actor_user_id, event.object_type, event.object_ids) == (
         member.id,
         "user",
@@ -376,9 +370,9 @@ def test_each_refusal_of_an_admin_page_is_logged_once(
     )
     assert client.post(f"/admin/users/{admin.id}/deactivate").status_code == 403
     assert client.get("/admin/users").status_code == 403
-    assert len(events(db, AuditTag.ACCESS_DENIED)) == 3
+    assert len(audit_events(db, AuditTag.ACCESS_DENIED)) == 3
     db.refresh(admin)
-    assert admin.active and not events(db, AuditTag.ADMIN_USER_DEACTIVATE)
+    assert admin.active and not audit_events(db, AuditTag.ADMIN_USER_DEACTIVATE)
 
 
 def test_unknown_ids_on_admin_pages_are_refused_like_forbidden_ones(
@@ -388,7 +382,7 @@ def test_unknown_ids_on_admin_pages_are_refused_like_forbidden_ones(
     for url in ("/admin/users/999999", "/admin/agencies/999999", "/admin/councils/999999"):
         assert admin_client.get(url).status_code == 403, url
     assert admin_client.post("/admin/users/999999/unlock").status_code == 403
-    denied = events(db, AuditTag.ACCESS_DENIED)
+    denied = audit_events(db, AuditTag.ACCESS_DENIED)
     assert [(e.object_type, e.object_ids) for e in denied] == [
         ("user", [999999]),
         ("agency", [999999]),

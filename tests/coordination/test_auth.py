@@ -16,38 +16,13 @@ from sqlalchemy.orm import Session
 from coordination import security
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import RecoveryCode, User
-from tests.conftest import csrf_token_from, log_in
+from tests.conftest import audit_tags, csrf_token_from, log_in
+from tests.coordination.conftest import enrol_totp
 from tests.factories import PASSWORD, UserFactory
-
-
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
 
 def post_login(client: FlaskClient, email: str, password: str, **kwargs: object):  # type: ignore[no-untyped-def]
     return client.post("/login", data={"email": email, "password": password}, **kwargs)
-
-
-@pytest.fixture
-def optional_2fa(app: Flask) -> Iterator[None]:
-    app.config["REQUIRE_2FA"] = False
-    yield
-    app.config["REQUIRE_2FA"] = True
-
-
-@pytest.fixture
-def user(db: Session) -> User:
-    return UserFactory(email="anna@example.com")
-
-
-def enrol(db: Session, app: Flask, user: User) -> bytes:
-    secret = security.new_totp_secret()
-    user.totp_secret_sealed = security.seal_totp_secret(
-        security.MasterKeyRing.from_config(app.config), user.id, secret
-    )
-    user.totp_confirmed_at = user.created_at
-    db.flush()
-    return secret
 
 
 def test_login_without_two_factor_when_optional(
@@ -59,7 +34,7 @@ def test_login_without_two_factor_when_optional(
     page = client.get("/")
     assert page.status_code == 200
     assert "Mina forum" in page.text
-    assert AuditTag.AUTH_LOGIN_SUCCESS in tags(db)
+    assert AuditTag.AUTH_LOGIN_SUCCESS in audit_tags(db)
 
 
 def test_wrong_password_and_unknown_email_get_the_same_message(
@@ -103,7 +78,7 @@ def test_lockout_after_ten_failures_refuses_even_the_right_password(
             post_login(client, "anna@example.com", "fel lösenord här")
         db.refresh(user)
         assert user.locked_until is not None
-        assert AuditTag.AUTH_LOCKOUT in tags(db)
+        assert AuditTag.AUTH_LOCKOUT in audit_tags(db)
         response = post_login(client, "anna@example.com", PASSWORD)
         assert "Inloggningen misslyckades" in response.text
         assert client.get("/").status_code == 302
@@ -177,13 +152,13 @@ def test_first_login_requires_two_factor_enrolment(
     assert client.get("/").status_code == 200
     db.refresh(user)
     assert user.has_two_factor
-    assert AuditTag.AUTH_TWO_FACTOR_ENROL in tags(db)
+    assert AuditTag.AUTH_TWO_FACTOR_ENROL in audit_tags(db)
 
 
 def test_login_with_totp_and_replay_is_refused(
     app: Flask, client: FlaskClient, user: User, db: Session
 ) -> None:
-    secret = enrol(db, app, user)
+    secret = enrol_totp(db, app, user)
     response = post_login(client, "anna@example.com", PASSWORD)
     assert response.headers["Location"] == "/login/two-factor"
     code = security.totp_code(secret)
@@ -198,7 +173,7 @@ def test_login_with_totp_and_replay_is_refused(
     post_login(other, "anna@example.com", PASSWORD)
     replay = other.post("/login/two-factor", data={"code": code})
     assert "Koden stämmer inte" in replay.text
-    assert AuditTag.AUTH_TWO_FACTOR_FAILURE in tags(db)
+    assert AuditTag.AUTH_TWO_FACTOR_FAILURE in audit_tags(db)
 
 
 def test_recovery_code_works_exactly_once(
@@ -206,13 +181,13 @@ def test_recovery_code_works_exactly_once(
 ) -> None:
     from coordination.accounts.services import replace_recovery_codes
 
-    enrol(db, app, user)
+    enrol_totp(db, app, user)
     codes = replace_recovery_codes(db, user)
     db.flush()
     post_login(client, "anna@example.com", PASSWORD)
     first = client.post("/login/two-factor", data={"code": codes[0].upper()})
     assert first.status_code == 302
-    assert AuditTag.AUTH_RECOVERY_CODE_USE in tags(db)
+    assert AuditTag.AUTH_RECOVERY_CODE_USE in audit_tags(db)
 
     again = app.test_client()
     post_login(again, "anna@example.com", PASSWORD)
@@ -232,7 +207,7 @@ def test_logout_ends_the_session(client: FlaskClient, user: User, db: Session) -
     assert client.get("/").status_code == 200
     assert client.post("/logout").status_code == 302
     assert client.get("/").status_code == 302
-    assert AuditTag.AUTH_LOGOUT in tags(db)
+    assert AuditTag.AUTH_LOGOUT in audit_tags(db)
 
 
 def test_idle_timeout_logs_out(app: Flask, client: FlaskClient, user: User, db: Session) -> None:
@@ -299,7 +274,7 @@ def test_password_change_rules_and_other_sessions_end(
     assert other.get("/").status_code == 302, "every other session has ended"
     db.refresh(user)
     assert security.verify_password(user.password_hash, "ett nytt långt lösen")
-    assert AuditTag.AUTH_PASSWORD_CHANGE in tags(db)
+    assert AuditTag.AUTH_PASSWORD_CHANGE in audit_tags(db)
 
 
 def test_open_redirect_after_login_is_refused(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -17,26 +16,13 @@ from sqlalchemy.orm import Session
 from coordination import security
 from coordination.accounts.sessions import UserSession
 from coordination.admin.unused import report_unused_accounts, unused_accounts_job
-from coordination.audit.log import AuditEvent, AuditTag
+from coordination.audit.log import AuditTag
 from coordination.db import utcnow
 from coordination.models import AgencyKind, Role, User
 from coordination.tokens.services import ApiToken, Scope, create_token
 from meetings.models import Notification
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in
 from tests.factories import PASSWORD, AgencyFactory, UserFactory
-
-
-@pytest.fixture
-def optional_2fa(app: Flask) -> Iterator[None]:
-    app.config["REQUIRE_2FA"] = False
-    yield
-    app.config["REQUIRE_2FA"] = True
-
-
-def events(db: Session, tag: AuditTag) -> list[AuditEvent]:
-    return list(
-        db.scalars(select(AuditEvent).where(AuditEvent.tag == tag).order_by(AuditEvent.seq))
-    )
 
 
 def bearer(app: Flask, token: str) -> int:
@@ -71,7 +57,7 @@ def test_reset_password_is_confirmed_shown_once_and_stops_sessions_and_tokens(
     assert "Återställ lösenordet" in confirm.text and "visas en gång" in confirm.text
     db.refresh(user)
     assert not user.must_change_password, "the confirmation page changes nothing"
-    assert not events(db, AuditTag.ADMIN_USER_RESET_PASSWORD)
+    assert not audit_events(db, AuditTag.ADMIN_USER_RESET_PASSWORD)
 
     shown = admin_client.post(f"/admin/users/{user.id}/reset-password")
     assert shown.status_code == 200
@@ -85,7 +71,7 @@ def test_reset_password_is_confirmed_shown_once_and_stops_sessions_and_tokens(
     assert session_before.get("/").status_code == 302, "every session ended"
     assert bearer(app, token) == 401, "API tokens stop as sessions do"
     assert db.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).one().revoked_at
-    [event] = events(db, AuditTag.ADMIN_USER_RESET_PASSWORD)
+    [event] = audit_events(db, AuditTag.ADMIN_USER_RESET_PASSWORD)
     assert event.object_ids == [user.id]
     assert event.details == {"sessions_ended": 1, "tokens_revoked": 1}
     assert start_password not in str(event.details)
@@ -111,7 +97,7 @@ def test_reset_password_is_confirmed_shown_once_and_stops_sessions_and_tokens(
     assert not user.must_change_password
     assert security.verify_password(user.password_hash, own)
     assert not security.verify_password(user.password_hash, start_password)
-    assert events(db, AuditTag.AUTH_PASSWORD_CHANGE)[-1].details == {"start_password": True}
+    assert audit_events(db, AuditTag.AUTH_PASSWORD_CHANGE)[-1].details == {"start_password": True}
 
 
 def test_a_new_local_account_changes_its_start_password_at_first_log_in(
@@ -173,7 +159,7 @@ def test_deactivation_stops_sessions_and_tokens_at_once_and_reactivation_revives
     assert user.active
     assert bearer(app, token) == 401, "a reactivated account gets no old token back"
     assert client.get("/").status_code == 302, "nor an old session"
-    assert [e.object_ids for e in events(db, AuditTag.ADMIN_USER_DEACTIVATE)] == [[user.id]]
+    assert [e.object_ids for e in audit_events(db, AuditTag.ADMIN_USER_DEACTIVATE)] == [[user.id]]
 
 
 def test_reset_two_factor_and_unlock_are_confirmed_and_audited(
@@ -198,8 +184,8 @@ def test_reset_two_factor_and_unlock_are_confirmed_and_audited(
     db.refresh(user)
     assert user.locked_until is None and not user.has_two_factor
     assert client.get("/").status_code == 302, "a two-factor reset ends the sessions"
-    assert events(db, AuditTag.ADMIN_USER_RESET_TWO_FACTOR)
-    assert events(db, AuditTag.ADMIN_USER_UNLOCK)
+    assert audit_events(db, AuditTag.ADMIN_USER_RESET_TWO_FACTOR)
+    assert audit_events(db, AuditTag.ADMIN_USER_UNLOCK)
     assert admin_client.get(f"/admin/users/{user.id}/explode").status_code == 404
 
 
@@ -212,7 +198,8 @@ def test_lifecycle_posts_need_the_csrf_token(
     assert forged.status_code == 400
     assert "<code" not in forged.text
     db.refresh(user)
-    assert not user.must_change_password and not events(db, AuditTag.ADMIN_USER_RESET_PASSWORD)
+    assert not user.must_change_password
+    assert not audit_events(db, AuditTag.ADMIN_USER_RESET_PASSWORD)
 
 
 def test_an_administrator_may_not_reset_their_own_password_here(
@@ -241,7 +228,7 @@ def test_any_administrator_administers_any_account_and_nobody_else_does(
         assert client.get("/admin/users/unused").status_code == 403
         db.refresh(colleague)
         assert colleague.active and not colleague.must_change_password
-    denied = events(db, AuditTag.ACCESS_DENIED)
+    denied = audit_events(db, AuditTag.ACCESS_DENIED)
     assert len(denied) == 2 * 4 * 2 + 2
     assert other_admin.post(f"/admin/users/{target.id}/reset-password").status_code == 200
     db.refresh(target)
@@ -275,7 +262,7 @@ def test_unused_accounts_page_and_nightly_report_tell_the_administrators_without
 
     with app.app_context():  # as the scheduler's runner gives it
         assert unused_accounts_job(db, now) == 2
-    [event] = events(db, AuditTag.ADMIN_UNUSED_ACCOUNTS_REPORT)
+    [event] = audit_events(db, AuditTag.ADMIN_UNUSED_ACCOUNTS_REPORT)
     assert sorted(event.object_ids) == sorted([stale.id, never.id])
     assert event.details == {"days": days, "count": 2}
     [notice] = db.scalars(select(Notification).where(Notification.recipient_id == admin.id))

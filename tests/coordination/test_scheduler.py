@@ -54,12 +54,17 @@ from meetings.models import (
     Schedule,
 )
 from secrecy import jobs as secrecy_jobs
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Disclosure
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import MASTER_KEY, ROOT, Council3, migrate
-from tests.factories import ASSESSED, AgencyFactory, MembershipFactory, UserFactory, make_meeting
+from tests.factories import (
+    AgencyFactory,
+    MembershipFactory,
+    UserFactory,
+    disclose_under_21_rule,
+    make_meeting,
+)
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -268,15 +273,7 @@ def test_sweep_job_ends_disclosures_whose_basis_lapsed(db: Session, world: Counc
         db, social, world.council, EnrolmentData("Vilgot", "Provsson", "20080510-1235")
     )
     record = create_record(db, social, child, "risk_protective", "Uppgift")
-    disclosure = decide_disclosure(
-        db,
-        social,
-        record,
-        world.agencies[POLICE],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    disclosure = disclose_under_21_rule(db, social, record, world.agencies[POLICE])
     before = dt.datetime(2029, 5, 8, 12, tzinfo=dt.UTC)
     after = dt.datetime(2029, 5, 10, 12, tzinfo=dt.UTC)
 

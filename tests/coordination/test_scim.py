@@ -17,10 +17,9 @@ from werkzeug.test import TestResponse
 from coordination.accounts.scim.models import ScimClient, ScimLink
 from coordination.accounts.scim.services import ScimTag, create_client, revoke_client
 from coordination.accounts.sessions import EndReason, UserSession
-from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Role, User
 from coordination.tokens.services import Scope, create_token
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_tags, log_in
 from tests.factories import UserFactory
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -47,10 +46,6 @@ class Scim:
 
 def patch(*operations: dict[str, Any]) -> dict[str, Any]:
     return {"schemas": [PATCH_SCHEMA], "Operations": list(operations)}
-
-
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
 
 @pytest.fixture
@@ -80,7 +75,7 @@ def test_without_a_live_token_nothing_is_answered_and_the_attempt_is_logged(
         assert response.status_code == 401
         assert response.json is not None and response.json["schemas"] == [ERROR_SCHEMA]
         assert "Bearer" in response.headers["WWW-Authenticate"]
-    assert tags(db).count(ScimTag.AUTH_FAILURE) == 3
+    assert audit_tags(db).count(ScimTag.AUTH_FAILURE) == 3
 
     issued = create_client(db, admin, world.agencies[AgencyKind.SCHOOL], "Entra ID")
     assert Scim(app, issued.token).call("GET", "/Users").status_code == 200
@@ -148,7 +143,7 @@ def test_the_provider_finds_an_existing_account_links_it_and_deactivates_it(
         "/api/v1/me", headers={"Authorization": f"Bearer {api_token.secret}"}
     )
     assert answer.status_code == 401
-    assert ScimTag.USER_DEACTIVATE in tags(db)
+    assert ScimTag.USER_DEACTIVATE in audit_tags(db)
 
     link = db.get(ScimLink, user.id)
     assert link is not None and link.deactivated_by_provider and not link.provisioned
@@ -194,7 +189,7 @@ def test_a_created_account_has_no_roles_no_councils_and_waits_for_an_administrat
     assert user.email == "ny.larare@skola.example"
     assert user.agency_id == world.agencies[AgencyKind.SCHOOL].id
     assert user.roles == frozenset() and user.memberships == []
-    assert ScimTag.USER_CREATE in tags(db)
+    assert ScimTag.USER_CREATE in audit_tags(db)
 
     page = log_in(app.test_client(), admin).get(
         f"/admin/agencies/{world.agencies[AgencyKind.SCHOOL].id}/scim"
@@ -349,7 +344,7 @@ def test_only_administrators_manage_clients_and_the_token_is_shown_once(
     assert client.prefix in created.text and "svs_" in created.text
     listing = browser.get(url)
     assert client.prefix in listing.text
-    assert ScimTag.CLIENT_CREATE in tags(db)
+    assert ScimTag.CLIENT_CREATE in audit_tags(db)
     assert "Entra ID" in listing.text
 
 

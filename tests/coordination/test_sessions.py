@@ -20,28 +20,10 @@ from coordination.models import AgencyKind, User
 from coordination.tokens.services import PREFIX_LENGTH, Scope, create_token
 from coordination.web.extensions import limiter
 from tests.conftest import Council3, log_in, make_test_config
+from tests.coordination.conftest import enrol_totp, signed_in
 from tests.factories import PASSWORD, UserFactory
 
 COOKIE = "samverkan_session"
-
-
-@pytest.fixture
-def optional_2fa(app: Flask) -> Iterator[None]:
-    app.config["REQUIRE_2FA"] = False
-    yield
-    app.config["REQUIRE_2FA"] = True
-
-
-@pytest.fixture
-def user(db: Session) -> User:
-    return UserFactory(email="anna@example.com")
-
-
-def signed_in(app: Flask, email: str = "anna@example.com") -> FlaskClient:
-    client = app.test_client()
-    response = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302, response.text
-    return client
 
 
 def cookie_of(client: FlaskClient) -> str:
@@ -54,10 +36,6 @@ def with_cookie(app: Flask, value: str) -> FlaskClient:
     copy = app.test_client()
     copy.set_cookie(COOKIE, value)
     return copy
-
-
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
 
 
 # --- Sessions end on the server ---------------------------------------------------------------
@@ -265,13 +243,7 @@ def test_bogus_tokens_sharing_the_prefix_do_not_limit_the_real_token(
 
 @pytest.fixture
 def enrolled(app: Flask, db: Session, user: User) -> bytes:
-    secret = security.new_totp_secret()
-    user.totp_secret_sealed = security.seal_totp_secret(
-        security.MasterKeyRing.from_config(app.config), user.id, secret
-    )
-    user.totp_confirmed_at = user.created_at
-    db.flush()
-    return secret
+    return enrol_totp(db, app, user)
 
 
 def new_secret_of(app: Flask, client: FlaskClient, user: User) -> bytes:

@@ -36,12 +36,17 @@ from meetings.models import (
     Meeting,
     MeetingStatus,
 )
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_tags, log_in
 from tests.crawling import diff_dumps, dump_tables
-from tests.factories import ASSESSED, AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    AgencyFactory,
+    CouncilFactory,
+    MembershipFactory,
+    UserFactory,
+    disclose_under_21_rule,
+)
 
 # Monday 2 March 2026; the meeting is on Wednesday 11 March at 09:00 Swedish time, so the
 # agenda deadline (three working days before) is Friday 6 March.
@@ -72,8 +77,14 @@ def enrol(db: Session, user: User, council: Council, number: str, name: str = "K
     return enrol_child(db, user, council, EnrolmentData(name, "Hemligsson", number))
 
 
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
+def meeting_with_two_children(db: Session, world: Council3) -> tuple[User, Meeting, Child, Child]:
+    """The social services member, a meeting of the council, and two children that member
+    enrolled (Kalle, born 2012, and Stina, born 2010)."""
+    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
+    meeting = make_meeting(db, world.council)
+    first = enrol(db, social_user, world.council, "20121212-1212")
+    second = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    return social_user, meeting, first, second
 
 
 def count(db: Session, model: type) -> int:
@@ -109,13 +120,13 @@ def test_member_sees_the_meeting_and_an_outsider_is_refused_and_logged(
     assert f"/meetings/{meeting.id}/meeting.ics" in page.text
     assert f'href="/councils/{world.council.id}/meetings"' in page.text  # the council's meetings
 
-    before = tags(db).count("access:denied")
+    before = audit_tags(db).count("access:denied")
     stranger = log_in(app.test_client(), outsider)
     assert stranger.get(f"/meetings/{meeting.id}").status_code == 403
     assert stranger.get(f"/meetings/{meeting.id}/projector").status_code == 403
     assert stranger.get(f"/meetings/{meeting.id}/meeting.ics").status_code == 403
     assert stranger.get("/meetings/999999").status_code == 403  # no 404 oracle
-    assert tags(db).count("access:denied") == before + 4
+    assert audit_tags(db).count("access:denied") == before + 4
 
 
 @time_machine.travel(MONDAY, tick=False)
@@ -151,7 +162,7 @@ def test_a_guest_sees_that_meeting_only(
     assert row is not None
     assert row.guest
     assert row.status is AttendanceStatus.INVITED
-    assert "meetings:guest:add" in tags(db)
+    assert "meetings:guest:add" in audit_tags(db)
 
     guest = log_in(app.test_client(), outsider)
     page = guest.get(f"/meetings/{meeting.id}")
@@ -198,7 +209,7 @@ def test_members_without_invitation_are_shown_invited_and_written_when_attendanc
     for member in [*world.members.values(), world.coordinator]:
         assert member.display_name in page.text
     assert count(db, Attendance) == 0
-    assert tags(db).count("meetings:attendance:invite") == 0
+    assert audit_tags(db).count("meetings:attendance:invite") == 0
     school_user = world.members[AgencyKind.SCHOOL]
     url = f"/meetings/{meeting.id}/attendance/{school_user.id}"
     assert school.post(url, data={"status": "absent"}).status_code == 302
@@ -209,7 +220,7 @@ def test_members_without_invitation_are_shown_invited_and_written_when_attendanc
     assert {r.user_id for r in rows if r.status is AttendanceStatus.ABSENT} == {school_user.id}
     client_for(AgencyKind.POLICE).get(f"/meetings/{meeting.id}")
     assert count(db, Attendance) == len(expected)
-    assert tags(db).count("meetings:attendance:invite") == 1
+    assert audit_tags(db).count("meetings:attendance:invite") == 1
 
 
 @time_machine.travel(MONDAY, tick=False)
@@ -247,7 +258,7 @@ def test_attendance_own_status_or_the_coordinators(
     page = police.get(f"/meetings/{meeting.id}").text
     assert "Frånvarande" in page and "Anmält förhinder" in page
     assert ">Närvarande<" not in page  # not offered before the meeting has started
-    assert tags(db).count("meetings:attendance:set") == 2
+    assert audit_tags(db).count("meetings:attendance:set") == 2
 
 
 @time_machine.travel(MONDAY, tick=False)
@@ -298,10 +309,7 @@ def test_coordinator_names_chair_and_minute_taker(
 def test_adding_to_the_agenda_and_every_refusal_changes_nothing(
     app: Flask, world: Council3, client_for, db: Session
 ) -> None:
-    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
-    meeting = make_meeting(db, world.council)
-    child = enrol(db, social_user, world.council, "20121212-1212")
-    closed = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    social_user, meeting, child, closed = meeting_with_two_children(db, world)
     close_case(db, social_user, closed, CloseReason.MOVED)
     elsewhere_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
     MembershipFactory(council=elsewhere_council, user=social_user)
@@ -325,7 +333,7 @@ def test_adding_to_the_agenda_and_every_refusal_changes_nothing(
     assert record.category == "meeting_note"
     assert record.owner_agency_id == social_user.agency_id
     assert record.child_id == child.id
-    assert {"secrecy:record:create", "meetings:agenda:add"} <= set(tags(db))
+    assert {"secrecy:record:create", "meetings:agenda:add"} <= set(audit_tags(db))
 
     items, records = count(db, AgendaItem), count(db, Record)
     cases = [
@@ -376,7 +384,7 @@ def test_adding_to_the_agenda_and_every_refusal_changes_nothing(
 
 
 def test_after_the_deadline_only_the_coordinator_adds(
-    app: Flask, world: Council3, client_for, db: Session
+    app: Flask, world: Council3, db: Session
 ) -> None:
     social_user = world.members[AgencyKind.SOCIAL_SERVICES]
     with time_machine.travel(MONDAY, tick=False):
@@ -466,7 +474,7 @@ def test_the_coordinator_orders_the_agenda_and_positions_stay_contiguous(
         coordinator.post(f"/meetings/{meeting.id}/agenda/{items[2].id}/remove").status_code == 302
     )
     assert order() == [b, a]
-    assert "meetings:agenda:move" in tags(db) and "meetings:agenda:remove" in tags(db)
+    assert "meetings:agenda:move" in audit_tags(db) and "meetings:agenda:remove" in audit_tags(db)
     page = coordinator.get(f"/meetings/{meeting.id}").text
     assert page.index(children[1].pseudonym) < page.index(children[0].pseudonym)
 
@@ -515,15 +523,7 @@ def test_briefs_are_revealed_for_the_owner_and_withheld_for_others_until_disclos
     # Social services disclose their brief to the police under 10 kap. 18 a § OSL.
     record = db.get(Record, item.brief_record_id)
     assert record is not None
-    decide_disclosure(
-        db,
-        social_user,
-        record,
-        world.agencies[AgencyKind.POLICE],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    disclose_under_21_rule(db, social_user, record, world.agencies[AgencyKind.POLICE])
     page = police.get(f"/meetings/{meeting.id}").text
     assert "BRIEFMARK-social" in page
     assert "10 kap. 18 a § OSL" in page
@@ -542,10 +542,7 @@ def test_briefs_are_revealed_for_the_owner_and_withheld_for_others_until_disclos
 def test_the_projector_view_shows_only_order_pseudonyms_and_categories(
     app: Flask, world: Council3, client_for, db: Session
 ) -> None:
-    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
-    meeting = make_meeting(db, world.council)
-    first = enrol(db, social_user, world.council, "20121212-1212")
-    second = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    social_user, meeting, first, second = meeting_with_two_children(db, world)
     add_agenda_item(db, social_user, meeting, first, "school", "PROJMARK-1")
     add_agenda_item(db, social_user, meeting, second, "crime_police", "PROJMARK-2")
 
@@ -580,10 +577,7 @@ def contributors(app: Flask) -> Iterator[list[AgendaContributor]]:
 def test_registered_contributors_put_children_on_the_agenda(
     app: Flask, world: Council3, client_for, db: Session, contributors: list
 ) -> None:
-    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
-    meeting = make_meeting(db, world.council)
-    manual = enrol(db, social_user, world.council, "20121212-1212")
-    with_actions = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    social_user, meeting, manual, with_actions = meeting_with_two_children(db, world)
     closed = enrol(db, social_user, world.council, "20100101-0022", "Pelle")
     close_case(db, social_user, closed, CloseReason.MOVED)
     other_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
@@ -624,7 +618,7 @@ def test_registered_contributors_put_children_on_the_agenda(
     with app.app_context():
         assert contributors_module.add_contributed_items(db, meeting) == []
     assert count(db, AgendaItem) == 2
-    assert tags(db).count("meetings:agenda:contributed") == 1
+    assert audit_tags(db).count("meetings:agenda:contributed") == 1
     coordinator = log_in(app.test_client(), world.coordinator)
     refused = coordinator.post(
         f"/meetings/{meeting.id}/agenda/{rows[1].id}/remove", follow_redirects=True
@@ -645,10 +639,7 @@ def test_reading_a_meeting_writes_nothing_but_view_events(
 ) -> None:
     """Uninvited members and a child that a contributor names: the meeting page, the projector
     and the API show them without writing a row (audit events of the views aside)."""
-    social_user = world.members[AgencyKind.SOCIAL_SERVICES]
-    meeting = make_meeting(db, world.council)
-    manual = enrol(db, social_user, world.council, "20121212-1212")
-    with_actions = enrol(db, social_user, world.council, "20100101-0014", "Stina")
+    social_user, meeting, manual, with_actions = meeting_with_two_children(db, world)
     add_item(db, social_user, meeting, manual, "Manuell")
     register_agenda_contributor(app, lambda session, for_meeting: [with_actions.id])
     police = client_for(AgencyKind.POLICE)

@@ -36,7 +36,7 @@ from meetings.tags import MeetingTag
 from secrecy.models import Disclosure, Record, RecordKey
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from secrecy.records.reveal import Revealed, Withheld, reveal_one, reveal_records
-from tests.conftest import Council3, csrf_token_from, log_in
+from tests.conftest import Council3, audit_tags, csrf_token_from, log_in, sql_statements
 from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
 
 # Wednesday 4 March 2026; the meeting is a week later.
@@ -208,10 +208,6 @@ def counts(db: Session) -> dict[str, int]:
     }
 
 
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
-
-
 def number_forms(number: str) -> list[str]:
     digits = number.replace("-", "")
     return [digits, f"{digits[:8]}-{digits[8:]}", digits[2:], f"{digits[2:8]}-{digits[8:]}"]
@@ -248,7 +244,7 @@ def without_csrf(html: str) -> str:
 def test_a_bad_number_gets_a_swedish_message_and_changes_nothing(bob: Bob, db: Session) -> None:
     enrol(db, bob)
     before = counts(db)
-    events = len(tags(db))
+    events = len(audit_tags(db))
     bad = submit(bob.police_client, bob.meeting.id, INVALID)
     assert bad.status_code == 422
     assert "Personnumret är inte giltigt" in bad.text
@@ -268,7 +264,7 @@ def test_a_bad_number_gets_a_swedish_message_and_changes_nothing(bob: Bob, db: S
     assert "Orosanmälan" in wrong_basis.text
     db.expire_all()
     assert counts(db) == before
-    assert len(tags(db)) == events
+    assert len(audit_tags(db)) == events
 
 
 def test_a_match_attaches_the_record_and_puts_the_child_last_on_the_agenda(
@@ -354,7 +350,7 @@ def test_a_closed_case_matches_and_stays_closed(bob: Bob, db: Session) -> None:
     assert db.get(Child, child.id).status is ChildStatus.CLOSED  # type: ignore[union-attr]
     assert db.get(Record, entry.police_record_id).child_id == child.id  # type: ignore[union-attr]
     assert db.scalars(select(AgendaItem).where(AgendaItem.child_id == child.id)).one()
-    assert "secrecy:record:create" in tags(db)
+    assert "secrecy:record:create" in audit_tags(db)
 
 
 # --- Proposals ----------------------------------------------------------------------------------
@@ -700,7 +696,7 @@ def test_outsiders_get_403_everywhere(app: Flask, bob: Bob, db: Session, world: 
     proposal = next(e for e in entries if e.state is CaseSyncState.PROPOSED)
     assert bob.social_client.post(entry_url(later, proposal, "accept")).status_code == 403
     assert only_entry(db, id=proposal.id).state is CaseSyncState.PROPOSED
-    assert "access:denied" in tags(db)
+    assert "access:denied" in audit_tags(db)
 
 
 def test_a_council_that_is_not_bob_has_no_case_sync(
@@ -774,7 +770,7 @@ def test_every_step_is_logged_with_ids_only(bob: Bob, db: Session) -> None:
     assert decline_event.details["shredded_records"] == 3  # with the police's assessment
     answer_event = next(e for e in events if e.tag == MeetingTag.CASE_SYNC_ANSWER.value)
     assert answer_event.details["disclosed"] is False
-    assert "secrecy:disclosure:decide" in tags(db)
+    assert "secrecy:disclosure:decide" in audit_tags(db)
     assert_nowhere_in_clear(db, KNOWN, NEW, ADULT)
 
 
@@ -816,9 +812,6 @@ def test_a_race_on_the_same_number_is_refused_and_undone(
 
 
 def test_the_page_makes_no_query_per_row(app: Flask, bob: Bob, db: Session) -> None:
-    from sqlalchemy import event
-
-    from coordination.db import get_database
 
     numbers = [KNOWN, OTHER_KNOWN, "20090303-0013"]
     fresh = [NEW, "20100101-0022", "20100101-0030"]
@@ -831,17 +824,8 @@ def test_the_page_makes_no_query_per_row(app: Flask, bob: Bob, db: Session) -> N
         assert answer(bob.social_client, bob.meeting, matched, f"Svar {index}").status_code == 302
 
     def statements(client: FlaskClient) -> int:
-        seen: list[str] = []
-
-        def count(*args: object) -> None:
-            seen.append(str(args[2]))
-
-        engine = get_database(app).engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_statements(app) as seen:
             assert client.get(sync_url(bob.meeting)).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(seen)
 
     add_pair(0)

@@ -65,6 +65,12 @@ def _events(db: Session, tag: MeetingTag) -> int:
 # --- Services ------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def network(db: Session, world: Council3) -> NetworkMeeting:
+    """A network meeting about a child of the council, with the child and a guardian."""
+    return network_with_family(db, world, child_of(db, world))
+
+
 def test_a_network_meeting_has_the_child_as_its_one_agenda_item(
     db: Session, world: Council3
 ) -> None:
@@ -147,9 +153,8 @@ def test_a_child_of_another_council_is_refused(db: Session, world: Council3) -> 
 
 
 def test_participants_names_are_sealed_records_of_the_inviting_agency(
-    db: Session, world: Council3
+    db: Session, world: Council3, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     participants = db.scalars(select(NetworkParticipant)).all()
     assert [p.role.value for p in participants] == ["young_person", "guardian"]
     records = [db.get(Record, p.name_record_id) for p in participants]
@@ -163,9 +168,8 @@ def test_participants_names_are_sealed_records_of_the_inviting_agency(
 
 @pytest.mark.parametrize("email", ["inte en adress", "a@b", "x@@example.se", "namn@exempel .se"])
 def test_an_invalid_email_is_refused_and_nothing_is_added(
-    db: Session, world: Council3, email: str
+    db: Session, world: Council3, email: str, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     before = dump_tables(db)
     with pytest.raises(ServiceError) as refused:
         services.add_participant(
@@ -176,8 +180,9 @@ def test_an_invalid_email_is_refused_and_nothing_is_added(
     assert not diff_dumps(before, dump_tables(db))
 
 
-def test_only_the_inviting_agency_adds_participants(db: Session, world: Council3) -> None:
-    network = network_with_family(db, world, child_of(db, world))
+def test_only_the_inviting_agency_adds_participants(
+    db: Session, world: Council3, network: NetworkMeeting
+) -> None:
     with pytest.raises(PermissionDenied):
         services.add_participant(
             db, world.members[AgencyKind.POLICE], network, "guardian", "Någon", None
@@ -190,9 +195,8 @@ def test_only_the_inviting_agency_adds_participants(db: Session, world: Council3
 
 
 def test_attendance_of_participants_only_once_the_meeting_has_begun(
-    db: Session, world: Council3
+    db: Session, world: Council3, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     social = world.members[AgencyKind.SOCIAL_SERVICES]
     participant = network.participants[0]
     with pytest.raises(ServiceError):
@@ -203,8 +207,9 @@ def test_attendance_of_participants_only_once_the_meeting_has_begun(
     assert _events(db, MeetingTag.NETWORK_PARTICIPANT_STATUS) == 1
 
 
-def test_the_voice_is_a_sealed_record_of_the_recording_agency(db: Session, world: Council3) -> None:
-    network = network_with_family(db, world, child_of(db, world))
+def test_the_voice_is_a_sealed_record_of_the_recording_agency(
+    db: Session, world: Council3, network: NetworkMeeting
+) -> None:
     school = world.members[AgencyKind.SCHOOL]
     voice = services.record_voice(db, school, network, "Jag vill gå kvar i min klass.")
     record = db.get(Record, voice.record_id)
@@ -215,8 +220,9 @@ def test_the_voice_is_a_sealed_record_of_the_recording_agency(db: Session, world
     assert db.scalar(select(func.count()).select_from(YoungPersonVoice)) == 1
 
 
-def test_a_letter_is_sealed_and_names_roles_not_other_names(db: Session, world: Council3) -> None:
-    network = network_with_family(db, world, child_of(db, world))
+def test_a_letter_is_sealed_and_names_roles_not_other_names(
+    db: Session, world: Council3, network: NetworkMeeting
+) -> None:
     social = world.members[AgencyKind.SOCIAL_SERVICES]
     letter = letters.create_letter(db, social, network, network.participants[1], now=NOW)
     record = db.get(Record, letter.record_id)
@@ -237,9 +243,8 @@ def test_a_letter_is_sealed_and_names_roles_not_other_names(db: Session, world: 
 
 
 def test_the_page_shows_names_to_the_inviting_agency_only(
-    app: Flask, db: Session, world: Council3
+    app: Flask, db: Session, world: Council3, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     services.record_voice(db, world.members[AgencyKind.POLICE], network, "Röstmarkör från polisen.")
     db.commit()
     url = f"/network-meetings/{network.meeting_id}"
@@ -256,9 +261,8 @@ def test_the_page_shows_names_to_the_inviting_agency_only(
 
 
 def test_the_form_refuses_an_invalid_email_with_422(
-    app: Flask, db: Session, world: Council3
+    app: Flask, db: Session, world: Council3, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     db.commit()
     client = log_in(app.test_client(), world.members[AgencyKind.SOCIAL_SERVICES])
     response = client.post(
@@ -301,9 +305,8 @@ def test_calling_a_meeting_through_the_form(app: Flask, db: Session, world: Coun
 
 
 def test_the_letter_pdf_is_logged_at_every_print_and_refused_to_others(
-    app: Flask, db: Session, world: Council3
+    app: Flask, db: Session, world: Council3, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     social = world.members[AgencyKind.SOCIAL_SERVICES]
     letter = letters.create_letter(db, social, network, network.participants[0], now=NOW)
     db.commit()
@@ -323,9 +326,8 @@ def test_the_letter_pdf_is_logged_at_every_print_and_refused_to_others(
 
 
 def test_consent_link_prefills_the_invited_agencies(
-    app: Flask, db: Session, world: Council3
+    app: Flask, db: Session, world: Council3, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     db.commit()
     client = log_in(app.test_client(), world.members[AgencyKind.SOCIAL_SERVICES])
     page = client.get(f"/network-meetings/{network.meeting_id}").get_data(as_text=True)
@@ -342,9 +344,8 @@ def test_consent_link_prefills_the_invited_agencies(
 
 
 def test_the_projector_shows_roles_and_what_every_attending_agency_may_see(
-    app: Flask, db: Session, world: Council3
+    app: Flask, db: Session, world: Council3, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     social = world.members[AgencyKind.SOCIAL_SERVICES]
     services.record_voice(db, social, network, "Röstmarkör bara för socialtjänsten.")
     db.commit()
@@ -366,9 +367,8 @@ def test_the_projector_shows_roles_and_what_every_attending_agency_may_see(
 
 
 def test_the_projector_renders_the_registered_parts_with_the_attending_agencies(
-    app: Flask, db: Session, world: Council3, registries: None
+    app: Flask, db: Session, world: Council3, registries: None, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     db.commit()
     calls: list[tuple[int, int, list[int]]] = []
 
@@ -444,9 +444,8 @@ def test_no_other_child_comes_onto_a_network_meetings_agenda(
 
 
 def test_the_meeting_page_links_to_the_network_meeting(
-    app: Flask, db: Session, world: Council3
+    app: Flask, db: Session, world: Council3, network: NetworkMeeting
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     db.commit()
     client = log_in(app.test_client(), world.members[AgencyKind.POLICE])
     page = client.get(f"/meetings/{network.meeting_id}").get_data(as_text=True)
@@ -455,9 +454,12 @@ def test_the_meeting_page_links_to_the_network_meeting(
 
 
 def test_letters_and_attendance_through_the_page_forms(
-    app: Flask, db: Session, world: Council3, clock: time_machine.Coordinates
+    app: Flask,
+    db: Session,
+    world: Council3,
+    clock: time_machine.Coordinates,
+    network: NetworkMeeting,
 ) -> None:
-    network = network_with_family(db, world, child_of(db, world))
     participant = network.participants[0]
     db.commit()
     base = f"/network-meetings/{network.meeting_id}/participants/{participant.id}"

@@ -24,7 +24,10 @@ from secrecy.disclosure.services import decide_disclosure
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED
+from tests.factories import (
+    ASSESSED,
+    disclose_under_21_rule,
+)
 from tests.meetings.test_notifications import make_meeting, outbox
 from tests.secrecy.test_crypto import personnummer
 from tests.secrecy.test_disclosure import enrol_with_record
@@ -265,15 +268,7 @@ def test_a_departed_decider_leaves_the_warning_to_the_owner_agencys_members(
         db, social, world.council, EnrolmentData("A", "B", personnummer(dt.date(2005, 3, 10), 103))
     )
     record = create_record(db, social, child, "risk_protective", "x")
-    decide_disclosure(
-        db,
-        social,
-        record,
-        world.agencies[POLICE],
-        "sol-police-u21",
-        (0, 1, 2, 3),
-        assessment=ASSESSED,
-    )
+    disclose_under_21_rule(db, social, record, world.agencies[POLICE])
     social.active = False
     db.flush()
     assert disclosure_lapse_warnings(db, NOW) == 1

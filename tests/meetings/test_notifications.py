@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent, AuditTag
-from coordination.db import get_database, utcnow
+from coordination.db import utcnow
 from coordination.models import AgencyKind, User
 from meetings import jobs
 from meetings.models import (
@@ -50,7 +50,7 @@ from meetings.notifications.services import (
 )
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, log_in, sql_statements
 from tests.factories import make_meeting
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
@@ -639,19 +639,10 @@ def test_the_header_shows_the_unread_count_with_one_count_query(
     db.flush()
     client = log_in(app.test_client(), social)
 
-    statements: list[str] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "notifications" in statement:
-            statements.append(statement)
-
-    engine = get_database(app).engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with sql_statements(app) as seen:
         page = client.get("/")
         anonymous = app.test_client().get("/login")
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    statements = [statement for statement in seen if "notifications" in statement]
 
     assert page.status_code == 200 and anonymous.status_code == 200
     assert '<strong aria-hidden="true">(3)</strong>' in page.text

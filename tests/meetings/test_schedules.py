@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -16,11 +14,11 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent
-from coordination.db import LOCAL_ZONE, get_database, today_local
+from coordination.db import LOCAL_ZONE, today_local
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import AgencyKind, CouncilRole
 from meetings.models import (
@@ -34,7 +32,7 @@ from meetings.models import (
 from meetings.schedules import materialise, swedish_holidays
 from meetings.schedules import rules as rules_module
 from meetings.schedules.checks import check_video_link
-from meetings.schedules.materialise import materialise_meetings
+from meetings.schedules.materialise import MaterialiseReport, materialise_meetings
 from meetings.schedules.meeting_changes import (
     MeetingTimeData,
     add_meeting,
@@ -53,7 +51,7 @@ from meetings.schedules.schedule_changes import ScheduleData, create_schedule, u
 from meetings.schedules.swedish_holidays import holiday_name
 from meetings.tags import MeetingTag
 from secrecy.records.children import EnrolmentData, enrol_child
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in, sql_statements
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 
 NEW_YEAR = dt.date(2026, 1, 1)
@@ -92,10 +90,6 @@ def meetings_of(db: Session, schedule: Schedule) -> list[Meeting]:
 
 def local(meeting: Meeting) -> dt.datetime:
     return meeting.starts_at.astimezone(LOCAL_ZONE)
-
-
-def events(db: Session, tag: str) -> list[AuditEvent]:
-    return list(db.scalars(select(AuditEvent).where(AuditEvent.tag == tag)))
 
 
 def by_day(meetings: list[Meeting]) -> dict[dt.date, Meeting]:
@@ -348,21 +342,6 @@ def test_new_meetings_invite_the_active_members(db: Session, world: Council3) ->
         assert not any(a.guest for a in meeting.attendances)
 
 
-@contextmanager
-def count_statements(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = get_database(app).engine
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def test_members_are_read_in_one_query(app: Flask, db: Session, world: Council3) -> None:
     for weekday in ("MO", "TU", "WE"):
         db.add(
@@ -377,7 +356,7 @@ def test_members_are_read_in_one_query(app: Flask, db: Session, world: Council3)
             )
         )
     db.flush()
-    with count_statements(app) as statements:
+    with sql_statements(app) as statements:
         report = materialise_meetings(db, today=NEW_YEAR)
     assert report.created == 3 * 26
     member_reads = [s for s in statements if "FROM council_memberships" in s]
@@ -399,9 +378,9 @@ def test_one_audit_event_per_council_and_run(db: Session, world: Council3) -> No
     create_schedule(
         db, other_council_coordinator, other, data("FREQ=MONTHLY;BYDAY=+1TU"), today=NEW_YEAR
     )
-    before = len(events(db, MeetingTag.MEETINGS_MATERIALISE))
+    before = len(audit_events(db, MeetingTag.MEETINGS_MATERIALISE))
     report = materialise_meetings(db, today=dt.date(2026, 2, 1))
-    after = events(db, MeetingTag.MEETINGS_MATERIALISE)[before:]
+    after = audit_events(db, MeetingTag.MEETINGS_MATERIALISE)[before:]
     assert sorted(e.object_ids[0] for e in after) == sorted([world.council.id, other.id])
     assert all(e.object_type == "council" and e.actor_user_id is None for e in after)
     mine = next(e for e in after if e.object_ids == [world.council.id])
@@ -456,6 +435,15 @@ def test_interrupted_run_is_completed_by_the_next(
 # --- Moving, cancelling, changing the rule ------------------------------------------------------
 
 
+def coordinator_updates(
+    db: Session, world: Council3, schedule: Schedule, changed: ScheduleData, *, today: dt.date
+) -> MaterialiseReport:
+    """The coordinator's change of the schedule, at its current version."""
+    return update_schedule(
+        db, world.coordinator, schedule, changed, expected_version=schedule.version, today=today
+    )
+
+
 def snapshot(meetings: list[Meeting]) -> dict[int, tuple[Any, ...]]:
     return {
         m.id: (m.starts_at, m.ends_at, m.status, m.sequence, m.version, m.detached, m.location)
@@ -491,12 +479,11 @@ def test_moving_one_occurrence_leaves_the_others(db: Session, world: Council3) -
     assert local(moved) == dt.datetime(2026, 12, 22, 10, 0, tzinfo=LOCAL_ZONE)
     assert moved.occurrence_on == dt.date(2026, 12, 24)  # the identity stays
     # Re-running (and changing the schedule's place) never touches the moved one.
-    update_schedule(
+    coordinator_updates(
         db,
-        world.coordinator,
+        world,
         schedule,
         data("FREQ=WEEKLY;BYDAY=TH", starts_on=dt.date(2026, 12, 1), location="Nytt rum"),
-        expected_version=schedule.version,
         today=today,
     )
     after = meetings_of(db, schedule)
@@ -506,7 +493,7 @@ def test_moving_one_occurrence_leaves_the_others(db: Session, world: Council3) -
     others = [m for m in after if m.id != christmas.id]
     assert {m.location for m in others} == {"Nytt rum"}
     assert all(m.sequence == before[m.id][3] + 1 for m in others)
-    assert {e.object_ids[0] for e in events(db, MeetingTag.MEETING_MOVE)} == {christmas.id}
+    assert {e.object_ids[0] for e in audit_events(db, MeetingTag.MEETING_MOVE)} == {christmas.id}
 
 
 def test_moving_leaves_other_meetings_exactly_as_they_were(db: Session, world: Council3) -> None:
@@ -561,7 +548,7 @@ def test_cancelling_one_occurrence(db: Session, world: Council3) -> None:
         cancel_meeting(
             db, world.coordinator, cancelled, expected_version=cancelled.version, today=NEW_YEAR
         )
-    assert len(events(db, MeetingTag.MEETING_CANCEL)) == 1
+    assert len(audit_events(db, MeetingTag.MEETING_CANCEL)) == 1
 
 
 def test_only_coordinators_plan(db: Session, world: Council3) -> None:
@@ -599,14 +586,7 @@ def test_changing_the_rule_without_agendas_replaces_future_meetings(
     old = meetings_of(db, schedule)
     later = dt.date(2026, 3, 1)
     # The January and February meetings are now in the past and stay.
-    report = update_schedule(
-        db,
-        world.coordinator,
-        schedule,
-        data("FREQ=MONTHLY;BYDAY=+1TU"),
-        expected_version=schedule.version,
-        today=later,
-    )
+    report = coordinator_updates(db, world, schedule, data("FREQ=MONTHLY;BYDAY=+1TU"), today=later)
     meetings = meetings_of(db, schedule)
     days = sorted(by_day(meetings))
     assert days[:2] == [dt.date(2026, 1, 14), dt.date(2026, 2, 11)]
@@ -640,13 +620,8 @@ def test_changing_the_rule_keeps_meetings_with_an_agenda_or_marks(
     attendance = next(a for a in marked.attendances if a.user_id == social.id)
     attendance.status = AttendanceStatus.EXCUSED
     db.flush()
-    report = update_schedule(
-        db,
-        world.coordinator,
-        schedule,
-        data("FREQ=MONTHLY;BYDAY=+1TU"),
-        expected_version=schedule.version,
-        today=NEW_YEAR,
+    report = coordinator_updates(
+        db, world, schedule, data("FREQ=MONTHLY;BYDAY=+1TU"), today=NEW_YEAR
     )
     after = meetings_of(db, schedule)
     ids = {m.id for m in after}
@@ -665,12 +640,11 @@ def test_changing_the_time_updates_untouched_meetings_and_raises_sequence(
     schedule = make_schedule(db, world, "FREQ=MONTHLY;BYDAY=+2WE")
     before = {m.id: m.sequence for m in meetings_of(db, schedule)}
     attendance_before = db.scalar(select(func.count()).select_from(Attendance))
-    report = update_schedule(
+    report = coordinator_updates(
         db,
-        world.coordinator,
+        world,
         schedule,
         data("FREQ=MONTHLY;BYDAY=+2WE", start_time=dt.time(13, 30), duration_minutes=60),
-        expected_version=schedule.version,
         today=NEW_YEAR,
     )
     after = meetings_of(db, schedule)
@@ -681,68 +655,57 @@ def test_changing_the_time_updates_untouched_meetings_and_raises_sequence(
         assert m.ends_at - m.starts_at == dt.timedelta(hours=1)
         assert m.sequence == before[m.id] + 1
     assert db.scalar(select(func.count()).select_from(Attendance)) == attendance_before
-    assert len(events(db, MeetingTag.SCHEDULE_UPDATE)) == 1
+    assert len(audit_events(db, MeetingTag.SCHEDULE_UPDATE)) == 1
 
 
 def test_deactivating_a_schedule_removes_its_untouched_future_meetings(
     db: Session, world: Council3
 ) -> None:
     schedule = make_schedule(db, world, "FREQ=MONTHLY;BYDAY=+2WE")
-    report = update_schedule(
+    report = coordinator_updates(
         db,
-        world.coordinator,
+        world,
         schedule,
         data("FREQ=MONTHLY;BYDAY=+2WE", active=False),
-        expected_version=schedule.version,
         today=dt.date(2026, 2, 1),
     )
     assert report.deleted == 5
     assert [m.occurrence_on for m in meetings_of(db, schedule)] == [dt.date(2026, 1, 14)]
 
 
-def test_ad_hoc_meeting_invites_members_and_flags_holidays(db: Session, world: Council3) -> None:
-    meeting = add_meeting(
+def add_on_1_december(db: Session, world: Council3, day: dt.date, **fields: Any) -> Meeting:
+    """The coordinator adds a 45-minute meeting of the council on 1 December 2026."""
+    return add_meeting(
         db,
         world.coordinator,
         world.council,
-        MeetingTimeData(
-            day=dt.date(2026, 12, 24),
-            start_time=dt.time(8, 30),
-            duration_minutes=45,
-            video_link="https://video.example.se/extra",
-        ),
+        MeetingTimeData(day=day, duration_minutes=45, **fields),
         today=dt.date(2026, 12, 1),
+    )
+
+
+def test_ad_hoc_meeting_invites_members_and_flags_holidays(db: Session, world: Council3) -> None:
+    meeting = add_on_1_december(
+        db,
+        world,
+        dt.date(2026, 12, 24),
+        start_time=dt.time(8, 30),
+        video_link="https://video.example.se/extra",
     )
     assert meeting.schedule_id is None and meeting.occurrence_on is None
     assert meeting.holiday == "Julafton"
     assert local(meeting) == dt.datetime(2026, 12, 24, 8, 30, tzinfo=LOCAL_ZONE)
     assert len(meeting.attendances) == 8
     with pytest.raises(ServiceError, match="https://"):
-        add_meeting(
+        add_on_1_december(
             db,
-            world.coordinator,
-            world.council,
-            MeetingTimeData(
-                day=dt.date(2026, 12, 2),
-                start_time=dt.time(8),
-                duration_minutes=45,
-                video_link="http://video.example.se/extra",
-            ),
-            today=dt.date(2026, 12, 1),
+            world,
+            dt.date(2026, 12, 2),
+            start_time=dt.time(8),
+            video_link="http://video.example.se/extra",
         )
     with pytest.raises(ServiceError, match="redan varit"):
-        add_meeting(
-            db,
-            world.coordinator,
-            world.council,
-            MeetingTimeData(
-                day=dt.date(2026, 11, 30),
-                start_time=dt.time(8),
-                duration_minutes=45,
-                location="Rum",
-            ),
-            today=dt.date(2026, 12, 1),
-        )
+        add_on_1_december(db, world, dt.date(2026, 11, 30), start_time=dt.time(8), location="Rum")
 
 
 @pytest.mark.parametrize(
@@ -880,7 +843,7 @@ def test_outsider_gets_403_everywhere(app: Flask, db: Session, world: Council3) 
     assert client.post(f"/occurrences/{meeting.id}/cancel", data={"version": "1"}).status_code == (
         403
     )
-    denied = events(db, "access:denied")
+    denied = audit_events(db, "access:denied")
     assert len(denied) == 8
     assert {e.actor_user_id for e in denied} == {outsider.id}
 
@@ -983,7 +946,7 @@ def test_stale_schedule_edit_shows_a_conflict(app: Flask, db: Session, world: Co
     assert "Någon annan har ändrat uppgifterna" in second.text
     db.expire_all()
     assert db.get(Schedule, schedule.id).rrule == "FREQ=WEEKLY;BYDAY=TU"  # type: ignore[union-attr]
-    assert len(events(db, MeetingTag.SCHEDULE_UPDATE)) == 1
+    assert len(audit_events(db, MeetingTag.SCHEDULE_UPDATE)) == 1
 
 
 def test_coordinator_moves_and_cancels_through_the_pages(
@@ -1079,7 +1042,7 @@ def test_lists_paginate_without_a_query_per_row(
     make_schedule(db, world, "FREQ=DAILY", today=today, starts_on=tomorrow)
     police = client_for(AgencyKind.POLICE)
     url = f"/councils/{world.council.id}/meetings"
-    with count_statements(app) as full_page:
+    with sql_statements(app) as full_page:
         first = police.get(url)
     assert first.status_code == 200
     assert "Sida 1 av" in first.text and "page=2" in first.text
@@ -1090,7 +1053,7 @@ def test_lists_paginate_without_a_query_per_row(
             Meeting.id.not_in(select(Meeting.id).order_by(Meeting.starts_at).limit(1))
         )
     )
-    with count_statements(app) as one_row:
+    with sql_statements(app) as one_row:
         single = police.get(url)
     assert single.text.count('href="/meetings/') == 1
     assert len(one_row) == len(full_page)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -22,11 +23,15 @@ from meetings.agenda.contributors import add_contributed_items_after
 from meetings.models import AgendaItem, AgendaSource, Meeting, MeetingStatus
 from minutes.actions.services import StatusChange, update_action
 from minutes.models import ActionStatus, ActionUpdate, AgreedAction, NotDoneReason
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
-from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
+from tests.conftest import ClientFor, Council3, log_in
+from tests.factories import (
+    CouncilFactory,
+    MembershipFactory,
+    UserFactory,
+    disclose_under_21_rule,
+)
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 GENERAL_WHY = "Risken för den unge väger uppenbart tyngre än sekretessen för kommentaren nu."
@@ -62,15 +67,7 @@ def make_action(
     creator = world.members[SOCIAL]
     record = create_record(db, creator, child, "agreed_action", text)
     if responsible is POLICE:
-        decide_disclosure(
-            db,
-            creator,
-            record,
-            world.agencies[POLICE],
-            "sol-police-u21",
-            list(range(4)),
-            assessment=ASSESSED,
-        )
+        disclose_under_21_rule(db, creator, record, world.agencies[POLICE])
     action = AgreedAction(
         child_id=child.id,
         meeting_id=meeting.id,
@@ -116,9 +113,8 @@ def fresh(db: Session, action: AgreedAction) -> AgreedAction:
 
 
 def test_the_responsible_agency_moves_the_action_through_its_statuses(
-    world: Council3, client_for, db: Session, police_action: AgreedAction
+    world: Council3, police: FlaskClient, db: Session, police_action: AgreedAction
 ) -> None:
-    police = client_for(POLICE)
     page = police.get(f"/actions/{police_action.id}")
     assert page.status_code == 200
     assert "Hembesök med familjen" in page.text and "Uppdatera status" in page.text
@@ -217,9 +213,8 @@ def test_only_the_responsible_agency_updates_and_coordinators_cancel(
 
 
 def test_a_stale_form_is_a_conflict_and_changes_nothing(
-    client_for, db: Session, police_action: AgreedAction
+    police: FlaskClient, db: Session, police_action: AgreedAction
 ) -> None:
-    police = client_for(POLICE)
     assert post_update(police, police_action).status_code == 302
     stale = post_update(police, police_action, status="done", version=1)
     assert stale.status_code == 409
@@ -235,9 +230,12 @@ def test_a_stale_form_is_a_conflict_and_changes_nothing(
 
 
 def test_comments_are_sealed_and_shared_only_by_decision(
-    world: Council3, client_for, db: Session, police_action: AgreedAction
+    world: Council3,
+    client_for: ClientFor,
+    police: FlaskClient,
+    db: Session,
+    police_action: AgreedAction,
 ) -> None:
-    police = client_for(POLICE)
     # Kept to the police: the owner agency sees that there is a comment, not what it says.
     post_update(police, police_action, comment="Pojken träffad på fritidsgården")
     social_page = client_for(SOCIAL).get(f"/actions/{police_action.id}")
@@ -246,38 +244,17 @@ def test_comments_are_sealed_and_shared_only_by_decision(
     assert "Pojken träffad" in police.get(f"/actions/{police_action.id}").text
     # A basis without its conditions confirmed is refused next to the field; nothing saved.
     action = fresh(db, police_action)
-    unconfirmed = post_update(
-        police,
-        action,
-        status="done",
-        comment="Klart enligt plan",
-        share_basis="general-clause",
-        assessment=GENERAL_WHY,
-    )
+    done = {"status": "done", "comment": "Klart enligt plan", "share_basis": "general-clause"}
+    unconfirmed = post_update(police, action, **done, assessment=GENERAL_WHY)
     assert unconfirmed.status_code == 422
     assert "Bekräfta varje förutsättning" in unconfirmed.text
     assert fresh(db, action).status is ActionStatus.IN_PROGRESS
     # Confirmed without the written assessment: the general clause's question, nothing saved.
-    unassessed = post_update(
-        police,
-        action,
-        status="done",
-        comment="Klart enligt plan",
-        share_basis="general-clause",
-        share_confirm="y",
-    )
+    unassessed = post_update(police, action, **done, share_confirm="y")
     assert unassessed.status_code == 422
     assert "uppenbart har företräde" in unassessed.text
     assert fresh(db, action).status is ActionStatus.IN_PROGRESS
-    shared = post_update(
-        police,
-        action,
-        status="done",
-        comment="Klart enligt plan",
-        share_basis="general-clause",
-        share_confirm="y",
-        assessment=GENERAL_WHY,
-    )
+    shared = post_update(police, action, **done, share_confirm="y", assessment=GENERAL_WHY)
     assert shared.status_code == 302
     social_page = client_for(SOCIAL).get(f"/actions/{police_action.id}")
     assert "Klart enligt plan" in social_page.text and "10 kap. 27 § OSL" in social_page.text
@@ -483,11 +460,10 @@ def test_open_actions_bring_the_child_back_on_the_next_agenda(
 
 
 def test_list_numbers_out_of_range_are_refused(
-    client_for, db: Session, police_action: AgreedAction
+    police: FlaskClient, db: Session, police_action: AgreedAction
 ) -> None:
     """``?page=`` beyond 64 bits or not a number: the ordinary 400 page, not a 500; unknown
     filter values still fall back to the defaults."""
-    police = client_for(POLICE)
     for value in ("99999999999999999999999", "-1", "abc"):
         assert police.get(f"/actions/agency?page={value}").status_code == 400
         assert police.get(f"/actions/mine?page={value}").status_code == 400

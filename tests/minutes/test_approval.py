@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind
-from meetings.models import AgendaItem, AgendaSource, AttendanceStatus, Meeting, MeetingStatus
+from meetings.models import (
+    AgendaItem,
+    AgendaSource,
+    AttendanceStatus,
+    MeetingStatus,
+    Notification,
+)
 from minutes.actions.services import create_action
 from minutes.models import (
     AgreedAction,
@@ -27,21 +33,21 @@ from minutes.models import (
     MinutesEntry,
     MinutesStatus,
 )
-from minutes.workspace import approval, sharing
+from minutes.workspace import approval
 from minutes.workspace import services as workspace
 from secrecy.models import Record
 from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED
+from tests.factories import ASSESSED, make_meeting
 from tests.minutes.test_workspace import (
     NOW,
-    SOL_POLICE,
-    TO_POLICE,
     TODAY,
     Setting,
     count,
     make_setting,
     mark,
+    police_share,
     shown,
+    social_note,
 )
 
 
@@ -51,23 +57,30 @@ def setting(db: Session, world: Council3) -> Setting:
         return make_setting(db, world)
 
 
+def setting_with_social_minute_taker(db: Session, world: Council3) -> Setting:
+    """The setting, with the social services member taking the minutes."""
+    with time_machine.travel(NOW, tick=False):
+        found = make_setting(db, world)
+        found.meeting.minute_taker_id = found.social.id
+        db.flush()
+        return found
+
+
+def notifications(db: Session, kind: str) -> list[Notification]:
+    """The notifications of ``kind``, oldest first, as the database has them now."""
+    db.expire_all()
+    return list(
+        db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
+    )
+
+
 def minutes_row(db: Session) -> Minutes:
     db.expire_all()
     return db.scalars(select(Minutes)).one()
 
 
 def with_entry(db: Session, setting: Setting) -> MinutesEntry:
-    return workspace.add_entry(
-        db,
-        setting.social,
-        setting.meeting,
-        setting.child,
-        EntryKind.ENTRY,
-        "meeting_note",
-        "Original-Hemlig",
-        [sharing.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
-        ASSESSED,
-    )
+    return social_note(db, setting, "Original-Hemlig", police_share(setting), ASSESSED)
 
 
 def lock(db: Session, world: Council3, setting: Setting) -> Minutes:
@@ -336,7 +349,7 @@ def test_amendments_are_new_entries_shown_as_rattelse(
         entry,
         "Rättad-Hemlig",
         AmendmentReason.FACTUAL_ERROR,
-        [sharing.ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
+        police_share(setting),
         ASSESSED,
     )
     assert amendment.amends_id == entry.id
@@ -394,13 +407,7 @@ def test_approval_carries_the_open_actions_over_to_the_next_agendas(
         (),
         assessment=ASSESSED,
     )
-    later = Meeting(
-        council_id=world.council.id,
-        starts_at=NOW + dt.timedelta(days=28),
-        ends_at=NOW + dt.timedelta(days=28, hours=2),
-    )
-    db.add(later)
-    db.flush()
+    later = make_meeting(db, world.council, NOW + dt.timedelta(days=28))
 
     def carried() -> list[tuple[int, AgendaSource]]:
         return [

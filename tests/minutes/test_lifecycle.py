@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.errors import ServiceError
@@ -23,10 +22,15 @@ from meetings.models import (
 )
 from minutes.models import MinutesApproval, MinutesStatus
 from minutes.workspace import approval
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_tags, log_in
 from tests.factories import AgencyFactory, UserFactory
-from tests.minutes.test_approval import minutes_row, with_entry
-from tests.minutes.test_workspace import NOW, Setting, count, make_setting, tags
+from tests.minutes.test_approval import (
+    minutes_row,
+    notifications,
+    setting_with_social_minute_taker,
+    with_entry,
+)
+from tests.minutes.test_workspace import NOW, Setting, count
 
 BEFORE_START = NOW - dt.timedelta(hours=3)  # the setting's meeting starts at NOW - 1 h
 NOT_STARTED = "Mötet har inte börjat än"
@@ -34,18 +38,7 @@ NOT_STARTED = "Mötet har inte börjat än"
 
 @pytest.fixture
 def setting(db: Session, world: Council3) -> Setting:
-    with time_machine.travel(NOW, tick=False):
-        found = make_setting(db, world)
-        found.meeting.minute_taker_id = found.social.id
-        db.flush()
-        return found
-
-
-def notifications(db: Session, kind: str) -> list[Notification]:
-    db.expire_all()
-    return list(
-        db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
-    )
+    return setting_with_social_minute_taker(db, world)
 
 
 # --- Nothing before the meeting has started -------------------------------------------------------
@@ -104,7 +97,7 @@ def test_the_pages_refuse_sending_before_the_start_and_change_nothing(
         with_entry(db, setting)
     version = minutes_row(db).version
     url = f"/meetings/{setting.meeting.id}/minutes/submit"
-    before = tags(db)
+    before = audit_tags(db)
     with time_machine.travel(BEFORE_START, tick=False):
         coordinator = log_in(app.test_client(), world.coordinator)
         asked = coordinator.get(f"{url}?adjuster_id={setting.police.id}&version={version}")
@@ -115,7 +108,7 @@ def test_the_pages_refuse_sending_before_the_start_and_change_nothing(
         assert response.status_code == 422
         assert NOT_STARTED in response.text
     assert minutes_row(db).status is MinutesStatus.DRAFT
-    assert [t for t in tags(db) if t.startswith("minutes:")] == [
+    assert [t for t in audit_tags(db) if t.startswith("minutes:")] == [
         t for t in before if t.startswith("minutes:")
     ]
 
@@ -159,7 +152,7 @@ def test_sending_for_approval_asks_for_confirmation_on_a_page_that_writes_nothin
     version = minutes_row(db).version
     coordinator = log_in(app.test_client(), world.coordinator)
     url = f"/meetings/{setting.meeting.id}/minutes/submit"
-    before = (len(tags(db)), count(db, Notification))
+    before = (len(audit_tags(db)), count(db, Notification))
     asked = coordinator.get(f"{url}?adjuster_id={setting.police.id}&version={version}")
     from_form = coordinator.post(url, data={"adjuster_id": setting.police.id, "version": version})
     for page in (asked, from_form):
@@ -170,7 +163,7 @@ def test_sending_for_approval_asks_for_confirmation_on_a_page_that_writes_nothin
         assert "kan inte ändras medan det väntar på justering" in page.text
         assert 'name="confirm" value="yes"' in page.text
         assert f'name="adjuster_id" value="{setting.police.id}"' in page.text
-    assert (len(tags(db)), count(db, Notification)) == before
+    assert (len(audit_tags(db)), count(db, Notification)) == before
     assert minutes_row(db).status is MinutesStatus.DRAFT
 
     done = coordinator.post(
@@ -216,8 +209,8 @@ def test_outsiders_get_no_confirmation_page(
     client = log_in(app.test_client(), outsider)
     base = f"/meetings/{setting.meeting.id}/minutes"
     for path in (f"{base}/submit?adjuster_id={setting.police.id}&version=1", f"{base}/approve"):
-        before = tags(db).count("access:denied")
+        before = audit_tags(db).count("access:denied")
         response = client.get(path)
         assert response.status_code == 403
-        assert tags(db).count("access:denied") == before + 1
+        assert audit_tags(db).count("access:denied") == before + 1
         assert setting.police.display_name not in response.text

@@ -15,15 +15,22 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.errors import ServiceError
 from coordination.models import AgencyKind
-from minutes.models import AmendmentReason, EntryKind, MinutesEntry
+from minutes.models import AmendmentReason, MinutesEntry
 from minutes.workspace import services as workspace
-from minutes.workspace.sharing import ShareChoice
 from secrecy.models import Disclosure, Record
 from secrecy.policy.categories import ASSESSMENT
 from secrecy.records.reveal import reveal_one
 from tests.conftest import Council3
 from tests.minutes.test_approval import lock
-from tests.minutes.test_workspace import NOW, SOL_POLICE, TO_POLICE, Setting, count
+from tests.minutes.test_workspace import (
+    NOW,
+    SOL_POLICE,
+    TO_POLICE,
+    Setting,
+    count,
+    police_share,
+    social_note,
+)
 from tests.minutes.test_workspace import setting as setting  # a fixture, re-exported
 
 WHY = "MÖTESBEDÖMNING-7: polisen behöver anteckningen för att kunna förebygga nya brott nu."
@@ -89,9 +96,7 @@ def test_an_entry_kept_to_the_writers_agency_needs_no_assessment(
     db: Session, setting: Setting
 ) -> None:
     records = count(db, Record)
-    workspace.add_entry(
-        db, setting.social, setting.meeting, setting.child, EntryKind.ENTRY, "meeting_note", "Egen"
-    )
+    social_note(db, setting, "Egen")
     assert count(db, Record) == records + 1  # the entry, no assessment
     assert count(db, Disclosure) == 0
 
@@ -100,18 +105,8 @@ def test_an_entry_kept_to_the_writers_agency_needs_no_assessment(
 def test_edits_and_amendments_shared_again_need_their_own_assessment(
     db: Session, world: Council3, setting: Setting
 ) -> None:
-    share = [ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)]
-    entry = workspace.add_entry(
-        db,
-        setting.social,
-        setting.meeting,
-        setting.child,
-        EntryKind.ENTRY,
-        "meeting_note",
-        "Första",
-        share,
-        WHY,
-    )
+    share = police_share(setting)
+    entry = social_note(db, setting, "Första", share, WHY)
     minutes = entry.minutes
     with pytest.raises(ServiceError) as unassessed, db.begin_nested():
         workspace.edit_entry(db, setting.social, entry, "Ändrad", minutes.version, share)

@@ -26,26 +26,20 @@ from meetings.models import (
 from minutes.actions.services import create_action
 from minutes.models import Minutes, MinutesApproval, MinutesStatus
 from minutes.workspace import approval
-from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED, AgencyFactory, UserFactory
-from tests.minutes.test_approval import minutes_row, with_entry
-from tests.minutes.test_workspace import NOW, TODAY, Setting, count, make_setting, tags
+from tests.conftest import Council3, audit_tags, log_in
+from tests.factories import ASSESSED, AgencyFactory, UserFactory, make_meeting
+from tests.minutes.test_approval import (
+    minutes_row,
+    notifications,
+    setting_with_social_minute_taker,
+    with_entry,
+)
+from tests.minutes.test_workspace import NOW, TODAY, Setting, count
 
 
 @pytest.fixture
 def setting(db: Session, world: Council3) -> Setting:
-    with time_machine.travel(NOW, tick=False):
-        found = make_setting(db, world)
-        found.meeting.minute_taker_id = found.social.id
-        db.flush()
-        return found
-
-
-def notifications(db: Session, kind: str) -> list[Notification]:
-    db.expire_all()
-    return list(
-        db.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
-    )
+    return setting_with_social_minute_taker(db, world)
 
 
 def secrets_of(setting: Setting) -> list[str]:
@@ -125,7 +119,7 @@ def test_the_adjuster_sends_the_minutes_back_and_the_secretary_hears_of_it(
     after = minutes_row(db)
     assert after.status is MinutesStatus.DRAFT
     assert count(db, MinutesApproval) == 0
-    assert "minutes:minutes:send_back" in tags(db)
+    assert "minutes:minutes:send_back" in audit_tags(db)
     sent_back = notifications(db, "minutes_sent_back")
     assert sorted(n.recipient_id for n in sent_back) == sorted(
         [setting.social.id, world.coordinator.id]
@@ -173,22 +167,23 @@ def test_the_responsible_person_hears_of_a_new_action(
 # --- Overdue carried-over actions -----------------------------------------------------------------
 
 
+def open_action_and_next_meeting(
+    db: Session, world: Council3, setting: Setting, *, due_in_days: int
+) -> Meeting:
+    """Social services take on a follow-up due in ``due_in_days``; the next meeting is four
+    weeks on."""
+    create_action(
+        db, setting.social, setting.meeting, setting.child, "Uppföljning", setting.social.agency,
+        None, TODAY + dt.timedelta(days=due_in_days), "", (), assessment=ASSESSED,
+    )  # fmt: skip
+    return make_meeting(db, world.council, NOW + dt.timedelta(days=28))
+
+
 def test_overdue_carried_over_actions_are_marked_in_the_workspace(
     app: Flask, db: Session, world: Council3, setting: Setting
 ) -> None:
     with time_machine.travel(NOW, tick=False):
-        create_action(
-            db, setting.social, setting.meeting, setting.child, "Uppföljning",
-            setting.social.agency, None, TODAY + dt.timedelta(days=7), "", (),
-            assessment=ASSESSED,
-        )  # fmt: skip
-        later = Meeting(
-            council_id=world.council.id,
-            starts_at=NOW + dt.timedelta(days=28),
-            ends_at=NOW + dt.timedelta(days=28, hours=2),
-        )
-        db.add(later)
-        db.flush()
+        later = open_action_and_next_meeting(db, world, setting, due_in_days=7)
         add_agenda_item(db, world.coordinator, later, setting.child, "risk_protective", "Ny")
     url = f"/meetings/{later.id}/minutes"
     with time_machine.travel(NOW + dt.timedelta(days=3), tick=False):
@@ -212,18 +207,7 @@ def test_a_carried_over_child_can_be_given_a_brief(
     app: Flask, db: Session, world: Council3, setting: Setting
 ) -> None:
     with time_machine.travel(NOW, tick=False):
-        create_action(
-            db, setting.social, setting.meeting, setting.child, "Uppföljning",
-            setting.social.agency, None, TODAY + dt.timedelta(days=14), "", (),
-            assessment=ASSESSED,
-        )  # fmt: skip
-        later = Meeting(
-            council_id=world.council.id,
-            starts_at=NOW + dt.timedelta(days=28),
-            ends_at=NOW + dt.timedelta(days=28, hours=2),
-        )
-        db.add(later)
-        db.flush()
+        later = open_action_and_next_meeting(db, world, setting, due_in_days=14)
         url = f"/meetings/{later.id}"
         brief_url = f"{url}/agenda/children/{setting.child.id}/brief"
         field = f"b{setting.child.id}-brief"
@@ -237,16 +221,16 @@ def test_a_carried_over_child_can_be_given_a_brief(
         assert empty.status_code == 422
         outsider = UserFactory(agency=AgencyFactory(kind=AgencyKind.POLICE, name="Annan polis"))
         db.flush()
-        denied_before = tags(db).count("access:denied")
+        denied_before = audit_tags(db).count("access:denied")
         refused = log_in(app.test_client(), outsider).post(brief_url, data={field: "Utifrån"})
         assert refused.status_code == 403
-        assert tags(db).count("access:denied") == denied_before + 1
+        assert audit_tags(db).count("access:denied") == denied_before + 1
 
         done = social.post(brief_url, data={field: "Läget-Hemligt"})
         assert done.status_code == 302
         item = db.scalars(select(AgendaItem).where(AgendaItem.meeting_id == later.id)).one()
         assert item.source is AgendaSource.OPEN_ACTIONS and item.brief_record_id is not None
-        assert "meetings:agenda:brief" in tags(db)
+        assert "meetings:agenda:brief" in audit_tags(db)
         assert "Läget-Hemligt" in social.get(url).text
         # The police have no disclosure of it: withheld, like any other brief.
         police_page = log_in(app.test_client(), setting.police).get(url).text

@@ -12,7 +12,6 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coordination.audit.log import AuditEvent
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child, User
 from meetings.agenda.items import add_agenda_item
@@ -25,8 +24,8 @@ from minutes.workspace.sharing import ShareChoice
 from secrecy.models import Disclosure, Record
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import reveal_one
-from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED, AgencyFactory, UserFactory
+from tests.conftest import Council3, audit_tags, log_in
+from tests.factories import ASSESSED, AgencyFactory, UserFactory, make_meeting
 
 # Wednesday 4 March 2026, 10:00 UTC; the child (born 2008-05-10) is 17.
 NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -46,8 +45,42 @@ class Setting:
     leisure: User
 
 
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
+def police_share(setting: Setting) -> list[ShareChoice]:
+    """Share with the setting's police under 10 kap. 18 a § OSL, all four statements made."""
+    return [ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)]
+
+
+def social_note(
+    db: Session,
+    setting: Setting,
+    text: str,
+    shares: list[ShareChoice] | None = None,
+    assessment: str | None = None,
+) -> MinutesEntry:
+    """The social services member's meeting note about the setting's child (shared as
+    ``shares`` say, under ``assessment``)."""
+    return workspace.add_entry(
+        db,
+        setting.social,
+        setting.meeting,
+        setting.child,
+        EntryKind.ENTRY,
+        "meeting_note",
+        text,
+        shares or [],
+        assessment,
+    )
+
+
+def action_form(setting: Setting, text: str, *, due_on: str) -> dict[str, object]:
+    """The child's new-action form: social services responsible, no one named."""
+    prefix = f"a{setting.child.id}"
+    return {
+        f"{prefix}-text": text,
+        f"{prefix}-responsible_agency_id": setting.social.agency_id,
+        f"{prefix}-responsible_user_id": "0",
+        f"{prefix}-due_on": due_on,
+    }
 
 
 def count(db: Session, model: type) -> int:
@@ -137,24 +170,14 @@ def test_share_options_list_attending_agencies_and_the_reason_for_those_without_
 def test_an_entry_is_disclosed_to_the_chosen_attending_agency_only(
     db: Session, setting: Setting
 ) -> None:
-    entry = workspace.add_entry(
-        db,
-        setting.social,
-        setting.meeting,
-        setting.child,
-        EntryKind.ENTRY,
-        "meeting_note",
-        "Anteckning-Hemlig-7",
-        [ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
-        ASSESSED,
-    )
+    entry = social_note(db, setting, "Anteckning-Hemlig-7", police_share(setting), ASSESSED)
     minutes = db.scalars(select(Minutes)).one()
     assert minutes.version == 2  # created at 1, raised by the entry
     assert shown(db, setting.social, entry.record_id)
     assert shown(db, setting.police, entry.record_id)
     assert not shown(db, setting.school, entry.record_id)  # absent: never shared
     assert not shown(db, setting.leisure, entry.record_id)  # present, but not chosen
-    assert "minutes:entry:add" in tags(db)
+    assert "minutes:entry:add" in audit_tags(db)
     record = db.get(Record, entry.record_id)
     assert record is not None and record.category == "meeting_note"
 
@@ -321,7 +344,7 @@ def test_an_action_description_is_disclosed_to_the_responsible_agency(
     assert shown(db, setting.police, record.id)
     assert not shown(db, setting.school, record.id)
     assert not shown(db, setting.leisure, record.id)
-    assert "minutes:action:create" in tags(db)
+    assert "minutes:action:create" in audit_tags(db)
 
     # Own agency responsible: no disclosure needed, and none made.
     own = create_action(
@@ -417,25 +440,14 @@ def test_actions_through_the_page_and_earlier_open_actions_on_the_next_meeting(
 
     past = social.post(
         f"{url}/children/{setting.child.id}/actions",
-        data={
-            f"{prefix}-text": "För sent",
-            f"{prefix}-responsible_agency_id": setting.social.agency_id,
-            f"{prefix}-responsible_user_id": "0",
-            f"{prefix}-due_on": "2026-03-01",
-        },
+        data=action_form(setting, "För sent", due_on="2026-03-01"),
     )
     assert past.status_code == 422
     assert "Datumet har redan passerat." in past.text
     assert count(db, AgreedAction) == 1
 
     # The next meeting: the open action is listed for everyone, its description for police.
-    later = Meeting(
-        council_id=world.council.id,
-        starts_at=NOW + dt.timedelta(days=28),
-        ends_at=NOW + dt.timedelta(days=28, hours=2),
-    )
-    db.add(later)
-    db.flush()
+    later = make_meeting(db, world.council, NOW + dt.timedelta(days=28))
     add_agenda_item(
         db, world.coordinator, later, setting.child, "agreed_action", "Nästa", today=None
     )
@@ -457,9 +469,7 @@ def test_concurrent_edits_keep_both_versions(
     db: Session, world: Council3, setting: Setting, client_for
 ) -> None:
     coordinator = world.coordinator
-    entry = workspace.add_entry(
-        db, setting.social, setting.meeting, setting.child, EntryKind.ENTRY, "meeting_note", "Ur"
-    )
+    entry = social_note(db, setting, "Ur")
     version = db.scalars(select(Minutes)).one().version
 
     # Two users of the same agency open the form at the same version; the first save wins.
@@ -468,7 +478,7 @@ def test_concurrent_edits_keep_both_versions(
     second = workspace.edit_entry(db, coordinator, entry, "Andra-versionen", version)
     assert second.conflict
     assert second.entry.conflict_with_id == entry.id
-    assert "minutes:entry:conflict" in tags(db)
+    assert "minutes:entry:conflict" in audit_tags(db)
     texts = {
         str(r.content["text"])
         for r in [
@@ -502,9 +512,7 @@ def test_concurrent_edits_keep_both_versions(
 
 @time_machine.travel(NOW, tick=False)
 def test_only_the_writing_agency_edits_its_entry(db: Session, setting: Setting, client_for) -> None:
-    entry = workspace.add_entry(
-        db, setting.social, setting.meeting, setting.child, EntryKind.ENTRY, "meeting_note", "Ur"
-    )
+    entry = social_note(db, setting, "Ur")
     version = db.scalars(select(Minutes)).one().version
     with pytest.raises(ServiceError):
         workspace.edit_entry(db, setting.police, entry, "Polisens text", version)
@@ -526,15 +534,9 @@ def test_numbers_and_dates_out_of_range_are_refused_and_change_nothing(
     url = f"/meetings/{setting.meeting.id}/minutes/children/{setting.child.id}"
     assert social.get(url).status_code == 200
     assert social.get(f"{url}?edit=99999999999999999999999").status_code == 400
-    prefix = f"a{setting.child.id}"
     far = social.post(
         f"{url}/actions",
-        data={
-            f"{prefix}-text": "Långt fram",
-            f"{prefix}-responsible_agency_id": setting.social.agency_id,
-            f"{prefix}-responsible_user_id": "0",
-            f"{prefix}-due_on": "9999-12-31",
-        },
+        data=action_form(setting, "Långt fram", due_on="9999-12-31"),
     )
     assert far.status_code == 422
     assert "Ange ett datum mellan 1900 och 2199." in far.text

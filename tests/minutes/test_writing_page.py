@@ -11,12 +11,14 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind
-from minutes.models import EntryKind
-from minutes.workspace import services as workspace
-from minutes.workspace.sharing import ShareChoice
 from tests.conftest import Council3
 from tests.factories import ASSESSED
-from tests.minutes.test_workspace import NOW, SOL_POLICE, TO_POLICE, Setting
+from tests.minutes.test_workspace import (
+    NOW,
+    Setting,
+    police_share,
+    social_note,
+)
 from tests.minutes.test_workspace import setting as setting  # a fixture, re-exported
 
 WEAK = "Mottagarens eget sekretesskydd är svagt; uppgifter lämnas dit bara med samtycke."
@@ -27,16 +29,7 @@ def test_each_recipient_is_explained_once_however_many_forms_the_page_holds(
     db: Session, world: Council3, setting: Setting, client_for
 ) -> None:
     for n in range(4):  # four own entries: four edit forms, each with its share choices
-        workspace.add_entry(
-            db,
-            setting.social,
-            setting.meeting,
-            setting.child,
-            EntryKind.ENTRY,
-            "meeting_note",
-            f"Egen-anteckning-{n}",
-            [],
-        )
+        social_note(db, setting, f"Egen-anteckning-{n}")
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     page = social.get(f"/meetings/{setting.meeting.id}/minutes/children/{setting.child.id}")
     assert page.status_code == 200
@@ -92,27 +85,8 @@ def test_the_category_chosen_decides_the_entry_forms_category_and_a_refusal_keep
 def test_every_entry_says_which_agencies_it_is_shared_with(
     db: Session, setting: Setting, client_for
 ) -> None:
-    workspace.add_entry(
-        db,
-        setting.social,
-        setting.meeting,
-        setting.child,
-        EntryKind.ENTRY,
-        "meeting_note",
-        "Delad-anteckning",
-        [ShareChoice(setting.police.agency_id, SOL_POLICE, TO_POLICE)],
-        ASSESSED,
-    )
-    workspace.add_entry(
-        db,
-        setting.social,
-        setting.meeting,
-        setting.child,
-        EntryKind.ENTRY,
-        "meeting_note",
-        "Egen-anteckning",
-        [],
-    )
+    social_note(db, setting, "Delad-anteckning", police_share(setting), ASSESSED)
+    social_note(db, setting, "Egen-anteckning")
     url = f"/meetings/{setting.meeting.id}/minutes"
     social = client_for(AgencyKind.SOCIAL_SERVICES).get(url).text
     shared = social[social.index("Delad-anteckning") :]

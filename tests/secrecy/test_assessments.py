@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from secrecy.models import Disclosure, Record, RecordKey
 from secrecy.policy import rules
 from secrecy.policy.categories import ASSESSMENT
 from secrecy.records.services import create_record
-from tests.conftest import Council3, log_in
+from tests.conftest import ClientFor, Council3, log_in
 from tests.factories import UserFactory
 from tests.secrecy.test_disclosure import SOL_POLICE, WRITTEN, enrol_with_record
 
@@ -32,11 +33,8 @@ def assessments(db: Session) -> list[Record]:
 
 
 def test_a_decision_without_an_assessment_is_refused_and_changes_nothing(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(SOCIAL)
     record = enrol_with_record(social, world.council.id, db, "Innehållsmarkör")
     police = world.agencies[POLICE]
     page = social.get(f"/records/{record.id}/disclose").text
@@ -60,10 +58,11 @@ def test_a_decision_without_an_assessment_is_refused_and_changes_nothing(
 def test_the_assessment_is_sealed_and_shown_to_the_recipient_with_the_content(
     app: Flask,
     world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
+    client_for: ClientFor,
+    social: FlaskClient,
+    police: FlaskClient,
     db: Session,
 ) -> None:
-    social = client_for(SOCIAL)
     record = enrol_with_record(social, world.council.id, db, "Innehållsmarkör")
     police_agency = world.agencies[POLICE]
     done = social.post(
@@ -85,7 +84,6 @@ def test_the_assessment_is_sealed_and_shown_to_the_recipient_with_the_content(
     assert event.details["ruleset_version"] == decision.ruleset_version
     assert "Bedömningsmarkör" not in str(event.details)
 
-    police = client_for(POLICE)
     seen = police.get(f"/children/{record.child_id}").text
     assert "Innehållsmarkör" in seen and "Bedömningsmarkör" in seen
     # The owner sees it under the decision, not as a record of its own.
@@ -105,11 +103,8 @@ def test_the_assessment_is_sealed_and_shown_to_the_recipient_with_the_content(
 
 
 def test_a_batch_takes_one_assessment_and_says_so(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(SOCIAL)
     first = enrol_with_record(social, world.council.id, db, "Batchmarkör-1")
     social.post(
         f"/children/{first.child_id}/records", data={"category": "health", "text": "Batchmarkör-2"}
@@ -148,12 +143,8 @@ def test_a_batch_takes_one_assessment_and_says_so(
 
 
 def test_the_owners_log_reviewer_reads_the_assessments(
-    app: Flask,
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    app: Flask, world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(SOCIAL)
     record = enrol_with_record(social, world.council.id, db, "Innehållsmarkör")
     social.post(
         f"/records/{record.id}/disclose",
@@ -192,9 +183,7 @@ def test_the_prompt_names_what_the_basis_requires() -> None:
 
 
 def test_an_assessment_is_not_written_as_a_record_of_its_own(
-    world: Council3,
-    db: Session,
-    client_for,  # type: ignore[no-untyped-def]
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     record = enrol_with_record(client_for(SOCIAL), world.council.id, db, "x")
     with pytest.raises(ServiceError) as caught:

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.errors import ServiceError
 from coordination.models import AgencyKind, Child, Council, CouncilRole, Role, User
-from secrecy.disclosure.services import decide_disclosure
 from secrecy.records import children as child_cases
 from secrecy.records.services import current_identity_record
 from secrecy.tags import SecrecyTag
-from tests.conftest import Council3, log_in
-from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
+from tests import factories
+from tests.conftest import ClientFor, Council3, log_in
+from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 from tests.secrecy.test_leak import crawl
 from tests.secrecy.test_pages import enrol_via_page
 
@@ -50,15 +50,7 @@ def enrol(db: Session, user: User, council: Council, number: str = NUMBER) -> Ch
 def disclose_identity(db: Session, world: Council3, child: Child, to: AgencyKind) -> None:
     identity = current_identity_record(db, child)
     assert identity is not None
-    decide_disclosure(
-        db,
-        world.members[SOCIAL],
-        identity,
-        world.agencies[to],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    factories.disclose_under_21_rule(db, world.members[SOCIAL], identity, world.agencies[to])
 
 
 def duplicate_events(db: Session) -> list[AuditEvent]:
@@ -127,10 +119,7 @@ def test_the_link_is_shown_once_both_identities_are_disclosed(
 
 
 def test_a_duplicate_is_named_only_to_the_identity_holder_and_the_coordinators(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
+    app: Flask, world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     enrol_via_page(client_for(SOCIAL), world.council.id)
     child = db.scalars(select(Child)).one()

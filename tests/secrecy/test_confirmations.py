@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind, Child, ChildStatus
 from secrecy.models import Disclosure, RecordKey
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_tags, log_in
 from tests.factories import AgencyFactory, UserFactory
-from tests.secrecy.test_disclosure import SOL_POLICE, enrol_with_record, tags
+from tests.secrecy.test_disclosure import SOL_POLICE, enrol_with_record
 
 NOW = "2026-03-04 10:00Z"
 
@@ -33,7 +33,7 @@ def test_revoking_asks_on_a_page_of_its_own_and_changes_nothing_until_confirmed(
     url = f"/disclosures/{disclosure.id}/revoke"
     child_page = social.get(f"/children/{record.child_id}").text
     assert f'action="{url}"' in child_page
-    before = len(tags(db))
+    before = len(audit_tags(db))
 
     asked = social.get(url)
     from_button = social.post(url, data={"reason": "no_longer_needed"})
@@ -46,12 +46,12 @@ def test_revoking_asks_on_a_page_of_its_own_and_changes_nothing_until_confirmed(
         assert "Återkallamarkör" not in page.text  # what, not the content
     db.expire_all()
     assert db.get(Disclosure, disclosure.id).revoked_at is None  # type: ignore[union-attr]
-    assert len(tags(db)) == before
+    assert len(audit_tags(db)) == before
     assert "Återkallamarkör" in police.get(f"/children/{record.child_id}").text
 
     # The recipient cannot open the owner's page; an unknown reason is refused.
     denied = police.get(url)
-    assert denied.status_code == 403 and tags(db)[-1] == "access:denied"
+    assert denied.status_code == 403 and audit_tags(db)[-1] == "access:denied"
     bad = social.get(f"{url}?reason=whatever", follow_redirects=True)
     assert "Välj ett skäl till återkallandet." in bad.text
 
@@ -72,7 +72,7 @@ def test_closing_a_case_asks_on_a_page_of_its_own(
     record = enrol_with_record(social, world.council.id, db, "Stängmarkör")
     child = db.get_one(Child, record.child_id)
     url = f"/children/{child.id}/close"
-    before = len(tags(db))
+    before = len(audit_tags(db))
 
     asked = social.get(f"{url}?reason=moved")
     from_button = social.post(url, data={"reason": "moved"})
@@ -85,12 +85,12 @@ def test_closing_a_case_asks_on_a_page_of_its_own(
         assert "Stängmarkör" not in page.text
     db.expire_all()
     assert db.get_one(Child, child.id).status is ChildStatus.ACTIVE
-    assert len(tags(db)) == before
+    assert len(audit_tags(db)) == before
 
     outsider = UserFactory(agency=AgencyFactory(kind=AgencyKind.SCHOOL, name="Annan skola"))
     db.flush()
     denied = log_in(app.test_client(), outsider).get(f"{url}?reason=moved")
-    assert denied.status_code == 403 and tags(db)[-1] == "access:denied"
+    assert denied.status_code == 403 and audit_tags(db)[-1] == "access:denied"
     assert child.pseudonym not in denied.text
 
     done = social.post(url, data={"reason": "moved", "confirm": "yes"})

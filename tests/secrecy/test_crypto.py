@@ -512,21 +512,25 @@ def test_a_key_from_a_rolled_back_savepoint_is_forgotten(
     assert crypto.open_record(fresh_ring(db), kept, owner_key(db, kept)) == {"text": "stannar"}
 
 
+def as_seen_by(session: Session, author: User, child: Child) -> tuple[User, Child]:
+    """The author and the child loaded in ``session`` (another session than the test's)."""
+    actor = session.get(User, author.id)
+    again = session.get(Child, child.id)
+    assert actor is not None and again is not None
+    return actor, again
+
+
 def test_a_key_from_a_rolled_back_transaction_is_forgotten(
     app: Flask, db: Session, world: Council3, child: Child
 ) -> None:
     author = new_member(db, world)
     session = get_database(app).session_factory()
     try:
-        actor = session.get(User, author.id)
-        again = session.get(Child, child.id)
-        assert actor is not None and again is not None
+        actor, again = as_seen_by(session, author, child)
         services.create_record(session, actor, again, "school", "försvinner")
         session.rollback()
         assert RING_CACHE not in session.info
-        actor = session.get(User, author.id)
-        again = session.get(Child, child.id)
-        assert actor is not None and again is not None
+        actor, again = as_seen_by(session, author, child)
         kept = services.create_record(session, actor, again, "school", "stannar")
         key = session.get(RecordKey, (kept.id, author.agency_id))
         assert key is not None
@@ -545,15 +549,11 @@ def test_a_key_from_a_transaction_ended_by_close_is_forgotten(
     author = new_member(db, world)
     session = get_database(app).session_factory()
     try:
-        actor = session.get(User, author.id)
-        again = session.get(Child, child.id)
-        assert actor is not None and again is not None
+        actor, again = as_seen_by(session, author, child)
         services.create_record(session, actor, again, "school", "försvinner")
         session.close()  # the uncommitted agency key is gone from the database
 
-        actor = session.get(User, author.id)
-        again = session.get(Child, child.id)
-        assert actor is not None and again is not None
+        actor, again = as_seen_by(session, author, child)
         kept = services.create_record(session, actor, again, "school", "stannar")
         key = session.get(RecordKey, (kept.id, author.agency_id))
         assert key is not None

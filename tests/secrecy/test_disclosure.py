@@ -10,11 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.models import Consent, Disclosure, Record, RecordKey
-from tests.conftest import Council3, log_in
+from tests.conftest import ClientFor, Council3, audit_tags, log_in
 
 # Born 2008-05-10: 18 on 2026-05-10, 21 on 2029-05-10.
 CHILD_FORM = {
@@ -31,6 +30,15 @@ CHILD_FORM = {
 }
 # Every decision carries the discloser's written assessment of the case.
 WRITTEN = {"assessment": "Polisen behöver veta om oron inför helgen; uppgiften rör just det."}
+# What every consent form in this module shares (one guardian, the risk category).
+CONSENT = {
+    "custody": "one",
+    "guardian_1": "Gun Provsson",
+    "categories": ["risk_protective"],
+    "purpose": "SSPF-samverkan",
+}
+# A decision on the child's consent (its one statement confirmed).
+ON_CONSENT = {"basis": "consent", "confirm-consent-0": "y", **WRITTEN}
 SOL_POLICE = {
     "basis": "sol-police-u21",
     **{f"confirm-sol-police-u21-{i}": "y" for i in range(4)},
@@ -60,16 +68,9 @@ def enrol_with_record(client: FlaskClient, council_id: int, db: Session, text: s
     return db.scalars(select(Record).where(Record.category == "risk_protective")).one()
 
 
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
-
-
 @time_machine.travel(dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC), tick=False)
 def test_sol_to_police_under_21_until_the_21st_birthday(
-    app: Flask,
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    app: Flask, world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     police = client_for(AgencyKind.POLICE)
@@ -97,7 +98,7 @@ def test_sol_to_police_under_21_until_the_21st_birthday(
     disclosure = db.scalars(select(Disclosure)).one()
     assert disclosure.basis_id == "sol-police-u21" and len(disclosure.confirmations) == 4
     assert db.get(RecordKey, (record.id, police_agency.id)) is not None
-    assert "secrecy:disclosure:decide" in tags(db)
+    assert "secrecy:disclosure:decide" in audit_tags(db)
 
     page = police.get(f"/children/{record.child_id}").text
     assert "Oromarkör-18a" in page
@@ -141,9 +142,7 @@ def test_sol_to_police_under_21_until_the_21st_birthday(
 
 @time_machine.travel(dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC), tick=False)
 def test_consent_based_disclosure_to_school_ends_when_the_consent_is_revoked(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     school = client_for(AgencyKind.SCHOOL)
@@ -151,14 +150,11 @@ def test_consent_based_disclosure_to_school_ends_when_the_consent_is_revoked(
     school_agency = world.agencies[AgencyKind.SCHOOL]
     # 17 years old: guardian(s) and the young person must sign.
     consent_form = {
-        "custody": "one",
-        "guardian_1": "Gun Provsson",
+        **CONSENT,
         "young_person": "",
         "agency_ids": [school_agency.id],
-        "categories": ["risk_protective"],
         "valid_from": "2026-03-01",
         "valid_to": "2026-12-31",
-        "purpose": "SSPF-samverkan",
         "form_location": "Pärm 3",
     }
     incomplete = social.post(
@@ -175,12 +171,7 @@ def test_consent_based_disclosure_to_school_ends_when_the_consent_is_revoked(
     assert len(consents) == 2
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={
-            "recipient": school_agency.id,
-            "basis": "consent",
-            "confirm-consent-0": "y",
-            **WRITTEN,
-        },
+        data={"recipient": school_agency.id, **ON_CONSENT},
     )
     assert done.status_code == 302
     disclosure = db.scalars(select(Disclosure)).one()
@@ -197,18 +188,14 @@ def test_consent_based_disclosure_to_school_ends_when_the_consent_is_revoked(
     page = school.get(f"/children/{record.child_id}").text
     assert "Skolmarkör-samtycke" not in page
     assert db.get(RecordKey, (record.id, school_agency.id)) is None
-    assert "secrecy:consent:revoke" in tags(db) and "secrecy:disclosure:lapse" in tags(db)
+    recorded = audit_tags(db)
+    assert "secrecy:consent:revoke" in recorded and "secrecy:disclosure:lapse" in recorded
 
 
 def test_only_the_owner_agency_can_decide_and_weak_recipients_need_consent(
-    app: Flask,
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, social: FlaskClient, police: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Ägarmarkör")
-    police = client_for(AgencyKind.POLICE)
     assert police.get(f"/records/{record.id}/disclose").status_code == 403
     assert (
         police.post(
@@ -228,12 +215,8 @@ def test_only_the_owner_agency_can_decide_and_weak_recipients_need_consent(
 
 
 def test_revoking_a_disclosure_deletes_the_key_and_keeps_the_history(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, social: FlaskClient, police: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
-    police = client_for(AgencyKind.POLICE)
     record = enrol_with_record(social, world.council.id, db, "Återkallamarkör")
     police_agency = world.agencies[AgencyKind.POLICE]
     social.post(
@@ -263,11 +246,8 @@ def test_revoking_a_disclosure_deletes_the_key_and_keeps_the_history(
 
 
 def test_bulk_disclosure_is_all_or_nothing(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Bulkmarkör-1")
     social.post(
         f"/children/{record.child_id}/records", data={"category": "health", "text": "Bulkmarkör-2"}
@@ -306,11 +286,8 @@ def test_admin_sees_the_legal_bases_page(admin_client: FlaskClient) -> None:
 
 
 def test_an_independent_school_outside_osl_receives_on_consent_only(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Friskolemarkör")
     school = world.agencies[AgencyKind.SCHOOL]
     own_task = {"recipient": school.id, "basis": "own-task", "confirm-own-task-0": "y", **WRITTEN}
@@ -327,23 +304,18 @@ def test_an_independent_school_outside_osl_receives_on_consent_only(
 
 @time_machine.travel(dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC), tick=False)
 def test_a_consent_by_agency_kind_and_expiring_consents_on_the_council_page(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Typmarkör")
     response = social.post(
         f"/children/{record.child_id}/consents",
         data={
-            "custody": "one",
-            "guardian_1": "Gun Provsson",
+            **CONSENT,
             "young_person": "Vilgot Provsson",
             "agency_kinds": ["school"],
-            "categories": ["risk_protective"],
             "valid_from": "2026-03-01",
             "valid_to": "2026-03-20",
-            "purpose": "SSPF-samverkan",
         },
     )
     assert response.status_code == 302
@@ -352,7 +324,7 @@ def test_a_consent_by_agency_kind_and_expiring_consents_on_the_council_page(
     school = world.agencies[AgencyKind.SCHOOL]
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": school.id, "basis": "consent", "confirm-consent-0": "y", **WRITTEN},
+        data={"recipient": school.id, **ON_CONSENT},
     )
     assert done.status_code == 302
     council_page = client_for(AgencyKind.POLICE).get(f"/councils/{world.council.id}").text
@@ -367,13 +339,10 @@ def test_a_consent_by_agency_kind_and_expiring_consents_on_the_council_page(
 
 
 def test_out_of_range_numbers_and_dates_are_refused_and_change_nothing(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
     """Issue 14: a page number, a recipient or a consent date beyond what the database and the
     calendar hold is refused with a Swedish message, never a 500, and nothing is stored."""
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Gränsmarkör")
     assert (
         social.get(f"/councils/{world.council.id}/children?page=99999999999999999999").status_code
@@ -389,13 +358,10 @@ def test_out_of_range_numbers_and_dates_are_refused_and_change_nothing(
         page = social.post(
             f"/children/{record.child_id}/consents",
             data={
-                "custody": "one",
-                "guardian_1": "Gun Provsson",
+                **CONSENT,
                 "agency_ids": [world.agencies[AgencyKind.SCHOOL].id],
-                "categories": ["risk_protective"],
                 "valid_from": valid_from,
                 "valid_to": valid_to,
-                "purpose": "SSPF-samverkan",
             },
         )
         assert page.status_code == 422

@@ -4,7 +4,7 @@ a key or master rotation, an agency's deactivation and a restore, and gone after
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -88,6 +88,20 @@ def load_key(app: Flask, agency_id: int, *, commit: bool = True) -> bytes:
     return key
 
 
+def key_reads_to_load(app: Flask, db: Session, agency_id: int) -> int:
+    """How many times loading the agency's key (in a committed transaction) reads agency_keys."""
+    with AgencyKeyReads(db) as reads:
+        load_key(app, agency_id)
+    return reads.keys
+
+
+def committed(app: Flask, change: Callable[[Session], object]) -> None:
+    """Run ``change`` in a session of the app's own and commit it, as a request would."""
+    with new_session(app) as session:
+        change(session)
+        session.commit()
+
+
 def test_a_committed_load_serves_the_next_transaction_without_reading_the_key(
     app: Flask, db: Session, cache: WorkerKeyCache, agency: Agency
 ) -> None:
@@ -153,58 +167,46 @@ def test_a_master_rotation_and_a_restore_move_the_generation_on(
     app: Flask, db: Session, cache: WorkerKeyCache, agency: Agency
 ) -> None:
     load_key(app, agency.id)
-    with new_session(app) as session:
-        sealing.rotate_master(session)
-        session.commit()
-    with AgencyKeyReads(db) as reads:
-        load_key(app, agency.id)
-    assert reads.keys == 1
+    committed(app, sealing.rotate_master)
+    assert key_reads_to_load(app, db, agency.id) == 1
     # A restore (or anything that calls bump_key_generation) does the same.
-    with new_session(app) as session:
-        bump_key_generation(session)
-        session.commit()
-    with AgencyKeyReads(db) as reads:
-        load_key(app, agency.id)
-    assert reads.keys == 1
+    committed(app, bump_key_generation)
+    assert key_reads_to_load(app, db, agency.id) == 1
 
 
-def test_deactivating_an_agency_drops_its_keys_from_every_worker(
-    app: Flask, db: Session, cache: WorkerKeyCache, agency: Agency
-) -> None:
-    load_key(app, agency.id)
+def rename_or_deactivate(app: Flask, agency: Agency, *, name: str | None, active: bool) -> None:
+    """An administrator's change of the agency (``name=None`` keeps its name)."""
     admin = UserFactory(roles={Role.ADMIN})
-    with new_session(app) as session:
+
+    def change(session: Session) -> None:
         target = session.get(Agency, agency.id)
         assert target is not None
         update_agency(
             session,
             admin,
             target,
-            name=target.name,
-            active=False,
+            name=target.name if name is None else name,
+            active=active,
             expected_version=target.version,
         )
-        session.commit()
-    with AgencyKeyReads(db) as reads:
-        load_key(app, agency.id)
-    assert reads.keys == 1
+
+    committed(app, change)
+
+
+def test_deactivating_an_agency_drops_its_keys_from_every_worker(
+    app: Flask, db: Session, cache: WorkerKeyCache, agency: Agency
+) -> None:
+    load_key(app, agency.id)
+    rename_or_deactivate(app, agency, name=None, active=False)
+    assert key_reads_to_load(app, db, agency.id) == 1
 
 
 def test_a_renamed_agency_keeps_its_cached_keys(
     app: Flask, db: Session, cache: WorkerKeyCache, agency: Agency
 ) -> None:
     load_key(app, agency.id)
-    admin = UserFactory(roles={Role.ADMIN})
-    with new_session(app) as session:
-        target = session.get(Agency, agency.id)
-        assert target is not None
-        update_agency(
-            session, admin, target, name="Nytt namn", active=True, expected_version=target.version
-        )
-        session.commit()
-    with AgencyKeyReads(db) as reads:
-        load_key(app, agency.id)
-    assert reads.keys == 0
+    rename_or_deactivate(app, agency, name="Nytt namn", active=True)
+    assert key_reads_to_load(app, db, agency.id) == 0
 
 
 def test_entries_expire_after_the_ttl(
@@ -214,9 +216,7 @@ def test_entries_expire_after_the_ttl(
     load_key(app, agency.id)
     assert len(cache) == 1
     time.sleep(0.1)
-    with AgencyKeyReads(db) as reads:
-        load_key(app, agency.id)
-    assert reads.keys == 1
+    assert key_reads_to_load(app, db, agency.id) == 1
 
 
 def test_a_cached_key_opens_nothing_the_database_no_longer_wraps(
@@ -230,9 +230,7 @@ def test_a_cached_key_opens_nothing_the_database_no_longer_wraps(
         update(AgencyKey).where(AgencyKey.agency_id == agency.id).values(wrapped_key=b"\0" * 60)
     )
     assert load_key(app, agency.id)  # served from the cache: the row is not read
-    with new_session(app) as session:
-        bump_key_generation(session)
-        session.commit()
+    committed(app, bump_key_generation)
     with pytest.raises(crypto.SealingError):
         load_key(app, agency.id)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Sequence
 
 import pytest
 from flask import Flask
@@ -15,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from coordination import security
 from coordination.accounts.services import reseal_totp_secrets
-from coordination.audit.log import AuditEvent
 from coordination.audit.verify import verify_chain
 from coordination.db import MASTER_KEYS_INFO, get_database, today_local, utcnow
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council, User
@@ -33,7 +31,7 @@ from secrecy.records.reveal import (
 )
 from secrecy.records.services import create_record
 from secrecy.tags import SecrecyTag
-from tests.conftest import Council3
+from tests.conftest import Council3, audit_events
 
 KEYRING_INFO = "samverkan.keyring"  # where secrecy.records.crypto caches a session's unwrapped keys
 
@@ -49,10 +47,6 @@ def enrol(db: Session, actor: User, council: Council, given: str, personnummer: 
 
 def marker() -> str:
     return f"MARKÖR-{uuid.uuid4().hex}"
-
-
-def events(db: Session, tag: SecrecyTag) -> Sequence[AuditEvent]:
-    return db.scalars(select(AuditEvent).where(AuditEvent.tag == str(tag))).all()
 
 
 def assert_all_reveal(db: Session, viewer: User, expected: dict[int, str]) -> None:
@@ -107,7 +101,7 @@ def test_keys_check_passes_when_every_record_opens(
     assert result.exit_code == 0, result.output
     assert f"{len(sealed)} uppgifter kontrollerade, inga fel" in result.output
     db.expire_all()
-    (event,) = events(db, SecrecyTag.KEYS_CHECK)
+    (event,) = audit_events(db, SecrecyTag.KEYS_CHECK)
     assert event.details == {"checked": len(sealed), "problems": 0}
     assert event.actor_user_id is None
     assert verify_chain(db).ok
@@ -136,7 +130,7 @@ def test_keys_check_names_broken_records_and_exits_1(
     assert f"uppgift {unkeyed}: the owner agency has no wrapped key" in result.output
     assert "inga fel" not in result.output
     db.expire_all()
-    (event,) = events(db, SecrecyTag.KEYS_CHECK)
+    (event,) = audit_events(db, SecrecyTag.KEYS_CHECK)
     assert event.details == {"checked": len(sealed), "problems": 2}
     assert event.object_ids == sorted([tampered, unkeyed])
 
@@ -179,7 +173,7 @@ def test_rotate_agency_by_id_rewraps_every_key_and_everything_still_opens(
     assert {row.record_id for row in after} == set(before)
     assert all(row.agency_key_version == 2 for row in after)
     assert all(row.wrapped_key != before[row.record_id] for row in after)
-    (event,) = events(db, SecrecyTag.KEYS_ROTATE_AGENCY)
+    (event,) = audit_events(db, SecrecyTag.KEYS_ROTATE_AGENCY)
     assert event.details == {"agency_id": agency_id, "version": 2, "rewrapped": len(mine)}
     assert event.object_ids == [agency_id]
 
@@ -212,7 +206,7 @@ def test_rotate_agency_by_name_and_an_unknown_agency(
     assert unknown.exit_code != 0
     assert "Det finns ingen myndighet" in unknown.output
     db.expire_all()
-    assert [e.details["agency_id"] for e in events(db, SecrecyTag.KEYS_ROTATE_AGENCY)] == [
+    assert [e.details["agency_id"] for e in audit_events(db, SecrecyTag.KEYS_ROTATE_AGENCY)] == [
         police.id
     ]
     fresh_keys(db, db.info[MASTER_KEYS_INFO])
@@ -294,7 +288,7 @@ def test_keys_rotate_master_with_nothing_to_do(
     assert "Inget att göra" in result.output
     assert "version 1" in result.output
     db.expire_all()
-    (event,) = events(db, SecrecyTag.KEYS_ROTATE_MASTER)
+    (event,) = audit_events(db, SecrecyTag.KEYS_ROTATE_MASTER)
     assert event.details == {
         "master_version": 1,
         "agency_keys": 0,
@@ -329,7 +323,7 @@ def test_keys_rotate_master_command_rotates_keys_and_totp_secrets(
     )
     only_new = MasterKeyRing(2, {2: new_key})
     fresh_keys(db, only_new)
-    (event,) = events(db, SecrecyTag.KEYS_ROTATE_MASTER)
+    (event,) = audit_events(db, SecrecyTag.KEYS_ROTATE_MASTER)
     assert event.details == {
         "master_version": 2,
         "agency_keys": 2,
@@ -366,7 +360,7 @@ def test_retention_run_dry_run_then_for_real_shows_pseudonyms_never_names(
     assert "20120315" not in dry.output
     db.expire_all()
     assert child.status is ChildStatus.CLOSED and child.identity_index is not None
-    assert events(db, SecrecyTag.RETENTION_SHRED) == []
+    assert audit_events(db, SecrecyTag.RETENTION_SHRED) == []
 
     real = runner.invoke(args=["retention", "run"])
 
@@ -376,10 +370,10 @@ def test_retention_run_dry_run_then_for_real_shows_pseudonyms_never_names(
     assert "Tindra" not in real.output and "Provsson" not in real.output
     db.expire_all()
     assert child.status is ChildStatus.SHREDDED and child.identity_index is None
-    assert len(events(db, SecrecyTag.RETENTION_SHRED)) == 1
+    assert len(audit_events(db, SecrecyTag.RETENTION_SHRED)) == 1
 
     again = runner.invoke(args=["retention", "run"])
     assert again.exit_code == 0, again.output
     assert "Inga avslutade ärenden att gallra" in again.output
     db.expire_all()
-    assert len(events(db, SecrecyTag.RETENTION_SHRED)) == 1
+    assert len(audit_events(db, SecrecyTag.RETENTION_SHRED)) == 1

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent
-from coordination.models import AgencyKind, Child, ChildStatus
+from coordination.models import AgencyKind, Child, ChildStatus, User
 from secrecy.models import Record
-from tests.conftest import Council3, log_in
+from tests.conftest import ClientFor, Council3, audit_tags, log_in
 from tests.factories import UserFactory
 
 IDENTITY_FORM = {
@@ -31,17 +32,24 @@ def enrol_via_page(client: FlaskClient, council_id: int, **changes: str):  # typ
     return client.post(f"/councils/{council_id}/children/new", data={**IDENTITY_FORM, **changes})
 
 
-def tags(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.tag).order_by(AuditEvent.seq)))
+def status_of(db: Session, child: Child) -> ChildStatus:
+    """The child's status as the database has it now (after a request changed it)."""
+    db.expire_all()
+    found = db.get(Child, child.id)
+    assert found is not None
+    return found.status
+
+
+@pytest.fixture
+def enrolled(world: Council3, social: FlaskClient, db: Session) -> Child:
+    """The child social services enrolled through the page."""
+    enrol_via_page(social, world.council.id)
+    return db.scalars(select(Child)).one()
 
 
 def test_enrol_read_add_correct_close_reopen(
-    app: Flask,
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     response = enrol_via_page(social, world.council.id)
     assert response.status_code == 302
     child = db.scalars(select(Child)).one()
@@ -73,35 +81,28 @@ def test_enrol_read_add_correct_close_reopen(
 
     closed = social.post(f"/children/{child.id}/close", data={"reason": "moved", "confirm": "yes"})
     assert closed.status_code == 302
-    db.expire_all()
-    assert db.get(Child, child.id).status is ChildStatus.CLOSED  # type: ignore[union-attr]
+    assert status_of(db, child) is ChildStatus.CLOSED
     refused = social.post(
         f"/children/{child.id}/records", data={"category": "family", "text": "Efter stängning"}
     )
     assert refused.status_code == 422
     assert "Ärendet är avslutat" in refused.text
     assert social.post(f"/children/{child.id}/reopen").status_code == 302
-    db.expire_all()
-    assert db.get(Child, child.id).status is ChildStatus.ACTIVE  # type: ignore[union-attr]
+    assert status_of(db, child) is ChildStatus.ACTIVE
     assert {
         "secrecy:child:enrol",
         "secrecy:record:create",
         "secrecy:record:correct",
         "secrecy:child:close",
         "secrecy:child:reopen",
-    } <= set(tags(db))
+    } <= set(audit_tags(db))
 
 
 def test_other_agency_sees_withheld_with_the_reason(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    enrolled: Child, social: FlaskClient, police: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
-    enrol_via_page(social, world.council.id)
-    child = db.scalars(select(Child)).one()
+    child = enrolled
     social.post(f"/children/{child.id}/records", data={"category": "health", "text": "Hälsomarkör"})
-    police = client_for(AgencyKind.POLICE)
     page = police.get(f"/children/{child.id}")
     assert page.status_code == 200
     assert child.pseudonym in page.text
@@ -115,14 +116,9 @@ def test_other_agency_sees_withheld_with_the_reason(
 
 
 def test_outsider_gets_403_on_every_child_page(
-    app: Flask,
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    app: Flask, world: Council3, enrolled: Child, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
-    enrol_via_page(social, world.council.id)
-    child = db.scalars(select(Child)).one()
+    child = enrolled
     record = db.scalars(select(Record)).one()
     outsider = log_in(
         app.test_client(), UserFactory(agency=world.agencies[AgencyKind.SOCIAL_SERVICES])
@@ -152,25 +148,19 @@ def test_outsider_gets_403_on_every_child_page(
 
 
 def test_duplicate_enrolment_is_refused_and_logged(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     enrol_via_page(social, world.council.id)
     again = enrol_via_page(social, world.council.id, personnummer="201212121212")
     assert again.status_code == 422
     assert "Barnet finns redan i forumet som TEST-" in again.text
     assert len(db.scalars(select(Child)).all()) == 1
-    assert "secrecy:child:duplicate_refused" in tags(db)
+    assert "secrecy:child:duplicate_refused" in audit_tags(db)
 
 
 def test_bad_personnummer_gets_a_swedish_message_and_changes_nothing(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     response = enrol_via_page(social, world.council.id, personnummer="20121212-1213")
     assert response.status_code == 422
     assert "Personnumret är inte giltigt" in response.text
@@ -179,16 +169,12 @@ def test_bad_personnummer_gets_a_swedish_message_and_changes_nothing(
 
 
 def test_caseload_lists_pseudonyms_and_filters(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    world: Council3, social: FlaskClient, police: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     enrol_via_page(social, world.council.id)
     enrol_via_page(social, world.council.id, personnummer="20100101-0014")
     children = db.scalars(select(Child).order_by(Child.id)).all()
     social.post(f"/children/{children[1].id}/close", data={"reason": "moved", "confirm": "yes"})
-    police = client_for(AgencyKind.POLICE)
     active = police.get(f"/councils/{world.council.id}/children")
     assert children[0].pseudonym in active.text and children[1].pseudonym not in active.text
     assert "Kalle" not in active.text
@@ -199,17 +185,12 @@ def test_caseload_lists_pseudonyms_and_filters(
 
 
 def test_registerutdrag_shows_own_records_and_is_logged(
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    enrolled: Child, social: FlaskClient, police: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
-    enrol_via_page(social, world.council.id)
-    child = db.scalars(select(Child)).one()
+    child = enrolled
     social.post(
         f"/children/{child.id}/records", data={"category": "family", "text": "Socialmarkör"}
     )
-    police = client_for(AgencyKind.POLICE)
     police.post(
         f"/children/{child.id}/records", data={"category": "crime_police", "text": "Polismarkör"}
     )
@@ -232,10 +213,7 @@ def test_registerutdrag_shows_own_records_and_is_logged(
 
 
 def test_council_page_links_to_the_caseload_for_members_only(
-    app: Flask,
-    world: Council3,
-    client_for,
-    admin,  # type: ignore[no-untyped-def]
+    app: Flask, world: Council3, client_for: ClientFor, admin: User
 ) -> None:
     member_page = client_for(AgencyKind.SCHOOL).get(f"/councils/{world.council.id}")
     assert f"/councils/{world.council.id}/children" in member_page.text
@@ -249,22 +227,16 @@ def test_council_page_links_to_the_caseload_for_members_only(
 
 
 def test_only_the_enrolling_agency_or_a_coordinator_closes_a_case(
-    app: Flask,
-    world: Council3,
-    client_for,
-    db: Session,  # type: ignore[no-untyped-def]
+    app: Flask, world: Council3, social: FlaskClient, police: FlaskClient, db: Session
 ) -> None:
-    police = client_for(AgencyKind.POLICE)
     enrol_via_page(police, world.council.id)  # the police enrol; social services did not
     child = db.scalars(select(Child)).one()
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     assert "Avsluta ärendet" not in social.get(f"/children/{child.id}").text
     refused = social.post(
         f"/children/{child.id}/close", data={"reason": "moved"}, follow_redirects=True
     )
     assert "Du har inte behörighet" in refused.text
-    db.expire_all()
-    assert db.get(Child, child.id).status is ChildStatus.ACTIVE  # type: ignore[union-attr]
+    assert status_of(db, child) is ChildStatus.ACTIVE
     # The coordinator (social services, council role coordinator) may.
     coordinator = log_in(app.test_client(), world.coordinator)
     assert "Avsluta ärendet" in coordinator.get(f"/children/{child.id}").text
@@ -274,9 +246,7 @@ def test_only_the_enrolling_agency_or_a_coordinator_closes_a_case(
         ).status_code
         == 302
     )
-    db.expire_all()
-    assert db.get(Child, child.id).status is ChildStatus.CLOSED  # type: ignore[union-attr]
+    assert status_of(db, child) is ChildStatus.CLOSED
     # And the enrolling agency may reopen.
     assert police.post(f"/children/{child.id}/reopen").status_code == 302
-    db.expire_all()
-    assert db.get(Child, child.id).status is ChildStatus.ACTIVE  # type: ignore[union-attr]
+    assert status_of(db, child) is ChildStatus.ACTIVE

@@ -18,7 +18,7 @@ from coordination.models import AgencyKind, Child, CouncilRole
 from meetings.models import Notification
 from secrecy.models import Disclosure, InformationRequest, Record, RequestStatus
 from secrecy.requests.services import flag_overdue_requests
-from tests.conftest import Council3, log_in
+from tests.conftest import ClientFor, Council3, log_in
 from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 from tests.secrecy.test_disclosure import WRITTEN, enrol_with_record
 from tests.secrecy.test_leak import crawl
@@ -57,9 +57,7 @@ def setup_request(world: Council3, client_for, db: Session):  # type: ignore[no-
 
 
 def test_the_police_ask_and_social_services_are_told_nothing_but_that(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     social, police, _, child, request = setup_request(world, client_for, db)
     assert request.requesting_agency_id == world.agencies[POLICE].id
@@ -85,14 +83,10 @@ def test_the_police_ask_and_social_services_are_told_nothing_but_that(
 
 
 def test_bad_requests_are_refused_and_change_nothing(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, social: FlaskClient, police: FlaskClient, db: Session
 ) -> None:
-    social = client_for(SOCIAL)
     record = enrol_with_record(social, world.council.id, db, "Uppgiftsmarkör")
     child = db.get_one(Child, record.child_id)
-    police = client_for(POLICE)
     own = ask(police, child, world.agencies[POLICE].id)
     short = ask(police, child, world.agencies[SOCIAL].id, purpose="kort")
     category = ask(police, child, world.agencies[SOCIAL].id, category="identity")
@@ -102,10 +96,7 @@ def test_bad_requests_are_refused_and_change_nothing(
 
 
 def test_social_services_answer_in_part_and_close_the_request(
-    app: Flask,
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     social, police, record, child, request = setup_request(world, client_for, db)
     page = social.get(f"/requests/{request.id}").text
@@ -149,9 +140,7 @@ def test_social_services_answer_in_part_and_close_the_request(
 
 
 def test_a_refusal_needs_a_reason_that_the_requester_reads(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     social, police, _, child, request = setup_request(world, client_for, db)
     bare = social.post(f"/requests/{request.id}/close", data={"outcome": "refused", "note": ""})
@@ -168,10 +157,7 @@ def test_a_refusal_needs_a_reason_that_the_requester_reads(
 
 
 def test_no_one_else_reads_a_request(
-    app: Flask,
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    app: Flask, world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     social, _, _, child, request = setup_request(world, client_for, db)
     social.post(f"/requests/{request.id}/close", data={"outcome": "refused", "note": REASON})
@@ -209,11 +195,8 @@ def test_no_one_else_reads_a_request(
 
 
 def test_a_withheld_record_offers_a_request_to_the_viewers_agency(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(SOCIAL)
     record = enrol_with_record(social, world.council.id, db, "Uppgiftsmarkör")
     link = (
         f"/children/{record.child_id}/requests/new?owner={record.owner_agency_id}"
@@ -226,10 +209,7 @@ def test_a_withheld_record_offers_a_request_to_the_viewers_agency(
 
 
 def test_an_open_request_is_flagged_to_the_coordinator_once(
-    app: Flask,
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    app: Flask, world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     coordinator = world.coordinator  # of social services, the asked agency
     days = world.council.request_flag_days

@@ -24,8 +24,14 @@ from secrecy.records import children as child_cases
 from secrecy.records import crypto, reveal, sealing, services
 from secrecy.records.reveal import Revealed, RevealResult, Withheld
 from secrecy.tags import SecrecyTag
-from tests.conftest import Council3
-from tests.factories import ASSESSED, AgencyFactory, CouncilFactory, MembershipFactory, UserFactory
+from tests.conftest import Council3, audit_events
+from tests.factories import (
+    AgencyFactory,
+    CouncilFactory,
+    MembershipFactory,
+    UserFactory,
+    disclose_under_21_rule,
+)
 from tests.numbers import personnummer
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
@@ -43,12 +49,6 @@ def enrolment(serial: int = 123, born: dt.date = BORN) -> child_cases.EnrolmentD
         personnummer=personnummer(born, serial),
         guardians=[child_cases.Guardian(name="Vårdnadshavare Ett", phone="070-1234567")],
         address="Hemliga gatan 1",
-    )
-
-
-def events(db: Session, tag: SecrecyTag) -> list[AuditEvent]:
-    return list(
-        db.scalars(select(AuditEvent).where(AuditEvent.tag == tag).order_by(AuditEvent.seq))
     )
 
 
@@ -71,9 +71,14 @@ def shred(db: Session, actor: User, child: Child) -> int:
     return shredded
 
 
+def enrolled_by_social_services(db: Session, world: Council3) -> Child:
+    """The child of ``enrolment()``, enrolled by the social services member."""
+    return child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+
+
 @pytest.fixture
 def child(db: Session, world: Council3) -> Child:
-    return child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+    return enrolled_by_social_services(db, world)
 
 
 @pytest.fixture
@@ -176,7 +181,7 @@ def test_policy_yes_but_no_key_is_withheld(db: Session, world: Council3, record:
     assert isinstance(result, Withheld)
     assert result.reason_code is WithheldReason.NO_KEY
     assert result.reason == "Din myndighet har ingen nyckel till uppgiften."
-    (event,) = events(db, SecrecyTag.RECORD_REVEAL)
+    (event,) = audit_events(db, SecrecyTag.RECORD_REVEAL)
     assert event.object_ids == [] and event.details["withheld"] == 1
 
 
@@ -209,7 +214,7 @@ def test_a_damaged_record_is_withheld_and_the_rest_still_open(
     assert isinstance(broken, Withheld) and broken.reason_code is WithheldReason.KEY_ERROR
     assert "nyckelfel" in broken.reason
     assert isinstance(fine, Revealed) and fine.content == {"text": "hel"}
-    event = events(db, SecrecyTag.RECORD_REVEAL)[-1]
+    event = audit_events(db, SecrecyTag.RECORD_REVEAL)[-1]
     assert event.object_ids == [good.id] and event.details["withheld"] == 1
 
 
@@ -245,7 +250,7 @@ def test_one_audit_event_per_call_naming_revealed_ids_only(
 
     assert [r.withheld for r in results] == [False, True, False]
     assert count_events(db, SecrecyTag.RECORD_REVEAL) == before + 1
-    event = events(db, SecrecyTag.RECORD_REVEAL)[-1]
+    event = audit_events(db, SecrecyTag.RECORD_REVEAL)[-1]
     assert event.object_type == "record"
     assert event.object_ids == sorted([record.id, identity.id])
     assert police_record.id not in event.object_ids
@@ -265,7 +270,7 @@ def test_a_call_with_only_withheld_records_still_logs(
     db: Session, world: Council3, record: Record
 ) -> None:
     reveal.reveal_records(db, world.members[POLICE], [record])
-    (event,) = events(db, SecrecyTag.RECORD_REVEAL)
+    (event,) = audit_events(db, SecrecyTag.RECORD_REVEAL)
     assert event.object_ids == [] and event.details["withheld"] == 1
     assert event.details["purpose"] == "view"
 
@@ -279,7 +284,7 @@ def test_an_empty_call_writes_nothing(db: Session, world: Council3, record: Reco
 def test_each_call_is_its_own_event(db: Session, world: Council3, record: Record) -> None:
     for _ in range(3):
         reveal.reveal_one(db, world.members[SOCIAL], record)
-    assert [e.object_ids for e in events(db, SecrecyTag.RECORD_REVEAL)] == [[record.id]] * 3
+    assert [e.object_ids for e in audit_events(db, SecrecyTag.RECORD_REVEAL)] == [[record.id]] * 3
 
 
 # --- One call, many records: what is worked out once ---------------------------------------------
@@ -288,20 +293,11 @@ def test_each_call_is_its_own_event(db: Session, world: Council3, record: Record
 def disclosed_to_police(db: Session, world: Council3, born: dt.date, serial: int) -> Record:
     """A child born on ``born`` with a social services record disclosed to the police under
     the under-21 rule (10 kap. 18 a § OSL), as decided on the day the test runs."""
-    from secrecy.disclosure.services import decide_disclosure
 
     social = world.members[SOCIAL]
     enrolled = child_cases.enrol_child(db, social, world.council, enrolment(serial, born))
     record = services.create_record(db, social, enrolled, "risk_protective", f"risk {serial}")
-    decide_disclosure(
-        db,
-        social,
-        record,
-        world.agencies[POLICE],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    disclose_under_21_rule(db, social, record, world.agencies[POLICE])
     return record
 
 
@@ -331,7 +327,7 @@ def test_a_verdict_shared_within_a_call_still_lapses_for_a_child_who_turns_21_to
                 assert shown.content == {"text": f"risk {serial}"}
                 assert shown.via is not None and shown.via.basis is not None
                 assert shown.via.basis.id == "sol-police-u21"
-        event = events(db, SecrecyTag.RECORD_REVEAL)[-1]
+        event = audit_events(db, SecrecyTag.RECORD_REVEAL)[-1]
         # The records shown, and the assessments opened with them (the lapsed one's is not).
         assessments = db.scalars(
             select(Disclosure.assessment_record_id).where(
@@ -354,7 +350,8 @@ def test_via_names_the_disclosure_in_force(db: Session, world: Council3) -> None
     assert result.via.disclosure.id == disclosure.id
     assert result.via.disclosure.basis_id == "sol-police-u21"
     assert result.via.disclosure.decided_at == disclosure.decided_at
-    assert events(db, SecrecyTag.RECORD_REVEAL)[-1].details["via_disclosure"] == [disclosure.id]
+    latest = audit_events(db, SecrecyTag.RECORD_REVEAL)[-1]
+    assert latest.details["via_disclosure"] == [disclosure.id]
 
 
 def test_children_not_in_the_session_are_loaded_in_one_query(
@@ -395,24 +392,15 @@ def test_listed_leaves_out_secret_records_of_others_and_the_event_does_not_count
     listed = [record, secret]
     shown = reveal.reveal_listed(db, police, listed)
     assert [r.record.id for r in shown] == [record.id]
-    assert events(db, SecrecyTag.RECORD_REVEAL)[-1].details["withheld"] == 1
+    assert audit_events(db, SecrecyTag.RECORD_REVEAL)[-1].details["withheld"] == 1
     # The owner sees it; so does the police once it is disclosed to them.
     own = reveal.reveal_listed(db, social, listed)
     assert [r.withheld for r in own] == [False, False]
-    from secrecy.disclosure.services import decide_disclosure
 
-    decide_disclosure(
-        db,
-        social,
-        secret,
-        world.agencies[POLICE],
-        "sol-police-u21",
-        [0, 1, 2, 3],
-        assessment=ASSESSED,
-    )
+    disclose_under_21_rule(db, social, secret, world.agencies[POLICE])
     after = reveal.reveal_listed(db, police, listed)
     assert [(r.record.id, r.withheld) for r in after] == [(record.id, True), (secret.id, False)]
-    assert events(db, SecrecyTag.RECORD_REVEAL)[-1].details["withheld"] == 1
+    assert audit_events(db, SecrecyTag.RECORD_REVEAL)[-1].details["withheld"] == 1
 
 
 def test_a_listed_call_with_nothing_to_show_writes_nothing(
@@ -443,7 +431,7 @@ def test_a_correction_supersedes_and_keeps_the_old_record(
     old, new = reveal.reveal_records(db, author, [record, correction])
     assert isinstance(old, Revealed) and old.content == {"text": MARKER}
     assert isinstance(new, Revealed) and new.content == {"text": "rättad"}
-    (event,) = events(db, SecrecyTag.RECORD_CORRECT)
+    (event,) = audit_events(db, SecrecyTag.RECORD_CORRECT)
     assert event.object_ids == sorted([record.id, correction.id])
     assert event.details == {
         "child_id": child.id,
@@ -553,7 +541,7 @@ def test_a_duplicate_in_the_same_council_is_held_or_refused(
     identity = services.current_identity_record(db, held)
     assert identity is not None and identity.owner_agency_id == police.agency_id
     assert count_events(db, SecrecyTag.CHILD_ENROL) == enrolled + 1
-    event = events(db, SecrecyTag.CHILD_DUPLICATE_HELD)[0]
+    event = audit_events(db, SecrecyTag.CHILD_DUPLICATE_HELD)[0]
     assert event.object_ids == [held.id] and event.actor_user_id is None
     assert event.details == {
         "council_id": world.council.id,
@@ -573,7 +561,7 @@ def test_a_duplicate_in_the_same_council_is_held_or_refused(
     assert str(own.value) == (
         f"Barnet finns redan i forumet som {child.pseudonym}. Öppna det ärendet i stället."
     )
-    refused = events(db, SecrecyTag.CHILD_DUPLICATE_REFUSED)[0]
+    refused = audit_events(db, SecrecyTag.CHILD_DUPLICATE_REFUSED)[0]
     assert refused.object_ids == [child.id]
     assert refused.actor_user_id == world.members[SOCIAL].id
     assert refused.details == {"council_id": world.council.id}
@@ -654,7 +642,7 @@ def test_the_identity_is_a_sealed_record_of_the_enrolling_agency(
     withheld = reveal.reveal_one(db, world.members[SOCIAL], identity)
     assert isinstance(withheld, Withheld)
     assert withheld.reason_code is WithheldReason.NO_DISCLOSURE
-    (event,) = events(db, SecrecyTag.CHILD_ENROL)
+    (event,) = audit_events(db, SecrecyTag.CHILD_ENROL)
     assert event.object_ids == [child.id]
     assert event.details == {"council_id": world.council.id, "identity_record_id": identity.id}
 
@@ -841,7 +829,7 @@ def test_close_and_reopen(db: Session, world: Council3) -> None:
     assert child.status is ChildStatus.CLOSED
     assert child.closed_on == today_local()
     assert child.close_reason is CloseReason.MOVED
-    (closed,) = events(db, SecrecyTag.CHILD_CLOSE)
+    (closed,) = audit_events(db, SecrecyTag.CHILD_CLOSE)
     assert closed.object_ids == [child.id] and closed.details == {"reason": "moved"}
     assert closed.actor_user_id == coordinator.id
 
@@ -853,7 +841,7 @@ def test_close_and_reopen(db: Session, world: Council3) -> None:
     child_cases.reopen_case(db, enroller, child)
     assert child.status is ChildStatus.ACTIVE
     assert child.closed_on is None and child.close_reason is None
-    (reopened,) = events(db, SecrecyTag.CHILD_REOPEN)
+    (reopened,) = audit_events(db, SecrecyTag.CHILD_REOPEN)
     assert reopened.object_ids == [child.id] and reopened.actor_user_id == enroller.id
     assert reopened.details == {"previous_reason": "moved"}
     with pytest.raises(ServiceError, match="Bara ett avslutat ärende"):

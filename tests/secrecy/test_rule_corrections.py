@@ -16,7 +16,7 @@ from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind
 from secrecy.models import Consent, Disclosure
 from secrecy.policy.facts import recipient_facts, record_facts
-from tests.conftest import Council3
+from tests.conftest import ClientFor, Council3
 from tests.secrecy.test_disclosure import enrol_with_record
 
 # The child of enrol_with_record is born 2008-05-10: 17 on 2026-03-04, 14 on 2023-03-04.
@@ -48,13 +48,10 @@ def consent_form(agency_id: int, **changes: str) -> dict[str, object]:
 
 
 def test_own_task_takes_its_task_need_from_the_one_written_assessment(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
     """The form has one text box: the assessment, which under own-task asks for the task need
     (the separate statement box is gone, so the discloser writes one text)."""
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Egen-verksamhet-markör")
     police = world.agencies[AgencyKind.POLICE]
     page = social.get(f"/records/{record.id}/disclose").text
@@ -94,9 +91,7 @@ def test_own_task_takes_its_task_need_from_the_one_written_assessment(
 
 @SEVENTEEN
 def test_a_council_that_keeps_the_default_policy_refuses_a_maturity_assessment(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Mognad-av")
@@ -118,9 +113,7 @@ def test_a_council_that_keeps_the_default_policy_refuses_a_maturity_assessment(
 
 @SEVENTEEN
 def test_a_mature_17_year_old_consents_alone_where_the_council_allows_it(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     world.council.maturity_consent = True
     db.flush()
@@ -161,9 +154,7 @@ def test_a_mature_17_year_old_consents_alone_where_the_council_allows_it(
 
 @FOURTEEN
 def test_no_maturity_assessment_under_15(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, client_for: ClientFor, db: Session
 ) -> None:
     world.council.maturity_consent = True
     db.flush()
@@ -224,33 +215,23 @@ def test_admin_records_the_authority_and_the_engine_reads_it(
     url = f"/admin/agencies/{social.id}"
     assert 'name="authority_org_number"' in admin_client.get(url).text
     base = {"name": social.name, "active": "y", "osl_applies": "y"}
+
+    def authority(name: str, org_number: str) -> dict[str, str]:
+        """The agency form with the authority's name and number, at the agency's version."""
+        fields = {"authority_name": name, "authority_org_number": org_number}
+        return {**base, **fields, "version": str(social.version)}
+
     half = admin_client.post(
         url, data={**base, "authority_name": "Socialnämnden", "version": str(social.version)}
     )
     assert half.status_code == 422
     assert "både myndighetens namn" in half.text
-    bad = admin_client.post(
-        url,
-        data={
-            **base,
-            "authority_name": "Socialnämnden",
-            "authority_org_number": "212000-1125",
-            "version": str(social.version),
-        },
-    )
+    bad = admin_client.post(url, data=authority("Socialnämnden", "212000-1125"))
     assert bad.status_code == 422
     assert "fel kontrollsiffra" in bad.text
     db.refresh(social)
     assert social.authority_key is None
-    saved = admin_client.post(
-        url,
-        data={
-            **base,
-            "authority_name": "  Socialnämnden   Norr ",
-            "authority_org_number": "2120001124",
-            "version": str(social.version),
-        },
-    )
+    saved = admin_client.post(url, data=authority("  Socialnämnden   Norr ", "2120001124"))
     assert saved.status_code == 302
     db.refresh(social)
     assert (social.authority_name, social.authority_org_number) == (
@@ -271,11 +252,8 @@ def test_admin_records_the_authority_and_the_engine_reads_it(
 
 
 def test_record_facts_carry_the_owner_authority(
-    world: Council3,
-    client_for,  # type: ignore[no-untyped-def]
-    db: Session,
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Myndighet-markör")
     agency = world.agencies[AgencyKind.SOCIAL_SERVICES]
     agency.authority_name, agency.authority_org_number = "Socialnämnden", "212000-1124"

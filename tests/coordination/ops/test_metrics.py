@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
@@ -95,9 +96,8 @@ def test_requests_are_counted_by_route_pattern_never_by_id(
 
 
 def test_reveals_are_counted_by_verdict_and_another_agency_is_withheld(
-    client_for: Any, world: Council3, db: Session
+    world: Council3, social: FlaskClient, db: Session
 ) -> None:
-    social = client_for(AgencyKind.SOCIAL_SERVICES)
     enrol_via_page(social, world.council.id)
     child = db.scalars(select(Child)).one()
     social.post(f"/children/{child.id}/records", data={"category": "family", "text": "X"})

@@ -5,20 +5,29 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from coordination.accounts.providers import oidc
 from coordination.accounts.providers.models import IdentityProvider
-from coordination.accounts.providers.services import ProviderFields, create_provider
-from coordination.models import Agency, User
+from coordination.accounts.providers.services import (
+    ProviderFields,
+    ProviderTag,
+    create_provider,
+    link_identity,
+)
+from coordination.accounts.sessions import UserSession
+from coordination.audit.log import AuditEvent
+from coordination.models import Agency, AgencyKind, User
+from tests.conftest import Council3
 from tests.coordination.providers.running import (
     CLIENT_ID,
     LOA2,
@@ -28,7 +37,19 @@ from tests.coordination.providers.running import (
     start_provider,
 )
 
-__all__ = ["CLIENT_ID", "LOA2", "LOA3", "SECRET_ENV", "RunningProvider", "bind_provider", "sign_in"]
+__all__ = [
+    "CLIENT_ID",
+    "LOA2",
+    "LOA3",
+    "SECRET_ENV",
+    "RunningProvider",
+    "bind_provider",
+    "failures",
+    "linked",
+    "open_rows",
+    "sign_in",
+    "user_count",
+]
 
 SECRET_ENV = "SAMVERKAN_TEST_IDP_SECRET"
 
@@ -204,3 +225,49 @@ def post_saml_response(client: FlaskClient, fields: dict[str, str]) -> TestRespo
             "RelayState": _hidden(handed.text, "RelayState"),
         },
     )
+
+
+Bind = Callable[[Session, User, Agency, RunningProvider], IdentityProvider]
+
+
+def linked(
+    db: Session,
+    admin: User,
+    world: Council3,
+    kind: AgencyKind,
+    bind: Bind,
+    running: RunningProvider,
+    subject: str,
+) -> IdentityProvider:
+    """The provider of ``world``'s agency of ``kind`` (bound through ``bind``), with that
+    agency's member linked to it as ``subject``."""
+    provider = bind(db, admin, world.agencies[kind], running)
+    link_identity(db, admin, provider, world.members[kind], subject)
+    db.flush()
+    return provider
+
+
+def failures(db: Session) -> list[dict[str, object]]:
+    """The details of every refused provider log-in, oldest first."""
+    rows = db.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.tag == str(ProviderTag.LOGIN_FAILURE))
+        .order_by(AuditEvent.seq)
+    )
+    return [dict(row.details or {}) for row in rows]
+
+
+def open_rows(db: Session, user: User) -> list[UserSession]:
+    """The user's sessions that have not ended, as the database has them now."""
+    db.expire_all()
+    return list(
+        db.scalars(
+            select(UserSession).where(
+                UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+            )
+        )
+    )
+
+
+def user_count(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(User)) or 0

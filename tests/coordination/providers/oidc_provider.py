@@ -28,24 +28,9 @@ from flask import Flask, jsonify, redirect, render_template_string, request
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from tests.coordination.providers.running import LOA2, LOA3, LOGIN_PAGE, add_test_controls
+
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # loopback http, tests only
-
-LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
-LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
-
-LOGIN_PAGE = """<!doctype html><html lang="sv"><head><title>Testleverantör</title></head><body>
-<h1>Testleverantörens inloggning</h1>
-<form method="post">
-  <label>Subjekt <input name="sub" id="sub" value=""></label>
-  <label>Namn <input name="name" id="name" value=""></label>
-  <label>E-post <input name="email" id="email" value=""></label>
-  <label>Tillitsnivå <select name="acr" id="acr">
-    {% for value in acrs %}
-    <option value="{{ value }}" {% if value == chosen %}selected{% endif %}>{{ value }}</option>
-    {% endfor %}
-  </select></label>
-  <button type="submit" id="sign-in">Logga in</button>
-</form></body></html>"""
 
 
 @dataclass
@@ -227,7 +212,13 @@ def create_provider(port: int, client_id: str, client_secret: str) -> Flask:
         if request.method == "GET":
             grant = server.get_consent_grant(end_user=None)
             requested = (grant.request.payload.data.get("acr_values") or LOA2).split()[0]
-            return render_template_string(LOGIN_PAGE, acrs=[LOA2, LOA3], chosen=requested)
+            return render_template_string(
+                LOGIN_PAGE,
+                title="Testleverantör",
+                heading="Testleverantörens inloggning",
+                acrs=[LOA2, LOA3],
+                chosen=requested,
+            )
         user = {
             "sub": request.form["sub"],
             "name": request.form.get("name", ""),
@@ -249,15 +240,7 @@ def create_provider(port: int, client_id: str, client_secret: str) -> Flask:
             return redirect(target + (f"?state={state}" if state else ""))
         return "Utloggad hos testleverantören"
 
-    @app.post("/test/mode")
-    def set_mode() -> Any:
-        mode.clear()
-        mode.update(request.get_json(force=True) or {})
-        return jsonify(mode)
-
-    @app.get("/test/logouts")
-    def list_logouts() -> Any:
-        return jsonify(logouts)
+    add_test_controls(app, mode, logouts)
 
     @app.get("/test/sessions")
     def list_sessions() -> Any:
@@ -282,10 +265,6 @@ def create_provider(port: int, client_id: str, client_secret: str) -> Flask:
         signer = other_key if wanted.get("bad_signature") else key
         header = {"alg": "RS256", "kid": "test-key", "typ": "logout+jwt"}
         return jsonify(logout_token=jwt.encode(header, claims, signer))
-
-    @app.get("/test/ready")
-    def ready() -> Any:
-        return "ok"
 
     return app
 

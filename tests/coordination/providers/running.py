@@ -1,5 +1,6 @@
-"""Starting the test OpenID provider (``oidc_provider.py``) as a process on loopback, and its
-controls: shared by the in-process tests and the browser tests."""
+"""Starting the test OpenID provider (``oidc_provider.py``) or SAML IdP (``saml_idp.py``) as a
+process on loopback, and its controls: shared by the in-process tests and the browser tests, and
+by the two providers themselves (their log-in page and their ``/test/`` routes)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,55 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from flask import Flask, jsonify, request
 
 CLIENT_ID = "samverkan-test"
 LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
 LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
 ROOT = Path(__file__).resolve().parents[3]
+
+# A provider's log-in page: who to sign in as, at which assurance level. The SAML IdP posts to
+# its own address with the pending request's key; the OpenID provider posts back to the page.
+LOGIN_PAGE = """<!doctype html><html lang="sv"><head><title>{{ title }}</title></head><body>
+<h1>{{ heading }}</h1>
+<form method="post"{% if action %} action="{{ action }}"{% endif %}>
+  {% if key %}<input type="hidden" name="key" value="{{ key }}">{% endif %}
+  <label>Subjekt <input name="sub" id="sub" value=""></label>
+  <label>Namn <input name="name" id="name" value=""></label>
+  <label>E-post <input name="email" id="email" value=""></label>
+  <label>Tillitsnivå <select name="acr" id="acr">
+    {% for value in acrs %}
+    <option value="{{ value }}" {% if value == chosen %}selected{% endif %}>{{ value }}</option>
+    {% endfor %}
+  </select></label>
+  <button type="submit" id="sign-in">Logga in</button>
+</form></body></html>"""
+
+
+def add_test_controls(app: Flask, mode: dict[str, Any], logouts: list[Any]) -> None:
+    """The routes a test drives a provider with: ``POST /test/mode`` (how it misbehaves),
+    ``GET /test/logouts`` (the logouts it received) and ``GET /test/ready``."""
+
+    @app.post("/test/mode")
+    def set_mode() -> Any:
+        mode.clear()
+        mode.update(request.get_json(force=True) or {})
+        return jsonify(mode)
+
+    @app.get("/test/logouts")
+    def list_logouts() -> Any:
+        return jsonify(logouts)
+
+    @app.get("/test/ready")
+    def ready() -> Any:
+        return "ok"
 
 
 def free_port() -> int:

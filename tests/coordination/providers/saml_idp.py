@@ -35,25 +35,13 @@ from saml2.samlp import logout_response_from_string
 from saml2.server import Server
 from saml2.sigver import get_xmlsec_binary, verify_redirect_signature
 
-from tests.coordination.providers.running import make_key_and_cert
-
-LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
-LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
-
-LOGIN_PAGE = """<!doctype html><html lang="sv"><head><title>SAML-testleverantör</title></head>
-<body><h1>SAML-testleverantörens inloggning</h1>
-<form method="post" action="/sso/login">
-  <input type="hidden" name="key" value="{{ key }}">
-  <label>Subjekt <input name="sub" id="sub"></label>
-  <label>Namn <input name="name" id="name"></label>
-  <label>E-post <input name="email" id="email"></label>
-  <label>Tillitsnivå <select name="acr" id="acr">
-    {% for value in acrs %}
-    <option value="{{ value }}" {% if value == chosen %}selected{% endif %}>{{ value }}</option>
-    {% endfor %}
-  </select></label>
-  <button type="submit" id="sign-in">Logga in</button>
-</form></body></html>"""
+from tests.coordination.providers.running import (
+    LOA2,
+    LOA3,
+    LOGIN_PAGE,
+    add_test_controls,
+    make_key_and_cert,
+)
 
 
 def sp_metadata(
@@ -143,7 +131,15 @@ def create_idp(
             "sp": authn.issuer.text,
             "relay_state": request.args.get("RelayState", ""),
         }
-        return render_template_string(LOGIN_PAGE, key=key, acrs=[LOA2, LOA3], chosen=chosen)
+        return render_template_string(
+            LOGIN_PAGE,
+            title="SAML-testleverantör",
+            heading="SAML-testleverantörens inloggning",
+            action="/sso/login",
+            key=key,
+            acrs=[LOA2, LOA3],
+            chosen=chosen,
+        )
 
     @app.post("/sso/login")
     def login() -> Any:
@@ -266,19 +262,7 @@ def create_idp(
     def list_responses() -> Any:
         return jsonify(responses)
 
-    @app.get("/test/logouts")
-    def list_logouts() -> Any:
-        return jsonify(logouts)
-
-    @app.post("/test/mode")
-    def set_mode() -> Any:
-        mode.clear()
-        mode.update(request.get_json(force=True) or {})
-        return jsonify(mode)
-
-    @app.get("/test/ready")
-    def ready() -> Any:
-        return "ok"
+    add_test_controls(app, mode, logouts)
 
     return app
 

@@ -16,15 +16,19 @@ from coordination.accounts.providers.assurance import (
     level_of_acr,
 )
 from coordination.accounts.providers.models import IdentityProvider
-from coordination.accounts.providers.services import link_identity
 from coordination.models import AgencyKind, Child, User
 from secrecy.models import Record
 from secrecy.policy.engine import WithheldReason
-from secrecy.records import children as child_cases
 from secrecy.records import reveal, services
 from tests.conftest import Council3, log_in
-from tests.coordination.providers.conftest import LOA3, RunningProvider, bind_provider, sign_in
-from tests.secrecy.test_reveal import enrolment
+from tests.coordination.providers.conftest import (
+    LOA3,
+    RunningProvider,
+    bind_provider,
+    linked,
+    sign_in,
+)
+from tests.secrecy.test_reveal import enrolled_by_social_services
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 MARKER = "TILLIT-MARKÖR-5c1d"
@@ -33,7 +37,7 @@ REASON = "Inloggningen har för låg tillitsnivå för att visa uppgifter om bar
 
 @pytest.fixture
 def child(db: Session, world: Council3) -> Child:
-    return child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
+    return enrolled_by_social_services(db, world)
 
 
 @pytest.fixture
@@ -45,10 +49,7 @@ def record(db: Session, world: Council3, child: Child) -> Record:
 def idp(
     db: Session, admin: User, world: Council3, openid_provider: RunningProvider
 ) -> IdentityProvider:
-    provider = bind_provider(db, admin, world.agencies[SOCIAL], openid_provider)
-    link_identity(db, admin, provider, world.members[SOCIAL], "soc-1")
-    db.flush()
-    return provider
+    return linked(db, admin, world, SOCIAL, bind_provider, openid_provider, "soc-1")
 
 
 @pytest.fixture

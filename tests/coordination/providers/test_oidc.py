@@ -9,11 +9,10 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider, UserIdentity
-from coordination.accounts.providers.services import ProviderTag, link_identity
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import AgencyKind, Role, User
 from tests.conftest import Council3, log_in
@@ -21,34 +20,21 @@ from tests.coordination.providers.conftest import (
     LOA3,
     RunningProvider,
     bind_provider,
+    failures,
+    linked,
     sign_in,
+    user_count,
 )
 from tests.factories import PASSWORD, UserFactory
 
 POLICE = AgencyKind.POLICE
 
 
-def failures(db: Session) -> list[dict[str, object]]:
-    rows = db.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.tag == str(ProviderTag.LOGIN_FAILURE))
-        .order_by(AuditEvent.seq)
-    )
-    return [dict(row.details or {}) for row in rows]
-
-
-def user_count(db: Session) -> int:
-    return db.scalar(select(func.count()).select_from(User)) or 0
-
-
 @pytest.fixture
 def idp(
     db: Session, admin: User, world: Council3, openid_provider: RunningProvider
 ) -> IdentityProvider:
-    provider = bind_provider(db, admin, world.agencies[POLICE], openid_provider)
-    link_identity(db, admin, provider, world.members[POLICE], "polis-123")
-    db.flush()
-    return provider
+    return linked(db, admin, world, POLICE, bind_provider, openid_provider, "polis-123")
 
 
 def test_a_linked_user_signs_in_and_lands_on_the_start_page(

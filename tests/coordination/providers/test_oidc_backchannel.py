@@ -10,16 +10,20 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider
-from coordination.accounts.providers.services import ProviderTag, link_identity
-from coordination.accounts.sessions import EndReason, UserSession
-from coordination.audit.log import AuditEvent
+from coordination.accounts.providers.services import ProviderTag
+from coordination.accounts.sessions import EndReason
 from coordination.models import AgencyKind, User
-from tests.conftest import Council3
-from tests.coordination.providers.conftest import RunningProvider, bind_provider, sign_in
+from tests.conftest import Council3, audit_events
+from tests.coordination.providers.conftest import (
+    RunningProvider,
+    bind_provider,
+    linked,
+    open_rows,
+    sign_in,
+)
 
 POLICE = AgencyKind.POLICE
 
@@ -28,10 +32,7 @@ POLICE = AgencyKind.POLICE
 def idp(
     db: Session, admin: User, world: Council3, openid_provider: RunningProvider
 ) -> IdentityProvider:
-    provider = bind_provider(db, admin, world.agencies[POLICE], openid_provider)
-    link_identity(db, admin, provider, world.members[POLICE], "polis-123")
-    db.flush()
-    return provider
+    return linked(db, admin, world, POLICE, bind_provider, openid_provider, "polis-123")
 
 
 def signed_in(app: Flask, idp: IdentityProvider) -> FlaskClient:
@@ -60,17 +61,6 @@ def post(app: Flask, idp: IdentityProvider, token: str) -> Any:
     )
 
 
-def open_rows(db: Session, user: User) -> list[UserSession]:
-    db.expire_all()
-    return list(
-        db.scalars(
-            select(UserSession).where(
-                UserSession.user_id == user.id, UserSession.ended_at.is_(None)
-            )
-        )
-    )
-
-
 def test_a_logout_token_with_sid_ends_that_session_only(
     app: Flask,
     db: Session,
@@ -91,9 +81,7 @@ def test_a_logout_token_with_sid_ends_that_session_only(
     assert second.get("/").status_code == 200
     db.refresh(rows[sid])
     assert rows[sid].end_reason == EndReason.PROVIDER_LOGOUT
-    event = db.scalars(
-        select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.PROVIDER_LOGOUT))
-    ).one()
+    (event,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT)
     assert event.details == {
         "provider_ids": [idp.id],
         "channel": "oidc_backchannel",
@@ -142,14 +130,10 @@ def test_a_bad_logout_token_ends_nothing(
     assert answer.get_json() == {"error": "invalid_request"}
     assert client.get("/").status_code == 200
     assert len(open_rows(db, world.members[POLICE])) == 1
-    refused = db.scalars(
-        select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.PROVIDER_LOGOUT_REFUSED))
-    ).one()
+    (refused,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED)
     assert refused.details["channel"] == "oidc_backchannel"
     assert refused.details["provider_id"] == idp.id
-    assert not db.scalars(
-        select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.PROVIDER_LOGOUT))
-    ).all()
+    assert audit_events(db, ProviderTag.PROVIDER_LOGOUT) == []
 
 
 def test_a_token_for_another_kind_of_provider_is_refused(app: Flask, db: Session) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider, ProviderKind
-from coordination.accounts.providers.services import ProviderTag, link_identity
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import AgencyKind, User
 from tests.conftest import Council3
@@ -22,32 +21,19 @@ from tests.coordination.providers.conftest import (
     LOA3,
     RunningProvider,
     bind_saml_provider,
+    failures,
+    linked,
     post_saml_response,
     saml_response_for,
+    user_count,
 )
 
 SCHOOL = AgencyKind.SCHOOL
 
 
-def failures(db: Session) -> list[dict[str, object]]:
-    rows = db.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.tag == str(ProviderTag.LOGIN_FAILURE))
-        .order_by(AuditEvent.seq)
-    )
-    return [dict(row.details or {}) for row in rows]
-
-
-def user_count(db: Session) -> int:
-    return db.scalar(select(func.count()).select_from(User)) or 0
-
-
 @pytest.fixture
 def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    provider = bind_saml_provider(db, admin, world.agencies[SCHOOL], saml_idp)
-    link_identity(db, admin, provider, world.members[SCHOOL], "skola-42")
-    db.flush()
-    return provider
+    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
 
 
 def test_a_linked_user_signs_in_with_a_signed_assertion(

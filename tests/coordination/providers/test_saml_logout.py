@@ -11,18 +11,18 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider
-from coordination.accounts.providers.services import ProviderTag, link_identity
+from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
-from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, User
-from tests.conftest import Council3
+from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_saml_provider,
+    linked,
+    open_rows,
     post_saml_response,
     saml_response_for,
 )
@@ -36,10 +36,7 @@ REFUSED_TEXT = "Utloggningen kunde inte godtas"
 
 @pytest.fixture
 def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    provider = bind_saml_provider(db, admin, world.agencies[SCHOOL], saml_idp)
-    link_identity(db, admin, provider, world.members[SCHOOL], "skola-42")
-    db.flush()
-    return provider
+    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
 
 
 def signed_in(app: Flask, idp: IdentityProvider, subject: str = "skola-42") -> FlaskClient:
@@ -48,17 +45,6 @@ def signed_in(app: Flask, idp: IdentityProvider, subject: str = "skola-42") -> F
     assert answer.headers["Location"] == "/", answer.headers.get("Location")
     assert client.get("/").status_code == 200
     return client
-
-
-def open_rows(db: Session, user: User) -> list[UserSession]:
-    db.expire_all()
-    return list(
-        db.scalars(
-            select(UserSession).where(
-                UserSession.user_id == user.id, UserSession.ended_at.is_(None)
-            )
-        )
-    )
 
 
 def logout_request(saml_idp: RunningProvider, **wanted: Any) -> dict[str, str]:
@@ -87,10 +73,6 @@ def deliver(client: FlaskClient, made: dict[str, str]) -> Any:
     return client.get(f"{url.path}?{url.query}")
 
 
-def events(db: Session, tag: ProviderTag) -> list[AuditEvent]:
-    return list(db.scalars(select(AuditEvent).where(AuditEvent.tag == str(tag))))
-
-
 def test_the_service_provider_advertises_single_logout(
     app: Flask, saml_idp: RunningProvider
 ) -> None:
@@ -112,11 +94,7 @@ def test_the_session_remembers_the_provider_s_names(
 
 
 def test_a_redirect_logout_request_ends_the_session_and_is_answered_signed(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    idp: IdentityProvider,
-    saml_idp: RunningProvider,
+    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
 ) -> None:
     user = world.members[SCHOOL]
     client = signed_in(app, idp)
@@ -142,7 +120,7 @@ def test_a_redirect_logout_request_ends_the_session_and_is_answered_signed(
     assert [row.sid_hash for row in open_rows(db, user)] == [theirs.sid_hash]
     db.refresh(mine)
     assert mine.end_reason == EndReason.PROVIDER_LOGOUT
-    (event,) = events(db, ProviderTag.PROVIDER_LOGOUT)
+    (event,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT)
     assert event.details == {
         "provider_ids": [idp.id],
         "channel": "saml_slo",
@@ -151,11 +129,7 @@ def test_a_redirect_logout_request_ends_the_session_and_is_answered_signed(
 
 
 def test_a_post_logout_request_without_the_cookie_ends_every_session_of_the_name_id(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    idp: IdentityProvider,
-    saml_idp: RunningProvider,
+    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
 ) -> None:
     user = world.members[SCHOOL]
     first, second = signed_in(app, idp), signed_in(app, idp)
@@ -167,7 +141,7 @@ def test_a_post_logout_request_without_the_cookie_ends_every_session_of_the_name
     for client in (first, second):
         assert client.get("/").status_code == 302
     assert open_rows(db, user) == []
-    assert events(db, ProviderTag.PROVIDER_LOGOUT)[-1].details["sessions_ended"] == 2
+    assert audit_events(db, ProviderTag.PROVIDER_LOGOUT)[-1].details["sessions_ended"] == 2
 
 
 @pytest.mark.csrf
@@ -181,11 +155,7 @@ def test_the_idp_s_post_needs_no_csrf_token(
 
 
 def test_a_request_naming_no_live_session_ends_nothing(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    idp: IdentityProvider,
-    saml_idp: RunningProvider,
+    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
 ) -> None:
     client = signed_in(app, idp)
     for wanted in (
@@ -199,7 +169,7 @@ def test_a_request_naming_no_live_session_ends_nothing(
         assert response["status"] == RESPONDER
         assert response["second_status"] == UNKNOWN_PRINCIPAL
         assert response["verified"] is True
-        assert events(db, ProviderTag.PROVIDER_LOGOUT)[-1].details["sessions_ended"] == 0
+        assert audit_events(db, ProviderTag.PROVIDER_LOGOUT)[-1].details["sessions_ended"] == 0
     assert client.get("/").status_code == 200
     assert len(open_rows(db, world.members[SCHOOL])) == 1
 
@@ -245,8 +215,8 @@ def test_a_bad_logout_request_ends_nothing(
     assert "Ingen inloggning i Samverkan har avslutats" in answer.text
     assert client.get("/").status_code == 200
     assert len(open_rows(db, world.members[SCHOOL])) == 1
-    assert events(db, ProviderTag.PROVIDER_LOGOUT) == []
-    (refused,) = events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED)
+    assert audit_events(db, ProviderTag.PROVIDER_LOGOUT) == []
+    (refused,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED)
     assert refused.details["channel"] == "saml_slo"
     if reason:
         assert refused.details["reason"] == reason
@@ -254,11 +224,7 @@ def test_a_bad_logout_request_ends_nothing(
 
 
 def test_a_session_from_the_password_log_in_is_not_touched(
-    app: Flask,
-    db: Session,
-    world: Council3,
-    idp: IdentityProvider,
-    saml_idp: RunningProvider,
+    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
 ) -> None:
     user = world.members[SCHOOL]
     signed_in(app, idp)

@@ -10,14 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider, UserIdentity
-from coordination.accounts.providers.services import ProviderTag, link_identity
+from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
-from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, User
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in
 from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_saml_provider,
+    linked,
     post_saml_response,
     saml_response_for,
 )
@@ -27,10 +27,7 @@ SCHOOL = AgencyKind.SCHOOL
 
 @pytest.fixture
 def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    provider = bind_saml_provider(db, admin, world.agencies[SCHOOL], saml_idp)
-    link_identity(db, admin, provider, world.members[SCHOOL], "skola-42")
-    db.flush()
-    return provider
+    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
 
 
 def identity_of(db: Session, user: User) -> UserIdentity | None:
@@ -80,7 +77,7 @@ def test_removing_a_link_asks_first_then_ends_the_provider_s_sessions(
         select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_not(None))
     ).all()
     assert [row.end_reason for row in ended] == [EndReason.IDENTITY_UNLINKED]
-    (event,) = db.scalars(select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.UNLINK)))
+    (event,) = audit_events(db, ProviderTag.UNLINK)
     assert event.details == {"provider_id": idp.id, "sessions_ended": 1}
 
     # The provider's log-in no longer finds the user.
@@ -108,4 +105,4 @@ def test_only_an_administrator_removes_a_link(
     unknown = f"/admin/sign-in/identities/{identity.id + 1000}/remove"
     assert admin_client.post(unknown, data={"confirm": "yes"}).status_code == 403
     assert identity_of(db, user) is not None
-    assert not db.scalars(select(AuditEvent).where(AuditEvent.tag == str(ProviderTag.UNLINK))).all()
+    assert audit_events(db, ProviderTag.UNLINK) == []

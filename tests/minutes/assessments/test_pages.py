@@ -20,20 +20,12 @@ from minutes.assessments.models import Assessment
 from minutes.assessments.stats import Change, council_statistics
 from secrecy.records.children import EnrolmentData, enrol_child
 from tests.conftest import Council3, log_in
+from tests.minutes.assessments.conftest import NOW, TODAY
 from tests.minutes.assessments.helpers import area_records, assess, disclose_on_consent, enrol
 from tests.test_query_counts import personnummer
 
 SOCIAL, SCHOOL, POLICE = AgencyKind.SOCIAL_SERVICES, AgencyKind.SCHOOL, AgencyKind.POLICE
-NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
-TODAY = dt.date(2026, 3, 4)
-
 pytestmark = pytest.mark.usefixtures("frozen")
-
-
-@pytest.fixture
-def frozen() -> object:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def test_the_pages_show_each_reader_only_the_areas_disclosed_to_them(

@@ -6,36 +6,24 @@ another agency without a disclosure still sees no level of the child."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-import time_machine
 from flask import Flask
-from sqlalchemy import event, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
-from coordination.db import get_database
 from coordination.models import AgencyKind
 from minutes.assessments.services import assessment_views
 from minutes.assessments.stats import council_statistics
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import SealedLevel, assessment_levels
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, log_in, sql_statements
+from tests.minutes.assessments.conftest import TODAY
 from tests.minutes.assessments.helpers import assess, enrol, level_of
 from tests.test_query_counts import personnummer
 
 SOCIAL, SCHOOL = AgencyKind.SOCIAL_SERVICES, AgencyKind.SCHOOL
-NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
-TODAY = dt.date(2026, 3, 4)
-
 pytestmark = pytest.mark.usefixtures("frozen")
-
-
-@pytest.fixture
-def frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def _raw_row(db: Session, assessment_id: int) -> dict[str, object]:
@@ -81,21 +69,6 @@ def test_a_sealed_level_opens_only_for_its_own_assessment(db: Session, world: Co
     assert assessment_levels(db, moved) == [None, None, "high"]
 
 
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[str]]:
-    seen: list[str] = []
-    engine = get_database(app).engine
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def _assessed_children(db: Session, world: Council3, n: int, start: int) -> None:
     social = world.members[SOCIAL]
     for i in range(n):
@@ -112,7 +85,7 @@ def test_the_statistics_open_the_council_s_levels_in_one_batch(
 ) -> None:
     _assessed_children(db, world, 5, 1)
     council_statistics(db, world.council)  # the child-facts key is loaded once
-    with _statements(app) as few:
+    with sql_statements(app) as few:
         [stats] = council_statistics(db, world.council)
     assert {c.code: c.count for c in stats.levels} == {"low": None, "medium": None, "high": 5}
     assert {c.change.value: c.count for c in stats.changes} == {
@@ -121,7 +94,7 @@ def test_the_statistics_open_the_council_s_levels_in_one_batch(
         "higher": 5,
     }
     _assessed_children(db, world, 15, 10)
-    with _statements(app) as many:
+    with sql_statements(app) as many:
         [stats] = council_statistics(db, world.council)
     assert {c.code: c.count for c in stats.levels} == {"low": None, "medium": None, "high": 20}
     assert len(many) == len(few), many

@@ -23,6 +23,7 @@ from minutes.assessments.services import area_histories, assessment_views, asses
 from secrecy.models import Record
 from tests.conftest import Council3, log_in
 from tests.factories import UserFactory
+from tests.minutes.assessments.conftest import NOW, TODAY
 from tests.minutes.assessments.helpers import (
     area_records,
     assess,
@@ -34,16 +35,7 @@ from tests.minutes.assessments.test_instruments import GOOD
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 SCHOOL = AgencyKind.SCHOOL
-NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
-TODAY = dt.date(2026, 3, 4)
-
 pytestmark = pytest.mark.usefixtures("frozen")
-
-
-@pytest.fixture
-def frozen() -> object:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def counts(db: Session) -> tuple[int, int, int]:
