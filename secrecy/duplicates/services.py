@@ -94,10 +94,15 @@ def council_coordinators(session: Session, council_id: int) -> list[User]:
     )
 
 
-def note_held(session: Session, actor: User, child: Child, holder: Child) -> None:
+def note_held(
+    session: Session, actor: User, child: Child, holder: Child, *, notify: bool = True
+) -> None:
     """The audit event and the coordinators' notice for a case just held as a duplicate of
     ``holder``. The event is the system's, not the submitter's (whose enrolment or correction
-    is logged as any other): their own agency's log review must not tell them either."""
+    is logged as any other): their own agency's log review must not tell them either.
+
+    A held proposal of the Bob case sync is noted without a notice: it reaches the queue (and
+    the coordinators are notified, ``notify_coordinators``) once social services accept it."""
     record_event(
         session,
         None,
@@ -109,10 +114,21 @@ def note_held(session: Session, actor: User, child: Child, holder: Child) -> Non
             "user_id": actor.id,
         },
     )
+    if notify:
+        notify_coordinators(session, child)
+
+
+def notify_coordinators(session: Session, child: Child) -> None:
+    """The council's coordinators are told, without content, that a held case waits in the
+    queue."""
     send_notice(
         session,
         council_coordinators(session, child.council_id),
-        Notice(NOTICE_KIND, queue_path(child.council_id), f"duplicate:{child.id}:{holder.id}"),
+        Notice(
+            NOTICE_KIND,
+            queue_path(child.council_id),
+            f"duplicate:{child.id}:{child.duplicate_of_id}",
+        ),
     )
 
 
