@@ -197,7 +197,9 @@ def possible_duplicates(session: Session, council: Council) -> list[PossibleDupl
     return [PossibleDuplicate(c, holders[c.duplicate_of_id]) for c in held if c.duplicate_of_id]
 
 
-def _check_resolvable(actor: User, child: Child, expected_version: int | None) -> None:
+def check_resolvable(actor: User, child: Child, expected_version: int | None = None) -> None:
+    """Why the actor may not decide on the held case now, raised; nothing is written. Anyone
+    but the council's coordinators is refused first, whatever the case is."""
     require_council_coordinator(actor, child.council)
     if not is_held(child) or child.status is not ChildStatus.ACTIVE:
         raise ServiceError(_l("Ärendet väntar inte längre på beslut om dubblett."))
@@ -210,7 +212,7 @@ def close_as_duplicate(
 ) -> None:
     """The coordinator closes the held case as a duplicate of the case holding its number
     (close reason "duplicate"; retention then treats it as any closed case)."""
-    _check_resolvable(actor, child, expected_version)
+    check_resolvable(actor, child, expected_version)
     child.status = ChildStatus.CLOSED
     child.closed_on = today_local()
     child.close_reason = CloseReason.DUPLICATE
@@ -236,7 +238,7 @@ def keep_separate(
 ) -> None:
     """The coordinator keeps the held case as a case of its own: it leaves the queue. The
     pointer stays, so the number still answers to its agency as its own case."""
-    _check_resolvable(actor, child, expected_version)
+    check_resolvable(actor, child, expected_version)
     child.duplicate_kept_at = utcnow()
     session.flush()
     record_event(
