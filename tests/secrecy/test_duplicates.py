@@ -327,6 +327,14 @@ def test_no_one_but_the_coordinators_sees_anything_of_the_pair(
         client = log_in(app.test_client(), world.members[kind])
         pages = crawl(client)
         assert f"/children/{held.id}" in pages, kind
+        # The API reference names the queue's operations: the same text for everyone, a
+        # visitor without an account too, so it tells nothing of a case.
+        reference = ("/api/v1/docs", "/api/v1/openapi.json")
+        anonymous = app.test_client()
+        for url in reference:
+            seen = [line for line in pages.pop(url, "").splitlines() if "ubblett" in line]
+            public = [line for line in anonymous.get(url).text.splitlines() if "ubblett" in line]
+            assert seen in ([], public), (kind, url)
         assert not any("ubblett" in html for html in pages.values()), kind
         assert original.pseudonym not in pages[f"/children/{held.id}"], kind
         assert held.pseudonym not in pages[f"/children/{original.id}"], kind
