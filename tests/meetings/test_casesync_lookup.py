@@ -225,3 +225,22 @@ def test_declining_a_held_proposal_shreds_it_and_leaves_the_case(bob: Bob, db: S
     assert original.status is ChildStatus.ACTIVE and original.identity_index == index
     assert duplicates.possible_duplicates(db, bob.council) == []
     assert db.get(CaseSyncEntry, entry.id) is not None
+
+
+def test_social_services_are_told_only_of_a_case_they_may_know(bob: Bob, db: Session) -> None:
+    """Social services see the number the police disclosed; of a held proposal they are told
+    the case it belongs to when their agency holds that case's identity, and not otherwise
+    (here a case the school enrolled)."""
+    theirs = enrol(db, bob, KNOWN)
+    schools = enrol_child(db, bob.school, bob.council, EnrolmentData("Sara", "Skola", NEW))
+    submit(bob.officer_client, bob.meeting.id, KNOWN)
+    submit(bob.officer_client, bob.meeting.id, NEW)
+    db.expire_all()
+    held = [e.child for e in db.scalars(select(CaseSyncEntry).order_by(CaseSyncEntry.id))]
+    assert [c.duplicate_of_id for c in held] == [theirs.id, schools.id]
+    page = bob.social_client.get(sync_url(bob.meeting)).text
+    assert f"Personnumret hör till {theirs.pseudonym} i forumet." in page
+    assert schools.pseudonym not in page
+    assert page.count("Personnumret hör till") == 1
+    officer_page = bob.officer_client.get(sync_url(bob.meeting)).text
+    assert "Personnumret hör till" not in officer_page
