@@ -91,7 +91,7 @@ def submit_case(
         raise ServiceError(_l("Forumet har ingen socialtjänst att lämna uppgiften till."))
     index = sealing.personnummer_index(session, number.normalised)
     lock_meeting(session, meeting)
-    if _entry_with_index(session, meeting, index) is not None:
+    if _entry_with_index(session, meeting, index, actor.agency_id) is not None:
         raise ServiceError(
             _l("Den unge är redan anmäld inför det här mötet."), field="personnummer"
         )
@@ -109,10 +109,14 @@ def submit_case(
 
 # The submission and this check stay together in the package module: tests stage a race by
 # replacing ``meetings.casesync._entry_with_index``.
-def _entry_with_index(session: Session, meeting: Meeting, index: str) -> int | None:
+# Only the agency's own entries: another agency's submission of the number must not show
+# (it would tell that the number is a case or a proposal); that one goes ahead as any other.
+def _entry_with_index(session: Session, meeting: Meeting, index: str, agency_id: int) -> int | None:
     return session.scalar(
         select(CaseSyncEntry.id).where(
-            CaseSyncEntry.meeting_id == meeting.id, CaseSyncEntry.identity_index == index
+            CaseSyncEntry.meeting_id == meeting.id,
+            CaseSyncEntry.submitted_by_agency_id == agency_id,
+            CaseSyncEntry.identity_index == index,
         )
     )
 

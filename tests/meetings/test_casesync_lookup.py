@@ -22,15 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import AuditEvent
-from coordination.models import Child, ChildStatus
+from coordination.models import AgencyKind, Child, ChildStatus
 from meetings.models import AgendaItem, CaseSyncEntry, CaseSyncState, Meeting, Notification
 from secrecy.duplicates import services as duplicates
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.tags import SecrecyTag
-from tests.conftest import Council3
+from tests.conftest import Council3, log_in
+from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 from tests.meetings.test_casesync import (
     KNOWN,
     NEW,
+    OTHER_KNOWN,
     TODAY,
     Bob,
     enrol,
@@ -244,3 +246,34 @@ def test_social_services_are_told_only_of_a_case_they_may_know(bob: Bob, db: Ses
     assert page.count("Personnumret hör till") == 1
     officer_page = bob.officer_client.get(sync_url(bob.meeting)).text
     assert "Personnumret hör till" not in officer_page
+
+
+def test_another_police_agencys_submission_is_not_told_either(
+    app: Flask, bob: Bob, db: Session
+) -> None:
+    """A second police agency of the council submits a number that the first submitted for
+    the same meeting: no "already submitted" refusal (that would tell it is a case or a
+    proposal), but a proposal, as for a number nobody submitted. Its own second submission of
+    the number for the meeting is refused, as always."""
+    south = AgencyFactory(kind=AgencyKind.POLICE, name="Polisen Syd")
+    bob.council.agencies.append(south)
+    officer = UserFactory(agency=south, email="syd@example.com")
+    MembershipFactory(council=bob.council, user=officer)
+    db.flush()
+    db.expire_all()
+    client = log_in(app.test_client(), officer)
+    submit(bob.officer_client, bob.meeting.id, NEW)
+    first = newest_child(db)
+    answers = []
+    for number in (NEW, OTHER_KNOWN):  # OTHER_KNOWN: nobody's case or proposal here
+        answer, page = submit_and_follow(client, bob.meeting, number)
+        child = newest_child(db)
+        assert answer.status_code == 302
+        assert f"Anmälan är sparad som förslag om inskrivning ({child.pseudonym})." in page
+        assert first.pseudonym not in page
+        answers.append(child)
+    held, new = answers
+    assert held.duplicate_of_id == first.id and held.status is ChildStatus.PROPOSED
+    assert new.duplicate_of_id is None and new.identity_index is not None
+    again = submit(client, bob.meeting.id, NEW)
+    assert again.status_code == 422 and "redan anmäld" in again.text
