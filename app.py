@@ -65,6 +65,7 @@ from secrecy.agerules import views as agerules_views
 from secrecy.backup import cli as backup_cli
 from secrecy.disclosure import api as disclosures_api
 from secrecy.disclosure import views as disclosure_views
+from secrecy.duplicates import api as duplicates_api
 from secrecy.duplicates import views as duplicates_views
 from secrecy.records import api as secrecy_api
 from secrecy.records import views as secrecy_views
@@ -162,6 +163,7 @@ def register_api(app: Flask) -> None:
     disclosures_api.init_app(app)
     requests_api.init_app(app)
     agerules_api.init_app(app)
+    duplicates_api.init_app(app)
     meetings_api.init_app(app)
     meetings_network_api.init_app(app)
     minutes_api.init_app(app)

@@ -183,7 +183,16 @@ class CaseSyncEntry(Base):
     meeting: Mapped[Meeting] = relationship()
     child: Mapped[Child] = relationship()
 
-    __table_args__ = (UniqueConstraint("meeting_id", "identity_index"),)
+    # Once per meeting and submitting agency: a refusal because another agency submitted the
+    # number would tell that it is a case or a proposal (issue 19).
+    __table_args__ = (
+        UniqueConstraint(
+            "meeting_id",
+            "submitted_by_agency_id",
+            "identity_index",
+            name="uq_case_sync_entries_meeting_agency_index",
+        ),
+    )
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -11,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coordination.errors import PermissionDenied
-from coordination.models import AgencyKind, User
+from coordination.models import AgencyKind, Child, User
 from meetings.casesync.access import is_bob_meeting, sync_role
 from meetings.casesync.answers import ANSWERABLE
 from meetings.models import CaseSyncEntry, CaseSyncState, Meeting
+from secrecy.duplicates import services as duplicates
 from secrecy.models import Disclosure, Record
 from secrecy.policy.categories import IDENTITY
+from secrecy.records.children import case_to_name
 from secrecy.records.reveal import RevealResult, reveal_records
 
 
@@ -31,6 +33,9 @@ class EntryView:
     answer: RevealResult | None = None
     answer_disclosures: tuple[Disclosure, ...] = ()
     police_disclosures: tuple[Disclosure, ...] = ()
+    # Social services' view of a proposal held as a duplicate: the case of the number, when
+    # their agency may be told of it (``case_to_name``); None otherwise, as for any proposal.
+    known_as: Child | None = None
 
     @property
     def answered(self) -> bool:
@@ -125,6 +130,7 @@ def sync_overview(session: Session, viewer: User, meeting: Meeting) -> SyncOverv
     # Where the viewer's own records went: the police's to social services, social services'
     # answers to the police. Neither sees where the other agency's records went.
     live = _live_disclosures(session, police_ids if role is AgencyKind.POLICE else answer_ids)
+    known = _known_cases(session, viewer, entries) if role is AgencyKind.SOCIAL_SERVICES else {}
     views = []
     for entry in entries:
         answer_id = entry.answer_record_id if entry.answer_record_id in answer_ids else None
@@ -137,9 +143,28 @@ def sync_overview(session: Session, viewer: User, meeting: Meeting) -> SyncOverv
                 answer=results.get(answer_id) if answer_id else None,
                 answer_disclosures=tuple(live.get(answer_id, ())) if answer_id else (),
                 police_disclosures=tuple(live.get(entry.police_record_id, ())),
+                known_as=known.get(entry.id),
             )
         )
     return SyncOverview(role=role, entries=views)
+
+
+def _known_cases(
+    session: Session, viewer: User, entries: Sequence[CaseSyncEntry]
+) -> dict[int, Child]:
+    """Entry id -> the case its held proposal's number belongs to, for the proposals held as
+    duplicates (``submit_case``) whose case the viewer may be told of. Held proposals are
+    rare; the others cost no query."""
+    found: dict[int, Child] = {}
+    for entry in entries:
+        child = entry.child
+        if entry.state is not CaseSyncState.PROPOSED or not duplicates.is_held(child):
+            continue
+        holder = session.get(Child, child.duplicate_of_id)
+        told = case_to_name(session, viewer, holder, excluding=child) if holder else None
+        if told is not None:
+            found[entry.id] = told
+    return found
 
 
 def _disclosed_to(session: Session, record_ids: Sequence[int], agency_id: int) -> list[int]:

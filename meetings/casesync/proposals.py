@@ -19,6 +19,7 @@ from meetings.casesync.access import check_version, flush_entries, require_role
 from meetings.casesync.caseload import put_on_agenda
 from meetings.models import CaseSyncEntry, CaseSyncState, Meeting
 from meetings.tags import MeetingTag
+from secrecy.duplicates import services as duplicates
 from secrecy.models import Record
 from secrecy.policy.categories import IDENTITY
 from secrecy.records import sealing
@@ -120,6 +121,10 @@ def accept_proposal(
     for accepted in entries:
         accepted.state = CaseSyncState.ACCEPTED
     flush_entries(session)
+    if duplicates.is_held(child):
+        # A proposal held as a duplicate of a case (``submit_case``) is a case now: it waits
+        # in the coordinators' queue, as a held enrolment does.
+        duplicates.notify_coordinators(session, child)
     item = put_on_agenda(session, meeting, child)
     record_event(
         session,

@@ -34,10 +34,11 @@ from meetings.models import CaseSyncEntry, CaseSyncState, Meeting, MeetingStatus
 from meetings.tags import MeetingTag
 from secrecy.disclosure.assessments import seal_form_assessment
 from secrecy.disclosure.services import decide_disclosure
+from secrecy.duplicates import services as duplicates
 from secrecy.models import Record
 from secrecy.policy.categories import IDENTITY
 from secrecy.records import sealing
-from secrecy.records.children import next_pseudonym
+from secrecy.records.children import case_to_name, next_pseudonym
 from secrecy.records.identity import IdentityNumber, parse_identity_number
 from secrecy.records.services import add_sealed_record
 
@@ -70,6 +71,12 @@ def submit_case(
     proposal (a child in status PROPOSED, enrolled by the police, whose identity record is the
     police's). Either way the police records go to social services under one basis, and
     everything is undone if any step is refused.
+
+    The match is told only to a submitter who may learn that the number is a case
+    (``secrecy.records.children.case_to_name``: the council's coordinators and the agency
+    holding the case's identity). For anyone else a number that is a case is proposed exactly
+    as a new number, and the proposal is held as a duplicate of the case for the coordinators
+    (``secrecy.duplicates``): the sync is no look-up of who is a case.
     """
     require_role(actor, meeting, AgencyKind.POLICE)
     council = meeting.council
@@ -84,7 +91,7 @@ def submit_case(
         raise ServiceError(_l("Forumet har ingen socialtjänst att lämna uppgiften till."))
     index = sealing.personnummer_index(session, number.normalised)
     lock_meeting(session, meeting)
-    if _entry_with_index(session, meeting, index) is not None:
+    if _entry_with_index(session, meeting, index, actor.agency_id) is not None:
         raise ServiceError(
             _l("Den unge är redan anmäld inför det här mötet."), field="personnummer"
         )
@@ -102,10 +109,14 @@ def submit_case(
 
 # The submission and this check stay together in the package module: tests stage a race by
 # replacing ``meetings.casesync._entry_with_index``.
-def _entry_with_index(session: Session, meeting: Meeting, index: str) -> int | None:
+# Only the agency's own entries: another agency's submission of the number must not show
+# (it would tell that the number is a case or a proposal); that one goes ahead as any other.
+def _entry_with_index(session: Session, meeting: Meeting, index: str, agency_id: int) -> int | None:
     return session.scalar(
         select(CaseSyncEntry.id).where(
-            CaseSyncEntry.meeting_id == meeting.id, CaseSyncEntry.identity_index == index
+            CaseSyncEntry.meeting_id == meeting.id,
+            CaseSyncEntry.submitted_by_agency_id == agency_id,
+            CaseSyncEntry.identity_index == index,
         )
     )
 
@@ -124,6 +135,15 @@ def _submit(
     known = session.scalars(
         select(Child).where(Child.council_id == council.id, Child.identity_index == index)
     ).first()
+    holder: Child | None = None
+    if known is not None:
+        # The case the submitter may be told of: the indexed one, or a held or kept case of
+        # the number that is their agency's own. None: they may not learn it is a case.
+        told = case_to_name(session, actor, known)
+        if told is None:
+            holder, known = known, None
+        else:
+            known = told
     identity: Record | None = None
     joined = False
     if known is not None and known.status in CASELOAD_STATUSES:
@@ -134,7 +154,7 @@ def _submit(
     elif known is not None:
         raise ServiceError(_l("Den unges ärende kan inte ta emot anmälningar."))
     else:
-        child, identity = _propose_child(session, actor, meeting, number, index)
+        child, identity = _propose_child(session, actor, meeting, number, index, holder)
         state = CaseSyncState.PROPOSED
     record = add_text_record(session, actor, child, POLICE_CATEGORY, text)
     shared = [record] if identity is None else [record, identity]
@@ -215,10 +235,20 @@ def _submit(
 
 
 def _propose_child(
-    session: Session, actor: User, meeting: Meeting, number: IdentityNumber, index: str
+    session: Session,
+    actor: User,
+    meeting: Meeting,
+    number: IdentityNumber,
+    index: str,
+    holder: Child | None = None,
 ) -> tuple[Child, Record]:
     """A child in status PROPOSED, enrolled by the police, known by a pseudonym; the number
-    (no names: the police need not know them) is the police's sealed identity record."""
+    (no names: the police need not know them) is the police's sealed identity record.
+
+    With a ``holder`` (the case of the number that the submitter may not be told of) the
+    proposal is held: no blind index of its own, ``duplicate_of_id`` the holder, and a system
+    event of the hold. Nothing the submitter sees differs from a proposal of a new number;
+    the coordinators are notified once social services accept it (``accept_proposal``)."""
     council = meeting.council
     today = today_local()
     child = Child(
@@ -227,7 +257,8 @@ def _propose_child(
         status=ChildStatus.PROPOSED,
         enrolled_on=today,
         enrolling_agency_id=actor.agency_id,
-        identity_index=index,
+        identity_index=index if holder is None else None,
+        duplicate_of_id=holder.id if holder is not None else None,
     )
     session.add(child)
     session.flush()
@@ -243,4 +274,6 @@ def _propose_child(
             "birth_date": number.birth_date.isoformat(),
         },
     )
+    if holder is not None:
+        duplicates.note_held(session, actor, child, holder, notify=False)
     return child, identity

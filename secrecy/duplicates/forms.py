@@ -1,4 +1,5 @@
-"""The coordinators' decision on a held duplicate: two buttons, the case's version."""
+"""The coordinators' decision on a held duplicate: two buttons on the queue, the case's
+version; closing goes on to its confirmation page, whose button posts ``CloseDuplicateForm``."""
 
 from __future__ import annotations
 
@@ -11,3 +12,9 @@ class ResolveDuplicateForm(FlaskForm):
     version = HiddenField()
     close = SubmitField(_l("Avsluta som dubblett"))
     keep = SubmitField(_l("Behåll som eget ärende"))
+
+
+class CloseDuplicateForm(FlaskForm):
+    """The confirmation page's post: the version the queue was loaded with."""
+
+    version = HiddenField()

@@ -94,10 +94,15 @@ def council_coordinators(session: Session, council_id: int) -> list[User]:
     )
 
 
-def note_held(session: Session, actor: User, child: Child, holder: Child) -> None:
+def note_held(
+    session: Session, actor: User, child: Child, holder: Child, *, notify: bool = True
+) -> None:
     """The audit event and the coordinators' notice for a case just held as a duplicate of
     ``holder``. The event is the system's, not the submitter's (whose enrolment or correction
-    is logged as any other): their own agency's log review must not tell them either."""
+    is logged as any other): their own agency's log review must not tell them either.
+
+    A held proposal of the Bob case sync is noted without a notice: it reaches the queue (and
+    the coordinators are notified, ``notify_coordinators``) once social services accept it."""
     record_event(
         session,
         None,
@@ -109,10 +114,21 @@ def note_held(session: Session, actor: User, child: Child, holder: Child) -> Non
             "user_id": actor.id,
         },
     )
+    if notify:
+        notify_coordinators(session, child)
+
+
+def notify_coordinators(session: Session, child: Child) -> None:
+    """The council's coordinators are told, without content, that a held case waits in the
+    queue."""
     send_notice(
         session,
         council_coordinators(session, child.council_id),
-        Notice(NOTICE_KIND, queue_path(child.council_id), f"duplicate:{child.id}:{holder.id}"),
+        Notice(
+            NOTICE_KIND,
+            queue_path(child.council_id),
+            f"duplicate:{child.id}:{child.duplicate_of_id}",
+        ),
     )
 
 
@@ -181,7 +197,9 @@ def possible_duplicates(session: Session, council: Council) -> list[PossibleDupl
     return [PossibleDuplicate(c, holders[c.duplicate_of_id]) for c in held if c.duplicate_of_id]
 
 
-def _check_resolvable(actor: User, child: Child, expected_version: int | None) -> None:
+def check_resolvable(actor: User, child: Child, expected_version: int | None = None) -> None:
+    """Why the actor may not decide on the held case now, raised; nothing is written. Anyone
+    but the council's coordinators is refused first, whatever the case is."""
     require_council_coordinator(actor, child.council)
     if not is_held(child) or child.status is not ChildStatus.ACTIVE:
         raise ServiceError(_l("Ärendet väntar inte längre på beslut om dubblett."))
@@ -194,7 +212,7 @@ def close_as_duplicate(
 ) -> None:
     """The coordinator closes the held case as a duplicate of the case holding its number
     (close reason "duplicate"; retention then treats it as any closed case)."""
-    _check_resolvable(actor, child, expected_version)
+    check_resolvable(actor, child, expected_version)
     child.status = ChildStatus.CLOSED
     child.closed_on = today_local()
     child.close_reason = CloseReason.DUPLICATE
@@ -220,7 +238,7 @@ def keep_separate(
 ) -> None:
     """The coordinator keeps the held case as a case of its own: it leaves the queue. The
     pointer stays, so the number still answers to its agency as its own case."""
-    _check_resolvable(actor, child, expected_version)
+    check_resolvable(actor, child, expected_version)
     child.duplicate_kept_at = utcnow()
     session.flush()
     record_event(

@@ -1,25 +1,31 @@
 """Pages: the council coordinators' queue of possible duplicates and their decision on each.
 
 Only the council's coordinators (who may be told that a number is a case) open the queue or
-decide; everyone else is refused alike (403, logged). The queue shows pseudonyms, the
+decide; everyone else is refused alike (403, logged). Closing a held case as a duplicate
+goes through a confirmation page, as closing any case does (``coordination.web.confirm``);
+keeping it decides at once. The queue shows pseudonyms, the
 submitting agency and dates: no identity, no content. The council page shows a coordinator
 how many wait (a council panel, for coordinators only).
 """
 
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, render_template, url_for
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from coordination.councils.access import council_for
 from coordination.db import db_session
-from coordination.models import Council, User
+from coordination.errors import NotFound
+from coordination.models import Child, Council, User
+from coordination.web.confirm import is_confirmed, render_confirmation
+from coordination.web.forms import parse_version
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.registries import register_council_panel
 from secrecy.duplicates import services
-from secrecy.duplicates.forms import ResolveDuplicateForm
+from secrecy.duplicates.confirmations import close_confirmation
+from secrecy.duplicates.forms import CloseDuplicateForm, ResolveDuplicateForm
 from secrecy.records.access import child_for
 
 bp = PageBlueprint("duplicates", __name__, template_folder="templates")
@@ -61,21 +67,57 @@ def queue(council_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.page("/children/<int:child_id>/duplicate", methods=["POST"])
-def resolve(child_id: int) -> ResponseReturnValue:
-    session = db_session()
+def _held_case(session: Session, child_id: int) -> tuple[Child, str]:
+    """The case and the queue's address, for the council's coordinators only."""
     found = child_for(session, actor(), child_id)
     services.require_council_coordinator(actor(), found.council)
     back = url_for("duplicates.queue", council_id=found.council_id)
     on_refusal(redirect_to=back)
+    return found, back
+
+
+def _confirm_close(session: Session, held: Child, expected: int | None) -> ResponseReturnValue:
+    """The confirmation page of closing as a duplicate; refused (nothing shown) when the
+    decision could not be made now. Writes nothing."""
+    services.check_resolvable(actor(), held, expected)
+    holder = session.get(Child, held.duplicate_of_id)
+    if holder is None:  # a held case always points to its holder (foreign key)
+        raise NotFound(object_type="child", object_ids=[held.id])
+    version = expected if expected is not None else held.version
+    return render_confirmation(close_confirmation(held, holder, version))
+
+
+@bp.page("/children/<int:child_id>/duplicate", methods=["POST"])
+def resolve(child_id: int) -> ResponseReturnValue:
+    """The queue's buttons: keeping decides at once; closing shows its confirmation page."""
+    session = db_session()
+    found, back = _held_case(session, child_id)
     form = ResolveDuplicateForm(prefix=f"c{found.id}")
     require_valid(form)
-    version = form.version.data
-    expected = int(version) if version and version.isdigit() else None
+    expected = parse_version(form.version.data)
     if form.close.data:
-        services.close_as_duplicate(session, actor(), found, expected)
-        flash(_("%(pseudonym)s är avslutat som dubblett.", pseudonym=found.pseudonym), "success")
-    elif form.keep.data:
+        return _confirm_close(session, found, expected)
+    if form.keep.data:
         services.keep_separate(session, actor(), found, expected)
         flash(_("%(pseudonym)s är kvar som eget ärende.", pseudonym=found.pseudonym), "success")
+    return redirect(back)
+
+
+@bp.page("/children/<int:child_id>/duplicate/close", methods=["GET", "POST"])
+def close(child_id: int) -> ResponseReturnValue:
+    """Closing a held case as a duplicate, as closing any case: the GET (and a POST without
+    the confirmation) shows the confirmation page; only its button closes."""
+    session = db_session()
+    found, back = _held_case(session, child_id)
+    posted = request.method == "POST"
+    form = (
+        CloseDuplicateForm() if posted else CloseDuplicateForm(request.args, meta={"csrf": False})
+    )
+    if posted:
+        require_valid(form)
+    expected = parse_version(form.version.data)
+    if not is_confirmed():
+        return _confirm_close(session, found, expected)
+    services.close_as_duplicate(session, actor(), found, expected)
+    flash(_("%(pseudonym)s är avslutat som dubblett.", pseudonym=found.pseudonym), "success")
     return redirect(back)

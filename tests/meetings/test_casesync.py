@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import AuditEvent
 from coordination.db import Base, utcnow
 from coordination.errors import ServiceError
-from coordination.models import AgencyKind, Child, ChildStatus, Council, CouncilKind, User
+from coordination.models import (
+    AgencyKind,
+    Child,
+    ChildStatus,
+    Council,
+    CouncilKind,
+    CouncilRole,
+    User,
+)
 from meetings.casesync import submission as submission_module
 from meetings.casesync.proposals import FORGOTTEN_INDEX, DeclineReason
 from meetings.casesync.records import SUBMISSION_BASES
@@ -79,6 +87,8 @@ class Bob:
     police_client: FlaskClient
     social_client: FlaskClient
     school_client: FlaskClient
+    officer: User
+    officer_client: FlaskClient
 
 
 def make_meeting(db: Session, council: Council, starts_at: dt.datetime = MEETING_START) -> Meeting:
@@ -95,7 +105,15 @@ def make_meeting(db: Session, council: Council, starts_at: dt.datetime = MEETING
 
 @pytest.fixture
 def bob(app: Flask, db: Session, world: Council3) -> Bob:
-    """A Bob council of the police, social services and a school, one member each."""
+    return make_bob(app, db, world)
+
+
+def make_bob(app: Flask, db: Session, world: Council3) -> Bob:
+    """A Bob council of the police, social services and a school, one member each.
+
+    The police member co-coordinates the council, so a number that is a case is matched for
+    them (they may be told of it: ``may_learn_of_case``). ``officer`` is a police member who
+    is not: for them the sync must not tell a case from a new number (issue 19)."""
     kinds = (AgencyKind.POLICE, AgencyKind.SOCIAL_SERVICES, AgencyKind.SCHOOL)
     council = CouncilFactory(
         kind=CouncilKind.BOB,
@@ -104,7 +122,10 @@ def bob(app: Flask, db: Session, world: Council3) -> Bob:
         code="NORR",
     )
     for kind in kinds:
-        MembershipFactory(council=council, user=world.members[kind])
+        role = CouncilRole.COORDINATOR if kind is AgencyKind.POLICE else CouncilRole.MEMBER
+        MembershipFactory(council=council, user=world.members[kind], council_role=role)
+    officer = UserFactory(agency=world.agencies[AgencyKind.POLICE], email="officer@example.com")
+    MembershipFactory(council=council, user=officer)
     meeting = make_meeting(db, council)
     db.expire_all()
     police, social, school = (world.members[k] for k in kinds)
@@ -117,6 +138,8 @@ def bob(app: Flask, db: Session, world: Council3) -> Bob:
         police_client=log_in(app.test_client(), police),
         social_client=log_in(app.test_client(), social),
         school_client=log_in(app.test_client(), school),
+        officer=officer,
+        officer_client=log_in(app.test_client(), officer),
     )
 
 

@@ -89,6 +89,14 @@ def json_keys(value: Any) -> Any:
     return type(value).__name__
 
 
+def confirm_close(client: FlaskClient, child: Child, version: int | None = None) -> Any:
+    """The confirmation page's button."""
+    return client.post(
+        f"/children/{child.id}/duplicate/close",
+        data={"version": str(child.version if version is None else version), "confirm": "yes"},
+    )
+
+
 def resolve(client: FlaskClient, child: Child, button: str) -> Any:
     prefix = f"c{child.id}"
     return client.post(
@@ -222,7 +230,24 @@ def test_the_coordinator_closes_the_held_case_as_a_duplicate(
     held = enrol(db, world.members[POLICE], world.council)
     db.flush()
     coordinator = log_in(app.test_client(), world.coordinator)
-    answer = resolve(coordinator, held, "close")
+    # The queue's button shows the confirmation page, as closing any case does; nothing yet.
+    for shown in (
+        resolve(coordinator, held, "close"),
+        coordinator.get(f"/children/{held.id}/duplicate/close"),
+    ):
+        assert shown.status_code == 200
+        assert "Avsluta som dubblett" in shown.text and "Det här händer" in shown.text
+        assert f"Du avslutar ärendet {held.pseudonym} som dubblett av" in shown.text
+        assert f'action="/children/{held.id}/duplicate/close"' in shown.text
+        assert f'name="version" value="{held.version}"' in shown.text
+    # A post without the confirmation (the queue's old way) shows the page again.
+    unconfirmed = coordinator.post(
+        f"/children/{held.id}/duplicate/close", data={"version": str(held.version)}
+    )
+    assert unconfirmed.status_code == 200 and "Det här händer" in unconfirmed.text
+    db.expire_all()
+    assert held.status is ChildStatus.ACTIVE and tagged(db, SecrecyTag.CHILD_DUPLICATE_CLOSED) == []
+    answer = confirm_close(coordinator, held)
     assert answer.status_code == 302
     assert answer.headers["Location"] == f"/councils/{world.council.id}/duplicates"
     db.expire_all()
@@ -258,6 +283,28 @@ def test_the_coordinator_keeps_the_held_case_as_its_own(
     assert held.pseudonym in str(told.value)
 
 
+def test_a_stale_confirmation_is_refused_and_changes_nothing(
+    app: Flask, db: Session, world: Council3
+) -> None:
+    """The confirmation carries the version the queue was loaded with: a decision made in
+    between (here: kept) is not overwritten."""
+    enrol(db, world.members[SOCIAL], world.council)
+    held = enrol(db, world.members[POLICE], world.council)
+    db.flush()
+    seen = held.version
+    coordinator = log_in(app.test_client(), world.coordinator)
+    older = confirm_close(coordinator, held, version=seen - 1)
+    assert older.status_code == 302
+    assert "Någon annan har ändrat" in coordinator.get(older.headers["Location"]).text
+    duplicates.keep_separate(db, world.coordinator, held)
+    db.flush()
+    answer = confirm_close(coordinator, held, version=seen)
+    assert answer.status_code == 302
+    db.expire_all()
+    assert held.status is ChildStatus.ACTIVE and held.close_reason is None
+    assert tagged(db, SecrecyTag.CHILD_DUPLICATE_CLOSED) == []
+
+
 def test_a_stale_decision_is_refused(db: Session, world: Council3) -> None:
     enrol(db, world.members[SOCIAL], world.council)
     held = enrol(db, world.members[POLICE], world.council)
@@ -280,11 +327,21 @@ def test_no_one_but_the_coordinators_sees_anything_of_the_pair(
         client = log_in(app.test_client(), world.members[kind])
         pages = crawl(client)
         assert f"/children/{held.id}" in pages, kind
+        # The API reference names the queue's operations: the same text for everyone, a
+        # visitor without an account too, so it tells nothing of a case.
+        reference = ("/api/v1/docs", "/api/v1/openapi.json")
+        anonymous = app.test_client()
+        for url in reference:
+            seen = [line for line in pages.pop(url, "").splitlines() if "ubblett" in line]
+            public = [line for line in anonymous.get(url).text.splitlines() if "ubblett" in line]
+            assert seen in ([], public), (kind, url)
         assert not any("ubblett" in html for html in pages.values()), kind
         assert original.pseudonym not in pages[f"/children/{held.id}"], kind
         assert held.pseudonym not in pages[f"/children/{original.id}"], kind
         assert client.get(f"/councils/{world.council.id}/duplicates").status_code == 403, kind
         assert resolve(client, held, "close").status_code == 403, kind
+        assert client.get(f"/children/{held.id}/duplicate/close").status_code == 403, kind
+        assert confirm_close(client, held).status_code == 403, kind
         notes = db.scalars(
             select(Notification).where(Notification.recipient_id == world.members[kind].id)
         ).all()
