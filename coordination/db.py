@@ -8,6 +8,7 @@ only flush.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -68,6 +69,21 @@ str100 = Annotated[str, mapped_column(String(100))]
 str200 = Annotated[str, mapped_column(String(200))]
 timestamp = Annotated[dt.datetime, mapped_column(UTCDateTime())]
 created_at = Annotated[dt.datetime, mapped_column(UTCDateTime(), default=utcnow)]
+
+
+def enum_type(
+    cls: type[enum.Enum], name: str, *, length: int = 40, validate_strings: bool = True
+) -> Enum:
+    """Stored as the value in a VARCHAR with a CHECK constraint (portable, readable in SQL)."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=validate_strings,
+    )
 
 
 class Base(DeclarativeBase):

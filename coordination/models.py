@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    Enum,
     ForeignKey,
     String,
     Table,
@@ -19,20 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from coordination.db import Base, created_at, intpk, str200
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    """Stored as the value in a VARCHAR with a CHECK constraint (portable, readable in SQL)."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=40,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
+from coordination.db import Base, created_at, enum_type, intpk, str200
 
 
 class AgencyKind(enum.StrEnum):
@@ -67,7 +53,7 @@ class Agency(Base):
     __tablename__ = "agencies"
 
     id: Mapped[intpk]
-    kind: Mapped[AgencyKind] = mapped_column(_enum(AgencyKind, "agency_kind"))
+    kind: Mapped[AgencyKind] = mapped_column(enum_type(AgencyKind, "agency_kind"))
     name: Mapped[str200] = mapped_column(unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     # False for organisations outside OSL (independent schools, civil society): information
@@ -182,7 +168,7 @@ class UserRole(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_type(Role, "role"), primary_key=True)
 
 
 class RecoveryCode(Base):
@@ -208,7 +194,7 @@ class Council(Base):
     __tablename__ = "councils"
 
     id: Mapped[intpk]
-    kind: Mapped[CouncilKind] = mapped_column(_enum(CouncilKind, "council_kind"))
+    kind: Mapped[CouncilKind] = mapped_column(enum_type(CouncilKind, "council_kind"))
     name: Mapped[str200] = mapped_column(unique=True)
     area: Mapped[str200]
     # Short upper-case code used in children's pseudonyms, e.g. NORR in NORR-2026-014.
@@ -267,7 +253,7 @@ class CouncilMembership(Base):
     council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     council_role: Mapped[CouncilRole] = mapped_column(
-        _enum(CouncilRole, "council_role"), default=CouncilRole.MEMBER
+        enum_type(CouncilRole, "council_role"), default=CouncilRole.MEMBER
     )
     created_at: Mapped[created_at]
 
@@ -323,11 +309,11 @@ class Child(Base):
     council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
     pseudonym: Mapped[str] = mapped_column(String(40), unique=True)
     status: Mapped[ChildStatus] = mapped_column(
-        _enum(ChildStatus, "child_status"), default=ChildStatus.ACTIVE
+        enum_type(ChildStatus, "child_status"), default=ChildStatus.ACTIVE
     )
     enrolled_on: Mapped[dt.date]
     closed_on: Mapped[dt.date | None]
-    close_reason: Mapped[CloseReason | None] = mapped_column(_enum(CloseReason, "close_reason"))
+    close_reason: Mapped[CloseReason | None] = mapped_column(enum_type(CloseReason, "close_reason"))
     shredded_at: Mapped[dt.datetime | None]
     enrolling_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     identity_index: Mapped[str | None] = mapped_column(String(64))

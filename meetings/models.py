@@ -6,7 +6,6 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -17,20 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, intpk
+from coordination.db import Base, created_at, enum_type, intpk
 from coordination.models import Child, Council, User
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=40,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class Schedule(Base):
@@ -75,7 +62,7 @@ class Meeting(Base):
     starts_at: Mapped[dt.datetime]
     ends_at: Mapped[dt.datetime]
     status: Mapped[MeetingStatus] = mapped_column(
-        _enum(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED
+        enum_type(MeetingStatus, "meeting_status"), default=MeetingStatus.PLANNED
     )
     location: Mapped[str | None] = mapped_column(String(300))
     video_link: Mapped[str | None] = mapped_column(String(500))
@@ -125,7 +112,7 @@ class Attendance(Base):
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     status: Mapped[AttendanceStatus] = mapped_column(
-        _enum(AttendanceStatus, "attendance_status"), default=AttendanceStatus.INVITED
+        enum_type(AttendanceStatus, "attendance_status"), default=AttendanceStatus.INVITED
     )
     guest: Mapped[bool] = mapped_column(default=False)
 
@@ -153,7 +140,7 @@ class AgendaItem(Base):
     reason_category: Mapped[str] = mapped_column(String(40))
     brief_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
     source: Mapped[AgendaSource] = mapped_column(
-        _enum(AgendaSource, "agenda_source"), default=AgendaSource.MANUAL
+        enum_type(AgendaSource, "agenda_source"), default=AgendaSource.MANUAL
     )
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[created_at]
@@ -186,7 +173,7 @@ class CaseSyncEntry(Base):
     identity_index: Mapped[str] = mapped_column(String(64))
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
     police_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
-    state: Mapped[CaseSyncState] = mapped_column(_enum(CaseSyncState, "case_sync_state"))
+    state: Mapped[CaseSyncState] = mapped_column(enum_type(CaseSyncState, "case_sync_state"))
     # Declining is a code, never free text.
     decline_reason: Mapped[str | None] = mapped_column(String(40))
     answer_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
@@ -222,7 +209,7 @@ class Notification(Base):
     created_at: Mapped[created_at]
     read_at: Mapped[dt.datetime | None]
     email_status: Mapped[EmailStatus] = mapped_column(
-        _enum(EmailStatus, "email_status"), default=EmailStatus.PENDING
+        enum_type(EmailStatus, "email_status"), default=EmailStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime | None]

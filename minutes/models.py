@@ -5,24 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, intpk
+from coordination.db import Base, created_at, enum_type, intpk
 from coordination.models import Agency, Child, User
 from meetings.models import Meeting
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=40,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
+# minutes.plans.models imports the column type under this name.
+_enum = enum_type
 
 
 class MinutesStatus(enum.StrEnum):
@@ -40,7 +31,7 @@ class Minutes(Base):
     id: Mapped[intpk]
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), unique=True)
     status: Mapped[MinutesStatus] = mapped_column(
-        _enum(MinutesStatus, "minutes_status"), default=MinutesStatus.DRAFT
+        enum_type(MinutesStatus, "minutes_status"), default=MinutesStatus.DRAFT
     )
     adjuster_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[dt.datetime | None]
@@ -73,7 +64,7 @@ class MinutesApproval(Base):
     id: Mapped[intpk]
     minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    role: Mapped[ApprovalRole] = mapped_column(_enum(ApprovalRole, "approval_role"))
+    role: Mapped[ApprovalRole] = mapped_column(enum_type(ApprovalRole, "approval_role"))
     approved_at: Mapped[created_at]
 
     minutes: Mapped[Minutes] = relationship(back_populates="approvals")
@@ -104,12 +95,12 @@ class MinutesEntry(Base):
     minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"), index=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
-    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind, "entry_kind"))
+    kind: Mapped[EntryKind] = mapped_column(enum_type(EntryKind, "entry_kind"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("minutes_entries.id"))
     amendment_reason: Mapped[AmendmentReason | None] = mapped_column(
-        _enum(AmendmentReason, "amendment_reason")
+        enum_type(AmendmentReason, "amendment_reason")
     )
     # A save that lost a version race is kept, marked as the conflicting version of this entry.
     conflict_with_id: Mapped[int | None] = mapped_column(ForeignKey("minutes_entries.id"))
@@ -149,10 +140,10 @@ class AgreedAction(Base):
     responsible_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_on: Mapped[dt.date]
     status: Mapped[ActionStatus] = mapped_column(
-        _enum(ActionStatus, "action_status"), default=ActionStatus.OPEN
+        enum_type(ActionStatus, "action_status"), default=ActionStatus.OPEN
     )
     not_done_reason: Mapped[NotDoneReason | None] = mapped_column(
-        _enum(NotDoneReason, "not_done_reason")
+        enum_type(NotDoneReason, "not_done_reason")
     )
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
@@ -182,8 +173,8 @@ class ActionUpdate(Base):
 
     id: Mapped[intpk]
     action_id: Mapped[int] = mapped_column(ForeignKey("agreed_actions.id"), index=True)
-    from_status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "from_status"))
-    to_status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "to_status"))
+    from_status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus, "from_status"))
+    to_status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus, "to_status"))
     comment_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]

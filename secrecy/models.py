@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, intpk
+from coordination.db import Base, created_at, enum_type, intpk
 from coordination.models import Agency, Child, User
 
 
@@ -137,14 +137,7 @@ class Consent(Base):
     revoked_at: Mapped[dt.datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revoke_reason: Mapped[ConsentRevokeReason | None] = mapped_column(
-        Enum(
-            ConsentRevokeReason,
-            native_enum=False,
-            create_constraint=True,
-            length=40,
-            name="consent_revoke_reason",
-            values_callable=lambda m: [x.value for x in m],
-        )
+        enum_type(ConsentRevokeReason, "consent_revoke_reason", validate_strings=False)
     )
     version: Mapped[int] = mapped_column(default=1)
 
@@ -178,14 +171,7 @@ class Disclosure(Base):
     revoked_at: Mapped[dt.datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revoke_reason: Mapped[DisclosureEndReason | None] = mapped_column(
-        Enum(
-            DisclosureEndReason,
-            native_enum=False,
-            create_constraint=True,
-            length=40,
-            name="disclosure_end_reason",
-            values_callable=lambda m: [x.value for x in m],
-        )
+        enum_type(DisclosureEndReason, "disclosure_end_reason", validate_strings=False)
     )
     # Set by the sweep when the basis lapsed (consent revoked or expired, age, rule ended).
     lapsed_at: Mapped[dt.datetime | None]
@@ -259,25 +245,11 @@ class InformationRequest(Base):
     category: Mapped[str | None] = mapped_column(String(40))
     basis_id: Mapped[str | None] = mapped_column(String(60))
     urgency: Mapped[RequestUrgency] = mapped_column(
-        Enum(
-            RequestUrgency,
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            name="request_urgency",
-            values_callable=lambda m: [x.value for x in m],
-        )
+        enum_type(RequestUrgency, "request_urgency", length=20, validate_strings=False)
     )
     details_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     status: Mapped[RequestStatus] = mapped_column(
-        Enum(
-            RequestStatus,
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            name="request_status",
-            values_callable=lambda m: [x.value for x in m],
-        ),
+        enum_type(RequestStatus, "request_status", length=20, validate_strings=False),
         default=RequestStatus.OPEN,
     )
     closed_at: Mapped[dt.datetime | None]

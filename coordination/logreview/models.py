@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, UniqueConstraint
+from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coordination.db import Base, UTCDateTime, intpk
+from coordination.db import Base, UTCDateTime, enum_type, intpk
 
 
 class ReviewOutcome(enum.StrEnum):
@@ -31,15 +31,7 @@ class LogReview(Base):
     signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     outcome: Mapped[ReviewOutcome | None] = mapped_column(
-        Enum(
-            ReviewOutcome,
-            name="review_outcome",
-            native_enum=False,
-            create_constraint=True,
-            length=40,
-            values_callable=lambda members: [m.value for m in members],
-            validate_strings=True,
-        )
+        enum_type(ReviewOutcome, "review_outcome")
     )
 
     __table_args__ = (UniqueConstraint("agency_id", "month"),)

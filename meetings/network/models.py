@@ -6,25 +6,13 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, intpk
+from coordination.db import Base, created_at, enum_type, intpk
 from coordination.models import Agency, Child, User
 from meetings.models import Meeting
 from secrecy.models import Record
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=40,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class NetworkKind(enum.StrEnum):
@@ -66,8 +54,8 @@ class NetworkMeeting(Base):
         ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
     )
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
-    kind: Mapped[NetworkKind] = mapped_column(_enum(NetworkKind, "network_kind"))
-    purpose: Mapped[NetworkPurpose] = mapped_column(_enum(NetworkPurpose, "network_purpose"))
+    kind: Mapped[NetworkKind] = mapped_column(enum_type(NetworkKind, "network_kind"))
+    purpose: Mapped[NetworkPurpose] = mapped_column(enum_type(NetworkPurpose, "network_purpose"))
     # The agency whose coordinator or social secretary called the meeting: it owns the names.
     inviting_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -95,10 +83,10 @@ class NetworkParticipant(Base):
     meeting_id: Mapped[int] = mapped_column(
         ForeignKey("network_meetings.meeting_id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[ParticipantRole] = mapped_column(_enum(ParticipantRole, "participant_role"))
+    role: Mapped[ParticipantRole] = mapped_column(enum_type(ParticipantRole, "participant_role"))
     name_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     status: Mapped[ParticipantStatus] = mapped_column(
-        _enum(ParticipantStatus, "participant_status"), default=ParticipantStatus.INVITED
+        enum_type(ParticipantStatus, "participant_status"), default=ParticipantStatus.INVITED
     )
     added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[created_at]

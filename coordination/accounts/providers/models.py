@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, intpk, str200
-from coordination.models import Agency, User, _enum
+from coordination.db import Base, created_at, enum_type, intpk, str200
+from coordination.models import Agency, User
 
 
 class ProviderKind(enum.StrEnum):
@@ -43,7 +43,7 @@ class IdentityProvider(Base):
 
     id: Mapped[intpk]
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), unique=True)
-    kind: Mapped[ProviderKind] = mapped_column(_enum(ProviderKind, "provider_kind"))
+    kind: Mapped[ProviderKind] = mapped_column(enum_type(ProviderKind, "provider_kind"))
     # Shown on the log-in button: "Logga in med <display_name>".
     display_name: Mapped[str200]
     # OIDC: the issuer; its discovery document is <issuer>/.well-known/openid-configuration.
