@@ -47,40 +47,30 @@ def _minutes_message(recipient: User, meeting: Meeting, subject: str, body: str)
         )
 
 
-def submitted_message(recipient: User, meeting: Meeting) -> Message:
-    return _minutes_message(
-        recipient,
-        meeting,
+# The subject and body of each notice about the minutes themselves.
+MINUTES_TEXTS = {
+    MinutesNotificationKind.MINUTES_SUBMITTED: (
         _l("Protokollet från %(council)s %(day)s är skickat till dig för justering"),
         _l(
             "Protokollet från mötet i %(council)s %(day)s är klart för justering. Läs det "
             "och justera det i Samverkan, eller skicka tillbaka det för ändring."
         ),
-    )
-
-
-def approved_message(recipient: User, meeting: Meeting) -> Message:
-    return _minutes_message(
-        recipient,
-        meeting,
+    ),
+    MinutesNotificationKind.MINUTES_APPROVED: (
         _l("Protokollet från %(council)s %(day)s är justerat"),
         _l(
             "Ordföranden och justeraren har justerat protokollet från mötet i %(council)s "
             "%(day)s. Det är låst; ändringar görs som rättelser."
         ),
-    )
-
-
-def sent_back_message(recipient: User, meeting: Meeting) -> Message:
-    return _minutes_message(
-        recipient,
-        meeting,
+    ),
+    MinutesNotificationKind.MINUTES_SENT_BACK: (
         _l("Protokollet från %(council)s %(day)s är skickat tillbaka för ändring"),
         _l(
             "Protokollet från mötet i %(council)s %(day)s justerades inte och är ett utkast "
             "igen. Gör ändringarna i Samverkan och skicka det för justering på nytt."
         ),
-    )
+    ),
+}
 
 
 def assigned_message(recipient: User, meeting: Meeting, action: AgreedAction) -> Message:
@@ -130,16 +120,31 @@ def _send(
     return notify_many(session, planned) if planned else 0
 
 
-def notify_submitted(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
-    """The chair and the adjuster: the minutes wait for their approval."""
+def _notify_minutes(
+    session: Session,
+    actor: User,
+    meeting: Meeting,
+    recipients: Iterable[User | None],
+    kind: MinutesNotificationKind,
+    key: str,
+) -> int:
+    subject, body = MINUTES_TEXTS[kind]
     return _send(
         session,
         actor,
-        [meeting.chair, minutes.adjuster],
-        MinutesNotificationKind.MINUTES_SUBMITTED,
-        lambda user: submitted_message(user, meeting),
-        f"minutes-submitted:{minutes.id}:{minutes.version}",
+        recipients,
+        kind,
+        lambda user: _minutes_message(user, meeting, subject, body),
+        key,
     )
+
+
+def notify_submitted(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
+    """The chair and the adjuster: the minutes wait for their approval."""
+    key = f"minutes-submitted:{minutes.id}:{minutes.version}"
+    recipients = [meeting.chair, minutes.adjuster]
+    kind = MinutesNotificationKind.MINUTES_SUBMITTED
+    return _notify_minutes(session, actor, meeting, recipients, kind, key)
 
 
 def _secretaries(session: Session, meeting: Meeting, minutes: Minutes) -> list[User | None]:
@@ -150,26 +155,18 @@ def _secretaries(session: Session, meeting: Meeting, minutes: Minutes) -> list[U
 
 def notify_approved(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
     """The secretary: the minutes are approved and locked."""
-    return _send(
-        session,
-        actor,
-        _secretaries(session, meeting, minutes),
-        MinutesNotificationKind.MINUTES_APPROVED,
-        lambda user: approved_message(user, meeting),
-        f"minutes-approved:{minutes.id}",
-    )
+    key = f"minutes-approved:{minutes.id}"
+    recipients = _secretaries(session, meeting, minutes)
+    kind = MinutesNotificationKind.MINUTES_APPROVED
+    return _notify_minutes(session, actor, meeting, recipients, kind, key)
 
 
 def notify_sent_back(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
     """The secretary: the chair or the adjuster sent the minutes back to draft."""
-    return _send(
-        session,
-        actor,
-        _secretaries(session, meeting, minutes),
-        MinutesNotificationKind.MINUTES_SENT_BACK,
-        lambda user: sent_back_message(user, meeting),
-        f"minutes-sent-back:{minutes.id}:{minutes.version}",
-    )
+    key = f"minutes-sent-back:{minutes.id}:{minutes.version}"
+    recipients = _secretaries(session, meeting, minutes)
+    kind = MinutesNotificationKind.MINUTES_SENT_BACK
+    return _notify_minutes(session, actor, meeting, recipients, kind, key)
 
 
 def notify_assigned(
