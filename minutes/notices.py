@@ -13,21 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from babel.dates import format_date
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE
 from coordination.models import User
 from meetings.models import Meeting
-from meetings.notifications.services import LOCALES, Message, PlannedNotification, notify_many
+from meetings.notifications.services import (
+    Message,
+    PlannedNotification,
+    Texts,
+    localised_message,
+    notify_many,
+)
 from minutes.jobs import MinutesNotificationKind, action_path, minutes_path
 from minutes.models import AgreedAction, Minutes
-
-
-def _locale(user: User) -> str:
-    return user.locale if user.locale in LOCALES else "sv"
 
 
 def _day(meeting: Meeting, locale: str) -> str:
@@ -36,19 +36,8 @@ def _day(meeting: Meeting, locale: str) -> str:
     )
 
 
-def _minutes_message(recipient: User, meeting: Meeting, subject: str, body: str) -> Message:
-    """A message about a meeting's minutes in the recipient's language: ``subject`` and
-    ``body`` (lazy, with ``%(council)s`` and ``%(day)s``) name the council and the day only."""
-    locale = _locale(recipient)
-    with force_locale(locale):
-        values = {"council": meeting.council.name, "day": _day(meeting, locale)}
-        return Message(
-            subject=str(subject) % values, body=str(body) % values, link=minutes_path(meeting.id)
-        )
-
-
 # The subject and body of each notice about the minutes themselves.
-MINUTES_TEXTS = {
+MINUTES_TEXTS: dict[MinutesNotificationKind, Texts] = {
     MinutesNotificationKind.MINUTES_SUBMITTED: (
         _l("Protokollet från %(council)s %(day)s är skickat till dig för justering"),
         _l(
@@ -73,23 +62,21 @@ MINUTES_TEXTS = {
 }
 
 
+ASSIGNED_TEXTS = (
+    _l("Du är ansvarig för en åtgärd från %(council)s"),
+    _l(
+        "På mötet i %(council)s %(day)s blev du ansvarig för en överenskommen åtgärd "
+        "som ska vara klar %(due)s. Se åtgärden i Samverkan."
+    ),
+)
+
+
 def assigned_message(recipient: User, meeting: Meeting, action: AgreedAction) -> Message:
-    locale = _locale(recipient)
-    due = format_date(action.due_on, "d MMMM yyyy", locale=locale)
-    with force_locale(locale):
-        return Message(
-            subject=_(
-                "Du är ansvarig för en åtgärd från %(council)s", council=meeting.council.name
-            ),
-            body=_(
-                "På mötet i %(council)s %(day)s blev du ansvarig för en överenskommen åtgärd "
-                "som ska vara klar %(due)s. Se åtgärden i Samverkan.",
-                council=meeting.council.name,
-                day=_day(meeting, locale),
-                due=due,
-            ),
-            link=action_path(action),
-        )
+    def values(locale: str) -> dict[str, str]:
+        due = format_date(action.due_on, "d MMMM yyyy", locale=locale)
+        return {"council": meeting.council.name, "day": _day(meeting, locale), "due": due}
+
+    return localised_message(recipient, ASSIGNED_TEXTS, action_path(action), values)
 
 
 def _send(
@@ -128,15 +115,13 @@ def _notify_minutes(
     kind: MinutesNotificationKind,
     key: str,
 ) -> int:
-    subject, body = MINUTES_TEXTS[kind]
-    return _send(
-        session,
-        actor,
-        recipients,
-        kind,
-        lambda user: _minutes_message(user, meeting, subject, body),
-        key,
-    )
+    def values(locale: str) -> dict[str, str]:
+        return {"council": meeting.council.name, "day": _day(meeting, locale)}
+
+    def build(user: User) -> Message:
+        return localised_message(user, MINUTES_TEXTS[kind], minutes_path(meeting.id), values)
+
+    return _send(session, actor, recipients, kind, build, key)
 
 
 def notify_submitted(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
