@@ -29,8 +29,6 @@ from meetings.models import (
     AgendaSource,
     Attendance,
     AttendanceStatus,
-    Meeting,
-    MeetingStatus,
 )
 from meetings.network.access import may_call_network_meeting, may_invite
 from meetings.network.labels import ROLE_LABELS
@@ -44,8 +42,8 @@ from meetings.network.models import (
     YoungPersonVoice,
 )
 from meetings.schedules.checks import check_duration, check_place
+from meetings.schedules.meeting_changes import unscheduled_meeting
 from meetings.schedules.rules import local_span
-from meetings.schedules.swedish_holidays import holiday_name
 from meetings.tags import MeetingTag
 from secrecy.records.services import add_sealed_record
 
@@ -150,19 +148,8 @@ def create_network_meeting(
     starts_at, ends_at = _check_time(data, now or utcnow())
     location, video_link = check_place(data.location, data.video_link)
     invitees = _invitees(session, council, data.agency_ids, actor)
-    meeting = Meeting(
-        council=council,
-        schedule_id=None,
-        occurrence_on=None,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        status=MeetingStatus.PLANNED,
-        location=location,
-        video_link=video_link,
-        holiday=holiday_name(starts_at.astimezone(LOCAL_ZONE).date()),
-        detached=False,
-        sequence=0,
-    )
+    day = starts_at.astimezone(LOCAL_ZONE).date()
+    meeting = unscheduled_meeting(council, day, (starts_at, ends_at), location, video_link)
     session.add(meeting)
     session.flush()
     session.add_all(

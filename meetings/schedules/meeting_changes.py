@@ -93,6 +93,31 @@ def _detached_change(session: Session, actor: User, meeting: Meeting, tag: Meeti
     return meeting
 
 
+def unscheduled_meeting(
+    council: Council,
+    day: dt.date,
+    span: tuple[dt.datetime, dt.datetime],
+    location: str | None,
+    video_link: str | None,
+) -> Meeting:
+    """A planned meeting outside any schedule (an extra meeting, a network meeting) on the
+    local ``day``, not yet added to the session."""
+    starts_at, ends_at = span
+    return Meeting(
+        council=council,
+        schedule_id=None,
+        occurrence_on=None,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=MeetingStatus.PLANNED,
+        location=location,
+        video_link=video_link,
+        holiday=holiday_name(day),
+        detached=False,
+        sequence=0,
+    )
+
+
 def add_meeting(
     session: Session, actor: User, council: Council, data: MeetingTimeData, *, today: dt.date
 ) -> Meeting:
@@ -102,19 +127,7 @@ def add_meeting(
     if not council.active:
         raise ServiceError(_l("Forumet är inaktiverat."))
     starts_at, ends_at, location, video_link = _check_meeting_time(data, today)
-    meeting = Meeting(
-        council=council,
-        schedule_id=None,
-        occurrence_on=None,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        status=MeetingStatus.PLANNED,
-        location=location,
-        video_link=video_link,
-        holiday=holiday_name(data.day),
-        detached=False,
-        sequence=0,
-    )
+    meeting = unscheduled_meeting(council, data.day, (starts_at, ends_at), location, video_link)
     session.add(meeting)
     session.flush()
     invited = invite_members(
