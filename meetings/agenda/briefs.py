@@ -21,7 +21,7 @@ from coordination.models import Child, User
 from meetings.agenda.access import require_member, require_planned
 from meetings.agenda.contributors import add_contributed_items
 from meetings.agenda.deadline import DEFAULT_DEADLINE_WORKING_DAYS
-from meetings.agenda.items import BRIEF_CATEGORY, MAX_BRIEF, lock_meeting, require_in_time
+from meetings.agenda.items import BRIEF_CATEGORY, checked_brief, lock_meeting, require_in_time
 from meetings.models import AgendaItem, Meeting
 from meetings.tags import MeetingTag
 from secrecy.records.services import create_record
@@ -45,13 +45,7 @@ def add_brief(
         "samordnaren lägga till en lägesbeskrivning."
     )
     require_in_time(actor, meeting, deadline_working_days, today, late, "brief")
-    text = brief.strip()
-    if not text:
-        raise ServiceError(_l("Skriv en kort lägesbeskrivning."), field="brief")
-    if len(text) > MAX_BRIEF:
-        raise ServiceError(
-            _l("Lägesbeskrivningen är för lång (högst 4 000 tecken)."), field="brief"
-        )
+    text = checked_brief(brief)
     if child is None or child.council_id != meeting.council_id:
         raise ServiceError(_l("Barnet står inte på dagordningen."))
     item = _item_of(session, meeting, child)

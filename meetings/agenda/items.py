@@ -83,6 +83,18 @@ def require_in_time(
         raise ServiceError(str(late) % {"date": date}, field=field)
 
 
+def checked_brief(brief: str) -> str:
+    """The brief's text, or refused when it is empty or too long."""
+    text = brief.strip()
+    if not text:
+        raise ServiceError(_l("Skriv en kort lägesbeskrivning."), field="brief")
+    if len(text) > MAX_BRIEF:
+        raise ServiceError(
+            _l("Lägesbeskrivningen är för lång (högst 4 000 tecken)."), field="brief"
+        )
+    return text
+
+
 def _item_on_agenda(
     session: Session, meeting: Meeting, item_id: int
 ) -> tuple[list[AgendaItem], AgendaItem]:
@@ -154,13 +166,7 @@ def add_agenda_item(
         raise ServiceError(_l("Barnets ärende är inte aktivt."), field="child_id")
     if reason_category not in {c.key for c in reason_categories()}:
         raise ServiceError(_l("Välj ett skäl."), field="reason_category")
-    text = brief.strip()
-    if not text:
-        raise ServiceError(_l("Skriv en kort lägesbeskrivning."), field="brief")
-    if len(text) > MAX_BRIEF:
-        raise ServiceError(
-            _l("Lägesbeskrivningen är för lång (högst 4 000 tecken)."), field="brief"
-        )
+    text = checked_brief(brief)
     lock_meeting(session, meeting)
     duplicate = session.scalar(
         select(AgendaItem.id).where(
