@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 import limits
@@ -30,32 +30,39 @@ from pydantic_settings import (
 PREFIX = "SAMVERKAN_"
 
 
-def _rate_limit(value: str) -> str:
-    try:
-        limits.parse_many(value)
-    except ValueError as exc:
-        raise ValueError(
-            "ska vara en gräns som '10 per minute;50 per hour' / must be a rate limit such as "
-            "'10 per minute;50 per hour'"
-        ) from exc
-    return value
+def _parsed_by(
+    parse: Callable[[str], object], errors: tuple[type[Exception], ...], message: str
+) -> Callable[[str], str]:
+    """A validator that keeps a text ``parse`` accepts; ``message`` (Swedish / English) when it
+    raises one of ``errors``."""
+
+    def check(value: str) -> str:
+        try:
+            parse(value)
+        except errors as exc:
+            raise ValueError(message) from exc
+        return value
+
+    return check
+
+
+_rate_limit = _parsed_by(
+    limits.parse_many,
+    (ValueError,),
+    "ska vara en gräns som '10 per minute;50 per hour' / must be a rate limit such as "
+    "'10 per minute;50 per hour'",
+)
+_time_zone = _parsed_by(
+    zoneinfo.ZoneInfo,
+    (zoneinfo.ZoneInfoNotFoundError, ValueError),
+    "ska vara en tidszon som 'Europe/Stockholm' / must be a time zone such as 'Europe/Stockholm'",
+)
 
 
 def _count(value: Any) -> Any:
     """A number of things, never a yes/no (pydantic would take True for 1)."""
     if isinstance(value, bool):
         raise ValueError("a whole number is expected, not true/false")
-    return value
-
-
-def _time_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            "ska vara en tidszon som 'Europe/Stockholm' / must be a time zone such as "
-            "'Europe/Stockholm'"
-        ) from exc
     return value
 
 

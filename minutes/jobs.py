@@ -13,14 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from babel.dates import format_date
 from flask import Flask
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
@@ -32,7 +30,9 @@ from meetings.models import Meeting
 from meetings.notifications.services import (
     Message,
     PlannedNotification,
+    Texts,
     existing_dedup_keys,
+    localised_message,
     notify,
     notify_many,
 )
@@ -48,7 +48,6 @@ from minutes.models import (
 
 DUE_SOON = dt.timedelta(days=3)
 APPROVAL_WAIT = dt.timedelta(days=5)
-LOCALES = ("sv", "en")
 
 
 class MinutesNotificationKind(enum.StrEnum):
@@ -82,77 +81,69 @@ def minutes_path(meeting_id: int) -> str:
     return f"/meetings/{int(meeting_id)}/minutes"
 
 
-def _locale_of(user: User) -> str:
-    return user.locale if user.locale in LOCALES else "sv"
-
-
 @functools.lru_cache(maxsize=4096)
 def _day(date: dt.date, locale: str) -> str:
     # A reminder sweep formats the same few due dates thousands of times.
     return format_date(date, "d MMMM yyyy", locale=locale)
 
 
+REMINDER_TEXTS: dict[MinutesNotificationKind, Texts] = {
+    MinutesNotificationKind.ACTION_DUE: (
+        _l("En åtgärd från %(council)s ska vara klar %(day)s"),
+        _l(
+            "En överenskommen åtgärd från ett möte i %(council)s ska vara klar %(day)s. "
+            "Se åtgärden och uppdatera dess status i Samverkan."
+        ),
+    ),
+    MinutesNotificationKind.ACTION_OVERDUE: (
+        _l("En åtgärd från %(council)s är försenad (skulle vara klar %(day)s)"),
+        _l(
+            "En överenskommen åtgärd från ett möte i %(council)s skulle ha varit klar "
+            "%(day)s. Uppdatera dess status i Samverkan."
+        ),
+    ),
+    MinutesNotificationKind.MINUTES_APPROVAL: (
+        _l("Protokollet från %(council)s %(day)s väntar på justering"),
+        _l(
+            "Protokollet från mötet i %(council)s %(day)s lämnades för justering "
+            "%(submitted)s och väntar fortfarande på ditt godkännande."
+        ),
+    ),
+}
+
+
+def _reminder(
+    kind: MinutesNotificationKind,
+    recipient: User,
+    council_name: str,
+    link: str,
+    days: Mapping[str, dt.date],
+) -> Message:
+    """A reminder naming the council and ``days`` (formatted in the recipient's language)."""
+
+    def values(locale: str) -> dict[str, str]:
+        return {"council": council_name} | {k: _day(d, locale) for k, d in days.items()}
+
+    return localised_message(recipient, REMINDER_TEXTS[kind], link, values)
+
+
 def action_due_message(recipient: User, council_name: str, due_on: dt.date, link: str) -> Message:
-    locale = _locale_of(recipient)
-    day = _day(due_on, locale)
-    with force_locale(locale):
-        return Message(
-            subject=_(
-                "En åtgärd från %(council)s ska vara klar %(day)s", council=council_name, day=day
-            ),
-            body=_(
-                "En överenskommen åtgärd från ett möte i %(council)s ska vara klar %(day)s. "
-                "Se åtgärden och uppdatera dess status i Samverkan.",
-                council=council_name,
-                day=day,
-            ),
-            link=link,
-        )
+    kind = MinutesNotificationKind.ACTION_DUE
+    return _reminder(kind, recipient, council_name, link, {"day": due_on})
 
 
 def action_overdue_message(
     recipient: User, council_name: str, due_on: dt.date, link: str
 ) -> Message:
-    locale = _locale_of(recipient)
-    day = _day(due_on, locale)
-    with force_locale(locale):
-        return Message(
-            subject=_(
-                "En åtgärd från %(council)s är försenad (skulle vara klar %(day)s)",
-                council=council_name,
-                day=day,
-            ),
-            body=_(
-                "En överenskommen åtgärd från ett möte i %(council)s skulle ha varit klar "
-                "%(day)s. Uppdatera dess status i Samverkan.",
-                council=council_name,
-                day=day,
-            ),
-            link=link,
-        )
+    kind = MinutesNotificationKind.ACTION_OVERDUE
+    return _reminder(kind, recipient, council_name, link, {"day": due_on})
 
 
 def approval_message(
     recipient: User, council_name: str, meeting_day: dt.date, submitted_on: dt.date, link: str
 ) -> Message:
-    locale = _locale_of(recipient)
-    meeting, submitted = _day(meeting_day, locale), _day(submitted_on, locale)
-    with force_locale(locale):
-        return Message(
-            subject=_(
-                "Protokollet från %(council)s %(day)s väntar på justering",
-                council=council_name,
-                day=meeting,
-            ),
-            body=_(
-                "Protokollet från mötet i %(council)s %(day)s lämnades för justering "
-                "%(submitted)s och väntar fortfarande på ditt godkännande.",
-                council=council_name,
-                day=meeting,
-                submitted=submitted,
-            ),
-            link=link,
-        )
+    days = {"day": meeting_day, "submitted": submitted_on}
+    return _reminder(MinutesNotificationKind.MINUTES_APPROVAL, recipient, council_name, link, days)
 
 
 def _agency_members(

@@ -13,21 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from babel.dates import format_date
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE
 from coordination.models import User
 from meetings.models import Meeting
-from meetings.notifications.services import LOCALES, Message, PlannedNotification, notify_many
+from meetings.notifications.services import (
+    Message,
+    PlannedNotification,
+    Texts,
+    localised_message,
+    notify_many,
+)
 from minutes.jobs import MinutesNotificationKind, action_path, minutes_path
 from minutes.models import AgreedAction, Minutes
-
-
-def _locale(user: User) -> str:
-    return user.locale if user.locale in LOCALES else "sv"
 
 
 def _day(meeting: Meeting, locale: str) -> str:
@@ -36,70 +36,47 @@ def _day(meeting: Meeting, locale: str) -> str:
     )
 
 
-def _minutes_message(recipient: User, meeting: Meeting, subject: str, body: str) -> Message:
-    """A message about a meeting's minutes in the recipient's language: ``subject`` and
-    ``body`` (lazy, with ``%(council)s`` and ``%(day)s``) name the council and the day only."""
-    locale = _locale(recipient)
-    with force_locale(locale):
-        values = {"council": meeting.council.name, "day": _day(meeting, locale)}
-        return Message(
-            subject=str(subject) % values, body=str(body) % values, link=minutes_path(meeting.id)
-        )
-
-
-def submitted_message(recipient: User, meeting: Meeting) -> Message:
-    return _minutes_message(
-        recipient,
-        meeting,
+# The subject and body of each notice about the minutes themselves.
+MINUTES_TEXTS: dict[MinutesNotificationKind, Texts] = {
+    MinutesNotificationKind.MINUTES_SUBMITTED: (
         _l("Protokollet från %(council)s %(day)s är skickat till dig för justering"),
         _l(
             "Protokollet från mötet i %(council)s %(day)s är klart för justering. Läs det "
             "och justera det i Samverkan, eller skicka tillbaka det för ändring."
         ),
-    )
-
-
-def approved_message(recipient: User, meeting: Meeting) -> Message:
-    return _minutes_message(
-        recipient,
-        meeting,
+    ),
+    MinutesNotificationKind.MINUTES_APPROVED: (
         _l("Protokollet från %(council)s %(day)s är justerat"),
         _l(
             "Ordföranden och justeraren har justerat protokollet från mötet i %(council)s "
             "%(day)s. Det är låst; ändringar görs som rättelser."
         ),
-    )
-
-
-def sent_back_message(recipient: User, meeting: Meeting) -> Message:
-    return _minutes_message(
-        recipient,
-        meeting,
+    ),
+    MinutesNotificationKind.MINUTES_SENT_BACK: (
         _l("Protokollet från %(council)s %(day)s är skickat tillbaka för ändring"),
         _l(
             "Protokollet från mötet i %(council)s %(day)s justerades inte och är ett utkast "
             "igen. Gör ändringarna i Samverkan och skicka det för justering på nytt."
         ),
-    )
+    ),
+}
+
+
+ASSIGNED_TEXTS = (
+    _l("Du är ansvarig för en åtgärd från %(council)s"),
+    _l(
+        "På mötet i %(council)s %(day)s blev du ansvarig för en överenskommen åtgärd "
+        "som ska vara klar %(due)s. Se åtgärden i Samverkan."
+    ),
+)
 
 
 def assigned_message(recipient: User, meeting: Meeting, action: AgreedAction) -> Message:
-    locale = _locale(recipient)
-    due = format_date(action.due_on, "d MMMM yyyy", locale=locale)
-    with force_locale(locale):
-        return Message(
-            subject=_(
-                "Du är ansvarig för en åtgärd från %(council)s", council=meeting.council.name
-            ),
-            body=_(
-                "På mötet i %(council)s %(day)s blev du ansvarig för en överenskommen åtgärd "
-                "som ska vara klar %(due)s. Se åtgärden i Samverkan.",
-                council=meeting.council.name,
-                day=_day(meeting, locale),
-                due=due,
-            ),
-            link=action_path(action),
-        )
+    def values(locale: str) -> dict[str, str]:
+        due = format_date(action.due_on, "d MMMM yyyy", locale=locale)
+        return {"council": meeting.council.name, "day": _day(meeting, locale), "due": due}
+
+    return localised_message(recipient, ASSIGNED_TEXTS, action_path(action), values)
 
 
 def _send(
@@ -130,16 +107,29 @@ def _send(
     return notify_many(session, planned) if planned else 0
 
 
+def _notify_minutes(
+    session: Session,
+    actor: User,
+    meeting: Meeting,
+    recipients: Iterable[User | None],
+    kind: MinutesNotificationKind,
+    key: str,
+) -> int:
+    def values(locale: str) -> dict[str, str]:
+        return {"council": meeting.council.name, "day": _day(meeting, locale)}
+
+    def build(user: User) -> Message:
+        return localised_message(user, MINUTES_TEXTS[kind], minutes_path(meeting.id), values)
+
+    return _send(session, actor, recipients, kind, build, key)
+
+
 def notify_submitted(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
     """The chair and the adjuster: the minutes wait for their approval."""
-    return _send(
-        session,
-        actor,
-        [meeting.chair, minutes.adjuster],
-        MinutesNotificationKind.MINUTES_SUBMITTED,
-        lambda user: submitted_message(user, meeting),
-        f"minutes-submitted:{minutes.id}:{minutes.version}",
-    )
+    key = f"minutes-submitted:{minutes.id}:{minutes.version}"
+    recipients = [meeting.chair, minutes.adjuster]
+    kind = MinutesNotificationKind.MINUTES_SUBMITTED
+    return _notify_minutes(session, actor, meeting, recipients, kind, key)
 
 
 def _secretaries(session: Session, meeting: Meeting, minutes: Minutes) -> list[User | None]:
@@ -150,26 +140,18 @@ def _secretaries(session: Session, meeting: Meeting, minutes: Minutes) -> list[U
 
 def notify_approved(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
     """The secretary: the minutes are approved and locked."""
-    return _send(
-        session,
-        actor,
-        _secretaries(session, meeting, minutes),
-        MinutesNotificationKind.MINUTES_APPROVED,
-        lambda user: approved_message(user, meeting),
-        f"minutes-approved:{minutes.id}",
-    )
+    key = f"minutes-approved:{minutes.id}"
+    recipients = _secretaries(session, meeting, minutes)
+    kind = MinutesNotificationKind.MINUTES_APPROVED
+    return _notify_minutes(session, actor, meeting, recipients, kind, key)
 
 
 def notify_sent_back(session: Session, actor: User, meeting: Meeting, minutes: Minutes) -> int:
     """The secretary: the chair or the adjuster sent the minutes back to draft."""
-    return _send(
-        session,
-        actor,
-        _secretaries(session, meeting, minutes),
-        MinutesNotificationKind.MINUTES_SENT_BACK,
-        lambda user: sent_back_message(user, meeting),
-        f"minutes-sent-back:{minutes.id}:{minutes.version}",
-    )
+    key = f"minutes-sent-back:{minutes.id}:{minutes.version}"
+    recipients = _secretaries(session, meeting, minutes)
+    kind = MinutesNotificationKind.MINUTES_SENT_BACK
+    return _notify_minutes(session, actor, meeting, recipients, kind, key)
 
 
 def notify_assigned(

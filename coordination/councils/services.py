@@ -202,6 +202,21 @@ def add_members(
     return [add_member(session, actor, council, user, council_role) for user in users]
 
 
+def council_coordinators(session: Session, council_id: int) -> list[User]:
+    """The council's coordinators, in id order (the notices' recipients)."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(CouncilMembership, CouncilMembership.user_id == User.id)
+            .where(
+                CouncilMembership.council_id == council_id,
+                CouncilMembership.council_role == CouncilRole.COORDINATOR,
+            )
+            .order_by(User.id)
+        )
+    )
+
+
 def _keeps_a_coordinator(
     council: Council, changed: CouncilMembership, new_role: CouncilRole | None
 ) -> bool:

@@ -84,6 +84,21 @@ def require_valid(form: FlaskForm) -> None:
         raise FormInvalid()
 
 
+def button_post(
+    form: FlaskForm, back: str, change: Callable[[], object], done: str | None = None
+) -> ResponseReturnValue:
+    """A small form that goes back to ``back`` whatever happens (a button, a select): one that
+    did not validate (a stale CSRF token) just goes back; else ``change`` runs (a refusal is
+    flashed) and ``done``, when given, is flashed as the success."""
+    if not form.validate_on_submit():
+        return redirect(back)
+    on_refusal(redirect_to=back)
+    change()
+    if done is not None:
+        flash(done, "success")
+    return redirect(back)
+
+
 def actor() -> User:
     """The logged-in user as a model instance, for passing explicitly to services."""
     user: User = current_user._get_current_object()

@@ -95,3 +95,16 @@ def refuse_nul_bytes() -> None:
         if is_api_request():
             raise ApiError(422, _l("Begäran innehåller ett otillåtet tecken (NUL)."))
         raise BadParameter()
+
+
+def ticked_indexes(prefix: str) -> list[int]:
+    """The numbers of the form's fields named ``<prefix><n>`` (the statements a discloser
+    ticked), in the form's order; a name whose end is no number is passed over."""
+    indexes = []
+    for key in request.form:
+        if key.startswith(prefix):
+            try:
+                indexes.append(int(key[len(prefix) :]))
+            except ValueError:
+                continue
+    return indexes

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from coordination.audit.log import record_event
 from coordination.errors import ServiceError
 from coordination.models import Child, User
-from meetings.agenda.access import is_meeting_coordinator, require_member, require_planned
+from meetings.agenda.access import require_member, require_planned
 from meetings.agenda.contributors import add_contributed_items
-from meetings.agenda.deadline import DEFAULT_DEADLINE_WORKING_DAYS, agenda_deadline, deadline_passed
-from meetings.agenda.items import BRIEF_CATEGORY, MAX_BRIEF, lock_meeting
+from meetings.agenda.deadline import DEFAULT_DEADLINE_WORKING_DAYS
+from meetings.agenda.items import BRIEF_CATEGORY, checked_brief, lock_meeting, require_in_time
 from meetings.models import AgendaItem, Meeting
 from meetings.tags import MeetingTag
 from secrecy.records.services import create_record
@@ -40,24 +40,12 @@ def add_brief(
     """Give the child's agenda item its brief; refused when it has one already."""
     require_member(actor, meeting)
     require_planned(meeting)
-    if not is_meeting_coordinator(actor, meeting) and deadline_passed(
-        meeting, deadline_working_days, today
-    ):
-        raise ServiceError(
-            _l(
-                "Sista dag att lämna underlag till dagordningen var %(date)s. Nu kan bara "
-                "samordnaren lägga till en lägesbeskrivning.",
-                date=agenda_deadline(meeting, deadline_working_days).isoformat(),
-            ),
-            field="brief",
-        )
-    text = brief.strip()
-    if not text:
-        raise ServiceError(_l("Skriv en kort lägesbeskrivning."), field="brief")
-    if len(text) > MAX_BRIEF:
-        raise ServiceError(
-            _l("Lägesbeskrivningen är för lång (högst 4 000 tecken)."), field="brief"
-        )
+    late = _l(
+        "Sista dag att lämna underlag till dagordningen var %(date)s. Nu kan bara "
+        "samordnaren lägga till en lägesbeskrivning."
+    )
+    require_in_time(actor, meeting, deadline_working_days, today, late, "brief")
+    text = checked_brief(brief)
     if child is None or child.council_id != meeting.council_id:
         raise ServiceError(_l("Barnet står inte på dagordningen."))
     item = _item_of(session, meeting, child)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -65,6 +66,48 @@ def agenda_items(
     )
 
 
+def require_in_time(
+    actor: User,
+    meeting: Meeting,
+    deadline_working_days: int,
+    today: dt.date | None,
+    late: LazyString,
+    field: str,
+) -> None:
+    """Members until the agenda deadline, the coordinator after it; ``late`` (with
+    ``%(date)s``, the deadline) says so to a member who comes too late."""
+    if not is_meeting_coordinator(actor, meeting) and deadline_passed(
+        meeting, deadline_working_days, today
+    ):
+        date = agenda_deadline(meeting, deadline_working_days).isoformat()
+        raise ServiceError(str(late) % {"date": date}, field=field)
+
+
+def checked_brief(brief: str) -> str:
+    """The brief's text, or refused when it is empty or too long."""
+    text = brief.strip()
+    if not text:
+        raise ServiceError(_l("Skriv en kort lägesbeskrivning."), field="brief")
+    if len(text) > MAX_BRIEF:
+        raise ServiceError(
+            _l("Lägesbeskrivningen är för lång (högst 4 000 tecken)."), field="brief"
+        )
+    return text
+
+
+def _item_on_agenda(
+    session: Session, meeting: Meeting, item_id: int
+) -> tuple[list[AgendaItem], AgendaItem]:
+    """The meeting locked (``lock_meeting``), its agenda's items and the one asked for;
+    refused when that one is not on this agenda."""
+    lock_meeting(session, meeting)
+    items = agenda_items(session, meeting)
+    item = next((i for i in items if i.id == item_id), None)
+    if item is None:
+        raise ServiceError(_l("Punkten finns inte på dagordningen."))
+    return items, item
+
+
 def addable_children(session: Session, meeting: Meeting) -> list[tuple[int, str]]:
     """The council's active children who are not on this agenda yet: (id, pseudonym) rows, in
     pseudonym order (the agenda form lists hundreds; no child objects are needed for that)."""
@@ -111,17 +154,11 @@ def add_agenda_item(
     require_planned(meeting)
     if is_network_meeting(session, meeting):
         raise ServiceError(NETWORK_AGENDA, field="child_id")
-    if not is_meeting_coordinator(actor, meeting) and deadline_passed(
-        meeting, deadline_working_days, today
-    ):
-        raise ServiceError(
-            _l(
-                "Sista dag att anmäla barn till dagordningen var %(date)s. "
-                "Nu kan bara samordnaren lägga till barn.",
-                date=agenda_deadline(meeting, deadline_working_days).isoformat(),
-            ),
-            field="child_id",
-        )
+    late = _l(
+        "Sista dag att anmäla barn till dagordningen var %(date)s. "
+        "Nu kan bara samordnaren lägga till barn."
+    )
+    require_in_time(actor, meeting, deadline_working_days, today, late, "child_id")
     if child is None or child.council_id != meeting.council_id:
         # Another council's child is answered like an unknown id: ids cannot be probed here.
         raise ServiceError(_l("Välj ett barn."), field="child_id")
@@ -129,13 +166,7 @@ def add_agenda_item(
         raise ServiceError(_l("Barnets ärende är inte aktivt."), field="child_id")
     if reason_category not in {c.key for c in reason_categories()}:
         raise ServiceError(_l("Välj ett skäl."), field="reason_category")
-    text = brief.strip()
-    if not text:
-        raise ServiceError(_l("Skriv en kort lägesbeskrivning."), field="brief")
-    if len(text) > MAX_BRIEF:
-        raise ServiceError(
-            _l("Lägesbeskrivningen är för lång (högst 4 000 tecken)."), field="brief"
-        )
+    text = checked_brief(brief)
     lock_meeting(session, meeting)
     duplicate = session.scalar(
         select(AgendaItem.id).where(
@@ -190,11 +221,7 @@ def move_agenda_item(
     ``expected_position`` a move made on a stale page is refused instead of misplacing."""
     require_coordinator(actor, meeting)
     require_planned(meeting)
-    lock_meeting(session, meeting)
-    items = agenda_items(session, meeting)
-    item = next((i for i in items if i.id == item_id), None)
-    if item is None:
-        raise ServiceError(_l("Punkten finns inte på dagordningen."))
+    items, item = _item_on_agenda(session, meeting, item_id)
     old_position = items.index(item) + 1
     if expected_position is not None and expected_position != old_position:
         raise ServiceError(
@@ -231,11 +258,7 @@ def remove_agenda_item(
     open actions stay: they come back by themselves as long as the actions are open."""
     require_member(actor, meeting)
     require_planned(meeting)
-    lock_meeting(session, meeting)
-    items = agenda_items(session, meeting)
-    item = next((i for i in items if i.id == item_id), None)
-    if item is None:
-        raise ServiceError(_l("Punkten finns inte på dagordningen."))
+    items, item = _item_on_agenda(session, meeting, item_id)
     coordinator = is_meeting_coordinator(actor, meeting)
     own_in_time = item.added_by_id == actor.id and not deadline_passed(
         meeting, deadline_working_days, today

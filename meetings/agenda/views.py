@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy.orm import Session
 
 from coordination.db import db_session
 from coordination.errors import ServiceError
@@ -23,7 +24,13 @@ from coordination.models import Child, User
 from coordination.policy import Need
 from coordination.web.converters import MAX_DB_ID
 from coordination.web.forms import parse_version
-from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
+from coordination.web.page import (
+    PageBlueprint,
+    actor,
+    button_post,
+    on_refusal,
+    require_valid,
+)
 from coordination.web.params import BadParameter, bounded_int
 from meetings.agenda import attendance, briefs, items
 from meetings.agenda.access import meeting_for
@@ -44,7 +51,7 @@ from meetings.agenda.meeting_page import (
     refused,
     render_meeting,
 )
-from meetings.models import AttendanceStatus
+from meetings.models import AttendanceStatus, Meeting
 from meetings.tags import MeetingTag
 from secrecy.policy.categories import categories
 
@@ -75,6 +82,12 @@ def init_app(app: Flask) -> None:
     register_tag_labels(app, TAG_LABELS)
 
 
+def _meeting(meeting_id: int) -> tuple[Session, Meeting]:
+    """The request's session and the meeting, loaded for a council member or guest."""
+    session = db_session()
+    return session, meeting_for(session, actor(), meeting_id, Need.VIEW)
+
+
 @bp.page("/meetings/<int:meeting_id>")
 def meeting(meeting_id: int) -> ResponseReturnValue:
     session = db_session()
@@ -83,8 +96,7 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/agenda", methods=["POST"])
 def add_agenda_item(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
+    session, meeting = _meeting(meeting_id)
     form = AgendaItemForm()
     on_refusal(form, refused(session, meeting, agenda_form=form))
     require_valid(form)
@@ -113,8 +125,7 @@ def _position_from(raw: str | None) -> int | None:
 def add_brief(meeting_id: int, child_id: int) -> ResponseReturnValue:
     """A brief for a child carried over by open actions (by child id: a carried-over child not
     yet written onto the agenda has no item id)."""
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
+    session, meeting = _meeting(meeting_id)
     form = BriefForm(prefix=f"b{child_id}")
     on_refusal(form, refused(session, meeting, brief_form=(child_id, form)))
     require_valid(form)
@@ -132,93 +143,87 @@ def add_brief(meeting_id: int, child_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/agenda/<int:item_id>/move", methods=["POST"])
 def move_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
-    back = page_url(meeting)
+    session, meeting = _meeting(meeting_id)
     form = MoveItemForm()
-    if not form.validate_on_submit():
-        return redirect(back)
-    on_refusal(redirect_to=back)
-    expected = _position_from(form.expected_position.data)
-    to = (form.to.data or "").strip()
-    target = _position_from(to)
-    if to in ("up", "down") and expected is not None:
-        target = expected - 1 if to == "up" else expected + 1
-    if target is None:
-        raise ServiceError(_("Ange en plats på dagordningen."))
-    items.move_agenda_item(session, actor(), meeting, item_id, target, expected)
-    return redirect(back)
+
+    def move() -> None:
+        expected = _position_from(form.expected_position.data)
+        to = (form.to.data or "").strip()
+        target = _position_from(to)
+        if to in ("up", "down") and expected is not None:
+            target = expected - 1 if to == "up" else expected + 1
+        if target is None:
+            raise ServiceError(_("Ange en plats på dagordningen."))
+        items.move_agenda_item(session, actor(), meeting, item_id, target, expected)
+
+    return button_post(form, page_url(meeting), move)
 
 
 @bp.page("/meetings/<int:meeting_id>/agenda/<int:item_id>/remove", methods=["POST"])
 def remove_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
-    back = page_url(meeting)
-    if not MoveItemForm().validate_on_submit():
-        return redirect(back)
-    on_refusal(redirect_to=back)
-    items.remove_agenda_item(
-        session, actor(), meeting, item_id, deadline_working_days=deadline_days()
+    session, meeting = _meeting(meeting_id)
+    return button_post(
+        MoveItemForm(),
+        page_url(meeting),
+        lambda: items.remove_agenda_item(
+            session, actor(), meeting, item_id, deadline_working_days=deadline_days()
+        ),
+        _("Punkten är borttagen från dagordningen."),
     )
-    flash(_("Punkten är borttagen från dagordningen."), "success")
-    return redirect(back)
+
+
+def _settable_status(value: str) -> AttendanceStatus:
+    settable = {s.value: s for s in attendance.SETTABLE_STATUSES}
+    if value not in settable:
+        raise ServiceError(_("Välj närvarande, frånvarande eller anmält förhinder."))
+    return settable[value]
 
 
 @bp.page("/meetings/<int:meeting_id>/attendance/<int:user_id>", methods=["POST"])
 def set_attendance(meeting_id: int, user_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
-    back = page_url(meeting)
+    session, meeting = _meeting(meeting_id)
     form = AttendanceForm()
-    if not form.validate_on_submit():
-        return redirect(back)
-    on_refusal(redirect_to=back)
-    value = form.status.data or ""
-    if value not in {s.value for s in attendance.SETTABLE_STATUSES}:
-        raise ServiceError(_("Välj närvarande, frånvarande eller anmält förhinder."))
-    attendance.set_attendance(session, actor(), meeting, user_id, AttendanceStatus(value))
-    flash(_("Närvaron är sparad."), "success")
-    return redirect(back)
+    return button_post(
+        form,
+        page_url(meeting),
+        lambda: attendance.set_attendance(
+            session, actor(), meeting, user_id, _settable_status(form.status.data or "")
+        ),
+        _("Närvaron är sparad."),
+    )
 
 
 @bp.page("/meetings/<int:meeting_id>/attendance", methods=["POST"])
 def set_attendances(meeting_id: int) -> ResponseReturnValue:
     """The attendance form of the whole meeting: ``status-<user id>`` per person shown with a
     select (a person left as invited sends nothing)."""
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
-    back = page_url(meeting)
-    if not AttendanceForm().validate_on_submit():
-        return redirect(back)
-    on_refusal(redirect_to=back)
-    settable = {s.value: s for s in attendance.SETTABLE_STATUSES}
-    statuses: dict[int, AttendanceStatus] = {}
-    for key, value in request.form.items():
-        if not key.startswith("status-") or not value:
-            continue
-        user_id = bounded_int(key.removeprefix("status-"), low=1, high=MAX_DB_ID)
-        if user_id is None:
-            raise BadParameter()
-        if value not in settable:
-            raise ServiceError(_("Välj närvarande, frånvarande eller anmält förhinder."))
-        statuses[user_id] = settable[value]
-    changed = attendance.set_attendances(session, actor(), meeting, statuses)
-    flash(
-        ngettext(
-            "Närvaron är sparad. %(num)s person ändrad.",
-            "Närvaron är sparad. %(num)s personer ändrade.",
-            changed,
-        ),
-        "success",
-    )
-    return redirect(back)
+    session, meeting = _meeting(meeting_id)
+
+    def set_all() -> None:
+        statuses: dict[int, AttendanceStatus] = {}
+        for key, value in request.form.items():
+            if not key.startswith("status-") or not value:
+                continue
+            user_id = bounded_int(key.removeprefix("status-"), low=1, high=MAX_DB_ID)
+            if user_id is None:
+                raise BadParameter()
+            statuses[user_id] = _settable_status(value)
+        changed = attendance.set_attendances(session, actor(), meeting, statuses)
+        flash(
+            ngettext(
+                "Närvaron är sparad. %(num)s person ändrad.",
+                "Närvaron är sparad. %(num)s personer ändrade.",
+                changed,
+            ),
+            "success",
+        )
+
+    return button_post(AttendanceForm(), page_url(meeting), set_all)
 
 
 @bp.page("/meetings/<int:meeting_id>/guests", methods=["POST"])
 def add_guest(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
+    session, meeting = _meeting(meeting_id)
     form = GuestForm()
     on_refusal(form, refused(session, meeting, guest_form=form))
     require_valid(form)
@@ -230,21 +235,18 @@ def add_guest(meeting_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/guests/<int:user_id>/remove", methods=["POST"])
 def remove_guest(meeting_id: int, user_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
-    back = page_url(meeting)
-    if not MoveItemForm().validate_on_submit():
-        return redirect(back)
-    on_refusal(redirect_to=back)
-    attendance.remove_guest(session, actor(), meeting, user_id)
-    flash(_("Gästen är borttagen från mötet."), "success")
-    return redirect(back)
+    session, meeting = _meeting(meeting_id)
+    return button_post(
+        MoveItemForm(),
+        page_url(meeting),
+        lambda: attendance.remove_guest(session, actor(), meeting, user_id),
+        _("Gästen är borttagen från mötet."),
+    )
 
 
 @bp.page("/meetings/<int:meeting_id>/roles", methods=["POST"])
 def set_roles(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
+    session, meeting = _meeting(meeting_id)
     form = MeetingRolesForm()
     on_refusal(form, refused(session, meeting, roles_form=form))
     require_valid(form)
@@ -265,8 +267,7 @@ def projector(meeting_id: int) -> ResponseReturnValue:
     """For the screen everyone in the room sees: order, pseudonyms and the reasons' categories.
     No briefs, no names, no agencies; the page does not even extend the layout that names the
     logged-in user."""
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
+    session, meeting = _meeting(meeting_id)
     return render_template(
         "meetings/projector.html",
         meeting=meeting,

@@ -17,14 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date, format_time
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -71,8 +71,24 @@ def meeting_path(meeting_id: int) -> str:
     return f"/meetings/{int(meeting_id)}"
 
 
-def _locale_of(user: User) -> str:
+def locale_of(user: User) -> str:
     return user.locale if user.locale in LOCALES else "sv"
+
+
+# A notification's subject and body: lazy strings with ``%(name)s`` placeholders.
+Texts = tuple[LazyString, LazyString]
+
+
+def localised_message(
+    recipient: User, texts: Texts, link: str, values: Callable[[str], Mapping[str, str]]
+) -> Message:
+    """A notification in the recipient's language: ``texts`` filled with ``values(locale)``
+    (council names, days and times; never a person or a child)."""
+    locale = locale_of(recipient)
+    filled = values(locale)
+    subject, body = texts
+    with force_locale(locale):
+        return Message(subject=str(subject) % filled, body=str(body) % filled, link=link)
 
 
 def _when(starts_at: dt.datetime, locale: str) -> tuple[str, str]:
@@ -84,53 +100,52 @@ def _when(starts_at: dt.datetime, locale: str) -> tuple[str, str]:
     )
 
 
+MEETING_TEXTS: dict[NotificationKind, Texts] = {
+    NotificationKind.AGENDA_PREPARATION: (
+        _l("Dagordningen för %(council)s %(day)s behöver förberedas"),
+        _l(
+            "Mötet i %(council)s hålls %(day)s kl. %(time)s. Förbered dagordningen i "
+            "Samverkan: vilka barn som ska tas upp och en kort lägesbeskrivning för varje."
+        ),
+    ),
+    NotificationKind.MEETING_REMINDER: (
+        _l("Påminnelse: möte i %(council)s %(day)s kl. %(time)s"),
+        _l(
+            "Du är kallad till mötet i %(council)s %(day)s kl. %(time)s. Dagordningen finns "
+            "i Samverkan."
+        ),
+    ),
+}
+
+
+def _meeting_message(
+    kind: NotificationKind,
+    recipient: User,
+    council_name: str,
+    starts_at: dt.datetime,
+    meeting_id: int,
+) -> Message:
+    def values(locale: str) -> dict[str, str]:
+        day, time = _when(starts_at, locale)
+        return {"council": council_name, "day": day, "time": time}
+
+    return localised_message(recipient, MEETING_TEXTS[kind], meeting_path(meeting_id), values)
+
+
 def agenda_preparation_message(
     recipient: User, council_name: str, starts_at: dt.datetime, meeting_id: int
 ) -> Message:
     """To social services a week ahead: the agenda (children, briefs) needs preparing."""
-    locale = _locale_of(recipient)
-    day, time = _when(starts_at, locale)
-    with force_locale(locale):
-        return Message(
-            subject=_(
-                "Dagordningen för %(council)s %(day)s behöver förberedas",
-                council=council_name,
-                day=day,
-            ),
-            body=_(
-                "Mötet i %(council)s hålls %(day)s kl. %(time)s. Förbered dagordningen i "
-                "Samverkan: vilka barn som ska tas upp och en kort lägesbeskrivning för varje.",
-                council=council_name,
-                day=day,
-                time=time,
-            ),
-            link=meeting_path(meeting_id),
-        )
+    kind = NotificationKind.AGENDA_PREPARATION
+    return _meeting_message(kind, recipient, council_name, starts_at, meeting_id)
 
 
 def meeting_reminder_message(
     recipient: User, council_name: str, starts_at: dt.datetime, meeting_id: int
 ) -> Message:
     """To the invited a day ahead: the meeting is coming up."""
-    locale = _locale_of(recipient)
-    day, time = _when(starts_at, locale)
-    with force_locale(locale):
-        return Message(
-            subject=_(
-                "Påminnelse: möte i %(council)s %(day)s kl. %(time)s",
-                council=council_name,
-                day=day,
-                time=time,
-            ),
-            body=_(
-                "Du är kallad till mötet i %(council)s %(day)s kl. %(time)s. Dagordningen finns "
-                "i Samverkan.",
-                council=council_name,
-                day=day,
-                time=time,
-            ),
-            link=meeting_path(meeting_id),
-        )
+    kind = NotificationKind.MEETING_REMINDER
+    return _meeting_message(kind, recipient, council_name, starts_at, meeting_id)
 
 
 def _check(kind: str, subject: str, body: str, link: str, dedup_key: str) -> None:

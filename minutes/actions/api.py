@@ -112,7 +112,7 @@ def actions(query: ActionsQuery) -> Page[ActionOut]:
     council = _council_of(session, query)
     scoped = council if query.scope is ListScope.COUNCIL else None
     offset, wanted = page_window(query)
-    window = actions_window(
+    window, _total = actions_window(
         session,
         user,
         query.scope,

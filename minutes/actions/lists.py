@@ -167,17 +167,15 @@ def list_actions(
 ) -> ActionPage:
     """One page of actions and the number of all that match, in one statement (a page past
     the end, from a hand-edited URL or a list that shrank, shows the last page instead)."""
+
+    def page_of(number: int) -> tuple[list[ActionRow], int]:
+        offset = (number - 1) * PAGE_SIZE
+        return actions_window(
+            session, viewer, scope, query, today, council, offset=offset, limit=PAGE_SIZE
+        )
+
     page = max(1, query.page)
-    rows, total = _window(
-        session,
-        viewer,
-        scope,
-        query,
-        today,
-        council,
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
-    )
+    rows, total = page_of(page)
     if not rows and page > 1:
         counted = _filtered(
             select(func.count(AgreedAction.id)).join(AgreedAction.child),
@@ -189,50 +187,10 @@ def list_actions(
         total = session.scalar(counted, _parameters(viewer, scope, query, today, council)) or 0
         page = max(1, math.ceil(total / PAGE_SIZE))
         if total:
-            rows, total = _window(
-                session,
-                viewer,
-                scope,
-                query,
-                today,
-                council,
-                offset=(page - 1) * PAGE_SIZE,
-                limit=PAGE_SIZE,
-            )
+            rows, total = page_of(page)
     return ActionPage(
         actions=rows, total=total, page=page, pages=max(1, math.ceil(total / PAGE_SIZE))
     )
-
-
-def actions_window(
-    session: Session,
-    viewer: User,
-    scope: ListScope,
-    query: ListQuery,
-    today: dt.date,
-    council: Council | None,
-    *,
-    offset: int,
-    limit: int,
-    authors: bool = False,
-    last_updates: bool = False,
-) -> list[ActionRow]:
-    """``limit`` actions from ``offset`` in the list's order, in one statement (the API asks
-    for its own window; ``query.page`` is not used here). ``authors`` loads the descriptions'
-    authors too, ``last_updates`` each action's latest follow-up time."""
-    rows, _total = _window(
-        session,
-        viewer,
-        scope,
-        query,
-        today,
-        council,
-        offset=offset,
-        limit=limit,
-        authors=authors,
-        last_updates=last_updates,
-    )
-    return rows
 
 
 @functools.lru_cache(maxsize=64)
@@ -326,7 +284,7 @@ def _window_statement(
     )
 
 
-def _window(
+def actions_window(
     session: Session,
     viewer: User,
     scope: ListScope,
@@ -339,8 +297,10 @@ def _window(
     authors: bool = False,
     last_updates: bool = False,
 ) -> tuple[list[ActionRow], int]:
-    """The rows of one window and the number of all matching actions (0 when the window is
-    empty)."""
+    """``limit`` actions from ``offset`` in the list's order, in one statement, and the number
+    of all matching actions (0 when the window is empty). The API asks for its own window;
+    ``query.page`` is not used here. ``authors`` loads the descriptions' authors too,
+    ``last_updates`` each action's latest follow-up time."""
     stmt = _window_statement(
         scope,
         query.status,

@@ -10,6 +10,8 @@ workspace again with the message (422), before the confirmation page as after it
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -53,8 +55,10 @@ def _refused_on_workspace(
     )
 
 
-def _meeting_day(meeting: Meeting) -> str:
-    return meeting.starts_at.astimezone(LOCAL_ZONE).date().isoformat()
+def _council_and_day(meeting: Meeting) -> dict[str, str]:
+    """The names a confirmation's lead gives the meeting by."""
+    day = meeting.starts_at.astimezone(LOCAL_ZONE).date().isoformat()
+    return {"council": meeting.council.name, "day": day}
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/submit", methods=["GET", "POST"])
@@ -83,8 +87,7 @@ def submit(meeting_id: int) -> ResponseReturnValue:
                 title=_("Skicka protokollet för justering"),
                 lead=_(
                     "Du skickar protokollet från mötet i %(council)s %(day)s för justering.",
-                    council=meeting.council.name,
-                    day=_meeting_day(meeting),
+                    **_council_and_day(meeting),
                 ),
                 consequences=[
                     _(
@@ -144,9 +147,8 @@ def approve(meeting_id: int) -> ResponseReturnValue:
                 title=_("Justera protokollet"),
                 lead=_(
                     "Du justerar protokollet från mötet i %(council)s %(day)s som %(role)s.",
-                    council=meeting.council.name,
-                    day=_meeting_day(meeting),
                     role=role,
+                    **_council_and_day(meeting),
                 ),
                 consequences=consequences,
                 action=url_for("minutes_approval.approve", meeting_id=meeting.id),
@@ -163,23 +165,26 @@ def approve(meeting_id: int) -> ResponseReturnValue:
     return redirect(_workspace_url(meeting, ""))
 
 
-@bp.page("/meetings/<int:meeting_id>/minutes/withdraw", methods=["POST"])
-def withdraw(meeting_id: int) -> ResponseReturnValue:
+def _simple_step(
+    meeting_id: int, kind: str, step: Callable[[Session, User, Meeting], object], done: str
+) -> ResponseReturnValue:
+    """A step without a confirmation page: refused on the workspace, ``done`` on success."""
     session = db_session()
     meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
-    _refused_on_workspace(session, meeting, "withdraw")
+    _refused_on_workspace(session, meeting, kind)
     with changing(meeting):
-        approval.withdraw_submission(session, actor(), meeting)
-    flash(_("Protokollet är ett utkast igen."), "success")
+        step(session, actor(), meeting)
+    flash(done, "success")
     return redirect(_workspace_url(meeting, ""))
+
+
+@bp.page("/meetings/<int:meeting_id>/minutes/withdraw", methods=["POST"])
+def withdraw(meeting_id: int) -> ResponseReturnValue:
+    done = _("Protokollet är ett utkast igen.")
+    return _simple_step(meeting_id, "withdraw", approval.withdraw_submission, done)
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/send-back", methods=["POST"])
 def send_back(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
-    _refused_on_workspace(session, meeting, "send_back")
-    with changing(meeting):
-        approval.send_back(session, actor(), meeting)
-    flash(_("Protokollet är skickat tillbaka till sekreteraren för ändring."), "success")
-    return redirect(_workspace_url(meeting, ""))
+    done = _("Protokollet är skickat tillbaka till sekreteraren för ändring.")
+    return _simple_step(meeting_id, "send_back", approval.send_back, done)

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from coordination.web.forms import REQUIRED, choices, sane_date
+from coordination.web.params import ticked_indexes
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
 from minutes.workspace.sharing import ShareChoice
 from secrecy.records.forms import assessment_field
@@ -108,14 +109,7 @@ MINUTES_STATUS_LABELS = {
 
 def confirmed(prefix: str) -> tuple[int, ...]:
     """The indexes of the statements ticked as ``<prefix><n>``."""
-    indexes = []
-    for key in request.form:
-        if key.startswith(prefix):
-            try:
-                indexes.append(int(key[len(prefix) :]))
-            except ValueError:
-                continue
-    return tuple(sorted(indexes))
+    return tuple(sorted(ticked_indexes(prefix)))
 
 
 def share_choices() -> list[ShareChoice]:

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coordination.audit.log import record_event
+from coordination.councils.services import council_coordinators
 from coordination.db import today_local
 from coordination.errors import PermissionDenied, ServiceError, check_version
-from coordination.models import Child, ChildStatus, Council, CouncilMembership, CouncilRole, User
+from coordination.models import Child, ChildStatus, Council, User
 from coordination.notices import Notice, send_notice
 from coordination.policy import can_manage_members, membership_in
 from secrecy.agerules.ranges import HIGHEST, LOWEST, STIGMA_AGE, AgeRange, age_range
@@ -297,20 +298,6 @@ def open_exception_ids(session: Session, child_ids: Sequence[int], on: dt.date) 
             select(AgeException.child_id).where(
                 AgeException.child_id.in_(child_ids), AgeException.review_on > on
             )
-        )
-    )
-
-
-def council_coordinators(session: Session, council_id: int) -> list[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .join(CouncilMembership, CouncilMembership.user_id == User.id)
-            .where(
-                CouncilMembership.council_id == council_id,
-                CouncilMembership.council_role == CouncilRole.COORDINATOR,
-            )
-            .order_by(User.id)
         )
     )
 

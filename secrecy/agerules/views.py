@@ -13,8 +13,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from coordination.db import db_session, today_local
+from coordination.models import Council, User
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.registries import register_council_section
 from secrecy.agerules import agenda, services
@@ -39,6 +41,12 @@ def init_app(app: Flask) -> None:
 
 def _locale() -> str:
     return str(get_locale() or "sv")
+
+
+def _for_members(council_id: int) -> tuple[Session, User, Council]:
+    """The request's session and user, and the council its members' pages are about."""
+    session, user = db_session(), actor()
+    return session, user, members_council(session, user, council_id)
 
 
 @bp.page("/councils/<int:council_id>/age-rules", methods=["GET", "POST"])
@@ -83,9 +91,7 @@ def settings(council_id: int) -> ResponseReturnValue:
 
 @bp.page("/councils/<int:council_id>/age-exceptions")
 def exceptions(council_id: int) -> ResponseReturnValue:
-    session = db_session()
-    user = actor()
-    council = members_council(session, user, council_id)
+    session, user, council = _for_members(council_id)
     views = services.exception_views(session, user, services.council_exceptions(session, council))
     return render_template(
         "secrecy/agerules/exceptions.html",
@@ -133,9 +139,7 @@ def add_exception(child_id: int) -> ResponseReturnValue:
 
 @bp.page("/councils/<int:council_id>/age-thresholds")
 def thresholds(council_id: int) -> ResponseReturnValue:
-    session = db_session()
-    user = actor()
-    council = members_council(session, user, council_id)
+    session, user, council = _for_members(council_id)
     found = thresholds_ahead(session, council, today_local())
     return render_template(
         "secrecy/agerules/thresholds.html",

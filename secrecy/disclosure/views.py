@@ -30,7 +30,7 @@ from coordination.web.page import (
     require_permission,
     require_valid,
 )
-from coordination.web.params import BadParameter, arg_int, form_int
+from coordination.web.params import BadParameter, arg_int, form_int, ticked_indexes
 from coordination.web.registries import register_admin_section, register_council_panel
 from secrecy.disclosure import consents as consent_services
 from secrecy.disclosure import services as service
@@ -78,15 +78,7 @@ def _locale() -> str:
 
 
 def _confirmed_indexes(basis_id: str) -> list[int]:
-    prefix = f"confirm-{basis_id}-"
-    indexes = []
-    for key in request.form:
-        if key.startswith(prefix):
-            try:
-                indexes.append(int(key[len(prefix) :]))
-            except ValueError:
-                continue
-    return indexes
+    return ticked_indexes(f"confirm-{basis_id}-")
 
 
 def _typed_assessment() -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coordination.audit.log import record_event
+from coordination.councils.services import council_coordinators
 from coordination.db import today_local, utcnow
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
 from coordination.models import (
@@ -29,7 +30,6 @@ from coordination.models import (
     ChildStatus,
     CloseReason,
     Council,
-    CouncilMembership,
     CouncilRole,
     User,
 )
@@ -78,20 +78,6 @@ def number_index(session: Session, child: Child) -> str | None:
         return child.identity_index
     holder = session.get(Child, child.duplicate_of_id)
     return holder.identity_index if holder is not None else None
-
-
-def council_coordinators(session: Session, council_id: int) -> list[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .join(CouncilMembership, CouncilMembership.user_id == User.id)
-            .where(
-                CouncilMembership.council_id == council_id,
-                CouncilMembership.council_role == CouncilRole.COORDINATOR,
-            )
-            .order_by(User.id)
-        )
-    )
 
 
 def note_held(

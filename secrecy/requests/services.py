@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coordination.audit.log import record_event
+from coordination.councils.services import council_coordinators
 from coordination.db import utcnow
 from coordination.errors import PermissionDenied, ServiceError
-from coordination.models import Agency, Child, CouncilMembership, CouncilRole, User
+from coordination.models import Agency, Child, CouncilMembership, User
 from coordination.notices import Notice, send_notice
 from coordination.policy import can_view_council
 from secrecy.disclosure.services import decide_disclosures
@@ -345,16 +346,7 @@ def flag_overdue_requests(session: Session, now: dt.datetime) -> int:
         council = request.child.council
         if now - request.created_at <= dt.timedelta(days=council.request_flag_days):
             continue
-        coordinators = list(
-            session.scalars(
-                select(User)
-                .join(CouncilMembership, CouncilMembership.user_id == User.id)
-                .where(
-                    CouncilMembership.council_id == council.id,
-                    CouncilMembership.council_role == CouncilRole.COORDINATOR,
-                )
-            )
-        )
+        coordinators = council_coordinators(session, council.id)
         told = [u for u in coordinators if u.agency_id == request.owner_agency_id] or coordinators
         send_notice(
             session,

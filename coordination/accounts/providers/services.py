@@ -152,16 +152,24 @@ def create_provider(
     provider = IdentityProvider(agency=agency, kind=fields.kind)
     _apply(provider, fields, discovery)
     session.add(provider)
+    _flush_and_log(session, actor, provider, ProviderTag.CREATE)
+    return provider
+
+
+def _flush_and_log(
+    session: Session, actor: User, provider: IdentityProvider, tag: ProviderTag
+) -> None:
+    """The provider's settings written, and the event with them (no secrets) in the agency's
+    log."""
     session.flush()
     record_event(
         session,
         actor,
-        ProviderTag.CREATE,
+        tag,
         on=provider,
         details=_details(provider),
-        agency_id=agency.id,
+        agency_id=provider.agency_id,
     )
-    return provider
 
 
 def update_provider(
@@ -177,15 +185,7 @@ def update_provider(
     if expected_version is not None and expected_version != provider.version:
         raise ConflictError()
     _apply(provider, fields, discovery)
-    session.flush()
-    record_event(
-        session,
-        actor,
-        ProviderTag.UPDATE,
-        on=provider,
-        details=_details(provider),
-        agency_id=provider.agency_id,
-    )
+    _flush_and_log(session, actor, provider, ProviderTag.UPDATE)
     return provider
 
 
