@@ -3,6 +3,10 @@
 Revision ID: e19e1dup0001
 Revises: s15b1slo0001
 Create Date: 2026-12-07 14:30:00.000000
+
+Downgrading drops the held cases' link to the case they duplicate; they keep no number index
+of their own, so the older code would let the same number be enrolled once more. Cases closed
+as duplicates get the close reason "other".
 """
 
 from collections.abc import Sequence

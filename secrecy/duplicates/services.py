@@ -72,6 +72,13 @@ def cases_of_number(session: Session, holder: Child) -> Sequence[Child]:
     ).all()
 
 
+def _heir_first(cases: Sequence[Child]) -> list[Child]:
+    """The cases in the order they may take a released number: active ones before closed
+    ones (a case closed as a duplicate takes it only when no active case has it), oldest
+    first within each."""
+    return sorted(cases, key=lambda c: (c.status is not ChildStatus.ACTIVE, c.id))
+
+
 def number_index(session: Session, child: Child) -> str | None:
     """The blind index of the child's number: its own, or (held or kept) its holder's."""
     if child.identity_index is not None or child.duplicate_of_id is None:
@@ -113,7 +120,9 @@ def notify_coordinators(session: Session, child: Child) -> None:
         Notice(
             NOTICE_KIND,
             queue_path(child.council_id),
-            f"duplicate:{child.id}:{child.duplicate_of_id}",
+            # One notice per hold: a case held again (after a correction or a reopening) is
+            # news again, and the sink drops only a repeated key.
+            f"duplicate:{child.id}:{child.duplicate_of_id}:{child.version}",
         ),
     )
 
@@ -131,11 +140,12 @@ def hold(session: Session, actor: User, child: Child, holder: Child) -> None:
 
 def release_number(session: Session, former: Child, index: str | None) -> Child | None:
     """``former`` no longer holds the number ``index`` (its identity was corrected, or it was
-    shredded): the oldest other case of the number takes it, as if it had been enrolled
-    alone, and the rest are held against that one. Returns the new holder."""
+    shredded): the oldest other active case of the number (else the oldest closed one) takes
+    it, as if it had been enrolled alone, and the rest are held against that one. Returns the
+    new holder."""
     if index is None:
         return None
-    cases = cases_of_number(session, former)
+    cases = _heir_first(cases_of_number(session, former))
     if not cases:
         return None
     heir, rest = cases[0], cases[1:]
@@ -215,7 +225,9 @@ def close_as_duplicate(
         actor,
         SecrecyTag.CHILD_DUPLICATE_CLOSED,
         on=child,
-        details={"council_id": child.council_id, "duplicate_of_id": child.duplicate_of_id},
+        # Not the case it duplicates: the coordinator's agency's log reviewer reads this
+        # event, and the pair is named only in the system's held event.
+        details={"council_id": child.council_id},
     )
 
 
@@ -232,5 +244,7 @@ def keep_separate(
         actor,
         SecrecyTag.CHILD_DUPLICATE_KEPT,
         on=child,
-        details={"council_id": child.council_id, "duplicate_of_id": child.duplicate_of_id},
+        # Not the case it duplicates: the coordinator's agency's log reviewer reads this
+        # event, and the pair is named only in the system's held event.
+        details={"council_id": child.council_id},
     )

@@ -396,3 +396,8 @@ def reopen_case(session: Session, actor: User, child: Child) -> None:
         on=child,
         details={"previous_reason": str(previous) if previous else None},
     )
+    holder = session.get(Child, child.duplicate_of_id) if child.duplicate_of_id else None
+    if previous is CloseReason.DUPLICATE and holder is not None:
+        # Closed as a duplicate and opened again: back in the coordinators' queue, and they
+        # are told again, as when it was first held.
+        duplicates.note_held(session, actor, child, holder)
