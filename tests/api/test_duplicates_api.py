@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit.log import AuditEvent, AuditTag
+from coordination.audit.log import AuditTag
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, CouncilRole
 from coordination.tokens.services import Scope
 from secrecy.duplicates import services as duplicates
 from secrecy.records import children as child_cases
 from secrecy.tags import SecrecyTag
 from tests.api.conftest import Api, field_errors, problem
-from tests.conftest import Council3
+from tests.conftest import Council3, audit_events
 from tests.factories import CouncilFactory, MembershipFactory, UserFactory
 
 NUMBER = "20121212-1212"
@@ -81,9 +80,7 @@ def test_the_coordinator_lists_and_closes(
     )
     db.expire_all()
     assert held.status is ChildStatus.CLOSED and held.close_reason is CloseReason.DUPLICATE
-    closed_events = db.scalars(
-        select(AuditEvent).where(AuditEvent.tag == SecrecyTag.CHILD_DUPLICATE_CLOSED)
-    ).all()
+    closed_events = audit_events(db, SecrecyTag.CHILD_DUPLICATE_CLOSED)
     assert [(e.actor_user_id, e.object_ids) for e in closed_events] == [
         (world.coordinator.id, [held.id])
     ]
@@ -147,5 +144,5 @@ def test_nobody_else_gets_anything_of_the_queue(
     db.expire_all()
     assert held.status is ChildStatus.ACTIVE and held.duplicate_kept_at is None
     assert duplicates.possible_duplicates(db, world.council)[0].held.id == held.id
-    denied = db.scalars(select(AuditEvent).where(AuditEvent.tag == AuditTag.ACCESS_DENIED)).all()
+    denied = audit_events(db, AuditTag.ACCESS_DENIED)
     assert len(denied) == len(outsiders) * 9

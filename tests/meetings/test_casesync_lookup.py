@@ -27,7 +27,7 @@ from meetings.models import AgendaItem, CaseSyncEntry, CaseSyncState, Meeting, N
 from secrecy.duplicates import services as duplicates
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.tags import SecrecyTag
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 from tests.meetings.test_casesync import (
     KNOWN,
@@ -134,9 +134,7 @@ def test_a_member_who_may_not_be_told_sees_a_case_exactly_as_a_new_number(
     # Neither goes on the agenda (a match would).
     meetings = [bob.meeting.id, second.id]
     assert db.scalars(select(AgendaItem).where(AgendaItem.meeting_id.in_(meetings))).all() == []
-    held_events = db.scalars(
-        select(AuditEvent).where(AuditEvent.tag == SecrecyTag.CHILD_DUPLICATE_HELD)
-    ).all()
+    held_events = audit_events(db, SecrecyTag.CHILD_DUPLICATE_HELD)
     assert [(e.actor_user_id, e.object_ids) for e in held_events] == [(None, [held.id])]
     # No notice yet: the proposal reaches the coordinators' queue when it is accepted.
     notices = select(Notification).where(Notification.kind == "possible_duplicate")

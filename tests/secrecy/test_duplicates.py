@@ -19,7 +19,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.audit.log import AuditEvent
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council
 from coordination.tokens.services import Scope, create_token
@@ -30,7 +29,7 @@ from secrecy.records import sealing
 from secrecy.records.services import current_identity_record
 from secrecy.tags import SecrecyTag
 from tests.api.conftest import Api
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in
 from tests.factories import CouncilFactory, MembershipFactory
 from tests.numbers import personnummer
 from tests.secrecy.test_leak import crawl
@@ -47,12 +46,6 @@ PSEUDONYM = re.compile(r"TEST-\d{4}-\d{3}")
 def enrol(db: Session, user: Any, council: Council, number: str = NUMBER) -> Child:
     return child_cases.enrol_child(
         db, user, council, child_cases.EnrolmentData("Kalle", "Dubbel", number)
-    )
-
-
-def tagged(db: Session, tag: SecrecyTag) -> list[AuditEvent]:
-    return list(
-        db.scalars(select(AuditEvent).where(AuditEvent.tag == tag).order_by(AuditEvent.seq))
     )
 
 
@@ -246,23 +239,25 @@ def test_the_coordinator_closes_the_held_case_as_a_duplicate(
     )
     assert unconfirmed.status_code == 200 and "Det här händer" in unconfirmed.text
     db.expire_all()
-    assert held.status is ChildStatus.ACTIVE and tagged(db, SecrecyTag.CHILD_DUPLICATE_CLOSED) == []
+    assert held.status is ChildStatus.ACTIVE
+    assert audit_events(db, SecrecyTag.CHILD_DUPLICATE_CLOSED) == []
     answer = confirm_close(coordinator, held)
     assert answer.status_code == 302
     assert answer.headers["Location"] == f"/councils/{world.council.id}/duplicates"
     db.expire_all()
     assert held.status is ChildStatus.CLOSED and held.close_reason is CloseReason.DUPLICATE
     assert duplicates.possible_duplicates(db, world.council) == []
-    closed = tagged(db, SecrecyTag.CHILD_DUPLICATE_CLOSED)
+    closed = audit_events(db, SecrecyTag.CHILD_DUPLICATE_CLOSED)
     assert [(e.object_ids, e.actor_user_id) for e in closed] == [([held.id], world.coordinator.id)]
     # The coordinator's agency's log reviewer reads this event: it does not name the pair.
     assert closed[0].details == {"council_id": world.council.id}
-    assert tagged(db, SecrecyTag.CHILD_CLOSE)[0].details == {"reason": "duplicate"}
+    assert audit_events(db, SecrecyTag.CHILD_CLOSE)[0].details == {"reason": "duplicate"}
     # Decided once: a second decision is refused and changes nothing.
     again = resolve(coordinator, held, "keep")
     assert again.status_code == 302
     db.expire_all()
-    assert held.duplicate_kept_at is None and tagged(db, SecrecyTag.CHILD_DUPLICATE_KEPT) == []
+    assert held.duplicate_kept_at is None
+    assert audit_events(db, SecrecyTag.CHILD_DUPLICATE_KEPT) == []
 
 
 def test_the_coordinator_keeps_the_held_case_as_its_own(
@@ -277,7 +272,7 @@ def test_the_coordinator_keeps_the_held_case_as_its_own(
     db.expire_all()
     assert held.status is ChildStatus.ACTIVE and held.duplicate_kept_at is not None
     assert duplicates.possible_duplicates(db, world.council) == []
-    kept = tagged(db, SecrecyTag.CHILD_DUPLICATE_KEPT)
+    kept = audit_events(db, SecrecyTag.CHILD_DUPLICATE_KEPT)
     assert [(e.object_ids, e.actor_user_id) for e in kept] == [([held.id], world.coordinator.id)]
     assert kept[0].details == {"council_id": world.council.id}
     # The kept case answers for the number to its agency as any case of its own.
@@ -305,7 +300,7 @@ def test_a_stale_confirmation_is_refused_and_changes_nothing(
     assert answer.status_code == 302
     db.expire_all()
     assert held.status is ChildStatus.ACTIVE and held.close_reason is None
-    assert tagged(db, SecrecyTag.CHILD_DUPLICATE_CLOSED) == []
+    assert audit_events(db, SecrecyTag.CHILD_DUPLICATE_CLOSED) == []
 
 
 def test_a_stale_decision_is_refused(db: Session, world: Council3) -> None:
@@ -371,7 +366,7 @@ def test_shredding_the_holder_hands_the_number_to_the_held_case(
     assert original.identity_index is None
     assert held.identity_index == index and held.duplicate_of_id is None
     assert later.duplicate_of_id == held.id
-    released = tagged(db, SecrecyTag.CHILD_DUPLICATE_RELEASED)
+    released = audit_events(db, SecrecyTag.CHILD_DUPLICATE_RELEASED)
     assert [(e.object_ids, e.details["duplicate_of_id"]) for e in released] == [
         ([held.id], original.id)
     ]
@@ -409,7 +404,7 @@ def test_a_case_reopened_after_closing_as_a_duplicate_is_held_again(
     assert (pair.held.id, pair.holder.id) == (held.id, original.id)
     notes = db.scalars(select(Notification).where(Notification.kind == "possible_duplicate")).all()
     assert [n.recipient_id for n in notes] == [world.coordinator.id] * 2
-    held_events = tagged(db, SecrecyTag.CHILD_DUPLICATE_HELD)
+    held_events = audit_events(db, SecrecyTag.CHILD_DUPLICATE_HELD)
     assert [(e.object_ids, e.actor_user_id) for e in held_events] == [([held.id], None)] * 2
 
 
@@ -470,7 +465,7 @@ def test_a_correction_to_another_agencys_number_answers_like_any_correction(
     db.expire_all()
     assert first.duplicate_of_id == original.id and first.identity_index is None
     assert second.duplicate_of_id is None and second.identity_index is not None
-    assert [e.object_ids for e in tagged(db, SecrecyTag.CHILD_DUPLICATE_HELD)] == [[first.id]]
+    assert [e.object_ids for e in audit_events(db, SecrecyTag.CHILD_DUPLICATE_HELD)] == [[first.id]]
 
 
 def test_a_correction_names_the_agencys_own_held_case(db: Session, world: Council3) -> None:
