@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from coordination.api.core import (
     ApiBlueprint,
     ApiModel,
+    DbId,
     OutModel,
     Page,
     PageQuery,
@@ -94,7 +95,7 @@ class NetworkMeetingDetailOut(NetworkMeetingOut):
 
 
 class NetworkMeetingIn(ApiModel):
-    child_id: int | None = Field(None, description="Barnet mötet gäller (krävs).")
+    child_id: DbId | None = Field(None, description="Barnet mötet gäller (krävs).")
     kind: NetworkKind
     purpose: NetworkPurpose
     day: dt.date
@@ -102,7 +103,7 @@ class NetworkMeetingIn(ApiModel):
     duration_minutes: int = Field(ge=1, le=24 * 60)
     place: str | None = None
     video_link: str | None = None
-    agency_ids: list[int] = Field(default_factory=list, description="Myndigheter som kallas.")
+    agency_ids: list[DbId] = Field(default_factory=list, description="Myndigheter som kallas.")
 
 
 class ParticipantIn(ApiModel):
