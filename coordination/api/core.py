@@ -121,6 +121,10 @@ class ApiBlueprint(Blueprint):
                 codes.add(422)
             if body is not None:
                 codes |= {400, 415}
+            if method != "GET":
+                # Every write may meet a concurrent one: the wrapper answers a lost race
+                # (StaleDataError, ConflictError) with 409 on any of them.
+                codes.add(409)
             operation = Operation(
                 rule=API_PREFIX + rule,
                 method=method,

@@ -213,7 +213,6 @@ def action(action_id: int) -> ActionDetailOut:
     summary="Uppdatera en åtgärds status",
     body=ActionPatch,
     response=ActionDetailOut,
-    errors=(409,),
 )
 def update_action_status(action_id: int, body: ActionPatch) -> ActionDetailOut:
     """Ny status med kommentar, som på åtgärdens sida: den ansvariga myndighetens användare i

@@ -227,7 +227,6 @@ def _plan_change(
             body=body,
             response=PlanOut,
             status=status,
-            errors=(409,),
         )(operation)
         return change
 

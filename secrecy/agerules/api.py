@@ -106,7 +106,6 @@ def get_age_range(council_id: int) -> AgeRangeOut:
     summary="Ändra forumets målgruppsålder",
     body=AgeRangeIn,
     response=AgeRangeOut,
-    errors=(409,),
 )
 def patch_age_range(council_id: int, body: AgeRangeIn) -> AgeRangeOut:
     """Samordnare och administratörer. Lägsta ålder högre än högsta avvisas (422)."""

@@ -126,7 +126,6 @@ def list_possible_duplicates(council_id: int) -> PossibleDuplicatesOut:
     summary="Avsluta ett ärende som dubblett",
     body=DuplicateDecisionIn,
     response=DuplicateDecisionOut,
-    errors=(409,),
 )
 def close_as_duplicate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDecisionOut:
     """Forumets samordnare. Ärendet avslutas med skälet duplicate och gallras sedan som andra
@@ -145,7 +144,6 @@ def close_as_duplicate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDec
     summary="Behåll ett ärende som eget ärende",
     body=DuplicateDecisionIn,
     response=DuplicateDecisionOut,
-    errors=(409,),
 )
 def keep_separate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDecisionOut:
     """Forumets samordnare. Ärendet lämnar listan och fortsätter som vanligt. Ett ärende som
