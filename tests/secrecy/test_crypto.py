@@ -648,6 +648,37 @@ def test_blind_index(db: Session) -> None:
     assert row is not None and row.master_version == 1
 
 
+def test_a_system_key_created_by_another_session_at_the_same_moment_is_used(
+    app: Flask, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers' first enrolments at once: both read no blind-index key and both create
+    one. The second insert fails on the purpose and its session uses the first one's key (the
+    bench generator's second worker died of this), so both index a number alike."""
+    number = "201203151019"
+    first = get_database(app).session_factory()
+    second = get_database(app).session_factory()
+    try:
+        real_get = second.get
+        reads: list[str] = []
+
+        def read_before_the_other_committed(entity: Any, ident: Any, **kwargs: Any) -> Any:
+            if entity is SystemKey and not reads:
+                reads.append(ident)
+                return None  # what it read before the first session's commit
+            return real_get(entity, ident, **kwargs)
+
+        monkeypatch.setattr(second, "get", read_before_the_other_committed)
+        index = sealing.personnummer_index(first, number)
+        first.commit()
+        assert sealing.personnummer_index(second, number) == index
+        assert reads == [crypto.BLIND_INDEX_PURPOSE]
+        second.commit()
+        assert db.scalars(select(SystemKey.purpose)).all() == [crypto.BLIND_INDEX_PURPOSE]
+    finally:
+        first.close()
+        second.close()
+
+
 @HYPOTHESIS
 @given(a=st.from_regex(r"\A[0-9]{12}\Z"), b=st.from_regex(r"\A[0-9]{12}\Z"))
 def test_blind_index_equal_exactly_for_equal_numbers(db: Session, a: str, b: str) -> None:

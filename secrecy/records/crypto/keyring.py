@@ -245,25 +245,39 @@ class KeyRing:
             self._system[purpose] = cached
             return cached
         row = self.session.get(SystemKey, purpose)
-        if row is None:
-            key = os.urandom(KEY_BYTES)
-            row = SystemKey(
-                purpose=purpose,
-                master_version=self.master.current_version,
-                wrapped_key=encrypt(self.master.current, key, system_key_aad(purpose)),
-            )
-            self.session.add(row)
-            self.session.flush()
-        else:
-            key = decrypt(
-                self.master.key(row.master_version),
-                row.wrapped_key,
-                system_key_aad(purpose),
-                f"system key {purpose}",
-            )
+        key = self._create_system_key(purpose) if row is None else self._unwrap_system_key(row)
         self._system[purpose] = key
         self.loaded[(purpose, 0)] = key  # in the worker's cache once this transaction commits
         return key
+
+    def _create_system_key(self, purpose: str) -> bytes:
+        key = os.urandom(KEY_BYTES)
+        try:
+            with self.session.begin_nested():
+                self.session.add(
+                    SystemKey(
+                        purpose=purpose,
+                        master_version=self.master.current_version,
+                        wrapped_key=encrypt(self.master.current, key, system_key_aad(purpose)),
+                    )
+                )
+        except IntegrityError:
+            # Another session created the key at the same moment (two workers' first use of
+            # it, e.g. the first two enrolments at once): its insert has committed, so theirs
+            # is the key, and the next statement sees it.
+            row = self.session.get(SystemKey, purpose, populate_existing=True)
+            if row is None:
+                raise
+            return self._unwrap_system_key(row)
+        return key
+
+    def _unwrap_system_key(self, row: SystemKey) -> bytes:
+        return decrypt(
+            self.master.key(row.master_version),
+            row.wrapped_key,
+            system_key_aad(row.purpose),
+            f"system key {row.purpose}",
+        )
 
     def system_cipher(self, purpose: str) -> AESGCM:
         cipher = self._system_ciphers.get(purpose)
