@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from coordination.models import (
     Agency,
@@ -66,6 +67,20 @@ class ConflictError(ServiceError):
                 "Ladda om sidan och gör ändringen igen."
             )
         )
+
+
+# SQLSTATE unique_violation (PostgreSQL); SQLite says it in the message.
+_UNIQUE_VIOLATION = "23505"
+
+
+def lost_a_race(exc: IntegrityError) -> bool:
+    """A unique key taken by a concurrent write: two requests made the same next number or
+    the same first row at once, the second one's insert waited for the first's commit and
+    failed. The wrappers answer it as a conflict; any other integrity error is a defect."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == _UNIQUE_VIOLATION or str(orig).startswith(
+        "UNIQUE constraint failed"
+    )
 
 
 def check_version(obj: Agency | User | Council, expected_version: int | None) -> None:

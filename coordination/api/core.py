@@ -30,6 +30,7 @@ from flask import Blueprint, Response, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
@@ -41,7 +42,7 @@ from coordination.accounts.providers.assurance import (
 )
 from coordination.api.problems import ApiError, FieldProblem
 from coordination.db import db_session
-from coordination.errors import ConflictError, PermissionDenied, ServiceError
+from coordination.errors import ConflictError, PermissionDenied, ServiceError, lost_a_race
 from coordination.models import User
 from coordination.tokens.services import ApiToken, Scope, authenticate_token, hash_secret
 from coordination.web.converters import MAX_DB_ID
@@ -232,6 +233,11 @@ def _wrap(fn: ViewFunc, operation: Operation) -> ViewFunc:
             raise
         except StaleDataError as exc:
             session.rollback()
+            raise ApiError(409) from exc
+        except IntegrityError as exc:
+            session.rollback()
+            if not lost_a_race(exc):
+                raise
             raise ApiError(409) from exc
         except ConflictError as exc:
             session.rollback()

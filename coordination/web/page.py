@@ -31,13 +31,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Forbidden
 
 from coordination.audit.log import AuditTag, record_event
 from coordination.db import db_session
-from coordination.errors import ConflictError, PermissionDenied, ServiceError
+from coordination.errors import ConflictError, PermissionDenied, ServiceError, lost_a_race
 from coordination.models import User
 from coordination.policy import Permission
 from coordination.policy import require_permission as require_role_permission
@@ -190,6 +191,12 @@ def _run_page(fn: ViewFunc, kwargs: dict[str, Any]) -> ResponseReturnValue:
             session.commit()
             return response
         except StaleDataError as exc:
+            session.rollback()  # a failed flush: the message's locale reads the user again
+            raise ConflictError() from exc
+        except IntegrityError as exc:
+            session.rollback()
+            if not lost_a_race(exc):
+                raise
             raise ConflictError() from exc
     except PermissionDenied as exc:
         refuse_access(exc)

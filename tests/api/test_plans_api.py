@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,8 +15,9 @@ from coordination.api.openapi import document
 from coordination.db import today_local
 from coordination.models import AgencyKind
 from minutes.models import AgreedAction
-from minutes.plans.models import GoalEvaluation, PlanGoal
-from secrecy.models import Disclosure
+from minutes.plans import services
+from minutes.plans.models import GoalEvaluation, PlanGoal, PlanVersion
+from secrecy.models import Disclosure, Record
 from tests.api.conftest import Api, problem
 from tests.conftest import Council3
 from tests.factories import AgencyFactory
@@ -179,3 +181,27 @@ def test_a_new_measure_through_the_api(
         read = api_for(kind).get(f"/api/v1/plans/{s.plan.id}").get_json()
         assert (MEASURE_MARK in str(read)) is visible, kind
     assert "post" in document(app)["paths"]["/api/v1/plans/goals/{goal_id}/measures"]
+
+
+def test_two_new_versions_at_once_the_second_is_a_conflict(
+    api_for: Callable[..., Api], world: Council3, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers ask for a new version of the same agreed plan at the same moment: both read
+    version 1 as the newest and both make number 2. The second insert waits for the first's
+    commit and fails on (plan, number): a 409 problem, not a 500 (found by the API fuzzing,
+    whose roles run side by side), and nothing of it is kept."""
+    setting = make_plan(db, world)
+    agreed = services.latest_version(setting.plan)
+    services.agree_version(db, world.members[SOCIAL], agreed, setting.meeting)
+    social = api_for(SOCIAL)
+    path = f"/api/v1/plans/{setting.plan.id}/versions"
+    first = social.post(path, json={"reason": "Byte", "version": setting.plan.version})
+    assert first.status_code == 201, first.get_json()
+    records = db.scalar(select(func.count(Record.id)))
+    # The second writer read the plan before the first one's commit: version 1 is its newest.
+    monkeypatch.setattr(services, "latest_version", lambda plan: agreed)
+    second = social.post(path, json={"reason": "Annan", "version": first.get_json()["version"]})
+    assert problem(second, 409)["detail"].startswith("Någon annan har ändrat")
+    numbers = db.scalars(select(PlanVersion.number).where(PlanVersion.plan_id == setting.plan.id))
+    assert sorted(numbers) == [1, 2]
+    assert db.scalar(select(func.count(Record.id))) == records

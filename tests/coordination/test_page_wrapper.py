@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import StringField
@@ -104,6 +105,23 @@ def stale_form() -> ResponseReturnValue:
     on_refusal(form, lambda message: _render_form(form, message))
     _add_agency()
     raise StaleDataError("version mismatch")
+
+
+@probe.page("/taken", methods=["POST"])
+def taken() -> ResponseReturnValue:
+    """A unique key another request took first (the name here, a next number in the product)."""
+    form = NameForm()
+    on_refusal(form, lambda message: _render_form(form, message))
+    _add_agency()
+    _add_agency()
+    return "saved twice"
+
+
+@probe.page("/defect", methods=["POST"])
+def defect() -> ResponseReturnValue:
+    db_session().add(Agency(kind=AgencyKind.OTHER, name=None))
+    db_session().flush()
+    return "saved"
 
 
 @probe.page("/refused-redirect", methods=["POST"])
@@ -268,6 +286,20 @@ def test_a_stale_version_shows_the_form_again_as_a_conflict(
     assert response.status_code == 409
     assert response.text.startswith("top=Någon annan har ändrat uppgifterna")
     assert probe_agencies(db) == 0
+
+
+def test_a_unique_key_taken_by_a_concurrent_write_is_a_conflict(
+    client: FlaskClient, db: Session
+) -> None:
+    response = client.post("/page-probe/taken", data={"name": "Skolan"})
+    assert response.status_code == 409
+    assert response.text.startswith("top=Någon annan har ändrat uppgifterna")
+    assert probe_agencies(db) == 0
+
+
+def test_any_other_integrity_error_is_a_defect_not_a_conflict(client: FlaskClient) -> None:
+    with pytest.raises(IntegrityError):
+        client.post("/page-probe/defect")
 
 
 def test_a_refusal_with_a_redirect_flashes_the_message(client: FlaskClient, db: Session) -> None:
