@@ -404,19 +404,21 @@ def unit_done(session: Any, council: Any, first: dt.date) -> bool:
 
     from meetings.models import AgendaItem, AgendaSource
 
+    from minutes.models import Minutes
+
     meeting = meeting_in_month(session, council, first)
     if meeting is None:
         return False
-    # A month that ran has children added by hand; children carried over with open actions
-    # are put on the agenda when the previous minutes are approved, before the month runs.
-    return (
-        session.scalar(
-            select(AgendaItem.id)
-            .where(AgendaItem.meeting_id == meeting.id, AgendaItem.source == AgendaSource.MANUAL)
-            .limit(1)
-        )
-        is not None
+    # A month that ran has minutes, and usually children added by hand (children carried over
+    # with open actions are put on the agenda when the previous minutes are approved, before
+    # the month runs; a month whose agenda they filled has no child added by hand).
+    held = select(Minutes.id).where(Minutes.meeting_id == meeting.id).limit(1)
+    by_hand = (
+        select(AgendaItem.id)
+        .where(AgendaItem.meeting_id == meeting.id, AgendaItem.source == AgendaSource.MANUAL)
+        .limit(1)
     )
+    return session.scalar(held) is not None or session.scalar(by_hand) is not None
 
 
 class Month:
