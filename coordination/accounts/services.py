@@ -225,8 +225,7 @@ def change_password(session: Session, user: User, current: str, new: str, min_le
         )
     user.password_hash = security.hash_password(new)
     user.password_changed_at = utcnow()
-    user.session_epoch += 1  # every other session of this user ends
-    end_sessions_of(session, user, EndReason.PASSWORD_CHANGE)
+    end_sessions_of(session, user, EndReason.PASSWORD_CHANGE)  # every other session too
     record_event(session, user, AuditTag.AUTH_PASSWORD_CHANGE, on=user)
 
 
@@ -241,7 +240,6 @@ def replace_start_password(session: Session, user: User, new: str, min_length: i
     user.password_hash = security.hash_password(new)
     user.password_changed_at = utcnow()
     user.must_change_password = False
-    user.session_epoch += 1
     end_sessions_of(session, user, EndReason.PASSWORD_CHANGE)
     record_event(
         session, user, AuditTag.AUTH_PASSWORD_CHANGE, on=user, details={"start_password": True}
@@ -252,7 +250,6 @@ def log_out_everywhere(session: Session, user: User) -> int:
     """End every session of ``user`` and stop every API token of theirs (a token is a log-in
     too: one left working would keep a stolen account open); returns how many sessions were
     open."""
-    user.session_epoch += 1
     ended = end_sessions_of(session, user, EndReason.LOGOUT_EVERYWHERE)
     tokens = revoke_tokens_of(session, user, user, str(EndReason.LOGOUT_EVERYWHERE))
     record_event(
