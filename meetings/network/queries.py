@@ -75,17 +75,22 @@ def network_detail(session: Session, viewer: User, network: NetworkMeeting) -> N
     )
     records: list[Record] = [p.name_record for p in participants] + [v.record for v in voices]
     opened = {r.record.id: r for r in reveal_records(session, viewer, records)} if records else {}
-    agencies = list(
+    agencies = attending_agencies(session, network.meeting_id)
+    return NetworkDetail(network, participants, letters, voices, opened, agencies)
+
+
+def attending_agencies(session: Session, meeting_id: int) -> list[Agency]:
+    """The agencies with a user invited to or present at the meeting, by name."""
+    return list(
         session.scalars(
             select(Agency)
             .join(User, User.agency_id == Agency.id)
             .join(Attendance, Attendance.user_id == User.id)
             .where(
-                Attendance.meeting_id == network.meeting_id,
+                Attendance.meeting_id == meeting_id,
                 Attendance.status.in_([AttendanceStatus.INVITED, AttendanceStatus.PRESENT]),
             )
             .distinct()
             .order_by(Agency.name)
         )
     )
-    return NetworkDetail(network, participants, letters, voices, opened, agencies)
