@@ -15,10 +15,11 @@ from coordination.db import LOCAL_ZONE, utcnow
 from coordination.errors import NotFound, PermissionDenied, ServiceError
 from coordination.models import User
 from coordination.policy import Need
+from meetings.agenda.attendance import agencies_attending
+from meetings.models import AttendanceStatus
 from meetings.network.access import may_invite, network_for
 from meetings.network.labels import KIND_LABELS, PURPOSE_LABELS, ROLE_LABELS
 from meetings.network.models import InvitationLetter, NetworkMeeting, NetworkParticipant
-from meetings.network.queries import attending_agencies
 from meetings.network.services import NOTE_CATEGORY, record_on_meeting, require_changeable
 from meetings.tags import MeetingTag
 from secrecy.records.results import Revealed
@@ -41,7 +42,10 @@ def letter_content(
     for other in others:
         label = str(ROLE_LABELS[other.role])
         roles[label] = roles.get(label, 0) + 1
-    agencies = [agency.name for agency in attending_agencies(session, meeting.id)]
+    attending = agencies_attending(
+        session, meeting.id, (AttendanceStatus.INVITED, AttendanceStatus.PRESENT)
+    )
+    agencies = [agency.name for agency in attending]
     starts = meeting.starts_at.astimezone(LOCAL_ZONE)
     ends = meeting.ends_at.astimezone(LOCAL_ZONE)
     text = _l(
