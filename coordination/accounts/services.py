@@ -120,6 +120,19 @@ def record_logout(session: Session, user: User, *, expired: str | None = None) -
         record_event(session, user, AuditTag.AUTH_LOGOUT, on=user)
 
 
+def _accept_totp(user: User, code: str, ring: security.MasterKeyRing) -> bool:
+    """A code from the user's authenticator app, of a later time step than any accepted
+    before (a code is never accepted twice); the step is remembered."""
+    if user.totp_secret_sealed is None:
+        return False
+    secret = security.open_totp_secret(ring, user.id, user.totp_secret_sealed)
+    step = security.verify_totp(secret, code)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    user.totp_last_step = step
+    return True
+
+
 def verify_second_factor(
     session: Session, user: User, code: str, ring: security.MasterKeyRing, settings: LoginSettings
 ) -> str | None:
@@ -127,12 +140,8 @@ def verify_second_factor(
 
     A wrong code counts towards the lockout like a wrong password.
     """
-    if user.totp_secret_sealed is not None:
-        secret = security.open_totp_secret(ring, user.id, user.totp_secret_sealed)
-        step = security.verify_totp(secret, code)
-        if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
-            user.totp_last_step = step
-            return "totp"
+    if _accept_totp(user, code, ring):
+        return "totp"
     normalised = security.hash_recovery_code(code)
     recovery = session.scalars(
         select(RecoveryCode).where(
@@ -269,12 +278,8 @@ def confirm_identity(
     change of the account. Returns which one; refuses with a message otherwise."""
     if security.verify_password(user.password_hash, answer):
         return "password"
-    if user.totp_secret_sealed is not None:
-        secret = security.open_totp_secret(ring, user.id, user.totp_secret_sealed)
-        step = security.verify_totp(secret, answer)
-        if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
-            user.totp_last_step = step
-            return "totp"
+    if _accept_totp(user, answer, ring):
+        return "totp"
     raise ServiceError(
         _l("Lösenordet eller koden från den nuvarande appen stämmer inte."), field="current"
     )
