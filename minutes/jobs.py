@@ -215,16 +215,7 @@ def _remind_actions(
         if key in done:
             continue
         message = build(recipient, council.name, action.due_on, action_path(action))
-        notifications.append(
-            PlannedNotification(
-                recipient=recipient,
-                kind=kind,
-                subject=message.subject,
-                body=message.body,
-                link=message.link,
-                dedup_key=key,
-            )
-        )
+        notifications.append(PlannedNotification.of(recipient, kind, message, key))
     return notify_many(session, notifications)
 
 

@@ -94,16 +94,7 @@ def _send(
             continue
         seen.add(user.id)
         message = build(user)
-        planned.append(
-            PlannedNotification(
-                recipient=user,
-                kind=kind,
-                subject=message.subject,
-                body=message.body,
-                link=message.link,
-                dedup_key=f"{key}:{user.id}",
-            )
-        )
+        planned.append(PlannedNotification.of(user, kind, message, f"{key}:{user.id}"))
     return notify_many(session, planned) if planned else 0
 
 

@@ -120,6 +120,19 @@ def record_logout(session: Session, user: User, *, expired: str | None = None) -
         record_event(session, user, AuditTag.AUTH_LOGOUT, on=user)
 
 
+def _accept_totp(user: User, code: str, ring: security.MasterKeyRing) -> bool:
+    """A code from the user's authenticator app, of a later time step than any accepted
+    before (a code is never accepted twice); the step is remembered."""
+    if user.totp_secret_sealed is None:
+        return False
+    secret = security.open_totp_secret(ring, user.id, user.totp_secret_sealed)
+    step = security.verify_totp(secret, code)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    user.totp_last_step = step
+    return True
+
+
 def verify_second_factor(
     session: Session, user: User, code: str, ring: security.MasterKeyRing, settings: LoginSettings
 ) -> str | None:
@@ -127,12 +140,8 @@ def verify_second_factor(
 
     A wrong code counts towards the lockout like a wrong password.
     """
-    if user.totp_secret_sealed is not None:
-        secret = security.open_totp_secret(ring, user.id, user.totp_secret_sealed)
-        step = security.verify_totp(secret, code)
-        if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
-            user.totp_last_step = step
-            return "totp"
+    if _accept_totp(user, code, ring):
+        return "totp"
     normalised = security.hash_recovery_code(code)
     recovery = session.scalars(
         select(RecoveryCode).where(
@@ -225,8 +234,7 @@ def change_password(session: Session, user: User, current: str, new: str, min_le
         )
     user.password_hash = security.hash_password(new)
     user.password_changed_at = utcnow()
-    user.session_epoch += 1  # every other session of this user ends
-    end_sessions_of(session, user, EndReason.PASSWORD_CHANGE)
+    end_sessions_of(session, user, EndReason.PASSWORD_CHANGE)  # every other session too
     record_event(session, user, AuditTag.AUTH_PASSWORD_CHANGE, on=user)
 
 
@@ -241,7 +249,6 @@ def replace_start_password(session: Session, user: User, new: str, min_length: i
     user.password_hash = security.hash_password(new)
     user.password_changed_at = utcnow()
     user.must_change_password = False
-    user.session_epoch += 1
     end_sessions_of(session, user, EndReason.PASSWORD_CHANGE)
     record_event(
         session, user, AuditTag.AUTH_PASSWORD_CHANGE, on=user, details={"start_password": True}
@@ -252,7 +259,6 @@ def log_out_everywhere(session: Session, user: User) -> int:
     """End every session of ``user`` and stop every API token of theirs (a token is a log-in
     too: one left working would keep a stolen account open); returns how many sessions were
     open."""
-    user.session_epoch += 1
     ended = end_sessions_of(session, user, EndReason.LOGOUT_EVERYWHERE)
     tokens = revoke_tokens_of(session, user, user, str(EndReason.LOGOUT_EVERYWHERE))
     record_event(
@@ -272,12 +278,8 @@ def confirm_identity(
     change of the account. Returns which one; refuses with a message otherwise."""
     if security.verify_password(user.password_hash, answer):
         return "password"
-    if user.totp_secret_sealed is not None:
-        secret = security.open_totp_secret(ring, user.id, user.totp_secret_sealed)
-        step = security.verify_totp(secret, answer)
-        if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
-            user.totp_last_step = step
-            return "totp"
+    if _accept_totp(user, answer, ring):
+        return "totp"
     raise ServiceError(
         _l("Lösenordet eller koden från den nuvarande appen stämmer inte."), field="current"
     )

@@ -139,8 +139,9 @@ def end_session_row(session: Session, sid: str | None, reason: EndReason) -> Non
 
 def end_sessions_of(session: Session, user: User, reason: EndReason) -> int:
     """End every open session of ``user`` (log out everywhere, a password change or reset,
-    two-factor reset, deactivation). The caller also raises ``session_epoch``, so a cookie
-    issued before this change fails both checks. Returns the number ended."""
+    two-factor reset, deactivation) and raise ``session_epoch``, so a cookie issued before
+    this change fails both checks. Returns the number ended."""
+    user.session_epoch += 1
     store = redis_sessions()
     if store is not None:
         store.forget(

@@ -267,7 +267,6 @@ def set_user_active(session: Session, actor: User, user: User, active: bool) -> 
     user.active = active
     if not active:
         # Sessions and tokens stop at once; reactivation brings none of them back.
-        user.session_epoch += 1
         end_sessions_of(session, user, EndReason.DEACTIVATED)
         revoke_tokens_of(session, actor, user, "deactivated")
     tag = AuditTag.ADMIN_USER_ACTIVATE if active else AuditTag.ADMIN_USER_DEACTIVATE
@@ -279,7 +278,6 @@ def reset_two_factor(session: Session, actor: User, user: User) -> None:
     user.totp_secret_sealed = None
     user.totp_confirmed_at = None
     user.totp_last_step = None
-    user.session_epoch += 1
     end_sessions_of(session, user, EndReason.TWO_FACTOR_RESET)
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record_event(session, actor, AuditTag.ADMIN_USER_RESET_TWO_FACTOR, on=user)
@@ -302,7 +300,6 @@ def reset_password(session: Session, actor: User, user: User) -> str:
     user.password_hash = security.hash_password(start_password)
     user.password_changed_at = utcnow()
     user.must_change_password = True
-    user.session_epoch += 1
     sessions = end_sessions_of(session, user, EndReason.PASSWORD_RESET)
     tokens = revoke_tokens_of(session, actor, user, "password_reset")
     session.flush()

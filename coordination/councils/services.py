@@ -226,16 +226,26 @@ def _keeps_a_coordinator(
     )
 
 
+def _require_member_change(
+    actor: User, membership: CouncilMembership, new_role: CouncilRole | None
+) -> None:
+    """A membership changes role (``new_role``) or leaves (None): by those who manage the
+    council's members, and the council keeps a coordinator unless an administrator of
+    councils makes the change."""
+    council = membership.council
+    if not can_manage_members(actor, council):
+        raise PermissionDenied()
+    if not _keeps_a_coordinator(council, membership, new_role) and not has_permission(
+        actor, Permission.MANAGE_COUNCILS
+    ):
+        raise ServiceError(_l("Forumet måste ha minst en samordnare."))
+
+
 def update_member_role(
     session: Session, actor: User, membership: CouncilMembership, council_role: CouncilRole
 ) -> None:
     council = membership.council
-    if not can_manage_members(actor, council):
-        raise PermissionDenied()
-    if not _keeps_a_coordinator(council, membership, council_role) and not has_permission(
-        actor, Permission.MANAGE_COUNCILS
-    ):
-        raise ServiceError(_l("Forumet måste ha minst en samordnare."))
+    _require_member_change(actor, membership, council_role)
     membership.council_role = council_role
     record_event(
         session,
@@ -248,12 +258,7 @@ def update_member_role(
 
 def remove_member(session: Session, actor: User, membership: CouncilMembership) -> None:
     council = membership.council
-    if not can_manage_members(actor, council):
-        raise PermissionDenied()
-    if not _keeps_a_coordinator(council, membership, None) and not has_permission(
-        actor, Permission.MANAGE_COUNCILS
-    ):
-        raise ServiceError(_l("Forumet måste ha minst en samordnare."))
+    _require_member_change(actor, membership, None)
     user_id = membership.user_id
     council.memberships.remove(membership)
     session.flush()

@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -64,7 +63,7 @@ from coordination.web.extensions import (
     login_manager,
     use_lazy_text,
 )
-from coordination.web.page import refused_access_page
+from coordination.web.page import page_locale, refused_access_page
 from coordination.web.params import refuse_nul_bytes
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -205,10 +204,10 @@ class _WorkerFormCatalog:
     of the request's locale, chosen when the first message is translated."""
 
     def ugettext(self, string: str) -> str:
-        return str(_form_catalog(str(get_locale() or "sv")).ugettext(string))
+        return str(_form_catalog(page_locale()).ugettext(string))
 
     def ungettext(self, singular: str, plural: str, n: int) -> str:
-        return str(_form_catalog(str(get_locale() or "sv")).ungettext(singular, plural, n))
+        return str(_form_catalog(page_locale()).ungettext(singular, plural, n))
 
 
 def _use_worker_form_catalog() -> None:

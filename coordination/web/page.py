@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 
 from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -104,6 +105,11 @@ def actor() -> User:
     """The logged-in user as a model instance, for passing explicitly to services."""
     user: User = current_user._get_current_object()
     return user
+
+
+def page_locale() -> str:
+    """The request's language code, as the user or the log-in page chose it ("sv" or "en")."""
+    return str(get_locale() or "sv")
 
 
 def deny(session: Session, object_type: str, object_id: int) -> NoReturn:

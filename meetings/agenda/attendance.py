@@ -11,7 +11,7 @@ the caller's transaction; they never commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 
 from coordination.audit.log import record_event
 from coordination.errors import ConflictError, PermissionDenied, ServiceError
-from coordination.models import CouncilMembership, User
+from coordination.models import Agency, CouncilMembership, User
 from coordination.policy import membership_in
 from meetings.agenda.access import (
     NOT_STARTED_ATTENDANCE,
@@ -79,6 +79,22 @@ class AttendanceRow:
     @property
     def user_id(self) -> int:
         return self.user.id
+
+
+def agencies_attending(
+    session: Session, meeting_id: int, statuses: Collection[AttendanceStatus]
+) -> list[Agency]:
+    """The agencies with a user of one of ``statuses`` at the meeting, in name order."""
+    return list(
+        session.scalars(
+            select(Agency)
+            .join(User, User.agency_id == Agency.id)
+            .join(Attendance, Attendance.user_id == User.id)
+            .where(Attendance.meeting_id == meeting_id, Attendance.status.in_(statuses))
+            .distinct()
+            .order_by(Agency.name, Agency.id)
+        )
+    )
 
 
 def meeting_attendance(session: Session, meeting: Meeting) -> list[AttendanceRow]:

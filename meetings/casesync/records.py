@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from coordination.audit.log import record_event
 from coordination.errors import ServiceError
 from coordination.models import Agency, Child, ChildStatus, User
 from secrecy.disclosure.services import disclosure_options
@@ -19,11 +18,10 @@ from secrecy.policy.reasons import explain
 from secrecy.policy.rules import LegalBasis, legal_bases
 from secrecy.records.services import (
     MAX_TEXT,
-    add_sealed_record,
+    add_new_record,
     create_record,
     require_child_access,
 )
-from secrecy.tags import SecrecyTag
 
 POLICE_CATEGORY = "crime_police"
 ANSWER_CATEGORY = "social_measures"
@@ -64,22 +62,14 @@ def add_text_record(
 ) -> Record:
     """``create_record`` for an active case. It refuses any other case, but the sync attaches
     to closed cases (the council decides at the meeting whether to reopen) and to proposals;
-    those get the same sealed record and the same audit event, written here. An answer's very
+    those get the same sealed record and audit event (``add_new_record``). An answer's very
     existence is secret (``existence_secret``): it is sealed here for every case."""
     if child.status is ChildStatus.ACTIVE and not existence_secret:
         return create_record(session, actor, child, category, text)
     require_child_access(actor, child)
-    record = add_sealed_record(
+    return add_new_record(
         session, actor, child, category, {"text": text}, existence_secret=existence_secret
     )
-    record_event(
-        session,
-        actor,
-        SecrecyTag.RECORD_CREATE,
-        on=record,
-        details={"child_id": child.id, "category": category},
-    )
-    return record
 
 
 def _explain_refusals(assessments: Sequence[Assessment], basis_ids: Sequence[str]) -> str:

@@ -38,7 +38,7 @@ from secrecy.duplicates import services as duplicates
 from secrecy.models import Record
 from secrecy.policy.categories import IDENTITY
 from secrecy.records import sealing
-from secrecy.records.children import case_to_name, next_pseudonym
+from secrecy.records.children import case_to_name, new_case
 from secrecy.records.identity import IdentityNumber, parse_identity_number
 from secrecy.records.services import add_sealed_record
 
@@ -251,15 +251,7 @@ def _propose_child(
     the coordinators are notified once social services accept it (``accept_proposal``)."""
     council = meeting.council
     today = today_local()
-    child = Child(
-        council=council,
-        pseudonym=next_pseudonym(session, council, today.year),
-        status=ChildStatus.PROPOSED,
-        enrolled_on=today,
-        enrolling_agency_id=actor.agency_id,
-        identity_index=index if holder is None else None,
-        duplicate_of_id=holder.id if holder is not None else None,
-    )
+    child = new_case(session, actor, council, ChildStatus.PROPOSED, index, holder, today)
     session.add(child)
     session.flush()
     sealing.seal_birth_date(session, child, number.birth_date)

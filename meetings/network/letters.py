@@ -9,14 +9,14 @@ from typing import Any
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE, utcnow
 from coordination.errors import NotFound, PermissionDenied, ServiceError
-from coordination.models import Agency, User
+from coordination.models import User
 from coordination.policy import Need
-from meetings.models import Attendance, AttendanceStatus
+from meetings.agenda.attendance import agencies_attending
+from meetings.models import AttendanceStatus
 from meetings.network.access import may_invite, network_for
 from meetings.network.labels import KIND_LABELS, PURPOSE_LABELS, ROLE_LABELS
 from meetings.network.models import InvitationLetter, NetworkMeeting, NetworkParticipant
@@ -42,19 +42,10 @@ def letter_content(
     for other in others:
         label = str(ROLE_LABELS[other.role])
         roles[label] = roles.get(label, 0) + 1
-    agencies = list(
-        session.scalars(
-            select(Agency.name)
-            .join(User, User.agency_id == Agency.id)
-            .join(Attendance, Attendance.user_id == User.id)
-            .where(
-                Attendance.meeting_id == meeting.id,
-                Attendance.status.in_([AttendanceStatus.INVITED, AttendanceStatus.PRESENT]),
-            )
-            .distinct()
-            .order_by(Agency.name)
-        )
+    attending = agencies_attending(
+        session, meeting.id, (AttendanceStatus.INVITED, AttendanceStatus.PRESENT)
     )
+    agencies = [agency.name for agency in attending]
     starts = meeting.starts_at.astimezone(LOCAL_ZONE)
     ends = meeting.ends_at.astimezone(LOCAL_ZONE)
     text = _l(

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from coordination.models import Agency, User
-from meetings.models import Attendance, AttendanceStatus, Meeting
+from meetings.agenda.attendance import agencies_attending
+from meetings.models import AttendanceStatus, Meeting
 from meetings.network.models import (
     InvitationLetter,
     NetworkMeeting,
@@ -75,17 +76,7 @@ def network_detail(session: Session, viewer: User, network: NetworkMeeting) -> N
     )
     records: list[Record] = [p.name_record for p in participants] + [v.record for v in voices]
     opened = {r.record.id: r for r in reveal_records(session, viewer, records)} if records else {}
-    agencies = list(
-        session.scalars(
-            select(Agency)
-            .join(User, User.agency_id == Agency.id)
-            .join(Attendance, Attendance.user_id == User.id)
-            .where(
-                Attendance.meeting_id == network.meeting_id,
-                Attendance.status.in_([AttendanceStatus.INVITED, AttendanceStatus.PRESENT]),
-            )
-            .distinct()
-            .order_by(Agency.name)
-        )
+    agencies = agencies_attending(
+        session, network.meeting_id, (AttendanceStatus.INVITED, AttendanceStatus.PRESENT)
     )
     return NetworkDetail(network, participants, letters, voices, opened, agencies)

@@ -107,15 +107,11 @@ def disclosure_lapse_warnings(session: Session, now: dt.datetime) -> int:
         for user in recipients[lapse.disclosure.id]:
             message = disclosure_lapsing_message(user, lapse.on, lapse.disclosure.record.child_id)
             planned.append(
-                PlannedNotification(
-                    recipient=user,
-                    kind=NotificationKind.DISCLOSURE_LAPSING,
-                    subject=message.subject,
-                    body=message.body,
-                    link=message.link,
-                    dedup_key=(
-                        f"disclosure-lapsing:{lapse.disclosure.id}:{lapse.on.isoformat()}:{user.id}"
-                    ),
+                PlannedNotification.of(
+                    user,
+                    NotificationKind.DISCLOSURE_LAPSING,
+                    message,
+                    f"disclosure-lapsing:{lapse.disclosure.id}:{lapse.on.isoformat()}:{user.id}",
                 )
             )
     return notify_many(session, planned)

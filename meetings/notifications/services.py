@@ -233,6 +233,20 @@ class PlannedNotification:
     link: str
     dedup_key: str
 
+    @classmethod
+    def of(
+        cls, recipient: User, kind: str, message: Message, dedup_key: str
+    ) -> PlannedNotification:
+        """The notification that carries ``message`` (its texts in the recipient's language)."""
+        return cls(
+            recipient=recipient,
+            kind=kind,
+            subject=message.subject,
+            body=message.body,
+            link=message.link,
+            dedup_key=dedup_key,
+        )
+
 
 def notify_many(session: Session, planned: Sequence[PlannedNotification], batch: int = 500) -> int:
     """``notify`` for many at once (a reminder sweep): one INSERT per batch of 500 instead of

@@ -30,7 +30,8 @@ from coordination.web.forms import parse_version, validated
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.registries import register_council_panel, register_council_section
 from meetings.agenda.access import meeting_for
-from meetings.models import Meeting, MeetingStatus, Schedule
+from meetings.agenda.forms import MEETING_STATUS_LABELS
+from meetings.models import Meeting, Schedule
 from meetings.schedules import checks, meeting_changes, queries, schedule_changes
 from meetings.schedules.forms import (
     PRESET_LABELS,
@@ -47,11 +48,6 @@ from meetings.schedules.swedish_holidays import holidays_between
 bp = PageBlueprint("schedules", __name__, template_folder="templates")
 
 PAGE_SIZE = 25
-STATUS_LABELS = {
-    MeetingStatus.PLANNED: _l("Planerat"),
-    MeetingStatus.HELD: _l("Genomfört"),
-    MeetingStatus.CANCELLED: _l("Inställt"),
-}
 WEEKDAY_NAMES = (
     (_l("mån"), _l("måndag")),
     (_l("tis"), _l("tisdag")),
@@ -121,7 +117,7 @@ def meetings(council_id: int) -> ResponseReturnValue:
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         total=total,
-        status_labels=STATUS_LABELS,
+        status_labels=MEETING_STATUS_LABELS,
         can_manage=checks.can_manage_schedules(actor(), council),
         meeting_path=meeting_path,
         today=today_local(),
@@ -178,7 +174,7 @@ def month(council_id: int) -> ResponseReturnValue:
         this_month=f"{today:%Y-%m}",
         today=today,
         weekday_names=WEEKDAY_NAMES,
-        status_labels=STATUS_LABELS,
+        status_labels=MEETING_STATUS_LABELS,
         can_manage=checks.can_manage_schedules(actor(), council),
         meeting_path=meeting_path,
     )
@@ -361,7 +357,7 @@ def move_meeting(meeting_id: int) -> ResponseReturnValue:
             cancel_form=cancel_form,
             error=error,
             meeting=meeting,
-            status_labels=STATUS_LABELS,
+            status_labels=MEETING_STATUS_LABELS,
             meeting_path=meeting_path,
         )
 

@@ -109,14 +109,7 @@ def evaluation_reminders(session: Session, now: dt.datetime) -> int:
             continue
         message = evaluation_message(user, council, day, plan_path(plan_id))
         notifications.append(
-            PlannedNotification(
-                recipient=user,
-                kind=PlanNotificationKind.PLAN_EVALUATION,
-                subject=message.subject,
-                body=message.body,
-                link=message.link,
-                dedup_key=key,
-            )
+            PlannedNotification.of(user, PlanNotificationKind.PLAN_EVALUATION, message, key)
         )
     return notify_many(session, notifications) if notifications else 0
 

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask import request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session, lazyload
 from coordination.db import today_local
 from coordination.models import Agency, Child, CouncilMembership, User
 from coordination.web.forms import choices
+from coordination.web.page import page_locale
 from meetings.models import AgendaItem, Attendance, AttendanceStatus, Meeting
 from minutes.actions.lists import is_overdue
 from minutes.actions.services import ACTION_CATEGORY
@@ -42,9 +42,8 @@ from secrecy.policy.categories import categories
 from secrecy.policy.reasons import explain
 from secrecy.records.reveal import RevealResult
 
-
-def locale() -> str:
-    return str(get_locale() or "sv")
+# The pages of the workspace call it ``page.locale()``.
+locale = page_locale
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from coordination.errors import ServiceError
 from coordination.models import Agency, Child, User
+from meetings.agenda.attendance import agencies_attending
 from meetings.models import Attendance, AttendanceStatus, Meeting
 from secrecy.disclosure.assessments import seal_form_assessment
 from secrecy.disclosure.services import decide_disclosure, disclosure_options
@@ -34,19 +35,7 @@ def present_user_ids(session: Session, meeting: Meeting) -> set[int]:
 
 def attending_agencies(session: Session, meeting: Meeting) -> list[Agency]:
     """The agencies of the users marked present, in name order."""
-    return list(
-        session.scalars(
-            select(Agency)
-            .join(User, User.agency_id == Agency.id)
-            .join(Attendance, Attendance.user_id == User.id)
-            .where(
-                Attendance.meeting_id == meeting.id,
-                Attendance.status == AttendanceStatus.PRESENT,
-            )
-            .distinct()
-            .order_by(Agency.name, Agency.id)
-        )
-    )
+    return agencies_attending(session, meeting.id, (AttendanceStatus.PRESENT,))
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from coordination.db import db_session, today_local
 from coordination.models import Council, User
-from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
+from coordination.web.page import PageBlueprint, actor, on_refusal, page_locale, require_valid
 from coordination.web.registries import register_council_section
 from secrecy.agerules import agenda, services
 from secrecy.agerules.access import may_set_range, members_council, range_council
@@ -37,10 +36,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_council_section(app, "agerules.settings", _l("Målgruppsålder"))
     agenda.init_app(app)
-
-
-def _locale() -> str:
-    return str(get_locale() or "sv")
 
 
 def _for_members(council_id: int) -> tuple[Session, User, Council]:
@@ -152,5 +147,5 @@ def thresholds(council_id: int) -> ResponseReturnValue:
         explain=explain,
         signer_labels=SIGNER_LABELS,
         categories=categories(),
-        locale=_locale(),
+        locale=page_locale(),
     )

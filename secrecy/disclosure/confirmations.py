@@ -5,10 +5,10 @@ never the record's content. The reason travels as a hidden fixed code."""
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from coordination.web.confirm import Confirmation
+from coordination.web.page import page_locale
 from secrecy.models import Disclosure, DisclosureEndReason
 from secrecy.policy.categories import categories
 from secrecy.policy.rules import legal_bases
@@ -25,7 +25,7 @@ def revoke_confirmation(disclosure: Disclosure, reason: DisclosureEndReason) -> 
             "Du återkallar utlämnandet till %(agency)s av uppgiften i kategorin %(category)s "
             "om %(pseudonym)s, beslutat %(date)s med stöd av %(reference)s.",
             agency=disclosure.recipient_agency.name,
-            category=category.label(str(get_locale() or "sv")) if category else record.category,
+            category=category.label(page_locale()) if category else record.category,
             pseudonym=record.child.pseudonym,
             date=disclosure.decided_at.date().isoformat(),
             reference=basis.reference if basis else disclosure.basis_id,

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coordination.db import db_session
 from coordination.policy import Permission
-from coordination.web.page import actor, require_permission
+from coordination.web.page import actor, page_locale, require_permission
 from coordination.web.params import page_number
 from coordination.web.registries import register_review_section
 from secrecy.disclosure.views import bp
@@ -74,7 +73,7 @@ def review() -> ResponseReturnValue:
         assessments=assessments,
         bases=legal_bases(),
         categories=categories(),
-        locale=str(get_locale() or "sv"),
+        locale=page_locale(),
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
     )

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -27,6 +26,7 @@ from coordination.web.page import (
     PageBlueprint,
     actor,
     on_refusal,
+    page_locale,
     require_permission,
     require_valid,
 )
@@ -73,10 +73,6 @@ def expiring_consents_panel(session: Session, user: User, council: Council) -> s
     return render_template("secrecy/_expiring_consents.html", expiring=expiring)
 
 
-def _locale() -> str:
-    return str(get_locale() or "sv")
-
-
 def _confirmed_indexes(basis_id: str) -> list[int]:
     return ticked_indexes(f"confirm-{basis_id}-")
 
@@ -121,7 +117,7 @@ def disclose(record_id: int) -> ResponseReturnValue:
             record=record,
             shown=shown,
             category=categories().get(record.category),
-            locale=_locale(),
+            locale=page_locale(),
             rows=_option_rows(session, record),
             live={d.recipient_agency_id: d for d in live},
             bases=legal_bases(),
@@ -183,7 +179,7 @@ def disclose_many(child_id: int) -> ResponseReturnValue:
             weak=recipient is not None and is_weakly_protected(recipient),
             bases=batch.bases,
             categories=categories(),
-            locale=_locale(),
+            locale=page_locale(),
             Duty=Duty,
             error=error,
             form=ConfirmForm(),
@@ -263,7 +259,7 @@ def _consent_form(child: Child) -> ConsentForm:
     form = ConsentForm()
     form.agency_ids.choices = choices((a.id, a.name) for a in child.council.agencies)
     form.categories.choices = choices(
-        (c.key, c.label(_locale()))
+        (c.key, c.label(page_locale()))
         for c in categories().values()
         if c.key != "consent" and c.key not in NOT_BY_HAND
     )
@@ -319,7 +315,7 @@ def _render_consents(
         agencies={a.id: a for a in child.council.agencies},
         kind_labels={k.value: v for k, v in AGENCY_KIND_LABELS.items()},
         categories=categories(),
-        locale=_locale(),
+        locale=page_locale(),
         signer_labels=SIGNER_LABELS,
         revoke_labels=CONSENT_REVOKE_LABELS,
         today=today,
@@ -400,7 +396,7 @@ def legal_bases_page() -> ResponseReturnValue:
         protection=recipient_protection(),
         kind_labels={k.value: v for k, v in AGENCY_KIND_LABELS.items()},
         categories=categories(),
-        locale=_locale(),
+        locale=page_locale(),
         Duty=Duty,
         AgencyKind=AgencyKind,
         current=current,

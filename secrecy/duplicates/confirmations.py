@@ -8,10 +8,9 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import gettext as _
 
-from coordination.db import today_local
 from coordination.models import Child
 from coordination.web.confirm import Confirmation
-from secrecy.retention import retention_due_on
+from secrecy.records.confirmations import shredding_consequence
 
 
 def close_confirmation(held: Child, holder: Child, version: int) -> Confirmation:
@@ -27,12 +26,7 @@ def close_confirmation(held: Child, holder: Child, version: int) -> Confirmation
                 "Ärendet avslutas med skälet ”Dubblett i forumet”. Myndigheten som skrev in "
                 "det ser skälet på sitt ärende, men inte vilket ärende det är en dubblett av."
             ),
-            _(
-                "Ärendets uppgifter gallras (förstörs) %(date)s, %(months)s månader efter "
-                "avslutet, om ärendet inte öppnas igen före dess.",
-                date=retention_due_on(today_local(), held.council.retention_months).isoformat(),
-                months=held.council.retention_months,
-            ),
+            shredding_consequence(held),
             _("Ärendet lämnar listan Möjliga dubbletter. Beslutet skrivs i loggen."),
         ],
         action=url_for("duplicates.close", child_id=held.id),

@@ -7,6 +7,7 @@ event in the caller's transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,29 @@ def next_pseudonym(session: Session, council: Council, year: int) -> str:
         counter = session.scalars(stmt).one()
     counter.last_number += 1
     return f"{council.code}-{year}-{counter.last_number:03d}"
+
+
+def new_case(
+    session: Session,
+    actor: User,
+    council: Council,
+    status: ChildStatus,
+    index: str,
+    holder: Child | None,
+    today: dt.date,
+) -> Child:
+    """A case of the actor's agency under the council's next pseudonym, not yet added: with
+    the number's blind index, or, held as a duplicate of ``holder`` (``secrecy.duplicates``),
+    without one and pointing at the holder."""
+    return Child(
+        council=council,
+        pseudonym=next_pseudonym(session, council, today.year),
+        status=status,
+        enrolled_on=today,
+        enrolling_agency_id=actor.agency_id,
+        identity_index=index if holder is None else None,
+        duplicate_of_id=holder.id if holder is not None else None,
+    )
 
 
 def may_learn_of_case(session: Session, actor: User, child: Child) -> bool:
@@ -202,15 +226,7 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
                 agerules.outside_range_message(council_range, age), field="exception_reason"
             )
         exception = agerules.check_exception(data.exception, age, today)
-    child = Child(
-        council=council,
-        pseudonym=next_pseudonym(session, council, today.year),
-        status=ChildStatus.ACTIVE,
-        enrolled_on=today,
-        enrolling_agency_id=actor.agency_id,
-        identity_index=index if holder is None else None,
-        duplicate_of_id=holder.id if holder is not None else None,
-    )
+    child = new_case(session, actor, council, ChildStatus.ACTIVE, index, holder, today)
     try:
         with session.begin_nested():
             session.add(child)

@@ -27,12 +27,7 @@ def close_confirmation(child: Child, reason: str, reason_label: str) -> Confirma
                 "Barnet kan inte längre sättas på forumets dagordningar, och inga nya "
                 "uppgifter kan skrivas i ärendet."
             ),
-            _(
-                "Ärendets uppgifter gallras (förstörs) %(date)s, %(months)s månader efter "
-                "avslutet, om ärendet inte öppnas igen före dess.",
-                date=retention_due_on(today_local(), child.council.retention_months).isoformat(),
-                months=child.council.retention_months,
-            ),
+            shredding_consequence(child),
             _(
                 "Avslutet skrivs i loggen. Ärendet kan öppnas igen, men avslutet finns kvar i "
                 "historiken."
@@ -42,4 +37,15 @@ def close_confirmation(child: Child, reason: str, reason_label: str) -> Confirma
         button=_("Avsluta ärendet"),
         cancel_url=back,
         hidden={"reason": reason},
+    )
+
+
+def shredding_consequence(child: Child) -> str:
+    """The day a case closed today will be shredded, for the confirmation of every close."""
+    months = child.council.retention_months
+    return _(
+        "Ärendets uppgifter gallras (förstörs) %(date)s, %(months)s månader efter "
+        "avslutet, om ärendet inte öppnas igen före dess.",
+        date=retention_due_on(today_local(), months).isoformat(),
+        months=months,
     )

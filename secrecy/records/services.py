@@ -101,7 +101,23 @@ def create_record(
         )
     content = {"text": text.strip()}
     _validate_content(category_key, content)
-    record = add_sealed_record(session, actor, child, category_key, content)
+    return add_new_record(session, actor, child, category_key, content)
+
+
+def add_new_record(
+    session: Session,
+    actor: User,
+    child: Child,
+    category_key: str,
+    content: dict[str, Any],
+    *,
+    existence_secret: bool = False,
+) -> Record:
+    """The sealed record and its creation event, once the caller has checked the case and the
+    content (``create_record``; the Bob case sync for cases it refuses)."""
+    record = add_sealed_record(
+        session, actor, child, category_key, content, existence_secret=existence_secret
+    )
     record_event(
         session,
         actor,

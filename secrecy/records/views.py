@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -25,7 +24,7 @@ from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Child, ChildStatus, CloseReason, Council
 from coordination.policy import Need
 from coordination.web.confirm import is_confirmed, render_confirmation
-from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
+from coordination.web.page import PageBlueprint, actor, on_refusal, page_locale, require_valid
 from coordination.web.params import page_number
 from coordination.web.registries import child_panels, register_council_section
 from secrecy.agerules.ranges import STIGMA_AGE, age_range
@@ -64,10 +63,6 @@ STATUS_LABELS = {
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_council_section(app, "secrecy.caseload", _l("Ärenden"))
-
-
-def _locale() -> str:
-    return str(get_locale() or "sv")
 
 
 # --- Caseload -----------------------------------------------------------------------------------
@@ -192,7 +187,7 @@ def _render_child(
         if isinstance(r, Revealed) and r.record.category == ASSESSMENT
     }
     form = record_form or RecordForm()
-    form.category.choices = category_choices(_locale())
+    form.category.choices = category_choices(page_locale())
     superseding = {r.supersedes_id: r for r in records if r.supersedes_id}
     own = [r for r in records if r.owner_agency_id == user.agency_id]
     return render_template(
@@ -201,7 +196,7 @@ def _render_child(
         identity=identity[-1] if identity else None,
         groups=_group_by_category(others),
         categories=categories(),
-        locale=_locale(),
+        locale=page_locale(),
         record_form=form,
         close_form=CloseCaseForm(),
         close_reason_labels=CLOSE_REASON_LABELS,
@@ -231,7 +226,7 @@ def add_record(child_id: int) -> ResponseReturnValue:
     session = db_session()
     found = child_for(session, actor(), child_id)
     form = RecordForm()
-    form.category.choices = category_choices(_locale())
+    form.category.choices = category_choices(page_locale())
 
     def render_refused(message: str | None) -> ResponseReturnValue:
         if message:
@@ -265,7 +260,7 @@ def correct(record_id: int) -> ResponseReturnValue:
             error=message,
             is_identity=is_identity,
             category=categories().get(record.category),
-            locale=_locale(),
+            locale=page_locale(),
         ), status
 
     if request.method == "GET":
@@ -360,7 +355,7 @@ def extract(child_id: int) -> ResponseReturnValue:
         holders=holders,
         agencies=agencies,
         categories=categories(),
-        locale=_locale(),
+        locale=page_locale(),
         user=user,
         status_labels=STATUS_LABELS,
     )

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from coordination.db import db_session, utcnow
 from coordination.models import Child
 from coordination.policy import Need
 from coordination.web.forms import ConfirmForm, choices
-from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
+from coordination.web.page import PageBlueprint, actor, on_refusal, page_locale, require_valid
 from coordination.web.params import arg_int
 from secrecy.disclosure.assessments import assessment_prompt
 from secrecy.disclosure.services import batch_disclosure
@@ -43,10 +42,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _locale() -> str:
-    return str(get_locale() or "sv")
-
-
 def _request_form(child: Child) -> RequestForm:
     user = actor()
     form = RequestForm()
@@ -55,7 +50,11 @@ def _request_form(child: Child) -> RequestForm:
     )
     form.category.choices = choices(
         [(ALL_CATEGORIES, _("Allt ni har om barnet"))]
-        + [(c.key, c.label(_locale())) for c in categories().values() if writable_by_hand(c.key)]
+        + [
+            (c.key, c.label(page_locale()))
+            for c in categories().values()
+            if writable_by_hand(c.key)
+        ]
     )
     form.basis.choices = choices(
         [("", _("Vet inte / låt den tillfrågade bedöma"))]
@@ -114,7 +113,7 @@ def index() -> ResponseReturnValue:
         status_labels=STATUS_LABELS,
         urgency_labels=URGENCY_LABELS,
         categories=categories(),
-        locale=_locale(),
+        locale=page_locale(),
         now=utcnow(),
         age=services.age_in_days,
     )
@@ -142,7 +141,7 @@ def _render_detail(
         urgency_labels=URGENCY_LABELS,
         categories=categories(),
         bases=legal_bases(),
-        locale=_locale(),
+        locale=page_locale(),
         age=services.age_in_days(found),
         disclosures=services.answering_disclosures(session, found),
         batch=answer_batch,

