@@ -131,10 +131,9 @@ def render_meeting(
     can_add = member and planned and (coordinator or not passed) and not network
     form = agenda_form or AgendaItemForm(formdata=None)
     # A child carried over by open actions has no brief: the same members may give it one.
-    brief_forms = {
-        entry.item.child_id: BriefForm(prefix=f"b{entry.item.child_id}", formdata=None)
-        for entry in entries
-        if can_add and entry.brief is None
+    # None: a blank form, which the template writes out (no WTForms form per item).
+    brief_forms: dict[int, BriefForm | None] = {
+        entry.item.child_id: None for entry in entries if can_add and entry.brief is None
     }
     if brief_form is not None and brief_form[0] in brief_forms:
         brief_forms[brief_form[0]] = brief_form[1]

@@ -215,15 +215,14 @@ def submit_form(
     session: Session, meeting: Meeting, minutes: Minutes | None, formdata: bool = False
 ) -> SubmitForApprovalForm:
     form = SubmitForApprovalForm(formdata=None if not formdata else request.form)
-    # The people marked present, in one query (not their roles: not needed here).
-    users = session.scalars(
-        select(User)
+    # The people marked present, in one query: plain rows of the two columns the select shows.
+    users = session.execute(
+        select(User.id, User.display_name)
         .join(Attendance, Attendance.user_id == User.id)
         .where(
             Attendance.meeting_id == meeting.id,
             Attendance.status == AttendanceStatus.PRESENT,
         )
-        .options(lazyload(User.role_rows))
         .order_by(User.display_name)
     )
     form.adjuster_id.choices = choices(

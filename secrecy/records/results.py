@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
@@ -76,13 +77,15 @@ class Withheld:
 
     withheld = True
 
-    @property
+    # Both texts are translated once per result (cached on it, which lives for one request):
+    # the pages read ``ask_owner`` twice per withheld record ("if", then the text).
+    @cached_property
     def reason(self) -> str:
         if self.lapse is not None:
             return explain(self.lapse)
         return str(REASON_TEXTS[self.reason_code])
 
-    @property
+    @cached_property
     def ask_owner(self) -> str | None:
         """Whom to ask ("Uppgiften tillhör Socialtjänsten Exempelstad."), for a viewer in the
         child's council only: they see the minutes and agendas where the owner is named

@@ -4,11 +4,12 @@ briefs, its order and deadline, the projector view and the seam for open actions
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import pytest
 import time_machine
-from flask import Flask
+from flask import Flask, render_template_string
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from meetings.agenda.deadline import (
     is_working_day,
     working_days_before,
 )
+from meetings.agenda.forms import BriefForm
 from meetings.agenda.items import add_agenda_item
 from meetings.models import (
     AgendaItem,
@@ -631,6 +633,41 @@ def test_registered_contributors_put_children_on_the_agenda(
     db.flush()
     assert client_for(AgencyKind.SCHOOL).get(f"/meetings/{meeting.id}").status_code == 200
     assert len(calls) == asked
+
+
+# The markup form_tag and field give a brief form on the agenda (meetings/meeting.html).
+BRIEF_FORM = (
+    '{% from "_forms.html" import field, form_tag %}'
+    '{% call form_tag(form, action, id="brief-" ~ child.id) %}\n'
+    '            {{ field(form.brief, hint=_("Skriv inga namn. Lägesbeskrivningen är en uppgift '
+    'från din myndighet.")) }}\n'
+    '            <button type="submit">{{ _("Spara lägesbeskrivningen") }}'
+    '<span class="visually-hidden"> {{ child.pseudonym }}</span></button>\n'
+    "          {% endcall %}"
+)
+
+
+def without_csrf_values(html: str) -> str:
+    return re.sub(r'(csrf_token" type="hidden" value=")[^"]+', r"\1", html)
+
+
+@pytest.mark.csrf
+@time_machine.travel(MONDAY, tick=False)
+def test_a_blank_brief_form_is_the_markup_of_the_form_macros(
+    app: Flask, world: Council3, client_for, db: Session, contributors: list
+) -> None:
+    """The agenda writes a blank brief form out itself (no WTForms form per item): the same
+    markup, byte for byte, as form_tag and field give a blank BriefForm."""
+    _, meeting, carried, _ = meeting_with_two_children(db, world)
+    register_agenda_contributor(app, lambda session, for_meeting: [carried.id])
+    page = client_for(AgencyKind.SOCIAL_SERVICES).get(f"/meetings/{meeting.id}").text
+    action = f"/meetings/{meeting.id}/agenda/children/{carried.id}/brief"
+    with app.test_request_context():
+        form = BriefForm(prefix=f"b{carried.id}", formdata=None)
+        expected = render_template_string(BRIEF_FORM, form=form, action=action, child=carried)
+    assert f'name="b{carried.id}-csrf_token"' in expected
+    assert page.count('id="brief-') == 1
+    assert without_csrf_values(expected) in without_csrf_values(page)
 
 
 @time_machine.travel(MONDAY, tick=False)

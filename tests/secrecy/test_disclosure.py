@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import time_machine
-from flask import Flask
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from coordination.models import AgencyKind, Child
 from secrecy.disclosure.lapse import sweep_lapsed
 from secrecy.models import Consent, Disclosure, Record, RecordKey
+from secrecy.records.forms import DisclosureRevokeForm
 from tests.conftest import ClientFor, Council3, audit_tags, log_in
 
 # Born 2008-05-10: 18 on 2026-05-10, 21 on 2029-05-10.
@@ -212,6 +214,42 @@ def test_only_the_owner_agency_can_decide_and_weak_recipients_need_consent(
     assert refused.status_code == 422
     assert "sekretesskydd är svagt" in refused.text
     assert db.scalars(select(Disclosure)).all() == []
+
+
+# The markup form_tag gives a disclosure's revoke button on the child page (secrecy/_record.html).
+REVOKE_BUTTON = (
+    '{% from "_forms.html" import form_tag %}'
+    '{% call form_tag(form, action, class_="inline") %}\n'
+    '            <input type="hidden" name="reason" value="no_longer_needed">\n'
+    '            <button type="submit" class="button-link">{{ _("Återkalla") }}'
+    '<span class="visually-hidden"> {{ agency }}</span></button>\n'
+    "          {% endcall %}"
+)
+CSRF_VALUE = re.compile(r'(csrf_token" type="hidden" value=")[^"]+')
+
+
+@time_machine.travel(dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_the_revoke_button_is_the_markup_of_form_tag(
+    app: Flask, world: Council3, client_for: ClientFor, db: Session
+) -> None:
+    """The child page writes each disclosure's revoke button out itself (no WTForms rendering
+    per disclosure): the same markup, byte for byte, as form_tag gives the page's revoke form."""
+    social = client_for(AgencyKind.SOCIAL_SERVICES)
+    record = enrol_with_record(social, world.council.id, db, "Knappmarkör")
+    police = world.agencies[AgencyKind.POLICE]
+    social.post(f"/records/{record.id}/disclose", data={"recipient": police.id, **SOL_POLICE})
+    disclosure = db.scalars(select(Disclosure)).one()
+    app.config["WTF_CSRF_ENABLED"] = True  # the page as served: its forms carry the token
+    page = social.get(f"/children/{record.child_id}").text
+    with app.test_request_context():
+        expected = render_template_string(
+            REVOKE_BUTTON,
+            form=DisclosureRevokeForm(),
+            action=f"/disclosures/{disclosure.id}/revoke",
+            agency=police.name,
+        )
+    assert 'name="csrf_token"' in expected
+    assert CSRF_VALUE.sub(r"\1", expected) in CSRF_VALUE.sub(r"\1", page)
 
 
 def test_revoking_a_disclosure_deletes_the_key_and_keeps_the_history(
