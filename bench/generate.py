@@ -403,7 +403,6 @@ def unit_done(session: Any, council: Any, first: dt.date) -> bool:
     from sqlalchemy import select
 
     from meetings.models import AgendaItem, AgendaSource
-
     from minutes.models import Minutes
 
     meeting = meeting_in_month(session, council, first)
