@@ -21,7 +21,6 @@ from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_provider,
     failures,
-    linked,
     sign_in,
     user_count,
 )
@@ -31,10 +30,8 @@ POLICE = AgencyKind.POLICE
 
 
 @pytest.fixture
-def idp(
-    db: Session, admin: User, world: Council3, openid_provider: RunningProvider
-) -> IdentityProvider:
-    return linked(db, admin, world, POLICE, bind_provider, openid_provider, "polis-123")
+def idp(police_openid_idp: IdentityProvider) -> IdentityProvider:
+    return police_openid_idp
 
 
 def test_a_linked_user_signs_in_and_lands_on_the_start_page(

@@ -15,12 +15,10 @@ from sqlalchemy.orm import Session
 from coordination.accounts.providers.models import IdentityProvider
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason
-from coordination.models import AgencyKind, User
+from coordination.models import AgencyKind
 from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
-    bind_provider,
-    linked,
     open_rows,
     sign_in,
 )
@@ -29,10 +27,8 @@ POLICE = AgencyKind.POLICE
 
 
 @pytest.fixture
-def idp(
-    db: Session, admin: User, world: Council3, openid_provider: RunningProvider
-) -> IdentityProvider:
-    return linked(db, admin, world, POLICE, bind_provider, openid_provider, "polis-123")
+def idp(police_openid_idp: IdentityProvider) -> IdentityProvider:
+    return police_openid_idp
 
 
 def signed_in(app: Flask, idp: IdentityProvider) -> FlaskClient:

@@ -15,14 +15,12 @@ from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider, ProviderKind
 from coordination.audit.log import AuditEvent, AuditTag
-from coordination.models import AgencyKind, User
+from coordination.models import AgencyKind
 from tests.conftest import Council3
 from tests.coordination.providers.conftest import (
     LOA3,
     RunningProvider,
-    bind_saml_provider,
     failures,
-    linked,
     post_saml_response,
     saml_response_for,
     user_count,
@@ -32,8 +30,8 @@ SCHOOL = AgencyKind.SCHOOL
 
 
 @pytest.fixture
-def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
+def idp(school_saml_idp: IdentityProvider) -> IdentityProvider:
+    return school_saml_idp
 
 
 def test_a_linked_user_signs_in_with_a_signed_assertion(

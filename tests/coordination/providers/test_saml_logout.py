@@ -16,12 +16,10 @@ from sqlalchemy.orm import Session
 from coordination.accounts.providers.models import IdentityProvider
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
-from coordination.models import AgencyKind, User
+from coordination.models import AgencyKind
 from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
-    bind_saml_provider,
-    linked,
     open_rows,
     post_saml_response,
     saml_response_for,
@@ -35,8 +33,8 @@ REFUSED_TEXT = "Utloggningen kunde inte godtas"
 
 
 @pytest.fixture
-def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
+def idp(school_saml_idp: IdentityProvider) -> IdentityProvider:
+    return school_saml_idp
 
 
 def signed_in(app: Flask, idp: IdentityProvider, subject: str = "skola-42") -> FlaskClient:

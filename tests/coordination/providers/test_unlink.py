@@ -15,9 +15,6 @@ from coordination.accounts.sessions import EndReason, UserSession
 from coordination.models import AgencyKind, User
 from tests.conftest import Council3, audit_events, log_in
 from tests.coordination.providers.conftest import (
-    RunningProvider,
-    bind_saml_provider,
-    linked,
     post_saml_response,
     saml_response_for,
 )
@@ -26,8 +23,8 @@ SCHOOL = AgencyKind.SCHOOL
 
 
 @pytest.fixture
-def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
+def idp(school_saml_idp: IdentityProvider) -> IdentityProvider:
+    return school_saml_idp
 
 
 def identity_of(db: Session, user: User) -> UserIdentity | None:
