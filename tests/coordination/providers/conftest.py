@@ -248,7 +248,7 @@ def linked(
 
 
 @pytest.fixture
-def police_openid_idp(
+def police_idp(
     db: Session, admin: User, world: Council3, openid_provider: RunningProvider
 ) -> IdentityProvider:
     """The police's OpenID provider, with the police member linked to it as ``polis-123``."""
@@ -256,7 +256,7 @@ def police_openid_idp(
 
 
 @pytest.fixture
-def school_saml_idp(
+def school_idp(
     db: Session, admin: User, world: Council3, saml_idp: RunningProvider
 ) -> IdentityProvider:
     """The school's SAML identity provider, with the school member linked to it as
