@@ -38,6 +38,7 @@ from meetings.models import (
 )
 from secrecy.models import Record
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
+from tests import factories
 from tests.conftest import Council3, audit_tags, log_in
 from tests.crawling import diff_dumps, dump_tables
 from tests.factories import (
@@ -61,16 +62,9 @@ def make_meeting(
     starts_at: dt.datetime = MEETING_START,
     **fields: object,
 ) -> Meeting:
-    meeting = Meeting(
-        council_id=council.id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
-        location=fields.pop("location", "Stadshuset, rum 3"),
-        **fields,
+    return factories.make_meeting(
+        db, council, starts_at, **{"location": "Stadshuset, rum 3", **fields}
     )
-    db.add(meeting)
-    db.flush()
-    return meeting
 
 
 def enrol(db: Session, user: User, council: Council, number: str, name: str = "Kalle") -> Child:

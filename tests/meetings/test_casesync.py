@@ -44,6 +44,7 @@ from meetings.tags import MeetingTag
 from secrecy.models import Disclosure, Record, RecordKey
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from secrecy.records.reveal import Revealed, Withheld, reveal_one, reveal_records
+from tests import factories
 from tests.conftest import Council3, audit_tags, csrf_token_from, log_in, sql_statements
 from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
 
@@ -92,15 +93,7 @@ class Bob:
 
 
 def make_meeting(db: Session, council: Council, starts_at: dt.datetime = MEETING_START) -> Meeting:
-    meeting = Meeting(
-        council_id=council.id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
-        status=MeetingStatus.PLANNED,
-    )
-    db.add(meeting)
-    db.flush()
-    return meeting
+    return factories.make_meeting(db, council, starts_at, status=MeetingStatus.PLANNED)
 
 
 @pytest.fixture
