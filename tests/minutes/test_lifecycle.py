@@ -24,22 +24,12 @@ from minutes.models import MinutesApproval, MinutesStatus
 from minutes.workspace import approval
 from tests.conftest import Council3, audit_tags, log_in
 from tests.factories import AgencyFactory, UserFactory
-from tests.minutes.test_approval import (
-    minutes_row,
-    notifications,
-    setting_with_social_minute_taker,
-    submit,
-    with_entry,
-)
+from tests.minutes.test_approval import minutes_row, notifications, submit, with_entry
+from tests.minutes.test_notices import setting as setting  # a fixture, re-exported
 from tests.minutes.test_workspace import NOW, Setting, count
 
 BEFORE_START = NOW - dt.timedelta(hours=3)  # the setting's meeting starts at NOW - 1 h
 NOT_STARTED = "Mötet har inte börjat än"
-
-
-@pytest.fixture
-def setting(db: Session, world: Council3) -> Setting:
-    return setting_with_social_minute_taker(db, world)
 
 
 # --- Nothing before the meeting has started -------------------------------------------------------
