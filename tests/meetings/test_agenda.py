@@ -437,21 +437,15 @@ def test_the_coordinator_orders_the_agenda_and_positions_stay_contiguous(
     a, b, c = (child.id for child in children)
     coordinator = log_in(app.test_client(), world.coordinator)
     move = f"/meetings/{meeting.id}/agenda/{{}}/move"
-    assert (
-        coordinator.post(
-            move.format(items[2].id), data={"to": "up", "expected_position": 3}
-        ).status_code
-        == 302
-    )
+
+    def moved(item: AgendaItem, **form: object) -> int:
+        return coordinator.post(move.format(item.id), data=form).status_code
+
+    assert moved(items[2], to="up", expected_position=3) == 302
     assert order() == [a, c, b]
-    assert (
-        coordinator.post(
-            move.format(items[0].id), data={"to": "down", "expected_position": 1}
-        ).status_code
-        == 302
-    )
+    assert moved(items[0], to="down", expected_position=1) == 302
     assert order() == [c, a, b]
-    assert coordinator.post(move.format(items[1].id), data={"to": "1"}).status_code == 302
+    assert moved(items[1], to="1") == 302
     assert order() == [b, c, a]
     # A move made on a stale page is refused, not applied to the wrong place.
     stale = coordinator.post(
