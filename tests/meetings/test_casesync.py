@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from coordination.audit.log import AuditEvent
 from coordination.db import Base, utcnow
@@ -957,28 +958,24 @@ def test_the_submission_and_the_answer_carry_their_written_assessments(
     answer_form = f'name="answer-{entry.id}-assessment"'
     assert answer_form in bob.social_client.get(sync_url(bob.meeting)).text
     before = counts(db)
-    unassessed = answer(
-        bob.social_client,
-        bob.meeting,
-        entry,
-        "Svar-A1",
-        "sol-police-u21",
-        SOL_POLICE,
-        assessment="",
-    )
+
+    def answer_to_police(assessment: str) -> TestResponse:
+        return answer(
+            bob.social_client,
+            bob.meeting,
+            entry,
+            "Svar-A1",
+            "sol-police-u21",
+            SOL_POLICE,
+            assessment=assessment,
+        )
+
+    unassessed = answer_to_police("")
     assert unassessed.status_code == 422
     assert f'id="answer-{entry.id}-assessment-error"' in unassessed.text
     db.expire_all()
     assert counts(db) == before
-    done = answer(
-        bob.social_client,
-        bob.meeting,
-        entry,
-        "Svar-A1",
-        "sol-police-u21",
-        SOL_POLICE,
-        assessment=SOCIAL_WHY,
-    )
+    done = answer_to_police(SOCIAL_WHY)
     assert done.status_code == 302
     police_page = bob.police_client.get(sync_url(bob.meeting)).text
     assert "Svar-A1" in police_page and SOCIAL_WHY in police_page
