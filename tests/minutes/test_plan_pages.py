@@ -20,6 +20,7 @@ from tests.minutes.plan_helpers import (
     POLICE,
     SCHOOL,
     SOCIAL,
+    agree_plan,
     make_plan,
 )
 
@@ -28,7 +29,7 @@ def test_the_plan_pages_show_texts_only_to_agencies_with_a_basis(
     db: Session, world: Council3, client_for
 ) -> None:
     s = make_plan(db, world, share=True)
-    services.agree_version(db, world.members[SOCIAL], services.latest_version(s.plan), s.meeting)
+    agree_plan(db, world, s)
     services.revise_plan(db, world.members[SOCIAL], s.plan, "Skäl till ändring")
     for kind, visible in ((SOCIAL, True), (POLICE, True), (SCHOOL, False)):
         client = client_for(kind)
