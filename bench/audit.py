@@ -29,7 +29,6 @@ import enum
 import json
 import multiprocessing
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -45,11 +44,11 @@ from common import (
     ensure_database,
     load_settings,
     make_app,
+    run_flask,
     say,
 )
 from common import migrate as migrate_app
 
-VENV_BIN = Path(sys.executable).parent
 TAG = "bench:audit:append"
 
 
@@ -239,17 +238,7 @@ def measure_verify(settings: BenchSettings) -> dict[str, Any]:
         in_process = time.perf_counter() - started
         session.close()
     get_database(app).engine.dispose()
-    env = {**os.environ, **settings.environment()}
-    started = time.perf_counter()
-    result = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
-        [str(VENV_BIN / "flask"), "--app", "app", "audit", "verify"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    cli = time.perf_counter() - started
+    cli, result = run_flask(settings, "audit", "verify")
     return {
         "events": events,
         "in_process_seconds": round(in_process, 2),

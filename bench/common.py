@@ -13,13 +13,16 @@ import base64
 import json
 import os
 import secrets
+import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
+VENV_BIN = Path(sys.executable).parent
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/samverkan_bench"
 # Every bench user's password (fictitious people in a fictitious region).
 PASSWORD = "bench-region-password-2026"  # noqa: S105 - a fixed password of generated test users
@@ -88,6 +91,24 @@ def load_settings(database_url: str) -> BenchSettings:
 
 def apply_environment(settings: BenchSettings) -> None:
     os.environ.update(settings.environment())
+
+
+def run_flask(
+    settings: BenchSettings, *arguments: str
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """``flask --app app ARGUMENTS`` as its own production-mode process on this database: the
+    seconds it took and what it answered (its output captured, a failure not raised)."""
+    env = {**os.environ, **settings.environment()}
+    started = time.perf_counter()
+    result = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
+        [str(VENV_BIN / "flask"), "--app", "app", *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return time.perf_counter() - started, result
 
 
 def make_app(settings: BenchSettings) -> Any:

@@ -272,27 +272,21 @@ def setup_region(session: Any, plan: Plan, first: dt.date) -> None:
     from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
     from meetings.schedules.schedule_changes import ScheduleData, create_schedule
 
+    def bench_user(actor: Any, agency: Any, email: str, name: str, roles: set[Role]) -> Any:
+        return create_user(
+            session,
+            actor,
+            agency=agency,
+            email=email,
+            display_name=name,
+            password=PASSWORD,
+            start_password=False,  # the benchmark logs in with it
+            roles=roles,
+        )
+
     admin_agency = create_agency(session, None, kind=AgencyKind.OTHER, name="Regionkansliet Bench")
-    admin = create_user(
-        session,
-        None,
-        agency=admin_agency,
-        email="admin@bench.example",
-        display_name="Bench Admin",
-        password=PASSWORD,
-        start_password=False,  # the benchmark logs in with it
-        roles={Role.ADMIN},
-    )
-    create_user(
-        session,
-        admin,
-        agency=admin_agency,
-        email="granskare@bench.example",
-        display_name="Bench Granskare",
-        password=PASSWORD,
-        start_password=False,  # the benchmark logs in with it
-        roles={Role.AUDITOR},
-    )
+    admin = bench_user(None, admin_agency, "admin@bench.example", "Bench Admin", {Role.ADMIN})
+    bench_user(admin, admin_agency, "granskare@bench.example", "Bench Granskare", {Role.AUDITOR})
     police_areas: dict[int, Any] = {}
     code_number = 0
     for m in range(plan.municipalities):
@@ -326,15 +320,12 @@ def setup_region(session: Any, plan: Plan, first: dt.date) -> None:
                 if kind == SOCIAL and n == 0:
                     roles.add(Role.COORDINATOR)
                 users.setdefault(kind, []).append(
-                    create_user(
-                        session,
+                    bench_user(
                         admin,
-                        agency=agencies[kind],
-                        email=f"{kind.replace('_', '')}{n + 1}.k{m + 1:02d}@bench.example",
-                        display_name=f"{kind} {n + 1} k{m + 1:02d}",
-                        password=PASSWORD,
-                        start_password=False,  # the benchmark logs in with it
-                        roles=roles,
+                        agencies[kind],
+                        f"{kind.replace('_', '')}{n + 1}.k{m + 1:02d}@bench.example",
+                        f"{kind} {n + 1} k{m + 1:02d}",
+                        roles,
                     )
                 )
         for index, council_kind in enumerate(COUNCIL_PATTERN):

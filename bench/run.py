@@ -43,14 +43,15 @@ from common import (
     DEFAULT_DATABASE,
     PASSWORD,
     ROOT,
+    VENV_BIN,
     BenchSettings,
     load_settings,
     make_app,
+    run_flask,
     say,
 )
 
 BENCH = ROOT / "bench"
-VENV_BIN = Path(sys.executable).parent
 WRK_SCRIPT = BENCH / "wrk_report.lua"
 TARGETS = {
     "page_p95_ms": 150.0,
@@ -416,17 +417,7 @@ def measure_reveal(settings: BenchSettings) -> dict[str, Any]:
 
 
 def flask(settings: BenchSettings, *arguments: str) -> tuple[float, str]:
-    env = {**os.environ, **settings.environment()}
-    started = time.perf_counter()
-    result = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
-        [str(VENV_BIN / "flask"), "--app", "app", *arguments],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
+    seconds, result = run_flask(settings, *arguments)
     if result.returncode != 0:
         say(result.stdout + result.stderr)
         raise SystemExit(f"flask {' '.join(arguments)} failed")

@@ -77,6 +77,21 @@ def make_test_config(database_url: str, **overrides: object) -> dict[str, object
     return config
 
 
+def process_env(database_url: str, instance: Path) -> dict[str, str]:
+    """The environment of a real process of the app (the CLI, gunicorn) on the test database:
+    none of the caller's own SAMVERKAN_* settings and no metrics folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMVERKAN_")}
+    env.update(
+        SAMVERKAN_ENV="development",
+        SAMVERKAN_DATABASE_URL=database_url,
+        SAMVERKAN_MASTER_KEY=MASTER_KEY,
+        SAMVERKAN_SECRET_KEY="test-secret-key-not-for-production",
+        SAMVERKAN_INSTANCE_PATH=str(instance),
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     application = create_app(make_test_config(database_url))

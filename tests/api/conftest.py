@@ -37,29 +37,30 @@ class Api:
         merged.update(headers or {})
         return merged
 
-    def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> TestResponse:
-        response = self.client.get(path, headers=self._headers(headers), **kw)
-        assert_conforms(self.app, "get", path, response)
+    def _send(
+        self, method: str, path: str, headers: dict[str, str] | None, **kw: Any
+    ) -> TestResponse:
+        response = self.client.open(
+            path, method=method.upper(), headers=self._headers(headers), **kw
+        )
+        assert_conforms(self.app, method, path, response)
         return response
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> TestResponse:
+        return self._send("get", path, headers, **kw)
 
     def post(
         self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any
     ) -> TestResponse:
-        response = self.client.post(path, json=json, headers=self._headers(headers), **kw)
-        assert_conforms(self.app, "post", path, response)
-        return response
+        return self._send("post", path, headers, json=json, **kw)
 
     def patch(
         self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any
     ) -> TestResponse:
-        response = self.client.patch(path, json=json, headers=self._headers(headers), **kw)
-        assert_conforms(self.app, "patch", path, response)
-        return response
+        return self._send("patch", path, headers, json=json, **kw)
 
     def delete(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> TestResponse:
-        response = self.client.delete(path, headers=self._headers(headers), **kw)
-        assert_conforms(self.app, "delete", path, response)
-        return response
+        return self._send("delete", path, headers, **kw)
 
 
 def _template_regex(template: str) -> re.Pattern[str]:

@@ -39,20 +39,8 @@ def save(page: Page, name: str, width: int = 1280, height: int = HEIGHT, at: str
     return path
 
 
-def first_council(visitor: Visitor, name: str) -> None:
-    visitor.nav("Mina forum")
-    visitor.main().get_by_role("link", name=name).click()
-    expect(visitor.heading(name)).to_be_visible()
-
-
-def council_section(visitor: Visitor, name: str) -> None:
-    visitor.page.get_by_role("navigation", name="Forumets sidor").get_by_role(
-        "link", name=name
-    ).click()
-
-
 def past_meeting(visitor: Visitor) -> None:
-    council_section(visitor, "Möten")
+    visitor.council_section("Möten")
     visitor.page.get_by_role("link", name="Tidigare").click()
     expect(visitor.page.get_by_role("link", name="Tidigare")).to_have_attribute(
         "aria-current", "page"
@@ -61,17 +49,17 @@ def past_meeting(visitor: Visitor) -> None:
 
 
 def council_page(visitor: Visitor) -> None:
-    first_council(visitor, "SSPF Norr")
+    visitor.open_council("SSPF Norr")
 
 
 def child_as_police(visitor: Visitor) -> None:
-    first_council(visitor, "Bob-råd Centrum")
-    council_section(visitor, "Ärenden")
+    visitor.open_council("Bob-råd Centrum")
+    visitor.council_section("Ärenden")
     visitor.main().get_by_role("table").get_by_role("link").first.click()
 
 
 def minutes(visitor: Visitor) -> None:
-    first_council(visitor, "Bob-råd Centrum")
+    visitor.open_council("Bob-råd Centrum")
     past_meeting(visitor)
     visitor.page.get_by_role("link", name="Protokoll / arbetsyta").click()
 
@@ -98,7 +86,7 @@ def writing_page(visitor: Visitor) -> None:
 
 
 def attendance(visitor: Visitor) -> None:
-    first_council(visitor, "Bob-råd Centrum")
+    visitor.open_council("Bob-råd Centrum")
     past_meeting(visitor)
 
 
@@ -108,8 +96,8 @@ def error_summary(visitor: Visitor) -> None:
 
 
 def reports(visitor: Visitor) -> None:
-    first_council(visitor, "SSPF Norr")
-    council_section(visitor, "Rapporter")
+    visitor.open_council("SSPF Norr")
+    visitor.council_section("Rapporter")
 
 
 def log_events(visitor: Visitor) -> None:
@@ -117,7 +105,7 @@ def log_events(visitor: Visitor) -> None:
 
 
 def phone(visitor: Visitor) -> None:
-    first_council(visitor, "Bob-råd Centrum")
+    visitor.open_council("Bob-råd Centrum")
     past_meeting(visitor)
 
 

@@ -68,9 +68,7 @@ def test_two_assessments_a_month_apart_and_the_school_sees_only_the_disclosed_ar
     social = demo.visitor("socialsekreterare")
     page = social.page
     social.open_council(COUNCIL)
-    page.get_by_role("navigation", name="Forumets sidor").get_by_role(
-        "link", name="Ärenden"
-    ).click()
+    social.council_section("Ärenden")
     # Alva, the first child of SSPF Norr: her family's consent covers school information.
     caseload = page.get_by_role("main").get_by_role("table")
     caseload.get_by_role("link", name=f"NORR-{today().year}-001").click()

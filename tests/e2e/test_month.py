@@ -347,9 +347,7 @@ def test_2_social_secretary_enrols_a_child_registers_consent_and_prepares_the_ag
     social = month.visitor("social")
     page = social.page
     social.open_council(COUNCIL)
-    page.get_by_role("navigation", name="Forumets sidor").get_by_role(
-        "link", name="Ärenden"
-    ).click()
+    social.council_section("Ärenden")
     expect(social.heading("Ärenden")).to_be_visible()
     expect(page.get_by_role("table")).to_contain_text("Inga ärenden.")
     page.get_by_role("link", name="Skriv in ett barn").click()
@@ -665,7 +663,7 @@ def test_3c_social_secretary_writes_the_plan_and_the_meeting_agrees_it(month: Mo
     social = month.visitor("social")
     page = social.page
     social.open_council(COUNCIL)
-    page.get_by_role("navigation", name="Forumets sidor").get_by_role("link", name="Planer").click()
+    social.council_section("Planer")
     expect(social.heading("Individuella planer")).to_be_visible()
     page.get_by_label("Barn", exact=True).select_option(label=month.pseudonym)
     page.get_by_label("Planens samordnare").select_option(
@@ -805,9 +803,7 @@ def test_5_police_see_only_what_was_disclosed_and_update_their_action(month: Mon
 
     # The council's actions: the school's is listed, its description withheld with a reason.
     police.open_council(COUNCIL)
-    page.get_by_role("navigation", name="Forumets sidor").get_by_role(
-        "link", name="Åtgärder"
-    ).click()
+    police.council_section("Åtgärder")
     rows = page.get_by_role("table").get_by_role("row").filter(has_text=month.pseudonym)
     expect(rows).to_have_count(2)
     school_row = rows.filter(has_text=SCHOOL)
@@ -1023,9 +1019,7 @@ def test_7_next_agenda_shows_open_actions_and_the_auditor_reviews_the_month(mont
     page = coordinator.goto(month.meeting_path)
     expect(page.locator("dl.identity")).to_contain_text("Genomfört")
     coordinator.open_council(COUNCIL)
-    page.get_by_role("navigation", name="Forumets sidor").get_by_role(
-        "link", name="Rapporter"
-    ).click()
+    coordinator.council_section("Rapporter")
     expect(page.locator("#meetings-held")).to_have_text("1")
     expect(page.locator("#children-discussed")).to_have_text("1")
     check(page, "reports")
@@ -1044,9 +1038,7 @@ def test_7_next_agenda_shows_open_actions_and_the_auditor_reviews_the_month(mont
     expect(earlier).to_contain_text(SCHOOL_ACTION)
     # The police comment was not disclosed: social services see the change, not the comment.
     coordinator.open_council(COUNCIL)
-    page.get_by_role("navigation", name="Forumets sidor").get_by_role(
-        "link", name="Åtgärder"
-    ).click()
+    coordinator.council_section("Åtgärder")
     page.get_by_role("row").filter(has_text=POLICE_ACTION).get_by_role("link").click()
     history = page.get_by_role("list").filter(has_text="Öppen → Pågår")
     expect(history).to_contain_text("Undanhållen")

@@ -145,7 +145,7 @@ def coordinator_pages(tour: Tour) -> None:
     page = tour.page
     tour.visitor.nav("Mina forum")
     page.get_by_role("main").get_by_role("heading", level=2).get_by_role("link").first.click()
-    page.get_by_role("navigation", name="Forumets sidor").get_by_role("link", name="Möten").click()
+    tour.visitor.council_section("Möten")
     tour.follow(page.get_by_role("link", name="Mötesplaner"), "schedules")
     tour.follow(page.get_by_role("link", name="Ny mötesplan"), "schedule-form")
     page.go_back()

@@ -232,6 +232,12 @@ class Visitor:
         expect(self.heading(council)).to_be_visible()
         return self.page
 
+    def council_section(self, name: str) -> Page:
+        """A link of the open council's own menu (Ärenden, Möten, Åtgärder, ...)."""
+        menu = self.page.get_by_role("navigation", name="Forumets sidor")
+        menu.get_by_role("link", name=name).click()
+        return self.page
+
 
 OPEN_PAGES: list[tuple[str, Page]] = []
 

@@ -40,6 +40,7 @@ from meetings.models import (
 )
 from secrecy.models import Record
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
+from tests import factories
 from tests.conftest import Council3, audit_tags, log_in
 from tests.crawling import diff_dumps, dump_tables
 from tests.factories import (
@@ -63,16 +64,9 @@ def make_meeting(
     starts_at: dt.datetime = MEETING_START,
     **fields: object,
 ) -> Meeting:
-    meeting = Meeting(
-        council_id=council.id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
-        location=fields.pop("location", "Stadshuset, rum 3"),
-        **fields,
+    return factories.make_meeting(
+        db, council, starts_at, **{"location": "Stadshuset, rum 3", **fields}
     )
-    db.add(meeting)
-    db.flush()
-    return meeting
 
 
 def enrol(db: Session, user: User, council: Council, number: str, name: str = "Kalle") -> Child:
@@ -445,21 +439,15 @@ def test_the_coordinator_orders_the_agenda_and_positions_stay_contiguous(
     a, b, c = (child.id for child in children)
     coordinator = log_in(app.test_client(), world.coordinator)
     move = f"/meetings/{meeting.id}/agenda/{{}}/move"
-    assert (
-        coordinator.post(
-            move.format(items[2].id), data={"to": "up", "expected_position": 3}
-        ).status_code
-        == 302
-    )
+
+    def moved(item: AgendaItem, **form: object) -> int:
+        return coordinator.post(move.format(item.id), data=form).status_code
+
+    assert moved(items[2], to="up", expected_position=3) == 302
     assert order() == [a, c, b]
-    assert (
-        coordinator.post(
-            move.format(items[0].id), data={"to": "down", "expected_position": 1}
-        ).status_code
-        == 302
-    )
+    assert moved(items[0], to="down", expected_position=1) == 302
     assert order() == [c, a, b]
-    assert coordinator.post(move.format(items[1].id), data={"to": "1"}).status_code == 302
+    assert moved(items[1], to="1") == 302
     assert order() == [b, c, a]
     # A move made on a stale page is refused, not applied to the wrong place.
     stale = coordinator.post(

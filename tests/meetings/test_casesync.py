@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from coordination.audit.log import AuditEvent
 from coordination.db import Base, utcnow
@@ -44,6 +45,7 @@ from meetings.tags import MeetingTag
 from secrecy.models import Disclosure, Record, RecordKey
 from secrecy.records.children import EnrolmentData, close_case, enrol_child
 from secrecy.records.reveal import Revealed, Withheld, reveal_one, reveal_records
+from tests import factories
 from tests.conftest import Council3, audit_tags, csrf_token_from, log_in, sql_statements
 from tests.factories import ASSESSED, CouncilFactory, MembershipFactory, UserFactory
 
@@ -92,15 +94,7 @@ class Bob:
 
 
 def make_meeting(db: Session, council: Council, starts_at: dt.datetime = MEETING_START) -> Meeting:
-    meeting = Meeting(
-        council_id=council.id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
-        status=MeetingStatus.PLANNED,
-    )
-    db.add(meeting)
-    db.flush()
-    return meeting
+    return factories.make_meeting(db, council, starts_at, status=MeetingStatus.PLANNED)
 
 
 @pytest.fixture
@@ -964,28 +958,24 @@ def test_the_submission_and_the_answer_carry_their_written_assessments(
     answer_form = f'name="answer-{entry.id}-assessment"'
     assert answer_form in bob.social_client.get(sync_url(bob.meeting)).text
     before = counts(db)
-    unassessed = answer(
-        bob.social_client,
-        bob.meeting,
-        entry,
-        "Svar-A1",
-        "sol-police-u21",
-        SOL_POLICE,
-        assessment="",
-    )
+
+    def answer_to_police(assessment: str) -> TestResponse:
+        return answer(
+            bob.social_client,
+            bob.meeting,
+            entry,
+            "Svar-A1",
+            "sol-police-u21",
+            SOL_POLICE,
+            assessment=assessment,
+        )
+
+    unassessed = answer_to_police("")
     assert unassessed.status_code == 422
     assert f'id="answer-{entry.id}-assessment-error"' in unassessed.text
     db.expire_all()
     assert counts(db) == before
-    done = answer(
-        bob.social_client,
-        bob.meeting,
-        entry,
-        "Svar-A1",
-        "sol-police-u21",
-        SOL_POLICE,
-        assessment=SOCIAL_WHY,
-    )
+    done = answer_to_police(SOCIAL_WHY)
     assert done.status_code == 302
     police_page = bob.police_client.get(sync_url(bob.meeting)).text
     assert "Svar-A1" in police_page and SOCIAL_WHY in police_page

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from coordination.audit.log import AuditEvent
 from coordination.db import LOCAL_ZONE, today_local
@@ -961,28 +962,23 @@ def test_coordinator_moves_and_cancels_through_the_pages(
     form = coordinator.get(f"/occurrences/{target.id}/move")
     assert form.status_code == 200
     new_day = target.occurrence_on + dt.timedelta(days=1)  # type: ignore[operator]
-    moved = coordinator.post(
-        f"/occurrences/{target.id}/move",
-        data={
-            "day": new_day.isoformat(),
-            "start_time": "14:00",
-            "end_time": "15:30",
-            "location": "Skolan",
-            "video_link": "",
-            "version": str(target.version),
-        },
-    )
+
+    def move(start_time: str, end_time: str, **more: str) -> TestResponse:
+        return coordinator.post(
+            f"/occurrences/{target.id}/move",
+            data={
+                "day": new_day.isoformat(),
+                "start_time": start_time,
+                "end_time": end_time,
+                "location": "Skolan",
+                **more,
+                "version": str(target.version),
+            },
+        )
+
+    moved = move("14:00", "15:30", video_link="")
     assert moved.status_code == 302
-    stale = coordinator.post(
-        f"/occurrences/{target.id}/move",
-        data={
-            "day": new_day.isoformat(),
-            "start_time": "15:00",
-            "end_time": "16:00",
-            "location": "Skolan",
-            "version": str(target.version),
-        },
-    )
+    stale = move("15:00", "16:00")
     assert stale.status_code == 409
     assert "Någon annan har ändrat uppgifterna" in stale.text
     cancelled = coordinator.post(

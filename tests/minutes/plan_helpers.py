@@ -100,3 +100,8 @@ def make_plan(db: Session, world: Council3, *, share: bool = False) -> PlanSetti
     services.set_evaluation_date(db, social, draft, today_local() + dt.timedelta(days=30))
     meeting = make_meeting(db, world.council, 1, child, social)
     return PlanSetting(child, plan, goal, meeting)
+
+
+def agree_plan(db: Session, world: Council3, s: PlanSetting) -> None:
+    """Social services agree the plan's current version at the setting's meeting."""
+    services.agree_version(db, world.members[SOCIAL], services.latest_version(s.plan), s.meeting)

@@ -83,10 +83,16 @@ def with_entry(db: Session, setting: Setting) -> MinutesEntry:
     return social_note(db, setting, "Original-Hemlig", police_share(setting), ASSESSED)
 
 
+def submit(db: Session, world: Council3, setting: Setting) -> Minutes:
+    """The coordinator sends the current minutes to the police member for adjustment."""
+    return approval.submit_for_approval(
+        db, world.coordinator, setting.meeting, setting.police, minutes_row(db).version
+    )
+
+
 def lock(db: Session, world: Council3, setting: Setting) -> Minutes:
     """The coordinator chairs; the police member adjusts; both approve."""
-    version = minutes_row(db).version
-    approval.submit_for_approval(db, world.coordinator, setting.meeting, setting.police, version)
+    submit(db, world, setting)
     approval.approve(db, world.coordinator, setting.meeting)
     return approval.approve(db, setting.police, setting.meeting)
 
@@ -152,9 +158,7 @@ def test_two_different_approvers_lock_the_minutes_with_a_stable_digest(
 ) -> None:
     entry = with_entry(db, setting)
     meeting = setting.meeting
-    approval.submit_for_approval(
-        db, world.coordinator, meeting, setting.police, minutes_row(db).version
-    )
+    submit(db, world, setting)
     with pytest.raises(PermissionDenied):
         approval.approve(db, setting.social, meeting)  # neither chair nor adjuster
 
@@ -202,9 +206,7 @@ def test_the_same_user_cannot_be_chair_and_adjuster(
     db: Session, world: Council3, setting: Setting
 ) -> None:
     with_entry(db, setting)
-    approval.submit_for_approval(
-        db, world.coordinator, setting.meeting, setting.police, minutes_row(db).version
-    )
+    submit(db, world, setting)
     approval.approve(db, world.coordinator, setting.meeting)
     # The police member is made chair after submission: one person cannot approve twice.
     setting.meeting.chair_id = setting.police.id

@@ -24,6 +24,7 @@ from minutes.models import (
 )
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
+from tests import factories
 from tests.conftest import Council3
 from tests.factories import MembershipFactory, UserFactory
 
@@ -37,16 +38,10 @@ NEXT_MONDAY = MONDAY + dt.timedelta(days=7)
 
 
 def make_meeting(db: Session, world: Council3, starts_at: dt.datetime, **fields: object) -> Meeting:
-    meeting = Meeting(
-        council_id=world.council.id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
-        status=fields.pop("status", MeetingStatus.HELD),
-        **fields,
+    """A held meeting of ``world``'s council unless ``fields`` say otherwise."""
+    return factories.make_meeting(
+        db, world.council, starts_at, **{"status": MeetingStatus.HELD, **fields}
     )
-    db.add(meeting)
-    db.flush()
-    return meeting
 
 
 def make_child(db: Session, world: Council3) -> Child:

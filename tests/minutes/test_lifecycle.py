@@ -24,21 +24,12 @@ from minutes.models import MinutesApproval, MinutesStatus
 from minutes.workspace import approval
 from tests.conftest import Council3, audit_tags, log_in
 from tests.factories import AgencyFactory, UserFactory
-from tests.minutes.test_approval import (
-    minutes_row,
-    notifications,
-    setting_with_social_minute_taker,
-    with_entry,
-)
+from tests.minutes.test_approval import minutes_row, notifications, submit, with_entry
+from tests.minutes.test_notices import setting as setting  # a fixture, re-exported
 from tests.minutes.test_workspace import NOW, Setting, count
 
 BEFORE_START = NOW - dt.timedelta(hours=3)  # the setting's meeting starts at NOW - 1 h
 NOT_STARTED = "Mötet har inte börjat än"
-
-
-@pytest.fixture
-def setting(db: Session, world: Council3) -> Setting:
-    return setting_with_social_minute_taker(db, world)
 
 
 # --- Nothing before the meeting has started -------------------------------------------------------
@@ -70,9 +61,7 @@ def test_minutes_are_not_approved_or_locked_before_the_meeting_has_started(
 ) -> None:
     with time_machine.travel(NOW, tick=False):
         with_entry(db, setting)
-        approval.submit_for_approval(
-            db, world.coordinator, setting.meeting, setting.police, minutes_row(db).version
-        )
+        submit(db, world, setting)
         approval.approve(db, world.coordinator, setting.meeting)
     # Submitted minutes of a meeting whose start lies ahead (the clock of a server set wrong,
     # a meeting moved after the fact): neither approval nor the lock that the second gives.
@@ -178,9 +167,7 @@ def test_approving_asks_for_confirmation_and_says_when_it_locks(
     app: Flask, db: Session, world: Council3, setting: Setting, client_for
 ) -> None:
     with_entry(db, setting)
-    approval.submit_for_approval(
-        db, world.coordinator, setting.meeting, setting.police, minutes_row(db).version
-    )
+    submit(db, world, setting)
     url = f"/meetings/{setting.meeting.id}/minutes/approve"
     coordinator = log_in(app.test_client(), world.coordinator)
     first = coordinator.get(url)

@@ -16,9 +16,9 @@ from coordination.models import User
 from meetings.models import Attendance, AttendanceStatus, Meeting
 from minutes.models import ApprovalRole, Minutes, MinutesApproval, MinutesEntry, MinutesStatus
 from minutes.workspace.approval import content_digest
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in
 from tests.minutes.test_jobs import MARKER
-from tests.minutes.test_reports import POLICE, POLICE_TEXT, SOCIAL, SOCIAL_TEXT, audit
+from tests.minutes.test_reports import POLICE, POLICE_TEXT, SOCIAL, SOCIAL_TEXT
 from tests.minutes.test_reports import outsider as outsider  # a fixture, re-exported
 from tests.minutes.test_reports import printed as printed  # a fixture, re-exported
 
@@ -84,10 +84,10 @@ def test_the_pdf_withholds_what_the_reader_may_not_see_and_is_pdf_a(
     raw = xmp.stream.get_data().decode()
     assert re.search(r"pdfaid:part(>|=\")2", raw) and re.search(r"pdfaid:conformance(>|=\")B", raw)
     # Logged as an export of the records it holds, under its own tag.
-    events = audit(db, "minutes:pdf:export")
+    events = audit_events(db, "minutes:pdf:export")
     assert len(events) == 1 and events[0].actor_user_id == police.id
     assert set(events[0].object_ids) >= {e.record_id for e in entries}
-    assert audit(db, "minutes:print:export") == []
+    assert audit_events(db, "minutes:print:export") == []
 
 
 def test_the_owner_reads_its_own_entries_in_the_pdf(
@@ -117,11 +117,11 @@ def test_no_pdf_before_approval_and_none_for_outsiders(
     assert draft.status_code == 302
     assert draft.headers["Location"].endswith(f"/meetings/{meeting.id}/minutes")
     assert "inte justerat ännu" in client.get(draft.headers["Location"]).text
-    assert audit(db, "minutes:pdf:export") == []
+    assert audit_events(db, "minutes:pdf:export") == []
     approve(db, world, meeting)
     refused = log_in(app.test_client(), outsider).get(f"/meetings/{meeting.id}/minutes.pdf")
     assert refused.status_code == 403
-    assert audit(db, "minutes:pdf:export") == []
+    assert audit_events(db, "minutes:pdf:export") == []
 
 
 def test_the_workspace_and_the_meeting_page_link_to_the_pdf(

@@ -32,6 +32,7 @@ from tests.minutes.test_approval import (
     minutes_row,
     notifications,
     setting_with_social_minute_taker,
+    submit,
     with_entry,
 )
 from tests.minutes.test_workspace import NOW, TODAY, Setting, count
@@ -60,9 +61,7 @@ def test_the_chair_and_adjuster_hear_of_a_submission_and_the_secretary_of_the_ap
     db: Session, world: Council3, setting: Setting
 ) -> None:
     with_entry(db, setting)
-    approval.submit_for_approval(
-        db, world.coordinator, setting.meeting, setting.police, minutes_row(db).version
-    )
+    submit(db, world, setting)
     submitted = notifications(db, "minutes_submitted")
     # The coordinator chairs and sent them: only the adjuster is told.
     assert [n.recipient_id for n in submitted] == [setting.police.id]
@@ -87,9 +86,7 @@ def test_a_chair_who_did_not_send_the_minutes_is_told_too(
     with_entry(db, setting)
     setting.meeting.chair_id = setting.leisure.id  # present, and not the coordinator
     db.flush()
-    approval.submit_for_approval(
-        db, world.coordinator, setting.meeting, setting.police, minutes_row(db).version
-    )
+    submit(db, world, setting)
     submitted = notifications(db, "minutes_submitted")
     assert sorted(n.recipient_id for n in submitted) == sorted(
         [setting.leisure.id, setting.police.id]
@@ -106,9 +103,7 @@ def test_the_adjuster_sends_the_minutes_back_and_the_secretary_hears_of_it(
     app: Flask, db: Session, world: Council3, setting: Setting, client_for
 ) -> None:
     with_entry(db, setting)
-    approval.submit_for_approval(
-        db, world.coordinator, setting.meeting, setting.police, minutes_row(db).version
-    )
+    submit(db, world, setting)
     approval.approve(db, world.coordinator, setting.meeting)
     with pytest.raises(PermissionDenied), db.begin_nested():
         approval.send_back(db, setting.leisure, setting.meeting)  # neither chair nor adjuster

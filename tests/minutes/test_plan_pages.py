@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from coordination.db import today_local
 from minutes.plans import services
@@ -19,6 +20,7 @@ from tests.minutes.plan_helpers import (
     POLICE,
     SCHOOL,
     SOCIAL,
+    agree_plan,
     make_plan,
 )
 
@@ -27,7 +29,7 @@ def test_the_plan_pages_show_texts_only_to_agencies_with_a_basis(
     db: Session, world: Council3, client_for
 ) -> None:
     s = make_plan(db, world, share=True)
-    services.agree_version(db, world.members[SOCIAL], services.latest_version(s.plan), s.meeting)
+    agree_plan(db, world, s)
     services.revise_plan(db, world.members[SOCIAL], s.plan, "Skäl till ändring")
     for kind, visible in ((SOCIAL, True), (POLICE, True), (SCHOOL, False)):
         client = client_for(kind)
@@ -57,55 +59,32 @@ def test_a_goal_through_the_page_and_bad_input_that_changes_nothing(
     social = client_for(SOCIAL)
     goals = db.scalar(select(func.count(PlanGoal.id)))
     past = (today_local() - dt.timedelta(days=1)).isoformat()
-    bad = social.post(
-        f"/plans/{s.plan.id}/goals",
-        data={
-            "goal-version": s.plan.version,
-            "goal-area": "school",
-            "goal-text": "",
-            "goal-indicator": "Närvaro",
-            "goal-target_on": past,
-        },
-    )
+
+    def add_goal(text: str, target_on: str, version: int | None = None) -> TestResponse:
+        return social.post(
+            f"/plans/{s.plan.id}/goals",
+            data={
+                "goal-version": s.plan.version if version is None else version,
+                "goal-area": "school",
+                "goal-text": text,
+                "goal-indicator": "Närvaro",
+                "goal-target_on": target_on,
+            },
+        )
+
+    bad = add_goal("", past)
     assert bad.status_code == 422
     assert "Skriv målet." in bad.text
     assert db.scalar(select(func.count(PlanGoal.id))) == goals
     future = (today_local() + dt.timedelta(days=30)).isoformat()
-    late = social.post(
-        f"/plans/{s.plan.id}/goals",
-        data={
-            "goal-version": s.plan.version,
-            "goal-area": "school",
-            "goal-text": "Gå i skolan",
-            "goal-indicator": "Närvaro",
-            "goal-target_on": past,
-        },
-    )
+    late = add_goal("Gå i skolan", past)
     assert late.status_code == 422 and "Måldatumet har redan passerat." in late.text
-    good = social.post(
-        f"/plans/{s.plan.id}/goals",
-        data={
-            "goal-version": s.plan.version,
-            "goal-area": "school",
-            "goal-text": "Gå i skolan",
-            "goal-indicator": "Närvaro",
-            "goal-target_on": future,
-        },
-    )
+    good = add_goal("Gå i skolan", future)
     assert good.status_code == 302
     assert db.scalar(select(func.count(PlanGoal.id))) == goals + 1
     page = social.get(f"/plans/{s.plan.id}")
     assert "Gå i skolan" in page.text and GOAL_MARK in page.text
-    stale = social.post(
-        f"/plans/{s.plan.id}/goals",
-        data={
-            "goal-version": 1,
-            "goal-area": "school",
-            "goal-text": "Igen",
-            "goal-indicator": "Närvaro",
-            "goal-target_on": future,
-        },
-    )
+    stale = add_goal("Igen", future, version=1)
     assert stale.status_code == 409
 
 

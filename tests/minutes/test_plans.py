@@ -42,6 +42,7 @@ from tests.minutes.plan_helpers import (
     SOCIAL,
     YOUTH_MARK,
     PlanSetting,
+    agree_plan,
     make_meeting,
     make_plan,
     to_police,
@@ -55,10 +56,6 @@ def setting(db: Session, world: Council3) -> PlanSetting:
 
 def count(db: Session, model: type) -> int:
     return db.scalar(select(func.count()).select_from(model)) or 0
-
-
-def agree(db: Session, world: Council3, s: PlanSetting) -> None:
-    services.agree_version(db, world.members[SOCIAL], services.latest_version(s.plan), s.meeting)
 
 
 def test_areas_are_data() -> None:
@@ -133,7 +130,7 @@ def test_agreeing_locks_the_plan_with_the_minutes_and_a_change_is_a_new_version(
     db: Session, world: Council3, setting: PlanSetting
 ) -> None:
     social = world.members[SOCIAL]
-    agree(db, world, setting)
+    agree_plan(db, world, setting)
     agreed = services.latest_version(setting.plan)
     assert agreed.status is PlanVersionStatus.AGREED
     assert agreed.agreed_meeting_id == setting.meeting.id
@@ -259,7 +256,7 @@ def test_evaluations_assess_the_goals_of_the_version_in_force_only(
     social, police = world.members[SOCIAL], world.members[POLICE]
     with pytest.raises(ServiceError):  # not agreed yet
         evaluation.evaluate_goal(db, social, setting.goal, EvaluationOutcome.REACHED, "Bra")
-    agree(db, world, setting)
+    agree_plan(db, world, setting)
     old_goal = setting.goal
     minutes_of(db, setting.meeting).status = MinutesStatus.APPROVED  # type: ignore[union-attr]
     second = services.revise_plan(db, social, setting.plan, "Ny skola")
@@ -299,7 +296,7 @@ def test_the_child_comes_onto_the_agenda_before_the_evaluation_date(
 ) -> None:
     social = world.members[SOCIAL]
     s = make_plan(db, world)
-    services.agree_version(db, social, services.latest_version(s.plan), s.meeting)
+    agree_plan(db, world, s)
     # Evaluation in 30 days: meetings in 20 and 50 days; the one in 20 is the one before.
     before = make_meeting(db, world.council, 20)
     after = make_meeting(db, world.council, 50)
@@ -318,9 +315,8 @@ def test_the_child_comes_onto_the_agenda_before_the_evaluation_date(
 def test_the_coordinator_is_reminded_14_days_ahead_without_personal_data(
     db: Session, world: Council3
 ) -> None:
-    social = world.members[SOCIAL]
     s = make_plan(db, world)
-    services.agree_version(db, social, services.latest_version(s.plan), s.meeting)
+    agree_plan(db, world, s)
     now = dt.datetime.now(dt.UTC)
     assert evaluation_reminders(db, now) == 0  # 30 days ahead
     with time_machine.travel(now + dt.timedelta(days=17), tick=False):
@@ -369,7 +365,7 @@ def test_the_family_document_holds_what_the_agency_may_read_and_is_logged(
     social, school = world.members[SOCIAL], world.members[SCHOOL]
     with pytest.raises(ServiceError):
         document.family_document(db, social, setting.plan)  # nothing agreed yet
-    agree(db, world, setting)
+    agree_plan(db, world, setting)
     with app.test_request_context():
         mine = document.render_family_html(document.family_document(db, social, setting.plan))
         theirs = document.render_family_html(document.family_document(db, school, setting.plan))

@@ -12,18 +12,16 @@ import zipfile
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination import spreadsheets
-from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind, Child, User
 from meetings.models import AgendaItem, Meeting, MeetingStatus
 from minutes.models import ActionStatus, EntryKind, Minutes, MinutesEntry, MinutesStatus
 from minutes.reports import services as reports
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in
 from tests.factories import UserFactory
 from tests.minutes.test_jobs import MARKER, make_action, make_meeting
 
@@ -37,10 +35,6 @@ def enrol(db: Session, world: Council3, number: str, name: str) -> Child:
     return enrol_child(
         db, world.members[SOCIAL], world.council, EnrolmentData(name, "Hemligsson", number)
     )
-
-
-def audit(db: Session, tag: str) -> list[AuditEvent]:
-    return list(db.scalars(select(AuditEvent).where(AuditEvent.tag == tag)))
 
 
 @pytest.fixture
@@ -93,13 +87,13 @@ def test_print_view_shows_own_entries_and_withholds_the_others(
     assert police.display_name in html
     assert child.pseudonym in html
 
-    events = audit(db, "minutes:print:export")
+    events = audit_events(db, "minutes:print:export")
     assert len(events) == 1
     assert events[0].actor_user_id == police.id
     assert set(events[0].object_ids) >= {e.record_id for e in entries}
     assert len(events[0].object_ids) == 3
     assert events[0].details == {"meeting_id": meeting.id}
-    reveals = audit(db, "secrecy:record:reveal")
+    reveals = audit_events(db, "secrecy:record:reveal")
     assert len(reveals) == 1  # one reveal_records call for the whole print
 
 
@@ -125,8 +119,8 @@ def test_print_view_is_for_council_members_only(
     assert response.status_code == 403
     body = response.get_data(as_text=True)
     assert POLICE_TEXT not in body and SOCIAL_TEXT not in body
-    assert audit(db, "minutes:print:export") == []
-    assert len(audit(db, "access:denied")) == 1
+    assert audit_events(db, "minutes:print:export") == []
+    assert len(audit_events(db, "access:denied")) == 1
 
 
 # --- Reports -------------------------------------------------------------------------------------
@@ -269,7 +263,7 @@ def test_report_csv_matches_the_page_and_is_logged(
     body = response.get_data(as_text=True)
     for child in data_set:
         assert child.pseudonym not in body
-    events = audit(db, "minutes:report:export")
+    events = audit_events(db, "minutes:report:export")
     assert len(events) == 1 and events[0].object_ids == [world.council.id]
 
 
@@ -310,7 +304,7 @@ def test_report_xlsx_has_numbers_as_numbers_and_no_formula(
     assert "<v>6</v>" in sheet  # the total agreed, a number cell
     for child in data_set:
         assert child.pseudonym not in strings
-    assert len(audit(db, "minutes:report:export")) == 1
+    assert len(audit_events(db, "minutes:report:export")) == 1
 
 
 @time_machine.travel(TODAY, tick=False)
@@ -349,7 +343,7 @@ def test_reports_are_for_members_only(
     client = log_in(app.test_client(), outsider)
     assert client.get(f"/councils/{world.council.id}/reports").status_code == 403
     assert client.get(f"/councils/{world.council.id}/reports.csv").status_code == 403
-    assert audit(db, "minutes:report:export") == []
+    assert audit_events(db, "minutes:report:export") == []
 
 
 def test_council_page_links_to_the_reports(app: Flask, db: Session, world: Council3) -> None:
@@ -378,4 +372,4 @@ def test_a_period_beyond_the_calendar_is_refused_not_a_server_error(
     for query in ("from=0001-01-01", "to=9999-12-31", "from=0001-01-01&to=9999-12-31"):
         assert client.get(f"{base}/reports?{query}").status_code == 400
         assert client.get(f"{base}/reports.csv?{query}").status_code == 400
-    assert audit(db, "minutes:report:export") == []
+    assert audit_events(db, "minutes:report:export") == []

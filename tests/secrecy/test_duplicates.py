@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.errors import PermissionDenied, ServiceError
-from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council
+from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, Council, User
 from coordination.tokens.services import Scope, create_token
 from meetings.models import Notification
 from secrecy.duplicates import services as duplicates
@@ -47,6 +47,17 @@ def enrol(db: Session, user: Any, council: Council, number: str = NUMBER) -> Chi
     return child_cases.enrol_child(
         db, user, council, child_cases.EnrolmentData("Kalle", "Dubbel", number)
     )
+
+
+def enrolled_by(db: Session, world: Council3, *kinds: AgencyKind) -> list[Child]:
+    """The same child enrolled once by the member of each agency of ``kinds``, in that order."""
+    return [enrol(db, world.members[kind], world.council) for kind in kinds]
+
+
+def shred_moved(db: Session, user: User, child: Child) -> None:
+    """``user`` closes ``child``'s case (the family moved) and the case is shredded."""
+    child_cases.close_case(db, user, child, CloseReason.MOVED)
+    sealing.shred_child(db, child)
 
 
 def newest_child(db: Session) -> Child:
@@ -356,13 +367,9 @@ def test_no_one_but_the_coordinators_sees_anything_of_the_pair(
 def test_shredding_the_holder_hands_the_number_to_the_held_case(
     db: Session, world: Council3
 ) -> None:
-    social = world.members[SOCIAL]
-    original = enrol(db, social, world.council)
-    held = enrol(db, world.members[POLICE], world.council)
-    later = enrol(db, world.members[AgencyKind.SCHOOL], world.council)
+    original, held, later = enrolled_by(db, world, SOCIAL, POLICE, AgencyKind.SCHOOL)
     index = original.identity_index
-    child_cases.close_case(db, social, original, CloseReason.MOVED)
-    sealing.shred_child(db, original)
+    shred_moved(db, world.members[SOCIAL], original)
     assert original.identity_index is None
     assert held.identity_index == index and held.duplicate_of_id is None
     assert later.duplicate_of_id == held.id
@@ -375,14 +382,10 @@ def test_shredding_the_holder_hands_the_number_to_the_held_case(
 def test_an_active_held_case_takes_the_number_before_one_closed_as_a_duplicate(
     db: Session, world: Council3
 ) -> None:
-    social = world.members[SOCIAL]
-    original = enrol(db, social, world.council)
-    closed = enrol(db, world.members[POLICE], world.council)
-    active = enrol(db, world.members[AgencyKind.SCHOOL], world.council)
+    original, closed, active = enrolled_by(db, world, SOCIAL, POLICE, AgencyKind.SCHOOL)
     duplicates.close_as_duplicate(db, world.coordinator, closed)
     index = original.identity_index
-    child_cases.close_case(db, social, original, CloseReason.MOVED)
-    sealing.shred_child(db, original)
+    shred_moved(db, world.members[SOCIAL], original)
     assert active.identity_index == index and active.duplicate_of_id is None
     assert closed.identity_index is None and closed.duplicate_of_id == active.id
 

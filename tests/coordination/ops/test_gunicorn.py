@@ -5,7 +5,6 @@ file of an earlier run is gone."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import MASTER_KEY, ROOT
+from tests.conftest import ROOT, process_env
 
 TOKEN = "gunicorn-test-token-0123456789"
 
@@ -46,13 +45,8 @@ def test_gunicorn_workers_log_json_and_share_their_metrics(
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"left from an earlier run")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMVERKAN_")}
+    env = process_env(database_url, tmp_path / "instance")
     env.update(
-        SAMVERKAN_ENV="development",
-        SAMVERKAN_DATABASE_URL=database_url,
-        SAMVERKAN_MASTER_KEY=MASTER_KEY,
-        SAMVERKAN_SECRET_KEY="test-secret-key-not-for-production",
-        SAMVERKAN_INSTANCE_PATH=str(tmp_path / "instance"),
         SAMVERKAN_METRICS_TOKEN=TOKEN,
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
         GUNICORN_BIND=f"127.0.0.1:{port}",

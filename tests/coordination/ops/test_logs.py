@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from coordination.db import get_database
 from coordination.models import AgencyKind, Child, JobRun
 from coordination.ops.logs import HANDLER_MARK, configure_logging
 from secrecy.models import Record
-from tests.conftest import MASTER_KEY, ROOT, Council3
+from tests.conftest import ROOT, Council3, process_env
 from tests.secrecy.test_pages import enrol_via_page
 
 
@@ -156,19 +155,6 @@ def forget_job_runs(app: Flask, job_id: str) -> None:
     """Runs another process committed to the shared test database."""
     with get_database(app).engine.begin() as connection:
         connection.execute(delete(JobRun).where(JobRun.job_id == job_id))
-
-
-def process_env(database_url: str, instance: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMVERKAN_")}
-    env.update(
-        SAMVERKAN_ENV="development",
-        SAMVERKAN_DATABASE_URL=database_url,
-        SAMVERKAN_MASTER_KEY=MASTER_KEY,
-        SAMVERKAN_SECRET_KEY="test-secret-key-not-for-production",
-        SAMVERKAN_INSTANCE_PATH=str(instance),
-    )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return env
 
 
 def test_the_cli_logs_a_json_line_per_job_run(

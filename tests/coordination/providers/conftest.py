@@ -247,6 +247,23 @@ def linked(
     return provider
 
 
+@pytest.fixture
+def police_idp(
+    db: Session, admin: User, world: Council3, openid_provider: RunningProvider
+) -> IdentityProvider:
+    """The police's OpenID provider, with the police member linked to it as ``polis-123``."""
+    return linked(db, admin, world, AgencyKind.POLICE, bind_provider, openid_provider, "polis-123")
+
+
+@pytest.fixture
+def school_idp(
+    db: Session, admin: User, world: Council3, saml_idp: RunningProvider
+) -> IdentityProvider:
+    """The school's SAML identity provider, with the school member linked to it as
+    ``skola-42``."""
+    return linked(db, admin, world, AgencyKind.SCHOOL, bind_saml_provider, saml_idp, "skola-42")
+
+
 def failures(db: Session) -> list[dict[str, object]]:
     """The details of every refused provider log-in, oldest first."""
     rows = db.scalars(

@@ -28,16 +28,11 @@ from tests.coordination.providers.conftest import (
     linked,
     sign_in,
 )
-from tests.secrecy.test_reveal import enrolled_by_social_services
+from tests.secrecy.test_reveal import child as child  # a fixture, re-exported
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 MARKER = "TILLIT-MARKÖR-5c1d"
 REASON = "Inloggningen har för låg tillitsnivå för att visa uppgifter om barn"
-
-
-@pytest.fixture
-def child(db: Session, world: Council3) -> Child:
-    return enrolled_by_social_services(db, world)
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from tests.coordination.providers.conftest import (
     RunningProvider,
     bind_provider,
     failures,
-    linked,
     sign_in,
     user_count,
 )
@@ -30,43 +29,38 @@ from tests.factories import PASSWORD, UserFactory
 POLICE = AgencyKind.POLICE
 
 
-@pytest.fixture
-def idp(
-    db: Session, admin: User, world: Council3, openid_provider: RunningProvider
-) -> IdentityProvider:
-    return linked(db, admin, world, POLICE, bind_provider, openid_provider, "polis-123")
-
-
 def test_a_linked_user_signs_in_and_lands_on_the_start_page(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider
+    app: Flask, db: Session, world: Council3, police_idp: IdentityProvider
 ) -> None:
     client = app.test_client()
-    answer = sign_in(client, idp, "polis-123")
+    answer = sign_in(client, police_idp, "polis-123")
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/"
     start = client.get("/")
     assert start.status_code == 200
     assert world.members[POLICE].display_name in start.text
     with client.session_transaction() as cookie:
-        assert cookie["idp"] == idp.id
+        assert cookie["idp"] == police_idp.id
         assert cookie["assurance"] == "loa2"
-        assert cookie["auth_method"] == f"oidc:{idp.id}"
+        assert cookie["auth_method"] == f"oidc:{police_idp.id}"
     success = db.scalars(
         select(AuditEvent).where(AuditEvent.tag == str(AuditTag.AUTH_LOGIN_SUCCESS))
     ).all()
-    assert [e.details["method"] for e in success] == [f"oidc:{idp.id}"]
-    identity = db.scalars(select(UserIdentity).where(UserIdentity.provider_id == idp.id)).one()
+    assert [e.details["method"] for e in success] == [f"oidc:{police_idp.id}"]
+    identity = db.scalars(
+        select(UserIdentity).where(UserIdentity.provider_id == police_idp.id)
+    ).one()
     assert identity.last_login_at is not None
 
 
-def test_the_log_in_page_offers_the_provider(app: Flask, idp: IdentityProvider) -> None:
+def test_the_log_in_page_offers_the_provider(app: Flask, police_idp: IdentityProvider) -> None:
     page = app.test_client().get("/login")
-    assert f"Logga in med {idp.display_name}" in page.text
-    assert f'href="/login/provider/{idp.id}' in page.text
+    assert f"Logga in med {police_idp.display_name}" in page.text
+    assert f'href="/login/provider/{police_idp.id}' in page.text
 
 
-def test_the_request_carries_state_nonce_and_pkce(app: Flask, idp: IdentityProvider) -> None:
-    started = app.test_client().get(f"/login/provider/{idp.id}")
+def test_the_request_carries_state_nonce_and_pkce(app: Flask, police_idp: IdentityProvider) -> None:
+    started = app.test_client().get(f"/login/provider/{police_idp.id}")
     query = parse_qs(urlsplit(started.headers["Location"]).query)
     assert query["response_type"] == ["code"]
     assert query["code_challenge_method"] == ["S256"]
@@ -76,25 +70,25 @@ def test_the_request_carries_state_nonce_and_pkce(app: Flask, idp: IdentityProvi
 
 
 def test_an_unknown_subject_without_provisioning_is_refused(
-    app: Flask, db: Session, idp: IdentityProvider
+    app: Flask, db: Session, police_idp: IdentityProvider
 ) -> None:
     before = user_count(db)
     client = app.test_client()
-    answer = sign_in(client, idp, "okand-999")
+    answer = sign_in(client, police_idp, "okand-999")
     assert answer.headers["Location"] == "/login"
     page = client.get("/login")
     assert "Det finns inget konto i Samverkan för dig" in page.text
     assert user_count(db) == before
-    assert failures(db)[-1] == {"provider_id": idp.id, "reason": "unknown_subject"}
+    assert failures(db)[-1] == {"provider_id": police_idp.id, "reason": "unknown_subject"}
     assert client.get("/").status_code == 302  # not signed in
 
 
 def test_the_e_mail_address_alone_never_signs_anybody_in(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider
+    app: Flask, db: Session, world: Council3, police_idp: IdentityProvider
 ) -> None:
     """Another subject with the e-mail address of a linked user is not that user."""
     client = app.test_client()
-    sign_in(client, idp, "imposter-1", email=world.members[POLICE].email)
+    sign_in(client, police_idp, "imposter-1", email=world.members[POLICE].email)
     assert client.get("/").status_code == 302
     assert failures(db)[-1]["reason"] == "unknown_subject"
 
@@ -169,7 +163,7 @@ def test_provisioning_refuses_an_e_mail_address_already_taken(
 def test_a_bad_id_token_is_refused(
     app: Flask,
     db: Session,
-    idp: IdentityProvider,
+    police_idp: IdentityProvider,
     openid_provider: RunningProvider,
     mode: dict[str, bool],
     error: str,
@@ -177,21 +171,21 @@ def test_a_bad_id_token_is_refused(
     openid_provider.set_mode(**mode)
     before = user_count(db)
     client = app.test_client()
-    answer = sign_in(client, idp, "polis-123")
+    answer = sign_in(client, police_idp, "polis-123")
     assert answer.headers["Location"] == "/login"
     assert "Svaret från inloggningstjänsten kunde inte godtas" in client.get("/login").text
     assert client.get("/").status_code == 302
     assert user_count(db) == before
     last = failures(db)[-1]
-    assert last["reason"] == "protocol" and last["provider_id"] == idp.id
+    assert last["reason"] == "protocol" and last["provider_id"] == police_idp.id
     assert last["error"] == error
     assert not db.scalars(
         select(AuditEvent).where(AuditEvent.tag == str(AuditTag.AUTH_LOGIN_SUCCESS))
     ).all()
 
 
-def _callback_of(client: FlaskClient, idp: IdentityProvider, subject: str) -> str:
-    started = client.get(f"/login/provider/{idp.id}")
+def _callback_of(client: FlaskClient, police_idp: IdentityProvider, subject: str) -> str:
+    started = client.get(f"/login/provider/{police_idp.id}")
     answer = requests.post(
         started.headers["Location"],
         data={"sub": subject, "name": "N", "email": "n@example.org", "acr": LOA3},
@@ -202,9 +196,9 @@ def _callback_of(client: FlaskClient, idp: IdentityProvider, subject: str) -> st
     return f"{back.path}?{back.query}"
 
 
-def test_a_changed_state_is_refused(app: Flask, db: Session, idp: IdentityProvider) -> None:
+def test_a_changed_state_is_refused(app: Flask, db: Session, police_idp: IdentityProvider) -> None:
     client = app.test_client()
-    callback = _callback_of(client, idp, "polis-123")
+    callback = _callback_of(client, police_idp, "polis-123")
     path, query = callback.split("?", 1)
     params = {k: v[0] for k, v in parse_qs(query).items()}
     params["state"] = "changed-" + params["state"][:10]
@@ -214,9 +208,11 @@ def test_a_changed_state_is_refused(app: Flask, db: Session, idp: IdentityProvid
     assert failures(db)[-1]["reason"] == "protocol"
 
 
-def test_a_replayed_answer_is_refused(app: Flask, db: Session, idp: IdentityProvider) -> None:
+def test_a_replayed_answer_is_refused(
+    app: Flask, db: Session, police_idp: IdentityProvider
+) -> None:
     client = app.test_client()
-    callback = _callback_of(client, idp, "polis-123")
+    callback = _callback_of(client, police_idp, "polis-123")
     assert client.get(callback).headers["Location"] == "/"
     # The same answer in another browser (a stolen URL), and in the same one again.
     for other in (app.test_client(), client):
@@ -225,36 +221,38 @@ def test_a_replayed_answer_is_refused(app: Flask, db: Session, idp: IdentityProv
         assert failures(db)[-1]["reason"] == "protocol"
 
 
-def test_the_provider_s_error_is_refused(app: Flask, db: Session, idp: IdentityProvider) -> None:
+def test_the_provider_s_error_is_refused(
+    app: Flask, db: Session, police_idp: IdentityProvider
+) -> None:
     client = app.test_client()
-    client.get(f"/login/provider/{idp.id}")
-    answer = client.get(f"/login/provider/{idp.id}/callback?error=access_denied&state=x")
+    client.get(f"/login/provider/{police_idp.id}")
+    answer = client.get(f"/login/provider/{police_idp.id}/callback?error=access_denied&state=x")
     assert answer.headers["Location"] == "/login"
     assert "Inloggningstjänsten avbröt inloggningen" in client.get("/login").text
     assert failures(db)[-1] == {
-        "provider_id": idp.id,
+        "provider_id": police_idp.id,
         "reason": "provider_error",
         "error": "access_denied",
     }
 
 
 def test_free_text_in_the_callback_s_error_does_not_reach_the_audit_log(
-    app: Flask, db: Session, idp: IdentityProvider
+    app: Flask, db: Session, police_idp: IdentityProvider
 ) -> None:
     """Anyone can craft the callback's query: only an error code is kept, never free text."""
     client = app.test_client()
-    client.get(f"/login/provider/{idp.id}")
+    client.get(f"/login/provider/{police_idp.id}")
     crafted = urlencode({"error": "Anna Andersson 20121212-1212", "state": "x"})
-    answer = client.get(f"/login/provider/{idp.id}/callback?{crafted}")
+    answer = client.get(f"/login/provider/{police_idp.id}/callback?{crafted}")
     assert answer.headers["Location"] == "/login"
     assert failures(db)[-1]["error"] == "other"
 
 
 def test_a_disabled_agency_cannot_sign_in(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider
+    app: Flask, db: Session, world: Council3, police_idp: IdentityProvider
 ) -> None:
     client = app.test_client()
-    started = client.get(f"/login/provider/{idp.id}")
+    started = client.get(f"/login/provider/{police_idp.id}")
     answer = requests.post(
         started.headers["Location"],
         data={"sub": "polis-123", "name": "N", "email": "n@example.org"},
@@ -268,24 +266,24 @@ def test_a_disabled_agency_cannot_sign_in(
     assert "avstängd för myndigheten" in client.get("/login").text
     assert failures(db)[-1]["reason"] == "disabled"
     # The button is gone and the start refuses too.
-    assert f"/login/provider/{idp.id}" not in client.get("/login").text
-    assert client.get(f"/login/provider/{idp.id}").headers["Location"] == "/login"
+    assert f"/login/provider/{police_idp.id}" not in client.get("/login").text
+    assert client.get(f"/login/provider/{police_idp.id}").headers["Location"] == "/login"
 
 
 def test_a_provider_s_minimum_level_refuses_a_weaker_log_in(
-    app: Flask, db: Session, idp: IdentityProvider
+    app: Flask, db: Session, police_idp: IdentityProvider
 ) -> None:
-    idp.minimum_assurance = "loa3"
+    police_idp.minimum_assurance = "loa3"
     db.flush()
     client = app.test_client()
-    sign_in(client, idp, "polis-123")  # loa2
+    sign_in(client, police_idp, "polis-123")  # loa2
     assert "för låg tillitsnivå för den här tjänsten" in client.get("/login").text
     assert failures(db)[-1]["reason"] == "assurance"
-    assert sign_in(client, idp, "polis-123", acr=LOA3).headers["Location"] == "/"
+    assert sign_in(client, police_idp, "polis-123", acr=LOA3).headers["Location"] == "/"
 
 
 def test_local_log_in_is_for_agencies_without_a_provider_and_for_administrators(
-    app: Flask, db: Session, world: Council3, admin: User, idp: IdentityProvider
+    app: Flask, db: Session, world: Council3, admin: User, police_idp: IdentityProvider
 ) -> None:
     police = world.members[POLICE]
     answer = app.test_client().post("/login", data={"email": police.email, "password": PASSWORD})
@@ -303,30 +301,30 @@ def test_local_log_in_is_for_agencies_without_a_provider_and_for_administrators(
 
 
 def test_log_out_ends_the_session_here_and_at_the_provider(
-    app: Flask, db: Session, idp: IdentityProvider, openid_provider: RunningProvider
+    app: Flask, db: Session, police_idp: IdentityProvider, openid_provider: RunningProvider
 ) -> None:
     client = app.test_client()
-    sign_in(client, idp, "polis-123")
+    sign_in(client, police_idp, "polis-123")
     answer = client.post("/logout")
-    assert answer.headers["Location"] == f"/logout/provider/{idp.id}"
+    assert answer.headers["Location"] == f"/logout/provider/{police_idp.id}"
     assert client.get("/").status_code == 302  # the local session has ended
     page = client.get(answer.headers["Location"])
     assert page.status_code == 200
     end_session = page.headers["Refresh"].split("url=", 1)[1]
     assert end_session.startswith(openid_provider.issuer + "/logout?")
-    assert parse_qs(urlsplit(end_session).query)["client_id"] == [idp.client_id]
+    assert parse_qs(urlsplit(end_session).query)["client_id"] == [police_idp.client_id]
     back = requests.get(end_session, allow_redirects=False, timeout=10)
     assert back.headers["Location"].startswith("http://localhost/login")
     assert openid_provider.logouts()[-1]["post_logout_redirect_uri"] == "http://localhost/login"
 
 
 def test_a_provider_that_stops_answering_is_a_message_not_an_error(
-    app: Flask, db: Session, idp: IdentityProvider
+    app: Flask, db: Session, police_idp: IdentityProvider
 ) -> None:
-    idp.discovered = {**idp.discovered, "token_endpoint": "http://127.0.0.1:1/token"}
+    police_idp.discovered = {**police_idp.discovered, "token_endpoint": "http://127.0.0.1:1/token"}
     db.flush()
     client = app.test_client()
-    answer = sign_in(client, idp, "polis-123")
+    answer = sign_in(client, police_idp, "polis-123")
     assert answer.headers["Location"] == "/login"
     assert "Inloggningstjänsten svarar inte just nu" in client.get("/login").text
     assert failures(db)[-1]["reason"] == "protocol"

@@ -15,12 +15,10 @@ from sqlalchemy.orm import Session
 from coordination.accounts.providers.models import IdentityProvider
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason
-from coordination.models import AgencyKind, User
+from coordination.models import AgencyKind
 from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
-    bind_provider,
-    linked,
     open_rows,
     sign_in,
 )
@@ -28,16 +26,9 @@ from tests.coordination.providers.conftest import (
 POLICE = AgencyKind.POLICE
 
 
-@pytest.fixture
-def idp(
-    db: Session, admin: User, world: Council3, openid_provider: RunningProvider
-) -> IdentityProvider:
-    return linked(db, admin, world, POLICE, bind_provider, openid_provider, "polis-123")
-
-
-def signed_in(app: Flask, idp: IdentityProvider) -> FlaskClient:
+def signed_in(app: Flask, police_idp: IdentityProvider) -> FlaskClient:
     client = app.test_client()
-    assert sign_in(client, idp, "polis-123").headers["Location"] == "/"
+    assert sign_in(client, police_idp, "polis-123").headers["Location"] == "/"
     assert client.get("/").status_code == 200
     return client
 
@@ -55,9 +46,9 @@ def provider_sessions(provider: RunningProvider) -> list[dict[str, str]]:
     return result
 
 
-def post(app: Flask, idp: IdentityProvider, token: str) -> Any:
+def post(app: Flask, police_idp: IdentityProvider, token: str) -> Any:
     return app.test_client().post(
-        f"/login/provider/{idp.id}/backchannel-logout", data={"logout_token": token}
+        f"/login/provider/{police_idp.id}/backchannel-logout", data={"logout_token": token}
     )
 
 
@@ -65,16 +56,16 @@ def test_a_logout_token_with_sid_ends_that_session_only(
     app: Flask,
     db: Session,
     world: Council3,
-    idp: IdentityProvider,
+    police_idp: IdentityProvider,
     openid_provider: RunningProvider,
 ) -> None:
     user = world.members[POLICE]
-    first, second = signed_in(app, idp), signed_in(app, idp)
+    first, second = signed_in(app, police_idp), signed_in(app, police_idp)
     sid = provider_sessions(openid_provider)[-2]["sid"]
     rows = {row.provider_session: row for row in open_rows(db, user)}
     assert set(rows) == {s["sid"] for s in provider_sessions(openid_provider)[-2:]}
     assert all(row.provider_subject == "polis-123" for row in rows.values())
-    answer = post(app, idp, logout_token(openid_provider, sub="polis-123", sid=sid))
+    answer = post(app, police_idp, logout_token(openid_provider, sub="polis-123", sid=sid))
     assert answer.status_code == 200, answer.text
     assert answer.headers["Cache-Control"] == "no-store"
     assert first.get("/").status_code == 302
@@ -83,7 +74,7 @@ def test_a_logout_token_with_sid_ends_that_session_only(
     assert rows[sid].end_reason == EndReason.PROVIDER_LOGOUT
     (event,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT)
     assert event.details == {
-        "provider_ids": [idp.id],
+        "provider_ids": [police_idp.id],
         "channel": "oidc_backchannel",
         "sessions_ended": 1,
     }
@@ -93,11 +84,11 @@ def test_a_logout_token_with_sub_only_ends_every_session_of_the_subject(
     app: Flask,
     db: Session,
     world: Council3,
-    idp: IdentityProvider,
+    police_idp: IdentityProvider,
     openid_provider: RunningProvider,
 ) -> None:
-    clients = [signed_in(app, idp), signed_in(app, idp)]
-    assert post(app, idp, logout_token(openid_provider, sub="polis-123")).status_code == 200
+    clients = [signed_in(app, police_idp), signed_in(app, police_idp)]
+    assert post(app, police_idp, logout_token(openid_provider, sub="polis-123")).status_code == 200
     assert [client.get("/").status_code for client in clients] == [302, 302]
     assert open_rows(db, world.members[POLICE]) == []
 
@@ -119,20 +110,20 @@ def test_a_bad_logout_token_ends_nothing(
     app: Flask,
     db: Session,
     world: Council3,
-    idp: IdentityProvider,
+    police_idp: IdentityProvider,
     openid_provider: RunningProvider,
     wanted: dict[str, Any],
 ) -> None:
-    client = signed_in(app, idp)
+    client = signed_in(app, police_idp)
     token = logout_token(openid_provider, **{"sub": "polis-123", **wanted})
-    answer = post(app, idp, token)
+    answer = post(app, police_idp, token)
     assert answer.status_code == 400
     assert answer.get_json() == {"error": "invalid_request"}
     assert client.get("/").status_code == 200
     assert len(open_rows(db, world.members[POLICE])) == 1
     (refused,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED)
     assert refused.details["channel"] == "oidc_backchannel"
-    assert refused.details["provider_id"] == idp.id
+    assert refused.details["provider_id"] == police_idp.id
     assert audit_events(db, ProviderTag.PROVIDER_LOGOUT) == []
 
 

@@ -15,14 +15,12 @@ from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider, ProviderKind
 from coordination.audit.log import AuditEvent, AuditTag
-from coordination.models import AgencyKind, User
+from coordination.models import AgencyKind
 from tests.conftest import Council3
 from tests.coordination.providers.conftest import (
     LOA3,
     RunningProvider,
-    bind_saml_provider,
     failures,
-    linked,
     post_saml_response,
     saml_response_for,
     user_count,
@@ -31,28 +29,23 @@ from tests.coordination.providers.conftest import (
 SCHOOL = AgencyKind.SCHOOL
 
 
-@pytest.fixture
-def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
-
-
 def test_a_linked_user_signs_in_with_a_signed_assertion(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider
+    app: Flask, db: Session, world: Council3, school_idp: IdentityProvider
 ) -> None:
-    assert idp.kind is ProviderKind.SAML
+    assert school_idp.kind is ProviderKind.SAML
     client = app.test_client()
-    fields = saml_response_for(client, idp, "skola-42", acr=LOA3)
+    fields = saml_response_for(client, school_idp, "skola-42", acr=LOA3)
     answer = post_saml_response(client, fields)
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/"
     assert world.members[SCHOOL].display_name in client.get("/").text
     with client.session_transaction() as cookie:
-        assert cookie["idp"] == idp.id
+        assert cookie["idp"] == school_idp.id
         assert cookie["assurance"] == "loa3"
     success = db.scalars(
         select(AuditEvent).where(AuditEvent.tag == str(AuditTag.AUTH_LOGIN_SUCCESS))
     ).all()
-    assert [e.details["method"] for e in success] == [f"saml:{idp.id}"]
+    assert [e.details["method"] for e in success] == [f"saml:{school_idp.id}"]
 
 
 def test_the_service_provider_publishes_its_metadata(app: Flask) -> None:
@@ -63,12 +56,12 @@ def test_the_service_provider_publishes_its_metadata(app: Flask) -> None:
 
 
 def test_the_request_asks_for_the_requested_level(
-    app: Flask, db: Session, idp: IdentityProvider
+    app: Flask, db: Session, school_idp: IdentityProvider
 ) -> None:
-    idp.requested_acr = LOA3
+    school_idp.requested_acr = LOA3
     db.flush()
     client = app.test_client()
-    started = client.get(f"/login/provider/{idp.id}")
+    started = client.get(f"/login/provider/{school_idp.id}")
     assert "SAMLRequest=" in started.headers["Location"]
     import requests
 
@@ -84,7 +77,7 @@ def test_the_request_asks_for_the_requested_level(
 def test_a_bad_assertion_is_refused(
     app: Flask,
     db: Session,
-    idp: IdentityProvider,
+    school_idp: IdentityProvider,
     saml_idp: RunningProvider,
     mode: dict[str, bool],
 ) -> None:
@@ -92,7 +85,7 @@ def test_a_bad_assertion_is_refused(
     try:
         before = user_count(db)
         client = app.test_client()
-        answer = post_saml_response(client, saml_response_for(client, idp, "skola-42"))
+        answer = post_saml_response(client, saml_response_for(client, school_idp, "skola-42"))
         assert answer.headers["Location"] == "/login"
         assert "Svaret från inloggningstjänsten kunde inte godtas" in client.get("/login").text
         assert client.get("/").status_code == 302
@@ -102,9 +95,11 @@ def test_a_bad_assertion_is_refused(
         saml_idp.set_mode()
 
 
-def test_a_changed_assertion_is_refused(app: Flask, db: Session, idp: IdentityProvider) -> None:
+def test_a_changed_assertion_is_refused(
+    app: Flask, db: Session, school_idp: IdentityProvider
+) -> None:
     client = app.test_client()
-    fields = saml_response_for(client, idp, "skola-42")
+    fields = saml_response_for(client, school_idp, "skola-42")
     xml = base64.b64decode(fields["SAMLResponse"]).decode()
     assert "skola-42" in xml
     fields["SAMLResponse"] = base64.b64encode(xml.replace("skola-42", "skola-43").encode()).decode()
@@ -114,18 +109,22 @@ def test_a_changed_assertion_is_refused(app: Flask, db: Session, idp: IdentityPr
     assert failures(db)[-1]["reason"] == "protocol"
 
 
-def test_an_expired_assertion_is_refused(app: Flask, db: Session, idp: IdentityProvider) -> None:
+def test_an_expired_assertion_is_refused(
+    app: Flask, db: Session, school_idp: IdentityProvider
+) -> None:
     client = app.test_client()
-    fields = saml_response_for(client, idp, "skola-42")
+    fields = saml_response_for(client, school_idp, "skola-42")
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(hours=2), tick=True):
         answer = post_saml_response(client, fields)
     assert answer.headers["Location"] == "/login"
     assert failures(db)[-1]["reason"] == "protocol"
 
 
-def test_a_replayed_assertion_is_refused(app: Flask, db: Session, idp: IdentityProvider) -> None:
+def test_a_replayed_assertion_is_refused(
+    app: Flask, db: Session, school_idp: IdentityProvider
+) -> None:
     client = app.test_client()
-    fields = saml_response_for(client, idp, "skola-42")
+    fields = saml_response_for(client, school_idp, "skola-42")
     assert post_saml_response(client, fields).headers["Location"] == "/"
     for other in (app.test_client(), client):
         again = post_saml_response(other, fields)
@@ -136,22 +135,22 @@ def test_a_replayed_assertion_is_refused(app: Flask, db: Session, idp: IdentityP
 
 
 def test_an_unknown_subject_is_refused_and_nothing_created(
-    app: Flask, db: Session, idp: IdentityProvider
+    app: Flask, db: Session, school_idp: IdentityProvider
 ) -> None:
     before = user_count(db)
     client = app.test_client()
-    answer = post_saml_response(client, saml_response_for(client, idp, "okand-1"))
+    answer = post_saml_response(client, saml_response_for(client, school_idp, "okand-1"))
     assert answer.headers["Location"] == "/login"
     assert "Det finns inget konto i Samverkan för dig" in client.get("/login").text
     assert user_count(db) == before
-    assert failures(db)[-1] == {"provider_id": idp.id, "reason": "unknown_subject"}
+    assert failures(db)[-1] == {"provider_id": school_idp.id, "reason": "unknown_subject"}
 
 
 def test_a_disabled_agency_is_refused(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider
+    app: Flask, db: Session, world: Council3, school_idp: IdentityProvider
 ) -> None:
     client = app.test_client()
-    fields = saml_response_for(client, idp, "skola-42")
+    fields = saml_response_for(client, school_idp, "skola-42")
     world.agencies[SCHOOL].active = False
     db.flush()
     assert post_saml_response(client, fields).headers["Location"] == "/login"
@@ -160,10 +159,10 @@ def test_a_disabled_agency_is_refused(
 
 @pytest.mark.csrf
 def test_the_provider_s_post_needs_no_csrf_token(
-    app: Flask, db: Session, idp: IdentityProvider
+    app: Flask, db: Session, school_idp: IdentityProvider
 ) -> None:
     client = app.test_client()
-    answer = post_saml_response(client, saml_response_for(client, idp, "skola-42"))
+    answer = post_saml_response(client, saml_response_for(client, school_idp, "skola-42"))
     assert answer.headers["Location"] == "/"
 
 
@@ -198,14 +197,17 @@ def test_saving_a_saml_provider_checks_its_metadata(
 
 
 def test_log_out_ends_the_session_here_and_at_the_identity_provider(
-    app: Flask, db: Session, idp: IdentityProvider, saml_idp: RunningProvider
+    app: Flask, db: Session, school_idp: IdentityProvider, saml_idp: RunningProvider
 ) -> None:
     import requests
 
     client = app.test_client()
-    assert post_saml_response(client, saml_response_for(client, idp, "skola-42")).status_code == 302
+    assert (
+        post_saml_response(client, saml_response_for(client, school_idp, "skola-42")).status_code
+        == 302
+    )
     answer = client.post("/logout")
-    assert answer.headers["Location"] == f"/logout/provider/{idp.id}"
+    assert answer.headers["Location"] == f"/logout/provider/{school_idp.id}"
     assert client.get("/").status_code == 302  # the local session has ended
     page = client.get(answer.headers["Location"])
     assert page.status_code == 200
@@ -221,4 +223,4 @@ def test_log_out_ends_the_session_here_and_at_the_identity_provider(
     assert location.startswith("http://localhost/saml/slo?SAMLResponse=")
     done = client.get(location.removeprefix("http://localhost"))
     assert done.headers["Location"] == "/login"
-    assert f"Du är utloggad även hos {idp.display_name}" in client.get("/login").text
+    assert f"Du är utloggad även hos {school_idp.display_name}" in client.get("/login").text

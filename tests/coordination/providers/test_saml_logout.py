@@ -16,12 +16,10 @@ from sqlalchemy.orm import Session
 from coordination.accounts.providers.models import IdentityProvider
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason, UserSession
-from coordination.models import AgencyKind, User
+from coordination.models import AgencyKind
 from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
-    bind_saml_provider,
-    linked,
     open_rows,
     post_saml_response,
     saml_response_for,
@@ -34,14 +32,9 @@ UNKNOWN_PRINCIPAL = "urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal"
 REFUSED_TEXT = "Utloggningen kunde inte godtas"
 
 
-@pytest.fixture
-def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
-
-
-def signed_in(app: Flask, idp: IdentityProvider, subject: str = "skola-42") -> FlaskClient:
+def signed_in(app: Flask, school_idp: IdentityProvider, subject: str = "skola-42") -> FlaskClient:
     client = app.test_client()
-    answer = post_saml_response(client, saml_response_for(client, idp, subject))
+    answer = post_saml_response(client, saml_response_for(client, school_idp, subject))
     assert answer.headers["Location"] == "/", answer.headers.get("Location")
     assert client.get("/").status_code == 200
     return client
@@ -84,21 +77,25 @@ def test_the_service_provider_advertises_single_logout(
 
 
 def test_the_session_remembers_the_provider_s_names(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider
+    app: Flask, db: Session, world: Council3, school_idp: IdentityProvider
 ) -> None:
-    signed_in(app, idp)
+    signed_in(app, school_idp)
     (row,) = open_rows(db, world.members[SCHOOL])
-    assert row.identity_provider_id == idp.id
+    assert row.identity_provider_id == school_idp.id
     assert row.provider_subject == "skola-42"
     assert row.provider_session
 
 
 def test_a_redirect_logout_request_ends_the_session_and_is_answered_signed(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
+    app: Flask,
+    db: Session,
+    world: Council3,
+    school_idp: IdentityProvider,
+    saml_idp: RunningProvider,
 ) -> None:
     user = world.members[SCHOOL]
-    client = signed_in(app, idp)
-    other = signed_in(app, idp)  # another browser of the same user, another IdP session
+    client = signed_in(app, school_idp)
+    other = signed_in(app, school_idp)  # another browser of the same user, another IdP session
     mine, theirs = sorted(open_rows(db, user), key=lambda r: r.created_at)
     made = logout_request(saml_idp, name_id="skola-42", session_indexes=[mine.provider_session])
     assert "Signature=" in made["url"]
@@ -122,17 +119,21 @@ def test_a_redirect_logout_request_ends_the_session_and_is_answered_signed(
     assert mine.end_reason == EndReason.PROVIDER_LOGOUT
     (event,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT)
     assert event.details == {
-        "provider_ids": [idp.id],
+        "provider_ids": [school_idp.id],
         "channel": "saml_slo",
         "sessions_ended": 1,
     }
 
 
 def test_a_post_logout_request_without_the_cookie_ends_every_session_of_the_name_id(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
+    app: Flask,
+    db: Session,
+    world: Council3,
+    school_idp: IdentityProvider,
+    saml_idp: RunningProvider,
 ) -> None:
     user = world.members[SCHOOL]
-    first, second = signed_in(app, idp), signed_in(app, idp)
+    first, second = signed_in(app, school_idp), signed_in(app, school_idp)
     made = logout_request(saml_idp, name_id="skola-42", binding="post")
     answer = deliver(app.test_client(), made)  # cross-site POST: no cookie of ours
     assert answer.status_code == 302, answer.text
@@ -146,18 +147,26 @@ def test_a_post_logout_request_without_the_cookie_ends_every_session_of_the_name
 
 @pytest.mark.csrf
 def test_the_idp_s_post_needs_no_csrf_token(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
+    app: Flask,
+    db: Session,
+    world: Council3,
+    school_idp: IdentityProvider,
+    saml_idp: RunningProvider,
 ) -> None:
-    client = signed_in(app, idp)
+    client = signed_in(app, school_idp)
     made = logout_request(saml_idp, name_id="skola-42", binding="post")
     assert deliver(app.test_client(), made).status_code == 302
     assert client.get("/").status_code == 302
 
 
 def test_a_request_naming_no_live_session_ends_nothing(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
+    app: Flask,
+    db: Session,
+    world: Council3,
+    school_idp: IdentityProvider,
+    saml_idp: RunningProvider,
 ) -> None:
-    client = signed_in(app, idp)
+    client = signed_in(app, school_idp)
     for wanted in (
         {"name_id": "skola-42", "session_indexes": ["id-not-ours"]},
         {"name_id": "skola-43"},
@@ -199,12 +208,12 @@ def test_a_bad_logout_request_ends_nothing(
     app: Flask,
     db: Session,
     world: Council3,
-    idp: IdentityProvider,
+    school_idp: IdentityProvider,
     saml_idp: RunningProvider,
     wanted: dict[str, Any],
     reason: str | None,
 ) -> None:
-    client = signed_in(app, idp)
+    client = signed_in(app, school_idp)
     made = logout_request(saml_idp, name_id="skola-42", **wanted)
     if "destination" in wanted:
         made["url"] = made["url"].replace("/saml/elsewhere", "/saml/slo")
@@ -224,10 +233,14 @@ def test_a_bad_logout_request_ends_nothing(
 
 
 def test_a_session_from_the_password_log_in_is_not_touched(
-    app: Flask, db: Session, world: Council3, idp: IdentityProvider, saml_idp: RunningProvider
+    app: Flask,
+    db: Session,
+    world: Council3,
+    school_idp: IdentityProvider,
+    saml_idp: RunningProvider,
 ) -> None:
     user = world.members[SCHOOL]
-    signed_in(app, idp)
+    signed_in(app, school_idp)
     local = UserSession(
         sid_hash="0" * 64,
         user_id=user.id,

@@ -3,7 +3,6 @@ then the link is gone, the user's sessions from that provider end (not the other
 
 from __future__ import annotations
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -15,19 +14,11 @@ from coordination.accounts.sessions import EndReason, UserSession
 from coordination.models import AgencyKind, User
 from tests.conftest import Council3, audit_events, log_in
 from tests.coordination.providers.conftest import (
-    RunningProvider,
-    bind_saml_provider,
-    linked,
     post_saml_response,
     saml_response_for,
 )
 
 SCHOOL = AgencyKind.SCHOOL
-
-
-@pytest.fixture
-def idp(db: Session, admin: User, world: Council3, saml_idp: RunningProvider) -> IdentityProvider:
-    return linked(db, admin, world, SCHOOL, bind_saml_provider, saml_idp, "skola-42")
 
 
 def identity_of(db: Session, user: User) -> UserIdentity | None:
@@ -40,14 +31,14 @@ def test_removing_a_link_asks_first_then_ends_the_provider_s_sessions(
     db: Session,
     world: Council3,
     admin_client: FlaskClient,
-    idp: IdentityProvider,
+    school_idp: IdentityProvider,
 ) -> None:
     user = world.members[SCHOOL]
     through_idp = app.test_client()
     assert (
-        post_saml_response(through_idp, saml_response_for(through_idp, idp, "skola-42")).headers[
-            "Location"
-        ]
+        post_saml_response(
+            through_idp, saml_response_for(through_idp, school_idp, "skola-42")
+        ).headers["Location"]
         == "/"
     )
     with_password = log_in(app.test_client(), user)
@@ -78,11 +69,11 @@ def test_removing_a_link_asks_first_then_ends_the_provider_s_sessions(
     ).all()
     assert [row.end_reason for row in ended] == [EndReason.IDENTITY_UNLINKED]
     (event,) = audit_events(db, ProviderTag.UNLINK)
-    assert event.details == {"provider_id": idp.id, "sessions_ended": 1}
+    assert event.details == {"provider_id": school_idp.id, "sessions_ended": 1}
 
     # The provider's log-in no longer finds the user.
     again = app.test_client()
-    refused = post_saml_response(again, saml_response_for(again, idp, "skola-42"))
+    refused = post_saml_response(again, saml_response_for(again, school_idp, "skola-42"))
     assert refused.headers["Location"] == "/login"
 
 
@@ -92,7 +83,7 @@ def test_only_an_administrator_removes_a_link(
     world: Council3,
     admin: User,
     admin_client: FlaskClient,
-    idp: IdentityProvider,
+    school_idp: IdentityProvider,
 ) -> None:
     user = world.members[SCHOOL]
     identity = identity_of(db, user)
