@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, cast, inspect, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.orm.util import identity_key
 
 from coordination.accounts.providers.assurance import session_assurance
@@ -75,31 +75,93 @@ def viewer_facts(session: Session, viewer: User) -> ViewerFacts:
     return ViewerFacts(agency_id=viewer.agency_id, council_ids=frozenset(council_ids))
 
 
+_DISCLOSED_VIA_COLUMNS = (
+    Disclosure.id,
+    Disclosure.record_id,
+    Disclosure.basis_id,
+    Disclosure.consent_id,
+    Disclosure.decided_at,
+    Disclosure.lapsed_at,
+    Disclosure.assessment_record_id,
+    Disclosure.ruleset_version,
+)
+
+
+def _live_among(
+    session: Session, record_ids: Sequence[int], agency_id: int
+) -> tuple[ColumnElement[bool], ...]:
+    return (
+        _among(session, Disclosure.record_id, record_ids),
+        Disclosure.recipient_agency_id == agency_id,
+        Disclosure.revoked_at.is_(None),
+    )
+
+
 def live_disclosures(
     session: Session, record_ids: Sequence[int], agency_id: int
 ) -> dict[int, list[DisclosedVia]]:
     """The disclosures of these records to one agency that have not been revoked, by record,
     whether their basis still holds or not (a lapsed one explains why a record is withheld)."""
     rows = session.execute(
-        select(
-            Disclosure.id,
-            Disclosure.record_id,
-            Disclosure.basis_id,
-            Disclosure.consent_id,
-            Disclosure.decided_at,
-            Disclosure.lapsed_at,
-            Disclosure.assessment_record_id,
-            Disclosure.ruleset_version,
-        ).where(
-            _among(session, Disclosure.record_id, record_ids),
-            Disclosure.recipient_agency_id == agency_id,
-            Disclosure.revoked_at.is_(None),
-        )
+        select(*_DISCLOSED_VIA_COLUMNS).where(*_live_among(session, record_ids, agency_id))
     )
     by_record: dict[int, list[DisclosedVia]] = {}
     for row in rows:
         by_record.setdefault(row[1], []).append(DisclosedVia(*row))
     return by_record
+
+
+class _SealedAssessment(NamedTuple):
+    """A disclosure's assessment as opening reads it, with the recipient's wrapped key to it."""
+
+    id: int
+    child_id: int
+    owner_agency_id: int
+    category: str
+    ciphertext: bytes | None
+    shredded_at: Any
+    agency_key_version: int
+    wrapped_key: bytes
+
+
+_ASSESSMENT = aliased(Record, name="assessment")
+_ASSESSMENT_KEY = aliased(RecordKey, name="assessment_key")
+
+
+def _live_disclosures_with_assessments(
+    session: Session, record_ids: Sequence[int], agency_id: int
+) -> tuple[dict[int, list[DisclosedVia]], dict[int, _SealedAssessment]]:
+    """``live_disclosures``, and in the same statement each one's assessment record with the
+    agency's key to it (an assessment it holds no key to is not among them). Nothing is opened
+    here: ``_with_assessments`` opens only those of the disclosures a record is shown under."""
+    assessment, key = _ASSESSMENT, _ASSESSMENT_KEY
+    rows = session.execute(
+        select(
+            *_DISCLOSED_VIA_COLUMNS,
+            assessment.child_id,
+            assessment.owner_agency_id,
+            assessment.category,
+            assessment.ciphertext,
+            assessment.shredded_at,
+            key.agency_key_version,
+            key.wrapped_key,
+        )
+        .outerjoin(assessment, assessment.id == Disclosure.assessment_record_id)
+        .outerjoin(key, (key.record_id == assessment.id) & (key.agency_id == agency_id))
+        .where(*_live_among(session, record_ids, agency_id))
+    )
+    by_record: dict[int, list[DisclosedVia]] = {}
+    assessments: dict[int, _SealedAssessment] = {}
+    width = len(_DISCLOSED_VIA_COLUMNS)
+    for row in rows:
+        values: tuple[Any, ...] = tuple(row)
+        disclosed = DisclosedVia(*values[:width])
+        by_record.setdefault(disclosed.record_id, []).append(disclosed)
+        if disclosed.assessment_record_id is not None and values[width + 5] is not None:
+            assessments[disclosed.assessment_record_id] = _SealedAssessment(
+                disclosed.assessment_record_id, *values[width:]
+            )
+    return by_record, assessments
 
 
 def _consents_of(
@@ -275,7 +337,9 @@ def _reveal(
     if not records:
         return []
     agency_id = viewer.agency_id
-    disclosures = live_disclosures(session, [r.id for r in records], agency_id)
+    disclosures, sealed_assessments = _live_disclosures_with_assessments(
+        session, [r.id for r in records], agency_id
+    )
     if listed:
         records = [
             r
@@ -317,7 +381,7 @@ def _reveal(
             # One damaged key must not take the whole page down; `flask keys check` finds it.
             logger.exception("record %s could not be opened for agency %s", record.id, agency_id)
             results.append(Withheld(record, WithheldReason.KEY_ERROR))
-    results, assessment_ids = _with_assessments(session, agency_id, results)
+    results, assessment_ids = _with_assessments(session, agency_id, results, sealed_assessments)
     revealed = [r.record.id for r in results if isinstance(r, Revealed)]
     count_reveal(len(revealed), len(results) - len(revealed))
     record_event(
@@ -360,11 +424,14 @@ def _open_with_agency_keys(
 
 
 def _with_assessments(
-    session: Session, agency_id: int, results: list[RevealResult]
+    session: Session,
+    agency_id: int,
+    results: list[RevealResult],
+    sealed: dict[int, _SealedAssessment],
 ) -> tuple[list[RevealResult], list[int]]:
     """A recipient reads the discloser's assessment with each record shown to it under a
-    disclosure in force, with its key to the assessment (wrapped by the decision). Returns the
-    results and the ids of the assessments opened."""
+    disclosure in force, with its key to the assessment (wrapped by the decision), loaded with
+    the disclosures (``sealed``). Returns the results and the ids of the assessments opened."""
     ids = sorted(
         {
             r.via.disclosure.assessment_record_id
@@ -375,22 +442,8 @@ def _with_assessments(
     )
     if not ids:
         return results, []
-    # One statement of plain rows: what opening reads of each assessment, with the agency's
-    # wrapped key to it (an assessment the agency holds no key to is not opened).
-    rows = session.execute(
-        select(
-            Record.id,
-            Record.child_id,
-            Record.owner_agency_id,
-            Record.category,
-            Record.ciphertext,
-            Record.shredded_at,
-            RecordKey.agency_key_version,
-            RecordKey.wrapped_key,
-        )
-        .join(RecordKey, (RecordKey.record_id == Record.id) & (RecordKey.agency_id == agency_id))
-        .where(_among(session, Record.id, ids))
-    ).all()
+    # An assessment the agency holds no key to is not among them, and is not opened.
+    rows = [sealed[i] for i in ids if i in sealed]
     ring = crypto.keyring(session)
     opened: dict[int, dict[str, Any]] = {}
     for row in rows:
