@@ -8,7 +8,7 @@ one audit event naming the revealed record ids (never content).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -222,10 +222,22 @@ def _children_of(session: Session, records: Sequence[Record]) -> dict[int, Child
 
 
 def reveal_records(
-    session: Session, viewer: User, records: Sequence[Record], *, purpose: str = "view"
+    session: Session,
+    viewer: User,
+    records: Sequence[Record],
+    *,
+    purpose: str = "view",
+    wrapped_keys: Mapping[int, tuple[int, bytes]] | None = None,
 ) -> list[RevealResult]:
-    """For each record, its content or a ``Withheld`` with the reason; one audit event."""
-    return _reveal(session, viewer, records, purpose, listed=False)
+    """For each record, its content or a ``Withheld`` with the reason; one audit event.
+
+    ``wrapped_keys``, where the caller's statement loaded them with the records (a list page's
+    rows, joined to ``record_keys`` for the viewer's agency): every key the viewer's agency
+    holds to these records, by record id, as (key version, wrapped key); it spares the reveal
+    its own statement for them. A key is only ever opened with the viewer's agency's key, so
+    one that is not the agency's fails to open (withheld, as a key error), and a missing one
+    withholds the record: neither can show anything the policy and the keys would not."""
+    return _reveal(session, viewer, records, purpose, listed=False, wrapped_keys=wrapped_keys)
 
 
 def reveal_one(
@@ -260,13 +272,16 @@ def _decide(
     viewer: User,
     records: Sequence[Record],
     disclosures: dict[int, list[DisclosedVia]],
+    keys: dict[int, crypto.WrappedKey] | None = None,
 ) -> tuple[PolicyFacts, list[_Decision]]:
     facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
     assurance = session_assurance(viewer)
     # A log-in below the level the viewer's agency requires opens nothing, its own agency's
     # records included: whoever holds the session may not be the person it names.
     too_low = assurance is not None and assurance.too_low
-    return _decide_for(session, viewer.agency, facts, records, disclosures, too_low=too_low)
+    return _decide_for(
+        session, viewer.agency, facts, records, disclosures, too_low=too_low, keys=keys
+    )
 
 
 def _decide_for(
@@ -277,8 +292,10 @@ def _decide_for(
     disclosures: dict[int, list[DisclosedVia]],
     *,
     too_low: bool = False,
+    keys: dict[int, crypto.WrappedKey] | None = None,
 ) -> tuple[PolicyFacts, list[_Decision]]:
-    keys = _record_keys(session, [r.id for r in records], agency.id)
+    if keys is None:
+        keys = _record_keys(session, [r.id for r in records], agency.id)
     policy = PolicyFacts(
         agency,
         _children_of(session, records),
@@ -332,11 +349,25 @@ def readable_by_agency(
 
 
 def _reveal(
-    session: Session, viewer: User, records: Sequence[Record], purpose: str, *, listed: bool
+    session: Session,
+    viewer: User,
+    records: Sequence[Record],
+    purpose: str,
+    *,
+    listed: bool,
+    wrapped_keys: Mapping[int, tuple[int, bytes]] | None = None,
 ) -> list[RevealResult]:
     if not records:
         return []
     agency_id = viewer.agency_id
+    keys = (
+        {
+            record_id: crypto.WrappedKey(record_id, agency_id, version, wrapped)
+            for record_id, (version, wrapped) in wrapped_keys.items()
+        }
+        if wrapped_keys is not None
+        else None
+    )
     disclosures, sealed_assessments = _live_disclosures_with_assessments(
         session, [r.id for r in records], agency_id
     )
@@ -348,7 +379,7 @@ def _reveal(
         ]
         if not records:
             return []
-    _policy, decisions = _decide(session, viewer, records, disclosures)
+    _policy, decisions = _decide(session, viewer, records, disclosures, keys)
     ring = crypto.keyring(session)
     results: list[RevealResult] = []
     for decision in decisions:
