@@ -20,7 +20,7 @@ from sqlalchemy.orm.util import identity_key
 from coordination.accounts.providers.assurance import session_assurance
 from coordination.audit.log import record_event
 from coordination.db import today_local
-from coordination.models import Agency, Child, CouncilMembership, User
+from coordination.models import Agency, Child, CouncilMembership, KeyGeneration, User
 from coordination.ops.metrics import count_reveal
 from coordination.policy import Permission, has_permission
 from secrecy.models import Consent, Disclosure, Record, RecordKey
@@ -128,13 +128,24 @@ _ASSESSMENT = aliased(Record, name="assessment")
 _ASSESSMENT_KEY = aliased(RecordKey, name="assessment_key")
 
 
+_KEY_GENERATION = (
+    select(KeyGeneration.generation).where(KeyGeneration.id == 1).scalar_subquery()
+).label("key_generation")
+
+
 def _live_disclosures_with_assessments(
     session: Session, record_ids: Sequence[int], agency_id: int
 ) -> tuple[dict[int, list[DisclosedVia]], dict[int, _SealedAssessment]]:
     """``live_disclosures``, and in the same statement each one's assessment record with the
     agency's key to it (an assessment it holds no key to is not among them). Nothing is opened
-    here: ``_with_assessments`` opens only those of the disclosures a record is shown under."""
+    here: ``_with_assessments`` opens only those of the disclosures a record is shown under.
+
+    Where the key ring will want the database's key generation (its worker cache is on), the
+    statement reads that too, sparing the ring a statement of its own when any row comes
+    back."""
     assessment, key = _ASSESSMENT, _ASSESSMENT_KEY
+    ring = crypto.keyring(session)
+    generation = (_KEY_GENERATION,) if ring.wants_generation() else ()
     rows = session.execute(
         select(
             *_DISCLOSED_VIA_COLUMNS,
@@ -145,6 +156,7 @@ def _live_disclosures_with_assessments(
             assessment.shredded_at,
             key.agency_key_version,
             key.wrapped_key,
+            *generation,
         )
         .outerjoin(assessment, assessment.id == Disclosure.assessment_record_id)
         .outerjoin(key, (key.record_id == assessment.id) & (key.agency_id == agency_id))
@@ -159,8 +171,10 @@ def _live_disclosures_with_assessments(
         by_record.setdefault(disclosed.record_id, []).append(disclosed)
         if disclosed.assessment_record_id is not None and values[width + 5] is not None:
             assessments[disclosed.assessment_record_id] = _SealedAssessment(
-                disclosed.assessment_record_id, *values[width:]
+                disclosed.assessment_record_id, *values[width : width + 7]
             )
+        if generation:
+            ring.adopt_generation(values[-1])
     return by_record, assessments
 
 
