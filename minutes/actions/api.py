@@ -44,6 +44,7 @@ from minutes.actions.lists import (
     ListScope,
     StatusFilter,
     actions_window,
+    description_keys,
 )
 from minutes.actions.services import StatusChange, action_history, update_action
 from minutes.models import (
@@ -132,7 +133,11 @@ def actions(query: ActionsQuery) -> Page[ActionOut]:
     revealed = {
         r.record.id: r
         for r in reveal_records(
-            session, user, [row.description for row in window], purpose="action_list"
+            session,
+            user,
+            [row.description for row in window],
+            purpose="action_list",
+            wrapped_keys=description_keys(window),
         )
     }
     return make_page(rows_out(user, window, revealed), query, offset)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, lazyload, load_only
 
 from coordination.models import Agency, Child, Council, CouncilMembership, CouncilRole, User
 from minutes.models import OPEN_STATUSES, ActionStatus, ActionUpdate, AgreedAction, NotDoneReason
-from secrecy.models import Record
+from secrecy.models import Record, RecordKey
 
 PAGE_SIZE = 25
 
@@ -84,6 +84,9 @@ class ActionRow:
     viewer_council_role: CouncilRole
     # When the action was last followed up (only when asked for: the API shows it).
     last_update: dt.datetime | None = None
+    # The viewer's agency's wrapped key to the description (version, key), None where it holds
+    # none: loaded with the row for ``reveal_records(wrapped_keys=...)``, never opened here.
+    description_key: tuple[int, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,14 @@ class ActionPage:
     total: int
     page: int
     pages: int
+
+
+def description_keys(rows: list[ActionRow]) -> dict[int, tuple[int, bytes]]:
+    """The viewer's agency's wrapped keys to the rows' descriptions, as ``reveal_records``
+    takes them (``wrapped_keys``): every one it holds, loaded with the rows."""
+    return {
+        row.description.id: row.description_key for row in rows if row.description_key is not None
+    }
 
 
 def is_overdue(action: AgreedAction | ActionRow, today: dt.date) -> bool:
@@ -208,8 +219,8 @@ def _window_statement(
 
     The inner query filters, counts (a window function, before the LIMIT), orders and cuts
     the window as ids; only those rows are joined to their child, council, agency,
-    responsible user, the viewer's membership and the description record, as columns and one
-    ORM entity per row."""
+    responsible user, the viewer's membership, the description record and the viewer's
+    agency's wrapped key to it, as columns and one ORM entity per row."""
     order = {
         SortKey.DUE: (AgreedAction.due_on, AgreedAction.id),
         SortKey.STATUS: (AgreedAction.status, AgreedAction.due_on, AgreedAction.id),
@@ -264,6 +275,8 @@ def _window_statement(
             CouncilMembership.council_role,
             last_update.label("last_update"),
             window.c.total,
+            RecordKey.agency_key_version,
+            RecordKey.wrapped_key,
         )
         .select_from(window)
         .join(AgreedAction, AgreedAction.id == window.c.id)
@@ -277,6 +290,11 @@ def _window_statement(
         .join(Agency, Agency.id == AgreedAction.responsible_agency_id)
         .outerjoin(responsible, responsible.id == AgreedAction.responsible_user_id)
         .join(Record, Record.id == AgreedAction.description_record_id)
+        # The viewer's agency's key to the description, so the reveal need not look it up.
+        .outerjoin(
+            RecordKey,
+            (RecordKey.record_id == Record.id) & (RecordKey.agency_id == bindparam("agency_id")),
+        )
         # The reveal reads the record's child (its council and birth date) and owner agency
         # (joined by default): loaded here, not lazily per row. Nothing else of theirs.
         .options(joinedload(Record.child).lazyload(Child.council), author)
@@ -338,6 +356,11 @@ def actions_window(
                 description=row.Record,
                 viewer_council_role=row.council_role,
                 last_update=row.last_update,
+                description_key=(
+                    (row.agency_key_version, row.wrapped_key)
+                    if row.agency_key_version is not None
+                    else None
+                ),
             )
         )
         total = row.total

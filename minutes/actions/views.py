@@ -44,6 +44,7 @@ from minutes.actions.lists import (
     ListScope,
     SortKey,
     StatusFilter,
+    description_keys,
     is_overdue,
     list_actions,
 )
@@ -132,7 +133,11 @@ def _render_list(
     revealed = {
         r.record.id: r
         for r in reveal_records(
-            session, user, [a.description for a in page.actions], purpose="action_list"
+            session,
+            user,
+            [a.description for a in page.actions],
+            purpose="action_list",
+            wrapped_keys=description_keys(page.actions),
         )
     }
     args: dict[str, Any] = {

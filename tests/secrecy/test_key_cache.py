@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from coordination.admin.services import update_agency
 from coordination.db import KEY_CACHE_INFO, get_database
-from coordination.models import Agency, AgencyKind, Role, bump_key_generation
+from coordination.models import Agency, AgencyKind, KeyGeneration, Role, bump_key_generation
 from coordination.security import WorkerKeyCache
 from secrecy.models import AgencyKey
 from secrecy.records import crypto, sealing
@@ -239,3 +239,32 @@ def test_the_cache_never_shows_its_keys(cache: WorkerKeyCache) -> None:
     cache.sync(7)
     cache.store(7, {(1, 1): b"k" * 32})
     assert "kkkk" not in repr(cache) and "kkkk" not in str(cache)
+
+
+def test_a_generation_read_by_another_statement_stands_for_the_rings_own_read(
+    app: Flask, db: Session, cache: WorkerKeyCache, agency: Agency
+) -> None:
+    """The reveal reads the generation as a column of its first statement and hands it to the
+    ring (``adopt_generation``): the cached key then serves without a read of its own."""
+    first = load_key(app, agency.id)
+    with new_session(app) as session:
+        ring = crypto.keyring(session)
+        assert ring.wants_generation()
+        current = session.scalar(select(KeyGeneration.generation).where(KeyGeneration.id == 1))
+        with AgencyKeyReads(db) as reads:
+            ring.adopt_generation(current)
+            assert not ring.wants_generation()
+            assert ring.agency_key(agency.id, 1) == first
+        assert (reads.keys, reads.generation) == (0, 0)
+
+
+def test_an_adopted_generation_that_moved_on_empties_the_cache(
+    app: Flask, db: Session, cache: WorkerKeyCache, agency: Agency
+) -> None:
+    load_key(app, agency.id)
+    assert len(cache) == 1
+    with new_session(app) as session:
+        current = session.scalar(select(KeyGeneration.generation).where(KeyGeneration.id == 1))
+        assert current is not None
+        crypto.keyring(session).adopt_generation(current + 1)
+    assert len(cache) == 0

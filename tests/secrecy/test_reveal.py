@@ -928,3 +928,39 @@ def test_an_enrolment_race_on_the_same_number_is_a_clear_refusal(
         child_cases.enrol_child(db, world.members[SOCIAL], world.council, enrolment())
     monkeypatch.undo()
     assert db.scalar(select(func.count()).select_from(Child)) == before
+
+
+def test_keys_loaded_with_the_rows_open_only_what_the_agencys_own_keys_open(
+    db: Session, world: Council3, record: Record
+) -> None:
+    """``wrapped_keys`` (a list page's rows joined to the viewer's agency's keys) spares the
+    reveal its key statement; a missing key withholds the record and a key that is not the
+    agency's opens nothing."""
+    social, police = world.members[SOCIAL], world.members[POLICE]
+    own = db.get(RecordKey, (record.id, record.owner_agency_id))
+    assert own is not None
+    ring = crypto.keyring(db)
+    police_key = crypto.wrap_data_key(
+        ring, record, crypto.unwrap_data_key(ring, own), police.agency_id
+    )
+    db.flush()
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        given = {record.id: (own.agency_key_version, own.wrapped_key)}
+        opened = only(reveal.reveal_records(db, social, [record], wrapped_keys=given))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert isinstance(opened, Revealed) and opened.content == {"text": MARKER}
+    assert not [sql for sql in statements if "FROM record_keys" in sql]
+
+    missing = only(reveal.reveal_records(db, social, [record], wrapped_keys={}))
+    assert isinstance(missing, Withheld) and missing.reason_code is WithheldReason.NO_KEY
+    foreign = {record.id: (police_key.agency_key_version, police_key.wrapped_key)}
+    wrong = only(reveal.reveal_records(db, social, [record], wrapped_keys=foreign))
+    assert isinstance(wrong, Withheld) and wrong.reason_code is WithheldReason.KEY_ERROR

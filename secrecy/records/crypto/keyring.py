@@ -135,6 +135,20 @@ class KeyRing:
             self._cache.sync(self._generation)
         return self._generation
 
+    def wants_generation(self) -> bool:
+        """Whether ``generation`` would read the database: the worker's cache is on and this
+        transaction has not read the generation yet."""
+        return self._cache is not None and self._generation is None
+
+    def adopt_generation(self, found: int | None) -> None:
+        """The database's key generation as another statement of this transaction read it
+        (a column of the reveal's first statement): ``generation`` then needs no statement
+        of its own. None (no row, or no row came back) leaves the read to ``generation``."""
+        if self._cache is None or self._generation is not None or found is None:
+            return
+        self._generation = int(found)
+        self._cache.sync(self._generation)
+
     def publish(self) -> None:
         """After this ring's transaction committed: hand its unwrapped agency keys to the
         worker's cache (unless the transaction moved the key generation on)."""

@@ -8,19 +8,19 @@ one audit event naming the revealed record ids (never content).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, cast, inspect, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.orm.util import identity_key
 
 from coordination.accounts.providers.assurance import session_assurance
 from coordination.audit.log import record_event
 from coordination.db import today_local
-from coordination.models import Agency, Child, CouncilMembership, User
+from coordination.models import Agency, Child, CouncilMembership, KeyGeneration, User
 from coordination.ops.metrics import count_reveal
 from coordination.policy import Permission, has_permission
 from secrecy.models import Consent, Disclosure, Record, RecordKey
@@ -75,31 +75,107 @@ def viewer_facts(session: Session, viewer: User) -> ViewerFacts:
     return ViewerFacts(agency_id=viewer.agency_id, council_ids=frozenset(council_ids))
 
 
+_DISCLOSED_VIA_COLUMNS = (
+    Disclosure.id,
+    Disclosure.record_id,
+    Disclosure.basis_id,
+    Disclosure.consent_id,
+    Disclosure.decided_at,
+    Disclosure.lapsed_at,
+    Disclosure.assessment_record_id,
+    Disclosure.ruleset_version,
+)
+
+
+def _live_among(
+    session: Session, record_ids: Sequence[int], agency_id: int
+) -> tuple[ColumnElement[bool], ...]:
+    return (
+        _among(session, Disclosure.record_id, record_ids),
+        Disclosure.recipient_agency_id == agency_id,
+        Disclosure.revoked_at.is_(None),
+    )
+
+
 def live_disclosures(
     session: Session, record_ids: Sequence[int], agency_id: int
 ) -> dict[int, list[DisclosedVia]]:
     """The disclosures of these records to one agency that have not been revoked, by record,
     whether their basis still holds or not (a lapsed one explains why a record is withheld)."""
     rows = session.execute(
-        select(
-            Disclosure.id,
-            Disclosure.record_id,
-            Disclosure.basis_id,
-            Disclosure.consent_id,
-            Disclosure.decided_at,
-            Disclosure.lapsed_at,
-            Disclosure.assessment_record_id,
-            Disclosure.ruleset_version,
-        ).where(
-            _among(session, Disclosure.record_id, record_ids),
-            Disclosure.recipient_agency_id == agency_id,
-            Disclosure.revoked_at.is_(None),
-        )
+        select(*_DISCLOSED_VIA_COLUMNS).where(*_live_among(session, record_ids, agency_id))
     )
     by_record: dict[int, list[DisclosedVia]] = {}
     for row in rows:
         by_record.setdefault(row[1], []).append(DisclosedVia(*row))
     return by_record
+
+
+class _SealedAssessment(NamedTuple):
+    """A disclosure's assessment as opening reads it, with the recipient's wrapped key to it."""
+
+    id: int
+    child_id: int
+    owner_agency_id: int
+    category: str
+    ciphertext: bytes | None
+    shredded_at: Any
+    agency_key_version: int
+    wrapped_key: bytes
+
+
+_ASSESSMENT = aliased(Record, name="assessment")
+_ASSESSMENT_KEY = aliased(RecordKey, name="assessment_key")
+
+
+_KEY_GENERATION = (
+    select(KeyGeneration.generation).where(KeyGeneration.id == 1).scalar_subquery()
+).label("key_generation")
+
+
+def _live_disclosures_with_assessments(
+    session: Session, record_ids: Sequence[int], agency_id: int
+) -> tuple[dict[int, list[DisclosedVia]], dict[int, _SealedAssessment]]:
+    """``live_disclosures``, and in the same statement each one's assessment record with the
+    agency's key to it (an assessment it holds no key to is not among them). Nothing is opened
+    here: ``_with_assessments`` opens only those of the disclosures a record is shown under.
+
+    Where the key ring will want the database's key generation (its worker cache is on), the
+    statement reads that too, sparing the ring a statement of its own when any row comes
+    back."""
+    assessment, key = _ASSESSMENT, _ASSESSMENT_KEY
+    ring = crypto.keyring(session)
+    generation = (_KEY_GENERATION,) if ring.wants_generation() else ()
+    rows = session.execute(
+        select(
+            *_DISCLOSED_VIA_COLUMNS,
+            assessment.child_id,
+            assessment.owner_agency_id,
+            assessment.category,
+            assessment.ciphertext,
+            assessment.shredded_at,
+            key.agency_key_version,
+            key.wrapped_key,
+            *generation,
+        )
+        .outerjoin(assessment, assessment.id == Disclosure.assessment_record_id)
+        .outerjoin(key, (key.record_id == assessment.id) & (key.agency_id == agency_id))
+        .where(*_live_among(session, record_ids, agency_id))
+    )
+    by_record: dict[int, list[DisclosedVia]] = {}
+    assessments: dict[int, _SealedAssessment] = {}
+    width = len(_DISCLOSED_VIA_COLUMNS)
+    for row in rows:
+        values: tuple[Any, ...] = tuple(row)
+        disclosed = DisclosedVia(*values[:width])
+        by_record.setdefault(disclosed.record_id, []).append(disclosed)
+        if disclosed.assessment_record_id is not None and values[width + 5] is not None:
+            assessments[disclosed.assessment_record_id] = _SealedAssessment(
+                disclosed.assessment_record_id, *values[width : width + 7]
+            )
+        if generation:
+            ring.adopt_generation(values[-1])
+    return by_record, assessments
 
 
 def _consents_of(
@@ -160,10 +236,22 @@ def _children_of(session: Session, records: Sequence[Record]) -> dict[int, Child
 
 
 def reveal_records(
-    session: Session, viewer: User, records: Sequence[Record], *, purpose: str = "view"
+    session: Session,
+    viewer: User,
+    records: Sequence[Record],
+    *,
+    purpose: str = "view",
+    wrapped_keys: Mapping[int, tuple[int, bytes]] | None = None,
 ) -> list[RevealResult]:
-    """For each record, its content or a ``Withheld`` with the reason; one audit event."""
-    return _reveal(session, viewer, records, purpose, listed=False)
+    """For each record, its content or a ``Withheld`` with the reason; one audit event.
+
+    ``wrapped_keys``, where the caller's statement loaded them with the records (a list page's
+    rows, joined to ``record_keys`` for the viewer's agency): every key the viewer's agency
+    holds to these records, by record id, as (key version, wrapped key); it spares the reveal
+    its own statement for them. A key is only ever opened with the viewer's agency's key, so
+    one that is not the agency's fails to open (withheld, as a key error), and a missing one
+    withholds the record: neither can show anything the policy and the keys would not."""
+    return _reveal(session, viewer, records, purpose, listed=False, wrapped_keys=wrapped_keys)
 
 
 def reveal_one(
@@ -198,13 +286,16 @@ def _decide(
     viewer: User,
     records: Sequence[Record],
     disclosures: dict[int, list[DisclosedVia]],
+    keys: dict[int, crypto.WrappedKey] | None = None,
 ) -> tuple[PolicyFacts, list[_Decision]]:
     facts = viewer_facts(session, viewer) if viewer.is_active else ViewerFacts(0, frozenset())
     assurance = session_assurance(viewer)
     # A log-in below the level the viewer's agency requires opens nothing, its own agency's
     # records included: whoever holds the session may not be the person it names.
     too_low = assurance is not None and assurance.too_low
-    return _decide_for(session, viewer.agency, facts, records, disclosures, too_low=too_low)
+    return _decide_for(
+        session, viewer.agency, facts, records, disclosures, too_low=too_low, keys=keys
+    )
 
 
 def _decide_for(
@@ -215,8 +306,10 @@ def _decide_for(
     disclosures: dict[int, list[DisclosedVia]],
     *,
     too_low: bool = False,
+    keys: dict[int, crypto.WrappedKey] | None = None,
 ) -> tuple[PolicyFacts, list[_Decision]]:
-    keys = _record_keys(session, [r.id for r in records], agency.id)
+    if keys is None:
+        keys = _record_keys(session, [r.id for r in records], agency.id)
     policy = PolicyFacts(
         agency,
         _children_of(session, records),
@@ -270,12 +363,28 @@ def readable_by_agency(
 
 
 def _reveal(
-    session: Session, viewer: User, records: Sequence[Record], purpose: str, *, listed: bool
+    session: Session,
+    viewer: User,
+    records: Sequence[Record],
+    purpose: str,
+    *,
+    listed: bool,
+    wrapped_keys: Mapping[int, tuple[int, bytes]] | None = None,
 ) -> list[RevealResult]:
     if not records:
         return []
     agency_id = viewer.agency_id
-    disclosures = live_disclosures(session, [r.id for r in records], agency_id)
+    keys = (
+        {
+            record_id: crypto.WrappedKey(record_id, agency_id, version, wrapped)
+            for record_id, (version, wrapped) in wrapped_keys.items()
+        }
+        if wrapped_keys is not None
+        else None
+    )
+    disclosures, sealed_assessments = _live_disclosures_with_assessments(
+        session, [r.id for r in records], agency_id
+    )
     if listed:
         records = [
             r
@@ -284,7 +393,7 @@ def _reveal(
         ]
         if not records:
             return []
-    _policy, decisions = _decide(session, viewer, records, disclosures)
+    _policy, decisions = _decide(session, viewer, records, disclosures, keys)
     ring = crypto.keyring(session)
     results: list[RevealResult] = []
     for decision in decisions:
@@ -317,7 +426,7 @@ def _reveal(
             # One damaged key must not take the whole page down; `flask keys check` finds it.
             logger.exception("record %s could not be opened for agency %s", record.id, agency_id)
             results.append(Withheld(record, WithheldReason.KEY_ERROR))
-    results, assessment_ids = _with_assessments(session, agency_id, results)
+    results, assessment_ids = _with_assessments(session, agency_id, results, sealed_assessments)
     revealed = [r.record.id for r in results if isinstance(r, Revealed)]
     count_reveal(len(revealed), len(results) - len(revealed))
     record_event(
@@ -360,11 +469,14 @@ def _open_with_agency_keys(
 
 
 def _with_assessments(
-    session: Session, agency_id: int, results: list[RevealResult]
+    session: Session,
+    agency_id: int,
+    results: list[RevealResult],
+    sealed: dict[int, _SealedAssessment],
 ) -> tuple[list[RevealResult], list[int]]:
     """A recipient reads the discloser's assessment with each record shown to it under a
-    disclosure in force, with its key to the assessment (wrapped by the decision). Returns the
-    results and the ids of the assessments opened."""
+    disclosure in force, with its key to the assessment (wrapped by the decision), loaded with
+    the disclosures (``sealed``). Returns the results and the ids of the assessments opened."""
     ids = sorted(
         {
             r.via.disclosure.assessment_record_id
@@ -375,22 +487,8 @@ def _with_assessments(
     )
     if not ids:
         return results, []
-    # One statement of plain rows: what opening reads of each assessment, with the agency's
-    # wrapped key to it (an assessment the agency holds no key to is not opened).
-    rows = session.execute(
-        select(
-            Record.id,
-            Record.child_id,
-            Record.owner_agency_id,
-            Record.category,
-            Record.ciphertext,
-            Record.shredded_at,
-            RecordKey.agency_key_version,
-            RecordKey.wrapped_key,
-        )
-        .join(RecordKey, (RecordKey.record_id == Record.id) & (RecordKey.agency_id == agency_id))
-        .where(_among(session, Record.id, ids))
-    ).all()
+    # An assessment the agency holds no key to is not among them, and is not opened.
+    rows = [sealed[i] for i in ids if i in sealed]
     ring = crypto.keyring(session)
     opened: dict[int, dict[str, Any]] = {}
     for row in rows:
