@@ -16,11 +16,11 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, lazyload
 
 from coordination.db import get_database, today_local
-from coordination.models import AgencyKind, Child, User
+from coordination.models import AgencyKind, Child, Council, User
 from coordination.tokens.services import Scope, create_token
 from meetings.agenda.items import add_agenda_item
 from meetings.models import Attendance, AttendanceStatus, Meeting
@@ -29,8 +29,10 @@ from minutes.models import EntryKind
 from minutes.workspace import services as workspace
 from secrecy.disclosure.consents import ConsentData, register_consent
 from secrecy.disclosure.services import decide_disclosure
+from secrecy.models import Record
 from secrecy.policy.engine import Signer
 from secrecy.records.children import EnrolmentData, enrol_child
+from secrecy.records.reveal import reveal_records
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
 from tests.factories import ASSESSED, MembershipFactory, UserFactory
@@ -306,6 +308,55 @@ def test_batch_disclosure_page(
     client = log_in(app.test_client(), social)
     path = f"/children/{child.id}/disclose?recipient={world.agencies[POLICE].id}"
     assert_constant(grow, lambda: counted(db, client, path, statements))
+
+
+def test_records_of_many_children_disclosed_on_their_consents(
+    app: Flask, db: Session, world: Council3, children: Children, statements: list[str]
+) -> None:
+    """The police reveal records of many children, each disclosed on that child's consent: the
+    consents come with their children (and councils) in one statement. Before, each consent
+    loaded its child on its own while the policy read the council's maturity rule: a query per
+    child on the full-scale police list, unseen where the list's children were in the session."""
+    from tests.minutes.assessments.helpers import disclose_on_consent
+
+    social, police = world.members[SOCIAL], world.members[POLICE]
+    records: list[Record] = []
+
+    def grow(n: int) -> None:
+        while len(records) < n:
+            child = children.enrol()
+            record = create_record(db, social, child, "school", f"Uppgift {len(records)}")
+            disclose_on_consent(db, social, child, world.agencies[POLICE], [record])
+            records.append(record)
+
+    def measure() -> list[str]:
+        # A session of the app's, as a request has: only the viewer and the records in it.
+        session = get_database(app).session_factory()
+        try:
+            viewer = session.get(User, police.id)
+            assert viewer is not None
+            ids = [record.id for record in records]
+            shown = session.scalars(select(Record).where(Record.id.in_(ids))).all()
+            # As on the police list at full scale: the children in the session with the rows
+            # (their councils not loaded), and councils the viewer's statement did not load.
+            child_ids = [record.child_id for record in shown]
+            held = session.scalars(  # held: the identity map keeps only referenced objects
+                select(Child).options(lazyload(Child.council)).where(Child.id.in_(child_ids))
+            ).all()
+            for council in [o for o in session.identity_map.values() if isinstance(o, Council)]:
+                session.expunge(council)
+            statements.clear()
+            results = reveal_records(session, viewer, shown)
+            assert len(results) == len(ids) == len(held)
+            assert not any(r.withheld for r in results)
+            return list(statements)
+        finally:
+            session.close()
+
+    assert_constant(grow, measure)
+    # Not even one load of the children's council: with children of several councils (the
+    # police page at full scale) that was a council and its agencies per council.
+    assert not [sql for sql in measure() if "FROM councils" in sql]
 
 
 # --- Meetings: the meeting page with its agenda -------------------------------------------------

@@ -52,7 +52,11 @@ def recipient_facts(agency: Agency) -> RecipientFacts:
     )
 
 
-def consent_facts(consent: Consent) -> ConsentFacts:
+def consent_facts(consent: Consent, maturity_allowed: bool | None = None) -> ConsentFacts:
+    """The consent's facts; ``maturity_allowed`` is its council's rule when the caller read it
+    with the consent (else it is read through the consent's child)."""
+    if maturity_allowed is None:
+        maturity_allowed = consent.child.council.maturity_consent
     return ConsentFacts(
         id=consent.id,
         signers=frozenset(Signer(s) for s in consent.signers),
@@ -64,7 +68,7 @@ def consent_facts(consent: Consent) -> ConsentFacts:
         valid_to=consent.valid_to,
         revoked_on=consent.revoked_on,
         maturity_assessed=consent.maturity_assessed_on is not None,
-        maturity_allowed=consent.child.council.maturity_consent,
+        maturity_allowed=maturity_allowed,
     )
 
 
@@ -106,6 +110,7 @@ class PolicyFacts:
         consents: Mapping[int, Consent],
         birth_date: Callable[[Child], dt.date | None],
         on: dt.date,
+        maturity: Mapping[int, bool] | None = None,
     ) -> None:
         self.on = on
         self.bases = legal_bases()
@@ -114,6 +119,9 @@ class PolicyFacts:
         self._children = children
         self._councils = {child_id: child.council_id for child_id, child in children.items()}
         self._consents = consents
+        # Consent id -> its council's maturity rule, read with the consents (one statement),
+        # not through each consent's child and council.
+        self._maturity = maturity or {}
         self._open_birth_date = birth_date
         self._owners: dict[int, tuple[str, bool, str | None, bool]] = {}
         self._records: dict[tuple[int, str, int, bool], RecordFacts] = {}
@@ -193,5 +201,7 @@ class PolicyFacts:
             return None
         facts = self._consent_facts.get(consent_id)
         if facts is None:
-            facts = self._consent_facts[consent_id] = consent_facts(self._consents[consent_id])
+            facts = self._consent_facts[consent_id] = consent_facts(
+                self._consents[consent_id], self._maturity.get(consent_id)
+            )
         return facts

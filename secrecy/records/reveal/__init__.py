@@ -20,7 +20,7 @@ from sqlalchemy.orm.util import identity_key
 from coordination.accounts.providers.assurance import session_assurance
 from coordination.audit.log import record_event
 from coordination.db import today_local
-from coordination.models import Agency, Child, CouncilMembership, KeyGeneration, User
+from coordination.models import Agency, Child, Council, CouncilMembership, KeyGeneration, User
 from coordination.ops.metrics import count_reveal
 from coordination.policy import Permission, has_permission
 from secrecy.models import Consent, Disclosure, Record, RecordKey
@@ -180,11 +180,24 @@ def _live_disclosures_with_assessments(
 
 def _consents_of(
     session: Session, disclosures: dict[int, list[DisclosedVia]]
-) -> dict[int, Consent]:
+) -> tuple[dict[int, Consent], dict[int, bool]]:
+    """The disclosures' consents, and each one's council rule on a mature child's consent, in
+    one statement (not a council load per child's council while the policy reads them)."""
     ids = {d.consent_id for ds in disclosures.values() for d in ds if d.consent_id is not None}
     if not ids:
-        return {}
-    return {c.id: c for c in session.scalars(select(Consent).where(Consent.id.in_(ids)))}
+        return {}, {}
+    rows = session.execute(
+        select(Consent, Council.maturity_consent)
+        .join(Child, Child.id == Consent.child_id)
+        .join(Council, Council.id == Child.council_id)
+        .where(Consent.id.in_(ids))
+    )
+    consents: dict[int, Consent] = {}
+    maturity: dict[int, bool] = {}
+    for consent, allowed in rows:
+        consents[consent.id] = consent
+        maturity[consent.id] = allowed
+    return consents, maturity
 
 
 def _record_keys(
@@ -310,12 +323,14 @@ def _decide_for(
 ) -> tuple[PolicyFacts, list[_Decision]]:
     if keys is None:
         keys = _record_keys(session, [r.id for r in records], agency.id)
+    consents, maturity = _consents_of(session, disclosures)
     policy = PolicyFacts(
         agency,
         _children_of(session, records),
-        _consents_of(session, disclosures),
+        consents,
         lambda child: child_birth_date(session, child.id, child.birth_date_sealed),
         today_local(),
+        maturity,
     )
     decisions: list[_Decision] = []
     for record in records:
