@@ -279,19 +279,17 @@ def test_a_stale_version_is_the_conflict_message(client: FlaskClient, db: Sessio
     assert probe_agencies(db) == 0
 
 
-def test_a_stale_version_shows_the_form_again_as_a_conflict(
-    client: FlaskClient, db: Session
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/page-probe/stale-form",  # a stale version
+        "/page-probe/taken",  # a unique key a concurrent write took first
+    ],
+)
+def test_a_lost_race_shows_the_form_again_as_a_conflict(
+    client: FlaskClient, db: Session, path: str
 ) -> None:
-    response = client.post("/page-probe/stale-form", data={"name": "Skolan"})
-    assert response.status_code == 409
-    assert response.text.startswith("top=Någon annan har ändrat uppgifterna")
-    assert probe_agencies(db) == 0
-
-
-def test_a_unique_key_taken_by_a_concurrent_write_is_a_conflict(
-    client: FlaskClient, db: Session
-) -> None:
-    response = client.post("/page-probe/taken", data={"name": "Skolan"})
+    response = client.post(path, data={"name": "Skolan"})
     assert response.status_code == 409
     assert response.text.startswith("top=Någon annan har ändrat uppgifterna")
     assert probe_agencies(db) == 0
