@@ -40,7 +40,7 @@ from coordination.accounts.providers.assurance import (
     local_level,
     required_level,
 )
-from coordination.api.problems import ApiError, FieldProblem
+from coordination.api.problems import ApiError, FieldProblem, invalid_field
 from coordination.db import db_session
 from coordination.errors import ConflictError, PermissionDenied, ServiceError, lost_a_race
 from coordination.models import User
@@ -250,7 +250,7 @@ def _wrap(fn: ViewFunc, operation: Operation) -> ViewFunc:
         except ServiceError as exc:
             session.rollback()
             if exc.field:
-                raise ApiError(422, errors=[FieldProblem(exc.field, str(exc.message))]) from exc
+                raise invalid_field(exc.field, exc.message) from exc
             raise ApiError(422, exc.message) from exc
         if isinstance(result, Response):
             return result
@@ -431,9 +431,9 @@ def decode_offset(cursor: str | None) -> int:
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
         offset = int(value["o"])
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise ApiError(422, errors=[FieldProblem("cursor", str(_l("Ogiltig cursor.")))]) from exc
+        raise invalid_field("cursor", _l("Ogiltig cursor.")) from exc
     if offset < 0:
-        raise ApiError(422, errors=[FieldProblem("cursor", str(_l("Ogiltig cursor.")))])
+        raise invalid_field("cursor", _l("Ogiltig cursor."))
     return offset
 
 
@@ -461,3 +461,15 @@ def paginate(items: Sequence[T], query: PageQuery) -> Page[T]:
     consents)."""
     offset = decode_offset(query.cursor)
     return make_page(items[offset : offset + query.limit + 1], query, offset)
+
+
+S = TypeVar("S")
+
+
+def paginate_then_convert(
+    items: Sequence[S], query: PageQuery, convert: Callable[[Sequence[S]], list[T]]
+) -> Page[T]:
+    """Page over a list already in memory, converting only the rows on the page in one call
+    (a reveal or a lookup of names covers what the page shows, not the whole list)."""
+    page = paginate(items, query)
+    return Page(items=convert(page.items), next_cursor=page.next_cursor)

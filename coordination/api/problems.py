@@ -59,6 +59,11 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+def invalid_field(field: str, detail: Any) -> ApiError:
+    """422 naming one field of the query string or body, with why it is refused (Swedish)."""
+    return ApiError(422, errors=[FieldProblem(field, str(detail))])
+
+
 def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 

@@ -29,7 +29,7 @@ from coordination.api.core import (
     decode_offset,
     encode_offset,
 )
-from coordination.api.problems import ApiError, FieldProblem
+from coordination.api.problems import invalid_field
 from coordination.audit.checkpoints import verify_checkpoints
 from coordination.audit.log import (
     AuditTag,
@@ -150,14 +150,8 @@ def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
         child_for_filter(session, query.child_id, user.agency_id) is None
     ):
         # Unknown and out-of-reach children are refused alike: no list under a refused filter.
-        raise ApiError(
-            422,
-            errors=[
-                FieldProblem(
-                    "child_id",
-                    str(_l("Det finns inget barn med det id:t i din myndighets forum.")),
-                )
-            ],
+        raise invalid_field(
+            "child_id", _l("Det finns inget barn med det id:t i din myndighets forum.")
         )
     filters = LogFilter(
         user_id=query.user_id,

@@ -9,6 +9,7 @@ opened with one ``reveal_records`` call per request, like the page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 from flask import Flask, current_app
@@ -23,9 +24,9 @@ from coordination.api.core import (
     Page,
     PageQuery,
     api_user,
-    paginate,
+    paginate_then_convert,
 )
-from coordination.api.problems import ApiError, FieldProblem
+from coordination.api.problems import invalid_field
 from coordination.councils.access import council_for
 from coordination.db import LOCAL_ZONE, db_session, today_local
 from coordination.models import User
@@ -140,8 +141,13 @@ def _deadline_days() -> int:
     return int(current_app.config["AGENDA_DEADLINE_WORKING_DAYS"])
 
 
+def person_ref(user: User) -> PersonRef:
+    """A user as the API names them: id and the name shown in Samverkan."""
+    return PersonRef(id=user.id, name=user.display_name)
+
+
 def person(user: User | None) -> PersonRef | None:
-    return PersonRef(id=user.id, name=user.display_name) if user is not None else None
+    return person_ref(user) if user is not None else None
 
 
 def _meeting_fields(meeting: Meeting, days: int, people: dict[int, User]) -> dict[str, object]:
@@ -160,6 +166,12 @@ def _meeting_fields(meeting: Meeting, days: int, people: dict[int, User]) -> dic
         "agenda_deadline": agenda_deadline(meeting, days),
         "agenda_deadline_passed": deadline_passed(meeting, days),
     }
+
+
+def _meetings_out(session: Session, meetings: Sequence[Meeting]) -> list[MeetingOut]:
+    people = _roles(session, meetings)
+    days = _deadline_days()
+    return [MeetingOut.model_validate(_meeting_fields(m, days, people)) for m in meetings]
 
 
 def _roles(session: Session, meetings: Sequence[Meeting]) -> dict[int, User]:
@@ -188,30 +200,22 @@ def council_meetings(council_id: int, query: MeetingsQuery) -> Page[MeetingOut]:
     first = query.from_ or today - DEFAULT_PAST
     last = query.to or today + DEFAULT_FUTURE
     if first > last:
-        raise ApiError(
-            422, errors=[FieldProblem("from", str(_l("Första dagen måste komma före den sista.")))]
-        )
+        raise invalid_field("from", _l("Första dagen måste komma före den sista."))
     found = meetings_between(
         session,
         council,
         dt.datetime.combine(first, dt.time.min, tzinfo=LOCAL_ZONE),
         dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=LOCAL_ZONE),
     )
-    page = paginate(found, query)
-    people = _roles(session, page.items)
-    days = _deadline_days()
-    return Page(
-        items=[MeetingOut.model_validate(_meeting_fields(m, days, people)) for m in page.items],
-        next_cursor=page.next_cursor,
-    )
+    return paginate_then_convert(found, query, functools.partial(_meetings_out, session))
 
 
 def _attendance(session: Session, meeting: Meeting) -> list[AttendanceOut]:
     """The attendance as the page shows it: members without a row yet as invited."""
     return [
         AttendanceOut(
-            user=PersonRef(id=row.user.id, name=row.user.display_name),
-            agency=AgencyRef(id=row.user.agency.id, name=row.user.agency.name),
+            user=person_ref(row.user),
+            agency=AgencyRef.model_validate(row.user.agency),
             status=row.status,
             guest=row.guest,
         )

@@ -20,14 +20,14 @@ from coordination.api.core import (
     make_page,
     page_window,
 )
-from coordination.api.problems import ApiError, FieldProblem
+from coordination.api.problems import invalid_field
 from coordination.councils.access import council_for
 from coordination.db import db_session, today_local
 from coordination.errors import ConflictError, fields_named
 from coordination.models import Council, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
-from meetings.agenda.api import PersonRef
+from meetings.agenda.api import person_ref
 from minutes.actions.access import action_for, allowed_statuses, comment_recipient
 from minutes.actions.api_models import (
     ActionDetailOut,
@@ -83,10 +83,7 @@ def _council_of(session: Session, query: ActionsQuery) -> Council | None:
     not exist or the user is not a member (one answer, so council ids cannot be probed)."""
     if query.council_id is None:
         if query.scope is ListScope.COUNCIL:
-            raise ApiError(
-                422,
-                errors=[FieldProblem("council_id", str(_l("Ange forum när scope är council.")))],
-            )
+            raise invalid_field("council_id", _l("Ange forum när scope är council."))
         return None
     return council_for(session, api_user(), query.council_id, Need.VIEW)
 
@@ -104,12 +101,7 @@ def actions(query: ActionsQuery) -> Page[ActionOut]:
     session = db_session()
     user = api_user()
     if query.due is DueFilter.OVERDUE and query.status in ENDED_FILTERS:
-        raise ApiError(
-            422,
-            errors=[
-                FieldProblem("due", str(_l("Bara öppna och pågående åtgärder kan vara försenade.")))
-            ],
-        )
+        raise invalid_field("due", _l("Bara öppna och pågående åtgärder kan vara försenade."))
     council = _council_of(session, query)
     scoped = council if query.scope is ListScope.COUNCIL else None
     offset, wanted = page_window(query)
@@ -172,18 +164,14 @@ def _action_detail(session: Session, viewer: User, action: AgreedAction) -> Acti
         {
             **fields,
             "meeting_starts_at": action.meeting.starts_at,
-            "comment_recipient": (
-                AgencyRef(id=recipient.id, name=recipient.name) if recipient else None
-            ),
+            "comment_recipient": (AgencyRef.model_validate(recipient) if recipient else None),
             "history": [
                 ActionUpdateOut(
                     id=u.id,
                     from_status=u.from_status,
                     to_status=u.to_status,
-                    author=PersonRef(id=u.author_id, name=authors[u.author_id].display_name),
-                    author_agency=AgencyRef(
-                        id=authors[u.author_id].agency.id, name=authors[u.author_id].agency.name
-                    ),
+                    author=person_ref(authors[u.author_id]),
+                    author_agency=AgencyRef.model_validate(authors[u.author_id].agency),
                     created_at=u.created_at,
                     comment=(
                         record_out(revealed[u.comment_record_id])
@@ -230,19 +218,12 @@ def update_action_status(action_id: int, body: ActionPatch) -> ActionDetailOut:
     if body.version != found.version:
         raise ConflictError()
     if body.status not in allowed:
-        raise ApiError(
-            422,
-            errors=[
-                FieldProblem(
-                    "status",
-                    str(
-                        _l(
-                            "Ogiltigt värde. Tillåtna värden: %(values)s.",
-                            values=", ".join(str(s) for s in allowed),
-                        )
-                    ),
-                )
-            ],
+        raise invalid_field(
+            "status",
+            _l(
+                "Ogiltigt värde. Tillåtna värden: %(values)s.",
+                values=", ".join(str(s) for s in allowed),
+            ),
         )
     change = StatusChange(
         to_status=body.status,

@@ -23,7 +23,7 @@ from coordination.errors import ServiceError
 from coordination.models import Child, User
 from coordination.policy import Need
 from coordination.tokens.services import Scope
-from meetings.agenda.api import PersonRef
+from meetings.agenda.api import PersonRef, person_ref
 from minutes.assessments import services, stats
 from minutes.assessments.access import assessment_for
 from minutes.assessments.instruments import Instrument, catalogue
@@ -158,8 +158,8 @@ def assessment_out(view: services.AssessmentView) -> AssessmentOut:
         instrument_version=a.instrument_version,
         replaced_version=view.replaced,
         assessed_on=a.assessed_on,
-        assessor=PersonRef(id=a.assessor.id, name=a.assessor.display_name),
-        agency=AgencyRef(id=a.agency.id, name=a.agency.name),
+        assessor=person_ref(a.assessor),
+        agency=AgencyRef.model_validate(a.agency),
         overall_level=level,
         overall=record_out(view.overall),
         areas=[

@@ -21,7 +21,7 @@ from coordination.db import db_session
 from coordination.models import User
 from coordination.policy import Need
 from meetings.agenda.access import meeting_for
-from meetings.agenda.api import PersonRef, person
+from meetings.agenda.api import PersonRef, person, person_ref
 from minutes.actions.api_models import ActionOut, actions_out, agency_of
 from minutes.models import (
     AmendmentReason,
@@ -190,7 +190,7 @@ def meeting_minutes(meeting_id: int) -> MinutesOut:
         approvals=[
             ApprovalOut(
                 role=a.role,
-                user=PersonRef(id=a.user.id, name=a.user.display_name),
+                user=person_ref(a.user),
                 approved_at=a.approved_at,
             )
             for a in approvals

@@ -166,7 +166,7 @@ def _exception_out(view: services.ExceptionView) -> AgeExceptionOut:
         decided_by=e.decided_by,
         decided_on=e.decided_on,
         review_on=e.review_on,
-        recorded_by_agency=AgencyRef(id=owner.id, name=owner.name),
+        recorded_by_agency=AgencyRef.model_validate(owner),
         withheld=view.withheld is not None,
         withheld_reason=view.withheld,
         reason=view.reason,

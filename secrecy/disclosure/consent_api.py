@@ -20,8 +20,7 @@ from coordination.api.core import (
     Page,
     PageQuery,
     api_user,
-    encode_offset,
-    page_window,
+    paginate_then_convert,
 )
 from coordination.db import db_session, today_local
 from coordination.models import AgencyKind
@@ -107,7 +106,7 @@ def _consents_out(consents: Sequence[Consent]) -> list[ConsentOut]:
                 categories=list(consent.categories),
                 valid_from=consent.valid_from,
                 valid_to=consent.valid_to,
-                registered_by_agency=AgencyRef(id=agency.id, name=agency.name),
+                registered_by_agency=AgencyRef.model_validate(agency),
                 registered_at=consent.registered_at,
                 revoked_on=consent.revoked_on,
                 revoke_reason=consent.revoke_reason,
@@ -126,12 +125,8 @@ def _consents_out(consents: Sequence[Consent]) -> list[ConsentOut]:
 def consents(child_id: int, query: PageQuery) -> Page[ConsentOut]:
     """Samtyckena med vad de omfattar och om de gäller. Namn och syfte är förseglade."""
     found = child_for(db_session(), api_user(), child_id)
-    offset, fetch = page_window(query)
-    window = list(service.consents_of(db_session(), found))[offset : offset + fetch]
-    more = len(window) > query.limit
-    return Page(
-        items=_consents_out(window[: query.limit]),  # reveal only what this page shows
-        next_cursor=encode_offset(offset + query.limit) if more else None,
+    return paginate_then_convert(
+        list(service.consents_of(db_session(), found)), query, _consents_out
     )
 
 

@@ -108,9 +108,7 @@ def list_possible_duplicates(council_id: int) -> PossibleDuplicatesOut:
             PossibleDuplicateOut(
                 held=CaseRef(id=pair.held.id, pseudonym=pair.held.pseudonym),
                 holder=CaseRef(id=pair.holder.id, pseudonym=pair.holder.pseudonym),
-                enrolling_agency=AgencyRef(
-                    id=pair.held.enrolling_agency.id, name=pair.held.enrolling_agency.name
-                ),
+                enrolling_agency=AgencyRef.model_validate(pair.held.enrolling_agency),
                 enrolled_on=pair.held.enrolled_on,
                 version=pair.held.version,
             )

@@ -107,7 +107,7 @@ def _meta(result: RevealResult) -> dict[str, Any]:
         "id": record.id,
         "child_id": record.child_id,
         "category": record.category,
-        "owner_agency": AgencyRef(id=record.owner_agency.id, name=record.owner_agency.name),
+        "owner_agency": AgencyRef.model_validate(record.owner_agency),
         "created_at": record.created_at,
         "supersedes_id": record.supersedes_id,
         "superseded": record.is_superseded,
@@ -216,7 +216,7 @@ def disclosure_out(disclosure: Disclosure) -> DisclosureOut:
     return DisclosureOut(
         id=disclosure.id,
         record_id=disclosure.record_id,
-        recipient_agency=AgencyRef(id=recipient.id, name=recipient.name),
+        recipient_agency=AgencyRef.model_validate(recipient),
         basis_id=disclosure.basis_id,
         basis_title=basis.title if basis else None,
         basis_reference=basis.reference if basis else None,

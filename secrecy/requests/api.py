@@ -85,10 +85,8 @@ def request_out(request: InformationRequest, texts: dict[str, str], ids: list[in
     return RequestOut(
         id=request.id,
         child_id=request.child_id,
-        requesting_agency=AgencyRef(
-            id=request.requesting_agency.id, name=request.requesting_agency.name
-        ),
-        owner_agency=AgencyRef(id=request.owner_agency.id, name=request.owner_agency.name),
+        requesting_agency=AgencyRef.model_validate(request.requesting_agency),
+        owner_agency=AgencyRef.model_validate(request.owner_agency),
         category=request.category,
         basis_id=request.basis_id,
         urgency=request.urgency,
