@@ -105,13 +105,19 @@ class ApiBlueprint(Blueprint):
         summary: str,
         method: str = "GET",
         description: str = "",
-        scope: Scope | None = Scope.READ,
+        scope: Scope | types.EllipsisType | None = ...,
         query: type[BaseModel] | None = None,
         body: type[BaseModel] | None = None,
         response: Any = None,
         status: int = 200,
         errors: Sequence[int] = (),
     ) -> Callable[[ViewFunc], ViewFunc]:
+        """Declare an operation. ``scope`` is what the token must allow; left out, it is
+        :func:`scope_for_method`'s (read for GET, write for any other method); None makes the
+        operation public."""
+        if isinstance(scope, types.EllipsisType):
+            scope = scope_for_method(method)
+
         def decorator(fn: ViewFunc) -> ViewFunc:
             codes = set(errors)
             if scope is not None:
@@ -148,6 +154,11 @@ class ApiBlueprint(Blueprint):
             return fn
 
         return decorator
+
+
+def scope_for_method(method: str) -> Scope:
+    """The scope an operation needs unless it names one: GET reads, every other method writes."""
+    return Scope.READ if method == "GET" else Scope.WRITE
 
 
 def _rate_limit() -> str:

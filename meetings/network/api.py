@@ -29,7 +29,6 @@ from coordination.db import db_session
 from coordination.errors import fields_named
 from coordination.models import Child, User
 from coordination.policy import Need
-from coordination.tokens.services import Scope
 from meetings.models import MeetingStatus
 from meetings.network import services
 from meetings.network.access import network_for
@@ -175,7 +174,6 @@ def council_networks(council_id: int, query: PageQuery) -> Page[NetworkMeetingOu
 @bp.operation(
     "/councils/<int:council_id>/network-meetings",
     method="POST",
-    scope=Scope.WRITE,
     summary="Kalla till nätverksmöte",
     body=NetworkMeetingIn,
     response=NetworkMeetingDetailOut,
@@ -223,7 +221,6 @@ def network(meeting_id: int) -> NetworkMeetingDetailOut:
 @bp.operation(
     "/network-meetings/<int:meeting_id>/participants",
     method="POST",
-    scope=Scope.WRITE,
     summary="Lägg till en deltagare utan konto",
     body=ParticipantIn,
     response=NetworkMeetingDetailOut,
@@ -243,7 +240,6 @@ def add_participant(meeting_id: int, body: ParticipantIn) -> NetworkMeetingDetai
 @bp.operation(
     "/network-meetings/<int:meeting_id>/voices",
     method="POST",
-    scope=Scope.WRITE,
     summary="Anteckna barnets/den unges röst",
     body=VoiceIn,
     response=NetworkMeetingDetailOut,

@@ -26,7 +26,6 @@ from coordination.db import db_session, today_local
 from coordination.errors import ConflictError, fields_named
 from coordination.models import Council, User
 from coordination.policy import Need
-from coordination.tokens.services import Scope
 from meetings.agenda.api import person_ref
 from minutes.actions.access import action_for, allowed_statuses, comment_recipient
 from minutes.actions.api_models import (
@@ -202,7 +201,6 @@ def action(action_id: int) -> ActionDetailOut:
 @bp.operation(
     "/actions/<int:action_id>",
     method="PATCH",
-    scope=Scope.WRITE,
     summary="Uppdatera en åtgärds status",
     body=ActionPatch,
     response=ActionDetailOut,

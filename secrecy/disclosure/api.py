@@ -28,7 +28,6 @@ from coordination.db import db_session
 from coordination.errors import ServiceError, fields_named
 from coordination.models import Agency, AgencyKind
 from coordination.policy import Need
-from coordination.tokens.services import Scope
 from secrecy.disclosure import services as service
 from secrecy.models import DisclosureEndReason
 from secrecy.policy.facts import is_weakly_protected
@@ -184,7 +183,6 @@ class DisclosureIn(ApiModel):
 @bp.operation(
     "/records/<int:record_id>/disclosures",
     method="POST",
-    scope=Scope.WRITE,
     summary="Lämna ut en uppgift",
     body=DisclosureIn,
     response=DisclosureOut,
@@ -221,7 +219,6 @@ class DisclosureRevokeIn(ApiModel):
 @bp.operation(
     "/disclosures/<int:disclosure_id>/revoke",
     method="POST",
-    scope=Scope.WRITE,
     summary="Återkalla ett utlämnande",
     body=DisclosureRevokeIn,
     response=DisclosureOut,

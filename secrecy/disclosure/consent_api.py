@@ -24,7 +24,6 @@ from coordination.api.core import (
 )
 from coordination.db import db_session, today_local
 from coordination.models import AgencyKind
-from coordination.tokens.services import Scope
 from coordination.web.forms import DATE_OUT_OF_RANGE
 from coordination.web.params import is_sane_date
 from secrecy.disclosure import consents as service
@@ -170,7 +169,6 @@ class ConsentIn(ApiModel):
 @bp.operation(
     "/children/<int:child_id>/consents",
     method="POST",
-    scope=Scope.WRITE,
     summary="Registrera ett samtycke",
     body=ConsentIn,
     response=ConsentOut,
@@ -202,7 +200,6 @@ class ConsentRevokeIn(ApiModel):
 @bp.operation(
     "/consents/<int:consent_id>/revoke",
     method="POST",
-    scope=Scope.WRITE,
     summary="Återkalla ett samtycke",
     body=ConsentRevokeIn,
     response=ConsentRevokedOut,

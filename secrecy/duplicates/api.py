@@ -21,7 +21,6 @@ from coordination.api.core import ApiBlueprint, ApiModel, OutModel, api_user
 from coordination.councils.access import council_for
 from coordination.db import db_session
 from coordination.models import Child, User
-from coordination.tokens.services import Scope
 from secrecy.duplicates import services
 from secrecy.records.access import child_for
 from secrecy.records.api import AgencyRef
@@ -120,7 +119,6 @@ def list_possible_duplicates(council_id: int) -> PossibleDuplicatesOut:
 @bp.operation(
     "/children/<int:child_id>/duplicate/close",
     method="POST",
-    scope=Scope.WRITE,
     summary="Avsluta ett ärende som dubblett",
     body=DuplicateDecisionIn,
     response=DuplicateDecisionOut,
@@ -138,7 +136,6 @@ def close_as_duplicate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDec
 @bp.operation(
     "/children/<int:child_id>/duplicate/keep",
     method="POST",
-    scope=Scope.WRITE,
     summary="Behåll ett ärende som eget ärende",
     body=DuplicateDecisionIn,
     response=DuplicateDecisionOut,

@@ -30,7 +30,6 @@ from coordination.api.core import (
 from coordination.councils.access import council_for
 from coordination.db import db_session
 from coordination.models import Child, ChildStatus, CloseReason
-from coordination.tokens.services import Scope
 from secrecy.disclosure import services as service
 from secrecy.models import Disclosure, DisclosureEndReason
 from secrecy.policy.rules import legal_bases
@@ -273,7 +272,6 @@ class RecordResult(RootModel[RecordOut]):
 @bp.operation(
     "/children/<int:child_id>/records",
     method="POST",
-    scope=Scope.WRITE,
     summary="Ny uppgift",
     body=RecordIn,
     response=RecordResult,

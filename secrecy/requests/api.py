@@ -24,7 +24,6 @@ from coordination.api.core import (
 from coordination.db import db_session
 from coordination.errors import fields_named
 from coordination.policy import Need
-from coordination.tokens.services import Scope
 from secrecy.models import InformationRequest, RequestStatus, RequestUrgency
 from secrecy.records.access import child_for
 from secrecy.records.api import AgencyRef, DisclosureOut, disclosure_out
@@ -110,7 +109,6 @@ def _one(request: InformationRequest) -> RequestOut:
 @bp.operation(
     "/children/<int:child_id>/information-requests",
     method="POST",
-    scope=Scope.WRITE,
     summary="Begär uppgifter om ett barn",
     body=RequestIn,
     response=RequestOut,
@@ -183,7 +181,6 @@ class AnswerOut(OutModel):
 @bp.operation(
     "/information-requests/<int:request_id>/disclosures",
     method="POST",
-    scope=Scope.WRITE,
     summary="Besvara en begäran med utlämnande",
     body=AnswerIn,
     response=AnswerOut,
@@ -215,7 +212,6 @@ class CloseIn(ApiModel):
 @bp.operation(
     "/information-requests/<int:request_id>/close",
     method="POST",
-    scope=Scope.WRITE,
     summary="Avsluta en begäran (besvarad eller avslagen)",
     body=CloseIn,
     response=RequestOut,
