@@ -26,6 +26,7 @@ from scim2_models import (
     Sort,
 )
 from scim2_models import User as ScimUser
+from sqlalchemy.orm import Session
 
 from coordination.accounts.scim import services
 from coordination.accounts.scim.protocol import body, bp, client, operation, scim_response
@@ -77,6 +78,13 @@ def _number(name: str, *, low: int, high: int) -> int | None:
         return bounded_int(request.args.get(name), low=low, high=high)
     except BadParameter as error:
         raise services.ScimRefusal(f"{name} is out of range.", 400, "invalidValue") from error
+
+
+def _user_as_matched(session: Session, user_id: str) -> services.Provisioned:
+    """The client's user to change, refused unless If-Match names its current version."""
+    found = services.user_for(session, client(), user_id)
+    services.check_version(found, request.headers.get("If-Match"))
+    return found
 
 
 @operation("/ServiceProviderConfig", ["GET"])
@@ -139,8 +147,7 @@ def get_user(user_id: str) -> Response:
 @operation("/Users/<user_id>", ["PUT"])
 def replace_user(user_id: str) -> Response:
     session = db_session()
-    found = services.user_for(session, client(), user_id)
-    services.check_version(found, request.headers.get("If-Match"))
+    found = _user_as_matched(session, user_id)
     wanted: ScimUser = ScimUser.model_validate(
         body(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
     )
@@ -151,8 +158,7 @@ def replace_user(user_id: str) -> Response:
 @operation("/Users/<user_id>", ["PATCH"])
 def patch_user(user_id: str) -> Response:
     session = db_session()
-    found = services.user_for(session, client(), user_id)
-    services.check_version(found, request.headers.get("If-Match"))
+    found = _user_as_matched(session, user_id)
     patch = PatchOp[ScimUser].model_validate(body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
     wanted = services.to_resource(found, _location(found.user.id))
     patch.patch(wanted)
