@@ -147,12 +147,7 @@ def _detail(session: Session, user: User, network: NetworkMeeting) -> NetworkMee
             )
             for p in detail.participants
         ],
-        letters=[
-            LetterOut(
-                id=letter.id, participant_id=letter.participant_id, created_at=letter.created_at
-            )
-            for letter in detail.letters
-        ],
+        letters=[LetterOut.model_validate(letter) for letter in detail.letters],
         voices=[record_out(detail.opened[v.record_id]) for v in detail.voices],
         agencies=[AgencyRef.model_validate(a) for a in detail.agencies],
     )

@@ -91,7 +91,7 @@ def instrument_out(instrument: Instrument) -> InstrumentOut:
         age_min=instrument.age_min,
         age_max=instrument.age_max,
         overall_method=instrument.overall.method,
-        levels=[LevelOut(code=lvl.code, label=lvl.label) for lvl in instrument.overall.levels],
+        levels=[LevelOut.model_validate(lvl) for lvl in instrument.overall.levels],
         areas=[
             AreaDefinitionOut(
                 code=area.code,
@@ -100,10 +100,7 @@ def instrument_out(instrument: Instrument) -> InstrumentOut:
                 kind=area.kind.value,
                 critical=area.critical,
                 category=area.category,
-                scale=[
-                    ScaleStepOut(value=s.value, label=s.label)
-                    for s in instrument.scale_of(area).steps
-                ],
+                scale=[ScaleStepOut.model_validate(s) for s in instrument.scale_of(area).steps],
             )
             for area in instrument.areas
         ],
@@ -322,10 +319,8 @@ def statistics(council_id: int) -> StatisticsOut:
             InstrumentStatisticsOut(
                 instrument_id=s.instrument_id,
                 name=s.name,
-                latest_levels=[
-                    LevelCountOut(code=c.code, label=c.label, count=c.count) for c in s.levels
-                ],
-                changes=[ChangeCountOut(change=c.change, count=c.count) for c in s.changes],
+                latest_levels=[LevelCountOut.model_validate(c) for c in s.levels],
+                changes=[ChangeCountOut.model_validate(c) for c in s.changes],
             )
             for s in stats.council_statistics(session, council)
         ],

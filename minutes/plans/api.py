@@ -111,7 +111,7 @@ def _plan_out(session: Session, user: User, plan: IndividualPlan) -> PlanOut:
         pseudonym=plan.child.pseudonym,
         coordinator_id=plan.coordinator_id,
         version=plan.version,
-        versions=[VersionRef(id=v.id, number=v.number, status=v.status) for v in plan.versions],
+        versions=[VersionRef.model_validate(v) for v in plan.versions],
         current=_version_out(read_version(session, user, latest)),
     )
 

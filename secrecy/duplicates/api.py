@@ -105,8 +105,8 @@ def list_possible_duplicates(council_id: int) -> PossibleDuplicatesOut:
     return PossibleDuplicatesOut(
         items=[
             PossibleDuplicateOut(
-                held=CaseRef(id=pair.held.id, pseudonym=pair.held.pseudonym),
-                holder=CaseRef(id=pair.holder.id, pseudonym=pair.holder.pseudonym),
+                held=CaseRef.model_validate(pair.held),
+                holder=CaseRef.model_validate(pair.holder),
                 enrolling_agency=AgencyRef.model_validate(pair.held.enrolling_agency),
                 enrolled_on=pair.held.enrolled_on,
                 version=pair.held.version,

@@ -159,14 +159,7 @@ class CaseloadQuery(PageQuery):
 
 
 def _summary(child: Child) -> ChildSummaryOut:
-    return ChildSummaryOut(
-        id=child.id,
-        pseudonym=child.pseudonym,
-        status=child.status,
-        enrolled_on=child.enrolled_on,
-        closed_on=child.closed_on,
-        close_reason=child.close_reason,
-    )
+    return ChildSummaryOut.model_validate(child)
 
 
 @bp.operation(
