@@ -12,6 +12,7 @@ dates: no identity, no content.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from flask import Flask
 from pydantic import Field
@@ -73,13 +74,18 @@ class DuplicateDecisionOut(OutModel):
     version: int
 
 
-def _coordinated_case(session: Session, user: User, child_id: int) -> Child:
+def _decide(
+    child_id: int,
+    body: DuplicateDecisionIn,
+    decision: Callable[[Session, User, Child, int], object],
+) -> DuplicateDecisionOut:
+    """A coordinator's decision on a held case: the case loaded and the coordinator checked,
+    the decision taken on the version the coordinator saw, the case as it now stands."""
+    session = db_session()
+    user = api_user()
     child = child_for(session, user, child_id)
     services.require_council_coordinator(user, child.council)
-    return child
-
-
-def _decision_out(child: Child) -> DuplicateDecisionOut:
+    decision(session, user, child, body.version)
     return DuplicateDecisionOut(
         id=child.id,
         pseudonym=child.pseudonym,
@@ -126,11 +132,7 @@ def list_possible_duplicates(council_id: int) -> PossibleDuplicatesOut:
 def close_as_duplicate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDecisionOut:
     """Forumets samordnare. Ärendet avslutas med skälet duplicate och gallras sedan som andra
     avslutade ärenden. Ett ärende som inte väntar på beslut avvisas (422)."""
-    session = db_session()
-    user = api_user()
-    child = _coordinated_case(session, user, child_id)
-    services.close_as_duplicate(session, user, child, body.version)
-    return _decision_out(child)
+    return _decide(child_id, body, services.close_as_duplicate)
 
 
 @bp.operation(
@@ -143,8 +145,4 @@ def close_as_duplicate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDec
 def keep_separate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDecisionOut:
     """Forumets samordnare. Ärendet lämnar listan och fortsätter som vanligt. Ett ärende som
     inte väntar på beslut avvisas (422)."""
-    session = db_session()
-    user = api_user()
-    child = _coordinated_case(session, user, child_id)
-    services.keep_separate(session, user, child, body.version)
-    return _decision_out(child)
+    return _decide(child_id, body, services.keep_separate)
