@@ -1,7 +1,8 @@
 """The JSON API's plumbing: token authentication, input parsing, errors, paging.
 
 Every package declares its endpoints on an :class:`ApiBlueprint` with
-``@bp.operation(rule, summary=..., query=Model, body=Model, response=Model)``. The decorator
+``@bp.operation(rule, summary=...)`` on a view whose ``query`` and ``body`` parameters and
+return are annotated with pydantic models. The decorator
 
 * authenticates the ``Authorization: Bearer`` token (401) and checks its scope (403),
 * makes the token's user the request's ``current_user`` for exactly this request (services,
@@ -114,19 +115,23 @@ class ApiBlueprint(Blueprint):
     ) -> Callable[[ViewFunc], ViewFunc]:
         """Declare an operation. ``scope`` is what the token must allow; left out, it is
         :func:`scope_for_method`'s (read for GET, write for any other method); None makes the
-        operation public."""
+        operation public. ``query``, ``body`` and ``response`` default to the view's own
+        annotations (:func:`annotated_model`); name them only where those are more general."""
         if isinstance(scope, types.EllipsisType):
             scope = scope_for_method(method)
 
         def decorator(fn: ViewFunc) -> ViewFunc:
+            query_model = query or annotated_model(fn, "query")
+            body_model = body or annotated_model(fn, "body")
+            response_model = response or annotated_model(fn, "return")
             codes = set(errors)
             if scope is not None:
                 codes |= {401, 403, 429}
             if "<" in rule:
                 codes.add(404)
-            if query is not None or body is not None:
+            if query_model is not None or body_model is not None:
                 codes.add(422)
-            if body is not None:
+            if body_model is not None:
                 codes |= {400, 415}
             if method != "GET":
                 # Every write may meet a concurrent one: the wrapper answers a lost race
@@ -140,9 +145,9 @@ class ApiBlueprint(Blueprint):
                 description=description or (fn.__doc__ or "").strip(),
                 tag=self.tag,
                 scope=scope,
-                query=query,
-                body=body,
-                response=response,
+                query=query_model,
+                body=body_model,
+                response=response_model,
                 status=status,
                 errors=tuple(sorted(codes)),
             )
@@ -154,6 +159,13 @@ class ApiBlueprint(Blueprint):
             return fn
 
         return decorator
+
+
+def annotated_model(view: ViewFunc, name: str) -> Any:
+    """What the view's parameter ``name`` (``query``, ``body``; ``return`` for its answer) is
+    annotated with, or None: the model the wrapper parses into it or the response it returns."""
+    hint = typing.get_type_hints(view).get(name)
+    return None if hint is type(None) else hint
 
 
 def scope_for_method(method: str) -> Scope:

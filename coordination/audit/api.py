@@ -139,8 +139,6 @@ class VerifyOut(OutModel):
     description="Samma urval som sidan Loggkontroll: händelser av din myndighets användare "
     "och visningar och utlämnanden av din myndighets uppgifter. Varje anrop loggas som en "
     "export.",
-    query=AuditEventQuery,
-    response=Page[AuditEventOut],
 )
 def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
     session = db_session()
@@ -211,7 +209,6 @@ def audit_events(query: AuditEventQuery) -> Page[AuditEventOut]:
     description="Samma kontroll som flask audit verify: varje kedjad händelses hash och länk, "
     "objektindexet och de signerade kontrollpunkterna. Händelser som ännu inte är kedjade "
     "räknas för sig och är inget fel.",
-    response=VerifyOut,
 )
 def audit_verify() -> VerifyOut:
     session = db_session()

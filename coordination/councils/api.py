@@ -76,7 +76,7 @@ def council_out(council: Council, role: CouncilRole | None) -> CouncilOut:
     )
 
 
-@bp.operation("/me", summary="Den inloggade användaren och token", response=MeOut)
+@bp.operation("/me", summary="Den inloggade användaren och token")
 def me() -> MeOut:
     user = api_user()
     token = api_token()
@@ -94,8 +94,6 @@ def me() -> MeOut:
 @bp.operation(
     "/councils",
     summary="Forum där du är medlem",
-    query=PageQuery,
-    response=Page[CouncilOut],
 )
 def councils(query: PageQuery) -> Page[CouncilOut]:
     user = api_user()
@@ -111,7 +109,7 @@ def councils(query: PageQuery) -> Page[CouncilOut]:
     return paginate(items, query)
 
 
-@bp.operation("/councils/<int:council_id>", summary="Ett forum", response=CouncilOut)
+@bp.operation("/councils/<int:council_id>", summary="Ett forum")
 def council(council_id: int) -> CouncilOut:
     user = api_user()
     found = council_for(db_session(), user, council_id, Need.VIEW)

@@ -188,8 +188,6 @@ def _roles(session: Session, meetings: Sequence[Meeting]) -> dict[int, User]:
 @bp.operation(
     "/councils/<int:council_id>/meetings",
     summary="Forumets möten i ett datumintervall",
-    query=MeetingsQuery,
-    response=Page[MeetingOut],
 )
 def council_meetings(council_id: int, query: MeetingsQuery) -> Page[MeetingOut]:
     """Möten som börjar från och med `from` till och med `to` (svensk tid), tidigast först,
@@ -223,9 +221,7 @@ def _attendance(session: Session, meeting: Meeting) -> list[AttendanceOut]:
     ]
 
 
-@bp.operation(
-    "/meetings/<int:meeting_id>", summary="Ett möte med närvaro", response=MeetingDetailOut
-)
+@bp.operation("/meetings/<int:meeting_id>", summary="Ett möte med närvaro")
 def meeting(meeting_id: int) -> MeetingDetailOut:
     """Tid, plats, status, ordförande, sekreterare, sista anmälningsdag och närvaro, som på
     mötessidan. För forumets medlemmar och mötets inbjudna gäster."""
@@ -243,7 +239,6 @@ def meeting(meeting_id: int) -> MeetingDetailOut:
 @bp.operation(
     "/meetings/<int:meeting_id>/agenda",
     summary="Mötets dagordning med lägesbeskrivningar",
-    response=AgendaOut,
 )
 def meeting_agenda(meeting_id: int) -> AgendaOut:
     """Barnen i ordning, med pseudonym, skälets kategori och lägesbeskrivningen: visad eller

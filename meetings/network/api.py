@@ -156,8 +156,6 @@ def _detail(session: Session, user: User, network: NetworkMeeting) -> NetworkMee
 @bp.operation(
     "/councils/<int:council_id>/network-meetings",
     summary="Ett forums nätverksmöten",
-    query=PageQuery,
-    response=Page[NetworkMeetingOut],
 )
 def council_networks(council_id: int, query: PageQuery) -> Page[NetworkMeetingOut]:
     """Forumets nätverksmöten, senaste först, för forumets medlemmar."""
@@ -170,8 +168,6 @@ def council_networks(council_id: int, query: PageQuery) -> Page[NetworkMeetingOu
     "/councils/<int:council_id>/network-meetings",
     method="POST",
     summary="Kalla till nätverksmöte",
-    body=NetworkMeetingIn,
-    response=NetworkMeetingDetailOut,
     status=201,
 )
 def create_network(council_id: int, body: NetworkMeetingIn) -> NetworkMeetingDetailOut:
@@ -203,7 +199,6 @@ def create_network(council_id: int, body: NetworkMeetingIn) -> NetworkMeetingDet
 @bp.operation(
     "/network-meetings/<int:meeting_id>",
     summary="Ett nätverksmöte med deltagare och barnets röst",
-    response=NetworkMeetingDetailOut,
 )
 def network(meeting_id: int) -> NetworkMeetingDetailOut:
     """Som nätverksmötets sida: deltagarnas namn och barnets röst visas bara för den som får
@@ -217,8 +212,6 @@ def network(meeting_id: int) -> NetworkMeetingDetailOut:
     "/network-meetings/<int:meeting_id>/participants",
     method="POST",
     summary="Lägg till en deltagare utan konto",
-    body=ParticipantIn,
-    response=NetworkMeetingDetailOut,
     status=201,
 )
 def add_participant(meeting_id: int, body: ParticipantIn) -> NetworkMeetingDetailOut:
@@ -236,8 +229,6 @@ def add_participant(meeting_id: int, body: ParticipantIn) -> NetworkMeetingDetai
     "/network-meetings/<int:meeting_id>/voices",
     method="POST",
     summary="Anteckna barnets/den unges röst",
-    body=VoiceIn,
-    response=NetworkMeetingDetailOut,
     status=201,
 )
 def add_voice(meeting_id: int, body: VoiceIn) -> NetworkMeetingDetailOut:

@@ -90,8 +90,6 @@ def _council_of(session: Session, query: ActionsQuery) -> Council | None:
 @bp.operation(
     "/actions",
     summary="Åtgärder: mina, min myndighets eller ett forums",
-    query=ActionsQuery,
-    response=Page[ActionOut],
 )
 def actions(query: ActionsQuery) -> Page[ActionOut]:
     """Samma listor och filter som sidorna Mina åtgärder, Min myndighets åtgärder och
@@ -187,7 +185,6 @@ def _action_detail(session: Session, viewer: User, action: AgreedAction) -> Acti
 @bp.operation(
     "/actions/<int:action_id>",
     summary="En åtgärd med uppföljning",
-    response=ActionDetailOut,
 )
 def action(action_id: int) -> ActionDetailOut:
     """Åtgärden, dess status och uppföljningen (statusändringar med kommentarer). För
@@ -202,8 +199,6 @@ def action(action_id: int) -> ActionDetailOut:
     "/actions/<int:action_id>",
     method="PATCH",
     summary="Uppdatera en åtgärds status",
-    body=ActionPatch,
-    response=ActionDetailOut,
 )
 def update_action_status(action_id: int, body: ActionPatch) -> ActionDetailOut:
     """Ny status med kommentar, som på åtgärdens sida: den ansvariga myndighetens användare i

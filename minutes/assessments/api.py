@@ -107,7 +107,7 @@ def instrument_out(instrument: Instrument) -> InstrumentOut:
     )
 
 
-@bp.operation("/assessment-instruments", summary="Bedömningsinstrumenten", response=InstrumentList)
+@bp.operation("/assessment-instruments", summary="Bedömningsinstrumenten")
 def instruments() -> InstrumentList:
     """Alla instrumentversioner som är inlästa, även ersatta versioner."""
     return InstrumentList(items=[instrument_out(i) for i in catalogue().all()])
@@ -176,7 +176,6 @@ def assessment_out(view: services.AssessmentView) -> AssessmentOut:
 @bp.operation(
     "/children/<int:child_id>/assessments",
     summary="Ett barns strukturerade bedömningar",
-    response=AssessmentList,
 )
 def child_assessments(child_id: int) -> AssessmentList:
     """Äldsta först. Områden som inte har lämnats ut till din myndighet visas som
@@ -190,7 +189,7 @@ def child_assessments(child_id: int) -> AssessmentList:
     return AssessmentList(items=[assessment_out(v) for v in views])
 
 
-@bp.operation("/assessments/<int:assessment_id>", summary="En bedömning", response=AssessmentOut)
+@bp.operation("/assessments/<int:assessment_id>", summary="En bedömning")
 def assessment(assessment_id: int) -> AssessmentOut:
     """För forumets medlemmar; poäng och kommentarer bara där de har lämnats ut."""
     session = db_session()
@@ -239,8 +238,6 @@ def _body_fields() -> Iterator[None]:
     "/children/<int:child_id>/assessments",
     method="POST",
     summary="Ny bedömning",
-    body=AssessmentIn,
-    response=AssessmentOut,
     status=201,
 )
 def record_assessment(child_id: int, body: AssessmentIn) -> AssessmentOut:
@@ -306,7 +303,6 @@ class StatisticsOut(OutModel):
 @bp.operation(
     "/councils/<int:council_id>/assessment-statistics",
     summary="Forumets bedömningsstatistik",
-    response=StatisticsOut,
 )
 def statistics(council_id: int) -> StatisticsOut:
     """Bara antal, inga pseudonymer; antal under 5 visas som null."""

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from coordination.api.core import ApiBlueprint, api_user
+from coordination.api.core import ApiBlueprint, annotated_model, api_user
 from coordination.councils.access import council_for
 from coordination.db import db_session
 from coordination.errors import ServiceError, fields_named
@@ -116,9 +116,7 @@ def _plan_out(session: Session, user: User, plan: IndividualPlan) -> PlanOut:
     )
 
 
-@bp.operation(
-    "/councils/<int:council_id>/plans", summary="Forumets individuella planer", response=PlanListOut
-)
+@bp.operation("/councils/<int:council_id>/plans", summary="Forumets individuella planer")
 def council_plans(council_id: int) -> PlanListOut:
     """Planernas struktur (versioner, status, antal mål, uppföljningsdatum) för forumets
     medlemmar; inga texter."""
@@ -155,7 +153,7 @@ def council_plans(council_id: int) -> PlanListOut:
     return PlanListOut(items=out)
 
 
-@bp.operation("/plans/<int:plan_id>", summary="En individuell plan", response=PlanOut)
+@bp.operation("/plans/<int:plan_id>", summary="En individuell plan")
 def plan(plan_id: int) -> PlanOut:
     """Planen med dess senaste version: mål, insatser, synpunkter och uppföljning. För forumets
     medlemmar; texter som inte har lämnats ut till din myndighet visas som undanhållna."""
@@ -167,7 +165,6 @@ def plan(plan_id: int) -> PlanOut:
 @bp.operation(
     "/plan-versions/<int:version_id>",
     summary="En version av en individuell plan",
-    response=VersionOut,
 )
 def plan_version(version_id: int) -> VersionOut:
     """En äldre eller gällande version (id från PlanOut.versions), med samma sekretess som
@@ -181,8 +178,6 @@ def plan_version(version_id: int) -> VersionOut:
     "/councils/<int:council_id>/plans",
     method="POST",
     summary="Upprätta en individuell plan",
-    body=PlanIn,
-    response=PlanOut,
     status=201,
 )
 def create_plan(council_id: int, body: PlanIn) -> PlanOut:
@@ -202,11 +197,12 @@ ChangeOperation = Callable[[PlanChange, Any], None]
 
 
 def _plan_change(
-    rule: str, *, summary: str, body: type[BaseModel], status: int = 200
+    rule: str, *, summary: str, status: int = 200
 ) -> Callable[[ChangeOperation], ChangeOperation]:
     """Declare a POST that changes the plan (``plan_id`` in ``rule``) or one of its goals
     (``goal_id``) and answers with the plan; the decorated function gets the plan loaded for
-    writing and the body, and calls its one service."""
+    writing and the body (the model its ``body`` is annotated with), and calls its one
+    service."""
 
     def decorator(change: ChangeOperation) -> ChangeOperation:
         @functools.wraps(change)
@@ -221,7 +217,7 @@ def _plan_change(
             rule,
             method="POST",
             summary=summary,
-            body=body,
+            body=annotated_model(change, "body"),
             response=PlanOut,
             status=status,
         )(operation)
@@ -230,9 +226,7 @@ def _plan_change(
     return decorator
 
 
-@_plan_change(
-    "/plans/<int:plan_id>/goals", summary="Nytt mål i planens utkast", body=GoalIn, status=201
-)
+@_plan_change("/plans/<int:plan_id>/goals", summary="Nytt mål i planens utkast", status=201)
 def add_goal(change: PlanChange, body: GoalIn) -> None:
     """Målet blir en sekretessbelagd uppgift från din myndighet. Måldatum får inte ha
     passerat. En plan som fastställts i ett justerat protokoll ändras med en ny version."""
@@ -243,7 +237,6 @@ def add_goal(change: PlanChange, body: GoalIn) -> None:
 @_plan_change(
     "/plans/<int:plan_id>/views",
     summary="Barnets/den unges och vårdnadshavarnas syn",
-    body=ViewsIn,
 )
 def set_views(change: PlanChange, body: ViewsIn) -> None:
     """Synpunkterna som sekretessbelagda uppgifter från din myndighet; en tom lämnas orörd."""
@@ -256,17 +249,13 @@ def set_views(change: PlanChange, body: ViewsIn) -> None:
     )
 
 
-@_plan_change(
-    "/plans/<int:plan_id>/versions", summary="Ny version av planen", body=ReviseIn, status=201
-)
+@_plan_change("/plans/<int:plan_id>/versions", summary="Ny version av planen", status=201)
 def revise(change: PlanChange, body: ReviseIn) -> None:
     """Ett nytt utkast efter en fastställd version, med skälet till ändringen."""
     change.call(services.revise_plan, change.plan, body.reason, expected_version=body.version)
 
 
-@_plan_change(
-    "/plans/<int:plan_id>/agree", summary="Fastställ planens utkast vid ett möte", body=AgreeIn
-)
+@_plan_change("/plans/<int:plan_id>/agree", summary="Fastställ planens utkast vid ett möte")
 def agree(change: PlanChange, body: AgreeIn) -> None:
     """Utkastet fastställs vid mötet och antecknas i dess protokoll; det låses med protokollet
     vid justeringen."""
@@ -286,7 +275,6 @@ def agree(change: PlanChange, body: AgreeIn) -> None:
 @_plan_change(
     "/plans/goals/<int:goal_id>/evaluations",
     summary="Följ upp ett mål",
-    body=EvaluationIn,
     status=201,
 )
 def evaluate(change: PlanChange, body: EvaluationIn) -> None:
@@ -304,7 +292,6 @@ def evaluate(change: PlanChange, body: EvaluationIn) -> None:
 @_plan_change(
     "/plans/goals/<int:goal_id>/measures",
     summary="Ny insats för ett mål",
-    body=MeasureIn,
     status=201,
 )
 def add_measure(change: PlanChange, body: MeasureIn) -> None:

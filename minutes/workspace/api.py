@@ -163,7 +163,6 @@ def _children(session: Session, viewer: User, contents: MinutesContents) -> list
 @bp.operation(
     "/meetings/<int:meeting_id>/minutes",
     summary="Mötets protokoll",
-    response=MinutesOut,
 )
 def meeting_minutes(meeting_id: int) -> MinutesOut:
     """Status och justering, och per barn på dagordningen: underlaget, öppna åtgärder från

@@ -83,7 +83,6 @@ def _range_out(
 @bp.operation(
     "/councils/<int:council_id>/age-range",
     summary="Forumets målgruppsålder",
-    response=AgeRangeOut,
 )
 def get_age_range(council_id: int) -> AgeRangeOut:
     """Målgruppsåldern som gäller, och standardvärdet för forumets typ."""
@@ -102,8 +101,6 @@ def get_age_range(council_id: int) -> AgeRangeOut:
     "/councils/<int:council_id>/age-range",
     method="PATCH",
     summary="Ändra forumets målgruppsålder",
-    body=AgeRangeIn,
-    response=AgeRangeOut,
 )
 def patch_age_range(council_id: int, body: AgeRangeIn) -> AgeRangeOut:
     """Samordnare och administratörer. Lägsta ålder högre än högsta avvisas (422)."""
@@ -179,7 +176,6 @@ class AgeExceptionsOut(OutModel):
 @bp.operation(
     "/councils/<int:council_id>/age-exceptions",
     summary="Avsteg från forumets målgruppsålder",
-    response=AgeExceptionsOut,
 )
 def list_exceptions(council_id: int) -> AgeExceptionsOut:
     """Forumets avsteg, nyaste först; texterna bara för den som får läsa dem."""
@@ -194,8 +190,6 @@ def list_exceptions(council_id: int) -> AgeExceptionsOut:
     "/children/<int:child_id>/age-exceptions",
     method="POST",
     summary="Registrera ett avsteg för ett barn i forumet",
-    body=AgeExceptionIn,
-    response=AgeExceptionOut,
     status=201,
 )
 def create_exception(child_id: int, body: AgeExceptionIn) -> AgeExceptionOut:
@@ -253,7 +247,6 @@ class ThresholdsOut(OutModel):
 @bp.operation(
     "/councils/<int:council_id>/age-thresholds",
     summary="Barn som passerar en åldersgräns de närmaste 60 dagarna",
-    response=ThresholdsOut,
 )
 def list_thresholds(council_id: int) -> ThresholdsOut:
     """Barn som fyller 15, 18 eller 21 inom 60 dagar, med vad som då upphör för din

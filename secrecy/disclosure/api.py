@@ -112,8 +112,6 @@ _NOT_A_RECIPIENT = _l("Mottagaren deltar inte i barnets forum.")
 @bp.operation(
     "/records/<int:record_id>/disclosure-options",
     summary="Grunder för att lämna ut en uppgift",
-    query=OptionsQuery,
-    response=DisclosureOptionsOut,
 )
 def disclosure_options(record_id: int, query: OptionsQuery) -> DisclosureOptionsOut:
     """För den myndighet som äger uppgiften: vilka rättsliga grunder som medger att den lämnas
@@ -184,8 +182,6 @@ class DisclosureIn(ApiModel):
     "/records/<int:record_id>/disclosures",
     method="POST",
     summary="Lämna ut en uppgift",
-    body=DisclosureIn,
-    response=DisclosureOut,
     status=201,
 )
 def decide_disclosure(record_id: int, body: DisclosureIn) -> DisclosureOut:
@@ -220,8 +216,6 @@ class DisclosureRevokeIn(ApiModel):
     "/disclosures/<int:disclosure_id>/revoke",
     method="POST",
     summary="Återkalla ett utlämnande",
-    body=DisclosureRevokeIn,
-    response=DisclosureOut,
 )
 def revoke_disclosure(disclosure_id: int, body: DisclosureRevokeIn) -> DisclosureOut:
     """Mottagaren ser inte längre uppgiften; beslutet finns kvar i historiken."""
@@ -269,9 +263,7 @@ class LegalBasisOut(OutModel):
     note: str
 
 
-@bp.operation(
-    "/legal-bases", summary="De rättsliga grunderna", query=PageQuery, response=Page[LegalBasisOut]
-)
+@bp.operation("/legal-bases", summary="De rättsliga grunderna")
 def legal_bases_list(query: PageQuery) -> Page[LegalBasisOut]:
     """Regelverket som policymotorn tillämpar, i filens ordning."""
     items = [

@@ -118,8 +118,6 @@ def _consents_out(consents: Sequence[Consent]) -> list[ConsentOut]:
 @bp.operation(
     "/children/<int:child_id>/consents",
     summary="Barnets samtycken",
-    query=PageQuery,
-    response=Page[ConsentOut],
 )
 def consents(child_id: int, query: PageQuery) -> Page[ConsentOut]:
     """Samtyckena med vad de omfattar och om de gäller. Namn och syfte är förseglade."""
@@ -170,8 +168,6 @@ class ConsentIn(ApiModel):
     "/children/<int:child_id>/consents",
     method="POST",
     summary="Registrera ett samtycke",
-    body=ConsentIn,
-    response=ConsentOut,
     status=201,
 )
 def register_consent(child_id: int, body: ConsentIn) -> ConsentOut:
@@ -201,8 +197,6 @@ class ConsentRevokeIn(ApiModel):
     "/consents/<int:consent_id>/revoke",
     method="POST",
     summary="Återkalla ett samtycke",
-    body=ConsentRevokeIn,
-    response=ConsentRevokedOut,
 )
 def revoke_consent(consent_id: int, body: ConsentRevokeIn) -> ConsentRevokedOut:
     """Med omedelbar verkan: varje utlämnande som vilar på samtycket upphör nu. Alla

@@ -99,7 +99,6 @@ def _decide(
 @bp.operation(
     "/councils/<int:council_id>/possible-duplicates",
     summary="Möjliga dubbletter i forumet",
-    response=PossibleDuplicatesOut,
 )
 def list_possible_duplicates(council_id: int) -> PossibleDuplicatesOut:
     """Forumets samordnare: de ärenden som väntar på beslut, äldst först, med ärendet som
@@ -126,8 +125,6 @@ def list_possible_duplicates(council_id: int) -> PossibleDuplicatesOut:
     "/children/<int:child_id>/duplicate/close",
     method="POST",
     summary="Avsluta ett ärende som dubblett",
-    body=DuplicateDecisionIn,
-    response=DuplicateDecisionOut,
 )
 def close_as_duplicate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDecisionOut:
     """Forumets samordnare. Ärendet avslutas med skälet duplicate och gallras sedan som andra
@@ -139,8 +136,6 @@ def close_as_duplicate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDec
     "/children/<int:child_id>/duplicate/keep",
     method="POST",
     summary="Behåll ett ärende som eget ärende",
-    body=DuplicateDecisionIn,
-    response=DuplicateDecisionOut,
 )
 def keep_separate(child_id: int, body: DuplicateDecisionIn) -> DuplicateDecisionOut:
     """Forumets samordnare. Ärendet lämnar listan och fortsätter som vanligt. Ett ärende som

@@ -165,8 +165,6 @@ def _summary(child: Child) -> ChildSummaryOut:
 @bp.operation(
     "/councils/<int:council_id>/children",
     summary="Forumets ärenden",
-    query=CaseloadQuery,
-    response=Page[ChildSummaryOut],
 )
 def caseload(council_id: int, query: CaseloadQuery) -> Page[ChildSummaryOut]:
     """Barnen i forumet med pseudonym och status, i pseudonymordning."""
@@ -233,7 +231,7 @@ class ChildOut(ChildSummaryOut):
     )
 
 
-@bp.operation("/children/<int:child_id>", summary="Ett barn och dess uppgifter", response=ChildOut)
+@bp.operation("/children/<int:child_id>", summary="Ett barn och dess uppgifter")
 def child(child_id: int) -> ChildOut:
     """Som barnets sida: en uppgift visas om din myndighet äger den eller har fått den
     utlämnad, annars som undanhållen med skälet. Visningen loggas."""
@@ -266,8 +264,6 @@ class RecordResult(RootModel[RecordOut]):
     "/children/<int:child_id>/records",
     method="POST",
     summary="Ny uppgift",
-    body=RecordIn,
-    response=RecordResult,
     status=201,
 )
 def add_record(child_id: int, body: RecordIn) -> RecordResult:

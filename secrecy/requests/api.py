@@ -110,8 +110,6 @@ def _one(request: InformationRequest) -> RequestOut:
     "/children/<int:child_id>/information-requests",
     method="POST",
     summary="Begär uppgifter om ett barn",
-    body=RequestIn,
-    response=RequestOut,
     status=201,
 )
 def create_request(child_id: int, body: RequestIn) -> RequestOut:
@@ -144,8 +142,6 @@ def create_request(child_id: int, body: RequestIn) -> RequestOut:
 @bp.operation(
     "/information-requests",
     summary="Begäranden till och från din myndighet",
-    query=PageQuery,
-    response=Page[RequestOut],
 )
 def list_requests(query: PageQuery) -> Page[RequestOut]:
     """Öppna först, äldst först; texterna bara där din myndighet är part."""
@@ -159,7 +155,6 @@ def list_requests(query: PageQuery) -> Page[RequestOut]:
 @bp.operation(
     "/information-requests/<int:request_id>",
     summary="En begäran om uppgifter",
-    response=RequestOut,
 )
 def get_request(request_id: int) -> RequestOut:
     return _one(request_for(db_session(), api_user(), request_id))
@@ -182,8 +177,6 @@ class AnswerOut(OutModel):
     "/information-requests/<int:request_id>/disclosures",
     method="POST",
     summary="Besvara en begäran med utlämnande",
-    body=AnswerIn,
-    response=AnswerOut,
     status=201,
 )
 def answer_request(request_id: int, body: AnswerIn) -> AnswerOut:
@@ -213,8 +206,6 @@ class CloseIn(ApiModel):
     "/information-requests/<int:request_id>/close",
     method="POST",
     summary="Avsluta en begäran (besvarad eller avslagen)",
-    body=CloseIn,
-    response=RequestOut,
 )
 def close_request(request_id: int, body: CloseIn) -> RequestOut:
     session = db_session()
