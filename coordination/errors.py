@@ -9,16 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-
-from coordination.models import (
-    Agency,
-    Council,
-    User,
-)
 
 
 class ServiceError(Exception):
@@ -83,6 +77,15 @@ def lost_a_race(exc: IntegrityError) -> bool:
     )
 
 
-def check_version(obj: Agency | User | Council, expected_version: int | None) -> None:
+class HasVersion(Protocol):
+    """A row with a ``version`` column (the ORM's ``version_id_col``)."""
+
+    @property
+    def version(self) -> int: ...
+
+
+def check_version(obj: HasVersion, expected_version: int | None) -> None:
+    """A conflict when the form or request saw another version of ``obj`` than the current
+    one; none when it named no version."""
     if expected_version is not None and obj.version != expected_version:
         raise ConflictError()

@@ -358,19 +358,7 @@ def _renumber(
     if holder is not None:
         duplicates.hold(session, actor, child, holder)
     else:
-        was_duplicate_of = child.duplicate_of_id
-        child.identity_index = index
-        child.duplicate_of_id = None
-        child.duplicate_kept_at = None
-        session.flush()
-        if was_duplicate_of is not None:
-            record_event(
-                session,
-                None,
-                SecrecyTag.CHILD_DUPLICATE_RELEASED,
-                on=child,
-                details={"council_id": child.council_id, "duplicate_of_id": was_duplicate_of},
-            )
+        duplicates.take_number(session, child, index, released_from=child.duplicate_of_id)
     if former_index is not None and former_index != index:
         duplicates.release_number(session, child, former_index)
 
