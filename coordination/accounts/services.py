@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from coordination import security
-from coordination.accounts.sessions import EndReason, end_sessions_of
+from coordination.accounts.sessions import EndReason, end_sessions_of, stop_access
 from coordination.audit.log import AuditTag, record_event
 from coordination.db import utcnow
 from coordination.errors import ServiceError
@@ -19,7 +19,6 @@ from coordination.models import (
     RecoveryCode,
     User,
 )
-from coordination.tokens.services import revoke_tokens_of
 
 
 def normalise_email(email: str) -> str:
@@ -259,16 +258,15 @@ def log_out_everywhere(session: Session, user: User) -> int:
     """End every session of ``user`` and stop every API token of theirs (a token is a log-in
     too: one left working would keep a stolen account open); returns how many sessions were
     open."""
-    ended = end_sessions_of(session, user, EndReason.LOGOUT_EVERYWHERE)
-    tokens = revoke_tokens_of(session, user, user, str(EndReason.LOGOUT_EVERYWHERE))
+    stopped = stop_access(session, user, user, EndReason.LOGOUT_EVERYWHERE)
     record_event(
         session,
         user,
         AuditTag.AUTH_LOGOUT_EVERYWHERE,
         on=user,
-        details={"sessions": ended, "tokens_revoked": tokens},
+        details={"sessions": stopped.sessions, "tokens_revoked": stopped.tokens},
     )
-    return ended
+    return stopped.sessions
 
 
 def confirm_identity(
