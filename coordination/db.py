@@ -16,7 +16,19 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -109,6 +121,11 @@ class Versioned:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.version}
+
+
+def count_rows(session: Session, model: type[Any], *where: ColumnElement[bool]) -> int:
+    """How many rows of ``model`` meet every ``where`` criterion (all rows without one)."""
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 @dataclass

@@ -7,13 +7,13 @@ import hashlib
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from coordination import security
 from coordination.accounts.sessions import EndReason, end_sessions_of, stop_access
 from coordination.audit.log import AuditTag, record_event
-from coordination.db import utcnow
+from coordination.db import count_rows, utcnow
 from coordination.errors import ServiceError
 from coordination.models import (
     RecoveryCode,
@@ -202,13 +202,8 @@ def replace_recovery_codes(session: Session, user: User) -> list[str]:
 
 
 def unused_recovery_code_count(session: Session, user: User) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(RecoveryCode)
-            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-        )
-        or 0
+    return count_rows(
+        session, RecoveryCode, RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
     )
 
 

@@ -33,7 +33,7 @@ from coordination.accounts.scim.models import ScimClient, ScimLink
 from coordination.accounts.services import normalise_email
 from coordination.accounts.sessions import EndReason, stop_access
 from coordination.audit.log import record_event
-from coordination.db import utcnow
+from coordination.db import count_rows, utcnow
 from coordination.errors import ServiceError
 from coordination.models import Agency, User
 from coordination.policy import Permission, require_permission
@@ -92,12 +92,10 @@ def create_client(session: Session, actor: User, agency: Agency, name: str) -> I
     name = name.strip()
     if not name:
         raise ServiceError(_l("Ge klienten ett namn."), field="name")
-    live = session.scalar(
-        select(func.count())
-        .select_from(ScimClient)
-        .where(ScimClient.agency_id == agency.id, ScimClient.revoked_at.is_(None))
+    live = count_rows(
+        session, ScimClient, ScimClient.agency_id == agency.id, ScimClient.revoked_at.is_(None)
     )
-    if (live or 0) >= MAX_CLIENTS_PER_AGENCY:
+    if live >= MAX_CLIENTS_PER_AGENCY:
         raise ServiceError(
             _l(
                 "Myndigheten har redan %(max)s SCIM-klienter. Återkalla en först.",
