@@ -7,12 +7,16 @@ problem response. Nothing is kept of a refused request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
+
+T = TypeVar("T")
 
 
 class ServiceError(Exception):
@@ -49,6 +53,22 @@ class PermissionDenied(ServiceError):
 class NotFound(PermissionDenied):
     """The object does not exist. Pages and API answer it exactly as a forbidden object (403,
     ``access:denied`` logged), so a refusal never tells whether an id exists."""
+
+
+def get_or_not_found(
+    session: Session,
+    model: type[T],
+    id_: int,
+    object_type: str,
+    *,
+    options: Sequence[ORMOption] | None = None,
+) -> T:
+    """The row of ``model`` with the primary key ``id_`` (loaded with ``options``), or
+    ``NotFound`` naming it as ``object_type``: the first step of an access loader."""
+    found = session.get(model, id_, options=options)
+    if found is None:
+        raise NotFound(object_type=object_type, object_ids=[id_])
+    return found
 
 
 class ConflictError(ServiceError):
