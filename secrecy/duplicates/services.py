@@ -227,15 +227,7 @@ def close_as_duplicate(
         on=child,
         details={"reason": str(CloseReason.DUPLICATE)},
     )
-    record_event(
-        session,
-        actor,
-        SecrecyTag.CHILD_DUPLICATE_CLOSED,
-        on=child,
-        # Not the case it duplicates: the coordinator's agency's log reviewer reads this
-        # event, and the pair is named only in the system's held event.
-        details={"council_id": child.council_id},
-    )
+    _log_decision(session, actor, child, SecrecyTag.CHILD_DUPLICATE_CLOSED)
 
 
 def keep_separate(
@@ -246,12 +238,11 @@ def keep_separate(
     check_resolvable(actor, child, expected_version)
     child.duplicate_kept_at = utcnow()
     session.flush()
-    record_event(
-        session,
-        actor,
-        SecrecyTag.CHILD_DUPLICATE_KEPT,
-        on=child,
-        # Not the case it duplicates: the coordinator's agency's log reviewer reads this
-        # event, and the pair is named only in the system's held event.
-        details={"council_id": child.council_id},
-    )
+    _log_decision(session, actor, child, SecrecyTag.CHILD_DUPLICATE_KEPT)
+
+
+def _log_decision(session: Session, actor: User, child: Child, tag: SecrecyTag) -> None:
+    """The coordinator's decision on the held case, in the log. It names the council, not the
+    case it duplicates: the coordinator's agency's log reviewer reads this event, and the pair
+    is named only in the system's held event."""
+    record_event(session, actor, tag, on=child, details={"council_id": child.council_id})
