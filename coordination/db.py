@@ -16,8 +16,27 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, String, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -90,6 +109,23 @@ def enum_type(
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Versioned:
+    """A row changed under optimistic locking: its ``version`` column (the table's last) is
+    raised by every update, and an update of a row someone else changed first fails
+    (``StaleDataError``, a conflict in the wrappers); forms carry it for ``check_version``."""
+
+    version: Mapped[int] = mapped_column(default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
+
+
+def count_rows(session: Session, model: type[Any], *where: ColumnElement[bool]) -> int:
+    """How many rows of ``model`` meet every ``where`` criterion (all rows without one)."""
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 @dataclass

@@ -7,18 +7,16 @@ problem response. Nothing is kept of a refused request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
-from coordination.models import (
-    Agency,
-    Council,
-    User,
-)
+T = TypeVar("T")
 
 
 class ServiceError(Exception):
@@ -57,6 +55,22 @@ class NotFound(PermissionDenied):
     ``access:denied`` logged), so a refusal never tells whether an id exists."""
 
 
+def get_or_not_found(
+    session: Session,
+    model: type[T],
+    id_: int,
+    object_type: str,
+    *,
+    options: Sequence[ORMOption] | None = None,
+) -> T:
+    """The row of ``model`` with the primary key ``id_`` (loaded with ``options``), or
+    ``NotFound`` naming it as ``object_type``: the first step of an access loader."""
+    found = session.get(model, id_, options=options)
+    if found is None:
+        raise NotFound(object_type=object_type, object_ids=[id_])
+    return found
+
+
 class ConflictError(ServiceError):
     """Someone else saved the same object since this form was loaded."""
 
@@ -83,6 +97,15 @@ def lost_a_race(exc: IntegrityError) -> bool:
     )
 
 
-def check_version(obj: Agency | User | Council, expected_version: int | None) -> None:
+class HasVersion(Protocol):
+    """A row with a ``version`` column (the ORM's ``version_id_col``)."""
+
+    @property
+    def version(self) -> int: ...
+
+
+def check_version(obj: HasVersion, expected_version: int | None) -> None:
+    """A conflict when the form or request saw another version of ``obj`` than the current
+    one; none when it named no version."""
     if expected_version is not None and obj.version != expected_version:
         raise ConflictError()

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from coordination.db import Base, created_at, enum_type, intpk, str200
+from coordination.db import Base, Versioned, created_at, enum_type, intpk, str200
 
 
 class AgencyKind(enum.StrEnum):
@@ -49,7 +49,7 @@ class CouncilRole(enum.StrEnum):
     MEMBER = "member"
 
 
-class Agency(Base):
+class Agency(Versioned, Base):
     __tablename__ = "agencies"
 
     id: Mapped[intpk]
@@ -71,9 +71,6 @@ class Agency(Base):
     # children, on top of the deployment's ASSURANCE_REQUIRED_FOR_RECORDS; None: that alone.
     required_assurance: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Agency {self.id} {self.kind}>"
@@ -86,7 +83,7 @@ class Agency(Base):
         return f"{self.authority_org_number}|{' '.join(self.authority_name.casefold().split())}"
 
 
-class User(Base):
+class User(Versioned, Base):
     __tablename__ = "users"
 
     id: Mapped[intpk]
@@ -113,7 +110,6 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -124,7 +120,6 @@ class User(Base):
     )
 
     __table_args__ = (UniqueConstraint("email"),)
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -190,7 +185,7 @@ council_agencies = Table(
 )
 
 
-class Council(Base):
+class Council(Versioned, Base):
     __tablename__ = "councils"
 
     id: Mapped[intpk]
@@ -220,7 +215,6 @@ class Council(Base):
     age_min: Mapped[int | None]
     age_max: Mapped[int | None]
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     agencies: Mapped[list[Agency]] = relationship(
         secondary=council_agencies, order_by=Agency.name, lazy="selectin"
@@ -240,7 +234,6 @@ class Council(Base):
             name="age_range_order",
         ),
     )
-    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Council {self.id} {self.code}>"
@@ -286,7 +279,7 @@ class CloseReason(enum.StrEnum):
     DUPLICATE = "duplicate"
 
 
-class Child(Base):
+class Child(Versioned, Base):
     """One young person on a council's caseload, known by a pseudonym only.
 
     Identity (names, personnummer, guardians, address) is a sealed record owned by the enrolling
@@ -321,13 +314,11 @@ class Child(Base):
     duplicate_kept_at: Mapped[dt.datetime | None]
     birth_date_sealed: Mapped[bytes | None]
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     council: Mapped[Council] = relationship(lazy="joined", innerjoin=True)
     enrolling_agency: Mapped[Agency] = relationship()
 
     __table_args__ = (UniqueConstraint("council_id", "identity_index"),)
-    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Child {self.id}>"

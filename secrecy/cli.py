@@ -18,13 +18,13 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.services import reseal_totp_secrets
 from coordination.audit.log import record_event
 from coordination.cli import audit
-from coordination.db import db_session, today_local, transaction
+from coordination.db import count_rows, db_session, today_local, transaction
 from coordination.models import Agency
 from coordination.security import MasterKeyRing
 from secrecy import shredlog
@@ -133,12 +133,7 @@ def keys_check() -> None:
     """Open every unshredded record with its owner's key; exit 1 listing those that fail."""
     session = db_session()
     with transaction(session):
-        total = (
-            session.scalar(
-                select(func.count()).select_from(Record).where(Record.shredded_at.is_(None))
-            )
-            or 0
-        )
+        total = count_rows(session, Record, Record.shredded_at.is_(None))
         with click.progressbar(length=total, label="Kontrollerar uppgifter") as bar:
             checked, problems = reveal.check_owner_keys(session, bar.update)
         record_event(

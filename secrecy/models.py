@@ -14,7 +14,7 @@ import enum
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, enum_type, intpk
+from coordination.db import Base, Versioned, created_at, enum_type, intpk
 from coordination.models import Agency, Child, User
 
 
@@ -109,7 +109,7 @@ class ConsentRevokeReason(enum.StrEnum):
     OTHER = "other"
 
 
-class Consent(Base):
+class Consent(Versioned, Base):
     """A written consent on file (samtycke). Who signed and what it covers are plain metadata
     for the policy engine; the signers' names, the purpose and where the signed form is kept
     are a sealed record (category ``consent``) of the registering agency."""
@@ -139,12 +139,9 @@ class Consent(Base):
     revoke_reason: Mapped[ConsentRevokeReason | None] = mapped_column(
         enum_type(ConsentRevokeReason, "consent_revoke_reason", validate_strings=False)
     )
-    version: Mapped[int] = mapped_column(default=1)
 
     child: Mapped[Child] = relationship()
     registered_by_agency: Mapped[Agency] = relationship(foreign_keys=[registered_by_agency_id])
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class DisclosureEndReason(enum.StrEnum):
@@ -226,7 +223,7 @@ class RequestUrgency(enum.StrEnum):
     URGENT = "urgent"
 
 
-class InformationRequest(Base):
+class InformationRequest(Versioned, Base):
     """A member of one agency asks another agency of the child's council for information
     (begäran om uppgifter). The purpose is a sealed record of the requesting agency, wrapped
     for the asked agency; the asked agency's answer (a note, or the reason for a refusal) is a
@@ -257,21 +254,18 @@ class InformationRequest(Base):
     answer_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
     # When the job told the asked agency's coordinator that the request is overdue.
     flagged_at: Mapped[dt.datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
 
     child: Mapped[Child] = relationship()
     requesting_agency: Mapped[Agency] = relationship(foreign_keys=[requesting_agency_id])
     owner_agency: Mapped[Agency] = relationship(foreign_keys=[owner_agency_id])
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
 
-    __mapper_args__ = {"version_id_col": version}
-
     @property
     def is_open(self) -> bool:
         return self.status is RequestStatus.OPEN
 
 
-class AgeException(Base):
+class AgeException(Versioned, Base):
     """An exception (avsteg) from the council's target age range for one child: enrolled
     outside it, or kept on past it. The texts (the reason and the stigmatisation
     consideration) are a sealed record of the agency that recorded it, normally the enrolling
@@ -295,10 +289,7 @@ class AgeException(Base):
     created_at: Mapped[created_at]
     # Set by the reminder job once the review date's notice went out.
     review_notified_at: Mapped[dt.datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
 
     child: Mapped[Child] = relationship()
     details_record: Mapped[Record] = relationship()
     recorded_by: Mapped[User] = relationship()
-
-    __mapper_args__ = {"version_id_col": version}

@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.audit.log import record_event
+from coordination.db import count_rows
 from coordination.models import Child, ChildStatus, Council
 from coordination.registry import ERASURES, Erasure
 from secrecy.models import Record
@@ -90,14 +91,7 @@ def _due_child_ids(session: Session, today: dt.date) -> list[int]:
 
 
 def _unshredded_record_count(session: Session, child_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Record)
-            .where(Record.child_id == child_id, Record.shredded_at.is_(None))
-        )
-        or 0
-    )
+    return count_rows(session, Record, Record.child_id == child_id, Record.shredded_at.is_(None))
 
 
 def _load_due(session: Session, child_ids: list[int], *, lock: bool) -> list[Child]:

@@ -7,19 +7,18 @@ import hashlib
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from coordination import security
-from coordination.accounts.sessions import EndReason, end_sessions_of
+from coordination.accounts.sessions import EndReason, end_sessions_of, stop_access
 from coordination.audit.log import AuditTag, record_event
-from coordination.db import utcnow
+from coordination.db import count_rows, utcnow
 from coordination.errors import ServiceError
 from coordination.models import (
     RecoveryCode,
     User,
 )
-from coordination.tokens.services import revoke_tokens_of
 
 
 def normalise_email(email: str) -> str:
@@ -203,13 +202,8 @@ def replace_recovery_codes(session: Session, user: User) -> list[str]:
 
 
 def unused_recovery_code_count(session: Session, user: User) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(RecoveryCode)
-            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-        )
-        or 0
+    return count_rows(
+        session, RecoveryCode, RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
     )
 
 
@@ -259,16 +253,15 @@ def log_out_everywhere(session: Session, user: User) -> int:
     """End every session of ``user`` and stop every API token of theirs (a token is a log-in
     too: one left working would keep a stolen account open); returns how many sessions were
     open."""
-    ended = end_sessions_of(session, user, EndReason.LOGOUT_EVERYWHERE)
-    tokens = revoke_tokens_of(session, user, user, str(EndReason.LOGOUT_EVERYWHERE))
+    stopped = stop_access(session, user, user, EndReason.LOGOUT_EVERYWHERE)
     record_event(
         session,
         user,
         AuditTag.AUTH_LOGOUT_EVERYWHERE,
         on=user,
-        details={"sessions": ended, "tokens_revoked": tokens},
+        details={"sessions": stopped.sessions, "tokens_revoked": stopped.tokens},
     )
-    return ended
+    return stopped.sessions
 
 
 def confirm_identity(

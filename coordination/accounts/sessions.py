@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from coordination.accounts.session_redis import redis_sessions
 from coordination.db import Base, UTCDateTime, created_at, utcnow
 from coordination.models import User
+from coordination.tokens.services import revoke_tokens_of
 
 # The signed cookie's login time enforces SESSION_MAX_HOURS (with its audit event and message);
 # the row's own expiry is the backstop, an hour later, and what the nightly prune goes by.
@@ -158,6 +159,31 @@ def end_sessions_of(session: Session, user: User, reason: EndReason) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """How many sessions ended and API tokens were revoked when an account's access stopped."""
+
+    sessions: int
+    tokens: int
+
+
+def stop_access(
+    session: Session,
+    actor: User | None,
+    user: User,
+    reason: EndReason,
+    *,
+    revoke_reason: str | None = None,
+) -> Stopped:
+    """Every way in of ``user`` stops at once: the login cookie (epoch), the server-side
+    sessions and the API tokens (a token is a log-in too: one left working would keep the
+    account open). The tokens' revocation events name ``revoke_reason``, by default the
+    sessions' ``reason``; ``actor`` is who stopped them (None: the system)."""
+    sessions = end_sessions_of(session, user, reason)
+    tokens = revoke_tokens_of(session, actor, user, revoke_reason or str(reason))
+    return Stopped(sessions, tokens)
 
 
 def session_has_ended(session: Session, sid: str) -> bool:

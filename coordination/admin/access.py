@@ -10,11 +10,11 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from coordination.errors import NotFound, PermissionDenied
+from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import Agency, Council, User
 from coordination.policy import Permission, has_permission
 
-T = TypeVar("T", Agency, User, Council)
+T = TypeVar("T")
 
 # Every administration page needs the same permission; the admin role grants all three.
 ADMINISTRATION = Permission.MANAGE_USERS
@@ -26,24 +26,22 @@ def require_administrator(actor: User) -> None:
         raise PermissionDenied()
 
 
-def _administered(session: Session, actor: User, model: type[T], object_type: str, id_: int) -> T:
+def administered(session: Session, actor: User, model: type[T], object_type: str, id_: int) -> T:
+    """The row an administration page works on, for administrators only (checked first)."""
     if not has_permission(actor, ADMINISTRATION):
         raise PermissionDenied(object_type=object_type, object_ids=[id_])
-    found = session.get(model, id_)
-    if found is None:
-        raise NotFound(object_type=object_type, object_ids=[id_])
-    return found
+    return get_or_not_found(session, model, id_, object_type)
 
 
 def agency_for(session: Session, actor: User, agency_id: int) -> Agency:
-    return _administered(session, actor, Agency, "agency", agency_id)
+    return administered(session, actor, Agency, "agency", agency_id)
 
 
 def user_for(session: Session, actor: User, user_id: int) -> User:
-    return _administered(session, actor, User, "user", user_id)
+    return administered(session, actor, User, "user", user_id)
 
 
 def council_for_admin(session: Session, actor: User, council_id: int) -> Council:
     """The council's settings page (name, agencies, retention). Its members are managed on the
     council's own page, through ``coordination.councils.access.council_for``."""
-    return _administered(session, actor, Council, "council", council_id)
+    return administered(session, actor, Council, "council", council_id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from coordination import security
 from coordination.accounts.services import normalise_email, validate_new_password
-from coordination.accounts.sessions import EndReason, end_sessions_of
+from coordination.accounts.sessions import EndReason, end_sessions_of, stop_access
 from coordination.audit.log import AuditTag, record_event
 from coordination.db import utcnow
 from coordination.errors import ServiceError, check_version
@@ -30,7 +30,6 @@ from coordination.policy import (
     Permission,
     require_permission,
 )
-from coordination.tokens.services import revoke_tokens_of
 
 # A start password of 20 characters from 15 random bytes (120 bits), for reading aloud or
 # pasting: the user replaces it at the first log-in.
@@ -267,8 +266,7 @@ def set_user_active(session: Session, actor: User, user: User, active: bool) -> 
     user.active = active
     if not active:
         # Sessions and tokens stop at once; reactivation brings none of them back.
-        end_sessions_of(session, user, EndReason.DEACTIVATED)
-        revoke_tokens_of(session, actor, user, "deactivated")
+        stop_access(session, actor, user, EndReason.DEACTIVATED)
     tag = AuditTag.ADMIN_USER_ACTIVATE if active else AuditTag.ADMIN_USER_DEACTIVATE
     record_event(session, actor, tag, on=user)
 
@@ -300,14 +298,13 @@ def reset_password(session: Session, actor: User, user: User) -> str:
     user.password_hash = security.hash_password(start_password)
     user.password_changed_at = utcnow()
     user.must_change_password = True
-    sessions = end_sessions_of(session, user, EndReason.PASSWORD_RESET)
-    tokens = revoke_tokens_of(session, actor, user, "password_reset")
+    stopped = stop_access(session, actor, user, EndReason.PASSWORD_RESET)
     session.flush()
     record_event(
         session,
         actor,
         AuditTag.ADMIN_USER_RESET_PASSWORD,
         on=user,
-        details={"sessions_ended": sessions, "tokens_revoked": tokens},
+        details={"sessions_ended": stopped.sessions, "tokens_revoked": stopped.tokens},
     )
     return start_password

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from coordination.errors import NotFound, PermissionDenied
+from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import User
 from coordination.tokens.services import ApiToken
 
 
 def token_for(session: Session, actor: User, token_id: int) -> ApiToken:
-    token = session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound(object_type="api_token", object_ids=[token_id])
+    token = get_or_not_found(session, ApiToken, token_id, "api_token")
     if token.user_id != actor.id:
         raise PermissionDenied(object_type="api_token", object_ids=[token_id])
     return token

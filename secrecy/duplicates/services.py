@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from coordination.audit.log import record_event
 from coordination.councils.services import council_coordinators
 from coordination.db import today_local, utcnow
-from coordination.errors import ConflictError, PermissionDenied, ServiceError
+from coordination.errors import PermissionDenied, ServiceError, check_version
 from coordination.models import (
     Child,
     ChildStatus,
@@ -150,20 +150,28 @@ def release_number(session: Session, former: Child, index: str | None) -> Child 
         return None
     heir, rest = cases[0], cases[1:]
     session.flush()  # the former holder's index is gone before the heir takes it
-    heir.identity_index = index
-    heir.duplicate_of_id = None
-    heir.duplicate_kept_at = None
     for other in rest:
         other.duplicate_of_id = heir.id
-    session.flush()
-    record_event(
-        session,
-        None,
-        SecrecyTag.CHILD_DUPLICATE_RELEASED,
-        on=heir,
-        details={"council_id": heir.council_id, "duplicate_of_id": former.id},
-    )
+    take_number(session, heir, index, released_from=former.id)
     return heir
+
+
+def take_number(session: Session, child: Child, index: str, released_from: int | None) -> None:
+    """``child`` holds the number ``index`` as its own case, neither held nor kept. Flushed;
+    when it was held as a duplicate of ``released_from``, the system's release event says so
+    (not the actor's: the pair is named only in the system's events)."""
+    child.identity_index = index
+    child.duplicate_of_id = None
+    child.duplicate_kept_at = None
+    session.flush()
+    if released_from is not None:
+        record_event(
+            session,
+            None,
+            SecrecyTag.CHILD_DUPLICATE_RELEASED,
+            on=child,
+            details={"council_id": child.council_id, "duplicate_of_id": released_from},
+        )
 
 
 # --- The coordinators' queue ------------------------------------------------------------------
@@ -199,8 +207,7 @@ def check_resolvable(actor: User, child: Child, expected_version: int | None = N
     require_council_coordinator(actor, child.council)
     if not is_held(child) or child.status is not ChildStatus.ACTIVE:
         raise ServiceError(_l("Ärendet väntar inte längre på beslut om dubblett."))
-    if expected_version is not None and child.version != expected_version:
-        raise ConflictError()
+    check_version(child, expected_version)
 
 
 def close_as_duplicate(
@@ -220,15 +227,7 @@ def close_as_duplicate(
         on=child,
         details={"reason": str(CloseReason.DUPLICATE)},
     )
-    record_event(
-        session,
-        actor,
-        SecrecyTag.CHILD_DUPLICATE_CLOSED,
-        on=child,
-        # Not the case it duplicates: the coordinator's agency's log reviewer reads this
-        # event, and the pair is named only in the system's held event.
-        details={"council_id": child.council_id},
-    )
+    _log_decision(session, actor, child, SecrecyTag.CHILD_DUPLICATE_CLOSED)
 
 
 def keep_separate(
@@ -239,12 +238,11 @@ def keep_separate(
     check_resolvable(actor, child, expected_version)
     child.duplicate_kept_at = utcnow()
     session.flush()
-    record_event(
-        session,
-        actor,
-        SecrecyTag.CHILD_DUPLICATE_KEPT,
-        on=child,
-        # Not the case it duplicates: the coordinator's agency's log reviewer reads this
-        # event, and the pair is named only in the system's held event.
-        details={"council_id": child.council_id},
-    )
+    _log_decision(session, actor, child, SecrecyTag.CHILD_DUPLICATE_KEPT)
+
+
+def _log_decision(session: Session, actor: User, child: Child, tag: SecrecyTag) -> None:
+    """The coordinator's decision on the held case, in the log. It names the council, not the
+    case it duplicates: the coordinator's agency's log reviewer reads this event, and the pair
+    is named only in the system's held event."""
+    record_event(session, actor, tag, on=child, details={"council_id": child.council_id})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, defaultload
 
-from coordination.errors import NotFound, PermissionDenied
+from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import Child, Council, User
 from coordination.policy import Need, can_view_council
 from secrecy.models import Consent, Disclosure, Record
@@ -23,11 +23,13 @@ def child_for(session: Session, actor: User, child_id: int, need: Need = Need.VI
     """The child, whatever the case's status. VIEW: members of the child's council; MANAGE
     (close and reopen the case): the enrolling agency and the council's coordinators."""
     # The council comes with the child (joined); its agencies only if a page asks for them.
-    child = session.get(
-        Child, child_id, options=[defaultload(Child.council).lazyload(Council.agencies)]
+    child = get_or_not_found(
+        session,
+        Child,
+        child_id,
+        "child",
+        options=[defaultload(Child.council).lazyload(Council.agencies)],
     )
-    if child is None:
-        raise NotFound(object_type="child", object_ids=[child_id])
     if need is Need.VIEW:
         allowed = can_view_council(actor, child.council)
     elif need is Need.MANAGE:
@@ -43,9 +45,7 @@ def record_for(session: Session, actor: User, record_id: int, need: Need = Need.
     """The record's metadata (content only through ``reveal``). VIEW: members of the child's
     council; MANAGE (correct it, decide on its disclosure): the owner agency's users among
     them."""
-    record = session.get(Record, record_id)
-    if record is None:
-        raise NotFound(object_type="record", object_ids=[record_id])
+    record = get_or_not_found(session, Record, record_id, "record")
     if need is Need.VIEW:
         allowed = can_view_council(actor, record.child.council)
     elif need is Need.MANAGE:
@@ -63,9 +63,7 @@ def record_for(session: Session, actor: User, record_id: int, need: Need = Need.
 def consent_for(session: Session, actor: User, consent_id: int) -> Consent:
     """The consent, for the members of the child's council (any of them may record that it
     was revoked: the young person may tell any of them)."""
-    consent = session.get(Consent, consent_id)
-    if consent is None:
-        raise NotFound(object_type="consent", object_ids=[consent_id])
+    consent = get_or_not_found(session, Consent, consent_id, "consent")
     if not can_view_council(actor, consent.child.council):
         raise PermissionDenied(object_type="consent", object_ids=[consent_id])
     return consent
@@ -73,8 +71,6 @@ def consent_for(session: Session, actor: User, consent_id: int) -> Consent:
 
 def disclosure_for(session: Session, actor: User, disclosure_id: int) -> Disclosure:
     """The disclosure decision, for the owner agency of its record (``record_for`` MANAGE)."""
-    disclosure = session.get(Disclosure, disclosure_id)
-    if disclosure is None:
-        raise NotFound(object_type="disclosure", object_ids=[disclosure_id])
+    disclosure = get_or_not_found(session, Disclosure, disclosure_id, "disclosure")
     record_for(session, actor, disclosure.record_id, Need.MANAGE)
     return disclosure

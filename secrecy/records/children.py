@@ -38,7 +38,7 @@ from secrecy.models import Record
 from secrecy.policy.categories import IDENTITY
 from secrecy.policy.engine import age_on
 from secrecy.records import sealing
-from secrecy.records.identity import parse_identity_number
+from secrecy.records.identity import IdentityNumber, parse_identity_number
 from secrecy.records.reveal import readable_record_ids
 from secrecy.records.services import (
     add_sealed_record,
@@ -79,6 +79,30 @@ class EnrolmentData:
     # An exception (avsteg) from the council's target age range: required when the child's
     # age is outside it, ignored otherwise.
     exception: agerules.ExceptionData | None = None
+
+    def require_names(self) -> None:
+        """Given and family names are required: refused next to the field without one."""
+        if not self.given_names.strip():
+            raise ServiceError(_l("Ange förnamn."), field="given_names")
+        if not self.family_name.strip():
+            raise ServiceError(_l("Ange efternamn."), field="family_name")
+
+    def identity_content(self, number: IdentityNumber) -> dict[str, Any]:
+        """The content of the child's sealed identity record: the names, the parsed number,
+        the guardians given a name, the address."""
+        return {
+            "given_names": self.given_names.strip(),
+            "family_name": self.family_name.strip(),
+            "personnummer": number.normalised,
+            "coordination_number": number.coordination_number,
+            "birth_date": number.birth_date.isoformat(),
+            "guardians": [
+                {"name": g.name.strip(), "phone": g.phone.strip(), "email": g.email.strip()}
+                for g in self.guardians
+                if g.name.strip()
+            ],
+            "address": self.address.strip(),
+        }
 
 
 def next_pseudonym(session: Session, council: Council, year: int) -> str:
@@ -200,12 +224,7 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
     if not council.active:
         raise ServiceError(_l("Forumet är inaktiverat."))
     number = parse_identity_number(data.personnummer)
-    given, family = data.given_names.strip(), data.family_name.strip()
-    if not given:
-        raise ServiceError(_l("Ange förnamn."), field="given_names")
-    if not family:
-        raise ServiceError(_l("Ange efternamn."), field="family_name")
-    guardians = [g for g in data.guardians if g.name.strip()]
+    data.require_names()
     index = sealing.personnummer_index(session, number.normalised)
     holder = case_with_number(session, council.id, index)
     if holder is not None:
@@ -235,19 +254,7 @@ def enrol_child(session: Session, actor: User, council: Council, data: Enrolment
         # The same number enrolled at the same moment by someone else (unique per council).
         raise ServiceError(NOT_ENROLLED, field="personnummer") from None
     sealing.seal_birth_date(session, child, number.birth_date)
-    content: dict[str, Any] = {
-        "given_names": given,
-        "family_name": family,
-        "personnummer": number.normalised,
-        "coordination_number": number.coordination_number,
-        "birth_date": number.birth_date.isoformat(),
-        "guardians": [
-            {"name": g.name.strip(), "phone": g.phone.strip(), "email": g.email.strip()}
-            for g in guardians
-        ],
-        "address": data.address.strip(),
-    }
-    record = add_sealed_record(session, actor, child, IDENTITY, content)
+    record = add_sealed_record(session, actor, child, IDENTITY, data.identity_content(number))
     record_event(
         session,
         actor,
@@ -324,24 +331,8 @@ def correct_identity(session: Session, actor: User, record: Record, data: Enrolm
                 _l("Personnumret hör till %(pseudonym)s i forumet.", pseudonym=told.pseudonym),
                 field="personnummer",
             )
-    if not data.given_names.strip():
-        raise ServiceError(_l("Ange förnamn."), field="given_names")
-    if not data.family_name.strip():
-        raise ServiceError(_l("Ange efternamn."), field="family_name")
-    content = {
-        "given_names": data.given_names.strip(),
-        "family_name": data.family_name.strip(),
-        "personnummer": number.normalised,
-        "coordination_number": number.coordination_number,
-        "birth_date": number.birth_date.isoformat(),
-        "guardians": [
-            {"name": g.name.strip(), "phone": g.phone.strip(), "email": g.email.strip()}
-            for g in data.guardians
-            if g.name.strip()
-        ],
-        "address": data.address.strip(),
-    }
-    correction = correct_record(session, actor, record, content)
+    data.require_names()
+    correction = correct_record(session, actor, record, data.identity_content(number))
     if not unchanged_duplicate:
         _renumber(session, actor, child, index, holder)
     sealing.seal_birth_date(session, child, number.birth_date)
@@ -358,19 +349,7 @@ def _renumber(
     if holder is not None:
         duplicates.hold(session, actor, child, holder)
     else:
-        was_duplicate_of = child.duplicate_of_id
-        child.identity_index = index
-        child.duplicate_of_id = None
-        child.duplicate_kept_at = None
-        session.flush()
-        if was_duplicate_of is not None:
-            record_event(
-                session,
-                None,
-                SecrecyTag.CHILD_DUPLICATE_RELEASED,
-                on=child,
-                details={"council_id": child.council_id, "duplicate_of_id": was_duplicate_of},
-            )
+        duplicates.take_number(session, child, index, released_from=child.duplicate_of_id)
     if former_index is not None and former_index != index:
         duplicates.release_number(session, child, former_index)
 

@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from coordination.audit.checkpoints import AuditCheckpoint, add_checkpoint, checkpoint_message
 from coordination.audit.log import lock_chain_head
 from coordination.audit.sequencer import chain_events
-from coordination.db import utcnow
+from coordination.db import count_rows, utcnow
 from coordination.models import Child, ChildStatus, bump_key_generation
 from secrecy import shredlog
 from secrecy.duplicates import services as duplicates
@@ -114,18 +114,11 @@ def rotate_master(session: Session, progress: Progress = _no_progress) -> Master
 
 
 def count_keys(session: Session) -> int:
-    return (session.scalar(select(func.count()).select_from(AgencyKey)) or 0) + (
-        session.scalar(select(func.count()).select_from(SystemKey)) or 0
-    )
+    return count_rows(session, AgencyKey) + count_rows(session, SystemKey)
 
 
 def count_agency_record_keys(session: Session, agency_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(RecordKey).where(RecordKey.agency_id == agency_id)
-        )
-        or 0
-    )
+    return count_rows(session, RecordKey, RecordKey.agency_id == agency_id)
 
 
 def rotate_agency_key(

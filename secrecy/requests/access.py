@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from coordination.errors import NotFound, PermissionDenied
+from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import CouncilRole, User
 from coordination.policy import Need, can_view_council, membership_in
 from secrecy.models import InformationRequest
@@ -19,9 +19,7 @@ from secrecy.models import InformationRequest
 def request_for(
     session: Session, actor: User, request_id: int, need: Need = Need.VIEW
 ) -> InformationRequest:
-    request = session.get(InformationRequest, request_id)
-    if request is None:
-        raise NotFound(object_type="information_request", object_ids=[request_id])
+    request = get_or_not_found(session, InformationRequest, request_id, "information_request")
     council = request.child.council
     parties = {request.owner_agency_id, request.requesting_agency_id}
     if need is Need.VIEW:

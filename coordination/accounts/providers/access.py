@@ -8,20 +8,16 @@ from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider, ProviderKind, UserIdentity
 from coordination.accounts.providers.services import may_approve
-from coordination.errors import NotFound, PermissionDenied
+from coordination.admin.access import administered, agency_for
+from coordination.errors import PermissionDenied
 from coordination.models import Agency, User
-from coordination.policy import Permission, has_permission
 
 
 def agency_sign_in_for(
     session: Session, actor: User, agency_id: int
 ) -> tuple[Agency, IdentityProvider | None]:
     """The agency and its provider (if any), for an administrator."""
-    if not has_permission(actor, Permission.MANAGE_USERS):
-        raise PermissionDenied(object_type="agency", object_ids=[agency_id])
-    agency = session.get(Agency, agency_id)
-    if agency is None:
-        raise NotFound(object_type="agency", object_ids=[agency_id])
+    agency = agency_for(session, actor, agency_id)
     provider = session.scalars(
         select(IdentityProvider).where(IdentityProvider.agency_id == agency.id)
     ).one_or_none()
@@ -30,12 +26,7 @@ def agency_sign_in_for(
 
 def identity_for(session: Session, actor: User, identity_id: int) -> UserIdentity:
     """One user's link to a provider, for an administrator."""
-    if not has_permission(actor, Permission.MANAGE_USERS):
-        raise PermissionDenied(object_type="user_identity", object_ids=[identity_id])
-    identity = session.get(UserIdentity, identity_id)
-    if identity is None:
-        raise NotFound(object_type="user_identity", object_ids=[identity_id])
-    return identity
+    return administered(session, actor, UserIdentity, "user_identity", identity_id)
 
 
 def provider_to_log_in_with(session: Session, provider_id: int) -> IdentityProvider | None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, enum_type, intpk, str200
+from coordination.db import Base, Versioned, created_at, enum_type, intpk, str200
 from coordination.models import Agency, User
 
 
@@ -35,7 +35,7 @@ DEFAULT_SAML_CLAIMS: dict[str, str] = {
 }
 
 
-class IdentityProvider(Base):
+class IdentityProvider(Versioned, Base):
     """One agency's provider. The client secret is never stored: only the name of the
     environment variable that holds it (``client_secret_env``)."""
 
@@ -67,11 +67,8 @@ class IdentityProvider(Base):
     discovered: Mapped[dict[str, Any]] = mapped_column(JSON(), default=dict)
     checked_at: Mapped[dt.datetime | None]
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def end_session_endpoint(self) -> str | None:

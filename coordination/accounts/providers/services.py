@@ -28,7 +28,7 @@ from coordination.accounts.providers.oidc import Discovery
 from coordination.accounts.sessions import EndReason, end_provider_sessions
 from coordination.audit.log import record_event
 from coordination.db import utcnow
-from coordination.errors import ConflictError, PermissionDenied, ServiceError
+from coordination.errors import PermissionDenied, ServiceError, check_version
 from coordination.models import Agency, Role, User
 from coordination.policy import Permission, has_permission
 
@@ -182,8 +182,7 @@ def update_provider(
     expected_version: int | None,
 ) -> IdentityProvider:
     _require_admin(actor)
-    if expected_version is not None and expected_version != provider.version:
-        raise ConflictError()
+    check_version(provider, expected_version)
     _apply(provider, fields, discovery)
     _flush_and_log(session, actor, provider, ProviderTag.UPDATE)
     return provider
@@ -347,8 +346,7 @@ def set_agency_assurance(
 ) -> None:
     """The level the agency's users' sessions need to open records about children."""
     _require_admin(actor)
-    if expected_version is not None and expected_version != agency.version:
-        raise ConflictError()
+    check_version(agency, expected_version)
     if level is not None and Assurance.parse(level) is None:
         raise ServiceError(_l("Okänd tillitsnivå."), field="required_assurance")
     agency.required_assurance = level

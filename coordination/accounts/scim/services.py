@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session
 from coordination import security
 from coordination.accounts.scim.models import ScimClient, ScimLink
 from coordination.accounts.services import normalise_email
-from coordination.accounts.sessions import EndReason, end_sessions_of
+from coordination.accounts.sessions import EndReason, stop_access
 from coordination.audit.log import record_event
-from coordination.db import utcnow
+from coordination.db import count_rows, utcnow
 from coordination.errors import ServiceError
 from coordination.models import Agency, User
 from coordination.policy import Permission, require_permission
-from coordination.tokens.services import LAST_USED_RESOLUTION, revoke_tokens_of
+from coordination.tokens.services import LAST_USED_RESOLUTION
 
 SCIM_TOKEN_PREFIX = "svs_"  # noqa: S105 - the public marker of SCIM tokens, not a secret
 PREFIX_LENGTH = 12
@@ -92,12 +92,10 @@ def create_client(session: Session, actor: User, agency: Agency, name: str) -> I
     name = name.strip()
     if not name:
         raise ServiceError(_l("Ge klienten ett namn."), field="name")
-    live = session.scalar(
-        select(func.count())
-        .select_from(ScimClient)
-        .where(ScimClient.agency_id == agency.id, ScimClient.revoked_at.is_(None))
+    live = count_rows(
+        session, ScimClient, ScimClient.agency_id == agency.id, ScimClient.revoked_at.is_(None)
     )
-    if (live or 0) >= MAX_CLIENTS_PER_AGENCY:
+    if live >= MAX_CLIENTS_PER_AGENCY:
         raise ServiceError(
             _l(
                 "Myndigheten har redan %(max)s SCIM-klienter. Återkalla en först.",
@@ -376,10 +374,9 @@ def _set_active(session: Session, client: ScimClient, found: Provisioned, active
 
 
 def _stop_access(session: Session, user: User) -> None:
-    """Every way in stops at once: the login cookie (epoch), the server-side sessions, the
-    API tokens."""
-    end_sessions_of(session, user, EndReason.DEACTIVATED)
-    revoke_tokens_of(session, None, user, "deprovisioned")
+    """Every way in stops at once, as at a deactivation; the tokens' revocation events say
+    the account was deprovisioned."""
+    stop_access(session, None, user, EndReason.DEACTIVATED, revoke_reason="deprovisioned")
 
 
 def delete_user(session: Session, client: ScimClient, found: Provisioned) -> None:
