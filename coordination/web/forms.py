@@ -4,7 +4,8 @@ and the Swedish labels of the ground floor's kinds and roles.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import enum
+from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
@@ -14,8 +15,10 @@ from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: types-WTFor
     SelectChoice,
     SelectMultipleField,
     SubmitField,
+    TextAreaField,
     ValidationError,
 )
+from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
@@ -65,7 +68,11 @@ COUNCIL_ROLE_LABELS = {
 
 REQUIRED = _l("Fältet måste fyllas i.")
 
+# No browser autofill or history for fields about a child or young person.
+PRIVATE = {"autocomplete": "off"}
+
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
 
 
 def validated(value: T | None) -> T:
@@ -78,6 +85,22 @@ def validated(value: T | None) -> T:
 
 def choices(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def label_choices(labels: Mapping[E, object]) -> list[SelectChoice]:
+    """A select's choices from an enum's label table: each member's value with its label, in
+    the table's order."""
+    return choices((member.value, label) for member, label in labels.items())
+
+
+def private_text_area(label: str, *, max_length: int, rows: int) -> TextAreaField:
+    """A required text area about a child (a brief, a record, an answer): bounded, and the
+    browser keeps no copy of it."""
+    return TextAreaField(
+        label,
+        validators=[DataRequired(REQUIRED), Length(max=max_length)],
+        render_kw={**PRIVATE, "rows": rows},
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):

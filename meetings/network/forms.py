@@ -15,23 +15,21 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from coordination.web.forms import REQUIRED, MultiCheckboxField, choices, sane_date
+from coordination.web.forms import PRIVATE, REQUIRED, MultiCheckboxField, label_choices, sane_date
 from meetings.network.labels import KIND_LABELS, PURPOSE_LABELS, ROLE_LABELS, STATUS_LABELS
 from meetings.schedules.forms import _TimesMixin
-
-PRIVATE = {"autocomplete": "off"}
 
 
 class NetworkMeetingForm(_TimesMixin, FlaskForm):
     child_id = SelectField(_l("Barn (pseudonym)"), validate_choice=False)
     kind = SelectField(
         _l("Slags möte"),
-        choices=choices((k.value, label) for k, label in KIND_LABELS.items()),
+        choices=label_choices(KIND_LABELS),
         validate_choice=False,
     )
     purpose = SelectField(
         _l("Vad mötet är till för (står i kallelsen)"),
-        choices=choices((p.value, label) for p, label in PURPOSE_LABELS.items()),
+        choices=label_choices(PURPOSE_LABELS),
         validate_choice=False,
     )
     day = DateField(_l("Datum"), validators=[InputRequired(REQUIRED), sane_date])
@@ -42,7 +40,7 @@ class NetworkMeetingForm(_TimesMixin, FlaskForm):
 class ParticipantForm(FlaskForm):
     role = SelectField(
         _l("Roll"),
-        choices=choices((r.value, label) for r, label in ROLE_LABELS.items()),
+        choices=label_choices(ROLE_LABELS),
         validate_choice=False,
     )
     name = StringField(
@@ -57,7 +55,7 @@ class ParticipantForm(FlaskForm):
 class ParticipantStatusForm(FlaskForm):
     status = SelectField(
         _l("Närvaro"),
-        choices=choices((s.value, label) for s, label in STATUS_LABELS.items()),
+        choices=label_choices(STATUS_LABELS),
         validate_choice=False,
     )
     version = HiddenField()

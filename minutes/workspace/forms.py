@@ -12,7 +12,7 @@ from wtforms import DateField, IntegerField, SelectField, SubmitField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from coordination.web.forms import REQUIRED, choices, sane_date
+from coordination.web.forms import REQUIRED, label_choices, sane_date
 from coordination.web.params import ticked_indexes
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
 from minutes.workspace.sharing import ShareChoice
@@ -33,7 +33,7 @@ TEXT_TOO_LONG = _l("Texten är för lång (högst 20 000 tecken).")
 class EntryForm(FlaskForm):
     kind = SelectField(
         _l("Typ"),
-        choices=choices((k.value, label) for k, label in ENTRY_KIND_LABELS.items()),
+        choices=label_choices(ENTRY_KIND_LABELS),
         default=EntryKind.ENTRY.value,
         validators=[DataRequired(REQUIRED)],
     )
@@ -58,7 +58,7 @@ class EditEntryForm(FlaskForm):
 class AmendForm(FlaskForm):
     reason = SelectField(
         _l("Skäl"),
-        choices=choices((r.value, label) for r, label in AMENDMENT_REASON_LABELS.items()),
+        choices=label_choices(AMENDMENT_REASON_LABELS),
         validators=[DataRequired(REQUIRED)],
     )
     text = TextAreaField(

@@ -16,7 +16,16 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from coordination.models import CloseReason
-from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, SelectChoice, choices, sane_date
+from coordination.web.forms import (
+    AGENCY_KIND_LABELS,
+    PRIVATE,
+    REQUIRED,
+    SelectChoice,
+    choices,
+    label_choices,
+    private_text_area,
+    sane_date,
+)
 from secrecy.agerules.forms import ExceptionFields
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason
 from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
@@ -35,8 +44,6 @@ CLOSE_REASON_LABELS = {
 CHOOSABLE_CLOSE_REASONS = [r for r in CLOSE_REASON_LABELS if r is not CloseReason.DUPLICATE]
 
 
-# No browser autofill or history for fields about a child.
-PRIVATE = {"autocomplete": "off"}
 ASSESSMENT_TOO_LONG = _l("Bedömningen är för lång (högst 10 000 tecken).")
 
 
@@ -105,20 +112,12 @@ def category_choices(locale: str, *, include_identity: bool = False) -> list[Sel
 
 class RecordForm(FlaskForm):
     category = SelectField(_l("Kategori"), validators=[DataRequired(REQUIRED)])
-    text = TextAreaField(
-        _l("Uppgift"),
-        validators=[DataRequired(REQUIRED), Length(max=20000)],
-        render_kw={**PRIVATE, "rows": 5},
-    )
+    text = private_text_area(_l("Uppgift"), max_length=20000, rows=5)
     submit = SubmitField(_l("Spara uppgiften"))
 
 
 class CorrectionForm(FlaskForm):
-    text = TextAreaField(
-        _l("Rättad uppgift"),
-        validators=[DataRequired(REQUIRED), Length(max=20000)],
-        render_kw={**PRIVATE, "rows": 5},
-    )
+    text = private_text_area(_l("Rättad uppgift"), max_length=20000, rows=5)
     submit = SubmitField(_l("Spara rättelsen"))
 
 
@@ -169,16 +168,12 @@ class ConsentForm(FlaskForm):
     agency_ids = SelectMultipleField(_l("Mottagare som samtycket omfattar"), coerce=int)
     agency_kinds = SelectMultipleField(
         _l("… eller alla mottagare av typen"),
-        choices=choices((k.value, label) for k, label in AGENCY_KIND_LABELS.items()),
+        choices=label_choices(AGENCY_KIND_LABELS),
     )
     categories = SelectMultipleField(_l("Slags uppgifter som samtycket omfattar"))
     valid_from = DateField(_l("Gäller från"), validators=[DataRequired(REQUIRED), sane_date])
     valid_to = DateField(_l("Gäller till och med"), validators=[Optional(), sane_date])
-    purpose = TextAreaField(
-        _l("Syfte"),
-        validators=[DataRequired(REQUIRED), Length(max=500)],
-        render_kw={**PRIVATE, "rows": 2},
-    )
+    purpose = private_text_area(_l("Syfte"), max_length=500, rows=2)
     form_location = StringField(
         _l("Var den underskrivna blanketten förvaras"),
         validators=[Optional(), Length(max=300)],
@@ -198,7 +193,7 @@ class ConsentForm(FlaskForm):
 class ConsentRevokeForm(FlaskForm):
     reason = SelectField(
         _l("Skäl"),
-        choices=choices((r.value, label) for r, label in CONSENT_REVOKE_LABELS.items()),
+        choices=label_choices(CONSENT_REVOKE_LABELS),
     )
     submit = SubmitField(_l("Återkalla samtycket"))
 
@@ -206,6 +201,6 @@ class ConsentRevokeForm(FlaskForm):
 class DisclosureRevokeForm(FlaskForm):
     reason = SelectField(
         _l("Skäl"),
-        choices=choices((r.value, label) for r, label in DISCLOSURE_END_LABELS.items()),
+        choices=label_choices(DISCLOSURE_END_LABELS),
     )
     submit = SubmitField(_l("Återkalla"))
