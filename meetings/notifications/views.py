@@ -115,7 +115,7 @@ def index() -> ResponseReturnValue:
         notifications=rows,
         total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=params.page_count(total, PAGE_SIZE),
         form=form,
         email_labels=email_status_labels(),
     )

@@ -115,7 +115,7 @@ def meetings(council_id: int) -> ResponseReturnValue:
         meetings=rows,
         past=past,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=params.page_count(total, PAGE_SIZE),
         total=total,
         status_labels=MEETING_STATUS_LABELS,
         can_manage=checks.can_manage_schedules(actor(), council),
