@@ -26,10 +26,11 @@ from coordination.web.registries import register_council_section
 from meetings.agenda.access import meeting_for
 from meetings.agenda.forms import ATTENDANCE_LABELS
 from minutes.assessments import stats as assessment_stats
-from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
+from minutes.models import ActionStatus, AmendmentReason, MinutesStatus
 from minutes.reports import pdf, printing
 from minutes.reports import services as reports
 from minutes.tags import MinutesTag
+from minutes.workspace.forms import ENTRY_KIND_LABELS
 
 bp = PageBlueprint(
     "minute_reports",
@@ -61,7 +62,6 @@ CHANGE_LABELS = {
     assessment_stats.Change.SAME: _l("Samma nivå"),
     assessment_stats.Change.HIGHER: _l("Högre nivå"),
 }
-ENTRY_KIND_LABELS = {EntryKind.ENTRY: _l("Anteckning"), EntryKind.DECISION: _l("Beslut")}
 AMENDMENT_LABELS = {
     AmendmentReason.FACTUAL_ERROR: _l("sakfel"),
     AmendmentReason.OMISSION: _l("utelämnande"),

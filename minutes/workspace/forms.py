@@ -30,6 +30,14 @@ AMENDMENT_REASON_LABELS = {
 TEXT_TOO_LONG = _l("Texten är för lång (högst 20 000 tecken).")
 
 
+def minutes_text(label: str) -> TextAreaField:
+    """A required text written into the minutes (an entry, a correction, an action), at most
+    ``MAX_TEXT`` characters."""
+    return TextAreaField(
+        label, validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)]
+    )
+
+
 class EntryForm(FlaskForm):
     kind = SelectField(
         _l("Typ"),
@@ -38,18 +46,13 @@ class EntryForm(FlaskForm):
         validators=[DataRequired(REQUIRED)],
     )
     category = SelectField(_l("Kategori"), validators=[DataRequired(REQUIRED)])
-    text = TextAreaField(
-        _l("Text"), validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)]
-    )
+    text = minutes_text(_l("Text"))
     assessment = assessment_field()
     submit = SubmitField(_l("Lägg till i protokollet"))
 
 
 class EditEntryForm(FlaskForm):
-    text = TextAreaField(
-        _l("Ny text"),
-        validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
-    )
+    text = minutes_text(_l("Ny text"))
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
     assessment = assessment_field()
     submit = SubmitField(_l("Spara ändringen"))
@@ -61,19 +64,13 @@ class AmendForm(FlaskForm):
         choices=label_choices(AMENDMENT_REASON_LABELS),
         validators=[DataRequired(REQUIRED)],
     )
-    text = TextAreaField(
-        _l("Rättad text"),
-        validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
-    )
+    text = minutes_text(_l("Rättad text"))
     assessment = assessment_field()
     submit = SubmitField(_l("Spara rättelsen"))
 
 
 class ActionForm(FlaskForm):
-    text = TextAreaField(
-        _l("Vad ska göras"),
-        validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
-    )
+    text = minutes_text(_l("Vad ska göras"))
     responsible_agency_id = SelectField(
         _l("Ansvarig myndighet"), coerce=int, validators=[InputRequired(REQUIRED)]
     )
