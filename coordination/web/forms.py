@@ -14,11 +14,12 @@ from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: types-WTFor
     DateField,
     SelectChoice,
     SelectMultipleField,
+    StringField,
     SubmitField,
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
@@ -101,6 +102,12 @@ def private_text_area(label: str, *, max_length: int, rows: int) -> TextAreaFiel
         validators=[DataRequired(REQUIRED), Length(max=max_length)],
         render_kw={**PRIVATE, "rows": rows},
     )
+
+
+def private_line(label: str, *, max_length: int) -> StringField:
+    """An optional line about a child or a family (a name, a telephone number): bounded, and
+    the browser keeps no copy of it."""
+    return StringField(label, validators=[Optional(), Length(max=max_length)], render_kw=PRIVATE)
 
 
 class MultiCheckboxField(SelectMultipleField):

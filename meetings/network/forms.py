@@ -13,9 +13,16 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length
 
-from coordination.web.forms import PRIVATE, REQUIRED, MultiCheckboxField, label_choices, sane_date
+from coordination.web.forms import (
+    PRIVATE,
+    REQUIRED,
+    MultiCheckboxField,
+    label_choices,
+    private_line,
+    sane_date,
+)
 from meetings.network.labels import KIND_LABELS, PURPOSE_LABELS, ROLE_LABELS, STATUS_LABELS
 from meetings.schedules.forms import _TimesMixin
 
@@ -46,9 +53,7 @@ class ParticipantForm(FlaskForm):
     name = StringField(
         _l("Namn"), validators=[InputRequired(REQUIRED), Length(max=200)], render_kw=PRIVATE
     )
-    email = StringField(
-        _l("E-post (valfritt)"), validators=[Optional(), Length(max=254)], render_kw=PRIVATE
-    )
+    email = private_line(_l("E-post (valfritt)"), max_length=254)
     submit = SubmitField(_l("Lägg till deltagare"))
 
 

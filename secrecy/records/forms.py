@@ -23,6 +23,7 @@ from coordination.web.forms import (
     SelectChoice,
     choices,
     label_choices,
+    private_line,
     private_text_area,
     sane_date,
 )
@@ -57,6 +58,15 @@ def assessment_field() -> TextAreaField:
     )
 
 
+def _guardian_email(label: str) -> EmailField:
+    """A guardian's e-mail address, optional; the browser keeps no copy of it."""
+    return EmailField(
+        label,
+        validators=[Optional(), Email(_l("Ange en giltig e-postadress.")), Length(max=254)],
+        render_kw=PRIVATE,
+    )
+
+
 class IdentityForm(FlaskForm):
     given_names = StringField(
         _l("Förnamn"), validators=[DataRequired(REQUIRED), Length(max=200)], render_kw=PRIVATE
@@ -69,28 +79,12 @@ class IdentityForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=20)],
         render_kw={**PRIVATE, "inputmode": "numeric"},
     )
-    guardian1_name = StringField(
-        _l("Vårdnadshavare 1, namn"), validators=[Optional(), Length(max=200)], render_kw=PRIVATE
-    )
-    guardian1_phone = StringField(
-        _l("Vårdnadshavare 1, telefon"), validators=[Optional(), Length(max=40)], render_kw=PRIVATE
-    )
-    guardian1_email = EmailField(
-        _l("Vårdnadshavare 1, e-post"),
-        validators=[Optional(), Email(_l("Ange en giltig e-postadress.")), Length(max=254)],
-        render_kw=PRIVATE,
-    )
-    guardian2_name = StringField(
-        _l("Vårdnadshavare 2, namn"), validators=[Optional(), Length(max=200)], render_kw=PRIVATE
-    )
-    guardian2_phone = StringField(
-        _l("Vårdnadshavare 2, telefon"), validators=[Optional(), Length(max=40)], render_kw=PRIVATE
-    )
-    guardian2_email = EmailField(
-        _l("Vårdnadshavare 2, e-post"),
-        validators=[Optional(), Email(_l("Ange en giltig e-postadress.")), Length(max=254)],
-        render_kw=PRIVATE,
-    )
+    guardian1_name = private_line(_l("Vårdnadshavare 1, namn"), max_length=200)
+    guardian1_phone = private_line(_l("Vårdnadshavare 1, telefon"), max_length=40)
+    guardian1_email = _guardian_email(_l("Vårdnadshavare 1, e-post"))
+    guardian2_name = private_line(_l("Vårdnadshavare 2, namn"), max_length=200)
+    guardian2_phone = private_line(_l("Vårdnadshavare 2, telefon"), max_length=40)
+    guardian2_email = _guardian_email(_l("Vårdnadshavare 2, e-post"))
     address = TextAreaField(
         _l("Adress"), validators=[Optional(), Length(max=500)], render_kw={**PRIVATE, "rows": 3}
     )
@@ -144,21 +138,9 @@ DISCLOSURE_END_LABELS = {
 
 
 class ConsentForm(FlaskForm):
-    guardian_1 = StringField(
-        _l("Vårdnadshavare 1 har skrivit under (namn)"),
-        validators=[Optional(), Length(max=200)],
-        render_kw=PRIVATE,
-    )
-    guardian_2 = StringField(
-        _l("Vårdnadshavare 2 har skrivit under (namn)"),
-        validators=[Optional(), Length(max=200)],
-        render_kw=PRIVATE,
-    )
-    young_person = StringField(
-        _l("Den unge har skrivit under (namn)"),
-        validators=[Optional(), Length(max=200)],
-        render_kw=PRIVATE,
-    )
+    guardian_1 = private_line(_l("Vårdnadshavare 1 har skrivit under (namn)"), max_length=200)
+    guardian_2 = private_line(_l("Vårdnadshavare 2 har skrivit under (namn)"), max_length=200)
+    young_person = private_line(_l("Den unge har skrivit under (namn)"), max_length=200)
     custody = SelectField(
         _l("Vårdnad"),
         choices=choices(
@@ -174,11 +156,7 @@ class ConsentForm(FlaskForm):
     valid_from = DateField(_l("Gäller från"), validators=[DataRequired(REQUIRED), sane_date])
     valid_to = DateField(_l("Gäller till och med"), validators=[Optional(), sane_date])
     purpose = private_text_area(_l("Syfte"), max_length=500, rows=2)
-    form_location = StringField(
-        _l("Var den underskrivna blanketten förvaras"),
-        validators=[Optional(), Length(max=300)],
-        render_kw=PRIVATE,
-    )
+    form_location = private_line(_l("Var den underskrivna blanketten förvaras"), max_length=300)
     maturity_assessment = TextAreaField(
         _l(
             "Mognadsbedömning: den unge (15–17 år) har tillräcklig mognad att samtycka ensam, "
