@@ -110,6 +110,12 @@ def private_line(label: str, *, max_length: int) -> StringField:
     return StringField(label, validators=[Optional(), Length(max=max_length)], render_kw=PRIVATE)
 
 
+def labels_by_value(labels: Mapping[E, T]) -> dict[object, T]:
+    """An enum's label table keyed by the members' values, for a template that holds the value
+    a row or a form carries."""
+    return {member.value: label for member, label in labels.items()}
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
