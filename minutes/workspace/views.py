@@ -21,13 +21,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from coordination.db import db_session
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Child, User
 from coordination.policy import Need, can_view_council
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.params import arg_int
-from meetings.agenda.access import is_meeting_coordinator, meeting_for
+from meetings.agenda.access import is_meeting_coordinator
+from meetings.agenda.views import requested_meeting
 from meetings.models import Meeting
 from minutes.actions.services import create_action
 from minutes.models import AmendmentReason, ApprovalRole, EntryKind, Minutes, MinutesStatus
@@ -191,24 +191,17 @@ def _render_child(
     )
 
 
-def writing_meeting(meeting_id: int) -> tuple[Session, Meeting]:
-    """The request's session and the meeting whose minutes are written, loaded for its
-    council's members (a guest of the meeting is refused and logged)."""
-    session = db_session()
-    return session, meeting_for(session, actor(), meeting_id, Need.WRITE)
-
-
 @bp.page("/meetings/<int:meeting_id>/minutes")
 def workspace_page(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    return render_workspace(session, meeting_for(session, actor(), meeting_id, Need.VIEW))
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
+    return render_workspace(session, meeting)
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/children/<int:child_id>")
 def child_page(meeting_id: int, child_id: int) -> ResponseReturnValue:
     """Writing is for the council's members: a guest's or outsider's request is refused and
     logged, like a child who is not on this meeting's agenda."""
-    session, meeting = writing_meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     return _render_child(session, meeting, child_on_agenda(session, meeting, child_id))
 
 
@@ -235,7 +228,7 @@ def _back(meeting: Meeting) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/children/<int:child_id>/entries", methods=["POST"])
 def add_entry(meeting_id: int, child_id: int) -> ResponseReturnValue:
-    session, meeting = writing_meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     child = child_on_agenda(session, meeting, child_id)
     form = page.entry_form(child_id, workspace.DEFAULT_ENTRY_CATEGORY, formdata=True)
     _show_again_on(session, meeting, child, "entry", child_id, form)
@@ -258,7 +251,7 @@ def add_entry(meeting_id: int, child_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/entries/<int:entry_id>/edit", methods=["POST"])
 def edit_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
-    session, meeting = writing_meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     entry = entry_of_meeting(session, meeting, entry_id)
     form = EditEntryForm(prefix=f"x{entry_id}")
     _show_again_on(session, meeting, entry.child, "edit", entry_id, form)
@@ -282,7 +275,7 @@ def edit_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/entries/<int:entry_id>/amend", methods=["POST"])
 def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
-    session, meeting = writing_meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     entry = entry_of_meeting(session, meeting, entry_id)
     form = AmendForm(prefix=f"r{entry_id}")
     _show_again_on(session, meeting, entry.child, "amend", entry_id, form)
@@ -303,7 +296,7 @@ def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/children/<int:child_id>/actions", methods=["POST"])
 def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
-    session, meeting = writing_meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     child = child_on_agenda(session, meeting, child_id)
     # Every member is a valid choice here; the service says why an inactive one is refused.
     members = page.council_members(session, meeting, active_only=False)
