@@ -104,15 +104,22 @@ def _safe_next(target: str | None) -> str:
     return url_for("councils.start")
 
 
-def _pending_user() -> User | None:
-    """The user who passed the password step in this browser, within the last five minutes."""
+def _pending_user(stage: str) -> User | None:
+    """The user who passed the password step in this browser, within the last five minutes,
+    and whose next step is ``stage``."""
     pending = session.get("pending")
     if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
     user = db_session().get(User, pending["user_id"])
     if user is None or user.session_epoch != pending.get("epoch") or not user.is_active:
         return None
-    return user
+    return user if pending.get("stage") == stage else None
+
+
+def _log_in_again() -> ResponseReturnValue:
+    """Back to the log-in page: the step that was pending has expired or is another one."""
+    flash(_("Logga in på nytt."), "info")
+    return redirect(url_for("auth.login"))
 
 
 def _finish_login(user: User, method: str) -> ResponseReturnValue:
@@ -171,10 +178,9 @@ def login() -> ResponseReturnValue:
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)
 def two_factor() -> ResponseReturnValue:
-    user = _pending_user()
-    if user is None or session["pending"].get("stage") != "two_factor":
-        flash(_("Logga in på nytt."), "info")
-        return redirect(url_for("auth.login"))
+    user = _pending_user("two_factor")
+    if user is None:
+        return _log_in_again()
     form = TwoFactorForm()
     if form.validate_on_submit():
         dbs = db_session()
@@ -224,10 +230,9 @@ def _render_enrolment(user: User, form: EnrolTwoFactorForm, logged_in: bool) -> 
 @limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)
 def enrol() -> ResponseReturnValue:
     """First login when two-factor is required and the account has none yet."""
-    user = _pending_user()
-    if user is None or session["pending"].get("stage") != "enrol":
-        flash(_("Logga in på nytt."), "info")
-        return redirect(url_for("auth.login"))
+    user = _pending_user("enrol")
+    if user is None:
+        return _log_in_again()
     form = EnrolTwoFactorForm()
     if request.method == "GET":
         return _render_enrolment(user, form, logged_in=False)
