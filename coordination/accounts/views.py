@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Callable
 
 import segno
 from cryptography.exceptions import InvalidTag
@@ -93,6 +94,14 @@ def _pending_account_key() -> str:
     return f"login-pending:{pending.get('user_id', request.remote_addr or 'unknown')}"
 
 
+def _pending_step_limits(
+    view: Callable[[], ResponseReturnValue],
+) -> Callable[[], ResponseReturnValue]:
+    """The rate limits of a step after the password: per address, and per pending account."""
+    limited = limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)(view)
+    return limiter.limit(_login_limit, methods=["POST"])(limited)
+
+
 def _own_account_key() -> str:
     return f"account:{current_user.get_id() if current_user.is_authenticated else 'anonymous'}"
 
@@ -175,8 +184,7 @@ def login() -> ResponseReturnValue:
 
 
 @bp.page("/login/two-factor", methods=["GET", "POST"], public=True)
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)
+@_pending_step_limits
 def two_factor() -> ResponseReturnValue:
     user = _pending_user("two_factor")
     if user is None:
@@ -226,8 +234,7 @@ def _render_enrolment(user: User, form: EnrolTwoFactorForm, logged_in: bool) -> 
 
 
 @bp.page("/login/enrol", methods=["GET", "POST"], public=True)
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)
+@_pending_step_limits
 def enrol() -> ResponseReturnValue:
     """First login when two-factor is required and the account has none yet."""
     user = _pending_user("enrol")
