@@ -1,5 +1,6 @@
-"""Form helpers every package's forms share: choices, the confirmation form, version fields,
-and the Swedish labels of the ground floor's kinds and roles.
+"""Form helpers every package's forms share: choices (also from a label table), the fields
+about a child that the browser must not keep, the confirmation form, version fields, and the
+Swedish labels of the ground floor's kinds and roles with the helpers pages read them through.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ PRIVATE = {"autocomplete": "off"}
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
+K = TypeVar("K")
 
 
 def validated(value: T | None) -> T:
@@ -114,6 +116,11 @@ def labels_by_value(labels: Mapping[E, T]) -> dict[object, T]:
     """An enum's label table keyed by the members' values, for a template that holds the value
     a row or a form carries."""
     return {member.value: label for member, label in labels.items()}
+
+
+def translated_labels(labels: Mapping[K, object]) -> dict[K, str]:
+    """A label table with every label translated now, once per page rather than once per row."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 class MultiCheckboxField(SelectMultipleField):

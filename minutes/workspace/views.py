@@ -11,9 +11,9 @@ its fields (422). All content on a page is opened through one ``reveal_records``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Child, User
 from coordination.policy import Need, can_view_council
+from coordination.web.forms import translated_labels
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.params import arg_int
 from meetings.agenda.access import is_meeting_coordinator
@@ -52,7 +53,6 @@ from secrecy.policy.categories import categories
 from secrecy.policy.reasons import explain
 
 bp = PageBlueprint("minutes", __name__, template_folder="templates")
-K = TypeVar("K")
 
 
 def init_app(app: Flask) -> None:
@@ -76,10 +76,6 @@ def changing(meeting: Meeting) -> Iterator[None]:
 # --- The pages ----------------------------------------------------------------------------------
 
 
-def _translated(labels: Mapping[K, Any]) -> dict[K, str]:
-    return {key: str(label) for key, label in labels.items()}
-
-
 def _common(meeting: Meeting, minutes: Minutes | None) -> dict[str, Any]:
     """What both pages' templates use besides their sections."""
     return {
@@ -88,9 +84,9 @@ def _common(meeting: Meeting, minutes: Minutes | None) -> dict[str, Any]:
         "draft": minutes is None or minutes.status is MinutesStatus.DRAFT,
         "approved": minutes is not None and minutes.status is MinutesStatus.APPROVED,
         # Translated once per page, not once per entry or action.
-        "kind_labels": _translated(ENTRY_KIND_LABELS),
-        "reason_labels": _translated(AMENDMENT_REASON_LABELS),
-        "action_status_labels": _translated(ACTION_STATUS_LABELS),
+        "kind_labels": translated_labels(ENTRY_KIND_LABELS),
+        "reason_labels": translated_labels(AMENDMENT_REASON_LABELS),
+        "action_status_labels": translated_labels(ACTION_STATUS_LABELS),
         "status_labels": MINUTES_STATUS_LABELS,
         "due_pattern": _("senast %(date)s"),
         "workspace_url": url_for("minutes.workspace_page", meeting_id=meeting.id),
