@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Callable
 
 import segno
 from cryptography.exceptions import InvalidTag
@@ -93,6 +94,14 @@ def _pending_account_key() -> str:
     return f"login-pending:{pending.get('user_id', request.remote_addr or 'unknown')}"
 
 
+def _pending_step_limits(
+    view: Callable[[], ResponseReturnValue],
+) -> Callable[[], ResponseReturnValue]:
+    """The rate limits of a step after the password: per address, and per pending account."""
+    limited = limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)(view)
+    return limiter.limit(_login_limit, methods=["POST"])(limited)
+
+
 def _own_account_key() -> str:
     return f"account:{current_user.get_id() if current_user.is_authenticated else 'anonymous'}"
 
@@ -104,15 +113,22 @@ def _safe_next(target: str | None) -> str:
     return url_for("councils.start")
 
 
-def _pending_user() -> User | None:
-    """The user who passed the password step in this browser, within the last five minutes."""
+def _pending_user(stage: str) -> User | None:
+    """The user who passed the password step in this browser, within the last five minutes,
+    and whose next step is ``stage``."""
     pending = session.get("pending")
     if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
     user = db_session().get(User, pending["user_id"])
     if user is None or user.session_epoch != pending.get("epoch") or not user.is_active:
         return None
-    return user
+    return user if pending.get("stage") == stage else None
+
+
+def _log_in_again() -> ResponseReturnValue:
+    """Back to the log-in page: the step that was pending has expired or is another one."""
+    flash(_("Logga in på nytt."), "info")
+    return redirect(url_for("auth.login"))
 
 
 def _finish_login(user: User, method: str) -> ResponseReturnValue:
@@ -168,13 +184,11 @@ def login() -> ResponseReturnValue:
 
 
 @bp.page("/login/two-factor", methods=["GET", "POST"], public=True)
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)
+@_pending_step_limits
 def two_factor() -> ResponseReturnValue:
-    user = _pending_user()
-    if user is None or session["pending"].get("stage") != "two_factor":
-        flash(_("Logga in på nytt."), "info")
-        return redirect(url_for("auth.login"))
+    user = _pending_user("two_factor")
+    if user is None:
+        return _log_in_again()
     form = TwoFactorForm()
     if form.validate_on_submit():
         dbs = db_session()
@@ -220,14 +234,12 @@ def _render_enrolment(user: User, form: EnrolTwoFactorForm, logged_in: bool) -> 
 
 
 @bp.page("/login/enrol", methods=["GET", "POST"], public=True)
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_account_limit, methods=["POST"], key_func=_pending_account_key)
+@_pending_step_limits
 def enrol() -> ResponseReturnValue:
     """First login when two-factor is required and the account has none yet."""
-    user = _pending_user()
-    if user is None or session["pending"].get("stage") != "enrol":
-        flash(_("Logga in på nytt."), "info")
-        return redirect(url_for("auth.login"))
+    user = _pending_user("enrol")
+    if user is None:
+        return _log_in_again()
     form = EnrolTwoFactorForm()
     if request.method == "GET":
         return _render_enrolment(user, form, logged_in=False)

@@ -29,14 +29,14 @@ from coordination.web.forms import (
     REQUIRED,
     ROLE_LABELS,
     MultiCheckboxField,
-    choices,
+    label_choices,
 )
 
 
 class AgencyForm(FlaskForm):
     kind = SelectField(
         _l("Typ av verksamhet"),
-        choices=choices((k.value, label) for k, label in AGENCY_KIND_LABELS.items()),
+        choices=label_choices(AGENCY_KIND_LABELS),
         validators=[InputRequired(REQUIRED)],
     )
     name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=200)])
@@ -74,9 +74,7 @@ class UserForm(FlaskForm):
         validators=[Optional(), Length(max=1024)],
         render_kw={"autocomplete": "new-password"},
     )
-    roles = MultiCheckboxField(
-        _l("Roller"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items())
-    )
+    roles = MultiCheckboxField(_l("Roller"), choices=label_choices(ROLE_LABELS))
     version = HiddenField()
     submit = SubmitField(_l("Spara"))
 
@@ -84,7 +82,7 @@ class UserForm(FlaskForm):
 class CouncilForm(FlaskForm):
     kind = SelectField(
         _l("Typ av forum"),
-        choices=choices((k.value, label) for k, label in COUNCIL_KIND_LABELS.items()),
+        choices=label_choices(COUNCIL_KIND_LABELS),
         validators=[InputRequired(REQUIRED)],
     )
     name = StringField(_l("Namn"), validators=[DataRequired(REQUIRED), Length(max=200)])

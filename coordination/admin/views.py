@@ -43,7 +43,7 @@ from coordination.web.forms import (
     parse_version,
 )
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
-from coordination.web.params import arg_int, page_number
+from coordination.web.params import arg_int, page_count, page_number
 
 bp = PageBlueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -169,7 +169,7 @@ def users() -> ResponseReturnValue:
         agencies=session.scalars(select(Agency).order_by(Agency.name)).all(),
         agency_id=agency_id,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=page_count(total, PAGE_SIZE),
         total=total,
         role_labels=ROLE_LABELS,
         now=utcnow(),

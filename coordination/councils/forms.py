@@ -13,7 +13,7 @@ from wtforms.validators import (
 )
 
 from coordination.models import CouncilRole
-from coordination.web.forms import COUNCIL_ROLE_LABELS, MultiCheckboxField, choices
+from coordination.web.forms import COUNCIL_ROLE_LABELS, MultiCheckboxField, label_choices
 
 
 class AddMemberForm(FlaskForm):
@@ -26,7 +26,7 @@ class AddMemberForm(FlaskForm):
     )
     council_role = SelectField(
         _l("Roll i forumet"),
-        choices=choices((r.value, label) for r, label in COUNCIL_ROLE_LABELS.items()),
+        choices=label_choices(COUNCIL_ROLE_LABELS),
         default=CouncilRole.MEMBER.value,
     )
     submit = SubmitField(_l("Lägg till i forumet"))
@@ -35,6 +35,6 @@ class AddMemberForm(FlaskForm):
 class MemberRoleForm(FlaskForm):
     council_role = SelectField(
         _l("Roll i forumet"),
-        choices=choices((r.value, label) for r, label in COUNCIL_ROLE_LABELS.items()),
+        choices=label_choices(COUNCIL_ROLE_LABELS),
     )
     submit = SubmitField(_l("Ändra roll"))

@@ -1,10 +1,12 @@
-"""Form helpers every package's forms share: choices, the confirmation form, version fields,
-and the Swedish labels of the ground floor's kinds and roles.
+"""Form helpers every package's forms share: choices (also from a label table), the fields
+about a child that the browser must not keep, the confirmation form, version fields, and the
+Swedish labels of the ground floor's kinds and roles with the helpers pages read them through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import enum
+from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
@@ -13,9 +15,12 @@ from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: types-WTFor
     DateField,
     SelectChoice,
     SelectMultipleField,
+    StringField,
     SubmitField,
+    TextAreaField,
     ValidationError,
 )
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
@@ -65,7 +70,12 @@ COUNCIL_ROLE_LABELS = {
 
 REQUIRED = _l("Fältet måste fyllas i.")
 
+# No browser autofill or history for fields about a child or young person.
+PRIVATE = {"autocomplete": "off"}
+
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
+K = TypeVar("K")
 
 
 def validated(value: T | None) -> T:
@@ -78,6 +88,39 @@ def validated(value: T | None) -> T:
 
 def choices(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def label_choices(labels: Mapping[E, object]) -> list[SelectChoice]:
+    """A select's choices from an enum's label table: each member's value with its label, in
+    the table's order."""
+    return choices((member.value, label) for member, label in labels.items())
+
+
+def private_text_area(label: str, *, max_length: int, rows: int) -> TextAreaField:
+    """A required text area about a child (a brief, a record, an answer): bounded, and the
+    browser keeps no copy of it."""
+    return TextAreaField(
+        label,
+        validators=[DataRequired(REQUIRED), Length(max=max_length)],
+        render_kw={**PRIVATE, "rows": rows},
+    )
+
+
+def private_line(label: str, *, max_length: int) -> StringField:
+    """An optional line about a child or a family (a name, a telephone number): bounded, and
+    the browser keeps no copy of it."""
+    return StringField(label, validators=[Optional(), Length(max=max_length)], render_kw=PRIVATE)
+
+
+def labels_by_value(labels: Mapping[E, T]) -> dict[object, T]:
+    """An enum's label table keyed by the members' values, for a template that holds the value
+    a row or a form carries."""
+    return {member.value: label for member, label in labels.items()}
+
+
+def translated_labels(labels: Mapping[K, object]) -> dict[K, str]:
+    """A label table with every label translated now, once per page rather than once per row."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 class MultiCheckboxField(SelectMultipleField):

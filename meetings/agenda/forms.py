@@ -10,11 +10,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, SelectField, SubmitField
 
 from coordination.web.converters import MAX_DB_ID
-from coordination.web.forms import REQUIRED, choices
+from coordination.web.forms import choices, private_text_area
 from meetings.models import AttendanceStatus, MeetingStatus
 
 MEETING_STATUS_LABELS = {
@@ -34,9 +33,6 @@ SOURCE_LABELS = {
     "case_sync": _l("Ärendeavstämning"),
 }
 
-# No browser autofill or history for fields about a child.
-PRIVATE = {"autocomplete": "off"}
-
 
 def lenient_int(value: Any) -> int:
     """Coerce a posted id; anything else, or a number beyond the ids the database holds, becomes
@@ -51,22 +47,14 @@ def lenient_int(value: Any) -> int:
 class AgendaItemForm(FlaskForm):
     child_id = SelectField(_l("Barn"), coerce=lenient_int, validate_choice=False)
     reason_category = SelectField(_l("Skäl"), validate_choice=False)
-    brief = TextAreaField(
-        _l("Kort lägesbeskrivning"),
-        validators=[DataRequired(REQUIRED), Length(max=4000)],
-        render_kw={**PRIVATE, "rows": 4},
-    )
+    brief = private_text_area(_l("Kort lägesbeskrivning"), max_length=4000, rows=4)
     submit = SubmitField(_l("Lägg till på dagordningen"))
 
 
 class BriefForm(FlaskForm):
     """A brief for a child on the agenda without one (carried over by open actions)."""
 
-    brief = TextAreaField(
-        _l("Kort lägesbeskrivning"),
-        validators=[DataRequired(REQUIRED), Length(max=4000)],
-        render_kw={**PRIVATE, "rows": 3},
-    )
+    brief = private_text_area(_l("Kort lägesbeskrivning"), max_length=4000, rows=3)
     submit = SubmitField(_l("Spara lägesbeskrivningen"))
 
 

@@ -82,21 +82,22 @@ def init_app(app: Flask) -> None:
     register_tag_labels(app, TAG_LABELS)
 
 
-def _meeting(meeting_id: int) -> tuple[Session, Meeting]:
-    """The request's session and the meeting, loaded for a council member or guest."""
+def requested_meeting(meeting_id: int, need: Need) -> tuple[Session, Meeting]:
+    """The request's session and the meeting of the URL, loaded through ``meeting_for`` for the
+    logged-in user with ``need`` (VIEW: a council member or a guest of this meeting)."""
     session = db_session()
-    return session, meeting_for(session, actor(), meeting_id, Need.VIEW)
+    return session, meeting_for(session, actor(), meeting_id, need)
 
 
 @bp.page("/meetings/<int:meeting_id>")
 def meeting(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    return render_meeting(session, meeting_for(session, actor(), meeting_id, Need.VIEW))
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
+    return render_meeting(session, meeting)
 
 
 @bp.page("/meetings/<int:meeting_id>/agenda", methods=["POST"])
 def add_agenda_item(meeting_id: int) -> ResponseReturnValue:
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     form = AgendaItemForm()
     on_refusal(form, refused(session, meeting, agenda_form=form))
     require_valid(form)
@@ -125,7 +126,7 @@ def _position_from(raw: str | None) -> int | None:
 def add_brief(meeting_id: int, child_id: int) -> ResponseReturnValue:
     """A brief for a child carried over by open actions (by child id: a carried-over child not
     yet written onto the agenda has no item id)."""
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     form = BriefForm(prefix=f"b{child_id}")
     on_refusal(form, refused(session, meeting, brief_form=(child_id, form)))
     require_valid(form)
@@ -143,7 +144,7 @@ def add_brief(meeting_id: int, child_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/agenda/<int:item_id>/move", methods=["POST"])
 def move_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     form = MoveItemForm()
 
     def move() -> None:
@@ -161,7 +162,7 @@ def move_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/agenda/<int:item_id>/remove", methods=["POST"])
 def remove_agenda_item(meeting_id: int, item_id: int) -> ResponseReturnValue:
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     return button_post(
         MoveItemForm(),
         page_url(meeting),
@@ -181,7 +182,7 @@ def _settable_status(value: str) -> AttendanceStatus:
 
 @bp.page("/meetings/<int:meeting_id>/attendance/<int:user_id>", methods=["POST"])
 def set_attendance(meeting_id: int, user_id: int) -> ResponseReturnValue:
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     form = AttendanceForm()
     return button_post(
         form,
@@ -197,7 +198,7 @@ def set_attendance(meeting_id: int, user_id: int) -> ResponseReturnValue:
 def set_attendances(meeting_id: int) -> ResponseReturnValue:
     """The attendance form of the whole meeting: ``status-<user id>`` per person shown with a
     select (a person left as invited sends nothing)."""
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
 
     def set_all() -> None:
         statuses: dict[int, AttendanceStatus] = {}
@@ -223,7 +224,7 @@ def set_attendances(meeting_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/guests", methods=["POST"])
 def add_guest(meeting_id: int) -> ResponseReturnValue:
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     form = GuestForm()
     on_refusal(form, refused(session, meeting, guest_form=form))
     require_valid(form)
@@ -235,7 +236,7 @@ def add_guest(meeting_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/guests/<int:user_id>/remove", methods=["POST"])
 def remove_guest(meeting_id: int, user_id: int) -> ResponseReturnValue:
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     return button_post(
         MoveItemForm(),
         page_url(meeting),
@@ -246,7 +247,7 @@ def remove_guest(meeting_id: int, user_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/roles", methods=["POST"])
 def set_roles(meeting_id: int) -> ResponseReturnValue:
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     form = MeetingRolesForm()
     on_refusal(form, refused(session, meeting, roles_form=form))
     require_valid(form)
@@ -267,7 +268,7 @@ def projector(meeting_id: int) -> ResponseReturnValue:
     """For the screen everyone in the room sees: order, pseudonyms and the reasons' categories.
     No briefs, no names, no agencies; the page does not even extend the layout that names the
     logged-in user."""
-    session, meeting = _meeting(meeting_id)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     return render_template(
         "meetings/projector.html",
         meeting=meeting,

@@ -15,8 +15,8 @@ from coordination.db import db_session
 from coordination.models import User
 from coordination.policy import Need
 from coordination.web.page import PageBlueprint, actor
-from meetings.agenda.access import meeting_for
 from meetings.agenda.forms import FeedTokenForm
+from meetings.agenda.views import requested_meeting
 from meetings.calendar import services as calendar
 from meetings.models import Meeting
 
@@ -51,8 +51,7 @@ def _ics_response(body: bytes, filename: str | None = None) -> Response:
 
 @bp.page("/meetings/<int:meeting_id>/meeting.ics")
 def meeting_ics(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.VIEW)
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
     body = calendar.render_calendar([meeting], _meeting_link)
     calendar.log_meeting_export(session, actor(), meeting)  # an audit event of the export
     return _ics_response(body, f"mote-{meeting.id}.ics")

@@ -10,11 +10,18 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SubmitField
 from wtforms.fields import StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from coordination.web.forms import REQUIRED, MultiCheckboxField, SelectChoice, choices
+from coordination.web.forms import (
+    PRIVATE,
+    REQUIRED,
+    MultiCheckboxField,
+    SelectChoice,
+    choices,
+    private_text_area,
+)
 from meetings.casesync.proposals import CHOOSABLE_REASONS, DeclineReason
 from secrecy.policy.rules import LegalBasis
 from secrecy.records.forms import assessment_field
@@ -27,9 +34,6 @@ DECLINE_REASON_LABELS = {
     DeclineReason.EXPIRED: _l("Obesvarat i tid, gallrat automatiskt"),
 }
 WITHHOLD = "none"
-
-# No browser autofill or history for fields about a young person.
-PRIVATE = {"autocomplete": "off"}
 
 
 def confirmation_choices(bases: Iterable[LegalBasis]) -> list[SelectChoice]:
@@ -56,11 +60,7 @@ class CaseSubmissionForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=20)],
         render_kw={**PRIVATE, "inputmode": "numeric"},
     )
-    text = TextAreaField(
-        _l("Polisens uppgifter om den unge"),
-        validators=[DataRequired(REQUIRED), Length(max=20000)],
-        render_kw={**PRIVATE, "rows": 5},
-    )
+    text = private_text_area(_l("Polisens uppgifter om den unge"), max_length=20000, rows=5)
     confirmations = MultiCheckboxField(_l("Förutsättningar för att lämna uppgifterna"))
     assessment = assessment_field()
     submit = SubmitField(_l("Anmäl inför mötet"))
@@ -82,11 +82,7 @@ class DeclineForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
-    text = TextAreaField(
-        _l("Socialtjänstens svar"),
-        validators=[DataRequired(REQUIRED), Length(max=20000)],
-        render_kw={**PRIVATE, "rows": 4},
-    )
+    text = private_text_area(_l("Socialtjänstens svar"), max_length=20000, rows=4)
     basis = RadioField(_l("Lämnas svaret ut till polisen?"), validators=[InputRequired(REQUIRED)])
     confirmations = MultiCheckboxField(_l("Förutsättningar för att lämna ut svaret"))
     assessment = assessment_field()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from coordination.db import db_session
 from coordination.logreview.scopes import register_tag_labels
 from coordination.models import AgencyKind
-from coordination.web.forms import parse_version
+from coordination.web.forms import labels_by_value, parse_version
 from coordination.web.page import PageBlueprint, Render, actor, on_refusal, require_valid
 from meetings.casesync.access import entry_for, require_sync_role, sync_meeting_for
 from meetings.casesync.answers import ANSWERABLE, Answer, answer_entry
@@ -129,7 +129,7 @@ def _render(
         answer_bases=answer_bases(),
         can_submit=meeting.status is MeetingStatus.PLANNED and meeting.council.active,
         state_labels=STATE_LABELS,
-        decline_labels={r.value: label for r, label in DECLINE_REASON_LABELS.items()},
+        decline_labels=labels_by_value(DECLINE_REASON_LABELS),
         bases=legal_bases(),
         Duty=Duty,
         withhold=WITHHOLD,

@@ -13,25 +13,30 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length
 
-from coordination.web.forms import REQUIRED, MultiCheckboxField, choices, sane_date
+from coordination.web.forms import (
+    PRIVATE,
+    REQUIRED,
+    MultiCheckboxField,
+    label_choices,
+    private_line,
+    sane_date,
+)
 from meetings.network.labels import KIND_LABELS, PURPOSE_LABELS, ROLE_LABELS, STATUS_LABELS
 from meetings.schedules.forms import _TimesMixin
-
-PRIVATE = {"autocomplete": "off"}
 
 
 class NetworkMeetingForm(_TimesMixin, FlaskForm):
     child_id = SelectField(_l("Barn (pseudonym)"), validate_choice=False)
     kind = SelectField(
         _l("Slags möte"),
-        choices=choices((k.value, label) for k, label in KIND_LABELS.items()),
+        choices=label_choices(KIND_LABELS),
         validate_choice=False,
     )
     purpose = SelectField(
         _l("Vad mötet är till för (står i kallelsen)"),
-        choices=choices((p.value, label) for p, label in PURPOSE_LABELS.items()),
+        choices=label_choices(PURPOSE_LABELS),
         validate_choice=False,
     )
     day = DateField(_l("Datum"), validators=[InputRequired(REQUIRED), sane_date])
@@ -42,22 +47,20 @@ class NetworkMeetingForm(_TimesMixin, FlaskForm):
 class ParticipantForm(FlaskForm):
     role = SelectField(
         _l("Roll"),
-        choices=choices((r.value, label) for r, label in ROLE_LABELS.items()),
+        choices=label_choices(ROLE_LABELS),
         validate_choice=False,
     )
     name = StringField(
         _l("Namn"), validators=[InputRequired(REQUIRED), Length(max=200)], render_kw=PRIVATE
     )
-    email = StringField(
-        _l("E-post (valfritt)"), validators=[Optional(), Length(max=254)], render_kw=PRIVATE
-    )
+    email = private_line(_l("E-post (valfritt)"), max_length=254)
     submit = SubmitField(_l("Lägg till deltagare"))
 
 
 class ParticipantStatusForm(FlaskForm):
     status = SelectField(
         _l("Närvaro"),
-        choices=choices((s.value, label) for s, label in STATUS_LABELS.items()),
+        choices=label_choices(STATUS_LABELS),
         validate_choice=False,
     )
     version = HiddenField()

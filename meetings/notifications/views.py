@@ -23,6 +23,7 @@ from coordination.db import db_session
 from coordination.errors import NotFound
 from coordination.notices import register_notice_sink
 from coordination.web import params
+from coordination.web.forms import translated_labels
 from coordination.web.page import FormInvalid, PageBlueprint, actor
 from coordination.web.registries import register_user_column, user_column
 from meetings.models import EmailStatus, Notification
@@ -51,7 +52,7 @@ NO_SMTP_LABEL = _l("Ingen e-post (ingen e-postserver är inställd)")
 def email_status_labels() -> dict[EmailStatus, str]:
     """The outbox's e-mail column, true to this installation: "E-post väntar" only when an
     SMTP server is configured to send it."""
-    labels = {status: str(label) for status, label in EMAIL_STATUS_LABELS.items()}
+    labels = translated_labels(EMAIL_STATUS_LABELS)
     if not current_app.config.get("SMTP_HOST"):
         labels[EmailStatus.PENDING] = str(NO_SMTP_LABEL)
     return labels
@@ -115,7 +116,7 @@ def index() -> ResponseReturnValue:
         notifications=rows,
         total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=params.page_count(total, PAGE_SIZE),
         form=form,
         email_labels=email_status_labels(),
     )

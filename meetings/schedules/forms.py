@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from coordination.web.forms import REQUIRED, choices, validated
+from coordination.web.forms import REQUIRED, label_choices, validated
 from meetings.schedules.rules import Preset, preset_rule
 
 PRESET_LABELS = {
@@ -72,7 +72,7 @@ class ScheduleForm(_TimesMixin, FlaskForm):
     )
     preset = SelectField(
         _l("Upprepning"),
-        choices=choices((p.value, label) for p, label in PRESET_LABELS.items()),
+        choices=label_choices(PRESET_LABELS),
         default=Preset.SECOND_WEDNESDAY.value,
     )
     rrule = StringField(

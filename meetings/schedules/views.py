@@ -29,8 +29,8 @@ from coordination.web import params
 from coordination.web.forms import parse_version, validated
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.registries import register_council_panel, register_council_section
-from meetings.agenda.access import meeting_for
 from meetings.agenda.forms import MEETING_STATUS_LABELS
+from meetings.agenda.views import requested_meeting
 from meetings.models import Meeting, Schedule
 from meetings.schedules import checks, meeting_changes, queries, schedule_changes
 from meetings.schedules.forms import (
@@ -115,7 +115,7 @@ def meetings(council_id: int) -> ResponseReturnValue:
         meetings=rows,
         past=past,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=params.page_count(total, PAGE_SIZE),
         total=total,
         status_labels=MEETING_STATUS_LABELS,
         can_manage=checks.can_manage_schedules(actor(), council),
@@ -339,8 +339,7 @@ def new_meeting(council_id: int) -> ResponseReturnValue:
 
 @bp.page("/occurrences/<int:meeting_id>/move", methods=["GET", "POST"])
 def move_meeting(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.MANAGE)
+    session, meeting = requested_meeting(meeting_id, Need.MANAGE)
     form = MeetingTimeForm()
     cancel_form = CancelMeetingForm()
 
@@ -391,8 +390,7 @@ def move_meeting(meeting_id: int) -> ResponseReturnValue:
 
 @bp.page("/occurrences/<int:meeting_id>/cancel", methods=["POST"])
 def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.MANAGE)
+    session, meeting = requested_meeting(meeting_id, Need.MANAGE)
     back = url_for("schedules.meetings", council_id=meeting.council_id)
     form = CancelMeetingForm()
     if not form.validate_on_submit():

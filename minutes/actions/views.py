@@ -23,7 +23,7 @@ from coordination.db import db_session, today_local
 from coordination.errors import ConflictError, fields_named
 from coordination.models import Council, CouncilMembership, User
 from coordination.policy import Need
-from coordination.web.forms import choices
+from coordination.web.forms import choices, translated_labels
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.params import bounded_int, page_number
 from coordination.web.registries import register_council_section
@@ -160,8 +160,8 @@ def _render_list(
         descriptions=revealed,
         overdue={a.id for a in page.actions if is_overdue(a, today)},
         # Each label translated once per page, not once per row.
-        status_labels={key: str(label) for key, label in STATUS_LABELS.items()},
-        reason_labels={key: str(label) for key, label in REASON_LABELS.items()},
+        status_labels=translated_labels(STATUS_LABELS),
+        reason_labels=translated_labels(REASON_LABELS),
     )
 
 

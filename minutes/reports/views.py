@@ -23,13 +23,14 @@ from coordination.policy import Need
 from coordination.web.page import PageBlueprint, actor, on_refusal
 from coordination.web.params import BadParameter, is_sane_date
 from coordination.web.registries import register_council_section
-from meetings.agenda.access import meeting_for
 from meetings.agenda.forms import ATTENDANCE_LABELS
+from meetings.agenda.views import requested_meeting
 from minutes.assessments import stats as assessment_stats
-from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
+from minutes.models import ActionStatus, AmendmentReason, MinutesStatus
 from minutes.reports import pdf, printing
 from minutes.reports import services as reports
 from minutes.tags import MinutesTag
+from minutes.workspace.forms import ENTRY_KIND_LABELS
 
 bp = PageBlueprint(
     "minute_reports",
@@ -61,7 +62,6 @@ CHANGE_LABELS = {
     assessment_stats.Change.SAME: _l("Samma nivå"),
     assessment_stats.Change.HIGHER: _l("Högre nivå"),
 }
-ENTRY_KIND_LABELS = {EntryKind.ENTRY: _l("Anteckning"), EntryKind.DECISION: _l("Beslut")}
 AMENDMENT_LABELS = {
     AmendmentReason.FACTUAL_ERROR: _l("sakfel"),
     AmendmentReason.OMISSION: _l("utelämnande"),
@@ -82,8 +82,7 @@ def init_app(app: Flask) -> None:
 @bp.page("/meetings/<int:meeting_id>/minutes/print")
 def print_minutes(meeting_id: int) -> ResponseReturnValue:
     """Members of the council only: guests of one meeting do not print its minutes."""
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     view = printing.print_view(session, actor(), meeting, utcnow())
     return render_template(
         "minutes/print.html",
@@ -99,8 +98,7 @@ def print_minutes(meeting_id: int) -> ResponseReturnValue:
 def minutes_pdf(meeting_id: int) -> ResponseReturnValue:
     """The approved minutes as PDF/A, for the council's members (as the print view); before
     approval the meeting page is shown with the reason. Logged as an export."""
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     on_refusal(redirect_to=url_for("minutes.workspace_page", meeting_id=meeting.id))
     document = pdf.minutes_document(session, actor(), meeting, utcnow())
     body = pdf.render_pdf(

@@ -18,13 +18,13 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
-from coordination.db import LOCAL_ZONE, db_session
+from coordination.db import LOCAL_ZONE
 from coordination.models import User
 from coordination.policy import Need
 from coordination.web.confirm import Confirmation, is_confirmed, render_confirmation
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.params import arg_int
-from meetings.agenda.access import meeting_for
+from meetings.agenda.views import requested_meeting
 from meetings.models import Meeting
 from minutes.models import ApprovalRole, MinutesStatus
 from minutes.workspace import approval, page
@@ -63,8 +63,7 @@ def _council_and_day(meeting: Meeting) -> dict[str, str]:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/submit", methods=["GET", "POST"])
 def submit(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     if request.method == "GET":
         _refused_on_workspace(session, meeting, "submit")
         adjuster_id, version = arg_int("adjuster_id"), arg_int("version")
@@ -117,8 +116,7 @@ def submit(meeting_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/approve", methods=["GET", "POST"])
 def approve(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     _refused_on_workspace(session, meeting, "approve")
     if not is_confirmed():
         with changing(meeting):
@@ -169,8 +167,7 @@ def _simple_step(
     meeting_id: int, kind: str, step: Callable[[Session, User, Meeting], object], done: str
 ) -> ResponseReturnValue:
     """A step without a confirmation page: refused on the workspace, ``done`` on success."""
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     _refused_on_workspace(session, meeting, kind)
     with changing(meeting):
         step(session, actor(), meeting)

@@ -12,7 +12,7 @@ from wtforms import DateField, IntegerField, SelectField, SubmitField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from coordination.web.forms import REQUIRED, choices, sane_date
+from coordination.web.forms import REQUIRED, label_choices, sane_date
 from coordination.web.params import ticked_indexes
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
 from minutes.workspace.sharing import ShareChoice
@@ -30,26 +30,29 @@ AMENDMENT_REASON_LABELS = {
 TEXT_TOO_LONG = _l("Texten är för lång (högst 20 000 tecken).")
 
 
+def minutes_text(label: str) -> TextAreaField:
+    """A required text written into the minutes (an entry, a correction, an action), at most
+    ``MAX_TEXT`` characters."""
+    return TextAreaField(
+        label, validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)]
+    )
+
+
 class EntryForm(FlaskForm):
     kind = SelectField(
         _l("Typ"),
-        choices=choices((k.value, label) for k, label in ENTRY_KIND_LABELS.items()),
+        choices=label_choices(ENTRY_KIND_LABELS),
         default=EntryKind.ENTRY.value,
         validators=[DataRequired(REQUIRED)],
     )
     category = SelectField(_l("Kategori"), validators=[DataRequired(REQUIRED)])
-    text = TextAreaField(
-        _l("Text"), validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)]
-    )
+    text = minutes_text(_l("Text"))
     assessment = assessment_field()
     submit = SubmitField(_l("Lägg till i protokollet"))
 
 
 class EditEntryForm(FlaskForm):
-    text = TextAreaField(
-        _l("Ny text"),
-        validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
-    )
+    text = minutes_text(_l("Ny text"))
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(REQUIRED)])
     assessment = assessment_field()
     submit = SubmitField(_l("Spara ändringen"))
@@ -58,22 +61,16 @@ class EditEntryForm(FlaskForm):
 class AmendForm(FlaskForm):
     reason = SelectField(
         _l("Skäl"),
-        choices=choices((r.value, label) for r, label in AMENDMENT_REASON_LABELS.items()),
+        choices=label_choices(AMENDMENT_REASON_LABELS),
         validators=[DataRequired(REQUIRED)],
     )
-    text = TextAreaField(
-        _l("Rättad text"),
-        validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
-    )
+    text = minutes_text(_l("Rättad text"))
     assessment = assessment_field()
     submit = SubmitField(_l("Spara rättelsen"))
 
 
 class ActionForm(FlaskForm):
-    text = TextAreaField(
-        _l("Vad ska göras"),
-        validators=[DataRequired(REQUIRED), Length(max=MAX_TEXT, message=TEXT_TOO_LONG)],
-    )
+    text = minutes_text(_l("Vad ska göras"))
     responsible_agency_id = SelectField(
         _l("Ansvarig myndighet"), coerce=int, validators=[InputRequired(REQUIRED)]
     )

@@ -11,9 +11,9 @@ its fields (422). All content on a page is opened through one ``reveal_records``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,13 +21,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from coordination.db import db_session
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Child, User
 from coordination.policy import Need, can_view_council
+from coordination.web.forms import translated_labels
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.params import arg_int
-from meetings.agenda.access import is_meeting_coordinator, meeting_for
+from meetings.agenda.access import is_meeting_coordinator
+from meetings.agenda.views import requested_meeting
 from meetings.models import Meeting
 from minutes.actions.services import create_action
 from minutes.models import AmendmentReason, ApprovalRole, EntryKind, Minutes, MinutesStatus
@@ -52,7 +53,6 @@ from secrecy.policy.categories import categories
 from secrecy.policy.reasons import explain
 
 bp = PageBlueprint("minutes", __name__, template_folder="templates")
-K = TypeVar("K")
 
 
 def init_app(app: Flask) -> None:
@@ -76,10 +76,6 @@ def changing(meeting: Meeting) -> Iterator[None]:
 # --- The pages ----------------------------------------------------------------------------------
 
 
-def _translated(labels: Mapping[K, Any]) -> dict[K, str]:
-    return {key: str(label) for key, label in labels.items()}
-
-
 def _common(meeting: Meeting, minutes: Minutes | None) -> dict[str, Any]:
     """What both pages' templates use besides their sections."""
     return {
@@ -88,9 +84,9 @@ def _common(meeting: Meeting, minutes: Minutes | None) -> dict[str, Any]:
         "draft": minutes is None or minutes.status is MinutesStatus.DRAFT,
         "approved": minutes is not None and minutes.status is MinutesStatus.APPROVED,
         # Translated once per page, not once per entry or action.
-        "kind_labels": _translated(ENTRY_KIND_LABELS),
-        "reason_labels": _translated(AMENDMENT_REASON_LABELS),
-        "action_status_labels": _translated(ACTION_STATUS_LABELS),
+        "kind_labels": translated_labels(ENTRY_KIND_LABELS),
+        "reason_labels": translated_labels(AMENDMENT_REASON_LABELS),
+        "action_status_labels": translated_labels(ACTION_STATUS_LABELS),
         "status_labels": MINUTES_STATUS_LABELS,
         "due_pattern": _("senast %(date)s"),
         "workspace_url": url_for("minutes.workspace_page", meeting_id=meeting.id),
@@ -193,16 +189,15 @@ def _render_child(
 
 @bp.page("/meetings/<int:meeting_id>/minutes")
 def workspace_page(meeting_id: int) -> ResponseReturnValue:
-    session = db_session()
-    return render_workspace(session, meeting_for(session, actor(), meeting_id, Need.VIEW))
+    session, meeting = requested_meeting(meeting_id, Need.VIEW)
+    return render_workspace(session, meeting)
 
 
 @bp.page("/meetings/<int:meeting_id>/minutes/children/<int:child_id>")
 def child_page(meeting_id: int, child_id: int) -> ResponseReturnValue:
     """Writing is for the council's members: a guest's or outsider's request is refused and
     logged, like a child who is not on this meeting's agenda."""
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     return _render_child(session, meeting, child_on_agenda(session, meeting, child_id))
 
 
@@ -229,8 +224,7 @@ def _back(meeting: Meeting) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/children/<int:child_id>/entries", methods=["POST"])
 def add_entry(meeting_id: int, child_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     child = child_on_agenda(session, meeting, child_id)
     form = page.entry_form(child_id, workspace.DEFAULT_ENTRY_CATEGORY, formdata=True)
     _show_again_on(session, meeting, child, "entry", child_id, form)
@@ -253,8 +247,7 @@ def add_entry(meeting_id: int, child_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/entries/<int:entry_id>/edit", methods=["POST"])
 def edit_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     entry = entry_of_meeting(session, meeting, entry_id)
     form = EditEntryForm(prefix=f"x{entry_id}")
     _show_again_on(session, meeting, entry.child, "edit", entry_id, form)
@@ -278,8 +271,7 @@ def edit_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/entries/<int:entry_id>/amend", methods=["POST"])
 def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     entry = entry_of_meeting(session, meeting, entry_id)
     form = AmendForm(prefix=f"r{entry_id}")
     _show_again_on(session, meeting, entry.child, "amend", entry_id, form)
@@ -300,8 +292,7 @@ def amend_entry(meeting_id: int, entry_id: int) -> ResponseReturnValue:
 
 @bp.page("/meetings/<int:meeting_id>/minutes/children/<int:child_id>/actions", methods=["POST"])
 def add_action(meeting_id: int, child_id: int) -> ResponseReturnValue:
-    session = db_session()
-    meeting = meeting_for(session, actor(), meeting_id, Need.WRITE)
+    session, meeting = requested_meeting(meeting_id, Need.WRITE)
     child = child_on_agenda(session, meeting, child_id)
     # Every member is a valid choice here; the service says why an inactive one is refused.
     members = page.council_members(session, meeting, active_only=False)

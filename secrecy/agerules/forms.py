@@ -7,9 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
-from coordination.web.forms import sane_date
+from coordination.web.forms import PRIVATE, sane_date
 
-PRIVATE = {"autocomplete": "off"}
 AGE = NumberRange(min=0, max=99, message=_l("Ange en ålder mellan 0 och 99 år."))
 
 

@@ -21,7 +21,7 @@ from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, Child, Council, User
 from coordination.policy import Need, Permission
 from coordination.web.confirm import is_confirmed, render_confirmation
-from coordination.web.forms import AGENCY_KIND_LABELS, ConfirmForm, choices
+from coordination.web.forms import AGENCY_KIND_LABELS, ConfirmForm, choices, labels_by_value
 from coordination.web.page import (
     PageBlueprint,
     actor,
@@ -313,7 +313,7 @@ def _render_consents(
         revealed=revealed,
         missing=missing,
         agencies={a.id: a for a in child.council.agencies},
-        kind_labels={k.value: v for k, v in AGENCY_KIND_LABELS.items()},
+        kind_labels=labels_by_value(AGENCY_KIND_LABELS),
         categories=categories(),
         locale=page_locale(),
         signer_labels=SIGNER_LABELS,
@@ -394,7 +394,7 @@ def legal_bases_page() -> ResponseReturnValue:
         "secrecy/legal_bases.html",
         bases=list(legal_bases().values()),
         protection=recipient_protection(),
-        kind_labels={k.value: v for k, v in AGENCY_KIND_LABELS.items()},
+        kind_labels=labels_by_value(AGENCY_KIND_LABELS),
         categories=categories(),
         locale=page_locale(),
         Duty=Duty,

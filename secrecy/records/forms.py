@@ -16,7 +16,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from coordination.models import CloseReason
-from coordination.web.forms import AGENCY_KIND_LABELS, REQUIRED, SelectChoice, choices, sane_date
+from coordination.web.forms import (
+    AGENCY_KIND_LABELS,
+    PRIVATE,
+    REQUIRED,
+    SelectChoice,
+    choices,
+    label_choices,
+    private_line,
+    private_text_area,
+    sane_date,
+)
 from secrecy.agerules.forms import ExceptionFields
 from secrecy.models import ConsentRevokeReason, DisclosureEndReason
 from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
@@ -35,8 +45,6 @@ CLOSE_REASON_LABELS = {
 CHOOSABLE_CLOSE_REASONS = [r for r in CLOSE_REASON_LABELS if r is not CloseReason.DUPLICATE]
 
 
-# No browser autofill or history for fields about a child.
-PRIVATE = {"autocomplete": "off"}
 ASSESSMENT_TOO_LONG = _l("Bedömningen är för lång (högst 10 000 tecken).")
 
 
@@ -47,6 +55,15 @@ def assessment_field() -> TextAreaField:
         _l("Er bedömning i det enskilda fallet"),
         validators=[Optional(), Length(max=10_000, message=ASSESSMENT_TOO_LONG)],
         render_kw={**PRIVATE, "rows": 3},
+    )
+
+
+def _guardian_email(label: str) -> EmailField:
+    """A guardian's e-mail address, optional; the browser keeps no copy of it."""
+    return EmailField(
+        label,
+        validators=[Optional(), Email(_l("Ange en giltig e-postadress.")), Length(max=254)],
+        render_kw=PRIVATE,
     )
 
 
@@ -62,28 +79,12 @@ class IdentityForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=20)],
         render_kw={**PRIVATE, "inputmode": "numeric"},
     )
-    guardian1_name = StringField(
-        _l("Vårdnadshavare 1, namn"), validators=[Optional(), Length(max=200)], render_kw=PRIVATE
-    )
-    guardian1_phone = StringField(
-        _l("Vårdnadshavare 1, telefon"), validators=[Optional(), Length(max=40)], render_kw=PRIVATE
-    )
-    guardian1_email = EmailField(
-        _l("Vårdnadshavare 1, e-post"),
-        validators=[Optional(), Email(_l("Ange en giltig e-postadress.")), Length(max=254)],
-        render_kw=PRIVATE,
-    )
-    guardian2_name = StringField(
-        _l("Vårdnadshavare 2, namn"), validators=[Optional(), Length(max=200)], render_kw=PRIVATE
-    )
-    guardian2_phone = StringField(
-        _l("Vårdnadshavare 2, telefon"), validators=[Optional(), Length(max=40)], render_kw=PRIVATE
-    )
-    guardian2_email = EmailField(
-        _l("Vårdnadshavare 2, e-post"),
-        validators=[Optional(), Email(_l("Ange en giltig e-postadress.")), Length(max=254)],
-        render_kw=PRIVATE,
-    )
+    guardian1_name = private_line(_l("Vårdnadshavare 1, namn"), max_length=200)
+    guardian1_phone = private_line(_l("Vårdnadshavare 1, telefon"), max_length=40)
+    guardian1_email = _guardian_email(_l("Vårdnadshavare 1, e-post"))
+    guardian2_name = private_line(_l("Vårdnadshavare 2, namn"), max_length=200)
+    guardian2_phone = private_line(_l("Vårdnadshavare 2, telefon"), max_length=40)
+    guardian2_email = _guardian_email(_l("Vårdnadshavare 2, e-post"))
     address = TextAreaField(
         _l("Adress"), validators=[Optional(), Length(max=500)], render_kw={**PRIVATE, "rows": 3}
     )
@@ -105,20 +106,12 @@ def category_choices(locale: str, *, include_identity: bool = False) -> list[Sel
 
 class RecordForm(FlaskForm):
     category = SelectField(_l("Kategori"), validators=[DataRequired(REQUIRED)])
-    text = TextAreaField(
-        _l("Uppgift"),
-        validators=[DataRequired(REQUIRED), Length(max=20000)],
-        render_kw={**PRIVATE, "rows": 5},
-    )
+    text = private_text_area(_l("Uppgift"), max_length=20000, rows=5)
     submit = SubmitField(_l("Spara uppgiften"))
 
 
 class CorrectionForm(FlaskForm):
-    text = TextAreaField(
-        _l("Rättad uppgift"),
-        validators=[DataRequired(REQUIRED), Length(max=20000)],
-        render_kw={**PRIVATE, "rows": 5},
-    )
+    text = private_text_area(_l("Rättad uppgift"), max_length=20000, rows=5)
     submit = SubmitField(_l("Spara rättelsen"))
 
 
@@ -145,21 +138,9 @@ DISCLOSURE_END_LABELS = {
 
 
 class ConsentForm(FlaskForm):
-    guardian_1 = StringField(
-        _l("Vårdnadshavare 1 har skrivit under (namn)"),
-        validators=[Optional(), Length(max=200)],
-        render_kw=PRIVATE,
-    )
-    guardian_2 = StringField(
-        _l("Vårdnadshavare 2 har skrivit under (namn)"),
-        validators=[Optional(), Length(max=200)],
-        render_kw=PRIVATE,
-    )
-    young_person = StringField(
-        _l("Den unge har skrivit under (namn)"),
-        validators=[Optional(), Length(max=200)],
-        render_kw=PRIVATE,
-    )
+    guardian_1 = private_line(_l("Vårdnadshavare 1 har skrivit under (namn)"), max_length=200)
+    guardian_2 = private_line(_l("Vårdnadshavare 2 har skrivit under (namn)"), max_length=200)
+    young_person = private_line(_l("Den unge har skrivit under (namn)"), max_length=200)
     custody = SelectField(
         _l("Vårdnad"),
         choices=choices(
@@ -169,21 +150,13 @@ class ConsentForm(FlaskForm):
     agency_ids = SelectMultipleField(_l("Mottagare som samtycket omfattar"), coerce=int)
     agency_kinds = SelectMultipleField(
         _l("… eller alla mottagare av typen"),
-        choices=choices((k.value, label) for k, label in AGENCY_KIND_LABELS.items()),
+        choices=label_choices(AGENCY_KIND_LABELS),
     )
     categories = SelectMultipleField(_l("Slags uppgifter som samtycket omfattar"))
     valid_from = DateField(_l("Gäller från"), validators=[DataRequired(REQUIRED), sane_date])
     valid_to = DateField(_l("Gäller till och med"), validators=[Optional(), sane_date])
-    purpose = TextAreaField(
-        _l("Syfte"),
-        validators=[DataRequired(REQUIRED), Length(max=500)],
-        render_kw={**PRIVATE, "rows": 2},
-    )
-    form_location = StringField(
-        _l("Var den underskrivna blanketten förvaras"),
-        validators=[Optional(), Length(max=300)],
-        render_kw=PRIVATE,
-    )
+    purpose = private_text_area(_l("Syfte"), max_length=500, rows=2)
+    form_location = private_line(_l("Var den underskrivna blanketten förvaras"), max_length=300)
     maturity_assessment = TextAreaField(
         _l(
             "Mognadsbedömning: den unge (15–17 år) har tillräcklig mognad att samtycka ensam, "
@@ -198,7 +171,7 @@ class ConsentForm(FlaskForm):
 class ConsentRevokeForm(FlaskForm):
     reason = SelectField(
         _l("Skäl"),
-        choices=choices((r.value, label) for r, label in CONSENT_REVOKE_LABELS.items()),
+        choices=label_choices(CONSENT_REVOKE_LABELS),
     )
     submit = SubmitField(_l("Återkalla samtycket"))
 
@@ -206,6 +179,6 @@ class ConsentRevokeForm(FlaskForm):
 class DisclosureRevokeForm(FlaskForm):
     reason = SelectField(
         _l("Skäl"),
-        choices=choices((r.value, label) for r, label in DISCLOSURE_END_LABELS.items()),
+        choices=label_choices(DISCLOSURE_END_LABELS),
     )
     submit = SubmitField(_l("Återkalla"))

@@ -25,7 +25,7 @@ from coordination.models import Agency, Child, ChildStatus, CloseReason, Council
 from coordination.policy import Need
 from coordination.web.confirm import is_confirmed, render_confirmation
 from coordination.web.page import PageBlueprint, actor, on_refusal, page_locale, require_valid
-from coordination.web.params import page_number
+from coordination.web.params import page_count, page_number
 from coordination.web.registries import child_panels, register_council_section
 from secrecy.agerules.ranges import STIGMA_AGE, age_range
 from secrecy.agerules.services import ExceptionData
@@ -90,7 +90,7 @@ def caseload(council_id: int) -> ResponseReturnValue:
         status=status,
         status_labels=STATUS_LABELS,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=page_count(total, PAGE_SIZE),
         total=total,
         expiring=expiring_consents(session, council),
     )

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from coordination.web.forms import REQUIRED, choices
+from coordination.web.forms import REQUIRED, choices, label_choices
 from secrecy.models import RequestStatus, RequestUrgency
 
 URGENCY_LABELS = {
@@ -30,7 +30,7 @@ class RequestForm(FlaskForm):
     basis = SelectField(_l("Rättslig grund som ni anser gäller"))
     urgency = SelectField(
         _l("Hur brådskande"),
-        choices=choices((u.value, label) for u, label in URGENCY_LABELS.items()),
+        choices=label_choices(URGENCY_LABELS),
         default=RequestUrgency.NORMAL.value,
     )
     purpose = TextAreaField(

@@ -29,6 +29,11 @@ def _level_choices(minimum: Assurance = Assurance.LOA1) -> list[SelectChoice]:
     )
 
 
+def _claim_field(label: str) -> StringField:
+    """The name of one claim in the provider's tokens (empty: the protocol's usual claim)."""
+    return StringField(label, validators=[Optional(), Length(max=100)])
+
+
 def parse_acr_levels(text: str) -> dict[str, str]:
     """Lines ``<acr> = loa3``: the provider's own acr values and the level each stands for."""
     levels: dict[str, str] = {}
@@ -73,22 +78,10 @@ class ProviderForm(FlaskForm):
             ),
         ],
     )
-    claim_subject = StringField(
-        _l("Anspråk med den stabila identiteten"),
-        validators=[Optional(), Length(max=100)],
-    )
-    claim_name = StringField(
-        _l("Anspråk med namnet"),
-        validators=[Optional(), Length(max=100)],
-    )
-    claim_email = StringField(
-        _l("Anspråk med e-postadressen"),
-        validators=[Optional(), Length(max=100)],
-    )
-    claim_acr = StringField(
-        _l("Anspråk med tillitsnivån"),
-        validators=[Optional(), Length(max=100)],
-    )
+    claim_subject = _claim_field(_l("Anspråk med den stabila identiteten"))
+    claim_name = _claim_field(_l("Anspråk med namnet"))
+    claim_email = _claim_field(_l("Anspråk med e-postadressen"))
+    claim_acr = _claim_field(_l("Anspråk med tillitsnivån"))
     acr_levels = TextAreaField(
         _l("Tjänstens egna acr-värden, ett per rad: värde = loa2, loa3 eller loa4"),
         validators=[Optional(), Length(max=4000)],
