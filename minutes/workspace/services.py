@@ -117,6 +117,14 @@ def require_draft(minutes: Minutes) -> None:
         raise ServiceError(SUBMITTED_MESSAGE)
 
 
+def draft_for_change(session: Session, actor: User, meeting: Meeting) -> Minutes:
+    """The meeting's minutes, locked (``minutes_for_change``), for a change of the draft:
+    refused once they are sent for approval or approved."""
+    minutes = minutes_for_change(session, actor, meeting)
+    require_draft(minutes)
+    return minutes
+
+
 def require_on_agenda(session: Session, meeting: Meeting, child: Child) -> None:
     on_agenda = session.scalar(
         select(AgendaItem.id).where(
@@ -203,8 +211,7 @@ def add_entry(
     require_writer(actor, meeting)
     require_on_agenda(session, meeting, child)
     _validate_category(category)
-    minutes = minutes_for_change(session, actor, meeting)
-    require_draft(minutes)
+    minutes = draft_for_change(session, actor, meeting)
     entry = _write_entry(
         session, actor, meeting, minutes, child, kind, category, text, shares, assessment
     )
@@ -247,8 +254,7 @@ def edit_entry(
     minutes = entry.minutes
     meeting = minutes.meeting
     require_writer(actor, meeting)
-    minutes = minutes_for_change(session, actor, meeting)
-    require_draft(minutes)
+    minutes = draft_for_change(session, actor, meeting)
     session.refresh(entry)
     record = session.get(Record, entry.record_id)
     if record is None or record.owner_agency_id != actor.agency_id:
