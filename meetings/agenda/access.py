@@ -51,17 +51,21 @@ def meeting_for(
     meeting = find_meeting(session, meeting_id, members=members)
     if meeting is None:
         raise NotFound(object_type="meeting", object_ids=[meeting_id])
-    if need is Need.VIEW:
-        allowed = can_view_meeting(session, actor, meeting)
-    elif need is Need.WRITE:
-        allowed = actor.is_active and can_view_council(actor, meeting.council)
-    elif need is Need.MANAGE:
-        allowed = is_meeting_coordinator(actor, meeting)
-    else:
-        raise ValueError(f"meeting_for cannot decide {need}: load for VIEW, then check it")
-    if not allowed:
+    if not meeting_allows(session, actor, meeting, need):
         raise PermissionDenied(object_type="meeting", object_ids=[meeting_id])
     return meeting
+
+
+def meeting_allows(session: Session, actor: User, meeting: Meeting, need: Need) -> bool:
+    """Whether the actor may use the meeting for ``need`` (VIEW, WRITE, MANAGE as
+    ``meeting_for`` says); any other need is the caller's own check, made after VIEW."""
+    if need is Need.VIEW:
+        return can_view_meeting(session, actor, meeting)
+    if need is Need.WRITE:
+        return actor.is_active and can_view_council(actor, meeting.council)
+    if need is Need.MANAGE:
+        return is_meeting_coordinator(actor, meeting)
+    raise ValueError(f"meeting_for cannot decide {need}: load for VIEW, then check it")
 
 
 def is_meeting_coordinator(user: User, meeting: Meeting) -> bool:

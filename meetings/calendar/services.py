@@ -42,26 +42,33 @@ def meeting_uid(meeting: Meeting) -> str:
     return f"meeting-{meeting.id}@{UID_DOMAIN}"
 
 
+def _offset_change(
+    observance: icalendar.cal.Component,
+    name: str,
+    start: dt.datetime,
+    hours_from: int,
+    hours_to: int,
+) -> icalendar.cal.Component:
+    """One of Stockholm's yearly offset changes, on the last Sunday of ``start``'s month."""
+    observance.add("tzname", name)
+    observance.add("dtstart", start)
+    observance.add("tzoffsetfrom", dt.timedelta(hours=hours_from))
+    observance.add("tzoffsetto", dt.timedelta(hours=hours_to))
+    observance.add("rrule", {"freq": "yearly", "bymonth": start.month, "byday": "-1su"})
+    return observance
+
+
 def stockholm_timezone() -> icalendar.Timezone:
     """VTIMEZONE for Europe/Stockholm with the EU summer-time rules (last Sunday of March at
     02:00 to the last Sunday of October at 03:00), as rules rather than a list of dates."""
     tz = icalendar.Timezone()
     tz.add("tzid", LOCAL_ZONE.key)
     tz.add("x-lic-location", LOCAL_ZONE.key)
-    summer = icalendar.TimezoneDaylight()
-    summer.add("tzname", "CEST")
-    summer.add("dtstart", dt.datetime(1970, 3, 29, 2, 0, 0))  # noqa: DTZ001 - local by RFC 5545
-    summer.add("tzoffsetfrom", dt.timedelta(hours=1))
-    summer.add("tzoffsetto", dt.timedelta(hours=2))
-    summer.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1su"})
-    winter = icalendar.TimezoneStandard()
-    winter.add("tzname", "CET")
-    winter.add("dtstart", dt.datetime(1970, 10, 25, 3, 0, 0))  # noqa: DTZ001 - local by RFC 5545
-    winter.add("tzoffsetfrom", dt.timedelta(hours=2))
-    winter.add("tzoffsetto", dt.timedelta(hours=1))
-    winter.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1su"})
-    tz.add_component(summer)
-    tz.add_component(winter)
+    # Local wall times, as RFC 5545 wants them in a VTIMEZONE.
+    summer_starts = dt.datetime(1970, 3, 29, 2, 0, 0)  # noqa: DTZ001
+    winter_starts = dt.datetime(1970, 10, 25, 3, 0, 0)  # noqa: DTZ001
+    tz.add_component(_offset_change(icalendar.TimezoneDaylight(), "CEST", summer_starts, 1, 2))
+    tz.add_component(_offset_change(icalendar.TimezoneStandard(), "CET", winter_starts, 2, 1))
     return tz
 
 

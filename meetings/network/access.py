@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from coordination.errors import NotFound, PermissionDenied
 from coordination.models import AgencyKind, Council, CouncilRole, User
 from coordination.policy import Need, can_view_council, membership_in
-from meetings.agenda.access import can_view_meeting
+from meetings.agenda.access import meeting_allows
 from meetings.models import Meeting
 from meetings.network.models import NetworkMeeting
 
@@ -63,14 +63,10 @@ def network_for(
     network = find_network(session, meeting_id)
     if network is None:
         raise NotFound(object_type="meeting", object_ids=[meeting_id])
-    if need is Need.VIEW:
-        allowed = can_view_meeting(session, actor, network.meeting)
-    elif need is Need.WRITE:
-        allowed = can_view_council(actor, network.meeting.council)
-    elif need is Need.MANAGE:
+    if need is Need.MANAGE:
         allowed = may_invite(actor, network)
     else:
-        raise ValueError(f"network_for cannot decide {need}")
+        allowed = meeting_allows(session, actor, network.meeting, need)
     if not allowed:
         raise PermissionDenied(object_type="meeting", object_ids=[meeting_id])
     return network

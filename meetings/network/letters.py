@@ -17,10 +17,10 @@ from coordination.models import User
 from coordination.policy import Need
 from meetings.agenda.attendance import agencies_attending
 from meetings.models import AttendanceStatus
-from meetings.network.access import may_invite, network_for
+from meetings.network.access import network_for
 from meetings.network.labels import KIND_LABELS, PURPOSE_LABELS, ROLE_LABELS
 from meetings.network.models import InvitationLetter, NetworkMeeting, NetworkParticipant
-from meetings.network.services import NOTE_CATEGORY, record_on_meeting, require_changeable
+from meetings.network.services import NOTE_CATEGORY, record_on_meeting, require_inviter
 from meetings.tags import MeetingTag
 from secrecy.records.results import Revealed
 from secrecy.records.reveal import reveal_one
@@ -83,9 +83,7 @@ def create_letter(
 ) -> InvitationLetter:
     """The invitation letter to one participant, sealed for the inviting agency; the name is
     read from the participant's record through the one door."""
-    if not may_invite(actor, network):
-        raise PermissionDenied()
-    require_changeable(network)
+    require_inviter(actor, network)
     if network.meeting.starts_at <= (now or utcnow()):
         raise ServiceError(_l("Mötet har redan börjat. Kallelser skrivs före mötet."))
     opened = reveal_one(session, actor, participant.name_record, purpose="letter")

@@ -4,9 +4,11 @@ meeting's participants, letters and voices with their records opened in one reve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from coordination.models import Agency, User
 from meetings.agenda.attendance import agencies_attending
@@ -39,6 +41,23 @@ def council_network_meetings(session: Session, council_id: int) -> list[NetworkM
     )
 
 
+_Row = TypeVar("_Row", NetworkParticipant, InvitationLetter, YoungPersonVoice)
+
+
+def _rows_of(
+    session: Session, model: type[_Row], network: NetworkMeeting, *load: ORMOption
+) -> list[_Row]:
+    """The network meeting's participants, letters or voices, in the order they were added."""
+    return list(
+        session.scalars(
+            select(model)
+            .where(model.meeting_id == network.meeting_id)
+            .options(*load)
+            .order_by(model.id)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class NetworkDetail:
     network: NetworkMeeting
@@ -51,29 +70,11 @@ class NetworkDetail:
 
 def network_detail(session: Session, viewer: User, network: NetworkMeeting) -> NetworkDetail:
     """Everything the page shows, the sealed parts through one reveal (one audit event)."""
-    participants = list(
-        session.scalars(
-            select(NetworkParticipant)
-            .where(NetworkParticipant.meeting_id == network.meeting_id)
-            .options(selectinload(NetworkParticipant.name_record))
-            .order_by(NetworkParticipant.id)
-        )
+    participants = _rows_of(
+        session, NetworkParticipant, network, selectinload(NetworkParticipant.name_record)
     )
-    letters = list(
-        session.scalars(
-            select(InvitationLetter)
-            .where(InvitationLetter.meeting_id == network.meeting_id)
-            .order_by(InvitationLetter.id)
-        )
-    )
-    voices = list(
-        session.scalars(
-            select(YoungPersonVoice)
-            .where(YoungPersonVoice.meeting_id == network.meeting_id)
-            .options(selectinload(YoungPersonVoice.record))
-            .order_by(YoungPersonVoice.id)
-        )
-    )
+    letters = _rows_of(session, InvitationLetter, network)
+    voices = _rows_of(session, YoungPersonVoice, network, selectinload(YoungPersonVoice.record))
     records: list[Record] = [p.name_record for p in participants] + [v.record for v in voices]
     opened = {r.record.id: r for r in reveal_records(session, viewer, records)} if records else {}
     agencies = agencies_attending(

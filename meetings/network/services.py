@@ -232,6 +232,14 @@ def require_changeable(network: NetworkMeeting) -> None:
         raise ServiceError(_l("Ärendet är avslutat."))
 
 
+def require_inviter(actor: User, network: NetworkMeeting) -> None:
+    """Invitations (participants, their attendance, letters) are changed by the inviting
+    agency's members of the council, while the meeting and the case are open."""
+    if not may_invite(actor, network):
+        raise PermissionDenied()
+    require_changeable(network)
+
+
 def add_participant(
     session: Session,
     actor: User,
@@ -241,9 +249,7 @@ def add_participant(
     email: str | None = None,
 ) -> NetworkParticipant:
     """Invite someone without an account; the name (and e-mail) sealed for the inviting agency."""
-    if not may_invite(actor, network):
-        raise PermissionDenied()
-    require_changeable(network)
+    require_inviter(actor, network)
     try:
         role_code = ParticipantRole(role)
     except ValueError:
@@ -306,9 +312,7 @@ def set_participant_status(
 ) -> NetworkParticipant:
     """Present or absent, recorded by a member of the council once the meeting has begun (who
     was present matters for a consent signed at the meeting)."""
-    if not may_invite(actor, network):
-        raise PermissionDenied()
-    require_changeable(network)
+    require_inviter(actor, network)
     if expected_version is not None and expected_version != participant.version:
         raise ConflictError()
     try:

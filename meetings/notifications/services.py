@@ -25,10 +25,10 @@ from babel.dates import format_date, format_time
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import ScalarSelect, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from coordination.db import LOCAL_ZONE, utcnow
 from coordination.errors import ServiceError
@@ -318,17 +318,23 @@ def existing_dedup_keys(session: Session, keys: Sequence[str], batch: int = 500)
 # --- The in-app list ------------------------------------------------------------------------------
 
 
+def _in_app_of(recipient_id: int | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """The recipient's rows in the app's list (not the outbox rows of e-mail-only kinds)."""
+    return and_(Notification.recipient_id == recipient_id, Notification.in_app.is_(True))
+
+
+def _unread_in_app_of(recipient_id: int | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """The recipient's rows in the app's list not yet read: what the header counts."""
+    return and_(_in_app_of(recipient_id), Notification.read_at.is_(None))
+
+
 def unread_count_column() -> ScalarSelect[int]:
     """``unread_count`` as a column of the statement that loads the logged-in user (correlated
     with ``User``): the header's count comes with the user, not in a query of its own."""
     return (
         select(func.count())
         .select_from(Notification)
-        .where(
-            Notification.recipient_id == User.id,
-            Notification.read_at.is_(None),
-            Notification.in_app.is_(True),
-        )
+        .where(_unread_in_app_of(User.id))
         .correlate(User)
         .scalar_subquery()
     )
@@ -338,13 +344,7 @@ def unread_count(session: Session, user: User) -> int:
     """One COUNT over the (recipient_id, read_at) index, for the header."""
     return (
         session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(
-                Notification.recipient_id == user.id,
-                Notification.read_at.is_(None),
-                Notification.in_app.is_(True),
-            )
+            select(func.count()).select_from(Notification).where(_unread_in_app_of(user.id))
         )
         or 0
     )
@@ -355,16 +355,12 @@ def notifications_of(
 ) -> tuple[Sequence[Notification], int]:
     """One page of the user's notifications, newest first, and the total."""
     total = (
-        session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.recipient_id == user.id, Notification.in_app.is_(True))
-        )
+        session.scalar(select(func.count()).select_from(Notification).where(_in_app_of(user.id)))
         or 0
     )
     rows = session.scalars(
         select(Notification)
-        .where(Notification.recipient_id == user.id, Notification.in_app.is_(True))
+        .where(_in_app_of(user.id))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(page_size)
         .offset((page - 1) * page_size)
@@ -388,11 +384,7 @@ def mark_all_read(session: Session, actor: User) -> int:
     """One UPDATE; returns how many were unread."""
     result = session.execute(
         update(Notification)
-        .where(
-            Notification.recipient_id == actor.id,
-            Notification.read_at.is_(None),
-            Notification.in_app.is_(True),
-        )
+        .where(_unread_in_app_of(actor.id))
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )

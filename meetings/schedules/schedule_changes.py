@@ -54,6 +54,19 @@ def _apply_schedule(schedule: Schedule, data: ScheduleData) -> None:
     schedule.active = data.active
 
 
+def _record_schedule_event(
+    session: Session, actor: User, tag: MeetingTag, schedule: Schedule
+) -> None:
+    """The audit event of a schedule written: its council and the rule it now has."""
+    record_event(
+        session,
+        actor,
+        tag,
+        on=schedule,
+        details={"council_id": schedule.council_id, "rrule": schedule.rrule},
+    )
+
+
 def create_schedule(
     session: Session, actor: User, council: Council, data: ScheduleData, *, today: dt.date
 ) -> tuple[Schedule, MaterialiseReport]:
@@ -65,13 +78,7 @@ def create_schedule(
     _apply_schedule(schedule, data)
     session.add(schedule)
     session.flush()
-    record_event(
-        session,
-        actor,
-        MeetingTag.SCHEDULE_CREATE,
-        on=schedule,
-        details={"council_id": council.id, "rrule": schedule.rrule},
-    )
+    _record_schedule_event(session, actor, MeetingTag.SCHEDULE_CREATE, schedule)
     report = materialise_meetings(session, today=today, council=council, actor=actor)
     return schedule, report
 
@@ -92,11 +99,5 @@ def update_schedule(
         raise ConflictError()
     _apply_schedule(schedule, data)
     session.flush()
-    record_event(
-        session,
-        actor,
-        MeetingTag.SCHEDULE_UPDATE,
-        on=schedule,
-        details={"council_id": schedule.council_id, "rrule": schedule.rrule},
-    )
+    _record_schedule_event(session, actor, MeetingTag.SCHEDULE_UPDATE, schedule)
     return materialise_meetings(session, today=today, council=schedule.council, actor=actor)

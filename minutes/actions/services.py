@@ -34,8 +34,7 @@ from minutes.models import OPEN_STATUSES, ActionStatus, ActionUpdate, AgreedActi
 from minutes.tags import MinutesTag
 from minutes.workspace.services import (
     bump,
-    minutes_for_change,
-    require_draft,
+    draft_for_change,
     require_on_agenda,
     require_writer,
 )
@@ -86,8 +85,7 @@ def create_action(
     demo's past meetings)."""
     require_writer(actor, meeting)
     require_on_agenda(session, meeting, child)
-    minutes = minutes_for_change(session, actor, meeting)
-    require_draft(minutes)
+    minutes = draft_for_change(session, actor, meeting)
     if responsible_agency is None or responsible_agency.id not in {
         a.id for a in meeting.council.agencies if a.active
     }:

@@ -21,9 +21,8 @@ from minutes.plans.models import (
     PlanVersionStatus,
 )
 from minutes.plans.services import (
-    MAX_TEXT,
     Sharing,
-    _clean,
+    _clean_text,
     _require_writer,
     _seal,
     _touch,
@@ -68,13 +67,7 @@ def evaluate_goal(
         raise ServiceError(_l("Målet är redan uppföljt i den här versionen."), field="goal_id")
     if outcome is None:
         raise ServiceError(_l("Välj hur det gick."), field="outcome")
-    text = _clean(
-        comment,
-        limit=MAX_TEXT,
-        empty=_l("Skriv en kommentar till uppföljningen."),
-        too_long=_l("Texten är för lång (högst 5 000 tecken)."),
-        field="comment",
-    )
+    text = _clean_text(comment, empty=_l("Skriv en kommentar till uppföljningen."), field="comment")
     record, shared = _seal(session, actor, plan, text, Sharing(shares, assessment))
     evaluation = GoalEvaluation(
         goal_id=goal.id, outcome=outcome, comment_record_id=record.id, author_id=actor.id

@@ -27,10 +27,10 @@ from minutes.plans.models import (
 )
 from minutes.plans.services import (
     MAX_GOAL,
-    MAX_TEXT,
     Sharing,
     _changed,
     _clean,
+    _clean_text,
     _editable_plan,
     _require_writer,
     _seal,
@@ -274,13 +274,7 @@ def add_measure(
         raise ServiceError(
             _l("Välj en ansvarig myndighet som deltar i forumet."), field="responsible_agency_id"
         )
-    text = _clean(
-        text,
-        limit=MAX_TEXT,
-        empty=_l("Skriv vad som ska göras."),
-        too_long=_l("Texten är för lång (högst 5 000 tecken)."),
-        field="text",
-    )
+    text = _clean_text(text, empty=_l("Skriv vad som ska göras."), field="text")
     own, responsible = actor.agency_id, responsible_agency.id
     for choice in shares:
         if choice.agency_id == responsible and responsible != own and not basis_id:

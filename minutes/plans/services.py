@@ -57,6 +57,7 @@ LOCKED_PLAN_MESSAGE = _l(
     "med ett skäl."
 )
 SUPERSEDED_MESSAGE = _l("Den här versionen av planen är ersatt och kan inte ändras.")
+TEXT_TOO_LONG = _l("Texten är för lång (högst 5 000 tecken).")
 
 
 # --- Helpers --------------------------------------------------------------------------------------
@@ -127,6 +128,12 @@ def _clean(text: str | None, *, limit: int, empty: object, too_long: object, fie
     if len(value) > limit:
         raise ServiceError(too_long, field=field)
     return value
+
+
+def _clean_text(text: str | None, *, empty: object, field: str) -> str:
+    """A plan's free text (a reason, a comment, a measure) trimmed and checked against
+    ``MAX_TEXT``."""
+    return _clean(text, limit=MAX_TEXT, empty=empty, too_long=TEXT_TOO_LONG, field=field)
 
 
 @dataclass
@@ -295,7 +302,7 @@ def set_views(
         )
     for value, field in ((youth, "youth_view"), (guardians, "guardian_view")):
         if len(value) > MAX_TEXT:
-            raise ServiceError(_l("Texten är för lång (högst 5 000 tecken)."), field=field)
+            raise ServiceError(TEXT_TOO_LONG, field=field)
     record_ids = []
     if youth:
         record, _shared = _seal(session, actor, plan, youth, sharing)
@@ -364,13 +371,7 @@ def revise_plan(
         raise ServiceError(
             _l("Planen har redan ett utkast som inte är fastställt. Ändra i utkastet.")
         )
-    text = _clean(
-        reason,
-        limit=MAX_TEXT,
-        empty=_l("Ange varför planen ändras."),
-        too_long=_l("Texten är för lång (högst 5 000 tecken)."),
-        field="reason",
-    )
+    text = _clean_text(reason, empty=_l("Ange varför planen ändras."), field="reason")
     record, shared = _seal(session, actor, plan, text, sharing)
     new = PlanVersion(
         plan_id=plan.id,

@@ -20,7 +20,7 @@ from coordination.audit.log import record_event
 from coordination.db import utcnow
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import User
-from meetings.agenda.access import NOT_STARTED_MINUTES, is_meeting_coordinator, require_started
+from meetings.agenda.access import NOT_STARTED_MINUTES, require_coordinator, require_started
 from meetings.agenda.contributors import add_contributed_items_after
 from meetings.models import Meeting, MeetingStatus
 from minutes import notices
@@ -50,6 +50,13 @@ def current_minutes(session: Session, meeting: Meeting) -> Minutes | None:
     return session.scalars(select(Minutes).where(Minutes.meeting_id == meeting.id)).one_or_none()
 
 
+def _require_secretary(actor: User, meeting: Meeting) -> None:
+    """The steps only the council's coordinator takes with a meeting's minutes: sending them
+    for approval and taking them back."""
+    require_writer(actor, meeting)
+    require_coordinator(actor, meeting)
+
+
 def check_submission(
     session: Session,
     actor: User,
@@ -62,9 +69,7 @@ def check_submission(
     to this adjuster, raised; nothing is written. The chair and the adjuster must both have
     been present, and must be two different people; the meeting must have started. Returns
     the adjuster."""
-    require_writer(actor, meeting)
-    if not is_meeting_coordinator(actor, meeting):
-        raise PermissionDenied()
+    _require_secretary(actor, meeting)
     if minutes is not None:
         require_draft(minutes)
     require_started(meeting, NOT_STARTED_MINUTES)
@@ -95,9 +100,7 @@ def submit_for_approval(
 ) -> Minutes:
     """The coordinator sends the draft to the chair and the adjuster (``check_submission``),
     who are told so by a notification."""
-    require_writer(actor, meeting)
-    if not is_meeting_coordinator(actor, meeting):
-        raise PermissionDenied()
+    _require_secretary(actor, meeting)
     minutes = minutes_for_change(session, actor, meeting)
     adjuster = check_submission(session, actor, meeting, minutes, adjuster, version)
     minutes.status = MinutesStatus.SUBMITTED
@@ -129,9 +132,7 @@ def submit_for_approval(
 
 def withdraw_submission(session: Session, actor: User, meeting: Meeting) -> Minutes:
     """The coordinator takes submitted minutes back to draft; approvals given so far lapse."""
-    require_writer(actor, meeting)
-    if not is_meeting_coordinator(actor, meeting):
-        raise PermissionDenied()
+    _require_secretary(actor, meeting)
     minutes = minutes_for_change(session, actor, meeting)
     _back_to_draft(session, actor, meeting, minutes, MinutesTag.MINUTES_WITHDRAW)
     return minutes

@@ -117,6 +117,14 @@ def require_draft(minutes: Minutes) -> None:
         raise ServiceError(SUBMITTED_MESSAGE)
 
 
+def draft_for_change(session: Session, actor: User, meeting: Meeting) -> Minutes:
+    """The meeting's minutes, locked (``minutes_for_change``), for a change of the draft:
+    refused once they are sent for approval or approved."""
+    minutes = minutes_for_change(session, actor, meeting)
+    require_draft(minutes)
+    return minutes
+
+
 def require_on_agenda(session: Session, meeting: Meeting, child: Child) -> None:
     on_agenda = session.scalar(
         select(AgendaItem.id).where(
@@ -137,6 +145,55 @@ def _validate_category(category: str) -> None:
         raise ServiceError(_l("Välj en kategori."), field="category")
 
 
+def _write_entry(
+    session: Session,
+    actor: User,
+    meeting: Meeting,
+    minutes: Minutes,
+    child: Child,
+    kind: EntryKind,
+    category: str,
+    text: str,
+    shares: Sequence[ShareChoice],
+    assessment: str | None,
+) -> MinutesEntry:
+    """A new entry of the minutes (added, not flushed) with its text sealed as a record of the
+    writer's agency and shared with the attending agencies the writer chose."""
+    record = create_record(session, actor, child, category, text)
+    share_record(session, actor, meeting, record, shares, assessment)
+    entry = MinutesEntry(
+        minutes_id=minutes.id, child_id=child.id, record_id=record.id, kind=kind, author_id=actor.id
+    )
+    session.add(entry)
+    return entry
+
+
+def _entry_beside(
+    session: Session,
+    actor: User,
+    entry: MinutesEntry,
+    category: str,
+    text: str,
+    shares: Sequence[ShareChoice],
+    assessment: str | None,
+) -> MinutesEntry:
+    """A new entry about the same child and of the same kind as ``entry``: its conflicting
+    version, or its correction after approval."""
+    minutes = entry.minutes
+    return _write_entry(
+        session,
+        actor,
+        minutes.meeting,
+        minutes,
+        entry.child,
+        entry.kind,
+        category,
+        text,
+        shares,
+        assessment,
+    )
+
+
 def add_entry(
     session: Session,
     actor: User,
@@ -154,14 +211,10 @@ def add_entry(
     require_writer(actor, meeting)
     require_on_agenda(session, meeting, child)
     _validate_category(category)
-    minutes = minutes_for_change(session, actor, meeting)
-    require_draft(minutes)
-    record = create_record(session, actor, child, category, text)
-    share_record(session, actor, meeting, record, shares, assessment)
-    entry = MinutesEntry(
-        minutes_id=minutes.id, child_id=child.id, record_id=record.id, kind=kind, author_id=actor.id
+    minutes = draft_for_change(session, actor, meeting)
+    entry = _write_entry(
+        session, actor, meeting, minutes, child, kind, category, text, shares, assessment
     )
-    session.add(entry)
     bump(minutes)
     session.flush()
     record_event(
@@ -172,7 +225,7 @@ def add_entry(
         details={
             "minutes_id": minutes.id,
             "child_id": child.id,
-            "record_id": record.id,
+            "record_id": entry.record_id,
             "kind": str(kind),
             "version": minutes.version,
         },
@@ -201,25 +254,15 @@ def edit_entry(
     minutes = entry.minutes
     meeting = minutes.meeting
     require_writer(actor, meeting)
-    minutes = minutes_for_change(session, actor, meeting)
-    require_draft(minutes)
+    minutes = draft_for_change(session, actor, meeting)
     session.refresh(entry)
     record = session.get(Record, entry.record_id)
     if record is None or record.owner_agency_id != actor.agency_id:
         raise ServiceError(_l("Bara den myndighet som skrev anteckningen kan ändra den."))
     if version != minutes.version:
         current_version = minutes.version
-        kept = create_record(session, actor, entry.child, record.category, text)
-        share_record(session, actor, meeting, kept, shares, assessment)
-        losing = MinutesEntry(
-            minutes_id=minutes.id,
-            child_id=entry.child_id,
-            record_id=kept.id,
-            kind=entry.kind,
-            author_id=actor.id,
-            conflict_with_id=entry.id,
-        )
-        session.add(losing)
+        losing = _entry_beside(session, actor, entry, record.category, text, shares, assessment)
+        losing.conflict_with_id = entry.id
         bump(minutes)
         session.flush()
         record_event(
@@ -230,7 +273,7 @@ def edit_entry(
             object_ids=[losing.id, entry.id],
             details={
                 "minutes_id": minutes.id,
-                "record_id": kept.id,
+                "record_id": losing.record_id,
                 "submitted_version": version,
                 "current_version": current_version,
             },
@@ -277,18 +320,9 @@ def amend_entry(
         raise ServiceError(_l("Bara den myndighet som skrev anteckningen kan rätta den."))
     if not isinstance(reason, AmendmentReason):
         raise ServiceError(_l("Ange skälet till rättelsen."), field="reason")
-    record = create_record(session, actor, entry.child, original.category, text)
-    share_record(session, actor, meeting, record, shares, assessment)
-    amendment = MinutesEntry(
-        minutes_id=minutes.id,
-        child_id=entry.child_id,
-        record_id=record.id,
-        kind=entry.kind,
-        author_id=actor.id,
-        amends_id=entry.id,
-        amendment_reason=reason,
-    )
-    session.add(amendment)
+    amendment = _entry_beside(session, actor, entry, original.category, text, shares, assessment)
+    amendment.amends_id = entry.id
+    amendment.amendment_reason = reason
     session.flush()
     record_event(
         session,
@@ -296,6 +330,6 @@ def amend_entry(
         MinutesTag.ENTRY_AMEND,
         object_type="minutes_entry",
         object_ids=[amendment.id, entry.id],
-        details={"minutes_id": minutes.id, "record_id": record.id, "reason": str(reason)},
+        details={"minutes_id": minutes.id, "record_id": amendment.record_id, "reason": str(reason)},
     )
     return amendment
