@@ -39,7 +39,7 @@ from meetings.models import (
     MeetingStatus,
 )
 from secrecy.models import Record
-from secrecy.records.children import EnrolmentData, close_case, enrol_child
+from secrecy.records.children import close_case
 from tests import factories
 from tests.conftest import Council3, audit_tags, log_in
 from tests.crawling import diff_dumps, dump_tables
@@ -49,6 +49,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
     disclose_under_21_rule,
+    enrol,
 )
 
 # Monday 2 March 2026; the meeting is on Wednesday 11 March at 09:00 Swedish time, so the
@@ -67,10 +68,6 @@ def make_meeting(
     return factories.make_meeting(
         db, council, starts_at, **{"location": "Stadshuset, rum 3", **fields}
     )
-
-
-def enrol(db: Session, user: User, council: Council, number: str, name: str = "Kalle") -> Child:
-    return enrol_child(db, user, council, EnrolmentData(name, "Hemligsson", number))
 
 
 def meeting_with_two_children(db: Session, world: Council3) -> tuple[User, Meeting, Child, Child]:

@@ -25,7 +25,6 @@ from coordination.db import utcnow
 from coordination.models import AgencyKind, User
 from meetings import jobs
 from meetings.models import (
-    AgendaItem,
     Attendance,
     EmailStatus,
     Notification,
@@ -48,10 +47,9 @@ from meetings.notifications.services import (
     notify,
     notify_many,
 )
-from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in, sql_statements
-from tests.factories import make_meeting
+from tests.factories import enrol, make_meeting, put_on_agenda
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -491,24 +489,13 @@ def test_agenda_briefs_names_and_pseudonyms_never_reach_notifications_or_mail(
     app: Flask, db: Session, world: Council3, smtp_server: Inbox
 ) -> None:
     social = world.members[SOCIAL]
-    child = enrol_child(
-        db, social, world.council, EnrolmentData("Kalle", "Hemligsson", PERSONNUMMER)
-    )
+    child = enrol(db, social, world.council, PERSONNUMMER)
     brief = create_record(db, social, child, "meeting_note", MARKER)
     # A fixed day: the preparation reminder goes out six days ahead, before the agenda
     # deadline (three working days before the meeting), the meeting reminder a day ahead.
     now = dt.datetime(2026, 3, 4, 10, tzinfo=dt.UTC)
     meeting = make_meeting(db, world.council, now + dt.timedelta(hours=20))
-    db.add(
-        AgendaItem(
-            meeting_id=meeting.id,
-            child_id=child.id,
-            position=1,
-            reason_category="meeting_note",
-            brief_record_id=brief.id,
-            added_by_id=social.id,
-        )
-    )
+    put_on_agenda(db, meeting, child, brief_record_id=brief.id, added_by_id=social.id)
     for user in [*world.members.values(), world.coordinator]:
         db.add(Attendance(meeting_id=meeting.id, user_id=user.id))
     db.flush()

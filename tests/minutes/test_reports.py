@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from coordination import spreadsheets
 from coordination.models import AgencyKind, Child, User
-from meetings.models import AgendaItem, Meeting, MeetingStatus
+from meetings.models import Meeting, MeetingStatus
 from minutes.models import ActionStatus, EntryKind, Minutes, MinutesEntry, MinutesStatus
 from minutes.reports import services as reports
-from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
+from tests import factories
 from tests.conftest import Council3, audit_events, log_in
-from tests.factories import UserFactory
+from tests.factories import UserFactory, put_on_agenda
 from tests.minutes.test_jobs import MARKER, make_action, make_meeting
 
 SOCIAL, POLICE, SCHOOL = AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.SCHOOL
@@ -32,9 +32,7 @@ TODAY = dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC)
 
 
 def enrol(db: Session, world: Council3, number: str, name: str) -> Child:
-    return enrol_child(
-        db, world.members[SOCIAL], world.council, EnrolmentData(name, "Hemligsson", number)
-    )
+    return factories.enrol(db, world.members[SOCIAL], world.council, number, name)
 
 
 @pytest.fixture
@@ -151,16 +149,7 @@ def data_set(db: Session, world: Council3) -> list[Child]:
         [(first, children[0]), (first, children[1]), (second, children[0]), (planned, children[2]),
          (old, children[2])]
     ):  # fmt: skip
-        db.add(
-            AgendaItem(
-                meeting_id=meeting.id,
-                child_id=child.id,
-                position=position,
-                reason_category="meeting_note",
-                added_by_id=social.id,
-            )
-        )
-    db.flush()
+        put_on_agenda(db, meeting, child, position=position, added_by_id=social.id)
     due = dt.date(2026, 3, 31)
     kalle = children[0]
     # Police: on time; late by half an hour in Stockholm (22:30 UTC is 00:30 on 1 April);
