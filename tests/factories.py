@@ -155,6 +155,20 @@ def enrol(
     return enrol_child(db, user, council, EnrolmentData(given, family, number))
 
 
+def member_of_new_agency(
+    db: Session, council: Council, kind: AgencyKind, name: str, **user_fields: Any
+) -> User:
+    """A member of ``council`` from a new agency (``kind``, ``name``) that has just joined it;
+    the session is expired so that the council and its agencies load afresh."""
+    agency = AgencyFactory(kind=kind, name=name)
+    council.agencies.append(agency)
+    user: User = UserFactory(agency=agency, **user_fields)
+    MembershipFactory(council=council, user=user)
+    db.flush()
+    db.expire_all()
+    return user
+
+
 def disclose_under_21_rule(
     db: Session, actor: User, record: Record, recipient: Agency
 ) -> Disclosure:

@@ -53,7 +53,7 @@ from meetings.schedules.swedish_holidays import holiday_name
 from meetings.tags import MeetingTag
 from secrecy.records.children import EnrolmentData, enrol_child
 from tests.conftest import Council3, audit_events, log_in, sql_statements
-from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+from tests.factories import AgencyFactory, MembershipFactory, UserFactory, make_meeting
 
 NEW_YEAR = dt.date(2026, 1, 1)
 
@@ -784,13 +784,9 @@ def test_coordinator_creates_a_schedule_and_members_see_the_meetings(
 
 
 def add_raw_meeting(db: Session, world: Council3, day: dt.date, **changes: Any) -> Meeting:
+    """An hour's meeting of ``world``'s council at 09:00 on ``day``, written as a row."""
     starts_at, ends_at = local_span(day, dt.time(9), 60)
-    meeting = Meeting(
-        council=world.council, starts_at=starts_at, ends_at=ends_at, location="Rum", **changes
-    )
-    db.add(meeting)
-    db.flush()
-    return meeting
+    return make_meeting(db, world.council, starts_at, ends_at=ends_at, location="Rum", **changes)
 
 
 def test_calendar_marks_holidays_and_links_months(
