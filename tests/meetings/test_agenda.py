@@ -88,6 +88,16 @@ def add_item(db: Session, user: User, meeting: Meeting, child: Child, brief: str
     return add_agenda_item(db, user, meeting, child, "risk_protective", brief, today=None)
 
 
+def enrolled_in_another_council(db: Session, world: Council3, social_user: User) -> Child:
+    """Kalle (20121212-1212) as ``social_user`` enrolled him on a second council, of social
+    services alone."""
+    other_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
+    MembershipFactory(council=other_council, user=social_user)
+    db.flush()
+    db.expire_all()
+    return enrol(db, social_user, other_council, "20121212-1212")
+
+
 @pytest.fixture
 def outsider(db: Session, world: Council3) -> User:
     """A user of a participating agency who is not a member of the council."""
@@ -304,11 +314,7 @@ def test_adding_to_the_agenda_and_every_refusal_changes_nothing(
 ) -> None:
     social_user, meeting, child, closed = meeting_with_two_children(db, world)
     close_case(db, social_user, closed, CloseReason.MOVED)
-    elsewhere_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
-    MembershipFactory(council=elsewhere_council, user=social_user)
-    db.flush()
-    db.expire_all()
-    elsewhere = enrol(db, social_user, elsewhere_council, "20121212-1212")
+    elsewhere = enrolled_in_another_council(db, world, social_user)
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     url = f"/meetings/{meeting.id}/agenda"
 
@@ -567,11 +573,7 @@ def test_registered_contributors_put_children_on_the_agenda(
     social_user, meeting, manual, with_actions = meeting_with_two_children(db, world)
     closed = enrol(db, social_user, world.council, "20100101-0022", "Pelle")
     close_case(db, social_user, closed, CloseReason.MOVED)
-    other_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
-    MembershipFactory(council=other_council, user=social_user)
-    db.flush()
-    db.expire_all()
-    foreign = enrol(db, social_user, other_council, "20121212-1212")
+    foreign = enrolled_in_another_council(db, world, social_user)
     add_item(db, social_user, meeting, manual, "Manuell")
     calls: list[int] = []
 

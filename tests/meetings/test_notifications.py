@@ -431,6 +431,20 @@ class CrashAfter:
         self._real.close()
 
 
+def deliver_until_crash(
+    db: Session, smtp_server: Inbox, now: dt.datetime, *, sends_before_crash: int, after_send: bool
+) -> None:
+    """A delivery run whose transport crashes as ``CrashAfter`` is told to, then the rollback
+    the job runner does."""
+
+    def crashing(settings: MailSettings) -> Transport:
+        return CrashAfter(settings, sends_before_crash=sends_before_crash, after_send=after_send)
+
+    with pytest.raises(RuntimeError, match="before the commit" if after_send else "before sending"):
+        deliver_outbox(db, smtp_server.config(), now, transport_factory=crashing)
+    db.rollback()
+
+
 def test_a_crash_mid_run_loses_nothing_and_sends_nothing_twice(
     db: Session, world: Council3, smtp_server: Inbox
 ) -> None:
@@ -438,13 +452,7 @@ def test_a_crash_mid_run_loses_nothing_and_sends_nothing_twice(
         add_notification(db, world.members[kind], f"crash:{n}")
     db.commit()  # the reminder job committed them
     now = utcnow()
-
-    def crashing(settings: MailSettings) -> Transport:
-        return CrashAfter(settings, sends_before_crash=1, after_send=False)
-
-    with pytest.raises(RuntimeError, match="before sending"):
-        deliver_outbox(db, smtp_server.config(), now, transport_factory=crashing)
-    db.rollback()  # what the job runner does
+    deliver_until_crash(db, smtp_server, now, sends_before_crash=1, after_send=False)
     statuses = [n.email_status for n in outbox(db)]
     assert statuses == [EmailStatus.SENT, EmailStatus.PENDING, EmailStatus.PENDING]
 
@@ -463,13 +471,7 @@ def test_a_crash_between_acceptance_and_commit_resends_that_one_message_with_its
     add_notification(db, world.members[POLICE], "boundary:2")
     db.commit()  # the reminder job committed them
     now = utcnow()
-
-    def crashing(settings: MailSettings) -> Transport:
-        return CrashAfter(settings, sends_before_crash=0, after_send=True)
-
-    with pytest.raises(RuntimeError, match="before the commit"):
-        deliver_outbox(db, smtp_server.config(), now, transport_factory=crashing)
-    db.rollback()
+    deliver_until_crash(db, smtp_server, now, sends_before_crash=0, after_send=True)
     assert [n.email_status for n in outbox(db)] == [EmailStatus.PENDING] * 2
 
     deliver_outbox(db, smtp_server.config(), now)

@@ -998,29 +998,17 @@ def test_ad_hoc_meeting_page(app: Flask, db: Session, world: Council3) -> None:
     cid = world.council.id
     assert coordinator.get(f"/councils/{cid}/meetings/new").status_code == 200
     day = today_local() + dt.timedelta(days=3)
+    url = f"/councils/{cid}/meetings/new"
+    ten_to_eleven = {"day": day.isoformat(), "start_time": "10:00", "end_time": "11:00"}
     response = coordinator.post(
-        f"/councils/{cid}/meetings/new",
-        data={
-            "day": day.isoformat(),
-            "start_time": "10:00",
-            "end_time": "11:00",
-            "location": "",
-            "video_link": "https://video.example.se/extra",
-        },
+        url,
+        data={**ten_to_eleven, "location": "", "video_link": "https://video.example.se/extra"},
     )
     assert response.status_code == 302
     meeting = db.scalars(select(Meeting)).one()
     assert meeting.schedule_id is None
     assert local(meeting) == dt.datetime.combine(day, dt.time(10), tzinfo=LOCAL_ZONE)
-    refused = coordinator.post(
-        f"/councils/{cid}/meetings/new",
-        data={
-            "day": day.isoformat(),
-            "start_time": "10:00",
-            "end_time": "11:00",
-            "video_link": "ftp://x",
-        },
-    )
+    refused = coordinator.post(url, data={**ten_to_eleven, "video_link": "ftp://x"})
     assert refused.status_code == 422
     assert db.scalar(select(func.count()).select_from(Meeting)) == 1
 

@@ -90,6 +90,12 @@ def submit(db: Session, world: Council3, setting: Setting) -> Minutes:
     )
 
 
+def submit_with_entry(db: Session, world: Council3, setting: Setting) -> Minutes:
+    """The minutes with social services' note, sent to the police member for adjustment."""
+    with_entry(db, setting)
+    return submit(db, world, setting)
+
+
 def lock(db: Session, world: Council3, setting: Setting) -> Minutes:
     """The coordinator chairs; the police member adjusts; both approve."""
     submit(db, world, setting)
@@ -205,8 +211,7 @@ def test_two_different_approvers_lock_the_minutes_with_a_stable_digest(
 def test_the_same_user_cannot_be_chair_and_adjuster(
     db: Session, world: Council3, setting: Setting
 ) -> None:
-    with_entry(db, setting)
-    submit(db, world, setting)
+    submit_with_entry(db, world, setting)
     approval.approve(db, world.coordinator, setting.meeting)
     # The police member is made chair after submission: one person cannot approve twice.
     setting.meeting.chair_id = setting.police.id
