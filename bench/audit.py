@@ -32,6 +32,8 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -218,18 +220,25 @@ def top_up(settings: BenchSettings, events: int) -> int:
     return added
 
 
-def drained_session(app: Any) -> tuple[Any, int]:
+@contextmanager
+def drained_session(settings: BenchSettings) -> Iterator[tuple[Any, int]]:
     """A session on the bench database once the sequencer has chained what the writers left,
-    and the number of audit events then."""
+    and the number of audit events then; the session closed and the engine disposed after."""
     from sqlalchemy import func, select
 
     from coordination.audit.log import AuditEvent
     from coordination.audit.sequencer import drain
     from coordination.db import get_database
 
-    drain(get_database(app).session_factory)
-    session = get_database(app).session_factory()
-    return session, session.scalar(select(func.count(AuditEvent.seq))) or 0
+    app = make_app(settings)
+    with app.app_context():
+        drain(get_database(app).session_factory)
+        session = get_database(app).session_factory()
+        try:
+            yield session, session.scalar(select(func.count(AuditEvent.seq))) or 0
+        finally:
+            session.close()
+    get_database(app).engine.dispose()
 
 
 def timed_full_verify(session: Any) -> tuple[float, Any, Any]:
@@ -245,14 +254,8 @@ def timed_full_verify(session: Any) -> tuple[float, Any, Any]:
 
 
 def measure_verify(settings: BenchSettings) -> dict[str, Any]:
-    from coordination.db import get_database
-
-    app = make_app(settings)
-    with app.app_context():
-        session, events = drained_session(app)
+    with drained_session(settings) as (session, events):
         in_process, log, checkpoints = timed_full_verify(session)
-        session.close()
-    get_database(app).engine.dispose()
     cli, result = run_flask(settings, "audit", "verify")
     return {
         "events": events,

@@ -426,18 +426,13 @@ def flask(settings: BenchSettings, *arguments: str) -> tuple[float, str]:
 
 def measure_audit_verify(settings: BenchSettings) -> dict[str, Any]:
     from coordination.audit.verify import verify_chain
-    from coordination.db import get_database
 
-    app = make_app(settings)
-    with app.app_context():
-        session, events = audit_bench.drained_session(app)
+    with audit_bench.drained_session(settings) as (session, events):
         started = time.perf_counter()
         result = verify_chain(session)
         chain_seconds = time.perf_counter() - started
         session.rollback()
         full_seconds, full, checkpoints = audit_bench.timed_full_verify(session)
-        session.close()
-    get_database(app).engine.dispose()
     seconds, output = flask(settings, "audit", "verify")
     return {
         "events": events,
