@@ -17,7 +17,7 @@ from coordination.models import Agency, AgencyKind
 from secrecy.models import Consent, Disclosure
 from secrecy.policy.facts import recipient_facts, record_facts
 from tests.conftest import ClientFor, Council3
-from tests.secrecy.test_disclosure import enrol_with_record
+from tests.secrecy.test_disclosure import enrol_with_record, on_consent_form
 
 # The child of enrol_with_record is born 2008-05-10: 17 on 2026-03-04, 14 on 2023-03-04.
 SEVENTEEN = time_machine.travel("2026-03-04 10:00 +0000", tick=False)
@@ -132,12 +132,7 @@ def test_a_mature_17_year_old_consents_alone_where_the_council_allows_it(
     assert ASSESSMENT in social.get(f"/children/{record.child_id}/consents").text
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={
-            "recipient": school.id,
-            "basis": "consent",
-            "confirm-consent-0": "y",
-            "assessment": WRITTEN,
-        },
+        data=on_consent_form(school.id, WRITTEN),
     )
     assert done.status_code == 302
     assert "Mognad-på-markör" in school_client.get(f"/children/{record.child_id}").text
