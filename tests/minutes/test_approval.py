@@ -43,6 +43,7 @@ from tests.minutes.test_workspace import (
     TODAY,
     Setting,
     count,
+    entry_form,
     make_setting,
     mark,
     police_share,
@@ -275,8 +276,7 @@ def test_locked_minutes_refuse_every_change_in_the_ui(
     before = (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record))
     c = setting.child.id
     posts = [
-        (social, f"{url}/children/{c}/entries",
-         {f"e{c}-kind": "entry", f"e{c}-category": "meeting_note", f"e{c}-text": "Efteråt"}),
+        (social, f"{url}/children/{c}/entries", entry_form(c, "Efteråt")),
         (social, f"{url}/entries/{entry.id}/edit",
          {f"x{entry.id}-text": "Efteråt", f"x{entry.id}-version": version}),
         (social, f"{url}/children/{c}/actions",
