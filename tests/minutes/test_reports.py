@@ -225,23 +225,27 @@ def test_report_page_has_svg_tables_and_no_personal_data(
     assert "Content-Security-Policy" in response.headers
 
 
-def exported_report(app: Flask, db: Session, world: Council3, extension: str) -> TestResponse:
+def exported_report(
+    app: Flask, db: Session, world: Council3, extension: str, mimetype: str
+) -> TestResponse:
     """The police member's export of the council's report for 1 January to 15 June 2026 as
-    ``extension``, with the school named like a spreadsheet formula."""
+    ``extension``, with the school named like a spreadsheet formula; checked to be a
+    ``mimetype`` download."""
     world.agencies[SCHOOL].name = "=Skolan+1"
     db.flush()
     client = log_in(app.test_client(), world.members[POLICE])
     query = "from=2026-01-01&to=2026-06-15"
-    return client.get(f"/councils/{world.council.id}/reports.{extension}?{query}")
+    response = client.get(f"/councils/{world.council.id}/reports.{extension}?{query}")
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    return response
 
 
 @time_machine.travel(TODAY, tick=False)
 def test_report_csv_matches_the_page_and_is_logged(
     app: Flask, db: Session, world: Council3, data_set: list[Child]
 ) -> None:
-    response = exported_report(app, db, world, "csv")
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    response = exported_report(app, db, world, "csv", "text/csv")
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")  # UTF-8 with a BOM and ";" for Swedish Excel
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
@@ -282,9 +286,7 @@ def test_safe_cell_neutralises_formulas() -> None:
 def test_report_xlsx_has_numbers_as_numbers_and_no_formula(
     app: Flask, db: Session, world: Council3, data_set: list[Child]
 ) -> None:
-    response = exported_report(app, db, world, "xlsx")
-    assert response.status_code == 200
-    assert response.mimetype == spreadsheets.XLSX_MIMETYPE
+    response = exported_report(app, db, world, "xlsx", spreadsheets.XLSX_MIMETYPE)
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     with zipfile.ZipFile(io.BytesIO(response.data)) as book:
         names = book.namelist()
