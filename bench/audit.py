@@ -32,6 +32,8 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -218,26 +220,42 @@ def top_up(settings: BenchSettings, events: int) -> int:
     return added
 
 
-def measure_verify(settings: BenchSettings) -> dict[str, Any]:
+@contextmanager
+def drained_session(settings: BenchSettings) -> Iterator[tuple[Any, int]]:
+    """A session on the bench database once the sequencer has chained what the writers left,
+    and the number of audit events then; the session closed and the engine disposed after."""
     from sqlalchemy import func, select
 
-    from coordination.audit.checkpoints import verify_checkpoints
     from coordination.audit.log import AuditEvent
     from coordination.audit.sequencer import drain
-    from coordination.audit.verify import verify_log
     from coordination.db import get_database
 
     app = make_app(settings)
     with app.app_context():
         drain(get_database(app).session_factory)
         session = get_database(app).session_factory()
-        events = session.scalar(select(func.count(AuditEvent.seq))) or 0
-        started = time.perf_counter()
-        log = verify_log(session)
-        checkpoints = verify_checkpoints(session)
-        in_process = time.perf_counter() - started
-        session.close()
+        try:
+            yield session, session.scalar(select(func.count(AuditEvent.seq))) or 0
+        finally:
+            session.close()
     get_database(app).engine.dispose()
+
+
+def timed_full_verify(session: Any) -> tuple[float, Any, Any]:
+    """What `flask audit verify` does (the log, then the checkpoints), timed without the
+    process start-up (imports, app): the seconds, the log's result and the checkpoints'."""
+    from coordination.audit.checkpoints import verify_checkpoints
+    from coordination.audit.verify import verify_log
+
+    started = time.perf_counter()
+    log = verify_log(session)
+    checkpoints = verify_checkpoints(session)
+    return time.perf_counter() - started, log, checkpoints
+
+
+def measure_verify(settings: BenchSettings) -> dict[str, Any]:
+    with drained_session(settings) as (session, events):
+        in_process, log, checkpoints = timed_full_verify(session)
     cli, result = run_flask(settings, "audit", "verify")
     return {
         "events": events,

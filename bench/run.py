@@ -425,30 +425,14 @@ def flask(settings: BenchSettings, *arguments: str) -> tuple[float, str]:
 
 
 def measure_audit_verify(settings: BenchSettings) -> dict[str, Any]:
-    from sqlalchemy import func, select
+    from coordination.audit.verify import verify_chain
 
-    from coordination.audit.checkpoints import verify_checkpoints
-    from coordination.audit.log import AuditEvent
-    from coordination.audit.sequencer import drain
-    from coordination.audit.verify import verify_chain, verify_log
-    from coordination.db import get_database
-
-    app = make_app(settings)
-    with app.app_context():
-        drain(get_database(app).session_factory)  # what the writers left for the sequencer
-        session = get_database(app).session_factory()
-        events = session.scalar(select(func.count(AuditEvent.seq))) or 0
+    with audit_bench.drained_session(settings) as (session, events):
         started = time.perf_counter()
         result = verify_chain(session)
         chain_seconds = time.perf_counter() - started
         session.rollback()
-        # What `flask audit verify` does, timed without the process start-up (imports, app).
-        started = time.perf_counter()
-        full = verify_log(session)
-        checkpoints = verify_checkpoints(session)
-        full_seconds = time.perf_counter() - started
-        session.close()
-    get_database(app).engine.dispose()
+        full_seconds, full, checkpoints = audit_bench.timed_full_verify(session)
     seconds, output = flask(settings, "audit", "verify")
     return {
         "events": events,

@@ -13,6 +13,7 @@ from coordination import security
 from coordination.models import (
     Agency,
     AgencyKind,
+    Child,
     Council,
     CouncilKind,
     CouncilMembership,
@@ -20,9 +21,10 @@ from coordination.models import (
     Role,
     User,
 )
-from meetings.models import Meeting
+from meetings.models import AgendaItem, Meeting
 from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Disclosure, Record
+from secrecy.records.children import EnrolmentData, enrol_child
 
 PASSWORD = "rätt-häst-batteri-häftklammer"
 # The written assessment a test's disclosure decision carries (every decision has one).
@@ -92,17 +94,79 @@ class MembershipFactory(_Base):
 ALL_FACTORIES = (AgencyFactory, UserFactory, CouncilFactory, MembershipFactory)
 
 
-def make_meeting(db: Session, council: Council, starts_at: dt.datetime, **fields: Any) -> Meeting:
-    """A two-hour meeting of ``council`` (planned unless ``fields`` say otherwise)."""
+def days_from_now(days: int) -> dt.datetime:
+    """The present moment in UTC, to the whole second, moved ``days`` days on."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=days)
+
+
+def make_meeting(
+    db: Session,
+    council: Council,
+    starts_at: dt.datetime,
+    *,
+    ends_at: dt.datetime | None = None,
+    **fields: Any,
+) -> Meeting:
+    """A meeting of ``council``, two hours long unless ``ends_at`` is given (planned unless
+    ``fields`` say otherwise)."""
     meeting = Meeting(
         council_id=council.id,
         starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
+        ends_at=starts_at + dt.timedelta(hours=2) if ends_at is None else ends_at,
         **fields,
     )
     db.add(meeting)
     db.flush()
     return meeting
+
+
+def put_on_agenda(
+    db: Session,
+    meeting: Meeting,
+    child: Child,
+    *,
+    position: int = 1,
+    reason_category: str = "meeting_note",
+    **fields: Any,
+) -> AgendaItem:
+    """An agenda item for ``child`` on ``meeting``, written as a row (no brief, no audit event
+    unless ``fields`` add one)."""
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        child_id=child.id,
+        position=position,
+        reason_category=reason_category,
+        **fields,
+    )
+    db.add(item)
+    db.flush()
+    return item
+
+
+def enrol(
+    db: Session,
+    user: User,
+    council: Council,
+    number: str = "20121212-1212",
+    given: str = "Kalle",
+    family: str = "Hemligsson",
+) -> Child:
+    """The child ``given family`` (personnummer ``number``) enrolled on ``council`` by ``user``."""
+    return enrol_child(db, user, council, EnrolmentData(given, family, number))
+
+
+def member_of_new_agency(
+    db: Session, council: Council, kind: AgencyKind, name: str, **user_fields: Any
+) -> User:
+    """A member of ``council`` from a new agency (``kind``, ``name``) that has just joined it;
+    the session is expired so that the council and its agencies load afresh."""
+    agency = AgencyFactory(kind=kind, name=name)
+    council.agencies.append(agency)
+    user: User = UserFactory(agency=agency, **user_fields)
+    MembershipFactory(council=council, user=user)
+    db.flush()
+    db.expire_all()
+    return user
 
 
 def disclose_under_21_rule(

@@ -34,6 +34,7 @@ from secrecy.policy.engine import Signer
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import reveal_records
 from secrecy.records.services import create_record
+from tests import factories
 from tests.conftest import Council3, log_in
 from tests.factories import ASSESSED, MembershipFactory, UserFactory
 
@@ -109,15 +110,9 @@ def children(db: Session, world: Council3) -> Children:
 
 
 def upcoming_meeting(db: Session, world: Council3, days: int = 10) -> Meeting:
-    starts_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=days)
-    meeting = Meeting(
-        council_id=world.council.id,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(hours=2),
-        chair_id=world.coordinator.id,
+    meeting = factories.make_meeting(
+        db, world.council, factories.days_from_now(days), chair_id=world.coordinator.id
     )
-    db.add(meeting)
-    db.flush()
     for user in [world.coordinator, *world.members.values()]:
         db.add(Attendance(meeting_id=meeting.id, user_id=user.id, status=AttendanceStatus.PRESENT))
     db.flush()

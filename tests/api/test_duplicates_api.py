@@ -13,8 +13,8 @@ from coordination.audit.log import AuditTag
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, CouncilRole
 from coordination.tokens.services import Scope
 from secrecy.duplicates import services as duplicates
-from secrecy.records import children as child_cases
 from secrecy.tags import SecrecyTag
+from tests import factories
 from tests.api.conftest import Api, field_errors, problem
 from tests.conftest import Council3, audit_events
 from tests.factories import CouncilFactory, MembershipFactory, UserFactory
@@ -24,9 +24,7 @@ OTHER_NUMBER = "20100101-0014"
 
 
 def enrol(db: Session, user: object, world: Council3, number: str = NUMBER) -> Child:
-    return child_cases.enrol_child(
-        db, user, world.council, child_cases.EnrolmentData("Kalle", "Dubbel", number)
-    )
+    return factories.enrol(db, user, world.council, number, family="Dubbel")
 
 
 def held_pair(db: Session, world: Council3) -> tuple[Child, Child]:

@@ -21,8 +21,9 @@ from tests.conftest import Council3, audit_tags, log_in, sql_statements
 from tests.factories import (
     UserFactory,
     disclose_under_21_rule,
+    enrol,
 )
-from tests.meetings.test_agenda import add_item, enrol
+from tests.meetings.test_agenda import add_item
 from tests.minutes.test_actions import make_action
 from tests.minutes.test_actions import make_meeting as meeting_in
 

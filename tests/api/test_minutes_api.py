@@ -36,8 +36,8 @@ from secrecy.models import Disclosure, Record
 from tests.api.conftest import Api, field_errors, problem, stranger
 from tests.api.test_meetings_api import WITHHELD, count, reveal_events
 from tests.conftest import Council3, log_in, sql_statements
-from tests.factories import ASSESSED, UserFactory
-from tests.minutes.test_actions import enrol, make_action, make_meeting
+from tests.factories import ASSESSED, UserFactory, enrol
+from tests.minutes.test_actions import make_action, make_meeting
 from tests.minutes.test_approval import lock
 from tests.minutes.test_workspace import NOW, SOL_POLICE, TO_POLICE, TODAY, Setting, make_setting
 

@@ -20,7 +20,7 @@ from minutes.plans.models import GoalEvaluation, PlanGoal, PlanVersion
 from secrecy.models import Disclosure, Record
 from tests.api.conftest import Api, problem
 from tests.conftest import Council3
-from tests.factories import AgencyFactory
+from tests.factories import AgencyFactory, enrol
 from tests.minutes.plan_helpers import (
     GOAL_MARK,
     POLICE,
@@ -28,7 +28,6 @@ from tests.minutes.plan_helpers import (
     SHARE_ASSESSMENT,
     SOCIAL,
     YOUTH_MARK,
-    enrol,
     make_meeting,
     make_plan,
 )

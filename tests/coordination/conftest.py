@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import pytest
@@ -10,10 +10,11 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from coordination import security
-from coordination.models import User
-from tests.factories import PASSWORD, UserFactory
+from coordination.models import Agency, AgencyKind, User
+from tests.factories import PASSWORD, AgencyFactory, UserFactory
 
 
 @pytest.fixture
@@ -36,6 +37,24 @@ def signed_in(app: Flask, email: str = "anna@example.com") -> FlaskClient:
     response = client.post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 302, response.text
     return client
+
+
+def post_new_user(
+    admin_client: FlaskClient, agency: Agency, fields: Mapping[str, object]
+) -> TestResponse:
+    """The administrator's new-user form posted for a user of ``agency`` with ``fields``."""
+    return admin_client.post("/admin/users/new", data={"agency_id": agency.id, **fields})
+
+
+START_PASSWORD = "ett startlösenord"
+
+
+def post_new_officer(admin_client: FlaskClient, email: str, roles: list[str]) -> TestResponse:
+    """The administrator creates Ny Polis (``email``, ``roles``) in a new police agency, with
+    START_PASSWORD as the start password."""
+    fields = {"email": email, "display_name": "Ny Polis", "password": START_PASSWORD}
+    police = AgencyFactory(kind=AgencyKind.POLICE)
+    return post_new_user(admin_client, police, {**fields, "roles": roles})
 
 
 def enrol_totp(db: Session, app: Flask, user: User) -> bytes:

@@ -12,6 +12,7 @@ from coordination import security
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import Agency, AgencyKind, Council, CouncilMembership, CouncilRole, User
 from tests.conftest import Council3, audit_events, log_in
+from tests.coordination.conftest import START_PASSWORD, post_new_officer, post_new_user
 from tests.factories import AgencyFactory, UserFactory
 
 
@@ -77,21 +78,11 @@ def test_stale_agency_edit_is_a_conflict_not_an_overwrite(
 def test_admin_creates_a_user_with_a_hashed_password(
     admin_client: FlaskClient, db: Session
 ) -> None:
-    agency = AgencyFactory(kind=AgencyKind.POLICE)
-    response = admin_client.post(
-        "/admin/users/new",
-        data={
-            "agency_id": agency.id,
-            "email": "Ny.Polis@example.com",
-            "display_name": "Ny Polis",
-            "password": "ett startlösenord",
-            "roles": ["member", "auditor"],
-        },
-    )
+    response = post_new_officer(admin_client, "Ny.Polis@example.com", ["member", "auditor"])
     assert response.status_code == 302
     user = db.scalars(select(User).where(User.email == "ny.polis@example.com")).one()
     assert user.password_hash.startswith("$argon2id$")
-    assert security.verify_password(user.password_hash, "ett startlösenord")
+    assert security.verify_password(user.password_hash, START_PASSWORD)
     assert {str(r) for r in user.roles} == {"member", "auditor"}
     [event] = audit_events(db, AuditTag.ADMIN_USER_CREATE)
     assert event.details["roles"] == ["auditor", "member"]
@@ -118,9 +109,8 @@ def test_user_form_errors_are_shown_in_swedish_and_change_nothing(
         },
     }
     for message, data in cases.items():
-        response = admin_client.post(
-            "/admin/users/new",
-            data={"agency_id": agency.id, "display_name": "Namn", "roles": ["member"], **data},
+        response = post_new_user(
+            admin_client, agency, {"display_name": "Namn", "roles": ["member"], **data}
         )
         assert response.status_code == 422, message
         assert message in response.text

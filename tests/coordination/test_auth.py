@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from coordination import security
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import RecoveryCode, User
-from tests.conftest import audit_tags, csrf_token_from, log_in
+from tests.conftest import audit_events, audit_tags, csrf_token_from, log_in
 from tests.coordination.conftest import enrol_totp
 from tests.factories import PASSWORD, UserFactory
 
@@ -164,9 +164,7 @@ def test_login_with_totp_and_replay_is_refused(
     code = security.totp_code(secret)
     assert client.post("/login/two-factor", data={"code": code}).status_code == 302
     assert client.get("/").status_code == 200
-    success = db.scalars(
-        select(AuditEvent).where(AuditEvent.tag == AuditTag.AUTH_LOGIN_SUCCESS)
-    ).one()
+    (success,) = audit_events(db, AuditTag.AUTH_LOGIN_SUCCESS)
     assert success.details == {"method": "password+totp"}
 
     other = FlaskClient(app, app.response_class, use_cookies=True)

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordination.models import AgencyKind
+from tests.coordination.conftest import post_new_user
 from tests.factories import AgencyFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,9 +28,8 @@ def test_an_invalid_form_opens_at_a_summary_that_links_to_its_fields(
     admin_client: FlaskClient, db: Session
 ) -> None:
     agency = AgencyFactory(kind=AgencyKind.POLICE)
-    response = admin_client.post(
-        "/admin/users/new",
-        data={"agency_id": agency.id, "email": "inte-en-adress", "display_name": "", "roles": []},
+    response = post_new_user(
+        admin_client, agency, {"email": "inte-en-adress", "display_name": "", "roles": []}
     )
     assert response.status_code == 422
     summary = summary_of(response.text)

@@ -22,6 +22,7 @@ from coordination.models import AgencyKind, Role, User
 from coordination.tokens.services import ApiToken, Scope, create_token
 from meetings.models import Notification
 from tests.conftest import Council3, audit_events, log_in
+from tests.coordination.conftest import START_PASSWORD, post_new_officer
 from tests.factories import PASSWORD, AgencyFactory, UserFactory
 
 
@@ -103,21 +104,11 @@ def test_reset_password_is_confirmed_shown_once_and_stops_sessions_and_tokens(
 def test_a_new_local_account_changes_its_start_password_at_first_log_in(
     app: Flask, db: Session, admin_client: FlaskClient, optional_2fa: None
 ) -> None:
-    agency = AgencyFactory(kind=AgencyKind.POLICE)
-    created = admin_client.post(
-        "/admin/users/new",
-        data={
-            "agency_id": agency.id,
-            "email": "ny.polis@example.com",
-            "display_name": "Ny Polis",
-            "password": "ett startlösenord",
-            "roles": ["member"],
-        },
-    )
+    created = post_new_officer(admin_client, "ny.polis@example.com", ["member"])
     assert created.status_code == 302
     user = db.scalars(select(User).where(User.email == "ny.polis@example.com")).one()
     assert user.must_change_password
-    client = log_in_by_form(app, "ny.polis@example.com", "ett startlösenord")
+    client = log_in_by_form(app, "ny.polis@example.com", START_PASSWORD)
     assert client.get("/").headers["Location"] == "/account/start-password"
     # Log-out stays reachable.
     assert client.post("/logout").headers["Location"] == "/login"

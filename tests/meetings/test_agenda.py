@@ -39,7 +39,7 @@ from meetings.models import (
     MeetingStatus,
 )
 from secrecy.models import Record
-from secrecy.records.children import EnrolmentData, close_case, enrol_child
+from secrecy.records.children import close_case
 from tests import factories
 from tests.conftest import Council3, audit_tags, log_in
 from tests.crawling import diff_dumps, dump_tables
@@ -49,6 +49,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
     disclose_under_21_rule,
+    enrol,
 )
 
 # Monday 2 March 2026; the meeting is on Wednesday 11 March at 09:00 Swedish time, so the
@@ -69,10 +70,6 @@ def make_meeting(
     )
 
 
-def enrol(db: Session, user: User, council: Council, number: str, name: str = "Kalle") -> Child:
-    return enrol_child(db, user, council, EnrolmentData(name, "Hemligsson", number))
-
-
 def meeting_with_two_children(db: Session, world: Council3) -> tuple[User, Meeting, Child, Child]:
     """The social services member, a meeting of the council, and two children that member
     enrolled (Kalle, born 2012, and Stina, born 2010)."""
@@ -89,6 +86,16 @@ def count(db: Session, model: type) -> int:
 
 def add_item(db: Session, user: User, meeting: Meeting, child: Child, brief: str) -> AgendaItem:
     return add_agenda_item(db, user, meeting, child, "risk_protective", brief, today=None)
+
+
+def enrolled_in_another_council(db: Session, world: Council3, social_user: User) -> Child:
+    """Kalle (20121212-1212) as ``social_user`` enrolled him on a second council, of social
+    services alone."""
+    other_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
+    MembershipFactory(council=other_council, user=social_user)
+    db.flush()
+    db.expire_all()
+    return enrol(db, social_user, other_council, "20121212-1212")
 
 
 @pytest.fixture
@@ -307,11 +314,7 @@ def test_adding_to_the_agenda_and_every_refusal_changes_nothing(
 ) -> None:
     social_user, meeting, child, closed = meeting_with_two_children(db, world)
     close_case(db, social_user, closed, CloseReason.MOVED)
-    elsewhere_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
-    MembershipFactory(council=elsewhere_council, user=social_user)
-    db.flush()
-    db.expire_all()
-    elsewhere = enrol(db, social_user, elsewhere_council, "20121212-1212")
+    elsewhere = enrolled_in_another_council(db, world, social_user)
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     url = f"/meetings/{meeting.id}/agenda"
 
@@ -570,11 +573,7 @@ def test_registered_contributors_put_children_on_the_agenda(
     social_user, meeting, manual, with_actions = meeting_with_two_children(db, world)
     closed = enrol(db, social_user, world.council, "20100101-0022", "Pelle")
     close_case(db, social_user, closed, CloseReason.MOVED)
-    other_council = CouncilFactory(agencies=[world.agencies[AgencyKind.SOCIAL_SERVICES]])
-    MembershipFactory(council=other_council, user=social_user)
-    db.flush()
-    db.expire_all()
-    foreign = enrol(db, social_user, other_council, "20121212-1212")
+    foreign = enrolled_in_another_council(db, world, social_user)
     add_item(db, social_user, meeting, manual, "Manuell")
     calls: list[int] = []
 

@@ -20,9 +20,8 @@ from coordination.models import AgencyKind
 from meetings.agenda.items import add_agenda_item
 from meetings.calendar.services import stockholm_timezone
 from meetings.models import Attendance, CalendarFeedToken, MeetingStatus
-from secrecy.records.children import EnrolmentData, enrol_child
 from tests.conftest import Council3, csrf_token_from, log_in
-from tests.factories import CouncilFactory, MembershipFactory, UserFactory, make_meeting
+from tests.factories import CouncilFactory, MembershipFactory, UserFactory, enrol, make_meeting
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 WINTER_START = dt.datetime(2026, 3, 11, 8, 0, tzinfo=dt.UTC)  # 09:00 CET
@@ -115,9 +114,7 @@ def test_nothing_about_children_ever_reaches_a_calendar(
 ) -> None:
     social_user = world.members[AgencyKind.SOCIAL_SERVICES]
     meeting = make_meeting(db, world.council, WINTER_START, location="Rum 1")
-    child = enrol_child(
-        db, social_user, world.council, EnrolmentData("Kalle", "Hemligsson", "20121212-1212")
-    )
+    child = enrol(db, social_user, world.council)
     add_agenda_item(db, social_user, meeting, child, "family", "ICSMARK brief")
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     assert "ICSMARK" in social.get(f"/meetings/{meeting.id}").text  # the owner sees it here

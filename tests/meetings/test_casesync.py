@@ -43,7 +43,7 @@ from meetings.models import (
 )
 from meetings.tags import MeetingTag
 from secrecy.models import Disclosure, Record, RecordKey
-from secrecy.records.children import EnrolmentData, close_case, enrol_child
+from secrecy.records.children import close_case
 from secrecy.records.reveal import Revealed, Withheld, reveal_one, reveal_records
 from tests import factories
 from tests.conftest import Council3, audit_tags, csrf_token_from, log_in, sql_statements
@@ -139,7 +139,7 @@ def make_bob(app: Flask, db: Session, world: Council3) -> Bob:
 
 def enrol(db: Session, bob: Bob, number: str = KNOWN) -> Child:
     """A child on the council's caseload, enrolled by social services (with names)."""
-    return enrol_child(db, bob.social, bob.council, EnrolmentData("Kalle", "Hemligsson", number))
+    return factories.enrol(db, bob.social, bob.council, number)
 
 
 def submit(

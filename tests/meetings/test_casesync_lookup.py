@@ -28,7 +28,7 @@ from secrecy.duplicates import services as duplicates
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3, audit_events, log_in
-from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+from tests.factories import member_of_new_agency
 from tests.meetings.test_casesync import (
     KNOWN,
     NEW,
@@ -253,12 +253,9 @@ def test_another_police_agencys_submission_is_not_told_either(
     the same meeting: no "already submitted" refusal (that would tell it is a case or a
     proposal), but a proposal, as for a number nobody submitted. Its own second submission of
     the number for the meeting is refused, as always."""
-    south = AgencyFactory(kind=AgencyKind.POLICE, name="Polisen Syd")
-    bob.council.agencies.append(south)
-    officer = UserFactory(agency=south, email="syd@example.com")
-    MembershipFactory(council=bob.council, user=officer)
-    db.flush()
-    db.expire_all()
+    officer = member_of_new_agency(
+        db, bob.council, AgencyKind.POLICE, "Polisen Syd", email="syd@example.com"
+    )
     client = log_in(app.test_client(), officer)
     submit(bob.officer_client, bob.meeting.id, NEW)
     first = newest_child(db)

@@ -30,7 +30,7 @@ from tests.factories import (
 )
 from tests.meetings.test_notifications import make_meeting, outbox
 from tests.secrecy.test_crypto import personnummer
-from tests.secrecy.test_disclosure import enrol_with_record
+from tests.secrecy.test_disclosure import enrol_with_record, on_consent_form
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -298,12 +298,10 @@ def test_a_consent_ending_soon_warns_the_owner_of_the_disclosures_resting_on_it(
     )
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={
-            "recipient": school_agency.id,
-            "basis": "consent",
-            "confirm-consent-0": "y",
-            "assessment": "Skolan behöver veta om oron inför terminsstarten; samtycket gäller.",
-        },
+        data=on_consent_form(
+            school_agency.id,
+            "Skolan behöver veta om oron inför terminsstarten; samtycket gäller.",
+        ),
     )
     assert done.status_code == 302
     assert disclosure_lapse_warnings(db, NOW) == 1

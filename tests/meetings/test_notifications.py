@@ -25,7 +25,6 @@ from coordination.db import utcnow
 from coordination.models import AgencyKind, User
 from meetings import jobs
 from meetings.models import (
-    AgendaItem,
     Attendance,
     EmailStatus,
     Notification,
@@ -48,10 +47,9 @@ from meetings.notifications.services import (
     notify,
     notify_many,
 )
-from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in, sql_statements
-from tests.factories import make_meeting
+from tests.factories import enrol, make_meeting, put_on_agenda
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -433,6 +431,20 @@ class CrashAfter:
         self._real.close()
 
 
+def deliver_until_crash(
+    db: Session, smtp_server: Inbox, now: dt.datetime, *, sends_before_crash: int, after_send: bool
+) -> None:
+    """A delivery run whose transport crashes as ``CrashAfter`` is told to, then the rollback
+    the job runner does."""
+
+    def crashing(settings: MailSettings) -> Transport:
+        return CrashAfter(settings, sends_before_crash=sends_before_crash, after_send=after_send)
+
+    with pytest.raises(RuntimeError, match="before the commit" if after_send else "before sending"):
+        deliver_outbox(db, smtp_server.config(), now, transport_factory=crashing)
+    db.rollback()
+
+
 def test_a_crash_mid_run_loses_nothing_and_sends_nothing_twice(
     db: Session, world: Council3, smtp_server: Inbox
 ) -> None:
@@ -440,13 +452,7 @@ def test_a_crash_mid_run_loses_nothing_and_sends_nothing_twice(
         add_notification(db, world.members[kind], f"crash:{n}")
     db.commit()  # the reminder job committed them
     now = utcnow()
-
-    def crashing(settings: MailSettings) -> Transport:
-        return CrashAfter(settings, sends_before_crash=1, after_send=False)
-
-    with pytest.raises(RuntimeError, match="before sending"):
-        deliver_outbox(db, smtp_server.config(), now, transport_factory=crashing)
-    db.rollback()  # what the job runner does
+    deliver_until_crash(db, smtp_server, now, sends_before_crash=1, after_send=False)
     statuses = [n.email_status for n in outbox(db)]
     assert statuses == [EmailStatus.SENT, EmailStatus.PENDING, EmailStatus.PENDING]
 
@@ -465,13 +471,7 @@ def test_a_crash_between_acceptance_and_commit_resends_that_one_message_with_its
     add_notification(db, world.members[POLICE], "boundary:2")
     db.commit()  # the reminder job committed them
     now = utcnow()
-
-    def crashing(settings: MailSettings) -> Transport:
-        return CrashAfter(settings, sends_before_crash=0, after_send=True)
-
-    with pytest.raises(RuntimeError, match="before the commit"):
-        deliver_outbox(db, smtp_server.config(), now, transport_factory=crashing)
-    db.rollback()
+    deliver_until_crash(db, smtp_server, now, sends_before_crash=0, after_send=True)
     assert [n.email_status for n in outbox(db)] == [EmailStatus.PENDING] * 2
 
     deliver_outbox(db, smtp_server.config(), now)
@@ -491,24 +491,13 @@ def test_agenda_briefs_names_and_pseudonyms_never_reach_notifications_or_mail(
     app: Flask, db: Session, world: Council3, smtp_server: Inbox
 ) -> None:
     social = world.members[SOCIAL]
-    child = enrol_child(
-        db, social, world.council, EnrolmentData("Kalle", "Hemligsson", PERSONNUMMER)
-    )
+    child = enrol(db, social, world.council, PERSONNUMMER)
     brief = create_record(db, social, child, "meeting_note", MARKER)
     # A fixed day: the preparation reminder goes out six days ahead, before the agenda
     # deadline (three working days before the meeting), the meeting reminder a day ahead.
     now = dt.datetime(2026, 3, 4, 10, tzinfo=dt.UTC)
     meeting = make_meeting(db, world.council, now + dt.timedelta(hours=20))
-    db.add(
-        AgendaItem(
-            meeting_id=meeting.id,
-            child_id=child.id,
-            position=1,
-            reason_category="meeting_note",
-            brief_record_id=brief.id,
-            added_by_id=social.id,
-        )
-    )
+    put_on_agenda(db, meeting, child, brief_record_id=brief.id, added_by_id=social.id)
     for user in [*world.members.values(), world.coordinator]:
         db.add(Attendance(meeting_id=meeting.id, user_id=user.id))
     db.flush()

@@ -53,7 +53,7 @@ from meetings.schedules.swedish_holidays import holiday_name
 from meetings.tags import MeetingTag
 from secrecy.records.children import EnrolmentData, enrol_child
 from tests.conftest import Council3, audit_events, log_in, sql_statements
-from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+from tests.factories import AgencyFactory, MembershipFactory, UserFactory, make_meeting
 
 NEW_YEAR = dt.date(2026, 1, 1)
 
@@ -784,13 +784,9 @@ def test_coordinator_creates_a_schedule_and_members_see_the_meetings(
 
 
 def add_raw_meeting(db: Session, world: Council3, day: dt.date, **changes: Any) -> Meeting:
+    """An hour's meeting of ``world``'s council at 09:00 on ``day``, written as a row."""
     starts_at, ends_at = local_span(day, dt.time(9), 60)
-    meeting = Meeting(
-        council=world.council, starts_at=starts_at, ends_at=ends_at, location="Rum", **changes
-    )
-    db.add(meeting)
-    db.flush()
-    return meeting
+    return make_meeting(db, world.council, starts_at, ends_at=ends_at, location="Rum", **changes)
 
 
 def test_calendar_marks_holidays_and_links_months(
@@ -1002,29 +998,17 @@ def test_ad_hoc_meeting_page(app: Flask, db: Session, world: Council3) -> None:
     cid = world.council.id
     assert coordinator.get(f"/councils/{cid}/meetings/new").status_code == 200
     day = today_local() + dt.timedelta(days=3)
+    url = f"/councils/{cid}/meetings/new"
+    ten_to_eleven = {"day": day.isoformat(), "start_time": "10:00", "end_time": "11:00"}
     response = coordinator.post(
-        f"/councils/{cid}/meetings/new",
-        data={
-            "day": day.isoformat(),
-            "start_time": "10:00",
-            "end_time": "11:00",
-            "location": "",
-            "video_link": "https://video.example.se/extra",
-        },
+        url,
+        data={**ten_to_eleven, "location": "", "video_link": "https://video.example.se/extra"},
     )
     assert response.status_code == 302
     meeting = db.scalars(select(Meeting)).one()
     assert meeting.schedule_id is None
     assert local(meeting) == dt.datetime.combine(day, dt.time(10), tzinfo=LOCAL_ZONE)
-    refused = coordinator.post(
-        f"/councils/{cid}/meetings/new",
-        data={
-            "day": day.isoformat(),
-            "start_time": "10:00",
-            "end_time": "11:00",
-            "video_link": "ftp://x",
-        },
-    )
+    refused = coordinator.post(url, data={**ten_to_eleven, "video_link": "ftp://x"})
     assert refused.status_code == 422
     assert db.scalar(select(func.count()).select_from(Meeting)) == 1
 

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from coordination.db import today_local
 from coordination.models import AgencyKind, Child, Council, User
-from meetings.models import AgendaItem, Meeting, MeetingStatus
+from meetings.models import Meeting, MeetingStatus
 from minutes.plans import goals, services
 from minutes.plans.models import IndividualPlan, PlanGoal
 from minutes.workspace.sharing import ShareChoice
-from secrecy.records.children import EnrolmentData, enrol_child
+from tests import factories
 from tests.conftest import Council3
+from tests.factories import enrol, put_on_agenda
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
 POLICE = AgencyKind.POLICE
@@ -36,10 +37,6 @@ def to_police(world: Council3) -> list[ShareChoice]:
     return [ShareChoice(world.agencies[POLICE].id, "sol-police-u21", (0, 1, 2, 3))]
 
 
-def enrol(db: Session, user: User, council: Council, number: str = "20121212-1212") -> Child:
-    return enrol_child(db, user, council, EnrolmentData("Kalle", "Hemligsson", number))
-
-
 def make_meeting(
     db: Session,
     council: Council,
@@ -47,26 +44,16 @@ def make_meeting(
     child: Child | None = None,
     user: User | None = None,
 ) -> Meeting:
-    starts_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=days_from_now)
-    meeting = Meeting(
-        council_id=council.id,
-        starts_at=starts_at,
+    starts_at = factories.days_from_now(days_from_now)
+    meeting = factories.make_meeting(
+        db,
+        council,
+        starts_at,
         ends_at=starts_at + dt.timedelta(hours=1),
         status=MeetingStatus.PLANNED,
     )
-    db.add(meeting)
-    db.flush()
     if child is not None:
-        db.add(
-            AgendaItem(
-                meeting_id=meeting.id,
-                child_id=child.id,
-                position=1,
-                reason_category="meeting_note",
-                added_by_id=user.id if user else None,
-            )
-        )
-        db.flush()
+        put_on_agenda(db, meeting, child, added_by_id=user.id if user else None)
     return meeting
 
 

@@ -23,14 +23,15 @@ from meetings.agenda.contributors import add_contributed_items_after
 from meetings.models import AgendaItem, AgendaSource, Meeting, MeetingStatus
 from minutes.actions.services import StatusChange, update_action
 from minutes.models import ActionStatus, ActionUpdate, AgreedAction, NotDoneReason
-from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
+from tests import factories
 from tests.conftest import ClientFor, Council3, log_in
 from tests.factories import (
     CouncilFactory,
     MembershipFactory,
     UserFactory,
     disclose_under_21_rule,
+    enrol,
 )
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
@@ -40,15 +41,9 @@ SCHOOL = AgencyKind.SCHOOL
 
 
 def make_meeting(db: Session, council: Council, days_from_now: int) -> Meeting:
-    starts_at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=days_from_now)
-    meeting = Meeting(council_id=council.id, starts_at=starts_at, ends_at=starts_at)
-    db.add(meeting)
-    db.flush()
-    return meeting
-
-
-def enrol(db: Session, user: User, council: Council, number: str = "20121212-1212") -> Child:
-    return enrol_child(db, user, council, EnrolmentData("Kalle", "Hemligsson", number))
+    """A meeting of ``council`` that starts and ends at once, ``days_from_now`` days ahead."""
+    starts_at = factories.days_from_now(days_from_now)
+    return factories.make_meeting(db, council, starts_at, ends_at=starts_at)
 
 
 def make_action(

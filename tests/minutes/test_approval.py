@@ -42,7 +42,9 @@ from tests.minutes.test_workspace import (
     NOW,
     TODAY,
     Setting,
+    action_form,
     count,
+    entry_form,
     make_setting,
     mark,
     police_share,
@@ -90,11 +92,32 @@ def submit(db: Session, world: Council3, setting: Setting) -> Minutes:
     )
 
 
+def submit_with_entry(db: Session, world: Council3, setting: Setting) -> Minutes:
+    """The minutes with social services' note, sent to the police member for adjustment."""
+    with_entry(db, setting)
+    return submit(db, world, setting)
+
+
 def lock(db: Session, world: Council3, setting: Setting) -> Minutes:
     """The coordinator chairs; the police member adjusts; both approve."""
     submit(db, world, setting)
     approval.approve(db, world.coordinator, setting.meeting)
     return approval.approve(db, setting.police, setting.meeting)
+
+
+def rows_written(db: Session) -> tuple[int, int, int]:
+    """How many minutes entries, agreed actions and records there are."""
+    return (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record))
+
+
+def assert_locked_unchanged(
+    db: Session, digest: str | None, version: int, before: tuple[int, int, int]
+) -> None:
+    """The minutes are still approved at ``digest`` and ``version``, and no entry, action or
+    record has been written since ``before`` (what ``rows_written`` gave)."""
+    after = minutes_row(db)
+    assert (after.status, after.digest, after.version) == (MinutesStatus.APPROVED, digest, version)
+    assert rows_written(db) == before
 
 
 def refused(db: Session, call, *args: object) -> ServiceError:  # type: ignore[no-untyped-def]
@@ -205,8 +228,7 @@ def test_two_different_approvers_lock_the_minutes_with_a_stable_digest(
 def test_the_same_user_cannot_be_chair_and_adjuster(
     db: Session, world: Council3, setting: Setting
 ) -> None:
-    with_entry(db, setting)
-    submit(db, world, setting)
+    submit_with_entry(db, world, setting)
     approval.approve(db, world.coordinator, setting.meeting)
     # The police member is made chair after submission: one person cannot approve twice.
     setting.meeting.chair_id = setting.police.id
@@ -222,7 +244,7 @@ def test_locked_minutes_refuse_every_change_in_the_services(
     entry = with_entry(db, setting)
     minutes = lock(db, world, setting)
     digest, version = minutes.digest, minutes.version
-    before = (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record))
+    before = rows_written(db)
 
     for call, args in [
         (
@@ -242,9 +264,7 @@ def test_locked_minutes_refuse_every_change_in_the_services(
     ]:  # fmt: skip
         error = refused(db, call, *args)
         assert "låst" in str(error.message)
-    after = minutes_row(db)
-    assert (after.status, after.digest, after.version) == (MinutesStatus.APPROVED, digest, version)
-    assert (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record)) == before
+    assert_locked_unchanged(db, digest, version, before)
 
 
 @time_machine.travel(NOW, tick=False)
@@ -267,16 +287,14 @@ def test_locked_minutes_refuse_every_change_in_the_ui(
     assert f"{url}/submit" not in coordinator.get(url).text
     assert f"{url}/approve" not in client_for(AgencyKind.POLICE).get(url).text
 
-    before = (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record))
+    before = rows_written(db)
     c = setting.child.id
     posts = [
-        (social, f"{url}/children/{c}/entries",
-         {f"e{c}-kind": "entry", f"e{c}-category": "meeting_note", f"e{c}-text": "Efteråt"}),
+        (social, f"{url}/children/{c}/entries", entry_form(c, "Efteråt")),
         (social, f"{url}/entries/{entry.id}/edit",
          {f"x{entry.id}-text": "Efteråt", f"x{entry.id}-version": version}),
         (social, f"{url}/children/{c}/actions",
-         {f"a{c}-text": "Efteråt", f"a{c}-responsible_agency_id": setting.social.agency_id,
-          f"a{c}-responsible_user_id": "0", f"a{c}-due_on": "2026-04-01"}),
+         action_form(setting, "Efteråt", due_on="2026-04-01")),
         (coordinator, f"{url}/submit",
          {"adjuster_id": setting.police.id, "version": version, "confirm": "yes"}),
         (coordinator, f"{url}/withdraw", {}),
@@ -287,9 +305,7 @@ def test_locked_minutes_refuse_every_change_in_the_ui(
         assert response.status_code in (403, 422), path
         if response.status_code == 422:
             assert "låst" in response.text
-    after = minutes_row(db)
-    assert (after.status, after.digest, after.version) == (MinutesStatus.APPROVED, digest, version)
-    assert (count(db, MinutesEntry), count(db, AgreedAction), count(db, Record)) == before
+    assert_locked_unchanged(db, digest, version, before)
 
 
 @time_machine.travel(NOW, tick=False)

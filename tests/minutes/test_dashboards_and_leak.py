@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.db import today_local
-from coordination.models import AgencyKind, User
+from coordination.models import AgencyKind, Council, User
 from meetings.agenda.items import add_agenda_item
 from meetings.models import Meeting, Notification
 from minutes.actions.services import create_action
@@ -21,19 +21,16 @@ from minutes.workspace.services import add_entry
 from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
-from tests.factories import CouncilFactory, MembershipFactory
+from tests.factories import CouncilFactory, MembershipFactory, days_from_now, make_meeting
 from tests.minutes.test_actions import make_action
 from tests.secrecy.test_leak import crawl
 
 SOCIAL, POLICE, SCHOOL = AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.SCHOOL
 
 
-def meeting_in(db: Session, council_id: int, days: int) -> Meeting:
-    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=days)
-    meeting = Meeting(council_id=council_id, starts_at=start, ends_at=start + dt.timedelta(hours=2))
-    db.add(meeting)
-    db.flush()
-    return meeting
+def meeting_in(db: Session, council: Council, days: int) -> Meeting:
+    """A two-hour meeting of ``council``, ``days`` days from now."""
+    return make_meeting(db, council, days_from_now(days))
 
 
 def test_the_police_dashboard_spans_their_councils_and_nothing_else(
@@ -53,7 +50,7 @@ def test_the_police_dashboard_spans_their_councils_and_nothing_else(
         (third, "20080510-1235"),
     ):
         child = enrol_child(db, social, council, EnrolmentData("A", "B", number))
-        meeting = meeting_in(db, council.id, -10)
+        meeting = meeting_in(db, council, -10)
         actions[council.id] = make_action(db, world, child, meeting, text=f"Åtgärd-{council.code}")
     page = log_in(app.test_client(), officer).get("/actions/agency").text
     assert f"Åtgärd-{world.council.code}" in page and f"Åtgärd-{second.code}" in page
@@ -65,7 +62,7 @@ def test_overdue_turns_at_midnight_in_stockholm(app: Flask, world: Council3, db:
     child = enrol_child(
         db, world.members[SOCIAL], world.council, EnrolmentData("A", "B", "20121212-1212")
     )
-    action = make_action(db, world, child, meeting_in(db, world.council.id, -10))
+    action = make_action(db, world, child, meeting_in(db, world.council, -10))
     action.due_on = dt.date(2026, 3, 10)
     db.flush()
     officer = world.members[POLICE]
@@ -87,7 +84,7 @@ def test_minutes_content_is_seen_only_where_it_may_be(
     crawled as each agency, and every notification is searched."""
     social = world.members[SOCIAL]
     child = enrol_child(db, social, world.council, EnrolmentData("A", "B", "20121212-1212"))
-    meeting = meeting_in(db, world.council.id, 14)
+    meeting = meeting_in(db, world.council, 14)
     add_agenda_item(db, social, meeting, child, "risk_protective", "BRIEF-MARK-social")
     owners: dict[str, set[AgencyKind]] = {"BRIEF-MARK-social": {SOCIAL}}
     for kind, user in world.members.items():

@@ -22,7 +22,6 @@ from minutes.models import (
     MinutesApproval,
     MinutesStatus,
 )
-from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
 from tests import factories
 from tests.conftest import Council3
@@ -45,9 +44,7 @@ def make_meeting(db: Session, world: Council3, starts_at: dt.datetime, **fields:
 
 
 def make_child(db: Session, world: Council3) -> Child:
-    return enrol_child(
-        db, world.members[SOCIAL], world.council, EnrolmentData("Kalle", "Hemligsson", PERSONNUMMER)
-    )
+    return factories.enrol(db, world.members[SOCIAL], world.council, PERSONNUMMER)
 
 
 def make_action(

@@ -24,7 +24,13 @@ from minutes.models import MinutesApproval, MinutesStatus
 from minutes.workspace import approval
 from tests.conftest import Council3, audit_tags, log_in
 from tests.factories import AgencyFactory, UserFactory
-from tests.minutes.test_approval import minutes_row, notifications, submit, with_entry
+from tests.minutes.test_approval import (
+    minutes_row,
+    notifications,
+    submit,
+    submit_with_entry,
+    with_entry,
+)
 from tests.minutes.test_notices import setting as setting  # a fixture, re-exported
 from tests.minutes.test_workspace import NOW, Setting, count
 
@@ -166,8 +172,7 @@ def test_sending_for_approval_asks_for_confirmation_on_a_page_that_writes_nothin
 def test_approving_asks_for_confirmation_and_says_when_it_locks(
     app: Flask, db: Session, world: Council3, setting: Setting, client_for
 ) -> None:
-    with_entry(db, setting)
-    submit(db, world, setting)
+    submit_with_entry(db, world, setting)
     url = f"/meetings/{setting.meeting.id}/minutes/approve"
     coordinator = log_in(app.test_client(), world.coordinator)
     first = coordinator.get(url)

@@ -24,11 +24,11 @@ from tests.conftest import Council3
 from tests.minutes.test_approval import lock
 from tests.minutes.test_workspace import (
     NOW,
-    SOL_POLICE,
-    TO_POLICE,
     Setting,
     count,
+    entry_form,
     police_share,
+    police_share_form,
     social_note,
 )
 from tests.minutes.test_workspace import setting as setting  # a fixture, re-exported
@@ -36,17 +36,13 @@ from tests.minutes.test_workspace import setting as setting  # a fixture, re-exp
 WHY = "MÖTESBEDÖMNING-7: polisen behöver anteckningen för att kunna förebygga nya brott nu."
 
 
-def entry_form(setting: Setting, text: str, **extra: str) -> dict[str, object]:
-    child = setting.child.id
-    return {
-        f"e{child}-kind": "entry",
-        f"e{child}-category": "meeting_note",
-        f"e{child}-text": text,
-        f"share-{setting.police.agency_id}": "y",
-        f"basis-{setting.police.agency_id}": SOL_POLICE,
-        **{f"confirm-{setting.police.agency_id}-{SOL_POLICE}-{i}": "y" for i in TO_POLICE},
-        **extra,
-    }
+def shared_entry_form(
+    setting: Setting, text: str, assessment: str | None = None
+) -> dict[str, object]:
+    """The child's new-entry form shared with the police, with the writer's ``assessment`` if
+    one is given."""
+    written = {} if assessment is None else {f"e{setting.child.id}-assessment": assessment}
+    return {**entry_form(setting.child.id, text), **police_share_form(setting), **written}
 
 
 @time_machine.travel(NOW, tick=False)
@@ -60,20 +56,20 @@ def test_an_entry_shared_at_the_meeting_carries_the_writers_assessment(
     assert f'name="e{setting.child.id}-assessment"' in page
     before = (count(db, MinutesEntry), count(db, Record), count(db, Disclosure))
 
-    missing = social.post(f"{child_url}/entries", data=entry_form(setting, "Utan-bedömning"))
+    missing = social.post(f"{child_url}/entries", data=shared_entry_form(setting, "Utan-bedömning"))
     assert missing.status_code == 422
     assert f'id="e{setting.child.id}-assessment-error"' in missing.text
     assert "Skriv er bedömning" in missing.text
     too_short = social.post(
         f"{child_url}/entries",
-        data=entry_form(setting, "Kort", **{f"e{setting.child.id}-assessment": "För kort."}),
+        data=shared_entry_form(setting, "Kort", "För kort."),
     )
     assert too_short.status_code == 422
     assert (count(db, MinutesEntry), count(db, Record), count(db, Disclosure)) == before
 
     done = social.post(
         f"{child_url}/entries",
-        data=entry_form(setting, "Delad-med-bedömning", **{f"e{setting.child.id}-assessment": WHY}),
+        data=shared_entry_form(setting, "Delad-med-bedömning", WHY),
     )
     assert done.status_code == 302
     disclosure = db.scalars(select(Disclosure)).one()

@@ -33,6 +33,7 @@ from tests.minutes.test_approval import (
     notifications,
     setting_with_social_minute_taker,
     submit,
+    submit_with_entry,
     with_entry,
 )
 from tests.minutes.test_workspace import NOW, TODAY, Setting, count
@@ -60,8 +61,7 @@ def assert_content_free(rows: list[Notification], setting: Setting) -> None:
 def test_the_chair_and_adjuster_hear_of_a_submission_and_the_secretary_of_the_approval(
     db: Session, world: Council3, setting: Setting
 ) -> None:
-    with_entry(db, setting)
-    submit(db, world, setting)
+    submit_with_entry(db, world, setting)
     submitted = notifications(db, "minutes_submitted")
     # The coordinator chairs and sent them: only the adjuster is told.
     assert [n.recipient_id for n in submitted] == [setting.police.id]
@@ -102,8 +102,7 @@ def test_a_chair_who_did_not_send_the_minutes_is_told_too(
 def test_the_adjuster_sends_the_minutes_back_and_the_secretary_hears_of_it(
     app: Flask, db: Session, world: Council3, setting: Setting, client_for
 ) -> None:
-    with_entry(db, setting)
-    submit(db, world, setting)
+    submit_with_entry(db, world, setting)
     approval.approve(db, world.coordinator, setting.meeting)
     with pytest.raises(PermissionDenied), db.begin_nested():
         approval.send_back(db, setting.leisure, setting.meeting)  # neither chair nor adjuster

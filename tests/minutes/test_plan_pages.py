@@ -25,6 +25,16 @@ from tests.minutes.plan_helpers import (
 )
 
 
+def goal_to_family(plan_version: int, goal: PlanGoal) -> dict[str, object]:
+    """The goal's edit form, moving it to the family area with a target in ten weeks."""
+    prefix = f"edit-{goal.id}"
+    return {
+        f"{prefix}-version": plan_version,
+        f"{prefix}-area": "family",
+        f"{prefix}-target_on": (today_local() + dt.timedelta(days=70)).isoformat(),
+    }
+
+
 def test_the_plan_pages_show_texts_only_to_agencies_with_a_basis(
     db: Session, world: Council3, client_for
 ) -> None:
@@ -144,24 +154,12 @@ def test_agree_evaluate_and_revise_through_the_pages(
     assert latest.number == 2
     copied = latest.goals[0]
     edited = social.post(
-        f"/plans/goals/{copied.id}/edit",
-        data={
-            f"edit-{copied.id}-version": s.plan.version,
-            f"edit-{copied.id}-area": "family",
-            f"edit-{copied.id}-target_on": (today_local() + dt.timedelta(days=70)).isoformat(),
-        },
+        f"/plans/goals/{copied.id}/edit", data=goal_to_family(s.plan.version, copied)
     )
     assert edited.status_code == 302
     changes = social.get(f"/plans/{s.plan.id}/changes?version=2")
     assert "Ändrat mål" in changes.text and "Familj" in changes.text and "Ny skola" in changes.text
     # The old version's goal cannot be changed.
     db.expire_all()
-    old = social.post(
-        f"/plans/goals/{s.goal.id}/edit",
-        data={
-            f"edit-{s.goal.id}-version": s.plan.version,
-            f"edit-{s.goal.id}-area": "family",
-            f"edit-{s.goal.id}-target_on": (today_local() + dt.timedelta(days=70)).isoformat(),
-        },
-    )
+    old = social.post(f"/plans/goals/{s.goal.id}/edit", data=goal_to_family(s.plan.version, s.goal))
     assert old.status_code == 422 and "ersatt" in old.text

@@ -13,16 +13,17 @@ import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from coordination import spreadsheets
 from coordination.models import AgencyKind, Child, User
-from meetings.models import AgendaItem, Meeting, MeetingStatus
+from meetings.models import Meeting, MeetingStatus
 from minutes.models import ActionStatus, EntryKind, Minutes, MinutesEntry, MinutesStatus
 from minutes.reports import services as reports
-from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.services import create_record
+from tests import factories
 from tests.conftest import Council3, audit_events, log_in
-from tests.factories import UserFactory
+from tests.factories import UserFactory, put_on_agenda
 from tests.minutes.test_jobs import MARKER, make_action, make_meeting
 
 SOCIAL, POLICE, SCHOOL = AgencyKind.SOCIAL_SERVICES, AgencyKind.POLICE, AgencyKind.SCHOOL
@@ -32,9 +33,7 @@ TODAY = dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC)
 
 
 def enrol(db: Session, world: Council3, number: str, name: str) -> Child:
-    return enrol_child(
-        db, world.members[SOCIAL], world.council, EnrolmentData(name, "Hemligsson", number)
-    )
+    return factories.enrol(db, world.members[SOCIAL], world.council, number, name)
 
 
 @pytest.fixture
@@ -151,16 +150,7 @@ def data_set(db: Session, world: Council3) -> list[Child]:
         [(first, children[0]), (first, children[1]), (second, children[0]), (planned, children[2]),
          (old, children[2])]
     ):  # fmt: skip
-        db.add(
-            AgendaItem(
-                meeting_id=meeting.id,
-                child_id=child.id,
-                position=position,
-                reason_category="meeting_note",
-                added_by_id=social.id,
-            )
-        )
-    db.flush()
+        put_on_agenda(db, meeting, child, position=position, added_by_id=social.id)
     due = dt.date(2026, 3, 31)
     kalle = children[0]
     # Police: on time; late by half an hour in Stockholm (22:30 UTC is 00:30 on 1 April);
@@ -235,16 +225,27 @@ def test_report_page_has_svg_tables_and_no_personal_data(
     assert "Content-Security-Policy" in response.headers
 
 
+def exported_report(
+    app: Flask, db: Session, world: Council3, extension: str, mimetype: str
+) -> TestResponse:
+    """The police member's export of the council's report for 1 January to 15 June 2026 as
+    ``extension``, with the school named like a spreadsheet formula; checked to be a
+    ``mimetype`` download."""
+    world.agencies[SCHOOL].name = "=Skolan+1"
+    db.flush()
+    client = log_in(app.test_client(), world.members[POLICE])
+    query = "from=2026-01-01&to=2026-06-15"
+    response = client.get(f"/councils/{world.council.id}/reports.{extension}?{query}")
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    return response
+
+
 @time_machine.travel(TODAY, tick=False)
 def test_report_csv_matches_the_page_and_is_logged(
     app: Flask, db: Session, world: Council3, data_set: list[Child]
 ) -> None:
-    world.agencies[SCHOOL].name = "=Skolan+1"
-    db.flush()
-    client = log_in(app.test_client(), world.members[POLICE])
-    response = client.get(f"/councils/{world.council.id}/reports.csv?from=2026-01-01&to=2026-06-15")
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    response = exported_report(app, db, world, "csv", "text/csv")
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")  # UTF-8 with a BOM and ";" for Swedish Excel
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
@@ -285,14 +286,7 @@ def test_safe_cell_neutralises_formulas() -> None:
 def test_report_xlsx_has_numbers_as_numbers_and_no_formula(
     app: Flask, db: Session, world: Council3, data_set: list[Child]
 ) -> None:
-    world.agencies[SCHOOL].name = "=Skolan+1"
-    db.flush()
-    client = log_in(app.test_client(), world.members[POLICE])
-    response = client.get(
-        f"/councils/{world.council.id}/reports.xlsx?from=2026-01-01&to=2026-06-15"
-    )
-    assert response.status_code == 200
-    assert response.mimetype == spreadsheets.XLSX_MIMETYPE
+    response = exported_report(app, db, world, "xlsx", spreadsheets.XLSX_MIMETYPE)
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     with zipfile.ZipFile(io.BytesIO(response.data)) as book:
         names = book.namelist()

@@ -72,6 +72,22 @@ def social_note(
     )
 
 
+def entry_form(child_id: int, text: str, category: str = "meeting_note") -> dict[str, object]:
+    """The child's new-entry form: a note of ``category``, shared with no one."""
+    prefix = f"e{child_id}"
+    return {f"{prefix}-kind": "entry", f"{prefix}-category": category, f"{prefix}-text": text}
+
+
+def police_share_form(setting: Setting, *, confirmed: bool = True) -> dict[str, object]:
+    """The entry form's fields that share it with the police under the under-21 rule, every
+    statement confirmed unless ``confirmed`` is false."""
+    police = setting.police.agency_id
+    fields: dict[str, object] = {f"share-{police}": "y", f"basis-{police}": SOL_POLICE}
+    if confirmed:
+        fields.update({f"confirm-{police}-{SOL_POLICE}-{i}": "y" for i in TO_POLICE})
+    return fields
+
+
 def action_form(setting: Setting, text: str, *, due_on: str) -> dict[str, object]:
     """The child's new-action form: social services responsible, no one named."""
     prefix = f"a{setting.child.id}"
@@ -247,13 +263,9 @@ def test_the_workspace_page_for_writers_readers_guests_and_outsiders(
     posted = social.post(
         f"{url}/children/{setting.child.id}/entries",
         data={
-            f"e{setting.child.id}-kind": "entry",
-            f"e{setting.child.id}-category": "meeting_note",
-            f"e{setting.child.id}-text": "Sidtext-Hemlig-3",
+            **entry_form(setting.child.id, "Sidtext-Hemlig-3"),
             f"e{setting.child.id}-assessment": ASSESSED,
-            f"share-{setting.police.agency_id}": "y",
-            f"basis-{setting.police.agency_id}": SOL_POLICE,
-            **{f"confirm-{setting.police.agency_id}-{SOL_POLICE}-{i}": "y" for i in TO_POLICE},
+            **police_share_form(setting),
         },
     )
     assert posted.status_code == 302
@@ -271,12 +283,9 @@ def test_the_workspace_page_for_writers_readers_guests_and_outsiders(
     refused = social.post(
         f"{url}/children/{setting.child.id}/entries",
         data={
-            f"e{setting.child.id}-kind": "entry",
-            f"e{setting.child.id}-category": "meeting_note",
-            f"e{setting.child.id}-text": "Utan-bekräftelse",
+            **entry_form(setting.child.id, "Utan-bekräftelse"),
             f"e{setting.child.id}-assessment": ASSESSED,
-            f"share-{setting.police.agency_id}": "y",
-            f"basis-{setting.police.agency_id}": SOL_POLICE,
+            **police_share_form(setting, confirmed=False),
         },
     )
     assert refused.status_code == 422

@@ -16,6 +16,7 @@ from tests.factories import ASSESSED
 from tests.minutes.test_workspace import (
     NOW,
     Setting,
+    entry_form,
     police_share,
     social_note,
 )
@@ -69,11 +70,7 @@ def test_the_category_chosen_decides_the_entry_forms_category_and_a_refusal_keep
     assert re.search(r'<option value="family" selected>', chosen)
     refused = social.post(
         f"{url}/entries",
-        data={
-            f"e{child_id}-kind": "entry",
-            f"e{child_id}-category": "family",
-            f"e{child_id}-text": "",
-        },
+        data=entry_form(child_id, "", "family"),
     )
     assert refused.status_code == 422
     assert f'name="e{child_id}-category" value="family"' in refused.text

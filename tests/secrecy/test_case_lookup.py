@@ -42,9 +42,7 @@ def second_council(db: Session, world: Council3) -> Council:
 
 
 def enrol(db: Session, user: User, council: Council, number: str = NUMBER) -> Child:
-    return child_cases.enrol_child(
-        db, user, council, child_cases.EnrolmentData("Kalle", "Länk", number)
-    )
+    return factories.enrol(db, user, council, number, family="Länk")
 
 
 def disclose_identity(db: Session, world: Council3, child: Child, to: AgencyKind) -> None:

@@ -29,7 +29,7 @@ from secrecy.records import children as child_cases
 from secrecy.records import crypto, reveal, sealing, services
 from secrecy.records.reveal import Revealed
 from tests.conftest import MASTER_KEY, Council3
-from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+from tests.factories import member_of_new_agency
 from tests.numbers import personnummer
 
 SOCIAL = AgencyKind.SOCIAL_SERVICES
@@ -483,13 +483,9 @@ def test_the_test_master_key_is_the_configured_one(db: Session) -> None:
 
 
 def new_member(db: Session, world: Council3) -> User:
-    agency = AgencyFactory(kind=AgencyKind.SCHOOL, name="Nya skolan")
-    world.council.agencies.append(agency)
-    user = UserFactory(agency=agency, email="ny@example.com")
-    MembershipFactory(council=world.council, user=user)
-    db.flush()
-    db.expire_all()
-    return user
+    return member_of_new_agency(
+        db, world.council, AgencyKind.SCHOOL, "Nya skolan", email="ny@example.com"
+    )
 
 
 def test_a_key_from_a_rolled_back_savepoint_is_forgotten(

@@ -40,12 +40,24 @@ CONSENT = {
     "purpose": "SSPF-samverkan",
 }
 # A decision on the child's consent (its one statement confirmed).
-ON_CONSENT = {"basis": "consent", "confirm-consent-0": "y", **WRITTEN}
 SOL_POLICE = {
     "basis": "sol-police-u21",
     **{f"confirm-sol-police-u21-{i}": "y" for i in range(4)},
     **WRITTEN,
 }
+
+
+def on_consent_form(
+    recipient_id: int, assessment: str = WRITTEN["assessment"]
+) -> dict[str, object]:
+    """The record disclosure form filled in to give the record to ``recipient_id`` on the
+    child's consent, with its written ``assessment``."""
+    return {
+        "recipient": recipient_id,
+        "basis": "consent",
+        "confirm-consent-0": "y",
+        "assessment": assessment,
+    }
 
 
 def luhn_ok(number: str) -> bool:
@@ -173,7 +185,7 @@ def test_consent_based_disclosure_to_school_ends_when_the_consent_is_revoked(
     assert len(consents) == 2
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": school_agency.id, **ON_CONSENT},
+        data=on_consent_form(school_agency.id),
     )
     assert done.status_code == 302
     disclosure = db.scalars(select(Disclosure)).one()
@@ -367,7 +379,7 @@ def test_a_consent_by_agency_kind_and_expiring_consents_on_the_council_page(
     school = world.agencies[AgencyKind.SCHOOL]
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={"recipient": school.id, **ON_CONSENT},
+        data=on_consent_form(school.id),
     )
     assert done.status_code == 302
     council_page = client_for(AgencyKind.POLICE).get(f"/councils/{world.council.id}").text

@@ -28,6 +28,7 @@ from secrecy.records import children as child_cases
 from secrecy.records import sealing
 from secrecy.records.services import current_identity_record
 from secrecy.tags import SecrecyTag
+from tests import factories
 from tests.api.conftest import Api
 from tests.conftest import Council3, audit_events, log_in
 from tests.factories import CouncilFactory, MembershipFactory
@@ -44,9 +45,7 @@ PSEUDONYM = re.compile(r"TEST-\d{4}-\d{3}")
 
 
 def enrol(db: Session, user: Any, council: Council, number: str = NUMBER) -> Child:
-    return child_cases.enrol_child(
-        db, user, council, child_cases.EnrolmentData("Kalle", "Dubbel", number)
-    )
+    return factories.enrol(db, user, council, number, family="Dubbel")
 
 
 def enrolled_by(db: Session, world: Council3, *kinds: AgencyKind) -> list[Child]:

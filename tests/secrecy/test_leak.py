@@ -28,7 +28,7 @@ from secrecy.policy.categories import IDENTITY, categories, writable_by_hand
 from secrecy.records.children import EnrolmentData, Guardian, enrol_child
 from secrecy.records.services import create_record
 from tests.conftest import Council3, log_in
-from tests.factories import UserFactory
+from tests.factories import UserFactory, days_from_now, make_meeting, put_on_agenda
 
 HREF = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/static/",)
@@ -111,7 +111,6 @@ def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, Age
     import datetime as dt
 
     from coordination.db import today_local
-    from meetings.models import AgendaItem, Meeting
     from minutes.plans import evaluation, goals, services
     from minutes.plans.models import EvaluationOutcome
     from minutes.workspace.sharing import ShareChoice
@@ -141,16 +140,9 @@ def seed_plan(db: Session, world: Council3, child: Child, markers: dict[str, Age
     services.set_views(db, social, draft, "Ung PLANUNG-social-X.", "Vh PLANVH-social-X.")
     markers["PLANUNG-social-X"] = markers["PLANVH-social-X"] = AgencyKind.SOCIAL_SERVICES
     services.set_evaluation_date(db, social, draft, today_local() + dt.timedelta(days=30))
-    starts = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
-    meeting = Meeting(council_id=world.council.id, starts_at=starts, ends_at=starts)
-    db.add(meeting)
-    db.flush()
-    db.add(
-        AgendaItem(
-            meeting_id=meeting.id, child_id=child.id, position=1, reason_category="meeting_note"
-        )
-    )
-    db.flush()
+    starts = days_from_now(1)
+    meeting = make_meeting(db, world.council, starts, ends_at=starts)
+    put_on_agenda(db, meeting, child)
     services.agree_version(db, social, draft, meeting)
     # A new measure of social services' goal, agreed at the meeting (its own sealed description;
     # the meeting's printed minutes record the plan agreed, by structure only).

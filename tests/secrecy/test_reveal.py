@@ -26,11 +26,11 @@ from secrecy.records.reveal import Revealed, RevealResult, Withheld
 from secrecy.tags import SecrecyTag
 from tests.conftest import Council3, audit_events
 from tests.factories import (
-    AgencyFactory,
     CouncilFactory,
     MembershipFactory,
     UserFactory,
     disclose_under_21_rule,
+    member_of_new_agency,
 )
 from tests.numbers import personnummer
 
@@ -727,11 +727,7 @@ def test_enrolment_input_is_checked(db: Session, world: Council3) -> None:
 
 
 def test_a_new_agency_can_enrol_with_its_first_key(db: Session, world: Council3) -> None:
-    agency = AgencyFactory(kind=SCHOOL, name="Friskolan")
-    world.council.agencies.append(agency)
-    user = UserFactory(agency=agency)
-    MembershipFactory(council=world.council, user=user)
-    db.expire_all()
+    user = member_of_new_agency(db, world.council, SCHOOL, "Friskolan")
     child = child_cases.enrol_child(db, user, world.council, enrolment())
     identity = services.current_identity_record(db, child)
     assert identity is not None

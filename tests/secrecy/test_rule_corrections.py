@@ -17,15 +17,23 @@ from coordination.models import Agency, AgencyKind
 from secrecy.models import Consent, Disclosure
 from secrecy.policy.facts import recipient_facts, record_facts
 from tests.conftest import ClientFor, Council3
-from tests.secrecy.test_disclosure import enrol_with_record
+from tests.secrecy.test_disclosure import enrol_with_record, on_consent_form
 
 # The child of enrol_with_record is born 2008-05-10: 17 on 2026-03-04, 14 on 2023-03-04.
 SEVENTEEN = time_machine.travel("2026-03-04 10:00 +0000", tick=False)
 FOURTEEN = time_machine.travel("2023-03-04 10:00 +0000", tick=False)
+
 OWN_TASK = {"basis": "own-task", "confirm-own-task-0": "y", "confirm-own-task-1": "y"}
 # The written assessment every disclosure form asks for (issue 19).
 WRITTEN = "Uppgiften behövs för vår egen planerade insats för den unge den här veckan."
 ASSESSMENT = "MOGNAD-MARKÖR: samtalet visar att den unge förstår vad samtycket innebär."
+
+
+@pytest.fixture
+def maturity_consent_allowed(world: Council3, db: Session) -> None:
+    """The council lets a mature young person of 15 or more consent alone."""
+    world.council.maturity_consent = True
+    db.flush()
 
 
 def consent_form(agency_id: int, **changes: str) -> dict[str, object]:
@@ -112,11 +120,10 @@ def test_a_council_that_keeps_the_default_policy_refuses_a_maturity_assessment(
 
 
 @SEVENTEEN
+@pytest.mark.usefixtures("maturity_consent_allowed")
 def test_a_mature_17_year_old_consents_alone_where_the_council_allows_it(
     world: Council3, client_for: ClientFor, db: Session
 ) -> None:
-    world.council.maturity_consent = True
-    db.flush()
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     school_client = client_for(AgencyKind.SCHOOL)
     police_client = client_for(AgencyKind.POLICE)
@@ -132,12 +139,7 @@ def test_a_mature_17_year_old_consents_alone_where_the_council_allows_it(
     assert ASSESSMENT in social.get(f"/children/{record.child_id}/consents").text
     done = social.post(
         f"/records/{record.id}/disclose",
-        data={
-            "recipient": school.id,
-            "basis": "consent",
-            "confirm-consent-0": "y",
-            "assessment": WRITTEN,
-        },
+        data=on_consent_form(school.id, WRITTEN),
     )
     assert done.status_code == 302
     assert "Mognad-på-markör" in school_client.get(f"/children/{record.child_id}").text
@@ -153,11 +155,10 @@ def test_a_mature_17_year_old_consents_alone_where_the_council_allows_it(
 
 
 @FOURTEEN
+@pytest.mark.usefixtures("maturity_consent_allowed")
 def test_no_maturity_assessment_under_15(
     world: Council3, client_for: ClientFor, db: Session
 ) -> None:
-    world.council.maturity_consent = True
-    db.flush()
     social = client_for(AgencyKind.SOCIAL_SERVICES)
     record = enrol_with_record(social, world.council.id, db, "Mognad-14")
     refused = social.post(

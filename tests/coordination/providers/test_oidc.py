@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider, UserIdentity
-from coordination.audit.log import AuditEvent, AuditTag
+from coordination.audit.log import AuditTag
 from coordination.models import AgencyKind, Role, User
-from tests.conftest import Council3, log_in
+from tests.conftest import Council3, audit_events, log_in
 from tests.coordination.providers.conftest import (
     LOA3,
     RunningProvider,
@@ -43,9 +43,7 @@ def test_a_linked_user_signs_in_and_lands_on_the_start_page(
         assert cookie["idp"] == police_idp.id
         assert cookie["assurance"] == "loa2"
         assert cookie["auth_method"] == f"oidc:{police_idp.id}"
-    success = db.scalars(
-        select(AuditEvent).where(AuditEvent.tag == str(AuditTag.AUTH_LOGIN_SUCCESS))
-    ).all()
+    success = audit_events(db, AuditTag.AUTH_LOGIN_SUCCESS)
     assert [e.details["method"] for e in success] == [f"oidc:{police_idp.id}"]
     identity = db.scalars(
         select(UserIdentity).where(UserIdentity.provider_id == police_idp.id)
@@ -179,9 +177,7 @@ def test_a_bad_id_token_is_refused(
     last = failures(db)[-1]
     assert last["reason"] == "protocol" and last["provider_id"] == police_idp.id
     assert last["error"] == error
-    assert not db.scalars(
-        select(AuditEvent).where(AuditEvent.tag == str(AuditTag.AUTH_LOGIN_SUCCESS))
-    ).all()
+    assert not audit_events(db, AuditTag.AUTH_LOGIN_SUCCESS)
 
 
 def _callback_of(client: FlaskClient, police_idp: IdentityProvider, subject: str) -> str:

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import IdentityProvider, ProviderKind
-from coordination.audit.log import AuditEvent, AuditTag
+from coordination.audit.log import AuditTag
 from coordination.models import AgencyKind
-from tests.conftest import Council3
+from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     LOA3,
     RunningProvider,
@@ -42,9 +42,7 @@ def test_a_linked_user_signs_in_with_a_signed_assertion(
     with client.session_transaction() as cookie:
         assert cookie["idp"] == school_idp.id
         assert cookie["assurance"] == "loa3"
-    success = db.scalars(
-        select(AuditEvent).where(AuditEvent.tag == str(AuditTag.AUTH_LOGIN_SUCCESS))
-    ).all()
+    success = audit_events(db, AuditTag.AUTH_LOGIN_SUCCESS)
     assert [e.details["method"] for e in success] == [f"saml:{school_idp.id}"]
 
 

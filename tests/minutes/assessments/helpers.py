@@ -15,14 +15,15 @@ from secrecy.disclosure.consents import ConsentData, register_consent
 from secrecy.disclosure.services import decide_disclosure
 from secrecy.models import Record
 from secrecy.policy.engine import Signer
-from secrecy.records.children import EnrolmentData, enrol_child
 from secrecy.records.reveal import SealedLevel, assessment_levels
+from tests import factories
 
 INSTRUMENT = ("samverkan-risk-skydd", "1")
 
 
 def enrol(db: Session, user: User, council: Council, number: str = "20121212-1212") -> Child:
-    return enrol_child(db, user, council, EnrolmentData("Kim", "Testsson", number))
+    """Kim Testsson, enrolled on ``council`` by ``user``."""
+    return factories.enrol(db, user, council, number, "Kim", "Testsson")
 
 
 def assess(
