@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from html.parser import HTMLParser
 from itertools import product
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -762,6 +763,46 @@ def send(call: Callable[[], TestResponse]) -> Answer:
     return Answer(response.status_code, response)
 
 
+class _TableShapes(HTMLParser):
+    """How many columns each row of each table spans (its cells' ``colspan`` summed), in the
+    order the rows stand; a table with a ``rowspan`` is left out (its rows differ by design)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[int]] = []
+        self._open: list[list[int]] = []
+        self._spanned: list[bool] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._open.append([])
+            self._spanned.append(False)
+        elif self._open and tag == "tr":
+            self._open[-1].append(0)
+        elif self._open and self._open[-1] and tag in ("td", "th"):
+            values = dict(attrs)
+            self._open[-1][-1] += int(values.get("colspan") or 1)
+            self._spanned[-1] |= "rowspan" in values
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self._open:
+            rows, spanned = self._open.pop(), self._spanned.pop()
+            if not spanned:
+                self.tables.append(rows)
+
+
+def ragged_tables(page: str) -> list[str]:
+    """The tables of an HTML page whose rows do not all span as many columns as the first
+    (an 'empty' row with a fixed colspan under a column shown only to some users, say)."""
+    shapes = _TableShapes()
+    shapes.feed(page)
+    return [
+        f"table {number} has rows of {sorted(set(rows))} columns"
+        for number, rows in enumerate(shapes.tables, start=1)
+        if rows and len(set(rows)) > 1
+    ]
+
+
 def view_answered(who: str, status: int) -> bool:
     """The view itself answered: a page or the view's redirect, or its refusal of a step the
     data's state does not allow (422: a confirmation page for minutes nobody may approve now).
@@ -810,6 +851,9 @@ class Crawl:
             self.opened.add(key)
         if answer.status >= 500:
             self.errors[key].append((answer.what, request))
+        elif answer.response is not None and answer.response.mimetype == "text/html":
+            for table in ragged_tables(answer.response.get_data(as_text=True)):
+                self.errors[key].append((table, request))
         changes = self._changes_since_last_request()
         if changes:
             self.writes[key].append(request + "\n" + "\n".join("    " + c for c in changes))
