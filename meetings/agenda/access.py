@@ -65,7 +65,7 @@ def meeting_allows(session: Session, actor: User, meeting: Meeting, need: Need) 
         return actor.is_active and can_view_council(actor, meeting.council)
     if need is Need.MANAGE:
         return is_meeting_coordinator(actor, meeting)
-    raise ValueError(f"meeting_for cannot decide {need}: load for VIEW, then check it")
+    raise ValueError(f"cannot decide {need} on a meeting: load it for VIEW, then check it")
 
 
 def is_meeting_coordinator(user: User, meeting: Meeting) -> bool:

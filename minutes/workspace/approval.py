@@ -50,7 +50,7 @@ def current_minutes(session: Session, meeting: Meeting) -> Minutes | None:
     return session.scalars(select(Minutes).where(Minutes.meeting_id == meeting.id)).one_or_none()
 
 
-def _require_secretary(actor: User, meeting: Meeting) -> None:
+def _require_minutes_coordinator(actor: User, meeting: Meeting) -> None:
     """The steps only the council's coordinator takes with a meeting's minutes: sending them
     for approval and taking them back."""
     require_writer(actor, meeting)
@@ -69,7 +69,7 @@ def check_submission(
     to this adjuster, raised; nothing is written. The chair and the adjuster must both have
     been present, and must be two different people; the meeting must have started. Returns
     the adjuster."""
-    _require_secretary(actor, meeting)
+    _require_minutes_coordinator(actor, meeting)
     if minutes is not None:
         require_draft(minutes)
     require_started(meeting, NOT_STARTED_MINUTES)
@@ -100,7 +100,7 @@ def submit_for_approval(
 ) -> Minutes:
     """The coordinator sends the draft to the chair and the adjuster (``check_submission``),
     who are told so by a notification."""
-    _require_secretary(actor, meeting)
+    _require_minutes_coordinator(actor, meeting)
     minutes = minutes_for_change(session, actor, meeting)
     adjuster = check_submission(session, actor, meeting, minutes, adjuster, version)
     minutes.status = MinutesStatus.SUBMITTED
@@ -132,7 +132,7 @@ def submit_for_approval(
 
 def withdraw_submission(session: Session, actor: User, meeting: Meeting) -> Minutes:
     """The coordinator takes submitted minutes back to draft; approvals given so far lapse."""
-    _require_secretary(actor, meeting)
+    _require_minutes_coordinator(actor, meeting)
     minutes = minutes_for_change(session, actor, meeting)
     _back_to_draft(session, actor, meeting, minutes, MinutesTag.MINUTES_WITHDRAW)
     return minutes
