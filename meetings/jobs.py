@@ -16,10 +16,10 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from coordination.db import LOCAL_ZONE
+from coordination.db import LOCAL_ZONE, count_rows
 from coordination.models import (
     Agency,
     AgencyKind,
@@ -208,8 +208,7 @@ def expire_sync_proposals(session: Session, now: dt.datetime) -> int:
 
 def outbox_count(status: EmailStatus) -> Callable[[Session], float]:
     def read(session: Session) -> float:
-        query = select(func.count()).where(Notification.email_status == status)
-        return float(session.scalar(query) or 0)
+        return float(count_rows(session, Notification, Notification.email_status == status))
 
     return read
 

@@ -16,11 +16,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, enum_type, intpk
+from coordination.db import Base, Versioned, created_at, enum_type, intpk
 from coordination.models import Child, Council, User
 
 
-class Schedule(Base):
+class Schedule(Versioned, Base):
     """A council's recurring meetings: an RFC 5545 rule in Europe/Stockholm local time."""
 
     __tablename__ = "schedules"
@@ -38,11 +38,8 @@ class Schedule(Base):
     video_link: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     council: Mapped[Council] = relationship()
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class MeetingStatus(enum.StrEnum):
@@ -51,7 +48,7 @@ class MeetingStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Meeting(Base):
+class Meeting(Versioned, Base):
     __tablename__ = "meetings"
 
     id: Mapped[intpk]
@@ -76,7 +73,6 @@ class Meeting(Base):
     # Raised whenever time, place or status changes (calendar SEQUENCE).
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     council: Mapped[Council] = relationship()
     schedule: Mapped[Schedule | None] = relationship()
@@ -94,7 +90,6 @@ class Meeting(Base):
         Index("ix_meetings_council_id_starts_at", "council_id", "starts_at"),
         Index("ix_meetings_starts_at", "starts_at"),
     )
-    __mapper_args__ = {"version_id_col": version}
 
 
 class AttendanceStatus(enum.StrEnum):
@@ -158,7 +153,7 @@ class CaseSyncState(enum.StrEnum):
     DECLINED = "declined"
 
 
-class CaseSyncEntry(Base):
+class CaseSyncEntry(Versioned, Base):
     """One young person submitted by the police before a Bob meeting. Matching is by blind
     index only; the police record is a sealed record of theirs, shared with social services
     under a basis; social services' answer is a record of theirs, disclosed or withheld."""
@@ -178,7 +173,6 @@ class CaseSyncEntry(Base):
     decline_reason: Mapped[str | None] = mapped_column(String(40))
     answer_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"))
     answered_at: Mapped[dt.datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
 
     meeting: Mapped[Meeting] = relationship()
     child: Mapped[Child] = relationship()
@@ -193,7 +187,6 @@ class CaseSyncEntry(Base):
             name="uq_case_sync_entries_meeting_agency_index",
         ),
     )
-    __mapper_args__ = {"version_id_col": version}
 
 
 class EmailStatus(enum.StrEnum):

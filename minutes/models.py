@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, enum_type, intpk
+from coordination.db import Base, Versioned, created_at, enum_type, intpk
 from coordination.models import Agency, Child, User
 from meetings.models import Meeting
 
@@ -19,7 +19,7 @@ class MinutesStatus(enum.StrEnum):
     APPROVED = "approved"  # locked: nothing in it changes again
 
 
-class Minutes(Base):
+class Minutes(Versioned, Base):
     """The minutes of one meeting. ``version`` is the draft's version number: every change to
     the draft raises it, and a change made against an older version is a conflict."""
 
@@ -38,7 +38,6 @@ class Minutes(Base):
     # also written to the audit log.
     digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     meeting: Mapped[Meeting] = relationship()
     adjuster: Mapped[User | None] = relationship(foreign_keys=[adjuster_id])
@@ -46,8 +45,6 @@ class Minutes(Base):
         back_populates="minutes", order_by="MinutesEntry.id"
     )
     approvals: Mapped[list[MinutesApproval]] = relationship(back_populates="minutes")
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class ApprovalRole(enum.StrEnum):
@@ -122,7 +119,7 @@ class NotDoneReason(enum.StrEnum):
     NOT_CARRIED_OUT = "not_carried_out"
 
 
-class AgreedAction(Base):
+class AgreedAction(Versioned, Base):
     """An agreed action (överenskommen åtgärd). Metadata (child, responsible agency, due date,
     status) is visible to every member of the council; the description is a sealed record
     disclosed to the responsible agency under a basis the engine accepts."""
@@ -145,7 +142,6 @@ class AgreedAction(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
     closed_at: Mapped[dt.datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
 
     child: Mapped[Child] = relationship()
     meeting: Mapped[Meeting] = relationship()
@@ -160,7 +156,6 @@ class AgreedAction(Base):
         Index("ix_agreed_actions_child_status", "child_id", "status"),
         Index("ix_agreed_actions_status_due", "status", "due_on"),
     )
-    __mapper_args__ = {"version_id_col": version}
 
 
 class ActionUpdate(Base):

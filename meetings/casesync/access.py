@@ -77,11 +77,6 @@ def require_role(actor: User, meeting: Meeting, kind: AgencyKind) -> None:
         raise PermissionDenied()
 
 
-def check_version(entry: CaseSyncEntry, expected_version: int | None) -> None:
-    if expected_version is not None and entry.version != expected_version:
-        raise ConflictError()
-
-
 def flush_entries(session: Session) -> None:
     """A concurrent change of the same entry (version column) is a conflict, not a 500."""
     try:

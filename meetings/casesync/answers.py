@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.log import record_event
 from coordination.db import utcnow
-from coordination.errors import ServiceError
+from coordination.errors import ServiceError, check_version
 from coordination.models import Agency, AgencyKind, User
-from meetings.casesync.access import check_version, flush_entries, require_role
+from meetings.casesync.access import flush_entries, require_role
 from meetings.casesync.caseload import CASELOAD_STATUSES
 from meetings.casesync.records import ANSWER_BASES, ANSWER_CATEGORY, add_text_record, validate_text
 from meetings.models import CaseSyncEntry, CaseSyncState

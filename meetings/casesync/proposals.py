@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.log import record_event
 from coordination.db import LOCAL_ZONE, today_local
-from coordination.errors import ServiceError
+from coordination.errors import ServiceError, check_version
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, User
-from meetings.casesync.access import check_version, flush_entries, require_role
+from meetings.casesync.access import flush_entries, require_role
 from meetings.casesync.caseload import put_on_agenda
 from meetings.models import CaseSyncEntry, CaseSyncState, Meeting
 from meetings.tags import MeetingTag

@@ -9,7 +9,7 @@ import enum
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, enum_type, intpk
+from coordination.db import Base, Versioned, created_at, enum_type, intpk
 from coordination.models import Agency, Child, User
 from meetings.models import Meeting
 from secrecy.models import Record
@@ -45,7 +45,7 @@ class ParticipantStatus(enum.StrEnum):
     ABSENT = "absent"
 
 
-class NetworkMeeting(Base):
+class NetworkMeeting(Versioned, Base):
     """A meeting (``meetings``) that is a network meeting about one child of its council."""
 
     __tablename__ = "network_meetings"
@@ -60,7 +60,6 @@ class NetworkMeeting(Base):
     inviting_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     meeting: Mapped[Meeting] = relationship()
     child: Mapped[Child] = relationship()
@@ -70,10 +69,8 @@ class NetworkMeeting(Base):
         back_populates="network", order_by="NetworkParticipant.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}
 
-
-class NetworkParticipant(Base):
+class NetworkParticipant(Versioned, Base):
     """Someone without an account invited to a network meeting. The name (and an e-mail
     address, if given) is a sealed record of the inviting agency; the row holds the role."""
 
@@ -90,12 +87,9 @@ class NetworkParticipant(Base):
     )
     added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     network: Mapped[NetworkMeeting] = relationship(back_populates="participants")
     name_record: Mapped[Record] = relationship()
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class InvitationLetter(Base):

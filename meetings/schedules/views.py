@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from coordination.councils.access import council_for
 from coordination.db import LOCAL_ZONE, db_session, today_local, utcnow
-from coordination.errors import NotFound, PermissionDenied
+from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import Council, User
 from coordination.policy import Need
 from coordination.web import params
@@ -89,9 +89,7 @@ def _council_for_coordinator(session: Session, council_id: int) -> Council:
 
 
 def _schedule_for_coordinator(session: Session, schedule_id: int) -> Schedule:
-    schedule = session.get(Schedule, schedule_id)
-    if schedule is None:
-        raise NotFound(object_type="schedule", object_ids=[schedule_id])
+    schedule = get_or_not_found(session, Schedule, schedule_id, "schedule")
     if not checks.can_manage_schedules(actor(), schedule.council):
         raise PermissionDenied(object_type="schedule", object_ids=[schedule_id])
     return schedule

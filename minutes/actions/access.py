@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from coordination.errors import NotFound, PermissionDenied
+from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import Agency, Council, CouncilRole, User
 from coordination.policy import Need, can_view_council, membership_in
 from minutes.actions.lists import ActionRow
@@ -103,9 +103,7 @@ def action_for(
     members of the council update it, the council's coordinators cancel it, and an ended
     action takes no change from anyone.
     """
-    action = session.get(AgreedAction, action_id)
-    if action is None:
-        raise NotFound(object_type="agreed_action", object_ids=[action_id])
+    action = get_or_not_found(session, AgreedAction, action_id, "agreed_action")
     if need is Need.VIEW:
         allowed = can_view_action(actor, action)
     elif need is Need.WRITE:

@@ -23,7 +23,7 @@ from coordination.api.core import (
 from coordination.api.problems import invalid_field
 from coordination.councils.access import council_for
 from coordination.db import db_session, today_local
-from coordination.errors import ConflictError, fields_named
+from coordination.errors import check_version, fields_named
 from coordination.models import Council, User
 from coordination.policy import Need
 from meetings.agenda.api import person_ref
@@ -208,8 +208,7 @@ def update_action_status(action_id: int, body: ActionPatch) -> ActionDetailOut:
     user = api_user()
     found = action_for(session, user, action_id, Need.WRITE)
     allowed = allowed_statuses(user, found)
-    if body.version != found.version:
-        raise ConflictError()
+    check_version(found, body.version)
     if body.status not in allowed:
         raise invalid_field(
             "status",

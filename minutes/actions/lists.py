@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
@@ -15,6 +14,7 @@ from sqlalchemy import Integer, Select, bindparam, func, null, select
 from sqlalchemy.orm import Session, aliased, joinedload, lazyload, load_only
 
 from coordination.models import Agency, Child, Council, CouncilMembership, CouncilRole, User
+from coordination.web.params import page_count
 from minutes.models import OPEN_STATUSES, ActionStatus, ActionUpdate, AgreedAction, NotDoneReason
 from secrecy.models import Record, RecordKey
 
@@ -196,12 +196,10 @@ def list_actions(
             query.council_id is not None,
         )
         total = session.scalar(counted, _parameters(viewer, scope, query, today, council)) or 0
-        page = max(1, math.ceil(total / PAGE_SIZE))
+        page = page_count(total, PAGE_SIZE)
         if total:
             rows, total = page_of(page)
-    return ActionPage(
-        actions=rows, total=total, page=page, pages=max(1, math.ceil(total / PAGE_SIZE))
-    )
+    return ActionPage(actions=rows, total=total, page=page, pages=page_count(total, PAGE_SIZE))
 
 
 @functools.lru_cache(maxsize=64)

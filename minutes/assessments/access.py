@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from coordination.errors import NotFound, PermissionDenied
+from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import Child, ChildStatus, User
 from coordination.policy import Need, can_view_council
 from minutes.assessments.models import Assessment
@@ -31,9 +31,7 @@ def assessment_for(
     """The assessment for VIEW (members of the child's council), or the logged 403."""
     if need is not Need.VIEW:
         raise ValueError(f"assessment_for cannot decide {need}")
-    assessment = session.get(Assessment, assessment_id)
-    if assessment is None:
-        raise NotFound(object_type="assessment", object_ids=[assessment_id])
+    assessment = get_or_not_found(session, Assessment, assessment_id, "assessment")
     if not can_view_council(actor, assessment.child.council):
         raise PermissionDenied(object_type="assessment", object_ids=[assessment_id])
     return assessment

@@ -18,11 +18,11 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, intpk
+from coordination.db import Base, Versioned, created_at, intpk
 from coordination.models import Agency, Child, User
 
 
-class Assessment(Base):
+class Assessment(Versioned, Base):
     __tablename__ = "assessments"
 
     id: Mapped[intpk]
@@ -35,7 +35,6 @@ class Assessment(Base):
     overall_level_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     overall_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     created_at: Mapped[created_at]
-    version: Mapped[int] = mapped_column(default=1)
 
     child: Mapped[Child] = relationship()
     assessor: Mapped[User] = relationship()
@@ -45,7 +44,6 @@ class Assessment(Base):
     )
 
     __table_args__ = (Index("ix_assessments_child_assessed", "child_id", "assessed_on"),)
-    __mapper_args__ = {"version_id_col": version}
 
 
 class AssessmentArea(Base):

@@ -15,7 +15,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.errors import NotFound, PermissionDenied
+from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import User
 from coordination.policy import Need, can_view_council
 from minutes.plans.models import IndividualPlan, PlanGoal, PlanVersion
@@ -46,9 +46,7 @@ def _check(actor: User, plan: IndividualPlan, need: Need, object_type: str, obje
 def plan_for(session: Session, actor: User, plan_id: int, need: Need = Need.VIEW) -> IndividualPlan:
     """The plan, loaded for ``need``, or a refusal (``NotFound``/``PermissionDenied``, which
     pages and API answer alike)."""
-    plan = session.get(IndividualPlan, plan_id)
-    if plan is None:
-        raise NotFound(object_type="individual_plan", object_ids=[plan_id])
+    plan = get_or_not_found(session, IndividualPlan, plan_id, "individual_plan")
     _check(actor, plan, need, "individual_plan", plan_id)
     return plan
 
@@ -56,17 +54,13 @@ def plan_for(session: Session, actor: User, plan_id: int, need: Need = Need.VIEW
 def version_for(
     session: Session, actor: User, version_id: int, need: Need = Need.VIEW
 ) -> PlanVersion:
-    version = session.get(PlanVersion, version_id)
-    if version is None:
-        raise NotFound(object_type="plan_version", object_ids=[version_id])
+    version = get_or_not_found(session, PlanVersion, version_id, "plan_version")
     _check(actor, version.plan, need, "plan_version", version_id)
     return version
 
 
 def goal_for(session: Session, actor: User, goal_id: int, need: Need = Need.VIEW) -> PlanGoal:
-    goal = session.get(PlanGoal, goal_id)
-    if goal is None:
-        raise NotFound(object_type="plan_goal", object_ids=[goal_id])
+    goal = get_or_not_found(session, PlanGoal, goal_id, "plan_goal")
     _check(actor, goal.plan_version.plan, need, "plan_goal", goal_id)
     return goal
 

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from coordination.db import db_session
-from coordination.errors import ConflictError
+from coordination.errors import check_version
 from coordination.models import Agency, User
 from coordination.policy import Need
 from coordination.web.converters import MAX_DB_ID
@@ -113,8 +113,7 @@ def _posted(name: str, ids: dict[str, int]) -> Posted:
     latest = services.latest_version(plan)
     on_refusal(form, lambda message: render_plan(session, plan, latest, forms, message))
     require_valid(form)
-    if version_of(form) != plan.version:
-        raise ConflictError()
+    check_version(plan, version_of(form))
     return Posted(**vars(change), forms=forms, form=form)
 
 

@@ -16,7 +16,7 @@ import enum
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, created_at, enum_type, intpk
+from coordination.db import Base, Versioned, created_at, enum_type, intpk
 from coordination.models import Child, Council, User
 from meetings.models import Meeting
 from minutes.models import AgreedAction
@@ -35,7 +35,10 @@ class EvaluationOutcome(enum.StrEnum):
     NOT_RELEVANT = "not_relevant"
 
 
-class IndividualPlan(Base):
+class IndividualPlan(Versioned, Base):
+    """One child's plan in one council. Its ``version`` is raised by every change of the plan
+    or one of its versions: a change made against an older version of the page is a conflict."""
+
     __tablename__ = "individual_plans"
 
     id: Mapped[intpk]
@@ -44,9 +47,6 @@ class IndividualPlan(Base):
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
-    # Raised by every change of the plan or one of its versions: a change made against an
-    # older version of the page is a conflict.
-    version: Mapped[int] = mapped_column(default=1)
 
     council: Mapped[Council] = relationship()
     child: Mapped[Child] = relationship()
@@ -56,7 +56,6 @@ class IndividualPlan(Base):
     )
 
     __table_args__ = (UniqueConstraint("council_id", "child_id"),)
-    __mapper_args__ = {"version_id_col": version}
 
 
 class PlanVersion(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
-from coordination.errors import NotFound, PermissionDenied
+from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import Child
 from meetings.models import AgendaItem, Meeting
 from minutes.models import MinutesEntry
@@ -31,9 +31,7 @@ def child_on_agenda(session: Session, meeting: Meeting, child_id: int) -> Child:
 
 def entry_of_meeting(session: Session, meeting: Meeting, entry_id: int) -> MinutesEntry:
     """The entry, when it belongs to the meeting's minutes."""
-    entry = session.get(MinutesEntry, entry_id)
-    if entry is None:
-        raise NotFound(object_type="minutes_entry", object_ids=[entry_id])
+    entry = get_or_not_found(session, MinutesEntry, entry_id, "minutes_entry")
     if entry.minutes.meeting_id != meeting.id:
         raise PermissionDenied(object_type="minutes_entry", object_ids=[entry_id])
     return entry

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from coordination.db import db_session
 from coordination.policy import Permission
 from coordination.web.page import actor, page_locale, require_permission
-from coordination.web.params import page_number
+from coordination.web.params import page_count, page_number
 from coordination.web.registries import register_review_section
 from secrecy.disclosure.views import bp
 from secrecy.models import Disclosure, Record
@@ -75,5 +75,5 @@ def review() -> ResponseReturnValue:
         categories=categories(),
         locale=page_locale(),
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=page_count(total, PAGE_SIZE),
     )
