@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from coordination.db import LOCAL_ZONE, utcnow
-from coordination.errors import NotFound, PermissionDenied, ServiceError
+from coordination.errors import PermissionDenied, ServiceError, get_or_not_found
 from coordination.models import User
 from coordination.policy import Need
 from meetings.agenda.attendance import agencies_attending
@@ -130,9 +130,7 @@ def letter_for(
 ) -> tuple[InvitationLetter, NetworkMeeting]:
     """The letter and its network meeting, loaded for the council's members (WRITE); one
     refusal for unknown and forbidden ids alike."""
-    letter = session.get(InvitationLetter, letter_id)
-    if letter is None:
-        raise NotFound(object_type="invitation_letter", object_ids=[letter_id])
+    letter = get_or_not_found(session, InvitationLetter, letter_id, "invitation_letter")
     return letter, network_for(session, actor, letter.meeting_id, Need.WRITE)
 
 

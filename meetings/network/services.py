@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.log import record_event
 from coordination.db import LOCAL_ZONE, utcnow
-from coordination.errors import ConflictError, PermissionDenied, ServiceError
+from coordination.errors import PermissionDenied, ServiceError, check_version
 from coordination.models import Child, ChildStatus, Council, CouncilMembership, User
 from coordination.policy import can_view_council
 from meetings.agenda.access import require_not_cancelled
@@ -313,8 +313,7 @@ def set_participant_status(
     """Present or absent, recorded by a member of the council once the meeting has begun (who
     was present matters for a consent signed at the meeting)."""
     require_inviter(actor, network)
-    if expected_version is not None and expected_version != participant.version:
-        raise ConflictError()
+    check_version(participant, expected_version)
     try:
         value = ParticipantStatus(status)
     except ValueError:

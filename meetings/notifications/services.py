@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from coordination.db import LOCAL_ZONE, utcnow
+from coordination.db import LOCAL_ZONE, count_rows, utcnow
 from coordination.errors import ServiceError
 from coordination.models import User
 from meetings.models import EmailStatus, Notification, NotificationPreference
@@ -342,22 +342,14 @@ def unread_count_column() -> ScalarSelect[int]:
 
 def unread_count(session: Session, user: User) -> int:
     """One COUNT over the (recipient_id, read_at) index, for the header."""
-    return (
-        session.scalar(
-            select(func.count()).select_from(Notification).where(_unread_in_app_of(user.id))
-        )
-        or 0
-    )
+    return count_rows(session, Notification, _unread_in_app_of(user.id))
 
 
 def notifications_of(
     session: Session, user: User, *, page: int, page_size: int
 ) -> tuple[Sequence[Notification], int]:
     """One page of the user's notifications, newest first, and the total."""
-    total = (
-        session.scalar(select(func.count()).select_from(Notification).where(_in_app_of(user.id)))
-        or 0
-    )
+    total = count_rows(session, Notification, _in_app_of(user.id))
     rows = session.scalars(
         select(Notification)
         .where(_in_app_of(user.id))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.log import record_event
 from coordination.db import today_local, utcnow
-from coordination.errors import ConflictError, PermissionDenied, ServiceError
+from coordination.errors import PermissionDenied, ServiceError, check_version
 from coordination.models import Child, User
 from coordination.policy import can_view_council
 from meetings.models import Meeting
@@ -73,8 +73,7 @@ def _require_writer(actor: User, plan: IndividualPlan, expected_version: int | N
     """The actor writes to the plan, and the change is made against its current version."""
     if not can_write_plan(actor, plan):
         raise PermissionDenied(object_type="individual_plan", object_ids=[plan.id])
-    if expected_version is not None and expected_version != plan.version:
-        raise ConflictError()
+    check_version(plan, expected_version)
 
 
 def _editable_plan(
