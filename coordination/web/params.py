@@ -104,12 +104,13 @@ def refuse_nul_bytes() -> None:
 
 def ticked_indexes(prefix: str) -> list[int]:
     """The numbers of the form's fields named ``<prefix><n>`` (the statements a discloser
-    ticked), in the form's order; a name whose end is no number is passed over."""
-    indexes = []
-    for key in request.form:
-        if key.startswith(prefix):
-            try:
-                indexes.append(int(key[len(prefix) :]))
-            except ValueError:
-                continue
-    return indexes
+    ticked), in the form's order; a name whose end is not one to three ASCII digits (a sign,
+    white space, ``1_0``, a superscript digit) is passed over like any other stray field."""
+    return [
+        int(suffix)
+        for key in request.form
+        if key.startswith(prefix)
+        and (suffix := key[len(prefix) :]).isascii()
+        and suffix.isdigit()
+        and len(suffix) <= 3
+    ]

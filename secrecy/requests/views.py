@@ -17,7 +17,7 @@ from coordination.models import Child
 from coordination.policy import Need
 from coordination.web.forms import ConfirmForm, choices
 from coordination.web.page import PageBlueprint, actor, on_refusal, page_locale, require_valid
-from coordination.web.params import arg_int
+from coordination.web.params import arg_int, ticked_indexes
 from secrecy.disclosure.assessments import assessment_prompt
 from secrecy.disclosure.services import batch_disclosure
 from secrecy.models import InformationRequest, RequestStatus, RequestUrgency
@@ -161,15 +161,6 @@ def detail(request_id: int) -> ResponseReturnValue:
     return _render_detail(request_for(session, actor(), request_id))
 
 
-def _confirmed(basis_id: str) -> list[int]:
-    prefix = f"confirm-{basis_id}-"
-    return [
-        int(key[len(prefix) :])
-        for key in request.form
-        if key.startswith(prefix) and key[len(prefix) :].isdigit() and len(key) < 200
-    ]
-
-
 @bp.page("/requests/<int:request_id>/disclose", methods=["POST"])
 def disclose(request_id: int) -> ResponseReturnValue:
     session = db_session()
@@ -185,7 +176,7 @@ def disclose(request_id: int) -> ResponseReturnValue:
         found,
         record_ids,
         basis_id,
-        _confirmed(basis_id),
+        ticked_indexes(f"confirm-{basis_id}-"),
         request.form.get("assessment", ""),
     )
     flash(_("%(n)s uppgifter är utlämnade som svar på begäran.", n=len(decided)), "success")

@@ -12,6 +12,7 @@ from flask_babel import force_locale, format_datetime
 
 from coordination.models import AgencyKind
 from coordination.web.converters import NUMERIC_PATTERNS, _format_local, url_for_ids
+from coordination.web.params import ticked_indexes
 from tests.conftest import Council3, log_in
 
 # Both sides of the spring and autumn clock changes in Sweden, midnight UTC and a naive value
@@ -104,3 +105,22 @@ def test_a_flashed_lazy_message_survives_the_session_and_is_escaped(
     assert not isinstance(loaded, Markup), "read back as text, to be escaped when shown"
     page = client.get("/login")
     assert "Logga in för att se sidan." in page.text
+
+
+def test_ticked_indexes_reads_only_plain_numbers(app: Flask) -> None:
+    # The statements a discloser ticked: only one to three ASCII digits after the prefix count;
+    # a sign, white space, an underscore, a superscript digit or a longer number is a stray field.
+    fields = {
+        "confirm-b-0": "y",
+        "confirm-b-2": "y",
+        "confirm-b-+1": "y",
+        "confirm-b- 1": "y",
+        "confirm-b-1_0": "y",
+        "confirm-b-\N{SUPERSCRIPT THREE}": "y",
+        "confirm-b-1000": "y",
+        "confirm-b-x": "y",
+        "confirm-other-1": "y",
+        "confirm-b-12": "y",
+    }
+    with app.test_request_context(method="POST", data=fields):
+        assert ticked_indexes("confirm-b-") == [0, 2, 12]

@@ -110,6 +110,15 @@ def test_social_services_answer_in_part_and_close_the_request(
     )
     missing = social.post(f"/requests/{request.id}/disclose", data={"records": [record.id], **SOL})
     assert missing.status_code == 422 and db.scalars(select(Disclosure)).all() == []
+    # A statement's number that is no ASCII number ("²" passes str.isdigit, not int()) is
+    # passed over like any other stray field: the statements are not all confirmed, nothing
+    # is disclosed.
+    tampered = {k: v for k, v in SOL.items() if not k.endswith("-3")}
+    tampered["confirm-sol-police-u21-\N{SUPERSCRIPT THREE}"] = "y"
+    stray = social.post(
+        f"/requests/{request.id}/disclose", data={"records": [record.id], **tampered, **WRITTEN}
+    )
+    assert stray.status_code == 422 and db.scalars(select(Disclosure)).all() == []
     done = social.post(
         f"/requests/{request.id}/disclose", data={"records": [record.id], **SOL, **WRITTEN}
     )
