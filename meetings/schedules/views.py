@@ -341,12 +341,12 @@ def move_meeting(meeting_id: int) -> ResponseReturnValue:
     form = MeetingTimeForm()
     cancel_form = CancelMeetingForm()
 
-    validated: list[bool] = []
+    form_passed: list[bool] = []  # set once the form is valid (or filled from the meeting)
 
     def render(error: str | None = None) -> str:
         # Shown again after a refusal: the cancel button carries the meeting's version when
         # the service refused, the posted one when the form did.
-        cancel_form.version.data = str(meeting.version) if validated else form.version.data
+        cancel_form.version.data = str(meeting.version) if form_passed else form.version.data
         return render_template(
             "meetings/schedules/meeting_form.html",
             council=meeting.council,
@@ -369,11 +369,11 @@ def move_meeting(meeting_id: int) -> ResponseReturnValue:
         form.location.data = meeting.location
         form.video_link.data = meeting.video_link
         form.version.data = str(meeting.version)
-        validated.append(True)
+        form_passed.append(True)
         return render()
     on_refusal(form, render)
     require_valid(form)
-    validated.append(True)
+    form_passed.append(True)
     meeting_changes.move_meeting(
         session,
         actor(),
