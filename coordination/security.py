@@ -76,7 +76,7 @@ def verify_totp(secret: bytes, code: str, at: float | None = None) -> int | None
     refuses a step it has already accepted, so a code cannot be replayed.
     """
     code = code.replace(" ", "").strip()
-    if not (code.isdigit() and len(code) == TOTP_DIGITS):
+    if not (code.isascii() and code.isdigit() and len(code) == TOTP_DIGITS):
         return None
     now = int(at if at is not None else time.time())
     totp = _totp(secret)

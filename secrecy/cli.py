@@ -95,7 +95,7 @@ def keys_rotate_master() -> None:
 
 def _find_agency(session: Session, value: str) -> Agency:
     """By id, or else by exact name."""
-    agency = session.get(Agency, int(value)) if value.isdigit() else None
+    agency = session.get(Agency, int(value)) if value.isascii() and value.isdigit() else None
     if agency is None:
         agency = session.scalars(select(Agency).where(Agency.name == value)).one_or_none()
     if agency is None:

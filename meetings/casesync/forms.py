@@ -49,7 +49,7 @@ def confirmed_by_basis(values: Sequence[str] | None) -> dict[str, list[int]]:
     result: dict[str, list[int]] = {}
     for value in values or []:
         basis_id, _, index = value.rpartition(":")
-        if basis_id and index.isdigit():
+        if basis_id and index.isascii() and index.isdigit() and len(index) <= 3:
             result.setdefault(basis_id, []).append(int(index))
     return result
 

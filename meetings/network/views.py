@@ -108,7 +108,9 @@ def new(council_id: int) -> ResponseReturnValue:
     require_valid(form)
     raw_child = (form.child_id.data or "").strip()
     child = (
-        session.get(Child, int(raw_child)) if raw_child.isdigit() and len(raw_child) < 10 else None
+        session.get(Child, int(raw_child))
+        if raw_child.isascii() and raw_child.isdigit() and len(raw_child) < 10
+        else None
     )
     network = services.create_network_meeting(
         session,

@@ -94,12 +94,15 @@ def normalise_rule(text: str) -> str:
         parts[key] = value
     for key in ("INTERVAL", "COUNT"):
         # INTERVAL=0 would make dateutil repeat the first date for ever.
-        if key in parts and not (parts[key].isdigit() and 1 <= int(parts[key]) <= 9999):
+        if key in parts and not (
+            parts[key].isascii() and parts[key].isdigit() and 1 <= int(parts[key]) <= 9999
+        ):
             raise RuleError(_l("%(part)s ska vara ett heltal från 1 till 9999.", part=key))
     for key in ("BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS"):
         # RFC 5545 forbids 0 here; dateutil would silently drop it (monthly becomes daily).
         if key in parts and not all(
-            value.lstrip("+-").isdigit() and int(value) != 0 for value in parts[key].split(",")
+            value.isascii() and value.lstrip("+-").isdigit() and int(value) != 0
+            for value in parts[key].split(",")
         ):
             raise RuleError(_l("Värdena i %(part)s ska vara heltal skilda från 0.", part=key))
     freq = parts.pop("FREQ", None)

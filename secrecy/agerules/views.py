@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from coordination.db import db_session, today_local
 from coordination.models import Council, User
+from coordination.web.forms import parse_version
 from coordination.web.page import PageBlueprint, actor, on_refusal, page_locale, require_valid
 from coordination.web.registries import register_council_section
 from secrecy.agerules import agenda, services
@@ -78,7 +79,7 @@ def settings(council_id: int) -> ResponseReturnValue:
         council,
         form.min_age.data,
         form.max_age.data,
-        expected_version=int(version) if version and version.isdigit() else None,
+        expected_version=parse_version(version),
     )
     flash(_("Forumets målgruppsålder är sparad."), "success")
     return redirect(url_for("agerules.settings", council_id=council.id))

@@ -278,6 +278,8 @@ def test_another_agencys_accounts_are_invisible_and_untouchable(
         ("POST", "/Users", {"schemas": [USER_SCHEMA]}, 400, None),
         ("GET", "/Users/abc", None, 404, None),
         ("GET", "/Users/99999999999999999999999", None, 404, None),
+        # A superscript digit passes str.isdigit but not int().
+        ("GET", "/Users/\N{SUPERSCRIPT TWO}", None, 404, None),
     ],
 )
 def test_bad_requests_get_a_scim_error_and_change_nothing(

@@ -30,6 +30,7 @@ from coordination.models import (
     User,
 )
 from meetings.casesync import submission as submission_module
+from meetings.casesync.forms import confirmed_by_basis
 from meetings.casesync.proposals import FORGOTTEN_INDEX, DeclineReason
 from meetings.casesync.records import SUBMISSION_BASES
 from meetings.casesync.submission import Submission, submit_case
@@ -980,3 +981,10 @@ def test_the_submission_and_the_answer_carry_their_written_assessments(
     police_page = bob.police_client.get(sync_url(bob.meeting)).text
     assert "Svar-A1" in police_page and SOCIAL_WHY in police_page
     assert SOCIAL_WHY not in bob.school_client.get(sync_url(bob.meeting)).text
+
+
+def test_confirmations_read_only_plain_statement_numbers() -> None:
+    # A superscript digit passes str.isdigit but not int(): it is passed over, as is a number
+    # longer than any rule's list of statements.
+    values = ["concern-report:0", "concern-report:\N{SUPERSCRIPT TWO}", "x:1000", "y:-1", "x:1"]
+    assert confirmed_by_basis(values) == {"concern-report": [0], "x": [1]}

@@ -184,6 +184,9 @@ def test_first_tuesday_preset(db: Session, world: Council3) -> None:
         ("FREQ=WEEKLY;FOO=1", "FOO, som inte stöds"),
         ("FREQ=WEEKLY;INTERVAL=0", "INTERVAL ska vara ett heltal från 1 till 9999"),
         ("FREQ=WEEKLY;COUNT=-1", "COUNT ska vara ett heltal från 1 till 9999"),
+        # Superscript digits pass str.isdigit but not int().
+        ("FREQ=WEEKLY;INTERVAL=\N{SUPERSCRIPT TWO}", "INTERVAL ska vara ett heltal från 1"),
+        ("FREQ=MONTHLY;BYMONTHDAY=+\N{SUPERSCRIPT TWO}", "BYMONTHDAY ska vara heltal skilda"),
         ("FREQ=MONTHLY;BYDAY=+6MO", "Regeln ger inga mötesdatum"),
         ("FREQ=MONTHLY;BYMONTHDAY=1,0", "BYMONTHDAY ska vara heltal skilda från 0"),
         ("FREQ=MONTHLY;BYSETPOS=X", "BYSETPOS ska vara heltal skilda från 0"),

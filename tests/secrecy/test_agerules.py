@@ -110,6 +110,12 @@ def test_range_page_refuses_min_over_max_in_swedish(app: Flask, world: Council3)
     assert response.status_code == 422
     assert "Den lägsta åldern (19 år) är högre än den högsta (12 år)." in response.text
     assert not world.council.age_range_set
+    # A tampered version (a superscript digit passes str.isdigit, not int()) is a conflict.
+    tampered = client.post(
+        url, data={"min_age": "12", "max_age": "19", "version": "\N{SUPERSCRIPT TWO}"}
+    )
+    assert tampered.status_code == 409
+    assert not world.council.age_range_set
     member = log_in(app.test_client(), world.members[AgencyKind.POLICE])
     page = member.get(url)
     assert page.status_code == 200 and "Ändra målgruppsålder" not in page.text

@@ -195,7 +195,7 @@ def _users_of(client: ScimClient) -> Select[User, ScimLink]:
 def user_for(session: Session, client: ScimClient, user_id: str) -> Provisioned:
     """One of the client's users by our id; 404 for an unknown id, another agency's user and
     a user the provider deleted alike."""
-    if not user_id.isdigit() or len(user_id) > 18:
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 18:
         raise ScimRefusal(_l("Kontot finns inte."), 404)
     row = session.execute(_users_of(client).where(User.id == int(user_id))).first()
     if row is None:
