@@ -42,15 +42,31 @@ from tests.crawling import (
 
 # The query parameters lists, filters and reports commonly take, tried on every route whether
 # its view was seen to read them or not; and values no form sends: beyond 64 bits, negative,
-# not a number, the ends of the calendar, a float overflowing to infinity, a NUL byte.
+# not a number, the ends of the calendar, a float overflowing to infinity, a NUL byte, and a
+# superscript digit (str.isdigit says yes, int() says no).
 BAD_PARAMETERS = ("page", "before", "user", "child", "from", "to", "limit", "cursor", "month")
-BAD_VALUES = ("99999999999999999999999", "-1", "abc", "0001-01-01", "9999-12-31", "1e309", "\x00")
+BAD_VALUES = (
+    "99999999999999999999999",
+    "-1",
+    "abc",
+    "0001-01-01",
+    "9999-12-31",
+    "1e309",
+    "\x00",
+    "\N{SUPERSCRIPT TWO}",
+)
 
 # The first of these who may open a route crawls it: the coordinator sees the councils, the
 # administrator the admin pages, the log reviewer the log, nobody the log-in pages.
 CRAWLERS = ("samordnare", "admin", "granskare")
 
-BAD_CHILD_IDS = ("18446744073709551616", "99999999999999999999999", "-1", "abc")
+BAD_CHILD_IDS = (
+    "18446744073709551616",
+    "99999999999999999999999",
+    "-1",
+    "abc",
+    "\N{SUPERSCRIPT TWO}",
+)
 PROBLEM = "application/problem+json"
 DEPTH = 5000
 DEEP_BODIES = {
