@@ -1,7 +1,9 @@
-"""What the confirmation page of closing a held case as a duplicate says
-(``coordination.web.confirm``), as closing a case does: the two pseudonyms, what the
-submitting agency will see, and the day the case will be shredded. The version the queue was
-loaded with travels as a hidden field."""
+"""What the confirmation pages of the coordinator's two decisions on a held case say
+(``coordination.web.confirm``; neither can be undone from the queue). Closing as a duplicate,
+as closing a case does: the two pseudonyms, what the submitting agency will see, and the day
+the case will be shredded. Keeping it as a case of its own: that it leaves the queue for good
+and stays the submitting agency's case. The version the queue was loaded with travels as a
+hidden field."""
 
 from __future__ import annotations
 
@@ -31,6 +33,31 @@ def close_confirmation(held: Child, holder: Child, version: int) -> Confirmation
         ],
         action=url_for("duplicates.close", child_id=held.id),
         button=_("Avsluta som dubblett"),
+        cancel_url=url_for("duplicates.queue", council_id=held.council_id),
+        hidden={"version": version},
+    )
+
+
+def keep_confirmation(held: Child, holder: Child, version: int) -> Confirmation:
+    return Confirmation(
+        title=_("Behåll som eget ärende"),
+        lead=_(
+            "Du behåller ärendet %(held)s som ett eget ärende, skilt från %(holder)s.",
+            held=held.pseudonym,
+            holder=holder.pseudonym,
+        ),
+        consequences=[
+            _(
+                "Ärendet fortsätter som vanligt hos myndigheten som skrev in det. Skriver "
+                "myndigheten in samma personnummer igen får den veta att ärendet redan finns."
+            ),
+            _(
+                "Ärendet lämnar listan Möjliga dubbletter och kan inte längre avslutas som "
+                "dubblett där. Beslutet skrivs i loggen."
+            ),
+        ],
+        action=url_for("duplicates.keep", child_id=held.id),
+        button=_("Behåll som eget ärende"),
         cancel_url=url_for("duplicates.queue", council_id=held.council_id),
         hidden={"version": version},
     )

@@ -1,5 +1,5 @@
 """The coordinators' decision on a held duplicate: two buttons on the queue, the case's
-version; closing goes on to its confirmation page, whose button posts ``CloseDuplicateForm``."""
+version; each goes on to its confirmation page, whose button posts ``DecisionForm``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ class ResolveDuplicateForm(FlaskForm):
     keep = SubmitField(_l("Behåll som eget ärende"))
 
 
-class CloseDuplicateForm(FlaskForm):
-    """The confirmation page's post: the version the queue was loaded with."""
+class DecisionForm(FlaskForm):
+    """A confirmation page's post: the version the queue was loaded with."""
 
     version = HiddenField()

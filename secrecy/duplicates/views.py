@@ -1,14 +1,17 @@
 """Pages: the council coordinators' queue of possible duplicates and their decision on each.
 
 Only the council's coordinators (who may be told that a number is a case) open the queue or
-decide; everyone else is refused alike (403, logged). Closing a held case as a duplicate
-goes through a confirmation page, as closing any case does (``coordination.web.confirm``);
-keeping it decides at once. The queue shows pseudonyms, the
-submitting agency and dates: no identity, no content. The council page shows a coordinator
-how many wait (a council panel, for coordinators only).
+decide; everyone else is refused alike (403, logged). Closing a held case as a duplicate and
+keeping it as a case of its own each go through a confirmation page, as closing any case does
+(``coordination.web.confirm``): neither can be undone from the queue. The queue shows
+pseudonyms, the submitting agency and dates: no identity, no content. The council page shows a
+coordinator how many wait (a council panel, for coordinators only).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -19,13 +22,13 @@ from coordination.councils.access import council_for
 from coordination.db import db_session
 from coordination.errors import NotFound
 from coordination.models import Child, Council, User
-from coordination.web.confirm import is_confirmed, render_confirmation
+from coordination.web.confirm import Confirmation, is_confirmed, render_confirmation
 from coordination.web.forms import parse_version
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
 from coordination.web.registries import register_council_panel
 from secrecy.duplicates import services
-from secrecy.duplicates.confirmations import close_confirmation
-from secrecy.duplicates.forms import CloseDuplicateForm, ResolveDuplicateForm
+from secrecy.duplicates.confirmations import close_confirmation, keep_confirmation
+from secrecy.duplicates.forms import DecisionForm, ResolveDuplicateForm
 from secrecy.records.access import child_for
 
 bp = PageBlueprint("duplicates", __name__, template_folder="templates")
@@ -76,48 +79,80 @@ def _held_case(session: Session, child_id: int) -> tuple[Child, str]:
     return found, back
 
 
-def _confirm_close(session: Session, held: Child, expected: int | None) -> ResponseReturnValue:
-    """The confirmation page of closing as a duplicate; refused (nothing shown) when the
+def _confirm(
+    session: Session, held: Child, expected: int | None, decision: Decision
+) -> ResponseReturnValue:
+    """The confirmation page of a decision on the held case; refused (nothing shown) when the
     decision could not be made now. Writes nothing."""
     services.check_resolvable(actor(), held, expected)
     holder = session.get(Child, held.duplicate_of_id)
     if holder is None:  # a held case always points to its holder (foreign key)
         raise NotFound(object_type="child", object_ids=[held.id])
     version = expected if expected is not None else held.version
-    return render_confirmation(close_confirmation(held, holder, version))
+    return render_confirmation(decision.confirmation(held, holder, version))
 
 
 @bp.page("/children/<int:child_id>/duplicate", methods=["POST"])
 def resolve(child_id: int) -> ResponseReturnValue:
-    """The queue's buttons: keeping decides at once; closing shows its confirmation page."""
+    """The queue's buttons: each shows its decision's confirmation page."""
     session = db_session()
     found, back = _held_case(session, child_id)
     form = ResolveDuplicateForm(prefix=f"c{found.id}")
     require_valid(form)
     expected = parse_version(form.version.data)
     if form.close.data:
-        return _confirm_close(session, found, expected)
+        return _confirm(session, found, expected, CLOSE)
     if form.keep.data:
-        services.keep_separate(session, actor(), found, expected)
-        flash(_("%(pseudonym)s är kvar som eget ärende.", pseudonym=found.pseudonym), "success")
+        return _confirm(session, found, expected, KEEP)
     return redirect(back)
 
 
-@bp.page("/children/<int:child_id>/duplicate/close", methods=["GET", "POST"])
-def close(child_id: int) -> ResponseReturnValue:
-    """Closing a held case as a duplicate, as closing any case: the GET (and a POST without
-    the confirmation) shows the confirmation page; only its button closes."""
+def _decide(child_id: int, decision: Decision) -> ResponseReturnValue:
+    """A decision on a held case, as closing any case: the GET (and a POST without the
+    confirmation) shows the confirmation page; only its button decides."""
     session = db_session()
     found, back = _held_case(session, child_id)
     posted = request.method == "POST"
-    form = (
-        CloseDuplicateForm() if posted else CloseDuplicateForm(request.args, meta={"csrf": False})
-    )
+    form = DecisionForm() if posted else DecisionForm(request.args, meta={"csrf": False})
     if posted:
         require_valid(form)
     expected = parse_version(form.version.data)
     if not is_confirmed():
-        return _confirm_close(session, found, expected)
-    services.close_as_duplicate(session, actor(), found, expected)
-    flash(_("%(pseudonym)s är avslutat som dubblett.", pseudonym=found.pseudonym), "success")
+        return _confirm(session, found, expected, decision)
+    decision.take(session, actor(), found, expected)
+    flash(decision.done(found), "success")
     return redirect(back)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One of the coordinator's two decisions: its confirmation page, its service, what the
+    queue says once it is taken."""
+
+    confirmation: Callable[[Child, Child, int], Confirmation]
+    take: Callable[[Session, User, Child, int | None], None]
+    done: Callable[[Child], str]
+
+
+CLOSE = Decision(
+    close_confirmation,
+    services.close_as_duplicate,
+    lambda held: _("%(pseudonym)s är avslutat som dubblett.", pseudonym=held.pseudonym),
+)
+KEEP = Decision(
+    keep_confirmation,
+    services.keep_separate,
+    lambda held: _("%(pseudonym)s är kvar som eget ärende.", pseudonym=held.pseudonym),
+)
+
+
+@bp.page("/children/<int:child_id>/duplicate/close", methods=["GET", "POST"])
+def close(child_id: int) -> ResponseReturnValue:
+    """Closing a held case as a duplicate."""
+    return _decide(child_id, CLOSE)
+
+
+@bp.page("/children/<int:child_id>/duplicate/keep", methods=["GET", "POST"])
+def keep(child_id: int) -> ResponseReturnValue:
+    """Keeping a held case as a case of its own."""
+    return _decide(child_id, KEEP)

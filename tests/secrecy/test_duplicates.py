@@ -94,8 +94,13 @@ def json_keys(value: Any) -> Any:
 
 def confirm_close(client: FlaskClient, child: Child, version: int | None = None) -> Any:
     """The confirmation page's button."""
+    return confirm(client, child, "close", version)
+
+
+def confirm(client: FlaskClient, child: Child, decision: str, version: int | None = None) -> Any:
+    """The button of a decision's confirmation page (``close`` or ``keep``)."""
     return client.post(
-        f"/children/{child.id}/duplicate/close",
+        f"/children/{child.id}/duplicate/{decision}",
         data={"version": str(child.version if version is None else version), "confirm": "yes"},
     )
 
@@ -277,8 +282,24 @@ def test_the_coordinator_keeps_the_held_case_as_its_own(
     police = world.members[POLICE]
     held = enrol(db, police, world.council)
     db.flush()
-    answer = resolve(log_in(app.test_client(), world.coordinator), held, "keep")
+    coordinator = log_in(app.test_client(), world.coordinator)
+    # The queue's button shows what keeping means and decides nothing yet.
+    shown = resolve(coordinator, held, "keep")
+    assert shown.status_code == 200 and "Det här händer" in shown.text
+    assert f"Du behåller ärendet {held.pseudonym} som ett eget ärende" in shown.text
+    assert f'action="/children/{held.id}/duplicate/keep"' in shown.text
+    assert f'name="version" value="{held.version}"' in shown.text
+    unconfirmed = coordinator.post(
+        f"/children/{held.id}/duplicate/keep", data={"version": str(held.version)}
+    )
+    assert unconfirmed.status_code == 200 and "Det här händer" in unconfirmed.text
+    db.expire_all()
+    assert held.duplicate_kept_at is None
+    assert audit_events(db, SecrecyTag.CHILD_DUPLICATE_KEPT) == []
+    answer = confirm(coordinator, held, "keep")
     assert answer.status_code == 302
+    assert answer.headers["Location"] == f"/councils/{world.council.id}/duplicates"
+    assert "är kvar som eget ärende" in coordinator.get(answer.headers["Location"]).text
     db.expire_all()
     assert held.status is ChildStatus.ACTIVE and held.duplicate_kept_at is not None
     assert duplicates.possible_duplicates(db, world.council) == []
@@ -347,9 +368,10 @@ def test_no_one_but_the_coordinators_sees_anything_of_the_pair(
         assert original.pseudonym not in pages[f"/children/{held.id}"], kind
         assert held.pseudonym not in pages[f"/children/{original.id}"], kind
         assert client.get(f"/councils/{world.council.id}/duplicates").status_code == 403, kind
-        assert resolve(client, held, "close").status_code == 403, kind
-        assert client.get(f"/children/{held.id}/duplicate/close").status_code == 403, kind
-        assert confirm_close(client, held).status_code == 403, kind
+        for decision in ("close", "keep"):
+            assert resolve(client, held, decision).status_code == 403, kind
+            assert client.get(f"/children/{held.id}/duplicate/{decision}").status_code == 403
+            assert confirm(client, held, decision).status_code == 403, kind
         notes = db.scalars(
             select(Notification).where(Notification.recipient_id == world.members[kind].id)
         ).all()
