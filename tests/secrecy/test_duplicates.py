@@ -105,6 +105,22 @@ def confirm(client: FlaskClient, child: Child, decision: str, version: int | Non
     )
 
 
+def assert_asks_first(client: FlaskClient, held: Child, decision: str, lead: str) -> None:
+    """The decision's confirmation page (its lead, its button's address, the version the queue
+    was loaded with) is what the queue's button, a GET of its address and a post without the
+    confirmation (the queue's old way) all show; none of them decides."""
+    address = f"/children/{held.id}/duplicate/{decision}"
+    for shown in (
+        resolve(client, held, decision),
+        client.get(address),
+        client.post(address, data={"version": str(held.version)}),
+    ):
+        assert shown.status_code == 200 and "Det här händer" in shown.text
+        assert lead in shown.text
+        assert f'action="{address}"' in shown.text
+        assert f'name="version" value="{held.version}"' in shown.text
+
+
 def resolve(client: FlaskClient, child: Child, button: str) -> Any:
     prefix = f"c{child.id}"
     return client.post(
@@ -238,21 +254,9 @@ def test_the_coordinator_closes_the_held_case_as_a_duplicate(
     held = enrol(db, world.members[POLICE], world.council)
     db.flush()
     coordinator = log_in(app.test_client(), world.coordinator)
-    # The queue's button shows the confirmation page, as closing any case does; nothing yet.
-    for shown in (
-        resolve(coordinator, held, "close"),
-        coordinator.get(f"/children/{held.id}/duplicate/close"),
-    ):
-        assert shown.status_code == 200
-        assert "Avsluta som dubblett" in shown.text and "Det här händer" in shown.text
-        assert f"Du avslutar ärendet {held.pseudonym} som dubblett av" in shown.text
-        assert f'action="/children/{held.id}/duplicate/close"' in shown.text
-        assert f'name="version" value="{held.version}"' in shown.text
-    # A post without the confirmation (the queue's old way) shows the page again.
-    unconfirmed = coordinator.post(
-        f"/children/{held.id}/duplicate/close", data={"version": str(held.version)}
-    )
-    assert unconfirmed.status_code == 200 and "Det här händer" in unconfirmed.text
+    lead = f"Du avslutar ärendet {held.pseudonym} som dubblett av"
+    assert_asks_first(coordinator, held, "close", lead)
+    assert "Avsluta som dubblett" in coordinator.get(f"/children/{held.id}/duplicate/close").text
     db.expire_all()
     assert held.status is ChildStatus.ACTIVE
     assert audit_events(db, SecrecyTag.CHILD_DUPLICATE_CLOSED) == []
@@ -283,16 +287,8 @@ def test_the_coordinator_keeps_the_held_case_as_its_own(
     held = enrol(db, police, world.council)
     db.flush()
     coordinator = log_in(app.test_client(), world.coordinator)
-    # The queue's button shows what keeping means and decides nothing yet.
-    shown = resolve(coordinator, held, "keep")
-    assert shown.status_code == 200 and "Det här händer" in shown.text
-    assert f"Du behåller ärendet {held.pseudonym} som ett eget ärende" in shown.text
-    assert f'action="/children/{held.id}/duplicate/keep"' in shown.text
-    assert f'name="version" value="{held.version}"' in shown.text
-    unconfirmed = coordinator.post(
-        f"/children/{held.id}/duplicate/keep", data={"version": str(held.version)}
-    )
-    assert unconfirmed.status_code == 200 and "Det här händer" in unconfirmed.text
+    lead = f"Du behåller ärendet {held.pseudonym} som ett eget ärende"
+    assert_asks_first(coordinator, held, "keep", lead)
     db.expire_all()
     assert held.duplicate_kept_at is None
     assert audit_events(db, SecrecyTag.CHILD_DUPLICATE_KEPT) == []
