@@ -3,7 +3,8 @@ Alembic, the app under gunicorn (two workers) and the scheduler process (``flask
 run``), in production mode, with a loopback SMTP server that keeps what it is sent.
 
 Nothing here imports the application: the processes are started the way an operator starts
-them, from the repository root with ``SAMVERKAN_*`` settings in the environment.
+them, from the repository root with ``SAMVERKAN_*`` settings in the environment, on the test
+clock of ``tests.e2e.clock`` (a fixed weekday morning) unless a test asks for the real one.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from typing import Any
 
 import psycopg
 from aiosmtpd.controller import Controller
+
+from tests.e2e.clock import INSTALLATION, Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -140,10 +143,11 @@ def production_settings(database_url: str, inbox: Inbox, base_url: str) -> dict[
 
 @dataclass
 class Stack:
-    """One installation: database, settings, gunicorn and the scheduler."""
+    """One installation: database, settings, gunicorn and the scheduler, on one clock."""
 
     name: str
     inbox: Inbox
+    clock: Clock = INSTALLATION
     port: int = field(default_factory=free_port)
     settings: dict[str, str] = field(default_factory=dict)
     log_dir: Path = field(init=False)
@@ -159,18 +163,24 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def environment(self) -> dict[str, str]:
+    def environment(self, extra: Mapping[str, str]) -> dict[str, str]:
         inherited = {
             k: v for k, v in os.environ.items() if not k.startswith(("SAMVERKAN_", "FLASK_"))
         }
-        return {**inherited, **self.settings, "PYTHONUNBUFFERED": "1"}
+        return {**inherited, **self.settings, **extra, "PYTHONUNBUFFERED": "1"}
+
+    def command(self, *args: str) -> tuple[list[str], dict[str, str]]:
+        """A tool of the virtualenv on the installation's clock: command line, environment."""
+        line, extra = self.clock.command(str(BIN / args[0]), *args[1:])
+        return line, self.environment(extra)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """A command-line tool of the installation (alembic, flask ...), with its settings."""
+        line, environment = self.command(*args)
         result = subprocess.run(  # noqa: S603 - our own tools from the virtualenv
-            [str(BIN / args[0]), *args[1:]],
+            line,
             cwd=ROOT,
-            env=self.environment(),
+            env=environment,
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
@@ -201,11 +211,12 @@ class Stack:
         self.run("alembic", "upgrade", "head")
 
     def _spawn(self, label: str, *command: str) -> subprocess.Popen[bytes]:
+        line, environment = self.command(*command)
         log = (self.log_dir / f"{label}.log").open("wb")
         process = subprocess.Popen(  # noqa: S603 - our own tools from the virtualenv
-            [str(BIN / command[0]), *command[1:]],
+            line,
             cwd=ROOT,
-            env=self.environment(),
+            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -3,8 +3,8 @@ assesses a child twice, a month apart, discloses the school area of the latest a
 school on the family's consent, and the school's member sees that area, and only that, in the
 history and in the chart on the child page.
 
-As in the month test nothing fakes the clock: the first assessment is dated a month back (the
-assessor types the day it was made, as when an assessment is entered afterwards).
+The first assessment is dated a month back (the assessor types the day it was made, as when an
+assessment is entered afterwards); "today" is the installation's clock (``tests/e2e/clock.py``).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from tests.coordination.providers.running import (
     RunningProvider,
     start_provider,
 )
+from tests.e2e.clock import REAL
 from tests.e2e.harness import SmtpSink, Stack, parse_demo_logins
 
 SECRET_ENV = "SAMVERKAN_E2E_IDP_SECRET"
@@ -117,7 +118,8 @@ SAML_SUBJECT = "skola-e2e-1"
 @pytest.fixture(scope="module")
 def installation(provider: RunningProvider) -> Iterator[tuple[Stack, str, int, RunningProvider]]:
     with SmtpSink() as inbox:
-        stack = Stack("e2e_sign_in", inbox)
+        # The real clock: the providers run on it and sign their tokens and assertions with it.
+        stack = Stack("e2e_sign_in", inbox, clock=REAL)
         saml_process, saml_idp = start_provider(
             "", "saml_idp", (f"{stack.base_url}/saml/metadata", f"{stack.base_url}/saml/acs")
         )

@@ -13,11 +13,9 @@ import hashlib
 import hmac
 import re
 import struct
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import (
@@ -30,6 +28,7 @@ from playwright.sync_api import (
     expect,
 )
 
+from tests.e2e.clock import INSTALLATION, Clock
 from tests.e2e.harness import ARTIFACTS
 
 CHROMIUM = "/usr/bin/chromium"
@@ -46,7 +45,6 @@ CHROMIUM_ARGS = [
     "--lang=sv-SE",
 ]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 TOTP_STEP = 30
 # axe-core impacts that fail a page; "moderate" and "minor" are reported in the artifacts only.
 BLOCKING_IMPACTS = ("serious", "critical")
@@ -59,8 +57,8 @@ def launch(playwright: Playwright) -> Browser:
 
 
 def today() -> dt.date:
-    """The server's idea of today: the calendar day in Stockholm."""
-    return dt.datetime.now(STOCKHOLM).date()
+    """The installations' idea of today: the calendar day in Stockholm on their clock."""
+    return INSTALLATION.today()
 
 
 # --- TOTP (RFC 6238), independent of the app's own implementation -----------------------------
@@ -84,12 +82,14 @@ class Person:
     last_step: int | None = None
     # An administrator typed the password (a new account): the first log-in replaces it.
     start_password: bool = False
+    # The clock of the installation the person logs in to: the codes are computed on it.
+    clock: Clock = INSTALLATION
 
     def next_code(self) -> str:
         """A code for a step the app has not seen from this user. The app accepts the current
         step and one on either side, so two log-ins within one 30-second window still work."""
         assert self.totp_secret is not None, f"{self.email} has no authenticator yet"
-        now = int(time.time()) // TOTP_STEP
+        now = int(self.clock.timestamp()) // TOTP_STEP
         step = now if self.last_step is None else max(now, self.last_step + 1)
         assert step <= now + 1, "more than two codes in one 30-second window"
         self.last_step = step
@@ -98,7 +98,7 @@ class Person:
     def wrong_code(self) -> str:
         """Six digits that are no valid code now, whatever the clock does meanwhile."""
         assert self.totp_secret is not None
-        now = int(time.time()) // TOTP_STEP
+        now = int(self.clock.timestamp()) // TOTP_STEP
         valid = {totp_code(self.totp_secret, step) for step in range(now - 2, now + 3)}
         return next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in valid)
 
