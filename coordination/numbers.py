@@ -1,4 +1,4 @@
-"""Whole numbers read from text people or clients typed.
+"""Whole numbers read from text people or clients typed, and the arithmetic of paged lists.
 
 No Flask here: query modules, services, CLI commands and pages all read numbers the same way.
 """
@@ -21,3 +21,8 @@ def plain_int(text: str, *, max_digits: int = MAX_DIGITS) -> int | None:
     if not 1 <= len(text) <= max_digits or not text.isascii() or not text.isdigit():
         return None
     return int(text)
+
+
+def page_count(total: int, page_size: int) -> int:
+    """How many pages ``total`` rows fill at ``page_size`` a page; no rows is one empty page."""
+    return max((total + page_size - 1) // page_size, 1)

@@ -61,11 +61,6 @@ def page_number(name: str = "page") -> int:
     return arg_int(name, low=1, high=MAX_PAGE) or 1
 
 
-def page_count(total: int, page_size: int) -> int:
-    """How many pages ``total`` rows fill at ``page_size`` a page; no rows is one empty page."""
-    return max((total + page_size - 1) // page_size, 1)
-
-
 def bounded_date(raw: str | None) -> dt.date | None:
     """An ISO date (YYYY-MM-DD) inside ``[MIN_DATE, MAX_DATE]``; None when missing or empty."""
     if raw is None or raw.strip() == "":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coordination.numbers import MAX_DIGITS, plain_int
+from coordination.numbers import MAX_DIGITS, page_count, plain_int
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,8 @@ def test_max_digits_bounds_the_length_leading_zeros_included() -> None:
     assert plain_int("999", max_digits=3) == 999
     assert plain_int("1000", max_digits=3) is None
     assert plain_int("0001", max_digits=3) is None
+
+
+@pytest.mark.parametrize(("total", "pages"), [(0, 1), (1, 1), (25, 1), (26, 2), (50, 2), (51, 3)])
+def test_page_count_no_rows_is_one_empty_page(total: int, pages: int) -> None:
+    assert page_count(total, 25) == pages
