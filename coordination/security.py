@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
+from coordination.numbers import plain_int
+
 # argon2-cffi's defaults are the RFC 9106 low-memory profile of argon2id.
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so both paths cost the same time.
@@ -76,7 +78,7 @@ def verify_totp(secret: bytes, code: str, at: float | None = None) -> int | None
     refuses a step it has already accepted, so a code cannot be replayed.
     """
     code = code.replace(" ", "").strip()
-    if not (code.isascii() and code.isdigit() and len(code) == TOTP_DIGITS):
+    if len(code) != TOTP_DIGITS or plain_int(code) is None:
         return None
     now = int(at if at is not None else time.time())
     totp = _totp(secret)

@@ -26,6 +26,7 @@ from coordination.audit.log import record_event
 from coordination.cli import audit
 from coordination.db import count_rows, db_session, today_local, transaction
 from coordination.models import Agency
+from coordination.numbers import plain_int
 from coordination.security import MasterKeyRing
 from secrecy import shredlog
 from secrecy.backup.restore import RestoreReport, reapply_shredding
@@ -95,7 +96,8 @@ def keys_rotate_master() -> None:
 
 def _find_agency(session: Session, value: str) -> Agency:
     """By id, or else by exact name."""
-    agency = session.get(Agency, int(value)) if value.isascii() and value.isdigit() else None
+    agency_id = plain_int(value)
+    agency = session.get(Agency, agency_id) if agency_id is not None else None
     if agency is None:
         agency = session.scalars(select(Agency).where(Agency.name == value)).one_or_none()
     if agency is None:

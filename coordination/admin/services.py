@@ -26,6 +26,7 @@ from coordination.models import (
     User,
     bump_key_generation,
 )
+from coordination.numbers import plain_int
 from coordination.policy import (
     Permission,
     require_permission,
@@ -82,7 +83,7 @@ def normalise_org_number(value: str) -> str:
     """An organisation number as NNNNNN-NNNN, its check digit verified (Luhn, as in a
     personnummer); ServiceError otherwise."""
     digits = value.replace("-", "").strip()
-    if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+    if len(digits) != 10 or plain_int(digits, max_digits=10) is None:
         raise ServiceError(
             _l("Ange organisationsnumret som tio siffror, t.ex. 212000-1234."),
             field="authority_org_number",

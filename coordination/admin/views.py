@@ -34,6 +34,7 @@ from coordination.models import (
     Role,
     User,
 )
+from coordination.numbers import page_count
 from coordination.web.forms import (
     AGENCY_KIND_LABELS,
     COUNCIL_KIND_LABELS,
@@ -43,7 +44,7 @@ from coordination.web.forms import (
     parse_version,
 )
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
-from coordination.web.params import arg_int, page_count, page_number
+from coordination.web.params import arg_int, page_number
 
 bp = PageBlueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 

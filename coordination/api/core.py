@@ -29,7 +29,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -369,11 +369,22 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 
 
+BAD_CURSOR = _l("Ogiltig cursor.")
+
+
 class PageQuery(ApiModel):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Högst så många poster.")
     cursor: str | None = Field(
         None, max_length=200, description="Fortsättning: next_cursor från förra sidan."
     )
+
+    @field_validator("cursor")
+    @classmethod
+    def _stands_for_a_position(cls, value: str | None) -> str | None:
+        # Refused with the rest of the query, before the view loads the list it would page.
+        if value is not None and _offset_of(value) is None:
+            raise ValueError(str(BAD_CURSOR))
+        return value
 
 
 T = TypeVar("T")
@@ -386,18 +397,27 @@ class Page(OutModel, Generic[T]):
     )
 
 
-def decode_offset(cursor: str | None) -> int:
-    """The position a cursor stands for. Cursors are opaque to clients and carry no data."""
-    if cursor is None:
-        return 0
+def _offset_of(cursor: str) -> int | None:
+    """The position a cursor stands for; None for anything no page handed out."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
         offset = int(value["o"])
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise invalid_field("cursor", _l("Ogiltig cursor.")) from exc
-    if offset < 0:
-        raise invalid_field("cursor", _l("Ogiltig cursor."))
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError):
+        return None
+    return offset if offset >= 0 else None
+
+
+def decode_offset(cursor: str | None) -> int:
+    """The position a cursor stands for. Cursors are opaque to clients and carry no data.
+
+    A :class:`PageQuery` has refused a malformed cursor already; the 422 here is for any
+    other caller."""
+    if cursor is None:
+        return 0
+    offset = _offset_of(cursor)
+    if offset is None:
+        raise invalid_field("cursor", BAD_CURSOR)
     return offset
 
 

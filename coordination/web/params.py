@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
 from coordination.api.problems import ApiError, is_api_request
+from coordination.numbers import plain_int
 from coordination.web.converters import MAX_DB_ID
 
 # Pages of a list: far beyond any real list, well inside every integer type.
@@ -34,12 +35,12 @@ def bounded_int(raw: str | None, *, low: int, high: int) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip()
-    # int() accepts far more (underscores, non-ASCII digits, thousands of digits); an id or a
-    # page number is a few ASCII digits with an optional minus.
-    digits = text[1:] if text.startswith("-") else text
-    if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+    # An id or a page number is a few ASCII digits with an optional minus (see plain_int).
+    negative = text.startswith("-")
+    magnitude = plain_int(text[1:] if negative else text)
+    if magnitude is None:
         raise BadParameter()
-    value = int(text)
+    value = -magnitude if negative else magnitude
     if not low <= value <= high:
         raise BadParameter()
     return value
@@ -58,11 +59,6 @@ def form_int(name: str, *, low: int = 1, high: int = MAX_DB_ID) -> int | None:
 def page_number(name: str = "page") -> int:
     """``?page=``: 1 when absent; a number out of range is refused."""
     return arg_int(name, low=1, high=MAX_PAGE) or 1
-
-
-def page_count(total: int, page_size: int) -> int:
-    """How many pages ``total`` rows fill at ``page_size`` a page; no rows is one empty page."""
-    return max((total + page_size - 1) // page_size, 1)
 
 
 def bounded_date(raw: str | None) -> dt.date | None:
@@ -107,10 +103,8 @@ def ticked_indexes(prefix: str) -> list[int]:
     ticked), in the form's order; a name whose end is not one to three ASCII digits (a sign,
     white space, ``1_0``, a superscript digit) is passed over like any other stray field."""
     return [
-        int(suffix)
+        index
         for key in request.form
         if key.startswith(prefix)
-        and (suffix := key[len(prefix) :]).isascii()
-        and suffix.isdigit()
-        and len(suffix) <= 3
+        and (index := plain_int(key[len(prefix) :], max_digits=3)) is not None
     ]

@@ -21,6 +21,7 @@ from coordination.db import db_session
 from coordination.errors import ServiceError
 from coordination.logreview.scopes import register_tag_labels
 from coordination.models import Child, User
+from coordination.numbers import plain_int
 from coordination.policy import Need
 from coordination.web.converters import MAX_DB_ID
 from coordination.web.forms import parse_version
@@ -116,10 +117,7 @@ def add_agenda_item(meeting_id: int) -> ResponseReturnValue:
 
 
 def _position_from(raw: str | None) -> int | None:
-    text = (raw or "").strip()
-    if not text.isascii() or not text.isdigit() or len(text) > MAX_POSITION_DIGITS:
-        return None
-    return int(text)
+    return plain_int((raw or "").strip(), max_digits=MAX_POSITION_DIGITS)
 
 
 @bp.page("/meetings/<int:meeting_id>/agenda/children/<int:child_id>/brief", methods=["POST"])

@@ -14,6 +14,7 @@ from wtforms import HiddenField, RadioField, SelectField, SubmitField
 from wtforms.fields import StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from coordination.numbers import plain_int
 from coordination.web.forms import (
     PRIVATE,
     REQUIRED,
@@ -48,9 +49,10 @@ def confirmed_by_basis(values: Sequence[str] | None) -> dict[str, list[int]]:
     """``["concern-report:0", ...]`` -> ``{"concern-report": [0], ...}``."""
     result: dict[str, list[int]] = {}
     for value in values or []:
-        basis_id, _, index = value.rpartition(":")
-        if basis_id and index.isascii() and index.isdigit() and len(index) <= 3:
-            result.setdefault(basis_id, []).append(int(index))
+        basis_id, _, text = value.rpartition(":")
+        index = plain_int(text, max_digits=3)
+        if basis_id and index is not None:
+            result.setdefault(basis_id, []).append(index)
     return result
 
 

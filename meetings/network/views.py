@@ -18,6 +18,7 @@ from coordination.db import db_session, today_local
 from coordination.errors import PermissionDenied
 from coordination.logreview.scopes import register_tag_labels
 from coordination.models import Child, ChildStatus
+from coordination.numbers import plain_int
 from coordination.policy import Need
 from coordination.web.forms import choices, parse_version, validated
 from coordination.web.page import PageBlueprint, actor, on_refusal, require_valid
@@ -106,12 +107,8 @@ def new(council_id: int) -> ResponseReturnValue:
         return render()
     on_refusal(form, render)
     require_valid(form)
-    raw_child = (form.child_id.data or "").strip()
-    child = (
-        session.get(Child, int(raw_child))
-        if raw_child.isascii() and raw_child.isdigit() and len(raw_child) < 10
-        else None
-    )
+    child_id = plain_int((form.child_id.data or "").strip(), max_digits=9)
+    child = session.get(Child, child_id) if child_id is not None else None
     network = services.create_network_meeting(
         session,
         user,

@@ -22,6 +22,7 @@ from wtforms import BooleanField
 from coordination.db import db_session
 from coordination.errors import NotFound
 from coordination.notices import register_notice_sink
+from coordination.numbers import page_count
 from coordination.web import params
 from coordination.web.forms import translated_labels
 from coordination.web.page import FormInvalid, PageBlueprint, actor
@@ -116,7 +117,7 @@ def index() -> ResponseReturnValue:
         notifications=rows,
         total=total,
         page=page,
-        pages=params.page_count(total, PAGE_SIZE),
+        pages=page_count(total, PAGE_SIZE),
         form=form,
         email_labels=email_status_labels(),
     )

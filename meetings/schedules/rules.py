@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from coordination.db import LOCAL_ZONE
 from coordination.errors import ServiceError
+from coordination.numbers import plain_int
 from meetings.models import Schedule
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -66,6 +67,12 @@ class RuleError(ServiceError):
         super().__init__(message, field="rrule")
 
 
+def _is_nonzero_int(value: str) -> bool:
+    """A value of RFC 5545's BY... parts: ASCII digits after at most one sign, not zero."""
+    number = plain_int(value[1:] if value.startswith(("+", "-")) else value)
+    return number is not None and number != 0
+
+
 def normalise_rule(text: str) -> str:
     """The rule as stored: upper case, no spaces, no ``RRULE:`` prefix, FREQ first."""
     body = "".join(text.split()).upper()
@@ -94,16 +101,11 @@ def normalise_rule(text: str) -> str:
         parts[key] = value
     for key in ("INTERVAL", "COUNT"):
         # INTERVAL=0 would make dateutil repeat the first date for ever.
-        if key in parts and not (
-            parts[key].isascii() and parts[key].isdigit() and 1 <= int(parts[key]) <= 9999
-        ):
+        if key in parts and not 1 <= (plain_int(parts[key]) or 0) <= 9999:
             raise RuleError(_l("%(part)s ska vara ett heltal från 1 till 9999.", part=key))
     for key in ("BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS"):
         # RFC 5545 forbids 0 here; dateutil would silently drop it (monthly becomes daily).
-        if key in parts and not all(
-            value.isascii() and value.lstrip("+-").isdigit() and int(value) != 0
-            for value in parts[key].split(",")
-        ):
+        if key in parts and not all(_is_nonzero_int(value) for value in parts[key].split(",")):
             raise RuleError(_l("Värdena i %(part)s ska vara heltal skilda från 0.", part=key))
     freq = parts.pop("FREQ", None)
     if freq is None:

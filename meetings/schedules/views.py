@@ -24,6 +24,7 @@ from coordination.councils.access import council_for
 from coordination.db import LOCAL_ZONE, db_session, today_local, utcnow
 from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import Council, User
+from coordination.numbers import page_count
 from coordination.policy import Need
 from coordination.web import params
 from coordination.web.forms import parse_version, validated
@@ -113,7 +114,7 @@ def meetings(council_id: int) -> ResponseReturnValue:
         meetings=rows,
         past=past,
         page=page,
-        pages=params.page_count(total, PAGE_SIZE),
+        pages=page_count(total, PAGE_SIZE),
         total=total,
         status_labels=MEETING_STATUS_LABELS,
         can_manage=checks.can_manage_schedules(actor(), council),

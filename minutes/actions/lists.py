@@ -14,7 +14,7 @@ from sqlalchemy import Integer, Select, bindparam, func, null, select
 from sqlalchemy.orm import Session, aliased, joinedload, lazyload, load_only
 
 from coordination.models import Agency, Child, Council, CouncilMembership, CouncilRole, User
-from coordination.web.params import page_count
+from coordination.numbers import page_count
 from minutes.models import OPEN_STATUSES, ActionStatus, ActionUpdate, AgreedAction, NotDoneReason
 from secrecy.models import Record, RecordKey
 

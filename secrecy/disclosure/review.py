@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coordination.db import db_session
+from coordination.numbers import page_count
 from coordination.policy import Permission
 from coordination.web.page import actor, page_locale, require_permission
-from coordination.web.params import page_count, page_number
+from coordination.web.params import page_number
 from coordination.web.registries import register_review_section
 from secrecy.disclosure.views import bp
 from secrecy.models import Disclosure, Record

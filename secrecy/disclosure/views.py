@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from coordination.db import db_session, today_local
 from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, Child, Council, User
+from coordination.numbers import plain_int
 from coordination.policy import Need, Permission
 from coordination.web.confirm import is_confirmed, render_confirmation
 from coordination.web.forms import AGENCY_KIND_LABELS, ConfirmForm, choices, labels_by_value
@@ -156,7 +157,7 @@ def _chosen_record_ids() -> set[int]:
     """The records ticked on the batch page; anything that is not an id is ignored, as any id
     that is not one of the agency's disclosable records is."""
     values = request.form.getlist("records")
-    return {int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18}
+    return {n for v in values if (n := plain_int(v)) is not None}
 
 
 @bp.page("/children/<int:child_id>/disclose", methods=["GET", "POST"])

@@ -22,10 +22,11 @@ from coordination.councils.access import council_for
 from coordination.db import db_session
 from coordination.errors import PermissionDenied, ServiceError
 from coordination.models import Agency, Child, ChildStatus, CloseReason, Council
+from coordination.numbers import page_count
 from coordination.policy import Need
 from coordination.web.confirm import is_confirmed, render_confirmation
 from coordination.web.page import PageBlueprint, actor, on_refusal, page_locale, require_valid
-from coordination.web.params import page_count, page_number
+from coordination.web.params import page_number
 from coordination.web.registries import child_panels, register_council_section
 from secrecy.agerules.ranges import STIGMA_AGE, age_range
 from secrecy.agerules.services import ExceptionData

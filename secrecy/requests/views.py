@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from coordination.db import db_session, utcnow
 from coordination.models import Child
+from coordination.numbers import plain_int
 from coordination.policy import Need
 from coordination.web.forms import ConfirmForm, choices
 from coordination.web.page import PageBlueprint, actor, on_refusal, page_locale, require_valid
@@ -168,7 +169,7 @@ def disclose(request_id: int) -> ResponseReturnValue:
     on_refusal(render=lambda message: _render_detail(found, message, 422))
     require_valid(ConfirmForm())
     values = request.form.getlist("records")
-    record_ids = [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18]
+    record_ids = [n for v in values if (n := plain_int(v)) is not None]
     basis_id = request.form.get("basis", "")
     decided = services.answer_with_disclosures(
         session,

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coordination.api.core import encode_offset
 from coordination.audit.log import AuditEvent
 from coordination.models import AgencyKind
 from meetings.agenda.attendance import add_guest, ensure_invitations
@@ -120,6 +121,23 @@ def test_council_meetings_refusals(
     assert errors["to"] == "Ange ett datum som ÅÅÅÅ-MM-DD."
     assert set(field_errors(api.get(f"{url}?to=1066-10-14"))) == {"to"}
     assert set(field_errors(api.get(f"{url}?month=2026-05"))) == {"month"}
+
+
+def test_a_bad_cursor_is_refused_before_the_meetings_are_read(
+    api_for: Callable[..., Api], app: Flask, db: Session, world: Council3
+) -> None:
+    meeting_in(db, world.council, 10)
+    api = api_for(POLICE)
+    url = f"/api/v1/councils/{world.council.id}/meetings"
+    api.get("/api/v1/me")  # the token's first use is noted once (last_used_at)
+    with sql_statements(app) as seen:
+        errors = field_errors(api.get(f"{url}?cursor=nonsense"))
+    assert errors == {"cursor": "Ogiltig cursor."}
+    assert not [s for s in seen if "FROM meetings" in s]
+    # The same request with a cursor a page hands out does read them.
+    with sql_statements(app) as seen:
+        assert len(api.get(f"{url}?cursor={encode_offset(0)}").get_json()["items"]) == 1
+    assert [s for s in seen if "FROM meetings" in s]
 
 
 # --- One meeting --------------------------------------------------------------------------------

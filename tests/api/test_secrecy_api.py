@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coordination.api.core import encode_offset
 from coordination.audit.log import AuditEvent, AuditTag
 from coordination.models import AgencyKind, Child, ChildStatus, CloseReason, User
 from coordination.tokens.services import Scope
@@ -790,6 +791,22 @@ def test_legal_bases_for_any_user(api_as: Callable[..., Api], db: Session, world
     assert len(rule["confirmations"]) == 4 and rule["duty"] == "may"
     disabled = next(b for b in body["items"] if b["id"] == "crime-prevention-2025")
     assert disabled["enabled"] is False and disabled["review"] == "to_confirm"
+
+
+def test_a_bad_cursor_is_refused_before_the_consents_are_read(
+    api_for: Callable[..., Api], app: Flask, world: Council3, case: Case
+) -> None:
+    school = api_for(SCHOOL)
+    path = f"/api/v1/children/{case.child.id}/consents"
+    school.get("/api/v1/me")  # the token's first use is noted once (last_used_at)
+    with sql_statements(app) as seen:
+        errors = field_errors(school.get(f"{path}?cursor=nonsense"))
+    assert errors == {"cursor": "Ogiltig cursor."}
+    assert not [s for s in seen if "consents" in s.lower()]
+    # The same request with a cursor a page hands out does read them.
+    with sql_statements(app) as seen:
+        assert school.get(f"{path}?cursor={encode_offset(0)}").status_code == 200
+    assert [s for s in seen if "consents" in s.lower()]
 
 
 def test_consent_dates_outside_the_calendar_are_refused(

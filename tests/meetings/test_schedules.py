@@ -187,6 +187,10 @@ def test_first_tuesday_preset(db: Session, world: Council3) -> None:
         # Superscript digits pass str.isdigit but not int().
         ("FREQ=WEEKLY;INTERVAL=\N{SUPERSCRIPT TWO}", "INTERVAL ska vara ett heltal från 1"),
         ("FREQ=MONTHLY;BYMONTHDAY=+\N{SUPERSCRIPT TWO}", "BYMONTHDAY ska vara heltal skilda"),
+        # One sign at most: str.lstrip("+-") let "--5" through to int(), which raised.
+        ("FREQ=MONTHLY;BYMONTHDAY=--5", "BYMONTHDAY ska vara heltal skilda"),
+        ("FREQ=MONTHLY;BYSETPOS=+-1", "BYSETPOS ska vara heltal skilda"),
+        ("FREQ=WEEKLY;INTERVAL=1_0", "INTERVAL ska vara ett heltal från 1"),
         ("FREQ=MONTHLY;BYDAY=+6MO", "Regeln ger inga mötesdatum"),
         ("FREQ=MONTHLY;BYMONTHDAY=1,0", "BYMONTHDAY ska vara heltal skilda från 0"),
         ("FREQ=MONTHLY;BYSETPOS=X", "BYSETPOS ska vara heltal skilda från 0"),

@@ -202,8 +202,9 @@ def test_rotate_agency_by_name_and_an_unknown_agency(
     assert result.exit_code == 0, result.output
     assert f"{police.name} (id {police.id}): nyckelversion 2, 2 uppgiftsnycklar" in result.output
 
-    # A superscript digit passes str.isdigit but is no id: looked up as a name, not found.
-    for name in ("Ingen sådan myndighet", "\N{SUPERSCRIPT TWO}"):
+    # A superscript digit passes str.isdigit but is no id, nor are more digits than an id
+    # column holds: each is looked up as a name, not found.
+    for name in ("Ingen sådan myndighet", "\N{SUPERSCRIPT TWO}", "9" * 30):
         unknown = runner.invoke(args=["keys", "rotate-agency", name])
         assert unknown.exit_code != 0
         assert "Det finns ingen myndighet" in unknown.output

@@ -36,6 +36,7 @@ from coordination.audit.log import record_event
 from coordination.db import count_rows, utcnow
 from coordination.errors import ServiceError
 from coordination.models import Agency, User
+from coordination.numbers import plain_int
 from coordination.policy import Permission, require_permission
 from coordination.tokens.services import LAST_USED_RESOLUTION
 
@@ -195,9 +196,10 @@ def _users_of(client: ScimClient) -> Select[User, ScimLink]:
 def user_for(session: Session, client: ScimClient, user_id: str) -> Provisioned:
     """One of the client's users by our id; 404 for an unknown id, another agency's user and
     a user the provider deleted alike."""
-    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 18:
+    number = plain_int(user_id)
+    if number is None:
         raise ScimRefusal(_l("Kontot finns inte."), 404)
-    row = session.execute(_users_of(client).where(User.id == int(user_id))).first()
+    row = session.execute(_users_of(client).where(User.id == number)).first()
     if row is None:
         raise ScimRefusal(_l("Kontot finns inte."), 404)
     return Provisioned(row[0], row[1])
