@@ -40,6 +40,7 @@ from coordination.accounts.providers.assurance import (
 from coordination.accounts.providers.forms import (
     SamlResponseForm,
 )
+from coordination.accounts.providers.logout_tokens import remember_logout_token
 from coordination.accounts.providers.models import IdentityProvider, ProviderKind
 from coordination.accounts.providers.services import (
     Failure,
@@ -52,7 +53,7 @@ from coordination.accounts.providers.signin import (
     sign_in_external,
 )
 from coordination.accounts.sessions import ProviderOrigin, session_has_ended
-from coordination.db import db_session
+from coordination.db import db_session, utcnow
 from coordination.web.extensions import csrf
 from coordination.web.hooks import end_session, start_session
 from coordination.web.page import PageBlueprint, actor
@@ -428,7 +429,8 @@ def provider_logout(provider_id: int) -> ResponseReturnValue:
 @bp.page("/login/provider/<int:provider_id>/backchannel-logout", methods=["POST"], public=True)
 def backchannel_logout(provider_id: int) -> ResponseReturnValue:
     """OpenID Connect Back-Channel Logout: the provider posts a signed logout token (server to
-    server, no browser); the sessions it names (``sub`` and/or ``sid``) end."""
+    server, no browser); the sessions it names (``sub`` and/or ``sid``) end, once: its ``jti``
+    is remembered with the logout, and the same token again is refused."""
     dbs = db_session()
     provider = provider_to_log_in_with(dbs, provider_id)
     headers = {"Cache-Control": "no-store"}
@@ -436,14 +438,15 @@ def backchannel_logout(provider_id: int) -> ResponseReturnValue:
         refuse_provider_logout(dbs, None, channel="oidc_backchannel", reason="unknown_provider")
         return {"error": "invalid_request"}, 400, headers
     try:
-        sub, sid = oidc.validate_logout_token(
+        token = oidc.validate_logout_token(
             provider, request.form.get("logout_token") or "", provider_timeout()
         )
+        remember_logout_token(dbs, provider, token.jti, utcnow())
     except oidc.LogoutTokenRefused as exc:
         refuse_provider_logout(dbs, provider, channel="oidc_backchannel", reason=str(exc))
         return {"error": "invalid_request"}, 400, headers
     end_sessions_at_provider_logout(
-        dbs, [provider], sub, [sid] if sid else [], channel="oidc_backchannel"
+        dbs, [provider], token.sub, [token.sid] if token.sid else [], channel="oidc_backchannel"
     )
     return "", 200, headers
 
