@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.db import Base, Versioned, created_at, enum_type, intpk, str200
+from coordination.db import Base, Versioned, created_at, enum_type, intpk, str200, timestamp
 from coordination.models import Agency, User
 
 
@@ -105,3 +105,21 @@ class UserIdentity(Base):
         UniqueConstraint("provider_id", "subject"),
         UniqueConstraint("provider_id", "user_id"),
     )
+
+
+class AcceptedLogoutToken(Base):
+    """A back-channel logout token this deployment accepted, by its ``jti`` (hashed: SHA-256
+    hex, a fixed length whatever the provider's identifier), kept while the same token could
+    still be accepted (``oidc.LOGOUT_TOKEN_WINDOW``): the unique key refuses its replay, also
+    one delivered to two workers at once."""
+
+    __tablename__ = "accepted_logout_tokens"
+
+    id: Mapped[intpk]
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="CASCADE")
+    )
+    jti_hash: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[timestamp] = mapped_column(index=True)
+
+    __table_args__ = (UniqueConstraint("provider_id", "jti_hash"),)

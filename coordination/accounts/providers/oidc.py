@@ -8,6 +8,7 @@ here parses a token by hand.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from dataclasses import dataclass
@@ -195,19 +196,35 @@ BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 # A logout token older than this (plus the leeway) is refused: it is sent the moment the
 # provider's session ends.
 LOGOUT_TOKEN_MAX_AGE = 300
+LOGOUT_TOKEN_LEEWAY = 60
+# How long one token can be accepted: from its ``iat`` less the leeway (a clock ahead of ours)
+# to its ``iat`` plus the maximum age and the leeway. A ``jti`` accepted is remembered this long
+# after it was accepted, so a replay inside the window is refused (logout_tokens.py).
+LOGOUT_TOKEN_WINDOW = dt.timedelta(seconds=LOGOUT_TOKEN_MAX_AGE + 2 * LOGOUT_TOKEN_LEEWAY)
 
 
 class LogoutTokenRefused(Exception):
     """The logout token was not accepted; the reason is for the audit event."""
 
 
+@dataclass(frozen=True)
+class LogoutToken:
+    """What a validated logout token names: the subject and/or the provider's session, and its
+    unique identifier (``jti``)."""
+
+    sub: str | None
+    sid: str | None
+    jti: str
+
+
 def validate_logout_token(
     provider: IdentityProvider, logout_token: str, timeout: float
-) -> tuple[str | None, str | None]:
+) -> LogoutToken:
     """OpenID Connect Back-Channel Logout 1.0: the logout token's signature (the provider's
     JWKS, fetched again once for an unknown key), ``iss``, ``aud``, ``iat`` (not in the future,
-    not older than five minutes), ``exp`` where present, the back-channel ``events`` member, no
-    ``nonce``, and a ``sub`` or ``sid``. Returns ``(sub, sid)``."""
+    not older than five minutes), ``exp`` where present, a ``jti`` (required, §2.4; whether it
+    was seen before is ``logout_tokens.remember_logout_token``'s), the back-channel ``events``
+    member, no ``nonce``, and a ``sub`` or ``sid``."""
     client = client_for(provider, timeout)
     algorithms = list(
         (provider.discovered or {}).get("id_token_signing_alg_values_supported") or ["RS256"]
@@ -230,7 +247,7 @@ def validate_logout_token(
         raise LogoutTokenRefused("signature")
     claims = token.claims
     registry = jwt.JWTClaimsRegistry(
-        leeway=60,
+        leeway=LOGOUT_TOKEN_LEEWAY,
         iss={"essential": True, "value": provider.issuer},
         aud={"essential": True, "values": [provider.client_id]},
         iat={"essential": True},
@@ -240,8 +257,11 @@ def validate_logout_token(
         registry.validate(claims)
     except JoseError as exc:
         raise LogoutTokenRefused(str(exc.error or "claims")[:60]) from exc
-    if int(claims["iat"]) < time.time() - LOGOUT_TOKEN_MAX_AGE - 60:
+    if int(claims["iat"]) < time.time() - LOGOUT_TOKEN_MAX_AGE - LOGOUT_TOKEN_LEEWAY:
         raise LogoutTokenRefused("too_old")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise LogoutTokenRefused("no_jti")
     events = claims.get("events")
     if not isinstance(events, dict) or BACKCHANNEL_EVENT not in events:
         raise LogoutTokenRefused("events")
@@ -252,7 +272,7 @@ def validate_logout_token(
     sid = sid if isinstance(sid, str) and sid else None
     if sub is None and sid is None:
         raise LogoutTokenRefused("no_sub_or_sid")
-    return sub, sid
+    return LogoutToken(sub, sid, jti)
 
 
 def secret_is_set(variable: str) -> bool:

@@ -9,10 +9,11 @@ unsolicited, replayed or another browser's response is refused). Nothing here pa
 
 The deployment is one service provider for every agency: entity id ``<BASE_URL>/saml/metadata``,
 assertion consumer service ``<BASE_URL>/saml/acs`` (HTTP-POST) and, where the deployment has a
-signing key, single logout ``<BASE_URL>/saml/slo`` (HTTP-Redirect and HTTP-POST): the IdP's
-LogoutResponse after our LogoutRequest, and the IdP's own LogoutRequest (IdP-initiated single
-logout), which pysaml2 checks (signature required, issuer, destination, issue instant) and
-answers with a signed LogoutResponse.
+signing key, single logout ``<BASE_URL>/saml/slo`` (HTTP-Redirect and HTTP-POST, for both
+messages): the IdP's LogoutResponse after our LogoutRequest (signed, issued by the provider, in
+response to that request), and the IdP's own LogoutRequest (IdP-initiated single logout), which
+pysaml2 checks (signature required, issuer, destination, issue instant) and answers with a signed
+LogoutResponse.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
     from saml2 import request as saml_request
+    from saml2 import response as saml_response
     from saml2.attribute_converter import ac_factory
     from saml2.client import Saml2Client
     from saml2.config import SPConfig
@@ -48,7 +50,7 @@ with warnings.catch_warnings():
     )
     from saml2.saml import AuthnContextClassRef, NameID
     from saml2.samlp import STATUS_UNKNOWN_PRINCIPAL, RequestedAuthnContext
-    from saml2.sigver import get_xmlsec_binary
+    from saml2.sigver import get_xmlsec_binary, verify_redirect_signature
 
 MAX_METADATA_BYTES = 5_000_000
 
@@ -227,9 +229,10 @@ def consume_response(
 
 def logout_redirect(
     provider: IdentityProvider, sp: ServiceProvider, handle: dict[str, Any] | None
-) -> str | None:
-    """SP-initiated single logout over HTTP-Redirect: the signed LogoutRequest's address, or
-    None where the IdP has no SingleLogoutService or the deployment no signing key."""
+) -> tuple[str, str] | None:
+    """SP-initiated single logout over HTTP-Redirect: the signed LogoutRequest's id (its
+    LogoutResponse must answer it) and address, or None where the IdP has no
+    SingleLogoutService or the deployment no signing key."""
     if not sp.signs or not handle or not handle.get("name_id"):
         return None
     client = Saml2Client(config=_config(provider, sp))
@@ -242,7 +245,7 @@ def logout_redirect(
         return None
     destination = services[0]["location"]
     try:
-        _request_id, logout_request = client.create_logout_request(
+        request_id, logout_request = client.create_logout_request(
             destination,
             entity_id,
             name_id=NameID(text=handle["name_id"], format=handle.get("format")),
@@ -254,17 +257,56 @@ def logout_redirect(
         )
     except (SamlException, OSError, ValueError):
         return None
-    return str(dict(info["headers"])["Location"])
+    return str(request_id), str(dict(info["headers"])["Location"])
 
 
-def logout_succeeded(provider: IdentityProvider, sp: ServiceProvider, saml_response: str) -> bool:
-    """The IdP's LogoutResponse: whether it says the session there has ended."""
-    client = Saml2Client(config=_config(provider, sp))
-    try:
-        response = client.parse_logout_request_response(saml_response, BINDING_HTTP_REDIRECT)
-    except Exception:  # noqa: BLE001 - pysaml2 raises a zoo; any failure is "not confirmed"
+def logout_succeeded(
+    provider: IdentityProvider,
+    sp: ServiceProvider,
+    binding: str,
+    encoded: str,
+    *,
+    request_id: str | None,
+    relay_state: str | None = None,
+    sigalg: str | None = None,
+    signature: str | None = None,
+) -> bool:
+    """The IdP's LogoutResponse (over ``binding``): whether it says the session there has
+    ended. Only a response signed by a key in the provider's metadata counts (HTTP-POST: the
+    XML signature; HTTP-Redirect: the query's, as the SAML profiles require of both), issued by
+    the provider, to our single logout address, within the time pysaml2 allows, answering our
+    LogoutRequest ``request_id``, with the status Success."""
+    if not request_id or not encoded:
         return False
-    return bool(response is not None and response.status_ok())
+    client = Saml2Client(config=_config(provider, sp))
+    config = client.config
+    entity_id = provider.discovered["entity_id"]
+    try:
+        xml = client.unravel(encoded, binding, saml_response.LogoutResponse.msgtype)
+        response = saml_response.LogoutResponse(
+            client.sec,
+            config.endpoint("single_logout_service", binding, "sp"),
+            timeslack=config.accepted_time_diff or 0,
+        )
+        response.require_signature = binding == BINDING_HTTP_POST
+        response.loads(xml, False, origxml=xml)
+        if binding == BINDING_HTTP_REDIRECT:
+            query = {"SAMLResponse": encoded, "SigAlg": sigalg, "Signature": signature}
+            if relay_state is not None:
+                query["RelayState"] = relay_state
+            certs = client.metadata.certs(entity_id, "idpsso", "signing")
+            if not (sigalg and signature) or not any(
+                verify_redirect_signature(query, client.sec.sec_backend, cert) for _, cert in certs
+            ):
+                return False
+        # Destination, issue instant and status (pysaml2 raises on anything but Success).
+        verified = response.verify()
+    except Exception as exc:  # noqa: BLE001 - pysaml2 raises a zoo; any failure is "not confirmed"
+        _release(exc)
+        return False
+    return bool(
+        verified and response.issuer() == entity_id and response.in_response_to == request_id
+    )
 
 
 # --- IdP-initiated single logout ----------------------------------------------------------------

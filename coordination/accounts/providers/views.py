@@ -40,6 +40,7 @@ from coordination.accounts.providers.assurance import (
 from coordination.accounts.providers.forms import (
     SamlResponseForm,
 )
+from coordination.accounts.providers.logout_tokens import remember_logout_token
 from coordination.accounts.providers.models import IdentityProvider, ProviderKind
 from coordination.accounts.providers.services import (
     Failure,
@@ -52,7 +53,7 @@ from coordination.accounts.providers.signin import (
     sign_in_external,
 )
 from coordination.accounts.sessions import ProviderOrigin, session_has_ended
-from coordination.db import db_session
+from coordination.db import db_session, utcnow
 from coordination.web.extensions import csrf
 from coordination.web.hooks import end_session, start_session
 from coordination.web.page import PageBlueprint, actor
@@ -289,7 +290,17 @@ def saml_continue() -> ResponseReturnValue:
 @bp.page("/saml/slo", methods=["GET", "POST"], public=True)
 def saml_slo() -> ResponseReturnValue:
     """Single logout: the IdP's own LogoutRequest (IdP-initiated, over HTTP-Redirect or
-    HTTP-POST), or its LogoutResponse after ours (the session here ended before)."""
+    HTTP-POST), or its LogoutResponse after ours (the session here ended before), over
+    HTTP-Redirect or HTTP-POST. A LogoutResponse posted from the IdP's site comes without the
+    cookie that names our request (SameSite=Lax), so it is handed on, unread, like the ACS's."""
+    posted = request.form if request.method == "POST" else {}
+    if "SAMLResponse" in posted and "SAMLRequest" not in posted:
+        return render_template(
+            "coordination/providers/saml_continue.html",
+            form=SamlResponseForm(),
+            action=url_for("providers.saml_slo_continue"),
+            heading=_("Utloggningen fortsätter"),
+        )
     if request.method == "POST" or "SAMLRequest" in request.args:
         values = request.form if request.method == "POST" else request.args
         return _idp_logout(
@@ -299,13 +310,45 @@ def saml_slo() -> ResponseReturnValue:
             request.args.get("SigAlg"),
             request.args.get("Signature"),
         )
+    return _logout_response(
+        saml.BINDING_HTTP_REDIRECT,
+        request.args.get("SAMLResponse") or "",
+        request.args.get("RelayState"),
+        request.args.get("SigAlg"),
+        request.args.get("Signature"),
+    )
+
+
+@bp.page("/saml/slo/continue", methods=["POST"], public=True)
+def saml_slo_continue() -> ResponseReturnValue:
+    """The IdP's LogoutResponse by HTTP-POST, handed on by ``saml_slo`` with the cookie."""
+    form = SamlResponseForm()
+    return _logout_response(
+        saml.BINDING_HTTP_POST, form.SAMLResponse.data or "", form.RelayState.data or None
+    )
+
+
+def _logout_response(
+    binding: str,
+    encoded: str,
+    relay_state: str | None,
+    sigalg: str | None = None,
+    signature: str | None = None,
+) -> ResponseReturnValue:
+    """The IdP's LogoutResponse to the LogoutRequest this browser was sent with: the session
+    here ended before it, so nothing changes; a confirmed logout at the provider is said."""
     provider_id = session.pop("slo_provider", None)
+    request_id = session.pop("slo_request", None)
     provider = provider_to_log_in_with(db_session(), int(provider_id or 0))
-    response = request.args.get("SAMLResponse")
-    if (
-        provider is not None
-        and response
-        and saml.logout_succeeded(provider, _service_provider(), response)
+    if provider is not None and saml.logout_succeeded(
+        provider,
+        _service_provider(),
+        binding,
+        encoded,
+        request_id=request_id,
+        relay_state=relay_state,
+        sigalg=sigalg,
+        signature=signature,
     ):
         flash(
             _("Du är utloggad även hos %(organisation)s.", organisation=provider.display_name),
@@ -356,6 +399,7 @@ def _idp_logout(
 csrf.exempt(saml_acs)  # the provider's POST: its signature and InResponseTo protect it
 csrf.exempt(saml_continue)  # carries the provider's signed response and this browser's request
 csrf.exempt(saml_slo)  # the IdP's POST from its own site: the request's signature protects it
+csrf.exempt(saml_slo_continue)  # carries the IdP's signed response to this browser's request
 
 
 @bp.page("/logout/provider/<int:provider_id>", public=True)
@@ -369,8 +413,9 @@ def provider_logout(provider_id: int) -> ResponseReturnValue:
     if provider is not None and provider.enabled and provider.kind is ProviderKind.OIDC:
         url = oidc.logout_url(provider, provider_timeout(), url_for("auth.login", _external=True))
     elif provider is not None and provider.enabled and provider.kind is ProviderKind.SAML:
-        url = saml.logout_redirect(provider, _service_provider(), handle)
-        if url:
+        started = saml.logout_redirect(provider, _service_provider(), handle)
+        if started is not None:
+            session["slo_request"], url = started
             session["slo_provider"] = provider.id
     if url is None:
         return redirect(url_for("auth.login"))
@@ -384,7 +429,8 @@ def provider_logout(provider_id: int) -> ResponseReturnValue:
 @bp.page("/login/provider/<int:provider_id>/backchannel-logout", methods=["POST"], public=True)
 def backchannel_logout(provider_id: int) -> ResponseReturnValue:
     """OpenID Connect Back-Channel Logout: the provider posts a signed logout token (server to
-    server, no browser); the sessions it names (``sub`` and/or ``sid``) end."""
+    server, no browser); the sessions it names (``sub`` and/or ``sid``) end, once: its ``jti``
+    is remembered with the logout, and the same token again is refused."""
     dbs = db_session()
     provider = provider_to_log_in_with(dbs, provider_id)
     headers = {"Cache-Control": "no-store"}
@@ -392,14 +438,15 @@ def backchannel_logout(provider_id: int) -> ResponseReturnValue:
         refuse_provider_logout(dbs, None, channel="oidc_backchannel", reason="unknown_provider")
         return {"error": "invalid_request"}, 400, headers
     try:
-        sub, sid = oidc.validate_logout_token(
+        token = oidc.validate_logout_token(
             provider, request.form.get("logout_token") or "", provider_timeout()
         )
+        remember_logout_token(dbs, provider, token.jti, utcnow())
     except oidc.LogoutTokenRefused as exc:
         refuse_provider_logout(dbs, provider, channel="oidc_backchannel", reason=str(exc))
         return {"error": "invalid_request"}, 400, headers
     end_sessions_at_provider_logout(
-        dbs, [provider], sub, [sid] if sid else [], channel="oidc_backchannel"
+        dbs, [provider], token.sub, [token.sid] if token.sid else [], channel="oidc_backchannel"
     )
     return "", 200, headers
 

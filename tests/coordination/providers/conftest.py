@@ -77,8 +77,9 @@ def openid_provider() -> Iterator[RunningProvider]:
 @pytest.fixture(autouse=True)
 def _normal_mode(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    if "openid_provider" in request.fixturenames:
-        request.getfixturevalue("openid_provider").set_mode()
+    for name in ("openid_provider", "saml_idp"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).set_mode()
 
 
 def bind_provider(

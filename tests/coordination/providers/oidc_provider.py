@@ -256,9 +256,11 @@ def create_provider(port: int, client_id: str, client_secret: str) -> Flask:
             "aud": wanted.get("aud") or [client_id],
             "iat": now - int(wanted.get("age", 0)),
             "exp": now + 120,
-            "jti": secrets.token_hex(8),
+            "jti": wanted.get("jti") or secrets.token_hex(8),
             "events": {} if wanted.get("no_event") else {BACKCHANNEL_EVENT: {}},
         }
+        if wanted.get("no_jti"):
+            del claims["jti"]
         for name in ("sub", "sid", "nonce"):
             if wanted.get(name):
                 claims[name] = wanted[name]

@@ -7,7 +7,9 @@ run as its own process on loopback with a key and certificate made when it start
 It takes AuthnRequests over HTTP-Redirect and answers over HTTP-POST with a signed assertion:
 the persistent NameID, displayName and mail, and the AuthnContextClassRef chosen on its log-in
 page. Given the service provider's certificate and single logout address, it takes signed
-LogoutRequests over HTTP-Redirect (``GET /test/logouts`` lists them) and answers them.
+LogoutRequests over HTTP-Redirect (``GET /test/logouts`` lists them) and answers them with a
+signed LogoutResponse over HTTP-Redirect, or as ``POST /test/mode`` asks (``logout_response``:
+over HTTP-POST, unsigned, signed by another key or by another IdP).
 ``POST /test/mode`` makes it misbehave: an unsigned assertion, another issuer, a signature by a
 key the metadata does not name.
 
@@ -185,15 +187,27 @@ def create_idp(
                 "issuer": message.issuer.text,
             }
         )
-        response = server.create_logout_response(message, [BINDING_HTTP_REDIRECT])
-        destination = sp_slo_url or ""
-        http = server.apply_binding(
-            BINDING_HTTP_REDIRECT,
+        # The answer as ``POST /test/mode`` with ``logout_response`` asks: over HTTP-Redirect
+        # (the default) or HTTP-POST, signed by this IdP, unsigned, by a key the metadata does not
+        # name ("impostor") or by an IdP the service provider does not know ("stranger").
+        wanted = mode.get("logout_response") or {}
+        signers = {"impostor": impostor, "stranger": stranger}
+        signer = signers.get(str(wanted.get("signer")), server)
+        sign = not wanted.get("unsigned")
+        binding = BINDING_HTTP_POST if wanted.get("binding") == "post" else BINDING_HTTP_REDIRECT
+        response = signer.create_logout_response(
+            message, [binding], sign=sign and binding == BINDING_HTTP_POST
+        )
+        http = signer.apply_binding(
+            binding,
             str(response),
-            destination,
+            sp_slo_url or "",
             request.args.get("RelayState", ""),
             response=True,
+            sign=sign and binding == BINDING_HTTP_REDIRECT,
         )
+        if binding == BINDING_HTTP_POST:
+            return http["data"]  # the form the browser posts to the service provider
         return "", 302, {"Location": dict(http["headers"])["Location"]}
 
     def logout_response() -> Any:

@@ -1,29 +1,37 @@
 """OpenID Connect Back-Channel Logout: the real test OpenID provider makes the logout token
-(signed with its key); posted to the app, it ends the sessions it names (``sid``, ``sub``), and a
-bad token ends nothing."""
+(signed with its key); posted to the app, it ends the sessions it names (``sid``, ``sub``), once;
+a bad token, one without a ``jti`` or a replayed one ends nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coordination.accounts.providers.models import IdentityProvider
+from coordination.accounts.providers.logout_tokens import jti_hash, prune_logout_tokens
+from coordination.accounts.providers.models import AcceptedLogoutToken, IdentityProvider
+from coordination.accounts.providers.oidc import LOGOUT_TOKEN_WINDOW
 from coordination.accounts.providers.services import ProviderTag
 from coordination.accounts.sessions import EndReason
-from coordination.models import AgencyKind
+from coordination.db import utcnow
+from coordination.models import AgencyKind, User
 from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
+    bind_provider,
+    linked,
     open_rows,
     sign_in,
 )
 
 POLICE = AgencyKind.POLICE
+SCHOOL = AgencyKind.SCHOOL
 
 
 def signed_in(app: Flask, police_idp: IdentityProvider) -> FlaskClient:
@@ -103,8 +111,18 @@ def test_a_logout_token_with_sub_only_ends_every_session_of_the_subject(
         {"nonce": "n-1"},
         {"age": 3600},
         {"sub": None},
+        {"no_jti": True},
     ],
-    ids=["bad-signature", "wrong-issuer", "other-audience", "no-event", "nonce", "old", "no-sub"],
+    ids=[
+        "bad-signature",
+        "wrong-issuer",
+        "other-audience",
+        "no-event",
+        "nonce",
+        "old",
+        "no-sub",
+        "no-jti",
+    ],
 )
 def test_a_bad_logout_token_ends_nothing(
     app: Flask,
@@ -132,3 +150,119 @@ def test_a_token_for_another_kind_of_provider_is_refused(app: Flask, db: Session
         "/login/provider/999/backchannel-logout", data={"logout_token": "x.y.z"}
     )
     assert answer.status_code == 400
+
+
+def refusal_reasons(db: Session) -> list[str]:
+    return [e.details["reason"] for e in audit_events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED)]
+
+
+def test_a_logout_token_without_jti_is_refused_as_such(
+    app: Flask,
+    db: Session,
+    police_idp: IdentityProvider,
+    openid_provider: RunningProvider,
+) -> None:
+    client = signed_in(app, police_idp)
+    token = logout_token(openid_provider, sub="polis-123", no_jti=True)
+    assert post(app, police_idp, token).status_code == 400
+    assert client.get("/").status_code == 200
+    assert refusal_reasons(db) == ["no_jti"]
+
+
+def test_the_same_logout_token_twice_ends_sessions_once(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    police_idp: IdentityProvider,
+    openid_provider: RunningProvider,
+) -> None:
+    """The second delivery fails on the unique key, as the slower of two workers given the
+    token at once does (its insert waits for the first's commit): a refusal, not a 500."""
+    user = world.members[POLICE]
+    signed_in(app, police_idp)
+    token = logout_token(openid_provider, sub="polis-123", jti="jti-1")
+    assert post(app, police_idp, token).status_code == 200
+    assert open_rows(db, user) == []
+    later = signed_in(app, police_idp)  # a new log-in the replay must not end
+    answer = post(app, police_idp, token)
+    assert answer.status_code == 400
+    assert answer.get_json() == {"error": "invalid_request"}
+    assert later.get("/").status_code == 200
+    assert len(open_rows(db, user)) == 1
+    (ended,) = audit_events(db, ProviderTag.PROVIDER_LOGOUT)
+    assert ended.details["sessions_ended"] == 1
+    assert refusal_reasons(db) == ["replayed"]
+    (seen,) = db.scalars(select(AcceptedLogoutToken)).all()
+    assert (seen.provider_id, seen.jti_hash) == (police_idp.id, jti_hash("jti-1"))
+    assert len(seen.jti_hash) == 64 and "jti-1" not in seen.jti_hash
+
+
+def test_another_jti_is_another_logout(
+    app: Flask,
+    db: Session,
+    police_idp: IdentityProvider,
+    openid_provider: RunningProvider,
+) -> None:
+    first = signed_in(app, police_idp)
+    assert post(app, police_idp, logout_token(openid_provider, sub="polis-123")).status_code == 200
+    assert first.get("/").status_code == 302
+    second = signed_in(app, police_idp)
+    assert post(app, police_idp, logout_token(openid_provider, sub="polis-123")).status_code == 200
+    assert second.get("/").status_code == 302
+    assert refusal_reasons(db) == []
+    assert len(db.scalars(select(AcceptedLogoutToken)).all()) == 2
+
+
+def test_a_jti_is_remembered_per_provider(
+    app: Flask,
+    db: Session,
+    admin: User,
+    world: Council3,
+    police_idp: IdentityProvider,
+    openid_provider: RunningProvider,
+) -> None:
+    school_idp = linked(db, admin, world, SCHOOL, bind_provider, openid_provider, "skola-1")
+    token = logout_token(openid_provider, sub="polis-123", jti="shared")
+    assert post(app, police_idp, token).status_code == 200
+    assert post(app, school_idp, token).status_code == 200
+    assert refusal_reasons(db) == []
+    assert post(app, school_idp, token).status_code == 400
+    assert refusal_reasons(db) == ["replayed"]
+
+
+def test_a_jti_seen_before_the_window_is_no_replay(
+    app: Flask,
+    db: Session,
+    police_idp: IdentityProvider,
+    openid_provider: RunningProvider,
+) -> None:
+    """A row the nightly prune has not reached yet: the token it stood for can no longer be
+    accepted, so a new token with its jti is not that token's replay."""
+    stale = utcnow() - LOGOUT_TOKEN_WINDOW - dt.timedelta(seconds=1)
+    db.add(AcceptedLogoutToken(provider_id=police_idp.id, jti_hash=jti_hash("old"), seen_at=stale))
+    db.flush()
+    client = signed_in(app, police_idp)
+    token = logout_token(openid_provider, sub="polis-123", jti="old")
+    assert post(app, police_idp, token).status_code == 200
+    assert client.get("/").status_code == 302
+    (seen,) = db.scalars(select(AcceptedLogoutToken)).all()
+    assert seen.seen_at > stale
+
+
+def test_the_nightly_prune_forgets_tokens_past_the_window(
+    db: Session, police_idp: IdentityProvider
+) -> None:
+    now = utcnow()
+    for jti, age in (
+        ("past", LOGOUT_TOKEN_WINDOW + dt.timedelta(seconds=1)),
+        ("inside", dt.timedelta(0)),
+    ):
+        db.add(
+            AcceptedLogoutToken(
+                provider_id=police_idp.id, jti_hash=jti_hash(jti), seen_at=now - age
+            )
+        )
+    db.flush()
+    assert prune_logout_tokens(db, now) == 1
+    assert prune_logout_tokens(db, now) == 0
+    assert [row.jti_hash for row in db.scalars(select(AcceptedLogoutToken))] == [jti_hash("inside")]

@@ -1,6 +1,8 @@
-"""IdP-initiated single logout: the real pysaml2 IdP on loopback sends a LogoutRequest (over
-HTTP-Redirect with the browser's cookie, over HTTP-POST without it); the matching sessions end
-server-side, the IdP gets our signed LogoutResponse; a bad request ends nothing."""
+"""Single logout with the real pysaml2 IdP on loopback. IdP-initiated: it sends a LogoutRequest
+(over HTTP-Redirect with the browser's cookie, over HTTP-POST without it); the matching sessions
+end server-side, the IdP gets our signed LogoutResponse; a bad request ends nothing. After ours:
+its LogoutResponse (over HTTP-Redirect or HTTP-POST) is said only when it is the IdP's own
+answer to this browser's request."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from coordination.models import AgencyKind
 from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
+    _hidden,
     open_rows,
     post_saml_response,
     saml_response_for,
@@ -251,3 +254,135 @@ def test_a_session_from_the_password_log_in_is_not_touched(
     db.flush()
     deliver(app.test_client(), logout_request(saml_idp, name_id="skola-42", binding="post"))
     assert [row.method for row in open_rows(db, user)] == ["password"]
+
+
+# --- The IdP's LogoutResponse to ours (SP-initiated single logout) ------------------------------
+
+
+def log_out_at_the_idp(client: FlaskClient, school_idp: IdentityProvider) -> requests.Response:
+    """As the browser: our log-out, our page that goes on to the IdP with the signed
+    LogoutRequest, and the IdP's answer (a redirect back, or a form posting back)."""
+    page = client.get("/").text
+    # The log-out form's token where CSRF is on (the page has none where it is off).
+    token = _hidden(page, "csrf_token") if 'name="csrf_token"' in page else ""
+    answer = client.post("/logout", data={"csrf_token": token})
+    assert answer.headers["Location"] == f"/logout/provider/{school_idp.id}"
+    going_on = client.get(f"/logout/provider/{school_idp.id}")
+    logout_request = going_on.headers["Refresh"].split("url=", 1)[1]
+    return requests.get(logout_request, allow_redirects=False, timeout=10)
+
+
+def said_logged_out(client: FlaskClient, school_idp: IdentityProvider) -> bool:
+    return f"Du är utloggad även hos {school_idp.display_name}" in client.get("/login").text
+
+
+def post_logout_response(client: FlaskClient, form_page: str) -> Any:
+    """The IdP's form, posted from its site (no cookie of ours goes with it), then this site's
+    page that hands it on (with the cookie)."""
+    assert client.application is not None
+    fields = {"SAMLResponse": _hidden(form_page, "SAMLResponse")}  # our request had no RelayState
+    handed = client.application.test_client().post("/saml/slo", data=fields)
+    assert handed.status_code == 200, handed.text
+    assert "Set-Cookie" not in handed.headers
+    assert 'action="/saml/slo/continue"' in handed.text
+    assert "Utloggningen fortsätter" in handed.text
+    return client.post(
+        "/saml/slo/continue", data={"SAMLResponse": _hidden(handed.text, "SAMLResponse")}
+    )
+
+
+def test_a_logout_response_by_post_says_the_idp_logged_out_too(
+    app: Flask,
+    db: Session,
+    world: Council3,
+    school_idp: IdentityProvider,
+    saml_idp: RunningProvider,
+) -> None:
+    saml_idp.set_mode(logout_response={"binding": "post"})
+    client = signed_in(app, school_idp)
+    answer = log_out_at_the_idp(client, school_idp)
+    assert answer.status_code == 200, answer.text
+    assert 'action="http://localhost/saml/slo"' in answer.text
+    done = post_logout_response(client, answer.text)
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/login"
+    assert said_logged_out(client, school_idp)
+    assert client.get("/").status_code == 302
+    assert audit_events(db, ProviderTag.PROVIDER_LOGOUT_REFUSED) == []
+
+
+@pytest.mark.csrf
+def test_the_handed_on_logout_response_needs_no_csrf_token(
+    app: Flask, school_idp: IdentityProvider, saml_idp: RunningProvider
+) -> None:
+    saml_idp.set_mode(logout_response={"binding": "post"})
+    client = signed_in(app, school_idp)
+    post_logout_response(client, log_out_at_the_idp(client, school_idp).text)
+    assert said_logged_out(client, school_idp)
+
+
+def test_a_logout_response_by_redirect_is_still_read(
+    app: Flask, school_idp: IdentityProvider, saml_idp: RunningProvider
+) -> None:
+    client = signed_in(app, school_idp)
+    answer = log_out_at_the_idp(client, school_idp)
+    location = answer.headers["Location"]
+    assert location.startswith("http://localhost/saml/slo?SAMLResponse=")
+    assert "Signature=" in location
+    assert client.get(location.removeprefix("http://localhost")).headers["Location"] == "/login"
+    assert said_logged_out(client, school_idp)
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        {"binding": "post", "unsigned": True},
+        {"binding": "post", "signer": "impostor"},
+        {"binding": "post", "signer": "stranger"},
+        {"unsigned": True},
+        {"signer": "impostor"},
+        {"signer": "stranger"},
+    ],
+    ids=[
+        "unsigned-post",
+        "bad-signature-post",
+        "other-issuer-post",
+        "unsigned-redirect",
+        "bad-signature-redirect",
+        "other-issuer-redirect",
+    ],
+)
+def test_a_logout_response_that_is_not_the_idp_s_says_nothing(
+    app: Flask,
+    db: Session,
+    school_idp: IdentityProvider,
+    saml_idp: RunningProvider,
+    wanted: dict[str, Any],
+) -> None:
+    saml_idp.set_mode(logout_response=wanted)
+    client = signed_in(app, school_idp)
+    answer = log_out_at_the_idp(client, school_idp)
+    if wanted.get("binding") == "post":
+        done = post_logout_response(client, answer.text)
+    else:
+        done = client.get(answer.headers["Location"].removeprefix("http://localhost"))
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/login"
+    assert not said_logged_out(client, school_idp)
+    assert client.get("/").status_code == 302  # the session here ended all the same
+
+
+def test_a_logout_response_counts_once_and_only_in_the_browser_that_asked(
+    app: Flask, school_idp: IdentityProvider, saml_idp: RunningProvider
+) -> None:
+    saml_idp.set_mode(logout_response={"binding": "post"})
+    client = signed_in(app, school_idp)
+    form_page = log_out_at_the_idp(client, school_idp).text
+    other = signed_in(app, school_idp)
+    assert other.post("/logout").status_code == 302
+    post_logout_response(other, form_page)
+    assert not said_logged_out(other, school_idp)
+    post_logout_response(client, form_page)
+    assert said_logged_out(client, school_idp)
+    post_logout_response(client, form_page)
+    assert not said_logged_out(client, school_idp)
