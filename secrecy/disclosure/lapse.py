@@ -24,7 +24,13 @@ from secrecy.models import (
     Record,
 )
 from secrecy.policy.engine import DisclosureFacts, Reason, RecordFacts
-from secrecy.policy.facts import consent_facts, recipient_facts, record_facts, verdict
+from secrecy.policy.facts import (
+    consent_facts,
+    consents_with_maturity,
+    recipient_facts,
+    record_facts,
+    verdict,
+)
 from secrecy.records import sealing
 from secrecy.records.reveal import child_birth_date
 from secrecy.tags import SecrecyTag
@@ -87,7 +93,8 @@ def live_disclosures(session: Session, batch: int = 500) -> Iterator[list[LiveDi
             .order_by(Disclosure.id)
             .limit(batch)
             # What the verdict reads, loaded per batch rather than one query per disclosure,
-            # and only that: not the records' ciphertexts, authors or the children's councils.
+            # and only that: not the records' ciphertexts, authors or the children's councils
+            # (the consents come below, with their councils' maturity rule).
             .options(
                 selectinload(Disclosure.record)
                 .load_only(
@@ -104,11 +111,14 @@ def live_disclosures(session: Session, batch: int = 500) -> Iterator[list[LiveDi
                     .lazyload(Child.council),
                 ),
                 selectinload(Disclosure.recipient_agency),
-                selectinload(Disclosure.consent),
             )
         ).all()
         if not rows:
             return
+        # Not through each consent's child and council: a load per council in the batch.
+        consents, maturity = consents_with_maturity(
+            session, {d.consent_id for d in rows if d.consent_id is not None}
+        )
         births: dict[int, dt.date | None] = {}
         live = []
         for disclosure in rows:
@@ -119,7 +129,11 @@ def live_disclosures(session: Session, batch: int = 500) -> Iterator[list[LiveDi
             disclosed = DisclosureFacts(
                 basis_id=disclosure.basis_id,
                 recipient=recipient_facts(disclosure.recipient_agency),
-                consent=consent_facts(disclosure.consent) if disclosure.consent else None,
+                consent=None
+                if disclosure.consent_id is None
+                else consent_facts(
+                    consents[disclosure.consent_id], maturity[disclosure.consent_id]
+                ),
             )
             live.append(
                 LiveDisclosure(disclosure, disclosed, record_facts(record), births[child.id])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
-from coordination.models import Agency, Child
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordination.models import Agency, Child, Council
 from secrecy.models import Consent, Record
 from secrecy.policy.engine import (
     ConsentFacts,
@@ -52,9 +55,32 @@ def recipient_facts(agency: Agency) -> RecipientFacts:
     )
 
 
+def consents_with_maturity(
+    session: Session, consent_ids: Collection[int]
+) -> tuple[dict[int, Consent], dict[int, bool]]:
+    """The consents by id, and each one's council rule on a mature young person's consent (the
+    ``maturity_consent`` of the consent's child's council), in one statement: what
+    ``consent_facts`` reads of many consents, without a child and council load per consent."""
+    if not consent_ids:
+        return {}, {}
+    rows = session.execute(
+        select(Consent, Council.maturity_consent)
+        .join(Child, Child.id == Consent.child_id)
+        .join(Council, Council.id == Child.council_id)
+        .where(Consent.id.in_(consent_ids))
+    )
+    consents: dict[int, Consent] = {}
+    maturity: dict[int, bool] = {}
+    for consent, allowed in rows:
+        consents[consent.id] = consent
+        maturity[consent.id] = allowed
+    return consents, maturity
+
+
 def consent_facts(consent: Consent, maturity_allowed: bool | None = None) -> ConsentFacts:
     """The consent's facts; ``maturity_allowed`` is its council's rule when the caller read it
-    with the consent (else it is read through the consent's child)."""
+    with the consent (``consents_with_maturity``), else it is read through the consent's child
+    (a load per consent unless the child and its council are in the session already)."""
     if maturity_allowed is None:
         maturity_allowed = consent.child.council.maturity_consent
     return ConsentFacts(

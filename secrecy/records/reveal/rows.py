@@ -12,8 +12,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.orm.util import identity_key
 
-from coordination.models import Child, Council, KeyGeneration
+from coordination.models import Child, KeyGeneration
 from secrecy.models import Consent, Disclosure, Record, RecordKey
+from secrecy.policy.facts import consents_with_maturity
 from secrecy.records import crypto
 from secrecy.records.results import (
     DisclosedVia,
@@ -128,20 +129,7 @@ def _consents_of(
     """The disclosures' consents, and each one's council rule on a mature child's consent, in
     one statement (not a council load per child's council while the policy reads them)."""
     ids = {d.consent_id for ds in disclosures.values() for d in ds if d.consent_id is not None}
-    if not ids:
-        return {}, {}
-    rows = session.execute(
-        select(Consent, Council.maturity_consent)
-        .join(Child, Child.id == Consent.child_id)
-        .join(Council, Council.id == Child.council_id)
-        .where(Consent.id.in_(ids))
-    )
-    consents: dict[int, Consent] = {}
-    maturity: dict[int, bool] = {}
-    for consent, allowed in rows:
-        consents[consent.id] = consent
-        maturity[consent.id] = allowed
-    return consents, maturity
+    return consents_with_maturity(session, ids)
 
 
 def _record_keys(
