@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Delete, delete, func, insert, select, update
+from sqlalchemy import Delete, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from coordination.audit.fast_hash import (
@@ -394,3 +394,15 @@ def test_each_edit_of_an_index_row_is_found_at_its_event(db: Session) -> None:
     assert verify_log(db).index.ok
     savepoint.rollback()
     assert verify_object_index(db).ok
+
+
+def test_verify_leaves_the_transactions_settings_as_it_found_them(db: Session) -> None:
+    """On PostgreSQL the pass runs without JIT (set for the transaction only) and puts the
+    setting back; the transaction goes on."""
+    record_awkward_events(db)
+    postgresql = db.get_bind().dialect.name == "postgresql"
+    setting = "SELECT current_setting('jit')" if postgresql else "SELECT 'on'"
+    db.execute(text("SELECT set_config('jit', 'on', true)" if postgresql else "SELECT 1"))
+    assert verify_log(db).index.ok
+    assert db.scalar(text(setting)) == "on"
+    assert event_count(db) > 0
