@@ -235,26 +235,26 @@ def _index_holds(event: Sequence[Any], details: Any) -> bool:
         and object_type
         and object_type != "child"
         and details is not UNSURE
+        and children == _listed_children(details)
     ):
-        listed = _listed_children(details)
-        if listed is not None and children == repr(listed):
-            return True
+        return True
     return _index_holds_exactly(event)
 
 
-def _listed_children(details: dict[str, Any]) -> list[int] | None:
-    """The children an event names, as one list of ints in the order given, where that is
-    simple (one of CHILD_DETAIL_KEYS with an id or a list of ids, or none); ``None`` (never
-    equal to the index's list) otherwise."""
-    named = [value for key in CHILD_DETAIL_KEYS if (value := details.get(key)) is not None]
-    if not named:
-        return []
-    if len(named) == 1:
-        value = named[0]
-        if type(value) is int:
-            return [value]
-        if type(value) is list and INT_TYPE.issuperset(map(type, value)):
-            return value
+_CHILD_ID, _CHILD_IDS = CHILD_DETAIL_KEYS
+
+
+def _listed_children(details: dict[str, Any]) -> str | None:
+    """The children an event names as the JSON text of one list of ints in the order given,
+    where that is simple (one of CHILD_DETAIL_KEYS with an id or a list of ids, or none);
+    ``None`` (never equal to the index's list) otherwise."""
+    child_id, child_ids = details.get(_CHILD_ID), details.get(_CHILD_IDS)
+    if child_ids is None:
+        if child_id is None:
+            return "[]"
+        return f"[{child_id}]" if type(child_id) is int else None
+    if child_id is None and type(child_ids) is list and INT_TYPE.issuperset(map(type, child_ids)):
+        return repr(child_ids)
     return None
 
 
