@@ -174,7 +174,7 @@ class _Check:
                     self.expected_seq += 1
                     self.chain_checked += 1
             if self.index_result is None:
-                if _index_holds(event, ids, details):
+                if _index_holds(event, details):
                     self.index_checked += 1
                 else:
                     self.index_result = VerifyResult(self.index_checked, seq, INDEX_MISMATCH)
@@ -210,42 +210,51 @@ class _Check:
 # --- The object index ----------------------------------------------------------------------------
 
 
-def _index_holds(event: Sequence[Any], ids: Any, details: Any) -> bool:
+def _index_holds(event: Sequence[Any], details: Any) -> bool:
     """Whether the event's index rows are exactly ``indexed_objects`` of it.
 
-    The row read with the index ends in the ids of its rows under the event's own object type,
-    those under "child" (each a list in the order read, or ``None`` for none), and whether it
-    has rows of any other type (true or a count). ``ids`` and ``details`` are the JSON columns
-    as ``load_object_ids`` and ``load_details`` read them."""
-    object_type, own, children, others = event[5], event[10], event[11], event[12]
-    # The common case, without sets: the index rows come in key order, and record_event wrote
-    # the ids ascending and distinct. Equal lists of (exactly) ints are equal sets.
+    The row read with the index ends in the ids of its rows under the event's own object type
+    and those under "child", each as the JSON text of a list (``[]`` for none; ``[1, 3]`` in
+    the order read, as ``json.dumps`` and ``repr`` write a list of ints), and whether it has
+    rows of any other type (true or a count). ``details`` is the details column as
+    ``load_details`` reads it."""
+    object_type, ids_text, own, children, others = (
+        event[5],
+        event[6],
+        event[10],
+        event[11],
+        event[12],
+    )
+    # The common case, without sets or parsing: the index rows come in key order, record_event
+    # wrote the ids ascending and distinct, and the stored object_ids text is json.dumps's of
+    # that list. A text equal to the rows' list is a JSON list of exactly those ints; equal
+    # lists of (exactly) ints are equal sets.
     if (
-        not others
+        own == ids_text
+        and not others
         and object_type
         and object_type != "child"
-        and ids is not UNSURE
         and details is not UNSURE
-        and (own or []) == ids
-        and (children or []) == _listed_children(details)
+        and children == _listed_children(details)
     ):
         return True
     return _index_holds_exactly(event)
 
 
-def _listed_children(details: dict[str, Any]) -> list[Any] | None:
-    """The children an event names, as one list of ints in the order given, where that is
-    simple (one of CHILD_DETAIL_KEYS with an id or a list of ids, or none); ``None`` (never
-    equal to the index's list) otherwise."""
-    named = [value for key in CHILD_DETAIL_KEYS if (value := details.get(key)) is not None]
-    if not named:
-        return []
-    if len(named) == 1:
-        value = named[0]
-        if type(value) is int:
-            return [value]
-        if type(value) is list and INT_TYPE.issuperset(map(type, value)):
-            return value
+_CHILD_ID, _CHILD_IDS = CHILD_DETAIL_KEYS
+
+
+def _listed_children(details: dict[str, Any]) -> str | None:
+    """The children an event names as the JSON text of one list of ints in the order given,
+    where that is simple (one of CHILD_DETAIL_KEYS with an id or a list of ids, or none);
+    ``None`` (never equal to the index's list) otherwise."""
+    child_id, child_ids = details.get(_CHILD_ID), details.get(_CHILD_IDS)
+    if child_ids is None:
+        if child_id is None:
+            return "[]"
+        return f"[{child_id}]" if type(child_id) is int else None
+    if child_id is None and type(child_ids) is list and INT_TYPE.issuperset(map(type, child_ids)):
+        return repr(child_ids)
     return None
 
 
@@ -260,8 +269,13 @@ def _index_holds_exactly(event: Sequence[Any]) -> bool:
     )
     if others:
         return False  # indexed_objects gives only the event's own type and "child"
-    found = {(object_type, i) for i in own or []} | {("child", i) for i in children or []}
+    found = {(object_type, i) for i in _id_list(own)} | {("child", i) for i in _id_list(children)}
     return found == indexed_objects(object_type, json.loads(ids_text), json.loads(details_text))
+
+
+def _id_list(text: str) -> list[int]:
+    """The ids of a list the index query wrote (``[]``, ``[7]``, ``[1, 3]``)."""
+    return [int(i) for i in text[1:-1].split(",")] if text != "[]" else []
 
 
 # --- Reading the rows ----------------------------------------------------------------------------
@@ -271,27 +285,26 @@ SELECT chain_position, occurred_at AT TIME ZONE 'UTC', actor_user_id, actor_agen
        object_type, CAST(object_ids AS TEXT), CAST(details AS TEXT), prev_hash, hash
 FROM audit_events WHERE chain_position > %(after)s ORDER BY chain_position LIMIT %(limit)s
 """
-# Each event's index rows by their key: the ids under its own type and under "child", and whether
-# any row has another type (a look for a key between or beside those two, which reads no row
-# of theirs); whatever the table's statistics say.
+# Each event's index rows in one look at their key (an index-only scan of the event's rows): the
+# ids under its own type and under "child" as the JSON text of a list, and how many rows have
+# another type.
 _POSTGRESQL_EVENTS_AND_INDEX = """
 SELECT e.chain_position, e.occurred_at AT TIME ZONE 'UTC', e.actor_user_id, e.actor_agency_id,
-       e.tag,
-       e.object_type, CAST(e.object_ids AS TEXT), CAST(e.details AS TEXT), e.prev_hash, e.hash,
-       ARRAY(SELECT o.object_id FROM audit_event_objects o
-             WHERE o.seq = e.seq AND o.object_type = e.object_type ORDER BY o.object_id),
-       ARRAY(SELECT o.object_id FROM audit_event_objects o
-             WHERE o.seq = e.seq AND o.object_type = 'child' ORDER BY o.object_id),
-       EXISTS(SELECT FROM audit_event_objects o
-              WHERE o.seq = e.seq AND o.object_type < LEAST(e.object_type, 'child'))
-       OR EXISTS(SELECT FROM audit_event_objects o
-                 WHERE o.seq = e.seq AND o.object_type > LEAST(e.object_type, 'child')
-                   AND o.object_type < GREATEST(e.object_type, 'child'))
-       OR EXISTS(SELECT FROM audit_event_objects o
-                 WHERE o.seq = e.seq AND o.object_type > GREATEST(e.object_type, 'child'))
-FROM audit_events e WHERE e.chain_position > %(after)s ORDER BY e.chain_position
-LIMIT %(limit)s
+       e.tag, e.object_type, CAST(e.object_ids AS TEXT), CAST(e.details AS TEXT), e.prev_hash,
+       e.hash, i.own, i.children, i.others
+FROM audit_events e CROSS JOIN LATERAL (
+    SELECT '[' || COALESCE(string_agg(CAST(o.object_id AS TEXT), ', ')
+                           FILTER (WHERE o.object_type = e.object_type), '') || ']' AS own,
+           '[' || COALESCE(string_agg(CAST(o.object_id AS TEXT), ', ')
+                           FILTER (WHERE o.object_type = 'child'), '') || ']' AS children,
+           count(*) FILTER (WHERE o.object_type IS DISTINCT FROM e.object_type
+                              AND o.object_type <> 'child') AS others
+    FROM audit_event_objects o WHERE o.seq = e.seq
+) i
+WHERE e.chain_position > %(after)s ORDER BY e.chain_position LIMIT %(limit)s
 """
+_NO_JIT = "SELECT current_setting('jit'), set_config('jit', 'off', true)"
+_SET_JIT = "SELECT set_config('jit', %(jit)s, true)"
 _PORTABLE_EVENTS = """
 SELECT chain_position, occurred_at, actor_user_id, actor_agency_id, tag, object_type, object_ids,
        details, prev_hash, hash
@@ -300,18 +313,14 @@ FROM audit_events WHERE chain_position > ? ORDER BY chain_position LIMIT ?
 _PORTABLE_EVENTS_AND_INDEX = """
 SELECT e.chain_position, e.occurred_at, e.actor_user_id, e.actor_agency_id, e.tag,
        e.object_type, e.object_ids, e.details, e.prev_hash, e.hash,
-       (SELECT group_concat(o.object_id) FROM audit_event_objects o
-        WHERE o.seq = e.seq AND o.object_type = e.object_type),
-       (SELECT group_concat(o.object_id) FROM audit_event_objects o
-        WHERE o.seq = e.seq AND o.object_type = 'child'),
+       '[' || COALESCE((SELECT group_concat(o.object_id, ', ') FROM audit_event_objects o
+                        WHERE o.seq = e.seq AND o.object_type = e.object_type), '') || ']',
+       '[' || COALESCE((SELECT group_concat(o.object_id, ', ') FROM audit_event_objects o
+                        WHERE o.seq = e.seq AND o.object_type = 'child'), '') || ']',
        (SELECT count(*) FROM audit_event_objects o
         WHERE o.seq = e.seq AND o.object_type IS NOT e.object_type AND o.object_type <> 'child')
 FROM audit_events e WHERE e.chain_position > ? ORDER BY e.chain_position LIMIT ?
 """
-
-
-def _id_list(joined: str | None) -> list[int] | None:
-    return None if joined is None else [int(i) for i in joined.split(",")]
 
 
 class _RowSource:
@@ -329,6 +338,13 @@ class _RowSource:
         self._batch = batch
         self._with_index = with_index
         self._executor = ThreadPoolExecutor(1) if self._postgresql else None
+        self._jit: str | None = None
+        if self._postgresql:
+            # Without JIT for this pass: a range's statement is cheap but its estimate is not
+            # where the statistics lag (after a bulk load), and compiling it then cost more
+            # than running it, every range. Only this transaction's setting; put back after.
+            self._cursor.execute(_NO_JIT)
+            self._jit = self._cursor.fetchone()[0]  # type: ignore[index]
         column_type = AuditEvent.__table__.c.occurred_at.type.dialect_impl(dialect)
         self._read_time: Callable[[Any], Any] | None = column_type.result_processor(dialect, None)
 
@@ -350,9 +366,7 @@ class _RowSource:
             cursor.execute(_PORTABLE_EVENTS, (after, self._batch))
             return list(cursor.fetchall())
         cursor.execute(_PORTABLE_EVENTS_AND_INDEX, (after, self._batch))
-        return [
-            (*row[:10], _id_list(row[10]), _id_list(row[11]), row[12]) for row in cursor.fetchall()
-        ]
+        return list(cursor.fetchall())
 
     def ranges(self, *, after: int) -> Generator[list[Any]]:
         """The events after sequence number ``after``, a range at a time, to the last one."""
@@ -373,4 +387,7 @@ class _RowSource:
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        connection = self._cursor.connection
+        if self._jit is not None and connection.info.transaction_status.name == "INTRANS":
+            self._cursor.execute(_SET_JIT, {"jit": self._jit})
         self._cursor.close()

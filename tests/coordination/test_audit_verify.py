@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Delete, delete, func, insert, select, update
+from sqlalchemy import Delete, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from coordination.audit.fast_hash import (
@@ -36,6 +36,7 @@ from coordination.audit.verify import (
     verify_log,
     verify_object_index,
 )
+from coordination.models import User
 from tests.factories import UserFactory
 
 # What record_event lets into details: str (any code point; lone surrogates as a Python str can
@@ -304,3 +305,104 @@ def test_one_pass_reports_the_chain_and_the_index_apart(db: Session) -> None:
             broken_index,
             broken_index - 1,
         )
+
+
+def test_each_edit_of_an_index_row_is_found_at_its_event(db: Session) -> None:
+    """An index row deleted, added or changed (its id, its type, the event it names): found at
+    that event, for events of the common shape (a record view naming children) and the
+    awkward ones alike; an edit that leaves the same rows behind is no finding."""
+    user: User = UserFactory()
+    record_awkward_events(db)
+    viewed = record_event(
+        db,
+        user,
+        AuditTag.ADMIN_USER_UPDATE,
+        object_type="record",
+        object_ids=[12, 10, 11],
+        details={"purpose": "view", "child_ids": [4, 6], "withheld": 0},
+    )
+    one_child = record_event(db, user, AuditTag.ADMIN_USER_UPDATE, on=user, details={"child_id": 7})
+    later = record_event(db, user, AuditTag.ADMIN_USER_UPDATE, object_type="record", object_ids=[1])
+    chain_events(db)
+    mixed = seq_of(db, AWKWARD_DETAILS[3])
+    view, single, last = viewed.chain_position, one_child.chain_position, later.chain_position
+    assert view is not None and single is not None and last is not None
+    assert index_rows(db, view) == {("record", 10), ("record", 11), ("record", 12)} | {
+        ("child", 4),
+        ("child", 6),
+    }
+    rows = AuditEventObject.__table__.c
+
+    def row(seq: int, object_type: str, object_id: int) -> Any:
+        return (
+            (rows.seq == id_at(db, seq))
+            & (rows.object_type == object_type)
+            & (rows.object_id == object_id)
+        )
+
+    changes: list[tuple[int, Any]] = [
+        (view, delete(AuditEventObject).where(row(view, "record", 11))),
+        (view, delete(AuditEventObject).where(row(view, "child", 6))),
+        (
+            view,
+            insert(AuditEventObject).values(
+                seq=id_at(db, view), object_type="record", object_id=13
+            ),
+        ),
+        (
+            view,
+            insert(AuditEventObject).values(seq=id_at(db, view), object_type="child", object_id=5),
+        ),
+        (view, update(AuditEventObject).where(row(view, "record", 12)).values(object_id=14)),
+        (view, update(AuditEventObject).where(row(view, "child", 4)).values(object_id=3)),
+        (view, update(AuditEventObject).where(row(view, "record", 10)).values(object_type="child")),
+        (view, update(AuditEventObject).where(row(view, "child", 6)).values(object_type="user")),
+        (single, update(AuditEventObject).where(row(single, "child", 7)).values(object_id=8)),
+        (
+            single,
+            update(AuditEventObject)
+            .where(row(single, "user", user.id))
+            .values(object_id=user.id + 1),
+        ),
+        (single, delete(AuditEventObject).where(row(single, "user", user.id))),
+        (mixed, update(AuditEventObject).where(row(mixed, "agency", 3)).values(object_id=2)),
+        (
+            mixed,
+            insert(AuditEventObject).values(
+                seq=id_at(db, mixed), object_type="agency", object_id=2
+            ),
+        ),
+        # A row moved to a later event: missing where it belonged, found there first.
+        (view, update(AuditEventObject).where(row(view, "record", 10)).values(seq=id_at(db, last))),
+        (last, delete(AuditEventObject).where(row(last, "record", 1))),
+    ]
+    for seq, change in changes:
+        savepoint = db.begin_nested()
+        db.execute(change)
+        for batch in (2, 5000):
+            result = verify_log(db, batch)
+            assert (result.index.first_broken_seq, result.index.problem) == (seq, INDEX_MISMATCH)
+            assert result.index.checked == seq - 1
+            assert result.chain.ok  # the index is not part of the hash
+        savepoint.rollback()
+    # Deleting and re-adding the same row changes nothing the index check could see.
+    savepoint = db.begin_nested()
+    db.execute(delete(AuditEventObject).where(row(view, "record", 11)))
+    db.execute(
+        insert(AuditEventObject).values(seq=id_at(db, view), object_type="record", object_id=11)
+    )
+    assert verify_log(db).index.ok
+    savepoint.rollback()
+    assert verify_object_index(db).ok
+
+
+def test_verify_leaves_the_transactions_settings_as_it_found_them(db: Session) -> None:
+    """On PostgreSQL the pass runs without JIT (set for the transaction only) and puts the
+    setting back; the transaction goes on."""
+    record_awkward_events(db)
+    postgresql = db.get_bind().dialect.name == "postgresql"
+    setting = "SELECT current_setting('jit')" if postgresql else "SELECT 'on'"
+    db.execute(text("SELECT set_config('jit', 'on', true)" if postgresql else "SELECT 1"))
+    assert verify_log(db).index.ok
+    assert db.scalar(text(setting)) == "on"
+    assert event_count(db) > 0
