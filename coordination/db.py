@@ -20,10 +20,12 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     DateTime,
+    Delete,
     Engine,
     Enum,
     MetaData,
     String,
+    Update,
     create_engine,
     event,
     func,
@@ -126,6 +128,13 @@ class Versioned:
 def count_rows(session: Session, model: type[Any], *where: ColumnElement[bool]) -> int:
     """How many rows of ``model`` meet every ``where`` criterion (all rows without one)."""
     return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def execute_bulk(session: Session, statement: Update | Delete) -> int:
+    """A bulk UPDATE or DELETE that leaves the session's loaded objects as they are (the caller
+    has none of these rows loaded, or expires them itself); how many rows it changed."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from coordination.db import execute_bulk
 from coordination.models import JobRun
 from coordination.ops.metrics import observe_job
 
@@ -53,13 +54,12 @@ def forget_unrecorded(app: Flask, run_ids: Iterable[int]) -> None:
 def abandon_stale_runs(session: Session, now: dt.datetime) -> int:
     """A scheduler taking the lead: runs still ``running`` were left by a process that died
     (or lost the database) while leading, since the lock admits one leader at a time."""
-    result = session.execute(
+    return execute_bulk(
+        session,
         update(JobRun)
         .where(JobRun.outcome == "running")
-        .values(outcome="abandoned", finished_at=now)
-        .execution_options(synchronize_session=False)
+        .values(outcome="abandoned", finished_at=now),
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def log_run(job_id: str, outcome: str, seconds: float, items: int | None) -> None:

@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from coordination.db import LOCAL_ZONE, get_database, make_engine, utcnow
+from coordination.db import LOCAL_ZONE, execute_bulk, get_database, make_engine, utcnow
 from coordination.job_runs import (
     abandon_stale_runs,
     forget_unrecorded,
@@ -105,12 +105,7 @@ def job_specs(app: Flask) -> list[JobSpec]:
 
 def prune_job_runs(session: Session, now: dt.datetime) -> int:
     """Nightly: forget job runs older than ``JOB_RUN_RETENTION``."""
-    result = session.execute(
-        delete(JobRun)
-        .where(JobRun.started_at < now - JOB_RUN_RETENTION)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return execute_bulk(session, delete(JobRun).where(JobRun.started_at < now - JOB_RUN_RETENTION))
 
 
 def register_jobs(app: Flask, *specs: JobSpec) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy import ForeignKey, String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coordination.accounts.session_redis import redis_sessions
-from coordination.db import Base, UTCDateTime, created_at, utcnow
+from coordination.db import Base, UTCDateTime, created_at, execute_bulk, utcnow
 from coordination.models import User
 from coordination.tokens.services import revoke_tokens_of
 
@@ -130,11 +130,11 @@ def end_session_row(session: Session, sid: str | None, reason: EndReason) -> Non
     store = redis_sessions()
     if store is not None:
         store.forget([sid_hash])
-    session.execute(
+    execute_bulk(
+        session,
         update(UserSession)
         .where(UserSession.sid_hash == sid_hash, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=str(reason))
-        .execution_options(synchronize_session=False)
+        .values(ended_at=utcnow(), end_reason=str(reason)),
     )
 
 
@@ -152,13 +152,12 @@ def end_sessions_of(session: Session, user: User, reason: EndReason) -> int:
                 )
             )
         )
-    result = session.execute(
+    return execute_bulk(
+        session,
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=str(reason))
-        .execution_options(synchronize_session=False)
+        .values(ended_at=utcnow(), end_reason=str(reason)),
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
@@ -224,11 +223,11 @@ def end_provider_sessions(
     store = redis_sessions()
     if store is not None:
         store.forget([row.sid_hash for row in rows])
-    session.execute(
+    execute_bulk(
+        session,
         update(UserSession)
         .where(UserSession.sid_hash.in_([row.sid_hash for row in rows]))
-        .values(ended_at=utcnow(), end_reason=str(reason))
-        .execution_options(synchronize_session=False)
+        .values(ended_at=utcnow(), end_reason=str(reason)),
     )
     ended: dict[int, int] = {}
     for row in rows:
@@ -239,9 +238,9 @@ def end_provider_sessions(
 def prune_sessions(session: Session, now: dt.datetime) -> int:
     """Nightly: forget sessions that ended or expired more than ``KEEP_ENDED`` ago."""
     cutoff = now - KEEP_ENDED
-    result = session.execute(
-        delete(UserSession)
-        .where(or_(UserSession.expires_at < cutoff, UserSession.ended_at < cutoff))
-        .execution_options(synchronize_session=False)
+    return execute_bulk(
+        session,
+        delete(UserSession).where(
+            or_(UserSession.expires_at < cutoff, UserSession.ended_at < cutoff)
+        ),
     )
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from coordination.db import LOCAL_ZONE, count_rows, utcnow
+from coordination.db import LOCAL_ZONE, count_rows, execute_bulk, utcnow
 from coordination.errors import ServiceError
 from coordination.models import User
 from meetings.models import EmailStatus, Notification, NotificationPreference
@@ -374,13 +374,9 @@ def mark_read(session: Session, actor: User, notification: Notification) -> None
 
 def mark_all_read(session: Session, actor: User) -> int:
     """One UPDATE; returns how many were unread."""
-    result = session.execute(
-        update(Notification)
-        .where(_unread_in_app_of(actor.id))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
+    return execute_bulk(
+        session, update(Notification).where(_unread_in_app_of(actor.id)).values(read_at=utcnow())
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def email_enabled(session: Session, user: User) -> bool:

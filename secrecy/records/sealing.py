@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from coordination.audit.checkpoints import AuditCheckpoint, add_checkpoint, checkpoint_message
 from coordination.audit.log import lock_chain_head
 from coordination.audit.sequencer import chain_events
-from coordination.db import count_rows, utcnow
+from coordination.db import count_rows, execute_bulk, utcnow
 from coordination.models import Child, ChildStatus, bump_key_generation
 from secrecy import shredlog
 from secrecy.duplicates import services as duplicates
@@ -64,11 +64,11 @@ def shred_child(session: Session, child: Child) -> int:
     now = utcnow()
     record_ids = list(session.scalars(select(Record.id).where(Record.child_id == child.id)))
     session.execute(delete(RecordKey).where(RecordKey.record_id.in_(record_ids)))
-    result = session.execute(
+    shredded = execute_bulk(
+        session,
         update(Record)
         .where(Record.child_id == child.id, Record.shredded_at.is_(None))
-        .values(ciphertext=None, shredded_at=now)
-        .execution_options(synchronize_session=False)
+        .values(ciphertext=None, shredded_at=now),
     )
     # Bulk statements bypass the session: drop what it holds of the deleted keys and reload
     # the records on next access.
@@ -87,7 +87,7 @@ def shred_child(session: Session, child: Child) -> int:
     session.flush()
     # A case held as its duplicate takes the number over, as if it had been enrolled alone.
     duplicates.release_number(session, child, index)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return shredded
 
 
 @dataclass(frozen=True)
@@ -225,15 +225,13 @@ def withdraw_record_keys(session: Session, grants: Sequence[tuple[Record, int]])
     for agency_id, record_ids in wanted.items():
         ids = sorted(record_ids)
         for start in range(0, len(ids), 500):
-            result = session.execute(
-                delete(RecordKey)
-                .where(
+            deleted += execute_bulk(
+                session,
+                delete(RecordKey).where(
                     RecordKey.agency_id == agency_id,
                     RecordKey.record_id.in_(ids[start : start + 500]),
-                )
-                .execution_options(synchronize_session=False)
+                ),
             )
-            deleted += int(getattr(result, "rowcount", 0) or 0)
     # The bulk statements bypass the session: forget the deleted keys it holds, and reload the
     # records' key lists on next access.
     records = {record.id: record for record, _ in grants}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from coordination.accounts.providers.models import AcceptedLogoutToken, IdentityProvider
 from coordination.accounts.providers.oidc import LOGOUT_TOKEN_WINDOW, LogoutTokenRefused
+from coordination.db import execute_bulk
 from coordination.errors import lost_a_race
 
 
@@ -29,14 +30,13 @@ def remember_logout_token(
     with that ``jti`` was accepted within the window. A row of the same ``jti`` older than the
     window (the nightly prune had not run) is no replay of a token still acceptable: it goes."""
     hashed = jti_hash(jti)
-    session.execute(
-        delete(AcceptedLogoutToken)
-        .where(
+    execute_bulk(
+        session,
+        delete(AcceptedLogoutToken).where(
             AcceptedLogoutToken.provider_id == provider.id,
             AcceptedLogoutToken.jti_hash == hashed,
             AcceptedLogoutToken.seen_at < now - LOGOUT_TOKEN_WINDOW,
-        )
-        .execution_options(synchronize_session=False)
+        ),
     )
     try:
         with session.begin_nested():
@@ -49,9 +49,7 @@ def remember_logout_token(
 
 def prune_logout_tokens(session: Session, now: dt.datetime) -> int:
     """Nightly: forget the tokens that can no longer be accepted anyway."""
-    result = session.execute(
-        delete(AcceptedLogoutToken)
-        .where(AcceptedLogoutToken.seen_at < now - LOGOUT_TOKEN_WINDOW)
-        .execution_options(synchronize_session=False)
+    return execute_bulk(
+        session,
+        delete(AcceptedLogoutToken).where(AcceptedLogoutToken.seen_at < now - LOGOUT_TOKEN_WINDOW),
     )
-    return int(getattr(result, "rowcount", 0) or 0)
