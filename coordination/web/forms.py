@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.models import AgencyKind, CouncilKind, CouncilRole, Role
+from coordination.numbers import plain_int
 from coordination.web.params import is_sane_date
 
 DATE_OUT_OF_RANGE = _l("Ange ett datum mellan 1900 och 2199.")
@@ -136,7 +137,7 @@ class ConfirmForm(FlaskForm):
 
 def parse_version(raw: str | None) -> int | None:
     """The version the form was loaded with; a tampered value counts as a conflict."""
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return -1
+    if not raw:
+        return None
+    version = plain_int(raw)
+    return -1 if version is None else version

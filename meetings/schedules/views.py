@@ -24,7 +24,7 @@ from coordination.councils.access import council_for
 from coordination.db import LOCAL_ZONE, db_session, today_local, utcnow
 from coordination.errors import PermissionDenied, get_or_not_found
 from coordination.models import Council, User
-from coordination.numbers import page_count
+from coordination.numbers import page_count, plain_int
 from coordination.policy import Need
 from coordination.web import params
 from coordination.web.forms import parse_version, validated
@@ -125,12 +125,11 @@ def meetings(council_id: int) -> ResponseReturnValue:
 
 def _month_from(raw: str | None, today: dt.date) -> dt.date:
     """``?month=YYYY-MM``; anything else, or a year far from any meeting, is this month."""
-    try:
-        year, month = (int(part) for part in (raw or "").split("-"))
-        if 2000 <= year <= 2200:  # and never near date.min/max, where month arithmetic fails
-            return dt.date(year, month, 1)
-    except ValueError:
-        pass
+    year_text, _, month_text = (raw or "").partition("-")
+    year, month = plain_int(year_text, max_digits=4), plain_int(month_text, max_digits=2)
+    # A year near date.min/max would make the month arithmetic fail: none far from any meeting.
+    if year is not None and month is not None and 2000 <= year <= 2200 and 1 <= month <= 12:
+        return dt.date(year, month, 1)
     return today.replace(day=1)
 
 

@@ -12,6 +12,7 @@ from wtforms import DateField, IntegerField, SelectField, SubmitField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from coordination.numbers import plain_int
 from coordination.web.forms import REQUIRED, label_choices, sane_date
 from coordination.web.params import ticked_indexes
 from minutes.models import ActionStatus, AmendmentReason, EntryKind, MinutesStatus
@@ -115,9 +116,8 @@ def share_choices() -> list[ShareChoice]:
     for key in request.form:
         if not key.startswith("share-"):
             continue
-        try:
-            agency_id = int(key[len("share-") :])
-        except ValueError:
+        agency_id = plain_int(key[len("share-") :])
+        if agency_id is None:
             continue
         basis_id = request.form.get(f"basis-{agency_id}", "")
         shares.append(

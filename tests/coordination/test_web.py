@@ -12,7 +12,9 @@ from flask_babel import force_locale, format_datetime
 
 from coordination.models import AgencyKind
 from coordination.web.converters import NUMERIC_PATTERNS, _format_local, url_for_ids
+from coordination.web.forms import parse_version
 from coordination.web.params import ticked_indexes
+from minutes.workspace.forms import share_choices
 from tests.conftest import Council3, log_in
 
 # Both sides of the spring and autumn clock changes in Sweden, midnight UTC and a naive value
@@ -124,3 +126,24 @@ def test_ticked_indexes_reads_only_plain_numbers(app: Flask) -> None:
     }
     with app.test_request_context(method="POST", data=fields):
         assert ticked_indexes("confirm-b-") == [0, 2, 12]
+
+
+def test_a_form_version_is_plain_digits_or_a_conflict() -> None:
+    assert parse_version(None) is None and parse_version("") is None
+    assert parse_version("3") == 3
+    # int() would take each of these as 3: a tampered version is a conflict (-1), not version 3.
+    for tampered in ("+3", " 3", "3 ", "\N{FULLWIDTH DIGIT THREE}", "\N{SUPERSCRIPT THREE}", "x"):
+        assert parse_version(tampered) == -1, tampered
+
+
+def test_share_choices_read_only_plain_agency_ids(app: Flask) -> None:
+    fields = {
+        "share-7": "y",
+        "basis-7": "consent",
+        "share-+8": "y",
+        "share-\N{ARABIC-INDIC DIGIT NINE}": "y",
+        "share-\N{FULLWIDTH DIGIT NINE}": "y",
+        "share-": "y",
+    }
+    with app.test_request_context(method="POST", data=fields):
+        assert [(c.agency_id, c.basis_id) for c in share_choices()] == [(7, "consent")]

@@ -815,8 +815,19 @@ def test_calendar_marks_holidays_and_links_months(
     january = school.get(f"{url}?month=2027-01")
     assert "?month=2026-12" in january.text and "?month=2027-02" in january.text
     assert "Inställt" in school.get(f"{url}?month=2027-02").text
-    for nonsense in ("nonsense", "9999-12", "0001-01", "2026-13", "1-2-3"):
+    for nonsense in (
+        "nonsense",
+        "9999-12",
+        "0001-01",
+        "2026-13",
+        "1-2-3",
+        "2026-\N{SUPERSCRIPT TWO}",
+    ):
         assert school.get(f"{url}?month={nonsense}").status_code == 200, nonsense
+    # Digits of other scripts are no month either: int() reads full-width "２１００" as 2100.
+    assert "januari 2100" in school.get(f"{url}?month=2100-01").text
+    wide = school.get(f"{url}?month=\N{FULLWIDTH DIGIT TWO}100-01")
+    assert wide.status_code == 200 and "januari 2100" not in wide.text
     # The month links end: at the last month with a meeting or the planning horizon.
     this_month = today_local().replace(day=1)
     last = max(dt.date(2027, 2, 1), this_month + relativedelta(months=6))
