@@ -5,22 +5,28 @@ a bad token, one without a ``jti`` or a replayed one ends nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
+from coordination.accounts.providers import logout_views
 from coordination.accounts.providers.logout_tokens import jti_hash, prune_logout_tokens
 from coordination.accounts.providers.models import AcceptedLogoutToken, IdentityProvider
 from coordination.accounts.providers.oidc import LOGOUT_TOKEN_WINDOW
-from coordination.accounts.providers.services import ProviderTag
-from coordination.accounts.sessions import EndReason
-from coordination.db import utcnow
-from coordination.models import AgencyKind, User
+from coordination.accounts.providers.services import ProviderTag, link_identity
+from coordination.accounts.sessions import EndReason, UserSession
+from coordination.audit.log import AuditEvent
+from coordination.db import get_database, utcnow
+from coordination.models import Agency, AgencyKind, Role, User
 from tests.conftest import Council3, audit_events
 from tests.coordination.providers.conftest import (
     RunningProvider,
@@ -29,6 +35,7 @@ from tests.coordination.providers.conftest import (
     open_rows,
     sign_in,
 )
+from tests.factories import PASSWORD_HASH
 
 POLICE = AgencyKind.POLICE
 SCHOOL = AgencyKind.SCHOOL
@@ -266,3 +273,114 @@ def test_the_nightly_prune_forgets_tokens_past_the_window(
     assert prune_logout_tokens(db, now) == 1
     assert prune_logout_tokens(db, now) == 0
     assert [row.jti_hash for row in db.scalars(select(AcceptedLogoutToken))] == [jti_hash("inside")]
+
+
+@contextmanager
+def committed_police_provider(app: Flask, running: RunningProvider) -> Iterator[IdentityProvider]:
+    """A police agency, its provider and its member linked as ``polis-123``, committed (each
+    delivery reads them on a connection of its own, outside any test transaction); afterwards
+    they go, with what was written about them: sessions, accepted tokens and audit events."""
+    factory = sessionmaker(bind=get_database(app).engine, expire_on_commit=False)
+    with factory() as session:
+        start_seq = session.scalar(select(func.max(AuditEvent.seq))) or 0
+    agency_id = None
+    try:
+        with factory() as session, session.begin():
+            agency = Agency(kind=POLICE, name="Polisen (två leveranser)", active=True)
+            admin, member = (
+                User(agency=agency, email=email, display_name=name, password_hash=PASSWORD_HASH)
+                for email, name in (("admin@polisen.example", "Admin"), ("p@polisen.example", "P"))
+            )
+            admin.set_roles({Role.ADMIN})
+            member.set_roles({Role.MEMBER})
+            session.add_all([agency, admin, member])
+            session.flush()
+            agency_id = agency.id
+            provider = bind_provider(session, admin, agency, running)
+            link_identity(session, admin, provider, member, "polis-123")
+        yield provider
+    finally:
+        with factory() as session, session.begin():
+            session.execute(delete(AuditEvent).where(AuditEvent.seq > start_seq))
+            # The provider's links and accepted tokens go with it, the users' sessions with them.
+            session.execute(delete(IdentityProvider).where(IdentityProvider.agency_id == agency_id))
+            session.execute(delete(User).where(User.agency_id == agency_id))
+            session.execute(delete(Agency).where(Agency.id == agency_id))
+
+
+def an_insert_of_the_token_waits(engine: Engine, seconds: float = 10) -> bool:
+    """Whether another connection's insert into accepted_logout_tokens comes to wait on a lock
+    (the key this transaction inserted and has not committed) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:  # pg_stat_activity is read once per transaction
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                    " AND query LIKE 'INSERT INTO accepted_logout_tokens%'"
+                )
+            ).scalar()
+        if waiting:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_two_deliveries_of_one_token_at_once_end_the_sessions_once(
+    app: Flask, openid_provider: RunningProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider's token reaches two workers at the same moment. The first to insert its
+    ``jti`` holds its transaction open until the second's insert waits on that key; the first
+    commits, the second's insert then fails on the key and it is refused as replayed: a 400,
+    not a 500, and the sessions end once."""
+    engine = get_database(app).engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: the second delivery waits at its first write")
+    with committed_police_provider(app, openid_provider) as provider:
+        for _ in range(2):
+            assert sign_in(app.test_client(), provider, "polis-123").headers["Location"] == "/"
+        token = logout_token(openid_provider, sub="polis-123", jti="at-once")
+        remember = logout_views.remember_logout_token
+        waited: list[bool] = []
+
+        def remember_then_hold(session: Session, *args: Any) -> None:
+            remember(session, *args)
+            waited.append(an_insert_of_the_token_waits(engine))
+
+        monkeypatch.setattr(logout_views, "remember_logout_token", remember_then_hold)
+        barrier = threading.Barrier(2)
+        answers: dict[int, Any] = {}
+
+        def deliver(worker: int) -> None:  # a client and a database connection of its own
+            barrier.wait(timeout=10)
+            try:
+                answers[worker] = post(app, provider, token)
+            except Exception as exc:  # noqa: BLE001 - shown by the assertion below
+                answers[worker] = exc
+
+        workers = [threading.Thread(target=deliver, args=(n,)) for n in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=30)
+        failed = [a for a in answers.values() if isinstance(a, Exception)]
+        assert len(answers) == 2 and not failed, failed
+        assert sorted(a.status_code for a in answers.values()) == [200, 400]
+        assert waited == [True]  # the second delivery really waited for the first's commit
+        refused = next(a for a in answers.values() if a.status_code == 400)
+        assert refused.get_json() == {"error": "invalid_request"}
+        with sessionmaker(bind=engine)() as session:
+            assert (
+                session.scalars(
+                    select(UserSession.end_reason).where(
+                        UserSession.identity_provider_id == provider.id
+                    )
+                ).all()
+                == [EndReason.PROVIDER_LOGOUT] * 2
+            )
+            (ended,) = audit_events(session, ProviderTag.PROVIDER_LOGOUT)
+            assert ended.details["sessions_ended"] == 2
+            assert refusal_reasons(session) == ["replayed"]
+            (seen,) = session.scalars(select(AcceptedLogoutToken)).all()
+            assert (seen.provider_id, seen.jti_hash) == (provider.id, jti_hash("at-once"))
