@@ -183,8 +183,9 @@ def test_the_same_logout_token_twice_ends_sessions_once(
     police_idp: IdentityProvider,
     openid_provider: RunningProvider,
 ) -> None:
-    """The second delivery fails on the unique key, as the slower of two workers given the
-    token at once does (its insert waits for the first's commit): a refusal, not a 500."""
+    """The second delivery fails on the unique key: a refusal, not a 500. Two deliveries at
+    once, on two connections, are tested on PostgreSQL in
+    ``test_two_deliveries_of_one_token_at_once_end_the_sessions_once``."""
     user = world.members[POLICE]
     signed_in(app, police_idp)
     token = logout_token(openid_provider, sub="polis-123", jti="jti-1")
