@@ -42,7 +42,7 @@ POT := $(TRANSLATIONS)/messages.pot
 PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help venv install run migrate demo test test-postgres test-redis lint pytest typecheck bench system-deps \
+.PHONY: help venv install run migrate demo test test-postgres test-redis lint pytest pytest-at typecheck bench system-deps \
 	translations compile-translations clean clean-all
 
 help: ## list the targets
@@ -140,6 +140,15 @@ lint: install-dev ## ruff check, ruff format --check and the import-linter layer
 pytest: install-dev ## the pytest suite only (PYTEST_ARGS="-x -k name" to narrow it)
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(BIN)/pytest -q tests/secrecy/test_policy.py --cov=secrecy.policy.engine --cov-branch --cov-report=term-missing --cov-fail-under=100 -p no:cacheprovider
+
+# The suite on a clock that shows AT (Stockholm time) when it starts and ticks on from there
+# (tests/clock.py): a run across midnight, a year's end, a holiday or the change to summer time,
+# whenever it is really run. The sign-in tests stay out: their identity providers run in
+# processes of their own on the real clock, and sign with it.
+AT ?= 2026-12-31T23:58
+pytest-at: install-dev ## the pytest suite on a clock set to AT (default New Year's Eve 23:58)
+	$(BIN)/python -m tests.clock --at "$(AT)" $(BIN)/pytest -W ignore::pytest.PytestAssertRewriteWarning \
+		--ignore=tests/coordination/providers -p no:cacheprovider $(PYTEST_ARGS)
 
 test-postgres: ## make test against PostgreSQL (database `test` on 127.0.0.1:5432, user postgres)
 	$(MAKE) test TEST_DATABASE_URL=$(PG_TEST_URL)

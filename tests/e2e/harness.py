@@ -4,7 +4,7 @@ run``), in production mode, with a loopback SMTP server that keeps what it is se
 
 Nothing here imports the application: the processes are started the way an operator starts
 them, from the repository root with ``SAMVERKAN_*`` settings in the environment, on the test
-clock of ``tests.e2e.clock`` (a fixed weekday morning) unless a test asks for the real one.
+clock of ``tests.clock`` (a fixed weekday morning) unless a test asks for the real one.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 import psycopg
 from aiosmtpd.controller import Controller
 
-from tests.e2e.clock import INSTALLATION, Clock
+from tests.clock import INSTALLATION, Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

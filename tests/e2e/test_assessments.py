@@ -4,7 +4,7 @@ school on the family's consent, and the school's member sees that area, and only
 history and in the chart on the child page.
 
 The first assessment is dated a month back (the assessor types the day it was made, as when an
-assessment is entered afterwards); "today" is the installation's clock (``tests/e2e/clock.py``).
+assessment is entered afterwards); "today" is the installation's clock (``tests/clock.py``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ that must stay hidden is checked against the page's whole HTML, not only its vis
 
 The meeting that is held is an extra meeting today, added through the schedule pages the way a
 coordinator adds one. "Today" is the installation's: it runs on a clock that stands at a weekday
-morning when the session starts (``tests/e2e/clock.py``), so the story is the same at any hour.
+morning when the session starts (``tests/clock.py``), so the story is the same at any hour.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from personnummer.personnummer import valid as valid_personnummer
 from playwright.sync_api import Browser, Locator, Page, expect
 from pypdf import PdfReader
 
-from tests.e2e.clock import INSTALLATION
+from tests.clock import INSTALLATION
 from tests.e2e.harness import SmtpSink, Stack, wait_for
 from tests.e2e.ui import (
     Person,
@@ -307,7 +307,7 @@ def test_1_admin_sets_up_the_council_and_the_coordinator_plans_the_month(month: 
     # Today's meeting: an extra meeting, going on now.
     page.get_by_role("link", name="Lägg till ett extra möte").click()
     expect(coordinator.heading("Lägg till ett extra möte")).to_be_visible()
-    # The installation's clock stands at a weekday morning (tests/e2e/clock.py), so half an
+    # The installation's clock stands at a weekday morning (tests/clock.py), so half an
     # hour ago and two hours on are the same day, whenever the test runs.
     now = INSTALLATION.now()
     start = now.replace(minute=now.minute - now.minute % 5) - dt.timedelta(minutes=30)

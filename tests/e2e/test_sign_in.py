@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.clock import REAL
 from tests.coordination.providers.running import (
     CLIENT_ID,
     LOA2,
@@ -24,7 +25,6 @@ from tests.coordination.providers.running import (
     RunningProvider,
     start_provider,
 )
-from tests.e2e.clock import REAL
 from tests.e2e.harness import SmtpSink, Stack, parse_demo_logins
 
 SECRET_ENV = "SAMVERKAN_E2E_IDP_SECRET"

@@ -28,7 +28,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.e2e.clock import INSTALLATION, Clock
+from tests.clock import INSTALLATION, Clock
 from tests.e2e.harness import ARTIFACTS
 
 CHROMIUM = "/usr/bin/chromium"

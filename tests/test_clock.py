@@ -1,12 +1,17 @@
-"""The installations' clock: a process started on it reads the clock's time, not the real one."""
+"""The test clock (tests/clock.py): a process started on it reads the clock's time, not the
+real one; ``--at`` starts a tool on a clock that shows a given Stockholm time."""
 
 from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import sys
+from pathlib import Path
 
-from tests.e2e.clock import REAL, STOCKHOLM, STORY_MORNING, Clock
-from tests.e2e.harness import BIN, ROOT
+from tests.clock import REAL, STOCKHOLM, STORY_MORNING, Clock
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 
 READ_CLOCK = (
     "import datetime, time; "
@@ -40,3 +45,19 @@ def test_the_real_clock_starts_the_tool_itself() -> None:
     before = REAL.timestamp()
     (reading, _) = _clock_of_a_process(REAL)
     assert before <= reading <= REAL.timestamp()
+
+
+def test_at_starts_a_tool_on_a_clock_that_shows_that_moment() -> None:
+    moment = dt.datetime(2026, 12, 31, 23, 58, tzinfo=STOCKHOLM)
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-m", "tests.clock", "--at", "2026-12-31T23:58", "-c", READ_CLOCK],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    readings = [float(value) for value in result.stdout.split()]
+    assert len(readings) == 2
+    for reading in readings:  # within the seconds the start-up took, not the real time
+        assert 0 <= reading - moment.timestamp() < 30

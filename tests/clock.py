@@ -1,20 +1,25 @@
-"""The clock the browser tests' installations run on, so no test depends on when it runs.
+"""A test clock: a process started through this module reads a moved clock, so no test
+depends on when it runs, and the suite can be run at the hard moments of the calendar.
 
-A story that holds "today's meeting, going on now" breaks if it runs across midnight, or late in
-the evening when there is no room left in the day for a meeting. So the installations run on a
-clock that stands at a fixed weekday morning when the test session starts and ticks on in real
-time from there. Every process of an installation (alembic, the ``flask`` commands, gunicorn
-and its workers, the scheduler) is started through this module, which moves the whole process's
-clock (``time.time``, ``datetime.now``: what the app, Flask, the session checks and the TOTP
-check read) by one fixed offset with time-machine before it runs the tool; the test side reads
-the same clock for "today" and for the TOTP codes it types.
-
-The offset is the same in every process (the real time plus a constant), so the workers, the
-scheduler and the tests agree to the millisecond, and the clocks of the browser and PostgreSQL,
+**The browser tests.** A story that holds "today's meeting, going on now" breaks if it runs
+across midnight, or late in the evening when there is no room left in the day for a meeting. So
+their installations run on a clock that stands at a fixed weekday morning when the test session
+starts and ticks on in real time from there. Every process of an installation (alembic, the
+``flask`` commands, gunicorn and its workers, the scheduler) is started through this module,
+which moves the whole process's clock (``time.time``, ``datetime.now``: what the app, Flask, the
+session checks and the TOTP check read) by one fixed offset with time-machine before it runs the
+tool; the test side reads the same clock for "today" and for the TOTP codes it types. The
+offset is the same in every process (the real time plus a constant), so the workers, the
+scheduler and the tests agree to the millisecond; the clocks of the browser and PostgreSQL,
 which the app does not read for its own rules, stay real.
 
-    python -m tests.e2e.clock .venv/bin/gunicorn app:create_app()   # a console script
-    python -m tests.e2e.clock -c "print(1)" arg                     # like python -c
+**The suite at a given moment** (``make pytest-at AT=2026-12-31T23:58``, Stockholm time):
+pytest itself started on a clock that shows ``AT`` and ticks on, so a run crosses midnight,
+a year's end, a holiday or the change to summer time the way a run at that hour would.
+
+    python -m tests.clock .venv/bin/gunicorn app:create_app()       # the offset from the
+    python -m tests.clock -c "print(1)" arg                         # environment
+    python -m tests.clock --at 2026-12-31T23:58 .venv/bin/pytest -q  # the clock shows AT now
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-OFFSET_ENV = "E2E_CLOCK_OFFSET_SECONDS"
+OFFSET_ENV = "TEST_CLOCK_OFFSET_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,16 @@ INSTALLATION = Clock.standing_at(STORY_MORNING)
 
 
 def main(argv: list[str]) -> None:
-    """Move this process's clock by the offset in the environment, then run the tool."""
+    """Move this process's clock (to ``--at``'s moment, or by the offset in the environment),
+    then run the tool."""
     import time_machine  # a test dependency: only the clocked processes need it
 
-    offset = float(os.environ[OFFSET_ENV])
+    if argv[0] == "--at":
+        moment = dt.datetime.fromisoformat(argv[1])
+        offset = Clock.standing_at(moment.replace(tzinfo=moment.tzinfo or STOCKHOLM)).offset
+        argv = argv[2:]
+    else:
+        offset = float(os.environ[OFFSET_ENV])
     traveller = time_machine.travel(time.time() + offset, tick=True)
     traveller.start()
     time.time()  # time-machine starts ticking at the first reading: take it now
