@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
@@ -108,4 +109,22 @@ def check_version(obj: HasVersion, expected_version: int | None) -> None:
     """A conflict when the form or request saw another version of ``obj`` than the current
     one; none when it named no version."""
     if expected_version is not None and obj.version != expected_version:
+        raise ConflictError()
+
+
+def lock_unchanged(session: Session, row: HasVersion) -> None:
+    """Take ``row``'s lock (``SELECT ... FOR UPDATE``) before a change that numbers its children
+    from what is there ("max + 1"): concurrent changes of the same row queue here instead of
+    reading the same maximum. When the row changed after this transaction loaded it (the one
+    ahead in the queue committed), a ``ConflictError`` at once: the loser answers before doing
+    its work, as its version-checked UPDATE would have after it. SQLite has one writer, which
+    holds the database from its transaction's start, so there the lock is not needed."""
+    loaded = row.version
+    state = inspect(row)
+    mapper = state.mapper
+    key = zip(mapper.primary_key, state.identity or (), strict=True)
+    current = session.scalar(
+        select(mapper.version_id_col).where(*(c == v for c, v in key)).with_for_update()
+    )
+    if current != loaded:
         raise ConflictError()

@@ -184,6 +184,11 @@ class Council3:
 
 @pytest.fixture
 def world(db: Session) -> Council3:
+    return build_world(db)
+
+
+def build_world(db: Session) -> Council3:
+    """A council with one member per agency, in ``db`` (the factories' session)."""
     agencies = {
         kind: factories.AgencyFactory(kind=kind, name=f"Test {kind.value}") for kind in AgencyKind
     }

@@ -49,7 +49,7 @@ def evaluate_goal(
 ) -> GoalEvaluation:
     version = goal.plan_version
     plan = version.plan
-    _require_writer(actor, plan, expected_version)
+    _require_writer(session, actor, plan, expected_version)
     if version.status is PlanVersionStatus.DRAFT:
         raise ServiceError(
             _l("Planen är inte fastställd. Bara mål i en fastställd plan följs upp."),

@@ -214,7 +214,7 @@ def link_measure(
 ) -> PlanMeasure:
     """An agreed action of the child becomes a measure of the goal."""
     plan = goal.plan_version.plan
-    _require_writer(actor, plan, expected_version)
+    _require_writer(session, actor, plan, expected_version)
     _measure_goal(goal)
     if action.child_id != plan.child_id:
         raise ServiceError(_l("Åtgärden gäller ett annat barn."), field="action_id")
@@ -266,7 +266,7 @@ def add_measure(
     form's share block, under the writer's choice for that agency; the other agencies chosen in
     ``shares`` receive it as the plan's texts do, all under the one written ``assessment``."""
     plan = goal.plan_version.plan
-    _require_writer(actor, plan, expected_version)
+    _require_writer(session, actor, plan, expected_version)
     _measure_goal(goal)
     if responsible_agency is None or responsible_agency.id not in {
         a.id for a in plan.council.agencies if a.active

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from coordination.audit.log import record_event
 from coordination.db import today_local, utcnow
-from coordination.errors import PermissionDenied, ServiceError, check_version
+from coordination.errors import PermissionDenied, ServiceError, check_version, lock_unchanged
 from coordination.models import Child, User
 from coordination.policy import can_view_council
 from meetings.models import Meeting
@@ -69,10 +69,18 @@ def agreed_version(plan: IndividualPlan) -> PlanVersion | None:
     return max(agreed, key=lambda v: v.number) if agreed else None
 
 
-def _require_writer(actor: User, plan: IndividualPlan, expected_version: int | None) -> None:
-    """The actor writes to the plan, and the change is made against its current version."""
+def _require_writer(
+    session: Session, actor: User, plan: IndividualPlan, expected_version: int | None
+) -> None:
+    """The actor writes to the plan, and the change is made against its current version.
+
+    Changes of one plan queue on its row (``lock_unchanged``) before they read anything to
+    change: a new version's number and a new goal's key are the plan's highest plus one, and
+    two requests at once would otherwise read the same one (the loser then failed on the unique
+    key only after sealing its texts). A plan changed by the one ahead is a conflict."""
     if not can_write_plan(actor, plan):
         raise PermissionDenied(object_type="individual_plan", object_ids=[plan.id])
+    lock_unchanged(session, plan)
     check_version(plan, expected_version)
 
 
@@ -80,7 +88,7 @@ def _editable_plan(
     session: Session, actor: User, version: PlanVersion, expected_version: int | None
 ) -> IndividualPlan:
     """The version's plan, when the actor may change the version's content now."""
-    _require_writer(actor, version.plan, expected_version)
+    _require_writer(session, actor, version.plan, expected_version)
     require_editable(session, version)
     return version.plan
 
@@ -267,7 +275,7 @@ def set_coordinator(
     *,
     expected_version: int | None = None,
 ) -> None:
-    _require_writer(actor, plan, expected_version)
+    _require_writer(session, actor, plan, expected_version)
     coordinator = _require_coordinator(plan.council_id, plan.child, coordinator)
     plan.coordinator_id = coordinator.id
     _changed(
@@ -363,7 +371,7 @@ def revise_plan(
 ) -> PlanVersion:
     """A new draft version after an agreed one, with the reason (sealed): the goals, views and
     evaluation date come along (the same records; a changed text is a new record)."""
-    _require_writer(actor, plan, expected_version)
+    _require_writer(session, actor, plan, expected_version)
     sharing = Sharing(shares, assessment)
     current = latest_version(plan)
     if current.status is PlanVersionStatus.DRAFT:
@@ -423,7 +431,7 @@ def agree_version(
     """The meeting agrees the draft: recorded in the meeting's minutes (their version rises;
     the plan is locked with them at justering). The version agreed before is superseded."""
     plan = version.plan
-    _require_writer(actor, plan, expected_version)
+    _require_writer(session, actor, plan, expected_version)
     require_writer(actor, meeting)
     if meeting.council_id != plan.council_id:
         raise ServiceError(_l("Mötet hör till ett annat forum."), field="meeting_id")
