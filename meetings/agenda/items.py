@@ -125,7 +125,8 @@ def addable_children(session: Session, meeting: Meeting) -> list[tuple[int, str]
 
 
 def lock_meeting(session: Session, meeting: Meeting) -> None:
-    """Agenda changes queue on the meeting row (PostgreSQL); SQLite has one writer anyway."""
+    """Agenda changes and case sync submissions of one meeting queue on its row (PostgreSQL);
+    SQLite has one writer anyway."""
     session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())
 
 

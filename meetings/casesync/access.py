@@ -7,7 +7,6 @@ loaded through ``meeting_for`` and then the caller's sync role checked."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound as NoSuchPage
@@ -83,8 +82,3 @@ def flush_entries(session: Session) -> None:
         session.flush()
     except StaleDataError as exc:
         raise ConflictError() from exc
-
-
-def lock_meeting(session: Session, meeting: Meeting) -> None:
-    """Submissions and agenda changes of one meeting queue on its row (PostgreSQL)."""
-    session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())

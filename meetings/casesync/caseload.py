@@ -3,11 +3,11 @@ and the agenda item a case gets at the meeting it was submitted for."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordination.models import Child, ChildStatus
-from meetings.casesync.access import lock_meeting
+from meetings.agenda.items import lock_meeting, next_position
 from meetings.casesync.records import POLICE_CATEGORY
 from meetings.models import AgendaItem, AgendaSource, Meeting, MeetingStatus
 
@@ -28,13 +28,10 @@ def put_on_agenda(session: Session, meeting: Meeting, child: Child) -> AgendaIte
     )
     if on_agenda is not None:
         return None
-    last = session.scalar(
-        select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)
-    )
     item = AgendaItem(
         meeting_id=meeting.id,
         child_id=child.id,
-        position=(last or 0) + 1,
+        position=next_position(session, meeting),
         reason_category=POLICE_CATEGORY,
         source=AgendaSource.CASE_SYNC,
     )

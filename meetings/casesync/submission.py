@@ -20,7 +20,8 @@ from coordination.audit.log import record_event
 from coordination.db import today_local
 from coordination.errors import ServiceError
 from coordination.models import Agency, AgencyKind, Child, ChildStatus, User
-from meetings.casesync.access import lock_meeting, require_role
+from meetings.agenda.items import lock_meeting
+from meetings.casesync.access import require_role
 from meetings.casesync.caseload import CASELOAD_STATUSES, put_on_agenda
 from meetings.casesync.records import (
     POLICE_CATEGORY,
