@@ -335,17 +335,22 @@ def _positions(app: Flask, meeting_id: int) -> list[int]:
         )
 
 
-def test_two_children_added_to_an_agenda_at_once_get_two_positions(
-    scratch: Scratch | None,
+@pytest.mark.parametrize("way", ["by hand", "case sync"])
+def test_two_children_put_on_an_agenda_at_once_get_two_positions(
+    scratch: Scratch | None, way: str
 ) -> None:
+    """Added by hand (``add_agenda_item``) or by the case sync (``put_on_agenda``): both queue
+    on the meeting's row before reading the highest position."""
     s = _two_writers(scratch)
     meeting_id, first_id, second_id = _seed(s, _empty_meeting_and_children)
 
-    def add(child_id: int) -> Callable[[Session], object]:
+    def put(child_id: int) -> Callable[[Session], object]:
         def change(session: Session) -> object:
             meeting = session.get(Meeting, meeting_id)
             child = session.get(Child, child_id)
-            assert meeting is not None
+            assert meeting is not None and child is not None
+            if way == "case sync":
+                return put_on_agenda(session, meeting, child)
             actor = session.get_one(User, s.coordinator_id)
             return add_agenda_item(
                 session, actor, meeting, child, "school", "Kort lägesbeskrivning"
@@ -353,24 +358,5 @@ def test_two_children_added_to_an_agenda_at_once_get_two_positions(
 
         return change
 
-    assert race(s.app, add(first_id), add(second_id)) is None
-    assert _positions(s.app, meeting_id) == [1, 2]
-
-
-def test_two_cases_synced_onto_an_agenda_at_once_get_two_positions(
-    scratch: Scratch | None,
-) -> None:
-    s = _two_writers(scratch)
-    meeting_id, first_id, second_id = _seed(s, _empty_meeting_and_children)
-
-    def sync(child_id: int) -> Callable[[Session], object]:
-        def change(session: Session) -> object:
-            meeting = session.get(Meeting, meeting_id)
-            child = session.get(Child, child_id)
-            assert meeting is not None and child is not None
-            return put_on_agenda(session, meeting, child)
-
-        return change
-
-    assert race(s.app, sync(first_id), sync(second_id)) is None
+    assert race(s.app, put(first_id), put(second_id)) is None
     assert _positions(s.app, meeting_id) == [1, 2]
