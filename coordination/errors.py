@@ -119,6 +119,7 @@ def lock_unchanged(session: Session, row: HasVersion) -> None:
     ahead in the queue committed), a ``ConflictError`` at once: the loser answers before doing
     its work, as its version-checked UPDATE would have after it. SQLite has one writer, which
     holds the database from its transaction's start, so there the lock is not needed."""
+    session.flush()  # a pending change of the row bumps its version now, not at the lock
     loaded = row.version
     state = inspect(row)
     mapper = state.mapper

@@ -370,6 +370,8 @@ DEFAULT_LIMIT = 50
 
 
 BAD_CURSOR = _l("Ogiltig cursor.")
+# No list comes near it; a larger position would fail in the database's OFFSET.
+MAX_OFFSET = 2**31 - 1
 
 
 class PageQuery(ApiModel):
@@ -402,10 +404,11 @@ def _offset_of(cursor: str) -> int | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        offset = int(value["o"])
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError):
+        offset = value["o"]
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         return None
-    return offset if offset >= 0 else None
+    # Only what encode_offset writes: a whole number (not a float or a bool) that an OFFSET takes.
+    return offset if type(offset) is int and 0 <= offset <= MAX_OFFSET else None
 
 
 def decode_offset(cursor: str | None) -> int:
