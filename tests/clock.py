@@ -36,9 +36,15 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 OFFSET_ENV = "TEST_CLOCK_OFFSET_SECONDS"
 
 
+def own_offset() -> float:
+    """How far this process's clock was moved when it was started through this module (0 when
+    it was not): a tool started on a clock is moved by that and the clock's own offset."""
+    return float(os.environ.get(OFFSET_ENV) or 0)
+
+
 @dataclass(frozen=True)
 class Clock:
-    """Real time plus a fixed number of seconds."""
+    """This process's time plus a fixed number of seconds."""
 
     offset: float = 0.0
 
@@ -59,12 +65,14 @@ class Clock:
 
     def command(self, tool: str, *args: str) -> tuple[list[str], dict[str, str]]:
         """How to start ``tool`` (a path in the virtualenv's bin) on this clock: the command
-        line and the environment it needs on top of the installation's own."""
-        if not self.offset:
+        line and the environment it needs on top of the installation's own. In a process
+        that runs on a moved clock itself (``make pytest-at``), the tool is moved as far again."""
+        offset = own_offset() + self.offset
+        if not offset:
             return [tool, *args], {}
         if os.path.basename(tool).startswith("python"):
-            return [sys.executable, "-m", __name__, *args], {OFFSET_ENV: repr(self.offset)}
-        return [sys.executable, "-m", __name__, tool, *args], {OFFSET_ENV: repr(self.offset)}
+            return [sys.executable, "-m", __name__, *args], {OFFSET_ENV: repr(offset)}
+        return [sys.executable, "-m", __name__, tool, *args], {OFFSET_ENV: repr(offset)}
 
 
 REAL = Clock()
@@ -83,6 +91,7 @@ def main(argv: list[str]) -> None:
     if argv[0] == "--at":
         moment = dt.datetime.fromisoformat(argv[1])
         offset = Clock.standing_at(moment.replace(tzinfo=moment.tzinfo or STOCKHOLM)).offset
+        os.environ[OFFSET_ENV] = repr(offset)  # for the tools this one starts on a clock
         argv = argv[2:]
     else:
         offset = float(os.environ[OFFSET_ENV])
