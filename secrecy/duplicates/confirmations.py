@@ -16,14 +16,17 @@ from secrecy.records.confirmations import shredding_consequence
 
 
 def close_confirmation(held: Child, holder: Child, version: int) -> Confirmation:
-    return Confirmation(
-        title=_("Avsluta som dubblett"),
-        lead=_(
+    return _decision(
+        held,
+        version,
+        "duplicates.close",
+        _("Avsluta som dubblett"),
+        _(
             "Du avslutar ärendet %(held)s som dubblett av %(holder)s.",
             held=held.pseudonym,
             holder=holder.pseudonym,
         ),
-        consequences=[
+        [
             _(
                 "Ärendet avslutas med skälet ”Dubblett i forumet”. Myndigheten som skrev in "
                 "det ser skälet på sitt ärende, men inte vilket ärende det är en dubblett av."
@@ -31,22 +34,21 @@ def close_confirmation(held: Child, holder: Child, version: int) -> Confirmation
             shredding_consequence(held),
             _("Ärendet lämnar listan Möjliga dubbletter. Beslutet skrivs i loggen."),
         ],
-        action=url_for("duplicates.close", child_id=held.id),
-        button=_("Avsluta som dubblett"),
-        cancel_url=url_for("duplicates.queue", council_id=held.council_id),
-        hidden={"version": version},
     )
 
 
 def keep_confirmation(held: Child, holder: Child, version: int) -> Confirmation:
-    return Confirmation(
-        title=_("Behåll som eget ärende"),
-        lead=_(
+    return _decision(
+        held,
+        version,
+        "duplicates.keep",
+        _("Behåll som eget ärende"),
+        _(
             "Du behåller ärendet %(held)s som ett eget ärende, skilt från %(holder)s.",
             held=held.pseudonym,
             holder=holder.pseudonym,
         ),
-        consequences=[
+        [
             _(
                 "Ärendet fortsätter som vanligt hos myndigheten som skrev in det. Skriver "
                 "myndigheten in samma personnummer igen får den veta att ärendet redan finns."
@@ -56,8 +58,20 @@ def keep_confirmation(held: Child, holder: Child, version: int) -> Confirmation:
                 "dubblett där. Beslutet skrivs i loggen."
             ),
         ],
-        action=url_for("duplicates.keep", child_id=held.id),
-        button=_("Behåll som eget ärende"),
+    )
+
+
+def _decision(
+    held: Child, version: int, endpoint: str, title: str, lead: str, consequences: list[str]
+) -> Confirmation:
+    """A decision's page: its button says what the title says; cancelling goes back to the
+    queue."""
+    return Confirmation(
+        title=title,
+        lead=lead,
+        consequences=consequences,
+        action=url_for(endpoint, child_id=held.id),
+        button=title,
         cancel_url=url_for("duplicates.queue", council_id=held.council_id),
         hidden={"version": version},
     )
